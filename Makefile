@@ -1,0 +1,35 @@
+# Junction: `make run` starts the gateway, `make test` runs the suite (fresh machine friendly).
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+SUDO   := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
+APT_PACKAGES := awscli rclone s3cmd
+
+.PHONY: run test system-deps conformance bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/junction serve
+
+# Client programs the integration tests drive (aws-cli v2 comes from Debian's awscli).
+system-deps:
+	@missing=""; \
+	[ -x /usr/bin/aws ] || missing="$$missing awscli"; \
+	command -v rclone >/dev/null || missing="$$missing rclone"; \
+	command -v s3cmd >/dev/null || missing="$$missing s3cmd"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+test: $(STAMP) system-deps
+	$(PY) -m pytest -q -p no:cacheprovider
+
+clean:
+	rm -rf $(VENV) data .pytest_cache

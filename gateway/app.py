@@ -1,0 +1,53 @@
+"""The aiohttp application: one server, three front ends over one core."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from .config import Config
+from .core.service import Core
+from .logs import add_request_id, request_log
+from .s3.handler import S3Frontend
+
+CORE_KEY = web.AppKey("core", Core)
+CONFIG_KEY = web.AppKey("config", Config)
+CLIENT_MAX_SIZE = 64 * 1024 * 1024  # only for bodies read whole (JSON); object data is streamed
+
+
+def build_core(config: Config) -> Core:
+    return Core(
+        config.data_dir,
+        root_access_key=config.root_access_key,
+        root_secret_key=config.root_secret_key,
+        gc_interval=config.gc_interval,
+        orphan_grace=config.orphan_grace,
+    )
+
+
+def create_app(config: Config, core: Core | None = None) -> web.Application:
+    app = web.Application(middlewares=[request_log], client_max_size=CLIENT_MAX_SIZE)
+    core = core or build_core(config)
+    app[CORE_KEY] = core
+    app[CONFIG_KEY] = config
+    s3 = S3Frontend(core, region=config.region, domain=config.domain)
+
+    async def start(_app: web.Application) -> None:
+        await core.start()
+
+    async def stop(_app: web.Application) -> None:
+        await core.stop()
+
+    async def dispatch(request: web.Request) -> web.StreamResponse:
+        if request.path == "/health" and _anonymous(request):
+            return web.json_response({"status": "ok"})
+        return await s3.handle(request)
+
+    app.on_startup.append(start)
+    app.on_cleanup.append(stop)
+    app.on_response_prepare.append(add_request_id)
+    app.router.add_route("*", "/{tail:.*}", dispatch)
+    return app
+
+
+def _anonymous(request: web.Request) -> bool:
+    return "Authorization" not in request.headers and "X-Amz-Algorithm" not in request.query

@@ -1,0 +1,96 @@
+"""`junction` command line: `junction serve` runs the gateway."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import socket
+import ssl
+import sys
+from pathlib import Path
+
+from aiohttp import web
+
+from .app import create_app
+from .config import Config, load_config
+from .logs import setup_logging
+
+log = logging.getLogger("junction")
+
+
+def _serve_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="port to listen on (default 9000)")
+    parser.add_argument("--data-dir", type=Path, help="metadata and local blobs (default ./data)")
+    parser.add_argument("--workers", type=int, help="worker processes sharing the port (default 1)")
+    parser.add_argument("--config", type=Path, help="TOML config file")
+    parser.add_argument("--domain", help="base domain for virtual-hosted-style requests")
+    parser.add_argument("--region", help="region reported to clients (default us-east-1)")
+    parser.add_argument("--tls-cert", help="PEM certificate (chain) to serve HTTPS")
+    parser.add_argument("--tls-key", help="PEM private key for --tls-cert")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="junction", description="Junction S3-compatible gateway")
+    sub = parser.add_subparsers(dest="command", required=True)
+    _serve_args(sub.add_parser("serve", help="run the gateway"))
+    args = parser.parse_args(argv)
+    if args.command == "serve":
+        return serve(args)
+    return 2
+
+
+def serve(args: argparse.Namespace) -> int:
+    cli = {k: v for k, v in vars(args).items() if k not in ("command", "config")}
+    config = load_config(args.config, cli)
+    setup_logging(config.log_level)
+    ssl_context = _ssl_context(config)
+    scheme = "https" if ssl_context else "http"
+    print(
+        f"Junction listening on {scheme}://{config.host}:{config.port}\n"
+        f"  data dir:   {config.data_dir.resolve()}\n"
+        f"  access key: {config.root_access_key}\n"
+        f"  secret key: {config.root_secret_key}",
+        file=sys.stderr,
+        flush=True,
+    )
+    if config.workers <= 1:
+        web.run_app(create_app(config), host=config.host, port=config.port, print=None, access_log=None,
+                    ssl_context=ssl_context)
+        return 0
+    return _serve_workers(config, ssl_context)
+
+
+def _ssl_context(config: Config) -> ssl.SSLContext | None:
+    if not config.tls_cert:
+        return None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(config.tls_cert, config.tls_key or None)
+    return context
+
+
+def _serve_workers(config: Config, ssl_context: ssl.SSLContext | None) -> int:
+    """Pre-fork: the parent binds once, each child serves the shared socket."""
+    sock = socket.socket(socket.AF_INET6 if ":" in config.host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((config.host, config.port))
+    sock.listen(1024)
+    sock.set_inheritable(True)
+    children = []
+    for _ in range(config.workers):
+        pid = os.fork()
+        if pid == 0:
+            web.run_app(create_app(config), sock=sock, print=None, access_log=None, ssl_context=ssl_context)
+            os._exit(0)
+        children.append(pid)
+    try:
+        for pid in children:
+            os.waitpid(pid, 0)
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

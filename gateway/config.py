@@ -1,0 +1,79 @@
+"""Gateway configuration: defaults < config file (TOML) < environment < command line."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import tomllib
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "JUNCTION_"
+
+
+@dataclass(frozen=True)
+class Config:
+    host: str = "127.0.0.1"
+    port: int = 9000
+    data_dir: Path = Path("./data")
+    workers: int = 1
+    region: str = "us-east-1"
+    domain: str = ""  # virtual-hosted-style base domain, e.g. "s3.example.com"
+    root_access_key: str = ""
+    root_secret_key: str = ""
+    tls_cert: str = ""  # PEM certificate chain: serve HTTPS when set with tls_key
+    tls_key: str = ""
+    log_level: str = "INFO"
+    gc_interval: float = 60.0
+    orphan_grace: float = 24 * 3600.0
+
+    def with_overrides(self, values: dict[str, Any]) -> "Config":
+        known = {f.name: f.type for f in fields(self)}
+        clean: dict[str, Any] = {}
+        for name, value in values.items():
+            if name not in known or value is None:
+                continue
+            current = getattr(self, name)
+            if isinstance(current, Path):
+                value = Path(value)
+            elif isinstance(current, bool):
+                value = str(value).lower() in ("1", "true", "yes")
+            elif isinstance(current, int):
+                value = int(value)
+            elif isinstance(current, float):
+                value = float(value)
+            clean[name] = value
+        return replace(self, **clean)
+
+
+def load_config(path: Path | None = None, cli: dict[str, Any] | None = None) -> Config:
+    config = Config()
+    file_path = path or (Path(os.environ[f"{ENV_PREFIX}CONFIG"]) if f"{ENV_PREFIX}CONFIG" in os.environ else None)
+    if file_path is not None:
+        with open(file_path, "rb") as fh:
+            config = config.with_overrides(tomllib.load(fh))
+    env = {f.name: os.environ.get(ENV_PREFIX + f.name.upper()) for f in fields(Config)}
+    config = config.with_overrides(env)
+    config = config.with_overrides(cli or {})
+    return with_root_credentials(config)
+
+
+def with_root_credentials(config: Config) -> Config:
+    """Use the configured root keys, else the ones generated on first start (kept in the data dir)."""
+    if config.root_access_key and config.root_secret_key:
+        return config
+    stored = config.data_dir / "root-credentials.json"
+    if stored.exists():
+        keys = json.loads(stored.read_text())
+    else:
+        keys = {"access_key": "JX" + secrets.token_hex(9).upper(), "secret_key": secrets.token_urlsafe(30)}
+        config.data_dir.mkdir(parents=True, exist_ok=True)
+        stored.write_text(json.dumps(keys))
+        stored.chmod(0o600)
+    return replace(
+        config,
+        root_access_key=config.root_access_key or keys["access_key"],
+        root_secret_key=config.root_secret_key or keys["secret_key"],
+    )

@@ -1,0 +1,57 @@
+"""Who is calling, and what they may do: one check every front end applies."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+
+from .errors import JunctionError
+
+READ, WRITE, DELETE, LIST, ADMIN = "read", "write", "delete", "list", "admin"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    access_key: str
+    kind: str = "root"  # root | admin | export
+    bucket_id: int | None = None  # exports are confined to one bucket
+    readonly: bool = False
+    appendonly: bool = False
+    apionly: bool = False
+    iprange: str = ""
+
+    @property
+    def is_admin(self) -> bool:
+        return self.kind in ("root", "admin")
+
+
+def authorize(principal: Principal, action: str, *, bucket_id: int | None = None, client_ip: str | None = None) -> None:
+    """Raise AccessDenied unless `principal` may perform `action` (on `bucket_id`)."""
+    if principal.is_admin:
+        return
+    if principal.iprange and not ip_allowed(principal.iprange, client_ip):
+        raise JunctionError("AccessDenied", "Access Denied: your address is not allowed for this key")
+    if action == ADMIN:
+        raise JunctionError("AccessDenied", "Access Denied: this key cannot administer the gateway")
+    if bucket_id is None:
+        if action != LIST:
+            raise JunctionError("AccessDenied", "Access Denied: this key is confined to one volume")
+    elif bucket_id != principal.bucket_id:
+        raise JunctionError("AccessDenied", "Access Denied: this key is confined to another volume")
+    if principal.readonly and action in (WRITE, DELETE):
+        raise JunctionError("AccessDenied", "Access Denied: this key is read-only")
+    if principal.appendonly and action == DELETE:
+        raise JunctionError("AccessDenied", "Access Denied: this key is append-only")
+
+
+def ip_allowed(iprange: str, client_ip: str | None) -> bool:
+    if not client_ip:
+        return False
+    try:
+        address = ipaddress.ip_address(client_ip)
+    except ValueError:
+        return False
+    for cidr in (part.strip() for part in iprange.split(",")):
+        if cidr and address in ipaddress.ip_network(cidr, strict=False):
+            return True
+    return False

@@ -1,0 +1,140 @@
+"""Blob I/O over the user spaces' backends, and the collector of unreferenced blobs.
+
+A blob is registered `pending` before its bytes are written, so a crash mid-write leaves a
+record the collector finds; it becomes `live` when an object or part references it and
+`dead` when nothing does any more.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import AsyncIterator
+
+from backends.base import Backend, BackendError, BlobNotFound, ByteStream
+from backends.registry import build_backend
+from gateway.meta.store import MetaStore
+
+from .errors import JunctionError
+from .models import Block
+
+log = logging.getLogger("junction.blobs")
+
+DEFAULT_SPACE = "default"
+
+
+@dataclass(frozen=True, slots=True)
+class WrittenBlob:
+    blob_id: int
+    space_id: int
+    key: str
+    size: int
+
+
+def new_blob_key() -> str:
+    """Random, evenly spread key: two levels of fan-out keep directories small."""
+    name = uuid.uuid4().hex
+    return f"blocks/{name[:2]}/{name[2:4]}/{name}"
+
+
+class Spaces:
+    """The backends of every user space, built once and kept open."""
+
+    def __init__(self, store: MetaStore, data_dir: Path) -> None:
+        self._store = store
+        self._data_dir = data_dir
+        self._backends: dict[int, Backend] = {}
+        self.default_id = 0
+
+    async def open(self) -> None:
+        blob_root = self._data_dir / "blobs"
+        self.default_id = await self._store.ensure_space(
+            DEFAULT_SPACE, {"type": "Local", "root": str(blob_root)}, {"type": "Local"}, ""
+        )
+        for row in await self._store.list_spaces():
+            self.add(row["id"], json.loads(row["storage"]), json.loads(row["credential"]), row["working_dir"])
+
+    def add(self, space_id: int, storage: dict, credential: dict, working_dir: str) -> Backend:
+        backend = build_backend(storage, credential, working_dir)
+        self._backends[space_id] = backend
+        return backend
+
+    def backend(self, space_id: int) -> Backend:
+        try:
+            return self._backends[space_id]
+        except KeyError:
+            raise JunctionError("InternalError", f"user space {space_id} is not available") from None
+
+    async def close(self) -> None:
+        for backend in self._backends.values():
+            await backend.close()
+        self._backends.clear()
+
+
+class BlobIO:
+    def __init__(self, store: MetaStore, spaces: Spaces) -> None:
+        self._store = store
+        self._spaces = spaces
+
+    async def write(self, stream: ByteStream, *, space_id: int | None = None, size_hint: int | None = None) -> WrittenBlob:
+        """Stream into a new durable blob; on any failure nothing is left referenced."""
+        space_id = space_id or self._spaces.default_id
+        backend = self._spaces.backend(space_id)
+        key = new_blob_key()
+        blob_id = await self._store.new_blob(space_id, key)
+        try:
+            size = await backend.put(key, stream, size_hint)
+        except BaseException:
+            await self.discard(WrittenBlob(blob_id, space_id, key, 0))
+            raise
+        return WrittenBlob(blob_id, space_id, key, size)
+
+    async def discard(self, blob: WrittenBlob) -> None:
+        """Forget a blob no metadata points at (a write that failed before commit)."""
+        try:
+            await asyncio.shield(self._discard(blob))
+        except Exception:  # the collector will retry
+            log.warning("could not discard blob %s now; the collector will", blob.blob_id)
+
+    async def _discard(self, blob: WrittenBlob) -> None:
+        await self._store.abandon_blob(blob.blob_id)
+        await self._spaces.backend(blob.space_id).delete(blob.key)
+        await self._store.forget_blob(blob.blob_id)
+
+    async def read(self, blocks: list[Block], start: int = 0, length: int | None = None) -> AsyncIterator[bytes]:
+        """Yield bytes [start, start+length) of the concatenation of `blocks`."""
+        remaining = sum(b.size for b in blocks) - start if length is None else length
+        offset = start
+        for block in blocks:
+            if remaining <= 0:
+                break
+            if offset >= block.size:
+                offset -= block.size
+                continue
+            take = min(block.size - offset, remaining)
+            try:
+                async for piece in self._spaces.backend(block.space_id).get(block.blob_key, offset, take):
+                    yield piece
+            except BlobNotFound as exc:
+                raise JunctionError("InternalError", "object data is missing from its user space") from exc
+            remaining -= take
+            offset = 0
+
+    async def collect(self, grace_seconds: float = 3600.0) -> int:
+        """Delete dead blobs and pending ones older than the grace period; return how many."""
+        rows = await self._store.collectable_blobs(time.time() - grace_seconds)
+        collected = 0
+        for row in rows:
+            try:
+                await self._spaces.backend(row["space_id"]).delete(row["key"])
+            except (BackendError, JunctionError) as exc:
+                log.warning("blob %s not collected yet: %s", row["id"], exc)
+                continue
+            await self._store.forget_blob(row["id"])
+            collected += 1
+        return collected

@@ -1,0 +1,46 @@
+"""Bucket operations and the S3 bucket-naming rules."""
+
+from __future__ import annotations
+
+import re
+
+from gateway.meta.store import MetaStore
+
+from .errors import JunctionError
+from .models import Bucket
+
+_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_IP_LIKE = re.compile(r"^\d+\.\d+\.\d+\.\d+$")
+
+
+def validate_bucket_name(name: str) -> None:
+    """The general-purpose bucket rules of the S3 user guide."""
+    if (
+        not _NAME.match(name)
+        or ".." in name
+        or ".-" in name
+        or "-." in name
+        or _IP_LIKE.match(name)
+        or name.startswith(("xn--", "sthree-", "amzn-s3-demo-"))
+        or name.endswith(("-s3alias", "--ol-s3", "--x-s3", ".mrap"))
+    ):
+        raise JunctionError("InvalidBucketName", "The specified bucket is not valid.", bucket=name)
+
+
+class BucketService:
+    def __init__(self, store: MetaStore) -> None:
+        self._store = store
+
+    async def create(self, name: str, owner: str) -> Bucket:
+        validate_bucket_name(name)
+        return await self._store.create_bucket(name, owner)
+
+    async def get(self, name: str) -> Bucket:
+        return await self._store.get_bucket(name)
+
+    async def list(self) -> list[Bucket]:
+        return await self._store.list_buckets()
+
+    async def delete(self, name: str, *, force: bool = False) -> None:
+        bucket = await self._store.get_bucket(name)
+        await self._store.delete_bucket(bucket.id, force=force)

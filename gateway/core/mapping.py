@@ -1,0 +1,60 @@
+"""The S3 key <-> (package, path) bijection of DESIGN.md, in one place.
+
+- key `P/REST` with non-empty first segment P  -> package P, path REST
+- key `P/` (REST empty)                         -> package P, path "" (the folder marker)
+- key without '/' or starting with '/'          -> root package "", path = key
+"""
+
+from __future__ import annotations
+
+from .errors import JunctionError
+
+ROOT_PACKAGE = ""
+MAX_KEY_BYTES = 1024
+
+
+def split_key(key: str) -> tuple[str, str]:
+    """Return (package name, object path) for an S3 key."""
+    head, sep, rest = key.partition("/")
+    if sep and head:
+        return head, rest
+    return ROOT_PACKAGE, key
+
+
+def join_key(package: str, path: str) -> str:
+    """Return the S3 key of `path` in `package` (inverse of split_key)."""
+    if package == ROOT_PACKAGE:
+        return path
+    return f"{package}/{path}"
+
+
+def validate_key(key: str) -> None:
+    """Reject keys S3 rejects: empty, over 1024 UTF-8 bytes, or containing NUL."""
+    if not key:
+        raise JunctionError("InvalidArgument", "Object key must not be empty")
+    if len(key.encode("utf-8", "surrogatepass")) > MAX_KEY_BYTES:
+        raise JunctionError("KeyTooLongError", "Your key is too long", key=key[:64])
+    if "\x00" in key:
+        raise JunctionError("InvalidArgument", "Object key must not contain NUL")
+    try:
+        key.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise JunctionError("InvalidArgument", "Object key is not valid UTF-8") from exc
+
+
+def validate_object_path(package: str, path: str) -> str:
+    """Check that (package, path) round-trips through the S3 key mapping; return the key.
+
+    A root-package path like `a/b` would read back as package `a`, so it is refused.
+    """
+    if "/" in package:
+        raise JunctionError("InvalidArgument", "Package name must not contain '/'", package=package)
+    key = join_key(package, path)
+    validate_key(key)
+    if split_key(key) != (package, path):
+        raise JunctionError(
+            "InvalidArgument",
+            "Path in the root package must not contain '/' except as its first character",
+            path=path,
+        )
+    return key

@@ -1,0 +1,104 @@
+"""Plain records the core hands to front ends (no I/O, no framework types)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+EMPTY_MD5 = "d41d8cd98f00b204e9800998ecf8427e"
+EMPTY_SHA256 = "E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855"
+
+
+@dataclass(frozen=True, slots=True)
+class Bucket:
+    id: int
+    name: str
+    owner: str
+    created: float
+
+
+@dataclass(frozen=True, slots=True)
+class Package:
+    id: int
+    bucket_id: int
+    name: str
+    created: float
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """One stored blob that makes up a contiguous run of an object's bytes."""
+
+    blob_id: int
+    space_id: int
+    blob_key: str
+    size: int
+
+
+@dataclass(slots=True)
+class ObjectInfo:
+    id: int
+    bucket_id: int
+    package_id: int
+    package: str
+    path: str
+    key: str
+    size: int
+    etag: str  # hex MD5 or md5-of-md5s "-N", without quotes
+    sha256: str  # upper-case hex of the whole content
+    content_type: str
+    headers: dict[str, str]  # content-encoding, content-disposition, cache-control, ...
+    meta: dict[str, str]  # x-amz-meta-* without the prefix, lower-case names
+    checksums: dict[str, str]  # algorithm -> base64 digest (may end in -N for composite)
+    checksum_type: str  # "FULL_OBJECT" or "COMPOSITE" ("" when none)
+    parts_count: int
+    redundancy: str
+    created: float
+    updated: float
+    blocks: list[Block] = field(default_factory=list)
+
+    @property
+    def file_hash(self) -> str:
+        return "Full" + self.sha256
+
+
+@dataclass(frozen=True, slots=True)
+class ListEntry:
+    """A key in a listing: either an object or a common prefix."""
+
+    key: str
+    obj: ObjectInfo | None  # None for a common prefix
+
+
+@dataclass(slots=True)
+class ListPage:
+    objects: list[ObjectInfo]
+    prefixes: list[str]
+    truncated: bool
+    next_marker: str  # last key or prefix returned, for continuation
+
+
+@dataclass(slots=True)
+class Upload:
+    id: str
+    bucket_id: int
+    bucket: str
+    key: str
+    content_type: str
+    headers: dict[str, str]
+    meta: dict[str, str]
+    checksum_algorithm: str
+    checksum_type: str
+    created: float
+    owner: str
+
+
+@dataclass(slots=True)
+class Part:
+    number: int
+    size: int
+    etag: str
+    checksums: dict[str, str]
+    updated: float
+    blob_id: int
+    space_id: int
+    blob_key: str

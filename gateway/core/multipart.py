@@ -1,0 +1,222 @@
+"""Multipart uploads: parts are separate blobs, and completing an upload only writes
+metadata: the object's blocks are the chosen parts' blobs, so no byte is copied."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import time
+import uuid
+from dataclasses import dataclass, field
+
+from gateway.meta.store import CommitGuard, MetaStore, NewObject
+
+from .blobs import BlobIO, WrittenBlob
+from .checksums import combine_crc, composite_checksum
+from .conditions import ByteRange
+from .errors import JunctionError
+from .hashing import HashingStream
+from .mapping import validate_key
+from .models import Block, ObjectInfo, Part, Upload
+from .objects import (
+    DEFAULT_CONTENT_TYPE,
+    CopySource,
+    Expectations,
+    ObjectAttrs,
+    ObjectService,
+    WriteConditions,
+    check_source_conditions,
+)
+
+MIN_PART_SIZE = 5 * 1024 * 1024
+MAX_PART_SIZE = 5 * 1024**3
+MAX_PART_NUMBER = 10000
+CRC_ALGORITHMS = ("CRC32", "CRC32C", "CRC64NVME")
+
+
+@dataclass(slots=True)
+class CompletedPart:
+    """A part as the client lists it in CompleteMultipartUpload."""
+
+    number: int
+    etag: str
+    checksums: dict[str, str] = field(default_factory=dict)
+
+
+def check_part_number(number: int) -> None:
+    if not 1 <= number <= MAX_PART_NUMBER:
+        raise JunctionError("InvalidArgument", "Part number must be an integer between 1 and 10000, inclusive",
+                            argument="partNumber")
+
+
+class MultipartService:
+    def __init__(self, store: MetaStore, blobs: BlobIO, objects: ObjectService, guards: list[CommitGuard]) -> None:
+        self._store = store
+        self._blobs = blobs
+        self._objects = objects
+        self._guards = guards
+
+    async def create(
+        self, bucket: str, key: str, attrs: ObjectAttrs, *, owner: str,
+        checksum_algorithm: str | None = None, checksum_type: str | None = None,
+    ) -> Upload:
+        validate_key(key)
+        attrs.validate()
+        bucket_row = await self._store.get_bucket(bucket)
+        kind = (checksum_type or "").upper()
+        if kind and not checksum_algorithm:
+            raise JunctionError("InvalidRequest", "x-amz-checksum-type requires x-amz-checksum-algorithm")
+        if kind not in ("", "COMPOSITE", "FULL_OBJECT"):
+            raise JunctionError("InvalidRequest", f"Unknown checksum type {checksum_type!r}")
+        if checksum_algorithm and not kind:
+            kind = "FULL_OBJECT" if checksum_algorithm == "CRC64NVME" else "COMPOSITE"
+        if kind == "FULL_OBJECT" and checksum_algorithm not in CRC_ALGORITHMS:
+            raise JunctionError("InvalidRequest", f"The FULL_OBJECT checksum type is not supported for {checksum_algorithm}")
+        upload = Upload(
+            id=uuid.uuid4().hex + uuid.uuid4().hex,
+            bucket_id=bucket_row.id,
+            bucket=bucket,
+            key=key,
+            content_type=attrs.content_type or DEFAULT_CONTENT_TYPE,
+            headers=attrs.headers,
+            meta=attrs.meta,
+            checksum_algorithm=checksum_algorithm or "",
+            checksum_type=kind,
+            created=time.time(),
+            owner=owner,
+        )
+        await self._store.create_upload(upload)
+        return upload
+
+    async def get(self, bucket: str, key: str, upload_id: str) -> Upload:
+        bucket_row = await self._store.get_bucket(bucket)
+        return await self._store.get_upload(bucket_row, upload_id, key)
+
+    async def upload_part(
+        self, bucket: str, key: str, upload_id: str, number: int, body, *, length: int | None, expect: Expectations,
+    ) -> Part:
+        check_part_number(number)
+        upload = await self.get(bucket, key, upload_id)
+        if upload.checksum_algorithm and upload.checksum_algorithm not in expect.wanted():
+            expect.algorithms.append(upload.checksum_algorithm)
+        blob, stream = await self._objects.write_blob(body, length=length, expect=expect, max_size=MAX_PART_SIZE)
+        return await self._attach(upload, number, blob, stream)
+
+    async def upload_part_copy(
+        self, bucket: str, key: str, upload_id: str, number: int, source: CopySource, byte_range: ByteRange | None,
+    ) -> tuple[Part, ObjectInfo]:
+        check_part_number(number)
+        upload = await self.get(bucket, key, upload_id)
+        src = await self._objects.head(source.bucket, source.key)
+        check_source_conditions(src, source)
+        if byte_range is not None and byte_range.end >= src.size:
+            raise JunctionError("InvalidArgument", "Range specified is not valid for source object of size: "
+                                f"{src.size}", argument="x-amz-copy-source-range")
+        expect = Expectations(algorithms=[upload.checksum_algorithm] if upload.checksum_algorithm else [])
+        length = byte_range.length if byte_range else src.size
+        blob, stream = await self._objects.write_blob(self._objects.read(src, byte_range), length=length,
+                                                      expect=expect, max_size=MAX_PART_SIZE)
+        return await self._attach(upload, number, blob, stream), src
+
+    async def _attach(self, upload: Upload, number: int, blob: WrittenBlob, stream: HashingStream) -> Part:
+        try:
+            await self._store.put_part(upload.id, number, blob.blob_id, blob.size, stream.md5_hex, stream.checksums)
+        except BaseException:
+            await self._blobs.discard(blob)
+            raise
+        return Part(number=number, size=blob.size, etag=stream.md5_hex, checksums=stream.checksums,
+                    updated=time.time(), blob_id=blob.blob_id, space_id=blob.space_id, blob_key=blob.key)
+
+    async def complete(
+        self, bucket: str, key: str, upload_id: str, listed: list[CompletedPart], *,
+        conditions: WriteConditions | None = None, expected_checksums: dict[str, str] | None = None,
+        expected_size: int | None = None,
+    ) -> ObjectInfo:
+        upload = await self.get(bucket, key, upload_id)
+        if not listed:
+            raise JunctionError("MalformedXML", "You must specify at least one part")
+        stored = {p.number: p for p in await self._store.list_parts(upload_id)}
+        chosen = self._choose(listed, stored, upload)
+        size = sum(p.size for p in chosen)
+        if expected_size is not None and expected_size != size:
+            raise JunctionError("InvalidRequest", "The provided x-amz-mp-object-size does not match the object's size")
+        md5s = b"".join(bytes.fromhex(p.etag) for p in chosen)
+        checksums = self._combined_checksums(upload, chosen)
+        for alg, value in (expected_checksums or {}).items():
+            if checksums.get(alg) != value:
+                raise JunctionError("BadDigest", f"The {alg} you specified did not match the calculated checksum.")
+        new = NewObject(
+            bucket_id=upload.bucket_id,
+            key=key,
+            size=size,
+            etag=f"{hashlib.md5(md5s).hexdigest()}-{len(chosen)}",
+            sha256=(await self._sha256_of(chosen)).upper(),
+            content_type=upload.content_type,
+            headers=upload.headers,
+            meta=upload.meta,
+            checksums=checksums,
+            checksum_type=upload.checksum_type if checksums else "",
+            parts_count=len(chosen),
+            blob_ids=[p.blob_id for p in chosen],
+            block_sizes=[p.size for p in chosen],
+        )
+        guards = [(conditions or WriteConditions()).guard(), *self._guards]
+        return await self._store.complete_upload(upload_id, new, guards)
+
+    @staticmethod
+    def _choose(listed: list[CompletedPart], stored: dict[int, Part], upload: Upload) -> list[Part]:
+        """Apply S3's rules: ascending numbers, known parts with matching ETags, 5 MiB minimum."""
+        chosen: list[Part] = []
+        previous = 0
+        for item in listed:
+            if item.number <= previous:
+                raise JunctionError("InvalidPartOrder", "The list of parts was not in ascending order. "
+                                    "Parts must be ordered by part number.")
+            previous = item.number
+            part = stored.get(item.number)
+            if part is None or item.etag.strip('"').lower() != part.etag:
+                raise JunctionError("InvalidPart", "One or more of the specified parts could not be found. The part "
+                                    "may not have been uploaded, or the specified entity tag may not match the part's "
+                                    "entity tag.", part=item.number)
+            for alg, value in item.checksums.items():
+                if part.checksums.get(alg) not in (None, value):
+                    raise JunctionError("InvalidPart", f"The {alg} checksum of part {item.number} does not match.")
+            chosen.append(part)
+        for part in chosen[:-1]:
+            if part.size < MIN_PART_SIZE:
+                raise JunctionError("EntityTooSmall", "Your proposed upload is smaller than the minimum allowed "
+                                    "object size.", part=part.number)
+        return chosen
+
+    @staticmethod
+    def _combined_checksums(upload: Upload, parts: list[Part]) -> dict[str, str]:
+        alg = upload.checksum_algorithm
+        if not alg or any(alg not in p.checksums for p in parts):
+            return {}
+        digests = [base64.b64decode(p.checksums[alg]) for p in parts]
+        if upload.checksum_type == "FULL_OBJECT":
+            combined = combine_crc(alg, [(d, p.size) for d, p in zip(digests, parts)])
+            return {alg: base64.b64encode(combined).decode()}
+        return {alg: composite_checksum(alg, digests)}
+
+    async def _sha256_of(self, parts: list[Part]) -> str:
+        """SHA-256 of the whole object (the native fileHash), read back from the parts."""
+        digest = hashlib.sha256()
+        blocks = [Block(p.blob_id, p.space_id, p.blob_key, p.size) for p in parts]
+        async for piece in self._blobs.read(blocks):
+            digest.update(piece)
+        return digest.hexdigest()
+
+    async def abort(self, bucket: str, key: str, upload_id: str) -> None:
+        await self.get(bucket, key, upload_id)
+        await self._store.abort_upload(upload_id)
+
+    async def list_parts(self, bucket: str, key: str, upload_id: str, *, after: int, limit: int) -> tuple[Upload, list[Part]]:
+        upload = await self.get(bucket, key, upload_id)
+        return upload, await self._store.list_parts(upload_id, after=after, limit=limit)
+
+    async def list_uploads(self, bucket: str, *, prefix: str, key_marker: str, upload_id_marker: str,
+                           limit: int) -> list[Upload]:
+        bucket_row = await self._store.get_bucket(bucket)
+        return await self._store.list_uploads(bucket_row, prefix=prefix, key_marker=key_marker,
+                                              upload_id_marker=upload_id_marker, limit=limit)

@@ -1,0 +1,275 @@
+"""Object writes, reads, copies and deletes over the bucket/package/object model.
+
+A write streams into a new blob while hashing, verifies every digest the client sent,
+and only then commits the metadata row (atomically replacing any previous version).
+Copies share blocks (reference counted) instead of copying bytes.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass, field
+from typing import AsyncIterator, Callable
+
+import aiosqlite
+
+from gateway.meta.store import CommitGuard, MetaStore, NewObject
+
+from .blobs import BlobIO, WrittenBlob
+from .checksums import ALGORITHMS
+from .conditions import ByteRange, check_read_conditions, etag_matches
+from .errors import JunctionError
+from .hashing import HashingStream
+from .mapping import validate_key
+from .models import ObjectInfo
+
+MAX_PUT_SIZE = 5 * 1024**3  # S3's single-request limit
+MAX_USER_META_BYTES = 2048
+DEFAULT_CONTENT_TYPE = "binary/octet-stream"
+
+
+@dataclass(slots=True)
+class ObjectAttrs:
+    """What the client said about the object: content headers and user metadata."""
+
+    content_type: str = ""
+    headers: dict[str, str] = field(default_factory=dict)  # content-encoding, cache-control, ...
+    meta: dict[str, str] = field(default_factory=dict)
+
+    def validate(self) -> None:
+        size = sum(len(k.encode()) + len(v.encode()) for k, v in self.meta.items())
+        if size > MAX_USER_META_BYTES:
+            raise JunctionError("MetadataTooLarge", "Your metadata headers exceed the maximum allowed metadata size.")
+
+
+@dataclass(slots=True)
+class Expectations:
+    """Digests the client claims for the body; all are verified before anything is committed."""
+
+    content_md5: str | None = None  # base64, from Content-MD5
+    sha256_hex: str | None = None  # from a signed x-amz-content-sha256
+    checksums: dict[str, str] = field(default_factory=dict)  # algorithm -> base64, from headers
+    algorithms: list[str] = field(default_factory=list)  # compute and store these too
+    trailer: Callable[[], dict[str, str]] | None = None  # algorithm -> base64, known after the body
+
+    def wanted(self) -> list[str]:
+        return list(dict.fromkeys([*self.checksums, *self.algorithms]))
+
+    def verify(self, stream: HashingStream) -> None:
+        if self.content_md5 is not None:
+            try:
+                claimed = base64.b64decode(self.content_md5, validate=True)
+            except (binascii.Error, ValueError):
+                raise JunctionError("InvalidDigest", "The Content-MD5 you specified was invalid.") from None
+            if len(claimed) != 16:
+                raise JunctionError("InvalidDigest", "The Content-MD5 you specified was invalid.")
+            if claimed != stream.md5_digest:
+                raise JunctionError("BadDigest", "The Content-MD5 you specified did not match what we received.")
+        if self.sha256_hex is not None and self.sha256_hex.lower() != stream.sha256_hex:
+            raise JunctionError(
+                "XAmzContentSHA256Mismatch", "The provided 'x-amz-content-sha256' header does not match what was computed."
+            )
+        computed = stream.checksums
+        claimed_all = dict(self.checksums)
+        if self.trailer is not None:
+            claimed_all.update(self.trailer())
+        for alg, value in claimed_all.items():
+            if computed.get(alg) != value:
+                raise JunctionError("BadDigest", f"The {alg} you specified did not match the calculated checksum.")
+
+
+def checksum_algorithm(name: str | None) -> str | None:
+    """Normalise a client-supplied checksum algorithm name, refusing unknown ones."""
+    if not name:
+        return None
+    upper = name.upper()
+    if upper not in ALGORITHMS:
+        raise JunctionError("InvalidRequest", f"Checksum algorithm {name!r} is not supported")
+    return upper
+
+
+@dataclass(slots=True)
+class WriteConditions:
+    if_match: str | None = None
+    if_none_match: str | None = None  # only "*" is meaningful on writes
+    no_overwrite: bool = False  # append-only keys
+
+    def guard(self) -> CommitGuard:
+        async def check(_conn: aiosqlite.Connection, old: ObjectInfo | None, _new: NewObject | None) -> None:
+            if self.if_none_match is not None and old is not None:
+                raise JunctionError("PreconditionFailed", "At least one of the pre-conditions you specified did not hold",
+                                    condition="If-None-Match")
+            if self.if_match is not None:
+                if old is None:
+                    raise JunctionError("NoSuchKey", "The specified key does not exist.")
+                if not etag_matches(self.if_match, old.etag):
+                    raise JunctionError("PreconditionFailed", "At least one of the pre-conditions you specified did not hold",
+                                        condition="If-Match")
+            if self.no_overwrite and old is not None:
+                raise JunctionError("AccessDenied", "Access Denied: this key is append-only and the object exists")
+
+        return check
+
+
+@dataclass(slots=True)
+class CopySource:
+    bucket: str
+    key: str
+    if_match: str | None = None
+    if_none_match: str | None = None
+    if_modified_since: str | None = None
+    if_unmodified_since: str | None = None
+
+
+class ObjectService:
+    def __init__(self, store: MetaStore, blobs: BlobIO, guards: list[CommitGuard]) -> None:
+        self._store = store
+        self._blobs = blobs
+        self._guards = guards  # process-wide guards (quotas), run in every commit
+
+    async def put(
+        self,
+        bucket: str,
+        key: str,
+        body: AsyncIterator[bytes],
+        *,
+        length: int | None,
+        attrs: ObjectAttrs,
+        expect: Expectations | None = None,
+        conditions: WriteConditions | None = None,
+        space_id: int | None = None,
+    ) -> ObjectInfo:
+        validate_key(key)
+        attrs.validate()
+        expect = expect or Expectations()
+        conditions = conditions or WriteConditions()
+        bucket_row = await self._store.get_bucket(bucket)
+        if length is not None and length > MAX_PUT_SIZE:
+            raise JunctionError("EntityTooLarge", "Your proposed upload exceeds the maximum allowed size")
+        await self._precheck(bucket_row.id, key, conditions)
+        stream = HashingStream(body, algorithms=expect.wanted(), expected_size=length, max_size=MAX_PUT_SIZE)
+        blob = await self._blobs.write(stream, space_id=space_id, size_hint=length)
+        try:
+            expect.verify(stream)
+            new = NewObject(
+                bucket_id=bucket_row.id,
+                key=key,
+                size=stream.size,
+                etag=stream.md5_hex,
+                sha256=stream.sha256_hex.upper(),
+                content_type=attrs.content_type or DEFAULT_CONTENT_TYPE,
+                headers=attrs.headers,
+                meta=attrs.meta,
+                checksums=stream.checksums,
+                checksum_type="FULL_OBJECT" if expect.wanted() else "",
+                parts_count=0,
+                blob_ids=[blob.blob_id],
+                block_sizes=[blob.size],
+            )
+            return await self._store.commit_object(new, [conditions.guard(), *self._guards])
+        except BaseException:
+            await self._blobs.discard(blob)
+            raise
+
+    async def _precheck(self, bucket_id: int, key: str, conditions: WriteConditions) -> None:
+        """Fail fast on conditions before streaming; the commit re-checks them atomically."""
+        if conditions.if_match is None and conditions.if_none_match is None and not conditions.no_overwrite:
+            return
+        try:
+            old = await self._store.get_object(bucket_id, key, with_blocks=False)
+        except JunctionError:
+            old = None
+        await conditions.guard()(None, old, None)  # type: ignore[arg-type]
+
+    async def head(self, bucket: str, key: str) -> ObjectInfo:
+        validate_key(key)
+        bucket_row = await self._store.get_bucket(bucket)
+        return await self._store.get_object(bucket_row.id, key)
+
+    def read(self, obj: ObjectInfo, byte_range: ByteRange | None = None) -> AsyncIterator[bytes]:
+        if byte_range is None:
+            return self._blobs.read(obj.blocks, 0, obj.size)
+        return self._blobs.read(obj.blocks, byte_range.start, byte_range.length)
+
+    async def delete(self, bucket: str, key: str, conditions: WriteConditions | None = None) -> ObjectInfo | None:
+        """Delete the key; deleting an absent key succeeds (S3 semantics)."""
+        validate_key(key)
+        bucket_row = await self._store.get_bucket(bucket)
+        guards = [conditions.guard()] if conditions and conditions.if_match is not None else []
+        return await self._store.delete_object(bucket_row.id, key, guards)
+
+    async def copy(
+        self,
+        source: CopySource,
+        bucket: str,
+        key: str,
+        *,
+        replace_attrs: ObjectAttrs | None,
+        conditions: WriteConditions | None = None,
+        checksum_algorithm: str | None = None,
+    ) -> ObjectInfo:
+        """Copy by sharing the source's blocks; `replace_attrs` None means COPY the metadata."""
+        validate_key(key)
+        src = await self.head(source.bucket, source.key)
+        check_source_conditions(src, source)
+        if source.bucket == bucket and source.key == key and replace_attrs is None and not checksum_algorithm:
+            raise JunctionError(
+                "InvalidRequest",
+                "This copy request is illegal because it is trying to copy an object to itself without changing the "
+                "object's metadata, storage class, website redirect location or encryption attributes.",
+            )
+        dst_bucket = await self._store.get_bucket(bucket)
+        attrs = replace_attrs or ObjectAttrs(src.content_type, dict(src.headers), dict(src.meta))
+        attrs.validate()
+        checksums, checksum_type = src.checksums, src.checksum_type
+        if checksum_algorithm and checksum_algorithm not in checksums:
+            checksums, checksum_type = await self._checksum_of(src, checksum_algorithm), "FULL_OBJECT"
+        new = NewObject(
+            bucket_id=dst_bucket.id,
+            key=key,
+            size=src.size,
+            etag=src.etag,
+            sha256=src.sha256,
+            content_type=attrs.content_type or DEFAULT_CONTENT_TYPE,
+            headers=attrs.headers,
+            meta=attrs.meta,
+            checksums=checksums,
+            checksum_type=checksum_type,
+            parts_count=src.parts_count,
+            blob_ids=[b.blob_id for b in src.blocks],
+            block_sizes=[b.size for b in src.blocks],
+        )
+        guards = [(conditions or WriteConditions()).guard(), *self._guards]
+        return await self._store.commit_object(new, guards)
+
+    async def _checksum_of(self, obj: ObjectInfo, algorithm: str) -> dict[str, str]:
+        stream = HashingStream(self.read(obj), algorithms=[algorithm])
+        async for _ in stream:
+            pass
+        return stream.checksums
+
+    async def write_blob(self, body: AsyncIterator[bytes], *, length: int | None, expect: Expectations,
+                         space_id: int | None = None, max_size: int = MAX_PUT_SIZE) -> tuple[WrittenBlob, HashingStream]:
+        """Stream into a verified blob not yet referenced by any object (multipart parts)."""
+        stream = HashingStream(body, algorithms=expect.wanted(), expected_size=length, max_size=max_size)
+        blob = await self._blobs.write(stream, space_id=space_id, size_hint=length)
+        try:
+            expect.verify(stream)
+        except BaseException:
+            await self._blobs.discard(blob)
+            raise
+        return blob, stream
+
+
+def check_source_conditions(src: ObjectInfo, source: CopySource) -> None:
+    check_read_conditions(
+        etag=src.etag,
+        last_modified=src.updated,
+        if_match=source.if_match,
+        if_none_match=source.if_none_match,
+        if_modified_since=source.if_modified_since,
+        if_unmodified_since=source.if_unmodified_since,
+        not_modified_code="PreconditionFailed",
+    )
+

@@ -1,0 +1,101 @@
+"""The one service layer every front end calls: wires the store, spaces and services."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from pathlib import Path
+
+from gateway.meta.store import CommitGuard, MetaStore
+
+from .access import Principal
+from .blobs import BlobIO, Spaces
+from .buckets import BucketService
+from .errors import JunctionError
+from .listing import list_page
+from .models import ListPage
+from .multipart import MultipartService
+from .objects import ObjectService
+
+log = logging.getLogger("junction.core")
+
+
+class Core:
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        root_access_key: str,
+        root_secret_key: str,
+        gc_interval: float = 60.0,
+        orphan_grace: float = 24 * 3600.0,
+    ) -> None:
+        self.data_dir = Path(data_dir)
+        self.store = MetaStore(self.data_dir / "meta.sqlite3")
+        self.spaces = Spaces(self.store, self.data_dir)
+        self.blobs = BlobIO(self.store, self.spaces)
+        self.guards: list[CommitGuard] = []  # run inside every commit (quotas register here)
+        self.buckets = BucketService(self.store)
+        self.objects = ObjectService(self.store, self.blobs, self.guards)
+        self.multipart = MultipartService(self.store, self.blobs, self.objects, self.guards)
+        self._root = (root_access_key, root_secret_key)
+        self._gc_interval = gc_interval
+        self._orphan_grace = orphan_grace
+        self._gc_task: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        await self.store.open()
+        await self.spaces.open()
+        await self.store.put_credential(self._root[0], self._root[1], "root")
+        if self._gc_interval > 0:
+            self._gc_task = asyncio.create_task(self._collect_forever(), name="junction-gc")
+
+    async def stop(self) -> None:
+        if self._gc_task is not None:
+            self._gc_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._gc_task
+        await self.spaces.close()
+        await self.store.close()
+
+    async def _collect_forever(self) -> None:
+        while True:
+            try:
+                collected = await self.blobs.collect(self._orphan_grace)
+                if collected:
+                    log.info("collected %d unreferenced blobs", collected)
+            except Exception:
+                log.exception("blob collection failed")
+            await asyncio.sleep(self._gc_interval)
+
+    # ------------------------------------------------------------ identities
+
+    async def secret_for(self, access_key: str) -> str | None:
+        row = await self.store.get_credential(access_key)
+        return row["secret_key"] if row else None
+
+    async def principal(self, access_key: str) -> Principal:
+        row = await self.store.get_credential(access_key)
+        if row is None:
+            raise JunctionError("InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.")
+        return Principal(
+            access_key=access_key,
+            kind=row["kind"],
+            bucket_id=row["bucket_id"],
+            readonly=bool(row["readonly"]),
+            appendonly=bool(row["appendonly"]),
+            apionly=bool(row["apionly"]),
+            iprange=row["iprange"],
+        )
+
+    # ------------------------------------------------------------ listing
+
+    async def list_objects(
+        self, bucket: str, *, prefix: str = "", delimiter: str = "", marker: str = "", max_keys: int = 1000
+    ) -> ListPage:
+        bucket_row = await self.store.get_bucket(bucket)
+        return await list_page(
+            self.store, bucket_row.id, prefix=prefix, delimiter=delimiter, marker=marker, max_keys=max_keys
+        )

@@ -1,0 +1,523 @@
+"""The metadata store: every read and atomic write the core needs, and nothing else.
+
+Methods are whole units of work (one transaction each) so that another implementation
+(PostgreSQL for many gateway instances) can replace this one behind the same interface.
+Blob reference counts are maintained here: whatever a write stops referencing is marked
+`dead` in the same transaction, and the collector in `gateway.core.blobs` deletes it later.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Awaitable, Callable, Iterable
+
+import aiosqlite
+
+from gateway.core.errors import JunctionError, no_such_bucket, no_such_key, no_such_upload
+from gateway.core.mapping import split_key
+from gateway.core.models import Block, Bucket, ObjectInfo, Package, Part, Upload
+
+from .db import Database, fetchall, fetchone
+
+OBJECT_COLUMNS = (
+    "o.id, o.bucket_id, o.package_id, p.name AS package, o.path, o.key, o.size, o.etag, o.sha256, "
+    "o.content_type, o.headers, o.meta, o.checksums, o.checksum_type, o.parts_count, "
+    "o.redundancy, o.created, o.updated"
+)
+OBJECT_FROM = "objects o JOIN packages p ON p.id = o.package_id"
+
+# A commit guard runs inside the commit transaction with the object being replaced (or
+# None) and the new record; it raises JunctionError to refuse (conditional writes, quotas).
+CommitGuard = Callable[[aiosqlite.Connection, "ObjectInfo | None", "NewObject"], Awaitable[None]]
+
+
+@dataclass(slots=True)
+class NewObject:
+    """Everything needed to commit an object row; blocks are already durable."""
+
+    bucket_id: int
+    key: str
+    size: int
+    etag: str
+    sha256: str
+    content_type: str
+    headers: dict[str, str]
+    meta: dict[str, str]
+    checksums: dict[str, str]
+    checksum_type: str
+    parts_count: int
+    blob_ids: list[int]
+    block_sizes: list[int]
+    redundancy: str = "none"
+    created: float | None = None  # keep an existing creation time (copies, moves)
+
+
+def _now() -> float:
+    return time.time()
+
+
+def _bucket(row) -> Bucket:
+    return Bucket(id=row["id"], name=row["name"], owner=row["owner"], created=row["created"])
+
+
+def _package(row) -> Package:
+    return Package(id=row["id"], bucket_id=row["bucket_id"], name=row["name"], created=row["created"])
+
+
+def _object(row) -> ObjectInfo:
+    return ObjectInfo(
+        id=row["id"],
+        bucket_id=row["bucket_id"],
+        package_id=row["package_id"],
+        package=row["package"],
+        path=row["path"],
+        key=row["key"],
+        size=row["size"],
+        etag=row["etag"],
+        sha256=row["sha256"],
+        content_type=row["content_type"],
+        headers=json.loads(row["headers"]),
+        meta=json.loads(row["meta"]),
+        checksums=json.loads(row["checksums"]),
+        checksum_type=row["checksum_type"],
+        parts_count=row["parts_count"],
+        redundancy=row["redundancy"],
+        created=row["created"],
+        updated=row["updated"],
+    )
+
+
+def _upload(row, bucket: str) -> Upload:
+    return Upload(
+        id=row["id"],
+        bucket_id=row["bucket_id"],
+        bucket=bucket,
+        key=row["key"],
+        content_type=row["content_type"],
+        headers=json.loads(row["headers"]),
+        meta=json.loads(row["meta"]),
+        checksum_algorithm=row["checksum_algorithm"],
+        checksum_type=row["checksum_type"],
+        created=row["created"],
+        owner=row["owner"],
+    )
+
+
+def _part(row) -> Part:
+    return Part(
+        number=row["number"],
+        size=row["size"],
+        etag=row["etag"],
+        checksums=json.loads(row["checksums"]),
+        updated=row["updated"],
+        blob_id=row["blob_id"],
+        space_id=row["space_id"],
+        blob_key=row["blob_key"],
+    )
+
+
+class MetaStore:
+    """SQLite implementation of the metadata store."""
+
+    def __init__(self, path: Path) -> None:
+        self.db = Database(path)
+
+    async def open(self) -> None:
+        await self.db.open()
+
+    async def close(self) -> None:
+        await self.db.close()
+
+    # ---------------------------------------------------------------- credentials
+
+    async def get_credential(self, access_key: str) -> aiosqlite.Row | None:
+        return await self.db.fetchone("SELECT * FROM credentials WHERE access_key = ?", (access_key,))
+
+    async def put_credential(self, access_key: str, secret_key: str, kind: str, **fields: object) -> None:
+        columns = ["access_key", "secret_key", "kind", "created", *fields]
+        values = [access_key, secret_key, kind, _now(), *fields.values()]
+        marks = ", ".join("?" for _ in columns)
+        async with self.db.write() as conn:
+            await conn.execute(
+                f"INSERT OR REPLACE INTO credentials ({', '.join(columns)}) VALUES ({marks})", values
+            )
+
+    # ---------------------------------------------------------------- spaces
+
+    async def ensure_space(self, name: str, storage: dict, credential: dict, working_dir: str) -> int:
+        """Return the id of the space called `name`, creating it if absent."""
+        row = await self.db.fetchone("SELECT id FROM spaces WHERE name = ?", (name,))
+        if row:
+            return row["id"]
+        async with self.db.write() as conn:
+            cur = await conn.execute(
+                "INSERT INTO spaces (name, storage, credential, working_dir, created) VALUES (?, ?, ?, ?, ?)",
+                (name, json.dumps(storage), json.dumps(credential), working_dir, _now()),
+            )
+            return cur.lastrowid
+
+    async def list_spaces(self) -> list[aiosqlite.Row]:
+        return await self.db.fetchall("SELECT * FROM spaces ORDER BY id")
+
+    # ---------------------------------------------------------------- buckets
+
+    async def create_bucket(self, name: str, owner: str) -> Bucket:
+        async with self.db.write() as conn:
+            row = await fetchone(conn, "SELECT * FROM buckets WHERE name = ?", (name,))
+            if row:
+                code = "BucketAlreadyOwnedByYou" if row["owner"] == owner else "BucketAlreadyExists"
+                raise JunctionError(code, "The requested bucket name is not available", bucket=name)
+            now = _now()
+            cur = await conn.execute(
+                "INSERT INTO buckets (name, owner, created) VALUES (?, ?, ?)", (name, owner, now)
+            )
+            bucket_id = cur.lastrowid
+            await conn.execute(
+                "INSERT INTO packages (bucket_id, name, created) VALUES (?, '', ?)", (bucket_id, now)
+            )
+        return Bucket(id=bucket_id, name=name, owner=owner, created=now)
+
+    async def get_bucket(self, name: str) -> Bucket:
+        row = await self.db.fetchone("SELECT * FROM buckets WHERE name = ?", (name,))
+        if row is None:
+            raise no_such_bucket(name)
+        return _bucket(row)
+
+    async def get_bucket_by_id(self, bucket_id: int) -> Bucket | None:
+        row = await self.db.fetchone("SELECT * FROM buckets WHERE id = ?", (bucket_id,))
+        return _bucket(row) if row else None
+
+    async def list_buckets(self) -> list[Bucket]:
+        return [_bucket(r) for r in await self.db.fetchall("SELECT * FROM buckets ORDER BY name")]
+
+    async def bucket_usage(self, bucket_id: int) -> tuple[int, int]:
+        """Return (bytes, object count) of the bucket's committed objects."""
+        row = await self.db.fetchone(
+            "SELECT COALESCE(SUM(size), 0) AS bytes, COUNT(*) AS n FROM objects "
+            "WHERE bucket_id = ? AND redundancy != 'multipartUpload'",
+            (bucket_id,),
+        )
+        return row["bytes"], row["n"]
+
+    async def delete_bucket(self, bucket_id: int, *, force: bool = False) -> None:
+        """Delete the bucket; refuse while it holds objects unless `force`."""
+        async with self.db.write() as conn:
+            if not force and await fetchone(conn, "SELECT 1 FROM objects WHERE bucket_id = ? LIMIT 1", (bucket_id,)):
+                raise JunctionError("BucketNotEmpty", "The bucket you tried to delete is not empty")
+            blob_rows = await fetchall(
+                conn,
+                "SELECT b.blob_id FROM object_blocks b JOIN objects o ON o.id = b.object_id WHERE o.bucket_id = ? "
+                "UNION ALL SELECT pa.blob_id FROM parts pa JOIN uploads u ON u.id = pa.upload_id WHERE u.bucket_id = ?",
+                (bucket_id, bucket_id),
+            )
+            await _unref(conn, [r[0] for r in blob_rows])
+            await conn.execute("DELETE FROM buckets WHERE id = ?", (bucket_id,))
+
+    # ---------------------------------------------------------------- packages
+
+    async def get_package(self, bucket_id: int, name: str) -> Package | None:
+        row = await self.db.fetchone(
+            "SELECT * FROM packages WHERE bucket_id = ? AND name = ?", (bucket_id, name)
+        )
+        return _package(row) if row else None
+
+    async def get_package_by_id(self, package_id: int) -> Package | None:
+        row = await self.db.fetchone("SELECT * FROM packages WHERE id = ?", (package_id,))
+        return _package(row) if row else None
+
+    async def list_packages(self, bucket_id: int) -> list[Package]:
+        rows = await self.db.fetchall("SELECT * FROM packages WHERE bucket_id = ? ORDER BY name", (bucket_id,))
+        return [_package(r) for r in rows]
+
+    # ---------------------------------------------------------------- blobs
+
+    async def new_blob(self, space_id: int, key: str) -> int:
+        """Register a blob about to be written, so a crash leaves a collectable record."""
+        async with self.db.write() as conn:
+            cur = await conn.execute(
+                "INSERT INTO blobs (space_id, key, state, created) VALUES (?, ?, 'pending', ?)",
+                (space_id, key, _now()),
+            )
+            return cur.lastrowid
+
+    async def abandon_blob(self, blob_id: int) -> None:
+        """A write failed: mark its pending blob dead for the collector."""
+        async with self.db.write() as conn:
+            await conn.execute("UPDATE blobs SET state = 'dead' WHERE id = ? AND refcount = 0", (blob_id,))
+
+    async def collectable_blobs(self, pending_older_than: float, limit: int = 500) -> list[aiosqlite.Row]:
+        return await self.db.fetchall(
+            "SELECT id, space_id, key FROM blobs WHERE state = 'dead' "
+            "OR (state = 'pending' AND created < ?) LIMIT ?",
+            (pending_older_than, limit),
+        )
+
+    async def forget_blob(self, blob_id: int) -> None:
+        async with self.db.write() as conn:
+            await conn.execute("DELETE FROM blobs WHERE id = ? AND refcount = 0", (blob_id,))
+
+    # ---------------------------------------------------------------- objects
+
+    async def get_object(self, bucket_id: int, key: str, *, with_blocks: bool = True) -> ObjectInfo:
+        row = await self.db.fetchone(
+            f"SELECT {OBJECT_COLUMNS} FROM {OBJECT_FROM} WHERE o.bucket_id = ? AND o.key = ? "
+            "AND o.redundancy != 'multipartUpload'",
+            (bucket_id, key),
+        )
+        if row is None:
+            raise no_such_key(key)
+        obj = _object(row)
+        if with_blocks:
+            obj.blocks = await self._blocks(self.db.reader, obj.id)
+        return obj
+
+    async def get_object_by_id(self, object_id: int, *, with_blocks: bool = True) -> ObjectInfo | None:
+        row = await self.db.fetchone(f"SELECT {OBJECT_COLUMNS} FROM {OBJECT_FROM} WHERE o.id = ?", (object_id,))
+        if row is None:
+            return None
+        obj = _object(row)
+        if with_blocks:
+            obj.blocks = await self._blocks(self.db.reader, obj.id)
+        return obj
+
+    async def _blocks(self, conn: aiosqlite.Connection, object_id: int) -> list[Block]:
+        rows = await fetchall(
+            conn,
+            "SELECT ob.blob_id, ob.size, b.space_id, b.key FROM object_blocks ob "
+            "JOIN blobs b ON b.id = ob.blob_id WHERE ob.object_id = ? ORDER BY ob.seq",
+            (object_id,),
+        )
+        return [Block(blob_id=r["blob_id"], space_id=r["space_id"], blob_key=r["key"], size=r["size"]) for r in rows]
+
+    async def list_objects(
+        self, bucket_id: int, *, prefix: str, start: str, inclusive: bool = False, limit: int
+    ) -> list[ObjectInfo]:
+        """Committed objects from `start` on whose key starts with `prefix`, in binary key order."""
+        op = ">=" if inclusive else ">"
+        sql = (
+            f"SELECT {OBJECT_COLUMNS} FROM {OBJECT_FROM} WHERE o.bucket_id = ? AND o.key {op} ? "
+            "AND o.redundancy != 'multipartUpload'"
+        )
+        params: list = [bucket_id, start]
+        if prefix:
+            sql += " AND o.key >= ?"
+            params.append(prefix)
+            upper = prefix_successor(prefix)
+            if upper is not None:
+                sql += " AND o.key < ?"
+                params.append(upper)
+        sql += " ORDER BY o.key LIMIT ?"
+        params.append(limit)
+        return [_object(r) for r in await self.db.fetchall(sql, tuple(params))]
+
+    async def commit_object(self, new: NewObject, guards: Iterable[CommitGuard] = ()) -> ObjectInfo:
+        """Point the key at freshly written blobs, atomically replacing any previous version."""
+        async with self.db.write() as conn:
+            return await self._commit(conn, new, guards)
+
+    async def _commit(self, conn: aiosqlite.Connection, new: NewObject, guards: Iterable[CommitGuard]) -> ObjectInfo:
+        package, path = split_key(new.key)
+        old = await self._object_for_update(conn, new.bucket_id, new.key)
+        for guard in guards:
+            await guard(conn, old, new)
+        package_id = await _ensure_package(conn, new.bucket_id, package)
+        now = _now()
+        created = new.created or (old.created if old else now)
+        values = (
+            new.size, new.etag, new.sha256, new.content_type, json.dumps(new.headers), json.dumps(new.meta),
+            json.dumps(new.checksums), new.checksum_type, new.parts_count, new.redundancy, created, now,
+        )
+        if old is not None:
+            object_id = old.id
+            await conn.execute(
+                "UPDATE objects SET size=?, etag=?, sha256=?, content_type=?, headers=?, meta=?, checksums=?, "
+                "checksum_type=?, parts_count=?, redundancy=?, created=?, updated=? WHERE id = ?",
+                (*values, object_id),
+            )
+            await _unref(conn, [b.blob_id for b in old.blocks])
+            await conn.execute("DELETE FROM object_blocks WHERE object_id = ?", (object_id,))
+        else:
+            cur = await conn.execute(
+                "INSERT INTO objects (bucket_id, package_id, path, key, size, etag, sha256, content_type, headers, "
+                "meta, checksums, checksum_type, parts_count, redundancy, created, updated) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (new.bucket_id, package_id, path, new.key, *values),
+            )
+            object_id = cur.lastrowid
+        await conn.executemany(
+            "INSERT INTO object_blocks (object_id, seq, blob_id, size) VALUES (?, ?, ?, ?)",
+            [(object_id, seq, bid, size) for seq, (bid, size) in enumerate(zip(new.blob_ids, new.block_sizes))],
+        )
+        await _ref(conn, new.blob_ids)
+        row = await fetchone(conn, f"SELECT {OBJECT_COLUMNS} FROM {OBJECT_FROM} WHERE o.id = ?", (object_id,))
+        obj = _object(row)
+        obj.blocks = await self._blocks(conn, object_id)
+        return obj
+
+    async def _object_for_update(self, conn: aiosqlite.Connection, bucket_id: int, key: str) -> ObjectInfo | None:
+        row = await fetchone(
+            conn, f"SELECT {OBJECT_COLUMNS} FROM {OBJECT_FROM} WHERE o.bucket_id = ? AND o.key = ?", (bucket_id, key)
+        )
+        if row is None:
+            return None
+        obj = _object(row)
+        obj.blocks = await self._blocks(conn, obj.id)
+        return obj
+
+    async def delete_object(self, bucket_id: int, key: str, guards: Iterable[CommitGuard] = ()) -> ObjectInfo | None:
+        """Remove the key; returns what was removed (None when absent)."""
+        async with self.db.write() as conn:
+            old = await self._object_for_update(conn, bucket_id, key)
+            if old is None:
+                return None
+            for guard in guards:
+                await guard(conn, old, None)  # type: ignore[arg-type]
+            await _unref(conn, [b.blob_id for b in old.blocks])
+            await conn.execute("DELETE FROM objects WHERE id = ?", (old.id,))
+            await _drop_package_if_implicit_and_empty(conn, old.package_id)
+        return old
+
+    # ---------------------------------------------------------------- multipart uploads
+
+    async def create_upload(self, upload: Upload) -> None:
+        async with self.db.write() as conn:
+            await conn.execute(
+                "INSERT INTO uploads (id, bucket_id, key, content_type, headers, meta, checksum_algorithm, "
+                "checksum_type, owner, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    upload.id, upload.bucket_id, upload.key, upload.content_type, json.dumps(upload.headers),
+                    json.dumps(upload.meta), upload.checksum_algorithm, upload.checksum_type, upload.owner,
+                    upload.created,
+                ),
+            )
+
+    async def get_upload(self, bucket: Bucket, upload_id: str, key: str) -> Upload:
+        row = await self.db.fetchone(
+            "SELECT * FROM uploads WHERE id = ? AND bucket_id = ? AND key = ?", (upload_id, bucket.id, key)
+        )
+        if row is None:
+            raise no_such_upload(upload_id)
+        return _upload(row, bucket.name)
+
+    async def list_uploads(
+        self, bucket: Bucket, *, prefix: str, key_marker: str, upload_id_marker: str, limit: int
+    ) -> list[Upload]:
+        sql = "SELECT * FROM uploads WHERE bucket_id = ? AND key >= ?"
+        params: list = [bucket.id, prefix]
+        upper = prefix_successor(prefix) if prefix else None
+        if upper is not None:
+            sql += " AND key < ?"
+            params.append(upper)
+        if key_marker:
+            if upload_id_marker:
+                sql += " AND (key > ? OR (key = ? AND id > ?))"
+                params += [key_marker, key_marker, upload_id_marker]
+            else:
+                sql += " AND key > ?"
+                params.append(key_marker)
+        sql += " ORDER BY key, created, id LIMIT ?"
+        params.append(limit)
+        return [_upload(r, bucket.name) for r in await self.db.fetchall(sql, tuple(params))]
+
+    async def put_part(
+        self, upload_id: str, number: int, blob_id: int, size: int, etag: str, checksums: dict[str, str]
+    ) -> None:
+        """Attach a durable blob as part `number`, replacing (and releasing) any previous one."""
+        async with self.db.write() as conn:
+            if not await fetchone(conn, "SELECT 1 FROM uploads WHERE id = ?", (upload_id,)):
+                raise no_such_upload(upload_id)
+            old = await fetchone(
+                conn, "SELECT blob_id FROM parts WHERE upload_id = ? AND number = ?", (upload_id, number)
+            )
+            if old:
+                await _unref(conn, [old["blob_id"]])
+            await conn.execute(
+                "INSERT OR REPLACE INTO parts (upload_id, number, blob_id, size, etag, checksums, updated) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (upload_id, number, blob_id, size, etag, json.dumps(checksums), _now()),
+            )
+            await _ref(conn, [blob_id])
+
+    async def list_parts(self, upload_id: str, *, after: int = 0, limit: int = 10000) -> list[Part]:
+        rows = await self.db.fetchall(
+            "SELECT pa.*, b.space_id, b.key AS blob_key FROM parts pa JOIN blobs b ON b.id = pa.blob_id "
+            "WHERE pa.upload_id = ? AND pa.number > ? ORDER BY pa.number LIMIT ?",
+            (upload_id, after, limit),
+        )
+        return [_part(r) for r in rows]
+
+    async def complete_upload(self, upload_id: str, new: NewObject, guards: Iterable[CommitGuard] = ()) -> ObjectInfo:
+        """Commit the object made of the chosen parts' blobs and drop the upload, in one transaction."""
+        async with self.db.write() as conn:
+            if not await fetchone(conn, "SELECT 1 FROM uploads WHERE id = ?", (upload_id,)):
+                raise no_such_upload(upload_id)
+            obj = await self._commit(conn, new, guards)
+            await _drop_upload(conn, upload_id)
+        return obj
+
+    async def abort_upload(self, upload_id: str) -> bool:
+        """Drop the upload and release its parts; False when it did not exist."""
+        async with self.db.write() as conn:
+            if not await fetchone(conn, "SELECT 1 FROM uploads WHERE id = ?", (upload_id,)):
+                return False
+            await _drop_upload(conn, upload_id)
+        return True
+
+
+def prefix_successor(prefix: str) -> str | None:
+    """Smallest string greater than every string starting with `prefix` (None if unbounded).
+
+    UTF-8 byte order equals code point order, so bumping the last code point works.
+    """
+    while prefix:
+        last = ord(prefix[-1])
+        nxt = last + 1
+        if 0xD800 <= nxt <= 0xDFFF:
+            nxt = 0xE000
+        if nxt <= 0x10FFFF:
+            return prefix[:-1] + chr(nxt)
+        prefix = prefix[:-1]
+    return None
+
+
+async def _ensure_package(conn: aiosqlite.Connection, bucket_id: int, name: str) -> int:
+    row = await fetchone(conn, "SELECT id FROM packages WHERE bucket_id = ? AND name = ?", (bucket_id, name))
+    if row:
+        return row["id"]
+    cur = await conn.execute(
+        "INSERT INTO packages (bucket_id, name, created) VALUES (?, ?, ?)", (bucket_id, name, _now())
+    )
+    return cur.lastrowid
+
+
+async def _drop_package_if_implicit_and_empty(conn: aiosqlite.Connection, package_id: int) -> None:
+    """A non-root package with no rows left (not even its `P/` marker) disappears, as S3 prefixes do."""
+    await conn.execute(
+        "DELETE FROM packages WHERE id = ? AND name != '' AND NOT EXISTS "
+        "(SELECT 1 FROM objects WHERE package_id = ?)",
+        (package_id, package_id),
+    )
+
+
+async def _drop_upload(conn: aiosqlite.Connection, upload_id: str) -> None:
+    rows = await fetchall(conn, "SELECT blob_id FROM parts WHERE upload_id = ?", (upload_id,))
+    await _unref(conn, [r["blob_id"] for r in rows])
+    await conn.execute("DELETE FROM parts WHERE upload_id = ?", (upload_id,))
+    await conn.execute("DELETE FROM uploads WHERE id = ?", (upload_id,))
+
+
+async def _ref(conn: aiosqlite.Connection, blob_ids: list[int]) -> None:
+    await conn.executemany(
+        "UPDATE blobs SET refcount = refcount + 1, state = 'live' WHERE id = ?", [(b,) for b in blob_ids]
+    )
+
+
+async def _unref(conn: aiosqlite.Connection, blob_ids: list[int]) -> None:
+    await conn.executemany(
+        "UPDATE blobs SET refcount = refcount - 1, "
+        "state = CASE WHEN refcount - 1 <= 0 THEN 'dead' ELSE state END WHERE id = ?",
+        [(b,) for b in blob_ids],
+    )

@@ -1,0 +1,60 @@
+"""CopyObject: x-amz-copy-source, metadata directive and copy-source conditionals."""
+
+from __future__ import annotations
+
+from urllib.parse import unquote
+
+from aiohttp import web
+
+from gateway.core.access import READ, WRITE
+from gateway.core.errors import JunctionError
+from gateway.core.objects import CopySource, checksum_algorithm
+from s3xml import documents
+
+from .context import S3Call
+from .objects import write_conditions
+from .responses import xml
+
+
+def copy_source(call: S3Call) -> CopySource:
+    """Parse `x-amz-copy-source: /bucket/key[?versionId=..]` (URL-encoded) and its conditions."""
+    raw = call.header("x-amz-copy-source") or ""
+    path, _, query = raw.partition("?")
+    if query and not query.startswith("versionId="):
+        raise JunctionError("InvalidArgument", "Invalid copy source", argument="x-amz-copy-source")
+    path = unquote(path)
+    if path.startswith("/"):
+        path = path[1:]
+    bucket, sep, key = path.partition("/")
+    if not bucket or not sep or not key:
+        raise JunctionError("InvalidArgument", "Copy Source must mention the source bucket and key: "
+                            "sourcebucket/sourcekey", argument="x-amz-copy-source")
+    return CopySource(
+        bucket=bucket,
+        key=key,
+        if_match=call.header("x-amz-copy-source-if-match"),
+        if_none_match=call.header("x-amz-copy-source-if-none-match"),
+        if_modified_since=call.header("x-amz-copy-source-if-modified-since"),
+        if_unmodified_since=call.header("x-amz-copy-source-if-unmodified-since"),
+    )
+
+
+async def copy_object(call: S3Call) -> web.Response:
+    assert call.bucket is not None and call.key is not None
+    source = copy_source(call)
+    src_bucket = await call.core.buckets.get(source.bucket)
+    await call.authorize(READ, src_bucket.id)
+    dst_bucket = await call.core.buckets.get(call.bucket)
+    await call.authorize(WRITE, dst_bucket.id)
+    directive = (call.header("x-amz-metadata-directive") or "COPY").upper()
+    if directive not in ("COPY", "REPLACE"):
+        raise JunctionError("InvalidArgument", "Unknown metadata directive.", argument="x-amz-metadata-directive")
+    obj = await call.core.objects.copy(
+        source,
+        call.bucket,
+        call.key,
+        replace_attrs=call.object_attrs() if directive == "REPLACE" else None,
+        conditions=write_conditions(call),
+        checksum_algorithm=checksum_algorithm(call.header("x-amz-checksum-algorithm")),
+    )
+    return xml(documents.copy_object_result(obj))

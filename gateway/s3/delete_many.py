@@ -1,0 +1,38 @@
+"""DeleteObjects: up to 1000 keys per request, each reported on its own (quiet mode too)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+
+from aiohttp import web
+
+from gateway.core.access import DELETE
+from gateway.core.errors import JunctionError
+from s3xml import documents
+from s3xml.xml import MalformedXML
+
+from .context import S3Call
+from .responses import xml
+
+
+async def delete_objects(call: S3Call) -> web.Response:
+    assert call.bucket is not None
+    bucket = await call.core.buckets.get(call.bucket)
+    await call.authorize(DELETE, bucket.id)
+    body = await call.read_small_body(2 * 1024 * 1024)
+    md5 = call.header("Content-MD5")
+    if md5 is not None and base64.b64encode(hashlib.md5(body).digest()).decode() != md5.strip():
+        raise JunctionError("BadDigest", "The Content-MD5 you specified did not match what we received.")
+    try:
+        keys, quiet = documents.parse_delete(body)
+    except MalformedXML as exc:
+        raise JunctionError("MalformedXML", str(exc)) from None
+    outcomes = []
+    for key, _version in keys:
+        try:
+            await call.core.objects.delete(call.bucket, key)
+            outcomes.append(documents.DeleteOutcome(key))
+        except JunctionError as exc:
+            outcomes.append(documents.DeleteOutcome(key, exc.code, exc.message))
+    return xml(documents.delete_result(outcomes, quiet))

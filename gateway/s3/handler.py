@@ -1,0 +1,67 @@
+"""The S3 front end's single entry point: address, authenticate, route, render errors."""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+
+from backends.base import BackendUnavailable
+from gateway.core.errors import JunctionError
+from gateway.core.service import Core
+
+from .chunked import ChunkedFormatError
+from .context import S3Call, parse_query, split_target
+from .responses import error
+from .router import route
+from .sigv4 import AuthContext, AuthError, SignedRequest, is_anonymous, verify
+
+log = logging.getLogger("junction.s3")
+
+
+async def authenticate(request: web.Request, query, core: Core) -> AuthContext:
+    signed = SignedRequest(
+        method=request.method,
+        raw_path=request.raw_path.split("?", 1)[0],
+        query=list(query.items()),
+        headers=request.headers,
+    )
+    if is_anonymous(signed):
+        raise JunctionError("AccessDenied", "Anonymous access is not allowed; sign your request with SigV4")
+    return await verify(signed, core.secret_for, service="s3")
+
+
+class S3Frontend:
+    def __init__(self, core: Core, *, region: str, domain: str) -> None:
+        self.core = core
+        self.region = region
+        self.domain = domain
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        request_id = request["request_id"]
+        bucket, key = split_target(request, self.domain)
+        resource = f"/{bucket}/{key}" if key else (f"/{bucket}" if bucket else "/")
+        try:
+            query = parse_query(request)
+            auth = await authenticate(request, query, self.core)
+            request["access_key"] = auth.access_key
+            principal = await self.core.principal(auth.access_key)
+            call = S3Call(request=request, core=self.core, bucket=bucket, key=key, query=query,
+                          request_id=request_id, principal=principal, auth=auth, region=self.region)
+            handler = route(call)
+            return await handler(call)
+        except (AuthError, ChunkedFormatError) as exc:
+            rendered = JunctionError(exc.code, getattr(exc, "message", "") or str(exc))
+            return error(rendered, resource=resource, request_id=request_id, method=request.method)
+        except JunctionError as exc:
+            return error(exc, resource=resource, request_id=request_id, method=request.method)
+        except BackendUnavailable as exc:
+            log.warning("backend unavailable: %s", exc)
+            unavailable = JunctionError("ServiceUnavailable", "A storage backend is unavailable; retry later")
+            return error(unavailable, resource=resource, request_id=request_id, method=request.method)
+        except ConnectionResetError:
+            raise
+        except Exception:
+            log.exception("unhandled error in %s %s", request.method, resource)
+            internal = JunctionError("InternalError", "We encountered an internal error. Please try again.")
+            return error(internal, resource=resource, request_id=request_id, method=request.method)

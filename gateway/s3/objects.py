@@ -1,0 +1,131 @@
+"""GetObject, HeadObject, PutObject and DeleteObject."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from gateway.core.access import DELETE, READ, WRITE
+from gateway.core.conditions import ByteRange, check_read_conditions, parse_range
+from gateway.core.errors import JunctionError
+from gateway.core.models import ObjectInfo
+from gateway.core.objects import WriteConditions
+from s3xml.documents import quoted
+
+from .context import S3Call, int_param
+from .responses import object_headers
+
+RESPONSE_OVERRIDES = {
+    "response-content-type": "Content-Type",
+    "response-content-language": "Content-Language",
+    "response-expires": "Expires",
+    "response-cache-control": "Cache-Control",
+    "response-content-disposition": "Content-Disposition",
+    "response-content-encoding": "Content-Encoding",
+}
+
+
+async def _load(call: S3Call) -> ObjectInfo:
+    assert call.bucket is not None and call.key is not None
+    bucket = await call.core.buckets.get(call.bucket)
+    await call.authorize(READ, bucket.id)
+    obj = await call.core.objects.head(call.bucket, call.key)
+    check_read_conditions(
+        etag=obj.etag,
+        last_modified=obj.updated,
+        if_match=call.header("If-Match"),
+        if_none_match=call.header("If-None-Match"),
+        if_modified_since=call.header("If-Modified-Since"),
+        if_unmodified_since=call.header("If-Unmodified-Since"),
+    )
+    return obj
+
+
+def _part_range(call: S3Call, obj: ObjectInfo) -> ByteRange | None:
+    """`partNumber=N` selects the N-th part of a multipart object (the whole object is part 1)."""
+    if "partNumber" not in call.query:
+        return None
+    number = int_param(call.query, "partNumber", 1, low=1)
+    blocks = obj.blocks if obj.parts_count else []
+    if not blocks:
+        if number != 1:
+            raise JunctionError("InvalidPartNumber", "The requested partnumber is not satisfiable")
+        return ByteRange(0, obj.size - 1) if obj.size else None
+    if number > len(blocks):
+        raise JunctionError("InvalidPartNumber", "The requested partnumber is not satisfiable")
+    start = sum(b.size for b in blocks[: number - 1])
+    return ByteRange(start, start + blocks[number - 1].size - 1)
+
+
+def _response_headers(call: S3Call, obj: ObjectInfo, byte_range: ByteRange | None) -> dict[str, str]:
+    whole = byte_range is None or (byte_range.start == 0 and byte_range.end == obj.size - 1)
+    checksum_mode = (call.header("x-amz-checksum-mode") or "").upper() == "ENABLED"
+    headers = object_headers(obj, with_checksums=checksum_mode and whole and "partNumber" not in call.query)
+    for param, header in RESPONSE_OVERRIDES.items():
+        if param in call.query:
+            headers[header] = call.query[param]
+    if byte_range is not None:
+        headers["Content-Range"] = f"bytes {byte_range.start}-{byte_range.end}/{obj.size}"
+    headers["Content-Length"] = str(byte_range.length if byte_range else obj.size)
+    return headers
+
+
+async def get_object(call: S3Call) -> web.StreamResponse:
+    obj = await _load(call)
+    byte_range = _part_range(call, obj) or parse_range(call.header("Range"), obj.size)
+    headers = _response_headers(call, obj, byte_range)
+    response = web.StreamResponse(status=206 if byte_range and "partNumber" not in call.query else 200,
+                                  headers=headers)
+    stream = call.core.objects.read(obj, byte_range)
+    first = await anext(stream, b"")  # fail before the status line if the data is unreadable
+    await response.prepare(call.request)
+    if first:
+        await response.write(first)
+        async for piece in stream:
+            await response.write(piece)
+    await response.write_eof()
+    return response
+
+
+async def head_object(call: S3Call) -> web.Response:
+    obj = await _load(call)
+    byte_range = _part_range(call, obj) or parse_range(call.header("Range"), obj.size)
+    headers = _response_headers(call, obj, byte_range)
+    status = 206 if byte_range and "partNumber" not in call.query else 200
+    response = web.Response(status=status, headers=headers)
+    return response
+
+
+def write_conditions(call: S3Call) -> WriteConditions:
+    if_none_match = call.header("If-None-Match")
+    if if_none_match is not None and if_none_match.strip() != "*":
+        raise JunctionError("NotImplemented", "If-None-Match on writes supports only '*'")
+    return WriteConditions(if_match=call.header("If-Match"), if_none_match=if_none_match,
+                           no_overwrite=call.principal.appendonly)
+
+
+async def put_object(call: S3Call) -> web.Response:
+    assert call.bucket is not None and call.key is not None
+    bucket = await call.core.buckets.get(call.bucket)
+    await call.authorize(WRITE, bucket.id)
+    length = call.content_length()
+    if length is None and call.header("Transfer-Encoding", "").lower() != "chunked":
+        raise JunctionError("MissingContentLength", "You must provide the Content-Length HTTP header.")
+    obj = await call.core.objects.put(
+        call.bucket, call.key, call.body(), length=length, attrs=call.object_attrs(),
+        expect=call.expectations(), conditions=write_conditions(call),
+    )
+    headers = {"ETag": quoted(obj.etag)}
+    for alg, value in obj.checksums.items():
+        headers[f"x-amz-checksum-{alg.lower()}"] = value
+    if obj.checksum_type:
+        headers["x-amz-checksum-type"] = obj.checksum_type
+    return web.Response(status=200, headers=headers)
+
+
+async def delete_object(call: S3Call) -> web.Response:
+    assert call.bucket is not None and call.key is not None
+    bucket = await call.core.buckets.get(call.bucket)
+    await call.authorize(DELETE, bucket.id)
+    conditions = WriteConditions(if_match=call.header("If-Match"))
+    await call.core.objects.delete(call.bucket, call.key, conditions)
+    return web.Response(status=204)

@@ -1,0 +1,59 @@
+"""Building S3 HTTP responses: XML documents, errors and object headers."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from gateway.core.errors import JunctionError
+from gateway.core.models import ObjectInfo
+from s3xml.documents import error_document, quoted
+from s3xml.errors import status_of
+from s3xml.xml import http_date
+
+XML = "application/xml"
+
+
+def xml(body: bytes, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    return web.Response(body=body, status=status, content_type=XML, headers=headers)
+
+
+def error(exc: JunctionError, *, resource: str, request_id: str, method: str) -> web.Response:
+    status = status_of(exc.code)
+    if status == 304 or method == "HEAD":
+        return web.Response(status=status)
+    extra = {k: v for k, v in exc.detail.items() if k in ("bucket", "key", "argument", "condition", "upload_id")}
+    extra = {_detail_name(k): v for k, v in extra.items()}
+    body = error_document(exc.code, exc.message, resource=resource, request_id=request_id, extra=extra)
+    return xml(body, status)
+
+
+def _detail_name(name: str) -> str:
+    return {
+        "bucket": "BucketName",
+        "key": "Key",
+        "argument": "ArgumentName",
+        "condition": "Condition",
+        "upload_id": "UploadId",
+    }[name]
+
+
+def object_headers(obj: ObjectInfo, *, with_checksums: bool) -> dict[str, str]:
+    """Headers that describe a stored object on GET and HEAD."""
+    headers = {
+        "ETag": quoted(obj.etag),
+        "Last-Modified": http_date(obj.updated),
+        "Content-Type": obj.content_type,
+        "Accept-Ranges": "bytes",
+    }
+    for name, value in obj.headers.items():
+        headers[name.title()] = value
+    for name, value in obj.meta.items():
+        headers[f"x-amz-meta-{name}"] = value
+    if obj.parts_count:
+        headers["x-amz-mp-parts-count"] = str(obj.parts_count)
+    if with_checksums and obj.checksums:
+        for alg, value in obj.checksums.items():
+            headers[f"x-amz-checksum-{alg.lower()}"] = value
+        if obj.checksum_type:
+            headers["x-amz-checksum-type"] = obj.checksum_type
+    return headers

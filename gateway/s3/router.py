@@ -1,0 +1,83 @@
+"""Choose the handler for an S3 request from its method, target and sub-resources."""
+
+from __future__ import annotations
+
+from typing import Awaitable, Callable
+
+from aiohttp import web
+
+from gateway.core.errors import JunctionError
+
+from . import buckets, copy, delete_many, listing, multipart, objects
+from .context import S3Call
+
+Handler = Callable[[S3Call], Awaitable[web.StreamResponse]]
+
+# Sub-resources S3 defines that this gateway does not implement yet: a clear 501, never a
+# wrong answer (e.g. treating `PUT ?tagging` as an object upload).
+UNSUPPORTED = (
+    "accelerate", "acl", "analytics", "cors", "encryption", "intelligent-tiering", "inventory", "legal-hold",
+    "lifecycle", "logging", "metrics", "notification", "object-lock", "ownershipControls", "policy",
+    "policyStatus", "publicAccessBlock", "replication", "requestPayment", "restore", "retention", "select",
+    "tagging", "torrent", "versioning", "versions", "website", "attributes",
+)
+
+
+def route(call: S3Call) -> Handler:
+    method = call.request.method
+    if call.bucket is None:
+        if method == "GET":
+            return buckets.list_buckets
+        raise _not_allowed(method)
+    for name in UNSUPPORTED:
+        if name in call.query:
+            raise JunctionError("NotImplemented", f"The '{name}' sub-resource is not implemented by this gateway")
+    if call.key is None:
+        return _bucket_route(call, method)
+    return _object_route(call, method)
+
+
+def _bucket_route(call: S3Call, method: str) -> Handler:
+    q = call.query
+    if method == "GET":
+        if "location" in q:
+            return buckets.get_bucket_location
+        if "uploads" in q:
+            return multipart.list_uploads
+        return listing.list_objects
+    if method == "HEAD":
+        return buckets.head_bucket
+    if method == "PUT":
+        return buckets.create_bucket
+    if method == "DELETE":
+        return buckets.delete_bucket
+    if method == "POST" and "delete" in q:
+        return delete_many.delete_objects
+    raise _not_allowed(method)
+
+
+def _object_route(call: S3Call, method: str) -> Handler:
+    q = call.query
+    if method == "GET":
+        return multipart.list_parts if "uploadId" in q else objects.get_object
+    if method == "HEAD":
+        return objects.head_object
+    if method == "PUT":
+        if "uploadId" in q and "partNumber" in q:
+            return multipart.upload_part
+        if "x-amz-copy-source" in call.headers:
+            return copy.copy_object
+        return objects.put_object
+    if method == "POST":
+        if "uploads" in q:
+            return multipart.create_upload
+        if "uploadId" in q:
+            return multipart.complete_upload
+        raise JunctionError("NotImplemented", "This POST operation is not implemented by this gateway")
+    if method == "DELETE":
+        return multipart.abort_upload if "uploadId" in q else objects.delete_object
+    raise _not_allowed(method)
+
+
+def _not_allowed(method: str) -> JunctionError:
+    return JunctionError("MethodNotAllowed", f"The specified method ({method}) is not allowed against this resource.")

@@ -1,0 +1,269 @@
+"""Render every S3 response document and parse every S3 request document.
+
+Renderers take plain values or the core's read-only records; parsers return plain values
+and raise MalformedXML / ValueError with a message for the client.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+from urllib.parse import quote
+
+from .errors import message_of
+from .xml import MalformedXML, add, child_text, children, document, iso8601, local, parse, serialize
+
+CHECKSUM_FIELDS = {
+    "CRC32": "ChecksumCRC32",
+    "CRC32C": "ChecksumCRC32C",
+    "SHA1": "ChecksumSHA1",
+    "SHA256": "ChecksumSHA256",
+    "CRC64NVME": "ChecksumCRC64NVME",
+}
+
+
+def quoted(etag: str) -> str:
+    return f'"{etag}"'
+
+
+def _encode(value: str, encoding: str | None) -> str:
+    """encoding-type=url: keys are percent-encoded (botocore decodes them back)."""
+    return quote(value, safe="/") if encoding == "url" else value
+
+
+def checksum_fields(checksums: dict[str, str], checksum_type: str = "") -> list[tuple[str, str]]:
+    fields = [(CHECKSUM_FIELDS[alg], value) for alg, value in checksums.items() if alg in CHECKSUM_FIELDS]
+    if fields and checksum_type:
+        fields.append(("ChecksumType", checksum_type))
+    return fields
+
+
+# ---------------------------------------------------------------- errors
+
+
+def error_document(code: str, message: str, *, resource: str, request_id: str, extra: dict | None = None) -> bytes:
+    fields = [("Code", code), ("Message", message or message_of(code))]
+    fields += [(k, str(v)) for k, v in (extra or {}).items()]
+    fields += [("Resource", resource), ("RequestId", request_id)]
+    return serialize(document("Error", fields, namespace=False))
+
+
+# ---------------------------------------------------------------- buckets
+
+
+def list_buckets(buckets: Iterable, owner_id: str) -> bytes:
+    root = document("ListAllMyBucketsResult", [("Owner", [("ID", owner_id), ("DisplayName", owner_id)])])
+    entries = [("Bucket", [("Name", b.name), ("CreationDate", iso8601(b.created))]) for b in buckets]
+    add(root, [("Buckets", entries)] if entries else [("Buckets", "")])
+    return serialize(root)
+
+
+def location(region: str) -> bytes:
+    root = document("LocationConstraint")
+    root.text = "" if region == "us-east-1" else region
+    return serialize(root)
+
+
+def parse_create_bucket(body: bytes) -> str | None:
+    """Return the LocationConstraint of a CreateBucketConfiguration (None when the body is empty)."""
+    if not body.strip():
+        return None
+    root = parse(body)
+    if local(root.tag) != "CreateBucketConfiguration":
+        raise MalformedXML("expected CreateBucketConfiguration")
+    return child_text(root, "LocationConstraint")
+
+
+# ---------------------------------------------------------------- listing
+
+
+def _contents(obj, encoding: str | None, owner: str | None) -> tuple[str, list]:
+    fields = [
+        ("Key", _encode(obj.key, encoding)),
+        ("LastModified", iso8601(obj.updated)),
+        ("ETag", quoted(obj.etag)),
+        ("Size", obj.size),
+    ]
+    if obj.checksums:
+        fields += [("ChecksumAlgorithm", alg) for alg in obj.checksums]
+        if obj.checksum_type:
+            fields.append(("ChecksumType", obj.checksum_type))
+    if owner is not None:
+        fields.append(("Owner", [("ID", owner), ("DisplayName", owner)]))
+    fields.append(("StorageClass", "STANDARD"))
+    return "Contents", fields
+
+
+@dataclass(slots=True)
+class ListingParams:
+    bucket: str
+    prefix: str
+    delimiter: str
+    max_keys: int
+    encoding: str | None
+
+
+def list_objects_v1(params: ListingParams, page, *, marker: str, owner: str) -> bytes:
+    fields: list = [
+        ("Name", params.bucket),
+        ("Prefix", _encode(params.prefix, params.encoding)),
+        ("Marker", _encode(marker, params.encoding)),
+        ("MaxKeys", params.max_keys),
+        ("Delimiter", _encode(params.delimiter, params.encoding) if params.delimiter else None),
+        ("IsTruncated", page.truncated),
+        ("EncodingType", params.encoding),
+    ]
+    if page.truncated and params.delimiter:
+        fields.append(("NextMarker", _encode(page.next_marker, params.encoding)))
+    fields += [_contents(o, params.encoding, owner) for o in page.objects]
+    fields += [("CommonPrefixes", [("Prefix", _encode(p, params.encoding))]) for p in page.prefixes]
+    return serialize(document("ListBucketResult", fields))
+
+
+def list_objects_v2(
+    params: ListingParams, page, *, token: str | None, next_token: str | None, start_after: str, owner: str | None
+) -> bytes:
+    fields: list = [
+        ("Name", params.bucket),
+        ("Prefix", _encode(params.prefix, params.encoding)),
+        ("MaxKeys", params.max_keys),
+        ("Delimiter", _encode(params.delimiter, params.encoding) if params.delimiter else None),
+        ("IsTruncated", page.truncated),
+        ("EncodingType", params.encoding),
+        ("KeyCount", len(page.objects) + len(page.prefixes)),
+        ("ContinuationToken", token),
+        ("NextContinuationToken", next_token),
+        ("StartAfter", _encode(start_after, params.encoding) if start_after else None),
+    ]
+    fields += [_contents(o, params.encoding, owner) for o in page.objects]
+    fields += [("CommonPrefixes", [("Prefix", _encode(p, params.encoding))]) for p in page.prefixes]
+    return serialize(document("ListBucketResult", fields))
+
+
+# ---------------------------------------------------------------- objects
+
+
+def copy_object_result(obj) -> bytes:
+    fields = [("ETag", quoted(obj.etag)), ("LastModified", iso8601(obj.updated))]
+    fields += checksum_fields(obj.checksums, obj.checksum_type)
+    return serialize(document("CopyObjectResult", fields))
+
+
+def parse_delete(body: bytes) -> tuple[list[tuple[str, str | None]], bool]:
+    """Return ([(key, version_id)], quiet) from a Delete document."""
+    root = parse(body)
+    if local(root.tag) != "Delete":
+        raise MalformedXML("expected Delete")
+    quiet = (child_text(root, "Quiet", "false") or "").strip().lower() == "true"
+    keys = []
+    for entry in children(root, "Object"):
+        key = child_text(entry, "Key")
+        if key is None:
+            raise MalformedXML("Object without Key")
+        keys.append((key, child_text(entry, "VersionId")))
+    if not keys or len(keys) > 1000:
+        raise MalformedXML("Delete must name between 1 and 1000 objects")
+    return keys, quiet
+
+
+@dataclass(slots=True)
+class DeleteOutcome:
+    key: str
+    error_code: str | None = None
+    error_message: str = ""
+
+
+def delete_result(outcomes: Sequence[DeleteOutcome], quiet: bool) -> bytes:
+    fields: list = []
+    for outcome in outcomes:
+        if outcome.error_code:
+            fields.append(("Error", [("Key", outcome.key), ("Code", outcome.error_code),
+                                     ("Message", outcome.error_message or message_of(outcome.error_code))]))
+        elif not quiet:
+            fields.append(("Deleted", [("Key", outcome.key)]))
+    return serialize(document("DeleteResult", fields))
+
+
+# ---------------------------------------------------------------- multipart
+
+
+def initiate_multipart(bucket: str, key: str, upload_id: str) -> bytes:
+    return serialize(document("InitiateMultipartUploadResult", [("Bucket", bucket), ("Key", key), ("UploadId", upload_id)]))
+
+
+def copy_part_result(part) -> bytes:
+    fields = [("ETag", quoted(part.etag)), ("LastModified", iso8601(part.updated))]
+    fields += checksum_fields(part.checksums)
+    return serialize(document("CopyPartResult", fields))
+
+
+def parse_complete(body: bytes) -> list[tuple[int, str, dict[str, str]]]:
+    """Return [(part number, etag, {algorithm: checksum})] from CompleteMultipartUpload."""
+    root = parse(body)
+    if local(root.tag) != "CompleteMultipartUpload":
+        raise MalformedXML("expected CompleteMultipartUpload")
+    parts = []
+    for entry in children(root, "Part"):
+        number, etag = child_text(entry, "PartNumber"), child_text(entry, "ETag")
+        if number is None or etag is None:
+            raise MalformedXML("Part needs PartNumber and ETag")
+        try:
+            parsed = int(number)
+        except ValueError:
+            raise MalformedXML("PartNumber must be an integer") from None
+        sums = {alg: child_text(entry, name) for alg, name in CHECKSUM_FIELDS.items() if child_text(entry, name)}
+        parts.append((parsed, etag, sums))
+    return parts
+
+
+def complete_multipart(location_url: str, bucket: str, key: str, obj) -> bytes:
+    fields = [("Location", location_url), ("Bucket", bucket), ("Key", key), ("ETag", quoted(obj.etag))]
+    fields += checksum_fields(obj.checksums, obj.checksum_type)
+    return serialize(document("CompleteMultipartUploadResult", fields))
+
+
+def list_parts(upload, parts: Sequence, *, marker: int, max_parts: int, truncated: bool, owner: str) -> bytes:
+    fields: list = [
+        ("Bucket", upload.bucket),
+        ("Key", upload.key),
+        ("UploadId", upload.id),
+        ("Initiator", [("ID", owner), ("DisplayName", owner)]),
+        ("Owner", [("ID", owner), ("DisplayName", owner)]),
+        ("StorageClass", "STANDARD"),
+        ("PartNumberMarker", marker),
+        ("NextPartNumberMarker", parts[-1].number if parts else marker),
+        ("MaxParts", max_parts),
+        ("IsTruncated", truncated),
+        ("ChecksumAlgorithm", upload.checksum_algorithm or None),
+        ("ChecksumType", upload.checksum_type or None),
+    ]
+    for part in parts:
+        entry = [("PartNumber", part.number), ("LastModified", iso8601(part.updated)), ("ETag", quoted(part.etag)),
+                 ("Size", part.size)]
+        fields.append(("Part", entry + checksum_fields(part.checksums)))
+    return serialize(document("ListPartsResult", fields))
+
+
+def list_uploads(bucket: str, uploads: Sequence, *, prefix: str, delimiter: str, key_marker: str,
+                 upload_id_marker: str, max_uploads: int, truncated: bool, encoding: str | None,
+                 prefixes: Sequence[str] = ()) -> bytes:
+    fields: list = [
+        ("Bucket", bucket),
+        ("KeyMarker", _encode(key_marker, encoding)),
+        ("UploadIdMarker", upload_id_marker),
+        ("NextKeyMarker", _encode(uploads[-1].key, encoding) if truncated and uploads else None),
+        ("NextUploadIdMarker", uploads[-1].id if truncated and uploads else None),
+        ("Prefix", _encode(prefix, encoding)),
+        ("Delimiter", delimiter or None),
+        ("MaxUploads", max_uploads),
+        ("IsTruncated", truncated),
+        ("EncodingType", encoding),
+    ]
+    for upload in uploads:
+        who = [("ID", upload.owner), ("DisplayName", upload.owner)]
+        fields.append(("Upload", [("Key", _encode(upload.key, encoding)), ("UploadId", upload.id), ("Initiator", who),
+                                  ("Owner", who), ("StorageClass", "STANDARD"),
+                                  ("Initiated", iso8601(upload.created)),
+                                  ("ChecksumAlgorithm", upload.checksum_algorithm or None)]))
+    fields += [("CommonPrefixes", [("Prefix", _encode(p, encoding))]) for p in prefixes]
+    return serialize(document("ListMultipartUploadsResult", fields))

@@ -1,0 +1,83 @@
+"""Safe XML parsing and small rendering helpers shared by every S3 document."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Iterable
+
+from lxml import etree
+
+S3_NS = "http://s3.amazonaws.com/doc/2006-03-01/"
+MAX_DOCUMENT_BYTES = 2 * 1024 * 1024
+
+_PARSER = etree.XMLParser(
+    resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False, huge_tree=False, remove_comments=True
+)
+
+
+class MalformedXML(ValueError):
+    """The request body is not the XML document the operation expects."""
+
+
+def parse(body: bytes) -> etree._Element:
+    """Parse a request body with entities, DTDs and network access off."""
+    if len(body) > MAX_DOCUMENT_BYTES:
+        raise MalformedXML("XML document too large")
+    if b"<!DOCTYPE" in body or b"<!ENTITY" in body:
+        raise MalformedXML("DTDs and entities are not allowed")
+    try:
+        return etree.fromstring(body, _PARSER)
+    except etree.XMLSyntaxError as exc:
+        raise MalformedXML(str(exc)) from None
+
+
+def local(tag: Any) -> str:
+    """Tag name without namespace (clients differ on whether they send the S3 namespace)."""
+    return etree.QName(tag).localname if isinstance(tag, str) else ""
+
+
+def children(element: etree._Element, name: str) -> list[etree._Element]:
+    return [c for c in element if local(c.tag) == name]
+
+
+def child_text(element: etree._Element, name: str, default: str | None = None) -> str | None:
+    for c in element:
+        if local(c.tag) == name:
+            return c.text or ""
+    return default
+
+
+def iso8601(ts: float) -> str:
+    """S3's timestamp format: 2009-10-12T17:50:30.000Z."""
+    return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{int(ts * 1000) % 1000:03d}Z"
+
+
+def http_date(ts: float) -> str:
+    return datetime.fromtimestamp(int(ts), tz=timezone.utc).strftime("%a, %d %b %Y %H:%M:%S GMT")
+
+
+def document(root: str, fields: Iterable[tuple[str, Any]] = (), *, namespace: bool = True) -> etree._Element:
+    """Start a response document; `fields` become simple child elements."""
+    element = etree.Element(root, nsmap={None: S3_NS} if namespace else None)
+    add(element, fields)
+    return element
+
+
+def add(parent: etree._Element, fields: Iterable[tuple[str, Any]]) -> etree._Element:
+    """Append child elements; a value that is an Iterable of pairs becomes a nested element."""
+    namespace = etree.QName(parent).namespace
+    for name, value in fields:
+        if value is None:
+            continue
+        child = etree.SubElement(parent, f"{{{namespace}}}{name}" if namespace else name)
+        if isinstance(value, list):
+            add(child, value)
+        elif isinstance(value, bool):
+            child.text = "true" if value else "false"
+        else:
+            child.text = str(value)
+    return parent
+
+
+def serialize(element: etree._Element) -> bytes:
+    return etree.tostring(element, xml_declaration=True, encoding="UTF-8")

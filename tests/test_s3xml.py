@@ -1,0 +1,64 @@
+"""S3 XML documents: safe parsing and the shapes clients parse."""
+
+import pytest
+from lxml import etree
+
+from s3xml import documents
+from s3xml.errors import ERRORS, status_of
+from s3xml.xml import MalformedXML, parse
+
+
+def test_parser_refuses_entities_and_dtds():
+    for body in (
+        b'<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><Delete>&e;</Delete>',
+        b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">]><Delete/>',
+    ):
+        with pytest.raises(MalformedXML):
+            parse(body)
+
+
+def test_parser_refuses_garbage():
+    with pytest.raises(MalformedXML):
+        parse(b"<Delete><Object>")
+
+
+def test_parse_delete_with_and_without_namespace():
+    ns = b'<Delete xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Quiet>true</Quiet><Object><Key>a</Key></Object>' \
+         b"<Object><Key>b &amp; c</Key><VersionId>v1</VersionId></Object></Delete>"
+    assert documents.parse_delete(ns) == ([("a", None), ("b & c", "v1")], True)
+    assert documents.parse_delete(b"<Delete><Object><Key>x</Key></Object></Delete>") == ([("x", None)], False)
+    with pytest.raises(MalformedXML):
+        documents.parse_delete(b"<Delete></Delete>")
+    with pytest.raises(MalformedXML):
+        documents.parse_delete(b"<Other/>")
+
+
+def test_parse_complete():
+    body = (b"<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>\"abc\"</ETag>"
+            b"<ChecksumCRC32>AAAAAA==</ChecksumCRC32></Part></CompleteMultipartUpload>")
+    assert documents.parse_complete(body) == [(1, '"abc"', {"CRC32": "AAAAAA=="})]
+    with pytest.raises(MalformedXML):
+        documents.parse_complete(b"<CompleteMultipartUpload><Part><PartNumber>x</PartNumber><ETag>e</ETag></Part>"
+                                 b"</CompleteMultipartUpload>")
+
+
+def test_error_document_shape():
+    body = documents.error_document("NoSuchKey", "", resource="/b/k", request_id="RID", extra={"Key": "k"})
+    root = etree.fromstring(body)
+    assert root.tag == "Error"
+    assert [c.tag for c in root] == ["Code", "Message", "Key", "Resource", "RequestId"]
+    assert root.findtext("Message") == ERRORS["NoSuchKey"][1]
+
+
+def test_response_documents_are_namespaced():
+    root = etree.fromstring(documents.initiate_multipart("b", "k & <x>", "u"))
+    assert root.tag == "{http://s3.amazonaws.com/doc/2006-03-01/}InitiateMultipartUploadResult"
+    assert root.findtext("{http://s3.amazonaws.com/doc/2006-03-01/}Key") == "k & <x>"
+
+
+def test_error_table_statuses():
+    assert status_of("NoSuchBucket") == 404
+    assert status_of("SignatureDoesNotMatch") == 403
+    assert status_of("InvalidRange") == 416
+    assert status_of("NotImplemented") == 501
+    assert status_of("SomethingUnknown") == 500
