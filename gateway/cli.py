@@ -13,7 +13,7 @@ from pathlib import Path
 from aiohttp import web
 
 from .app import create_app
-from .config import Config, load_config
+from .config import Config, generated_secret, load_config
 from .logs import setup_logging
 
 log = logging.getLogger("junction")
@@ -47,11 +47,14 @@ def serve(args: argparse.Namespace) -> int:
     setup_logging(config.log_level)
     ssl_context = _ssl_context(config)
     scheme = "https" if ssl_context else "http"
+    # The secret is shown only when Junction generated it (first run without configured
+    # keys), so a configured secret never reaches the logs.
+    secret = config.root_secret_key if generated_secret(config) else "(configured, not shown)"
     print(
         f"Junction listening on {scheme}://{config.host}:{config.port}\n"
         f"  data dir:   {config.data_dir.resolve()}\n"
         f"  access key: {config.root_access_key}\n"
-        f"  secret key: {config.root_secret_key}",
+        f"  secret key: {secret}",
         file=sys.stderr,
         flush=True,
     )

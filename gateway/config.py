@@ -60,6 +60,12 @@ def load_config(path: Path | None = None, cli: dict[str, Any] | None = None) -> 
     return with_root_credentials(config)
 
 
+def generated_secret(config: Config) -> bool:
+    """True when the root secret is the one Junction generated and stored in the data dir."""
+    stored = config.data_dir / "root-credentials.json"
+    return stored.exists() and json.loads(stored.read_text()).get("secret_key") == config.root_secret_key
+
+
 def with_root_credentials(config: Config) -> Config:
     """Use the configured root keys, else the ones generated on first start (kept in the data dir)."""
     if config.root_access_key and config.root_secret_key:

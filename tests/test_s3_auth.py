@@ -79,7 +79,8 @@ def test_anonymous_is_denied(gateway, bucket):
     assert b"<Code>AccessDenied</Code>" in resp.content
 
 
-def test_presigned_get_and_put(gateway, s3, bucket):
+def test_presigned_get_and_put(gateway, bucket):
+    s3 = boto_client(gateway, signature_version="s3v4")
     put_url = s3.generate_presigned_url("put_object", Params={"Bucket": bucket, "Key": "pre/s.txt"}, ExpiresIn=60)
     assert requests.put(put_url, data=b"presigned!").status_code == 200
     get_url = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "pre/s.txt"}, ExpiresIn=60)
@@ -148,7 +149,8 @@ def test_virtual_hosted_style(tmp_path):
         request = AWSRequest(method="GET", url=url)
         S3SigV4Auth(creds, "s3", "us-east-1").add_auth(request)
         prepared = request.prepare()
-        resp = requests.get(f"http://127.0.0.1:{gw.port}/k", headers=dict(prepared.headers))
+        headers = {"Host": f"vhost-bucket.localhost:{gw.port}", **dict(prepared.headers)}
+        resp = requests.get(f"http://127.0.0.1:{gw.port}/k", headers=headers)
         assert resp.status_code == 200 and resp.content == b"v"
     finally:
         stop_gateway(gw)

@@ -44,7 +44,7 @@ def parse_range(header: str | None, size: int) -> ByteRange | None:
         end = int(last) if last else size - 1
     except ValueError:
         return None
-    if start < 0 or end < start:
+    if start < 0 or (last and end < start):
         return None
     if start >= size:
         raise _unsatisfiable(size)
