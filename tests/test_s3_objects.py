@@ -215,3 +215,20 @@ def test_unsupported_subresource_is_501(s3, bucket):
         s3.get_bucket_policy(Bucket=bucket)
     assert status(err.value) == 501
     assert error_code(err.value) == "NotImplemented"
+
+
+def test_several_workers_share_one_store(tmp_path):
+    from conftest import boto_client, start_gateway, stop_gateway
+
+    gw = start_gateway(tmp_path, "--workers", "3")
+    try:
+        clients = [boto_client(gw) for _ in range(3)]
+        clients[0].create_bucket(Bucket="workers")
+        for i in range(30):
+            clients[i % 3].put_object(Bucket="workers", Key=f"k{i:02d}", Body=str(i).encode())
+        keys = [o["Key"] for o in clients[1].list_objects_v2(Bucket="workers")["Contents"]]
+        assert keys == [f"k{i:02d}" for i in range(30)]
+        for i in range(30):
+            assert clients[(i + 1) % 3].get_object(Bucket="workers", Key=f"k{i:02d}")["Body"].read() == str(i).encode()
+    finally:
+        stop_gateway(gw)

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import sqlite3
 from dataclasses import dataclass, field
 from typing import AsyncIterator, Callable
 
-import aiosqlite
 
 from gateway.meta.store import CommitGuard, MetaStore, NewObject
 
@@ -96,7 +96,7 @@ class WriteConditions:
     no_overwrite: bool = False  # append-only keys
 
     def guard(self) -> CommitGuard:
-        async def check(_conn: aiosqlite.Connection, old: ObjectInfo | None, _new: NewObject | None) -> None:
+        def check(_conn: sqlite3.Connection | None, old: ObjectInfo | None, _new: NewObject | None) -> None:
             if self.if_none_match is not None and old is not None:
                 raise JunctionError("PreconditionFailed", "At least one of the pre-conditions you specified did not hold",
                                     condition="If-None-Match")
@@ -180,7 +180,7 @@ class ObjectService:
             old = await self._store.get_object(bucket_id, key, with_blocks=False)
         except JunctionError:
             old = None
-        await conditions.guard()(None, old, None)  # type: ignore[arg-type]
+        conditions.guard()(None, old, None)
 
     async def head(self, bucket: str, key: str) -> ObjectInfo:
         validate_key(key)

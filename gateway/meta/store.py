@@ -9,10 +9,11 @@ Blob reference counts are maintained here: whatever a write stops referencing is
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Awaitable, Callable, Iterable
+from typing import Callable, Iterable
 
 import aiosqlite
 
@@ -29,9 +30,11 @@ OBJECT_COLUMNS = (
 )
 OBJECT_FROM = "objects o JOIN packages p ON p.id = o.package_id"
 
-# A commit guard runs inside the commit transaction with the object being replaced (or
-# None) and the new record; it raises JunctionError to refuse (conditional writes, quotas).
-CommitGuard = Callable[[aiosqlite.Connection, "ObjectInfo | None", "NewObject"], Awaitable[None]]
+# A commit guard runs synchronously inside the commit (or delete) transaction, on the
+# writer's sqlite3 connection, with the object being replaced (or None) and the new record
+# (None for a delete); it raises JunctionError to refuse (conditional writes, quotas).
+# Being inside the transaction makes its check race-free against concurrent writers.
+CommitGuard = Callable[[sqlite3.Connection, "ObjectInfo | None", "NewObject | None"], None]
 
 
 @dataclass(slots=True)
@@ -149,15 +152,13 @@ class MetaStore:
 
     async def ensure_space(self, name: str, storage: dict, credential: dict, working_dir: str) -> int:
         """Return the id of the space called `name`, creating it if absent."""
-        row = await self.db.fetchone("SELECT id FROM spaces WHERE name = ?", (name,))
-        if row:
-            return row["id"]
         async with self.db.write() as conn:
-            cur = await conn.execute(
-                "INSERT INTO spaces (name, storage, credential, working_dir, created) VALUES (?, ?, ?, ?, ?)",
+            await conn.execute(
+                "INSERT OR IGNORE INTO spaces (name, storage, credential, working_dir, created) VALUES (?, ?, ?, ?, ?)",
                 (name, json.dumps(storage), json.dumps(credential), working_dir, _now()),
             )
-            return cur.lastrowid
+            row = await fetchone(conn, "SELECT id FROM spaces WHERE name = ?", (name,))
+        return row["id"]
 
     async def list_spaces(self) -> list[aiosqlite.Row]:
         return await self.db.fetchall("SELECT * FROM spaces ORDER BY id")
@@ -204,17 +205,19 @@ class MetaStore:
 
     async def delete_bucket(self, bucket_id: int, *, force: bool = False) -> None:
         """Delete the bucket; refuse while it holds objects unless `force`."""
-        async with self.db.write() as conn:
-            if not force and await fetchone(conn, "SELECT 1 FROM objects WHERE bucket_id = ? LIMIT 1", (bucket_id,)):
+
+        def delete(conn: sqlite3.Connection) -> None:
+            if not force and conn.execute("SELECT 1 FROM objects WHERE bucket_id = ? LIMIT 1", (bucket_id,)).fetchone():
                 raise JunctionError("BucketNotEmpty", "The bucket you tried to delete is not empty")
-            blob_rows = await fetchall(
-                conn,
+            blob_rows = conn.execute(
                 "SELECT b.blob_id FROM object_blocks b JOIN objects o ON o.id = b.object_id WHERE o.bucket_id = ? "
                 "UNION ALL SELECT pa.blob_id FROM parts pa JOIN uploads u ON u.id = pa.upload_id WHERE u.bucket_id = ?",
                 (bucket_id, bucket_id),
-            )
-            await _unref(conn, [r[0] for r in blob_rows])
-            await conn.execute("DELETE FROM buckets WHERE id = ?", (bucket_id,))
+            ).fetchall()
+            _unref(conn, [r[0] for r in blob_rows])
+            conn.execute("DELETE FROM buckets WHERE id = ?", (bucket_id,))
+
+        await self.db.transaction(delete)
 
     # ---------------------------------------------------------------- packages
 
@@ -236,12 +239,14 @@ class MetaStore:
 
     async def new_blob(self, space_id: int, key: str) -> int:
         """Register a blob about to be written, so a crash leaves a collectable record."""
-        async with self.db.write() as conn:
-            cur = await conn.execute(
+        def insert(conn: sqlite3.Connection) -> int:
+            cur = conn.execute(
                 "INSERT INTO blobs (space_id, key, state, created) VALUES (?, ?, 'pending', ?)",
                 (space_id, key, _now()),
             )
             return cur.lastrowid
+
+        return await self.db.transaction(insert)
 
     async def abandon_blob(self, blob_id: int) -> None:
         """A write failed: mark its pending blob dead for the collector."""
@@ -262,35 +267,17 @@ class MetaStore:
     # ---------------------------------------------------------------- objects
 
     async def get_object(self, bucket_id: int, key: str, *, with_blocks: bool = True) -> ObjectInfo:
-        row = await self.db.fetchone(
-            f"SELECT {OBJECT_COLUMNS} FROM {OBJECT_FROM} WHERE o.bucket_id = ? AND o.key = ? "
-            "AND o.redundancy != 'multipartUpload'",
-            (bucket_id, key),
-        )
-        if row is None:
+        def read(conn: sqlite3.Connection) -> ObjectInfo | None:
+            return _select_object(conn, "o.bucket_id = ? AND o.key = ? AND o.redundancy != 'multipartUpload'",
+                                  (bucket_id, key), with_blocks)
+
+        obj = await self.db.query(read)
+        if obj is None:
             raise no_such_key(key)
-        obj = _object(row)
-        if with_blocks:
-            obj.blocks = await self._blocks(self.db.reader, obj.id)
         return obj
 
     async def get_object_by_id(self, object_id: int, *, with_blocks: bool = True) -> ObjectInfo | None:
-        row = await self.db.fetchone(f"SELECT {OBJECT_COLUMNS} FROM {OBJECT_FROM} WHERE o.id = ?", (object_id,))
-        if row is None:
-            return None
-        obj = _object(row)
-        if with_blocks:
-            obj.blocks = await self._blocks(self.db.reader, obj.id)
-        return obj
-
-    async def _blocks(self, conn: aiosqlite.Connection, object_id: int) -> list[Block]:
-        rows = await fetchall(
-            conn,
-            "SELECT ob.blob_id, ob.size, b.space_id, b.key FROM object_blocks ob "
-            "JOIN blobs b ON b.id = ob.blob_id WHERE ob.object_id = ? ORDER BY ob.seq",
-            (object_id,),
-        )
-        return [Block(blob_id=r["blob_id"], space_id=r["space_id"], blob_key=r["key"], size=r["size"]) for r in rows]
+        return await self.db.query(lambda conn: _select_object(conn, "o.id = ?", (object_id,), with_blocks))
 
     async def list_objects(
         self, bucket_id: int, *, prefix: str, start: str, inclusive: bool = False, limit: int
@@ -315,70 +302,23 @@ class MetaStore:
 
     async def commit_object(self, new: NewObject, guards: Iterable[CommitGuard] = ()) -> ObjectInfo:
         """Point the key at freshly written blobs, atomically replacing any previous version."""
-        async with self.db.write() as conn:
-            return await self._commit(conn, new, guards)
-
-    async def _commit(self, conn: aiosqlite.Connection, new: NewObject, guards: Iterable[CommitGuard]) -> ObjectInfo:
-        package, path = split_key(new.key)
-        old = await self._object_for_update(conn, new.bucket_id, new.key)
-        for guard in guards:
-            await guard(conn, old, new)
-        package_id = await _ensure_package(conn, new.bucket_id, package)
-        now = _now()
-        created = new.created or (old.created if old else now)
-        values = (
-            new.size, new.etag, new.sha256, new.content_type, json.dumps(new.headers), json.dumps(new.meta),
-            json.dumps(new.checksums), new.checksum_type, new.parts_count, new.redundancy, created, now,
-        )
-        if old is not None:
-            object_id = old.id
-            await conn.execute(
-                "UPDATE objects SET size=?, etag=?, sha256=?, content_type=?, headers=?, meta=?, checksums=?, "
-                "checksum_type=?, parts_count=?, redundancy=?, created=?, updated=? WHERE id = ?",
-                (*values, object_id),
-            )
-            await _unref(conn, [b.blob_id for b in old.blocks])
-            await conn.execute("DELETE FROM object_blocks WHERE object_id = ?", (object_id,))
-        else:
-            cur = await conn.execute(
-                "INSERT INTO objects (bucket_id, package_id, path, key, size, etag, sha256, content_type, headers, "
-                "meta, checksums, checksum_type, parts_count, redundancy, created, updated) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (new.bucket_id, package_id, path, new.key, *values),
-            )
-            object_id = cur.lastrowid
-        await conn.executemany(
-            "INSERT INTO object_blocks (object_id, seq, blob_id, size) VALUES (?, ?, ?, ?)",
-            [(object_id, seq, bid, size) for seq, (bid, size) in enumerate(zip(new.blob_ids, new.block_sizes))],
-        )
-        await _ref(conn, new.blob_ids)
-        row = await fetchone(conn, f"SELECT {OBJECT_COLUMNS} FROM {OBJECT_FROM} WHERE o.id = ?", (object_id,))
-        obj = _object(row)
-        obj.blocks = await self._blocks(conn, object_id)
-        return obj
-
-    async def _object_for_update(self, conn: aiosqlite.Connection, bucket_id: int, key: str) -> ObjectInfo | None:
-        row = await fetchone(
-            conn, f"SELECT {OBJECT_COLUMNS} FROM {OBJECT_FROM} WHERE o.bucket_id = ? AND o.key = ?", (bucket_id, key)
-        )
-        if row is None:
-            return None
-        obj = _object(row)
-        obj.blocks = await self._blocks(conn, obj.id)
-        return obj
+        return await self.db.transaction(lambda conn: _commit(conn, new, guards))
 
     async def delete_object(self, bucket_id: int, key: str, guards: Iterable[CommitGuard] = ()) -> ObjectInfo | None:
         """Remove the key; returns what was removed (None when absent)."""
-        async with self.db.write() as conn:
-            old = await self._object_for_update(conn, bucket_id, key)
+
+        def delete(conn: sqlite3.Connection) -> ObjectInfo | None:
+            old = _select_object(conn, "o.bucket_id = ? AND o.key = ?", (bucket_id, key), True)
             if old is None:
                 return None
             for guard in guards:
-                await guard(conn, old, None)  # type: ignore[arg-type]
-            await _unref(conn, [b.blob_id for b in old.blocks])
-            await conn.execute("DELETE FROM objects WHERE id = ?", (old.id,))
-            await _drop_package_if_implicit_and_empty(conn, old.package_id)
-        return old
+                guard(conn, old, None)
+            _unref(conn, [b.blob_id for b in old.blocks])
+            conn.execute("DELETE FROM objects WHERE id = ?", (old.id,))
+            _drop_package_if_implicit_and_empty(conn, old.package_id)
+            return old
+
+        return await self.db.transaction(delete)
 
     # ---------------------------------------------------------------- multipart uploads
 
@@ -426,20 +366,23 @@ class MetaStore:
         self, upload_id: str, number: int, blob_id: int, size: int, etag: str, checksums: dict[str, str]
     ) -> None:
         """Attach a durable blob as part `number`, replacing (and releasing) any previous one."""
-        async with self.db.write() as conn:
-            if not await fetchone(conn, "SELECT 1 FROM uploads WHERE id = ?", (upload_id,)):
+
+        def attach(conn: sqlite3.Connection) -> None:
+            if not conn.execute("SELECT 1 FROM uploads WHERE id = ?", (upload_id,)).fetchone():
                 raise no_such_upload(upload_id)
-            old = await fetchone(
-                conn, "SELECT blob_id FROM parts WHERE upload_id = ? AND number = ?", (upload_id, number)
-            )
+            old = conn.execute(
+                "SELECT blob_id FROM parts WHERE upload_id = ? AND number = ?", (upload_id, number)
+            ).fetchone()
             if old:
-                await _unref(conn, [old["blob_id"]])
-            await conn.execute(
+                _unref(conn, [old["blob_id"]])
+            conn.execute(
                 "INSERT OR REPLACE INTO parts (upload_id, number, blob_id, size, etag, checksums, updated) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (upload_id, number, blob_id, size, etag, json.dumps(checksums), _now()),
             )
-            await _ref(conn, [blob_id])
+            _ref(conn, [blob_id])
+
+        await self.db.transaction(attach)
 
     async def list_parts(self, upload_id: str, *, after: int = 0, limit: int = 10000) -> list[Part]:
         rows = await self.db.fetchall(
@@ -451,20 +394,26 @@ class MetaStore:
 
     async def complete_upload(self, upload_id: str, new: NewObject, guards: Iterable[CommitGuard] = ()) -> ObjectInfo:
         """Commit the object made of the chosen parts' blobs and drop the upload, in one transaction."""
-        async with self.db.write() as conn:
-            if not await fetchone(conn, "SELECT 1 FROM uploads WHERE id = ?", (upload_id,)):
+
+        def complete(conn: sqlite3.Connection) -> ObjectInfo:
+            if not conn.execute("SELECT 1 FROM uploads WHERE id = ?", (upload_id,)).fetchone():
                 raise no_such_upload(upload_id)
-            obj = await self._commit(conn, new, guards)
-            await _drop_upload(conn, upload_id)
-        return obj
+            obj = _commit(conn, new, guards)
+            _drop_upload(conn, upload_id)
+            return obj
+
+        return await self.db.transaction(complete)
 
     async def abort_upload(self, upload_id: str) -> bool:
         """Drop the upload and release its parts; False when it did not exist."""
-        async with self.db.write() as conn:
-            if not await fetchone(conn, "SELECT 1 FROM uploads WHERE id = ?", (upload_id,)):
+
+        def abort(conn: sqlite3.Connection) -> bool:
+            if not conn.execute("SELECT 1 FROM uploads WHERE id = ?", (upload_id,)).fetchone():
                 return False
-            await _drop_upload(conn, upload_id)
-        return True
+            _drop_upload(conn, upload_id)
+            return True
+
+        return await self.db.transaction(abort)
 
 
 def prefix_successor(prefix: str) -> str | None:
@@ -483,40 +432,97 @@ def prefix_successor(prefix: str) -> str | None:
     return None
 
 
-async def _ensure_package(conn: aiosqlite.Connection, bucket_id: int, name: str) -> int:
-    row = await fetchone(conn, "SELECT id FROM packages WHERE bucket_id = ? AND name = ?", (bucket_id, name))
-    if row:
-        return row["id"]
-    cur = await conn.execute(
-        "INSERT INTO packages (bucket_id, name, created) VALUES (?, ?, ?)", (bucket_id, name, _now())
+def _select_object(conn: sqlite3.Connection, where: str, params: tuple, with_blocks: bool) -> ObjectInfo | None:
+    row = conn.execute(f"SELECT {OBJECT_COLUMNS} FROM {OBJECT_FROM} WHERE {where}", params).fetchone()
+    if row is None:
+        return None
+    obj = _object(row)
+    if with_blocks:
+        obj.blocks = _blocks(conn, obj.id)
+    return obj
+
+
+def _blocks(conn: sqlite3.Connection, object_id: int) -> list[Block]:
+    rows = conn.execute(
+        "SELECT ob.blob_id, ob.size, b.space_id, b.key FROM object_blocks ob "
+        "JOIN blobs b ON b.id = ob.blob_id WHERE ob.object_id = ? ORDER BY ob.seq",
+        (object_id,),
+    ).fetchall()
+    return [Block(blob_id=r["blob_id"], space_id=r["space_id"], blob_key=r["key"], size=r["size"]) for r in rows]
+
+
+def _commit(conn: sqlite3.Connection, new: NewObject, guards: Iterable[CommitGuard]) -> ObjectInfo:
+    """Insert or replace the object row and its blocks; release what the old version used."""
+    package, path = split_key(new.key)
+    old = _select_object(conn, "o.bucket_id = ? AND o.key = ?", (new.bucket_id, new.key), True)
+    for guard in guards:
+        guard(conn, old, new)
+    package_id = _ensure_package(conn, new.bucket_id, package)
+    now = _now()
+    created = new.created or (old.created if old else now)
+    values = (
+        new.size, new.etag, new.sha256, new.content_type, json.dumps(new.headers), json.dumps(new.meta),
+        json.dumps(new.checksums), new.checksum_type, new.parts_count, new.redundancy, created, now,
     )
-    return cur.lastrowid
+    if old is not None:
+        object_id = old.id
+        conn.execute(
+            "UPDATE objects SET size=?, etag=?, sha256=?, content_type=?, headers=?, meta=?, checksums=?, "
+            "checksum_type=?, parts_count=?, redundancy=?, created=?, updated=? WHERE id = ?",
+            (*values, object_id),
+        )
+        _unref(conn, [b.blob_id for b in old.blocks])
+        conn.execute("DELETE FROM object_blocks WHERE object_id = ?", (object_id,))
+    else:
+        cur = conn.execute(
+            "INSERT INTO objects (bucket_id, package_id, path, key, size, etag, sha256, content_type, headers, "
+            "meta, checksums, checksum_type, parts_count, redundancy, created, updated) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (new.bucket_id, package_id, path, new.key, *values),
+        )
+        object_id = cur.lastrowid
+    conn.executemany(
+        "INSERT INTO object_blocks (object_id, seq, blob_id, size) VALUES (?, ?, ?, ?)",
+        [(object_id, seq, bid, size) for seq, (bid, size) in enumerate(zip(new.blob_ids, new.block_sizes))],
+    )
+    _ref(conn, new.blob_ids)
+    obj = _select_object(conn, "o.id = ?", (object_id,), True)
+    assert obj is not None
+    return obj
 
 
-async def _drop_package_if_implicit_and_empty(conn: aiosqlite.Connection, package_id: int) -> None:
+def _ensure_package(conn: sqlite3.Connection, bucket_id: int, name: str) -> int:
+    conn.execute(
+        "INSERT OR IGNORE INTO packages (bucket_id, name, created) VALUES (?, ?, ?)", (bucket_id, name, _now())
+    )
+    row = conn.execute("SELECT id FROM packages WHERE bucket_id = ? AND name = ?", (bucket_id, name)).fetchone()
+    return row["id"]
+
+
+def _drop_package_if_implicit_and_empty(conn: sqlite3.Connection, package_id: int) -> None:
     """A non-root package with no rows left (not even its `P/` marker) disappears, as S3 prefixes do."""
-    await conn.execute(
+    conn.execute(
         "DELETE FROM packages WHERE id = ? AND name != '' AND NOT EXISTS "
         "(SELECT 1 FROM objects WHERE package_id = ?)",
         (package_id, package_id),
     )
 
 
-async def _drop_upload(conn: aiosqlite.Connection, upload_id: str) -> None:
-    rows = await fetchall(conn, "SELECT blob_id FROM parts WHERE upload_id = ?", (upload_id,))
-    await _unref(conn, [r["blob_id"] for r in rows])
-    await conn.execute("DELETE FROM parts WHERE upload_id = ?", (upload_id,))
-    await conn.execute("DELETE FROM uploads WHERE id = ?", (upload_id,))
+def _drop_upload(conn: sqlite3.Connection, upload_id: str) -> None:
+    rows = conn.execute("SELECT blob_id FROM parts WHERE upload_id = ?", (upload_id,)).fetchall()
+    _unref(conn, [r["blob_id"] for r in rows])
+    conn.execute("DELETE FROM parts WHERE upload_id = ?", (upload_id,))
+    conn.execute("DELETE FROM uploads WHERE id = ?", (upload_id,))
 
 
-async def _ref(conn: aiosqlite.Connection, blob_ids: list[int]) -> None:
-    await conn.executemany(
+def _ref(conn: sqlite3.Connection, blob_ids: list[int]) -> None:
+    conn.executemany(
         "UPDATE blobs SET refcount = refcount + 1, state = 'live' WHERE id = ?", [(b,) for b in blob_ids]
     )
 
 
-async def _unref(conn: aiosqlite.Connection, blob_ids: list[int]) -> None:
-    await conn.executemany(
+def _unref(conn: sqlite3.Connection, blob_ids: list[int]) -> None:
+    conn.executemany(
         "UPDATE blobs SET refcount = refcount - 1, "
         "state = CASE WHEN refcount - 1 <= 0 THEN 'dead' ELSE state END WHERE id = ?",
         [(b,) for b in blob_ids],
