@@ -7,6 +7,7 @@ from aiohttp import web
 from .config import Config
 from .core.service import Core
 from .logs import add_request_id, request_log
+from .native.routes import register as register_native
 from .s3.handler import S3Frontend
 
 CORE_KEY = web.AppKey("core", Core)
@@ -45,6 +46,7 @@ def create_app(config: Config, core: Core | None = None) -> web.Application:
     app.on_startup.append(start)
     app.on_cleanup.append(stop)
     app.on_response_prepare.append(add_request_id)
+    register_native(app, core)  # /v1/... JSON API; must precede the S3 catch-all
     app.router.add_route("*", "/{tail:.*}", dispatch)
     return app
 

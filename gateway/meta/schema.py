@@ -8,6 +8,8 @@ released migration: append a new one.
 
 from __future__ import annotations
 
+from .native_schema import NATIVE_MIGRATIONS  # the native API's own tables
+
 CORE: list[str] = [
     # 1: the foundation model
     """
@@ -114,4 +116,5 @@ CORE: list[str] = [
 
 COMPONENTS: dict[str, list[str]] = {
     "core": CORE,
+    "native": NATIVE_MIGRATIONS,
 }

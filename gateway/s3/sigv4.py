@@ -355,7 +355,10 @@ def _check_time(claim: _Claim, now: datetime, max_skew: timedelta) -> None:
 def _payload_hash(req: SignedRequest, claim: _Claim, body_sha256: str | None) -> str:
     """The last line of the canonical request, as the client must have computed it."""
     if claim.presigned:
-        return _query_value(req, "X-Amz-Content-Sha256") or UNSIGNED_PAYLOAD
+        declared = _query_value(req, "X-Amz-Content-Sha256")
+        if declared is None and claim.service != "s3" and body_sha256 is not None:
+            return body_sha256  # generic SigV4 presigning (botocore's SigV4QueryAuth) hashes the body
+        return declared or UNSIGNED_PAYLOAD
     declared = req.headers.get("x-amz-content-sha256")
     if declared is not None:
         return declared.strip()

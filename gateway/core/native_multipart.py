@@ -1,0 +1,79 @@
+"""Native multipart uploads: parts addressed by index, merged in any order with repeats.
+
+Unlike S3 multipart, the pending upload is an object row (redundancy 'multipartUpload')
+that native listings show and S3 never does. Completing writes no byte: the object's
+blocks become the chosen parts' blobs; only the SHA-256 (fileHash) and MD5 (ETag) of the
+merged content are computed by reading the parts back once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import TYPE_CHECKING, AsyncIterator
+
+from gateway.meta import native_parts_store as parts_store
+
+from .blobs import WrittenBlob
+from .errors import JunctionError, invalid_argument
+from .hashing import HashingStream
+from .models import Block, ObjectInfo, Package
+from .multipart import MAX_PART_SIZE
+from .objects import Expectations
+from .packages import validate_native_path
+
+if TYPE_CHECKING:
+    from .service import Core
+
+MAX_INDEX = 10000
+
+
+def check_index(index: int) -> None:
+    if not 0 <= index <= MAX_INDEX:
+        raise invalid_argument(f"index must be between 0 and {MAX_INDEX}", argument="index")
+
+
+class NativeMultipart:
+    def __init__(self, core: "Core") -> None:
+        self._core = core
+        self._store = core.store
+
+    async def create(self, package: Package, path: str) -> ObjectInfo:
+        key = validate_native_path(package.name, path)
+        return await parts_store.new_pending(self._store, package.bucket_id, key, self._core.guards)
+
+    async def pending(self, object_id: int) -> ObjectInfo:
+        obj = await self._store.get_object_by_id(object_id, with_blocks=False)
+        if obj is None or obj.redundancy != parts_store.PENDING:
+            raise parts_store.no_such_upload(object_id)
+        return obj
+
+    async def write_part(self, body: AsyncIterator[bytes], *, space_id: int | None) -> tuple[WrittenBlob, HashingStream]:
+        """Stream a part into a blob that nothing references yet."""
+        return await self._core.objects.write_blob(body, length=None, expect=Expectations(), space_id=space_id,
+                                                   max_size=MAX_PART_SIZE)
+
+    async def attach(self, object_id: int, index: int, blob: WrittenBlob, stream: HashingStream) -> None:
+        check_index(index)
+        try:
+            await parts_store.attach_part(self._store, object_id, index, blob.blob_id, blob.size, stream.md5_hex)
+        except BaseException:
+            await self._core.blobs.discard(blob)
+            raise
+
+    async def complete(self, object_id: int, indexes: list[int]) -> ObjectInfo:
+        if not indexes:
+            raise invalid_argument("indexes must list at least one part", argument="indexes")
+        parts = await parts_store.list_parts(self._store, object_id)
+        missing = sorted({i for i in indexes if i not in parts})
+        if missing:
+            raise JunctionError("InvalidPart", f"Part(s) {missing} were not uploaded", object_id=object_id)
+        chosen = [parts[i] for i in indexes]
+        md5, sha256 = hashlib.md5(), hashlib.sha256()
+        blocks = [Block(p.blob_id, p.space_id, p.blob_key, p.size) for p in chosen]
+        async for piece in self._core.blobs.read(blocks):
+            md5.update(piece)
+            sha256.update(piece)
+        return await parts_store.complete_pending(
+            self._store, object_id, chosen, md5=md5.hexdigest(), sha256=sha256.hexdigest().upper(),
+            guards=self._core.guards,
+        )

@@ -1,0 +1,223 @@
+"""Object operations of the native API that S3 does not have: objects addressed by id,
+batch uploads committed together, moves and clones by id, per-package listings.
+
+Everything is built on the same store and blob layer as S3, so what one front end writes
+the other reads at once. Writes are split in two steps (write blobs, then commit) so a
+front end can verify a request signature that covers the whole body before anything
+becomes visible.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, AsyncIterator
+
+from gateway.meta import packages_store
+from gateway.meta.store import CommitGuard, NewObject
+
+from .blobs import WrittenBlob
+from .conditions import ByteRange
+from .errors import JunctionError, invalid_argument, no_such_bucket
+from .hashing import HashingStream
+from .listing import list_page
+from .models import Bucket, ObjectInfo, Package
+from .objects import DEFAULT_CONTENT_TYPE, MAX_PUT_SIZE, Expectations, WriteConditions
+from .packages import PackageService, validate_native_path
+
+if TYPE_CHECKING:
+    from .service import Core
+
+MAX_LIST_KEYS = 1000
+PENDING = "multipartUpload"
+
+
+@dataclass(slots=True)
+class WrittenFile:
+    """A file streamed into a blob, not yet visible: commit or discard it."""
+
+    key: str
+    content_type: str
+    blob: WrittenBlob
+    stream: HashingStream
+
+
+@dataclass(slots=True)
+class NativePage:
+    objects: list[ObjectInfo]
+    prefixes: list[str]
+    truncated: bool
+    next_token: str
+
+
+class _PackageIndex:
+    """Presents one package to the core listing with object paths as keys.
+
+    Listing by package (not by S3 key prefix) keeps the root package's listing to its own
+    objects, since root keys share the bucket's key space with every other package.
+    """
+
+    def __init__(self, core: "Core", package_id: int) -> None:
+        self._store = core.store
+        self._package_id = package_id
+
+    async def list_objects(self, _bucket_id: int, *, prefix: str, start: str, inclusive: bool = False,
+                           limit: int) -> list[ObjectInfo]:
+        rows = await packages_store.list_package_objects(
+            self._store, self._package_id, prefix=prefix, start=start, inclusive=inclusive, limit=limit)
+        for row in rows:
+            row.key = row.path
+        return rows
+
+
+def encode_token(marker: str) -> str:
+    return base64.urlsafe_b64encode(marker.encode("utf-8")).decode("ascii") if marker else ""
+
+
+def decode_token(token: str) -> str:
+    if not token:
+        return ""
+    try:
+        return base64.urlsafe_b64decode(token.encode("ascii")).decode("utf-8")
+    except (binascii.Error, UnicodeError, ValueError):
+        raise invalid_argument("continuationToken is not a token this server issued") from None
+
+
+class NativeService:
+    def __init__(self, core: "Core") -> None:
+        self._core = core
+        self._store = core.store
+        self.packages = PackageService(core.store, core.guards)
+
+    # ------------------------------------------------------------ lookups
+
+    async def bucket(self, bucket_id: int) -> Bucket:
+        bucket = await self._store.get_bucket_by_id(bucket_id)
+        if bucket is None:
+            raise no_such_bucket(str(bucket_id))
+        return bucket
+
+    def space_for(self, affinity: int | None) -> int | None:
+        """The user space to write to: the preferred one when it is usable, else the default."""
+        if not affinity:
+            return None
+        try:
+            self._core.spaces.backend(affinity)
+        except JunctionError:
+            return None
+        return affinity
+
+    async def get_object(self, object_id: int) -> ObjectInfo:
+        obj = await self._store.get_object_by_id(object_id)
+        if obj is None or obj.path == "":
+            raise packages_store.no_such_object(object_id)
+        return obj
+
+    async def readable(self, object_id: int) -> ObjectInfo:
+        obj = await self.get_object(object_id)
+        if obj.redundancy == PENDING:
+            raise JunctionError("InvalidRequest", "The object is a multipart upload in progress", object_id=object_id)
+        return obj
+
+    async def by_full_path(self, full_path: str) -> ObjectInfo:
+        """`bucket/key`: the rest after the bucket name is an S3 key (so `b/P/a.txt` is path
+        `a.txt` of package P and `b/a.txt` is in the root package)."""
+        bucket_name, sep, key = full_path.lstrip("/").partition("/")
+        if not bucket_name or not sep or not key:
+            raise invalid_argument("path must be <bucket>/<package>/<object path>", path=full_path)
+        bucket = await self._store.get_bucket(bucket_name)
+        obj = await self._store.get_object(bucket.id, key)
+        if obj.path == "":  # a package marker, not an object
+            raise packages_store.no_such_object(full_path)
+        return obj
+
+    def read(self, obj: ObjectInfo, offset: int, length: int | None) -> tuple[AsyncIterator[bytes], int]:
+        """The bytes [offset, offset+length) of the object, clamped to its size."""
+        if offset < 0 or (length is not None and length < 0):
+            raise invalid_argument("offset and length must not be negative")
+        if offset > obj.size:
+            raise JunctionError("InvalidRange", "offset is beyond the end of the object", size=obj.size)
+        count = obj.size - offset if length is None else min(length, obj.size - offset)
+        if count == 0:
+            return _empty(), 0
+        return self._core.objects.read(obj, ByteRange(offset, offset + count - 1)), count
+
+    # ------------------------------------------------------------ listing
+
+    async def list_by_path(self, package: Package, path: str, *, is_prefix: bool, no_recursive: bool,
+                           max_keys: int, token: str) -> NativePage:
+        if not is_prefix:
+            obj = await packages_store.get_by_path(self._store, package.id, path) if path else None
+            return NativePage([obj] if obj else [], [], False, "")
+        max_keys = MAX_LIST_KEYS if max_keys <= 0 else min(max_keys, MAX_LIST_KEYS)
+        page = await list_page(
+            _PackageIndex(self._core, package.id),  # type: ignore[arg-type]
+            package.bucket_id, prefix=path, delimiter="/" if no_recursive else "", marker=decode_token(token),
+            max_keys=max_keys,
+        )
+        return NativePage(page.objects, page.prefixes, page.truncated,
+                          encode_token(page.next_marker) if page.truncated else "")
+
+    async def package_objects(self, package: Package) -> list[ObjectInfo]:
+        found: list[ObjectInfo] = []
+        start = ""
+        while True:
+            rows = await packages_store.list_package_objects(self._store, package.id, prefix="", start=start,
+                                                             limit=MAX_LIST_KEYS)
+            found.extend(rows)
+            if len(rows) < MAX_LIST_KEYS:
+                return found
+            start = rows[-1].path
+
+    # ------------------------------------------------------------ uploads
+
+    async def write_file(self, package: Package, path: str, body: AsyncIterator[bytes], *, content_type: str,
+                         space_id: int | None) -> WrittenFile:
+        """Stream one file into a new blob (hashing MD5 and SHA-256 on the way); not yet visible."""
+        key = validate_native_path(package.name, path)
+        blob, stream = await self._core.objects.write_blob(body, length=None, expect=Expectations(),
+                                                           space_id=space_id, max_size=MAX_PUT_SIZE)
+        return WrittenFile(key, content_type or DEFAULT_CONTENT_TYPE, blob, stream)
+
+    async def discard(self, files: list[WrittenFile]) -> None:
+        for item in files:
+            await self._core.blobs.discard(item.blob)
+
+    async def commit_files(self, package: Package, files: list[WrittenFile], *, no_overwrite: bool) -> list[ObjectInfo]:
+        """Make every written file visible in one transaction (all or none)."""
+        news = [
+            NewObject(
+                bucket_id=package.bucket_id, key=f.key, size=f.stream.size, etag=f.stream.md5_hex,
+                sha256=f.stream.sha256_hex.upper(), content_type=f.content_type, headers={}, meta={},
+                checksums={}, checksum_type="", parts_count=0, blob_ids=[f.blob.blob_id], block_sizes=[f.blob.size],
+            )
+            for f in files
+        ]
+        try:
+            return await packages_store.commit_many(self._store, news, self._guards(no_overwrite))
+        except BaseException:
+            await self.discard(files)
+            raise
+
+    def _guards(self, no_overwrite: bool) -> list[CommitGuard]:
+        return [WriteConditions(no_overwrite=no_overwrite).guard(), *self._core.guards]
+
+    # ------------------------------------------------------------ move, clone, delete
+
+    async def move(self, obj: ObjectInfo, package: Package, path: str) -> ObjectInfo:
+        validate_native_path(package.name, path)
+        return await packages_store.move_object(self._store, obj.id, package.id, path, self._guards(False))
+
+    async def clone(self, obj: ObjectInfo, package: Package, path: str, *, no_overwrite: bool) -> ObjectInfo:
+        validate_native_path(package.name, path)
+        return await packages_store.clone_object(self._store, obj.id, package.id, path, self._guards(no_overwrite))
+
+    async def delete(self, object_id: int) -> bool:
+        return await packages_store.delete_object_by_id(self._store, object_id)
+
+
+async def _empty() -> AsyncIterator[bytes]:
+    return
+    yield b""  # pragma: no cover  (makes this an async generator)
+

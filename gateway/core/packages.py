@@ -1,0 +1,85 @@
+"""Packages as first-class things (the native API's view) and the native path rules.
+
+An explicitly created package gets a zero-byte marker object at path "" so that S3
+clients see the folder `P/`; a package implied by S3 writes has no marker and vanishes
+with its last object. Both are packages here.
+"""
+
+from __future__ import annotations
+
+from gateway.meta import packages_store
+from gateway.meta.store import CommitGuard, MetaStore
+
+from .errors import JunctionError, invalid_argument
+from .mapping import ROOT_PACKAGE, validate_key, validate_object_path
+from .models import Package
+
+
+def validate_package_name(name: str) -> None:
+    """A package name is one S3 key segment; '.' and '..' are refused so no client maps it
+    onto a parent directory when it mirrors a package to disk."""
+    if not isinstance(name, str):
+        raise invalid_argument("Package name must be a string")
+    if "/" in name or "\x00" in name:
+        raise invalid_argument("Package name must not contain '/' or NUL", package=name)
+    if name in (".", ".."):
+        raise invalid_argument("Package name must not be '.' or '..'", package=name)
+    if name:
+        validate_key(name + "/")
+
+
+def validate_native_path(package: str, path: str) -> str:
+    """Check an object path written through the native API; return its S3 key.
+
+    Besides the S3 round-trip rule, paths are relative: no leading '/', no '.' or '..'
+    segment, no NUL, so that mirroring a package to a file system can never escape it.
+    """
+    if not isinstance(path, str) or not path:
+        raise invalid_argument("Object path must be a non-empty string", path=path)
+    if "\x00" in path:
+        raise invalid_argument("Object path must not contain NUL")
+    if path.startswith("/"):
+        raise invalid_argument("Object path must be relative (no leading '/')", path=path)
+    if any(segment in (".", "..") for segment in path.split("/")):
+        raise invalid_argument("Object path must not contain '.' or '..' segments", path=path)
+    return validate_object_path(package, path)
+
+
+class PackageService:
+    def __init__(self, store: MetaStore, guards: list[CommitGuard]) -> None:
+        self._store = store
+        self._guards = guards
+
+    async def create(self, bucket_id: int, name: str) -> Package:
+        validate_package_name(name)
+        return await packages_store.create_package(self._store, bucket_id, name, self._guards)
+
+    async def get(self, package_id: int) -> Package:
+        package = await self._store.get_package_by_id(package_id)
+        if package is None:
+            raise packages_store.no_such_package(package_id)
+        return package
+
+    async def get_by_name(self, bucket_name: str, package_name: str) -> Package:
+        bucket = await self._store.get_bucket(bucket_name)
+        package = await self._store.get_package(bucket.id, package_name)
+        if package is None:
+            raise packages_store.no_such_package(package_name)
+        return package
+
+    async def list(self, bucket_id: int) -> list[Package]:
+        return await self._store.list_packages(bucket_id)
+
+    async def delete(self, package_id: int) -> None:
+        """Delete the package and every object in it (blobs are released, then collected)."""
+        package = await self.get(package_id)
+        if package.name == ROOT_PACKAGE:
+            raise JunctionError("InvalidArgument", "The root package of a bucket cannot be deleted")
+        while True:
+            try:
+                if await packages_store.delete_package_batch(self._store, package_id):
+                    return
+            except JunctionError as exc:
+                if exc.code == "NoSuchPackage":  # emptied and dropped concurrently by an S3 delete
+                    return
+                raise

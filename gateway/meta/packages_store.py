@@ -1,0 +1,225 @@
+"""Store units of work the native API needs: packages, object-by-id moves, clones and
+deletes, per-package listing, batch commits.
+
+Each function is one transaction on the store's writer (or one read snapshot) and every
+object it creates goes through the store's own `_commit` with the caller's guards, so
+quotas and conditions apply exactly as for S3 writes. Blob reference counts are kept by
+the store's `_ref`/`_unref`, never touched here directly except through them.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import replace
+from typing import Iterable
+
+from gateway.core.errors import JunctionError
+from gateway.core.mapping import join_key
+from gateway.core.models import EMPTY_MD5, EMPTY_SHA256, ObjectInfo, Package
+
+from .store import (
+    OBJECT_COLUMNS,
+    OBJECT_FROM,
+    CommitGuard,
+    MetaStore,
+    NewObject,
+    _commit,
+    _drop_package_if_implicit_and_empty,
+    _object,
+    _package,
+    _select_object,
+    _unref,
+    prefix_successor,
+)
+
+DELETE_BATCH = 500
+
+
+def no_such_package(package_id: object) -> JunctionError:
+    return JunctionError("NoSuchPackage", "The specified package does not exist", package=package_id)
+
+
+def no_such_object(object_id: object) -> JunctionError:
+    return JunctionError("NoSuchKey", "The specified object does not exist", object_id=object_id)
+
+
+def _package_row(conn: sqlite3.Connection, package_id: int) -> Package:
+    row = conn.execute("SELECT * FROM packages WHERE id = ?", (package_id,)).fetchone()
+    if row is None:
+        raise no_such_package(package_id)
+    return _package(row)
+
+
+def _visible(conn: sqlite3.Connection, object_id: int) -> ObjectInfo:
+    """The object with this id, unless it is a package marker (hidden from native clients)."""
+    obj = _select_object(conn, "o.id = ?", (object_id,), True)
+    if obj is None or obj.path == "":
+        raise no_such_object(object_id)
+    return obj
+
+
+def _marker(bucket_id: int, name: str) -> NewObject:
+    """The zero-byte `P/` row that makes an explicitly created package visible to S3."""
+    return NewObject(
+        bucket_id=bucket_id, key=f"{name}/", size=0, etag=EMPTY_MD5, sha256=EMPTY_SHA256,
+        content_type="binary/octet-stream", headers={}, meta={}, checksums={}, checksum_type="",
+        parts_count=0, blob_ids=[], block_sizes=[],
+    )
+
+
+async def create_package(store: MetaStore, bucket_id: int, name: str, guards: Iterable[CommitGuard]) -> Package:
+    """Create package `name` with its marker row; refuse if the package exists in any form."""
+
+    def create(conn: sqlite3.Connection) -> Package:
+        if conn.execute("SELECT 1 FROM buckets WHERE id = ?", (bucket_id,)).fetchone() is None:
+            raise JunctionError("NoSuchBucket", "The specified bucket does not exist", bucket=bucket_id)
+        if conn.execute("SELECT 1 FROM packages WHERE bucket_id = ? AND name = ?", (bucket_id, name)).fetchone():
+            raise JunctionError("PackageAlreadyExists", "The package already exists", package=name)
+        obj = _commit(conn, _marker(bucket_id, name), guards)
+        return _package_row(conn, obj.package_id)
+
+    return await store.db.transaction(create)
+
+
+async def delete_package_batch(store: MetaStore, package_id: int) -> bool:
+    """Delete up to DELETE_BATCH of the package's rows; drop the package when none are left.
+
+    Returns True once the package is gone. Batches keep the writer lock short for big packages.
+    """
+
+    def delete(conn: sqlite3.Connection) -> bool:
+        package = _package_row(conn, package_id)
+        rows = conn.execute("SELECT id FROM objects WHERE package_id = ? LIMIT ?", (package_id, DELETE_BATCH)).fetchall()
+        for row in rows:
+            obj = _select_object(conn, "o.id = ?", (row["id"],), True)
+            assert obj is not None
+            _unref(conn, [b.blob_id for b in obj.blocks])
+            conn.execute("DELETE FROM objects WHERE id = ?", (obj.id,))
+        if len(rows) < DELETE_BATCH and package.name != "":
+            conn.execute("DELETE FROM packages WHERE id = ?", (package_id,))
+            return True
+        return len(rows) < DELETE_BATCH
+
+    return await store.db.transaction(delete)
+
+
+async def list_package_objects(
+    store: MetaStore, package_id: int, *, prefix: str, start: str, inclusive: bool = False, limit: int
+) -> list[ObjectInfo]:
+    """Objects of one package whose path starts with `prefix`, after `start`, in binary path order.
+
+    Marker rows (path "") are left out; pending native multipart objects are included.
+    """
+    op = ">=" if inclusive else ">"
+    sql = f"SELECT {OBJECT_COLUMNS} FROM {OBJECT_FROM} WHERE o.package_id = ? AND o.path != '' AND o.path {op} ?"
+    params: list = [package_id, start]
+    if prefix:
+        sql += " AND o.path >= ?"
+        params.append(prefix)
+        upper = prefix_successor(prefix)
+        if upper is not None:
+            sql += " AND o.path < ?"
+            params.append(upper)
+    sql += " ORDER BY o.path LIMIT ?"
+    params.append(limit)
+    return [_object(r) for r in await store.db.fetchall(sql, tuple(params))]
+
+
+async def get_by_path(store: MetaStore, package_id: int, path: str) -> ObjectInfo | None:
+    row = await store.db.fetchone(
+        f"SELECT {OBJECT_COLUMNS} FROM {OBJECT_FROM} WHERE o.package_id = ? AND o.path = ? AND o.path != ''",
+        (package_id, path),
+    )
+    return _object(row) if row else None
+
+
+async def commit_many(store: MetaStore, news: list[NewObject], guards: Iterable[CommitGuard]) -> list[ObjectInfo]:
+    """Commit several objects atomically: all become visible together, or none does."""
+    guards = list(guards)
+    return await store.db.transaction(lambda conn: [_commit(conn, new, guards) for new in news])
+
+
+def _copy_of(src: ObjectInfo, bucket_id: int, key: str) -> NewObject:
+    return NewObject(
+        bucket_id=bucket_id, key=key, size=src.size, etag=src.etag, sha256=src.sha256,
+        content_type=src.content_type, headers=dict(src.headers), meta=dict(src.meta),
+        checksums=dict(src.checksums), checksum_type=src.checksum_type, parts_count=src.parts_count,
+        blob_ids=[b.blob_id for b in src.blocks], block_sizes=[b.size for b in src.blocks],
+        redundancy=src.redundancy,
+    )
+
+
+def _committed_source(conn: sqlite3.Connection, object_id: int) -> ObjectInfo:
+    src = _visible(conn, object_id)
+    if src.redundancy == "multipartUpload":
+        raise JunctionError("InvalidRequest", "The object is a multipart upload in progress", object_id=object_id)
+    return src
+
+
+async def clone_object(
+    store: MetaStore, object_id: int, package_id: int, path: str, guards: Iterable[CommitGuard]
+) -> ObjectInfo:
+    """Commit a new object sharing the source's blobs (no byte is copied); overwrites like S3 copy."""
+
+    def clone(conn: sqlite3.Connection) -> ObjectInfo:
+        src = _committed_source(conn, object_id)
+        package = _package_row(conn, package_id)
+        return _commit(conn, _copy_of(src, package.bucket_id, join_key(package.name, path)), guards)
+
+    return await store.db.transaction(clone)
+
+
+async def move_object(
+    store: MetaStore, object_id: int, package_id: int, path: str, guards: Iterable[CommitGuard]
+) -> ObjectInfo:
+    """Re-home an object under (package, path), keeping its id; refuse to replace another object.
+
+    Done as "remove the source row, commit the destination through the commit path (guards
+    see a plain new object), then give the new row the old id", all in one transaction.
+    """
+
+    def move(conn: sqlite3.Connection) -> ObjectInfo:
+        src = _committed_source(conn, object_id)
+        package = _package_row(conn, package_id)
+        key = join_key(package.name, path)
+        if package.bucket_id == src.bucket_id and key == src.key:
+            return src
+        if conn.execute("SELECT 1 FROM objects WHERE bucket_id = ? AND key = ?", (package.bucket_id, key)).fetchone():
+            raise JunctionError("ObjectAlreadyExists", "An object already exists at the target path", path=path)
+        _unref(conn, [b.blob_id for b in src.blocks])
+        conn.execute("DELETE FROM objects WHERE id = ?", (src.id,))
+        new = replace(_copy_of(src, package.bucket_id, key), created=src.created)
+        moved = _commit(conn, new, guards)
+        _renumber(conn, moved.id, src.id)
+        _drop_package_if_implicit_and_empty(conn, src.package_id)
+        obj = _select_object(conn, "o.id = ?", (src.id,), True)
+        assert obj is not None
+        return obj
+
+    return await store.db.transaction(move)
+
+
+def _renumber(conn: sqlite3.Connection, new_id: int, old_id: int) -> None:
+    """Give a freshly committed row a free id (object_blocks has no ON UPDATE CASCADE)."""
+    blocks = conn.execute("SELECT seq, blob_id, size FROM object_blocks WHERE object_id = ?", (new_id,)).fetchall()
+    conn.execute("DELETE FROM object_blocks WHERE object_id = ?", (new_id,))
+    conn.execute("UPDATE objects SET id = ? WHERE id = ?", (old_id, new_id))
+    conn.executemany(
+        "INSERT INTO object_blocks (object_id, seq, blob_id, size) VALUES (?, ?, ?, ?)",
+        [(old_id, r["seq"], r["blob_id"], r["size"]) for r in blocks],
+    )
+
+
+async def delete_object_by_id(store: MetaStore, object_id: int) -> bool:
+    """Delete the object (pending uploads too, releasing their parts); False when absent."""
+
+    def delete(conn: sqlite3.Connection) -> bool:
+        obj = _select_object(conn, "o.id = ?", (object_id,), True)
+        if obj is None or obj.path == "":
+            return False
+        _unref(conn, [b.blob_id for b in obj.blocks])
+        conn.execute("DELETE FROM objects WHERE id = ?", (obj.id,))
+        _drop_package_if_implicit_and_empty(conn, obj.package_id)
+        return True
+
+    return await store.db.transaction(delete)

@@ -1,0 +1,124 @@
+"""One native API call: the authenticated principal, the parsed JSON body or query, and
+strict field readers (IDs may come as JSON numbers or decimal strings, like the int64
+fields of the original API)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from multidict import MultiDict
+
+from gateway.core.access import Principal, authorize
+from gateway.core.errors import JunctionError, invalid_argument
+from gateway.core.native_multipart import NativeMultipart
+from gateway.core.native_ops import NativeService
+from gateway.core.service import Core
+
+from .auth import StreamedAuth
+
+_MISSING = object()
+
+
+@dataclass
+class NativeCall:
+    request: web.Request
+    core: Core
+    native: NativeService
+    multipart: NativeMultipart
+    query: MultiDict[str]
+    principal: Principal | None = None  # None until authenticated (streamed uploads: pre-checked)
+    body: bytes = b""
+    streamed: StreamedAuth | None = None  # set for streamed (multipart/form-data) requests
+    _json: Any = field(default=_MISSING, repr=False)
+
+    async def sign_in(self, access_key: str) -> None:
+        """Adopt the principal behind an access key that passed (pre-)authentication."""
+        self.principal = await self.core.principal(access_key)
+        self.request["access_key"] = access_key
+
+    def authorize(self, action: str, bucket_id: int | None = None) -> None:
+        assert self.principal is not None
+        authorize(self.principal, action, bucket_id=bucket_id, client_ip=self.request.remote)
+
+    @property
+    def no_overwrite(self) -> bool:
+        """Append-only keys may create objects but never replace one."""
+        return bool(self.principal and self.principal.appendonly)
+
+    def json(self) -> dict[str, Any]:
+        if self._json is _MISSING:
+            if not self.body.strip():
+                raise JunctionError("MalformedJSON", "A JSON object body is required")
+            try:
+                self._json = json.loads(self.body)
+            except (ValueError, UnicodeError):
+                raise JunctionError("MalformedJSON", "The request body is not valid JSON") from None
+            if not isinstance(self._json, dict):
+                raise JunctionError("MalformedJSON", "The request body must be a JSON object")
+        return self._json
+
+    # ------------------------------------------------------------ query parameters
+
+    def q_str(self, name: str, *, required: bool = True, default: str = "") -> str:
+        value = self.query.get(name)
+        if value is None:
+            if required:
+                raise invalid_argument(f"Missing query parameter {name!r}", argument=name)
+            return default
+        return value
+
+    def q_int(self, name: str, *, required: bool = True, default: int = 0) -> int:
+        value = self.query.get(name)
+        if value is None or (value == "" and not required):
+            if required:
+                raise invalid_argument(f"Missing query parameter {name!r}", argument=name)
+            return default
+        return to_int(value, name)
+
+    def q_bool(self, name: str) -> bool:
+        value = (self.query.get(name) or "").lower()
+        if value in ("", "false", "0"):
+            return False
+        if value in ("true", "1"):
+            return True
+        raise invalid_argument(f"Query parameter {name!r} must be true or false", argument=name)
+
+
+def to_int(value: Any, name: str) -> int:
+    """An integer from a JSON number or a decimal string; booleans and floats are refused."""
+    if isinstance(value, bool):
+        raise invalid_argument(f"{name} must be an integer", argument=name)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit() and value.strip().isascii():
+        return int(value)
+    raise invalid_argument(f"{name} must be an integer", argument=name)
+
+
+def get_int(data: dict[str, Any], name: str, *, required: bool = True, default: int = 0) -> int:
+    if name not in data or data[name] is None:
+        if required:
+            raise invalid_argument(f"Missing field {name!r}", argument=name)
+        return default
+    return to_int(data[name], name)
+
+
+def get_str(data: dict[str, Any], name: str, *, required: bool = True, default: str = "") -> str:
+    if name not in data or data[name] is None:
+        if required:
+            raise invalid_argument(f"Missing field {name!r}", argument=name)
+        return default
+    value = data[name]
+    if not isinstance(value, str):
+        raise invalid_argument(f"{name} must be a string", argument=name)
+    return value
+
+
+def get_list(data: dict[str, Any], name: str) -> list[Any]:
+    value = data.get(name)
+    if not isinstance(value, list):
+        raise invalid_argument(f"Field {name!r} must be a list", argument=name)
+    return value

@@ -1,0 +1,163 @@
+"""/v1/object/*: upload, download, listing, move, delete and clone of objects by id."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import quote
+
+from aiohttp import web
+
+from gateway.core.access import DELETE, LIST, READ, WRITE
+from gateway.core.errors import JunctionError, invalid_argument
+from gateway.core.models import ObjectInfo
+from gateway.core.native_ops import WrittenFile
+from gateway.core.packages import validate_native_path
+
+from .call import NativeCall, get_int, get_list, get_str, to_int
+from .envelope import ok
+from .forms import FormReader
+from .views import object_view
+
+log = logging.getLogger("junction.native")
+
+
+async def upload(call: NativeCall) -> web.Response:
+    """Stream every `files` part into a blob; commit them all together once the request
+    (and, for deferred signatures, its whole body) is authenticated."""
+    auth = call.streamed
+    assert auth is not None
+    await call.sign_in(await auth.precheck())
+    form = FormReader(call.request)
+    info = await form.info()
+    package = await call.native.packages.get(get_int(info, "packageID"))
+    call.authorize(WRITE, package.bucket_id)
+    space = call.native.space_for(get_int(info, "affinity", required=False))
+    written: list[WrittenFile] = []
+    try:
+        while (part := await form.next_file(("files",))) is not None:
+            written.append(await call.native.write_file(package, part.path, part.body,
+                                                        content_type=part.content_type, space_id=space))
+        await auth.finish(await form.finish())
+    except BaseException:
+        await call.native.discard(written)
+        raise
+    objects = await call.native.commit_files(package, written, no_overwrite=call.no_overwrite)
+    return ok({"uploadeds": [object_view(o) for o in objects]})
+
+
+async def download(call: NativeCall) -> web.StreamResponse:
+    obj = await call.native.readable(call.q_int("objectID"))
+    call.authorize(READ, obj.bucket_id)
+    return await _send(call, obj)
+
+
+async def download_by_path(call: NativeCall) -> web.StreamResponse:
+    obj = await call.native.by_full_path(call.q_str("path"))
+    call.authorize(READ, obj.bucket_id)
+    return await _send(call, obj)
+
+
+async def _send(call: NativeCall, obj: ObjectInfo) -> web.StreamResponse:
+    """application/octet-stream on success; any failure before the first byte is a JSON envelope."""
+    offset = call.q_int("offset", required=False, default=0)
+    length = call.q_int("length", required=False) if call.query.get("length") else None
+    stream, count = call.native.read(obj, offset, length)
+    name = obj.path.rsplit("/", 1)[-1]
+    response = web.StreamResponse(status=200, headers={
+        "Content-Type": "application/octet-stream",
+        "Content-Length": str(count),
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name, safe='')}",
+        "ETag": f'"{obj.etag}"',
+    })
+    first = await anext(stream, b"")  # fail before the status line if the data is unreadable
+    await response.prepare(call.request)
+    try:
+        if first:
+            await response.write(first)
+            async for piece in stream:
+                await response.write(piece)
+    except (ConnectionResetError, JunctionError, OSError) as exc:
+        # too late for an envelope: cut the connection so the client sees a short body
+        log.warning("download of object %s stopped: %s", obj.id, exc)
+        if call.request.transport is not None:
+            call.request.transport.close()
+        return response
+    await response.write_eof()
+    return response
+
+
+async def list_by_path(call: NativeCall) -> web.Response:
+    package = await call.native.packages.get(call.q_int("packageID"))
+    call.authorize(LIST, package.bucket_id)
+    page = await call.native.list_by_path(
+        package, call.q_str("path", required=False), is_prefix=call.q_bool("isPrefix"),
+        no_recursive=call.q_bool("noRecursive"), max_keys=call.q_int("maxKeys", required=False),
+        token=call.q_str("continuationToken", required=False),
+    )
+    return ok({
+        "nextContinuationToken": page.next_token,
+        "isTruncated": page.truncated,
+        "commonPrefixes": page.prefixes,
+        "objects": [object_view(o) for o in page.objects],
+    })
+
+
+async def get_package_objects(call: NativeCall) -> web.Response:
+    package = await call.native.packages.get(call.q_int("packageID"))
+    call.authorize(LIST, package.bucket_id)
+    objects = await call.native.package_objects(package)
+    return ok({"objects": [object_view(o) for o in objects]})
+
+
+async def move(call: NativeCall) -> web.Response:
+    """Each item is moved on its own; one that fails is logged and left out of `successes`."""
+    successes: list[int] = []
+    for item in get_list(call.json(), "movings"):
+        try:
+            if not isinstance(item, dict):
+                raise invalid_argument("Each moving must be an object")
+            obj = await call.native.get_object(get_int(item, "objectID"))
+            call.authorize(DELETE, obj.bucket_id)
+            package = await call.native.packages.get(get_int(item, "packageID"))
+            call.authorize(WRITE, package.bucket_id)
+            await call.native.move(obj, package, get_str(item, "path"))
+        except JunctionError as exc:
+            log.info("move item failed: %s %s", exc.code, exc.message)
+            continue
+        successes.append(obj.id)
+    return ok({"successes": successes})
+
+
+async def delete(call: NativeCall) -> web.Response:
+    """OK even for ids that do not exist; every id is authorized before any is deleted."""
+    ids = [to_int(i, "objectIDs") for i in get_list(call.json(), "objectIDs")]
+    found = []
+    for object_id in ids:
+        try:
+            obj = await call.native.get_object(object_id)
+        except JunctionError as exc:
+            if exc.code != "NoSuchKey":
+                raise
+            continue
+        call.authorize(DELETE, obj.bucket_id)
+        found.append(obj.id)
+    for object_id in found:
+        await call.native.delete(object_id)
+    return ok(None)
+
+
+async def clone(call: NativeCall) -> web.Response:
+    """All items are checked first; then each clone is one commit sharing the source's blobs."""
+    plan = []
+    for item in get_list(call.json(), "clonings"):
+        if not isinstance(item, dict):
+            raise invalid_argument("Each cloning must be an object")
+        obj = await call.native.readable(get_int(item, "objectID"))
+        call.authorize(READ, obj.bucket_id)
+        package = await call.native.packages.get(get_int(item, "newPackageID"))
+        call.authorize(WRITE, package.bucket_id)
+        path = get_str(item, "newPath")
+        validate_native_path(package.name, path)
+        plan.append((obj, package, path))
+    objects = [await call.native.clone(o, p, path, no_overwrite=call.no_overwrite) for o, p, path in plan]
+    return ok({"objects": [object_view(o) for o in objects]})

@@ -1,0 +1,95 @@
+"""Registers the native API (`/v1/...`) on the app, in front of the S3 catch-all.
+
+Each path is registered for every method so a wrong method gets a JSON envelope instead
+of falling through to the S3 front end. The dispatcher authenticates (whole small body
+for JSON requests, streamed/deferred for form uploads), runs the handler, and renders
+every failure as the envelope of `envelope.ERRORS`.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Awaitable, Callable
+
+from aiohttp import web
+
+from backends.base import BackendUnavailable
+from gateway.core.errors import JunctionError
+from gateway.core.native_multipart import NativeMultipart
+from gateway.core.native_ops import NativeService
+from gateway.core.service import Core
+from gateway.s3.sigv4 import AuthError
+
+from . import buckets, multipart, objects, packages
+from .auth import StreamedAuth, authenticate, parse_query, read_body
+from .call import NativeCall
+from .envelope import auth_failure, failure
+
+log = logging.getLogger("junction.native")
+
+Handler = Callable[[NativeCall], Awaitable[web.StreamResponse]]
+JSON, FORM = "json", "form"
+
+# path -> (method, body kind, handler)
+ROUTES: dict[str, tuple[str, str, Handler]] = {
+    "/v1/bucket/create": ("POST", JSON, buckets.create),
+    "/v1/bucket/getByName": ("GET", JSON, buckets.get_by_name),
+    "/v1/bucket/listAll": ("GET", JSON, buckets.list_all),
+    "/v1/bucket/delete": ("POST", JSON, buckets.delete),
+    "/v1/package/create": ("POST", JSON, packages.create),
+    "/v1/package/getByFullName": ("GET", JSON, packages.get_by_full_name),
+    "/v1/package/listBucketPackages": ("GET", JSON, packages.list_bucket_packages),
+    "/v1/package/delete": ("POST", JSON, packages.delete),
+    "/v1/object/upload": ("POST", FORM, objects.upload),
+    "/v1/object/download": ("GET", JSON, objects.download),
+    "/v1/object/downloadByPath": ("GET", JSON, objects.download_by_path),
+    "/v1/object/listByPath": ("GET", JSON, objects.list_by_path),
+    "/v1/object/getPackageObjects": ("GET", JSON, objects.get_package_objects),
+    "/v1/object/move": ("POST", JSON, objects.move),
+    "/v1/object/delete": ("POST", JSON, objects.delete),
+    "/v1/object/clone": ("POST", JSON, objects.clone),
+    "/v1/object/newMultipartUpload": ("POST", JSON, multipart.new_multipart_upload),
+    "/v1/object/uploadPart": ("POST", FORM, multipart.upload_part),
+    "/v1/object/completeMultipartUpload": ("POST", JSON, multipart.complete_multipart_upload),
+}
+
+
+class NativeFrontend:
+    def __init__(self, core: Core) -> None:
+        self.core = core
+        self.native = NativeService(core)
+        self.multipart = NativeMultipart(core)
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        method, kind, handler = ROUTES[request.path]
+        try:
+            if request.method != method:
+                raise JunctionError("MethodNotAllowed", f"{request.path} accepts {method} only")
+            query = parse_query(request)
+            call = NativeCall(request, self.core, self.native, self.multipart, query)
+            if kind == FORM:
+                call.streamed = StreamedAuth(request, self.core, query)
+            else:
+                call.body = await read_body(request)
+                auth = await authenticate(request, self.core, query, call.body)
+                await call.sign_in(auth.access_key)
+            return await handler(call)
+        except AuthError as exc:
+            return auth_failure(exc.code, exc.message)
+        except JunctionError as exc:
+            return failure(exc)
+        except BackendUnavailable as exc:
+            log.warning("backend unavailable: %s", exc)
+            return failure(JunctionError("ServiceUnavailable", "A storage backend is unavailable; retry later"))
+        except ConnectionResetError:
+            raise
+        except Exception:
+            log.exception("unhandled error in %s %s", request.method, request.path)
+            return failure(JunctionError("InternalError", "Internal error; see the gateway log"))
+
+
+def register(app: web.Application, core: Core) -> None:
+    """Add every /v1 route; call before the S3 catch-all route is added."""
+    frontend = NativeFrontend(core)
+    for path in ROUTES:
+        app.router.add_route("*", path, frontend.handle)
