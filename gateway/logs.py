@@ -11,6 +11,8 @@ import uuid
 from aiohttp import web
 
 access_log = logging.getLogger("junction.access")
+REQUEST_ID = web.RequestKey("request_id", str)
+ACCESS_KEY = web.RequestKey("access_key", str)  # set by a front end once it knows the caller
 
 
 class JsonFormatter(logging.Formatter):
@@ -44,7 +46,7 @@ def new_request_id() -> str:
 async def request_log(request: web.Request, handler) -> web.StreamResponse:
     """Tag the request with an id and log method, path (never the query), status, bytes, ms."""
     request_id = new_request_id()
-    request["request_id"] = request_id
+    request[REQUEST_ID] = request_id
     started = time.perf_counter()
     status = 500
     response: web.StreamResponse | None = None
@@ -69,7 +71,7 @@ async def request_log(request: web.Request, handler) -> web.StreamResponse:
                     "bytes_out": sent,
                     "ms": round((time.perf_counter() - started) * 1000, 2),
                     "remote": request.remote,
-                    "key": request.get("access_key", ""),
+                    "key": request.get(ACCESS_KEY, ""),
                 }
             },
         )
@@ -77,7 +79,7 @@ async def request_log(request: web.Request, handler) -> web.StreamResponse:
 
 async def add_request_id(request: web.Request, response: web.StreamResponse) -> None:
     """on_response_prepare hook: every response, streamed or not, carries the request id."""
-    request_id = request.get("request_id", "")
+    request_id = request.get(REQUEST_ID, "")
     response.headers.setdefault("x-amz-request-id", request_id)
     response.headers.setdefault("x-amz-id-2", request_id)
     response.headers.setdefault("Server", "Junction")

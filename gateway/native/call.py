@@ -16,6 +16,7 @@ from gateway.core.errors import JunctionError, invalid_argument
 from gateway.core.native_multipart import NativeMultipart
 from gateway.core.native_ops import NativeService
 from gateway.core.service import Core
+from gateway.logs import ACCESS_KEY
 
 from .auth import StreamedAuth
 
@@ -37,7 +38,7 @@ class NativeCall:
     async def sign_in(self, access_key: str) -> None:
         """Adopt the principal behind an access key that passed (pre-)authentication."""
         self.principal = await self.core.principal(access_key)
-        self.request["access_key"] = access_key
+        self.request[ACCESS_KEY] = access_key
 
     def authorize(self, action: str, bucket_id: int | None = None) -> None:
         assert self.principal is not None

@@ -9,6 +9,7 @@ from aiohttp import web
 from backends.base import BackendUnavailable
 from gateway.core.errors import JunctionError
 from gateway.core.service import Core
+from gateway.logs import ACCESS_KEY, REQUEST_ID
 
 from .chunked import ChunkedFormatError
 from .context import S3Call, parse_query, split_target
@@ -38,13 +39,13 @@ class S3Frontend:
         self.domain = domain
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
-        request_id = request["request_id"]
+        request_id = request[REQUEST_ID]
         bucket, key = split_target(request, self.domain)
         resource = f"/{bucket}/{key}" if key else (f"/{bucket}" if bucket else "/")
         try:
             query = parse_query(request)
             auth = await authenticate(request, query, self.core)
-            request["access_key"] = auth.access_key
+            request[ACCESS_KEY] = auth.access_key
             principal = await self.core.principal(auth.access_key)
             call = S3Call(request=request, core=self.core, bucket=bucket, key=key, query=query,
                           request_id=request_id, principal=principal, auth=auth, region=self.region)
