@@ -154,6 +154,21 @@ class LocalBackend:
             raise
         return True
 
+    async def sweep_temporaries(self, older_than: float) -> int:
+        """Delete temp files left by writes a crash interrupted (never visible as blobs)."""
+        return await self._io(self._sweep, older_than)
+
+    def _sweep(self, older_than: float) -> int:
+        removed = 0
+        for tmp in self.root.rglob(f"*{TMP_SUFFIX}"):
+            try:
+                if tmp.stat().st_mtime < older_than:
+                    tmp.unlink()
+                    removed += 1
+            except FileNotFoundError:
+                continue
+        return removed
+
     async def close(self) -> None:
         self._pool.shutdown(wait=False)
 

@@ -83,6 +83,17 @@ async def test_pending_orphan_from_crash_is_collected(core, tmp_path):
     assert blob_id
 
 
+async def test_stale_temporary_files_are_swept(core, tmp_path):
+    stale = tmp_path / "blobs" / "blocks" / "ab" / f".x.123{TMP_SUFFIX}"
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"half a write")
+    await core.blobs.collect(grace_seconds=3600)
+    assert stale.exists()  # could still be an upload in flight
+    os.utime(stale, (0, 0))
+    await core.blobs.collect(grace_seconds=3600)
+    assert not stale.exists()
+
+
 async def test_copy_shares_blocks_until_both_are_gone(core, tmp_path):
     await put(core, "src", b"shared bytes")
     await core.objects.copy(CopySource("bkt", "src"), "bkt", "dst", replace_attrs=None)

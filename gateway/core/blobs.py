@@ -64,6 +64,9 @@ class Spaces:
         self._backends[space_id] = backend
         return backend
 
+    def all(self) -> list[Backend]:
+        return list(self._backends.values())
+
     def backend(self, space_id: int) -> Backend:
         try:
             return self._backends[space_id]
@@ -126,8 +129,16 @@ class BlobIO:
             offset = 0
 
     async def collect(self, grace_seconds: float = 3600.0) -> int:
-        """Delete dead blobs and pending ones older than the grace period; return how many."""
-        rows = await self._store.collectable_blobs(time.time() - grace_seconds)
+        """Delete dead blobs and pending ones older than the grace period; return how many.
+
+        Backends that stage writes in temporary files (Local) also drop the stale ones.
+        """
+        cutoff = time.time() - grace_seconds
+        for backend in self._spaces.all():
+            sweep = getattr(backend, "sweep_temporaries", None)
+            if sweep is not None:
+                await sweep(cutoff)
+        rows = await self._store.collectable_blobs(cutoff)
         collected = 0
         for row in rows:
             try:
