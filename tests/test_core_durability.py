@@ -90,6 +90,7 @@ async def test_stale_temporary_files_are_swept(core, tmp_path):
     await core.blobs.collect(grace_seconds=3600)
     assert stale.exists()  # could still be an upload in flight
     os.utime(stale, (0, 0))
+    core.blobs._last_sweep = 0.0  # the sweep runs at most hourly; make it due
     await core.blobs.collect(grace_seconds=3600)
     assert not stale.exists()
 

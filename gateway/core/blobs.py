@@ -26,6 +26,7 @@ from .models import Block
 log = logging.getLogger("junction.blobs")
 
 DEFAULT_SPACE = "default"
+SWEEP_EVERY = 3600.0  # seconds between sweeps of stale temporary files
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +84,7 @@ class BlobIO:
     def __init__(self, store: MetaStore, spaces: Spaces) -> None:
         self._store = store
         self._spaces = spaces
+        self._last_sweep = 0.0
 
     async def write(self, stream: ByteStream, *, space_id: int | None = None, size_hint: int | None = None) -> WrittenBlob:
         """Stream into a new durable blob; on any failure nothing is left referenced."""
@@ -133,11 +135,14 @@ class BlobIO:
 
         Backends that stage writes in temporary files (Local) also drop the stale ones.
         """
-        cutoff = time.time() - grace_seconds
-        for backend in self._spaces.all():
-            sweep = getattr(backend, "sweep_temporaries", None)
-            if sweep is not None:
-                await sweep(cutoff)
+        now = time.time()
+        cutoff = now - grace_seconds
+        if now - self._last_sweep >= SWEEP_EVERY:  # a full directory walk: not every pass
+            self._last_sweep = now
+            for backend in self._spaces.all():
+                sweep = getattr(backend, "sweep_temporaries", None)
+                if sweep is not None:
+                    await sweep(cutoff)
         rows = await self._store.collectable_blobs(cutoff)
         collected = 0
         for row in rows:
