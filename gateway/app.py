@@ -7,7 +7,9 @@ from aiohttp import web
 from .config import Config
 from .core.service import Core
 from .logs import add_request_id, request_log
+from .console.routes import register as register_console
 from .native.routes import register as register_native
+from .openapi import register as register_openapi
 from .s3.handler import S3Frontend
 
 CORE_KEY = web.AppKey("core", Core)
@@ -47,6 +49,8 @@ def create_app(config: Config, core: Core | None = None) -> web.Application:
     app.on_cleanup.append(stop)
     app.on_response_prepare.append(add_request_id)
     register_native(app, core)  # /v1/... JSON API; must precede the S3 catch-all
+    register_console(app, core)  # /api/v1/... console API; likewise
+    register_openapi(app)
     app.router.add_route("*", "/{tail:.*}", dispatch)
     return app
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from . import admin
 from .app import create_app
 from .config import Config, generated_secret, load_config
 from .logs import setup_logging
@@ -37,10 +38,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="junction", description="Junction S3-compatible gateway")
     sub = parser.add_subparsers(dest="command", required=True)
     _serve_args(sub.add_parser("serve", help="run the gateway"))
+    admin.add_arguments(sub.add_parser("admin", help="manage admin keys"))
     args = parser.parse_args(argv)
     if args.command == "serve":
         return serve(args)
-    return 2
+    return admin.run(args)
 
 
 def serve(args: argparse.Namespace) -> int:

@@ -11,6 +11,8 @@ from .models import Bucket
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _IP_LIKE = re.compile(r"^\d+\.\d+\.\d+\.\d+$")
+# Path-style requests for a bucket named "api" would collide with the console's /api/v1.
+RESERVED = {"api"}
 
 
 def validate_bucket_name(name: str) -> None:
@@ -21,6 +23,7 @@ def validate_bucket_name(name: str) -> None:
         or ".-" in name
         or "-." in name
         or _IP_LIKE.match(name)
+        or name in RESERVED
         or name.startswith(("xn--", "sthree-", "amzn-s3-demo-"))
         or name.endswith(("-s3alias", "--ol-s3", "--x-s3", ".mrap"))
     ):

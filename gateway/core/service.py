@@ -13,10 +13,12 @@ from .access import Principal
 from .blobs import BlobIO, Spaces
 from .buckets import BucketService
 from .errors import JunctionError
+from .exports import ExportService
 from .listing import list_page
 from .models import ListPage
 from .multipart import MultipartService
 from .objects import ObjectService
+from .quotas import QuotaService, quota_guard
 
 log = logging.getLogger("junction.core")
 
@@ -35,10 +37,12 @@ class Core:
         self.store = MetaStore(self.data_dir / "meta.sqlite3")
         self.spaces = Spaces(self.store, self.data_dir)
         self.blobs = BlobIO(self.store, self.spaces)
-        self.guards: list[CommitGuard] = []  # run inside every commit (quotas register here)
+        self.guards: list[CommitGuard] = [quota_guard]  # run inside every commit transaction
         self.buckets = BucketService(self.store)
         self.objects = ObjectService(self.store, self.blobs, self.guards)
         self.multipart = MultipartService(self.store, self.blobs, self.objects, self.guards)
+        self.exports = ExportService(self.store)
+        self.quotas = QuotaService(self.store)
         self._root = (root_access_key, root_secret_key)
         self._gc_interval = gc_interval
         self._orphan_grace = orphan_grace

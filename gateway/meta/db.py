@@ -146,7 +146,12 @@ class Database:
 
 
 def _statements(script: str) -> list[str]:
-    return [s.strip() for s in script.split(";") if s.strip()]
+    """Split a migration on ';' (so migrations must not put ';' in comments or strings)."""
+    statements = [s.strip() for s in script.split(";") if s.strip()]
+    for statement in statements:
+        if not sqlite3.complete_statement(statement + ";"):
+            raise ValueError(f"migration statement is incomplete (a ';' in a comment?): {statement[:60]!r}")
+    return statements
 
 
 async def fetchone(conn: aiosqlite.Connection, sql: str, params: tuple = ()) -> aiosqlite.Row | None:

@@ -8,6 +8,7 @@ released migration: append a new one.
 
 from __future__ import annotations
 
+from .console_schema import CONSOLE_MIGRATIONS
 from .native_schema import NATIVE_MIGRATIONS  # the native API's own tables
 
 CORE: list[str] = [
@@ -117,4 +118,5 @@ CORE: list[str] = [
 COMPONENTS: dict[str, list[str]] = {
     "core": CORE,
     "native": NATIVE_MIGRATIONS,
+    "console": CONSOLE_MIGRATIONS,
 }

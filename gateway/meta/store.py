@@ -215,6 +215,7 @@ class MetaStore:
                 (bucket_id, bucket_id),
             ).fetchall()
             _unref(conn, [r[0] for r in blob_rows])
+            conn.execute("DELETE FROM credentials WHERE kind = 'export' AND bucket_id = ?", (bucket_id,))
             conn.execute("DELETE FROM buckets WHERE id = ?", (bucket_id,))
 
         await self.db.transaction(delete)

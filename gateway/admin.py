@@ -1,0 +1,53 @@
+"""`junction admin ...`: manage admin keys (console + S3 + native) in a data dir's store."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import secrets
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .meta.store import MetaStore
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data-dir", type=Path, default=Path("./data"), help="the gateway's data dir")
+    sub = parser.add_subparsers(dest="action", required=True)
+    sub.add_parser("create-key", help="create an admin key pair (the secret is shown once)")
+    sub.add_parser("list-keys", help="list root and admin keys")
+    delete = sub.add_parser("delete-key", help="delete an admin key")
+    delete.add_argument("access_key")
+
+
+def run(args: argparse.Namespace) -> int:
+    return asyncio.run(_run(args))
+
+
+async def _run(args: argparse.Namespace) -> int:
+    store = MetaStore(args.data_dir / "meta.sqlite3")
+    await store.open()
+    try:
+        if args.action == "create-key":
+            access_key, secret_key = "JXA" + secrets.token_hex(9).upper(), secrets.token_urlsafe(30)
+            await store.put_credential(access_key, secret_key, "admin")
+            print(f"access key: {access_key}\nsecret key: {secret_key}")
+            return 0
+        if args.action == "list-keys":
+            rows = await store.db.fetchall(
+                "SELECT access_key, kind, created FROM credentials WHERE kind IN ('root', 'admin') ORDER BY created")
+            for row in rows:
+                created = datetime.fromtimestamp(row["created"], tz=timezone.utc).isoformat(timespec="seconds")
+                print(f"{row['access_key']}\t{row['kind']}\t{created}")
+            return 0
+        row = await store.get_credential(args.access_key)
+        if row is None or row["kind"] != "admin":
+            print(f"no admin key {args.access_key}", file=sys.stderr)
+            return 1
+        await store.db.transaction(
+            lambda conn: conn.execute("DELETE FROM credentials WHERE access_key = ?", (args.access_key,)))
+        print(f"deleted {args.access_key}")
+        return 0
+    finally:
+        await store.close()

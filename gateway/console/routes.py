@@ -1,0 +1,204 @@
+"""Console API routes under /api/v1: volumes, exports and quotas, over gateway/core."""
+
+from __future__ import annotations
+
+import functools
+import json
+from datetime import datetime, timezone
+from typing import Any, Awaitable, Callable
+
+from aiohttp import web
+
+from gateway.core.access import Principal
+from gateway.core.errors import JunctionError
+from gateway.core.models import Bucket
+from gateway.core.service import Core
+from gateway.logs import ACCESS_KEY
+
+from . import auth
+from .errors import error_response
+
+PREFIX = "/api/v1"
+MAX_BODY = 1024 * 1024
+Handler = Callable[["ConsoleCall"], Awaitable[Any]]
+
+
+class ConsoleCall:
+    def __init__(self, request: web.Request, core: Core, principal: Principal, body: bytes) -> None:
+        self.request = request
+        self.core = core
+        self.principal = principal
+        self.body = body
+
+    def json(self) -> dict[str, Any]:
+        try:
+            value = json.loads(self.body or b"{}")
+        except ValueError:
+            raise JunctionError("MalformedJSON", "the request body is not valid JSON") from None
+        if not isinstance(value, dict):
+            raise JunctionError("MalformedJSON", "the request body must be a JSON object")
+        return value
+
+    def int_param(self, name: str) -> int:
+        try:
+            return int(self.request.match_info[name])
+        except ValueError:
+            raise JunctionError("NotFound", f"{name} must be an integer") from None
+
+    async def volume(self) -> Bucket:
+        """The volume named in the path, if this caller may see it."""
+        bucket = await self.core.store.get_bucket_by_id(self.int_param("volume"))
+        if bucket is None or (not self.principal.is_admin and bucket.id != self.principal.bucket_id):
+            raise JunctionError("NoSuchVolume", "volume does not exist")
+        return bucket
+
+    def require_admin(self) -> None:
+        if not self.principal.is_admin:
+            raise JunctionError("AccessDenied", "this key cannot administer volumes")
+
+
+def iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, tz=timezone.utc).isoformat()
+
+
+async def volume_json(core: Core, bucket: Bucket) -> dict[str, Any]:
+    size, inodes = await core.store.bucket_usage(bucket.id)
+    return {"id": bucket.id, "name": bucket.name, "owner": bucket.owner, "created": iso(bucket.created),
+            "usage": {"size": size, "inodes": inodes}}
+
+
+# ------------------------------------------------------------------ volumes
+
+
+async def list_volumes(call: ConsoleCall) -> list[dict[str, Any]]:
+    buckets = await call.core.buckets.list()
+    if not call.principal.is_admin:
+        buckets = [b for b in buckets if b.id == call.principal.bucket_id]
+    return [await volume_json(call.core, b) for b in buckets]
+
+
+async def get_volume(call: ConsoleCall) -> dict[str, Any]:
+    return await volume_json(call.core, await call.volume())
+
+
+async def delete_volume(call: ConsoleCall) -> None:
+    call.require_admin()
+    bucket = await call.volume()
+    force = call.request.query.get("force", "").lower() == "true"
+    try:
+        await call.core.store.delete_bucket(bucket.id, force=force)
+    except JunctionError as exc:
+        if exc.code == "BucketNotEmpty":
+            raise JunctionError("BucketNotEmpty", "the volume is not empty; delete its objects or pass ?force=true")
+        raise
+
+
+# ------------------------------------------------------------------ exports
+
+
+async def list_exports(call: ConsoleCall) -> list[dict[str, Any]]:
+    call.require_admin()
+    return await call.core.exports.list((await call.volume()).id)
+
+
+async def create_export(call: ConsoleCall) -> dict[str, Any]:
+    call.require_admin()
+    return await call.core.exports.create((await call.volume()).id, call.json())
+
+
+async def update_export(call: ConsoleCall) -> dict[str, Any]:
+    call.require_admin()
+    return await call.core.exports.update((await call.volume()).id, call.int_param("export"), call.json())
+
+
+async def delete_export(call: ConsoleCall) -> None:
+    call.require_admin()
+    await call.core.exports.delete((await call.volume()).id, call.int_param("export"))
+
+
+# ------------------------------------------------------------------ quotas
+
+
+async def list_quotas(call: ConsoleCall) -> list[dict[str, Any]]:
+    return await call.core.quotas.list((await call.volume()).id)
+
+
+async def get_quota(call: ConsoleCall) -> dict[str, Any]:
+    return await call.core.quotas.get((await call.volume()).id, call.int_param("quota"))
+
+
+async def create_quota(call: ConsoleCall) -> dict[str, Any]:
+    call.require_admin()
+    return await call.core.quotas.create((await call.volume()).id, call.json())
+
+
+async def update_quota(call: ConsoleCall) -> dict[str, Any]:
+    call.require_admin()
+    return await call.core.quotas.update((await call.volume()).id, call.int_param("quota"), call.json())
+
+
+async def delete_quota(call: ConsoleCall) -> None:
+    call.require_admin()
+    await call.core.quotas.delete((await call.volume()).id, call.int_param("quota"))
+
+
+# ------------------------------------------------------------------ wiring
+
+
+class ConsoleFrontend:
+    def __init__(self, core: Core) -> None:
+        self.core = core
+        self.replays = auth.ReplayCache()
+
+    def wrap(self, handler: Handler, *, created: bool = False) -> Callable[[web.Request], Awaitable[web.Response]]:
+        @functools.wraps(handler)
+        async def run(request: web.Request) -> web.Response:
+            try:
+                call = await self._authenticate(request)
+                result = await handler(call)
+            except JunctionError as exc:
+                return error_response(exc)
+            if result is None:
+                return web.Response(status=204)
+            return web.json_response(result, status=201 if created else 200)
+
+        return run
+
+    async def _authenticate(self, request: web.Request) -> ConsoleCall:
+        if request.content_length is not None and request.content_length > MAX_BODY:
+            raise JunctionError("InvalidArgument", "request body too large")
+        body = await request.content.read(MAX_BODY + 1)
+        if len(body) > MAX_BODY:
+            raise JunctionError("InvalidArgument", "request body too large")
+        access_key = await auth.verify(
+            request.headers.get("Authorization"), method=request.method, path=request.raw_path.split("?", 1)[0],
+            host=request.headers.get("Host", ""), query=request.query.items(), body=body,
+            lookup_secret=self.core.secret_for, replays=self.replays,
+        )
+        request[ACCESS_KEY] = access_key
+        principal = await self.core.principal(access_key)
+        if principal.apionly:
+            raise JunctionError("AccessDenied", "this key is API-only and cannot use the console")
+        return ConsoleCall(request, self.core, principal, body)
+
+
+def register(app: web.Application, core: Core) -> None:
+    """Add the /api/v1 routes; call before the S3 catch-all route."""
+    console = ConsoleFrontend(core)
+    volume, export, quota = f"{PREFIX}/volumes/{{volume}}", "/exports/{export}", "/quotas/{quota}"
+    routes = [
+        ("GET", f"{PREFIX}/volumes", list_volumes, False),
+        ("GET", volume, get_volume, False),
+        ("DELETE", volume, delete_volume, False),
+        ("GET", f"{volume}/exports", list_exports, False),
+        ("POST", f"{volume}/exports", create_export, True),
+        ("PUT", f"{volume}{export}", update_export, False),
+        ("DELETE", f"{volume}{export}", delete_export, False),
+        ("GET", f"{volume}/quotas", list_quotas, False),
+        ("POST", f"{volume}/quotas", create_quota, True),
+        ("GET", f"{volume}{quota}", get_quota, False),
+        ("PUT", f"{volume}{quota}", update_quota, False),
+        ("DELETE", f"{volume}{quota}", delete_quota, False),
+    ]
+    for method, path, handler, created in routes:
+        app.router.add_route(method, path, console.wrap(handler, created=created))

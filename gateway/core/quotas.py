@@ -1,0 +1,92 @@
+"""Per-path quotas (bytes and object count) enforced inside every commit transaction.
+
+A quota on `/pkg/sub` covers the S3 keys under `pkg/sub/`; `/` covers the whole volume.
+The check runs as a commit guard, in the same write transaction as the commit it judges,
+so concurrent writers can never overshoot a limit together.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from gateway.meta import console_store
+from gateway.meta.store import MetaStore, NewObject
+
+from .errors import JunctionError
+from .models import ObjectInfo
+
+
+def normalise_path(path: Any) -> tuple[str, str]:
+    """Return (display path, key prefix) for a quota path, refusing anything unsafe."""
+    if not isinstance(path, str) or not path.startswith("/"):
+        raise JunctionError("InvalidArgument", "path must be a string starting with '/'", field="path")
+    segments = [s for s in path.split("/") if s]
+    if any(s in (".", "..") or "\x00" in s for s in segments):
+        raise JunctionError("InvalidArgument", "path must not contain '.', '..' or NUL", field="path")
+    display = "/" + "/".join(segments)
+    return display, "".join(f"{s}/" for s in segments)
+
+
+def limit(value: Any, name: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise JunctionError("InvalidArgument", f"{name} must be a non-negative integer", field=name)
+    return value
+
+
+def quota_guard(conn: sqlite3.Connection | None, old: ObjectInfo | None, new: NewObject | None) -> None:
+    """Refuse a commit that would take any covering quota over its limit (deletes always pass)."""
+    if conn is None or new is None:
+        return
+    added_bytes = new.size - (old.size if old else 0)
+    added_objects = 0 if old else 1
+    if added_bytes <= 0 and added_objects <= 0:
+        return
+    rows = conn.execute("SELECT path, prefix, size, inodes FROM quotas WHERE bucket_id = ?", (new.bucket_id,))
+    for row in rows.fetchall():
+        if not new.key.startswith(row["prefix"]):
+            continue
+        used_bytes, used_objects = console_store.usage_under(conn, new.bucket_id, row["prefix"])
+        if row["size"] is not None and added_bytes > 0 and used_bytes + added_bytes > row["size"]:
+            raise JunctionError("QuotaExceeded", f"The size quota of {row['path']} ({row['size']} bytes) would be "
+                                f"exceeded: {used_bytes} used, {added_bytes} more requested")
+        if row["inodes"] is not None and added_objects > 0 and used_objects + added_objects > row["inodes"]:
+            raise JunctionError("QuotaExceeded", f"The object-count quota of {row['path']} ({row['inodes']}) "
+                                f"would be exceeded")
+
+
+class QuotaService:
+    def __init__(self, store: MetaStore) -> None:
+        self._store = store
+
+    async def describe(self, quota: dict[str, Any]) -> dict[str, Any]:
+        used_bytes, used_objects = await console_store.quota_usage(self._store, quota["bucket_id"], quota["prefix"])
+        return {"id": quota["id"], "path": quota["path"], "size": quota["size"], "inodes": quota["inodes"],
+                "usage": {"size": used_bytes, "inodes": used_objects}}
+
+    async def list(self, bucket_id: int) -> list[dict[str, Any]]:
+        return [await self.describe(q) for q in await console_store.list_quotas(self._store, bucket_id)]
+
+    async def get(self, bucket_id: int, quota_id: int) -> dict[str, Any]:
+        return await self.describe(await console_store.get_quota(self._store, bucket_id, quota_id))
+
+    async def create(self, bucket_id: int, body: dict[str, Any]) -> dict[str, Any]:
+        path, prefix = normalise_path(body.get("path"))
+        size, inodes = limit(body.get("size"), "size"), limit(body.get("inodes"), "inodes")
+        quota_id = await console_store.create_quota(self._store, bucket_id, path, prefix, size, inodes)
+        return await self.get(bucket_id, quota_id)
+
+    async def update(self, bucket_id: int, quota_id: int, body: dict[str, Any]) -> dict[str, Any]:
+        fields: dict[str, Any] = {}
+        if "path" in body:
+            fields["path"], fields["prefix"] = normalise_path(body["path"])
+        for name in ("size", "inodes"):
+            if name in body:
+                fields[name] = limit(body[name], name)
+        await console_store.update_quota(self._store, bucket_id, quota_id, fields)
+        return await self.get(bucket_id, quota_id)
+
+    async def delete(self, bucket_id: int, quota_id: int) -> None:
+        await console_store.delete_quota(self._store, bucket_id, quota_id)
