@@ -267,3 +267,12 @@ def list_uploads(bucket: str, uploads: Sequence, *, prefix: str, delimiter: str,
                                   ("ChecksumAlgorithm", upload.checksum_algorithm or None)]))
     fields += [("CommonPrefixes", [("Prefix", _encode(p, encoding))]) for p in prefixes]
     return serialize(document("ListMultipartUploadsResult", fields))
+
+
+# ---------------------------------------------------------------- browser-form uploads
+
+
+def post_response(location_url: str, bucket: str, key: str, etag: str) -> bytes:
+    """POST Object's answer to success_action_status=201."""
+    fields = [("Location", location_url), ("Bucket", bucket), ("Key", key), ("ETag", quoted(etag))]
+    return serialize(document("PostResponse", fields, namespace=False))

@@ -15,18 +15,23 @@ from .chunked import ChunkedFormatError
 from .context import S3Call, parse_query, split_target
 from .responses import error
 from .router import route
+from . import sigv2
+from .post_object import UNAUTHENTICATED, is_form_upload
 from .sigv4 import AuthContext, AuthError, SignedRequest, is_anonymous, verify
 
 log = logging.getLogger("junction.s3")
 
 
-async def authenticate(request: web.Request, query, core: Core) -> AuthContext:
+async def authenticate(request: web.Request, query, core: Core, domain: str = "") -> AuthContext:
     signed = SignedRequest(
         method=request.method,
         raw_path=request.raw_path.split("?", 1)[0],
         query=list(query.items()),
         headers=request.headers,
     )
+    if sigv2.is_v2(signed):  # legacy `AWS key:sig` header or AWSAccessKeyId/Signature query
+        prefix = sigv2.virtual_host_prefix(request.headers.get("Host") or "", domain)
+        return await sigv2.verify(signed, core.secret_for, bucket_prefix=prefix)
     if is_anonymous(signed):
         raise JunctionError("AccessDenied", "Anonymous access is not allowed; sign your request with SigV4")
     return await verify(signed, core.secret_for, service="s3")
@@ -44,9 +49,12 @@ class S3Frontend:
         resource = f"/{bucket}/{key}" if key else (f"/{bucket}" if bucket else "/")
         try:
             query = parse_query(request)
-            auth = await authenticate(request, query, self.core)
-            request[ACCESS_KEY] = auth.access_key
-            principal = await self.core.principal(auth.access_key)
+            auth: AuthContext | None = None
+            principal = UNAUTHENTICATED  # a browser form upload carries its own signature (post_object.py)
+            if not is_form_upload(request.method, bucket, key, query, request.headers):
+                auth = await authenticate(request, query, self.core, self.domain)
+                request[ACCESS_KEY] = auth.access_key
+                principal = await self.core.principal(auth.access_key)
             call = S3Call(request=request, core=self.core, bucket=bucket, key=key, query=query,
                           request_id=request_id, principal=principal, auth=auth, region=self.region)
             handler = route(call)

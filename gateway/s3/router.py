@@ -8,7 +8,7 @@ from aiohttp import web
 
 from gateway.core.errors import JunctionError
 
-from . import buckets, copy, delete_many, listing, multipart, objects
+from . import buckets, copy, delete_many, listing, multipart, objects, post_object
 from .context import S3Call
 
 Handler = Callable[[S3Call], Awaitable[web.StreamResponse]]
@@ -53,6 +53,8 @@ def _bucket_route(call: S3Call, method: str) -> Handler:
         return buckets.delete_bucket
     if method == "POST" and "delete" in q:
         return delete_many.delete_objects
+    if method == "POST" and (call.header("Content-Type") or "").lower().startswith("multipart/form-data"):
+        return post_object.post_object  # browser-form upload, signed by its policy
     raise _not_allowed(method)
 
 

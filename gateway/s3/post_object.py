@@ -1,0 +1,179 @@
+"""POST Object: browser-form uploads (`POST /<bucket>`, multipart/form-data, signed policy).
+
+The authentication lives in the form, not in headers: the handler skips SigV4 for these
+requests (see `is_form_upload`) and this module establishes the principal from the policy
+signature. Fields before the `file` part are read (bounded), checked against the policy,
+and only then is the file part streamed into the core — never buffered whole. Anything
+after the file part is ignored, as S3 does.
+"""
+
+from __future__ import annotations
+
+from typing import AsyncIterator, Mapping
+from urllib.parse import quote, unquote, urlencode, urlsplit
+
+from aiohttp import BodyPartReader, MultipartReader, web
+
+from gateway.core.access import WRITE, Principal
+from gateway.core.checksums import algorithm_from_header
+from gateway.core.errors import JunctionError
+from gateway.core.objects import Expectations, ObjectAttrs, WriteConditions, checksum_algorithm
+from gateway.logs import ACCESS_KEY
+from s3xml.documents import post_response, quoted
+
+from .context import READ_PIECE, STORED_HEADERS, S3Call
+from .post_policy import Policy, check_form, check_length, parse_policy, verify_signature
+from .responses import xml
+
+# Until the form's signature is verified the caller may do nothing (no bucket, not admin).
+UNAUTHENTICATED = Principal(access_key="", kind="anonymous")
+MAX_FIELDS_BYTES = 64 * 1024  # all fields before the file part together
+MAX_FIELDS = 200
+
+
+def is_form_upload(method: str, bucket: str | None, key: str | None, query: Mapping[str, str],
+                   headers: Mapping[str, str]) -> bool:
+    """A browser-form POST on a bucket: authenticated by its form, not by a SigV4 header."""
+    content_type = (headers.get("Content-Type") or "").lower()
+    return (method == "POST" and bucket is not None and key is None and "Authorization" not in headers
+            and "delete" not in query and "uploads" not in query
+            and content_type.startswith("multipart/form-data"))
+
+
+async def post_object(call: S3Call) -> web.StreamResponse:
+    assert call.bucket is not None
+    try:
+        reader = await call.request.multipart()
+    except (ValueError, AssertionError, KeyError):
+        raise JunctionError("MalformedPOSTRequest", "The body of your POST request is not well-formed "
+                            "multipart/form-data.") from None
+    fields, file_part = await _read_fields(reader)
+    access_key = await verify_signature(fields, call.core.secret_for)
+    call.request[ACCESS_KEY] = access_key
+    call.principal = await call.core.principal(access_key)
+    if "key" not in fields:
+        raise JunctionError("InvalidArgument", "Bucket POST must contain a field named 'key'.  If it is specified, "
+                            "please check the order of the fields.", argument="key")
+    fields["key"] = fields["key"].replace("${filename}", file_part.filename or "")
+    policy = parse_policy(fields["policy"])
+    check_form(policy, fields, bucket=call.bucket)
+    if not fields["key"]:
+        raise JunctionError("InvalidArgument", "User key must have a length greater than 0.", argument="key")
+    bucket = await call.core.buckets.get(call.bucket)
+    await call.authorize(WRITE, bucket.id)
+    obj = await call.core.objects.put(
+        call.bucket, fields["key"], _file_stream(file_part, policy), length=None, attrs=_attrs(fields),
+        expect=_expectations(fields), conditions=WriteConditions(no_overwrite=call.principal.appendonly),
+    )
+    return _success(call, fields, obj.etag)
+
+
+async def _read_fields(reader: MultipartReader) -> tuple[dict[str, str], BodyPartReader]:
+    """Form fields up to the file part (names lowercased), and the file part itself."""
+    fields: dict[str, str] = {}
+    budget = MAX_FIELDS_BYTES
+    while True:
+        part = await _next_part(reader)
+        if part is None:
+            raise JunctionError("IncorrectNumberOfFilesInPostRequest", "POST requires exactly one file upload "
+                                "per request.")
+        name = (part.name or "").lower()
+        if name == "file":
+            return fields, part
+        if not name or name in fields or len(fields) >= MAX_FIELDS:
+            raise JunctionError("MalformedPOSTRequest", "The body of your POST request is not well-formed "
+                                "multipart/form-data (a field is unnamed or repeated).")
+        data = await _read_value(part, budget)
+        budget -= len(data)
+        try:
+            fields[name] = data.decode()
+        except UnicodeDecodeError:
+            raise JunctionError("MalformedPOSTRequest", f"The form field {name!r} is not valid UTF-8.") from None
+
+
+async def _next_part(reader: MultipartReader) -> BodyPartReader | None:
+    try:
+        part = await reader.next()
+    except (ValueError, AssertionError):
+        raise JunctionError("MalformedPOSTRequest", "The body of your POST request is not well-formed "
+                            "multipart/form-data.") from None
+    if part is not None and not isinstance(part, BodyPartReader):
+        raise JunctionError("MalformedPOSTRequest", "Nested multipart bodies are not allowed in a POST upload.")
+    return part
+
+
+async def _read_value(part: BodyPartReader, budget: int) -> bytes:
+    chunks, size = [], 0
+    while True:
+        try:
+            chunk = await part.read_chunk(8192)
+        except ValueError:
+            raise JunctionError("MalformedPOSTRequest", "The body of your POST request is not well-formed "
+                                "multipart/form-data.") from None
+        if not chunk:
+            return b"".join(chunks)
+        size += len(chunk)
+        if size > budget:
+            raise JunctionError("MaxPostPreDataLengthExceededError", "Your POST request fields preceding the "
+                                "upload file were too large.")
+        chunks.append(chunk)
+
+
+async def _file_stream(part: BodyPartReader, policy: Policy) -> AsyncIterator[bytes]:
+    """The file part's bytes as they arrive, content-length-range enforced on the way."""
+    size = 0
+    while True:
+        try:
+            chunk = await part.read_chunk(READ_PIECE)
+        except ValueError:
+            raise JunctionError("IncompleteBody", "The POST body ended before the file part did.") from None
+        if not chunk:
+            break
+        size += len(chunk)
+        check_length(policy, size, final=False)
+        yield chunk
+    check_length(policy, size, final=True)
+
+
+def _attrs(fields: Mapping[str, str]) -> ObjectAttrs:
+    headers = {name: fields[name] for name in STORED_HEADERS if fields.get(name)}
+    meta = {name[len("x-amz-meta-"):]: value for name, value in fields.items() if name.startswith("x-amz-meta-")}
+    return ObjectAttrs(content_type=fields.get("content-type", ""), headers=headers, meta=meta)
+
+
+def _expectations(fields: Mapping[str, str]) -> Expectations:
+    expect = Expectations(content_md5=fields.get("content-md5"))
+    for name, value in fields.items():
+        alg = algorithm_from_header(name)
+        if alg:
+            expect.checksums[alg] = value.strip()
+    alg = checksum_algorithm(fields.get("x-amz-checksum-algorithm"))
+    if alg:
+        expect.algorithms.append(alg)
+    return expect
+
+
+def _success(call: S3Call, fields: Mapping[str, str], etag: str) -> web.StreamResponse:
+    assert call.bucket is not None
+    key = fields["key"]
+    location = _location(call, key)
+    headers = {"ETag": quoted(etag), "Location": location}
+    redirect = fields.get("success_action_redirect") or fields.get("redirect")
+    if redirect and urlsplit(redirect).scheme in ("http", "https"):
+        extra = urlencode([("bucket", call.bucket), ("key", key), ("etag", quoted(etag))])
+        headers["Location"] = redirect + ("&" if urlsplit(redirect).query else "?") + extra
+        return web.Response(status=303, headers=headers)
+    status = fields.get("success_action_status", "204")
+    if status == "201":
+        return xml(post_response(location, call.bucket, key, etag), 201, headers=headers)
+    return web.Response(status=200 if status == "200" else 204, headers=headers)
+
+
+def _location(call: S3Call, key: str) -> str:
+    """The new object's URL, in the addressing style the form was posted with."""
+    assert call.bucket is not None
+    request = call.request
+    base = f"{request.scheme}://{request.host}"
+    path = unquote(request.raw_path.split("?", 1)[0]).lstrip("/")
+    prefix = f"/{quote(call.bucket)}" if path.split("/", 1)[0] == call.bucket else ""
+    return f"{base}{prefix}/{quote(key)}"
