@@ -42,8 +42,9 @@ class LocalBackend:
     def _path(self, key: str) -> Path:
         """Map a key to a path under the root.
 
-        `check_key` refuses '..', '.', empty segments, absolute keys and NUL, and the root
-        holds no symlinks of ours, so joining cannot escape it (no per-call realpath).
+        `check_key` refuses '..', '.', empty segments, absolute keys and NUL, so joining
+        cannot escape lexically; symlinks planted inside a user space's directory are
+        refused where files are opened (`_inside`).
         """
         return self.root / check_key(key)
 
@@ -57,9 +58,9 @@ class LocalBackend:
             if len(buffer) >= WRITE_BUFFER:
                 break
         else:
-            await self._io(_write_whole, path, tmp, bytes(buffer))
+            await self._io(_write_whole, self.root, path, tmp, bytes(buffer))
             return len(buffer)
-        fh = await self._io(_open_for_write, tmp)
+        fh = await self._io(_open_for_write, self.root, tmp)
         size = 0
         try:
             async for piece in pieces:
@@ -79,7 +80,7 @@ class LocalBackend:
     async def get(self, key: str, offset: int = 0, length: int | None = None) -> AsyncIterator[bytes]:
         path = self._path(key)
         try:
-            fh = await self._io(open, path, "rb")
+            fh = await self._io(_open_inside, self.root, path)
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
             raise BlobNotFound(key) from exc
         try:
@@ -129,6 +130,8 @@ class LocalBackend:
                 if name.endswith(TMP_SUFFIX):
                     continue
                 full = Path(dirpath) / name
+                if full.is_symlink():  # may point outside the root: never listed, never read
+                    continue
                 key = full.relative_to(self.root).as_posix()
                 if key.startswith(prefix):
                     st = full.stat()
@@ -181,8 +184,21 @@ def _unlink(path: Path) -> None:
     path.unlink(missing_ok=True)
 
 
-def _open_for_write(tmp: Path):
+def _inside(root: Path, path: Path) -> Path:
+    """`path` with symlinks resolved, refused when that leaves `root`."""
+    real = Path(os.path.realpath(path))
+    if real != root and root not in real.parents:
+        raise InvalidBlobKey(f"{path.relative_to(root).as_posix()!r} leads outside the space's root")
+    return real
+
+
+def _open_inside(root: Path, path: Path):
+    return open(_inside(root, path), "rb")
+
+
+def _open_for_write(root: Path, tmp: Path):
     _mkdirs(tmp.parent)
+    _inside(root, tmp.parent)
     return open(tmp, "wb")
 
 
@@ -198,9 +214,9 @@ def _finish(fh, tail: bytes, tmp: Path, path: Path) -> None:
     _fsync_dir(path.parent)
 
 
-def _write_whole(path: Path, tmp: Path, data: bytes) -> None:
+def _write_whole(root: Path, path: Path, tmp: Path, data: bytes) -> None:
     """The whole small-blob write in one thread call: write, fsync, rename, fsync dir."""
-    fh = _open_for_write(tmp)
+    fh = _open_for_write(root, tmp)
     try:
         _finish(fh, data, tmp, path)
     except BaseException:

@@ -5,16 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable
 
-from .base import Backend, BackendError
+from .base import Backend, BackendError, check_key
 from .local import LocalBackend
 
 Factory = Callable[[dict[str, Any], dict[str, Any], str], Backend]
 
 
 def _local(storage: dict[str, Any], credential: dict[str, Any], working_dir: str) -> Backend:
-    root = storage.get("root") or working_dir
-    if not root:
-        raise BackendError("a Local storage needs a root directory")
+    """`root` is the space's directory; `workingDir` a relative directory inside it."""
+    root = storage.get("root")
+    if not root or not Path(root).is_absolute():
+        raise BackendError("a Local storage needs an absolute 'root' directory")
+    if working_dir:
+        return LocalBackend(Path(root) / check_key(working_dir.strip("/")))
     return LocalBackend(Path(root))
 
 

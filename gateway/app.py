@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from aiohttp import web
 
 from .config import Config
@@ -24,6 +26,8 @@ def build_core(config: Config) -> Core:
         root_secret_key=config.root_secret_key,
         gc_interval=config.gc_interval,
         orphan_grace=config.orphan_grace,
+        secrets_key=config.secrets_key,
+        local_roots=[Path(p.strip()) for p in config.local_roots.split(",") if p.strip()],
     )
 
 

@@ -8,24 +8,22 @@ record the collector finds; it becomes `live` when an object or part references 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
 from typing import AsyncIterator
 
-from backends.base import Backend, BackendError, BlobNotFound, ByteStream
-from backends.registry import build_backend
+from backends.base import BackendError, BlobNotFound, ByteStream
+from gateway.meta import spaces_store
 from gateway.meta.store import MetaStore
 
 from .errors import JunctionError
 from .models import Block
+from .spaces import Spaces
 
 log = logging.getLogger("junction.blobs")
 
-DEFAULT_SPACE = "default"
 SWEEP_EVERY = 3600.0  # seconds between sweeps of stale temporary files
 
 
@@ -43,41 +41,14 @@ def new_blob_key() -> str:
     return f"blocks/{name[:2]}/{name[2:4]}/{name}"
 
 
-class Spaces:
-    """The backends of every user space, built once and kept open."""
-
-    def __init__(self, store: MetaStore, data_dir: Path) -> None:
-        self._store = store
-        self._data_dir = data_dir
-        self._backends: dict[int, Backend] = {}
-        self.default_id = 0
-
-    async def open(self) -> None:
-        blob_root = self._data_dir / "blobs"
-        self.default_id = await self._store.ensure_space(
-            DEFAULT_SPACE, {"type": "Local", "root": str(blob_root)}, {"type": "Local"}, ""
-        )
-        for row in await self._store.list_spaces():
-            self.add(row["id"], json.loads(row["storage"]), json.loads(row["credential"]), row["working_dir"])
-
-    def add(self, space_id: int, storage: dict, credential: dict, working_dir: str) -> Backend:
-        backend = build_backend(storage, credential, working_dir)
-        self._backends[space_id] = backend
-        return backend
-
-    def all(self) -> list[Backend]:
-        return list(self._backends.values())
-
-    def backend(self, space_id: int) -> Backend:
-        try:
-            return self._backends[space_id]
-        except KeyError:
-            raise JunctionError("InternalError", f"user space {space_id} is not available") from None
-
-    async def close(self) -> None:
-        for backend in self._backends.values():
-            await backend.close()
-        self._backends.clear()
+async def _capped(stream: ByteStream, room: int, space_id: int, cap: int) -> ByteStream:
+    written = 0
+    async for piece in stream:
+        written += len(piece)
+        if written > room:
+            raise JunctionError("QuotaExceeded", f"user space {space_id}'s shard store is full "
+                                f"(shardStore.maxSize is {cap} bytes)", user_space=space_id)
+        yield piece
 
 
 class BlobIO:
@@ -90,6 +61,9 @@ class BlobIO:
         """Stream into a new durable blob; on any failure nothing is left referenced."""
         space_id = space_id or self._spaces.default_id
         backend = self._spaces.backend(space_id)
+        cap = self._spaces.row(space_id).shard_max_size
+        if cap:  # a capped shard store: refuse the write once it would overflow
+            stream = _capped(stream, cap - await spaces_store.space_usage(self._store, space_id), space_id, cap)
         key = new_blob_key()
         blob_id = await self._store.new_blob(space_id, key)
         try:

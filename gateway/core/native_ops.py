@@ -98,15 +98,10 @@ class NativeService:
             raise no_such_bucket(str(bucket_id))
         return bucket
 
-    def space_for(self, affinity: int | None) -> int | None:
-        """The user space to write to: the preferred one when it is usable, else the default."""
-        if not affinity:
-            return None
-        try:
-            self._core.spaces.backend(affinity)
-        except JunctionError:
-            return None
-        return affinity
+    async def space_for(self, affinity: int | None, size_hint: int | None = None) -> int | None:
+        """The user space to write to: the preferred one when it has a shard store with room,
+        else the default (None)."""
+        return await self._core.spaces.shard_space_for(affinity, size_hint)
 
     async def get_object(self, object_id: int) -> ObjectInfo:
         obj = await self._store.get_object_by_id(object_id)

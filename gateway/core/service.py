@@ -10,7 +10,7 @@ from pathlib import Path
 from gateway.meta.store import CommitGuard, MetaStore
 
 from .access import Principal
-from .blobs import BlobIO, Spaces
+from .blobs import BlobIO
 from .buckets import BucketService
 from .errors import JunctionError
 from .exports import ExportService
@@ -18,7 +18,13 @@ from .listing import list_page
 from .models import ListPage
 from .multipart import MultipartService
 from .objects import ObjectService
+from .jobs import JobService
 from .quotas import QuotaService, quota_guard
+from .secretbox import SecretBox
+from .spaces import Spaces
+from .sync import SyncService
+from .transfers import Transfers
+from .userspaces import UserSpaceService
 
 log = logging.getLogger("junction.core")
 
@@ -32,10 +38,14 @@ class Core:
         root_secret_key: str,
         gc_interval: float = 60.0,
         orphan_grace: float = 24 * 3600.0,
+        secrets_key: str = "",
+        local_roots: list[Path] | None = None,
     ) -> None:
         self.data_dir = Path(data_dir)
         self.store = MetaStore(self.data_dir / "meta.sqlite3")
-        self.spaces = Spaces(self.store, self.data_dir)
+        self.spaces = Spaces(self.store, self.data_dir, SecretBox.for_data_dir(self.data_dir, secrets_key))
+        # Local user spaces may only point inside these directories (the data dir is always allowed)
+        self.local_roots = [self.data_dir.resolve(), *(Path(p).resolve() for p in local_roots or [])]
         self.blobs = BlobIO(self.store, self.spaces)
         self.guards: list[CommitGuard] = [quota_guard]  # run inside every commit transaction
         self.buckets = BucketService(self.store)
@@ -43,6 +53,10 @@ class Core:
         self.multipart = MultipartService(self.store, self.blobs, self.objects, self.guards)
         self.exports = ExportService(self.store)
         self.quotas = QuotaService(self.store)
+        self.userspaces = UserSpaceService(self)
+        self.jobs = JobService(self.store, self.data_dir)
+        self.transfers = Transfers(self)
+        self.sync = SyncService(self)
         self._root = (root_access_key, root_secret_key)
         self._gc_interval = gc_interval
         self._orphan_grace = orphan_grace
@@ -53,6 +67,9 @@ class Core:
         await self.store.open()
         await self.spaces.open()
         await self.store.put_credential(self._root[0], self._root[1], "root")
+        self.jobs.open()
+        await self.jobs.recover()
+        self.sync.start()
         if self._gc_interval > 0:
             self._gc_task = asyncio.create_task(self._collect_forever(), name="junction-gc")
 
@@ -61,6 +78,8 @@ class Core:
             self._gc_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._gc_task
+        await self.sync.stop()
+        await self.jobs.stop()
         await self.spaces.close()
         await self.store.close()
 

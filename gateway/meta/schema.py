@@ -9,6 +9,7 @@ released migration: append a new one.
 from __future__ import annotations
 
 from .console_schema import CONSOLE_MIGRATIONS
+from .jobs_schema import JOBS_MIGRATIONS
 from .native_schema import NATIVE_MIGRATIONS  # the native API's own tables
 
 CORE: list[str] = [
@@ -119,4 +120,5 @@ COMPONENTS: dict[str, list[str]] = {
     "core": CORE,
     "native": NATIVE_MIGRATIONS,
     "console": CONSOLE_MIGRATIONS,
+    "jobs": JOBS_MIGRATIONS,
 }

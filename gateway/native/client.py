@@ -13,7 +13,7 @@ import json
 import tempfile
 import uuid
 from pathlib import Path
-from typing import IO, Any, Iterable, Literal, TypedDict, Union
+from typing import IO, Any, Iterable, Iterator, Literal, TypedDict, Union
 from urllib.parse import quote
 
 import requests
@@ -175,6 +175,67 @@ class NativeClient:
     def complete_multipart_upload(self, object_id: int, indexes: list[int]) -> ObjectInfo:
         body = {"objectID": object_id, "indexes": indexes}
         return self.call("POST", "/v1/object/completeMultipartUpload", json_body=body)["object"]
+
+    # ------------------------------------------------------------ user spaces
+
+    def create_user_space(self, name: str, storage: dict[str, Any], credential: dict[str, Any], *,
+                          shard_max_size: int | None = 0, features: list[Any] | None = None,
+                          working_dir: str = "") -> dict[str, Any]:
+        """`shard_max_size=None` creates a space without a shard store (no objects land there)."""
+        body = {"name": name, "storage": storage, "credential": credential, "features": features or [],
+                "workingDir": working_dir,
+                "shardStore": None if shard_max_size is None else {"maxSize": shard_max_size}}
+        return self.call("POST", "/v1/userSpace/create", json_body=body)["userSpace"]
+
+    def update_user_space(self, space_id: int, **fields: Any) -> dict[str, Any]:
+        return self.call("POST", "/v1/userSpace/update", json_body={"userSpaceID": space_id, **fields})["userSpace"]
+
+    def get_user_space(self, space_id: int) -> dict[str, Any]:
+        return self.call("GET", "/v1/userSpace/get", query={"userSpaceID": space_id})["userSpace"]
+
+    def delete_user_space(self, space_id: int) -> None:
+        self.call("POST", "/v1/userSpace/delete", json_body={"userSpaceID": space_id})
+
+    def test_user_space(self, storage: dict[str, Any], credential: dict[str, Any], working_dir: str = "") -> None:
+        self.call("POST", "/v1/userSpace/test",
+                  json_body={"storage": storage, "credential": credential, "workingDir": working_dir})
+
+    def import_package(self, space_id: int, path: str, bucket_id: int, name: str, *, space_affinity: int = 0,
+                       wait: bool = True) -> dict[str, Any]:
+        """createPackage: returns `package`, `jobID` (and `result` when waited for)."""
+        body = {"userSpaceID": space_id, "path": path, "bucketID": bucket_id, "name": name,
+                "spaceAffinity": space_affinity, "async": not wait}
+        return self.call("POST", "/v1/userSpace/createPackage", json_body=body)
+
+    def export_package(self, space_id: int, package_id: int, root_path: str, *, wait: bool = True) -> dict[str, Any]:
+        body = {"userSpaceID": space_id, "packageID": package_id, "rootPath": root_path, "async": not wait}
+        return self.call("POST", "/v1/userSpace/downloadPackage", json_body=body)
+
+    # ------------------------------------------------------------ sync tasks and jobs
+
+    def create_sync_task(self, spec: dict[str, Any]) -> dict[str, Any]:
+        return self.call("POST", "/v1/spaceSyncer/createTask", json_body=spec)["task"]
+
+    def get_sync_task(self, task_id: int) -> dict[str, Any]:
+        return self.call("GET", "/v1/spaceSyncer/getTask", query={"taskID": task_id})["task"]
+
+    def cancel_sync_task(self, task_id: int) -> None:
+        self.call("POST", "/v1/spaceSyncer/cancelTask", json_body={"taskID": task_id})
+
+    def get_job(self, job_id: int) -> dict[str, Any]:
+        return self.call("GET", "/v1/job/get", query={"jobID": job_id})["job"]
+
+    def job_events(self, job_id: int) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Follow a job's Server-Sent Events: yields (event, job record) until the `end` event."""
+        resp = self.request("GET", "/v1/job/events", query={"jobID": job_id}, stream=True)
+        if not resp.headers.get("Content-Type", "").startswith("text/event-stream"):
+            unwrap(resp)
+        event = ""
+        for line in resp.iter_lines(decode_unicode=True):
+            if line.startswith("event: "):
+                event = line[7:]
+            elif line.startswith("data: "):
+                yield event, json.loads(line[6:])
 
     # ------------------------------------------------------------ form bodies
 

@@ -36,7 +36,7 @@ async def upload_part(call: NativeCall) -> web.Response:
     part = await form.next_file(("file", "files"), need_filename=False)
     if part is None:
         raise invalid_argument("The form has no 'file' part")
-    space = call.native.space_for(get_int(info, "affinity", required=False))
+    space = await call.native.space_for(get_int(info, "affinity", required=False))
     blob, stream = await call.multipart.write_part(part.body, space_id=space)
     try:
         await auth.finish(await form.finish())

@@ -31,7 +31,7 @@ async def upload(call: NativeCall) -> web.Response:
     info = await form.info()
     package = await call.native.packages.get(get_int(info, "packageID"))
     call.authorize(WRITE, package.bucket_id)
-    space = call.native.space_for(get_int(info, "affinity", required=False))
+    space = await call.native.space_for(get_int(info, "affinity", required=False))
     written: list[WrittenFile] = []
     try:
         while (part := await form.next_file(("files",))) is not None:

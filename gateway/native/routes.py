@@ -20,7 +20,7 @@ from gateway.core.native_ops import NativeService
 from gateway.core.service import Core
 from gateway.s3.sigv4 import AuthError
 
-from . import buckets, multipart, objects, packages
+from . import buckets, jobs, multipart, objects, packages, syncer, userspaces
 from .auth import StreamedAuth, authenticate, parse_query, read_body
 from .call import NativeCall
 from .envelope import auth_failure, failure
@@ -51,6 +51,20 @@ ROUTES: dict[str, tuple[str, str, Handler]] = {
     "/v1/object/newMultipartUpload": ("POST", JSON, multipart.new_multipart_upload),
     "/v1/object/uploadPart": ("POST", FORM, multipart.upload_part),
     "/v1/object/completeMultipartUpload": ("POST", JSON, multipart.complete_multipart_upload),
+    "/v1/userSpace/create": ("POST", JSON, userspaces.create),
+    "/v1/userSpace/update": ("POST", JSON, userspaces.update),
+    "/v1/userSpace/delete": ("POST", JSON, userspaces.delete),
+    "/v1/userSpace/get": ("GET", JSON, userspaces.get),
+    "/v1/userSpace/test": ("POST", JSON, userspaces.test),
+    "/v1/userSpace/createPackage": ("POST", JSON, userspaces.create_package),
+    "/v1/userSpace/downloadPackage": ("POST", JSON, userspaces.download_package),
+    "/v1/spaceSyncer/createTask": ("POST", JSON, syncer.create_task),
+    "/v1/spaceSyncer/getTask": ("GET", JSON, syncer.get_task),
+    "/v1/spaceSyncer/cancelTask": ("POST", JSON, syncer.cancel_task),
+    "/v1/job/get": ("GET", JSON, jobs.get),
+    "/v1/job/list": ("GET", JSON, jobs.list_jobs),
+    "/v1/job/cancel": ("POST", JSON, jobs.cancel),
+    "/v1/job/events": ("GET", JSON, jobs.events),
 }
 
 

@@ -6,6 +6,8 @@ from datetime import datetime
 from typing import Any
 
 from gateway.core.models import Bucket, ObjectInfo, Package
+from gateway.core.secretbox import redact
+from gateway.meta.spaces_store import SpaceRow
 
 
 def rfc3339(timestamp: float) -> str:
@@ -36,4 +38,46 @@ def object_view(obj: ObjectInfo) -> dict[str, Any]:
         "redundancy": {"type": obj.redundancy},
         "createTime": rfc3339(obj.created),
         "updateTime": rfc3339(obj.updated),
+    }
+
+
+def user_space_view(row: SpaceRow, credential: dict[str, Any]) -> dict[str, Any]:
+    """A user space as `get` shows it: the credential with its secrets masked."""
+    return {
+        "userSpaceID": row.id,
+        "name": row.name,
+        "storage": row.storage,
+        "credential": redact(credential),
+        "shardStore": None if row.shard_max_size is None else {"maxSize": row.shard_max_size},
+        "features": row.features,
+        "workingDir": row.working_dir,
+        "revision": row.revision,
+    }
+
+
+def job_view(job: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "jobID": job["id"],
+        "kind": job["kind"],
+        "state": job["state"],
+        "params": job["params"],
+        "progress": job["progress"],
+        "result": job["result"],
+        "error": job["error"],
+        "createTime": rfc3339(job["created"]),
+        "updateTime": rfc3339(job["updated"]),
+        "finishTime": rfc3339(job["finished"]) if job["finished"] else None,
+    }
+
+
+def task_view(task: dict[str, Any]) -> dict[str, Any]:
+    """The createTask body echoed back with the task's id, plus its state and last run."""
+    run = task.get("run")
+    return {
+        "taskID": task["id"],
+        **task["spec"],
+        "state": task["state"],
+        "runs": task["runs"],
+        "nextRunTime": rfc3339(task["next_run"]) if task["next_run"] else None,
+        "lastRun": job_view(run) if run else None,
     }

@@ -1,0 +1,169 @@
+"""User spaces: where bytes can live (Local directory, S3 bucket, OBS bucket) and with which
+credential. Creating or updating one validates it by building its backend; `test` really
+connects and writes, reads and deletes a probe under `workingDir`.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, AsyncIterator
+
+from backends.base import (
+    Backend, BackendAccessDenied, BackendError, BackendUnavailable, BlobNotFound, InvalidBlobKey, check_key,
+)
+from backends.registry import FACTORIES, build_backend
+from gateway.meta import spaces_store
+from gateway.meta.spaces_store import SpaceRow
+
+from .errors import JunctionError, invalid_argument
+
+if TYPE_CHECKING:
+    from .service import Core
+
+PROBE_BODY = b"junction user-space probe\n"
+# Storage and credential fields a space of each type may carry (others are refused as typos).
+CREDENTIAL_TYPES = {"Local": {"Local", ""}, "S3": {"S3", "AK"}, "OBS": {"OBS", "AK"}}
+
+
+@dataclass(frozen=True, slots=True)
+class SpaceSpec:
+    name: str
+    storage: dict[str, Any]
+    credential: dict[str, Any]
+    shard_max_size: int | None
+    features: list[Any]
+    working_dir: str
+
+
+def clean_dir(path: str, field: str) -> str:
+    """A relative directory inside a space ('' for its root); traversal is refused."""
+    path = path.strip().strip("/")
+    if not path:
+        return ""
+    try:
+        return check_key(path)
+    except InvalidBlobKey:
+        raise invalid_argument(f"{field} must be a relative path without '.', '..' or empty segments",
+                               argument=field) from None
+
+
+class UserSpaceService:
+    def __init__(self, core: "Core") -> None:
+        self._core = core
+        self._store = core.store
+        self._spaces = core.spaces
+
+    def validate(self, storage: dict[str, Any], credential: dict[str, Any], working_dir: str) -> None:
+        kind = storage.get("type")
+        if kind not in FACTORIES:
+            raise invalid_argument(f"storage.type must be one of {', '.join(sorted(FACTORIES))}", argument="storage.type")
+        if credential.get("type", "") not in CREDENTIAL_TYPES.get(kind, {kind}):
+            raise invalid_argument(f"credential.type {credential.get('type')!r} does not fit storage type {kind}",
+                                   argument="credential.type")
+        if kind == "Local":
+            root = storage.get("root")
+            if not isinstance(root, str) or not Path(root).is_absolute():
+                raise invalid_argument("storage.root must be an absolute directory", argument="storage.root")
+            real = Path(root).resolve()
+            if not any(real == allowed or allowed in real.parents for allowed in self._core.local_roots):
+                raise JunctionError("AccessDenied", "storage.root is outside the directories Local spaces may use "
+                                    "(the data dir and JUNCTION_LOCAL_ROOTS)", argument="storage.root")
+        elif not storage.get("bucket"):
+            raise invalid_argument("storage.bucket is required", argument="storage.bucket")
+        clean_dir(working_dir, "workingDir")
+
+    def build(self, storage: dict[str, Any], credential: dict[str, Any], working_dir: str) -> Backend:
+        try:
+            return build_backend(storage, credential, working_dir)
+        except (BackendError, OSError) as exc:
+            raise invalid_argument(f"the storage description is not usable: {exc}", argument="storage") from None
+
+    async def create(self, spec: SpaceSpec) -> SpaceRow:
+        working_dir = clean_dir(spec.working_dir, "workingDir")
+        self.validate(spec.storage, spec.credential, working_dir)
+        await self.build(spec.storage, spec.credential, working_dir).close()
+        row = await spaces_store.create_space(
+            self._store, name=spec.name, storage=spec.storage, sealed_credential=self._spaces.box.seal(spec.credential),
+            shard_max_size=spec.shard_max_size, features=spec.features, working_dir=working_dir,
+        )
+        self._spaces.install(row)
+        return row
+
+    async def get(self, space_id: int) -> SpaceRow:
+        return await spaces_store.get_space(self._store, space_id)
+
+    def credential_of(self, row: SpaceRow) -> dict[str, Any]:
+        return self._spaces.box.open(row.sealed_credential)
+
+    async def update(self, space_id: int, fields: dict[str, Any]) -> SpaceRow:
+        """Change any of name, storage, credential, shardStore, features, workingDir; bumps revision."""
+        row = await self.get(space_id)
+        if space_id == self._spaces.default_id and set(fields) - {"name"}:
+            raise invalid_argument("the default user space's storage cannot be changed", argument="userSpaceID")
+        storage = fields.get("storage", row.storage)
+        credential = fields.get("credential", self.credential_of(row))
+        working_dir = clean_dir(fields.get("working_dir", row.working_dir), "workingDir")
+        self.validate(storage, credential, working_dir)
+        await self.build(storage, credential, working_dir).close()
+        changes: dict[str, Any] = {}
+        if "name" in fields:
+            changes["name"] = fields["name"]
+        if "storage" in fields:
+            changes["storage"] = _json(storage)
+        if "credential" in fields:
+            changes["credential"] = self._spaces.box.seal(credential)
+        if "shard_max_size" in fields:
+            changes["shard_max_size"] = fields["shard_max_size"]
+        if "features" in fields:
+            changes["features"] = _json(fields["features"])
+        if "working_dir" in fields:
+            changes["working_dir"] = working_dir
+        updated = await spaces_store.update_space(self._store, space_id, changes)
+        self._spaces.install(updated)
+        return updated
+
+    async def delete(self, space_id: int) -> bool:
+        if space_id == self._spaces.default_id:
+            raise JunctionError("OperationAborted", "the default user space cannot be deleted")
+        deleted = await spaces_store.delete_space(self._store, space_id)
+        self._spaces.forget(space_id)
+        return deleted
+
+    async def test(self, storage: dict[str, Any], credential: dict[str, Any], working_dir: str) -> None:
+        """Connect, write a probe under workingDir, read it back, delete it; raise saying why not."""
+        working_dir = clean_dir(working_dir, "workingDir")
+        self.validate(storage, credential, working_dir)
+        probe = f".junction-probe-{uuid.uuid4().hex}"
+        backend: Backend | None = None
+        try:
+            backend = build_backend(storage, credential, working_dir)
+            await backend.put(probe, _once(PROBE_BODY), len(PROBE_BODY))
+            data = b"".join([piece async for piece in backend.get(probe)])
+            if data != PROBE_BODY:
+                raise JunctionError("StorageTestFailed", "the probe read back differs from what was written")
+            await backend.delete(probe)
+        except BackendAccessDenied as exc:
+            raise JunctionError("StorageTestFailed", f"the storage refused the credential: {exc}") from None
+        except BackendUnavailable as exc:
+            raise JunctionError("StorageTestFailed", f"the storage cannot be reached: {exc}") from None
+        except (BackendError, BlobNotFound, OSError) as exc:
+            raise JunctionError("StorageTestFailed", f"the storage failed the probe: {exc}") from None
+        finally:
+            if backend is not None:
+                await backend.close()
+
+
+def space_path(base: str, rel: str) -> str:
+    return posixpath.join(base, rel) if base else rel
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value)
+
+
+async def _once(data: bytes) -> AsyncIterator[bytes]:
+    yield data

@@ -1,0 +1,163 @@
+"""Job and sync-task rows. A job's row is its progress as other workers and restarts see it."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from typing import Any
+
+from gateway.core.errors import JunctionError
+
+from .store import MetaStore
+
+
+def no_such_job(job_id: object) -> JunctionError:
+    return JunctionError("NoSuchJob", "The specified job does not exist", job=job_id)
+
+
+def no_such_task(task_id: object) -> JunctionError:
+    return JunctionError("NoSuchTask", "The specified sync task does not exist", task=task_id)
+
+
+def job_dict(row: Any) -> dict[str, Any]:
+    return {
+        "id": row["id"], "kind": row["kind"], "state": row["state"], "params": json.loads(row["params"]),
+        "progress": json.loads(row["progress"]), "result": json.loads(row["result"]), "error": row["error"],
+        "created": row["created"], "updated": row["updated"], "finished": row["finished"],
+    }
+
+
+async def create_job(store: MetaStore, kind: str, params: dict, owner: str) -> int:
+    def insert(conn: sqlite3.Connection) -> int:
+        now = time.time()
+        cur = conn.execute(
+            "INSERT INTO jobs (kind, state, params, owner, created, updated) VALUES (?, 'running', ?, ?, ?, ?)",
+            (kind, json.dumps(params), owner, now, now),
+        )
+        return int(cur.lastrowid)
+
+    return await store.db.transaction(insert)
+
+
+async def save_job(store: MetaStore, job_id: int, *, progress: dict, state: str = "running", result: Any = None,
+                   error: str = "") -> None:
+    def update(conn: sqlite3.Connection) -> None:
+        now = time.time()
+        conn.execute(
+            "UPDATE jobs SET progress = ?, state = ?, result = ?, error = ?, updated = ?,"
+            " finished = CASE WHEN ? = 'running' THEN NULL ELSE ? END WHERE id = ?",
+            (json.dumps(progress), state, json.dumps(result), error, now, state, now, job_id),
+        )
+
+    await store.db.transaction(update)
+
+
+async def get_job(store: MetaStore, job_id: int) -> dict[str, Any]:
+    row = await store.db.fetchone("SELECT * FROM jobs WHERE id = ?", (job_id,))
+    if row is None:
+        raise no_such_job(job_id)
+    return job_dict(row)
+
+
+async def list_jobs(store: MetaStore, *, limit: int = 100, state: str = "") -> list[dict[str, Any]]:
+    if state:
+        rows = await store.db.fetchall("SELECT * FROM jobs WHERE state = ? ORDER BY id DESC LIMIT ?", (state, limit))
+    else:
+        rows = await store.db.fetchall("SELECT * FROM jobs ORDER BY id DESC LIMIT ?", (limit,))
+    return [job_dict(r) for r in rows]
+
+
+async def running_owners(store: MetaStore) -> list[str]:
+    rows = await store.db.fetchall("SELECT DISTINCT owner FROM jobs WHERE state = 'running'")
+    return [r["owner"] for r in rows]
+
+
+async def fail_jobs_of(store: MetaStore, owners: list[str]) -> list[int]:
+    """Mark the running jobs of processes that are gone as failed."""
+
+    def update(conn: sqlite3.Connection) -> list[int]:
+        marks = ",".join("?" for _ in owners)
+        rows = conn.execute(f"SELECT id FROM jobs WHERE state = 'running' AND owner IN ({marks})", owners).fetchall()
+        ids = [r[0] for r in rows]
+        now = time.time()
+        conn.executemany(
+            "UPDATE jobs SET state = 'failed', error = 'interrupted: the gateway stopped while it ran',"
+            " updated = ?, finished = ? WHERE id = ?", [(now, now, i) for i in ids])
+        return ids
+
+    return await store.db.transaction(update) if owners else []
+
+
+# ---------------------------------------------------------------- sync tasks
+
+def task_dict(row: Any) -> dict[str, Any]:
+    return {
+        "id": row["id"], "spec": json.loads(row["spec"]), "state": row["state"], "next_run": row["next_run"],
+        "running_job": row["running_job"], "runs": row["runs"], "last_job": row["last_job"],
+        "created": row["created"],
+    }
+
+
+async def create_task(store: MetaStore, spec: dict, next_run: float) -> int:
+    def insert(conn: sqlite3.Connection) -> int:
+        cur = conn.execute(
+            "INSERT INTO sync_tasks (spec, state, next_run, created) VALUES (?, 'active', ?, ?)",
+            (json.dumps(spec), next_run, time.time()),
+        )
+        return int(cur.lastrowid)
+
+    return await store.db.transaction(insert)
+
+
+async def get_task(store: MetaStore, task_id: int) -> dict[str, Any]:
+    row = await store.db.fetchone("SELECT * FROM sync_tasks WHERE id = ?", (task_id,))
+    if row is None:
+        raise no_such_task(task_id)
+    return task_dict(row)
+
+
+async def due_tasks(store: MetaStore, now: float) -> list[dict[str, Any]]:
+    rows = await store.db.fetchall(
+        "SELECT * FROM sync_tasks WHERE state = 'active' AND next_run IS NOT NULL AND next_run <= ? ORDER BY next_run",
+        (now,),
+    )
+    return [task_dict(r) for r in rows]
+
+
+async def claim_run(store: MetaStore, task_id: int, job_id: int) -> bool:
+    """Record that a run started; False when the task was canceled or already running meanwhile."""
+
+    def update(conn: sqlite3.Connection) -> bool:
+        row = conn.execute("SELECT state, running_job FROM sync_tasks WHERE id = ?", (task_id,)).fetchone()
+        if row is None or row[0] != "active":
+            return False
+        if row[1] is not None:
+            job = conn.execute("SELECT state FROM jobs WHERE id = ?", (row[1],)).fetchone()
+            if job is not None and job[0] == "running":
+                return False
+        conn.execute("UPDATE sync_tasks SET running_job = ?, runs = runs + 1 WHERE id = ?", (job_id, task_id))
+        return True
+
+    return await store.db.transaction(update)
+
+
+async def finish_run(store: MetaStore, task_id: int, job_id: int, next_run: float | None) -> None:
+    def update(conn: sqlite3.Connection) -> None:
+        conn.execute(
+            "UPDATE sync_tasks SET running_job = NULL, last_job = ?, next_run = ?,"
+            " state = CASE WHEN state = 'active' AND ? IS NULL THEN 'done' ELSE state END WHERE id = ?",
+            (job_id, next_run, next_run, task_id),
+        )
+
+    await store.db.transaction(update)
+
+
+async def cancel_task(store: MetaStore, task_id: int) -> dict[str, Any]:
+    def update(conn: sqlite3.Connection) -> None:
+        if conn.execute("SELECT 1 FROM sync_tasks WHERE id = ?", (task_id,)).fetchone() is None:
+            raise no_such_task(task_id)
+        conn.execute("UPDATE sync_tasks SET state = 'canceled', next_run = NULL WHERE id = ?", (task_id,))
+
+    await store.db.transaction(update)
+    return await get_task(store, task_id)
