@@ -28,7 +28,7 @@ import email.utils
 import hashlib
 import logging
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, AsyncIterator, Callable, Iterable, Mapping
 from urllib.parse import quote, unquote_plus
@@ -157,12 +157,6 @@ class _Failure:
 
     what: str = ""
     attempts: int = 0
-    extra: list[str] = field(default_factory=list)
-
-
-class _RetryableReply(Exception):
-    def __init__(self, reply: Reply) -> None:
-        self.reply = reply
 
 
 class HttpObjectStore:
@@ -327,6 +321,9 @@ class HttpObjectStore:
         if reply.code in ("NoSuchKey", "NoSuchUpload") or (reply.status == 404 and not reply.code):
             return BlobNotFound(key or "")
         detail = f": {message}" if message else ""
+        region = reply.headers.get("x-amz-bucket-region")
+        if region:  # AWS answers 301/400 when the configured region is not the bucket's
+            detail += f" (the bucket is in region {region})"
         return BackendError(f"{op} {key or ''} at {self.endpoint} (bucket {self.bucket}) failed: {code}{detail}")
 
     async def _ensure_bucket(self) -> None:
@@ -657,7 +654,8 @@ class _PartReader:
                 self._done = True
                 break
             self._buffer += piece
-        part = bytes(self._buffer[:size])
+        with memoryview(self._buffer) as view:
+            part = bytes(view[:size])  # one copy, not two
         del self._buffer[:size]
         return part
 

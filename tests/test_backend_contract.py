@@ -10,7 +10,6 @@ unreachable endpoint, a missing bucket, and retries through a proxy that fails o
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import importlib.util
 import os
@@ -246,6 +245,18 @@ async def test_copy(backend: Backend) -> None:
     assert await read(backend, "copy/src") == data
     with pytest.raises(BlobNotFound):
         await backend.copy("copy/absent", "copy/x")
+
+
+async def test_copy_in_parts(open_backend) -> None:
+    """Above `maxSingleCopy` the copy runs as UploadPartCopy ranges (lowered so 12 MiB needs three)."""
+    backend = open_backend(maxSingleCopy=PART, copyPartSize=PART)
+    data = os.urandom(12 * MiB + 5)
+    await backend.put("copy/big", chunks(data, MiB))
+    assert await backend.copy("copy/big", "copy/big2") is True
+    digest = hashlib.sha256()
+    async for piece in backend.get("copy/big2"):
+        digest.update(piece)
+    assert digest.hexdigest() == hashlib.sha256(data).hexdigest()
 
 
 async def test_overwrite_replaces_whole(backend: Backend) -> None:
