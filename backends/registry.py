@@ -7,6 +7,7 @@ from typing import Any, Callable
 
 from .base import Backend, BackendError, check_key
 from .local import LocalBackend
+from .obs import build_obs
 from .s3 import build_s3
 
 Factory = Callable[[dict[str, Any], dict[str, Any], str], Backend]
@@ -22,7 +23,7 @@ def _local(storage: dict[str, Any], credential: dict[str, Any], working_dir: str
     return LocalBackend(Path(root))
 
 
-FACTORIES: dict[str, Factory] = {"Local": _local, "S3": build_s3}
+FACTORIES: dict[str, Factory] = {"Local": _local, "S3": build_s3, "OBS": build_obs}
 
 
 def register(kind: str, factory: Factory) -> None:
