@@ -12,6 +12,7 @@ from .logs import add_request_id, request_log
 from .console.routes import register as register_console
 from .native.routes import register as register_native
 from .openapi import register as register_openapi
+from .s3.cors import add_headers as add_cors_headers
 from .s3.handler import S3Frontend
 
 CORE_KEY = web.AppKey("core", Core)
@@ -52,6 +53,7 @@ def create_app(config: Config, core: Core | None = None) -> web.Application:
     app.on_startup.append(start)
     app.on_cleanup.append(stop)
     app.on_response_prepare.append(add_request_id)
+    app.on_response_prepare.append(add_cors_headers)  # S3 responses to requests with Origin
     register_native(app, core)  # /v1/... JSON API; must precede the S3 catch-all
     register_console(app, core)  # /api/v1/... console API; likewise
     register_openapi(app)

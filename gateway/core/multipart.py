@@ -9,6 +9,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
+from gateway.meta.s3ext_store import ObjectExtras, PartRecord, S3ExtStore
 from gateway.meta.store import CommitGuard, MetaStore, NewObject
 
 from .blobs import BlobIO, WrittenBlob
@@ -55,11 +56,14 @@ class MultipartService:
         self._blobs = blobs
         self._objects = objects
         self._guards = guards
+        self._ext = S3ExtStore(store.db)
 
     async def create(
         self, bucket: str, key: str, attrs: ObjectAttrs, *, owner: str,
         checksum_algorithm: str | None = None, checksum_type: str | None = None,
+        tags: dict[str, str] | None = None,
     ) -> Upload:
+        """Start an upload; `tags` are kept with it and given to the object at completion."""
         validate_key(key)
         attrs.validate()
         bucket_row = await self._store.get_bucket(bucket)
@@ -86,6 +90,8 @@ class MultipartService:
             owner=owner,
         )
         await self._store.create_upload(upload)
+        if tags:
+            await self._ext.put_upload_tags(upload.id, tags)
         return upload
 
     async def get(self, bucket: str, key: str, upload_id: str) -> Upload:
@@ -159,6 +165,10 @@ class MultipartService:
             parts_count=len(chosen),
             blob_ids=[p.blob_id for p in chosen],
             block_sizes=[p.size for p in chosen],
+            extras=ObjectExtras(
+                tags=await self._ext.upload_tags(upload_id),
+                parts=[PartRecord(p.number, p.size, p.checksums) for p in chosen] if checksums else [],
+            ),
         )
         guards = [(conditions or WriteConditions()).guard(), *self._guards]
         return await self._store.complete_upload(upload_id, new, guards)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import AsyncIterator, Callable
 
 
+from gateway.meta.s3ext_store import ObjectExtras, S3ExtStore
 from gateway.meta.store import CommitGuard, MetaStore, NewObject
 
 from .blobs import BlobIO, WrittenBlob
@@ -127,6 +128,7 @@ class ObjectService:
         self._store = store
         self._blobs = blobs
         self._guards = guards  # process-wide guards (quotas), run in every commit
+        self._ext = S3ExtStore(store.db)
 
     async def put(
         self,
@@ -139,6 +141,7 @@ class ObjectService:
         expect: Expectations | None = None,
         conditions: WriteConditions | None = None,
         space_id: int | None = None,
+        tags: dict[str, str] | None = None,
     ) -> ObjectInfo:
         validate_key(key)
         attrs.validate()
@@ -166,6 +169,7 @@ class ObjectService:
                 parts_count=0,
                 blob_ids=[blob.blob_id],
                 block_sizes=[blob.size],
+                extras=ObjectExtras(tags=tags) if tags else None,
             )
             return await self._store.commit_object(new, [conditions.guard(), *self._guards])
         except BaseException:
@@ -208,8 +212,10 @@ class ObjectService:
         replace_attrs: ObjectAttrs | None,
         conditions: WriteConditions | None = None,
         checksum_algorithm: str | None = None,
+        tags: dict[str, str] | None = None,
     ) -> ObjectInfo:
-        """Copy by sharing the source's blocks; `replace_attrs` None means COPY the metadata."""
+        """Copy by sharing the source's blocks; `replace_attrs` None means COPY the metadata,
+        `tags` None means COPY the source's tags (S3's default tagging directive)."""
         validate_key(key)
         src = await self.head(source.bucket, source.key)
         check_source_conditions(src, source)
@@ -239,9 +245,16 @@ class ObjectService:
             parts_count=src.parts_count,
             blob_ids=[b.blob_id for b in src.blocks],
             block_sizes=[b.size for b in src.blocks],
+            extras=await self._copied_extras(src, tags, keep_parts=checksums is src.checksums),
         )
         guards = [(conditions or WriteConditions()).guard(), *self._guards]
         return await self._store.commit_object(new, guards)
+
+    async def _copied_extras(self, src: ObjectInfo, tags: dict[str, str] | None, *, keep_parts: bool) -> ObjectExtras:
+        """The copy keeps the source's tags unless replaced, and its part records (same blocks)
+        unless the copy computed a new checksum, which the parts' checksums would contradict."""
+        extras = await self._ext.object_extras(src.id)
+        return ObjectExtras(tags=extras.tags if tags is None else tags, parts=extras.parts if keep_parts else [])
 
     async def _checksum_of(self, obj: ObjectInfo, algorithm: str) -> dict[str, str]:
         stream = HashingStream(self.read(obj), algorithms=[algorithm])

@@ -16,8 +16,11 @@ from .errors import JunctionError
 from .exports import ExportService
 from .listing import list_page
 from .models import ListPage
+from .attributes import AttributesService
+from .cors import CorsService
 from .multipart import MultipartService
 from .objects import ObjectService
+from .tagging import TaggingService
 from .jobs import JobService
 from .quotas import QuotaService, quota_guard
 from .secretbox import SecretBox
@@ -51,6 +54,9 @@ class Core:
         self.buckets = BucketService(self.store)
         self.objects = ObjectService(self.store, self.blobs, self.guards)
         self.multipart = MultipartService(self.store, self.blobs, self.objects, self.guards)
+        self.tagging = TaggingService(self.store)
+        self.cors = CorsService(self.store)
+        self.attributes = AttributesService(self.store)
         self.exports = ExportService(self.store)
         self.quotas = QuotaService(self.store)
         self.userspaces = UserSpaceService(self)

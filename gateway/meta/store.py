@@ -22,6 +22,7 @@ from gateway.core.mapping import split_key
 from gateway.core.models import Block, Bucket, ObjectInfo, Package, Part, Upload
 
 from .db import Database, fetchall, fetchone
+from .s3ext_store import ObjectExtras, write_object_extras
 
 OBJECT_COLUMNS = (
     "o.id, o.bucket_id, o.package_id, p.name AS package, o.path, o.key, o.size, o.etag, o.sha256, "
@@ -56,6 +57,7 @@ class NewObject:
     block_sizes: list[int]
     redundancy: str = "none"
     created: float | None = None  # keep an existing creation time (copies, moves)
+    extras: ObjectExtras | None = None  # tags, part records: committed with the row (s3ext_store)
 
 
 def _now() -> float:
@@ -487,6 +489,7 @@ def _commit(conn: sqlite3.Connection, new: NewObject, guards: Iterable[CommitGua
         [(object_id, seq, bid, size) for seq, (bid, size) in enumerate(zip(new.blob_ids, new.block_sizes))],
     )
     _ref(conn, new.blob_ids)
+    write_object_extras(conn, object_id, new.extras, replaced=old is not None)  # an overwrite starts afresh
     obj = _select_object(conn, "o.id = ?", (object_id,), True)
     assert obj is not None
     return obj

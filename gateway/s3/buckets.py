@@ -9,6 +9,7 @@ from gateway.core.errors import JunctionError
 from s3xml import documents
 from s3xml.xml import MalformedXML
 
+from .acl import check_request_acl
 from .context import S3Call
 from .responses import xml
 
@@ -23,6 +24,7 @@ async def list_buckets(call: S3Call) -> web.Response:
 
 async def create_bucket(call: S3Call) -> web.Response:
     call.require_admin()
+    check_request_acl(call, call.principal.access_key)
     body = await call.read_small_body()
     try:
         constraint = documents.parse_create_bucket(body)

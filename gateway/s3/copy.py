@@ -11,9 +11,11 @@ from gateway.core.errors import JunctionError
 from gateway.core.objects import CopySource, checksum_algorithm
 from s3xml import documents
 
+from .acl import check_request_acl
 from .context import S3Call
 from .objects import write_conditions
 from .responses import xml
+from .tagging import request_tags
 
 
 def copy_source(call: S3Call) -> CopySource:
@@ -46,9 +48,13 @@ async def copy_object(call: S3Call) -> web.Response:
     await call.authorize(READ, src_bucket.id)
     dst_bucket = await call.core.buckets.get(call.bucket)
     await call.authorize(WRITE, dst_bucket.id)
+    check_request_acl(call, dst_bucket.owner)
     directive = (call.header("x-amz-metadata-directive") or "COPY").upper()
     if directive not in ("COPY", "REPLACE"):
         raise JunctionError("InvalidArgument", "Unknown metadata directive.", argument="x-amz-metadata-directive")
+    tagging = (call.header("x-amz-tagging-directive") or "COPY").upper()
+    if tagging not in ("COPY", "REPLACE"):
+        raise JunctionError("InvalidArgument", "Unknown tagging directive.", argument="x-amz-tagging-directive")
     obj = await call.core.objects.copy(
         source,
         call.bucket,
@@ -56,5 +62,6 @@ async def copy_object(call: S3Call) -> web.Response:
         replace_attrs=call.object_attrs() if directive == "REPLACE" else None,
         conditions=write_conditions(call),
         checksum_algorithm=checksum_algorithm(call.header("x-amz-checksum-algorithm")),
+        tags=(request_tags(call) or {}) if tagging == "REPLACE" else None,
     )
     return xml(documents.copy_object_result(obj))

@@ -11,6 +11,7 @@ from gateway.core.errors import JunctionError
 from gateway.core.service import Core
 from gateway.logs import ACCESS_KEY, REQUEST_ID
 
+from . import cors
 from .chunked import ChunkedFormatError
 from .context import S3Call, parse_query, split_target
 from .responses import error
@@ -49,6 +50,9 @@ class S3Frontend:
         resource = f"/{bucket}/{key}" if key else (f"/{bucket}" if bucket else "/")
         try:
             query = parse_query(request)
+            if request.method == "OPTIONS":
+                return await cors.preflight(request, self.core, bucket)  # browsers send it unsigned
+            await cors.remember_headers(request, self.core, bucket)  # errors below carry them too
             auth: AuthContext | None = None
             principal = UNAUTHENTICATED  # a browser form upload carries its own signature (post_object.py)
             if not is_form_upload(request.method, bucket, key, query, request.headers):

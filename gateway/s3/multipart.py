@@ -16,10 +16,12 @@ from s3xml import documents
 from s3xml.errors import message_of
 from s3xml.xml import MalformedXML
 
+from .acl import check_request_acl
 from .context import S3Call, int_param
 from .copy import copy_source
 from .objects import write_conditions
 from .responses import XML, xml
+from .tagging import request_tags
 
 KEEPALIVE_AFTER = 2.0  # seconds before a slow Complete starts streaming whitespace, as S3 does
 KEEPALIVE_EVERY = 10.0
@@ -34,10 +36,11 @@ async def _writable(call: S3Call) -> tuple[str, str]:
 
 async def create_upload(call: S3Call) -> web.Response:
     bucket, key = await _writable(call)
+    check_request_acl(call, (await call.core.buckets.get(bucket)).owner)
     upload = await call.core.multipart.create(
         bucket, key, call.object_attrs(), owner=call.principal.access_key,
         checksum_algorithm=checksum_algorithm(call.header("x-amz-checksum-algorithm")),
-        checksum_type=call.header("x-amz-checksum-type"),
+        checksum_type=call.header("x-amz-checksum-type"), tags=request_tags(call),
     )
     headers = {}
     if upload.checksum_algorithm:

@@ -11,8 +11,10 @@ from gateway.core.models import ObjectInfo
 from gateway.core.objects import WriteConditions
 from s3xml.documents import quoted
 
+from .acl import check_request_acl
 from .context import S3Call, int_param
 from .responses import object_headers
+from .tagging import request_tags, tag_count_headers
 
 RESPONSE_OVERRIDES = {
     "response-content-type": "Content-Type",
@@ -72,7 +74,7 @@ def _response_headers(call: S3Call, obj: ObjectInfo, byte_range: ByteRange | Non
 async def get_object(call: S3Call) -> web.StreamResponse:
     obj = await _load(call)
     byte_range = _part_range(call, obj) or parse_range(call.header("Range"), obj.size)
-    headers = _response_headers(call, obj, byte_range)
+    headers = _response_headers(call, obj, byte_range) | await tag_count_headers(call, obj)
     response = web.StreamResponse(status=206 if byte_range and "partNumber" not in call.query else 200,
                                   headers=headers)
     stream = call.core.objects.read(obj, byte_range)
@@ -89,7 +91,7 @@ async def get_object(call: S3Call) -> web.StreamResponse:
 async def head_object(call: S3Call) -> web.Response:
     obj = await _load(call)
     byte_range = _part_range(call, obj) or parse_range(call.header("Range"), obj.size)
-    headers = _response_headers(call, obj, byte_range)
+    headers = _response_headers(call, obj, byte_range) | await tag_count_headers(call, obj)
     status = 206 if byte_range and "partNumber" not in call.query else 200
     response = web.Response(status=status, headers=headers)
     return response
@@ -107,12 +109,13 @@ async def put_object(call: S3Call) -> web.Response:
     assert call.bucket is not None and call.key is not None
     bucket = await call.core.buckets.get(call.bucket)
     await call.authorize(WRITE, bucket.id)
+    check_request_acl(call, bucket.owner)
     length = call.content_length()
     if length is None and call.header("Transfer-Encoding", "").lower() != "chunked":
         raise JunctionError("MissingContentLength", "You must provide the Content-Length HTTP header.")
     obj = await call.core.objects.put(
         call.bucket, call.key, call.body(), length=length, attrs=call.object_attrs(),
-        expect=call.expectations(), conditions=write_conditions(call),
+        expect=call.expectations(), conditions=write_conditions(call), tags=request_tags(call),
     )
     headers = {"ETag": quoted(obj.etag)}
     for alg, value in obj.checksums.items():

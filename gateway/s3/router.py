@@ -8,7 +8,8 @@ from aiohttp import web
 
 from gateway.core.errors import JunctionError
 
-from . import buckets, copy, delete_many, listing, multipart, objects, post_object
+from . import acl, attributes, buckets, copy, cors, delete_many, listing, multipart, objects, post_object, tagging
+from . import unconfigured
 from .context import S3Call
 
 Handler = Callable[[S3Call], Awaitable[web.StreamResponse]]
@@ -16,11 +17,30 @@ Handler = Callable[[S3Call], Awaitable[web.StreamResponse]]
 # Sub-resources S3 defines that this gateway does not implement yet: a clear 501, never a
 # wrong answer (e.g. treating `PUT ?tagging` as an object upload).
 UNSUPPORTED = (
-    "accelerate", "acl", "analytics", "cors", "encryption", "intelligent-tiering", "inventory", "legal-hold",
+    "accelerate", "analytics", "encryption", "intelligent-tiering", "inventory", "legal-hold",
     "lifecycle", "logging", "metrics", "notification", "object-lock", "ownershipControls", "policy",
     "policyStatus", "publicAccessBlock", "replication", "requestPayment", "restore", "retention", "select",
-    "tagging", "torrent", "versioning", "versions", "website", "attributes",
+    "torrent", "versioning", "versions", "website",
 )
+
+# Implemented sub-resources: (name, on an object?, method) -> handler; another method is 405.
+SUBRESOURCES: dict[tuple[str, bool, str], Handler] = {
+    ("tagging", True, "GET"): tagging.get_object_tagging,
+    ("tagging", True, "PUT"): tagging.put_object_tagging,
+    ("tagging", True, "DELETE"): tagging.delete_object_tagging,
+    ("tagging", False, "GET"): tagging.get_bucket_tagging,
+    ("tagging", False, "PUT"): tagging.put_bucket_tagging,
+    ("tagging", False, "DELETE"): tagging.delete_bucket_tagging,
+    ("cors", False, "GET"): cors.get_bucket_cors,
+    ("cors", False, "PUT"): cors.put_bucket_cors,
+    ("cors", False, "DELETE"): cors.delete_bucket_cors,
+    ("acl", False, "GET"): acl.get_bucket_acl,
+    ("acl", False, "PUT"): acl.put_bucket_acl,
+    ("acl", True, "GET"): acl.get_object_acl,
+    ("acl", True, "PUT"): acl.put_object_acl,
+    ("attributes", True, "GET"): attributes.get_object_attributes,
+}
+SUBRESOURCE_NAMES = tuple(dict.fromkeys(name for name, _, _ in SUBRESOURCES))
 
 
 def route(call: S3Call) -> Handler:
@@ -29,9 +49,17 @@ def route(call: S3Call) -> Handler:
         if method == "GET":
             return buckets.list_buckets
         raise _not_allowed(method)
+    if unconfigured.absent_subresource(call):
+        return unconfigured.get_absent  # GET ?policy etc.: "none configured", as S3 says
     for name in UNSUPPORTED:
         if name in call.query:
             raise JunctionError("NotImplemented", f"The '{name}' sub-resource is not implemented by this gateway")
+    for name in SUBRESOURCE_NAMES:
+        if name in call.query:
+            handler = SUBRESOURCES.get((name, call.key is not None, method))
+            if handler is None:
+                raise _not_allowed(method)
+            return handler
     if call.key is None:
         return _bucket_route(call, method)
     return _object_route(call, method)

@@ -1,0 +1,143 @@
+"""Persistence of the S3 extras: object tags, multipart part records, bucket tags and CORS.
+
+Object extras are keyed by object id and written by `write_object_extras` *inside* the
+object's commit transaction (`store._commit` calls it), so they change atomically with the
+object; an overwrite keeps the row id, and starts from exactly the extras that write gave.
+
+The small API a versioning feature needs to make tags follow a version:
+  - `read_object_extras(conn, object_id)`   what a row carries now (inside a transaction),
+  - `write_object_extras(conn, object_id, extras, replaced=True)`   set them on another row,
+  - `S3ExtStore.object_tags / put_object_tags / delete_object_tags`   by id, outside one.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass, field
+
+from .db import Database
+
+Tags = dict[str, str]
+
+
+@dataclass(slots=True)
+class PartRecord:
+    """One part of a completed multipart object, as GetObjectAttributes lists it."""
+
+    number: int
+    size: int
+    checksums: dict[str, str]
+
+
+@dataclass(slots=True)
+class ObjectExtras:
+    """S3 attributes kept beside an object row (empty means none)."""
+
+    tags: Tags = field(default_factory=dict)
+    parts: list[PartRecord] = field(default_factory=list)  # only for uploads with checksums
+
+    def __bool__(self) -> bool:
+        return bool(self.tags or self.parts)
+
+
+def _tags_json(tags: Tags) -> str:
+    return json.dumps(list(tags.items()), ensure_ascii=False)
+
+
+def _tags(text: str | None) -> Tags:
+    return {k: v for k, v in json.loads(text)} if text else {}
+
+
+def write_object_extras(conn: sqlite3.Connection, object_id: int, extras: ObjectExtras | None, *,
+                        replaced: bool) -> None:
+    """Make `extras` the object's extras; `replaced` says the row existed (drop what it had)."""
+    if replaced:
+        conn.execute("DELETE FROM object_tags WHERE object_id = ?", (object_id,))
+        conn.execute("DELETE FROM object_parts WHERE object_id = ?", (object_id,))
+    if not extras:
+        return
+    if extras.tags:
+        conn.execute("INSERT INTO object_tags (object_id, tags) VALUES (?, ?)", (object_id, _tags_json(extras.tags)))
+    if extras.parts:
+        parts = [[p.number, p.size, p.checksums] for p in extras.parts]
+        conn.execute("INSERT INTO object_parts (object_id, parts) VALUES (?, ?)", (object_id, json.dumps(parts)))
+
+
+def read_object_extras(conn: sqlite3.Connection, object_id: int) -> ObjectExtras:
+    tags = conn.execute("SELECT tags FROM object_tags WHERE object_id = ?", (object_id,)).fetchone()
+    parts = conn.execute("SELECT parts FROM object_parts WHERE object_id = ?", (object_id,)).fetchone()
+    records = [PartRecord(n, s, c) for n, s, c in json.loads(parts[0])] if parts else []
+    return ObjectExtras(tags=_tags(tags[0] if tags else None), parts=records)
+
+
+class S3ExtStore:
+    """Whole units of work on the extras tables (one transaction each)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # ------------------------------------------------------------ objects
+
+    async def object_extras(self, object_id: int) -> ObjectExtras:
+        return await self.db.query(lambda conn: read_object_extras(conn, object_id))
+
+    async def object_tags(self, object_id: int) -> Tags:
+        row = await self.db.fetchone("SELECT tags FROM object_tags WHERE object_id = ?", (object_id,))
+        return _tags(row["tags"] if row else None)
+
+    async def tag_count(self, object_id: int) -> int:
+        row = await self.db.fetchone("SELECT json_array_length(tags) FROM object_tags WHERE object_id = ?",
+                                     (object_id,))
+        return row[0] if row else 0
+
+    async def put_object_tags(self, object_id: int, tags: Tags) -> bool:
+        """Replace the object's tag set; False when the object no longer exists."""
+
+        def put(conn: sqlite3.Connection) -> bool:
+            if not conn.execute("SELECT 1 FROM objects WHERE id = ?", (object_id,)).fetchone():
+                return False
+            conn.execute("DELETE FROM object_tags WHERE object_id = ?", (object_id,))
+            if tags:
+                conn.execute("INSERT INTO object_tags (object_id, tags) VALUES (?, ?)", (object_id, _tags_json(tags)))
+            return True
+
+        return await self.db.transaction(put)
+
+    async def delete_object_tags(self, object_id: int) -> None:
+        await self.db.transaction(lambda conn: conn.execute("DELETE FROM object_tags WHERE object_id = ?", (object_id,)))
+
+    # ------------------------------------------------------------ multipart uploads
+
+    async def upload_tags(self, upload_id: str) -> Tags:
+        row = await self.db.fetchone("SELECT tags FROM upload_tags WHERE upload_id = ?", (upload_id,))
+        return _tags(row["tags"] if row else None)
+
+    async def put_upload_tags(self, upload_id: str, tags: Tags) -> None:
+        await self.db.transaction(lambda conn: conn.execute(
+            "INSERT OR REPLACE INTO upload_tags (upload_id, tags) VALUES (?, ?)", (upload_id, _tags_json(tags))))
+
+    # ------------------------------------------------------------ buckets
+
+    async def bucket_tags(self, bucket_id: int) -> Tags | None:
+        """The bucket's tag set, None when it has none (S3 tells those apart)."""
+        row = await self.db.fetchone("SELECT tags FROM bucket_tags WHERE bucket_id = ?", (bucket_id,))
+        return _tags(row["tags"]) if row else None
+
+    async def put_bucket_tags(self, bucket_id: int, tags: Tags) -> None:
+        await self.db.transaction(lambda conn: conn.execute(
+            "INSERT OR REPLACE INTO bucket_tags (bucket_id, tags) VALUES (?, ?)", (bucket_id, _tags_json(tags))))
+
+    async def delete_bucket_tags(self, bucket_id: int) -> None:
+        await self.db.transaction(lambda conn: conn.execute("DELETE FROM bucket_tags WHERE bucket_id = ?", (bucket_id,)))
+
+    async def bucket_cors(self, bucket_id: int) -> list[dict] | None:
+        row = await self.db.fetchone("SELECT rules FROM bucket_cors WHERE bucket_id = ?", (bucket_id,))
+        return json.loads(row["rules"]) if row else None
+
+    async def put_bucket_cors(self, bucket_id: int, rules: list[dict]) -> None:
+        await self.db.transaction(lambda conn: conn.execute(
+            "INSERT OR REPLACE INTO bucket_cors (bucket_id, rules) VALUES (?, ?)", (bucket_id, json.dumps(rules))))
+
+    async def delete_bucket_cors(self, bucket_id: int) -> None:
+        await self.db.transaction(lambda conn: conn.execute("DELETE FROM bucket_cors WHERE bucket_id = ?", (bucket_id,)))

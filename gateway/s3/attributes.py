@@ -1,0 +1,39 @@
+"""GetObjectAttributes (`GET /bucket/key?attributes`)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from gateway.core.access import READ
+from gateway.core.attributes import DEFAULT_MAX_PARTS, parse_wanted
+from gateway.core.errors import JunctionError
+from s3xml.attributes import object_attributes
+from s3xml.xml import http_date
+
+from .responses import xml
+from .context import S3Call
+
+
+def _header_int(call: S3Call, name: str, default: int) -> int:
+    raw = call.header(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise JunctionError("InvalidArgument", f"{name} must be an integer", argument=name) from None
+    if value < 0:
+        raise JunctionError("InvalidArgument", f"{name} must not be negative", argument=name)
+    return value
+
+
+async def get_object_attributes(call: S3Call) -> web.Response:
+    assert call.bucket is not None and call.key is not None
+    await call.authorize(READ, (await call.core.buckets.get(call.bucket)).id)
+    wanted = parse_wanted(call.header("x-amz-object-attributes"))
+    view = await call.core.attributes.get(
+        call.bucket, call.key, wanted,
+        max_parts=min(_header_int(call, "x-amz-max-parts", DEFAULT_MAX_PARTS), DEFAULT_MAX_PARTS),
+        marker=_header_int(call, "x-amz-part-number-marker", 0),
+    )
+    return xml(object_attributes(view), headers={"Last-Modified": http_date(view.obj.updated)})

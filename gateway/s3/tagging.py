@@ -1,0 +1,82 @@
+"""Object and bucket tagging (`?tagging`), the x-amz-tagging header and x-amz-tagging-count."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from gateway.core.access import READ, WRITE
+from gateway.core.errors import JunctionError
+from gateway.core.models import ObjectInfo
+from gateway.core.tagging import MAX_BUCKET_TAGS, MAX_OBJECT_TAGS, parse_tagging_header, validate_tags
+from s3xml import tagging as documents
+from s3xml.xml import MalformedXML
+
+from .context import S3Call
+from .responses import xml
+
+
+def request_tags(call: S3Call) -> dict[str, str] | None:
+    """Tags a write asks for in `x-amz-tagging` (None when the header is absent)."""
+    return parse_tagging_header(call.header("x-amz-tagging"))
+
+
+async def tag_count_headers(call: S3Call, obj: ObjectInfo) -> dict[str, str]:
+    """`x-amz-tagging-count` for GET/HEAD, only when the object has tags (as S3 does)."""
+    count = await call.core.tagging.count(obj.id)
+    return {"x-amz-tagging-count": str(count)} if count else {}
+
+
+async def _tags_from_body(call: S3Call, limit: int) -> dict[str, str]:
+    body = await call.read_small_body()
+    try:
+        pairs = documents.parse_tagging(body)
+    except MalformedXML as exc:
+        raise JunctionError("MalformedXML", str(exc)) from None
+    return validate_tags(pairs, limit=limit)
+
+
+async def _object(call: S3Call, action: str) -> tuple[str, str]:
+    assert call.bucket is not None and call.key is not None
+    await call.authorize(action, (await call.core.buckets.get(call.bucket)).id)
+    return call.bucket, call.key
+
+
+async def get_object_tagging(call: S3Call) -> web.Response:
+    bucket, key = await _object(call, READ)
+    return xml(documents.tagging(await call.core.tagging.object_tags(bucket, key)))
+
+
+async def put_object_tagging(call: S3Call) -> web.Response:
+    bucket, key = await _object(call, WRITE)
+    tags = await _tags_from_body(call, MAX_OBJECT_TAGS)
+    await call.core.tagging.put_object_tags(bucket, key, tags)
+    return web.Response(status=200)
+
+
+async def delete_object_tagging(call: S3Call) -> web.Response:
+    bucket, key = await _object(call, WRITE)
+    await call.core.tagging.delete_object_tags(bucket, key)
+    return web.Response(status=204)
+
+
+async def get_bucket_tagging(call: S3Call) -> web.Response:
+    assert call.bucket is not None
+    await call.authorize(READ, (await call.core.buckets.get(call.bucket)).id)
+    return xml(documents.tagging(await call.core.tagging.bucket_tags(call.bucket)))
+
+
+async def put_bucket_tagging(call: S3Call) -> web.Response:
+    assert call.bucket is not None
+    await call.core.buckets.get(call.bucket)
+    call.require_admin()
+    tags = await _tags_from_body(call, MAX_BUCKET_TAGS)
+    await call.core.tagging.put_bucket_tags(call.bucket, tags)
+    return web.Response(status=204)
+
+
+async def delete_bucket_tagging(call: S3Call) -> web.Response:
+    assert call.bucket is not None
+    await call.core.buckets.get(call.bucket)
+    call.require_admin()
+    await call.core.tagging.delete_bucket_tags(call.bucket)
+    return web.Response(status=204)

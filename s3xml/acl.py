@@ -1,0 +1,59 @@
+"""Access control policy documents (GetBucketAcl/GetObjectAcl answers, PutBucketAcl/PutObjectAcl bodies)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lxml import etree
+
+from .xml import MalformedXML, S3_NS, add, child_text, children, document, local, parse, serialize
+
+XSI = "http://www.w3.org/2001/XMLSchema-instance"
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    grantee_type: str  # CanonicalUser | Group | AmazonCustomerByEmail
+    id: str | None
+    uri: str | None
+    email: str | None
+    permission: str
+
+
+def access_control_policy(owner: str, grants: list[tuple[str, str]]) -> bytes:
+    """Render a policy whose grants are all to canonical users: [(user id, permission)]."""
+    root = document("AccessControlPolicy", [("Owner", [("ID", owner), ("DisplayName", owner)])])
+    acl = etree.SubElement(root, f"{{{S3_NS}}}AccessControlList")
+    for user, permission in grants:
+        grant = etree.SubElement(acl, f"{{{S3_NS}}}Grant")
+        grantee = etree.SubElement(grant, f"{{{S3_NS}}}Grantee", nsmap={"xsi": XSI})
+        grantee.set(f"{{{XSI}}}type", "CanonicalUser")
+        add(grantee, [("ID", user), ("DisplayName", user)])
+        add(grant, [("Permission", permission)])
+    return serialize(root)
+
+
+def _grantee_type(grantee) -> str:
+    for name, value in grantee.attrib.items():
+        if local(name) == "type":
+            return value
+    return ""
+
+
+def parse_access_control_policy(body: bytes) -> tuple[str | None, list[Grant]]:
+    """Return (owner id, grants) of an AccessControlPolicy document."""
+    root = parse(body)
+    if local(root.tag) != "AccessControlPolicy":
+        raise MalformedXML("expected AccessControlPolicy")
+    owners = children(root, "Owner")
+    owner = child_text(owners[0], "ID") if owners else None
+    grants = []
+    for acl in children(root, "AccessControlList"):
+        for grant in children(acl, "Grant"):
+            grantees, permission = children(grant, "Grantee"), child_text(grant, "Permission")
+            if len(grantees) != 1 or not permission:
+                raise MalformedXML("each Grant needs one Grantee and a Permission")
+            grantee = grantees[0]
+            grants.append(Grant(_grantee_type(grantee), child_text(grantee, "ID"), child_text(grantee, "URI"),
+                                child_text(grantee, "EmailAddress"), permission.strip()))
+    return owner, grants
