@@ -58,6 +58,7 @@ MAX_PART_SIZE = 5 * 1024 * MiB
 MAX_PARTS = 10_000
 MAX_SINGLE_COPY = 5 * 1024 * MiB  # CopyObject's limit; larger sources use UploadPartCopy
 READ_CHUNK = 256 * 1024
+SEND_CHUNK = 256 * 1024
 LIST_PAGE = 500  # keeps a page of long, percent-encoded keys under the safe parser's 2 MiB cap
 ERROR_BODY_LIMIT = 64 * 1024
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -88,7 +89,7 @@ class HttpRequest:
     key: str | None
     query: dict[str, str]
     headers: dict[str, str]
-    body: bytes | None = None
+    body: bytes | bytearray | None = None
 
 
 Signer = Callable[[HttpRequest], None]
@@ -241,7 +242,7 @@ class HttpObjectStore:
         *,
         query: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
-        body: bytes | None = None,
+        body: bytes | bytearray | None = None,
         expect: Iterable[int] = (),
         subject: str | None = None,
         keep_open: bool = False,
@@ -267,7 +268,7 @@ class HttpObjectStore:
             failure.attempts = attempt + 1
             try:
                 response = await self._session_().request(
-                    method, URL(url, encoded=True), headers=request.headers, data=body
+                    method, URL(url, encoded=True), headers=request.headers, data=_body_payload(body)
                 )
             except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, asyncio.TimeoutError) as exc:
                 failure.what = _describe_exception(exc)
@@ -481,7 +482,7 @@ class HttpObjectStore:
         """Grow parts every 2,000 so an unknown-length stream can reach ~500x the base size."""
         return min(MAX_PART_SIZE, base * 2 ** ((number - 1) // 2000))
 
-    async def _put_multipart(self, full: str, key: str, first: bytes, reader: "_PartReader", base: int) -> int:
+    async def _put_multipart(self, full: str, key: str, first: bytearray, reader: "_PartReader", base: int) -> int:
         upload_id = await self._create_upload(full, key)
         etags: dict[int, str] = {}
         tasks: set[asyncio.Task[None]] = set()
@@ -521,7 +522,7 @@ class HttpObjectStore:
             raise BackendError(f"CreateMultipartUpload at {self.endpoint} returned no UploadId")
         return upload_id
 
-    async def _upload_part(self, full: str, key: str, upload_id: str, number: int, data: bytes,
+    async def _upload_part(self, full: str, key: str, upload_id: str, number: int, data: bytearray,
                            etags: dict[int, str]) -> None:
         reply = await self._send(
             "UploadPart", "PUT", full, query={"partNumber": str(number), "uploadId": upload_id},
@@ -621,7 +622,7 @@ class HttpObjectStore:
         raise self._error(op, key, Reply(400, reply.headers, reply.body, code))
 
     @staticmethod
-    async def _md5_header(data: bytes) -> dict[str, str]:
+    async def _md5_header(data: bytes | bytearray) -> dict[str, str]:
         """Content-MD5 lets the service reject a part damaged in transit (payload is unsigned)."""
         digest = await asyncio.to_thread(hashlib.md5, data) if len(data) > MiB else hashlib.md5(data)
         return {"Content-MD5": base64.b64encode(digest.digest()).decode()}
@@ -633,31 +634,56 @@ class HttpObjectStore:
 
 
 class _PartReader:
-    """Cuts an async byte stream into parts of a requested size, holding at most one part
-    plus one incoming piece, and knows when the stream is exhausted without a lookahead part."""
+    """Cuts an async byte stream into parts of a requested size.
+
+    Each part is filled straight from the stream's pieces (one copy); the rest of the last
+    piece waits as a view for the next part. One piece of lookahead tells whether the stream
+    ended exactly at a part boundary, so a one-part blob still goes out as a single PUT.
+    """
 
     def __init__(self, stream: ByteStream) -> None:
         self._source = aiter(stream)
-        self._buffer = bytearray()
+        self._pending = memoryview(b"")
         self._done = False
 
     @property
     def exhausted(self) -> bool:
-        return self._done and not self._buffer
+        return self._done and not self._pending
 
-    async def read(self, size: int) -> bytes:
-        """Return the next `size` bytes (fewer only at the end of the stream)."""
-        while not self._done and len(self._buffer) <= size:
+    async def _pull(self) -> None:
+        while not self._done and not self._pending:
             try:
-                piece = await anext(self._source)
+                self._pending = memoryview(await anext(self._source))
             except StopAsyncIteration:
                 self._done = True
+
+    async def read(self, size: int) -> bytearray:
+        """Return the next `size` bytes (fewer only at the end of the stream)."""
+        part = bytearray()
+        while len(part) < size:
+            await self._pull()
+            if not self._pending:
                 break
-            self._buffer += piece
-        with memoryview(self._buffer) as view:
-            part = bytes(view[:size])  # one copy, not two
-        del self._buffer[:size]
+            take = size - len(part)
+            part += self._pending[:take]
+            self._pending = self._pending[take:]
+        await self._pull()  # lookahead: is anything left?
         return part
+
+
+async def _slices(body: bytes | bytearray) -> AsyncIterator[memoryview]:
+    with memoryview(body) as view:
+        for start in range(0, len(body), SEND_CHUNK):
+            yield view[start:start + SEND_CHUNK]
+
+
+def _body_payload(body: bytes | bytearray | None) -> Any:
+    """Hand big bodies to aiohttp in slices: it then waits for the socket between slices
+    instead of copying the unsent rest of a whole part into the transport's buffer.
+    (Content-Length is set explicitly, so nothing is sent chunked.)"""
+    if body is None or len(body) <= SEND_CHUNK:
+        return body
+    return _slices(body)
 
 
 def _multipart_etag(etags: dict[int, str]) -> str:
