@@ -139,6 +139,26 @@ class LocalBackend:
         found.sort(key=lambda info: info.key.encode())
         return found
 
+    async def empty_dirs(self, prefix: str = "") -> list[str]:
+        """Directories under `prefix` holding nothing at all (sync tasks recreate them)."""
+        check_prefix(prefix)
+        return await self._io(self._empty_dirs, prefix)
+
+    def _empty_dirs(self, prefix: str) -> list[str]:
+        start = self.root / prefix.rstrip("/") if prefix else self.root
+        if not start.is_dir():
+            return []
+        found = []
+        for dirpath, dirs, files in os.walk(start):
+            if not dirs and not files and Path(dirpath) != start:
+                found.append(Path(dirpath).relative_to(self.root).as_posix())
+        return sorted(found)
+
+    async def make_dir(self, key: str) -> None:
+        path = self._path(key)
+        await self._io(_mkdirs, path)
+        await self._io(_inside, self.root, path)
+
     async def copy(self, src: str, dst: str) -> bool:
         src_path, dst_path = self._path(src), self._path(dst)
         if not src_path.is_file():

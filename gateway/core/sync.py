@@ -262,9 +262,27 @@ class SyncService:
                     _note(errors, f"{key!r} to user space {dest_id}: {exc}")
                 job.add(filesDone=1)
                 job.update(**counts, errors=errors)
+            await self._copy_empty_dirs(spec, source, dest, dest_path, counts, errors)
         if counts["failed"]:
             raise JunctionError("OperationFailed", f"{counts['failed']} files failed to sync: {errors[0]}")
         return {**counts, "errors": errors}
+
+    @staticmethod
+    async def _copy_empty_dirs(spec: SyncSpec, source: Any, dest: Any, dest_path: str, counts: dict[str, int],
+                               errors: list[str]) -> None:
+        """Unless `noEmptyDirectories`, recreate the source's empty directories. Only file
+        systems have them: object stores (S3, OBS) neither report nor keep empty folders."""
+        if spec.options["noEmptyDirectories"] or not hasattr(source, "empty_dirs") or not hasattr(dest, "make_dir"):
+            return
+        prefix = f"{spec.src_path}/" if spec.src_path else ""
+        for directory in await source.empty_dirs(prefix):
+            rel = directory[len(prefix):]
+            try:
+                await dest.make_dir(posixpath.join(dest_path, rel) if dest_path else rel)
+                counts["dirs"] = counts.get("dirs", 0) + 1
+            except (OSError, InvalidBlobKey) as exc:
+                counts["failed"] += 1
+                _note(errors, f"directory {rel!r}: {exc}")
 
 
 def _note(errors: list[str], message: str) -> None:
