@@ -315,7 +315,8 @@ class HttpObjectStore:
         code = reply.code or f"HTTP {reply.status}"
         message = _error_message(reply.body)
         if reply.status == 403 or reply.code in ACCESS_HINTS:
-            hint = ACCESS_HINTS.get(reply.code, "access denied (a HEAD answer carries no details)")
+            default = "access denied" if reply.code else "access denied (a HEAD answer carries no details)"
+            hint = ACCESS_HINTS.get(reply.code, default)
             return BackendAccessDenied(
                 f"{self.endpoint} refused {op} on bucket {self.bucket}: {code}: {hint}"
             )
