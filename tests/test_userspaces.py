@@ -235,3 +235,44 @@ def test_async_import_reports_progress_as_server_sent_events(client, gw):
     with pytest.raises(NativeError) as info:
         list(client.job_events(10_000_000))
     assert info.value.code == "DataNotFound"
+
+
+def test_test_endpoint_says_why_an_s3_space_fails(client, gw):
+    """S3 → another Junction (this one): it checks signatures, unlike moto."""
+    s3 = boto_client(gw)
+    bucket = f"probe-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=bucket)
+    storage = {"type": "S3", "endpoint": gw.url, "region": "us-east-1", "bucket": bucket, "pathStyle": True,
+               "maxAttempts": 1, "connectTimeout": 2, "readTimeout": 5}
+    good = {"type": "S3", "accessKeyId": gw.access_key, "secretAccessKey": gw.secret_key}
+    client.test_user_space(storage, good, "probe-dir")
+    assert s3.list_objects_v2(Bucket=bucket).get("KeyCount", 0) == 0  # the probe was removed
+    wrong = {**good, "secretAccessKey": "not-the-secret"}
+    err = expect_error("OperationFailed", 502, client.test_user_space, storage, wrong, "")
+    assert "refused the credential" in err.message and "not-the-secret" not in err.message
+    closed = {**storage, "endpoint": "http://127.0.0.1:9"}  # discard port: nothing listens
+    err = expect_error("OperationFailed", 502, client.test_user_space, closed, good, "")
+    assert "cannot be reached" in err.message
+    missing = {**storage, "bucket": "no-such-bucket-" + uuid.uuid4().hex[:6]}
+    err = expect_error("OperationFailed", 502, client.test_user_space, missing, good, "")
+    assert "no-such-bucket" in err.message
+
+
+def test_s3_space_holds_blocks_and_survives_a_credential_update(client, gw):
+    s3 = boto_client(gw)
+    bucket = f"shards-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=bucket)
+    storage = {"type": "S3", "endpoint": gw.url, "region": "us-east-1", "bucket": bucket, "pathStyle": True}
+    good = {"type": "S3", "accessKeyId": gw.access_key, "secretAccessKey": gw.secret_key}
+    space = client.create_user_space(f"s3-{uuid.uuid4().hex[:6]}", storage, good, working_dir="wd")
+    data = os.urandom(70_000)
+    obj = _upload(client, f"via-s3-{uuid.uuid4().hex[:6]}", data, affinity=space["userSpaceID"])
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]]
+    assert len(keys) == 1 and keys[0].startswith("wd/blocks/")
+    assert client.download(obj["objectID"]) == data
+    updated = client.update_user_space(space["userSpaceID"], credential={**good, "secretAccessKey": "wrong"})
+    assert updated["revision"] == 2
+    with pytest.raises(NativeError):
+        client.download(obj["objectID"])  # the space now signs with the wrong secret
+    client.update_user_space(space["userSpaceID"], credential=good)
+    assert client.download(obj["objectID"]) == data
