@@ -104,7 +104,7 @@ async def open_backend(request, target: str, tmp_path: Path) -> AsyncIterator[Ca
         else:
             fake = request.getfixturevalue("fake_obs")
             storage = {"type": "OBS", "region": "cn-north-4", "endpoint": fake.url, "bucket": fake.bucket,
-                       "pathStyle": True, **extra}
+                       "pathStyle": True, "partSize": PART, **extra}
             credential = {"type": "OBS", "accessKeyId": fake.access_key, "secretAccessKey": fake.secret_key}
             backend = build_backend(storage, credential, working_dir)
         opened.append(backend)
@@ -135,6 +135,24 @@ def raw_keys(request, target: str, tmp_path: Path) -> Callable[[str], list[str]]
         return [o["Key"] for o in answer.get("Contents", [])]
 
     return keys
+
+
+@pytest.fixture
+def open_uploads(request, target: str) -> Callable[[str], list[str]]:
+    """Keys of multipart uploads still open on the target under a prefix (none for Local)."""
+
+    def uploads(prefix: str) -> list[str]:
+        if target == "Local":
+            return []
+        if target == "OBS-fake":
+            return [u.key for u in request.getfixturevalue("fake_obs").uploads.values() if u.key.startswith(prefix)]
+        if target == "S3-moto":
+            client, bucket = request.getfixturevalue("moto_server").client(), request.getfixturevalue("moto_bucket")
+        else:
+            client, bucket = boto_client(request.getfixturevalue("gateway")), request.getfixturevalue("junction_bucket")
+        return [u["Key"] for u in client.list_multipart_uploads(Bucket=bucket, Prefix=prefix).get("Uploads", [])]
+
+    return uploads
 
 
 @pytest.fixture
@@ -336,8 +354,8 @@ async def test_get_absent_raises_blob_not_found(backend: Backend) -> None:
         await read(backend, "no/such/blob", 10, 5)
 
 
-async def test_failed_stream_leaves_nothing(backend: Backend) -> None:
-    """A source that breaks mid-way (after a part went out) stores nothing under the key."""
+async def test_failed_stream_leaves_nothing(backend: Backend, open_backend, open_uploads) -> None:
+    """A source that breaks mid-way (after a part went out) stores nothing, not even an open upload."""
 
     class Broken(Exception):
         pass
@@ -351,6 +369,7 @@ async def test_failed_stream_leaves_nothing(backend: Backend) -> None:
         await backend.put("broken", breaking())
     assert await backend.stat("broken") is None
     assert [i.key for i in await listing(backend)] == []
+    assert open_uploads(open_backend.working_dir + "/") == []
 
 
 # ----- the S3 adapter's own failure modes --------------------------------------------
