@@ -171,16 +171,22 @@ class DeleteOutcome:
     key: str
     error_code: str | None = None
     error_message: str = ""
+    version_id: str | None = None  # the version the client named
+    delete_marker: bool = False  # a marker was created, or the version deleted was one
+    delete_marker_version_id: str | None = None
 
 
 def delete_result(outcomes: Sequence[DeleteOutcome], quiet: bool) -> bytes:
     fields: list = []
     for outcome in outcomes:
         if outcome.error_code:
-            fields.append(("Error", [("Key", outcome.key), ("Code", outcome.error_code),
+            fields.append(("Error", [("Key", outcome.key), ("VersionId", outcome.version_id),
+                                     ("Code", outcome.error_code),
                                      ("Message", outcome.error_message or message_of(outcome.error_code))]))
         elif not quiet:
-            fields.append(("Deleted", [("Key", outcome.key)]))
+            fields.append(("Deleted", [("Key", outcome.key), ("VersionId", outcome.version_id),
+                                       ("DeleteMarker", True if outcome.delete_marker else None),
+                                       ("DeleteMarkerVersionId", outcome.delete_marker_version_id)]))
     return serialize(document("DeleteResult", fields))
 
 

@@ -50,6 +50,7 @@ ERRORS: dict[str, tuple[int, str]] = {
     "NoSuchPublicAccessBlockConfiguration": (404, "The public access block configuration was not found"),
     "NoSuchTagSet": (404, "The TagSet does not exist"),
     "NoSuchUpload": (404, "The specified multipart upload does not exist."),
+    "NoSuchVersion": (404, "The specified version does not exist."),
     "NoSuchWebsiteConfiguration": (404, "The specified bucket does not have a website configuration"),
     "NotImplemented": (501, "A header or query you provided implies functionality that is not implemented."),
     "NotModified": (304, "Not Modified"),

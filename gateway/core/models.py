@@ -55,6 +55,9 @@ class ObjectInfo:
     created: float
     updated: float
     blocks: list[Block] = field(default_factory=list)
+    # S3 version id: None while the bucket has never had versioning configured (then no
+    # response carries one), "null" for the null version, else the id.
+    version_id: str | None = None
 
     @property
     def file_hash(self) -> str:
@@ -102,3 +105,32 @@ class Part:
     blob_id: int
     space_id: int
     blob_key: str
+
+
+@dataclass(slots=True)
+class ObjectVersion:
+    """One entry of a key's history: a stored version or a delete marker."""
+
+    key: str
+    version_id: str  # "null" for the null version
+    is_latest: bool
+    delete_marker: bool
+    updated: float
+    obj: ObjectInfo | None  # None for a delete marker
+
+
+@dataclass(frozen=True, slots=True)
+class Deletion:
+    """What a delete did, for the response headers (x-amz-version-id, x-amz-delete-marker)."""
+
+    version_id: str | None  # the marker created or the version removed; None on unversioned buckets
+    delete_marker: bool  # a marker was created, or the version removed was one
+
+
+@dataclass(slots=True)
+class VersionPage:
+    versions: list[ObjectVersion]  # versions and delete markers, newest first per key
+    prefixes: list[str]
+    truncated: bool
+    next_key_marker: str
+    next_version_id_marker: str | None

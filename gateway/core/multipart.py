@@ -113,7 +113,7 @@ class MultipartService:
     ) -> tuple[Part, ObjectInfo]:
         check_part_number(number)
         upload = await self.get(bucket, key, upload_id)
-        src = await self._objects.head(source.bucket, source.key)
+        src = await self._objects.head(source.bucket, source.key, source.version_id)
         check_source_conditions(src, source)
         if byte_range is not None and byte_range.end >= src.size:
             raise JunctionError("InvalidArgument", "Range specified is not valid for source object of size: "

@@ -23,7 +23,8 @@ from .conditions import ByteRange, check_read_conditions, etag_matches
 from .errors import JunctionError
 from .hashing import HashingStream
 from .mapping import validate_key
-from .models import ObjectInfo
+from .models import Deletion, ObjectInfo
+from .versioning import delete_version, missing_key, read_object_version, read_version
 
 MAX_PUT_SIZE = 5 * 1024**3  # S3's single-request limit
 MAX_USER_META_BYTES = 2048
@@ -117,6 +118,7 @@ class WriteConditions:
 class CopySource:
     bucket: str
     key: str
+    version_id: str | None = None  # `?versionId=` of x-amz-copy-source: copy that version
     if_match: str | None = None
     if_none_match: str | None = None
     if_modified_since: str | None = None
@@ -186,22 +188,46 @@ class ObjectService:
             old = None
         conditions.guard()(None, old, None)
 
-    async def head(self, bucket: str, key: str) -> ObjectInfo:
+    async def head(self, bucket: str, key: str, version_id: str | None = None) -> ObjectInfo:
+        """The current object, or the version `version_id` (a client's id, "null" included)."""
         validate_key(key)
         bucket_row = await self._store.get_bucket(bucket)
-        return await self._store.get_object(bucket_row.id, key)
+        if version_id is not None:
+            return await read_object_version(self._store, bucket_row.id, key, version_id)
+        try:
+            return await self._store.get_object(bucket_row.id, key)
+        except JunctionError as exc:
+            if exc.code != "NoSuchKey":
+                raise
+            raise await missing_key(self._store, bucket_row.id, key) from None
 
     def read(self, obj: ObjectInfo, byte_range: ByteRange | None = None) -> AsyncIterator[bytes]:
         if byte_range is None:
             return self._blobs.read(obj.blocks, 0, obj.size)
         return self._blobs.read(obj.blocks, byte_range.start, byte_range.length)
 
-    async def delete(self, bucket: str, key: str, conditions: WriteConditions | None = None) -> ObjectInfo | None:
-        """Delete the key; deleting an absent key succeeds (S3 semantics)."""
+    async def delete(self, bucket: str, key: str, conditions: WriteConditions | None = None,
+                     version_id: str | None = None) -> Deletion:
+        """Delete the key (a versioned bucket gets a delete marker), or permanently delete the
+        version `version_id`; deleting an absent key or version succeeds (S3 semantics)."""
         validate_key(key)
         bucket_row = await self._store.get_bucket(bucket)
         guards = [conditions.guard()] if conditions and conditions.if_match is not None else []
+        if version_id is not None:
+            return await delete_version(self._store, bucket_row.id, key, version_id, guards)
         return await self._store.delete_object(bucket_row.id, key, guards)
+
+    async def _copy_source(self, source: CopySource) -> tuple[ObjectInfo, bool]:
+        """(the source object, whether it is the key's current version)."""
+        if source.version_id is None:
+            return await self.head(source.bucket, source.key), True
+        validate_key(source.key)
+        bucket_row = await self._store.get_bucket(source.bucket)
+        found = await read_version(self._store, bucket_row.id, source.key, source.version_id)
+        if found.obj is None:
+            raise JunctionError("InvalidRequest", "The source of a copy request may not specifically refer to a "
+                                "delete marker by version id.", argument="x-amz-copy-source")
+        return found.obj, found.is_latest
 
     async def copy(
         self,
@@ -217,9 +243,10 @@ class ObjectService:
         """Copy by sharing the source's blocks; `replace_attrs` None means COPY the metadata,
         `tags` None means COPY the source's tags (S3's default tagging directive)."""
         validate_key(key)
-        src = await self.head(source.bucket, source.key)
+        src, current = await self._copy_source(source)
         check_source_conditions(src, source)
-        if source.bucket == bucket and source.key == key and replace_attrs is None and not checksum_algorithm:
+        if (source.bucket == bucket and source.key == key and current and replace_attrs is None
+                and not checksum_algorithm):
             raise JunctionError(
                 "InvalidRequest",
                 "This copy request is illegal because it is trying to copy an object to itself without changing the "

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from gateway.meta import console_store
+from gateway.meta import console_store, versions_store
 from gateway.meta.store import MetaStore, NewObject
 
 from .errors import JunctionError
@@ -37,11 +37,14 @@ def limit(value: Any, name: str) -> int | None:
 
 
 def quota_guard(conn: sqlite3.Connection | None, old: ObjectInfo | None, new: NewObject | None) -> None:
-    """Refuse a commit that would take any covering quota over its limit (deletes always pass)."""
+    """Refuse a commit that would take any covering quota over its limit (deletes always pass).
+
+    What the commit frees depends on versioning: an enabled bucket keeps the old version."""
     if conn is None or new is None:
         return
-    added_bytes = new.size - (old.size if old else 0)
-    added_objects = 0 if old else 1
+    freed_bytes, freed_objects = versions_store.freed_by_commit(conn, new.bucket_id, new.key, old)
+    added_bytes = new.size - freed_bytes
+    added_objects = 1 - freed_objects
     if added_bytes <= 0 and added_objects <= 0:
         return
     rows = conn.execute("SELECT path, prefix, size, inodes FROM quotas WHERE bucket_id = ?", (new.bucket_id,))

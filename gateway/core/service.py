@@ -23,6 +23,7 @@ from .objects import ObjectService
 from .tagging import TaggingService
 from .jobs import JobService
 from .quotas import QuotaService, quota_guard
+from .versioning import VersioningService
 from .secretbox import SecretBox
 from .spaces import Spaces
 from .sync import SyncService
@@ -59,6 +60,7 @@ class Core:
         self.attributes = AttributesService(self.store)
         self.exports = ExportService(self.store)
         self.quotas = QuotaService(self.store)
+        self.versioning = VersioningService(self.store)
         self.userspaces = UserSpaceService(self)
         self.jobs = JobService(self.store, self.data_dir)
         self.transfers = Transfers(self)

@@ -8,6 +8,7 @@ from typing import Any
 
 from gateway.core.errors import JunctionError
 
+from . import versions_store
 from .store import MetaStore, prefix_successor
 
 EXPORT_COLUMNS = (
@@ -131,7 +132,8 @@ async def delete_quota(store: MetaStore, bucket_id: int, quota_id: int) -> None:
 
 
 def usage_under(conn: sqlite3.Connection, bucket_id: int, prefix: str) -> tuple[int, int]:
-    """(bytes, objects) of committed objects whose key starts with `prefix`."""
+    """(bytes, objects) of committed objects whose key starts with `prefix`, noncurrent
+    versions included (they are stored bytes too)."""
     sql = "SELECT COALESCE(SUM(size), 0), COUNT(*) FROM objects WHERE bucket_id = ? AND key >= ?"
     params: list[Any] = [bucket_id, prefix]
     upper = prefix_successor(prefix) if prefix else None
@@ -139,7 +141,8 @@ def usage_under(conn: sqlite3.Connection, bucket_id: int, prefix: str) -> tuple[
         sql += " AND key < ?"
         params.append(upper)
     row = conn.execute(sql, params).fetchone()
-    return row[0], row[1]
+    old_bytes, old_count = versions_store.noncurrent_usage(conn, bucket_id, prefix)
+    return row[0] + old_bytes, row[1] + old_count
 
 
 async def quota_usage(store: MetaStore, bucket_id: int, prefix: str) -> tuple[int, int]:

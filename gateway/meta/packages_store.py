@@ -28,9 +28,9 @@ from .store import (
     _object,
     _package,
     _select_object,
-    _unref,
     prefix_successor,
 )
+from .versions_store import delete_latest
 
 DELETE_BATCH = 500
 
@@ -93,8 +93,7 @@ async def delete_package_batch(store: MetaStore, package_id: int) -> bool:
         for row in rows:
             obj = _select_object(conn, "o.id = ?", (row["id"],), True)
             assert obj is not None
-            _unref(conn, [b.blob_id for b in obj.blocks])
-            conn.execute("DELETE FROM objects WHERE id = ?", (obj.id,))
+            delete_latest(conn, obj.bucket_id, obj.key, obj, drop_package=False)  # versioned: a delete marker
         if len(rows) < DELETE_BATCH and package.name != "":
             conn.execute("DELETE FROM packages WHERE id = ?", (package_id,))
             return True
@@ -186,8 +185,7 @@ async def move_object(
             return src
         if conn.execute("SELECT 1 FROM objects WHERE bucket_id = ? AND key = ?", (package.bucket_id, key)).fetchone():
             raise JunctionError("ObjectAlreadyExists", "An object already exists at the target path", path=path)
-        _unref(conn, [b.blob_id for b in src.blocks])
-        conn.execute("DELETE FROM objects WHERE id = ?", (src.id,))
+        delete_latest(conn, src.bucket_id, src.key, src, drop_package=False)  # versioned: a delete marker
         new = replace(_copy_of(src, package.bucket_id, key), created=src.created)
         moved = _commit(conn, new, guards)
         _renumber(conn, moved.id, src.id)
@@ -217,9 +215,7 @@ async def delete_object_by_id(store: MetaStore, object_id: int) -> bool:
         obj = _select_object(conn, "o.id = ?", (object_id,), True)
         if obj is None or obj.path == "":
             return False
-        _unref(conn, [b.blob_id for b in obj.blocks])
-        conn.execute("DELETE FROM objects WHERE id = ?", (obj.id,))
-        _drop_package_if_implicit_and_empty(conn, obj.package_id)
+        delete_latest(conn, obj.bucket_id, obj.key, obj)  # a versioned bucket gets a delete marker
         return True
 
     return await store.db.transaction(delete)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from .console_schema import CONSOLE_MIGRATIONS
 from .jobs_schema import JOBS_MIGRATIONS
 from .native_schema import NATIVE_MIGRATIONS  # the native API's own tables
+from .versioning_schema import VERSIONING_MIGRATIONS
 from .s3ext_schema import S3EXT_MIGRATIONS  # S3 tags, part records, CORS
 
 CORE: list[str] = [
@@ -121,6 +122,7 @@ COMPONENTS: dict[str, list[str]] = {
     "core": CORE,
     "native": NATIVE_MIGRATIONS,
     "console": CONSOLE_MIGRATIONS,
+    "versioning": VERSIONING_MIGRATIONS,
     "s3ext": S3EXT_MIGRATIONS,
     "jobs": JOBS_MIGRATIONS,
 }

@@ -19,7 +19,7 @@ import aiosqlite
 
 from gateway.core.errors import JunctionError, no_such_bucket, no_such_key, no_such_upload
 from gateway.core.mapping import split_key
-from gateway.core.models import Block, Bucket, ObjectInfo, Package, Part, Upload
+from gateway.core.models import Block, Bucket, Deletion, ObjectInfo, Package, Part, Upload
 
 from .db import Database, fetchall, fetchone
 from .s3ext_store import ObjectExtras, write_object_extras
@@ -27,9 +27,12 @@ from .s3ext_store import ObjectExtras, write_object_extras
 OBJECT_COLUMNS = (
     "o.id, o.bucket_id, o.package_id, p.name AS package, o.path, o.key, o.size, o.etag, o.sha256, "
     "o.content_type, o.headers, o.meta, o.checksums, o.checksum_type, o.parts_count, "
-    "o.redundancy, o.created, o.updated"
+    "o.redundancy, o.created, o.updated, o.version_id, bv.status AS versioning"
 )
-OBJECT_FROM = "objects o JOIN packages p ON p.id = o.package_id"
+OBJECT_FROM = (
+    "objects o JOIN packages p ON p.id = o.package_id "
+    "LEFT JOIN bucket_versioning bv ON bv.bucket_id = o.bucket_id"  # versions_store.py
+)
 
 # A commit guard runs synchronously inside the commit (or delete) transaction, on the
 # writer's sqlite3 connection, with the object being replaced (or None) and the new record
@@ -92,6 +95,7 @@ def _object(row) -> ObjectInfo:
         redundancy=row["redundancy"],
         created=row["created"],
         updated=row["updated"],
+        version_id=(row["version_id"] or "null") if row["versioning"] else None,
     )
 
 
@@ -197,24 +201,30 @@ class MetaStore:
         return [_bucket(r) for r in await self.db.fetchall("SELECT * FROM buckets ORDER BY name")]
 
     async def bucket_usage(self, bucket_id: int) -> tuple[int, int]:
-        """Return (bytes, object count) of the bucket's committed objects."""
+        """Return (bytes, object count) of the bucket's committed objects, noncurrent versions included."""
         row = await self.db.fetchone(
             "SELECT COALESCE(SUM(size), 0) AS bytes, COUNT(*) AS n FROM objects "
             "WHERE bucket_id = ? AND redundancy != 'multipartUpload'",
             (bucket_id,),
         )
-        return row["bytes"], row["n"]
+        old_bytes, old_count = await self.db.query(lambda conn: _versions.noncurrent_usage(conn, bucket_id))
+        return row["bytes"] + old_bytes, row["n"] + old_count
 
     async def delete_bucket(self, bucket_id: int, *, force: bool = False) -> None:
         """Delete the bucket; refuse while it holds objects unless `force`."""
 
         def delete(conn: sqlite3.Connection) -> None:
-            if not force and conn.execute("SELECT 1 FROM objects WHERE bucket_id = ? LIMIT 1", (bucket_id,)).fetchone():
+            if not force and conn.execute(
+                "SELECT 1 FROM objects WHERE bucket_id = ? UNION ALL SELECT 1 FROM object_versions WHERE bucket_id = ? "
+                "LIMIT 1", (bucket_id, bucket_id)
+            ).fetchone():
                 raise JunctionError("BucketNotEmpty", "The bucket you tried to delete is not empty")
             blob_rows = conn.execute(
                 "SELECT b.blob_id FROM object_blocks b JOIN objects o ON o.id = b.object_id WHERE o.bucket_id = ? "
-                "UNION ALL SELECT pa.blob_id FROM parts pa JOIN uploads u ON u.id = pa.upload_id WHERE u.bucket_id = ?",
-                (bucket_id, bucket_id),
+                "UNION ALL SELECT pa.blob_id FROM parts pa JOIN uploads u ON u.id = pa.upload_id WHERE u.bucket_id = ? "
+                "UNION ALL SELECT vb.blob_id FROM version_blocks vb JOIN object_versions v ON v.id = vb.version_row "
+                "WHERE v.bucket_id = ?",
+                (bucket_id, bucket_id, bucket_id),
             ).fetchall()
             _unref(conn, [r[0] for r in blob_rows])
             conn.execute("DELETE FROM credentials WHERE kind = 'export' AND bucket_id = ?", (bucket_id,))
@@ -307,19 +317,15 @@ class MetaStore:
         """Point the key at freshly written blobs, atomically replacing any previous version."""
         return await self.db.transaction(lambda conn: _commit(conn, new, guards))
 
-    async def delete_object(self, bucket_id: int, key: str, guards: Iterable[CommitGuard] = ()) -> ObjectInfo | None:
-        """Remove the key; returns what was removed (None when absent)."""
+    async def delete_object(self, bucket_id: int, key: str, guards: Iterable[CommitGuard] = ()) -> Deletion:
+        """Remove the key (a versioned bucket keeps history and gets a delete marker)."""
 
-        def delete(conn: sqlite3.Connection) -> ObjectInfo | None:
+        def delete(conn: sqlite3.Connection) -> Deletion:
             old = _select_object(conn, "o.bucket_id = ? AND o.key = ?", (bucket_id, key), True)
-            if old is None:
-                return None
-            for guard in guards:
-                guard(conn, old, None)
-            _unref(conn, [b.blob_id for b in old.blocks])
-            conn.execute("DELETE FROM objects WHERE id = ?", (old.id,))
-            _drop_package_if_implicit_and_empty(conn, old.package_id)
-            return old
+            if old is not None:
+                for guard in guards:
+                    guard(conn, old, None)
+            return _versions.delete_latest(conn, bucket_id, key, old)
 
         return await self.db.transaction(delete)
 
@@ -461,6 +467,7 @@ def _commit(conn: sqlite3.Connection, new: NewObject, guards: Iterable[CommitGua
     for guard in guards:
         guard(conn, old, new)
     package_id = _ensure_package(conn, new.bucket_id, package)
+    version_id, kept = _versions.make_way(conn, new.bucket_id, new.key, old)  # kept: old is history now
     now = _now()
     created = new.created or (old.created if old else now)
     values = (
@@ -471,17 +478,18 @@ def _commit(conn: sqlite3.Connection, new: NewObject, guards: Iterable[CommitGua
         object_id = old.id
         conn.execute(
             "UPDATE objects SET size=?, etag=?, sha256=?, content_type=?, headers=?, meta=?, checksums=?, "
-            "checksum_type=?, parts_count=?, redundancy=?, created=?, updated=? WHERE id = ?",
-            (*values, object_id),
+            "checksum_type=?, parts_count=?, redundancy=?, created=?, updated=?, version_id=? WHERE id = ?",
+            (*values, version_id, object_id),
         )
-        _unref(conn, [b.blob_id for b in old.blocks])
+        if not kept:
+            _unref(conn, [b.blob_id for b in old.blocks])
         conn.execute("DELETE FROM object_blocks WHERE object_id = ?", (object_id,))
     else:
         cur = conn.execute(
             "INSERT INTO objects (bucket_id, package_id, path, key, size, etag, sha256, content_type, headers, "
-            "meta, checksums, checksum_type, parts_count, redundancy, created, updated) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (new.bucket_id, package_id, path, new.key, *values),
+            "meta, checksums, checksum_type, parts_count, redundancy, created, updated, version_id) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (new.bucket_id, package_id, path, new.key, *values, version_id),
         )
         object_id = cur.lastrowid
     conn.executemany(
@@ -531,3 +539,7 @@ def _unref(conn: sqlite3.Connection, blob_ids: list[int]) -> None:
         "state = CASE WHEN refcount - 1 <= 0 THEN 'dead' ELSE state END WHERE id = ?",
         [(b,) for b in blob_ids],
     )
+
+
+# Imported last: versions_store builds on the helpers above, and _commit/delete_object call it.
+from . import versions_store as _versions  # noqa: E402

@@ -34,6 +34,7 @@ def copy_source(call: S3Call) -> CopySource:
     return CopySource(
         bucket=bucket,
         key=key,
+        version_id=unquote(query.partition("=")[2]) if query else None,
         if_match=call.header("x-amz-copy-source-if-match"),
         if_none_match=call.header("x-amz-copy-source-if-none-match"),
         if_modified_since=call.header("x-amz-copy-source-if-modified-since"),
@@ -64,4 +65,9 @@ async def copy_object(call: S3Call) -> web.Response:
         checksum_algorithm=checksum_algorithm(call.header("x-amz-checksum-algorithm")),
         tags=(request_tags(call) or {}) if tagging == "REPLACE" else None,
     )
-    return xml(documents.copy_object_result(obj))
+    headers = {}
+    if source.version_id is not None:
+        headers["x-amz-copy-source-version-id"] = source.version_id
+    if obj.version_id is not None:
+        headers["x-amz-version-id"] = obj.version_id
+    return xml(documents.copy_object_result(obj), headers=headers)

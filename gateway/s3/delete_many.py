@@ -29,10 +29,13 @@ async def delete_objects(call: S3Call) -> web.Response:
     except MalformedXML as exc:
         raise JunctionError("MalformedXML", str(exc)) from None
     outcomes = []
-    for key, _version in keys:
+    for key, version in keys:
         try:
-            await call.core.objects.delete(call.bucket, key)
-            outcomes.append(documents.DeleteOutcome(key))
+            deletion = await call.core.objects.delete(call.bucket, key, version_id=version)
+            outcomes.append(documents.DeleteOutcome(
+                key, version_id=version, delete_marker=deletion.delete_marker,
+                delete_marker_version_id=deletion.version_id if deletion.delete_marker else None,
+            ))
         except JunctionError as exc:
-            outcomes.append(documents.DeleteOutcome(key, exc.code, exc.message))
+            outcomes.append(documents.DeleteOutcome(key, exc.code, exc.message, version_id=version))
     return xml(documents.delete_result(outcomes, quiet))

@@ -77,7 +77,7 @@ async def _upload_part_copy(call: S3Call, bucket: str, key: str) -> web.Response
     range_header = call.header("x-amz-copy-source-range")
     byte_range = None
     if range_header:
-        src = await call.core.objects.head(source.bucket, source.key)
+        src = await call.core.objects.head(source.bucket, source.key, source.version_id)
         try:
             byte_range = parse_range(range_header, src.size)
         except JunctionError:
@@ -113,7 +113,8 @@ async def complete_upload(call: S3Call) -> web.StreamResponse:
     done, _ = await asyncio.wait({task}, timeout=KEEPALIVE_AFTER)
     if done:
         obj = task.result()
-        return xml(documents.complete_multipart(location, bucket, key, obj))
+        headers = {"x-amz-version-id": obj.version_id} if obj.version_id is not None else None
+        return xml(documents.complete_multipart(location, bucket, key, obj), headers=headers)
     return await _complete_with_keepalive(call, task, location, bucket, key)
 
 

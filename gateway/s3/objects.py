@@ -13,7 +13,7 @@ from s3xml.documents import quoted
 
 from .acl import check_request_acl
 from .context import S3Call, int_param
-from .responses import object_headers
+from .responses import deletion_headers, object_headers
 from .tagging import request_tags, tag_count_headers
 
 RESPONSE_OVERRIDES = {
@@ -30,7 +30,7 @@ async def _load(call: S3Call) -> ObjectInfo:
     assert call.bucket is not None and call.key is not None
     bucket = await call.core.buckets.get(call.bucket)
     await call.authorize(READ, bucket.id)
-    obj = await call.core.objects.head(call.bucket, call.key)
+    obj = await call.core.objects.head(call.bucket, call.key, call.query.get("versionId"))
     check_read_conditions(
         etag=obj.etag,
         last_modified=obj.updated,
@@ -122,6 +122,8 @@ async def put_object(call: S3Call) -> web.Response:
         headers[f"x-amz-checksum-{alg.lower()}"] = value
     if obj.checksum_type:
         headers["x-amz-checksum-type"] = obj.checksum_type
+    if obj.version_id is not None:
+        headers["x-amz-version-id"] = obj.version_id
     return web.Response(status=200, headers=headers)
 
 
@@ -130,5 +132,6 @@ async def delete_object(call: S3Call) -> web.Response:
     bucket = await call.core.buckets.get(call.bucket)
     await call.authorize(DELETE, bucket.id)
     conditions = WriteConditions(if_match=call.header("If-Match"))
-    await call.core.objects.delete(call.bucket, call.key, conditions)
-    return web.Response(status=204)
+    deletion = await call.core.objects.delete(call.bucket, call.key, conditions,
+                                              version_id=call.query.get("versionId"))
+    return web.Response(status=204, headers=deletion_headers(deletion))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from gateway.core.errors import JunctionError
-from gateway.core.models import ObjectInfo
+from gateway.core.models import Deletion, ObjectInfo
 from s3xml.documents import error_document, quoted
 from s3xml.errors import status_of
 from s3xml.xml import http_date
@@ -19,12 +19,34 @@ def xml(body: bytes, status: int = 200, headers: dict[str, str] | None = None) -
 
 def error(exc: JunctionError, *, resource: str, request_id: str, method: str) -> web.Response:
     status = status_of(exc.code)
+    headers = _delete_marker_headers(exc)
     if status == 304 or method == "HEAD":
-        return web.Response(status=status)
+        return web.Response(status=status, headers=headers)
     extra = {k: v for k, v in exc.detail.items() if k in ("bucket", "key", "argument", "condition", "upload_id")}
     extra = {_detail_name(k): v for k, v in extra.items()}
     body = error_document(exc.code, exc.message, resource=resource, request_id=request_id, extra=extra)
-    return xml(body, status)
+    return xml(body, status, headers)
+
+
+def _delete_marker_headers(exc: JunctionError) -> dict[str, str]:
+    """A delete marker in the way (NoSuchKey, or 405 on a marker's version id) is named in headers."""
+    if not exc.detail.get("delete_marker"):
+        return {}
+    headers = {"x-amz-delete-marker": "true", "x-amz-version-id": str(exc.detail["version_id"])}
+    if exc.code == "MethodNotAllowed":
+        headers["Last-Modified"] = http_date(float(exc.detail["last_modified"]))  # type: ignore[arg-type]
+        headers["Allow"] = "DELETE"
+    return headers
+
+
+def deletion_headers(deletion: Deletion) -> dict[str, str]:
+    """x-amz-version-id / x-amz-delete-marker of a DeleteObject answer (none when unversioned)."""
+    headers = {}
+    if deletion.version_id is not None:
+        headers["x-amz-version-id"] = deletion.version_id
+    if deletion.delete_marker:
+        headers["x-amz-delete-marker"] = "true"
+    return headers
 
 
 def _detail_name(name: str) -> str:
@@ -51,6 +73,8 @@ def object_headers(obj: ObjectInfo, *, with_checksums: bool) -> dict[str, str]:
         headers[f"x-amz-meta-{name}"] = value
     if obj.parts_count:
         headers["x-amz-mp-parts-count"] = str(obj.parts_count)
+    if obj.version_id is not None:
+        headers["x-amz-version-id"] = obj.version_id
     if with_checksums and obj.checksums:
         for alg, value in obj.checksums.items():
             headers[f"x-amz-checksum-{alg.lower()}"] = value

@@ -10,6 +10,7 @@ from gateway.core.errors import JunctionError
 
 from . import acl, attributes, buckets, copy, cors, delete_many, listing, multipart, objects, post_object, tagging
 from . import unconfigured
+from . import versioning
 from .context import S3Call
 
 Handler = Callable[[S3Call], Awaitable[web.StreamResponse]]
@@ -20,7 +21,7 @@ UNSUPPORTED = (
     "accelerate", "analytics", "encryption", "intelligent-tiering", "inventory", "legal-hold",
     "lifecycle", "logging", "metrics", "notification", "object-lock", "ownershipControls", "policy",
     "policyStatus", "publicAccessBlock", "replication", "requestPayment", "restore", "retention", "select",
-    "torrent", "versioning", "versions", "website",
+    "torrent", "website",
 )
 
 # Implemented sub-resources: (name, on an object?, method) -> handler; another method is 405.
@@ -70,12 +71,18 @@ def _bucket_route(call: S3Call, method: str) -> Handler:
     if method == "GET":
         if "location" in q:
             return buckets.get_bucket_location
+        if "versioning" in q:
+            return versioning.get_bucket_versioning
+        if "versions" in q:
+            return versioning.list_object_versions
         if "uploads" in q:
             return multipart.list_uploads
         return listing.list_objects
     if method == "HEAD":
         return buckets.head_bucket
     if method == "PUT":
+        if "versioning" in q:
+            return versioning.put_bucket_versioning
         return buckets.create_bucket
     if method == "DELETE":
         return buckets.delete_bucket

@@ -1,0 +1,65 @@
+"""Bucket versioning documents: VersioningConfiguration (both ways) and ListVersionsResult."""
+
+from __future__ import annotations
+
+from .documents import ListingParams, _encode, quoted
+from .xml import MalformedXML, child_text, document, iso8601, local, parse, serialize
+
+
+def versioning_configuration(status: str) -> bytes:
+    """GetBucketVersioning: no Status at all while versioning was never configured."""
+    return serialize(document("VersioningConfiguration", [("Status", status or None)]))
+
+
+def parse_versioning(body: bytes) -> tuple[str | None, str | None]:
+    """Return (Status, MfaDelete) of a PutBucketVersioning body, as given (None when absent)."""
+    root = parse(body)
+    if local(root.tag) != "VersioningConfiguration":
+        raise MalformedXML("expected VersioningConfiguration")
+    mfa = child_text(root, "MfaDelete")
+    if mfa is None:
+        mfa = child_text(root, "MFADelete")
+    status = child_text(root, "Status")
+    return (status.strip() if status is not None else None), (mfa.strip() if mfa is not None else None)
+
+
+def _owner(owner: str) -> tuple[str, list]:
+    return "Owner", [("ID", owner), ("DisplayName", owner)]
+
+
+def _version(entry, encoding: str | None, owner: str) -> tuple[str, list]:
+    fields: list = [
+        ("Key", _encode(entry.key, encoding)),
+        ("VersionId", entry.version_id),
+        ("IsLatest", entry.is_latest),
+        ("LastModified", iso8601(entry.updated)),
+    ]
+    if entry.delete_marker:
+        return "DeleteMarker", fields + [_owner(owner)]
+    obj = entry.obj
+    fields += [("ETag", quoted(obj.etag)), ("Size", obj.size)]
+    if obj.checksums:
+        fields += [("ChecksumAlgorithm", alg) for alg in obj.checksums]
+        if obj.checksum_type:
+            fields.append(("ChecksumType", obj.checksum_type))
+    return "Version", fields + [("StorageClass", "STANDARD"), _owner(owner)]
+
+
+def list_versions(params: ListingParams, page, *, key_marker: str, version_id_marker: str, owner: str) -> bytes:
+    """ListVersionsResult: versions and delete markers interleaved in listing order."""
+    fields: list = [
+        ("Name", params.bucket),
+        ("Prefix", _encode(params.prefix, params.encoding)),
+        ("KeyMarker", _encode(key_marker, params.encoding)),
+        ("VersionIdMarker", version_id_marker),
+        ("MaxKeys", params.max_keys),
+        ("Delimiter", _encode(params.delimiter, params.encoding) if params.delimiter else None),
+        ("IsTruncated", page.truncated),
+        ("EncodingType", params.encoding),
+    ]
+    if page.truncated:
+        fields.append(("NextKeyMarker", _encode(page.next_key_marker, params.encoding)))
+        fields.append(("NextVersionIdMarker", page.next_version_id_marker))
+    fields += [_version(v, params.encoding, owner) for v in page.versions]
+    fields += [("CommonPrefixes", [("Prefix", _encode(p, params.encoding))]) for p in page.prefixes]
+    return serialize(document("ListVersionsResult", fields))
