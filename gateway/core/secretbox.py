@@ -23,7 +23,7 @@ from .errors import JunctionError
 
 SEALED_PREFIX = "fernet:"
 KEY_FILE = "secrets.key"
-SECRET_FIELDS = ("secretAccessKey", "secretKey", "password", "sk", "token", "sessionToken")
+SECRET_FIELDS = ("secretAccessKey", "secretKey", "password", "sk", "token", "sessionToken", "securityToken")
 
 
 class SecretBox:
