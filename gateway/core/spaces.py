@@ -97,8 +97,10 @@ class Spaces:
 
     def _retire(self, old: _Open) -> None:
         async def later() -> None:
-            await asyncio.sleep(RETIRE_AFTER)
-            await old.close()
+            try:
+                await asyncio.sleep(RETIRE_AFTER)
+            finally:  # also when the gateway stops first
+                await old.close()
 
         task = asyncio.get_running_loop().create_task(later())
         self._retiring.add(task)
