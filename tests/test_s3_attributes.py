@@ -126,3 +126,13 @@ def test_missing_object(s3, bucket):
     with pytest.raises(ClientError) as err:
         s3.get_object_attributes(Bucket="no-such-bucket-h5", Key="k", ObjectAttributes=["ETag"])
     assert error_code(err.value) == "NoSuchBucket"
+
+
+def test_attributes_of_a_version(s3, bucket):
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    old = s3.put_object(Bucket=bucket, Key="v", Body=b"first")["VersionId"]
+    new = s3.put_object(Bucket=bucket, Key="v", Body=b"second!")["VersionId"]
+    got = s3.get_object_attributes(Bucket=bucket, Key="v", VersionId=old, ObjectAttributes=["ETag", "ObjectSize"])
+    assert (got["ETag"], got["ObjectSize"], got["VersionId"]) == (hashlib.md5(b"first").hexdigest(), 5, old)
+    latest = s3.get_object_attributes(Bucket=bucket, Key="v", ObjectAttributes=["ObjectSize"])
+    assert (latest["ObjectSize"], latest["VersionId"]) == (7, new)

@@ -15,6 +15,7 @@ from gateway.meta.store import MetaStore
 from .errors import JunctionError
 from .mapping import validate_key
 from .models import ObjectInfo
+from .versioning import delete_marker_error, read_version
 
 ATTRIBUTES = ("ETag", "Checksum", "ObjectParts", "StorageClass", "ObjectSize")
 DEFAULT_MAX_PARTS = 1000
@@ -63,13 +64,21 @@ class AttributesService:
         self._ext = S3ExtStore(store.db)
 
     async def get(self, bucket: str, key: str, wanted: list[str], *, max_parts: int = DEFAULT_MAX_PARTS,
-                  marker: int = 0) -> ObjectAttributes:
+                  marker: int = 0, version_id: str | None = None) -> ObjectAttributes:
         validate_key(key)
         bucket_row = await self._store.get_bucket(bucket)
-        obj = await self._store.get_object(bucket_row.id, key, with_blocks=False)
+        current = True
+        if version_id is None:
+            obj = await self._store.get_object(bucket_row.id, key, with_blocks=False)
+        else:
+            found = await read_version(self._store, bucket_row.id, key, version_id)
+            if found.obj is None:
+                raise delete_marker_error("MethodNotAllowed", "The specified method is not allowed against this "
+                                          "resource.", found)
+            obj, current = found.obj, found.is_latest
         parts = None
         if "ObjectParts" in wanted and obj.parts_count:
-            records = (await self._ext.object_extras(obj.id)).parts
+            records = (await self._ext.object_extras(obj.id)).parts if current else []  # kept for current only
             after = [p for p in records if p.number > marker]
             parts = PartsPage(total=obj.parts_count, marker=marker, max_parts=max_parts,
                               parts=after[:max_parts], truncated=len(after) > max_parts, recorded=bool(records))

@@ -15,6 +15,7 @@ from gateway.meta.store import MetaStore
 
 from .errors import JunctionError
 from .mapping import validate_key
+from .versioning import delete_marker_error, read_version
 
 MAX_OBJECT_TAGS = 10
 MAX_BUCKET_TAGS = 50
@@ -68,20 +69,30 @@ class TaggingService:
         self._store = store
         self._ext = S3ExtStore(store.db)
 
-    async def _object_id(self, bucket: str, key: str) -> int:
+    async def _object_id(self, bucket: str, key: str, version_id: str | None) -> int:
+        """The row holding the tags: the current object, also when named by its version id."""
         validate_key(key)
         bucket_row = await self._store.get_bucket(bucket)
-        return (await self._store.get_object(bucket_row.id, key, with_blocks=False)).id
+        if version_id is None:
+            return (await self._store.get_object(bucket_row.id, key, with_blocks=False)).id
+        found = await read_version(self._store, bucket_row.id, key, version_id)  # NoSuchVersion when unknown
+        if found.obj is None:
+            raise delete_marker_error("MethodNotAllowed", "The specified method is not allowed against this "
+                                      "resource.", found)
+        if not found.is_latest:
+            raise JunctionError("NotImplemented", "Tagging noncurrent object versions is not implemented by this gateway; "
+                                "only the current version's tags can be read or changed")
+        return found.obj.id
 
-    async def object_tags(self, bucket: str, key: str) -> Tags:
-        return await self._ext.object_tags(await self._object_id(bucket, key))
+    async def object_tags(self, bucket: str, key: str, version_id: str | None = None) -> Tags:
+        return await self._ext.object_tags(await self._object_id(bucket, key, version_id))
 
-    async def put_object_tags(self, bucket: str, key: str, tags: Tags) -> None:
-        if not await self._ext.put_object_tags(await self._object_id(bucket, key), tags):
+    async def put_object_tags(self, bucket: str, key: str, tags: Tags, version_id: str | None = None) -> None:
+        if not await self._ext.put_object_tags(await self._object_id(bucket, key, version_id), tags):
             raise JunctionError("NoSuchKey", "The specified key does not exist.", key=key)
 
-    async def delete_object_tags(self, bucket: str, key: str) -> None:
-        await self._ext.delete_object_tags(await self._object_id(bucket, key))
+    async def delete_object_tags(self, bucket: str, key: str, version_id: str | None = None) -> None:
+        await self._ext.delete_object_tags(await self._object_id(bucket, key, version_id))
 
     async def count(self, object_id: int) -> int:
         """How many tags the object has (GET/HEAD answer it in x-amz-tagging-count)."""

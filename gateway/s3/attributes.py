@@ -34,6 +34,9 @@ async def get_object_attributes(call: S3Call) -> web.Response:
     view = await call.core.attributes.get(
         call.bucket, call.key, wanted,
         max_parts=min(_header_int(call, "x-amz-max-parts", DEFAULT_MAX_PARTS), DEFAULT_MAX_PARTS),
-        marker=_header_int(call, "x-amz-part-number-marker", 0),
+        marker=_header_int(call, "x-amz-part-number-marker", 0), version_id=call.query.get("versionId"),
     )
-    return xml(object_attributes(view), headers={"Last-Modified": http_date(view.obj.updated)})
+    headers = {"Last-Modified": http_date(view.obj.updated)}
+    if view.obj.version_id is not None:
+        headers["x-amz-version-id"] = view.obj.version_id
+    return xml(object_attributes(view), headers=headers)

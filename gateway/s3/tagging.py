@@ -41,22 +41,28 @@ async def _object(call: S3Call, action: str) -> tuple[str, str]:
     return call.bucket, call.key
 
 
+def _version_headers(call: S3Call) -> dict[str, str]:
+    version_id = call.query.get("versionId")
+    return {"x-amz-version-id": version_id} if version_id is not None else {}
+
+
 async def get_object_tagging(call: S3Call) -> web.Response:
     bucket, key = await _object(call, READ)
-    return xml(documents.tagging(await call.core.tagging.object_tags(bucket, key)))
+    tags = await call.core.tagging.object_tags(bucket, key, call.query.get("versionId"))
+    return xml(documents.tagging(tags), headers=_version_headers(call))
 
 
 async def put_object_tagging(call: S3Call) -> web.Response:
     bucket, key = await _object(call, WRITE)
     tags = await _tags_from_body(call, MAX_OBJECT_TAGS)
-    await call.core.tagging.put_object_tags(bucket, key, tags)
-    return web.Response(status=200)
+    await call.core.tagging.put_object_tags(bucket, key, tags, call.query.get("versionId"))
+    return web.Response(status=200, headers=_version_headers(call))
 
 
 async def delete_object_tagging(call: S3Call) -> web.Response:
     bucket, key = await _object(call, WRITE)
-    await call.core.tagging.delete_object_tags(bucket, key)
-    return web.Response(status=204)
+    await call.core.tagging.delete_object_tags(bucket, key, call.query.get("versionId"))
+    return web.Response(status=204, headers=_version_headers(call))
 
 
 async def get_bucket_tagging(call: S3Call) -> web.Response:
