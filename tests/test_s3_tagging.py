@@ -253,3 +253,18 @@ def test_tagging_by_version_id(s3, bucket):
     with pytest.raises(ClientError) as err:
         s3.get_object_tagging(Bucket=bucket, Key="v", VersionId="0" * 32)
     assert error_code(err.value) in ("NoSuchVersion", "InvalidArgument")
+
+
+def test_tags_follow_native_move_and_clone(gateway, s3, bucket):
+    from gateway.native.client import NativeClient
+
+    native = NativeClient(gateway.url, gateway.access_key, gateway.secret_key)
+    s3.put_object(Bucket=bucket, Key="pkg/a.txt", Body=b"a", Tagging="t=1")
+    package = native.get_package(bucket, "pkg")
+    obj = [o for o in native.package_objects(package["packageID"]) if o["path"] == "a.txt"][0]
+    native.clone([{"objectID": obj["objectID"], "newPath": "copy.txt", "newPackageID": package["packageID"]}])
+    assert tags_of(s3, bucket, "pkg/copy.txt") == {"t": "1"}
+    native.move([{"objectID": obj["objectID"], "packageID": package["packageID"], "path": "moved.txt"}])
+    assert tags_of(s3, bucket, "pkg/moved.txt") == {"t": "1"}
+    s3.put_object_tagging(Bucket=bucket, Key="pkg/moved.txt", Tagging=tag_set({"t": "2"}))
+    assert tags_of(s3, bucket, "pkg/copy.txt") == {"t": "1"}  # the clone has its own tag set

@@ -30,6 +30,7 @@ from .store import (
     _select_object,
     prefix_successor,
 )
+from .s3ext_store import read_object_extras
 from .versions_store import delete_latest
 
 DELETE_BATCH = 500
@@ -163,7 +164,9 @@ async def clone_object(
     def clone(conn: sqlite3.Connection) -> ObjectInfo:
         src = _committed_source(conn, object_id)
         package = _package_row(conn, package_id)
-        return _commit(conn, _copy_of(src, package.bucket_id, join_key(package.name, path)), guards)
+        new = replace(_copy_of(src, package.bucket_id, join_key(package.name, path)),
+                      extras=read_object_extras(conn, src.id))  # tags too, as S3 copies do
+        return _commit(conn, new, guards)
 
     return await store.db.transaction(clone)
 
@@ -185,8 +188,9 @@ async def move_object(
             return src
         if conn.execute("SELECT 1 FROM objects WHERE bucket_id = ? AND key = ?", (package.bucket_id, key)).fetchone():
             raise JunctionError("ObjectAlreadyExists", "An object already exists at the target path", path=path)
+        extras = read_object_extras(conn, src.id)  # tags move with the object
         delete_latest(conn, src.bucket_id, src.key, src, drop_package=False)  # versioned: a delete marker
-        new = replace(_copy_of(src, package.bucket_id, key), created=src.created)
+        new = replace(_copy_of(src, package.bucket_id, key), created=src.created, extras=extras)
         moved = _commit(conn, new, guards)
         _renumber(conn, moved.id, src.id)
         _drop_package_if_implicit_and_empty(conn, src.package_id)
