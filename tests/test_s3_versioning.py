@@ -226,6 +226,32 @@ def test_multipart_completion_is_a_version(s3, bucket):
     assert body(s3, bucket, "mp") == b"part" and body(s3, bucket, "mp", VersionId=plain) == b"plain"
 
 
+def tags(s3, bucket, key, version_id) -> dict:
+    resp = s3.get_object_tagging(Bucket=bucket, Key=key, VersionId=version_id)
+    return {t["Key"]: t["Value"] for t in resp["TagSet"]}
+
+
+def test_tags_follow_their_version(s3, bucket):
+    enable(s3, bucket)
+    v1 = s3.put_object(Bucket=bucket, Key="t", Body=b"1", Tagging="gen=1")["VersionId"]
+    v2 = s3.put_object(Bucket=bucket, Key="t", Body=b"2", Tagging="gen=2")["VersionId"]
+    assert tags(s3, bucket, "t", v1) == {"gen": "1"} and tags(s3, bucket, "t", v2) == {"gen": "2"}
+    s3.put_object_tagging(Bucket=bucket, Key="t", VersionId=v1, Tagging={"TagSet": [{"Key": "gen", "Value": "one"}]})
+    assert tags(s3, bucket, "t", v1) == {"gen": "one"}
+    assert s3.get_object_tagging(Bucket=bucket, Key="t")["TagSet"] == [{"Key": "gen", "Value": "2"}]
+    copied = s3.copy_object(Bucket=bucket, Key="c", CopySource={"Bucket": bucket, "Key": "t", "VersionId": v1})
+    assert tags(s3, bucket, "c", copied["VersionId"]) == {"gen": "one"}
+
+    marker = s3.delete_object(Bucket=bucket, Key="t")["VersionId"]
+    assert tags(s3, bucket, "t", v2) == {"gen": "2"}  # the retired current took its tags along
+    err = error_of(s3.get_object_tagging, Bucket=bucket, Key="t", VersionId=marker)
+    assert err.response["ResponseMetadata"]["HTTPStatusCode"] == 405
+    s3.delete_object(Bucket=bucket, Key="t", VersionId=marker)  # v2 is current again, with its tags
+    assert s3.get_object_tagging(Bucket=bucket, Key="t")["TagSet"] == [{"Key": "gen", "Value": "2"}]
+    s3.delete_object_tagging(Bucket=bucket, Key="t", VersionId=v1)
+    assert tags(s3, bucket, "t", v1) == {} and tags(s3, bucket, "t", v2) == {"gen": "2"}
+
+
 # ---------------------------------------------------------------- listing
 
 

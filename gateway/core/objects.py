@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import AsyncIterator, Callable
 
 
+from gateway.meta import versions_store
 from gateway.meta.s3ext_store import ObjectExtras, S3ExtStore
 from gateway.meta.store import CommitGuard, MetaStore, NewObject
 
@@ -272,15 +273,21 @@ class ObjectService:
             parts_count=src.parts_count,
             blob_ids=[b.blob_id for b in src.blocks],
             block_sizes=[b.size for b in src.blocks],
-            extras=await self._copied_extras(src, tags, keep_parts=checksums is src.checksums),
+            extras=await self._copied_extras(src, tags, keep_parts=checksums is src.checksums, current=current),
         )
         guards = [(conditions or WriteConditions()).guard(), *self._guards]
         return await self._store.commit_object(new, guards)
 
-    async def _copied_extras(self, src: ObjectInfo, tags: dict[str, str] | None, *, keep_parts: bool) -> ObjectExtras:
+    async def _copied_extras(self, src: ObjectInfo, tags: dict[str, str] | None, *, keep_parts: bool,
+                             current: bool = True) -> ObjectExtras:
         """The copy keeps the source's tags unless replaced, and its part records (same blocks)
-        unless the copy computed a new checksum, which the parts' checksums would contradict."""
-        extras = await self._ext.object_extras(src.id)
+        unless the copy computed a new checksum, which the parts' checksums would contradict.
+        A noncurrent source version keeps its extras in history (versions_store)."""
+        if current:
+            extras = await self._ext.object_extras(src.id)
+        else:
+            extras = await versions_store.version_extras(self._store, src.bucket_id, src.key,
+                                                         versions_store.stored(src.version_id))
         return ObjectExtras(tags=extras.tags if tags is None else tags, parts=extras.parts if keep_parts else [])
 
     async def _checksum_of(self, obj: ObjectInfo, algorithm: str) -> dict[str, str]:

@@ -10,12 +10,13 @@ from __future__ import annotations
 import unicodedata
 from urllib.parse import parse_qsl
 
+from gateway.meta import versions_store
 from gateway.meta.s3ext_store import S3ExtStore, Tags
 from gateway.meta.store import MetaStore
 
 from .errors import JunctionError
 from .mapping import validate_key
-from .versioning import delete_marker_error, read_version
+from .versioning import parse_version_id
 
 MAX_OBJECT_TAGS = 10
 MAX_BUCKET_TAGS = 50
@@ -69,30 +70,35 @@ class TaggingService:
         self._store = store
         self._ext = S3ExtStore(store.db)
 
-    async def _object_id(self, bucket: str, key: str, version_id: str | None) -> int:
-        """The row holding the tags: the current object, also when named by its version id."""
+    async def _object_id(self, bucket: str, key: str) -> int:
         validate_key(key)
         bucket_row = await self._store.get_bucket(bucket)
-        if version_id is None:
-            return (await self._store.get_object(bucket_row.id, key, with_blocks=False)).id
-        found = await read_version(self._store, bucket_row.id, key, version_id)  # NoSuchVersion when unknown
-        if found.obj is None:
-            raise delete_marker_error("MethodNotAllowed", "The specified method is not allowed against this "
-                                      "resource.", found)
-        if not found.is_latest:
-            raise JunctionError("NotImplemented", "Tagging noncurrent object versions is not implemented by this gateway; "
-                                "only the current version's tags can be read or changed")
-        return found.obj.id
+        return (await self._store.get_object(bucket_row.id, key, with_blocks=False)).id
+
+    async def _version(self, bucket: str, key: str, version_id: str) -> tuple[int, str]:
+        """(bucket id, stored version id) of `?versionId=`; any version, noncurrent ones too,
+        whose tags followed them into history (versions_store)."""
+        validate_key(key)
+        return (await self._store.get_bucket(bucket)).id, parse_version_id(version_id)
 
     async def object_tags(self, bucket: str, key: str, version_id: str | None = None) -> Tags:
-        return await self._ext.object_tags(await self._object_id(bucket, key, version_id))
+        if version_id is not None:
+            bucket_id, stored = await self._version(bucket, key, version_id)
+            return await versions_store.version_tags(self._store, bucket_id, key, stored)
+        return await self._ext.object_tags(await self._object_id(bucket, key))
 
     async def put_object_tags(self, bucket: str, key: str, tags: Tags, version_id: str | None = None) -> None:
-        if not await self._ext.put_object_tags(await self._object_id(bucket, key, version_id), tags):
+        if version_id is not None:
+            bucket_id, stored = await self._version(bucket, key, version_id)
+            await versions_store.put_version_tags(self._store, bucket_id, key, stored, tags)
+        elif not await self._ext.put_object_tags(await self._object_id(bucket, key), tags):
             raise JunctionError("NoSuchKey", "The specified key does not exist.", key=key)
 
     async def delete_object_tags(self, bucket: str, key: str, version_id: str | None = None) -> None:
-        await self._ext.delete_object_tags(await self._object_id(bucket, key, version_id))
+        if version_id is not None:
+            await self.put_object_tags(bucket, key, {}, version_id)
+        else:
+            await self._ext.delete_object_tags(await self._object_id(bucket, key))
 
     async def count(self, object_id: int) -> int:
         """How many tags the object has (GET/HEAD answer it in x-amz-tagging-count)."""

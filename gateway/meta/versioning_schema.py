@@ -52,4 +52,16 @@ VERSIONING_MIGRATIONS: list[str] = [
         PRIMARY KEY (version_row, seq)
     );
     """,
+    # 2: the S3 extras (s3ext_schema.py) of noncurrent versions: tags and part records
+    #    follow a version into history and back, in the same JSON as object_tags/object_parts
+    """
+    CREATE TABLE version_tags (
+        version_row INTEGER PRIMARY KEY REFERENCES object_versions(id) ON DELETE CASCADE,
+        tags        TEXT NOT NULL
+    );
+    CREATE TABLE version_parts (
+        version_row INTEGER PRIMARY KEY REFERENCES object_versions(id) ON DELETE CASCADE,
+        parts       TEXT NOT NULL
+    );
+    """,
 ]

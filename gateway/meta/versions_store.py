@@ -22,6 +22,7 @@ from gateway.core.errors import JunctionError
 from gateway.core.mapping import split_key
 from gateway.core.models import Block, Deletion, ObjectInfo, ObjectVersion
 
+from .s3ext_store import ObjectExtras, PartRecord, Tags
 from .store import (
     CommitGuard,
     MetaStore,
@@ -122,7 +123,24 @@ def retire(conn: sqlite3.Connection, old: ObjectInfo) -> int:
         (row_id, old.id),
     )
     conn.execute("DELETE FROM object_blocks WHERE object_id = ?", (old.id,))
+    _move_extras(conn, old.id, row_id, to_history=True)
     return row_id
+
+
+# S3 extras that follow a version (s3ext_schema.py): current table, history table, column
+_EXTRAS = (("object_tags", "version_tags", "tags"), ("object_parts", "version_parts", "parts"))
+
+
+def _move_extras(conn: sqlite3.Connection, object_id: int, row_id: int, *, to_history: bool) -> None:
+    """Carry a version's tags and part records between its `objects` row and its history row."""
+    for current, history, column in _EXTRAS:
+        if to_history:
+            conn.execute(f"INSERT INTO {history} (version_row, {column}) "
+                         f"SELECT ?, {column} FROM {current} WHERE object_id = ?", (row_id, object_id))
+            conn.execute(f"DELETE FROM {current} WHERE object_id = ?", (object_id,))
+        else:  # history rows go with their object_versions row (ON DELETE CASCADE)
+            conn.execute(f"INSERT INTO {current} (object_id, {column}) "
+                         f"SELECT ?, {column} FROM {history} WHERE version_row = ?", (object_id, row_id))
 
 
 def _release_version(conn: sqlite3.Connection, row_id: int) -> None:
@@ -229,6 +247,7 @@ def _promote(conn: sqlite3.Connection, bucket_id: int, key: str) -> None:
         "SELECT ?, seq, blob_id, size FROM version_blocks WHERE version_row = ?",
         (cur.lastrowid, row["id"]),
     )
+    _move_extras(conn, cur.lastrowid, row["id"], to_history=False)
     conn.execute("DELETE FROM object_versions WHERE id = ?", (row["id"],))
 
 
@@ -336,6 +355,52 @@ def key_versions(conn: sqlite3.Connection, bucket_id: int, key: str, *, after: s
     return found
 
 
+def _tags_home(conn: sqlite3.Connection, bucket_id: int, key: str, version_id: str) -> tuple[str, str, int]:
+    """(table, id column, id) that holds the tags of the stored version `version_id`."""
+    current = _select_object(conn, _CURRENT, (bucket_id, key), False)
+    if current is not None and stored(current.version_id) == version_id:
+        return "object_tags", "object_id", current.id
+    row = conn.execute(
+        "SELECT id, delete_marker, updated FROM object_versions WHERE bucket_id = ? AND key = ? AND version_id = ?",
+        (bucket_id, key, version_id),
+    ).fetchone()
+    if row is None:
+        raise JunctionError("NoSuchVersion", "The specified version does not exist.", key=key)
+    if row["delete_marker"]:  # as core.versioning.delete_marker_error: S3 names the marker in headers
+        raise JunctionError("MethodNotAllowed", "The specified method is not allowed against this resource.",
+                            delete_marker=True, version_id=surface(version_id), last_modified=row["updated"])
+    return "version_tags", "version_row", row["id"]
+
+
+def read_tags(conn: sqlite3.Connection, bucket_id: int, key: str, version_id: str) -> Tags:
+    table, column, ident = _tags_home(conn, bucket_id, key, version_id)
+    row = conn.execute(f"SELECT tags FROM {table} WHERE {column} = ?", (ident,)).fetchone()
+    return {k: v for k, v in json.loads(row[0])} if row else {}
+
+
+def write_tags(conn: sqlite3.Connection, bucket_id: int, key: str, version_id: str, tags: Tags) -> None:
+    """Replace the tag set of one version (an empty set deletes it)."""
+    table, column, ident = _tags_home(conn, bucket_id, key, version_id)
+    conn.execute(f"DELETE FROM {table} WHERE {column} = ?", (ident,))
+    if tags:
+        conn.execute(f"INSERT INTO {table} ({column}, tags) VALUES (?, ?)",
+                     (ident, json.dumps(list(tags.items()), ensure_ascii=False)))
+
+
+def history_extras(conn: sqlite3.Connection, bucket_id: int, key: str, version_id: str) -> ObjectExtras:
+    """Tags and part records of a noncurrent version (empty when it has none)."""
+    row = conn.execute(
+        "SELECT t.tags, pa.parts FROM object_versions v LEFT JOIN version_tags t ON t.version_row = v.id "
+        "LEFT JOIN version_parts pa ON pa.version_row = v.id WHERE v.bucket_id = ? AND v.key = ? AND v.version_id = ?",
+        (bucket_id, key, version_id),
+    ).fetchone()
+    if row is None:
+        return ObjectExtras()
+    tags = {k: v for k, v in json.loads(row["tags"])} if row["tags"] else {}
+    parts = [PartRecord(n, size, sums) for n, size, sums in json.loads(row["parts"])] if row["parts"] else []
+    return ObjectExtras(tags=tags, parts=parts)
+
+
 # ---------------------------------------------------------------- usage
 
 
@@ -401,6 +466,18 @@ async def read_latest_marker(store: MetaStore, bucket_id: int, key: str) -> Obje
 async def remove_version(store: MetaStore, bucket_id: int, key: str, version_id: str,
                          guards: Iterable[CommitGuard] = ()) -> Deletion:
     return await store.db.transaction(lambda conn: delete_version(conn, bucket_id, key, version_id, guards))
+
+
+async def version_tags(store: MetaStore, bucket_id: int, key: str, version_id: str) -> Tags:
+    return await store.db.query(lambda conn: read_tags(conn, bucket_id, key, version_id))
+
+
+async def put_version_tags(store: MetaStore, bucket_id: int, key: str, version_id: str, tags: Tags) -> None:
+    await store.db.transaction(lambda conn: write_tags(conn, bucket_id, key, version_id, tags))
+
+
+async def version_extras(store: MetaStore, bucket_id: int, key: str, version_id: str) -> ObjectExtras:
+    return await store.db.query(lambda conn: history_extras(conn, bucket_id, key, version_id))
 
 
 async def list_keys(store: MetaStore, bucket_id: int, *, prefix: str, start: str, inclusive: bool,
