@@ -14,7 +14,7 @@ from botocore.exceptions import ClientError
 from gateway.core.errors import JunctionError
 from gateway.core.objects import ObjectAttrs
 from gateway.core.service import Core
-from gateway.meta import packages_store
+from gateway.meta import native_parts_store, packages_store
 
 AWS_V1 = str(Path(sys.executable).parent / "aws")
 
@@ -413,3 +413,22 @@ async def test_native_delete_by_id_leaves_a_delete_marker(core):
     assert await core.store.get_package(obj.bucket_id, "pkg") is None  # the folder is gone with its object
     again = await core.objects.head("bkt", "pkg/file", obj.version_id)
     assert b"".join([p async for p in core.objects.read(again)]) == b"native"
+
+
+async def test_removing_a_native_upload_in_progress_leaves_no_marker(core):
+    bucket = await core.buckets.get("bkt")
+    pending = await native_parts_store.new_pending(core.store, bucket.id, "pkg/big", core.guards)
+    assert await packages_store.delete_object_by_id(core.store, pending.id)
+    assert (await core.versioning.list_versions("bkt")).versions == []
+
+
+async def test_forced_bucket_delete_releases_noncurrent_blobs(core, tmp_path):
+    await put(core, "k", b"one")
+    await put(core, "k", b"two")
+    await core.objects.delete("bkt", "k")
+    with pytest.raises(JunctionError) as info:
+        await core.buckets.delete("bkt")
+    assert info.value.code == "BucketNotEmpty"
+    await core.buckets.delete("bkt", force=True)
+    assert await core.blobs.collect(grace_seconds=0) == 2
+    assert blob_files(tmp_path) == []

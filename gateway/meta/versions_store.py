@@ -204,11 +204,14 @@ def _add_marker(conn: sqlite3.Connection, bucket_id: int, key: str, version_id: 
 def delete_latest(conn: sqlite3.Connection, bucket_id: int, key: str, old: ObjectInfo | None, *,
                   drop_package: bool = True) -> Deletion:
     """A delete without a version id: removes the current object of an unversioned bucket;
-    in a versioned one keeps it as history (as its state says) and adds a delete marker."""
+    in a versioned one keeps it as history (as its state says) and adds a delete marker.
+    Removing a native upload in progress is an abort, never a version nor a marker."""
     state = status(conn, bucket_id)
-    if not state:
+    if not state or (old is not None and old.redundancy == PENDING):
         if old is not None:
             _drop_current(conn, old, drop_package)
+        if state:
+            _promote(conn, bucket_id, key)  # a version the upload kept from being current
         return Deletion(None, False)
     if old is not None:
         kept = _kept_by_history(state, old)
