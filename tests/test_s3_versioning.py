@@ -248,8 +248,21 @@ def test_tags_follow_their_version(s3, bucket):
     assert err.response["ResponseMetadata"]["HTTPStatusCode"] == 405
     s3.delete_object(Bucket=bucket, Key="t", VersionId=marker)  # v2 is current again, with its tags
     assert s3.get_object_tagging(Bucket=bucket, Key="t")["TagSet"] == [{"Key": "gen", "Value": "2"}]
+    assert s3.head_object(Bucket=bucket, Key="t", VersionId=v1)["TagCount"] == 1
     s3.delete_object_tagging(Bucket=bucket, Key="t", VersionId=v1)
     assert tags(s3, bucket, "t", v1) == {} and tags(s3, bucket, "t", v2) == {"gen": "2"}
+    assert "TagCount" not in s3.head_object(Bucket=bucket, Key="t", VersionId=v1)
+
+
+def test_part_records_follow_their_version(s3, bucket):
+    enable(s3, bucket)
+    upload = s3.create_multipart_upload(Bucket=bucket, Key="mp", ChecksumAlgorithm="CRC32")["UploadId"]
+    part = s3.upload_part(Bucket=bucket, Key="mp", UploadId=upload, PartNumber=1, Body=b"part", ChecksumAlgorithm="CRC32")
+    first = s3.complete_multipart_upload(Bucket=bucket, Key="mp", UploadId=upload, MultipartUpload={"Parts": [
+        {"PartNumber": 1, "ETag": part["ETag"], "ChecksumCRC32": part["ChecksumCRC32"]}]})["VersionId"]
+    s3.put_object(Bucket=bucket, Key="mp", Body=b"plain")
+    attrs = s3.get_object_attributes(Bucket=bucket, Key="mp", VersionId=first, ObjectAttributes=["ObjectParts"])
+    assert [(p["PartNumber"], p["Size"]) for p in attrs["ObjectParts"]["Parts"]] == [(1, 4)]
 
 
 # ---------------------------------------------------------------- listing

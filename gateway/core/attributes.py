@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from gateway.meta import versions_store
 from gateway.meta.s3ext_store import PartRecord, S3ExtStore
 from gateway.meta.store import MetaStore
 
@@ -78,7 +79,11 @@ class AttributesService:
             obj, current = found.obj, found.is_latest
         parts = None
         if "ObjectParts" in wanted and obj.parts_count:
-            records = (await self._ext.object_extras(obj.id)).parts if current else []  # kept for current only
+            if current:
+                records = (await self._ext.object_extras(obj.id)).parts
+            else:  # a noncurrent version's part records followed it into history
+                records = (await versions_store.version_extras(self._store, bucket_row.id, key,
+                                                               versions_store.stored(obj.version_id))).parts
             after = [p for p in records if p.number > marker]
             parts = PartsPage(total=obj.parts_count, marker=marker, max_parts=max_parts,
                               parts=after[:max_parts], truncated=len(after) > max_parts, recorded=bool(records))

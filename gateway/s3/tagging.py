@@ -22,7 +22,11 @@ def request_tags(call: S3Call) -> dict[str, str] | None:
 
 async def tag_count_headers(call: S3Call, obj: ObjectInfo) -> dict[str, str]:
     """`x-amz-tagging-count` for GET/HEAD, only when the object has tags (as S3 does)."""
-    count = await call.core.tagging.count(obj.id)
+    version_id = call.query.get("versionId")
+    if version_id is not None and call.bucket is not None:  # a noncurrent version's tags live in history
+        count = len(await call.core.tagging.object_tags(call.bucket, obj.key, version_id))
+    else:
+        count = await call.core.tagging.count(obj.id)
     return {"x-amz-tagging-count": str(count)} if count else {}
 
 
