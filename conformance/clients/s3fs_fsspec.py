@@ -1,0 +1,111 @@
+"""s3fs, the fsspec filesystem for S3 (PyPI, in its own venv: it pins aiobotocore/botocore).
+
+Each operation runs as a short script in that venv, with the endpoint and keys passed by
+environment variables, exactly the S3FileSystem calls a data-science user writes.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from conformance.framework import MiB, Driver, Listing, NotApplicable, check, clean_env, run
+
+PRELUDE = """
+import json, os, sys
+import s3fs
+fs = s3fs.S3FileSystem(key=os.environ["CF_KEY"], secret=os.environ["CF_SECRET"], use_listings_cache=False,
+                       client_kwargs={"endpoint_url": os.environ["CF_URL"], "region_name": "us-east-1"})
+a = sys.argv[1:]
+"""
+
+
+class S3fsFsspec(Driver):
+    name = "s3fs (fsspec)"
+    multipart_above = 100 * MiB  # put_file sends one PUT below twice its 50 MiB chunksize
+
+    def available(self) -> str | None:
+        self.python = self.ctx.tools.venv_bin("s3fs", "python")
+        return None if self.python.exists() else "the s3fs venv is missing"
+
+    def setup(self) -> None:
+        ep = self.ctx.endpoint
+        self.env = clean_env(CF_KEY=ep.access_key, CF_SECRET=ep.secret_key, CF_URL=ep.url)
+
+    def py(self, code: str, *args: str) -> str:
+        return run([str(self.python), "-c", PRELUDE + code, *args], env=self.env).stdout
+
+    def version(self) -> str:
+        return self.py("import fsspec; print(s3fs.__version__, '(fsspec', fsspec.__version__ + ')')").strip()
+
+    def make_bucket(self, bucket: str) -> None:
+        self.py("fs.mkdir(a[0])", bucket)
+
+    def upload(self, local: Path, bucket: str, key: str) -> None:
+        self.py("fs.put_file(a[0], a[1])", str(local), f"{bucket}/{key}")
+
+    def download(self, bucket: str, key: str, local: Path) -> None:
+        self.py("fs.get_file(a[0], a[1])", f"{bucket}/{key}", str(local))
+
+    def listing(self, bucket: str, prefix: str) -> Listing:
+        raw = self.py("print(json.dumps(fs.ls(a[0], detail=True), default=str))", f"{bucket}/{prefix}".rstrip("/"))
+        out = Listing()
+        for entry in json.loads(raw):
+            key = entry["name"][len(bucket) + 1:]
+            if entry["type"] == "directory":
+                out.prefixes.add(key.rstrip("/") + "/")
+            else:
+                out.keys.add(key)
+        return out
+
+    def copy(self, bucket: str, src: str, dst: str) -> None:
+        self.py("fs.copy(a[0], a[1])", f"{bucket}/{src}", f"{bucket}/{dst}")
+
+    def delete(self, bucket: str, key: str) -> None:
+        self.py("fs.rm_file(a[0])", f"{bucket}/{key}")
+
+    def make_folder(self, bucket: str, key: str) -> None:
+        raise NotApplicable("fs.mkdir below a bucket creates nothing")
+
+    def extras(self):
+        return {"find / du / info": self.find, "open + seek/read ranges": self.ranges, "rm recursive": self.rm_recursive}
+
+    def find(self, bucket: str) -> str | None:
+        keys = {f"find/{d}/f{i}.txt": i + 1 for d in ("a", "b/c") for i in range(4)}
+        for key, size in keys.items():
+            self.ctx.put(bucket, key, b"f" * size)
+        raw = self.py("print(json.dumps([fs.find(a[0]), fs.du(a[0]), fs.info(a[0] + '/a/f2.txt')['size']]))",
+                      f"{bucket}/find")
+        found, du, size = json.loads(raw)
+        check(found == sorted(f"{bucket}/{k}" for k in keys), f"find: {found}")
+        check(du == sum(keys.values()) and size == 3, f"du {du}, info size {size}")
+        return None
+
+    def ranges(self, bucket: str) -> str | None:
+        data = self.ctx.data
+        self.ctx.admin.upload_file(str(data.big), bucket, "ranges/big.bin")
+        offsets = [0, 1, 5 * 2**20 - 3, data.big_size // 2, data.big_size - 10]
+        raw = self.py(
+            "f = fs.open(a[0], 'rb', block_size=2**20)\nout = []\n"
+            "for off in json.loads(a[1]):\n    f.seek(off); out.append(f.read(10).hex())\n"
+            "out.append(fs.cat_file(a[0], start=100, end=120).hex())\nprint(json.dumps(out))",
+            f"{bucket}/ranges/big.bin", json.dumps(offsets))
+        got = json.loads(raw)
+        with open(data.big, "rb") as fh:
+            want = []
+            for off in offsets:
+                fh.seek(off)
+                want.append(fh.read(10).hex())
+            fh.seek(100)
+            want.append(fh.read(20).hex())
+        check(got == want, f"range reads differ at {[o for o, g, w in zip(offsets, got, want) if g != w]}")
+        return None
+
+    def rm_recursive(self, bucket: str) -> str | None:
+        for i in range(30):
+            self.ctx.put(bucket, f"rmr/{i % 3}/x{i}.txt", b"x")
+        self.ctx.put(bucket, "rmr/marker/", b"")
+        self.py("fs.rm(a[0], recursive=True)", f"{bucket}/rmr")
+        left = self.ctx.keys(bucket, "rmr/", markers=True)
+        check(left == {}, f"left behind: {sorted(left)[:5]}")
+        return None
