@@ -21,6 +21,9 @@ from typing import Any, Callable
 MiB = 1024 * 1024
 
 
+GATEWAY_ERRORS = "no gateway errors (5xx, logged)"  # the row checked after every client, shown last
+
+
 class NotApplicable(Exception):
     """The client has no such feature (e.g. boto3 has no `sync`): shown as n/a, not failed."""
 
@@ -78,6 +81,7 @@ class Context:
     data: Any  # conformance.data.TestData
     admin: Any  # a boto3 S3 client with its own credentials path, used only to verify
     tools: Any  # conformance.install.Tools
+    paged_bucket: str = ""  # read-only bucket holding PAGED_KEYS, shared by the clients of an endpoint
 
     def new_bucket(self, prefix: str) -> str:
         name = f"{prefix}-{uuid.uuid4().hex[:10]}".lower()
@@ -100,12 +104,31 @@ class Context:
     def put(self, bucket: str, key: str, body: bytes = b"") -> None:
         self.admin.put_object(Bucket=bucket, Key=key, Body=body)
 
-    def access_log(self) -> list[dict[str, Any]]:
+    def log_records(self) -> list[dict[str, Any]]:
+        """The gateway's JSON log lines (access records and errors), oldest first."""
         lines = []
         for line in self.endpoint.log_path.read_text(errors="replace").splitlines():
-            if line.startswith("{") and '"junction.access"' in line:
-                lines.append(json.loads(line))
+            if line.startswith("{"):
+                try:
+                    lines.append(json.loads(line))
+                except ValueError:
+                    continue
         return lines
+
+    def access_log(self) -> list[dict[str, Any]]:
+        return [r for r in self.log_records() if r.get("logger") == "junction.access"]
+
+    def gateway_errors(self, since: float) -> list[str]:
+        """5xx answers and logged errors since a moment: clients retry past them silently."""
+        out = []
+        for r in self.log_records():
+            if r.get("ts", 0) < since:
+                continue
+            if r.get("logger") == "junction.access" and r.get("status", 0) >= 500:
+                out.append(f"{r['status']} {r['method']} {r['path']}")
+            elif r.get("level") in ("error", "critical"):
+                out.append(f"logged {r.get('msg', '')[:120]}")
+        return out
 
     def server_side_copy_seen(self, bucket: str, key: str, since: float, size: int) -> bool:
         """A copy is server-side when the gateway saw a body-less PUT of the target and no PUT
@@ -117,14 +140,20 @@ class Context:
 
 
 def run(cmd: list[str], env: dict[str, str] | None = None, timeout: float = 900, check_rc: bool = True,
-        cwd: Path | None = None, text: bool = True) -> subprocess.CompletedProcess:
-    """Run a client command; a non-zero exit is a scenario failure showing the client's words."""
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=text, timeout=timeout, cwd=cwd)
+        stdin: Any = None, stdout: Any = None) -> subprocess.CompletedProcess:
+    """Run a client command; a non-zero exit is a scenario failure showing the client's words.
+    ``stdin``/``stdout`` may be open files, so piped data streams without passing through us."""
+    proc = subprocess.run(cmd, env=env, stdin=stdin, stdout=stdout or subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=stdout is None, timeout=timeout)
     if check_rc and proc.returncode != 0:
-        out = (proc.stdout or "")[-1500:] + (proc.stderr or "")[-1500:]
+        out = "".join(_text(stream)[-1500:] for stream in (proc.stdout, proc.stderr))
         shown = " ".join(str(arg) if len(str(arg)) < 80 else str(arg)[:60] + "..." for arg in cmd)
         raise Failed(f"`{shown}` exited {proc.returncode}: {out.strip()}")
     return proc
+
+
+def _text(stream: str | bytes | None) -> str:
+    return stream.decode(errors="replace") if isinstance(stream, bytes) else stream or ""
 
 
 def clean_env(**extra: str) -> dict[str, str]:
@@ -165,7 +194,6 @@ class Driver:
     """
 
     name = "client"
-    server_side_copy = True  # False where the client copies by download + upload
     multipart_above = 16 * MiB  # the client's default multipart threshold (bytes), at most
     uses_tls = False
 
@@ -211,6 +239,10 @@ class Driver:
     def make_folder(self, bucket: str, key: str) -> None:
         """Create the folder marker ``key`` (ending in /) the way the client's users do."""
         raise NotApplicable("no way to create an empty folder marker")
+
+    def list_all(self, bucket: str, prefix: str) -> set[str]:
+        """Every key under prefix, recursively, as the client lists it (following pages)."""
+        raise NotImplementedError
 
     def extras(self) -> dict[str, Extra]:
         return {}

@@ -6,7 +6,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from conformance.framework import Outcome
+from conformance.framework import GATEWAY_ERRORS, Outcome
 
 MARK = {"pass": "ok", "fail": "FAIL", "n/a": "-", "skip": "skip"}
 
@@ -33,7 +33,7 @@ def _scenario_rows(results: list[ClientResult]) -> list[str]:
     rows: list[str] = []
     for result in results:
         rows += [name for name in result.outcomes if name not in rows]
-    return rows
+    return sorted(rows, key=lambda row: row == GATEWAY_ERRORS)  # stable: only moves that row last
 
 
 def _cell(result: ClientResult, scenario: str) -> str:

@@ -16,6 +16,8 @@ import shutil
 import sys
 import tempfile
 import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -28,7 +30,9 @@ from botocore.config import Config  # noqa: E402
 from conformance import data as testdata  # noqa: E402
 from conformance import install, report  # noqa: E402
 from conformance.clients import DRIVERS  # noqa: E402
-from conformance.framework import Context, Driver, Endpoint, NotApplicable, Outcome  # noqa: E402
+from conformance.data import PAGED_KEYS  # noqa: E402
+from conformance.framework import (  # noqa: E402
+    GATEWAY_ERRORS, Context, Driver, Endpoint, Failed, NotApplicable, Outcome)
 from conformance.report import ClientResult  # noqa: E402
 from conformance.scenarios import COMMON  # noqa: E402
 from conformance.server import GatewayProcess  # noqa: E402
@@ -72,6 +76,7 @@ def run_client(driver: Driver) -> ClientResult:
         bucket = driver.ctx.new_bucket("cf-" + "".join(c for c in driver.name if c.isalnum())[:20])
         scenarios = [(name, fn, (driver, bucket)) for name, fn in COMMON.items()]
         scenarios += [(name, fn, (bucket,)) for name, fn in driver.extras().items()]
+        scenarios.append((GATEWAY_ERRORS, no_gateway_errors, (driver, time.time())))
         for name, fn, args in scenarios:
             outcome = attempt(fn, *args)
             result.outcomes[name] = outcome
@@ -81,6 +86,23 @@ def run_client(driver: Driver) -> ClientResult:
         if teardown.status == "fail":
             result.outcomes["teardown"] = teardown
     return result
+
+
+def make_paged_bucket(admin) -> str:
+    """One read-only bucket per gateway with more keys than a listing page holds."""
+    name = f"cf-paged-{uuid.uuid4().hex[:8]}"
+    admin.create_bucket(Bucket=name)
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda key: admin.put_object(Bucket=name, Key=key, Body=key.encode()), PAGED_KEYS))
+    return name
+
+
+def no_gateway_errors(driver: Driver, since: float) -> str | None:
+    """Clients retry 5xx answers quietly, so a green scenario could hide a gateway error."""
+    errors = driver.ctx.gateway_errors(since)
+    if errors:
+        raise Failed(f"{len(errors)} while this client ran, e.g. {errors[:3]}")
+    return None
 
 
 def _version(driver: Driver) -> str:
@@ -116,9 +138,10 @@ def main(argv: list[str] | None = None) -> int:
     results: list[ClientResult] = []
     try:
         endpoints = {False: plain.start(), True: tls.start()}
+        paged = {tls_: make_paged_bucket(admin_client(ep)) for tls_, ep in endpoints.items()}
         for cls in drivers:
             ep = endpoints[cls.uses_tls]
-            ctx = Context(ep, work / "clients" / cls.__name__, data, admin_client(ep), tools)
+            ctx = Context(ep, work / "clients" / cls.__name__, data, admin_client(ep), tools, paged[cls.uses_tls])
             ctx.work.mkdir(parents=True, exist_ok=True)
             results.append(run_client(cls(ctx)))
     finally:

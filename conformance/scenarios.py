@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from typing import Callable
 
-from conformance.data import SPECIAL_NAMES, UNICODE_NAMES
+from conformance.data import PAGED_KEYS, SPECIAL_NAMES, UNICODE_NAMES
 from conformance.framework import Driver, NotApplicable, check, sha256_file
 
 CommonScenario = Callable[[Driver, str], "str | None"]
@@ -68,6 +68,24 @@ def listing(d: Driver, bucket: str) -> str | None:
     return None
 
 
+def paged_listing(d: Driver, bucket: str) -> str | None:
+    listed = d.list_all(d.ctx.paged_bucket, "page/")
+    want = set(PAGED_KEYS)
+    check(listed == want, f"listed {len(listed)} of {len(want)} keys; missing {sorted(want - listed)[:3]}, "
+          f"unexpected {sorted(listed - want)[:3]}")
+    return None
+
+
+def overwrite(d: Driver, bucket: str) -> str | None:
+    data = d.ctx.data
+    d.upload(data.small, bucket, "ow/file.bin")
+    d.upload(data.named / SPECIAL_NAMES[0], bucket, "ow/file.bin")  # same key, other size and bytes
+    out = d.ctx.scratch("ow") / "file.bin"
+    d.download(bucket, "ow/file.bin", out)
+    check(out.read_bytes() == (data.named / SPECIAL_NAMES[0]).read_bytes(), "the second upload did not win")
+    return None
+
+
 def server_side_copy(d: Driver, bucket: str) -> str | None:
     body = d.ctx.data.small.read_bytes()  # 100 kB: far bigger than any sub-resource PUT
     d.ctx.put(bucket, "cp/src.bin", body)
@@ -76,8 +94,6 @@ def server_side_copy(d: Driver, bucket: str) -> str | None:
     copied = d.ctx.admin.get_object(Bucket=bucket, Key="cp/dst.bin")["Body"].read()
     check(copied == body, f"the copy holds {len(copied)} other bytes")
     check("cp/src.bin" in d.ctx.keys(bucket, "cp/"), "the source vanished")
-    if not d.server_side_copy:
-        return "client copies by download + upload"
     check(d.ctx.server_side_copy_seen(bucket, "cp/dst.bin", since, len(body)), "the copy was not done server-side")
     return None
 
@@ -162,7 +178,9 @@ COMMON: dict[str, CommonScenario] = {
     "put/get small": small_round_trip,
     "put/get big (multipart)": big_round_trip,
     "list prefixes/folders": listing,
-    "server-side copy": server_side_copy,
+    "list all, 1,100+ keys (paged)": paged_listing,
+    "overwrite": overwrite,
+    "copy (server-side)": server_side_copy,
     "delete": delete,
     "sync tree + re-sync": sync_tree,
     "unicode/space keys": unicode_keys,

@@ -55,6 +55,10 @@ class AwsCli(Driver):
                 out.keys.add(prefix + match.group(1))  # a folder marker shows with an empty name
         return out
 
+    def list_all(self, bucket: str, prefix: str) -> set[str]:
+        out = self.aws("s3", "ls", "--recursive", f"s3://{bucket}/{prefix}").stdout.splitlines()
+        return {m.group(1) for line in out if (m := LS_OBJECT.match(line))}
+
     def copy(self, bucket: str, src: str, dst: str) -> None:
         self.aws("s3", "cp", f"s3://{bucket}/{src}", f"s3://{bucket}/{dst}")
 
@@ -69,7 +73,8 @@ class AwsCli(Driver):
         self.aws("s3api", "put-object", "--bucket", bucket, "--key", key)
 
     def extras(self):
-        return {"sync down + --delete": self.sync_down_delete, "mv": self.move, "presign + curl": self.presign}
+        return {"sync down + --delete": self.sync_down_delete, "mv": self.move, "presign + curl": self.presign,
+                "cp - (stdin, streamed) / cp to -": self.stdin_stdout}
 
     def sync_down_delete(self, bucket: str) -> str | None:
         for i in range(30):
@@ -88,6 +93,19 @@ class AwsCli(Driver):
         self.aws("s3", "mv", f"s3://{bucket}/mv/from.txt", f"s3://{bucket}/mv/to.txt")
         check(set(self.ctx.keys(bucket, "mv/")) == {"mv/to.txt"}, "mv left the wrong keys")
         return None
+
+    def stdin_stdout(self, bucket: str) -> str | None:
+        """Unknown length from a pipe: the CLI must stream it as a multipart upload."""
+        base = [self.program, "--endpoint-url", self.ctx.endpoint.url, "s3", "cp"]
+        with open(self.ctx.data.big, "rb") as src:
+            run([*base, "-", f"s3://{bucket}/stdin/piped.bin"], env=self.env, stdin=src)
+        head = self.ctx.admin.head_object(Bucket=bucket, Key="stdin/piped.bin")
+        check(head["ContentLength"] == self.ctx.data.big_size, f"stored {head['ContentLength']} bytes")
+        out = self.ctx.scratch("stdout") / "piped.bin"
+        with open(out, "wb") as dst:
+            run([*base, f"s3://{bucket}/stdin/piped.bin", "-"], env=self.env, stdout=dst)
+        check(sha256_file(out) == self.ctx.data.big_sha, "bytes piped back differ")
+        return f"ETag {head['ETag']}"
 
     def presign(self, bucket: str) -> str | None:
         self.upload(self.ctx.data.small, bucket, "presign/ü x+y.bin")

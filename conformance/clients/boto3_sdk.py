@@ -57,6 +57,10 @@ class Boto3(Driver):
             out.prefixes |= {p["Prefix"] for p in page.get("CommonPrefixes", [])}
         return out
 
+    def list_all(self, bucket: str, prefix: str) -> set[str]:
+        pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+        return {o["Key"] for page in pages for o in page.get("Contents", [])}
+
     def copy(self, bucket: str, src: str, dst: str) -> None:
         self.s3.copy_object(Bucket=bucket, Key=dst, CopySource={"Bucket": bucket, "Key": src})
 

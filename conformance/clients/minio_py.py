@@ -50,6 +50,9 @@ class MinioPy(Driver):
             (out.prefixes if obj.is_dir else out.keys).add(obj.object_name)
         return out
 
+    def list_all(self, bucket: str, prefix: str) -> set[str]:
+        return {o.object_name for o in self.mc.list_objects(bucket, prefix=prefix, recursive=True)}
+
     def copy(self, bucket: str, src: str, dst: str) -> None:
         from minio.commonconfig import CopySource
         self.mc.copy_object(bucket, dst, CopySource(bucket, src))
@@ -62,7 +65,8 @@ class MinioPy(Driver):
 
     def extras(self):
         return {"list recursive": self.recursive, "remove_objects (batch)": self.remove_objects,
-                "presigned_get_object + curl": self.presigned}
+                "presigned_get_object + curl": self.presigned, "put_object, unknown length": self.unknown_length,
+                "get_object offset/length": self.ranged}
 
     def recursive(self, bucket: str) -> str | None:
         keys = [f"rec/{d}/{i}.txt" for d in ("a", "b/c", "b/d/e") for i in range(3)]
@@ -82,6 +86,30 @@ class MinioPy(Driver):
         errors = list(self.mc.remove_objects(bucket, [DeleteObject(k) for k in keys]))
         check(errors == [], f"remove_objects errors: {errors[:3]}")
         check(self.ctx.keys(bucket, "batch/") == {}, "objects left after remove_objects")
+        return None
+
+    def unknown_length(self, bucket: str) -> str | None:
+        """length=-1 from a stream: minio-py must cut it into parts itself."""
+        with open(self.ctx.data.big, "rb") as src:
+            result = self.mc.put_object(bucket, "unk/stream.bin", src, -1, part_size=5 * MiB)
+        check(result.etag.count("-") == 1, f"ETag {result.etag} is not multipart")
+        out = self.ctx.scratch("unk") / "got"
+        self.download(bucket, "unk/stream.bin", out)
+        check(sha256_file(out) == self.ctx.data.big_sha, "streamed upload came back different")
+        return None
+
+    def ranged(self, bucket: str) -> str | None:
+        self.ctx.admin.upload_file(str(self.ctx.data.big), bucket, "ranged/big.bin")
+        offset = 5 * MiB - 3
+        resp = self.mc.get_object(bucket, "ranged/big.bin", offset=offset, length=1000)
+        try:
+            got = resp.read()
+        finally:
+            resp.close()
+            resp.release_conn()
+        with open(self.ctx.data.big, "rb") as fh:
+            fh.seek(offset)
+            check(got == fh.read(1000), "ranged read differs")
         return None
 
     def presigned(self, bucket: str) -> str | None:

@@ -54,6 +54,10 @@ class Rclone(Driver):
             (out.prefixes if entry.endswith("/") else out.keys).add(prefix + entry)
         return out
 
+    def list_all(self, bucket: str, prefix: str) -> set[str]:
+        out = self.rc("lsf", "-R", "--files-only", f"j:{bucket}/{prefix}").stdout.splitlines()
+        return {prefix + rel for rel in out}
+
     def copy(self, bucket: str, src: str, dst: str) -> None:
         self.rc("copyto", f"j:{bucket}/{src}", f"j:{bucket}/{dst}")
 

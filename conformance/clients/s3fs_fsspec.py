@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conformance.framework import MiB, Driver, Listing, NotApplicable, check, clean_env, run
+from conformance.framework import MiB, Driver, Listing, NotApplicable, check, clean_env, run, sha256_file
 
 PRELUDE = """
 import json, os, sys
@@ -58,6 +58,10 @@ class S3fsFsspec(Driver):
                 out.keys.add(key)
         return out
 
+    def list_all(self, bucket: str, prefix: str) -> set[str]:
+        found = json.loads(self.py("print(json.dumps(fs.find(a[0])))", f"{bucket}/{prefix}".rstrip("/")))
+        return {name[len(bucket) + 1:] for name in found}
+
     def copy(self, bucket: str, src: str, dst: str) -> None:
         self.py("fs.copy(a[0], a[1])", f"{bucket}/{src}", f"{bucket}/{dst}")
 
@@ -68,7 +72,8 @@ class S3fsFsspec(Driver):
         raise NotApplicable("fs.mkdir below a bucket creates nothing")
 
     def extras(self):
-        return {"find / du / info": self.find, "open + seek/read ranges": self.ranges, "rm recursive": self.rm_recursive}
+        return {"find / du / info": self.find, "open + seek/read ranges": self.ranges, "rm recursive": self.rm_recursive,
+                "open('wb') in blocks (multipart)": self.open_write, "put/get recursive": self.put_get_recursive}
 
     def find(self, bucket: str) -> str | None:
         keys = {f"find/{d}/f{i}.txt": i + 1 for d in ("a", "b/c") for i in range(4)}
@@ -99,6 +104,29 @@ class S3fsFsspec(Driver):
             fh.seek(100)
             want.append(fh.read(20).hex())
         check(got == want, f"range reads differ at {[o for o, g, w in zip(offsets, got, want) if g != w]}")
+        return None
+
+    def open_write(self, bucket: str) -> str | None:
+        """Writes of odd sizes through a file object: s3fs flushes 5 MiB parts as they fill."""
+        self.py("src = open(a[0], 'rb')\nwith fs.open(a[1], 'wb', block_size=5 * 2**20) as f:\n"
+                "    while chunk := src.read(1000003):\n        f.write(chunk)", str(self.ctx.data.big),
+                f"{bucket}/ow/big.bin")
+        head = self.ctx.admin.head_object(Bucket=bucket, Key="ow/big.bin")
+        check("-" in head["ETag"] and head["ContentLength"] == self.ctx.data.big_size, f"stored {head}")
+        out = self.ctx.scratch("ow") / "got"
+        self.ctx.admin.download_file(bucket, "ow/big.bin", str(out))
+        check(sha256_file(out) == self.ctx.data.big_sha, "bytes written through open('wb') differ")
+        return None
+
+    def put_get_recursive(self, bucket: str) -> str | None:
+        named = self.ctx.data.named
+        back = self.ctx.scratch("rec")
+        self.py("fs.put(a[0], a[1], recursive=True)\nfs.get(a[1], a[2], recursive=True)",
+                f"{named}/", f"{bucket}/rec/", f"{back}/")
+        for path in named.rglob("*"):
+            if path.is_file():
+                copy = back / path.relative_to(named)
+                check(copy.exists() and copy.read_bytes() == path.read_bytes(), f"{path.relative_to(named)} differs")
         return None
 
     def rm_recursive(self, bucket: str) -> str | None:

@@ -18,7 +18,6 @@ from conformance.fuse import file_ops, unmount
 
 class S3fsFuse(Driver):
     name = "s3fs-fuse"
-    server_side_copy = False  # `cp` through a mount reads and writes the bytes
 
     def available(self) -> str | None:
         for program in ("s3fs", "fusermount3", "rsync"):
@@ -75,8 +74,12 @@ class S3fsFuse(Driver):
             (out.prefixes if entry.endswith("/") else out.keys).add(prefix + entry)
         return out
 
+    def list_all(self, bucket: str, prefix: str) -> set[str]:
+        out = run(["find", str(self.root(bucket) / prefix), "-type", "f", "-printf", "%P\\n"], timeout=300).stdout
+        return {prefix + rel for rel in out.splitlines()}
+
     def copy(self, bucket: str, src: str, dst: str) -> None:
-        run(["cp", str(self.root(bucket) / src), str(self.root(bucket) / dst)], timeout=120)
+        raise NotApplicable("`cp` through a mount reads and writes the bytes; `mv` is server-side (file ops)")
 
     def delete(self, bucket: str, key: str) -> None:
         run(["rm", str(self.root(bucket) / key)], timeout=60)
