@@ -65,6 +65,31 @@ def test_v4_presigned_post_201_and_get(s3v4, s3, bucket):
     assert got["ContentType"] == "text/plain" and got["Metadata"] == {"origin": "browser"}
 
 
+TAGGING = "<Tagging><TagSet><Tag><Key>team</Key><Value>web</Value></Tag></TagSet></Tagging>"
+
+
+def test_tagging_and_private_acl_fields(s3v4, s3, bucket):
+    form = presign(s3v4, bucket, key="tagged/${filename}", fields={"tagging": TAGGING, "acl": "private"},
+                   conditions=[{"tagging": TAGGING}, {"acl": "private"}])
+    resp = post(form, b"tagged bytes", filename="t.txt")
+    assert resp.status_code == 204, resp.text
+    tags = s3.get_object_tagging(Bucket=bucket, Key="tagged/t.txt")["TagSet"]
+    assert tags == [{"Key": "team", "Value": "web"}]
+
+
+@pytest.mark.parametrize("field, value, code, status", [
+    ("acl", "public-read", "NotImplemented", 501),
+    ("tagging", "<Tagging><TagSet>", "MalformedXML", 400),
+    ("tagging", "<Tagging><TagSet>" + "<Tag><Key>k</Key><Value>1</Value></Tag>" * 2 + "</TagSet></Tagging>",
+     "InvalidTag", 400),
+])
+def test_bad_acl_and_tagging_fields_store_nothing(s3v4, s3, bucket, field, value, code, status):
+    form = presign(s3v4, bucket, key="bad/${filename}", fields={field: value}, conditions=[{field: value}])
+    resp = post(form)
+    assert (resp.status_code, error_code(resp)) == (status, code), resp.text
+    assert keys(s3, bucket) == []
+
+
 def test_default_status_is_204_and_200_on_request(s3v4, s3, bucket):
     resp = post(presign(s3v4, bucket, key="plain.bin"))
     assert resp.status_code == 204 and resp.headers["ETag"]

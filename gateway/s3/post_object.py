@@ -15,11 +15,15 @@ from urllib.parse import quote, unquote, urlencode, urlsplit
 from aiohttp import BodyPartReader, MultipartReader, web
 
 from gateway.core.access import WRITE, Principal
+from gateway.core.acl import check_canned
 from gateway.core.checksums import algorithm_from_header
 from gateway.core.errors import JunctionError
 from gateway.core.objects import Expectations, ObjectAttrs, WriteConditions, checksum_algorithm
+from gateway.core.tagging import MAX_OBJECT_TAGS, validate_tags
 from gateway.logs import ACCESS_KEY
+from s3xml import tagging as tagging_documents
 from s3xml.documents import post_response, quoted
+from s3xml.xml import MalformedXML
 
 from .context import READ_PIECE, STORED_HEADERS, S3Call
 from .post_policy import Policy, check_form, check_length, parse_policy, verify_signature
@@ -61,9 +65,11 @@ async def post_object(call: S3Call) -> web.StreamResponse:
         raise JunctionError("InvalidArgument", "User key must have a length greater than 0.", argument="key")
     bucket = await call.core.buckets.get(call.bucket)
     await call.authorize(WRITE, bucket.id)
+    check_canned(fields.get("acl"))  # owner-only ACLs, as for PutObject's x-amz-acl
     obj = await call.core.objects.put(
         call.bucket, fields["key"], _file_stream(file_part, policy), length=None, attrs=_attrs(fields),
         expect=_expectations(fields), conditions=WriteConditions(no_overwrite=call.principal.appendonly),
+        tags=_tags(fields),
     )
     return _success(call, fields, obj.etag)
 
@@ -139,6 +145,17 @@ def _attrs(fields: Mapping[str, str]) -> ObjectAttrs:
     headers = {name: fields[name] for name in STORED_HEADERS if fields.get(name)}
     meta = {name[len("x-amz-meta-"):]: value for name, value in fields.items() if name.startswith("x-amz-meta-")}
     return ObjectAttrs(content_type=fields.get("content-type", ""), headers=headers, meta=meta)
+
+
+def _tags(fields: Mapping[str, str]) -> dict[str, str] | None:
+    """The `tagging` field: a Tagging XML document (not the header's query-string form)."""
+    if "tagging" not in fields:
+        return None
+    try:
+        pairs = tagging_documents.parse_tagging(fields["tagging"].encode())
+    except MalformedXML as exc:
+        raise JunctionError("MalformedXML", f"The tagging field is not a valid Tagging document: {exc}") from None
+    return validate_tags(pairs, limit=MAX_OBJECT_TAGS)
 
 
 def _expectations(fields: Mapping[str, str]) -> Expectations:
