@@ -73,6 +73,17 @@ ACCESS_HINTS = {
 }
 
 
+def access_key_pair(credential: Mapping[str, Any], kind: str, types: tuple[str, ...]) -> tuple[str, str]:
+    """(accessKeyId, secretAccessKey) of a user-space credential meant for a `kind` storage."""
+    if credential.get("type", kind) not in types:
+        raise BackendError(f"an {kind} storage needs a credential of type {' or '.join(types)}")
+    access_key = credential.get("accessKeyId") or ""
+    secret_key = credential.get("secretAccessKey") or ""
+    if not access_key or not secret_key:
+        raise BackendError(f"an {kind} credential needs accessKeyId and secretAccessKey")
+    return access_key, secret_key
+
+
 @dataclass
 class HttpRequest:
     """One outgoing request, as a signer sees it.

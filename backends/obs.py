@@ -23,7 +23,7 @@ from email.utils import formatdate
 from typing import Any
 
 from .base import BackendError
-from .http_store import HttpObjectStore, HttpRequest, StoreOptions
+from .http_store import HttpObjectStore, HttpRequest, StoreOptions, access_key_pair
 from .obs_auth import sign_obs
 from .s3 import SigV4Signer
 
@@ -110,12 +110,7 @@ class ObsBackend(HttpObjectStore):
 
 def build_obs(storage: dict[str, Any], credential: dict[str, Any], working_dir: str) -> ObsBackend:
     """Registry factory: user-space storage/credential JSON to an ObsBackend."""
-    if credential.get("type", "OBS") not in CREDENTIAL_TYPES:
-        raise BackendError(f"an OBS storage needs a credential of type {' or '.join(CREDENTIAL_TYPES)}")
-    access_key = credential.get("accessKeyId") or ""
-    secret_key = credential.get("secretAccessKey") or ""
-    if not access_key or not secret_key:
-        raise BackendError("an OBS credential needs accessKeyId and secretAccessKey")
+    access_key, secret_key = access_key_pair(credential, "OBS", CREDENTIAL_TYPES)
     path_style = storage.get("pathStyle")
     return ObsBackend(
         endpoint=(storage.get("endpoint") or "").strip(),

@@ -23,8 +23,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials
 
-from .base import BackendError
-from .http_store import HttpObjectStore, HttpRequest, StoreOptions
+from .http_store import HttpObjectStore, HttpRequest, StoreOptions, access_key_pair
 
 CREDENTIAL_TYPES = ("S3", "AK")
 _UNSIGNED_PAYLOAD = Config(s3={"payload_signing_enabled": False})
@@ -89,12 +88,7 @@ class S3Backend(HttpObjectStore):
 
 def build_s3(storage: dict[str, Any], credential: dict[str, Any], working_dir: str) -> S3Backend:
     """Registry factory: user-space storage/credential JSON to an S3Backend."""
-    if credential.get("type", "S3") not in CREDENTIAL_TYPES:
-        raise BackendError(f"an S3 storage needs a credential of type {' or '.join(CREDENTIAL_TYPES)}")
-    access_key = credential.get("accessKeyId") or ""
-    secret_key = credential.get("secretAccessKey") or ""
-    if not access_key or not secret_key:
-        raise BackendError("an S3 credential needs accessKeyId and secretAccessKey")
+    access_key, secret_key = access_key_pair(credential, "S3", CREDENTIAL_TYPES)
     path_style = storage.get("pathStyle")
     return S3Backend(
         endpoint=(storage.get("endpoint") or "").strip(),

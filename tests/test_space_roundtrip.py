@@ -14,29 +14,10 @@ import pytest
 
 from gateway.native.client import NativeClient
 
-from backend_fixtures import start_moto
-from conftest import boto_client, start_gateway, stop_gateway
+from conftest import boto_client
 from fake_obs import start_fake_obs
 from native_helpers import expect_error, full_hash
-
-
-@pytest.fixture(scope="module")
-def gw(tmp_path_factory):
-    gateway = start_gateway(tmp_path_factory.mktemp("roundtrip"))
-    yield gateway
-    stop_gateway(gateway)
-
-
-@pytest.fixture(scope="module")
-def client(gw) -> NativeClient:
-    return NativeClient(gw.url, gw.access_key, gw.secret_key)
-
-
-@pytest.fixture(scope="module")
-def moto(tmp_path_factory):
-    server = start_moto(tmp_path_factory.mktemp("moto"))
-    yield server
-    server.stop()
+from space_helpers import client, gw, local_space, moto, root_of, tree  # noqa: F401  (fixtures)
 
 
 @pytest.fixture
@@ -51,9 +32,8 @@ def new_space(client: NativeClient, storage: dict, credential: dict, **kw) -> in
 
 
 def local(client: NativeClient, gw) -> tuple[int, Path]:
-    root = gw.data_dir / "spaces" / uuid.uuid4().hex[:8]
-    root.mkdir(parents=True)
-    return new_space(client, {"type": "Local", "root": str(root)}, {"type": "Local"}), root
+    space = local_space(client, gw.data_dir)
+    return space["userSpaceID"], root_of(space)
 
 
 def s3_on_moto(client: NativeClient, moto) -> tuple[int, str]:
@@ -67,10 +47,6 @@ def obs_on_fake(client: NativeClient, obs, **storage) -> int:
     return new_space(client, {"type": "OBS", "region": "cn-north-4", "endpoint": obs.url, "bucket": obs.bucket,
                               "projectID": "", "pathStyle": True, **storage},
                      {"type": "OBS", "accessKeyId": obs.access_key, "secretAccessKey": obs.secret_key})
-
-
-def tree(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
 
 
 def sync_once(client: NativeClient, src: int, src_path: str, dest: int, dest_path: str) -> dict:

@@ -17,33 +17,13 @@ from gateway.native.client import NativeClient
 from backend_fixtures import start_moto
 from conftest import start_gateway, stop_gateway
 from native_helpers import expect_error
-
-
-@pytest.fixture(scope="module")
-def gw(tmp_path_factory):
-    gateway = start_gateway(tmp_path_factory.mktemp("sync"))
-    yield gateway
-    stop_gateway(gateway)
-
-
-@pytest.fixture(scope="module")
-def client(gw) -> NativeClient:
-    return NativeClient(gw.url, gw.access_key, gw.secret_key)
-
-
-@pytest.fixture(scope="module")
-def moto(tmp_path_factory):
-    server = start_moto(tmp_path_factory.mktemp("moto"))
-    yield server
-    server.stop()
+from space_helpers import client, gw, moto, root_of, tree, write_tree  # noqa: F401  (fixtures)
+from space_helpers import local_space as new_local_space
 
 
 def local_space(client: NativeClient, data_dir: Path) -> tuple[int, Path]:
-    name = f"l-{uuid.uuid4().hex[:8]}"
-    root = data_dir / "spaces" / name
-    root.mkdir(parents=True)
-    space = client.create_user_space(name, {"type": "Local", "root": str(root)}, {"type": "Local"})
-    return space["userSpaceID"], root
+    space = new_local_space(client, data_dir)
+    return space["userSpaceID"], root_of(space)
 
 
 def s3_space(client: NativeClient, moto, **tuning) -> tuple[int, str]:
@@ -53,17 +33,6 @@ def s3_space(client: NativeClient, moto, **tuning) -> tuple[int, str]:
     credential = {"type": "S3", "accessKeyId": moto.access_key, "secretAccessKey": moto.secret_key}
     space = client.create_user_space(f"s3-{uuid.uuid4().hex[:8]}", storage, credential)
     return space["userSpaceID"], bucket
-
-
-def write_tree(root: Path, files: dict[str, bytes]) -> None:
-    for rel, data in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-
-
-def tree(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
 
 
 def task_spec(src: int, src_path: str, dests: list[tuple[int, str]], *, trigger=None, mode=None, filters=None):

@@ -13,39 +13,14 @@ import pytest
 
 from gateway.native.client import NativeClient, NativeError
 
-from conftest import boto_client, start_gateway, stop_gateway
+from conftest import boto_client
 from native_helpers import expect_error, full_hash
+from space_helpers import client, gw, root_of, write_tree  # noqa: F401  (fixtures)
+from space_helpers import local_space as new_local_space
 
 
-@pytest.fixture(scope="module")
-def gw(tmp_path_factory):
-    gateway = start_gateway(tmp_path_factory.mktemp("spaces"))
-    yield gateway
-    stop_gateway(gateway)
-
-
-@pytest.fixture(scope="module")
-def client(gw) -> NativeClient:
-    return NativeClient(gw.url, gw.access_key, gw.secret_key)
-
-
-def local_space(client: NativeClient, gw, *, shard_max_size: int | None = 0, working_dir: str = "") -> dict:
-    name = f"s-{uuid.uuid4().hex[:8]}"
-    root = gw.data_dir / "spaces" / name
-    root.mkdir(parents=True)
-    return client.create_user_space(name, {"type": "Local", "root": str(root)}, {"type": "Local"},
-                                    shard_max_size=shard_max_size, working_dir=working_dir)
-
-
-def root_of(space: dict) -> Path:
-    return Path(space["storage"]["root"])
-
-
-def write_tree(root: Path, files: dict[str, bytes]) -> None:
-    for rel, data in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+def local_space(client: NativeClient, gw, **options) -> dict:
+    return new_local_space(client, gw.data_dir, **options)
 
 
 def test_create_get_update_delete(client, gw):
