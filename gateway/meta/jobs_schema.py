@@ -27,4 +27,6 @@ JOBS_MIGRATIONS: list[str] = [
         created     REAL NOT NULL
     );
     """,
+    # 2: user-space usage (shardStore.maxSize) sums live blob sizes per space
+    "CREATE INDEX blobs_space ON blobs(space_id, state)",
 ]

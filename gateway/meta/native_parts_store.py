@@ -83,7 +83,7 @@ async def attach_part(store: MetaStore, object_id: int, index: int, blob_id: int
                            (object_id,)).fetchone()[0]
         conn.execute("INSERT INTO object_blocks (object_id, seq, blob_id, size) VALUES (?, ?, ?, ?)",
                      (object_id, seq, blob_id, size))
-        _ref(conn, [blob_id])
+        _ref(conn, [blob_id], [size])
         conn.execute(
             "INSERT OR REPLACE INTO native_parts (object_id, idx, blob_id, size, md5, updated) VALUES (?, ?, ?, ?, ?, ?)",
             (object_id, index, blob_id, size, md5, time.time()),

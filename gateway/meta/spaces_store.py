@@ -109,16 +109,8 @@ async def delete_space(store: MetaStore, space_id: int) -> bool:
     return await store.db.transaction(delete)
 
 
-USAGE_SQL = """
-SELECT COALESCE(SUM(size), 0) AS used FROM (
-    SELECT ob.blob_id, ob.size FROM object_blocks ob JOIN blobs b ON b.id = ob.blob_id WHERE b.space_id = ?
-    UNION
-    SELECT p.blob_id, p.size FROM parts p JOIN blobs b ON b.id = p.blob_id WHERE b.space_id = ?
-)
-"""
-
-
 async def space_usage(store: MetaStore, space_id: int) -> int:
-    """Bytes of blocks objects and upload parts hold in the space (a shared block counts once)."""
-    row = await store.db.fetchone(USAGE_SQL, (space_id, space_id))
+    """Bytes of the blocks objects and upload parts hold in the space (a shared block counts once)."""
+    row = await store.db.fetchone(
+        "SELECT COALESCE(SUM(size), 0) AS used FROM blobs WHERE space_id = ? AND state = 'live'", (space_id,))
     return int(row["used"]) if row else 0

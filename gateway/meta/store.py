@@ -389,7 +389,7 @@ class MetaStore:
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (upload_id, number, blob_id, size, etag, json.dumps(checksums), _now()),
             )
-            _ref(conn, [blob_id])
+            _ref(conn, [blob_id], [size])
 
         await self.db.transaction(attach)
 
@@ -496,7 +496,7 @@ def _commit(conn: sqlite3.Connection, new: NewObject, guards: Iterable[CommitGua
         "INSERT INTO object_blocks (object_id, seq, blob_id, size) VALUES (?, ?, ?, ?)",
         [(object_id, seq, bid, size) for seq, (bid, size) in enumerate(zip(new.blob_ids, new.block_sizes))],
     )
-    _ref(conn, new.blob_ids)
+    _ref(conn, new.blob_ids, new.block_sizes)
     write_object_extras(conn, object_id, new.extras, replaced=old is not None)  # an overwrite starts afresh
     obj = _select_object(conn, "o.id = ?", (object_id,), True)
     assert obj is not None
@@ -527,10 +527,18 @@ def _drop_upload(conn: sqlite3.Connection, upload_id: str) -> None:
     conn.execute("DELETE FROM uploads WHERE id = ?", (upload_id,))
 
 
-def _ref(conn: sqlite3.Connection, blob_ids: list[int]) -> None:
-    conn.executemany(
-        "UPDATE blobs SET refcount = refcount + 1, state = 'live' WHERE id = ?", [(b,) for b in blob_ids]
-    )
+def _ref(conn: sqlite3.Connection, blob_ids: list[int], sizes: list[int] | None = None) -> None:
+    """Count a new reference to each blob; with `sizes`, also record how big each blob is
+    (what user-space usage sums: shardStore.maxSize)."""
+    if sizes is None:
+        conn.executemany(
+            "UPDATE blobs SET refcount = refcount + 1, state = 'live' WHERE id = ?", [(b,) for b in blob_ids]
+        )
+    else:
+        conn.executemany(
+            "UPDATE blobs SET refcount = refcount + 1, state = 'live', size = ? WHERE id = ?",
+            list(zip(sizes, blob_ids)),
+        )
 
 
 def _unref(conn: sqlite3.Connection, blob_ids: list[int]) -> None:
