@@ -80,11 +80,16 @@ async def get_object(call: S3Call) -> web.StreamResponse:
     stream = call.core.objects.read(obj, byte_range)
     first = await anext(stream, b"")  # fail before the status line if the data is unreadable
     await response.prepare(call.request)
-    if first:
-        await response.write(first)
-        async for piece in stream:
-            await response.write(piece)
-    await response.write_eof()
+    try:
+        if first:
+            await response.write(first)
+            async for piece in stream:
+                await response.write(piece)
+        await response.write_eof()
+    except ConnectionResetError:  # the client hung up mid-body (s3fs does): not a server error
+        close = getattr(stream, "aclose", None)  # release the backend reader now, not at GC
+        if close is not None:
+            await close()
     return response
 
 
