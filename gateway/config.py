@@ -29,7 +29,7 @@ class Config:
     gc_interval: float = 60.0
     orphan_grace: float = 24 * 3600.0
     secrets_key: str = ""  # seals user-space credentials at rest; default: a key file in the data dir
-    local_roots: str = ""  # comma-separated directories Local user spaces may use (besides the data dir)
+    local_roots: str = ""  # comma-separated directories Local user spaces may use (besides <data dir>/spaces)
 
     def with_overrides(self, values: dict[str, Any]) -> "Config":
         known = {f.name: f.type for f in fields(self)}

@@ -47,7 +47,10 @@ def test_bad_definitions_are_refused(client, gw, tmp_path):
     expect_error("Unauthorized", 403, client.create_user_space, "t3", {"type": "Local", "root": str(tmp_path)},
                  {"type": "Local"})
     expect_error("Unauthorized", 403, client.create_user_space, "t4",
-                 {"type": "Local", "root": str(gw.data_dir / ".." / "..")}, {"type": "Local"})
+                 {"type": "Local", "root": str(gw.data_dir / "spaces" / ".." / "..")}, {"type": "Local"})
+    # nor at the data dir itself, which holds the metadata and the key sealing credentials
+    expect_error("Unauthorized", 403, client.create_user_space, "t4b", {"type": "Local", "root": str(gw.data_dir)},
+                 {"type": "Local"})
     expect_error("BadArgument", 400, client.create_user_space, "t5", space["storage"], {"type": "Local"},
                  working_dir="../escape")
     expect_error("BadArgument", 400, client.create_user_space, "t6", {"type": "S3", "bucket": "b"},

@@ -48,8 +48,9 @@ class Core:
         self.data_dir = Path(data_dir)
         self.store = MetaStore(self.data_dir / "meta.sqlite3")
         self.spaces = Spaces(self.store, self.data_dir, SecretBox.for_data_dir(self.data_dir, secrets_key))
-        # Local user spaces may only point inside these directories (the data dir is always allowed)
-        self.local_roots = [self.data_dir.resolve(), *(Path(p).resolve() for p in local_roots or [])]
+        # Local user spaces may only point inside these directories: <data dir>/spaces and the
+        # configured ones (never the data dir itself: it holds the metadata and the secrets key)
+        self.local_roots = [(self.data_dir / "spaces").resolve(), *(Path(p).resolve() for p in local_roots or [])]
         self.blobs = BlobIO(self.store, self.spaces)
         self.guards: list[CommitGuard] = [quota_guard]  # run inside every commit transaction
         self.buckets = BucketService(self.store)

@@ -71,7 +71,7 @@ class UserSpaceService:
             real = Path(root).resolve()
             if not any(real == allowed or allowed in real.parents for allowed in self._core.local_roots):
                 raise JunctionError("AccessDenied", "storage.root is outside the directories Local spaces may use "
-                                    "(the data dir and JUNCTION_LOCAL_ROOTS)", argument="storage.root")
+                                    "(<data dir>/spaces and JUNCTION_LOCAL_ROOTS)", argument="storage.root")
         elif not storage.get("bucket"):
             raise invalid_argument("storage.bucket is required", argument="storage.bucket")
         clean_dir(working_dir, "workingDir")

@@ -145,7 +145,8 @@ async def claim_run(store: MetaStore, task_id: int, job_id: int) -> bool:
 async def finish_run(store: MetaStore, task_id: int, job_id: int, next_run: float | None) -> None:
     def update(conn: sqlite3.Connection) -> None:
         conn.execute(
-            "UPDATE sync_tasks SET running_job = NULL, last_job = ?, next_run = ?,"
+            "UPDATE sync_tasks SET running_job = NULL, last_job = ?,"
+            " next_run = CASE WHEN state = 'active' THEN ? END,"  # a task canceled meanwhile stays unscheduled
             " state = CASE WHEN state = 'active' AND ? IS NULL THEN 'done' ELSE state END WHERE id = ?",
             (job_id, next_run, next_run, task_id),
         )
