@@ -135,3 +135,21 @@ async def test_restart_keeps_objects(tmp_path):
     finally:
         await second.stop()
     assert not list(tmp_path.rglob(f"*{TMP_SUFFIX}"))
+
+
+async def test_read_after_write_under_concurrency(core):
+    """Each write, once answered, is visible to the next read, whatever else reads meanwhile
+    (rclone's parallel uploads HEAD each object right after its PUT and once got 404)."""
+
+    async def put_then_head(i: int) -> bool:
+        key = f"s/d{i % 8}/f{i:05d}"
+        await put(core, key, b"x" * (i % 50))
+        try:
+            await core.objects.head("bkt", key)
+            return True
+        except JunctionError:
+            return False
+
+    for round_ in range(4):
+        seen = await asyncio.gather(*(put_then_head(round_ * 1000 + i) for i in range(400)))
+        assert all(seen), f"{seen.count(False)} reads missed their own committed write"

@@ -137,12 +137,26 @@ class Database:
         return self._reader
 
     async def fetchone(self, sql: str, params: tuple = ()) -> aiosqlite.Row | None:
-        async with self.reader.execute(sql, params) as cur:
-            return await cur.fetchone()
+        return await self._read_statement(sql, params, lambda cur: cur.fetchone())
 
     async def fetchall(self, sql: str, params: tuple = ()) -> list[aiosqlite.Row]:
-        async with self.reader.execute(sql, params) as cur:
-            return list(await cur.fetchall())
+        return await self._read_statement(sql, params, lambda cur: cur.fetchall())
+
+    async def _read_statement(self, sql: str, params: tuple, fetch: Callable[[sqlite3.Cursor], T]) -> T:
+        """Execute, fetch and close in one hop on the reader thread. A statement left open
+        between hops holds the reader's snapshot, and every other read on the connection
+        meanwhile (from other requests) would miss writes committed since: a PUT answered
+        200 could then HEAD as 404 (seen with rclone's parallel uploads)."""
+        reader = self.reader
+
+        def run() -> T:
+            cur = reader._conn.execute(sql, params)
+            try:
+                return fetch(cur)
+            finally:
+                cur.close()
+
+        return await reader._execute(run)
 
 
 def _statements(script: str) -> list[str]:
