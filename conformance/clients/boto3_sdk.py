@@ -10,6 +10,7 @@ import base64
 import hashlib
 import time
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import boto3
@@ -78,6 +79,7 @@ class Boto3(Driver):
             "managed copy (UploadPartCopy)": self.managed_copy,
             "presigned GET/PUT + curl": self.presigned_get_put,
             "presigned POST + curl -F": self.presigned_post,
+            "read-after-write, 8 threads": self.read_after_write,
         })
         return out
 
@@ -128,6 +130,23 @@ class Boto3(Driver):
         check(head["ContentLength"] == self.ctx.data.big_size, "copy has the wrong size")
         check(self.ctx.server_side_copy_seen(bucket, "mcopy/dst.bin", since, self.ctx.data.big_size),
               "parts were uploaded, not copied")
+        return None
+
+    def read_after_write(self, bucket: str) -> str | None:
+        """S3 is strongly consistent: a HEAD right after a PUT's 200 must find it, even while
+        other requests run (a stale reader snapshot once broke this; rclone saw 404s)."""
+        def put_then_head(i: int) -> bool:
+            key = f"raw/d{i % 8}/f{i:04d}"
+            self.s3.put_object(Bucket=bucket, Key=key, Body=b"r" * (i % 64))
+            try:
+                self.s3.head_object(Bucket=bucket, Key=key)
+                return True
+            except self.s3.exceptions.ClientError:
+                return False
+
+        with ThreadPoolExecutor(8) as pool:
+            seen = list(pool.map(put_then_head, range(2000)))
+        check(all(seen), f"{seen.count(False)} of {len(seen)} HEADs missed the object just PUT")
         return None
 
     def presigned_get_put(self, bucket: str) -> str | None:

@@ -34,7 +34,12 @@ class Rclone(Driver):
                              RCLONE_CONFIG_J_SECRET_ACCESS_KEY=ep.secret_key, TZ="UTC")
 
     def rc(self, *args: str, check_rc: bool = True) -> subprocess.CompletedProcess:
-        return run(["rclone", *args], env=self.env, check_rc=check_rc)
+        """Run rclone; an ERROR line fails the scenario even when a retry later succeeded."""
+        proc = run(["rclone", *args], env=self.env, check_rc=check_rc)
+        errors = [line for line in (proc.stderr or "").splitlines() if " ERROR : " in line]
+        if errors and check_rc:
+            raise Failed(f"rclone {args[0]} logged {len(errors)} errors (then retried): {errors[:2]}")
+        return proc
 
     def version(self) -> str:
         return self.rc("version").stdout.split()[1]

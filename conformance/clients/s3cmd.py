@@ -10,7 +10,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from conformance.framework import Driver, Listing, check, clean_env, run
+from conformance.framework import Driver, Failed, Listing, check, clean_env, run
 
 
 class S3cmd(Driver):
@@ -30,7 +30,12 @@ class S3cmd(Driver):
         )
 
     def s3cmd(self, *args: str) -> subprocess.CompletedProcess:
-        return run([self.program, "-c", str(self.config), *args], env=clean_env())
+        """Run s3cmd; a retried failure ("WARNING: ... failed") fails the scenario too."""
+        proc = run([self.program, "-c", str(self.config), *args], env=clean_env())
+        retried = [line for line in proc.stderr.splitlines() if line.startswith("WARNING") and "fail" in line.lower()]
+        if retried:
+            raise Failed(f"s3cmd {args[0]} warned (then retried): {retried[:2]}")
+        return proc
 
     def version(self) -> str:
         return self.s3cmd("--version").stdout.split()[-1]
