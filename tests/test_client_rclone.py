@@ -58,6 +58,8 @@ def rc(rclone_bin, rclone_env):
         proc = subprocess.run([rclone_bin, *args], env=rclone_env, capture_output=True, text=text, timeout=300)
         if check and proc.returncode != 0:
             raise AssertionError(f"rclone {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+        if check and text:  # rclone retries quietly: an ERROR line is a failure even if a retry worked
+            assert " ERROR : " not in proc.stderr, proc.stderr
         return proc
     return run
 
