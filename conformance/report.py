@@ -47,10 +47,11 @@ def text_table(results: list[ClientResult]) -> str:
     rows = _scenario_rows(results)
     first = max([len("scenario"), *map(len, rows)])
     widths = [max(len(r.name), 5) for r in results]
-    lines = ["  ".join(["scenario".ljust(first), *(r.name.ljust(w) for r, w in zip(results, widths))])]
+    columns = list(zip(results, widths, strict=True))
+    lines = ["  ".join(["scenario".ljust(first), *(r.name.ljust(w) for r, w in columns)])]
     lines.append("  ".join(["-" * first, *("-" * w for w in widths)]))
     for row in rows:
-        lines.append("  ".join([row.ljust(first), *(_cell(r, row).ljust(w) for r, w in zip(results, widths))]))
+        lines.append("  ".join([row.ljust(first), *(_cell(r, row).ljust(w) for r, w in columns)]))
     lines.append("")
     for result in results:
         lines.append(f"{result.name}: {result.version or result.skipped}")

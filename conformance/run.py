@@ -80,7 +80,8 @@ def run_client(driver: Driver) -> ClientResult:
         for name, fn, args in scenarios:
             outcome = attempt(fn, *args)
             result.outcomes[name] = outcome
-            print(f"   {report.MARK[outcome.status]:<4} {name:<34} {outcome.seconds:6.1f}s  {outcome.detail}", flush=True)
+            mark = report.MARK[outcome.status]
+            print(f"   {mark:<4} {name:<34} {outcome.seconds:6.1f}s  {outcome.detail}", flush=True)
     finally:
         teardown = attempt(driver.teardown)
         if teardown.status == "fail":

@@ -72,8 +72,9 @@ class S3fsFsspec(Driver):
         raise NotApplicable("fs.mkdir below a bucket creates nothing")
 
     def extras(self):
-        return {"find / du / info": self.find, "open + seek/read ranges": self.ranges, "rm recursive": self.rm_recursive,
-                "open('wb') in blocks (multipart)": self.open_write, "put/get recursive": self.put_get_recursive}
+        return {"find / du / info": self.find, "open + seek/read ranges": self.ranges,
+                "rm recursive": self.rm_recursive, "open('wb') in blocks (multipart)": self.open_write,
+                "put/get recursive": self.put_get_recursive}
 
     def find(self, bucket: str) -> str | None:
         keys = {f"find/{d}/f{i}.txt": i + 1 for d in ("a", "b/c") for i in range(4)}
@@ -103,7 +104,8 @@ class S3fsFsspec(Driver):
                 want.append(fh.read(10).hex())
             fh.seek(100)
             want.append(fh.read(20).hex())
-        check(got == want, f"range reads differ at {[o for o, g, w in zip(offsets, got, want) if g != w]}")
+        reads = [*(f"10 bytes at {o}" for o in offsets), "cat_file 100-120"]
+        check(got == want, f"range reads differ: {[r for r, g, w in zip(reads, got, want, strict=True) if g != w]}")
         return None
 
     def open_write(self, bucket: str) -> str | None:
