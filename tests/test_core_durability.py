@@ -3,6 +3,7 @@
 import asyncio
 import hashlib
 import os
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -153,3 +154,26 @@ async def test_read_after_write_under_concurrency(core):
     for round_ in range(4):
         seen = await asyncio.gather(*(put_then_head(round_ * 1000 + i) for i in range(400)))
         assert all(seen), f"{seen.count(False)} reads missed their own committed write"
+
+
+async def test_relative_data_dir_and_a_relative_default_space_row(tmp_path, monkeypatch):
+    """`make run` uses ./data: the default space must work from a relative data dir, also when
+    its row was written with a relative root (as before user spaces required absolute roots)."""
+    monkeypatch.chdir(tmp_path)
+    core = Core(Path("data"), root_access_key="AK", root_secret_key="SK", gc_interval=0)
+    await core.start()
+    try:
+        await core.buckets.create("bkt", "AK")
+        await put(core, "a.txt", b"relative")
+    finally:
+        await core.stop()
+    with sqlite3.connect(tmp_path / "data" / "meta.sqlite3") as db:
+        db.execute("""UPDATE spaces SET storage = '{"type": "Local", "root": "data/blobs"}' WHERE name = 'default'""")
+    core = Core(Path("data"), root_access_key="AK", root_secret_key="SK", gc_interval=0)
+    await core.start()
+    try:
+        obj = await core.objects.head("bkt", "a.txt")
+        assert b"".join([p async for p in core.objects.read(obj)]) == b"relative"
+        await put(core, "b.txt", b"still writable")
+    finally:
+        await core.stop()

@@ -45,7 +45,7 @@ class Core:
         secrets_key: str = "",
         local_roots: list[Path] | None = None,
     ) -> None:
-        self.data_dir = Path(data_dir)
+        self.data_dir = Path(data_dir).resolve()  # user-space roots must be absolute
         self.store = MetaStore(self.data_dir / "meta.sqlite3")
         self.spaces = Spaces(self.store, self.data_dir, SecretBox.for_data_dir(self.data_dir, secrets_key))
         # Local user spaces may only point inside these directories: <data dir>/spaces and the

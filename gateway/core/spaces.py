@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from pathlib import Path
 
@@ -60,10 +61,11 @@ class Spaces:
         self.default_id = 0
 
     async def open(self) -> None:
-        blob_root = self._data_dir / "blobs"
-        self.default_id = await self._store.ensure_space(
-            DEFAULT_SPACE, {"type": "Local", "root": str(blob_root)}, {"type": "Local"}, ""
-        )
+        storage = {"type": "Local", "root": str(self._data_dir.resolve() / "blobs")}
+        self.default_id = await self._store.ensure_space(DEFAULT_SPACE, storage, {"type": "Local"}, "")
+        row = await spaces_store.get_space(self._store, self.default_id)
+        if row.storage != storage:  # the data dir moved, or the row predates absolute roots
+            await spaces_store.update_space(self._store, self.default_id, {"storage": json.dumps(storage)})
         await self.refresh()
 
     async def refresh(self) -> None:
