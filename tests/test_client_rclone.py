@@ -9,20 +9,18 @@ uploads, the MD5 in ``X-Amz-Meta-Md5chksum``: both must round-trip for ``lsl`` a
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import shutil
 import subprocess
 import uuid
 from datetime import datetime, timezone
-from pathlib import Path
 
 import pytest
 
+from client_helpers import MiB, file_md5, make_tree
 from conftest import boto_client
 
-MiB = 1024 * 1024
 SPECIAL_NAMES = ["ünï côde/naïve file.txt", "odd/a+b %25 c#d?e.txt", "with space.txt", "empty.bin"]
 LSL = re.compile(r"^\s*(\d+) (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{9}) (.+)$")
 
@@ -71,16 +69,6 @@ def remote(rc) -> str:
     return name
 
 
-def make_tree(root: Path, names: list[str]) -> dict[str, bytes]:
-    files = {}
-    for i, name in enumerate(names):
-        data = b"" if name.endswith("empty.bin") else f"{i}:{name}".encode() * (i % 7 + 1)
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_bytes(data)
-        files[name] = data
-    return files
-
-
 def lsl(rc, target: str) -> dict[str, tuple[int, str]]:
     out = {}
     for line in rc("lsl", target).stdout.splitlines():
@@ -88,14 +76,6 @@ def lsl(rc, target: str) -> dict[str, tuple[int, str]]:
         assert match, f"unexpected lsl line {line!r}"
         out[match.group(3)] = (int(match.group(1)), match.group(2))
     return out
-
-
-def file_md5(path: Path) -> str:
-    digest = hashlib.md5()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(MiB), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def test_copy_keeps_mtimes_and_check_agrees(rc, remote, gateway, tmp_path):

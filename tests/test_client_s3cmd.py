@@ -13,13 +13,12 @@ import os
 import shutil
 import subprocess
 import uuid
-from pathlib import Path
 
 import pytest
 
+from client_helpers import MiB, file_md5, make_tree
 from conftest import boto_client
 
-MiB = 1024 * 1024
 SPECIAL_NAMES = ["ünï côde/naïve file.txt", "odd/a+b %25 c#d?e.txt", "with space.txt", "empty.bin"]
 SIGNATURES = [pytest.param(False, id="sigv4"), pytest.param(True, id="sigv2")]
 
@@ -58,24 +57,6 @@ def sbucket(sc) -> str:
     name = f"sc-{uuid.uuid4().hex[:12]}"
     assert "created" in sc("mb", f"s3://{name}").stdout
     return name
-
-
-def make_tree(root: Path, names: list[str]) -> dict[str, bytes]:
-    files = {}
-    for i, name in enumerate(names):
-        data = b"" if name.endswith("empty.bin") else f"{i}:{name}".encode() * (i % 5 + 1)
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_bytes(data)
-        files[name] = data
-    return files
-
-
-def file_md5(path: Path) -> str:
-    digest = hashlib.md5()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(MiB), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def listed_urls(out: str) -> list[str]:
@@ -129,7 +110,7 @@ def test_multipart_put_and_get(sc, sbucket, gateway, tmp_path):
 def test_sync_then_resync_copies_nothing(sc, sbucket, tmp_path):
     src = tmp_path / "src"
     names = [f"d{i % 6}/f{i:03d}.txt" for i in range(120)]
-    make_tree(src, names)
+    make_tree(src, names, repeat=5)
     first = sc("sync", f"{src}/", f"s3://{sbucket}/s/").stdout
     assert first.count("upload:") == 120
     second = sc("sync", f"{src}/", f"s3://{sbucket}/s/").stdout
@@ -147,7 +128,7 @@ def test_sync_then_resync_copies_nothing(sc, sbucket, tmp_path):
 
 def test_special_names_and_empty_file(sc, sbucket, gateway, tmp_path):
     src = tmp_path / "src"
-    files = make_tree(src, SPECIAL_NAMES)
+    files = make_tree(src, SPECIAL_NAMES, repeat=5)
     for name in SPECIAL_NAMES:
         sc("put", str(src / name), f"s3://{sbucket}/{name}")
     keys = {o["Key"] for o in boto_client(gateway).list_objects_v2(Bucket=sbucket)["Contents"]}
