@@ -84,6 +84,17 @@ def access_key_pair(credential: Mapping[str, Any], kind: str, types: tuple[str, 
     return access_key, secret_key
 
 
+def location_fields(storage: Mapping[str, Any]) -> dict[str, Any]:
+    """endpoint, region, bucket and path_style of a user-space storage, as the adapters take them."""
+    path_style = storage.get("pathStyle")
+    return {
+        "endpoint": (storage.get("endpoint") or "").strip(),
+        "region": (storage.get("region") or "").strip(),
+        "bucket": (storage.get("bucket") or "").strip(),
+        "path_style": None if path_style is None else bool(path_style),
+    }
+
+
 @dataclass
 class HttpRequest:
     """One outgoing request, as a signer sees it.

@@ -23,7 +23,7 @@ from email.utils import formatdate
 from typing import Any
 
 from .base import BackendError
-from .http_store import HttpObjectStore, HttpRequest, StoreOptions, access_key_pair
+from .http_store import HttpObjectStore, HttpRequest, StoreOptions, access_key_pair, location_fields
 from .obs_auth import sign_obs
 from .s3 import SigV4Signer
 
@@ -111,17 +111,13 @@ class ObsBackend(HttpObjectStore):
 def build_obs(storage: dict[str, Any], credential: dict[str, Any], working_dir: str) -> ObsBackend:
     """Registry factory: user-space storage/credential JSON to an ObsBackend."""
     access_key, secret_key = access_key_pair(credential, "OBS", CREDENTIAL_TYPES)
-    path_style = storage.get("pathStyle")
     return ObsBackend(
-        endpoint=(storage.get("endpoint") or "").strip(),
-        region=(storage.get("region") or "").strip(),
-        bucket=(storage.get("bucket") or "").strip(),
+        **location_fields(storage),
         access_key=access_key,
         secret_key=secret_key,
         security_token=credential.get("securityToken") or credential.get("sessionToken") or None,
         signature=str(storage.get("signature") or "OBS"),
         working_dir=working_dir or "",
-        path_style=None if path_style is None else bool(path_style),
         project_id=str(storage.get("projectID") or ""),
         options=StoreOptions.from_storage(storage, min_part_size=MIN_PART_SIZE),
     )

@@ -23,7 +23,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials
 
-from .http_store import HttpObjectStore, HttpRequest, StoreOptions, access_key_pair
+from .http_store import HttpObjectStore, HttpRequest, StoreOptions, access_key_pair, location_fields
 
 CREDENTIAL_TYPES = ("S3", "AK")
 _UNSIGNED_PAYLOAD = Config(s3={"payload_signing_enabled": False})
@@ -89,15 +89,11 @@ class S3Backend(HttpObjectStore):
 def build_s3(storage: dict[str, Any], credential: dict[str, Any], working_dir: str) -> S3Backend:
     """Registry factory: user-space storage/credential JSON to an S3Backend."""
     access_key, secret_key = access_key_pair(credential, "S3", CREDENTIAL_TYPES)
-    path_style = storage.get("pathStyle")
     return S3Backend(
-        endpoint=(storage.get("endpoint") or "").strip(),
-        region=(storage.get("region") or "").strip(),
-        bucket=(storage.get("bucket") or "").strip(),
+        **location_fields(storage),
         access_key=access_key,
         secret_key=secret_key,
         session_token=credential.get("sessionToken") or None,
         working_dir=working_dir or "",
-        path_style=None if path_style is None else bool(path_style),
         options=StoreOptions.from_storage(storage),
     )
