@@ -4,9 +4,22 @@ of files on disk (read in blocks, never whole)."""
 from __future__ import annotations
 
 import hashlib
+import shutil
 from pathlib import Path
 
+import pytest
+
 MiB = 1024 * 1024
+# names clients must carry unchanged: unicode, spaces, and characters URLs and shells treat specially
+SPECIAL_NAMES = ["ünï côde/naïve file.txt", "odd/a+b %25 c#d?e.txt", "with space.txt", "empty.bin"]
+
+
+def require_program(name: str) -> str:
+    """The program's path; a failure (not a skip) when missing, since `make test` installs it."""
+    path = shutil.which(name)
+    if path is None:
+        pytest.fail(f"{name} is missing: `make test` installs it (apt {name} via `make system-deps`)")
+    return path
 
 
 def make_tree(root: Path, names: list[str], *, repeat: int = 7) -> dict[str, bytes]:

@@ -11,26 +11,21 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import uuid
 from datetime import datetime, timezone
 
 import pytest
 
-from client_helpers import MiB, file_md5, make_tree
+from client_helpers import SPECIAL_NAMES, MiB, file_md5, make_tree, require_program
 from conftest import boto_client
 
-SPECIAL_NAMES = ["ünï côde/naïve file.txt", "odd/a+b %25 c#d?e.txt", "with space.txt", "empty.bin"]
 LSL = re.compile(r"^\s*(\d+) (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{9}) (.+)$")
 
 
 @pytest.fixture(scope="module")
 def rclone_bin() -> str:
-    path = shutil.which("rclone")
-    if path is None:
-        pytest.fail("rclone is missing: `make test` installs it (apt rclone via `make system-deps`)")
-    return path
+    return require_program("rclone")
 
 
 @pytest.fixture(scope="module")

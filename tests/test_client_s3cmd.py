@@ -10,25 +10,20 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import subprocess
 import uuid
 
 import pytest
 
-from client_helpers import MiB, file_md5, make_tree
+from client_helpers import SPECIAL_NAMES, MiB, file_md5, make_tree, require_program
 from conftest import boto_client
 
-SPECIAL_NAMES = ["ünï côde/naïve file.txt", "odd/a+b %25 c#d?e.txt", "with space.txt", "empty.bin"]
 SIGNATURES = [pytest.param(False, id="sigv4"), pytest.param(True, id="sigv2")]
 
 
 @pytest.fixture(scope="module")
 def s3cmd_bin() -> str:
-    path = shutil.which("s3cmd")
-    if path is None:
-        pytest.fail("s3cmd is missing: `make test` installs it (apt s3cmd via `make system-deps`)")
-    return path
+    return require_program("s3cmd")
 
 
 @pytest.fixture(params=SIGNATURES)
