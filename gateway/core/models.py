@@ -58,6 +58,7 @@ class ObjectInfo:
     # S3 version id: None while the bucket has never had versioning configured (then no
     # response carries one), "null" for the null version, else the id.
     version_id: str | None = None
+    tag_count: int = 0  # S3 object tags (x-amz-tagging-count), read with the current row
 
     @property
     def file_hash(self) -> str:

@@ -100,10 +100,6 @@ class TaggingService:
         else:
             await self._ext.delete_object_tags(await self._object_id(bucket, key))
 
-    async def count(self, object_id: int) -> int:
-        """How many tags the object has (GET/HEAD answer it in x-amz-tagging-count)."""
-        return await self._ext.tag_count(object_id)
-
     async def bucket_tags(self, bucket: str) -> Tags:
         tags = await self._ext.bucket_tags((await self._store.get_bucket(bucket)).id)
         if tags is None:

@@ -86,11 +86,6 @@ class S3ExtStore:
         row = await self.db.fetchone("SELECT tags FROM object_tags WHERE object_id = ?", (object_id,))
         return _tags(row["tags"] if row else None)
 
-    async def tag_count(self, object_id: int) -> int:
-        row = await self.db.fetchone("SELECT json_array_length(tags) FROM object_tags WHERE object_id = ?",
-                                     (object_id,))
-        return row[0] if row else 0
-
     async def put_object_tags(self, object_id: int, tags: Tags) -> bool:
         """Replace the object's tag set; False when the object no longer exists."""
 

@@ -27,11 +27,13 @@ from .s3ext_store import ObjectExtras, write_object_extras
 OBJECT_COLUMNS = (
     "o.id, o.bucket_id, o.package_id, p.name AS package, o.path, o.key, o.size, o.etag, o.sha256, "
     "o.content_type, o.headers, o.meta, o.checksums, o.checksum_type, o.parts_count, "
-    "o.redundancy, o.created, o.updated, o.version_id, bv.status AS versioning"
+    "o.redundancy, o.created, o.updated, o.version_id, bv.status AS versioning, "
+    "COALESCE(json_array_length(ot.tags), 0) AS tag_count"
 )
 OBJECT_FROM = (
     "objects o JOIN packages p ON p.id = o.package_id "
-    "LEFT JOIN bucket_versioning bv ON bv.bucket_id = o.bucket_id"  # versions_store.py
+    "LEFT JOIN bucket_versioning bv ON bv.bucket_id = o.bucket_id "  # versions_store.py
+    "LEFT JOIN object_tags ot ON ot.object_id = o.id"  # s3ext_store.py: GET/HEAD answer the count
 )
 
 # A commit guard runs synchronously inside the commit (or delete) transaction, on the
@@ -96,6 +98,7 @@ def _object(row) -> ObjectInfo:
         created=row["created"],
         updated=row["updated"],
         version_id=(row["version_id"] or "null") if row["versioning"] else None,
+        tag_count=row["tag_count"],
     )
 
 

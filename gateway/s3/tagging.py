@@ -26,7 +26,7 @@ async def tag_count_headers(call: S3Call, obj: ObjectInfo) -> dict[str, str]:
     if version_id is not None and call.bucket is not None:  # a noncurrent version's tags live in history
         count = len(await call.core.tagging.object_tags(call.bucket, obj.key, version_id))
     else:
-        count = await call.core.tagging.count(obj.id)
+        count = obj.tag_count
     return {"x-amz-tagging-count": str(count)} if count else {}
 
 
