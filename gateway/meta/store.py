@@ -21,7 +21,7 @@ from gateway.core.errors import JunctionError, no_such_bucket, no_such_key, no_s
 from gateway.core.mapping import split_key
 from gateway.core.models import Block, Bucket, Deletion, ObjectInfo, Package, Part, Upload
 
-from .db import Database, fetchall, fetchone
+from .db import Database, fetchone
 from .s3ext_store import ObjectExtras, write_object_extras
 
 OBJECT_COLUMNS = (
@@ -168,9 +168,6 @@ class MetaStore:
             )
             row = await fetchone(conn, "SELECT id FROM spaces WHERE name = ?", (name,))
         return row["id"]
-
-    async def list_spaces(self) -> list[aiosqlite.Row]:
-        return await self.db.fetchall("SELECT * FROM spaces ORDER BY id")
 
     # ---------------------------------------------------------------- buckets
 
