@@ -9,8 +9,9 @@ async byte iterator and `get` yields one, so memory per request stays bounded.
 from __future__ import annotations
 
 import posixpath
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import AsyncIterator, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 ByteStream = AsyncIterator[bytes]
 

@@ -28,9 +28,10 @@ import email.utils
 import hashlib
 import logging
 import random
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, AsyncIterator, Callable, Iterable, Mapping
+from typing import Any
 from urllib.parse import quote, unquote_plus
 
 import aiohttp
@@ -134,7 +135,7 @@ class StoreOptions:
     max_connections: int = 64
 
     @classmethod
-    def from_storage(cls, storage: Mapping[str, Any], min_part_size: int = MIN_PART_SIZE) -> "StoreOptions":
+    def from_storage(cls, storage: Mapping[str, Any], min_part_size: int = MIN_PART_SIZE) -> StoreOptions:
         """Read the optional tuning fields of a storage description (camelCase, like the rest).
 
         `min_part_size` is the service's floor for non-final parts (5 MiB on S3, 100 KiB on OBS).
@@ -292,7 +293,7 @@ class HttpObjectStore:
                 response = await self._session_().request(
                     method, URL(url, encoded=True), headers=request.headers, data=_body_payload(body)
                 )
-            except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, asyncio.TimeoutError) as exc:
+            except (TimeoutError, aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as exc:
                 failure.what = _describe_exception(exc)
                 log.warning("%s %s: %s (attempt %d)", op, self.endpoint, failure.what, attempt + 1)
                 continue
@@ -300,7 +301,7 @@ class HttpObjectStore:
                 return response
             try:
                 reply = await self._read_reply(response)
-            except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, asyncio.TimeoutError) as exc:
+            except (TimeoutError, aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as exc:
                 failure.what = _describe_exception(exc)
                 log.warning("%s %s: %s reading the answer (attempt %d)", op, self.endpoint, failure.what, attempt + 1)
                 continue
@@ -313,9 +314,7 @@ class HttpObjectStore:
             if reply.status < 300 or reply.status in expected:
                 return reply
             raise self._error(op, subject if subject is not None else key, reply)
-        raise BackendUnavailable(
-            f"{op} failed at {self.endpoint} after {failure.attempts} attempt(s): {failure.what}"
-        )
+        raise BackendUnavailable(f"{op} failed at {self.endpoint} after {failure.attempts} attempt(s): {failure.what}")
 
     @staticmethod
     async def _read_reply(response: aiohttp.ClientResponse) -> Reply:
@@ -339,9 +338,7 @@ class HttpObjectStore:
         if reply.status == 403 or reply.code in ACCESS_HINTS:
             default = "access denied" if reply.code else "access denied (a HEAD answer carries no details)"
             hint = ACCESS_HINTS.get(reply.code, default)
-            return BackendAccessDenied(
-                f"{self.endpoint} refused {op} on bucket {self.bucket}: {code}: {hint}"
-            )
+            return BackendAccessDenied(f"{self.endpoint} refused {op} on bucket {self.bucket}: {code}: {hint}")
         if reply.code in ("NoSuchKey", "NoSuchUpload") or (reply.status == 404 and not reply.code):
             return BlobNotFound(key or "")
         detail = f": {message}" if message else ""
@@ -421,7 +418,7 @@ class HttpObjectStore:
                     if end is not None and position >= end:
                         return
                 return
-            except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, asyncio.TimeoutError) as exc:
+            except (TimeoutError, aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as exc:
                 # count only breaks that made no progress: a long read may survive many hiccups
                 resumes = resumes + 1 if position == started else 1
                 if resumes >= self.options.max_attempts or not etag:
@@ -459,7 +456,7 @@ class HttpObjectStore:
                 if not name.startswith(full_prefix):
                     continue
                 yield BlobInfo(
-                    key=name[len(self._prefix):],
+                    key=name[len(self._prefix) :],
                     size=int(child_text(item, "Size") or 0),
                     mtime=_iso_time(child_text(item, "LastModified") or ""),
                 )
@@ -486,9 +483,7 @@ class HttpObjectStore:
         reader = _PartReader(stream)
         first = await reader.read(part_size)
         if reader.exhausted:
-            await self._send(
-                "PutObject", "PUT", full, headers=await self._md5_header(first), body=first, subject=key
-            )
+            await self._send("PutObject", "PUT", full, headers=await self._md5_header(first), body=first, subject=key)
             self._bucket_seen = True
             return len(first)
         return await self._put_multipart(full, key, first, reader, part_size)
@@ -505,7 +500,7 @@ class HttpObjectStore:
         """Grow parts every 2,000 so an unknown-length stream can reach ~500x the base size."""
         return min(MAX_PART_SIZE, base * 2 ** ((number - 1) // 2000))
 
-    async def _put_multipart(self, full: str, key: str, first: bytearray, reader: "_PartReader", base: int) -> int:
+    async def _put_multipart(self, full: str, key: str, first: bytearray, reader: _PartReader, base: int) -> int:
         upload_id = await self._create_upload(full, key)
         etags: dict[int, str] = {}
         tasks: set[asyncio.Task[None]] = set()
@@ -545,11 +540,17 @@ class HttpObjectStore:
             raise BackendError(f"CreateMultipartUpload at {self.endpoint} returned no UploadId")
         return upload_id
 
-    async def _upload_part(self, full: str, key: str, upload_id: str, number: int, data: bytearray,
-                           etags: dict[int, str]) -> None:
+    async def _upload_part(
+        self, full: str, key: str, upload_id: str, number: int, data: bytearray, etags: dict[int, str]
+    ) -> None:
         reply = await self._send(
-            "UploadPart", "PUT", full, query={"partNumber": str(number), "uploadId": upload_id},
-            headers=await self._md5_header(data), body=data, subject=key,
+            "UploadPart",
+            "PUT",
+            full,
+            query={"partNumber": str(number), "uploadId": upload_id},
+            headers=await self._md5_header(data),
+            body=data,
+            subject=key,
         )
         assert isinstance(reply, Reply)
         etag = reply.headers.get("ETag")
@@ -562,8 +563,13 @@ class HttpObjectStore:
         body = serialize(document("CompleteMultipartUpload", parts, namespace=self.xml_namespace))
         try:
             reply = await self._send(
-                "CompleteMultipartUpload", "POST", full, query={"uploadId": upload_id},
-                headers={"Content-Type": "application/xml", **await self._md5_header(body)}, body=body, subject=key,
+                "CompleteMultipartUpload",
+                "POST",
+                full,
+                query={"uploadId": upload_id},
+                headers={"Content-Type": "application/xml", **await self._md5_header(body)},
+                body=body,
+                subject=key,
             )
         except BlobNotFound:
             # NoSuchUpload: maybe an earlier attempt completed it and only its answer was lost
@@ -613,9 +619,14 @@ class HttpObjectStore:
         async def one(number: int, first: int, last: int) -> None:
             async with limit:
                 reply = await self._send(
-                    "UploadPartCopy", "PUT", full, query={"partNumber": str(number), "uploadId": upload_id},
-                    headers={f"{self.header_prefix}copy-source": source,
-                             f"{self.header_prefix}copy-source-range": f"bytes={first}-{last}"},
+                    "UploadPartCopy",
+                    "PUT",
+                    full,
+                    query={"partNumber": str(number), "uploadId": upload_id},
+                    headers={
+                        f"{self.header_prefix}copy-source": source,
+                        f"{self.header_prefix}copy-source-range": f"bytes={first}-{last}",
+                    },
                     subject=key,
                 )
             assert isinstance(reply, Reply)
@@ -697,7 +708,7 @@ class _PartReader:
 async def _slices(body: bytes | bytearray) -> AsyncIterator[memoryview]:
     with memoryview(body) as view:
         for start in range(0, len(body), SEND_CHUNK):
-            yield view[start:start + SEND_CHUNK]
+            yield view[start : start + SEND_CHUNK]
 
 
 def _body_payload(body: bytes | bytearray | None) -> Any:

@@ -13,9 +13,10 @@ import asyncio
 import os
 import shutil
 import uuid
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, AsyncIterator, Callable, TypeVar
+from typing import Any, TypeVar
 
 from .base import BlobInfo, BlobNotFound, ByteStream, InvalidBlobKey, check_key, check_prefix
 

@@ -46,8 +46,15 @@ class ObsSigner:
         headers["Date"] = formatdate(usegmt=True)  # fresh on every attempt: OBS allows 15 min of skew
         if self._token:
             headers["x-obs-security-token"] = self._token
-        headers["Authorization"] = sign_obs(request.method, request.bucket, request.key or "", request.query,
-                                            headers, self._access_key, self._secret_key)
+        headers["Authorization"] = sign_obs(
+            request.method,
+            request.bucket,
+            request.key or "",
+            request.query,
+            headers,
+            self._access_key,
+            self._secret_key,
+        )
 
     def __repr__(self) -> str:  # never let the credentials reach a log line
         return "ObsSigner(...)"
@@ -100,8 +107,13 @@ class ObsBackend(HttpObjectStore):
             signer = SigV4Signer(access_key, secret_key, region, security_token)
             prefix = "x-amz-"
         super().__init__(
-            endpoint=endpoint, bucket=bucket, working_dir=working_dir, signer=signer, header_prefix=prefix,
-            path_style=path_style, options=options,
+            endpoint=endpoint,
+            bucket=bucket,
+            working_dir=working_dir,
+            signer=signer,
+            header_prefix=prefix,
+            path_style=path_style,
+            options=options,
         )
 
     def __repr__(self) -> str:

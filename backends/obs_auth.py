@@ -27,9 +27,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from datetime import datetime, timedelta, timezone
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from typing import Any, Iterable, Mapping
+from typing import Any
 from urllib.parse import quote, quote_plus
 
 HEADER_PREFIX = "x-obs-"
@@ -37,17 +38,64 @@ DATE_HEADER = "x-obs-date"
 AUTH_PREFIX = "OBS "
 
 # The sub-resources Huawei lists for the CanonicalizedResource (case as published).
-SUBRESOURCES = frozenset({
-    "CDNNotifyConfiguration", "acl", "append", "attname", "backtosource", "cors", "customdomain", "delete",
-    "deletebucket", "directcoldaccess", "encryption", "inventory", "length", "lifecycle", "location", "logging",
-    "metadata", "mirrorBackToSource", "modify", "name", "notification", "obscompresspolicy", "orchestration",
-    "partNumber", "policy", "position", "quota", "rename", "replication", "response-cache-control",
-    "response-content-disposition", "response-content-encoding", "response-content-language",
-    "response-content-type", "response-expires", "restore", "storageClass", "storagePolicy", "storageinfo",
-    "tagging", "torrent", "truncate", "uploadId", "uploads", "versionId", "versioning", "versions", "website",
-    "x-image-process", "x-image-save-bucket", "x-image-save-object", "x-obs-security-token", "object-lock",
-    "retention",
-})
+SUBRESOURCES = frozenset(
+    {
+        "CDNNotifyConfiguration",
+        "acl",
+        "append",
+        "attname",
+        "backtosource",
+        "cors",
+        "customdomain",
+        "delete",
+        "deletebucket",
+        "directcoldaccess",
+        "encryption",
+        "inventory",
+        "length",
+        "lifecycle",
+        "location",
+        "logging",
+        "metadata",
+        "mirrorBackToSource",
+        "modify",
+        "name",
+        "notification",
+        "obscompresspolicy",
+        "orchestration",
+        "partNumber",
+        "policy",
+        "position",
+        "quota",
+        "rename",
+        "replication",
+        "response-cache-control",
+        "response-content-disposition",
+        "response-content-encoding",
+        "response-content-language",
+        "response-content-type",
+        "response-expires",
+        "restore",
+        "storageClass",
+        "storagePolicy",
+        "storageinfo",
+        "tagging",
+        "torrent",
+        "truncate",
+        "uploadId",
+        "uploads",
+        "versionId",
+        "versioning",
+        "versions",
+        "website",
+        "x-image-process",
+        "x-image-save-bucket",
+        "x-image-save-object",
+        "x-obs-security-token",
+        "object-lock",
+        "retention",
+    }
+)
 
 
 class ObsAuthError(Exception):
@@ -68,8 +116,9 @@ def encode_key(key: str) -> str:
     return quote(key, safe="/~")
 
 
-def canonical_resource(bucket: str, key: str, query: Mapping[str, str | None], *, form_encoded: bool = False,
-                       bare_bucket: bool = False) -> str:
+def canonical_resource(
+    bucket: str, key: str, query: Mapping[str, str | None], *, form_encoded: bool = False, bare_bucket: bool = False
+) -> str:
     """`/bucket/key?sub&res=ources` from the decoded bucket, key and query."""
     if not bucket:
         resource = "/"
@@ -94,8 +143,9 @@ def canonical_headers(headers: Mapping[str, Any]) -> str:
     return "".join(f"{name}:{','.join(merged[name])}\n" for name in sorted(merged))
 
 
-def string_to_sign(method: str, bucket: str, key: str, query: Mapping[str, str | None],
-                   headers: Mapping[str, Any]) -> str:
+def string_to_sign(
+    method: str, bucket: str, key: str, query: Mapping[str, str | None], headers: Mapping[str, Any]
+) -> str:
     """Huawei's StringToSign for a request (bucket and key decoded, query decoded)."""
     return _string_to_sign(method, headers, canonical_resource(bucket, key, query))
 
@@ -113,8 +163,15 @@ def signature(secret_key: str, text: str) -> str:
     return base64.b64encode(digest).decode("ascii")
 
 
-def sign_obs(method: str, bucket: str, key: str, query: Mapping[str, str | None], headers: Mapping[str, Any],
-             access_key: str, secret_key: str) -> str:
+def sign_obs(
+    method: str,
+    bucket: str,
+    key: str,
+    query: Mapping[str, str | None],
+    headers: Mapping[str, Any],
+    access_key: str,
+    secret_key: str,
+) -> str:
     """The whole `Authorization` header value for a request carrying exactly `headers`."""
     return f"{AUTH_PREFIX}{access_key}:{signature(secret_key, string_to_sign(method, bucket, key, query, headers))}"
 
@@ -126,15 +183,23 @@ def parse_authorization(value: str) -> tuple[str, str] | None:
     """(AK, signature) from `OBS AK:signature`, or None when it is not an OBS header."""
     if not value.startswith(AUTH_PREFIX):
         return None
-    access_key, sep, sig = value[len(AUTH_PREFIX):].strip().rpartition(":")
+    access_key, sep, sig = value[len(AUTH_PREFIX) :].strip().rpartition(":")
     if not sep or not access_key or not sig:
         return None
     return access_key, sig
 
 
-def verify_obs(method: str, bucket: str, key: str, query: Mapping[str, str | None], headers: Mapping[str, Any],
-               secrets: Mapping[str, str], *, now: datetime | None = None,
-               max_skew: timedelta = timedelta(minutes=15)) -> str:
+def verify_obs(
+    method: str,
+    bucket: str,
+    key: str,
+    query: Mapping[str, str | None],
+    headers: Mapping[str, Any],
+    secrets: Mapping[str, str],
+    *,
+    now: datetime | None = None,
+    max_skew: timedelta = timedelta(minutes=15),
+) -> str:
     """Check an OBS-signed request; return its AK or raise ObsAuthError with OBS's code.
 
     Compares in constant time; the request time (x-obs-date, else Date) must be within
@@ -144,20 +209,26 @@ def verify_obs(method: str, bucket: str, key: str, query: Mapping[str, str | Non
     if parsed is None:
         raise ObsAuthError("AccessDenied", "Request is not signed with the OBS header signature.")
     access_key, provided = parsed
-    _check_time(headers, now or datetime.now(timezone.utc), max_skew)
+    _check_time(headers, now or datetime.now(UTC), max_skew)
     secret = secrets.get(access_key)
     if secret is None:
         raise ObsAuthError("InvalidAccessKeyId", "The access key Id you provided does not exist in our records.")
     expected = string_to_sign(method, bucket, key, query, headers)
     variants = ({"form_encoded": True}, {"bare_bucket": True})
-    candidates = [expected, *(_string_to_sign(method, headers, canonical_resource(bucket, key, query, **v))
-                              for v in variants)]
+    candidates = [
+        expected,
+        *(_string_to_sign(method, headers, canonical_resource(bucket, key, query, **v)) for v in variants),
+    ]
     ok = False
     for text in candidates:  # every candidate is checked, so timing does not tell which matched
         ok |= hmac.compare_digest(signature(secret, text).encode(), provided.encode())
     if not ok:
-        raise ObsAuthError("SignatureDoesNotMatch", "The request signature we calculated does not match the "
-                           "signature you provided. Check your key and signing method.", expected)
+        raise ObsAuthError(
+            "SignatureDoesNotMatch",
+            "The request signature we calculated does not match the "
+            "signature you provided. Check your key and signing method.",
+            expected,
+        )
     return access_key
 
 
@@ -170,10 +241,11 @@ def _check_time(headers: Mapping[str, Any], now: datetime, max_skew: timedelta) 
     except (TypeError, ValueError):
         raise ObsAuthError("AccessDenied", "The request date is not a valid RFC 1123 date.") from None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
+        when = when.replace(tzinfo=UTC)
     if abs(now - when) > max_skew:
-        raise ObsAuthError("RequestTimeTooSkewed", "The difference between the request time and the server's "
-                           "time is too large.")
+        raise ObsAuthError(
+            "RequestTimeTooSkewed", "The difference between the request time and the server's time is too large."
+        )
 
 
 def _items(headers: Mapping[str, Any]) -> Iterable[tuple[str, Any]]:

@@ -77,9 +77,15 @@ def servers(tmp: Path) -> list[Server]:
     bin_dir = Path(sys.executable).parent
     found = []
     port = free_port()
-    found.append(Server("junction", [str(bin_dir / "junction"), "serve", "--port", str(port), "--data-dir",
-                                     str(tmp / "junction")],
-                        {"JUNCTION_ROOT_ACCESS_KEY": KEY, "JUNCTION_ROOT_SECRET_KEY": SECRET}, "/health", port))
+    found.append(
+        Server(
+            "junction",
+            [str(bin_dir / "junction"), "serve", "--port", str(port), "--data-dir", str(tmp / "junction")],
+            {"JUNCTION_ROOT_ACCESS_KEY": KEY, "JUNCTION_ROOT_SECRET_KEY": SECRET},
+            "/health",
+            port,
+        )
+    )
     if (bin_dir / "moto_server").exists():
         port = free_port()
         found.append(Server("moto_server", [str(bin_dir / "moto_server"), "-p", str(port)], {}, "/", port))
@@ -87,16 +93,36 @@ def servers(tmp: Path) -> list[Server]:
     if rclone and b"serve" in subprocess.run([rclone, "help"], capture_output=True).stdout:
         port = free_port()
         (tmp / "rclone").mkdir()
-        found.append(Server("rclone serve s3", [rclone, "serve", "s3", "--addr", f"127.0.0.1:{port}",
-                                                "--auth-key", f"{KEY},{SECRET}", str(tmp / "rclone")], {}, "/", port))
+        found.append(
+            Server(
+                "rclone serve s3",
+                [
+                    rclone,
+                    "serve",
+                    "s3",
+                    "--addr",
+                    f"127.0.0.1:{port}",
+                    "--auth-key",
+                    f"{KEY},{SECRET}",
+                    str(tmp / "rclone"),
+                ],
+                {},
+                "/",
+                port,
+            )
+        )
     return found
 
 
 def client(port: int):
-    return boto3.client("s3", endpoint_url=f"http://127.0.0.1:{port}", aws_access_key_id=KEY,
-                        aws_secret_access_key=SECRET, region_name="us-east-1",
-                        config=Config(s3={"addressing_style": "path"}, max_pool_connections=32,
-                                      retries={"max_attempts": 2}))
+    return boto3.client(
+        "s3",
+        endpoint_url=f"http://127.0.0.1:{port}",
+        aws_access_key_id=KEY,
+        aws_secret_access_key=SECRET,
+        region_name="us-east-1",
+        config=Config(s3={"addressing_style": "path"}, max_pool_connections=32, retries={"max_attempts": 2}),
+    )
 
 
 def measure(server: Server, *, small_count: int, small_size: int, large_mib: int, concurrency: int) -> dict:
@@ -136,8 +162,13 @@ def main() -> int:
         for server in servers(Path(tmp)):
             server.start(Path(tmp))
             try:
-                table[server.name] = measure(server, small_count=args.small_count, small_size=args.small_size,
-                                             large_mib=args.large_mib, concurrency=args.concurrency)
+                table[server.name] = measure(
+                    server,
+                    small_count=args.small_count,
+                    small_size=args.small_size,
+                    large_mib=args.large_mib,
+                    concurrency=args.concurrency,
+                )
             except Exception as exc:  # a peer that cannot do a step is reported, not fatal
                 print(f"{server.name}: failed: {exc}", file=sys.stderr)
             finally:
@@ -148,7 +179,7 @@ def main() -> int:
     for metric in metrics:
         row = f"{metric:<18}"
         for name, values in table.items():
-            value = values.get(metric, float('nan'))
+            value = values.get(metric, float("nan"))
             if name == "junction":
                 row += f"{value:>22.1f}"
             else:

@@ -18,14 +18,26 @@ from conformance.framework import MiB
 # Names users really have: accents, CJK, spaces (also doubled and trailing before the dot).
 UNICODE_NAMES = ["ünïcödé/naïve résumé.txt", "日本語/ファイル 名.txt", "spaces/two  spaces .txt", "emoji/🎉 party.txt"]
 # Characters that URL encoders and signers get wrong: + % # ? and friends.
-SPECIAL_NAMES = ["chars/a+b.txt", "chars/100% sure.txt", "chars/%2F not a slash.txt", "chars/hash#tag.txt",
-                 "chars/what?.txt", "chars/amp&eq=semi;.txt", "chars/(round) [square] {curly}.txt",
-                 "chars/tilde~star*at@.txt", "chars/quote'apos.txt"]
+SPECIAL_NAMES = [
+    "chars/a+b.txt",
+    "chars/100% sure.txt",
+    "chars/%2F not a slash.txt",
+    "chars/hash#tag.txt",
+    "chars/what?.txt",
+    "chars/amp&eq=semi;.txt",
+    "chars/(round) [square] {curly}.txt",
+    "chars/tilde~star*at@.txt",
+    "chars/quote'apos.txt",
+]
 
 # More keys than one listing page (1,000), with awkward names right at the page boundary so
 # that continuation tokens and v1 markers have to carry them.
 PAGED_KEYS = [f"page/{i:04d}.txt" for i in range(1100)] + [
-    "page/0999 ü+%#?.txt", "page/0999~tilde.txt", "page/1000 日本.txt", "page/sub dir/a b.txt"]
+    "page/0999 ü+%#?.txt",
+    "page/0999~tilde.txt",
+    "page/1000 日本.txt",
+    "page/sub dir/a b.txt",
+]
 
 
 @dataclass

@@ -14,9 +14,10 @@ import os
 import subprocess
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 MiB = 1024 * 1024
 
@@ -134,17 +135,33 @@ class Context:
         """A copy is server-side when the gateway saw a body-less PUT of the target and no PUT
         carrying the object's bytes (the log has no query string, and clients may follow up
         with small sub-resource PUTs such as s3cmd's ?acl)."""
-        puts = [r for r in self.access_log() if r["ts"] >= since - 1 and r["method"] == "PUT"
-                and r["path"] == f"/{bucket}/{key}" and r["status"] == 200]
+        puts = [
+            r
+            for r in self.access_log()
+            if r["ts"] >= since - 1 and r["method"] == "PUT" and r["path"] == f"/{bucket}/{key}" and r["status"] == 200
+        ]
         return any(r["bytes_in"] == 0 for r in puts) and sum(r["bytes_in"] for r in puts) < size // 2
 
 
-def run(cmd: list[str], env: dict[str, str] | None = None, timeout: float = 900, check_rc: bool = True,
-        stdin: Any = None, stdout: Any = None) -> subprocess.CompletedProcess:
+def run(
+    cmd: list[str],
+    env: dict[str, str] | None = None,
+    timeout: float = 900,
+    check_rc: bool = True,
+    stdin: Any = None,
+    stdout: Any = None,
+) -> subprocess.CompletedProcess:
     """Run a client command; a non-zero exit is a scenario failure showing the client's words.
     ``stdin``/``stdout`` may be open files, so piped data streams without passing through us."""
-    proc = subprocess.run(cmd, env=env, stdin=stdin, stdout=stdout or subprocess.PIPE, stderr=subprocess.PIPE,
-                          text=stdout is None, timeout=timeout)
+    proc = subprocess.run(
+        cmd,
+        env=env,
+        stdin=stdin,
+        stdout=stdout or subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=stdout is None,
+        timeout=timeout,
+    )
     if check_rc and proc.returncode != 0:
         out = "".join(_text(stream)[-1500:] for stream in (proc.stdout, proc.stderr))
         shown = " ".join(str(arg) if len(str(arg)) < 80 else str(arg)[:60] + "..." for arg in cmd)

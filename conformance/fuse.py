@@ -10,7 +10,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from conformance.framework import MiB, Context, check, run, sha256_file, wait_until
+from conformance.framework import Context, MiB, check, run, sha256_file, wait_until
 
 
 def file_ops(ctx: Context, bucket: str, root: Path, prefix: str) -> str | None:

@@ -23,8 +23,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 VENVS = ROOT / ".conformance" / "venvs"
-APT = {"aws": "awscli", "rclone": "rclone", "s3cmd": "s3cmd", "s3fs": "s3fs", "fusermount3": "fuse3",
-       "rsync": "rsync", "curl": "curl", "openssl": "openssl"}
+APT = {
+    "aws": "awscli",
+    "rclone": "rclone",
+    "s3cmd": "s3cmd",
+    "s3fs": "s3fs",
+    "fusermount3": "fuse3",
+    "rsync": "rsync",
+    "curl": "curl",
+    "openssl": "openssl",
+}
 PIP_VENVS = {"awscli-v1": ["awscli"], "s3cmd": ["s3cmd"], "s3fs": ["s3fs"]}
 
 
@@ -63,8 +71,9 @@ def _ensure_venv(name: str, packages: list[str], upgrade: bool, log) -> str | No
         proc = subprocess.run([sys.executable, "-m", "venv", str(venv)], capture_output=True, text=True)
         if proc.returncode != 0:
             return f"venv {venv} failed: {proc.stderr.strip()[-300:]}"
-    proc = subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "--upgrade", *packages],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [str(venv / "bin" / "pip"), "install", "-q", "--upgrade", *packages], capture_output=True, text=True
+    )
     if proc.returncode != 0:
         return f"pip install {' '.join(packages)} failed: {proc.stderr.strip()[-300:]}"
     stamp.write_text(" ".join(packages) + "\n")
@@ -74,8 +83,13 @@ def _ensure_venv(name: str, packages: list[str], upgrade: bool, log) -> str | No
 
 def ensure(upgrade: bool = False, log=print) -> Tools:
     tools = Tools()
-    missing = sorted({pkg for program, pkg in APT.items()
-                      if not (Path(tools.aws_v2).exists() if program == "aws" else shutil.which(program))})
+    missing = sorted(
+        {
+            pkg
+            for program, pkg in APT.items()
+            if not (Path(tools.aws_v2).exists() if program == "aws" else shutil.which(program))
+        }
+    )
     if missing:
         problem = _apt_install(missing, log)
         if problem:
@@ -86,8 +100,9 @@ def ensure(upgrade: bool = False, log=print) -> Tools:
         if problem:
             tools.problems[name] = problem
     if importlib.util.find_spec("minio") is None or upgrade:
-        proc = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--upgrade", "minio"],
-                              capture_output=True, text=True)
+        proc = subprocess.run(
+            [sys.executable, "-m", "pip", "install", "-q", "--upgrade", "minio"], capture_output=True, text=True
+        )
         if proc.returncode != 0:
             tools.problems["minio"] = f"pip install minio failed: {proc.stderr.strip()[-300:]}"
         importlib.invalidate_caches()

@@ -71,20 +71,28 @@ def failure_details(results: list[ClientResult]) -> list[str]:
 
 def markdown(results: list[ClientResult], seconds: float, when: str) -> str:
     passed, failed, skipped = totals(results)
-    lines = [f"Measured {when}: {passed} passed, {failed} failed, {skipped} skipped in {seconds:.0f} s.", "",
-             "| client | version | passed | failed | notes |", "|---|---|---|---|---|"]
+    lines = [
+        f"Measured {when}: {passed} passed, {failed} failed, {skipped} skipped in {seconds:.0f} s.",
+        "",
+        "| client | version | passed | failed | notes |",
+        "|---|---|---|---|---|",
+    ]
     for r in results:
-        notes = r.skipped or "; ".join(f"{n}: {o.detail}" for n, o in r.outcomes.items()
-                                       if o.status == "fail")[:300]
+        notes = r.skipped or "; ".join(f"{n}: {o.detail}" for n, o in r.outcomes.items() if o.status == "fail")[:300]
         na = r.count("n/a")
         if na and not r.skipped:
-            notes = (notes + "; " if notes else "") + f"{na} n/a (" + ", ".join(
-                n for n, o in r.outcomes.items() if o.status == "n/a") + ")"
-        lines.append(f"| {r.name} | {r.version or '-'} | {r.count('pass')} | {r.count('fail')} | "
-                     f"{notes.replace('|', '/') or '-'} |")
+            notes = (
+                (notes + "; " if notes else "")
+                + f"{na} n/a ("
+                + ", ".join(n for n, o in r.outcomes.items() if o.status == "n/a")
+                + ")"
+            )
+        lines.append(
+            f"| {r.name} | {r.version or '-'} | {r.count('pass')} | {r.count('fail')} | "
+            f"{notes.replace('|', '/') or '-'} |"
+        )
     rows = _scenario_rows(results)
-    lines += ["", "| scenario | " + " | ".join(r.name for r in results) + " |",
-              "|---|" + "---|" * len(results)]
+    lines += ["", "| scenario | " + " | ".join(r.name for r in results) + " |", "|---|" + "---|" * len(results)]
     for row in rows:
         lines.append(f"| {row} | " + " | ".join(_cell(r, row) or " " for r in results) + " |")
     return "\n".join(lines) + "\n"

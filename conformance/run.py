@@ -18,7 +18,7 @@ import tempfile
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as `python conformance/run.py`
@@ -31,8 +31,7 @@ from conformance import data as testdata  # noqa: E402
 from conformance import install, report  # noqa: E402
 from conformance.clients import DRIVERS  # noqa: E402
 from conformance.data import PAGED_KEYS  # noqa: E402
-from conformance.framework import (  # noqa: E402
-    GATEWAY_ERRORS, Context, Driver, Endpoint, Failed, NotApplicable, Outcome)
+from conformance.framework import GATEWAY_ERRORS, Context, Driver, Endpoint, Failed, NotApplicable, Outcome  # noqa: E402
 from conformance.report import ClientResult  # noqa: E402
 from conformance.scenarios import COMMON  # noqa: E402
 from conformance.server import GatewayProcess  # noqa: E402
@@ -42,9 +41,14 @@ HERE = Path(__file__).resolve().parent
 
 def admin_client(ep: Endpoint):
     return boto3.session.Session().client(
-        "s3", endpoint_url=ep.url, aws_access_key_id=ep.access_key, aws_secret_access_key=ep.secret_key,
-        region_name="us-east-1", verify=str(ep.ca_file) if ep.ca_file else None,
-        config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 2}))
+        "s3",
+        endpoint_url=ep.url,
+        aws_access_key_id=ep.access_key,
+        aws_secret_access_key=ep.secret_key,
+        region_name="us-east-1",
+        verify=str(ep.ca_file) if ep.ca_file else None,
+        config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 2}),
+    )
 
 
 def attempt(fn, *args) -> Outcome:
@@ -158,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {line}")
     full = not wanted and args.big_mib == 300 and args.files == 1000
     out_dir = HERE if full else work
-    when = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+    when = datetime.now(UTC).strftime("%Y-%m-%d")
     report.write(results, seconds, when, out_dir / "last-run.md", out_dir / "last-run.json")
     print(f"\nresults: {out_dir / 'last-run.md'} ({seconds:.0f} s)")
     if not args.keep:

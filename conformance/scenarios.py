@@ -7,7 +7,7 @@ gateway holds through ``ctx.admin`` and what comes back by hashing files on disk
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from conformance.data import PAGED_KEYS, SPECIAL_NAMES, UNICODE_NAMES
 from conformance.framework import Driver, NotApplicable, check, sha256_file
@@ -58,11 +58,15 @@ def listing(d: Driver, bucket: str) -> str | None:
     for key in ["ls/a.txt", "ls/b.txt", "ls/d1/x.txt", "ls/d1/d2/y.txt", "ls/d3/z.txt"]:
         d.ctx.put(bucket, key, key.encode())
     top = d.listing(bucket, "ls/")
-    check(top.keys == {"ls/a.txt", "ls/b.txt"} and top.prefixes == {"ls/d1/", "ls/d3/"},
-          f"ls/ listed keys {sorted(top.keys)} prefixes {sorted(top.prefixes)}")
+    check(
+        top.keys == {"ls/a.txt", "ls/b.txt"} and top.prefixes == {"ls/d1/", "ls/d3/"},
+        f"ls/ listed keys {sorted(top.keys)} prefixes {sorted(top.prefixes)}",
+    )
     sub = d.listing(bucket, "ls/d1/")
-    check(sub.keys == {"ls/d1/x.txt"} and sub.prefixes == {"ls/d1/d2/"},
-          f"ls/d1/ listed keys {sorted(sub.keys)} prefixes {sorted(sub.prefixes)}")
+    check(
+        sub.keys == {"ls/d1/x.txt"} and sub.prefixes == {"ls/d1/d2/"},
+        f"ls/d1/ listed keys {sorted(sub.keys)} prefixes {sorted(sub.prefixes)}",
+    )
     root = d.listing(bucket, "")
     check("ls/" in root.prefixes, f"bucket root listed prefixes {sorted(root.prefixes)}")
     return None
@@ -71,8 +75,11 @@ def listing(d: Driver, bucket: str) -> str | None:
 def paged_listing(d: Driver, bucket: str) -> str | None:
     listed = d.list_all(d.ctx.paged_bucket, "page/")
     want = set(PAGED_KEYS)
-    check(listed == want, f"listed {len(listed)} of {len(want)} keys; missing {sorted(want - listed)[:3]}, "
-          f"unexpected {sorted(listed - want)[:3]}")
+    check(
+        listed == want,
+        f"listed {len(listed)} of {len(want)} keys; missing {sorted(want - listed)[:3]}, "
+        f"unexpected {sorted(listed - want)[:3]}",
+    )
     return None
 
 
@@ -113,9 +120,12 @@ def sync_tree(d: Driver, bucket: str) -> str | None:
     first = d.sync(data.tree, bucket, "sync/")
     took = time.monotonic() - started
     stored = {k.removeprefix("sync/"): v for k, v in d.ctx.keys(bucket, "sync/").items()}
-    check(stored == data.tree_files, f"after sync the gateway holds {len(stored)} files "
-          f"({len(set(data.tree_files) - set(stored))} missing, sizes differ for "
-          f"{sum(1 for k in stored if data.tree_files.get(k) != stored[k])})")
+    check(
+        stored == data.tree_files,
+        f"after sync the gateway holds {len(stored)} files "
+        f"({len(set(data.tree_files) - set(stored))} missing, sizes differ for "
+        f"{sum(1 for k in stored if data.tree_files.get(k) != stored[k])})",
+    )
     check(first == len(data.tree_files), f"the client reported {first} transfers, expected {len(data.tree_files)}")
     again = d.sync(data.tree, bucket, "sync/")
     check(again == 0, f"re-sync transferred {again} files, expected 0")

@@ -32,9 +32,26 @@ def self_signed_cert(where: Path) -> tuple[Path, Path]:
     """A two-day certificate for 127.0.0.1/localhost, made with the openssl CLI."""
     cert, key = where / "cert.pem", where / "key.pem"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localhost",
-         "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True,
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=DNS:localhost,IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
     )
     return cert, key
 
@@ -65,8 +82,16 @@ class GatewayProcess:
     def start(self) -> Endpoint:
         self.where.mkdir(parents=True, exist_ok=True)
         port = _free_port()
-        args = [*_serve_command(), "serve", "--host", "127.0.0.1", "--port", str(port),
-                "--data-dir", str(self.where / "data")]
+        args = [
+            *_serve_command(),
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(self.where / "data"),
+        ]
         ca_file = None
         if self.tls:
             cert, key = self_signed_cert(self.where)

@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import secrets
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from .meta.store import MetaStore
@@ -36,9 +36,10 @@ async def _run(args: argparse.Namespace) -> int:
             return 0
         if args.action == "list-keys":
             rows = await store.db.fetchall(
-                "SELECT access_key, kind, created FROM credentials WHERE kind IN ('root', 'admin') ORDER BY created")
+                "SELECT access_key, kind, created FROM credentials WHERE kind IN ('root', 'admin') ORDER BY created"
+            )
             for row in rows:
-                created = datetime.fromtimestamp(row["created"], tz=timezone.utc).isoformat(timespec="seconds")
+                created = datetime.fromtimestamp(row["created"], tz=UTC).isoformat(timespec="seconds")
                 print(f"{row['access_key']}\t{row['kind']}\t{created}")
             return 0
         row = await store.get_credential(args.access_key)
@@ -46,7 +47,8 @@ async def _run(args: argparse.Namespace) -> int:
             print(f"no admin key {args.access_key}", file=sys.stderr)
             return 1
         await store.db.transaction(
-            lambda conn: conn.execute("DELETE FROM credentials WHERE access_key = ?", (args.access_key,)))
+            lambda conn: conn.execute("DELETE FROM credentials WHERE access_key = ?", (args.access_key,))
+        )
         print(f"deleted {args.access_key}")
         return 0
     finally:

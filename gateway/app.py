@@ -7,9 +7,9 @@ from pathlib import Path
 from aiohttp import web
 
 from .config import Config
+from .console.routes import register as register_console
 from .core.service import Core
 from .logs import add_request_id, request_log
-from .console.routes import register as register_console
 from .native.routes import register as register_native
 from .openapi import register as register_openapi
 from .s3.cors import add_headers as add_cors_headers

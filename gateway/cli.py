@@ -63,8 +63,9 @@ def serve(args: argparse.Namespace) -> int:
         flush=True,
     )
     if config.workers <= 1:
-        web.run_app(create_app(config), host=config.host, port=config.port, print=None, access_log=None,
-                    ssl_context=ssl_context)
+        web.run_app(
+            create_app(config), host=config.host, port=config.port, print=None, access_log=None, ssl_context=ssl_context
+        )
         return 0
     return _serve_workers(config, ssl_context)
 

@@ -31,7 +31,7 @@ class Config:
     secrets_key: str = ""  # seals user-space credentials at rest; default: a key file in the data dir
     local_roots: str = ""  # comma-separated directories Local user spaces may use (besides <data dir>/spaces)
 
-    def with_overrides(self, values: dict[str, Any]) -> "Config":
+    def with_overrides(self, values: dict[str, Any]) -> Config:
         known = {f.name: f.type for f in fields(self)}
         clean: dict[str, Any] = {}
         for name, value in values.items():

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from .xml import MalformedXML, S3_NS, add, child_text, children, document, local, parse, serialize
+from .xml import S3_NS, MalformedXML, add, child_text, children, document, local, parse, serialize
 
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 
@@ -54,6 +54,13 @@ def parse_access_control_policy(body: bytes) -> tuple[str | None, list[Grant]]:
             if len(grantees) != 1 or not permission:
                 raise MalformedXML("each Grant needs one Grantee and a Permission")
             grantee = grantees[0]
-            grants.append(Grant(_grantee_type(grantee), child_text(grantee, "ID"), child_text(grantee, "URI"),
-                                child_text(grantee, "EmailAddress"), permission.strip()))
+            grants.append(
+                Grant(
+                    _grantee_type(grantee),
+                    child_text(grantee, "ID"),
+                    child_text(grantee, "URI"),
+                    child_text(grantee, "EmailAddress"),
+                    permission.strip(),
+                )
+            )
     return owner, grants

@@ -18,11 +18,16 @@ def object_attributes(view) -> bytes:
         page = view.parts
         parts: list = [("PartsCount", page.total)]
         if page.recorded:
-            parts += [("PartNumberMarker", page.marker), ("NextPartNumberMarker", page.next_marker),
-                      ("MaxParts", page.max_parts), ("IsTruncated", page.truncated)]
+            parts += [
+                ("PartNumberMarker", page.marker),
+                ("NextPartNumberMarker", page.next_marker),
+                ("MaxParts", page.max_parts),
+                ("IsTruncated", page.truncated),
+            ]
             for part in page.parts:
-                parts.append(("Part", [("PartNumber", part.number), ("Size", part.size),
-                                       *checksum_fields(part.checksums)]))
+                parts.append(
+                    ("Part", [("PartNumber", part.number), ("Size", part.size), *checksum_fields(part.checksums)])
+                )
         fields.append(("ObjectParts", parts))
     if "StorageClass" in wanted:
         fields.append(("StorageClass", "STANDARD"))

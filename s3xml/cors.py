@@ -6,7 +6,7 @@ applies S3's rules (methods, wildcards, limits).
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from .xml import MalformedXML, child_text, children, document, local, parse, serialize
 
@@ -27,14 +27,16 @@ def parse_cors(body: bytes) -> list[dict]:
         for name in _SINGLE:
             if len(children(rule, name)) > 1:
                 raise MalformedXML(f"CORSRule has more than one {name}")
-        rules.append({
-            "id": child_text(rule, "ID"),
-            "methods": _texts(rule, "AllowedMethod"),
-            "origins": _texts(rule, "AllowedOrigin"),
-            "headers": _texts(rule, "AllowedHeader"),
-            "expose": _texts(rule, "ExposeHeader"),
-            "max_age": child_text(rule, "MaxAgeSeconds"),
-        })
+        rules.append(
+            {
+                "id": child_text(rule, "ID"),
+                "methods": _texts(rule, "AllowedMethod"),
+                "origins": _texts(rule, "AllowedOrigin"),
+                "headers": _texts(rule, "AllowedHeader"),
+                "expose": _texts(rule, "ExposeHeader"),
+                "max_age": child_text(rule, "MaxAgeSeconds"),
+            }
+        )
     return rules
 
 

@@ -6,8 +6,8 @@ and raise MalformedXML / ValueError with a message for the client.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 from urllib.parse import quote
 
 from .errors import message_of
@@ -180,13 +180,29 @@ def delete_result(outcomes: Sequence[DeleteOutcome], quiet: bool) -> bytes:
     fields: list = []
     for outcome in outcomes:
         if outcome.error_code:
-            fields.append(("Error", [("Key", outcome.key), ("VersionId", outcome.version_id),
-                                     ("Code", outcome.error_code),
-                                     ("Message", outcome.error_message or message_of(outcome.error_code))]))
+            fields.append(
+                (
+                    "Error",
+                    [
+                        ("Key", outcome.key),
+                        ("VersionId", outcome.version_id),
+                        ("Code", outcome.error_code),
+                        ("Message", outcome.error_message or message_of(outcome.error_code)),
+                    ],
+                )
+            )
         elif not quiet:
-            fields.append(("Deleted", [("Key", outcome.key), ("VersionId", outcome.version_id),
-                                       ("DeleteMarker", True if outcome.delete_marker else None),
-                                       ("DeleteMarkerVersionId", outcome.delete_marker_version_id)]))
+            fields.append(
+                (
+                    "Deleted",
+                    [
+                        ("Key", outcome.key),
+                        ("VersionId", outcome.version_id),
+                        ("DeleteMarker", True if outcome.delete_marker else None),
+                        ("DeleteMarkerVersionId", outcome.delete_marker_version_id),
+                    ],
+                )
+            )
     return serialize(document("DeleteResult", fields))
 
 
@@ -194,7 +210,9 @@ def delete_result(outcomes: Sequence[DeleteOutcome], quiet: bool) -> bytes:
 
 
 def initiate_multipart(bucket: str, key: str, upload_id: str) -> bytes:
-    return serialize(document("InitiateMultipartUploadResult", [("Bucket", bucket), ("Key", key), ("UploadId", upload_id)]))
+    return serialize(
+        document("InitiateMultipartUploadResult", [("Bucket", bucket), ("Key", key), ("UploadId", upload_id)])
+    )
 
 
 def copy_part_result(part) -> bytes:
@@ -244,15 +262,29 @@ def list_parts(upload, parts: Sequence, *, marker: int, max_parts: int, truncate
         ("ChecksumType", upload.checksum_type or None),
     ]
     for part in parts:
-        entry = [("PartNumber", part.number), ("LastModified", iso8601(part.updated)), ("ETag", quoted(part.etag)),
-                 ("Size", part.size)]
+        entry = [
+            ("PartNumber", part.number),
+            ("LastModified", iso8601(part.updated)),
+            ("ETag", quoted(part.etag)),
+            ("Size", part.size),
+        ]
         fields.append(("Part", entry + checksum_fields(part.checksums)))
     return serialize(document("ListPartsResult", fields))
 
 
-def list_uploads(bucket: str, uploads: Sequence, *, prefix: str, delimiter: str, key_marker: str,
-                 upload_id_marker: str, max_uploads: int, truncated: bool, encoding: str | None,
-                 prefixes: Sequence[str] = ()) -> bytes:
+def list_uploads(
+    bucket: str,
+    uploads: Sequence,
+    *,
+    prefix: str,
+    delimiter: str,
+    key_marker: str,
+    upload_id_marker: str,
+    max_uploads: int,
+    truncated: bool,
+    encoding: str | None,
+    prefixes: Sequence[str] = (),
+) -> bytes:
     fields: list = [
         ("Bucket", bucket),
         ("KeyMarker", _encode(key_marker, encoding)),
@@ -267,10 +299,20 @@ def list_uploads(bucket: str, uploads: Sequence, *, prefix: str, delimiter: str,
     ]
     for upload in uploads:
         who = [("ID", upload.owner), ("DisplayName", upload.owner)]
-        fields.append(("Upload", [("Key", _encode(upload.key, encoding)), ("UploadId", upload.id), ("Initiator", who),
-                                  ("Owner", who), ("StorageClass", "STANDARD"),
-                                  ("Initiated", iso8601(upload.created)),
-                                  ("ChecksumAlgorithm", upload.checksum_algorithm or None)]))
+        fields.append(
+            (
+                "Upload",
+                [
+                    ("Key", _encode(upload.key, encoding)),
+                    ("UploadId", upload.id),
+                    ("Initiator", who),
+                    ("Owner", who),
+                    ("StorageClass", "STANDARD"),
+                    ("Initiated", iso8601(upload.created)),
+                    ("ChecksumAlgorithm", upload.checksum_algorithm or None),
+                ],
+            )
+        )
     fields += [("CommonPrefixes", [("Prefix", _encode(p, encoding))]) for p in prefixes]
     return serialize(document("ListMultipartUploadsResult", fields))
 

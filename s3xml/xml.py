@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Any, Iterable
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
 
 from lxml import etree
 
@@ -49,11 +50,11 @@ def child_text(element: etree._Element, name: str, default: str | None = None) -
 
 def iso8601(ts: float) -> str:
     """S3's timestamp format: 2009-10-12T17:50:30.000Z."""
-    return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{int(ts * 1000) % 1000:03d}Z"
+    return datetime.fromtimestamp(ts, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{int(ts * 1000) % 1000:03d}Z"
 
 
 def http_date(ts: float) -> str:
-    return datetime.fromtimestamp(int(ts), tz=timezone.utc).strftime("%a, %d %b %Y %H:%M:%S GMT")
+    return datetime.fromtimestamp(int(ts), tz=UTC).strftime("%a, %d %b %Y %H:%M:%S GMT")
 
 
 def document(root: str, fields: Iterable[tuple[str, Any]] = (), *, namespace: bool = True) -> etree._Element:

@@ -20,7 +20,6 @@ import boto3
 import pytest
 import requests
 from botocore.config import Config as BotoConfig
-
 from conftest import free_port
 
 MOTO_BIN = Path(sys.executable).parent / "moto_server"
@@ -41,8 +40,12 @@ class MotoServer:
     def client(self):
         """A boto3 S3 client for arranging test data (create buckets, inspect objects)."""
         return boto3.client(
-            "s3", endpoint_url=self.url, aws_access_key_id=self.access_key, aws_secret_access_key=self.secret_key,
-            region_name=self.region, config=BotoConfig(s3={"addressing_style": "path"}, retries={"max_attempts": 2}),
+            "s3",
+            endpoint_url=self.url,
+            aws_access_key_id=self.access_key,
+            aws_secret_access_key=self.secret_key,
+            region_name=self.region,
+            config=BotoConfig(s3={"addressing_style": "path"}, retries={"max_attempts": 2}),
         )
 
     def new_bucket(self) -> str:

@@ -58,9 +58,26 @@ def self_signed_cert(tmp: Path) -> tuple[Path, Path]:
     """A throwaway certificate for 127.0.0.1/localhost, made with the openssl CLI."""
     cert, key = tmp / "cert.pem", tmp / "key.pem"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localhost",
-         "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True,
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=DNS:localhost,IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
     )
     return cert, key
 
@@ -78,7 +95,10 @@ def start_gateway(tmp: Path, *extra: str, env: dict[str, str] | None = None, tls
     log = open(log_path, "wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "gateway.cli", "serve", "--port", str(port), "--data-dir", str(data_dir), *extra],
-        cwd=ROOT, env=proc_env, stdout=log, stderr=subprocess.STDOUT,
+        cwd=ROOT,
+        env=proc_env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     url = f"{'https' if tls else 'http'}://127.0.0.1:{port}"
     deadline = time.monotonic() + 30

@@ -39,9 +39,10 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import parse_qsl, quote, quote_plus, unquote
 
 from aiohttp import web
@@ -121,8 +122,13 @@ class Target:
 class FakeObs:
     """The server state, its aiohttp app and its thread; see the module docstring."""
 
-    def __init__(self, root: Path, buckets: tuple[str, ...] = ("junction-obs",), access_key: str = "OBSFAKEAK0001",
-                 secret_key: str = "obs/fake+secret/0123456789abcdefghij") -> None:
+    def __init__(
+        self,
+        root: Path,
+        buckets: tuple[str, ...] = ("junction-obs",),
+        access_key: str = "OBSFAKEAK0001",
+        secret_key: str = "obs/fake+secret/0123456789abcdefghij",
+    ) -> None:
         self.root = root
         self.access_key, self.secret_key = access_key, secret_key
         self.bucket = buckets[0]
@@ -153,7 +159,7 @@ class FakeObs:
 
     # -------------------------------------------------------------- lifecycle (test thread)
 
-    def start(self) -> "FakeObs":
+    def start(self) -> FakeObs:
         ready = threading.Event()
         self._thread = threading.Thread(target=self._serve, args=(ready,), name="fake-obs", daemon=True)
         self._thread.start()
@@ -191,7 +197,7 @@ class FakeObs:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", self.port))
         self.port = sock.getsockname()[1]
-        app = web.Application(client_max_size=1024 ** 3)
+        app = web.Application(client_max_size=1024**3)
         app.router.add_route("*", "/{tail:.*}", self._handle)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()
@@ -249,8 +255,12 @@ class FakeObs:
 
     async def _verify_v4(self, request: web.Request, secrets: dict[str, str]) -> sigv4.AuthContext:
         raw_path, _, raw_query = request.raw_path.partition("?")
-        signed = sigv4.SignedRequest(method=request.method, raw_path=raw_path,
-                                     query=parse_qsl(raw_query, keep_blank_values=True), headers=request.headers)
+        signed = sigv4.SignedRequest(
+            method=request.method,
+            raw_path=raw_path,
+            query=parse_qsl(raw_query, keep_blank_values=True),
+            headers=request.headers,
+        )
 
         async def lookup(access_key: str) -> str | None:
             return secrets.get(access_key)
@@ -306,8 +316,12 @@ class FakeObs:
         stored = self._stored(t)
         start, end = 0, stored.size - 1
         status = 200
-        headers = {"ETag": stored.etag, "Last-Modified": http_date(stored.mtime), "Content-Type": stored.content_type,
-                   "Accept-Ranges": "bytes"}
+        headers = {
+            "ETag": stored.etag,
+            "Last-Modified": http_date(stored.mtime),
+            "Content-Type": stored.content_type,
+            "Accept-Ranges": "bytes",
+        }
         if_match = request.headers.get("If-Match")
         if if_match is not None and if_match.strip('"') != stored.etag.strip('"'):
             raise ObsError("PreconditionFailed")
@@ -387,13 +401,28 @@ class FakeObs:
         fields: list[tuple[str, Any]] = [("Name", t.bucket), ("Prefix", name(prefix)), ("Marker", name(marker))]
         if truncated:
             fields.append(("NextMarker", name(last)))
-        fields += [("MaxKeys", max_keys), ("Delimiter", name(delimiter) or None), ("IsTruncated", truncated),
-                   ("EncodingType", encoding or None)]
+        fields += [
+            ("MaxKeys", max_keys),
+            ("Delimiter", name(delimiter) or None),
+            ("IsTruncated", truncated),
+            ("EncodingType", encoding or None),
+        ]
         for key in contents:
             o = self.objects[t.bucket][key]
-            fields.append(("Contents", [("Key", name(key)), ("LastModified", iso8601(o.mtime)), ("ETag", o.etag),
-                                        ("Size", o.size), ("Owner", [("ID", "fakeowner")]), ("Type", "Normal"),
-                                        ("StorageClass", "STANDARD")]))
+            fields.append(
+                (
+                    "Contents",
+                    [
+                        ("Key", name(key)),
+                        ("LastModified", iso8601(o.mtime)),
+                        ("ETag", o.etag),
+                        ("Size", o.size),
+                        ("Owner", [("ID", "fakeowner")]),
+                        ("Type", "Normal"),
+                        ("StorageClass", "STANDARD"),
+                    ],
+                )
+            )
         fields += [("CommonPrefixes", [("Prefix", name(p))]) for p in prefixes]
         return _xml("ListBucketResult", fields)
 
@@ -418,14 +447,25 @@ class FakeObs:
             self._discard(t.query["uploadId"])
             return web.Response(status=204)
         if request.method == "GET":
-            parts = [("Part", [("PartNumber", n), ("LastModified", iso8601(p.mtime)), ("ETag", p.etag),
-                               ("Size", p.size)]) for n, p in sorted(upload.parts.items())]
-            return _xml("ListPartsResult", [("Bucket", t.bucket), ("Key", t.key), ("UploadId", t.query["uploadId"]),
-                                            ("IsTruncated", False), *parts])
+            parts = [
+                ("Part", [("PartNumber", n), ("LastModified", iso8601(p.mtime)), ("ETag", p.etag), ("Size", p.size)])
+                for n, p in sorted(upload.parts.items())
+            ]
+            return _xml(
+                "ListPartsResult",
+                [
+                    ("Bucket", t.bucket),
+                    ("Key", t.key),
+                    ("UploadId", t.query["uploadId"]),
+                    ("IsTruncated", False),
+                    *parts,
+                ],
+            )
         raise ObsError("MethodNotAllowed")
 
-    async def _upload_part(self, request: web.Request, t: Target, upload: Upload,
-                           amz: sigv4.AuthContext | None) -> web.StreamResponse:
+    async def _upload_part(
+        self, request: web.Request, t: Target, upload: Upload, amz: sigv4.AuthContext | None
+    ) -> web.StreamResponse:
         try:
             number = int(t.query["partNumber"])
         except ValueError:
@@ -448,8 +488,9 @@ class FakeObs:
         upload.parts[number] = StoredObject(path, size, etag, time.time(), "")
         return web.Response(status=200, headers={"ETag": etag})
 
-    async def _complete(self, request: web.Request, t: Target, upload: Upload,
-                        amz: sigv4.AuthContext | None) -> web.StreamResponse:
+    async def _complete(
+        self, request: web.Request, t: Target, upload: Upload, amz: sigv4.AuthContext | None
+    ) -> web.StreamResponse:
         body = await request.content.read(MAX_XML_BODY + 1)
         if amz is not None and amz.payload_sha256 and hashlib.sha256(body).hexdigest() != amz.payload_sha256:
             raise ObsError("XAmzContentSHA256Mismatch")
@@ -489,8 +530,15 @@ class FakeObs:
         size = sum(p.size for p in chosen)
         self.objects[t.bucket][t.key] = StoredObject(path, size, etag, time.time(), "binary/octet-stream")
         self._discard(t.query["uploadId"])
-        return _xml("CompleteMultipartUploadResult", [("Location", f"{self.url}/{t.bucket}/{quote(t.key)}"),
-                                                      ("Bucket", t.bucket), ("Key", t.key), ("ETag", etag)])
+        return _xml(
+            "CompleteMultipartUploadResult",
+            [
+                ("Location", f"{self.url}/{t.bucket}/{quote(t.key)}"),
+                ("Bucket", t.bucket),
+                ("Key", t.key),
+                ("ETag", etag),
+            ],
+        )
 
     def _discard(self, upload_id: str) -> None:
         upload = self.uploads.pop(upload_id)
@@ -545,8 +593,13 @@ class FakeObs:
     def _error(self, request: web.Request, t: Target, err: ObsError) -> web.Response:
         if request.method == "HEAD":
             return web.Response(status=err.status)
-        fields = [("Code", err.code), ("Message", err.message), ("RequestId", uuid.uuid4().hex[:16].upper()),
-                  ("HostId", "fake-obs"), *err.fields.items()]
+        fields = [
+            ("Code", err.code),
+            ("Message", err.message),
+            ("RequestId", uuid.uuid4().hex[:16].upper()),
+            ("HostId", "fake-obs"),
+            *err.fields.items(),
+        ]
         root = etree.Element("Error")
         add(root, fields)
         return web.Response(status=err.status, body=serialize(root), content_type="application/xml")

@@ -44,9 +44,19 @@ def expect_error(code: str, status: int, fn, *args, **kwargs) -> NativeError:
     return info.value
 
 
-def raw_request(gw, method: str, path: str, *, body: bytes = b"", headers: dict[str, str] | None = None,
-                query: str = "", service: str = "jcs", secret: str | None = None, access: str | None = None,
-                sign: bool = True) -> requests.Response:
+def raw_request(
+    gw,
+    method: str,
+    path: str,
+    *,
+    body: bytes = b"",
+    headers: dict[str, str] | None = None,
+    query: str = "",
+    service: str = "jcs",
+    secret: str | None = None,
+    access: str | None = None,
+    sign: bool = True,
+) -> requests.Response:
     """A hand-built request, signed like botocore's SigV4Auth would (or not at all)."""
     url = gw.url + path + (f"?{query}" if query else "")
     request = AWSRequest(method=method, url=url, data=body, headers=dict(headers or {}))

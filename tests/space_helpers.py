@@ -8,11 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from gateway.native.client import NativeClient
-
 from backend_fixtures import start_moto
 from conftest import start_gateway, stop_gateway
+
+from gateway.native.client import NativeClient
 
 
 @pytest.fixture(scope="module")

@@ -36,7 +36,9 @@ async def test_unsigned_s3_request_gets_access_denied_xml(client):
 
 
 async def test_malformed_authorization_header(client):
-    resp = await client.get("/", headers={"Authorization": "AWS4-HMAC-SHA256 garbage", "x-amz-date": "20250101T000000Z"})
+    resp = await client.get(
+        "/", headers={"Authorization": "AWS4-HMAC-SHA256 garbage", "x-amz-date": "20250101T000000Z"}
+    )
     assert resp.status in (400, 403)
     code = etree.fromstring(await resp.read()).findtext("Code")
     assert code in ("AuthorizationHeaderMalformed", "AccessDenied", "RequestTimeTooSkewed")

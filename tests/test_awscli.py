@@ -73,8 +73,7 @@ def test_s3api_calls(gateway, cli, tmp_path):
     run(gateway, cli, "s3api", "create-bucket", "--bucket", bucket)
     body = tmp_path / "body"
     body.write_bytes(b"s3api body")
-    run(gateway, cli, "s3api", "put-object", "--bucket", bucket, "--key", "k", "--body", str(body),
-        "--metadata", "x=y")
+    run(gateway, cli, "s3api", "put-object", "--bucket", bucket, "--key", "k", "--body", str(body), "--metadata", "x=y")
     head = run(gateway, cli, "s3api", "head-object", "--bucket", bucket, "--key", "k").stdout
     assert '"x": "y"' in head
     out = tmp_path / "out"
@@ -105,5 +104,3 @@ def test_multipart_cp_200_mib(gateway, cli, tmp_path):
     run(gateway, cli, "s3", "rb", f"s3://{bucket}")
     src.unlink()
     back.unlink()
-
-

@@ -15,13 +15,14 @@ import importlib.util
 import os
 import time
 import uuid
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import AsyncIterator, Callable
 
 import pytest
 from aiohttp import ClientSession, web
-
 from backend_fixtures import MotoServer, moto_server  # noqa: F401  (fixture)
+from conftest import Gateway, boto_client, free_port
+
 from backends.base import (
     Backend,
     BackendAccessDenied,
@@ -33,18 +34,27 @@ from backends.base import (
 )
 from backends.local import LocalBackend
 from backends.registry import FACTORIES, build_backend
-from conftest import Gateway, boto_client, free_port
 
 MiB = 1024 * 1024
 PART = 5 * MiB  # the smallest part size S3 allows, so the multipart path runs on 20 MiB
 FAST_FAIL = {"maxAttempts": 2, "backoffBase": 0.01, "backoffCap": 0.05, "connectTimeout": 2, "readTimeout": 10}
-HAVE_OBS = (importlib.util.find_spec("backends.obs") is not None and "OBS" in FACTORIES
-            and (Path(__file__).parent / "fake_obs.py").exists())
+HAVE_OBS = (
+    importlib.util.find_spec("backends.obs") is not None
+    and "OBS" in FACTORIES
+    and (Path(__file__).parent / "fake_obs.py").exists()
+)
 
 
 def s3_storage(url: str, bucket: str, **extra) -> dict:
-    return {"type": "S3", "region": "us-east-1", "endpoint": url, "bucket": bucket, "pathStyle": True,
-            "partSize": PART, **extra}
+    return {
+        "type": "S3",
+        "region": "us-east-1",
+        "endpoint": url,
+        "bucket": bucket,
+        "pathStyle": True,
+        "partSize": PART,
+        **extra,
+    }
 
 
 def s3_credential(access_key: str, secret_key: str) -> dict:
@@ -52,6 +62,7 @@ def s3_credential(access_key: str, secret_key: str) -> dict:
 
 
 # ----- targets -----------------------------------------------------------------------
+
 
 @pytest.fixture(scope="session")
 def moto_bucket(moto_server: MotoServer) -> str:
@@ -103,8 +114,15 @@ async def open_backend(request, target: str, tmp_path: Path) -> AsyncIterator[Ca
             backend = build_backend(storage, s3_credential(gw.access_key, gw.secret_key), working_dir)
         else:
             fake = request.getfixturevalue("fake_obs")
-            storage = {"type": "OBS", "region": "cn-north-4", "endpoint": fake.url, "bucket": fake.bucket,
-                       "pathStyle": True, "partSize": PART, **extra}
+            storage = {
+                "type": "OBS",
+                "region": "cn-north-4",
+                "endpoint": fake.url,
+                "bucket": fake.bucket,
+                "pathStyle": True,
+                "partSize": PART,
+                **extra,
+            }
             credential = {"type": "OBS", "accessKeyId": fake.access_key, "secretAccessKey": fake.secret_key}
             backend = build_backend(storage, credential, working_dir)
         opened.append(backend)
@@ -123,8 +141,11 @@ def raw_keys(request, target: str, tmp_path: Path) -> Callable[[str], list[str]]
     def keys(prefix: str) -> list[str]:
         if target == "Local":
             root = tmp_path / "root"
-            return sorted(p.relative_to(root).as_posix() for p in root.rglob("*")
-                          if p.is_file() and p.relative_to(root).as_posix().startswith(prefix))
+            return sorted(
+                p.relative_to(root).as_posix()
+                for p in root.rglob("*")
+                if p.is_file() and p.relative_to(root).as_posix().startswith(prefix)
+            )
         if target == "OBS-fake":
             return sorted(k for k in request.getfixturevalue("fake_obs").keys() if k.startswith(prefix))
         if target == "S3-moto":
@@ -162,9 +183,10 @@ async def backend(open_backend) -> Backend:
 
 # ----- helpers -----------------------------------------------------------------------
 
+
 async def chunks(data: bytes, size: int = 64 * 1024) -> AsyncIterator[bytes]:
     for i in range(0, len(data), size):
-        yield data[i:i + size]
+        yield data[i : i + size]
 
 
 async def read(backend: Backend, key: str, offset: int = 0, length: int | None = None) -> bytes:
@@ -176,6 +198,7 @@ async def listing(backend: Backend, prefix: str = "") -> list[BlobInfo]:
 
 
 # ----- the contract ------------------------------------------------------------------
+
 
 async def test_put_then_get_whole(backend: Backend) -> None:
     data = os.urandom(300_000)
@@ -190,14 +213,17 @@ async def test_empty_blob(backend: Backend) -> None:
     assert info is not None and info.size == 0
 
 
-@pytest.mark.parametrize("offset,length,expected", [
-    (0, 10, slice(0, 10)),          # start
-    (400, 100, slice(400, 500)),    # middle
-    (990, None, slice(990, None)),  # suffix to the end
-    (995, 100, slice(995, None)),   # length past the end
-    (1000, None, slice(0, 0)),      # offset at the end: nothing
-    (500, 0, slice(0, 0)),          # zero length: nothing
-])
+@pytest.mark.parametrize(
+    "offset,length,expected",
+    [
+        (0, 10, slice(0, 10)),  # start
+        (400, 100, slice(400, 500)),  # middle
+        (990, None, slice(990, None)),  # suffix to the end
+        (995, 100, slice(995, None)),  # length past the end
+        (1000, None, slice(0, 0)),  # offset at the end: nothing
+        (500, 0, slice(0, 0)),  # zero length: nothing
+    ],
+)
 async def test_ranged_get(backend: Backend, offset: int, length: int | None, expected: slice) -> None:
     data = os.urandom(1000)
     await backend.put("ranged", chunks(data, 333))
@@ -226,8 +252,9 @@ async def test_list_prefix_in_key_order(backend: Backend) -> None:
     assert {i.key: i.size for i in found}["p/b/c"] == 0
     assert {i.key: i.size for i in found}["p/B"] == 6
     assert [i.key for i in await listing(backend)] == sorted(keys, key=str.encode)
-    assert [i.key for i in await listing(backend, "p")] == sorted([k for k in keys if k.startswith("p")],
-                                                                  key=str.encode)
+    assert [i.key for i in await listing(backend, "p")] == sorted(
+        [k for k in keys if k.startswith("p")], key=str.encode
+    )
     assert await listing(backend, "nothing/") == []
 
 
@@ -298,7 +325,7 @@ async def test_large_blob_multipart_is_byte_identical(backend: Backend) -> None:
         digest.update(piece)
     assert digest.hexdigest() == hashlib.sha256(data).hexdigest()
     # a range across the first part boundary
-    assert await read(backend, "big/blob", PART - 10, 20) == data[PART - 10:PART + 10]
+    assert await read(backend, "big/blob", PART - 10, 20) == data[PART - 10 : PART + 10]
 
 
 @pytest.mark.parametrize("size", [PART, PART + 1])
@@ -309,12 +336,15 @@ async def test_part_size_boundaries(backend: Backend, size: int) -> None:
     assert await read(backend, "edge") == data
 
 
-@pytest.mark.parametrize("key", [
-    "dir with space/file name.txt",
-    "unicodé/файл/名前 ü.bin",
-    "plus+percent%20hash#question?amp&eq=1",
-    "tilde~star*quote'paren(1)/semi;colon:comma,at@dollar$",
-])
+@pytest.mark.parametrize(
+    "key",
+    [
+        "dir with space/file name.txt",
+        "unicodé/файл/名前 ü.bin",
+        "plus+percent%20hash#question?amp&eq=1",
+        "tilde~star*quote'paren(1)/semi;colon:comma,at@dollar$",
+    ],
+)
 async def test_awkward_keys(backend: Backend, key: str) -> None:
     data = key.encode() * 3
     await backend.put(key, chunks(data))
@@ -374,10 +404,12 @@ async def test_failed_stream_leaves_nothing(backend: Backend, open_backend, open
 
 # ----- the S3 adapter's own failure modes --------------------------------------------
 
+
 async def test_wrong_secret_is_access_denied_and_never_echoed(gateway: Gateway, junction_bucket: str) -> None:
     secret = "not-the-right-secret-0123456789"
-    backend = build_backend(s3_storage(gateway.url, junction_bucket, **FAST_FAIL),
-                            s3_credential(gateway.access_key, secret), "wd")
+    backend = build_backend(
+        s3_storage(gateway.url, junction_bucket, **FAST_FAIL), s3_credential(gateway.access_key, secret), "wd"
+    )
     try:
         with pytest.raises(BackendAccessDenied) as refused:
             await backend.put("x", chunks(b"1"))
@@ -396,8 +428,9 @@ async def test_wrong_secret_is_access_denied_and_never_echoed(gateway: Gateway, 
 
 
 async def test_unknown_access_key_is_access_denied(gateway: Gateway, junction_bucket: str) -> None:
-    backend = build_backend(s3_storage(gateway.url, junction_bucket, **FAST_FAIL),
-                            s3_credential("NOSUCHKEY0000", "whatever"), "wd")
+    backend = build_backend(
+        s3_storage(gateway.url, junction_bucket, **FAST_FAIL), s3_credential("NOSUCHKEY0000", "whatever"), "wd"
+    )
     try:
         with pytest.raises(BackendAccessDenied, match="InvalidAccessKeyId"):
             await backend.put("x", chunks(b"1"))
@@ -430,8 +463,9 @@ async def test_silent_endpoint_times_out_as_unavailable() -> None:
         silent.bind(("127.0.0.1", 0))
         silent.listen(8)
         url = f"http://127.0.0.1:{silent.getsockname()[1]}"
-        backend = build_backend(s3_storage(url, "bucket", **{**FAST_FAIL, "readTimeout": 0.3}),
-                                s3_credential("k", "s"), "")
+        backend = build_backend(
+            s3_storage(url, "bucket", **{**FAST_FAIL, "readTimeout": 0.3}), s3_credential("k", "s"), ""
+        )
         try:
             with pytest.raises(BackendUnavailable, match="timed out"):
                 await backend.stat("x")
@@ -440,8 +474,11 @@ async def test_silent_endpoint_times_out_as_unavailable() -> None:
 
 
 async def test_missing_bucket_is_a_clear_error(moto_server: MotoServer) -> None:
-    backend = build_backend(s3_storage(moto_server.url, "no-such-bucket-here", **FAST_FAIL),
-                            s3_credential(moto_server.access_key, moto_server.secret_key), "wd")
+    backend = build_backend(
+        s3_storage(moto_server.url, "no-such-bucket-here", **FAST_FAIL),
+        s3_credential(moto_server.access_key, moto_server.secret_key),
+        "wd",
+    )
     expected = f"bucket no-such-bucket-here does not exist at {moto_server.url}"
     calls = [
         lambda: backend.put("x", chunks(b"1")),
@@ -461,27 +498,46 @@ async def test_missing_bucket_is_a_clear_error(moto_server: MotoServer) -> None:
         await backend.close()
 
 
-@pytest.mark.parametrize("storage,credential,problem", [
-    ({"type": "S3", "endpoint": "http://127.0.0.1:1"}, {"type": "S3", "accessKeyId": "k", "secretAccessKey": "s"},
-     "needs a bucket"),
-    ({"type": "S3", "bucket": "b"}, {"type": "S3", "accessKeyId": "k"}, "accessKeyId and secretAccessKey"),
-    ({"type": "S3", "bucket": "b"}, {"type": "OBS", "accessKeyId": "k", "secretAccessKey": "s"}, "credential of type"),
-    ({"type": "S3", "bucket": "b", "endpoint": "ftp://host"}, {"accessKeyId": "k", "secretAccessKey": "s"},
-     "not an http"),
-    ({"type": "S3", "bucket": "b", "partSize": 1024}, {"accessKeyId": "k", "secretAccessKey": "s"}, "at least"),
-])
+@pytest.mark.parametrize(
+    "storage,credential,problem",
+    [
+        (
+            {"type": "S3", "endpoint": "http://127.0.0.1:1"},
+            {"type": "S3", "accessKeyId": "k", "secretAccessKey": "s"},
+            "needs a bucket",
+        ),
+        ({"type": "S3", "bucket": "b"}, {"type": "S3", "accessKeyId": "k"}, "accessKeyId and secretAccessKey"),
+        (
+            {"type": "S3", "bucket": "b"},
+            {"type": "OBS", "accessKeyId": "k", "secretAccessKey": "s"},
+            "credential of type",
+        ),
+        (
+            {"type": "S3", "bucket": "b", "endpoint": "ftp://host"},
+            {"accessKeyId": "k", "secretAccessKey": "s"},
+            "not an http",
+        ),
+        ({"type": "S3", "bucket": "b", "partSize": 1024}, {"accessKeyId": "k", "secretAccessKey": "s"}, "at least"),
+    ],
+)
 def test_bad_s3_descriptions_are_refused(storage: dict, credential: dict, problem: str) -> None:
     with pytest.raises(BackendError, match=problem):
         build_backend(storage, credential, "")
 
 
 def test_aws_addressing_defaults() -> None:
-    aws = build_backend({"type": "S3", "region": "eu-west-3", "bucket": "b"},
-                        {"type": "AK", "accessKeyId": "k", "secretAccessKey": "s"}, "")
+    aws = build_backend(
+        {"type": "S3", "region": "eu-west-3", "bucket": "b"},
+        {"type": "AK", "accessKeyId": "k", "secretAccessKey": "s"},
+        "",
+    )
     assert aws.endpoint == "https://s3.eu-west-3.amazonaws.com"
     assert aws._url("w/k y", {}) == "https://b.s3.eu-west-3.amazonaws.com/w/k%20y"  # virtual-hosted
-    path = build_backend({"type": "S3", "endpoint": "http://minio:9000", "bucket": "b"},
-                         {"type": "S3", "accessKeyId": "k", "secretAccessKey": "s"}, "")
+    path = build_backend(
+        {"type": "S3", "endpoint": "http://minio:9000", "bucket": "b"},
+        {"type": "S3", "accessKeyId": "k", "secretAccessKey": "s"},
+        "",
+    )
     assert path._url("a+b", {"uploadId": "x/y", "uploads": ""}) == "http://minio:9000/b/a%2Bb?uploadId=x%2Fy&uploads"
 
 
@@ -516,18 +572,23 @@ class FlakyProxy:
         self.seen.add(identity)
         if first and request.method != "GET":
             self.refused += 1
-            return web.Response(status=503, content_type="application/xml",
-                                body=b"<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message>"
-                                     b"</Error>")
+            return web.Response(
+                status=503,
+                content_type="application/xml",
+                body=b"<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>",
+            )
         skip = {"host", "content-length", "transfer-encoding"}
         headers = {k: v for k, v in request.headers.items() if k.lower() not in skip}
-        async with self.session.request(request.method, self.upstream + request.path_qs, headers=headers,
-                                        data=body if body else None) as upstream:
+        async with self.session.request(
+            request.method, self.upstream + request.path_qs, headers=headers, data=body if body else None
+        ) as upstream:
             payload = await upstream.read()
             out_headers = {k: v for k, v in upstream.headers.items() if k.lower() not in skip}
             if request.method == "HEAD":  # a HEAD's Content-Length describes the object: keep it
-                return web.Response(status=upstream.status, headers={**out_headers,
-                                    "Content-Length": upstream.headers.get("Content-Length", "0")})
+                return web.Response(
+                    status=upstream.status,
+                    headers={**out_headers, "Content-Length": upstream.headers.get("Content-Length", "0")},
+                )
             resumed = "If-Match" in request.headers  # an adapter resuming a broken read: let it through
             if not first or resumed or len(payload) < 2:
                 return web.Response(status=upstream.status, headers=out_headers, body=payload)
@@ -543,15 +604,18 @@ class FlakyProxy:
 async def test_retries_and_resumes_through_a_flaky_endpoint(moto_server: MotoServer, moto_bucket: str) -> None:
     proxy = FlakyProxy(moto_server.url)
     url = await proxy.start()
-    backend = build_backend(s3_storage(url, moto_bucket, maxAttempts=3, backoffBase=0.01, backoffCap=0.05),
-                            s3_credential(moto_server.access_key, moto_server.secret_key), f"flaky/{uuid.uuid4().hex}")
+    backend = build_backend(
+        s3_storage(url, moto_bucket, maxAttempts=3, backoffBase=0.01, backoffCap=0.05),
+        s3_credential(moto_server.access_key, moto_server.secret_key),
+        f"flaky/{uuid.uuid4().hex}",
+    )
     try:
         small, big = os.urandom(1000), os.urandom(2 * PART + 123)
         await backend.put("small", chunks(small))
         await backend.put("big", chunks(big, MiB))  # create, 3 parts, complete: each refused once
         assert await read(backend, "small") == small
         assert await read(backend, "big") == big  # cut mid-body, resumed with a ranged GET
-        assert await read(backend, "big", PART, 1000) == big[PART:PART + 1000]
+        assert await read(backend, "big", PART, 1000) == big[PART : PART + 1000]
         assert [i.key for i in await listing(backend)] == ["big", "small"]  # the list answer is cut once too
         assert await backend.copy("small", "small2") is True
         await backend.delete("small2")

@@ -28,8 +28,9 @@ SPECIAL_KEYS = ["ünï côde/naïve file.txt", "odd/a+b %25 c#d?e.txt", "top lev
 
 @pytest.fixture(scope="module")
 def mc(gateway) -> Minio:
-    return Minio(f"127.0.0.1:{gateway.port}", access_key=gateway.access_key,
-                 secret_key=gateway.secret_key, secure=False)
+    return Minio(
+        f"127.0.0.1:{gateway.port}", access_key=gateway.access_key, secret_key=gateway.secret_key, secure=False
+    )
 
 
 @pytest.fixture
@@ -86,8 +87,9 @@ def test_make_bucket_exists_list_remove(mc):
 
 def test_fput_fget_multipart(mc, mbucket, tmp_path):
     src = random_file(tmp_path / "big.bin", 12 * MiB + 12345)
-    result = mc.fput_object(mbucket, "dir/big.bin", str(src), part_size=5 * MiB,
-                            metadata={"x-amz-meta-origin": "minio"})
+    result = mc.fput_object(
+        mbucket, "dir/big.bin", str(src), part_size=5 * MiB, metadata={"x-amz-meta-origin": "minio"}
+    )
     assert result.etag.endswith("-3")  # 5 + 5 + 2 MiB parts
     stat = mc.stat_object(mbucket, "dir/big.bin")
     assert stat.size == src.stat().st_size
@@ -130,14 +132,18 @@ def test_special_keys_empty_and_folder_marker(mc, mbucket):
 
 
 def test_copy_object_and_metadata_replace(mc, mbucket):
-    put_bytes(mc, mbucket, "src/ü +%.txt", b"copy me", metadata={"x-amz-meta-k": "v"},
-              content_type="text/plain")
+    put_bytes(mc, mbucket, "src/ü +%.txt", b"copy me", metadata={"x-amz-meta-k": "v"}, content_type="text/plain")
     mc.copy_object(mbucket, "dst/copy.txt", CopySource(mbucket, "src/ü +%.txt"))
     assert read(mc, mbucket, "dst/copy.txt") == b"copy me"
     stat = mc.stat_object(mbucket, "dst/copy.txt")
     assert stat.content_type == "text/plain" and stat.metadata.get("x-amz-meta-k") == "v"
-    mc.copy_object(mbucket, "dst/replaced.txt", CopySource(mbucket, "src/ü +%.txt"),
-                   metadata={"x-amz-meta-k": "new"}, metadata_directive=REPLACE)
+    mc.copy_object(
+        mbucket,
+        "dst/replaced.txt",
+        CopySource(mbucket, "src/ü +%.txt"),
+        metadata={"x-amz-meta-k": "new"},
+        metadata_directive=REPLACE,
+    )
     assert mc.stat_object(mbucket, "dst/replaced.txt").metadata.get("x-amz-meta-k") == "new"
 
 

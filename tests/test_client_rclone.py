@@ -13,10 +13,9 @@ import os
 import re
 import subprocess
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timezone
 
 import pytest
-
 from client_helpers import SPECIAL_NAMES, MiB, file_md5, make_tree, require_program
 from conftest import boto_client
 
@@ -54,6 +53,7 @@ def rc(rclone_bin, rclone_env):
         if check and text:  # rclone retries quietly: an ERROR line is a failure even if a retry worked
             assert " ERROR : " not in proc.stderr, proc.stderr
         return proc
+
     return run
 
 
@@ -80,8 +80,7 @@ def test_copy_keeps_mtimes_and_check_agrees(rc, remote, gateway, tmp_path):
     for i, name in enumerate(sorted(files)):
         ns = 1_600_000_000_123_456_789 + i * 86_400_987_654_321  # distinct days, sub-second digits
         os.utime(src / name, ns=(ns, ns))
-        stamps[name] = datetime.fromtimestamp(ns // 10**9, timezone.utc).strftime("%Y-%m-%d %H:%M:%S") \
-            + f".{ns % 10**9:09d}"
+        stamps[name] = datetime.fromtimestamp(ns // 10**9, UTC).strftime("%Y-%m-%d %H:%M:%S") + f".{ns % 10**9:09d}"
     rc("copy", str(src), f"j:{remote}/tree")
     listed = lsl(rc, f"j:{remote}/tree")
     assert listed == {name: (len(data), stamps[name]) for name, data in files.items()}

@@ -14,7 +14,6 @@ import subprocess
 import uuid
 
 import pytest
-
 from client_helpers import SPECIAL_NAMES, MiB, file_md5, make_tree, require_program
 from conftest import boto_client
 
@@ -39,11 +38,13 @@ def sc(request, s3cmd_bin, gateway, tmp_path):
     )
 
     def run(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-        proc = subprocess.run([s3cmd_bin, "-c", str(config), *args], env=gateway.env(),
-                              capture_output=True, text=True, timeout=300)
+        proc = subprocess.run(
+            [s3cmd_bin, "-c", str(config), *args], env=gateway.env(), capture_output=True, text=True, timeout=300
+        )
         if check and proc.returncode != 0:
             raise AssertionError(f"s3cmd {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
         return proc
+
     return run
 
 
@@ -56,7 +57,7 @@ def sbucket(sc) -> str:
 
 def listed_urls(out: str) -> list[str]:
     """The s3:// column of `s3cmd ls` lines (names may contain spaces)."""
-    return [line[line.index("s3://"):] for line in out.splitlines() if "s3://" in line]
+    return [line[line.index("s3://") :] for line in out.splitlines() if "s3://" in line]
 
 
 def test_mb_put_ls_get_del_rb(sc, gateway, tmp_path):
@@ -78,7 +79,10 @@ def test_mb_put_ls_get_del_rb(sc, gateway, tmp_path):
     sc("cp", f"s3://{name}/docs/small.txt", f"s3://{name}/copy/small.txt")
     sc("mv", f"s3://{name}/top.txt", f"s3://{name}/moved.txt")
     assert listed_urls(sc("ls", "-r", f"s3://{name}").stdout) == [
-        f"s3://{name}/copy/small.txt", f"s3://{name}/docs/small.txt", f"s3://{name}/moved.txt"]
+        f"s3://{name}/copy/small.txt",
+        f"s3://{name}/docs/small.txt",
+        f"s3://{name}/moved.txt",
+    ]
     assert "delete:" in sc("del", f"s3://{name}/moved.txt").stdout
     refused = sc("rb", f"s3://{name}", check=False)
     assert refused.returncode != 0 and "BucketNotEmpty" in refused.stderr

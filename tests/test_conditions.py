@@ -27,7 +27,9 @@ def test_parse_range(header, size, expected):
     assert parse_range(header, size) == expected
 
 
-@pytest.mark.parametrize("header,size", [("bytes=100-", 100), ("bytes=200-300", 100), ("bytes=-0", 100), ("bytes=0-", 0)])
+@pytest.mark.parametrize(
+    "header,size", [("bytes=100-", 100), ("bytes=200-300", 100), ("bytes=-0", 100), ("bytes=0-", 0)]
+)
 def test_unsatisfiable_ranges(header, size):
     with pytest.raises(JunctionError) as err:
         parse_range(header, size)
@@ -38,8 +40,14 @@ NOW = time.time()
 
 
 def check(**kw):
-    base = dict(etag="abc", last_modified=NOW - 100, if_match=None, if_none_match=None,
-                if_modified_since=None, if_unmodified_since=None)
+    base = dict(
+        etag="abc",
+        last_modified=NOW - 100,
+        if_match=None,
+        if_none_match=None,
+        if_modified_since=None,
+        if_unmodified_since=None,
+    )
     base.update(kw)
     check_read_conditions(**base)
 

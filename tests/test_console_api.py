@@ -7,11 +7,10 @@ import json
 import time
 import uuid
 
+import console_example
 import pytest
 import requests
 from botocore.exceptions import ClientError
-
-import console_example
 from conftest import boto_client, start_gateway, stop_gateway
 
 
@@ -22,8 +21,7 @@ def call(gw, method, path, data=None, query=None, *, key=None, secret=None, time
     body = req.body or b""
     ts = int(time.time()) if timestamp is None else timestamp
     host = url.split("/")[2]
-    signature = console_example.sign(secret or gw.secret_key, ts, method, f"/api/v1{path}", {"Host": host},
-                                     query, body)
+    signature = console_example.sign(secret or gw.secret_key, ts, method, f"/api/v1{path}", {"Host": host}, query, body)
     auth = {"access_key": key or gw.access_key, "timestamp": ts, "signature": signature, "version": 1}
     req.headers["Authorization"] = token or base64.b64encode(json.dumps(auth).encode()).decode()
     return requests.Session().send(req)
@@ -64,6 +62,7 @@ def test_stale_forged_unknown_and_replayed_tokens(gateway):
     assert call(gateway, "GET", "/volumes", key="NOSUCHKEY").status_code == 401
     assert call(gateway, "GET", "/volumes", token="not base64 json!").status_code == 401
     assert requests.get(f"{gateway.url}/api/v1/volumes").status_code == 401
+
 
 def test_replayed_state_changing_token_is_refused(gateway, bucket):
     vid = volume_id(gateway, bucket)
@@ -128,8 +127,9 @@ def test_export_crud_never_shows_the_secret_twice(gateway, bucket):
 def export_client(gateway, bucket, **flags):
     vid = volume_id(gateway, bucket)
     created = call(gateway, "POST", f"/volumes/{vid}/exports", data=flags).json()
-    return boto_client(type(gateway)(**{**gateway.__dict__, "access_key": created["access_key"],
-                                        "secret_key": created["secret_key"]})), created
+    return boto_client(
+        type(gateway)(**{**gateway.__dict__, "access_key": created["access_key"], "secret_key": created["secret_key"]})
+    ), created
 
 
 def denied(fn, *args, **kwargs):
@@ -167,12 +167,22 @@ def test_appendonly_export(gateway, s3, bucket):
     client.put_object(Bucket=bucket, Key="a", Body=b"first")
     assert denied(client.put_object, Bucket=bucket, Key="a", Body=b"second")
     assert denied(client.delete_object, Bucket=bucket, Key="a")
-    assert denied(client.copy_object, Bucket=bucket, Key="a", CopySource={"Bucket": bucket, "Key": "a"},
-                  MetadataDirective="REPLACE")
+    assert denied(
+        client.copy_object,
+        Bucket=bucket,
+        Key="a",
+        CopySource={"Bucket": bucket, "Key": "a"},
+        MetadataDirective="REPLACE",
+    )
     upload = client.create_multipart_upload(Bucket=bucket, Key="a")["UploadId"]
     etag = client.upload_part(Bucket=bucket, Key="a", UploadId=upload, PartNumber=1, Body=b"mp")["ETag"]
-    assert denied(client.complete_multipart_upload, Bucket=bucket, Key="a", UploadId=upload,
-                  MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": etag}]})
+    assert denied(
+        client.complete_multipart_upload,
+        Bucket=bucket,
+        Key="a",
+        UploadId=upload,
+        MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": etag}]},
+    )
     assert s3.get_object(Bucket=bucket, Key="a")["Body"].read() == b"first"
 
 
@@ -191,8 +201,12 @@ def test_apionly_export_cannot_use_the_console(gateway, bucket):
     assert refused.status_code == 403
     seen = call(gateway, "GET", "/volumes", key=plain["access_key"], secret=plain["secret_key"])
     assert [v["id"] for v in seen.json()] == [vid]  # an export key sees only its own volume
-    assert call(gateway, "POST", f"/volumes/{vid}/exports", data={},
-                key=plain["access_key"], secret=plain["secret_key"]).status_code == 403
+    assert (
+        call(
+            gateway, "POST", f"/volumes/{vid}/exports", data={}, key=plain["access_key"], secret=plain["secret_key"]
+        ).status_code
+        == 403
+    )
 
 
 def test_quota_crud_and_usage(gateway, s3, bucket):
@@ -256,18 +270,29 @@ def test_admin_cli_keys_work_on_console_and_s3(tmp_path):
 
     gw = start_gateway(tmp_path)
     try:
-        out = subprocess.run([sys.executable, "-m", "gateway.cli", "admin", "--data-dir", str(gw.data_dir),
-                              "create-key"], capture_output=True, text=True, check=True).stdout
+        out = subprocess.run(
+            [sys.executable, "-m", "gateway.cli", "admin", "--data-dir", str(gw.data_dir), "create-key"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
         key = out.split("access key: ")[1].split()[0]
         secret = out.split("secret key: ")[1].split()[0]
         assert call(gw, "GET", "/volumes", key=key, secret=secret).status_code == 200
         admin = boto_client(type(gw)(**{**gw.__dict__, "access_key": key, "secret_key": secret}))
         admin.create_bucket(Bucket="made-by-admin")
-        listed = subprocess.run([sys.executable, "-m", "gateway.cli", "admin", "--data-dir", str(gw.data_dir),
-                                 "list-keys"], capture_output=True, text=True, check=True).stdout
+        listed = subprocess.run(
+            [sys.executable, "-m", "gateway.cli", "admin", "--data-dir", str(gw.data_dir), "list-keys"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
         assert key in listed and secret not in listed
-        subprocess.run([sys.executable, "-m", "gateway.cli", "admin", "--data-dir", str(gw.data_dir),
-                        "delete-key", key], check=True, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "gateway.cli", "admin", "--data-dir", str(gw.data_dir), "delete-key", key],
+            check=True,
+            capture_output=True,
+        )
         assert call(gw, "GET", "/volumes", key=key, secret=secret).status_code == 401
     finally:
         stop_gateway(gw)
@@ -279,8 +304,7 @@ def test_quota_applies_to_native_upload_and_clone(gateway):
     native = NativeClient(gateway.url, gateway.access_key, gateway.secret_key)
     nbucket = native.create_bucket(f"nq-{uuid.uuid4().hex[:8]}")
     package = native.create_package(nbucket["bucketID"], "pkg")
-    quota = call(gateway, "POST", f"/volumes/{nbucket['bucketID']}/quotas",
-                 data={"path": "/pkg", "size": 100}).json()
+    quota = call(gateway, "POST", f"/volumes/{nbucket['bucketID']}/quotas", data={"path": "/pkg", "size": 100}).json()
     uploaded = native.upload(package["packageID"], [("a.bin", b"x" * 80)])[0]
     with pytest.raises(NativeError) as err:
         native.upload(package["packageID"], [("b.bin", b"y" * 30)])

@@ -32,7 +32,9 @@ def test_package_name_with_slash_is_refused():
         validate_object_path("a/b", "c")
 
 
-@pytest.mark.parametrize("key,code", [("", "InvalidArgument"), ("x" * 1025, "KeyTooLongError"), ("a\x00b", "InvalidArgument")])
+@pytest.mark.parametrize(
+    "key,code", [("", "InvalidArgument"), ("x" * 1025, "KeyTooLongError"), ("a\x00b", "InvalidArgument")]
+)
 def test_invalid_keys(key, code):
     with pytest.raises(JunctionError) as err:
         validate_key(key)

@@ -4,13 +4,13 @@ verification, presigned downloads, and per-key authorization (export keys)."""
 import hashlib
 import json
 
+import requests
 from botocore.auth import SigV4Auth, SigV4QueryAuth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
-import requests
+from native_helpers import add_export_key, expect_error, full_hash, native, nbucket, npackage, raw_request  # noqa: F401
 
 from gateway.native.client import NativeClient, build_form
-from native_helpers import add_export_key, expect_error, full_hash, native, nbucket, npackage, raw_request  # noqa: F401
 
 
 def envelope(resp):
@@ -105,7 +105,9 @@ def test_presigned_download(gateway, native, npackage):
     uploaded = native.upload(npackage["packageID"], [("p.txt", b"presigned bytes")])[0]
     url = f"{gateway.url}/v1/object/download?objectID={uploaded['objectID']}"
     request = AWSRequest(method="GET", url=url)
-    SigV4QueryAuth(Credentials(gateway.access_key, gateway.secret_key), "jcs", "us-east-1", expires=60).add_auth(request)
+    SigV4QueryAuth(Credentials(gateway.access_key, gateway.secret_key), "jcs", "us-east-1", expires=60).add_auth(
+        request
+    )
     resp = requests.get(request.url)
     assert resp.status_code == 200 and resp.content == b"presigned bytes"
 

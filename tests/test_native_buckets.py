@@ -3,7 +3,6 @@
 import uuid
 
 from botocore.exceptions import ClientError
-
 from native_helpers import expect_error, native, nbucket, raw_request  # noqa: F401  (fixtures)
 
 
@@ -33,8 +32,15 @@ def test_invalid_and_missing_names(native):
     expect_error("BadArgument", 400, native.call, "POST", "/v1/bucket/create", json_body={"userID": 1})
     expect_error("BadArgument", 400, native.call, "POST", "/v1/bucket/create", json_body={"name": 7})
     expect_error("BadArgument", 400, native.call, "POST", "/v1/bucket/create", json_body=["not", "an", "object"])
-    expect_error("BadArgument", 400, native.call, "POST", "/v1/bucket/create", body=b"{not json",
-                 headers={"Content-Type": "application/json"})
+    expect_error(
+        "BadArgument",
+        400,
+        native.call,
+        "POST",
+        "/v1/bucket/create",
+        body=b"{not json",
+        headers={"Content-Type": "application/json"},
+    )
     expect_error("BadArgument", 400, native.call, "GET", "/v1/bucket/getByName")
 
 

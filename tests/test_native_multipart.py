@@ -4,7 +4,6 @@ import hashlib
 import os
 
 from botocore.exceptions import ClientError
-
 from native_helpers import expect_error, full_hash, native, nbucket, npackage  # noqa: F401  (fixtures)
 
 MiB = 1024 * 1024
@@ -20,8 +19,9 @@ def test_native_multipart_round_trip(native, s3, nbucket, npackage):
     assert pending["size"] == "0" and pending["fileHash"] == "Full" + "0" * 64
     # visible to the native query interface, invisible to S3
     assert [o["objectID"] for o in native.package_objects(npackage["packageID"])] == [pending["objectID"]]
-    assert native.list_by_path(npackage["packageID"], "obj.txt")["objects"][0]["redundancy"]["type"] \
-        == "multipartUpload"
+    assert (
+        native.list_by_path(npackage["packageID"], "obj.txt")["objects"][0]["redundancy"]["type"] == "multipartUpload"
+    )
     assert s3_keys(s3, nbucket["name"]) == ["pkg/"]
     try:
         s3.head_object(Bucket=nbucket["name"], Key="pkg/obj.txt")
@@ -75,10 +75,16 @@ def test_multipart_errors(native, s3, nbucket, npackage):
     assert again["objectID"] == pending["objectID"]
     expect_error("BadArgument", 400, native.complete_multipart_upload, pending["objectID"], [1])
     # a part request without its file part
-    resp = native.request("POST", "/v1/object/uploadPart", body=(
-        b'--B\r\nContent-Disposition: form-data; name="info"\r\n\r\n'
-        + f'{{"objectID": {pending["objectID"]}, "index": 1}}'.encode() + b"\r\n--B--\r\n"),
-        headers={"Content-Type": "multipart/form-data; boundary=B"})
+    resp = native.request(
+        "POST",
+        "/v1/object/uploadPart",
+        body=(
+            b'--B\r\nContent-Disposition: form-data; name="info"\r\n\r\n'
+            + f'{{"objectID": {pending["objectID"]}, "index": 1}}'.encode()
+            + b"\r\n--B--\r\n"
+        ),
+        headers={"Content-Type": "multipart/form-data; boundary=B"},
+    )
     assert (resp.status_code, resp.json()["code"]) == (400, "BadArgument")
 
 
@@ -108,10 +114,10 @@ def test_s3_multipart_visible_natively(native, s3, nbucket, npackage):
         done.append({"PartNumber": number, "ETag": etag})
     # in progress: not an object anywhere
     assert native.package_objects(npackage["packageID"]) == []
-    s3.complete_multipart_upload(Bucket=nbucket["name"], Key=key, UploadId=upload_id,
-                                 MultipartUpload={"Parts": done})
+    s3.complete_multipart_upload(Bucket=nbucket["name"], Key=key, UploadId=upload_id, MultipartUpload={"Parts": done})
     whole = b"".join(parts)
     objects = native.package_objects(npackage["packageID"])
-    assert [(o["path"], o["size"], o["fileHash"]) for o in objects] == [("big/s3mp.bin", str(len(whole)),
-                                                                        full_hash(whole))]
-    assert native.download(objects[0]["objectID"], offset=5 * MiB - 10, length=20) == whole[5 * MiB - 10:5 * MiB + 10]
+    assert [(o["path"], o["size"], o["fileHash"]) for o in objects] == [
+        ("big/s3mp.bin", str(len(whole)), full_hash(whole))
+    ]
+    assert native.download(objects[0]["objectID"], offset=5 * MiB - 10, length=20) == whole[5 * MiB - 10 : 5 * MiB + 10]

@@ -6,9 +6,9 @@ from datetime import datetime
 
 import pytest
 import requests
+from native_helpers import expect_error, full_hash, native, nbucket, npackage, raw_request  # noqa: F401
 
 from gateway.native.client import build_form
-from native_helpers import expect_error, full_hash, native, nbucket, npackage, raw_request  # noqa: F401
 
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?[+-]\d\d:\d\d$")
 
@@ -20,7 +20,7 @@ def test_upload_shapes_and_s3_view(native, s3, nbucket, npackage):
     files = [("test.txt", b"testdata"), ("a/b/test2.txt", b"testdata2"), ("sp ace+plus%.txt", b"")]
     uploaded = native.upload(npackage["packageID"], files)
     assert [u["path"] for u in uploaded] == [p for p, _ in files]
-    for item, (path, data) in zip(uploaded, files):
+    for item, (path, data) in zip(uploaded, files, strict=True):
         assert item["packageID"] == npackage["packageID"]
         assert item["size"] == str(len(data)) and isinstance(item["size"], str)
         assert item["fileHash"] == full_hash(data)
@@ -88,8 +88,19 @@ def test_malformed_multipart(native, npackage):
         (_form(b"{}", [file_part]), ctype),  # packageID missing
         (_form(info, [('Content-Disposition: form-data; name="other"; filename="f"', b"x")]), ctype),
         (_form(info, [('Content-Disposition: form-data; name="files"', b"no filename")]), ctype),
-        (_form(info, [('Content-Disposition: form-data; name="files"; filename="f"\r\n'
-                       'Content-Transfer-Encoding: base64', b"ZGF0YQ==")]), ctype),
+        (
+            _form(
+                info,
+                [
+                    (
+                        'Content-Disposition: form-data; name="files"; filename="f"\r\n'
+                        "Content-Transfer-Encoding: base64",
+                        b"ZGF0YQ==",
+                    )
+                ],
+            ),
+            ctype,
+        ),
         (_form(info, [file_part])[:-30], ctype),  # truncated: no closing boundary
         (b"garbage without boundaries", ctype),
         (_form(info, [file_part]), "application/json"),
@@ -138,8 +149,12 @@ def test_download_by_path(native, s3, nbucket, npackage):
     assert native.download_by_path(f"{nbucket['name']}/pkg/a/b/c.txt", offset=1, length=2) == b"ee"
     s3.put_object(Bucket=nbucket["name"], Key="pkg/from-s3.txt", Body=b"s3 bytes")
     assert native.download_by_path(f"{nbucket['name']}/pkg/from-s3.txt") == b"s3 bytes"
-    for path, code in [(f"{nbucket['name']}/pkg/", "DataNotFound"), (f"{nbucket['name']}/pkg/none", "DataNotFound"),
-                       ("no-such-bucket-x/pkg/a", "DataNotFound"), (nbucket["name"], "BadArgument")]:
+    for path, code in [
+        (f"{nbucket['name']}/pkg/", "DataNotFound"),
+        (f"{nbucket['name']}/pkg/none", "DataNotFound"),
+        ("no-such-bucket-x/pkg/a", "DataNotFound"),
+        (nbucket["name"], "BadArgument"),
+    ]:
         resp = native.request("GET", "/v1/object/downloadByPath", query={"path": path})
         assert resp.json()["code"] == code, path
 
@@ -171,8 +186,9 @@ def test_list_pagination(native, npackage):
     native.upload(npackage["packageID"], [(f, b"1") for f in files])
     seen_objects, seen_prefixes, token, pages = [], [], None, 0
     while True:
-        page = native.list_by_path(npackage["packageID"], "d/", is_prefix=True, no_recursive=True, max_keys=3,
-                                   continuation_token=token)
+        page = native.list_by_path(
+            npackage["packageID"], "d/", is_prefix=True, no_recursive=True, max_keys=3, continuation_token=token
+        )
         pages += 1
         assert len(page["objects"]) + len(page["commonPrefixes"]) <= 3
         seen_objects += _paths(page)
@@ -183,8 +199,15 @@ def test_list_pagination(native, npackage):
         token = page["nextContinuationToken"]
         assert token
     assert seen_objects == files[:7] and seen_prefixes == ["d/sub/", "d/sub2/"] and pages == 3
-    expect_error("BadArgument", 400, native.list_by_path, npackage["packageID"], "d/", is_prefix=True,
-                 continuation_token="%%%not-a-token")
+    expect_error(
+        "BadArgument",
+        400,
+        native.list_by_path,
+        npackage["packageID"],
+        "d/",
+        is_prefix=True,
+        continuation_token="%%%not-a-token",
+    )
 
 
 def test_root_package_listing_is_only_its_own(native, s3, nbucket, npackage):
@@ -201,8 +224,14 @@ def test_root_package_listing_is_only_its_own(native, s3, nbucket, npackage):
 
 def test_listing_edges(native, npackage):
     expect_error("DataNotFound", 404, native.list_by_path, 987654321, "", is_prefix=True)
-    expect_error("BadArgument", 400, native.call, "GET", "/v1/object/listByPath",
-                 query={"packageID": npackage["packageID"], "isPrefix": "maybe"})
+    expect_error(
+        "BadArgument",
+        400,
+        native.call,
+        "GET",
+        "/v1/object/listByPath",
+        query={"packageID": npackage["packageID"], "isPrefix": "maybe"},
+    )
     expect_error("DataNotFound", 404, native.package_objects, 987654321)
     expect_error("BadArgument", 400, native.call, "GET", "/v1/object/getPackageObjects")
 
@@ -245,8 +274,9 @@ def test_move_across_buckets_and_out_of_implied_package(native, s3, nbucket):
     obj = native.package_objects(implied["packageID"])[0]
     dest_bucket = native.create_bucket(nbucket["name"] + "-d")
     dest = native.create_package(dest_bucket["bucketID"], "in")
-    assert native.move([{"objectID": obj["objectID"], "packageID": dest["packageID"], "path": "only.txt"}]) \
-        == [obj["objectID"]]
+    assert native.move([{"objectID": obj["objectID"], "packageID": dest["packageID"], "path": "only.txt"}]) == [
+        obj["objectID"]
+    ]
     assert s3.get_object(Bucket=dest_bucket["name"], Key="in/only.txt")["Body"].read() == b"I"
     expect_error("DataNotFound", 404, native.get_package, nbucket["name"], "implied")
 
@@ -265,10 +295,12 @@ def test_clone_shares_blocks(native, s3, nbucket, npackage):
     data = b"clone me" * 1000
     src = native.upload(npackage["packageID"], [("src.bin", data)])[0]
     other = native.create_package(nbucket["bucketID"], "copies")
-    clones = native.clone([
-        {"objectID": src["objectID"], "newPath": "c1.bin", "newPackageID": other["packageID"]},
-        {"objectID": src["objectID"], "newPath": "c2.bin", "newPackageID": npackage["packageID"]},
-    ])
+    clones = native.clone(
+        [
+            {"objectID": src["objectID"], "newPath": "c1.bin", "newPackageID": other["packageID"]},
+            {"objectID": src["objectID"], "newPath": "c2.bin", "newPackageID": npackage["packageID"]},
+        ]
+    )
     assert [c["path"] for c in clones] == ["c1.bin", "c2.bin"]
     assert all(c["fileHash"] == src["fileHash"] and c["size"] == src["size"] for c in clones)
     assert len({c["objectID"] for c in clones} | {src["objectID"]}) == 3

@@ -5,8 +5,8 @@ import hashlib
 import os
 
 import pytest
-
 from conftest import start_gateway, stop_gateway
+
 from gateway.native.client import NativeClient
 
 MiB = 1024 * 1024
@@ -34,7 +34,7 @@ class Pattern:
         out = bytearray()
         while len(out) < n:
             offset = (self.pos + len(out)) % len(self.block)
-            out += self.block[offset: offset + n - len(out)]
+            out += self.block[offset : offset + n - len(out)]
         self.pos += n
         return bytes(out)
 

@@ -7,16 +7,16 @@ from __future__ import annotations
 import os
 import socket
 import uuid
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 import pytest
-
 from backend_fixtures import moto_server  # noqa: F401  (session fixture)
+from fake_obs import FakeObs, start_fake_obs
+
 from backends.base import BackendAccessDenied, BackendError, BackendUnavailable, BlobNotFound
+from backends.http_store import HttpRequest
 from backends.obs import MIN_PART_SIZE, ObsBackend, ObsSigner, build_obs, endpoint_for
 from backends.registry import build_backend
-from backends.http_store import HttpRequest
-from fake_obs import FakeObs, start_fake_obs
 
 KiB = 1024
 FAST_RETRIES = {"maxAttempts": 3, "backoffBase": 0.01, "backoffCap": 0.02, "readTimeout": 10, "connectTimeout": 5}
@@ -53,16 +53,25 @@ def obs_test_dns(monkeypatch):
 
 def obs_for(fake: FakeObs, *, secret: str | None = None, access_key: str | None = None, **storage) -> ObsBackend:
     """An adapter on the fake, in its own working dir, with test-sized parts and retries."""
-    fields = {"type": "OBS", "endpoint": fake.url, "bucket": fake.bucket, "partSize": MIN_PART_SIZE,
-              **FAST_RETRIES, **storage}
-    credential = {"type": "OBS", "accessKeyId": access_key or fake.access_key,
-                  "secretAccessKey": secret or fake.secret_key}
+    fields = {
+        "type": "OBS",
+        "endpoint": fake.url,
+        "bucket": fake.bucket,
+        "partSize": MIN_PART_SIZE,
+        **FAST_RETRIES,
+        **storage,
+    }
+    credential = {
+        "type": "OBS",
+        "accessKeyId": access_key or fake.access_key,
+        "secretAccessKey": secret or fake.secret_key,
+    }
     return build_obs(fields, credential, f"wd-{uuid.uuid4().hex[:8]}")
 
 
 async def stream(data: bytes, piece: int = 7000) -> AsyncIterator[bytes]:
     for i in range(0, len(data), piece):
-        yield data[i:i + piece]
+        yield data[i : i + piece]
 
 
 async def read(backend, key: str, offset: int = 0, length: int | None = None) -> bytes:
@@ -92,7 +101,10 @@ async def test_put_get_range_stat_list_delete(fake):
         assert info is not None and info.size == 11 and info.mtime > 0
         assert await backend.stat("pkg/missing") is None
         assert [(i.key, i.size) for i in [i async for i in backend.list("")]] == [
-            ("pkg/a b+c.txt", 11), ("pkg/ü/€.bin", 5), ("top", 0)]
+            ("pkg/a b+c.txt", 11),
+            ("pkg/ü/€.bin", 5),
+            ("top", 0),
+        ]
         assert [i.key async for i in backend.list("pkg/ü/")] == ["pkg/ü/€.bin"]
         await backend.delete("pkg/a b+c.txt")
         await backend.delete("pkg/a b+c.txt")  # absent: not an error
@@ -126,7 +138,7 @@ async def test_multipart_upload_of_a_large_blob_with_small_parts(fake):
     try:
         assert await backend.put("big.bin", stream(data, 64 * KiB)) == len(data)
         assert await read(backend, "big.bin") == data
-        assert await read(backend, "big.bin", 3 * MIN_PART_SIZE - 10, 20) == data[3 * MIN_PART_SIZE - 10:][:20]
+        assert await read(backend, "big.bin", 3 * MIN_PART_SIZE - 10, 20) == data[3 * MIN_PART_SIZE - 10 :][:20]
     finally:
         await backend.close()
     parts = [path for method, path, _ in new_requests(fake, start) if method == "PUT" and "partNumber=" in path]
@@ -197,8 +209,12 @@ async def test_missing_bucket(fake):
 
 
 async def test_security_token_is_sent_and_signed(fake):
-    credential = {"type": "OBS", "accessKeyId": fake.access_key, "secretAccessKey": fake.secret_key,
-                  "securityToken": "TEMPTOKEN"}
+    credential = {
+        "type": "OBS",
+        "accessKeyId": fake.access_key,
+        "secretAccessKey": fake.secret_key,
+        "securityToken": "TEMPTOKEN",
+    }
     backend = build_obs({"type": "OBS", "endpoint": fake.url, "bucket": fake.bucket}, credential, "tok")
     request = HttpRequest("GET", f"{fake.url}/{fake.bucket}/tok/k", fake.bucket, "tok/k", {}, {})
     backend._signer(request)
@@ -319,8 +335,15 @@ def moto_bucket(moto_server) -> str:  # noqa: F811
 
 
 async def test_s3_signature_mode_against_moto(moto_server, moto_bucket):  # noqa: F811
-    storage = {"type": "OBS", "signature": "S3", "endpoint": moto_server.url, "region": moto_server.region,
-               "bucket": moto_bucket, "partSize": 5 * 1024 * KiB, **FAST_RETRIES}
+    storage = {
+        "type": "OBS",
+        "signature": "S3",
+        "endpoint": moto_server.url,
+        "region": moto_server.region,
+        "bucket": moto_bucket,
+        "partSize": 5 * 1024 * KiB,
+        **FAST_RETRIES,
+    }
     credential = {"type": "OBS", "accessKeyId": moto_server.access_key, "secretAccessKey": moto_server.secret_key}
     backend = build_backend(storage, credential, "space")
     assert isinstance(backend, ObsBackend)
@@ -329,10 +352,13 @@ async def test_s3_signature_mode_against_moto(moto_server, moto_bucket):  # noqa
         assert await backend.put("obj/big", stream(data, 256 * KiB)) == len(data)
         assert await backend.put("obj/small", stream(b"small")) == 5
         assert await read(backend, "obj/big") == data
-        assert await read(backend, "obj/big", 5 * 1024 * KiB - 3, 10) == data[5 * 1024 * KiB - 3:][:10]
+        assert await read(backend, "obj/big", 5 * 1024 * KiB - 3, 10) == data[5 * 1024 * KiB - 3 :][:10]
         assert await backend.copy("obj/small", "obj/copied")
         assert [(i.key, i.size) async for i in backend.list("obj/")] == [
-            ("obj/big", len(data)), ("obj/copied", 5), ("obj/small", 5)]
+            ("obj/big", len(data)),
+            ("obj/copied", 5),
+            ("obj/small", 5),
+        ]
         await backend.delete("obj/small")
         assert await backend.stat("obj/small") is None
     finally:
@@ -345,8 +371,11 @@ async def test_s3_signature_mode_against_moto(moto_server, moto_bucket):  # noqa
 
 
 def test_endpoint_derived_from_region():
-    backend = build_obs({"type": "OBS", "region": "ap-southeast-1", "bucket": "b"},
-                        {"type": "OBS", "accessKeyId": "AK", "secretAccessKey": "SK"}, "")
+    backend = build_obs(
+        {"type": "OBS", "region": "ap-southeast-1", "bucket": "b"},
+        {"type": "OBS", "accessKeyId": "AK", "secretAccessKey": "SK"},
+        "",
+    )
     assert endpoint_for("ap-southeast-1") == "https://obs.ap-southeast-1.myhuaweicloud.com"
     assert backend.endpoint == "https://obs.ap-southeast-1.myhuaweicloud.com"
     assert backend.path_style is False
@@ -360,26 +389,36 @@ def test_custom_endpoint_is_path_style_unless_told():
     custom = build_obs({"type": "OBS", "endpoint": "obs.example.internal:9000", "bucket": "b"}, credential, "")
     assert custom.endpoint == "https://obs.example.internal:9000" and custom.path_style is True
     assert custom._url("k", {}) == "https://obs.example.internal:9000/b/k"
-    virtual = build_obs({"type": "OBS", "endpoint": "https://obs.example.internal", "bucket": "b",
-                         "pathStyle": False}, credential, "")
+    virtual = build_obs(
+        {"type": "OBS", "endpoint": "https://obs.example.internal", "bucket": "b", "pathStyle": False}, credential, ""
+    )
     assert virtual._url("k", {}) == "https://b.obs.example.internal/k"
 
 
-@pytest.mark.parametrize("storage, credential, message", [
-    ({"type": "OBS", "bucket": "b", "signature": "V2"}, {"accessKeyId": "A", "secretAccessKey": "S"}, "signature"),
-    ({"type": "OBS", "bucket": "b"}, {"type": "S3", "accessKeyId": "A", "secretAccessKey": "S"}, "credential"),
-    ({"type": "OBS", "bucket": "b"}, {"type": "OBS", "accessKeyId": "A"}, "secretAccessKey"),
-    ({"type": "OBS", "bucket": ""}, {"accessKeyId": "A", "secretAccessKey": "S"}, "bucket"),
-    ({"type": "OBS", "bucket": "b", "partSize": 50 * KiB}, {"accessKeyId": "A", "secretAccessKey": "S"}, "partSize"),
-])
+@pytest.mark.parametrize(
+    "storage, credential, message",
+    [
+        ({"type": "OBS", "bucket": "b", "signature": "V2"}, {"accessKeyId": "A", "secretAccessKey": "S"}, "signature"),
+        ({"type": "OBS", "bucket": "b"}, {"type": "S3", "accessKeyId": "A", "secretAccessKey": "S"}, "credential"),
+        ({"type": "OBS", "bucket": "b"}, {"type": "OBS", "accessKeyId": "A"}, "secretAccessKey"),
+        ({"type": "OBS", "bucket": ""}, {"accessKeyId": "A", "secretAccessKey": "S"}, "bucket"),
+        (
+            {"type": "OBS", "bucket": "b", "partSize": 50 * KiB},
+            {"accessKeyId": "A", "secretAccessKey": "S"},
+            "partSize",
+        ),
+    ],
+)
 def test_bad_configuration_is_refused(storage, credential, message):
     with pytest.raises(BackendError, match=message):
         build_obs(storage, credential, "")
 
 
 def test_registry_and_repr_keep_secrets_out():
-    backend = build_backend({"type": "OBS", "bucket": "b", "projectID": "p1"},
-                            {"type": "OBS", "accessKeyId": "AKVISIBLE", "secretAccessKey": "SKHIDDEN"})
+    backend = build_backend(
+        {"type": "OBS", "bucket": "b", "projectID": "p1"},
+        {"type": "OBS", "accessKeyId": "AKVISIBLE", "secretAccessKey": "SKHIDDEN"},
+    )
     assert isinstance(backend, ObsBackend) and backend.kind == "OBS" and backend.project_id == "p1"
     assert "SKHIDDEN" not in repr(backend) and "SKHIDDEN" not in repr(backend._signer)
     assert "SKHIDDEN" not in repr(ObsSigner("AK", "SKHIDDEN"))
@@ -390,8 +429,12 @@ def test_registry_and_repr_keep_secrets_out():
 
 def test_huawei_sdk_against_the_fake(fake, obs_test_dns):
     obs = pytest.importorskip("obs")
-    client = obs.ObsClient(access_key_id=fake.access_key, secret_access_key=fake.secret_key,
-                           server=f"http://obs.test:{fake.port}", signature="obs")
+    client = obs.ObsClient(
+        access_key_id=fake.access_key,
+        secret_access_key=fake.secret_key,
+        server=f"http://obs.test:{fake.port}",
+        signature="obs",
+    )
     start = len(fake.requests)
     b, key = fake.bucket, f"sdk/{uuid.uuid4().hex[:6]} file.txt"
     try:
@@ -422,8 +465,9 @@ def test_huawei_sdk_against_the_fake(fake, obs_test_dns):
 
 def test_huawei_sdk_with_a_wrong_secret_is_refused(fake, obs_test_dns):
     obs = pytest.importorskip("obs")
-    client = obs.ObsClient(access_key_id=fake.access_key, secret_access_key="wrong",
-                           server=f"http://obs.test:{fake.port}", signature="obs")
+    client = obs.ObsClient(
+        access_key_id=fake.access_key, secret_access_key="wrong", server=f"http://obs.test:{fake.port}", signature="obs"
+    )
     try:
         answer = client.putContent(fake.bucket, "sdk/refused", "x")
         assert (answer.status, answer.errorCode) == (403, "SignatureDoesNotMatch")

@@ -17,8 +17,9 @@ def status(exc: ClientError) -> int:
 
 def owner_only(policy: dict, owner: str) -> None:
     assert policy["Owner"] == {"ID": owner, "DisplayName": owner}
-    assert policy["Grants"] == [{"Grantee": {"ID": owner, "DisplayName": owner, "Type": "CanonicalUser"},
-                                 "Permission": "FULL_CONTROL"}]
+    assert policy["Grants"] == [
+        {"Grantee": {"ID": owner, "DisplayName": owner, "Type": "CanonicalUser"}, "Permission": "FULL_CONTROL"}
+    ]
 
 
 def test_get_bucket_and_object_acl(gateway, s3, bucket):
@@ -44,8 +45,7 @@ def test_private_acl_is_accepted_everywhere(gateway, s3):
     s3.put_bucket_acl(Bucket=name, ACL="private")
     s3.put_object_acl(Bucket=name, Key="k", ACL="private")
     owner = {"ID": gateway.access_key, "DisplayName": gateway.access_key}
-    policy = {"Owner": owner, "Grants": [{"Grantee": {**owner, "Type": "CanonicalUser"},
-                                          "Permission": "FULL_CONTROL"}]}
+    policy = {"Owner": owner, "Grants": [{"Grantee": {**owner, "Type": "CanonicalUser"}, "Permission": "FULL_CONTROL"}]}
     s3.put_bucket_acl(Bucket=name, AccessControlPolicy=policy)
     s3.put_object_acl(Bucket=name, Key="k", AccessControlPolicy=policy)
     s3.put_object_acl(Bucket=name, Key="k", GrantFullControl=f'id="{gateway.access_key}"')
@@ -56,11 +56,13 @@ def test_private_acl_is_accepted_everywhere(gateway, s3):
 @pytest.mark.parametrize("acl", ["public-read", "public-read-write", "authenticated-read"])
 def test_granting_acls_are_not_implemented(s3, bucket, acl):
     s3.put_object(Bucket=bucket, Key="k", Body=b"x")
-    for call in (lambda: s3.put_object(Bucket=bucket, Key="new", Body=b"x", ACL=acl),
-                 lambda: s3.put_bucket_acl(Bucket=bucket, ACL=acl),
-                 lambda: s3.put_object_acl(Bucket=bucket, Key="k", ACL=acl),
-                 lambda: s3.create_multipart_upload(Bucket=bucket, Key="mp", ACL=acl),
-                 lambda: s3.copy_object(Bucket=bucket, Key="c", CopySource={"Bucket": bucket, "Key": "k"}, ACL=acl)):
+    for call in (
+        lambda: s3.put_object(Bucket=bucket, Key="new", Body=b"x", ACL=acl),
+        lambda: s3.put_bucket_acl(Bucket=bucket, ACL=acl),
+        lambda: s3.put_object_acl(Bucket=bucket, Key="k", ACL=acl),
+        lambda: s3.create_multipart_upload(Bucket=bucket, Key="mp", ACL=acl),
+        lambda: s3.copy_object(Bucket=bucket, Key="c", CopySource={"Bucket": bucket, "Key": "k"}, ACL=acl),
+    ):
         with pytest.raises(ClientError) as err:
             call()
         assert (status(err.value), error_code(err.value)) == (501, "NotImplemented")
@@ -86,10 +88,16 @@ def test_grants_to_others_are_not_implemented(gateway, s3, bucket):
         s3.put_object_acl(Bucket=bucket, Key="k", GrantRead='uri="http://acs.amazonaws.com/groups/global/AllUsers"')
     assert status(err.value) == 501
     owner = {"ID": gateway.access_key, "DisplayName": gateway.access_key}
-    policy = {"Owner": owner, "Grants": [
-        {"Grantee": {**owner, "Type": "CanonicalUser"}, "Permission": "FULL_CONTROL"},
-        {"Grantee": {"Type": "Group", "URI": "http://acs.amazonaws.com/groups/global/AllUsers"}, "Permission": "READ"},
-    ]}
+    policy = {
+        "Owner": owner,
+        "Grants": [
+            {"Grantee": {**owner, "Type": "CanonicalUser"}, "Permission": "FULL_CONTROL"},
+            {
+                "Grantee": {"Type": "Group", "URI": "http://acs.amazonaws.com/groups/global/AllUsers"},
+                "Permission": "READ",
+            },
+        ],
+    }
     with pytest.raises(ClientError) as err:
         s3.put_bucket_acl(Bucket=bucket, AccessControlPolicy=policy)
     assert status(err.value) == 501
@@ -109,6 +117,7 @@ def test_unknown_canned_acl_and_malformed_policy(s3, bucket):
         for name in list(request.headers):
             if name.lower() == "content-md5" or name.lower().startswith("x-amz-checksum-"):
                 del request.headers[name]
+
     s3.meta.events.register_first("before-sign.s3.PutBucketAcl", swap)
     try:
         with pytest.raises(ClientError) as err:
@@ -118,15 +127,18 @@ def test_unknown_canned_acl_and_malformed_policy(s3, bucket):
     assert (status(err.value), error_code(err.value)) == (400, "MalformedACLError")
 
 
-@pytest.mark.parametrize("probe, code", [
-    ("get_bucket_policy", "NoSuchBucketPolicy"),
-    ("get_bucket_lifecycle_configuration", "NoSuchLifecycleConfiguration"),
-    ("get_bucket_website", "NoSuchWebsiteConfiguration"),
-    ("get_bucket_encryption", "ServerSideEncryptionConfigurationNotFoundError"),
-    ("get_bucket_replication", "ReplicationConfigurationNotFoundError"),
-    ("get_object_lock_configuration", "ObjectLockConfigurationNotFoundError"),
-    ("get_public_access_block", "NoSuchPublicAccessBlockConfiguration"),
-])
+@pytest.mark.parametrize(
+    "probe, code",
+    [
+        ("get_bucket_policy", "NoSuchBucketPolicy"),
+        ("get_bucket_lifecycle_configuration", "NoSuchLifecycleConfiguration"),
+        ("get_bucket_website", "NoSuchWebsiteConfiguration"),
+        ("get_bucket_encryption", "ServerSideEncryptionConfigurationNotFoundError"),
+        ("get_bucket_replication", "ReplicationConfigurationNotFoundError"),
+        ("get_object_lock_configuration", "ObjectLockConfigurationNotFoundError"),
+        ("get_public_access_block", "NoSuchPublicAccessBlockConfiguration"),
+    ],
+)
 def test_probed_configurations_are_absent(s3, bucket, probe, code):
     with pytest.raises(ClientError) as err:
         getattr(s3, probe)(Bucket=bucket)
@@ -138,8 +150,12 @@ def test_probed_configurations_are_absent(s3, bucket, probe, code):
 
 def test_setting_those_configurations_stays_501(s3, bucket):
     with pytest.raises(ClientError) as err:
-        s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": [
-            {"ID": "r", "Status": "Enabled", "Filter": {"Prefix": ""}, "Expiration": {"Days": 1}}]})
+        s3.put_bucket_lifecycle_configuration(
+            Bucket=bucket,
+            LifecycleConfiguration={
+                "Rules": [{"ID": "r", "Status": "Enabled", "Filter": {"Prefix": ""}, "Expiration": {"Days": 1}}]
+            },
+        )
     assert status(err.value) == 501
     with pytest.raises(ClientError) as err:
         s3.delete_bucket_policy(Bucket=bucket)

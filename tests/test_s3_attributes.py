@@ -74,14 +74,16 @@ def test_multipart_with_checksums_lists_parts(s3, bucket):
     assert object_parts["TotalPartsCount"] == 3
     assert object_parts["IsTruncated"] is False
     assert [(p["PartNumber"], p["Size"], p["ChecksumCRC32"]) for p in object_parts["Parts"]] == [
-        (n, len(d), crc32_b64(d)) for n, d in parts]
+        (n, len(d), crc32_b64(d)) for n, d in parts
+    ]
 
     page = s3.get_object_attributes(Bucket=bucket, Key="mp", ObjectAttributes=["ObjectParts"], MaxParts=1)
     assert [p["PartNumber"] for p in page["ObjectParts"]["Parts"]] == [1]
     assert page["ObjectParts"]["IsTruncated"] is True
     assert page["ObjectParts"]["NextPartNumberMarker"] == 1
-    rest = s3.get_object_attributes(Bucket=bucket, Key="mp", ObjectAttributes=["ObjectParts"], MaxParts=5,
-                                    PartNumberMarker=1)
+    rest = s3.get_object_attributes(
+        Bucket=bucket, Key="mp", ObjectAttributes=["ObjectParts"], MaxParts=5, PartNumberMarker=1
+    )
     assert [p["PartNumber"] for p in rest["ObjectParts"]["Parts"]] == [3, 4]
     assert rest["ObjectParts"]["IsTruncated"] is False
     assert rest["ObjectParts"]["PartNumberMarker"] == 1

@@ -8,7 +8,6 @@ from botocore.auth import S3SigV4Auth, S3SigV4QueryAuth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
-
 from conftest import boto_client
 
 
@@ -67,7 +66,7 @@ def test_tampered_body_hash(gateway, s3, bucket):
 
 
 def test_clock_skew(gateway):
-    old = dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=20)
+    old = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=20)
     resp = signed_request(gateway, "GET", "/", when=old)
     assert resp.status_code == 403
     assert b"RequestTimeTooSkewed" in resp.content
@@ -104,15 +103,22 @@ def test_expired_presign(gateway, s3, bucket):
 
 
 def test_malformed_xml(gateway, s3, bucket):
-    resp = signed_request(gateway, "POST", f"/{bucket}?delete", body=b"<Delete><Object><Key>x</Key>",
-                          headers={"Content-Type": "application/xml"})
+    resp = signed_request(
+        gateway,
+        "POST",
+        f"/{bucket}?delete",
+        body=b"<Delete><Object><Key>x</Key>",
+        headers={"Content-Type": "application/xml"},
+    )
     assert resp.status_code == 400
     assert b"<Code>MalformedXML</Code>" in resp.content
 
 
 def test_xml_entities_are_refused(gateway, bucket):
-    evil = (b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
-            b"<Delete><Object><Key>&x;</Key></Object></Delete>")
+    evil = (
+        b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+        b"<Delete><Object><Key>&x;</Key></Object></Delete>"
+    )
     resp = signed_request(gateway, "POST", f"/{bucket}?delete", body=evil)
     assert resp.status_code == 400
     assert b"root:" not in resp.content
@@ -126,8 +132,8 @@ def test_request_id_header_and_log_line(gateway, s3, bucket):
     import time
 
     for _ in range(20):
-        lines = [json.loads(l) for l in gateway.logs().splitlines() if l.startswith("{")]
-        mine = [l for l in lines if l.get("rid") == request_id]
+        lines = [json.loads(line) for line in gateway.logs().splitlines() if line.startswith("{")]
+        mine = [entry for entry in lines if entry.get("rid") == request_id]
         if mine:
             break
         time.sleep(0.1)

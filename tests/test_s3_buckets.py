@@ -29,7 +29,9 @@ def test_create_twice_is_owned_by_you(s3, bucket):
     assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 409
 
 
-@pytest.mark.parametrize("name", ["ab", "UPPER-case", "a" * 64, "bad..dots", "192.168.1.1", "-lead", "trail-", "xn--abc"])
+@pytest.mark.parametrize(
+    "name", ["ab", "UPPER-case", "a" * 64, "bad..dots", "192.168.1.1", "-lead", "trail-", "xn--abc"]
+)
 def test_invalid_bucket_names(s3, name):
     with pytest.raises(ClientError) as err:
         s3.create_bucket(Bucket=name)
@@ -53,6 +55,7 @@ def test_missing_bucket(s3):
 
 def test_location_constraint_other_region_refused(s3):
     with pytest.raises(ClientError) as err:
-        s3.create_bucket(Bucket=f"bk-{uuid.uuid4().hex[:10]}",
-                         CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+        s3.create_bucket(
+            Bucket=f"bk-{uuid.uuid4().hex[:10]}", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+        )
     assert error_code(err.value) == "IllegalLocationConstraintException"

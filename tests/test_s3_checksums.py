@@ -9,7 +9,6 @@ import zlib
 import pytest
 import urllib3
 from botocore.exceptions import ClientError
-
 from conftest import boto_client, start_gateway, stop_gateway
 
 urllib3.disable_warnings()
@@ -72,11 +71,18 @@ def test_multipart_with_checksums(client):
     upload = s3.create_multipart_upload(Bucket=bucket, Key="mpu", ChecksumAlgorithm="CRC32")
     done = []
     for number, data in enumerate(parts, 1):
-        resp = s3.upload_part(Bucket=bucket, Key="mpu", UploadId=upload["UploadId"], PartNumber=number,
-                              Body=data, ChecksumAlgorithm="CRC32")
+        resp = s3.upload_part(
+            Bucket=bucket,
+            Key="mpu",
+            UploadId=upload["UploadId"],
+            PartNumber=number,
+            Body=data,
+            ChecksumAlgorithm="CRC32",
+        )
         done.append({"PartNumber": number, "ETag": resp["ETag"], "ChecksumCRC32": resp["ChecksumCRC32"]})
-    result = s3.complete_multipart_upload(Bucket=bucket, Key="mpu", UploadId=upload["UploadId"],
-                                          MultipartUpload={"Parts": done})
+    result = s3.complete_multipart_upload(
+        Bucket=bucket, Key="mpu", UploadId=upload["UploadId"], MultipartUpload={"Parts": done}
+    )
     assert result["ChecksumCRC32"].endswith("-2")
     got = s3.get_object(Bucket=bucket, Key="mpu", ChecksumMode="ENABLED")
     assert got["Body"].read() == b"".join(parts)
@@ -85,15 +91,23 @@ def test_multipart_with_checksums(client):
 def test_full_object_crc64_multipart(client):
     s3, bucket = client
     parts = [os.urandom(5 * MiB), os.urandom(1000)]
-    upload = s3.create_multipart_upload(Bucket=bucket, Key="full", ChecksumAlgorithm="CRC64NVME",
-                                        ChecksumType="FULL_OBJECT")
+    upload = s3.create_multipart_upload(
+        Bucket=bucket, Key="full", ChecksumAlgorithm="CRC64NVME", ChecksumType="FULL_OBJECT"
+    )
     done = []
     for number, data in enumerate(parts, 1):
-        resp = s3.upload_part(Bucket=bucket, Key="full", UploadId=upload["UploadId"], PartNumber=number,
-                              Body=data, ChecksumAlgorithm="CRC64NVME")
+        resp = s3.upload_part(
+            Bucket=bucket,
+            Key="full",
+            UploadId=upload["UploadId"],
+            PartNumber=number,
+            Body=data,
+            ChecksumAlgorithm="CRC64NVME",
+        )
         done.append({"PartNumber": number, "ETag": resp["ETag"]})
-    s3.complete_multipart_upload(Bucket=bucket, Key="full", UploadId=upload["UploadId"],
-                                 MultipartUpload={"Parts": done})
+    s3.complete_multipart_upload(
+        Bucket=bucket, Key="full", UploadId=upload["UploadId"], MultipartUpload={"Parts": done}
+    )
     whole = s3.put_object(Bucket=bucket, Key="whole", Body=b"".join(parts), ChecksumAlgorithm="CRC64NVME")
     head = s3.head_object(Bucket=bucket, Key="full", ChecksumMode="ENABLED")
     assert head["ChecksumCRC64NVME"] == whole["ChecksumCRC64NVME"]

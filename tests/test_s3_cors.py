@@ -5,9 +5,14 @@ import requests
 from botocore.exceptions import ClientError
 
 RULES = [
-    {"ID": "uploads", "AllowedOrigins": ["https://app.example.com"], "AllowedMethods": ["PUT", "POST"],
-     "AllowedHeaders": ["Content-Type", "x-amz-meta-*"], "ExposeHeaders": ["ETag", "x-amz-request-id"],
-     "MaxAgeSeconds": 600},
+    {
+        "ID": "uploads",
+        "AllowedOrigins": ["https://app.example.com"],
+        "AllowedMethods": ["PUT", "POST"],
+        "AllowedHeaders": ["Content-Type", "x-amz-meta-*"],
+        "ExposeHeaders": ["ETag", "x-amz-request-id"],
+        "MaxAgeSeconds": 600,
+    },
     {"AllowedOrigins": ["https://*.example.org"], "AllowedMethods": ["GET", "HEAD"]},
     {"AllowedOrigins": ["*"], "AllowedMethods": ["GET"], "AllowedHeaders": ["*"]},
 ]
@@ -53,16 +58,28 @@ def test_put_get_delete_bucket_cors(s3, bucket):
     assert error_code(err.value) == "NoSuchCORSConfiguration"
 
 
-@pytest.mark.parametrize("rule, code, message", [
-    ({"AllowedOrigins": ["*"], "AllowedMethods": ["PATCH"]}, "InvalidRequest", "Unsupported method is PATCH"),
-    ({"AllowedOrigins": ["https://*.*.example.com"], "AllowedMethods": ["GET"]}, "InvalidRequest",
-     "can not have more than one wildcard"),
-    ({"AllowedOrigins": ["*"], "AllowedMethods": ["GET"], "AllowedHeaders": ["x-*-*"]}, "InvalidRequest",
-     "can not have more than one wildcard"),
-    ({"AllowedOrigins": ["*"], "AllowedMethods": ["GET"], "ExposeHeaders": ["x-amz-*"]}, "InvalidRequest",
-     "wildcard"),
-    ({"AllowedOrigins": ["*"], "AllowedMethods": ["GET"], "MaxAgeSeconds": -1}, "MalformedXML", "MaxAgeSeconds"),
-])
+@pytest.mark.parametrize(
+    "rule, code, message",
+    [
+        ({"AllowedOrigins": ["*"], "AllowedMethods": ["PATCH"]}, "InvalidRequest", "Unsupported method is PATCH"),
+        (
+            {"AllowedOrigins": ["https://*.*.example.com"], "AllowedMethods": ["GET"]},
+            "InvalidRequest",
+            "can not have more than one wildcard",
+        ),
+        (
+            {"AllowedOrigins": ["*"], "AllowedMethods": ["GET"], "AllowedHeaders": ["x-*-*"]},
+            "InvalidRequest",
+            "can not have more than one wildcard",
+        ),
+        (
+            {"AllowedOrigins": ["*"], "AllowedMethods": ["GET"], "ExposeHeaders": ["x-amz-*"]},
+            "InvalidRequest",
+            "wildcard",
+        ),
+        ({"AllowedOrigins": ["*"], "AllowedMethods": ["GET"], "MaxAgeSeconds": -1}, "MalformedXML", "MaxAgeSeconds"),
+    ],
+)
 def test_invalid_cors_configurations(s3, bucket, rule, code, message):
     with pytest.raises(ClientError) as err:
         s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": [rule]})
@@ -79,6 +96,7 @@ def _put_raw_cors(s3, bucket, body: bytes):
         for name in list(request.headers):
             if name.lower() == "content-md5" or name.lower().startswith("x-amz-checksum-"):
                 del request.headers[name]
+
     s3.meta.events.register_first("before-sign.s3.PutBucketCors", swap)
     try:
         return s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": RULES})
@@ -86,14 +104,17 @@ def _put_raw_cors(s3, bucket, body: bytes):
         s3.meta.events.unregister("before-sign.s3.PutBucketCors", swap)
 
 
-@pytest.mark.parametrize("body", [
-    b"<CORSConfiguration><CORSRule><AllowedMethod>GET</AllowedMethod>",  # not well-formed
-    b"<CORSConfiguration></CORSConfiguration>",  # no rules
-    b"<CORSConfiguration><CORSRule><AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>",  # no origin
-    b"<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod>"
-    b"<MaxAgeSeconds>soon</MaxAgeSeconds></CORSRule></CORSConfiguration>",
-    b"<Other/>",
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"<CORSConfiguration><CORSRule><AllowedMethod>GET</AllowedMethod>",  # not well-formed
+        b"<CORSConfiguration></CORSConfiguration>",  # no rules
+        b"<CORSConfiguration><CORSRule><AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>",  # no origin
+        b"<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod>"
+        b"<MaxAgeSeconds>soon</MaxAgeSeconds></CORSRule></CORSConfiguration>",
+        b"<Other/>",
+    ],
+)
 def test_malformed_cors_xml(s3, bucket, body):
     with pytest.raises(ClientError) as err:
         _put_raw_cors(s3, bucket, body)
@@ -101,8 +122,9 @@ def test_malformed_cors_xml(s3, bucket, body):
 
 
 def test_preflight_matches_the_first_rule(gateway, cors_bucket):
-    response = preflight(gateway, f"/{cors_bucket}/uploads/new.bin", "https://app.example.com", "PUT",
-                         "Content-Type, X-Amz-Meta-Owner")
+    response = preflight(
+        gateway, f"/{cors_bucket}/uploads/new.bin", "https://app.example.com", "PUT", "Content-Type, X-Amz-Meta-Owner"
+    )
     assert response.status_code == 200
     assert response.headers["Access-Control-Allow-Origin"] == "https://app.example.com"
     assert response.headers["Access-Control-Allow-Methods"] == "PUT, POST"
@@ -125,12 +147,15 @@ def test_preflight_wildcards(gateway, cors_bucket):
     assert bucket_level.status_code == 200
 
 
-@pytest.mark.parametrize("origin, method, headers", [
-    ("http://elsewhere.test", "PUT", None),  # only the specific origin may PUT
-    ("https://app.example.com", "DELETE", None),  # method not allowed by any rule for it
-    ("https://app.example.com", "PUT", "Authorization"),  # header not allowed
-    ("https://example.org.evil.test", "HEAD", None),  # wildcard does not match
-])
+@pytest.mark.parametrize(
+    "origin, method, headers",
+    [
+        ("http://elsewhere.test", "PUT", None),  # only the specific origin may PUT
+        ("https://app.example.com", "DELETE", None),  # method not allowed by any rule for it
+        ("https://app.example.com", "PUT", "Authorization"),  # header not allowed
+        ("https://example.org.evil.test", "HEAD", None),  # wildcard does not match
+    ],
+)
 def test_preflight_without_matching_rule_is_403(gateway, cors_bucket, origin, method, headers):
     response = preflight(gateway, f"/{cors_bucket}/page.html", origin, method, headers)
     assert response.status_code == 403
@@ -189,6 +214,8 @@ def test_cors_configuration_goes_with_the_bucket(gateway, s3, bucket):
 
 
 def test_put_bucket_cors_needs_a_signature(gateway, bucket):
-    body = (b"<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod>"
-            b"</CORSRule></CORSConfiguration>")
+    body = (
+        b"<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod>"
+        b"</CORSRule></CORSConfiguration>"
+    )
     assert requests.put(f"{gateway.url}/{bucket}?cors", data=body).status_code == 403

@@ -14,8 +14,9 @@ def error_code(exc: ClientError) -> str:
 
 
 def upload_parts(s3, bucket, key, parts):
-    upload_id = s3.create_multipart_upload(Bucket=bucket, Key=key, ContentType="video/mp4",
-                                           Metadata={"m": "1"})["UploadId"]
+    upload_id = s3.create_multipart_upload(Bucket=bucket, Key=key, ContentType="video/mp4", Metadata={"m": "1"})[
+        "UploadId"
+    ]
     done = []
     for number, data in parts:
         etag = s3.upload_part(Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=data)["ETag"]
@@ -31,8 +32,9 @@ def test_multipart_round_trip(s3, bucket):
     assert [p["Size"] for p in listed["Parts"]] == [5 * MiB, 5 * MiB, 1234]
     uploads = s3.list_multipart_uploads(Bucket=bucket)["Uploads"]
     assert [(u["Key"], u["UploadId"]) for u in uploads] == [("big/file.bin", upload_id)]
-    result = s3.complete_multipart_upload(Bucket=bucket, Key="big/file.bin", UploadId=upload_id,
-                                          MultipartUpload={"Parts": done})
+    result = s3.complete_multipart_upload(
+        Bucket=bucket, Key="big/file.bin", UploadId=upload_id, MultipartUpload={"Parts": done}
+    )
     md5s = b"".join(hashlib.md5(d).digest() for _, d in parts)
     assert result["ETag"] == f'"{hashlib.md5(md5s).hexdigest()}-3"'
     body = b"".join(d for _, d in parts)
@@ -49,8 +51,9 @@ def test_multipart_round_trip(s3, bucket):
 def test_part_overwrite_uses_latest(s3, bucket):
     upload_id, _ = upload_parts(s3, bucket, "k", [(1, b"old" * 10)])
     etag = s3.upload_part(Bucket=bucket, Key="k", UploadId=upload_id, PartNumber=1, Body=b"new")["ETag"]
-    s3.complete_multipart_upload(Bucket=bucket, Key="k", UploadId=upload_id,
-                                 MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": etag}]})
+    s3.complete_multipart_upload(
+        Bucket=bucket, Key="k", UploadId=upload_id, MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": etag}]}
+    )
     assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"new"
 
 
@@ -93,18 +96,38 @@ def test_upload_part_copy_with_range(s3, bucket):
     source = os.urandom(6 * MiB + 17)
     s3.put_object(Bucket=bucket, Key="source", Body=source)
     upload_id = s3.create_multipart_upload(Bucket=bucket, Key="assembled")["UploadId"]
-    p1 = s3.upload_part_copy(Bucket=bucket, Key="assembled", UploadId=upload_id, PartNumber=1,
-                             CopySource={"Bucket": bucket, "Key": "source"},
-                             CopySourceRange=f"bytes=0-{5 * MiB - 1}")["CopyPartResult"]["ETag"]
-    p2 = s3.upload_part_copy(Bucket=bucket, Key="assembled", UploadId=upload_id, PartNumber=2,
-                             CopySource={"Bucket": bucket, "Key": "source"},
-                             CopySourceRange=f"bytes={5 * MiB}-{6 * MiB + 16}")["CopyPartResult"]["ETag"]
-    s3.complete_multipart_upload(Bucket=bucket, Key="assembled", UploadId=upload_id, MultipartUpload={
-        "Parts": [{"PartNumber": 1, "ETag": p1}, {"PartNumber": 2, "ETag": p2}]})
+    p1 = s3.upload_part_copy(
+        Bucket=bucket,
+        Key="assembled",
+        UploadId=upload_id,
+        PartNumber=1,
+        CopySource={"Bucket": bucket, "Key": "source"},
+        CopySourceRange=f"bytes=0-{5 * MiB - 1}",
+    )["CopyPartResult"]["ETag"]
+    p2 = s3.upload_part_copy(
+        Bucket=bucket,
+        Key="assembled",
+        UploadId=upload_id,
+        PartNumber=2,
+        CopySource={"Bucket": bucket, "Key": "source"},
+        CopySourceRange=f"bytes={5 * MiB}-{6 * MiB + 16}",
+    )["CopyPartResult"]["ETag"]
+    s3.complete_multipart_upload(
+        Bucket=bucket,
+        Key="assembled",
+        UploadId=upload_id,
+        MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": p1}, {"PartNumber": 2, "ETag": p2}]},
+    )
     assert s3.get_object(Bucket=bucket, Key="assembled")["Body"].read() == source
     with pytest.raises(ClientError) as err:
-        s3.upload_part_copy(Bucket=bucket, Key="assembled2", UploadId=upload_id, PartNumber=1,
-                            CopySource={"Bucket": bucket, "Key": "source"}, CopySourceRange="bytes=0-99999999")
+        s3.upload_part_copy(
+            Bucket=bucket,
+            Key="assembled2",
+            UploadId=upload_id,
+            PartNumber=1,
+            CopySource={"Bucket": bucket, "Key": "source"},
+            CopySourceRange="bytes=0-99999999",
+        )
     assert error_code(err.value) in ("InvalidArgument", "NoSuchUpload")
 
 

@@ -3,7 +3,7 @@
 import hashlib
 import os
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from botocore.exceptions import ClientError
@@ -20,9 +20,16 @@ def status(exc: ClientError) -> int:
 def test_put_get_round_trip_with_metadata(s3, bucket):
     data = os.urandom(300_000)
     put = s3.put_object(
-        Bucket=bucket, Key="docs/a b+c.bin", Body=data, ContentType="application/x-test",
-        Metadata={"color": "blue", "Owner": "me"}, ContentDisposition="attachment", CacheControl="no-cache",
-        ContentEncoding="identity", ContentLanguage="en", Expires=datetime(2030, 1, 1, tzinfo=timezone.utc),
+        Bucket=bucket,
+        Key="docs/a b+c.bin",
+        Body=data,
+        ContentType="application/x-test",
+        Metadata={"color": "blue", "Owner": "me"},
+        ContentDisposition="attachment",
+        CacheControl="no-cache",
+        ContentEncoding="identity",
+        ContentLanguage="en",
+        Expires=datetime(2030, 1, 1, tzinfo=UTC),
     )
     assert put["ETag"] == f'"{hashlib.md5(data).hexdigest()}"'
     got = s3.get_object(Bucket=bucket, Key="docs/a b+c.bin")
@@ -92,8 +99,8 @@ def test_read_conditionals(s3, bucket):
     with pytest.raises(ClientError) as err:
         s3.get_object(Bucket=bucket, Key="c", IfNoneMatch=etag)
     assert status(err.value) == 304
-    future = datetime.now(timezone.utc) + timedelta(hours=1)
-    past = datetime.now(timezone.utc) - timedelta(hours=1)
+    future = datetime.now(UTC) + timedelta(hours=1)
+    past = datetime.now(UTC) - timedelta(hours=1)
     with pytest.raises(ClientError) as err:
         s3.get_object(Bucket=bucket, Key="c", IfModifiedSince=future)
     assert status(err.value) == 304
@@ -105,8 +112,13 @@ def test_read_conditionals(s3, bucket):
 
 def test_response_overrides(s3, bucket):
     s3.put_object(Bucket=bucket, Key="o", Body=b"x", ContentType="text/plain")
-    got = s3.get_object(Bucket=bucket, Key="o", ResponseContentType="image/png",
-                        ResponseContentDisposition='attachment; filename="y.png"', ResponseCacheControl="max-age=5")
+    got = s3.get_object(
+        Bucket=bucket,
+        Key="o",
+        ResponseContentType="image/png",
+        ResponseContentDisposition='attachment; filename="y.png"',
+        ResponseCacheControl="max-age=5",
+    )
     assert got["ContentType"] == "image/png"
     assert got["ContentDisposition"] == 'attachment; filename="y.png"'
     assert got["CacheControl"] == "max-age=5"
@@ -150,8 +162,14 @@ def test_copy_object_copy_and_replace(s3, bucket):
     got = s3.get_object(Bucket=bucket, Key="dst1")
     assert got["Body"].read() == b"payload"
     assert got["Metadata"] == {"a": "1"} and got["ContentType"] == "text/plain"
-    s3.copy_object(Bucket=bucket, Key="dst2", CopySource={"Bucket": bucket, "Key": "src"},
-                   MetadataDirective="REPLACE", Metadata={"b": "2"}, ContentType="application/json")
+    s3.copy_object(
+        Bucket=bucket,
+        Key="dst2",
+        CopySource={"Bucket": bucket, "Key": "src"},
+        MetadataDirective="REPLACE",
+        Metadata={"b": "2"},
+        ContentType="application/json",
+    )
     got = s3.get_object(Bucket=bucket, Key="dst2")
     assert got["Metadata"] == {"b": "2"} and got["ContentType"] == "application/json"
     # overwriting the source leaves the copies intact (blocks are shared, not aliased)
@@ -164,8 +182,13 @@ def test_copy_to_itself_needs_replace(s3, bucket):
     with pytest.raises(ClientError) as err:
         s3.copy_object(Bucket=bucket, Key="self", CopySource={"Bucket": bucket, "Key": "self"})
     assert error_code(err.value) == "InvalidRequest"
-    s3.copy_object(Bucket=bucket, Key="self", CopySource={"Bucket": bucket, "Key": "self"},
-                   MetadataDirective="REPLACE", Metadata={"v": "2"})
+    s3.copy_object(
+        Bucket=bucket,
+        Key="self",
+        CopySource={"Bucket": bucket, "Key": "self"},
+        MetadataDirective="REPLACE",
+        Metadata={"v": "2"},
+    )
     assert s3.head_object(Bucket=bucket, Key="self")["Metadata"] == {"v": "2"}
 
 
@@ -173,9 +196,12 @@ def test_copy_source_conditionals(s3, bucket):
     etag = s3.put_object(Bucket=bucket, Key="cs", Body=b"x")["ETag"]
     src = {"Bucket": bucket, "Key": "cs"}
     s3.copy_object(Bucket=bucket, Key="cd", CopySource=src, CopySourceIfMatch=etag)
-    for kwargs in ({"CopySourceIfMatch": '"bad"'}, {"CopySourceIfNoneMatch": etag},
-                   {"CopySourceIfModifiedSince": datetime.now(timezone.utc) + timedelta(hours=1)},
-                   {"CopySourceIfUnmodifiedSince": datetime.now(timezone.utc) - timedelta(hours=1)}):
+    for kwargs in (
+        {"CopySourceIfMatch": '"bad"'},
+        {"CopySourceIfNoneMatch": etag},
+        {"CopySourceIfModifiedSince": datetime.now(UTC) + timedelta(hours=1)},
+        {"CopySourceIfUnmodifiedSince": datetime.now(UTC) - timedelta(hours=1)},
+    ):
         with pytest.raises(ClientError) as err:
             s3.copy_object(Bucket=bucket, Key="cd", CopySource=src, **kwargs)
         assert status(err.value) == 412, kwargs
@@ -257,8 +283,9 @@ def test_client_abandoning_a_download_is_not_a_server_error(tmp_path):
             assert next(resp.iter_content(65536))
         # leaving the block closes the connection with most of the body unsent
         for _ in range(300):
-            records = [json.loads(line) for line in gw.logs().splitlines()
-                       if '"/abandon/big"' in line and '"GET"' in line]
+            records = [
+                json.loads(line) for line in gw.logs().splitlines() if '"/abandon/big"' in line and '"GET"' in line
+            ]
             if records:
                 break
             time.sleep(0.1)

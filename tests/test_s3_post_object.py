@@ -7,15 +7,15 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
 from botocore.exceptions import ClientError
+from conftest import boto_client
 from lxml import etree
 
-from conftest import boto_client
 from gateway.core.errors import JunctionError
 from gateway.s3 import post_policy
 
@@ -49,16 +49,23 @@ def error_code(resp) -> str:
 
 
 def test_v4_presigned_post_201_and_get(s3v4, s3, bucket):
-    form = presign(s3v4, bucket, fields={"success_action_status": "201", "Content-Type": "text/plain",
-                                         "x-amz-meta-origin": "browser"},
-                   conditions=[["content-length-range", 1, 1024], {"success_action_status": "201"},
-                               ["starts-with", "$Content-Type", "text/"], {"x-amz-meta-origin": "browser"}])
+    form = presign(
+        s3v4,
+        bucket,
+        fields={"success_action_status": "201", "Content-Type": "text/plain", "x-amz-meta-origin": "browser"},
+        conditions=[
+            ["content-length-range", 1, 1024],
+            {"success_action_status": "201"},
+            ["starts-with", "$Content-Type", "text/"],
+            {"x-amz-meta-origin": "browser"},
+        ],
+    )
     resp = post(form, b"form bytes", filename="notes.txt")
     assert resp.status_code == 201, resp.text
     doc = etree.fromstring(resp.content)
     assert doc.tag == "PostResponse"
     assert doc.findtext("Bucket") == bucket and doc.findtext("Key") == "uploads/notes.txt"
-    assert doc.findtext("ETag") == '"%s"' % hashlib.md5(b"form bytes").hexdigest()
+    assert doc.findtext("ETag") == '"{}"'.format(hashlib.md5(b"form bytes").hexdigest())
     assert doc.findtext("Location").endswith(f"/{bucket}/uploads/notes.txt")
     got = s3.get_object(Bucket=bucket, Key="uploads/notes.txt")
     assert got["Body"].read() == b"form bytes"
@@ -69,20 +76,32 @@ TAGGING = "<Tagging><TagSet><Tag><Key>team</Key><Value>web</Value></Tag></TagSet
 
 
 def test_tagging_and_private_acl_fields(s3v4, s3, bucket):
-    form = presign(s3v4, bucket, key="tagged/${filename}", fields={"tagging": TAGGING, "acl": "private"},
-                   conditions=[{"tagging": TAGGING}, {"acl": "private"}])
+    form = presign(
+        s3v4,
+        bucket,
+        key="tagged/${filename}",
+        fields={"tagging": TAGGING, "acl": "private"},
+        conditions=[{"tagging": TAGGING}, {"acl": "private"}],
+    )
     resp = post(form, b"tagged bytes", filename="t.txt")
     assert resp.status_code == 204, resp.text
     tags = s3.get_object_tagging(Bucket=bucket, Key="tagged/t.txt")["TagSet"]
     assert tags == [{"Key": "team", "Value": "web"}]
 
 
-@pytest.mark.parametrize("field, value, code, status", [
-    ("acl", "public-read", "NotImplemented", 501),
-    ("tagging", "<Tagging><TagSet>", "MalformedXML", 400),
-    ("tagging", "<Tagging><TagSet>" + "<Tag><Key>k</Key><Value>1</Value></Tag>" * 2 + "</TagSet></Tagging>",
-     "InvalidTag", 400),
-])
+@pytest.mark.parametrize(
+    "field, value, code, status",
+    [
+        ("acl", "public-read", "NotImplemented", 501),
+        ("tagging", "<Tagging><TagSet>", "MalformedXML", 400),
+        (
+            "tagging",
+            "<Tagging><TagSet>" + "<Tag><Key>k</Key><Value>1</Value></Tag>" * 2 + "</TagSet></Tagging>",
+            "InvalidTag",
+            400,
+        ),
+    ],
+)
 def test_bad_acl_and_tagging_fields_store_nothing(s3v4, s3, bucket, field, value, code, status):
     form = presign(s3v4, bucket, key="bad/${filename}", fields={field: value}, conditions=[{field: value}])
     resp = post(form)
@@ -93,23 +112,33 @@ def test_bad_acl_and_tagging_fields_store_nothing(s3v4, s3, bucket, field, value
 def test_default_status_is_204_and_200_on_request(s3v4, s3, bucket):
     resp = post(presign(s3v4, bucket, key="plain.bin"))
     assert resp.status_code == 204 and resp.headers["ETag"]
-    form = presign(s3v4, bucket, key="ok.bin", fields={"success_action_status": "200"},
-                   conditions=[{"success_action_status": "200"}])
+    form = presign(
+        s3v4,
+        bucket,
+        key="ok.bin",
+        fields={"success_action_status": "200"},
+        conditions=[{"success_action_status": "200"}],
+    )
     assert post(form).status_code == 200
     assert sorted(keys(s3, bucket)) == ["ok.bin", "plain.bin"]
 
 
 def test_success_action_redirect(s3v4, bucket):
     target = "https://example.test/done?from=form"
-    form = presign(s3v4, bucket, key="r.txt", fields={"success_action_redirect": target},
-                   conditions=[{"success_action_redirect": target}])
+    form = presign(
+        s3v4,
+        bucket,
+        key="r.txt",
+        fields={"success_action_redirect": target},
+        conditions=[{"success_action_redirect": target}],
+    )
     resp = post(form, allow_redirects=False)
     assert resp.status_code == 303
     location = urlsplit(resp.headers["Location"])
     assert location.netloc == "example.test"
     query = parse_qs(location.query)
     assert query["from"] == ["form"] and query["bucket"] == [bucket] and query["key"] == ["r.txt"]
-    assert query["etag"] == ['"%s"' % hashlib.md5(b"hello form").hexdigest()]
+    assert query["etag"] == ['"{}"'.format(hashlib.md5(b"hello form").hexdigest())]
 
 
 def test_v2_presigned_post(s3, bucket):
@@ -130,14 +159,21 @@ def test_larger_file_streams_through(s3v4, s3, bucket):
     resp = post(form, content, filename="big.bin")
     assert resp.status_code == 204, resp.text
     assert s3.head_object(Bucket=bucket, Key="big.bin")["ContentLength"] == len(content)
-    assert hashlib.sha256(s3.get_object(Bucket=bucket, Key="big.bin")["Body"].read()).digest() == \
-        hashlib.sha256(content).digest()
+    assert (
+        hashlib.sha256(s3.get_object(Bucket=bucket, Key="big.bin")["Body"].read()).digest()
+        == hashlib.sha256(content).digest()
+    )
 
 
 def test_checksum_field_is_verified(s3v4, s3, bucket):
     good = base64.b64encode(hashlib.sha256(b"hello form").digest()).decode()
-    form = presign(s3v4, bucket, key="c.txt", fields={"x-amz-checksum-sha256": good},
-                   conditions=[["starts-with", "$x-amz-checksum-sha256", ""]])
+    form = presign(
+        s3v4,
+        bucket,
+        key="c.txt",
+        fields={"x-amz-checksum-sha256": good},
+        conditions=[["starts-with", "$x-amz-checksum-sha256", ""]],
+    )
     assert post(form).status_code == 204
     resp = post(form, b"other bytes")
     assert resp.status_code == 400 and error_code(resp) == "BadDigest"
@@ -234,9 +270,13 @@ def test_fields_after_file_are_ignored(s3v4, s3, bucket):
     body = b""
     for name, value in parts:
         body += f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
-    body += (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="f"\r\n'
-             f"Content-Type: application/octet-stream\r\n\r\n").encode() + b"payload\r\n--z\r\n"
-    body += f'\r\n--{boundary}\r\nContent-Disposition: form-data; name="x-late"\r\n\r\nlate\r\n--{boundary}--\r\n'.encode()
+    body += (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="f"\r\n'
+        f"Content-Type: application/octet-stream\r\n\r\n"
+    ).encode() + b"payload\r\n--z\r\n"
+    body += (
+        f'\r\n--{boundary}\r\nContent-Disposition: form-data; name="x-late"\r\n\r\nlate\r\n--{boundary}--\r\n'.encode()
+    )
     resp = requests.post(form["url"], data=body, headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
     assert resp.status_code == 204, resp.text
     assert s3.get_object(Bucket=bucket, Key="order.txt")["Body"].read() == b"payload\r\n--z\r\n"
@@ -254,19 +294,32 @@ def test_header_signed_post_on_bucket_still_works(s3, bucket):
 
 
 def _policy(conditions, expires_in=60) -> post_policy.Policy:
-    expiration = (datetime.now(timezone.utc) + timedelta(seconds=expires_in)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    expiration = (datetime.now(UTC) + timedelta(seconds=expires_in)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
     doc = {"expiration": expiration, "conditions": conditions}
     return post_policy.parse_policy(base64.b64encode(json.dumps(doc).encode()).decode())
 
 
 def test_policy_conditions_unit():
-    policy = _policy([{"bucket": "b"}, ["eq", "$Key", "k"], ["starts-with", "$Content-Type", "image/"],
-                      ["content-length-range", "1", "10"], {"acl": "private"}, ["starts-with", "$x-amz-meta-a", ""]])
+    policy = _policy(
+        [
+            {"bucket": "b"},
+            ["eq", "$Key", "k"],
+            ["starts-with", "$Content-Type", "image/"],
+            ["content-length-range", "1", "10"],
+            {"acl": "private"},
+            ["starts-with", "$x-amz-meta-a", ""],
+        ]
+    )
     base = {"key": "k", "content-type": "image/png, image/gif", "acl": "private", "policy": "p", "x-amz-signature": "s"}
     post_policy.check_form(policy, base, bucket="b")
     post_policy.check_form(policy, dict(base, **{"x-amz-meta-a": "anything", "x-ignore-me": "1"}), bucket="b")
-    for bad, where in [(dict(base, key="k2"), "b"), (dict(base, **{"content-type": "image/png, text/html"}), "b"),
-                       (dict(base, acl="public-read"), "b"), (base, "other"), (dict(base, extra="1"), "b")]:
+    for bad, where in [
+        (dict(base, key="k2"), "b"),
+        (dict(base, **{"content-type": "image/png, text/html"}), "b"),
+        (dict(base, acl="public-read"), "b"),
+        (base, "other"),
+        (dict(base, extra="1"), "b"),
+    ]:
         with pytest.raises(JunctionError) as err:
             post_policy.check_form(policy, bad, bucket=where)
         assert err.value.code == "AccessDenied"
@@ -278,12 +331,19 @@ def test_policy_conditions_unit():
     post_policy.check_length(policy, 0, final=False)  # still streaming: not yet too small
 
 
-@pytest.mark.parametrize("document", [
-    b"not json", b"[]", b'{"conditions": []}', b'{"expiration": "tomorrow", "conditions": []}',
-    b'{"expiration": "2030-01-01T00:00:00Z"}', b'{"expiration": "2030-01-01T00:00:00Z", "conditions": [["in", "$a", "b"]]}',
-    b'{"expiration": "2030-01-01T00:00:00Z", "conditions": [["content-length-range", "a", 2]]}',
-    b'{"expiration": "2030-01-01T00:00:00Z", "conditions": [["eq", "a", "b"]]}',
-])
+@pytest.mark.parametrize(
+    "document",
+    [
+        b"not json",
+        b"[]",
+        b'{"conditions": []}',
+        b'{"expiration": "tomorrow", "conditions": []}',
+        b'{"expiration": "2030-01-01T00:00:00Z"}',
+        b'{"expiration": "2030-01-01T00:00:00Z", "conditions": [["in", "$a", "b"]]}',
+        b'{"expiration": "2030-01-01T00:00:00Z", "conditions": [["content-length-range", "a", 2]]}',
+        b'{"expiration": "2030-01-01T00:00:00Z", "conditions": [["eq", "a", "b"]]}',
+    ],
+)
 def test_malformed_policy_documents(document):
     with pytest.raises(JunctionError) as err:
         post_policy.parse_policy(base64.b64encode(document).decode())

@@ -11,7 +11,7 @@ import shutil
 import subprocess
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from email.utils import format_datetime
 from urllib.parse import unquote, urlsplit
 
@@ -20,9 +20,9 @@ import requests
 from botocore.auth import HmacV1Auth, HmacV1QueryAuth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
+from conftest import boto_client
 from multidict import CIMultiDict
 
-from conftest import boto_client
 from gateway.s3 import sigv2
 from gateway.s3.sigv4 import AuthError, PayloadMode, SignedRequest
 
@@ -53,25 +53,38 @@ def verify(req: SignedRequest, *, now: datetime | None = None, prefix: str = "",
 # ------------------------------------------------------------------ unit: the string to sign
 
 
-@pytest.mark.parametrize("string_to_sign, signature", [
-    # AWS "Signing and authenticating REST requests" (Signature Version 2) examples
-    ("GET\n\n\nTue, 27 Mar 2007 19:36:42 +0000\n/awsexamplebucket1/photos/puppy.jpg", "qgk2+6Sv9/oM7G3qLEjTH1a1l1g="),
-    ("PUT\n\nimage/jpeg\nTue, 27 Mar 2007 21:15:45 +0000\n/awsexamplebucket1/photos/puppy.jpg",
-     "iqRzw+ileNPu1fhspnRs8nOjjIA="),
-    ("GET\n\n\nTue, 27 Mar 2007 19:42:41 +0000\n/awsexamplebucket1/", "m0WP8eCtspQl5Ahe6L1SozdX9YA="),
-    ("GET\n\n\nTue, 27 Mar 2007 19:44:46 +0000\n/awsexamplebucket1/?acl", "82ZHiFIjc+WbcwFKGUVEQspPn+0="),
-    ("GET\n\n\nWed, 28 Mar 2007 01:29:59 +0000\n/", "qGdzdERIC03wnaRNKh6OqZehG9s="),
-    ("GET\n\n\nWed, 28 Mar 2007 01:49:49 +0000\n/dictionary/fran%C3%A7ais/pr%c3%a9f%c3%a8re",
-     "DNEZGsoieTZ92F3bUfSPQcbGmlM="),
-    ("GET\n\n\n1175139620\n/johnsmith/photos/puppy.jpg", "NpgCjnDzrM+WFzoENXmpNDUsSn8="),
-])
+@pytest.mark.parametrize(
+    "string_to_sign, signature",
+    [
+        # AWS "Signing and authenticating REST requests" (Signature Version 2) examples
+        (
+            "GET\n\n\nTue, 27 Mar 2007 19:36:42 +0000\n/awsexamplebucket1/photos/puppy.jpg",
+            "qgk2+6Sv9/oM7G3qLEjTH1a1l1g=",
+        ),
+        (
+            "PUT\n\nimage/jpeg\nTue, 27 Mar 2007 21:15:45 +0000\n/awsexamplebucket1/photos/puppy.jpg",
+            "iqRzw+ileNPu1fhspnRs8nOjjIA=",
+        ),
+        ("GET\n\n\nTue, 27 Mar 2007 19:42:41 +0000\n/awsexamplebucket1/", "m0WP8eCtspQl5Ahe6L1SozdX9YA="),
+        ("GET\n\n\nTue, 27 Mar 2007 19:44:46 +0000\n/awsexamplebucket1/?acl", "82ZHiFIjc+WbcwFKGUVEQspPn+0="),
+        ("GET\n\n\nWed, 28 Mar 2007 01:29:59 +0000\n/", "qGdzdERIC03wnaRNKh6OqZehG9s="),
+        (
+            "GET\n\n\nWed, 28 Mar 2007 01:49:49 +0000\n/dictionary/fran%C3%A7ais/pr%c3%a9f%c3%a8re",
+            "DNEZGsoieTZ92F3bUfSPQcbGmlM=",
+        ),
+        ("GET\n\n\n1175139620\n/johnsmith/photos/puppy.jpg", "NpgCjnDzrM+WFzoENXmpNDUsSn8="),
+    ],
+)
 def test_documented_signatures(string_to_sign, signature):
     assert sigv2.sign(DOC_SECRET, string_to_sign) == signature
 
 
 def test_string_to_sign_documented_get():
-    req = signed("GET", "/photos/puppy.jpg", {"Host": "awsexamplebucket1.us-west-1.s3.amazonaws.com",
-                                              "Date": "Tue, 27 Mar 2007 19:36:42 +0000"})
+    req = signed(
+        "GET",
+        "/photos/puppy.jpg",
+        {"Host": "awsexamplebucket1.us-west-1.s3.amazonaws.com", "Date": "Tue, 27 Mar 2007 19:36:42 +0000"},
+    )
     prefix = sigv2.virtual_host_prefix("awsexamplebucket1.us-west-1.s3.amazonaws.com", "us-west-1.s3.amazonaws.com")
     assert prefix == "/awsexamplebucket1"
     first = sigv2.strings_to_sign(req, prefix + req.raw_path)[0]
@@ -80,23 +93,36 @@ def test_string_to_sign_documented_get():
 
 def test_string_to_sign_amz_headers_and_md5():
     """The documented upload: x-amz-* lowercased, sorted, repeated values joined by ','."""
-    headers = CIMultiDict([
-        ("Content-MD5", "4gJE4saaMU4BqNR0kLY+lw=="), ("Content-Type", "application/x-download"),
-        ("Date", "Tue, 27 Mar 2007 21:06:08 +0000"), ("x-amz-acl", "public-read"),
-        ("X-Amz-Meta-ReviewedBy", "joe@johnsmith.net"), ("X-Amz-Meta-ReviewedBy", "jane@johnsmith.net"),
-        ("X-Amz-Meta-FileChecksum", "0x02661779"), ("X-Amz-Meta-ChecksumAlgorithm", " crc32 "),
-    ])
+    headers = CIMultiDict(
+        [
+            ("Content-MD5", "4gJE4saaMU4BqNR0kLY+lw=="),
+            ("Content-Type", "application/x-download"),
+            ("Date", "Tue, 27 Mar 2007 21:06:08 +0000"),
+            ("x-amz-acl", "public-read"),
+            ("X-Amz-Meta-ReviewedBy", "joe@johnsmith.net"),
+            ("X-Amz-Meta-ReviewedBy", "jane@johnsmith.net"),
+            ("X-Amz-Meta-FileChecksum", "0x02661779"),
+            ("X-Amz-Meta-ChecksumAlgorithm", " crc32 "),
+        ]
+    )
     req = SignedRequest("PUT", "/db-backup.dat.gz", [], headers)
     first = sigv2.strings_to_sign(req, "/static.johnsmith.net" + req.raw_path)[0]
-    assert first == ("PUT\n4gJE4saaMU4BqNR0kLY+lw==\napplication/x-download\nTue, 27 Mar 2007 21:06:08 +0000\n"
-                     "x-amz-acl:public-read\nx-amz-meta-checksumalgorithm:crc32\nx-amz-meta-filechecksum:0x02661779\n"
-                     "x-amz-meta-reviewedby:joe@johnsmith.net,jane@johnsmith.net\n/static.johnsmith.net/db-backup.dat.gz")
+    assert first == (
+        "PUT\n4gJE4saaMU4BqNR0kLY+lw==\napplication/x-download\nTue, 27 Mar 2007 21:06:08 +0000\n"
+        "x-amz-acl:public-read\nx-amz-meta-checksumalgorithm:crc32\nx-amz-meta-filechecksum:0x02661779\n"
+        "x-amz-meta-reviewedby:joe@johnsmith.net,jane@johnsmith.net\n/static.johnsmith.net/db-backup.dat.gz"
+    )
     assert sigv2.sign(DOC_SECRET, first) == "ilyl83RwaSoYIEdixDQcA4OnAnc="
 
 
 def test_canonical_resource_subresources():
-    query = [("versionId", "v1"), ("acl", ""), ("prefix", "x"), ("response-content-type", "text/plain; a=b"),
-             ("max-keys", "3")]
+    query = [
+        ("versionId", "v1"),
+        ("acl", ""),
+        ("prefix", "x"),
+        ("response-content-type", "text/plain; a=b"),
+        ("max-keys", "3"),
+    ]
     assert sigv2.canonical_resource("/b/k", query) == "/b/k?acl&response-content-type=text/plain; a=b&versionId=v1"
     assert sigv2.canonical_resource("/b", [("list-type", "2")]) == "/b"
     assert sigv2.canonical_resource("/b", [("uploads", "")]) == "/b?uploads"
@@ -105,9 +131,12 @@ def test_canonical_resource_subresources():
 def test_x_amz_date_variants_are_accepted():
     """With x-amz-date the documented rule empties the Date line; AWS's own DELETE example puts
     the x-amz-date value there instead (signature XbyTlbQdu9Xw5o8P4iMwPktxQd8=)."""
-    when = datetime(2007, 3, 27, 21, 20, 26, tzinfo=timezone.utc)
-    headers = {"Date": "Tue, 27 Mar 2007 21:20:27 +0000", "x-amz-date": "Tue, 27 Mar 2007 21:20:26 +0000",
-               "Authorization": f"AWS {DOC_KEY}:XbyTlbQdu9Xw5o8P4iMwPktxQd8="}
+    when = datetime(2007, 3, 27, 21, 20, 26, tzinfo=UTC)
+    headers = {
+        "Date": "Tue, 27 Mar 2007 21:20:27 +0000",
+        "x-amz-date": "Tue, 27 Mar 2007 21:20:26 +0000",
+        "Authorization": f"AWS {DOC_KEY}:XbyTlbQdu9Xw5o8P4iMwPktxQd8=",
+    }
     req = signed("DELETE", "/awsexamplebucket1/photos/puppy.jpg", headers)
     assert verify(req, now=when).access_key == DOC_KEY
     rule = "DELETE\n\n\n\nx-amz-date:Tue, 27 Mar 2007 21:20:26 +0000\n/awsexamplebucket1/photos/puppy.jpg"
@@ -124,15 +153,18 @@ def _botocore(signer, method: str, url: str, headers: dict[str, str] | None = No
     return SignedRequest(method, split.path, _query(split.query), CIMultiDict(prepared.headers))
 
 
-@pytest.mark.parametrize("method, url, headers", [
-    ("GET", "http://h/bucket/photos/puppy%20one+two.jpg", {}),
-    ("GET", "http://h/bucket/k?versionId=abc&response-content-disposition=attachment%3B%20filename%3D%22x%22", {}),
-    ("PUT", "http://h/bucket/k", {"Content-Type": "text/plain", "x-amz-meta-a": " one ", "Content-MD5": "abc=="}),
-    ("POST", "http://h/bucket/k?uploads", {}),
-    ("PUT", "http://h/bucket/k?partNumber=2&uploadId=XyZ", {}),
-    ("POST", "http://h/bucket?delete", {"Content-Type": "application/xml"}),
-    ("GET", "http://h/bucket?list-type=2&prefix=a%2Fb&max-keys=3", {}),
-])
+@pytest.mark.parametrize(
+    "method, url, headers",
+    [
+        ("GET", "http://h/bucket/photos/puppy%20one+two.jpg", {}),
+        ("GET", "http://h/bucket/k?versionId=abc&response-content-disposition=attachment%3B%20filename%3D%22x%22", {}),
+        ("PUT", "http://h/bucket/k", {"Content-Type": "text/plain", "x-amz-meta-a": " one ", "Content-MD5": "abc=="}),
+        ("POST", "http://h/bucket/k?uploads", {}),
+        ("PUT", "http://h/bucket/k?partNumber=2&uploadId=XyZ", {}),
+        ("POST", "http://h/bucket?delete", {"Content-Type": "application/xml"}),
+        ("GET", "http://h/bucket?list-type=2&prefix=a%2Fb&max-keys=3", {}),
+    ],
+)
 def test_botocore_hmacv1_header_auth_verifies(method, url, headers):
     req = _botocore(HmacV1Auth(Credentials(DOC_KEY, DOC_SECRET)), method, url, headers)
     auth = verify(req)
@@ -141,8 +173,12 @@ def test_botocore_hmacv1_header_auth_verifies(method, url, headers):
 
 
 def test_botocore_hmacv1_query_auth_verifies():
-    req = _botocore(HmacV1QueryAuth(Credentials(DOC_KEY, DOC_SECRET), expires=60), "PUT", "http://h/bucket/k",
-                    {"Content-Type": "text/plain", "x-amz-meta-who": "me"})
+    req = _botocore(
+        HmacV1QueryAuth(Credentials(DOC_KEY, DOC_SECRET), expires=60),
+        "PUT",
+        "http://h/bucket/k",
+        {"Content-Type": "text/plain", "x-amz-meta-who": "me"},
+    )
     # the client of a presigned URL typically sends none of the signed headers: they are in the query
     bare = SignedRequest(req.method, req.raw_path, req.query, CIMultiDict())
     auth = verify(bare)
@@ -168,11 +204,21 @@ def test_unit_errors():
         (tampered, "SignatureDoesNotMatch"),
         (signed("GET", "/b", {"Authorization": "AWS nocolon", "Date": good.headers["Date"]}), "InvalidArgument"),
         (signed("GET", "/b", {"Authorization": f"AWS {DOC_KEY}:x"}), "AccessDenied"),  # no date at all
-        (signed("GET", "/b", {"Authorization": f"AWS {DOC_KEY}:x",
-                              "Date": format_datetime(datetime.now(timezone.utc) - timedelta(minutes=20),
-                                                      usegmt=True)}), "RequestTimeTooSkewed"),
-        (signed("GET", "/b", query=f"AWSAccessKeyId={DOC_KEY}&Signature=x&Expires={int(time.time()) - 1}"),
-         "AccessDenied"),
+        (
+            signed(
+                "GET",
+                "/b",
+                {
+                    "Authorization": f"AWS {DOC_KEY}:x",
+                    "Date": format_datetime(datetime.now(UTC) - timedelta(minutes=20), usegmt=True),
+                },
+            ),
+            "RequestTimeTooSkewed",
+        ),
+        (
+            signed("GET", "/b", query=f"AWSAccessKeyId={DOC_KEY}&Signature=x&Expires={int(time.time()) - 1}"),
+            "AccessDenied",
+        ),
         (signed("GET", "/b", query=f"AWSAccessKeyId={DOC_KEY}&Signature=x"), "AccessDenied"),
         (signed("GET", "/b", query=f"AWSAccessKeyId={DOC_KEY}&Signature=x&Expires=soon"), "AccessDenied"),
         (signed("GET", "/b", {"Authorization": f"AWS {DOC_KEY}:x"}, query="Signature=x"), "InvalidArgument"),
@@ -188,8 +234,9 @@ def test_unit_errors():
 
 def test_signed_sha256_header_is_honoured():
     digest = hashlib.sha256(b"x").hexdigest()
-    req = _botocore(HmacV1Auth(Credentials(DOC_KEY, DOC_SECRET)), "PUT", "http://h/b/k",
-                    {"x-amz-content-sha256": digest})
+    req = _botocore(
+        HmacV1Auth(Credentials(DOC_KEY, DOC_SECRET)), "PUT", "http://h/b/k", {"x-amz-content-sha256": digest}
+    )
     auth = verify(req)
     assert auth.payload_mode is PayloadMode.SIGNED and auth.payload_sha256 == digest
 
@@ -214,14 +261,17 @@ def test_default_presigned_get_and_put_with_requests(gateway, s3, bucket):
 
 
 def test_default_presigned_put_with_content_type_and_override(gateway, s3, bucket):
-    url = s3.generate_presigned_url("put_object", Params={"Bucket": bucket, "Key": "t.txt",
-                                                          "ContentType": "text/plain"})
+    url = s3.generate_presigned_url(
+        "put_object", Params={"Bucket": bucket, "Key": "t.txt", "ContentType": "text/plain"}
+    )
     resp = requests.put(url, data=b"typed", headers={"Content-Type": "text/plain"})
     assert resp.status_code == 200, resp.text
     wrong = requests.put(url, data=b"typed", headers={"Content-Type": "image/png"})
     assert wrong.status_code == 403 and b"SignatureDoesNotMatch" in wrong.content
-    url = s3.generate_presigned_url("get_object", Params={
-        "Bucket": bucket, "Key": "t.txt", "ResponseContentDisposition": 'attachment; filename="x y.txt"'})
+    url = s3.generate_presigned_url(
+        "get_object",
+        Params={"Bucket": bucket, "Key": "t.txt", "ResponseContentDisposition": 'attachment; filename="x y.txt"'},
+    )
     resp = requests.get(url)
     assert resp.status_code == 200, resp.text
     assert resp.headers["Content-Disposition"] == 'attachment; filename="x y.txt"'
@@ -232,13 +282,18 @@ def test_default_presigned_urls_with_curl(gateway, s3, bucket, tmp_path):
     source = tmp_path / "upload.bin"
     source.write_bytes(bytes(range(256)) * 100)
     put_url = s3.generate_presigned_url("put_object", Params={"Bucket": bucket, "Key": "curl/obj.bin"})
-    out = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "-T", str(source), put_url],
-                         capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        ["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "-T", str(source), put_url],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.stdout == "200", out.stderr
     get_url = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "curl/obj.bin"})
     target = tmp_path / "download.bin"
-    out = subprocess.run(["curl", "-sS", "-o", str(target), "-w", "%{http_code}", get_url],
-                         capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        ["curl", "-sS", "-o", str(target), "-w", "%{http_code}", get_url], capture_output=True, text=True, timeout=60
+    )
     assert out.stdout == "200", out.stderr
     assert target.read_bytes() == source.read_bytes()
 
@@ -268,8 +323,7 @@ def test_put_with_tampered_signature_stores_nothing(gateway, s3, bucket):
 
 
 def test_header_auth_client_put_get_list_delete(v2, bucket):
-    v2.put_object(Bucket=bucket, Key="a/b c+d.txt", Body=b"one", ContentType="text/plain",
-                  Metadata={"Who": "v2"})
+    v2.put_object(Bucket=bucket, Key="a/b c+d.txt", Body=b"one", ContentType="text/plain", Metadata={"Who": "v2"})
     v2.put_object(Bucket=bucket, Key="z.txt", Body=b"two")
     head = v2.head_object(Bucket=bucket, Key="a/b c+d.txt")
     assert head["ContentType"] == "text/plain" and head["Metadata"] == {"who": "v2"}
@@ -290,13 +344,19 @@ def test_header_auth_client_multipart(v2, bucket):
     uid = upload["UploadId"]
     part1 = b"a" * (5 * 1024 * 1024)
     part2 = b"tail"
-    etags = [v2.upload_part(Bucket=bucket, Key="big/file", UploadId=uid, PartNumber=n, Body=data)["ETag"]
-             for n, data in ((1, part1), (2, part2))]
+    etags = [
+        v2.upload_part(Bucket=bucket, Key="big/file", UploadId=uid, PartNumber=n, Body=data)["ETag"]
+        for n, data in ((1, part1), (2, part2))
+    ]
     parts = v2.list_parts(Bucket=bucket, Key="big/file", UploadId=uid)["Parts"]
     assert [p["PartNumber"] for p in parts] == [1, 2]
     assert v2.list_multipart_uploads(Bucket=bucket)["Uploads"][0]["UploadId"] == uid
-    v2.complete_multipart_upload(Bucket=bucket, Key="big/file", UploadId=uid, MultipartUpload={
-        "Parts": [{"PartNumber": n, "ETag": e} for n, e in zip((1, 2), etags)]})
+    v2.complete_multipart_upload(
+        Bucket=bucket,
+        Key="big/file",
+        UploadId=uid,
+        MultipartUpload={"Parts": [{"PartNumber": n, "ETag": e} for n, e in zip((1, 2), etags, strict=True)]},
+    )
     body = v2.get_object(Bucket=bucket, Key="big/file")["Body"].read()
     assert body == part1 + part2
     other = v2.create_multipart_upload(Bucket=bucket, Key="big/aborted")["UploadId"]
@@ -311,26 +371,35 @@ def test_header_auth_bucket_lifecycle(v2):
 
 
 def test_header_auth_errors_over_http(gateway, bucket):
-    date = format_datetime(datetime.now(timezone.utc), usegmt=True)
+    date = format_datetime(datetime.now(UTC), usegmt=True)
     resource = f"/{bucket}/k"
     good = sigv2.sign(gateway.secret_key, f"PUT\n\n\n{date}\n{resource}")
-    resp = requests.put(gateway.url + resource, data=b"x",
-                        headers={"Date": date, "Authorization": f"AWS {gateway.access_key}:{good}"})
+    resp = requests.put(
+        gateway.url + resource, data=b"x", headers={"Date": date, "Authorization": f"AWS {gateway.access_key}:{good}"}
+    )
     assert resp.status_code == 200, resp.text
-    resp = requests.put(gateway.url + resource, data=b"x", headers={
-        "Date": date, "Authorization": f"AWS {gateway.access_key}:{sigv2.sign('wrong', 'x')}"})
+    resp = requests.put(
+        gateway.url + resource,
+        data=b"x",
+        headers={"Date": date, "Authorization": f"AWS {gateway.access_key}:{sigv2.sign('wrong', 'x')}"},
+    )
     assert resp.status_code == 403 and b"<Code>SignatureDoesNotMatch</Code>" in resp.content
     resp = requests.get(gateway.url + resource, headers={"Date": date, "Authorization": f"AWS NOSUCH:{good}"})
     assert resp.status_code == 403 and b"<Code>InvalidAccessKeyId</Code>" in resp.content
-    old = format_datetime(datetime.now(timezone.utc) - timedelta(minutes=16), usegmt=True)
+    old = format_datetime(datetime.now(UTC) - timedelta(minutes=16), usegmt=True)
     stale = sigv2.sign(gateway.secret_key, f"GET\n\n\n{old}\n{resource}")
-    resp = requests.get(gateway.url + resource, headers={"Date": old, "Authorization": f"AWS {gateway.access_key}:{stale}"})
+    resp = requests.get(
+        gateway.url + resource, headers={"Date": old, "Authorization": f"AWS {gateway.access_key}:{stale}"}
+    )
     assert resp.status_code == 403 and b"<Code>RequestTimeTooSkewed</Code>" in resp.content
     # Content-MD5 is signed but the core still checks it against the body
     md5 = base64.b64encode(hashlib.md5(b"other").digest()).decode()
     sig = sigv2.sign(gateway.secret_key, f"PUT\n{md5}\n\n{date}\n{resource}")
-    resp = requests.put(gateway.url + resource, data=b"x", headers={
-        "Date": date, "Content-MD5": md5, "Authorization": f"AWS {gateway.access_key}:{sig}"})
+    resp = requests.put(
+        gateway.url + resource,
+        data=b"x",
+        headers={"Date": date, "Content-MD5": md5, "Authorization": f"AWS {gateway.access_key}:{sig}"},
+    )
     assert resp.status_code == 400 and b"<Code>BadDigest</Code>" in resp.content
 
 
@@ -339,15 +408,18 @@ def test_s3cmd_signature_v2(gateway, s3, bucket, tmp_path):
     """s3cmd with signature_v2 = True signs `AWS key:sig` with an x-amz-date header."""
     host = gateway.url.split("://", 1)[1]
     config = tmp_path / "s3cfg"
-    config.write_text(f"[default]\naccess_key = {gateway.access_key}\nsecret_key = {gateway.secret_key}\n"
-                      f"host_base = {host}\nhost_bucket = {host}\nuse_https = False\nsignature_v2 = True\n"
-                      "check_ssl_certificate = False\n")
+    config.write_text(
+        f"[default]\naccess_key = {gateway.access_key}\nsecret_key = {gateway.secret_key}\n"
+        f"host_base = {host}\nhost_bucket = {host}\nuse_https = False\nsignature_v2 = True\n"
+        "check_ssl_certificate = False\n"
+    )
     source = tmp_path / "up.txt"
     source.write_bytes(b"from s3cmd v2")
 
     def s3cmd(*args: str) -> str:
-        out = subprocess.run(["s3cmd", "-c", str(config), *args], capture_output=True, text=True, timeout=60,
-                             env=gateway.env())
+        out = subprocess.run(
+            ["s3cmd", "-c", str(config), *args], capture_output=True, text=True, timeout=60, env=gateway.env()
+        )
         assert out.returncode == 0, out.stdout + out.stderr
         return out.stdout
 

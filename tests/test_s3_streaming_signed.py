@@ -32,8 +32,11 @@ def signing_key(secret: str, date: str) -> bytes:
 def streaming_put(gw, bucket, key, chunks, *, trailer=False, tamper=None):
     decoded = sum(map(len, chunks))
     mode = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER" if trailer else "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"
-    headers = {"X-Amz-Content-SHA256": mode, "Content-Encoding": "aws-chunked",
-               "x-amz-decoded-content-length": str(decoded)}
+    headers = {
+        "X-Amz-Content-SHA256": mode,
+        "Content-Encoding": "aws-chunked",
+        "x-amz-decoded-content-length": str(decoded),
+    }
     if trailer:
         headers["x-amz-trailer"] = "x-amz-checksum-crc32"
     request = AWSRequest(method="PUT", url=f"{gw.url}/{bucket}/{key}", headers=headers)
@@ -45,16 +48,18 @@ def streaming_put(gw, bucket, key, chunks, *, trailer=False, tamper=None):
     key_bytes = signing_key(gw.secret_key, amz_date[:8])
     previous, body = seed, b""
     for chunk in [*chunks, b""]:
-        to_sign = "\n".join(["AWS4-HMAC-SHA256-PAYLOAD", amz_date, scope, previous, EMPTY,
-                             hashlib.sha256(chunk).hexdigest()])
+        to_sign = "\n".join(
+            ["AWS4-HMAC-SHA256-PAYLOAD", amz_date, scope, previous, EMPTY, hashlib.sha256(chunk).hexdigest()]
+        )
         previous = hmac.new(key_bytes, to_sign.encode(), hashlib.sha256).hexdigest()
         sent = tamper(chunk) if tamper and chunk else chunk
         body += f"{len(chunk):x};chunk-signature={previous}\r\n".encode() + sent + (b"\r\n" if chunk else b"")
     if trailer:
         crc = base64.b64encode(zlib.crc32(b"".join(chunks)).to_bytes(4, "big")).decode()
         canonical = f"x-amz-checksum-crc32:{crc}\n"
-        to_sign = "\n".join(["AWS4-HMAC-SHA256-TRAILER", amz_date, scope, previous,
-                             hashlib.sha256(canonical.encode()).hexdigest()])
+        to_sign = "\n".join(
+            ["AWS4-HMAC-SHA256-TRAILER", amz_date, scope, previous, hashlib.sha256(canonical.encode()).hexdigest()]
+        )
         signature = hmac.new(key_bytes, to_sign.encode(), hashlib.sha256).hexdigest()
         body += canonical.replace("\n", "\r\n").encode() + f"x-amz-trailer-signature:{signature}\r\n".encode()
     body += b"\r\n"

@@ -33,13 +33,18 @@ def test_put_get_delete_object_tagging(s3, bucket):
     s3.put_object(Bucket=bucket, Key="docs/t.txt", Body=b"x")
     assert s3.get_object_tagging(Bucket=bucket, Key="docs/t.txt")["TagSet"] == []
     assert "TagCount" not in s3.head_object(Bucket=bucket, Key="docs/t.txt")
-    s3.put_object_tagging(Bucket=bucket, Key="docs/t.txt",
-                          Tagging=tag_set({"project": "junction", "empty": "", "ünï": "a b+c/@:=.-_"}))
+    s3.put_object_tagging(
+        Bucket=bucket, Key="docs/t.txt", Tagging=tag_set({"project": "junction", "empty": "", "ünï": "a b+c/@:=.-_"})
+    )
     got = s3.get_object_tagging(Bucket=bucket, Key="docs/t.txt")["TagSet"]
-    assert got == [{"Key": "project", "Value": "junction"}, {"Key": "empty", "Value": ""},
-                   {"Key": "ünï", "Value": "a b+c/@:=.-_"}]  # the client's order is kept
-    assert s3.head_object(Bucket=bucket, Key="docs/t.txt")["ResponseMetadata"]["HTTPHeaders"][
-        "x-amz-tagging-count"] == "3"
+    assert got == [
+        {"Key": "project", "Value": "junction"},
+        {"Key": "empty", "Value": ""},
+        {"Key": "ünï", "Value": "a b+c/@:=.-_"},
+    ]  # the client's order is kept
+    assert (
+        s3.head_object(Bucket=bucket, Key="docs/t.txt")["ResponseMetadata"]["HTTPHeaders"]["x-amz-tagging-count"] == "3"
+    )
     assert s3.get_object(Bucket=bucket, Key="docs/t.txt")["TagCount"] == 3
     s3.put_object_tagging(Bucket=bucket, Key="docs/t.txt", Tagging=tag_set({"only": "one"}))  # replaces the set
     assert tags_of(s3, bucket, "docs/t.txt") == {"only": "one"}
@@ -50,9 +55,11 @@ def test_put_get_delete_object_tagging(s3, bucket):
 
 
 def test_tagging_of_missing_object_or_bucket(s3, bucket):
-    for call in (lambda: s3.get_object_tagging(Bucket=bucket, Key="absent"),
-                 lambda: s3.put_object_tagging(Bucket=bucket, Key="absent", Tagging=tag_set({"a": "1"})),
-                 lambda: s3.delete_object_tagging(Bucket=bucket, Key="absent")):
+    for call in (
+        lambda: s3.get_object_tagging(Bucket=bucket, Key="absent"),
+        lambda: s3.put_object_tagging(Bucket=bucket, Key="absent", Tagging=tag_set({"a": "1"})),
+        lambda: s3.delete_object_tagging(Bucket=bucket, Key="absent"),
+    ):
         with pytest.raises(ClientError) as err:
             call()
         assert error_code(err.value) == "NoSuchKey"
@@ -61,13 +68,16 @@ def test_tagging_of_missing_object_or_bucket(s3, bucket):
     assert error_code(err.value) == "NoSuchBucket"
 
 
-@pytest.mark.parametrize("tags, message", [
-    ({f"k{i}": "v" for i in range(11)}, "cannot be greater than 10"),
-    ({"k" * 129: "v"}, "max 128"),
-    ({"k": "v" * 257}, "max 256"),
-    ({"bad<key>": "v"}, "TagKey you have provided is invalid"),
-    ({"aws:reserved": "v"}, "aws:"),
-])
+@pytest.mark.parametrize(
+    "tags, message",
+    [
+        ({f"k{i}": "v" for i in range(11)}, "cannot be greater than 10"),
+        ({"k" * 129: "v"}, "max 128"),
+        ({"k": "v" * 257}, "max 256"),
+        ({"bad<key>": "v"}, "TagKey you have provided is invalid"),
+        ({"aws:reserved": "v"}, "aws:"),
+    ],
+)
 def test_invalid_object_tags_are_refused(s3, bucket, tags, message):
     s3.put_object(Bucket=bucket, Key="k", Body=b"x")
     with pytest.raises(ClientError) as err:
@@ -87,8 +97,9 @@ def test_limits_are_inclusive(s3, bucket):
 def test_duplicate_keys_and_malformed_xml(s3, bucket, gateway):
     s3.put_object(Bucket=bucket, Key="k", Body=b"x")
     with pytest.raises(ClientError) as err:
-        s3.put_object_tagging(Bucket=bucket, Key="k", Tagging={"TagSet": [{"Key": "a", "Value": "1"},
-                                                                          {"Key": "a", "Value": "2"}]})
+        s3.put_object_tagging(
+            Bucket=bucket, Key="k", Tagging={"TagSet": [{"Key": "a", "Value": "1"}, {"Key": "a", "Value": "2"}]}
+        )
     assert error_code(err.value) == "InvalidTag"
     body = b"<Tagging><TagSet><Tag><Key>a</Key></Tag></TagSet></Tagging>"  # no Value
     with pytest.raises(ClientError) as err:
@@ -101,11 +112,13 @@ def test_duplicate_keys_and_malformed_xml(s3, bucket, gateway):
 
 def _raw_put_tagging(s3, bucket, key, body: bytes):
     """Send a hand-made body through boto3's signer (replacing the serialized document)."""
+
     def swap(request, **_):
         request.data = body
         for name in list(request.headers):
             if name.lower() == "content-md5" or name.lower().startswith("x-amz-checksum-"):
                 del request.headers[name]
+
     s3.meta.events.register_first("before-sign.s3.PutObjectTagging", swap)
     try:
         return s3.put_object_tagging(Bucket=bucket, Key=key, Tagging=tag_set({"x": "y"}))
@@ -138,13 +151,13 @@ def test_multipart_upload_tags_apply_at_complete(s3, bucket):
     upload = s3.create_multipart_upload(Bucket=bucket, Key="mp", Tagging="stage=raw&team=data")
     parts = []
     for number, data in ((1, os.urandom(5 * MiB)), (2, b"tail")):
-        etag = s3.upload_part(Bucket=bucket, Key="mp", UploadId=upload["UploadId"], PartNumber=number,
-                              Body=data)["ETag"]
+        etag = s3.upload_part(Bucket=bucket, Key="mp", UploadId=upload["UploadId"], PartNumber=number, Body=data)[
+            "ETag"
+        ]
         parts.append({"PartNumber": number, "ETag": etag})
     with pytest.raises(ClientError):
         s3.get_object_tagging(Bucket=bucket, Key="mp")  # nothing is visible before completion
-    s3.complete_multipart_upload(Bucket=bucket, Key="mp", UploadId=upload["UploadId"],
-                                 MultipartUpload={"Parts": parts})
+    s3.complete_multipart_upload(Bucket=bucket, Key="mp", UploadId=upload["UploadId"], MultipartUpload={"Parts": parts})
     assert tags_of(s3, bucket, "mp") == {"stage": "raw", "team": "data"}
 
 
@@ -159,16 +172,21 @@ def test_copy_object_tagging_directive(s3, bucket):
     s3.put_object(Bucket=bucket, Key="src", Body=b"data", Tagging="origin=src")
     s3.copy_object(Bucket=bucket, Key="copied", CopySource={"Bucket": bucket, "Key": "src"})
     assert tags_of(s3, bucket, "copied") == {"origin": "src"}  # COPY is the default
-    s3.copy_object(Bucket=bucket, Key="replaced", CopySource={"Bucket": bucket, "Key": "src"},
-                   TaggingDirective="REPLACE", Tagging="new=1")
+    s3.copy_object(
+        Bucket=bucket,
+        Key="replaced",
+        CopySource={"Bucket": bucket, "Key": "src"},
+        TaggingDirective="REPLACE",
+        Tagging="new=1",
+    )
     assert tags_of(s3, bucket, "replaced") == {"new": "1"}
-    s3.copy_object(Bucket=bucket, Key="cleared", CopySource={"Bucket": bucket, "Key": "src"},
-                   TaggingDirective="REPLACE")
+    s3.copy_object(
+        Bucket=bucket, Key="cleared", CopySource={"Bucket": bucket, "Key": "src"}, TaggingDirective="REPLACE"
+    )
     assert tags_of(s3, bucket, "cleared") == {}
     assert tags_of(s3, bucket, "src") == {"origin": "src"}
     with pytest.raises(ClientError) as err:
-        s3.copy_object(Bucket=bucket, Key="x", CopySource={"Bucket": bucket, "Key": "src"},
-                       TaggingDirective="MERGE")
+        s3.copy_object(Bucket=bucket, Key="x", CopySource={"Bucket": bucket, "Key": "src"}, TaggingDirective="MERGE")
     assert error_code(err.value) == "InvalidArgument"
 
 
@@ -187,8 +205,10 @@ def test_bucket_tagging(s3, bucket):
         s3.get_bucket_tagging(Bucket=bucket)
     assert (status(err.value), error_code(err.value)) == (404, "NoSuchTagSet")
     s3.put_bucket_tagging(Bucket=bucket, Tagging=tag_set({"cost-center": "42", "env": "test"}))
-    assert s3.get_bucket_tagging(Bucket=bucket)["TagSet"] == [{"Key": "cost-center", "Value": "42"},
-                                                               {"Key": "env", "Value": "test"}]
+    assert s3.get_bucket_tagging(Bucket=bucket)["TagSet"] == [
+        {"Key": "cost-center", "Value": "42"},
+        {"Key": "env", "Value": "test"},
+    ]
     many = {f"k{i}": "v" for i in range(50)}
     s3.put_bucket_tagging(Bucket=bucket, Tagging=tag_set(many))  # buckets may have 50
     assert len(s3.get_bucket_tagging(Bucket=bucket)["TagSet"]) == 50
@@ -226,13 +246,25 @@ def test_aws_cli_put_and_get_object_tagging(gateway, s3, bucket):
     s3.put_object(Bucket=bucket, Key="cli.txt", Body=b"x")
 
     def run(*args):
-        proc = subprocess.run([cli, "--endpoint-url", gateway.url, "s3api", *args], env=gateway.env(),
-                              capture_output=True, text=True, timeout=120)
+        proc = subprocess.run(
+            [cli, "--endpoint-url", gateway.url, "s3api", *args],
+            env=gateway.env(),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert proc.returncode == 0, proc.stderr
         return proc.stdout
 
-    run("put-object-tagging", "--bucket", bucket, "--key", "cli.txt",
-        "--tagging", json.dumps(tag_set({"via": "aws-cli", "n": "1"})))
+    run(
+        "put-object-tagging",
+        "--bucket",
+        bucket,
+        "--key",
+        "cli.txt",
+        "--tagging",
+        json.dumps(tag_set({"via": "aws-cli", "n": "1"})),
+    )
     out = json.loads(run("get-object-tagging", "--bucket", bucket, "--key", "cli.txt"))
     assert out["TagSet"] == [{"Key": "via", "Value": "aws-cli"}, {"Key": "n", "Value": "1"}]
     assert tags_of(s3, bucket, "cli.txt") == {"via": "aws-cli", "n": "1"}

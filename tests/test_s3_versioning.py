@@ -56,8 +56,12 @@ def test_status_starts_unset_then_enabled_then_suspended(s3, bucket):
 
 
 def test_bad_configurations_are_refused(s3, bucket):
-    err = error_of(s3.put_bucket_versioning, Bucket=bucket,
-                   VersioningConfiguration={"Status": "Enabled", "MFADelete": "Enabled"}, MFA="SERIAL 123456")
+    err = error_of(
+        s3.put_bucket_versioning,
+        Bucket=bucket,
+        VersioningConfiguration={"Status": "Enabled", "MFADelete": "Enabled"},
+        MFA="SERIAL 123456",
+    )
     assert err.response["Error"]["Code"] == "NotImplemented"
     assert err.response["ResponseMetadata"]["HTTPStatusCode"] == 501
     err = error_of(s3.put_bucket_versioning, Bucket=bucket, VersioningConfiguration={"Status": "Sometimes"})
@@ -189,8 +193,9 @@ def test_copy_from_a_version(s3, bucket):
     assert len([v for v in history(s3, bucket, Prefix="src") if not v[3]]) == 3
     assert restored["VersionId"] != v1
     marker = s3.delete_object(Bucket=bucket, Key="src")["VersionId"]
-    err = error_of(s3.copy_object, Bucket=bucket, Key="x", CopySource={"Bucket": bucket, "Key": "src",
-                                                                       "VersionId": marker})
+    err = error_of(
+        s3.copy_object, Bucket=bucket, Key="x", CopySource={"Bucket": bucket, "Key": "src", "VersionId": marker}
+    )
     assert err.response["Error"]["Code"] == "InvalidRequest"
     err = error_of(s3.copy_object, Bucket=bucket, Key="x", CopySource={"Bucket": bucket, "Key": "src"})
     assert err.response["Error"]["Code"] == "NoSuchKey"
@@ -201,9 +206,16 @@ def test_multi_delete_with_versions(s3, bucket):
     v1 = s3.put_object(Bucket=bucket, Key="a", Body=b"1")["VersionId"]
     v2 = s3.put_object(Bucket=bucket, Key="a", Body=b"2")["VersionId"]
     b = s3.put_object(Bucket=bucket, Key="b", Body=b"b")["VersionId"]
-    resp = s3.delete_objects(Bucket=bucket, Delete={"Objects": [
-        {"Key": "a", "VersionId": v1}, {"Key": "b"}, {"Key": "a", "VersionId": "bogus"},
-    ]})
+    resp = s3.delete_objects(
+        Bucket=bucket,
+        Delete={
+            "Objects": [
+                {"Key": "a", "VersionId": v1},
+                {"Key": "b"},
+                {"Key": "a", "VersionId": "bogus"},
+            ]
+        },
+    )
     deleted = {(d["Key"], d.get("VersionId")): d for d in resp["Deleted"]}
     assert "DeleteMarker" not in deleted[("a", v1)]
     assert deleted[("b", None)]["DeleteMarker"] is True
@@ -220,8 +232,9 @@ def test_multipart_completion_is_a_version(s3, bucket):
     plain = s3.put_object(Bucket=bucket, Key="mp", Body=b"plain")["VersionId"]
     upload = s3.create_multipart_upload(Bucket=bucket, Key="mp")["UploadId"]
     etag = s3.upload_part(Bucket=bucket, Key="mp", UploadId=upload, PartNumber=1, Body=b"part")["ETag"]
-    done = s3.complete_multipart_upload(Bucket=bucket, Key="mp", UploadId=upload,
-                                        MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": etag}]})
+    done = s3.complete_multipart_upload(
+        Bucket=bucket, Key="mp", UploadId=upload, MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": etag}]}
+    )
     assert done["VersionId"] not in (None, plain)
     assert body(s3, bucket, "mp") == b"part" and body(s3, bucket, "mp", VersionId=plain) == b"plain"
 
@@ -257,9 +270,15 @@ def test_tags_follow_their_version(s3, bucket):
 def test_part_records_follow_their_version(s3, bucket):
     enable(s3, bucket)
     upload = s3.create_multipart_upload(Bucket=bucket, Key="mp", ChecksumAlgorithm="CRC32")["UploadId"]
-    part = s3.upload_part(Bucket=bucket, Key="mp", UploadId=upload, PartNumber=1, Body=b"part", ChecksumAlgorithm="CRC32")
-    first = s3.complete_multipart_upload(Bucket=bucket, Key="mp", UploadId=upload, MultipartUpload={"Parts": [
-        {"PartNumber": 1, "ETag": part["ETag"], "ChecksumCRC32": part["ChecksumCRC32"]}]})["VersionId"]
+    part = s3.upload_part(
+        Bucket=bucket, Key="mp", UploadId=upload, PartNumber=1, Body=b"part", ChecksumAlgorithm="CRC32"
+    )
+    first = s3.complete_multipart_upload(
+        Bucket=bucket,
+        Key="mp",
+        UploadId=upload,
+        MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part["ETag"], "ChecksumCRC32": part["ChecksumCRC32"]}]},
+    )["VersionId"]
     s3.put_object(Bucket=bucket, Key="mp", Body=b"plain")
     attrs = s3.get_object_attributes(Bucket=bucket, Key="mp", VersionId=first, ObjectAttributes=["ObjectParts"])
     assert [(p["PartNumber"], p["Size"]) for p in attrs["ObjectParts"]["Parts"]] == [(1, 4)]
@@ -292,8 +311,10 @@ def test_list_versions_paginates_with_key_and_version_markers(s3, bucket):
     assert seen == expected and pages == 6
 
     paginator = s3.get_paginator("list_object_versions")
-    total = sum(len(p.get("Versions", [])) + len(p.get("DeleteMarkers", []))
-                for p in paginator.paginate(Bucket=bucket, PaginationConfig={"PageSize": 5}))
+    total = sum(
+        len(p.get("Versions", [])) + len(p.get("DeleteMarkers", []))
+        for p in paginator.paginate(Bucket=bucket, PaginationConfig={"PageSize": 5})
+    )
     assert total == len(expected)
 
     rolled = s3.list_object_versions(Bucket=bucket, Delimiter="/")
@@ -308,8 +329,9 @@ def test_list_versions_paginates_with_key_and_version_markers(s3, bucket):
 def test_list_versions_of_an_unversioned_bucket_and_url_encoding(s3, bucket):
     s3.put_object(Bucket=bucket, Key="plain key+ü", Body=b"x")
     resp = s3.list_object_versions(Bucket=bucket)  # boto3 asks for url encoding and decodes
-    assert [(v["Key"], v["VersionId"], v["IsLatest"], v["Size"]) for v in resp["Versions"]] == \
-        [("plain key+ü", "null", True, 1)]
+    assert [(v["Key"], v["VersionId"], v["IsLatest"], v["Size"]) for v in resp["Versions"]] == [
+        ("plain key+ü", "null", True, 1)
+    ]
     raw = s3.list_object_versions(Bucket=bucket, EncodingType="url")  # asked for: left encoded
     assert raw["Versions"][0]["Key"] == "plain%20key%2B%C3%BC"
     err = error_of(s3.list_object_versions, Bucket=bucket, VersionIdMarker="null")
@@ -347,11 +369,19 @@ def test_aws_cli_lists_object_versions(gateway, s3, bucket):
     enable(s3, bucket)
     ids = [s3.put_object(Bucket=bucket, Key="cli", Body=b"x" * i)["VersionId"] for i in (1, 2)]
     marker = s3.delete_object(Bucket=bucket, Key="cli")["VersionId"]
-    proc = subprocess.run([AWS_V1, "--endpoint-url", gateway.url, "s3api", "list-object-versions", "--bucket", bucket],
-                          env=gateway.env(), capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [AWS_V1, "--endpoint-url", gateway.url, "s3api", "list-object-versions", "--bucket", bucket],
+        env=gateway.env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
-    assert [(v["VersionId"], v["Size"], v["IsLatest"]) for v in out["Versions"]] == [(ids[1], 2, False), (ids[0], 1, False)]
+    assert [(v["VersionId"], v["Size"], v["IsLatest"]) for v in out["Versions"]] == [
+        (ids[1], 2, False),
+        (ids[0], 1, False),
+    ]
     assert [(m["VersionId"], m["IsLatest"]) for m in out["DeleteMarkers"]] == [(marker, True)]
 
 
@@ -422,7 +452,9 @@ async def test_native_delete_by_id_leaves_a_delete_marker(core):
     assert await packages_store.delete_object_by_id(core.store, obj.id)
     page = await core.versioning.list_versions("bkt")
     assert [(v.key, v.delete_marker, v.is_latest) for v in page.versions] == [
-        ("pkg/file", True, True), ("pkg/file", False, False)]
+        ("pkg/file", True, True),
+        ("pkg/file", False, False),
+    ]
     assert await core.store.get_package(obj.bucket_id, "pkg") is None  # the folder is gone with its object
     again = await core.objects.head("bkt", "pkg/file", obj.version_id)
     assert b"".join([p async for p in core.objects.read(again)]) == b"native"

@@ -23,8 +23,10 @@ def test_parser_refuses_garbage():
 
 
 def test_parse_delete_with_and_without_namespace():
-    ns = b'<Delete xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Quiet>true</Quiet><Object><Key>a</Key></Object>' \
-         b"<Object><Key>b &amp; c</Key><VersionId>v1</VersionId></Object></Delete>"
+    ns = (
+        b'<Delete xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Quiet>true</Quiet><Object><Key>a</Key></Object>'
+        b"<Object><Key>b &amp; c</Key><VersionId>v1</VersionId></Object></Delete>"
+    )
     assert documents.parse_delete(ns) == ([("a", None), ("b & c", "v1")], True)
     assert documents.parse_delete(b"<Delete><Object><Key>x</Key></Object></Delete>") == ([("x", None)], False)
     with pytest.raises(MalformedXML):
@@ -34,12 +36,15 @@ def test_parse_delete_with_and_without_namespace():
 
 
 def test_parse_complete():
-    body = (b"<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>\"abc\"</ETag>"
-            b"<ChecksumCRC32>AAAAAA==</ChecksumCRC32></Part></CompleteMultipartUpload>")
+    body = (
+        b'<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>"abc"</ETag>'
+        b"<ChecksumCRC32>AAAAAA==</ChecksumCRC32></Part></CompleteMultipartUpload>"
+    )
     assert documents.parse_complete(body) == [(1, '"abc"', {"CRC32": "AAAAAA=="})]
     with pytest.raises(MalformedXML):
-        documents.parse_complete(b"<CompleteMultipartUpload><Part><PartNumber>x</PartNumber><ETag>e</ETag></Part>"
-                                 b"</CompleteMultipartUpload>")
+        documents.parse_complete(
+            b"<CompleteMultipartUpload><Part><PartNumber>x</PartNumber><ETag>e</ETag></Part></CompleteMultipartUpload>"
+        )
 
 
 def test_error_document_shape():

@@ -11,13 +11,12 @@ import uuid
 from pathlib import Path
 
 import pytest
-
-from gateway.native.client import NativeClient
-
 from conftest import boto_client
 from fake_obs import start_fake_obs
 from native_helpers import expect_error, full_hash
 from space_helpers import client, gw, local_space, moto, root_of, tree  # noqa: F401  (fixtures)
+
+from gateway.native.client import NativeClient
 
 
 @pytest.fixture
@@ -38,23 +37,43 @@ def local(client: NativeClient, gw) -> tuple[int, Path]:
 
 def s3_on_moto(client: NativeClient, moto) -> tuple[int, str]:
     bucket = moto.new_bucket()
-    return new_space(client, {"type": "S3", "endpoint": moto.url, "region": "us-east-1", "bucket": bucket},
-                     {"type": "S3", "accessKeyId": moto.access_key, "secretAccessKey": moto.secret_key},
-                     working_dir="shards"), bucket
+    return new_space(
+        client,
+        {"type": "S3", "endpoint": moto.url, "region": "us-east-1", "bucket": bucket},
+        {"type": "S3", "accessKeyId": moto.access_key, "secretAccessKey": moto.secret_key},
+        working_dir="shards",
+    ), bucket
 
 
 def obs_on_fake(client: NativeClient, obs, **storage) -> int:
-    return new_space(client, {"type": "OBS", "region": "cn-north-4", "endpoint": obs.url, "bucket": obs.bucket,
-                              "projectID": "", "pathStyle": True, **storage},
-                     {"type": "OBS", "accessKeyId": obs.access_key, "secretAccessKey": obs.secret_key})
+    return new_space(
+        client,
+        {
+            "type": "OBS",
+            "region": "cn-north-4",
+            "endpoint": obs.url,
+            "bucket": obs.bucket,
+            "projectID": "",
+            "pathStyle": True,
+            **storage,
+        },
+        {"type": "OBS", "accessKeyId": obs.access_key, "secretAccessKey": obs.secret_key},
+    )
 
 
 def sync_once(client: NativeClient, src: int, src_path: str, dest: int, dest_path: str) -> dict:
-    task = client.create_sync_task({
-        "trigger": {"type": "Once"}, "mode": {"type": "Diff", "includeSize": True, "includeModTime": False},
-        "filters": [], "options": {"noEmptyDirectories": True},
-        "srcUserSpaceID": src, "srcPath": src_path, "destUserSpaceIDs": [dest], "destPathes": [dest_path],
-    })
+    task = client.create_sync_task(
+        {
+            "trigger": {"type": "Once"},
+            "mode": {"type": "Diff", "includeSize": True, "includeModTime": False},
+            "filters": [],
+            "options": {"noEmptyDirectories": True},
+            "srcUserSpaceID": src,
+            "srcPath": src_path,
+            "destUserSpaceIDs": [dest],
+            "destPathes": [dest_path],
+        }
+    )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         task = client.get_sync_task(task["taskID"])
@@ -65,8 +84,12 @@ def sync_once(client: NativeClient, src: int, src_path: str, dest: int, dest_pat
 
 
 def test_local_to_s3_to_obs_to_local_is_byte_identical(client, gw, moto, obs):
-    files = {"docs/readme.txt": b"hello", "docs/zero": b"", "docs/ünïcode & space.txt": "ü".encode(),
-             "img/big.bin": os.urandom(3_000_000)} | {f"many/{i:03d}": os.urandom(i * 37) for i in range(30)}
+    files = {
+        "docs/readme.txt": b"hello",
+        "docs/zero": b"",
+        "docs/ünïcode & space.txt": "ü".encode(),
+        "img/big.bin": os.urandom(3_000_000),
+    } | {f"many/{i:03d}": os.urandom(i * 37) for i in range(30)}
     src, src_root = local(client, gw)
     for rel, data in files.items():
         (src_root / "in" / rel).parent.mkdir(parents=True, exist_ok=True)
@@ -83,8 +106,9 @@ def test_local_to_s3_to_obs_to_local_is_byte_identical(client, gw, moto, obs):
     assert {p: o["fileHash"] for p, o in objects.items()} == {p: full_hash(d) for p, d in files.items()}
     stored = moto.client().list_objects_v2(Bucket=s3_bucket)
     assert stored["KeyCount"] == len(files) and all(o["Key"].startswith("shards/blocks/") for o in stored["Contents"])
-    assert boto_client(gw).get_object(Bucket=bucket["name"], Key="pkg/img/big.bin")["Body"].read() == \
-        files["img/big.bin"]
+    assert (
+        boto_client(gw).get_object(Bucket=bucket["name"], Key="pkg/img/big.bin")["Body"].read() == files["img/big.bin"]
+    )
 
     # package → OBS (downloadPackage), signed with OBS's own header signature
     client.export_package(obs_space, package_id, "exported")

@@ -11,14 +11,13 @@ import uuid
 from pathlib import Path
 
 import pytest
-
-from gateway.native.client import NativeClient
-
 from backend_fixtures import start_moto
 from conftest import start_gateway, stop_gateway
 from native_helpers import expect_error
 from space_helpers import client, gw, moto, root_of, tree, write_tree  # noqa: F401  (fixtures)
 from space_helpers import local_space as new_local_space
+
+from gateway.native.client import NativeClient
 
 
 def local_space(client: NativeClient, data_dir: Path) -> tuple[int, Path]:
@@ -28,8 +27,7 @@ def local_space(client: NativeClient, data_dir: Path) -> tuple[int, Path]:
 
 def s3_space(client: NativeClient, moto, **tuning) -> tuple[int, str]:
     bucket = moto.new_bucket()
-    storage = {"type": "S3", "endpoint": moto.url, "region": "us-east-1", "bucket": bucket, "pathStyle": True,
-               **tuning}
+    storage = {"type": "S3", "endpoint": moto.url, "region": "us-east-1", "bucket": bucket, "pathStyle": True, **tuning}
     credential = {"type": "S3", "accessKeyId": moto.access_key, "secretAccessKey": moto.secret_key}
     space = client.create_user_space(f"s3-{uuid.uuid4().hex[:8]}", storage, credential)
     return space["userSpaceID"], bucket
@@ -41,8 +39,10 @@ def task_spec(src: int, src_path: str, dests: list[tuple[int, str]], *, trigger=
         "mode": mode or {"type": "Diff", "includeSize": True, "includeModTime": False},
         "filters": filters or [],
         "options": {"noEmptyDirectories": False},
-        "srcUserSpaceID": src, "srcPath": src_path,
-        "destUserSpaceIDs": [d for d, _ in dests], "destPathes": [p for _, p in dests],
+        "srcUserSpaceID": src,
+        "srcPath": src_path,
+        "destUserSpaceIDs": [d for d, _ in dests],
+        "destPathes": [p for _, p in dests],
     }
 
 
@@ -57,8 +57,7 @@ def wait_for(client: NativeClient, task_id: int, done, timeout: float = 60) -> d
 
 
 def finished_runs(n: int):
-    return lambda t: t["runs"] >= n and t["lastRun"] and t["lastRun"]["state"] != "running" \
-        and t.get("runs") == n
+    return lambda t: t["runs"] >= n and t["lastRun"] and t["lastRun"]["state"] != "running" and t.get("runs") == n
 
 
 def test_once_task_copies_a_tree_to_two_destinations(client, gw):
@@ -74,7 +73,7 @@ def test_once_task_copies_a_tree_to_two_destinations(client, gw):
     run = task["lastRun"]
     assert run["state"] == "succeeded", run
     assert run["result"]["scanned"] == 11 and run["result"]["copied"] == 22 and run["result"]["failed"] == 0
-    expected = {k[len("in/"):]: v for k, v in files.items()}
+    expected = {k[len("in/") :]: v for k, v in files.items()}
     assert tree(dst1_root / "copy/a") == expected
     assert tree(dst2_root) == expected
 
@@ -118,8 +117,9 @@ def test_size_filter_and_full_mode(client, gw):
     src, src_root = local_space(client, gw.data_dir)
     dst, dst_root = local_space(client, gw.data_dir)
     write_tree(src_root, {"tiny": b"x", "mid": b"y" * 100, "big": b"z" * 10_000})
-    spec = task_spec(src, "", [(dst, "")], filters=[{"type": "Size", "minSize": 10, "maxSize": 2000}],
-                     mode={"type": "Full"})
+    spec = task_spec(
+        src, "", [(dst, "")], filters=[{"type": "Size", "minSize": 10, "maxSize": 2000}], mode={"type": "Full"}
+    )
     task = wait_for(client, client.create_sync_task(spec)["taskID"], lambda t: t["state"] == "done")
     assert task["lastRun"]["result"]["copied"] == 1 and task["lastRun"]["result"]["skipped"] == 2
     assert tree(dst_root) == {"mid": b"y" * 100}
@@ -186,7 +186,7 @@ def test_a_run_interrupted_by_a_restart_resumes(tmp_path, moto):
         keys = set()
         for page in moto.client().get_paginator("list_objects_v2").paginate(Bucket=bucket):
             keys.update(o["Key"] for o in page.get("Contents", []))
-        assert keys == {k[len("many/"):] for k in files}
+        assert keys == {k[len("many/") :] for k in files}
     finally:
         stop_gateway(gw)
 
@@ -199,8 +199,9 @@ def test_a_destination_that_goes_away_fails_the_run_clearly(tmp_path, client, gw
         write_tree(src_root, {f"f/{i:03d}": os.urandom(20_000) for i in range(300)})
         task_id = client.create_sync_task(task_spec(src, "f", [(dst, "")]))["taskID"]
         wait_for(client, task_id, lambda t: t["lastRun"] and t["lastRun"]["progress"].get("copied", 0) > 5)
-        objects_before = {o["Key"]: o["Size"] for o in
-                          dead_moto.client().list_objects_v2(Bucket=bucket).get("Contents", [])}
+        objects_before = {
+            o["Key"]: o["Size"] for o in dead_moto.client().list_objects_v2(Bucket=bucket).get("Contents", [])
+        }
         dead_moto.process.send_signal(signal.SIGKILL)
         dead_moto.process.wait(10)
     finally:

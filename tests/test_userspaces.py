@@ -10,13 +10,12 @@ import uuid
 from pathlib import Path
 
 import pytest
-
-from gateway.native.client import NativeClient, NativeError
-
 from conftest import boto_client
 from native_helpers import expect_error, full_hash
 from space_helpers import client, gw, root_of, write_tree  # noqa: F401  (fixtures)
 from space_helpers import local_space as new_local_space
+
+from gateway.native.client import NativeClient, NativeError
 
 
 def local_space(client: NativeClient, gw, **options) -> dict:
@@ -38,23 +37,36 @@ def test_create_get_update_delete(client, gw):
 
 def test_bad_definitions_are_refused(client, gw, tmp_path):
     space = local_space(client, gw)
-    expect_error("DataExists", 409, client.create_user_space, space["name"],
-                 space["storage"], {"type": "Local"})
+    expect_error("DataExists", 409, client.create_user_space, space["name"], space["storage"], {"type": "Local"})
     expect_error("BadArgument", 400, client.create_user_space, "t1", {"type": "Tape"}, {"type": "Tape"})
-    expect_error("BadArgument", 400, client.create_user_space, "t2", {"type": "Local", "root": "relative"},
-                 {"type": "Local"})
+    expect_error(
+        "BadArgument", 400, client.create_user_space, "t2", {"type": "Local", "root": "relative"}, {"type": "Local"}
+    )
     # a Local space may not point outside the data dir and the configured roots
-    expect_error("Unauthorized", 403, client.create_user_space, "t3", {"type": "Local", "root": str(tmp_path)},
-                 {"type": "Local"})
-    expect_error("Unauthorized", 403, client.create_user_space, "t4",
-                 {"type": "Local", "root": str(gw.data_dir / "spaces" / ".." / "..")}, {"type": "Local"})
+    expect_error(
+        "Unauthorized", 403, client.create_user_space, "t3", {"type": "Local", "root": str(tmp_path)}, {"type": "Local"}
+    )
+    expect_error(
+        "Unauthorized",
+        403,
+        client.create_user_space,
+        "t4",
+        {"type": "Local", "root": str(gw.data_dir / "spaces" / ".." / "..")},
+        {"type": "Local"},
+    )
     # nor at the data dir itself, which holds the metadata and the key sealing credentials
-    expect_error("Unauthorized", 403, client.create_user_space, "t4b", {"type": "Local", "root": str(gw.data_dir)},
-                 {"type": "Local"})
-    expect_error("BadArgument", 400, client.create_user_space, "t5", space["storage"], {"type": "Local"},
-                 working_dir="../escape")
-    expect_error("BadArgument", 400, client.create_user_space, "t6", {"type": "S3", "bucket": "b"},
-                 {"type": "OBS"})
+    expect_error(
+        "Unauthorized",
+        403,
+        client.create_user_space,
+        "t4b",
+        {"type": "Local", "root": str(gw.data_dir)},
+        {"type": "Local"},
+    )
+    expect_error(
+        "BadArgument", 400, client.create_user_space, "t5", space["storage"], {"type": "Local"}, working_dir="../escape"
+    )
+    expect_error("BadArgument", 400, client.create_user_space, "t6", {"type": "S3", "bucket": "b"}, {"type": "OBS"})
 
 
 def test_unsigned_and_export_keys_cannot_manage_spaces(client, gw):
@@ -69,8 +81,14 @@ def test_test_endpoint_probes_the_storage(client, gw):
     assert (root / "wd").is_dir() and not any((root / "wd").iterdir())  # the probe is gone again
     blocked = root / "blocked"
     blocked.write_text("a file where the working dir should be")
-    err = expect_error("OperationFailed", 502, client.test_user_space, {"type": "Local", "root": str(root)},
-                       {"type": "Local"}, "blocked")
+    err = expect_error(
+        "OperationFailed",
+        502,
+        client.test_user_space,
+        {"type": "Local", "root": str(root)},
+        {"type": "Local"},
+        "blocked",
+    )
     assert "probe" in err.message or "storage" in err.message
 
 
@@ -78,12 +96,18 @@ def test_credentials_are_sealed_at_rest_and_masked(client, gw):
     secret = "very-secret-" + uuid.uuid4().hex
     root = gw.data_dir / "spaces" / ("c-" + uuid.uuid4().hex[:6])
     root.mkdir(parents=True)
-    space = client.create_user_space("cred-" + uuid.uuid4().hex[:6], {"type": "Local", "root": str(root)},
-                                     {"type": "Local", "accessKeyId": "AKID", "secretAccessKey": secret})
+    space = client.create_user_space(
+        "cred-" + uuid.uuid4().hex[:6],
+        {"type": "Local", "root": str(root)},
+        {"type": "Local", "accessKeyId": "AKID", "secretAccessKey": secret},
+    )
     assert space["credential"] == {"type": "Local", "accessKeyId": "AKID", "secretAccessKey": "******"}
     assert client.get_user_space(space["userSpaceID"])["credential"]["secretAccessKey"] == "******"
-    raw = (gw.data_dir / "meta.sqlite3").read_bytes() + (gw.data_dir / "meta.sqlite3-wal").read_bytes() \
-        if (gw.data_dir / "meta.sqlite3-wal").exists() else (gw.data_dir / "meta.sqlite3").read_bytes()
+    raw = (
+        (gw.data_dir / "meta.sqlite3").read_bytes() + (gw.data_dir / "meta.sqlite3-wal").read_bytes()
+        if (gw.data_dir / "meta.sqlite3-wal").exists()
+        else (gw.data_dir / "meta.sqlite3").read_bytes()
+    )
     assert secret.encode() not in raw
     with sqlite3.connect(gw.data_dir / "meta.sqlite3") as db:
         stored = db.execute("SELECT credential FROM spaces WHERE id = ?", (space["userSpaceID"],)).fetchone()[0]
@@ -126,15 +150,27 @@ def test_shard_store_max_size_is_enforced(client, gw):
     capped = local_space(client, gw, shard_max_size=100)
     bucket = client.create_bucket(f"cap-{uuid.uuid4().hex[:8]}")
     package = client.create_package(bucket["bucketID"], "p")
-    err = expect_error("OperationFailed", 403, client.upload, package["packageID"], [("big", os.urandom(1000))],
-                       affinity=capped["userSpaceID"])
+    err = expect_error(
+        "OperationFailed",
+        403,
+        client.upload,
+        package["packageID"],
+        [("big", os.urandom(1000))],
+        affinity=capped["userSpaceID"],
+    )
     assert "maxSize" in err.message
     assert blobs_under(root_of(capped)) == [] and client.package_objects(package["packageID"]) == []
     small = client.upload(package["packageID"], [("small", b"x" * 60)], affinity=capped["userSpaceID"])[0]
     assert len(blobs_under(root_of(capped))) == 1
     # 60 of 100 bytes used: a write that would overflow is refused, the space is never over its cap
-    expect_error("OperationFailed", 403, client.upload, package["packageID"], [("more", b"y" * 60)],
-                 affinity=capped["userSpaceID"])
+    expect_error(
+        "OperationFailed",
+        403,
+        client.upload,
+        package["packageID"],
+        [("more", b"y" * 60)],
+        affinity=capped["userSpaceID"],
+    )
     client.upload(package["packageID"], [("fits", b"z" * 40)], affinity=capped["userSpaceID"])
     # now full: the next write with this affinity lands in the default space
     last = client.upload(package["packageID"], [("after", b"w" * 10)], affinity=capped["userSpaceID"])[0]
@@ -144,8 +180,13 @@ def test_shard_store_max_size_is_enforced(client, gw):
 
 def test_create_package_imports_a_folder_and_download_package_exports_it(client, gw):
     source = local_space(client, gw)
-    files = {"data/a.txt": b"alpha", "data/sub/b.bin": os.urandom(300_000), "data/sub/Ünïcode name.txt": b"u",
-             "data/empty": b"", "other/c.txt": b"not imported"}
+    files = {
+        "data/a.txt": b"alpha",
+        "data/sub/b.bin": os.urandom(300_000),
+        "data/sub/Ünïcode name.txt": b"u",
+        "data/empty": b"",
+        "other/c.txt": b"not imported",
+    }
     write_tree(root_of(source), files)
     bucket = client.create_bucket(f"imp-{uuid.uuid4().hex[:8]}")
     answer = client.import_package(source["userSpaceID"], "data", bucket["bucketID"], "imported")
@@ -175,10 +216,12 @@ def test_create_package_of_one_file_and_errors(client, gw):
     objects = client.package_objects(answer["package"]["packageID"])
     assert [o["path"] for o in objects] == ["one.txt"]
     expect_error("DataExists", 409, client.import_package, source["userSpaceID"], "dir", bucket["bucketID"], "single")
-    expect_error("DataNotFound", 404, client.import_package, source["userSpaceID"], "nothing/here",
-                 bucket["bucketID"], "p2")
-    expect_error("BadArgument", 400, client.import_package, source["userSpaceID"], "../../etc",
-                 bucket["bucketID"], "p3")
+    expect_error(
+        "DataNotFound", 404, client.import_package, source["userSpaceID"], "nothing/here", bucket["bucketID"], "p2"
+    )
+    expect_error(
+        "BadArgument", 400, client.import_package, source["userSpaceID"], "../../etc", bucket["bucketID"], "p3"
+    )
     expect_error("DataNotFound", 404, client.import_package, 999999, "dir", bucket["bucketID"], "p4")
     names = [p["name"] for p in client.list_packages(bucket["bucketID"])]
     assert "p2" not in names and "p3" not in names  # a refused import leaves no package behind
@@ -194,8 +237,9 @@ def test_symlink_out_of_a_space_is_not_followed(client, gw, tmp_path):
     bucket = client.create_bucket(f"ln-{uuid.uuid4().hex[:8]}")
     answer = client.import_package(source["userSpaceID"], "d", bucket["bucketID"], "links")
     assert [o["path"] for o in client.package_objects(answer["package"]["packageID"])] == ["ok.txt"]
-    expect_error("OperationFailed", 500, client.import_package, source["userSpaceID"], "d/link.txt",
-                 bucket["bucketID"], "link2")
+    expect_error(
+        "OperationFailed", 500, client.import_package, source["userSpaceID"], "d/link.txt", bucket["bucketID"], "link2"
+    )
 
 
 def test_async_import_reports_progress_as_server_sent_events(client, gw):
@@ -220,8 +264,16 @@ def test_test_endpoint_says_why_an_s3_space_fails(client, gw):
     s3 = boto_client(gw)
     bucket = f"probe-{uuid.uuid4().hex[:8]}"
     s3.create_bucket(Bucket=bucket)
-    storage = {"type": "S3", "endpoint": gw.url, "region": "us-east-1", "bucket": bucket, "pathStyle": True,
-               "maxAttempts": 1, "connectTimeout": 2, "readTimeout": 5}
+    storage = {
+        "type": "S3",
+        "endpoint": gw.url,
+        "region": "us-east-1",
+        "bucket": bucket,
+        "pathStyle": True,
+        "maxAttempts": 1,
+        "connectTimeout": 2,
+        "readTimeout": 5,
+    }
     good = {"type": "S3", "accessKeyId": gw.access_key, "secretAccessKey": gw.secret_key}
     client.test_user_space(storage, good, "probe-dir")
     assert s3.list_objects_v2(Bucket=bucket).get("KeyCount", 0) == 0  # the probe was removed

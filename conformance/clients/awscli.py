@@ -25,10 +25,15 @@ class AwsCli(Driver):
         ep = self.ctx.endpoint
         conf = self.ctx.scratch("aws-config") / "config"
         conf.write_text("[default]\nregion = us-east-1\n")
-        self.env = clean_env(AWS_ACCESS_KEY_ID=ep.access_key, AWS_SECRET_ACCESS_KEY=ep.secret_key,
-                             AWS_DEFAULT_REGION="us-east-1", AWS_CONFIG_FILE=str(conf),
-                             AWS_SHARED_CREDENTIALS_FILE=str(conf.with_name("credentials")),
-                             AWS_EC2_METADATA_DISABLED="true", AWS_PAGER="")
+        self.env = clean_env(
+            AWS_ACCESS_KEY_ID=ep.access_key,
+            AWS_SECRET_ACCESS_KEY=ep.secret_key,
+            AWS_DEFAULT_REGION="us-east-1",
+            AWS_CONFIG_FILE=str(conf),
+            AWS_SHARED_CREDENTIALS_FILE=str(conf.with_name("credentials")),
+            AWS_EC2_METADATA_DISABLED="true",
+            AWS_PAGER="",
+        )
 
     def aws(self, *args: str) -> subprocess.CompletedProcess:
         return run([self.program, "--endpoint-url", self.ctx.endpoint.url, *args], env=self.env)
@@ -73,8 +78,12 @@ class AwsCli(Driver):
         self.aws("s3api", "put-object", "--bucket", bucket, "--key", key)
 
     def extras(self):
-        return {"sync down + --delete": self.sync_down_delete, "mv": self.move, "presign + curl": self.presign,
-                "cp - (stdin, streamed) / cp to -": self.stdin_stdout}
+        return {
+            "sync down + --delete": self.sync_down_delete,
+            "mv": self.move,
+            "presign + curl": self.presign,
+            "cp - (stdin, streamed) / cp to -": self.stdin_stdout,
+        }
 
     def sync_down_delete(self, bucket: str) -> str | None:
         for i in range(30):

@@ -18,7 +18,7 @@ import botocore
 from awscrt import checksums as crt
 from boto3.s3.transfer import TransferConfig
 
-from conformance.framework import MiB, Driver, Listing, check, run, sha256_file
+from conformance.framework import Driver, Listing, MiB, check, run, sha256_file
 
 ALGORITHMS = {
     "CRC32": lambda b: zlib.crc32(b).to_bytes(4, "big"),
@@ -35,8 +35,13 @@ class Boto3(Driver):
     def setup(self) -> None:
         ep = self.ctx.endpoint
         self.s3 = boto3.session.Session().client(
-            "s3", endpoint_url=ep.url, aws_access_key_id=ep.access_key, aws_secret_access_key=ep.secret_key,
-            region_name="us-east-1", verify=str(ep.ca_file) if ep.ca_file else None)
+            "s3",
+            endpoint_url=ep.url,
+            aws_access_key_id=ep.access_key,
+            aws_secret_access_key=ep.secret_key,
+            region_name="us-east-1",
+            verify=str(ep.ca_file) if ep.ca_file else None,
+        )
         self.curl_tls = ["--cacert", str(ep.ca_file)] if ep.ca_file else []
 
     def version(self) -> str:
@@ -73,14 +78,16 @@ class Boto3(Driver):
 
     def extras(self):
         out = {f"checksum {algo}": (lambda bucket, a=algo: self.checksum(bucket, a)) for algo in ALGORITHMS}
-        out.update({
-            "default checksum, multipart": self.multipart_default_checksum,
-            "GetObject ChecksumMode (big)": self.get_big_validated,
-            "managed copy (UploadPartCopy)": self.managed_copy,
-            "presigned GET/PUT + curl": self.presigned_get_put,
-            "presigned POST + curl -F": self.presigned_post,
-            "read-after-write, 8 threads": self.read_after_write,
-        })
+        out.update(
+            {
+                "default checksum, multipart": self.multipart_default_checksum,
+                "GetObject ChecksumMode (big)": self.get_big_validated,
+                "managed copy (UploadPartCopy)": self.managed_copy,
+                "presigned GET/PUT + curl": self.presigned_get_put,
+                "presigned POST + curl -F": self.presigned_post,
+                "read-after-write, 8 threads": self.read_after_write,
+            }
+        )
         return out
 
     def checksum(self, bucket: str, algo: str) -> str | None:
@@ -128,13 +135,16 @@ class Boto3(Driver):
         head = self.s3.head_object(Bucket=bucket, Key="mcopy/dst.bin")
         check("-" in head["ETag"], f"ETag {head['ETag']}: not copied in parts")
         check(head["ContentLength"] == self.ctx.data.big_size, "copy has the wrong size")
-        check(self.ctx.server_side_copy_seen(bucket, "mcopy/dst.bin", since, self.ctx.data.big_size),
-              "parts were uploaded, not copied")
+        check(
+            self.ctx.server_side_copy_seen(bucket, "mcopy/dst.bin", since, self.ctx.data.big_size),
+            "parts were uploaded, not copied",
+        )
         return None
 
     def read_after_write(self, bucket: str) -> str | None:
         """S3 is strongly consistent: a HEAD right after a PUT's 200 must find it, even while
         other requests run (a stale reader snapshot once broke this; rclone saw 404s)."""
+
         def put_then_head(i: int) -> bool:
             key = f"raw/d{i % 8}/f{i:04d}"
             self.s3.put_object(Bucket=bucket, Key=key, Body=b"r" * (i % 64))
@@ -157,17 +167,42 @@ class Boto3(Driver):
         get_url = self.s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=300)
         run(["curl", "-sS", "-f", *self.curl_tls, "-o", str(out), get_url])
         check(sha256_file(out) == self.ctx.data.small_sha, "presigned round trip changed the bytes")
-        bad = run(["curl", "-sS", *self.curl_tls, "-o", "/dev/null", "-w", "%{http_code}", get_url[:-1] +
-                   ("0" if get_url[-1] != "0" else "1")], check_rc=False).stdout
+        bad = run(
+            [
+                "curl",
+                "-sS",
+                *self.curl_tls,
+                "-o",
+                "/dev/null",
+                "-w",
+                "%{http_code}",
+                get_url[:-1] + ("0" if get_url[-1] != "0" else "1"),
+            ],
+            check_rc=False,
+        ).stdout
         check(bad == "403", f"a tampered signature got {bad}")
         return None
 
     def presigned_post(self, bucket: str) -> str | None:
-        form = self.s3.generate_presigned_post(bucket, "post/${filename}", ExpiresIn=300,
-                                               Conditions=[["starts-with", "$key", "post/"]])
+        form = self.s3.generate_presigned_post(
+            bucket, "post/${filename}", ExpiresIn=300, Conditions=[["starts-with", "$key", "post/"]]
+        )
         fields = [arg for k, v in form["fields"].items() for arg in ("-F", f"{k}={v}")]
-        code = run(["curl", "-sS", *self.curl_tls, "-o", "/dev/null", "-w", "%{http_code}", *fields,
-                    "-F", f"file=@{self.ctx.data.small};filename=form upload.bin", form["url"]]).stdout
+        code = run(
+            [
+                "curl",
+                "-sS",
+                *self.curl_tls,
+                "-o",
+                "/dev/null",
+                "-w",
+                "%{http_code}",
+                *fields,
+                "-F",
+                f"file=@{self.ctx.data.small};filename=form upload.bin",
+                form["url"],
+            ]
+        ).stdout
         check(code == "204", f"POST answered {code}")
         body = self.s3.get_object(Bucket=bucket, Key="post/form upload.bin")["Body"].read()
         check(hashlib.sha256(body).hexdigest() == self.ctx.data.small_sha, "POSTed object differs")

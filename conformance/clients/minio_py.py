@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from conformance.framework import MiB, Driver, Listing, check, run, sha256_file
+from conformance.framework import Driver, Listing, MiB, check, run, sha256_file
 
 
 class MinioPy(Driver):
@@ -25,11 +25,13 @@ class MinioPy(Driver):
 
     def setup(self) -> None:
         from minio import Minio
+
         ep = self.ctx.endpoint
         self.mc = Minio(ep.host_port, access_key=ep.access_key, secret_key=ep.secret_key, secure=False)
 
     def version(self) -> str:
         import minio
+
         return minio.__version__
 
     def make_bucket(self, bucket: str) -> None:
@@ -55,6 +57,7 @@ class MinioPy(Driver):
 
     def copy(self, bucket: str, src: str, dst: str) -> None:
         from minio.commonconfig import CopySource
+
         self.mc.copy_object(bucket, dst, CopySource(bucket, src))
 
     def delete(self, bucket: str, key: str) -> None:
@@ -64,9 +67,13 @@ class MinioPy(Driver):
         self.mc.put_object(bucket, key, io.BytesIO(b""), 0)
 
     def extras(self):
-        return {"list recursive": self.recursive, "remove_objects (batch)": self.remove_objects,
-                "presigned_get_object + curl": self.presigned, "put_object, unknown length": self.unknown_length,
-                "get_object offset/length": self.ranged}
+        return {
+            "list recursive": self.recursive,
+            "remove_objects (batch)": self.remove_objects,
+            "presigned_get_object + curl": self.presigned,
+            "put_object, unknown length": self.unknown_length,
+            "get_object offset/length": self.ranged,
+        }
 
     def recursive(self, bucket: str) -> str | None:
         keys = [f"rec/{d}/{i}.txt" for d in ("a", "b/c", "b/d/e") for i in range(3)]
@@ -80,6 +87,7 @@ class MinioPy(Driver):
 
     def remove_objects(self, bucket: str) -> str | None:
         from minio.deleteobjects import DeleteObject
+
         keys = [f"batch/{i} ü#?.txt" for i in range(120)]
         for key in keys:
             self.ctx.put(bucket, key, b"b")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from conformance.framework import Driver, Failed, Listing, NotApplicable, check, clean_env, run, wait_until
@@ -29,9 +29,15 @@ class Rclone(Driver):
         conf = self.ctx.scratch("rclone") / "rclone.conf"
         conf.write_text("")
         # clean_env drops AWS_CA_BUNDLE: rclone fails on plain http when it is set.
-        self.env = clean_env(RCLONE_CONFIG=str(conf), RCLONE_CONFIG_J_TYPE="s3", RCLONE_CONFIG_J_PROVIDER="Other",
-                             RCLONE_CONFIG_J_ENDPOINT=ep.url, RCLONE_CONFIG_J_ACCESS_KEY_ID=ep.access_key,
-                             RCLONE_CONFIG_J_SECRET_ACCESS_KEY=ep.secret_key, TZ="UTC")
+        self.env = clean_env(
+            RCLONE_CONFIG=str(conf),
+            RCLONE_CONFIG_J_TYPE="s3",
+            RCLONE_CONFIG_J_PROVIDER="Other",
+            RCLONE_CONFIG_J_ENDPOINT=ep.url,
+            RCLONE_CONFIG_J_ACCESS_KEY_ID=ep.access_key,
+            RCLONE_CONFIG_J_SECRET_ACCESS_KEY=ep.secret_key,
+            TZ="UTC",
+        )
 
     def rc(self, *args: str, check_rc: bool = True) -> subprocess.CompletedProcess:
         """Run rclone; an ERROR line fails the scenario even when a retry later succeeded."""
@@ -88,7 +94,7 @@ class Rclone(Driver):
             path.parent.mkdir(exist_ok=True)
             path.write_bytes(b"t" * i)
             os.utime(path, ns=(ns, ns))
-            stamp = datetime.fromtimestamp(ns // 10**9, timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+            stamp = datetime.fromtimestamp(ns // 10**9, UTC).strftime("%Y-%m-%d %H:%M:%S")
             want[path.relative_to(src).as_posix()] = f"{stamp}.{ns % 10**9:09d}"
         self.rc("copy", str(src), f"j:{bucket}/mtimes")
         got = {}
@@ -107,8 +113,10 @@ class Rclone(Driver):
         key = f"chk/{first.relative_to(named).as_posix()}"
         self.ctx.put(bucket, key, first.read_bytes()[:-1] + b"!")  # same size, other bytes
         bad = self.rc("check", str(named), f"j:{bucket}/chk", check_rc=False)
-        check(bad.returncode != 0 and "1 differences found" in bad.stderr,
-              f"a changed object went unnoticed: {bad.stderr[-300:]}")
+        check(
+            bad.returncode != 0 and "1 differences found" in bad.stderr,
+            f"a changed object went unnoticed: {bad.stderr[-300:]}",
+        )
         return None
 
     def mount(self, bucket: str) -> str | None:
@@ -117,9 +125,24 @@ class Rclone(Driver):
         self.ctx.put(bucket, "mnt/seed/hello.txt", b"hello from s3\n")
         log = cache / "mount.log"
         proc = subprocess.Popen(
-            ["rclone", "mount", f"j:{bucket}", str(mnt), "--vfs-cache-mode", "writes", "--vfs-write-back", "0s",
-             "--cache-dir", str(cache), "--dir-cache-time", "1s"],
-            env=self.env, stdout=subprocess.DEVNULL, stderr=open(log, "wb"))
+            [
+                "rclone",
+                "mount",
+                f"j:{bucket}",
+                str(mnt),
+                "--vfs-cache-mode",
+                "writes",
+                "--vfs-write-back",
+                "0s",
+                "--cache-dir",
+                str(cache),
+                "--dir-cache-time",
+                "1s",
+            ],
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=open(log, "wb"),
+        )
         try:
             wait_until(lambda: os.path.ismount(mnt) or proc.poll() is not None, 30, "the rclone mount")
             if proc.poll() is not None:

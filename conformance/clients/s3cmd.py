@@ -54,13 +54,13 @@ class S3cmd(Driver):
         for line in self.s3cmd("ls", f"s3://{bucket}/{prefix}").stdout.splitlines():
             if "s3://" not in line:
                 continue
-            key = line[line.index("s3://") + len(f"s3://{bucket}/"):]
+            key = line[line.index("s3://") + len(f"s3://{bucket}/") :]
             (out.prefixes if line.split()[0] == "DIR" else out.keys).add(key)
         return out
 
     def list_all(self, bucket: str, prefix: str) -> set[str]:
         out = self.s3cmd("ls", "-r", f"s3://{bucket}/{prefix}").stdout.splitlines()
-        return {line[line.index("s3://") + len(f"s3://{bucket}/"):] for line in out if "s3://" in line}
+        return {line[line.index("s3://") + len(f"s3://{bucket}/") :] for line in out if "s3://" in line}
 
     def copy(self, bucket: str, src: str, dst: str) -> None:
         self.s3cmd("cp", f"s3://{bucket}/{src}", f"s3://{bucket}/{dst}")
@@ -73,8 +73,12 @@ class S3cmd(Driver):
         return sum(1 for line in out.splitlines() if line.startswith("upload:"))
 
     def extras(self):
-        return {"signature v2 put/get/ls": self.signature_v2, "info / du / mv": self.info_du_mv,
-                "modify (copy onto itself)": self.modify, "signurl + curl": self.signurl}
+        return {
+            "signature v2 put/get/ls": self.signature_v2,
+            "info / du / mv": self.info_du_mv,
+            "modify (copy onto itself)": self.modify,
+            "signurl + curl": self.signurl,
+        }
 
     def signature_v2(self, bucket: str) -> str | None:
         small = self.ctx.data.small
@@ -97,14 +101,19 @@ class S3cmd(Driver):
         check(set(self.ctx.keys(bucket, "info/")) == {"info/b.txt"}, "mv left the wrong keys")
         return None
 
-
     def modify(self, bucket: str) -> str | None:
         self.upload(self.ctx.data.small, bucket, "modify/a.bin")
-        self.s3cmd("modify", "--add-header=x-amz-meta-color:blue", "--add-header=Content-Type:text/x-test",
-                   f"s3://{bucket}/modify/a.bin")
+        self.s3cmd(
+            "modify",
+            "--add-header=x-amz-meta-color:blue",
+            "--add-header=Content-Type:text/x-test",
+            f"s3://{bucket}/modify/a.bin",
+        )
         head = self.ctx.admin.head_object(Bucket=bucket, Key="modify/a.bin")
-        check(head["Metadata"].get("color") == "blue" and head["ContentType"] == "text/x-test",
-              f"after modify: {head['Metadata']} {head['ContentType']}")
+        check(
+            head["Metadata"].get("color") == "blue" and head["ContentType"] == "text/x-test",
+            f"after modify: {head['Metadata']} {head['ContentType']}",
+        )
         check(head["ContentLength"] == self.ctx.data.small.stat().st_size, "modify changed the body")
         return None
 

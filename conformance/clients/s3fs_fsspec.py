@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conformance.framework import MiB, Driver, Listing, NotApplicable, check, clean_env, run, sha256_file
+from conformance.framework import Driver, Listing, MiB, NotApplicable, check, clean_env, run, sha256_file
 
 PRELUDE = """
 import json, os, sys
@@ -51,7 +51,7 @@ class S3fsFsspec(Driver):
         raw = self.py("print(json.dumps(fs.ls(a[0], detail=True), default=str))", f"{bucket}/{prefix}".rstrip("/"))
         out = Listing()
         for entry in json.loads(raw):
-            key = entry["name"][len(bucket) + 1:]
+            key = entry["name"][len(bucket) + 1 :]
             if entry["type"] == "directory":
                 out.prefixes.add(key.rstrip("/") + "/")
             else:
@@ -60,7 +60,7 @@ class S3fsFsspec(Driver):
 
     def list_all(self, bucket: str, prefix: str) -> set[str]:
         found = json.loads(self.py("print(json.dumps(fs.find(a[0])))", f"{bucket}/{prefix}".rstrip("/")))
-        return {name[len(bucket) + 1:] for name in found}
+        return {name[len(bucket) + 1 :] for name in found}
 
     def copy(self, bucket: str, src: str, dst: str) -> None:
         self.py("fs.copy(a[0], a[1])", f"{bucket}/{src}", f"{bucket}/{dst}")
@@ -72,16 +72,21 @@ class S3fsFsspec(Driver):
         raise NotApplicable("fs.mkdir below a bucket creates nothing")
 
     def extras(self):
-        return {"find / du / info": self.find, "open + seek/read ranges": self.ranges,
-                "rm recursive": self.rm_recursive, "open('wb') in blocks (multipart)": self.open_write,
-                "put/get recursive": self.put_get_recursive}
+        return {
+            "find / du / info": self.find,
+            "open + seek/read ranges": self.ranges,
+            "rm recursive": self.rm_recursive,
+            "open('wb') in blocks (multipart)": self.open_write,
+            "put/get recursive": self.put_get_recursive,
+        }
 
     def find(self, bucket: str) -> str | None:
         keys = {f"find/{d}/f{i}.txt": i + 1 for d in ("a", "b/c") for i in range(4)}
         for key, size in keys.items():
             self.ctx.put(bucket, key, b"f" * size)
-        raw = self.py("print(json.dumps([fs.find(a[0]), fs.du(a[0]), fs.info(a[0] + '/a/f2.txt')['size']]))",
-                      f"{bucket}/find")
+        raw = self.py(
+            "print(json.dumps([fs.find(a[0]), fs.du(a[0]), fs.info(a[0] + '/a/f2.txt')['size']]))", f"{bucket}/find"
+        )
         found, du, size = json.loads(raw)
         check(found == sorted(f"{bucket}/{k}" for k in keys), f"find: {found}")
         check(du == sum(keys.values()) and size == 3, f"du {du}, info size {size}")
@@ -95,7 +100,9 @@ class S3fsFsspec(Driver):
             "f = fs.open(a[0], 'rb', block_size=2**20)\nout = []\n"
             "for off in json.loads(a[1]):\n    f.seek(off); out.append(f.read(10).hex())\n"
             "out.append(fs.cat_file(a[0], start=100, end=120).hex())\nprint(json.dumps(out))",
-            f"{bucket}/ranges/big.bin", json.dumps(offsets))
+            f"{bucket}/ranges/big.bin",
+            json.dumps(offsets),
+        )
         got = json.loads(raw)
         with open(data.big, "rb") as fh:
             want = []
@@ -110,9 +117,12 @@ class S3fsFsspec(Driver):
 
     def open_write(self, bucket: str) -> str | None:
         """Writes of odd sizes through a file object: s3fs flushes 5 MiB parts as they fill."""
-        self.py("src = open(a[0], 'rb')\nwith fs.open(a[1], 'wb', block_size=5 * 2**20) as f:\n"
-                "    while chunk := src.read(1000003):\n        f.write(chunk)", str(self.ctx.data.big),
-                f"{bucket}/ow/big.bin")
+        self.py(
+            "src = open(a[0], 'rb')\nwith fs.open(a[1], 'wb', block_size=5 * 2**20) as f:\n"
+            "    while chunk := src.read(1000003):\n        f.write(chunk)",
+            str(self.ctx.data.big),
+            f"{bucket}/ow/big.bin",
+        )
         head = self.ctx.admin.head_object(Bucket=bucket, Key="ow/big.bin")
         check("-" in head["ETag"] and head["ContentLength"] == self.ctx.data.big_size, f"stored {head}")
         out = self.ctx.scratch("ow") / "got"
@@ -123,8 +133,12 @@ class S3fsFsspec(Driver):
     def put_get_recursive(self, bucket: str) -> str | None:
         named = self.ctx.data.named
         back = self.ctx.scratch("rec")
-        self.py("fs.put(a[0], a[1], recursive=True)\nfs.get(a[1], a[2], recursive=True)",
-                f"{named}/", f"{bucket}/rec/", f"{back}/")
+        self.py(
+            "fs.put(a[0], a[1], recursive=True)\nfs.get(a[1], a[2], recursive=True)",
+            f"{named}/",
+            f"{bucket}/rec/",
+            f"{back}/",
+        )
         for path in named.rglob("*"):
             if path.is_file():
                 copy = back / path.relative_to(named)

@@ -48,9 +48,23 @@ class S3fsFuse(Driver):
         mnt = self.ctx.scratch(f"s3fs-{bucket}")
         log = open(mnt.with_name(mnt.name + ".log"), "wb")
         proc = subprocess.Popen(
-            ["s3fs", bucket, str(mnt), "-f", "-o", f"url={self.ctx.endpoint.url}", "-o", "use_path_request_style",
-             "-o", f"passwd_file={self.passwd}", "-o", "dbglevel=warn"],
-            stdout=log, stderr=subprocess.STDOUT)
+            [
+                "s3fs",
+                bucket,
+                str(mnt),
+                "-f",
+                "-o",
+                f"url={self.ctx.endpoint.url}",
+                "-o",
+                "use_path_request_style",
+                "-o",
+                f"passwd_file={self.passwd}",
+                "-o",
+                "dbglevel=warn",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         self.mounts[bucket] = (mnt, proc)
         wait_until(lambda: os.path.ismount(mnt) or proc.poll() is not None, 30, "the s3fs mount")
         if proc.poll() is not None:

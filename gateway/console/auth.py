@@ -16,7 +16,7 @@ import hmac
 import json
 import time
 from collections import OrderedDict
-from typing import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from urllib.parse import quote, urlencode
 
 from gateway.core.errors import JunctionError
@@ -26,8 +26,9 @@ REPLAY_CACHE_SIZE = 100_000
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
-def string_to_sign(timestamp: int, method: str, path: str, host: str, query: Iterable[tuple[str, str]],
-                   body: bytes) -> str:
+def string_to_sign(
+    timestamp: int, method: str, path: str, host: str, query: Iterable[tuple[str, str]], body: bytes
+) -> str:
     grouped: dict[str, list[str]] = {}
     for name, value in query:
         grouped.setdefault(name, []).append(value)
@@ -80,8 +81,16 @@ def parse_token(header: str | None) -> tuple[str, int, str]:
 
 
 async def verify(
-    header: str | None, *, method: str, path: str, host: str, query: Iterable[tuple[str, str]], body: bytes,
-    lookup_secret: Callable[[str], Awaitable[str | None]], replays: ReplayCache, now: float | None = None,
+    header: str | None,
+    *,
+    method: str,
+    path: str,
+    host: str,
+    query: Iterable[tuple[str, str]],
+    body: bytes,
+    lookup_secret: Callable[[str], Awaitable[str | None]],
+    replays: ReplayCache,
+    now: float | None = None,
 ) -> str:
     """Check the token; return the caller's access key or raise Unauthorized."""
     access_key, timestamp, signature = parse_token(header)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import functools
 import json
-from datetime import datetime, timezone
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
 
 from aiohttp import web
 
@@ -58,13 +59,18 @@ class ConsoleCall:
 
 
 def iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, tz=timezone.utc).isoformat()
+    return datetime.fromtimestamp(ts, tz=UTC).isoformat()
 
 
 async def volume_json(core: Core, bucket: Bucket) -> dict[str, Any]:
     size, inodes = await core.store.bucket_usage(bucket.id)
-    return {"id": bucket.id, "name": bucket.name, "owner": bucket.owner, "created": iso(bucket.created),
-            "usage": {"size": size, "inodes": inodes}}
+    return {
+        "id": bucket.id,
+        "name": bucket.name,
+        "owner": bucket.owner,
+        "created": iso(bucket.created),
+        "usage": {"size": size, "inodes": inodes},
+    }
 
 
 # ------------------------------------------------------------------ volumes
@@ -89,7 +95,9 @@ async def delete_volume(call: ConsoleCall) -> None:
         await call.core.store.delete_bucket(bucket.id, force=force)
     except JunctionError as exc:
         if exc.code == "BucketNotEmpty":
-            raise JunctionError("BucketNotEmpty", "the volume is not empty; delete its objects or pass ?force=true")
+            raise JunctionError(
+                "BucketNotEmpty", "the volume is not empty; delete its objects or pass ?force=true"
+            ) from exc
         raise
 
 
@@ -171,9 +179,14 @@ class ConsoleFrontend:
         if len(body) > MAX_BODY:
             raise JunctionError("InvalidArgument", "request body too large")
         access_key = await auth.verify(
-            request.headers.get("Authorization"), method=request.method, path=request.raw_path.split("?", 1)[0],
-            host=request.headers.get("Host", ""), query=request.query.items(), body=body,
-            lookup_secret=self.core.secret_for, replays=self.replays,
+            request.headers.get("Authorization"),
+            method=request.method,
+            path=request.raw_path.split("?", 1)[0],
+            host=request.headers.get("Host", ""),
+            query=request.query.items(),
+            body=body,
+            lookup_secret=self.core.secret_for,
+            replays=self.replays,
         )
         request[ACCESS_KEY] = access_key
         principal = await self.core.principal(access_key)

@@ -8,20 +8,28 @@ with NotImplemented, rather than silently storing a grant it would not enforce.
 
 from __future__ import annotations
 
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 from .errors import JunctionError
 
 OWNER_ONLY = frozenset({"private", "bucket-owner-full-control", "bucket-owner-read"})
 GRANTING = frozenset({"public-read", "public-read-write", "authenticated-read", "aws-exec-read", "log-delivery-write"})
-GRANT_HEADERS = ("x-amz-grant-read", "x-amz-grant-write", "x-amz-grant-read-acp", "x-amz-grant-write-acp",
-                 "x-amz-grant-full-control")
+GRANT_HEADERS = (
+    "x-amz-grant-read",
+    "x-amz-grant-write",
+    "x-amz-grant-read-acp",
+    "x-amz-grant-write-acp",
+    "x-amz-grant-full-control",
+)
 PERMISSIONS = frozenset({"FULL_CONTROL", "READ", "WRITE", "READ_ACP", "WRITE_ACP"})
 
 
 def _not_implemented(what: str) -> JunctionError:
-    return JunctionError("NotImplemented", f"{what}: this gateway keeps every bucket and object private to the "
-                         "bucket owner and supports only owner-only ACLs (e.g. 'private')")
+    return JunctionError(
+        "NotImplemented",
+        f"{what}: this gateway keeps every bucket and object private to the "
+        "bucket owner and supports only owner-only ACLs (e.g. 'private')",
+    )
 
 
 def check_canned(acl: str | None) -> None:

@@ -26,14 +26,18 @@ def parse_wanted(header: str | None) -> list[str]:
     """The x-amz-object-attributes list, normalised to S3's spelling (InvalidArgument otherwise)."""
     names = [n.strip() for n in (header or "").split(",") if n.strip()]
     if not names:
-        raise JunctionError("InvalidArgument", "The x-amz-object-attributes header specifying the attributes to be "
-                            "retrieved is either missing or empty", argument="x-amz-object-attributes")
+        raise JunctionError(
+            "InvalidArgument",
+            "The x-amz-object-attributes header specifying the attributes to be retrieved is either missing or empty",
+            argument="x-amz-object-attributes",
+        )
     by_lower = {a.lower(): a for a in ATTRIBUTES}
     wanted = []
     for name in names:
         if name.lower() not in by_lower:
-            raise JunctionError("InvalidArgument", "Invalid attribute name specified.",
-                                argument="x-amz-object-attributes")
+            raise JunctionError(
+                "InvalidArgument", "Invalid attribute name specified.", argument="x-amz-object-attributes"
+            )
         wanted.append(by_lower[name.lower()])
     return list(dict.fromkeys(wanted))
 
@@ -64,8 +68,16 @@ class AttributesService:
         self._store = store
         self._ext = S3ExtStore(store.db)
 
-    async def get(self, bucket: str, key: str, wanted: list[str], *, max_parts: int = DEFAULT_MAX_PARTS,
-                  marker: int = 0, version_id: str | None = None) -> ObjectAttributes:
+    async def get(
+        self,
+        bucket: str,
+        key: str,
+        wanted: list[str],
+        *,
+        max_parts: int = DEFAULT_MAX_PARTS,
+        marker: int = 0,
+        version_id: str | None = None,
+    ) -> ObjectAttributes:
         validate_key(key)
         bucket_row = await self._store.get_bucket(bucket)
         current = True
@@ -74,17 +86,27 @@ class AttributesService:
         else:
             found = await read_version(self._store, bucket_row.id, key, version_id)
             if found.obj is None:
-                raise delete_marker_error("MethodNotAllowed", "The specified method is not allowed against this "
-                                          "resource.", found)
+                raise delete_marker_error(
+                    "MethodNotAllowed", "The specified method is not allowed against this resource.", found
+                )
             obj, current = found.obj, found.is_latest
         parts = None
         if "ObjectParts" in wanted and obj.parts_count:
             if current:
                 records = (await self._ext.object_extras(obj.id)).parts
             else:  # a noncurrent version's part records followed it into history
-                records = (await versions_store.version_extras(self._store, bucket_row.id, key,
-                                                               versions_store.stored(obj.version_id))).parts
+                records = (
+                    await versions_store.version_extras(
+                        self._store, bucket_row.id, key, versions_store.stored(obj.version_id)
+                    )
+                ).parts
             after = [p for p in records if p.number > marker]
-            parts = PartsPage(total=obj.parts_count, marker=marker, max_parts=max_parts,
-                              parts=after[:max_parts], truncated=len(after) > max_parts, recorded=bool(records))
+            parts = PartsPage(
+                total=obj.parts_count,
+                marker=marker,
+                max_parts=max_parts,
+                parts=after[:max_parts],
+                truncated=len(after) > max_parts,
+                recorded=bool(records),
+            )
         return ObjectAttributes(obj=obj, wanted=wanted, parts=parts)

@@ -11,8 +11,8 @@ import asyncio
 import logging
 import time
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import AsyncIterator
 
 from backends.base import BackendError, BlobNotFound, ByteStream
 from gateway.meta import spaces_store
@@ -46,8 +46,11 @@ async def _capped(stream: ByteStream, room: int, space_id: int, cap: int) -> Byt
     async for piece in stream:
         written += len(piece)
         if written > room:
-            raise JunctionError("QuotaExceeded", f"user space {space_id}'s shard store is full "
-                                f"(shardStore.maxSize is {cap} bytes)", user_space=space_id)
+            raise JunctionError(
+                "QuotaExceeded",
+                f"user space {space_id}'s shard store is full (shardStore.maxSize is {cap} bytes)",
+                user_space=space_id,
+            )
         yield piece
 
 
@@ -57,7 +60,9 @@ class BlobIO:
         self._spaces = spaces
         self._last_sweep = 0.0
 
-    async def write(self, stream: ByteStream, *, space_id: int | None = None, size_hint: int | None = None) -> WrittenBlob:
+    async def write(
+        self, stream: ByteStream, *, space_id: int | None = None, size_hint: int | None = None
+    ) -> WrittenBlob:
         """Stream into a new durable blob; on any failure nothing is left referenced."""
         space_id = space_id or self._spaces.default_id
         backend = self._spaces.backend(space_id)

@@ -13,8 +13,8 @@ import functools
 import hashlib
 import zlib
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from awscrt import checksums as crt
 
@@ -38,7 +38,7 @@ _CRCS: dict[str, _CrcSpec] = {
     "CRC32C": _CrcSpec(crt.crc32c, 32, 0x82F63B78),
     "CRC64NVME": _CrcSpec(crt.crc64nvme, 64, 0x9A6C9329AC4BC9B5),
 }
-_HASHES: dict[str, Callable[[], "hashlib._Hash"]] = {"SHA1": hashlib.sha1, "SHA256": hashlib.sha256}
+_HASHES: dict[str, Callable[[], hashlib._Hash]] = {"SHA1": hashlib.sha1, "SHA256": hashlib.sha256}
 
 
 class ChecksumMismatch(JunctionError):
@@ -60,7 +60,7 @@ def algorithm_from_header(name: str) -> str | None:
     lower = name.lower()
     if not lower.startswith(HEADER_PREFIX):
         return None
-    alg = lower[len(HEADER_PREFIX):].upper()
+    alg = lower[len(HEADER_PREFIX) :].upper()
     return alg if alg in ALGORITHMS else None
 
 

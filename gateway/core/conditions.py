@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 from .errors import JunctionError
@@ -63,7 +63,7 @@ def parse_http_date(value: str | None) -> datetime | None:
     except (TypeError, ValueError, IndexError):
         return None
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
+        parsed = parsed.replace(tzinfo=UTC)
     return parsed
 
 
@@ -93,7 +93,7 @@ def check_read_conditions(
     If-Match wins over If-Unmodified-Since and If-None-Match over If-Modified-Since.
     For copy sources every failure is 412: pass not_modified_code="PreconditionFailed".
     """
-    modified = datetime.fromtimestamp(int(last_modified), tz=timezone.utc)
+    modified = datetime.fromtimestamp(int(last_modified), tz=UTC)
     if if_match is not None:
         if not etag_matches(if_match, etag):
             raise _failed("PreconditionFailed", "If-Match")
@@ -111,5 +111,7 @@ def check_read_conditions(
 
 
 def _failed(code: str, condition: str) -> JunctionError:
-    message = "Not Modified" if code == "NotModified" else "At least one of the pre-conditions you specified did not hold"
+    message = (
+        "Not Modified" if code == "NotModified" else "At least one of the pre-conditions you specified did not hold"
+    )
     return JunctionError(code, message, condition=condition)

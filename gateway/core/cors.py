@@ -19,9 +19,11 @@ METHODS = ("GET", "PUT", "POST", "DELETE", "HEAD")
 MAX_RULES = 100
 MAX_ID_CHARS = 255
 VARY = "Origin, Access-Control-Request-Headers, Access-Control-Request-Method"
-NOT_ALLOWED = ("This CORS request is not allowed. This is usually because the evalution of Origin, request method / "
-               "Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the "
-               "resource's CORS spec.")
+NOT_ALLOWED = (
+    "This CORS request is not allowed. This is usually because the evalution of Origin, request method / "
+    "Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the "
+    "resource's CORS spec."
+)
 
 
 @dataclass(slots=True)
@@ -69,19 +71,31 @@ def build_rules(raw: list[dict]) -> list[CORSRule]:
             raise JunctionError("MalformedXML", "Each CORSRule needs at least one AllowedMethod and AllowedOrigin")
         for method in methods:
             if method not in METHODS:
-                raise JunctionError("InvalidRequest", "Found unsupported HTTP method in CORS config. "
-                                    f"Unsupported method is {method}")
+                raise JunctionError(
+                    "InvalidRequest", f"Found unsupported HTTP method in CORS config. Unsupported method is {method}"
+                )
         _wildcards("AllowedOrigin", origins)
         _wildcards("AllowedHeader", item["headers"])
         for header in item["expose"]:
             if "*" in header:
-                raise JunctionError("InvalidRequest", f'ExposeHeader "{header}" contains wildcard. '
-                                    "We currently do not support wildcard for ExposeHeader.")
+                raise JunctionError(
+                    "InvalidRequest",
+                    f'ExposeHeader "{header}" contains wildcard. '
+                    "We currently do not support wildcard for ExposeHeader.",
+                )
         rule_id = item.get("id") or ""
         if len(rule_id) > MAX_ID_CHARS:
             raise JunctionError("InvalidRequest", f"The ID of a CORSRule can have at most {MAX_ID_CHARS} characters")
-        rules.append(CORSRule(list(methods), list(origins), list(item["headers"]), list(item["expose"]),
-                              _max_age(item.get("max_age")), rule_id))
+        rules.append(
+            CORSRule(
+                list(methods),
+                list(origins),
+                list(item["headers"]),
+                list(item["expose"]),
+                _max_age(item.get("max_age")),
+                rule_id,
+            )
+        )
     return rules
 
 
@@ -116,8 +130,9 @@ def _common_headers(rule: CORSRule, pattern: str, origin: str) -> dict[str, str]
     return headers
 
 
-def evaluate(rules: list[CORSRule], origin: str, method: str, request_headers: list[str] | None = None
-             ) -> dict[str, str] | None:
+def evaluate(
+    rules: list[CORSRule], origin: str, method: str, request_headers: list[str] | None = None
+) -> dict[str, str] | None:
     """Response headers from the first rule admitting the request; None when none does.
 
     `request_headers` is the preflight's Access-Control-Request-Headers (None for an actual request).
@@ -157,8 +172,9 @@ class CorsService:
     async def delete(self, bucket: str) -> None:
         await self._ext.delete_bucket_cors((await self._store.get_bucket(bucket)).id)
 
-    async def preflight(self, bucket: str | None, origin: str | None, method: str | None,
-                        request_headers: str | None) -> dict[str, str]:
+    async def preflight(
+        self, bucket: str | None, origin: str | None, method: str | None, request_headers: str | None
+    ) -> dict[str, str]:
         """Answer an OPTIONS preflight: the headers to send, or CORSResponse (403) / BadRequest."""
         if not origin:
             raise JunctionError("BadRequest", "Insufficient information. Origin request header needed.")

@@ -54,10 +54,17 @@ def _iprange(value: Any) -> str:
 
 def public(export: dict[str, Any]) -> dict[str, Any]:
     """What the console shows of an export: never the secret."""
-    return {"id": export["id"], "volume": export["bucket_id"], "access_key": export["access_key"],
-            "desc": export["description"], "iprange": export["iprange"], "apionly": bool(export["apionly"]),
-            "readonly": bool(export["readonly"]), "appendonly": bool(export["appendonly"]),
-            "created": export["created"]}
+    return {
+        "id": export["id"],
+        "volume": export["bucket_id"],
+        "access_key": export["access_key"],
+        "desc": export["description"],
+        "iprange": export["iprange"],
+        "apionly": bool(export["apionly"]),
+        "readonly": bool(export["readonly"]),
+        "appendonly": bool(export["appendonly"]),
+        "created": export["created"],
+    }
 
 
 class ExportService:

@@ -4,7 +4,7 @@ flexible checksums the client asked for, plus the byte count and the size limits
 from __future__ import annotations
 
 import hashlib
-from typing import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable
 
 from .checksums import Checksum, new_checksum
 from .errors import JunctionError

@@ -15,8 +15,9 @@ import fcntl
 import logging
 import os
 import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import Any, AsyncIterator, Awaitable, Callable
+from typing import Any
 
 from gateway.meta import jobs_store
 from gateway.meta.store import MetaStore
@@ -32,7 +33,7 @@ WATCH_EVERY = 0.25  # seconds between reads of a watched job
 class Job:
     """What a runner sees: counters to advance and a cancel flag to honour."""
 
-    def __init__(self, service: "JobService", job_id: int, kind: str) -> None:
+    def __init__(self, service: JobService, job_id: int, kind: str) -> None:
         self.id = job_id
         self.kind = kind
         self.progress: dict[str, Any] = {"filesTotal": 0, "filesDone": 0, "bytesTotal": 0, "bytesDone": 0}
@@ -102,8 +103,9 @@ class JobService:
             error = f"{type(exc).__name__}: {exc}"
         finally:
             beat.cancel()
-            await asyncio.shield(jobs_store.save_job(self._store, job.id, progress=job.progress, state=state,
-                                                     result=result, error=error))
+            await asyncio.shield(
+                jobs_store.save_job(self._store, job.id, progress=job.progress, state=state, result=result, error=error)
+            )
             self._running.pop(job.id, None)
         return await jobs_store.get_job(self._store, job.id)
 
@@ -147,8 +149,11 @@ class JobService:
 
     async def recover(self) -> None:
         """Fail the running jobs of processes that are gone, so nobody waits on them forever."""
-        dead = [owner for owner in await jobs_store.running_owners(self._store)
-                if owner != self.owner and not _alive(self._owners_dir / owner)]
+        dead = [
+            owner
+            for owner in await jobs_store.running_owners(self._store)
+            if owner != self.owner and not _alive(self._owners_dir / owner)
+        ]
         failed = await jobs_store.fail_jobs_of(self._store, dead)
         if failed:
             log.warning("jobs %s were interrupted (their gateway process stopped) and are marked failed", failed)

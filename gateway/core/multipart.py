@@ -46,8 +46,9 @@ class CompletedPart:
 
 def check_part_number(number: int) -> None:
     if not 1 <= number <= MAX_PART_NUMBER:
-        raise JunctionError("InvalidArgument", "Part number must be an integer between 1 and 10000, inclusive",
-                            argument="partNumber")
+        raise JunctionError(
+            "InvalidArgument", "Part number must be an integer between 1 and 10000, inclusive", argument="partNumber"
+        )
 
 
 class MultipartService:
@@ -59,8 +60,14 @@ class MultipartService:
         self._ext = S3ExtStore(store.db)
 
     async def create(
-        self, bucket: str, key: str, attrs: ObjectAttrs, *, owner: str,
-        checksum_algorithm: str | None = None, checksum_type: str | None = None,
+        self,
+        bucket: str,
+        key: str,
+        attrs: ObjectAttrs,
+        *,
+        owner: str,
+        checksum_algorithm: str | None = None,
+        checksum_type: str | None = None,
         tags: dict[str, str] | None = None,
     ) -> Upload:
         """Start an upload; `tags` are kept with it and given to the object at completion."""
@@ -75,7 +82,9 @@ class MultipartService:
         if checksum_algorithm and not kind:
             kind = "FULL_OBJECT" if checksum_algorithm == "CRC64NVME" else "COMPOSITE"
         if kind == "FULL_OBJECT" and checksum_algorithm not in CRC_ALGORITHMS:
-            raise JunctionError("InvalidRequest", f"The FULL_OBJECT checksum type is not supported for {checksum_algorithm}")
+            raise JunctionError(
+                "InvalidRequest", f"The FULL_OBJECT checksum type is not supported for {checksum_algorithm}"
+            )
         upload = Upload(
             id=uuid.uuid4().hex + uuid.uuid4().hex,
             bucket_id=bucket_row.id,
@@ -99,7 +108,15 @@ class MultipartService:
         return await self._store.get_upload(bucket_row, upload_id, key)
 
     async def upload_part(
-        self, bucket: str, key: str, upload_id: str, number: int, body, *, length: int | None, expect: Expectations,
+        self,
+        bucket: str,
+        key: str,
+        upload_id: str,
+        number: int,
+        body,
+        *,
+        length: int | None,
+        expect: Expectations,
     ) -> Part:
         check_part_number(number)
         upload = await self.get(bucket, key, upload_id)
@@ -109,19 +126,29 @@ class MultipartService:
         return await self._attach(upload, number, blob, stream)
 
     async def upload_part_copy(
-        self, bucket: str, key: str, upload_id: str, number: int, source: CopySource, byte_range: ByteRange | None,
+        self,
+        bucket: str,
+        key: str,
+        upload_id: str,
+        number: int,
+        source: CopySource,
+        byte_range: ByteRange | None,
     ) -> tuple[Part, ObjectInfo]:
         check_part_number(number)
         upload = await self.get(bucket, key, upload_id)
         src = await self._objects.head(source.bucket, source.key, source.version_id)
         check_source_conditions(src, source)
         if byte_range is not None and byte_range.end >= src.size:
-            raise JunctionError("InvalidArgument", "Range specified is not valid for source object of size: "
-                                f"{src.size}", argument="x-amz-copy-source-range")
+            raise JunctionError(
+                "InvalidArgument",
+                f"Range specified is not valid for source object of size: {src.size}",
+                argument="x-amz-copy-source-range",
+            )
         expect = Expectations(algorithms=[upload.checksum_algorithm] if upload.checksum_algorithm else [])
         length = byte_range.length if byte_range else src.size
-        blob, stream = await self._objects.write_blob(self._objects.read(src, byte_range), length=length,
-                                                      expect=expect, max_size=MAX_PART_SIZE)
+        blob, stream = await self._objects.write_blob(
+            self._objects.read(src, byte_range), length=length, expect=expect, max_size=MAX_PART_SIZE
+        )
         return await self._attach(upload, number, blob, stream), src
 
     async def _attach(self, upload: Upload, number: int, blob: WrittenBlob, stream: HashingStream) -> Part:
@@ -130,12 +157,26 @@ class MultipartService:
         except BaseException:
             await self._blobs.discard(blob)
             raise
-        return Part(number=number, size=blob.size, etag=stream.md5_hex, checksums=stream.checksums,
-                    updated=time.time(), blob_id=blob.blob_id, space_id=blob.space_id, blob_key=blob.key)
+        return Part(
+            number=number,
+            size=blob.size,
+            etag=stream.md5_hex,
+            checksums=stream.checksums,
+            updated=time.time(),
+            blob_id=blob.blob_id,
+            space_id=blob.space_id,
+            blob_key=blob.key,
+        )
 
     async def complete(
-        self, bucket: str, key: str, upload_id: str, listed: list[CompletedPart], *,
-        conditions: WriteConditions | None = None, expected_checksums: dict[str, str] | None = None,
+        self,
+        bucket: str,
+        key: str,
+        upload_id: str,
+        listed: list[CompletedPart],
+        *,
+        conditions: WriteConditions | None = None,
+        expected_checksums: dict[str, str] | None = None,
         expected_size: int | None = None,
     ) -> ObjectInfo:
         upload = await self.get(bucket, key, upload_id)
@@ -180,22 +221,31 @@ class MultipartService:
         previous = 0
         for item in listed:
             if item.number <= previous:
-                raise JunctionError("InvalidPartOrder", "The list of parts was not in ascending order. "
-                                    "Parts must be ordered by part number.")
+                raise JunctionError(
+                    "InvalidPartOrder",
+                    "The list of parts was not in ascending order. Parts must be ordered by part number.",
+                )
             previous = item.number
             part = stored.get(item.number)
             if part is None or item.etag.strip('"').lower() != part.etag:
-                raise JunctionError("InvalidPart", "One or more of the specified parts could not be found. The part "
-                                    "may not have been uploaded, or the specified entity tag may not match the part's "
-                                    "entity tag.", part=item.number)
+                raise JunctionError(
+                    "InvalidPart",
+                    "One or more of the specified parts could not be found. The part "
+                    "may not have been uploaded, or the specified entity tag may not match the part's "
+                    "entity tag.",
+                    part=item.number,
+                )
             for alg, value in item.checksums.items():
                 if part.checksums.get(alg) not in (None, value):
                     raise JunctionError("InvalidPart", f"The {alg} checksum of part {item.number} does not match.")
             chosen.append(part)
         for part in chosen[:-1]:
             if part.size < MIN_PART_SIZE:
-                raise JunctionError("EntityTooSmall", "Your proposed upload is smaller than the minimum allowed "
-                                    "object size.", part=part.number)
+                raise JunctionError(
+                    "EntityTooSmall",
+                    "Your proposed upload is smaller than the minimum allowed object size.",
+                    part=part.number,
+                )
         return chosen
 
     @staticmethod
@@ -205,7 +255,7 @@ class MultipartService:
             return {}
         digests = [base64.b64decode(p.checksums[alg]) for p in parts]
         if upload.checksum_type == "FULL_OBJECT":
-            combined = combine_crc(alg, [(d, p.size) for d, p in zip(digests, parts)])
+            combined = combine_crc(alg, [(d, p.size) for d, p in zip(digests, parts, strict=True)])
             return {alg: base64.b64encode(combined).decode()}
         return {alg: composite_checksum(alg, digests)}
 
@@ -221,12 +271,16 @@ class MultipartService:
         await self.get(bucket, key, upload_id)
         await self._store.abort_upload(upload_id)
 
-    async def list_parts(self, bucket: str, key: str, upload_id: str, *, after: int, limit: int) -> tuple[Upload, list[Part]]:
+    async def list_parts(
+        self, bucket: str, key: str, upload_id: str, *, after: int, limit: int
+    ) -> tuple[Upload, list[Part]]:
         upload = await self.get(bucket, key, upload_id)
         return upload, await self._store.list_parts(upload_id, after=after, limit=limit)
 
-    async def list_uploads(self, bucket: str, *, prefix: str, key_marker: str, upload_id_marker: str,
-                           limit: int) -> list[Upload]:
+    async def list_uploads(
+        self, bucket: str, *, prefix: str, key_marker: str, upload_id_marker: str, limit: int
+    ) -> list[Upload]:
         bucket_row = await self._store.get_bucket(bucket)
-        return await self._store.list_uploads(bucket_row, prefix=prefix, key_marker=key_marker,
-                                              upload_id_marker=upload_id_marker, limit=limit)
+        return await self._store.list_uploads(
+            bucket_row, prefix=prefix, key_marker=key_marker, upload_id_marker=upload_id_marker, limit=limit
+        )

@@ -9,7 +9,8 @@ merged content are computed by reading the parts back once.
 from __future__ import annotations
 
 import hashlib
-from typing import TYPE_CHECKING, AsyncIterator
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 from gateway.meta import native_parts_store as parts_store
 
@@ -33,7 +34,7 @@ def check_index(index: int) -> None:
 
 
 class NativeMultipart:
-    def __init__(self, core: "Core") -> None:
+    def __init__(self, core: Core) -> None:
         self._core = core
         self._store = core.store
 
@@ -47,10 +48,13 @@ class NativeMultipart:
             raise parts_store.no_such_upload(object_id)
         return obj
 
-    async def write_part(self, body: AsyncIterator[bytes], *, space_id: int | None) -> tuple[WrittenBlob, HashingStream]:
+    async def write_part(
+        self, body: AsyncIterator[bytes], *, space_id: int | None
+    ) -> tuple[WrittenBlob, HashingStream]:
         """Stream a part into a blob that nothing references yet."""
-        return await self._core.objects.write_blob(body, length=None, expect=Expectations(), space_id=space_id,
-                                                   max_size=MAX_PART_SIZE)
+        return await self._core.objects.write_blob(
+            body, length=None, expect=Expectations(), space_id=space_id, max_size=MAX_PART_SIZE
+        )
 
     async def attach(self, object_id: int, index: int, blob: WrittenBlob, stream: HashingStream) -> None:
         check_index(index)
@@ -74,6 +78,10 @@ class NativeMultipart:
             md5.update(piece)
             sha256.update(piece)
         return await parts_store.complete_pending(
-            self._store, object_id, chosen, md5=md5.hexdigest(), sha256=sha256.hexdigest().upper(),
+            self._store,
+            object_id,
+            chosen,
+            md5=md5.hexdigest(),
+            sha256=sha256.hexdigest().upper(),
             guards=self._core.guards,
         )

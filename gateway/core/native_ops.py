@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, AsyncIterator
+from typing import TYPE_CHECKING
 
 from gateway.meta import packages_store
 from gateway.meta.store import CommitGuard, NewObject
@@ -58,14 +59,16 @@ class _PackageIndex:
     objects, since root keys share the bucket's key space with every other package.
     """
 
-    def __init__(self, core: "Core", package_id: int) -> None:
+    def __init__(self, core: Core, package_id: int) -> None:
         self._store = core.store
         self._package_id = package_id
 
-    async def list_objects(self, _bucket_id: int, *, prefix: str, start: str, inclusive: bool = False,
-                           limit: int) -> list[ObjectInfo]:
+    async def list_objects(
+        self, _bucket_id: int, *, prefix: str, start: str, inclusive: bool = False, limit: int
+    ) -> list[ObjectInfo]:
         rows = await packages_store.list_package_objects(
-            self._store, self._package_id, prefix=prefix, start=start, inclusive=inclusive, limit=limit)
+            self._store, self._package_id, prefix=prefix, start=start, inclusive=inclusive, limit=limit
+        )
         for row in rows:
             row.key = row.path
         return rows
@@ -85,7 +88,7 @@ def decode_token(token: str) -> str:
 
 
 class NativeService:
-    def __init__(self, core: "Core") -> None:
+    def __init__(self, core: Core) -> None:
         self._core = core
         self._store = core.store
         self.packages = PackageService(core.store, core.guards)
@@ -140,26 +143,32 @@ class NativeService:
 
     # ------------------------------------------------------------ listing
 
-    async def list_by_path(self, package: Package, path: str, *, is_prefix: bool, no_recursive: bool,
-                           max_keys: int, token: str) -> NativePage:
+    async def list_by_path(
+        self, package: Package, path: str, *, is_prefix: bool, no_recursive: bool, max_keys: int, token: str
+    ) -> NativePage:
         if not is_prefix:
             obj = await packages_store.get_by_path(self._store, package.id, path) if path else None
             return NativePage([obj] if obj else [], [], False, "")
         max_keys = MAX_LIST_KEYS if max_keys <= 0 else min(max_keys, MAX_LIST_KEYS)
         page = await list_page(
             _PackageIndex(self._core, package.id),  # type: ignore[arg-type]
-            package.bucket_id, prefix=path, delimiter="/" if no_recursive else "", marker=decode_token(token),
+            package.bucket_id,
+            prefix=path,
+            delimiter="/" if no_recursive else "",
+            marker=decode_token(token),
             max_keys=max_keys,
         )
-        return NativePage(page.objects, page.prefixes, page.truncated,
-                          encode_token(page.next_marker) if page.truncated else "")
+        return NativePage(
+            page.objects, page.prefixes, page.truncated, encode_token(page.next_marker) if page.truncated else ""
+        )
 
     async def package_objects(self, package: Package) -> list[ObjectInfo]:
         found: list[ObjectInfo] = []
         start = ""
         while True:
-            rows = await packages_store.list_package_objects(self._store, package.id, prefix="", start=start,
-                                                             limit=MAX_LIST_KEYS)
+            rows = await packages_store.list_package_objects(
+                self._store, package.id, prefix="", start=start, limit=MAX_LIST_KEYS
+            )
             found.extend(rows)
             if len(rows) < MAX_LIST_KEYS:
                 return found
@@ -167,12 +176,14 @@ class NativeService:
 
     # ------------------------------------------------------------ uploads
 
-    async def write_file(self, package: Package, path: str, body: AsyncIterator[bytes], *, content_type: str,
-                         space_id: int | None) -> WrittenFile:
+    async def write_file(
+        self, package: Package, path: str, body: AsyncIterator[bytes], *, content_type: str, space_id: int | None
+    ) -> WrittenFile:
         """Stream one file into a new blob (hashing MD5 and SHA-256 on the way); not yet visible."""
         key = validate_native_path(package.name, path)
-        blob, stream = await self._core.objects.write_blob(body, length=None, expect=Expectations(),
-                                                           space_id=space_id, max_size=MAX_PUT_SIZE)
+        blob, stream = await self._core.objects.write_blob(
+            body, length=None, expect=Expectations(), space_id=space_id, max_size=MAX_PUT_SIZE
+        )
         return WrittenFile(key, content_type or DEFAULT_CONTENT_TYPE, blob, stream)
 
     async def discard(self, files: list[WrittenFile]) -> None:
@@ -183,9 +194,19 @@ class NativeService:
         """Make every written file visible in one transaction (all or none)."""
         news = [
             NewObject(
-                bucket_id=package.bucket_id, key=f.key, size=f.stream.size, etag=f.stream.md5_hex,
-                sha256=f.stream.sha256_hex.upper(), content_type=f.content_type, headers={}, meta={},
-                checksums={}, checksum_type="", parts_count=0, blob_ids=[f.blob.blob_id], block_sizes=[f.blob.size],
+                bucket_id=package.bucket_id,
+                key=f.key,
+                size=f.stream.size,
+                etag=f.stream.md5_hex,
+                sha256=f.stream.sha256_hex.upper(),
+                content_type=f.content_type,
+                headers={},
+                meta={},
+                checksums={},
+                checksum_type="",
+                parts_count=0,
+                blob_ids=[f.blob.blob_id],
+                block_sizes=[f.blob.size],
             )
             for f in files
         ]
@@ -215,4 +236,3 @@ class NativeService:
 async def _empty() -> AsyncIterator[bytes]:
     return
     yield b""  # pragma: no cover  (makes this an async generator)
-

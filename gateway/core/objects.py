@@ -10,9 +10,8 @@ from __future__ import annotations
 import base64
 import binascii
 import sqlite3
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from typing import AsyncIterator, Callable
-
 
 from gateway.meta import versions_store
 from gateway.meta.s3ext_store import ObjectExtras, S3ExtStore
@@ -71,7 +70,8 @@ class Expectations:
                 raise JunctionError("BadDigest", "The Content-MD5 you specified did not match what we received.")
         if self.sha256_hex is not None and self.sha256_hex.lower() != stream.sha256_hex:
             raise JunctionError(
-                "XAmzContentSHA256Mismatch", "The provided 'x-amz-content-sha256' header does not match what was computed."
+                "XAmzContentSHA256Mismatch",
+                "The provided 'x-amz-content-sha256' header does not match what was computed.",
             )
         computed = stream.checksums
         claimed_all = dict(self.checksums)
@@ -101,14 +101,20 @@ class WriteConditions:
     def guard(self) -> CommitGuard:
         def check(_conn: sqlite3.Connection | None, old: ObjectInfo | None, _new: NewObject | None) -> None:
             if self.if_none_match is not None and old is not None:
-                raise JunctionError("PreconditionFailed", "At least one of the pre-conditions you specified did not hold",
-                                    condition="If-None-Match")
+                raise JunctionError(
+                    "PreconditionFailed",
+                    "At least one of the pre-conditions you specified did not hold",
+                    condition="If-None-Match",
+                )
             if self.if_match is not None:
                 if old is None:
                     raise JunctionError("NoSuchKey", "The specified key does not exist.")
                 if not etag_matches(self.if_match, old.etag):
-                    raise JunctionError("PreconditionFailed", "At least one of the pre-conditions you specified did not hold",
-                                        condition="If-Match")
+                    raise JunctionError(
+                        "PreconditionFailed",
+                        "At least one of the pre-conditions you specified did not hold",
+                        condition="If-Match",
+                    )
             if self.no_overwrite and old is not None:
                 raise JunctionError("AccessDenied", "Access Denied: this key is append-only and the object exists")
 
@@ -207,8 +213,9 @@ class ObjectService:
             return self._blobs.read(obj.blocks, 0, obj.size)
         return self._blobs.read(obj.blocks, byte_range.start, byte_range.length)
 
-    async def delete(self, bucket: str, key: str, conditions: WriteConditions | None = None,
-                     version_id: str | None = None) -> Deletion:
+    async def delete(
+        self, bucket: str, key: str, conditions: WriteConditions | None = None, version_id: str | None = None
+    ) -> Deletion:
         """Delete the key (a versioned bucket gets a delete marker), or permanently delete the
         version `version_id`; deleting an absent key or version succeeds (S3 semantics)."""
         validate_key(key)
@@ -226,8 +233,11 @@ class ObjectService:
         bucket_row = await self._store.get_bucket(source.bucket)
         found = await read_version(self._store, bucket_row.id, source.key, source.version_id)
         if found.obj is None:
-            raise JunctionError("InvalidRequest", "The source of a copy request may not specifically refer to a "
-                                "delete marker by version id.", argument="x-amz-copy-source")
+            raise JunctionError(
+                "InvalidRequest",
+                "The source of a copy request may not specifically refer to a delete marker by version id.",
+                argument="x-amz-copy-source",
+            )
         return found.obj, found.is_latest
 
     async def copy(
@@ -246,8 +256,13 @@ class ObjectService:
         validate_key(key)
         src, current = await self._copy_source(source)
         check_source_conditions(src, source)
-        if (source.bucket == bucket and source.key == key and current and replace_attrs is None
-                and not checksum_algorithm):
+        if (
+            source.bucket == bucket
+            and source.key == key
+            and current
+            and replace_attrs is None
+            and not checksum_algorithm
+        ):
             raise JunctionError(
                 "InvalidRequest",
                 "This copy request is illegal because it is trying to copy an object to itself without changing the "
@@ -278,16 +293,18 @@ class ObjectService:
         guards = [(conditions or WriteConditions()).guard(), *self._guards]
         return await self._store.commit_object(new, guards)
 
-    async def _copied_extras(self, src: ObjectInfo, tags: dict[str, str] | None, *, keep_parts: bool,
-                             current: bool = True) -> ObjectExtras:
+    async def _copied_extras(
+        self, src: ObjectInfo, tags: dict[str, str] | None, *, keep_parts: bool, current: bool = True
+    ) -> ObjectExtras:
         """The copy keeps the source's tags unless replaced, and its part records (same blocks)
         unless the copy computed a new checksum, which the parts' checksums would contradict.
         A noncurrent source version keeps its extras in history (versions_store)."""
         if current:
             extras = await self._ext.object_extras(src.id)
         else:
-            extras = await versions_store.version_extras(self._store, src.bucket_id, src.key,
-                                                         versions_store.stored(src.version_id))
+            extras = await versions_store.version_extras(
+                self._store, src.bucket_id, src.key, versions_store.stored(src.version_id)
+            )
         return ObjectExtras(tags=extras.tags if tags is None else tags, parts=extras.parts if keep_parts else [])
 
     async def _checksum_of(self, obj: ObjectInfo, algorithm: str) -> dict[str, str]:
@@ -296,8 +313,15 @@ class ObjectService:
             pass
         return stream.checksums
 
-    async def write_blob(self, body: AsyncIterator[bytes], *, length: int | None, expect: Expectations,
-                         space_id: int | None = None, max_size: int = MAX_PUT_SIZE) -> tuple[WrittenBlob, HashingStream]:
+    async def write_blob(
+        self,
+        body: AsyncIterator[bytes],
+        *,
+        length: int | None,
+        expect: Expectations,
+        space_id: int | None = None,
+        max_size: int = MAX_PUT_SIZE,
+    ) -> tuple[WrittenBlob, HashingStream]:
         """Stream into a verified blob not yet referenced by any object (multipart parts)."""
         stream = HashingStream(body, algorithms=expect.wanted(), expected_size=length, max_size=max_size)
         blob = await self._blobs.write(stream, space_id=space_id, size_hint=length)
@@ -319,4 +343,3 @@ def check_source_conditions(src: ObjectInfo, source: CopySource) -> None:
         if_unmodified_since=source.if_unmodified_since,
         not_modified_code="PreconditionFailed",
     )
-

@@ -53,11 +53,15 @@ def quota_guard(conn: sqlite3.Connection | None, old: ObjectInfo | None, new: Ne
             continue
         used_bytes, used_objects = console_store.usage_under(conn, new.bucket_id, row["prefix"])
         if row["size"] is not None and added_bytes > 0 and used_bytes + added_bytes > row["size"]:
-            raise JunctionError("QuotaExceeded", f"The size quota of {row['path']} ({row['size']} bytes) would be "
-                                f"exceeded: {used_bytes} used, {added_bytes} more requested")
+            raise JunctionError(
+                "QuotaExceeded",
+                f"The size quota of {row['path']} ({row['size']} bytes) would be "
+                f"exceeded: {used_bytes} used, {added_bytes} more requested",
+            )
         if row["inodes"] is not None and added_objects > 0 and used_objects + added_objects > row["inodes"]:
-            raise JunctionError("QuotaExceeded", f"The object-count quota of {row['path']} ({row['inodes']}) "
-                                f"would be exceeded")
+            raise JunctionError(
+                "QuotaExceeded", f"The object-count quota of {row['path']} ({row['inodes']}) would be exceeded"
+            )
 
 
 class QuotaService:
@@ -66,8 +70,13 @@ class QuotaService:
 
     async def describe(self, quota: dict[str, Any]) -> dict[str, Any]:
         used_bytes, used_objects = await console_store.quota_usage(self._store, quota["bucket_id"], quota["prefix"])
-        return {"id": quota["id"], "path": quota["path"], "size": quota["size"], "inodes": quota["inodes"],
-                "usage": {"size": used_bytes, "inodes": used_objects}}
+        return {
+            "id": quota["id"],
+            "path": quota["path"],
+            "size": quota["size"],
+            "inodes": quota["inodes"],
+            "usage": {"size": used_bytes, "inodes": used_objects},
+        }
 
     async def list(self, bucket_id: int) -> list[dict[str, Any]]:
         return [await self.describe(q) for q in await console_store.list_quotas(self._store, bucket_id)]

@@ -32,7 +32,7 @@ class SecretBox:
         self._fernet = Fernet(key)
 
     @classmethod
-    def for_data_dir(cls, data_dir: Path, passphrase: str = "") -> "SecretBox":
+    def for_data_dir(cls, data_dir: Path, passphrase: str = "") -> SecretBox:
         """The configured passphrase, else the data dir's own key file (created on first use)."""
         if passphrase:
             return cls(passphrase)
@@ -53,7 +53,7 @@ class SecretBox:
         if not stored.startswith(SEALED_PREFIX):
             return json.loads(stored)
         try:
-            plain = self._fernet.decrypt(stored[len(SEALED_PREFIX):].encode("ascii"))
+            plain = self._fernet.decrypt(stored[len(SEALED_PREFIX) :].encode("ascii"))
         except InvalidToken:
             raise JunctionError(
                 "InternalError", "A user-space credential cannot be decrypted: JUNCTION_SECRETS_KEY changed?"

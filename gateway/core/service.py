@@ -10,25 +10,25 @@ from pathlib import Path
 from gateway.meta.store import CommitGuard, MetaStore
 
 from .access import Principal
+from .attributes import AttributesService
 from .blobs import BlobIO
 from .buckets import BucketService
+from .cors import CorsService
 from .errors import JunctionError
 from .exports import ExportService
+from .jobs import JobService
 from .listing import list_page
 from .models import ListPage
-from .attributes import AttributesService
-from .cors import CorsService
 from .multipart import MultipartService
 from .objects import ObjectService
-from .tagging import TaggingService
-from .jobs import JobService
 from .quotas import QuotaService, quota_guard
-from .versioning import VersioningService
 from .secretbox import SecretBox
 from .spaces import Spaces
 from .sync import SyncService
+from .tagging import TaggingService
 from .transfers import Transfers
 from .userspaces import UserSpaceService
+from .versioning import VersioningService
 
 log = logging.getLogger("junction.core")
 
@@ -111,7 +111,9 @@ class Core:
     async def principal(self, access_key: str) -> Principal:
         row = await self.store.get_credential(access_key)
         if row is None:
-            raise JunctionError("InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.")
+            raise JunctionError(
+                "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records."
+            )
         return Principal(
             access_key=access_key,
             kind=row["kind"],

@@ -41,8 +41,9 @@ class _Open:
 
     def root(self) -> Backend:
         if self._root is None:
-            self._root = self.shard if not self.row.working_dir else build_backend(
-                self.row.storage, self.credential, "")
+            self._root = (
+                self.shard if not self.row.working_dir else build_backend(self.row.storage, self.credential, "")
+            )
         return self._root
 
     async def close(self) -> None:
@@ -126,8 +127,9 @@ class Spaces:
         try:
             return self._open[space_id]
         except KeyError:
-            raise JunctionError("NoSuchUserSpace", f"user space {space_id} does not exist or is not available",
-                                user_space=space_id) from None
+            raise JunctionError(
+                "NoSuchUserSpace", f"user space {space_id} does not exist or is not available", user_space=space_id
+            ) from None
 
     async def shard_space_for(self, affinity: int | None, size_hint: int | None = None) -> int | None:
         """The space new blocks should land in: the preferred one when it has a shard store with
@@ -140,8 +142,12 @@ class Spaces:
         if row.shard_max_size > 0:
             used = await spaces_store.space_usage(self._store, affinity)
             if used + (size_hint or 0) >= row.shard_max_size:
-                log.info("user space %s is full (%d of %d bytes); writing to the default space",
-                         affinity, used, row.shard_max_size)
+                log.info(
+                    "user space %s is full (%d of %d bytes); writing to the default space",
+                    affinity,
+                    used,
+                    row.shard_max_size,
+                )
                 return None
         return affinity
 
@@ -153,4 +159,3 @@ class Spaces:
         for opened in self._open.values():
             await opened.close()
         self._open.clear()
-

@@ -53,9 +53,14 @@ class SyncSpec:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "trigger": self.trigger, "mode": self.mode, "filters": self.filters, "options": self.options,
-            "srcUserSpaceID": self.src_space, "srcPath": self.src_path,
-            "destUserSpaceIDs": self.dest_spaces, "destPathes": self.dest_paths,
+            "trigger": self.trigger,
+            "mode": self.mode,
+            "filters": self.filters,
+            "options": self.options,
+            "srcUserSpaceID": self.src_space,
+            "srcPath": self.src_path,
+            "destUserSpaceIDs": self.dest_spaces,
+            "destPathes": self.dest_paths,
         }
 
     def wants(self, info: BlobInfo) -> bool:
@@ -88,21 +93,29 @@ def parse_spec(body: dict[str, Any]) -> SyncSpec:
     trigger = body.get("trigger")
     if not isinstance(trigger, dict) or trigger.get("type") not in TRIGGERS:
         raise invalid_argument(f"trigger.type must be one of {', '.join(TRIGGERS)}", argument="trigger")
-    trigger = {"type": trigger["type"], **({"interval": _int(trigger.get("interval"), "trigger.interval", minimum=1)}
-                                           if trigger["type"] == "Interval" else {})}
+    trigger = {
+        "type": trigger["type"],
+        **(
+            {"interval": _int(trigger.get("interval"), "trigger.interval", minimum=1)}
+            if trigger["type"] == "Interval"
+            else {}
+        ),
+    }
     mode = body.get("mode") or {"type": "Diff", "includeSize": True, "includeModTime": True}
     if not isinstance(mode, dict) or mode.get("type") not in MODES:
         raise invalid_argument(f"mode.type must be one of {', '.join(MODES)}", argument="mode")
-    mode = {"type": mode["type"], "includeSize": bool(mode.get("includeSize")),
-            "includeModTime": bool(mode.get("includeModTime"))}
+    mode = {
+        "type": mode["type"],
+        "includeSize": bool(mode.get("includeSize")),
+        "includeModTime": bool(mode.get("includeModTime")),
+    }
     filters = body.get("filters") or []
     if not isinstance(filters, list):
         raise invalid_argument("filters must be a list", argument="filters")
     clean_filters = []
     for rule in filters:
         if not isinstance(rule, dict) or rule.get("type") != "Size":
-            raise invalid_argument("each filter must be {\"type\": \"Size\", \"minSize\", \"maxSize\"}",
-                                   argument="filters")
+            raise invalid_argument('each filter must be {"type": "Size", "minSize", "maxSize"}', argument="filters")
         low = None if rule.get("minSize") is None else _int(rule["minSize"], "minSize")
         high = None if rule.get("maxSize") is None else _int(rule["maxSize"], "maxSize")
         if low is not None and high is not None and low > high:
@@ -114,15 +127,19 @@ def parse_spec(body: dict[str, Any]) -> SyncSpec:
     options = {"noEmptyDirectories": bool(options.get("noEmptyDirectories"))}
     dests, paths = body.get("destUserSpaceIDs"), body.get("destPathes")
     if not isinstance(dests, list) or not dests or not isinstance(paths, list) or len(paths) != len(dests):
-        raise invalid_argument("destUserSpaceIDs and destPathes must be non-empty lists of the same length",
-                               argument="destUserSpaceIDs")
+        raise invalid_argument(
+            "destUserSpaceIDs and destPathes must be non-empty lists of the same length", argument="destUserSpaceIDs"
+        )
     if not all(isinstance(p, str) for p in paths):
         raise invalid_argument("destPathes must be strings", argument="destPathes")
     src_path = body.get("srcPath", "")
     if not isinstance(src_path, str):
         raise invalid_argument("srcPath must be a string", argument="srcPath")
     return SyncSpec(
-        trigger=trigger, mode=mode, filters=clean_filters, options=options,
+        trigger=trigger,
+        mode=mode,
+        filters=clean_filters,
+        options=options,
         src_space=_int(body.get("srcUserSpaceID"), "srcUserSpaceID", minimum=1),
         src_path=clean_dir(src_path, "srcPath"),
         dest_spaces=[_int(d, "destUserSpaceIDs", minimum=1) for d in dests],
@@ -135,7 +152,7 @@ def spec_from_dict(data: dict[str, Any]) -> SyncSpec:
 
 
 class SyncService:
-    def __init__(self, core: "Core") -> None:
+    def __init__(self, core: Core) -> None:
         self._core = core
         self._store = core.store
         self._lock_fd: int | None = None
@@ -146,7 +163,9 @@ class SyncService:
     async def create(self, spec: SyncSpec) -> dict[str, Any]:
         for space_id in (spec.src_space, *spec.dest_spaces):
             self._core.spaces.row(space_id)  # raises NoSuchUserSpace
-        if any(d == spec.src_space and p == spec.src_path for d, p in zip(spec.dest_spaces, spec.dest_paths)):
+        if any(
+            d == spec.src_space and p == spec.src_path for d, p in zip(spec.dest_spaces, spec.dest_paths, strict=True)
+        ):
             raise invalid_argument("a destination equals the source", argument="destPathes")
         task_id = await jobs_store.create_task(self._store, spec.as_dict(), time.time())
         return await self.get(task_id)
@@ -206,12 +225,15 @@ class SyncService:
         await self._core.jobs.recover()
         for task in await jobs_store.due_tasks(self._store, time.time()):
             running = task["running_job"]
-            if running and (self._core.jobs.is_running_here(running)
-                            or (await jobs_store.get_job(self._store, running))["state"] == "running"):
+            if running and (
+                self._core.jobs.is_running_here(running)
+                or (await jobs_store.get_job(self._store, running))["state"] == "running"
+            ):
                 continue
             spec = spec_from_dict(task["spec"])
-            job = await self._core.jobs.start("sync", {"taskID": task["id"]},
-                                              lambda job, t=task["id"], s=spec: self._run(job, t, s))
+            job = await self._core.jobs.start(
+                "sync", {"taskID": task["id"]}, lambda job, t=task["id"], s=spec: self._run(job, t, s)
+            )
             await jobs_store.claim_run(self._store, task["id"], job.id)
 
     async def _run(self, job: Job, task_id: int, spec: SyncSpec) -> dict[str, Any]:
@@ -232,13 +254,18 @@ class SyncService:
         try:
             files = [(info, rel) for info, rel in await scan(source, spec.src_path) if rel]
         except BackendUnavailable as exc:
-            raise JunctionError("ServiceUnavailable", f"source user space {spec.src_space} is unavailable: {exc}")
+            raise JunctionError(
+                "ServiceUnavailable", f"source user space {spec.src_space} is unavailable: {exc}"
+            ) from exc
         counts["scanned"] = len(files)
         wanted = [(info, rel) for info, rel in files if spec.wants(info)]
         counts["skipped"] += len(files) - len(wanted)
-        job.update(filesTotal=len(wanted) * len(spec.dest_spaces),
-                   bytesTotal=sum(i.size for i, _ in wanted) * len(spec.dest_spaces), **counts)
-        for dest_id, dest_path in zip(spec.dest_spaces, spec.dest_paths):
+        job.update(
+            filesTotal=len(wanted) * len(spec.dest_spaces),
+            bytesTotal=sum(i.size for i, _ in wanted) * len(spec.dest_spaces),
+            **counts,
+        )
+        for dest_id, dest_path in zip(spec.dest_spaces, spec.dest_paths, strict=True):
             dest = spaces.root(dest_id)
             for info, rel in wanted:
                 job.check_canceled()
@@ -268,15 +295,16 @@ class SyncService:
         return {**counts, "errors": errors}
 
     @staticmethod
-    async def _copy_empty_dirs(spec: SyncSpec, source: Any, dest: Any, dest_path: str, counts: dict[str, int],
-                               errors: list[str]) -> None:
+    async def _copy_empty_dirs(
+        spec: SyncSpec, source: Any, dest: Any, dest_path: str, counts: dict[str, int], errors: list[str]
+    ) -> None:
         """Unless `noEmptyDirectories`, recreate the source's empty directories. Only file
         systems have them: object stores (S3, OBS) neither report nor keep empty folders."""
         if spec.options["noEmptyDirectories"] or not hasattr(source, "empty_dirs") or not hasattr(dest, "make_dir"):
             return
         prefix = f"{spec.src_path}/" if spec.src_path else ""
         for directory in await source.empty_dirs(prefix):
-            rel = directory[len(prefix):]
+            rel = directory[len(prefix) :]
             try:
                 await dest.make_dir(posixpath.join(dest_path, rel) if dest_path else rel)
                 counts["dirs"] = counts.get("dirs", 0) + 1

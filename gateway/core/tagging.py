@@ -42,8 +42,11 @@ def validate_tags(pairs: list[tuple[str, str]], *, limit: int = MAX_OBJECT_TAGS)
     tags: Tags = {}
     for key, value in pairs:
         if not key or len(key) > MAX_KEY_CHARS:
-            raise _invalid(f"The TagKey you have provided is too long, max {MAX_KEY_CHARS}" if key
-                           else "The TagKey you have provided is invalid")
+            raise _invalid(
+                f"The TagKey you have provided is too long, max {MAX_KEY_CHARS}"
+                if key
+                else "The TagKey you have provided is invalid"
+            )
         if len(value) > MAX_VALUE_CHARS:
             raise _invalid(f"The TagValue you have provided is too long, max {MAX_VALUE_CHARS}")
         if not _allowed(key):

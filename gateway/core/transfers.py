@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import mimetypes
 import posixpath
-from typing import TYPE_CHECKING, AsyncIterator
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 from backends.base import Backend, BlobInfo, InvalidBlobKey, check_key
 
@@ -34,7 +35,7 @@ async def scan(backend: Backend, path: str) -> list[tuple[BlobInfo, str]]:
         if info is not None:
             return [(info, posixpath.basename(path))]
     prefix = f"{path}/" if path else ""
-    return [(info, info.key[len(prefix):]) async for info in backend.list(prefix)]
+    return [(info, info.key[len(prefix) :]) async for info in backend.list(prefix)]
 
 
 async def counted(job: Job, stream: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
@@ -46,7 +47,7 @@ async def counted(job: Job, stream: AsyncIterator[bytes]) -> AsyncIterator[bytes
 
 
 class Transfers:
-    def __init__(self, core: "Core") -> None:
+    def __init__(self, core: Core) -> None:
         self._core = core
         self._native = NativeService(core)
 
@@ -58,12 +59,14 @@ class Transfers:
         except InvalidBlobKey as exc:
             raise JunctionError("InvalidArgument", str(exc), argument="path") from None
         if not files:
-            raise JunctionError("NoSuchKey", f"nothing to import at {path or '/'!r} in user space {space_id}",
-                                path=path)
+            raise JunctionError(
+                "NoSuchKey", f"nothing to import at {path or '/'!r} in user space {space_id}", path=path
+            )
         return files
 
-    async def import_files(self, job: Job, space_id: int, files: list[tuple[BlobInfo, str]], package: Package,
-                           target_space: int | None) -> dict:
+    async def import_files(
+        self, job: Job, space_id: int, files: list[tuple[BlobInfo, str]], package: Package, target_space: int | None
+    ) -> dict:
         """Stream every file into a blob, then commit them all at once (or none)."""
         core = self._core
         source = core.spaces.root(space_id)
@@ -75,8 +78,11 @@ class Transfers:
                 job.update(current=rel)
                 content_type = mimetypes.guess_type(rel)[0] or "application/octet-stream"
                 stream = counted(job, source.get(info.key))
-                written.append(await self._native.write_file(package, rel, stream, content_type=content_type,
-                                                            space_id=target_space))
+                written.append(
+                    await self._native.write_file(
+                        package, rel, stream, content_type=content_type, space_id=target_space
+                    )
+                )
                 job.add(filesDone=1)
             job.check_canceled()
             objects = await self._native.commit_files(package, written, no_overwrite=False)
@@ -111,7 +117,7 @@ class Transfers:
             written += 1
             job.add(filesDone=1)
         if errors:
-            raise JunctionError("OperationFailed", f"{len(errors)} objects could not be exported: "
-                                + "; ".join(errors[:MAX_ERRORS]))
+            raise JunctionError(
+                "OperationFailed", f"{len(errors)} objects could not be exported: " + "; ".join(errors[:MAX_ERRORS])
+            )
         return {"packageID": package.id, "files": written, "bytes": sum(o.size for o in objects)}
-

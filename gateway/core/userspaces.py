@@ -8,12 +8,19 @@ from __future__ import annotations
 import json
 import posixpath
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, AsyncIterator
+from typing import TYPE_CHECKING, Any
 
 from backends.base import (
-    Backend, BackendAccessDenied, BackendError, BackendUnavailable, BlobNotFound, InvalidBlobKey, check_key,
+    Backend,
+    BackendAccessDenied,
+    BackendError,
+    BackendUnavailable,
+    BlobNotFound,
+    InvalidBlobKey,
+    check_key,
 )
 from backends.registry import FACTORIES, build_backend
 from gateway.meta import spaces_store
@@ -47,12 +54,13 @@ def clean_dir(path: str, field: str) -> str:
     try:
         return check_key(path)
     except InvalidBlobKey:
-        raise invalid_argument(f"{field} must be a relative path without '.', '..' or empty segments",
-                               argument=field) from None
+        raise invalid_argument(
+            f"{field} must be a relative path without '.', '..' or empty segments", argument=field
+        ) from None
 
 
 class UserSpaceService:
-    def __init__(self, core: "Core") -> None:
+    def __init__(self, core: Core) -> None:
         self._core = core
         self._store = core.store
         self._spaces = core.spaces
@@ -60,18 +68,26 @@ class UserSpaceService:
     def validate(self, storage: dict[str, Any], credential: dict[str, Any], working_dir: str) -> None:
         kind = storage.get("type")
         if kind not in FACTORIES:
-            raise invalid_argument(f"storage.type must be one of {', '.join(sorted(FACTORIES))}", argument="storage.type")
+            raise invalid_argument(
+                f"storage.type must be one of {', '.join(sorted(FACTORIES))}", argument="storage.type"
+            )
         if credential.get("type", "") not in CREDENTIAL_TYPES.get(kind, {kind}):
-            raise invalid_argument(f"credential.type {credential.get('type')!r} does not fit storage type {kind}",
-                                   argument="credential.type")
+            raise invalid_argument(
+                f"credential.type {credential.get('type')!r} does not fit storage type {kind}",
+                argument="credential.type",
+            )
         if kind == "Local":
             root = storage.get("root")
             if not isinstance(root, str) or not Path(root).is_absolute():
                 raise invalid_argument("storage.root must be an absolute directory", argument="storage.root")
             real = Path(root).resolve()
             if not any(real == allowed or allowed in real.parents for allowed in self._core.local_roots):
-                raise JunctionError("AccessDenied", "storage.root is outside the directories Local spaces may use "
-                                    "(<data dir>/spaces and JUNCTION_LOCAL_ROOTS)", argument="storage.root")
+                raise JunctionError(
+                    "AccessDenied",
+                    "storage.root is outside the directories Local spaces may use "
+                    "(<data dir>/spaces and JUNCTION_LOCAL_ROOTS)",
+                    argument="storage.root",
+                )
         elif not storage.get("bucket"):
             raise invalid_argument("storage.bucket is required", argument="storage.bucket")
         clean_dir(working_dir, "workingDir")
@@ -87,8 +103,13 @@ class UserSpaceService:
         self.validate(spec.storage, spec.credential, working_dir)
         await self.build(spec.storage, spec.credential, working_dir).close()
         row = await spaces_store.create_space(
-            self._store, name=spec.name, storage=spec.storage, sealed_credential=self._spaces.box.seal(spec.credential),
-            shard_max_size=spec.shard_max_size, features=spec.features, working_dir=working_dir,
+            self._store,
+            name=spec.name,
+            storage=spec.storage,
+            sealed_credential=self._spaces.box.seal(spec.credential),
+            shard_max_size=spec.shard_max_size,
+            features=spec.features,
+            working_dir=working_dir,
         )
         self._spaces.install(row)
         return row

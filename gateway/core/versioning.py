@@ -32,8 +32,7 @@ def parse_version_id(value: str) -> str:
 
 def delete_marker_error(code: str, message: str, marker: ObjectVersion) -> JunctionError:
     """An error whose response must say a delete marker is in the way (S3 adds headers)."""
-    return JunctionError(code, message, delete_marker=True, version_id=marker.version_id,
-                         last_modified=marker.updated)
+    return JunctionError(code, message, delete_marker=True, version_id=marker.version_id, last_modified=marker.updated)
 
 
 async def missing_key(store: MetaStore, bucket_id: int, key: str) -> JunctionError:
@@ -48,8 +47,7 @@ async def read_version(store: MetaStore, bucket_id: int, key: str, version_id: s
     """The version with the client's id `version_id` (validated here); NoSuchVersion if absent."""
     found = await versions_store.read_version(store, bucket_id, key, parse_version_id(version_id))
     if found is None:
-        raise JunctionError("NoSuchVersion", "The specified version does not exist.", key=key,
-                            version_id=version_id)
+        raise JunctionError("NoSuchVersion", "The specified version does not exist.", key=key, version_id=version_id)
     return found
 
 
@@ -57,13 +55,15 @@ async def read_object_version(store: MetaStore, bucket_id: int, key: str, versio
     """A stored version to read; a delete marker cannot be read (405, as S3 answers)."""
     found = await read_version(store, bucket_id, key, version_id)
     if found.obj is None:
-        raise delete_marker_error("MethodNotAllowed", "The specified method is not allowed against this resource.",
-                                  found)
+        raise delete_marker_error(
+            "MethodNotAllowed", "The specified method is not allowed against this resource.", found
+        )
     return found.obj
 
 
-async def delete_version(store: MetaStore, bucket_id: int, key: str, version_id: str,
-                         guards: list[CommitGuard]) -> Deletion:
+async def delete_version(
+    store: MetaStore, bucket_id: int, key: str, version_id: str, guards: list[CommitGuard]
+) -> Deletion:
     return await versions_store.remove_version(store, bucket_id, key, parse_version_id(version_id), guards)
 
 
@@ -93,13 +93,24 @@ class VersioningService:
         bucket_row = await self._store.get_bucket(bucket)
         await versions_store.set_status(self._store, bucket_row.id, status)
 
-    async def list_versions(self, bucket: str, *, prefix: str = "", delimiter: str = "", key_marker: str = "",
-                            version_id_marker: str = "", max_keys: int = 1000) -> VersionPage:
+    async def list_versions(
+        self,
+        bucket: str,
+        *,
+        prefix: str = "",
+        delimiter: str = "",
+        key_marker: str = "",
+        version_id_marker: str = "",
+        max_keys: int = 1000,
+    ) -> VersionPage:
         """One page of ListObjectVersions: keys in binary order, each key's versions and
         delete markers newest first, resuming strictly after (key_marker, version_id_marker)."""
         if version_id_marker and not key_marker:
-            raise JunctionError("InvalidArgument", "A version-id marker cannot be specified without a key marker.",
-                                argument="version-id-marker")
+            raise JunctionError(
+                "InvalidArgument",
+                "A version-id marker cannot be specified without a key marker.",
+                argument="version-id-marker",
+            )
         after = parse_version_id(version_id_marker) if version_id_marker else None
         bucket_row = await self._store.get_bucket(bucket)
         return await _VersionLister(self._store, bucket_row.id, prefix, delimiter, max_keys).page(key_marker, after)
@@ -139,16 +150,20 @@ class _VersionLister:
             return self.result
         start: str | None = key_marker
         inclusive = False
-        marker_prefix = (_common_prefix(key_marker, self._prefix, self._delimiter)
-                         if key_marker and key_marker.startswith(self._prefix) else None)
+        marker_prefix = (
+            _common_prefix(key_marker, self._prefix, self._delimiter)
+            if key_marker and key_marker.startswith(self._prefix)
+            else None
+        )
         if marker_prefix is not None:
             start, inclusive = prefix_successor(marker_prefix), True
         elif after is not None and key_marker.startswith(self._prefix):
             if not await self._add_versions(key_marker, after):
                 return self._truncate()
         while start is not None:
-            keys = await versions_store.list_keys(self._store, self._bucket_id, prefix=self._prefix, start=start,
-                                                  inclusive=inclusive, limit=BATCH)
+            keys = await versions_store.list_keys(
+                self._store, self._bucket_id, prefix=self._prefix, start=start, inclusive=inclusive, limit=BATCH
+            )
             for key in keys:
                 common = _common_prefix(key, self._prefix, self._delimiter)
                 if common is not None:

@@ -22,21 +22,24 @@ def _export(row: sqlite3.Row) -> dict[str, Any]:
 
 
 async def list_exports(store: MetaStore, bucket_id: int) -> list[dict[str, Any]]:
-    rows = await store.db.fetchall(f"SELECT {EXPORT_COLUMNS} FROM {EXPORT_FROM} WHERE e.bucket_id = ? ORDER BY e.id",
-                                   (bucket_id,))
+    rows = await store.db.fetchall(
+        f"SELECT {EXPORT_COLUMNS} FROM {EXPORT_FROM} WHERE e.bucket_id = ? ORDER BY e.id", (bucket_id,)
+    )
     return [_export(r) for r in rows]
 
 
 async def get_export(store: MetaStore, bucket_id: int, export_id: int) -> dict[str, Any]:
-    row = await store.db.fetchone(f"SELECT {EXPORT_COLUMNS} FROM {EXPORT_FROM} WHERE e.bucket_id = ? AND e.id = ?",
-                                  (bucket_id, export_id))
+    row = await store.db.fetchone(
+        f"SELECT {EXPORT_COLUMNS} FROM {EXPORT_FROM} WHERE e.bucket_id = ? AND e.id = ?", (bucket_id, export_id)
+    )
     if row is None:
         raise JunctionError("NoSuchExport", f"export {export_id} does not exist in this volume")
     return _export(row)
 
 
-async def create_export(store: MetaStore, bucket_id: int, access_key: str, secret_key: str,
-                        fields: dict[str, Any]) -> int:
+async def create_export(
+    store: MetaStore, bucket_id: int, access_key: str, secret_key: str, fields: dict[str, Any]
+) -> int:
     """Insert the scoped credential and its export row in one transaction."""
 
     def insert(conn: sqlite3.Connection) -> int:
@@ -44,18 +47,33 @@ async def create_export(store: MetaStore, bucket_id: int, access_key: str, secre
         conn.execute(
             "INSERT INTO credentials (access_key, secret_key, kind, bucket_id, description, iprange, apionly, "
             "readonly, appendonly, created) VALUES (?, ?, 'export', ?, ?, ?, ?, ?, ?, ?)",
-            (access_key, secret_key, bucket_id, fields["desc"], fields["iprange"], int(fields["apionly"]),
-             int(fields["readonly"]), int(fields["appendonly"]), now),
+            (
+                access_key,
+                secret_key,
+                bucket_id,
+                fields["desc"],
+                fields["iprange"],
+                int(fields["apionly"]),
+                int(fields["readonly"]),
+                int(fields["appendonly"]),
+                now,
+            ),
         )
-        cur = conn.execute("INSERT INTO exports (access_key, bucket_id, created) VALUES (?, ?, ?)",
-                           (access_key, bucket_id, now))
+        cur = conn.execute(
+            "INSERT INTO exports (access_key, bucket_id, created) VALUES (?, ?, ?)", (access_key, bucket_id, now)
+        )
         return cur.lastrowid
 
     return await store.db.transaction(insert)
 
 
-COLUMN_OF = {"desc": "description", "iprange": "iprange", "apionly": "apionly", "readonly": "readonly",
-             "appendonly": "appendonly"}
+COLUMN_OF = {
+    "desc": "description",
+    "iprange": "iprange",
+    "apionly": "apionly",
+    "readonly": "readonly",
+    "appendonly": "appendonly",
+}
 
 
 async def update_export(store: MetaStore, bucket_id: int, export_id: int, fields: dict[str, Any]) -> None:
@@ -97,8 +115,9 @@ async def get_quota(store: MetaStore, bucket_id: int, quota_id: int) -> dict[str
     return _quota(row)
 
 
-async def create_quota(store: MetaStore, bucket_id: int, path: str, prefix: str, size: int | None,
-                       inodes: int | None) -> int:
+async def create_quota(
+    store: MetaStore, bucket_id: int, path: str, prefix: str, size: int | None, inodes: int | None
+) -> int:
     def insert(conn: sqlite3.Connection) -> int:
         if conn.execute("SELECT 1 FROM quotas WHERE bucket_id = ? AND path = ?", (bucket_id, path)).fetchone():
             raise JunctionError("QuotaExists", f"a quota for {path} already exists", field="path")

@@ -22,9 +22,16 @@ def no_such_task(task_id: object) -> JunctionError:
 
 def job_dict(row: Any) -> dict[str, Any]:
     return {
-        "id": row["id"], "kind": row["kind"], "state": row["state"], "params": json.loads(row["params"]),
-        "progress": json.loads(row["progress"]), "result": json.loads(row["result"]), "error": row["error"],
-        "created": row["created"], "updated": row["updated"], "finished": row["finished"],
+        "id": row["id"],
+        "kind": row["kind"],
+        "state": row["state"],
+        "params": json.loads(row["params"]),
+        "progress": json.loads(row["progress"]),
+        "result": json.loads(row["result"]),
+        "error": row["error"],
+        "created": row["created"],
+        "updated": row["updated"],
+        "finished": row["finished"],
     }
 
 
@@ -40,8 +47,9 @@ async def create_job(store: MetaStore, kind: str, params: dict, owner: str) -> i
     return await store.db.transaction(insert)
 
 
-async def save_job(store: MetaStore, job_id: int, *, progress: dict, state: str = "running", result: Any = None,
-                   error: str = "") -> None:
+async def save_job(
+    store: MetaStore, job_id: int, *, progress: dict, state: str = "running", result: Any = None, error: str = ""
+) -> None:
     def update(conn: sqlite3.Connection) -> None:
         now = time.time()
         conn.execute(
@@ -83,7 +91,9 @@ async def fail_jobs_of(store: MetaStore, owners: list[str]) -> list[int]:
         now = time.time()
         conn.executemany(
             "UPDATE jobs SET state = 'failed', error = 'interrupted: the gateway stopped while it ran',"
-            " updated = ?, finished = ? WHERE id = ?", [(now, now, i) for i in ids])
+            " updated = ?, finished = ? WHERE id = ?",
+            [(now, now, i) for i in ids],
+        )
         return ids
 
     return await store.db.transaction(update) if owners else []
@@ -91,10 +101,16 @@ async def fail_jobs_of(store: MetaStore, owners: list[str]) -> list[int]:
 
 # ---------------------------------------------------------------- sync tasks
 
+
 def task_dict(row: Any) -> dict[str, Any]:
     return {
-        "id": row["id"], "spec": json.loads(row["spec"]), "state": row["state"], "next_run": row["next_run"],
-        "running_job": row["running_job"], "runs": row["runs"], "last_job": row["last_job"],
+        "id": row["id"],
+        "spec": json.loads(row["spec"]),
+        "state": row["state"],
+        "next_run": row["next_run"],
+        "running_job": row["running_job"],
+        "runs": row["runs"],
+        "last_job": row["last_job"],
         "created": row["created"],
     }
 

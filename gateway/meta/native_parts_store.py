@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from gateway.core.errors import JunctionError
 from gateway.core.models import EMPTY_MD5, ObjectInfo
@@ -50,16 +50,28 @@ async def new_pending(store: MetaStore, bucket_id: int, key: str, guards: Iterab
     committed object is never hidden by one (refused)."""
 
     def create(conn: sqlite3.Connection) -> ObjectInfo:
-        old = conn.execute("SELECT id, redundancy FROM objects WHERE bucket_id = ? AND key = ?",
-                           (bucket_id, key)).fetchone()
+        old = conn.execute(
+            "SELECT id, redundancy FROM objects WHERE bucket_id = ? AND key = ?", (bucket_id, key)
+        ).fetchone()
         if old is not None and old["redundancy"] != PENDING:
             raise JunctionError("ObjectAlreadyExists", "An object already exists at this path; delete it first")
         if old is not None:
             conn.execute("DELETE FROM native_parts WHERE object_id = ?", (old["id"],))
         new = NewObject(
-            bucket_id=bucket_id, key=key, size=0, etag=EMPTY_MD5, sha256=ZERO_SHA256,
-            content_type="binary/octet-stream", headers={}, meta={}, checksums={}, checksum_type="",
-            parts_count=0, blob_ids=[], block_sizes=[], redundancy=PENDING,
+            bucket_id=bucket_id,
+            key=key,
+            size=0,
+            etag=EMPTY_MD5,
+            sha256=ZERO_SHA256,
+            content_type="binary/octet-stream",
+            headers={},
+            meta={},
+            checksums={},
+            checksum_type="",
+            parts_count=0,
+            blob_ids=[],
+            block_sizes=[],
+            redundancy=PENDING,
         )
         return _commit(conn, new, guards)
 
@@ -71,21 +83,27 @@ async def attach_part(store: MetaStore, object_id: int, index: int, blob_id: int
 
     def attach(conn: sqlite3.Connection) -> None:
         _pending(conn, object_id)
-        old = conn.execute("SELECT blob_id FROM native_parts WHERE object_id = ? AND idx = ?",
-                           (object_id, index)).fetchone()
+        old = conn.execute(
+            "SELECT blob_id FROM native_parts WHERE object_id = ? AND idx = ?", (object_id, index)
+        ).fetchone()
         if old is not None:
-            block = conn.execute("SELECT seq FROM object_blocks WHERE object_id = ? AND blob_id = ? LIMIT 1",
-                                 (object_id, old["blob_id"])).fetchone()
+            block = conn.execute(
+                "SELECT seq FROM object_blocks WHERE object_id = ? AND blob_id = ? LIMIT 1", (object_id, old["blob_id"])
+            ).fetchone()
             if block is not None:
                 conn.execute("DELETE FROM object_blocks WHERE object_id = ? AND seq = ?", (object_id, block["seq"]))
                 _unref(conn, [old["blob_id"]])
-        seq = conn.execute("SELECT COALESCE(MAX(seq) + 1, 0) FROM object_blocks WHERE object_id = ?",
-                           (object_id,)).fetchone()[0]
-        conn.execute("INSERT INTO object_blocks (object_id, seq, blob_id, size) VALUES (?, ?, ?, ?)",
-                     (object_id, seq, blob_id, size))
+        seq = conn.execute(
+            "SELECT COALESCE(MAX(seq) + 1, 0) FROM object_blocks WHERE object_id = ?", (object_id,)
+        ).fetchone()[0]
+        conn.execute(
+            "INSERT INTO object_blocks (object_id, seq, blob_id, size) VALUES (?, ?, ?, ?)",
+            (object_id, seq, blob_id, size),
+        )
         _ref(conn, [blob_id], [size])
         conn.execute(
-            "INSERT OR REPLACE INTO native_parts (object_id, idx, blob_id, size, md5, updated) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO native_parts (object_id, idx, blob_id, size, md5, updated) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
             (object_id, index, blob_id, size, md5, time.time()),
         )
 
@@ -102,28 +120,48 @@ async def list_parts(store: MetaStore, object_id: int) -> dict[int, NativePart]:
             "JOIN blobs b ON b.id = np.blob_id WHERE np.object_id = ? ORDER BY np.idx",
             (object_id,),
         ).fetchall()
-        return {r["idx"]: NativePart(r["idx"], r["blob_id"], r["space_id"], r["key"], r["size"], r["md5"]) for r in rows}
+        return {
+            r["idx"]: NativePart(r["idx"], r["blob_id"], r["space_id"], r["key"], r["size"], r["md5"]) for r in rows
+        }
 
     return await store.db.query(read)
 
 
 async def complete_pending(
-    store: MetaStore, object_id: int, chosen: list[NativePart], *, md5: str, sha256: str,
+    store: MetaStore,
+    object_id: int,
+    chosen: list[NativePart],
+    *,
+    md5: str,
+    sha256: str,
     guards: Iterable[CommitGuard],
 ) -> ObjectInfo:
     """Commit the pending row as the concatenation of `chosen` (repeats allowed)."""
 
     def complete(conn: sqlite3.Connection) -> ObjectInfo:
         pending = _pending(conn, object_id)
-        current = {r["idx"]: r["blob_id"] for r in
-                   conn.execute("SELECT idx, blob_id FROM native_parts WHERE object_id = ?", (object_id,))}
+        current = {
+            r["idx"]: r["blob_id"]
+            for r in conn.execute("SELECT idx, blob_id FROM native_parts WHERE object_id = ?", (object_id,))
+        }
         if any(current.get(p.index) != p.blob_id for p in chosen):
             raise JunctionError("OperationAborted", "A part was replaced while completing; retry the completion")
         new = NewObject(
-            bucket_id=pending.bucket_id, key=pending.key, size=sum(p.size for p in chosen), etag=md5,
-            sha256=sha256, content_type=pending.content_type, headers=pending.headers, meta=pending.meta,
-            checksums={}, checksum_type="", parts_count=0, blob_ids=[p.blob_id for p in chosen],
-            block_sizes=[p.size for p in chosen], redundancy="none", created=pending.created,
+            bucket_id=pending.bucket_id,
+            key=pending.key,
+            size=sum(p.size for p in chosen),
+            etag=md5,
+            sha256=sha256,
+            content_type=pending.content_type,
+            headers=pending.headers,
+            meta=pending.meta,
+            checksums={},
+            checksum_type="",
+            parts_count=0,
+            blob_ids=[p.blob_id for p in chosen],
+            block_sizes=[p.size for p in chosen],
+            redundancy="none",
+            created=pending.created,
         )
         obj = _commit(conn, new, guards)
         conn.execute("DELETE FROM native_parts WHERE object_id = ?", (object_id,))

@@ -10,13 +10,14 @@ the store's `_ref`/`_unref`, never touched here directly except through them.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import replace
-from typing import Iterable
 
 from gateway.core.errors import JunctionError
 from gateway.core.mapping import join_key
 from gateway.core.models import EMPTY_MD5, EMPTY_SHA256, ObjectInfo, Package
 
+from .s3ext_store import read_object_extras
 from .store import (
     OBJECT_COLUMNS,
     OBJECT_FROM,
@@ -30,7 +31,6 @@ from .store import (
     _select_object,
     prefix_successor,
 )
-from .s3ext_store import read_object_extras
 from .versions_store import delete_latest
 
 DELETE_BATCH = 500
@@ -62,9 +62,19 @@ def _visible(conn: sqlite3.Connection, object_id: int) -> ObjectInfo:
 def _marker(bucket_id: int, name: str) -> NewObject:
     """The zero-byte `P/` row that makes an explicitly created package visible to S3."""
     return NewObject(
-        bucket_id=bucket_id, key=f"{name}/", size=0, etag=EMPTY_MD5, sha256=EMPTY_SHA256,
-        content_type="binary/octet-stream", headers={}, meta={}, checksums={}, checksum_type="",
-        parts_count=0, blob_ids=[], block_sizes=[],
+        bucket_id=bucket_id,
+        key=f"{name}/",
+        size=0,
+        etag=EMPTY_MD5,
+        sha256=EMPTY_SHA256,
+        content_type="binary/octet-stream",
+        headers={},
+        meta={},
+        checksums={},
+        checksum_type="",
+        parts_count=0,
+        blob_ids=[],
+        block_sizes=[],
     )
 
 
@@ -90,7 +100,9 @@ async def delete_package_batch(store: MetaStore, package_id: int) -> bool:
 
     def delete(conn: sqlite3.Connection) -> bool:
         package = _package_row(conn, package_id)
-        rows = conn.execute("SELECT id FROM objects WHERE package_id = ? LIMIT ?", (package_id, DELETE_BATCH)).fetchall()
+        rows = conn.execute(
+            "SELECT id FROM objects WHERE package_id = ? LIMIT ?", (package_id, DELETE_BATCH)
+        ).fetchall()
         for row in rows:
             obj = _select_object(conn, "o.id = ?", (row["id"],), True)
             assert obj is not None
@@ -141,10 +153,19 @@ async def commit_many(store: MetaStore, news: list[NewObject], guards: Iterable[
 
 def _copy_of(src: ObjectInfo, bucket_id: int, key: str) -> NewObject:
     return NewObject(
-        bucket_id=bucket_id, key=key, size=src.size, etag=src.etag, sha256=src.sha256,
-        content_type=src.content_type, headers=dict(src.headers), meta=dict(src.meta),
-        checksums=dict(src.checksums), checksum_type=src.checksum_type, parts_count=src.parts_count,
-        blob_ids=[b.blob_id for b in src.blocks], block_sizes=[b.size for b in src.blocks],
+        bucket_id=bucket_id,
+        key=key,
+        size=src.size,
+        etag=src.etag,
+        sha256=src.sha256,
+        content_type=src.content_type,
+        headers=dict(src.headers),
+        meta=dict(src.meta),
+        checksums=dict(src.checksums),
+        checksum_type=src.checksum_type,
+        parts_count=src.parts_count,
+        blob_ids=[b.blob_id for b in src.blocks],
+        block_sizes=[b.size for b in src.blocks],
         redundancy=src.redundancy,
     )
 
@@ -164,8 +185,9 @@ async def clone_object(
     def clone(conn: sqlite3.Connection) -> ObjectInfo:
         src = _committed_source(conn, object_id)
         package = _package_row(conn, package_id)
-        new = replace(_copy_of(src, package.bucket_id, join_key(package.name, path)),
-                      extras=read_object_extras(conn, src.id))  # tags too, as S3 copies do
+        new = replace(
+            _copy_of(src, package.bucket_id, join_key(package.name, path)), extras=read_object_extras(conn, src.id)
+        )  # tags too, as S3 copies do
         return _commit(conn, new, guards)
 
     return await store.db.transaction(clone)

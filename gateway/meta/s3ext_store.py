@@ -49,8 +49,9 @@ def _tags(text: str | None) -> Tags:
     return {k: v for k, v in json.loads(text)} if text else {}
 
 
-def write_object_extras(conn: sqlite3.Connection, object_id: int, extras: ObjectExtras | None, *,
-                        replaced: bool) -> None:
+def write_object_extras(
+    conn: sqlite3.Connection, object_id: int, extras: ObjectExtras | None, *, replaced: bool
+) -> None:
     """Make `extras` the object's extras; `replaced` says the row existed (drop what it had)."""
     if replaced:
         conn.execute("DELETE FROM object_tags WHERE object_id = ?", (object_id,))
@@ -100,7 +101,9 @@ class S3ExtStore:
         return await self.db.transaction(put)
 
     async def delete_object_tags(self, object_id: int) -> None:
-        await self.db.transaction(lambda conn: conn.execute("DELETE FROM object_tags WHERE object_id = ?", (object_id,)))
+        await self.db.transaction(
+            lambda conn: conn.execute("DELETE FROM object_tags WHERE object_id = ?", (object_id,))
+        )
 
     # ------------------------------------------------------------ multipart uploads
 
@@ -109,8 +112,11 @@ class S3ExtStore:
         return _tags(row["tags"] if row else None)
 
     async def put_upload_tags(self, upload_id: str, tags: Tags) -> None:
-        await self.db.transaction(lambda conn: conn.execute(
-            "INSERT OR REPLACE INTO upload_tags (upload_id, tags) VALUES (?, ?)", (upload_id, _tags_json(tags))))
+        await self.db.transaction(
+            lambda conn: conn.execute(
+                "INSERT OR REPLACE INTO upload_tags (upload_id, tags) VALUES (?, ?)", (upload_id, _tags_json(tags))
+            )
+        )
 
     # ------------------------------------------------------------ buckets
 
@@ -120,19 +126,29 @@ class S3ExtStore:
         return _tags(row["tags"]) if row else None
 
     async def put_bucket_tags(self, bucket_id: int, tags: Tags) -> None:
-        await self.db.transaction(lambda conn: conn.execute(
-            "INSERT OR REPLACE INTO bucket_tags (bucket_id, tags) VALUES (?, ?)", (bucket_id, _tags_json(tags))))
+        await self.db.transaction(
+            lambda conn: conn.execute(
+                "INSERT OR REPLACE INTO bucket_tags (bucket_id, tags) VALUES (?, ?)", (bucket_id, _tags_json(tags))
+            )
+        )
 
     async def delete_bucket_tags(self, bucket_id: int) -> None:
-        await self.db.transaction(lambda conn: conn.execute("DELETE FROM bucket_tags WHERE bucket_id = ?", (bucket_id,)))
+        await self.db.transaction(
+            lambda conn: conn.execute("DELETE FROM bucket_tags WHERE bucket_id = ?", (bucket_id,))
+        )
 
     async def bucket_cors(self, bucket_id: int) -> list[dict] | None:
         row = await self.db.fetchone("SELECT rules FROM bucket_cors WHERE bucket_id = ?", (bucket_id,))
         return json.loads(row["rules"]) if row else None
 
     async def put_bucket_cors(self, bucket_id: int, rules: list[dict]) -> None:
-        await self.db.transaction(lambda conn: conn.execute(
-            "INSERT OR REPLACE INTO bucket_cors (bucket_id, rules) VALUES (?, ?)", (bucket_id, json.dumps(rules))))
+        await self.db.transaction(
+            lambda conn: conn.execute(
+                "INSERT OR REPLACE INTO bucket_cors (bucket_id, rules) VALUES (?, ?)", (bucket_id, json.dumps(rules))
+            )
+        )
 
     async def delete_bucket_cors(self, bucket_id: int) -> None:
-        await self.db.transaction(lambda conn: conn.execute("DELETE FROM bucket_cors WHERE bucket_id = ?", (bucket_id,)))
+        await self.db.transaction(
+            lambda conn: conn.execute("DELETE FROM bucket_cors WHERE bucket_id = ?", (bucket_id,))
+        )

@@ -11,8 +11,8 @@ from __future__ import annotations
 from .console_schema import CONSOLE_MIGRATIONS
 from .jobs_schema import JOBS_MIGRATIONS
 from .native_schema import NATIVE_MIGRATIONS  # the native API's own tables
-from .versioning_schema import VERSIONING_MIGRATIONS
 from .s3ext_schema import S3EXT_MIGRATIONS  # S3 tags, part records, CORS
+from .versioning_schema import VERSIONING_MIGRATIONS
 
 CORE: list[str] = [
     # 1: the foundation model

@@ -37,9 +37,15 @@ def no_such_space(space_id: object) -> JunctionError:
 
 def _row(row: Any) -> SpaceRow:
     return SpaceRow(
-        id=row["id"], name=row["name"], storage=json.loads(row["storage"]), sealed_credential=row["credential"],
-        shard_max_size=row["shard_max_size"], features=json.loads(row["features"] or "[]"),
-        working_dir=row["working_dir"], revision=row["revision"], created=row["created"],
+        id=row["id"],
+        name=row["name"],
+        storage=json.loads(row["storage"]),
+        sealed_credential=row["credential"],
+        shard_max_size=row["shard_max_size"],
+        features=json.loads(row["features"] or "[]"),
+        working_dir=row["working_dir"],
+        revision=row["revision"],
+        created=row["created"],
     )
 
 
@@ -54,16 +60,31 @@ async def get_space(store: MetaStore, space_id: int) -> SpaceRow:
     return _row(row)
 
 
-async def create_space(store: MetaStore, *, name: str, storage: dict, sealed_credential: str,
-                       shard_max_size: int | None, features: list, working_dir: str) -> SpaceRow:
+async def create_space(
+    store: MetaStore,
+    *,
+    name: str,
+    storage: dict,
+    sealed_credential: str,
+    shard_max_size: int | None,
+    features: list,
+    working_dir: str,
+) -> SpaceRow:
     def insert(conn: sqlite3.Connection) -> int:
         if conn.execute("SELECT 1 FROM spaces WHERE name = ?", (name,)).fetchone():
             raise JunctionError("UserSpaceAlreadyExists", f"A user space named {name!r} already exists", name=name)
         cur = conn.execute(
             "INSERT INTO spaces (name, storage, credential, shard_max_size, features, working_dir, revision, created)"
             " VALUES (?, ?, ?, ?, ?, ?, 1, ?)",
-            (name, json.dumps(storage), sealed_credential, shard_max_size, json.dumps(features), working_dir,
-             time.time()),
+            (
+                name,
+                json.dumps(storage),
+                sealed_credential,
+                shard_max_size,
+                json.dumps(features),
+                working_dir,
+                time.time(),
+            ),
         )
         return int(cur.lastrowid)
 
@@ -78,9 +99,10 @@ async def update_space(store: MetaStore, space_id: int, changes: dict[str, Any])
     def update(conn: sqlite3.Connection) -> None:
         if conn.execute("SELECT 1 FROM spaces WHERE id = ?", (space_id,)).fetchone() is None:
             raise no_such_space(space_id)
-        if "name" in changes and conn.execute(
-            "SELECT 1 FROM spaces WHERE name = ? AND id != ?", (changes["name"], space_id)
-        ).fetchone():
+        if (
+            "name" in changes
+            and conn.execute("SELECT 1 FROM spaces WHERE name = ? AND id != ?", (changes["name"], space_id)).fetchone()
+        ):
             raise JunctionError("UserSpaceAlreadyExists", f"A user space named {changes['name']!r} already exists")
         sets = "".join(f"{column} = ?, " for column in changes)
         conn.execute(f"UPDATE spaces SET {sets}revision = revision + 1 WHERE id = ?", (*changes.values(), space_id))
@@ -112,5 +134,6 @@ async def delete_space(store: MetaStore, space_id: int) -> bool:
 async def space_usage(store: MetaStore, space_id: int) -> int:
     """Bytes of the blocks objects and upload parts hold in the space (a shared block counts once)."""
     row = await store.db.fetchone(
-        "SELECT COALESCE(SUM(size), 0) AS used FROM blobs WHERE space_id = ? AND state = 'live'", (space_id,))
+        "SELECT COALESCE(SUM(size), 0) AS used FROM blobs WHERE space_id = ? AND state = 'live'", (space_id,)
+    )
     return int(row["used"]) if row else 0

@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
 
 import aiosqlite
 
@@ -153,9 +153,7 @@ class MetaStore:
         values = [access_key, secret_key, kind, _now(), *fields.values()]
         marks = ", ".join("?" for _ in columns)
         async with self.db.write() as conn:
-            await conn.execute(
-                f"INSERT OR REPLACE INTO credentials ({', '.join(columns)}) VALUES ({marks})", values
-            )
+            await conn.execute(f"INSERT OR REPLACE INTO credentials ({', '.join(columns)}) VALUES ({marks})", values)
 
     # ---------------------------------------------------------------- spaces
 
@@ -178,13 +176,9 @@ class MetaStore:
                 code = "BucketAlreadyOwnedByYou" if row["owner"] == owner else "BucketAlreadyExists"
                 raise JunctionError(code, "The requested bucket name is not available", bucket=name)
             now = _now()
-            cur = await conn.execute(
-                "INSERT INTO buckets (name, owner, created) VALUES (?, ?, ?)", (name, owner, now)
-            )
+            cur = await conn.execute("INSERT INTO buckets (name, owner, created) VALUES (?, ?, ?)", (name, owner, now))
             bucket_id = cur.lastrowid
-            await conn.execute(
-                "INSERT INTO packages (bucket_id, name, created) VALUES (?, '', ?)", (bucket_id, now)
-            )
+            await conn.execute("INSERT INTO packages (bucket_id, name, created) VALUES (?, '', ?)", (bucket_id, now))
         return Bucket(id=bucket_id, name=name, owner=owner, created=now)
 
     async def get_bucket(self, name: str) -> Bucket:
@@ -214,10 +208,14 @@ class MetaStore:
         """Delete the bucket; refuse while it holds objects unless `force`."""
 
         def delete(conn: sqlite3.Connection) -> None:
-            if not force and conn.execute(
-                "SELECT 1 FROM objects WHERE bucket_id = ? UNION ALL SELECT 1 FROM object_versions WHERE bucket_id = ? "
-                "LIMIT 1", (bucket_id, bucket_id)
-            ).fetchone():
+            if (
+                not force
+                and conn.execute(
+                    "SELECT 1 FROM objects WHERE bucket_id = ? "
+                    "UNION ALL SELECT 1 FROM object_versions WHERE bucket_id = ? LIMIT 1",
+                    (bucket_id, bucket_id),
+                ).fetchone()
+            ):
                 raise JunctionError("BucketNotEmpty", "The bucket you tried to delete is not empty")
             blob_rows = conn.execute(
                 "SELECT b.blob_id FROM object_blocks b JOIN objects o ON o.id = b.object_id WHERE o.bucket_id = ? "
@@ -235,9 +233,7 @@ class MetaStore:
     # ---------------------------------------------------------------- packages
 
     async def get_package(self, bucket_id: int, name: str) -> Package | None:
-        row = await self.db.fetchone(
-            "SELECT * FROM packages WHERE bucket_id = ? AND name = ?", (bucket_id, name)
-        )
+        row = await self.db.fetchone("SELECT * FROM packages WHERE bucket_id = ? AND name = ?", (bucket_id, name))
         return _package(row) if row else None
 
     async def get_package_by_id(self, package_id: int) -> Package | None:
@@ -252,6 +248,7 @@ class MetaStore:
 
     async def new_blob(self, space_id: int, key: str) -> int:
         """Register a blob about to be written, so a crash leaves a collectable record."""
+
         def insert(conn: sqlite3.Connection) -> int:
             cur = conn.execute(
                 "INSERT INTO blobs (space_id, key, state, created) VALUES (?, ?, 'pending', ?)",
@@ -268,8 +265,7 @@ class MetaStore:
 
     async def collectable_blobs(self, pending_older_than: float, limit: int = 500) -> list[aiosqlite.Row]:
         return await self.db.fetchall(
-            "SELECT id, space_id, key FROM blobs WHERE state = 'dead' "
-            "OR (state = 'pending' AND created < ?) LIMIT ?",
+            "SELECT id, space_id, key FROM blobs WHERE state = 'dead' OR (state = 'pending' AND created < ?) LIMIT ?",
             (pending_older_than, limit),
         )
 
@@ -281,8 +277,12 @@ class MetaStore:
 
     async def get_object(self, bucket_id: int, key: str, *, with_blocks: bool = True) -> ObjectInfo:
         def read(conn: sqlite3.Connection) -> ObjectInfo | None:
-            return _select_object(conn, "o.bucket_id = ? AND o.key = ? AND o.redundancy != 'multipartUpload'",
-                                  (bucket_id, key), with_blocks)
+            return _select_object(
+                conn,
+                "o.bucket_id = ? AND o.key = ? AND o.redundancy != 'multipartUpload'",
+                (bucket_id, key),
+                with_blocks,
+            )
 
         obj = await self.db.query(read)
         if obj is None:
@@ -337,8 +337,15 @@ class MetaStore:
                 "INSERT INTO uploads (id, bucket_id, key, content_type, headers, meta, checksum_algorithm, "
                 "checksum_type, owner, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
-                    upload.id, upload.bucket_id, upload.key, upload.content_type, json.dumps(upload.headers),
-                    json.dumps(upload.meta), upload.checksum_algorithm, upload.checksum_type, upload.owner,
+                    upload.id,
+                    upload.bucket_id,
+                    upload.key,
+                    upload.content_type,
+                    json.dumps(upload.headers),
+                    json.dumps(upload.meta),
+                    upload.checksum_algorithm,
+                    upload.checksum_type,
+                    upload.owner,
                     upload.created,
                 ),
             )
@@ -471,8 +478,18 @@ def _commit(conn: sqlite3.Connection, new: NewObject, guards: Iterable[CommitGua
     now = _now()
     created = new.created or (old.created if old else now)
     values = (
-        new.size, new.etag, new.sha256, new.content_type, json.dumps(new.headers), json.dumps(new.meta),
-        json.dumps(new.checksums), new.checksum_type, new.parts_count, new.redundancy, created, now,
+        new.size,
+        new.etag,
+        new.sha256,
+        new.content_type,
+        json.dumps(new.headers),
+        json.dumps(new.meta),
+        json.dumps(new.checksums),
+        new.checksum_type,
+        new.parts_count,
+        new.redundancy,
+        created,
+        now,
     )
     if old is not None:
         object_id = old.id
@@ -494,7 +511,10 @@ def _commit(conn: sqlite3.Connection, new: NewObject, guards: Iterable[CommitGua
         object_id = cur.lastrowid
     conn.executemany(
         "INSERT INTO object_blocks (object_id, seq, blob_id, size) VALUES (?, ?, ?, ?)",
-        [(object_id, seq, bid, size) for seq, (bid, size) in enumerate(zip(new.blob_ids, new.block_sizes))],
+        [
+            (object_id, seq, bid, size)
+            for seq, (bid, size) in enumerate(zip(new.blob_ids, new.block_sizes, strict=True))
+        ],
     )
     _ref(conn, new.blob_ids, new.block_sizes)
     write_object_extras(conn, object_id, new.extras, replaced=old is not None)  # an overwrite starts afresh
@@ -514,8 +534,7 @@ def _ensure_package(conn: sqlite3.Connection, bucket_id: int, name: str) -> int:
 def _drop_package_if_implicit_and_empty(conn: sqlite3.Connection, package_id: int) -> None:
     """A non-root package with no rows left (not even its `P/` marker) disappears, as S3 prefixes do."""
     conn.execute(
-        "DELETE FROM packages WHERE id = ? AND name != '' AND NOT EXISTS "
-        "(SELECT 1 FROM objects WHERE package_id = ?)",
+        "DELETE FROM packages WHERE id = ? AND name != '' AND NOT EXISTS (SELECT 1 FROM objects WHERE package_id = ?)",
         (package_id, package_id),
     )
 
@@ -537,7 +556,7 @@ def _ref(conn: sqlite3.Connection, blob_ids: list[int], sizes: list[int] | None 
     else:
         conn.executemany(
             "UPDATE blobs SET refcount = refcount + 1, state = 'live', size = ? WHERE id = ?",
-            list(zip(sizes, blob_ids)),
+            list(zip(sizes, blob_ids, strict=True)),
         )
 
 

@@ -16,7 +16,7 @@ import secrets
 import sqlite3
 import string
 import time
-from typing import Iterable
+from collections.abc import Iterable
 
 from gateway.core.errors import JunctionError
 from gateway.core.mapping import split_key
@@ -75,11 +75,25 @@ def _version_object(conn: sqlite3.Connection, row: sqlite3.Row, with_blocks: boo
     """A noncurrent version as an ObjectInfo (id 0: it has no `objects` row)."""
     package, path = split_key(row["key"])
     obj = ObjectInfo(
-        id=0, bucket_id=row["bucket_id"], package_id=0, package=package, path=path, key=row["key"],
-        size=row["size"], etag=row["etag"], sha256=row["sha256"], content_type=row["content_type"],
-        headers=json.loads(row["headers"]), meta=json.loads(row["meta"]), checksums=json.loads(row["checksums"]),
-        checksum_type=row["checksum_type"], parts_count=row["parts_count"], redundancy=row["redundancy"],
-        created=row["created"], updated=row["updated"], version_id=surface(row["version_id"]),
+        id=0,
+        bucket_id=row["bucket_id"],
+        package_id=0,
+        package=package,
+        path=path,
+        key=row["key"],
+        size=row["size"],
+        etag=row["etag"],
+        sha256=row["sha256"],
+        content_type=row["content_type"],
+        headers=json.loads(row["headers"]),
+        meta=json.loads(row["meta"]),
+        checksums=json.loads(row["checksums"]),
+        checksum_type=row["checksum_type"],
+        parts_count=row["parts_count"],
+        redundancy=row["redundancy"],
+        created=row["created"],
+        updated=row["updated"],
+        version_id=surface(row["version_id"]),
     )
     if with_blocks:
         rows = conn.execute(
@@ -87,22 +101,33 @@ def _version_object(conn: sqlite3.Connection, row: sqlite3.Row, with_blocks: boo
             "JOIN blobs b ON b.id = vb.blob_id WHERE vb.version_row = ? ORDER BY vb.seq",
             (row["id"],),
         ).fetchall()
-        obj.blocks = [Block(blob_id=r["blob_id"], space_id=r["space_id"], blob_key=r["key"], size=r["size"])
-                      for r in rows]
+        obj.blocks = [
+            Block(blob_id=r["blob_id"], space_id=r["space_id"], blob_key=r["key"], size=r["size"]) for r in rows
+        ]
     return obj
 
 
 def _entry(conn: sqlite3.Connection, row: sqlite3.Row, is_latest: bool, with_blocks: bool) -> ObjectVersion:
     marker = bool(row["delete_marker"])
     return ObjectVersion(
-        key=row["key"], version_id=surface(row["version_id"]), is_latest=is_latest, delete_marker=marker,
-        updated=row["updated"], obj=None if marker else _version_object(conn, row, with_blocks),
+        key=row["key"],
+        version_id=surface(row["version_id"]),
+        is_latest=is_latest,
+        delete_marker=marker,
+        updated=row["updated"],
+        obj=None if marker else _version_object(conn, row, with_blocks),
     )
 
 
 def _current_entry(obj: ObjectInfo) -> ObjectVersion:
-    return ObjectVersion(key=obj.key, version_id=surface(stored(obj.version_id)), is_latest=True,
-                         delete_marker=False, updated=obj.updated, obj=obj)
+    return ObjectVersion(
+        key=obj.key,
+        version_id=surface(stored(obj.version_id)),
+        is_latest=True,
+        delete_marker=False,
+        updated=obj.updated,
+        obj=obj,
+    )
 
 
 def retire(conn: sqlite3.Connection, old: ObjectInfo) -> int:
@@ -112,9 +137,23 @@ def retire(conn: sqlite3.Connection, old: ObjectInfo) -> int:
         "INSERT INTO object_versions (bucket_id, key, version_id, delete_marker, size, etag, sha256, content_type, "
         "headers, meta, checksums, checksum_type, parts_count, redundancy, created, updated) "
         "VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (old.bucket_id, old.key, stored(old.version_id), old.size, old.etag, old.sha256, old.content_type,
-         json.dumps(old.headers), json.dumps(old.meta), json.dumps(old.checksums), old.checksum_type,
-         old.parts_count, old.redundancy, old.created, old.updated),
+        (
+            old.bucket_id,
+            old.key,
+            stored(old.version_id),
+            old.size,
+            old.etag,
+            old.sha256,
+            old.content_type,
+            json.dumps(old.headers),
+            json.dumps(old.meta),
+            json.dumps(old.checksums),
+            old.checksum_type,
+            old.parts_count,
+            old.redundancy,
+            old.created,
+            old.updated,
+        ),
     )
     row_id = cur.lastrowid
     conn.execute(
@@ -135,12 +174,16 @@ def _move_extras(conn: sqlite3.Connection, object_id: int, row_id: int, *, to_hi
     """Carry a version's tags and part records between its `objects` row and its history row."""
     for current, history, column in _EXTRAS:
         if to_history:
-            conn.execute(f"INSERT INTO {history} (version_row, {column}) "
-                         f"SELECT ?, {column} FROM {current} WHERE object_id = ?", (row_id, object_id))
+            conn.execute(
+                f"INSERT INTO {history} (version_row, {column}) SELECT ?, {column} FROM {current} WHERE object_id = ?",
+                (row_id, object_id),
+            )
             conn.execute(f"DELETE FROM {current} WHERE object_id = ?", (object_id,))
         else:  # history rows go with their object_versions row (ON DELETE CASCADE)
-            conn.execute(f"INSERT INTO {current} (object_id, {column}) "
-                         f"SELECT ?, {column} FROM {history} WHERE version_row = ?", (object_id, row_id))
+            conn.execute(
+                f"INSERT INTO {current} (object_id, {column}) SELECT ?, {column} FROM {history} WHERE version_row = ?",
+                (object_id, row_id),
+            )
 
 
 def _release_version(conn: sqlite3.Connection, row_id: int) -> None:
@@ -201,8 +244,9 @@ def _add_marker(conn: sqlite3.Connection, bucket_id: int, key: str, version_id: 
     )
 
 
-def delete_latest(conn: sqlite3.Connection, bucket_id: int, key: str, old: ObjectInfo | None, *,
-                  drop_package: bool = True) -> Deletion:
+def delete_latest(
+    conn: sqlite3.Connection, bucket_id: int, key: str, old: ObjectInfo | None, *, drop_package: bool = True
+) -> Deletion:
     """A delete without a version id: removes the current object of an unversioned bucket;
     in a versioned one keeps it as history (as its state says) and adds a delete marker.
     Removing a native upload in progress is an abort, never a version nor a marker."""
@@ -254,8 +298,9 @@ def _promote(conn: sqlite3.Connection, bucket_id: int, key: str) -> None:
     conn.execute("DELETE FROM object_versions WHERE id = ?", (row["id"],))
 
 
-def delete_version(conn: sqlite3.Connection, bucket_id: int, key: str, version_id: str,
-                   guards: Iterable[CommitGuard]) -> Deletion:
+def delete_version(
+    conn: sqlite3.Connection, bucket_id: int, key: str, version_id: str, guards: Iterable[CommitGuard]
+) -> Deletion:
     """Permanently delete one version (stored id); deleting an absent version succeeds."""
     current = _select_object(conn, _CURRENT, (bucket_id, key), True)
     if current is not None and stored(current.version_id) == version_id:
@@ -292,7 +337,9 @@ def find_version(conn: sqlite3.Connection, bucket_id: int, key: str, version_id:
 
 
 def _newest_id(conn: sqlite3.Connection, bucket_id: int, key: str) -> int | None:
-    row = conn.execute("SELECT MAX(id) FROM object_versions WHERE bucket_id = ? AND key = ?", (bucket_id, key)).fetchone()
+    row = conn.execute(
+        "SELECT MAX(id) FROM object_versions WHERE bucket_id = ? AND key = ?", (bucket_id, key)
+    ).fetchone()
     return row[0]
 
 
@@ -308,8 +355,9 @@ def latest_marker(conn: sqlite3.Connection, bucket_id: int, key: str) -> ObjectV
     return _entry(conn, row, True, False)
 
 
-def version_keys(conn: sqlite3.Connection, bucket_id: int, *, prefix: str, start: str, inclusive: bool,
-                 limit: int) -> list[str]:
+def version_keys(
+    conn: sqlite3.Connection, bucket_id: int, *, prefix: str, start: str, inclusive: bool, limit: int
+) -> list[str]:
     """Keys with any version (current, noncurrent or marker) from `start` on, in binary order."""
     op = ">=" if inclusive else ">"
     bounds = f"AND key {op} ?"
@@ -329,8 +377,9 @@ def version_keys(conn: sqlite3.Connection, bucket_id: int, *, prefix: str, start
     return [r[0] for r in rows]
 
 
-def key_versions(conn: sqlite3.Connection, bucket_id: int, key: str, *, after: str | None,
-                 limit: int) -> list[ObjectVersion]:
+def key_versions(
+    conn: sqlite3.Connection, bucket_id: int, key: str, *, after: str | None, limit: int
+) -> list[ObjectVersion]:
     """Up to `limit` versions of `key`, newest first, after the version with stored id
     `after` (None: from the latest). An unknown `after` yields nothing."""
     current = _select_object(conn, _CURRENT, (bucket_id, key), False)
@@ -370,8 +419,13 @@ def _tags_home(conn: sqlite3.Connection, bucket_id: int, key: str, version_id: s
     if row is None:
         raise JunctionError("NoSuchVersion", "The specified version does not exist.", key=key)
     if row["delete_marker"]:  # as core.versioning.delete_marker_error: S3 names the marker in headers
-        raise JunctionError("MethodNotAllowed", "The specified method is not allowed against this resource.",
-                            delete_marker=True, version_id=surface(version_id), last_modified=row["updated"])
+        raise JunctionError(
+            "MethodNotAllowed",
+            "The specified method is not allowed against this resource.",
+            delete_marker=True,
+            version_id=surface(version_id),
+            last_modified=row["updated"],
+        )
     return "version_tags", "version_row", row["id"]
 
 
@@ -386,8 +440,10 @@ def write_tags(conn: sqlite3.Connection, bucket_id: int, key: str, version_id: s
     table, column, ident = _tags_home(conn, bucket_id, key, version_id)
     conn.execute(f"DELETE FROM {table} WHERE {column} = ?", (ident,))
     if tags:
-        conn.execute(f"INSERT INTO {table} ({column}, tags) VALUES (?, ?)",
-                     (ident, json.dumps(list(tags.items()), ensure_ascii=False)))
+        conn.execute(
+            f"INSERT INTO {table} ({column}, tags) VALUES (?, ?)",
+            (ident, json.dumps(list(tags.items()), ensure_ascii=False)),
+        )
 
 
 def history_extras(conn: sqlite3.Connection, bucket_id: int, key: str, version_id: str) -> ObjectExtras:
@@ -452,8 +508,9 @@ async def set_status(store: MetaStore, bucket_id: int, new_status: str) -> None:
         raise JunctionError("MalformedXML", "Versioning status must be Enabled or Suspended")
 
     def put(conn: sqlite3.Connection) -> None:
-        conn.execute("INSERT OR REPLACE INTO bucket_versioning (bucket_id, status) VALUES (?, ?)",
-                     (bucket_id, new_status))
+        conn.execute(
+            "INSERT OR REPLACE INTO bucket_versioning (bucket_id, status) VALUES (?, ?)", (bucket_id, new_status)
+        )
 
     await store.db.transaction(put)
 
@@ -466,8 +523,9 @@ async def read_latest_marker(store: MetaStore, bucket_id: int, key: str) -> Obje
     return await store.db.query(lambda conn: latest_marker(conn, bucket_id, key))
 
 
-async def remove_version(store: MetaStore, bucket_id: int, key: str, version_id: str,
-                         guards: Iterable[CommitGuard] = ()) -> Deletion:
+async def remove_version(
+    store: MetaStore, bucket_id: int, key: str, version_id: str, guards: Iterable[CommitGuard] = ()
+) -> Deletion:
     return await store.db.transaction(lambda conn: delete_version(conn, bucket_id, key, version_id, guards))
 
 
@@ -483,12 +541,15 @@ async def version_extras(store: MetaStore, bucket_id: int, key: str, version_id:
     return await store.db.query(lambda conn: history_extras(conn, bucket_id, key, version_id))
 
 
-async def list_keys(store: MetaStore, bucket_id: int, *, prefix: str, start: str, inclusive: bool,
-                    limit: int) -> list[str]:
+async def list_keys(
+    store: MetaStore, bucket_id: int, *, prefix: str, start: str, inclusive: bool, limit: int
+) -> list[str]:
     return await store.db.query(
-        lambda conn: version_keys(conn, bucket_id, prefix=prefix, start=start, inclusive=inclusive, limit=limit))
+        lambda conn: version_keys(conn, bucket_id, prefix=prefix, start=start, inclusive=inclusive, limit=limit)
+    )
 
 
-async def list_key_versions(store: MetaStore, bucket_id: int, key: str, *, after: str | None,
-                            limit: int) -> list[ObjectVersion]:
+async def list_key_versions(
+    store: MetaStore, bucket_id: int, key: str, *, after: str | None, limit: int
+) -> list[ObjectVersion]:
     return await store.db.query(lambda conn: key_versions(conn, bucket_id, key, after=after, limit=limit))

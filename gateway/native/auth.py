@@ -16,7 +16,7 @@ last line of its canonical request is the SHA-256 of the body. So:
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import unquote
 
 from aiohttp import web
@@ -42,8 +42,12 @@ def parse_query(request: web.Request) -> MultiDict[str]:
 
 
 def signed_request(request: web.Request, query: MultiDict[str]) -> SignedRequest:
-    return SignedRequest(method=request.method, raw_path=request.raw_path.split("?", 1)[0],
-                         query=list(query.items()), headers=request.headers)
+    return SignedRequest(
+        method=request.method,
+        raw_path=request.raw_path.split("?", 1)[0],
+        query=list(query.items()),
+        headers=request.headers,
+    )
 
 
 def _require_signed(signed: SignedRequest) -> None:
@@ -69,8 +73,9 @@ async def authenticate(request: web.Request, core: Core, query: MultiDict[str], 
     digest = hashlib.sha256(body).hexdigest()
     auth = await verify(signed, core.secret_for, service=SERVICE, body_sha256=digest)
     if auth.payload_mode is PayloadMode.SIGNED and auth.payload_sha256 != digest:
-        raise JunctionError("XAmzContentSHA256Mismatch",
-                            "The provided 'x-amz-content-sha256' header does not match what was computed.")
+        raise JunctionError(
+            "XAmzContentSHA256Mismatch", "The provided 'x-amz-content-sha256' header does not match what was computed."
+        )
     if auth.payload_mode not in (PayloadMode.SIGNED, PayloadMode.UNSIGNED):
         raise JunctionError("InvalidRequest", "Streaming (aws-chunked) payloads are not accepted by the native API")
     return auth
@@ -95,7 +100,7 @@ class StreamedAuth:
     def __init__(self, request: web.Request, core: Core, query: MultiDict[str]) -> None:
         self._core = core
         self._signed = signed_request(request, query)
-        self._started = datetime.now(timezone.utc)
+        self._started = datetime.now(UTC)
         declared = "x-amz-content-sha256" in request.headers or "X-Amz-Content-Sha256" in query
         self.deferred = not declared  # the signature covers the body's hash: known only at its end
         self._auth: AuthContext | None = None
@@ -106,8 +111,11 @@ class StreamedAuth:
         if not self.deferred:
             self._auth = await verify(self._signed, self._core.secret_for, service=SERVICE, now=self._started)
             if self._auth.payload_mode not in (PayloadMode.SIGNED, PayloadMode.UNSIGNED):
-                raise JunctionError("InvalidRequest", "Streaming (aws-chunked) payloads are not accepted here; "
-                                    "send x-amz-content-sha256: UNSIGNED-PAYLOAD or the body's hex SHA-256")
+                raise JunctionError(
+                    "InvalidRequest",
+                    "Streaming (aws-chunked) payloads are not accepted here; "
+                    "send x-amz-content-sha256: UNSIGNED-PAYLOAD or the body's hex SHA-256",
+                )
             return self._auth.access_key
         try:
             await verify(self._signed, self._core.secret_for, service=SERVICE, now=self._started, body_sha256=_PROBE)
@@ -119,10 +127,13 @@ class StreamedAuth:
     async def finish(self, body_sha256: str) -> None:
         """Called with the raw body's hash before anything is committed."""
         if self.deferred:
-            await verify(self._signed, self._core.secret_for, service=SERVICE, now=self._started,
-                         body_sha256=body_sha256)
+            await verify(
+                self._signed, self._core.secret_for, service=SERVICE, now=self._started, body_sha256=body_sha256
+            )
             return
         assert self._auth is not None
         if self._auth.payload_mode is PayloadMode.SIGNED and self._auth.payload_sha256 != body_sha256:
-            raise JunctionError("XAmzContentSHA256Mismatch",
-                                "The provided 'x-amz-content-sha256' header does not match what was computed.")
+            raise JunctionError(
+                "XAmzContentSHA256Mismatch",
+                "The provided 'x-amz-content-sha256' header does not match what was computed.",
+            )

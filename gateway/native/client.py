@@ -12,8 +12,9 @@ import hashlib
 import json
 import tempfile
 import uuid
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import IO, Any, Iterable, Iterator, Literal, TypedDict, Union
+from typing import IO, Any, Literal, TypedDict
 from urllib.parse import quote
 
 import requests
@@ -21,7 +22,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-FileSource = Union[bytes, Path, IO[bytes]]
+FileSource = bytes | Path | IO[bytes]
 Payload = Literal["signed", "unsigned", "hash"]
 SPOOL_LIMIT = 8 * 1024 * 1024
 
@@ -65,8 +66,17 @@ def encode_query(params: dict[str, Any]) -> str:
 
 
 class NativeClient:
-    def __init__(self, endpoint: str, access_key: str, secret_key: str, *, region: str = "us-east-1",
-                 session: requests.Session | None = None, verify: bool = True, timeout: float = 300) -> None:
+    def __init__(
+        self,
+        endpoint: str,
+        access_key: str,
+        secret_key: str,
+        *,
+        region: str = "us-east-1",
+        session: requests.Session | None = None,
+        verify: bool = True,
+        timeout: float = 300,
+    ) -> None:
         self.endpoint = endpoint.rstrip("/")
         self.credentials = Credentials(access_key, secret_key)
         self.region = region
@@ -76,18 +86,42 @@ class NativeClient:
 
     # ------------------------------------------------------------ transport
 
-    def request(self, method: str, path: str, *, query: dict[str, Any] | None = None, body: bytes | IO[bytes] = b"",
-                headers: dict[str, str] | None = None, stream: bool = False, sign: bool = True) -> requests.Response:
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: dict[str, Any] | None = None,
+        body: bytes | IO[bytes] = b"",
+        headers: dict[str, str] | None = None,
+        stream: bool = False,
+        sign: bool = True,
+    ) -> requests.Response:
         """Send one request, SigV4-signed for service `jcs` unless `sign` is False."""
         url = self.endpoint + path + (f"?{encode_query(query)}" if query else "")
         request = AWSRequest(method=method, url=url, data=body, headers=dict(headers or {}))
         if sign:
             SigV4Auth(self.credentials, "jcs", self.region).add_auth(request)
-        return self.session.request(method, url, headers=dict(request.headers.items()), data=body, stream=stream,
-                                    verify=self.verify, timeout=self.timeout)
+        return self.session.request(
+            method,
+            url,
+            headers=dict(request.headers.items()),
+            data=body,
+            stream=stream,
+            verify=self.verify,
+            timeout=self.timeout,
+        )
 
-    def call(self, method: str, path: str, *, query: dict[str, Any] | None = None, json_body: Any = None,
-             body: bytes | IO[bytes] | None = None, headers: dict[str, str] | None = None) -> Any:
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: dict[str, Any] | None = None,
+        json_body: Any = None,
+        body: bytes | IO[bytes] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Any:
         """Send a request and return the envelope's `data`, raising NativeError on a non-OK code."""
         if json_body is not None:
             body = json.dumps(json_body).encode()
@@ -125,8 +159,14 @@ class NativeClient:
 
     # ------------------------------------------------------------ objects
 
-    def upload(self, package_id: int, files: Iterable[tuple[str, FileSource]], *, affinity: int | None = None,
-               payload: Payload = "signed") -> list[ObjectInfo]:
+    def upload(
+        self,
+        package_id: int,
+        files: Iterable[tuple[str, FileSource]],
+        *,
+        affinity: int | None = None,
+        payload: Payload = "signed",
+    ) -> list[ObjectInfo]:
         info: dict[str, Any] = {"packageID": package_id}
         if affinity is not None:
             info["affinity"] = affinity
@@ -137,7 +177,9 @@ class NativeClient:
         resp = self.download_stream(object_id, offset=offset, length=length)
         return resp.content
 
-    def download_stream(self, object_id: int, *, offset: int | None = None, length: int | None = None) -> requests.Response:
+    def download_stream(
+        self, object_id: int, *, offset: int | None = None, length: int | None = None
+    ) -> requests.Response:
         query = {"objectID": object_id, "offset": offset, "length": length}
         return check(self.request("GET", "/v1/object/download", query=query, stream=True))
 
@@ -145,10 +187,24 @@ class NativeClient:
         query = {"path": path, "offset": offset, "length": length}
         return check(self.request("GET", "/v1/object/downloadByPath", query=query)).content
 
-    def list_by_path(self, package_id: int, path: str = "", *, is_prefix: bool = False, no_recursive: bool = False,
-                     max_keys: int | None = None, continuation_token: str | None = None) -> dict[str, Any]:
-        query = {"packageID": package_id, "path": path, "isPrefix": is_prefix, "noRecursive": no_recursive,
-                 "maxKeys": max_keys, "continuationToken": continuation_token}
+    def list_by_path(
+        self,
+        package_id: int,
+        path: str = "",
+        *,
+        is_prefix: bool = False,
+        no_recursive: bool = False,
+        max_keys: int | None = None,
+        continuation_token: str | None = None,
+    ) -> dict[str, Any]:
+        query = {
+            "packageID": package_id,
+            "path": path,
+            "isPrefix": is_prefix,
+            "noRecursive": no_recursive,
+            "maxKeys": max_keys,
+            "continuationToken": continuation_token,
+        }
         return self.call("GET", "/v1/object/listByPath", query=query)
 
     def package_objects(self, package_id: int) -> list[ObjectInfo]:
@@ -178,13 +234,25 @@ class NativeClient:
 
     # ------------------------------------------------------------ user spaces
 
-    def create_user_space(self, name: str, storage: dict[str, Any], credential: dict[str, Any], *,
-                          shard_max_size: int | None = 0, features: list[Any] | None = None,
-                          working_dir: str = "") -> dict[str, Any]:
+    def create_user_space(
+        self,
+        name: str,
+        storage: dict[str, Any],
+        credential: dict[str, Any],
+        *,
+        shard_max_size: int | None = 0,
+        features: list[Any] | None = None,
+        working_dir: str = "",
+    ) -> dict[str, Any]:
         """`shard_max_size=None` creates a space without a shard store (no objects land there)."""
-        body = {"name": name, "storage": storage, "credential": credential, "features": features or [],
-                "workingDir": working_dir,
-                "shardStore": None if shard_max_size is None else {"maxSize": shard_max_size}}
+        body = {
+            "name": name,
+            "storage": storage,
+            "credential": credential,
+            "features": features or [],
+            "workingDir": working_dir,
+            "shardStore": None if shard_max_size is None else {"maxSize": shard_max_size},
+        }
         return self.call("POST", "/v1/userSpace/create", json_body=body)["userSpace"]
 
     def update_user_space(self, space_id: int, **fields: Any) -> dict[str, Any]:
@@ -197,14 +265,24 @@ class NativeClient:
         self.call("POST", "/v1/userSpace/delete", json_body={"userSpaceID": space_id})
 
     def test_user_space(self, storage: dict[str, Any], credential: dict[str, Any], working_dir: str = "") -> None:
-        self.call("POST", "/v1/userSpace/test",
-                  json_body={"storage": storage, "credential": credential, "workingDir": working_dir})
+        self.call(
+            "POST",
+            "/v1/userSpace/test",
+            json_body={"storage": storage, "credential": credential, "workingDir": working_dir},
+        )
 
-    def import_package(self, space_id: int, path: str, bucket_id: int, name: str, *, space_affinity: int = 0,
-                       wait: bool = True) -> dict[str, Any]:
+    def import_package(
+        self, space_id: int, path: str, bucket_id: int, name: str, *, space_affinity: int = 0, wait: bool = True
+    ) -> dict[str, Any]:
         """createPackage: returns `package`, `jobID` (and `result` when waited for)."""
-        body = {"userSpaceID": space_id, "path": path, "bucketID": bucket_id, "name": name,
-                "spaceAffinity": space_affinity, "async": not wait}
+        body = {
+            "userSpaceID": space_id,
+            "path": path,
+            "bucketID": bucket_id,
+            "name": name,
+            "spaceAffinity": space_affinity,
+            "async": not wait,
+        }
         return self.call("POST", "/v1/userSpace/createPackage", json_body=body)
 
     def export_package(self, space_id: int, package_id: int, root_path: str, *, wait: bool = True) -> dict[str, Any]:
@@ -239,8 +317,9 @@ class NativeClient:
 
     # ------------------------------------------------------------ form bodies
 
-    def _form(self, path: str, info: dict[str, Any], fields: list[tuple[str, str, FileSource]],
-              payload: Payload) -> Any:
+    def _form(
+        self, path: str, info: dict[str, Any], fields: list[tuple[str, str, FileSource]], payload: Payload
+    ) -> Any:
         with build_form(info, fields) as (body, content_type, digest):
             headers = {"Content-Type": content_type}
             if payload == "unsigned":
@@ -268,12 +347,16 @@ class build_form:
             digest.update(data)
             self.file.write(data)
 
-        put(f'--{boundary}\r\nContent-Disposition: form-data; name="info"\r\n'
-            f"Content-Type: application/json\r\n\r\n".encode())
+        put(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="info"\r\n'
+            f"Content-Type: application/json\r\n\r\n".encode()
+        )
         put(json.dumps(self.info).encode())
         for name, filename, source in self.fields:
-            put(f'\r\n--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
-                f'filename="{quote(filename, safe="")}"\r\nContent-Type: application/octet-stream\r\n\r\n'.encode())
+            put(
+                f'\r\n--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
+                f'filename="{quote(filename, safe="")}"\r\nContent-Type: application/octet-stream\r\n\r\n'.encode()
+            )
             if isinstance(source, bytes):
                 put(source)
             else:
@@ -310,4 +393,3 @@ def unwrap(resp: requests.Response) -> Any:
         message = envelope.get("message", "") if isinstance(envelope, dict) else ""
         raise NativeError(code, message, resp.status_code)
     return envelope.get("data")
-

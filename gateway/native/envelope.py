@@ -101,5 +101,4 @@ def failure(exc: JunctionError) -> web.Response:
 
 def auth_failure(code: str, message: str) -> web.Response:
     """Authentication failures (SigV4 AuthError codes) are all 401 Unauthorized."""
-    return web.json_response({"code": UNAUTHORIZED, "message": message or code, "data": None}, status=401,
-                             dumps=_dumps)
+    return web.json_response({"code": UNAUTHORIZED, "message": message or code, "data": None}, status=401, dumps=_dumps)

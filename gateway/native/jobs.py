@@ -23,8 +23,11 @@ async def finish_or_detach(call: NativeCall, job: Job, data: dict[str, Any], pay
         return ok({**payload, "jobID": job.id})
     record = await call.core.jobs.wait(job)
     if record["state"] != "succeeded":
-        raise JunctionError("OperationAborted" if record["state"] == "canceled" else "InternalError",
-                            f"job {job.id} {record['state']}: {record['error']}", job=job.id)
+        raise JunctionError(
+            "OperationAborted" if record["state"] == "canceled" else "InternalError",
+            f"job {job.id} {record['state']}: {record['error']}",
+            job=job.id,
+        )
     return ok({**payload, "jobID": job.id, "result": record["result"]})
 
 
@@ -54,8 +57,9 @@ async def events(call: NativeCall) -> web.StreamResponse:
     call.authorize(ADMIN)
     job_id = call.q_int("jobID")
     await call.core.jobs.get(job_id)  # 404 as JSON before the stream starts
-    response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache",
-                                           "X-Accel-Buffering": "no"})
+    response = web.StreamResponse(
+        headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    )
     await response.prepare(call.request)
     async for record in call.core.jobs.watch(job_id):
         kind = "progress" if record["state"] == "running" else "end"

@@ -35,8 +35,11 @@ async def upload(call: NativeCall) -> web.Response:
     written: list[WrittenFile] = []
     try:
         while (part := await form.next_file(("files",))) is not None:
-            written.append(await call.native.write_file(package, part.path, part.body,
-                                                        content_type=part.content_type, space_id=space))
+            written.append(
+                await call.native.write_file(
+                    package, part.path, part.body, content_type=part.content_type, space_id=space
+                )
+            )
         await auth.finish(await form.finish())
     except BaseException:
         await call.native.discard(written)
@@ -63,12 +66,15 @@ async def _send(call: NativeCall, obj: ObjectInfo) -> web.StreamResponse:
     length = call.q_int("length", required=False) if call.query.get("length") else None
     stream, count = call.native.read(obj, offset, length)
     name = obj.path.rsplit("/", 1)[-1]
-    response = web.StreamResponse(status=200, headers={
-        "Content-Type": "application/octet-stream",
-        "Content-Length": str(count),
-        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name, safe='')}",
-        "ETag": f'"{obj.etag}"',
-    })
+    response = web.StreamResponse(
+        status=200,
+        headers={
+            "Content-Type": "application/octet-stream",
+            "Content-Length": str(count),
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name, safe='')}",
+            "ETag": f'"{obj.etag}"',
+        },
+    )
     first = await anext(stream, b"")  # fail before the status line if the data is unreadable
     await response.prepare(call.request)
     try:
@@ -90,16 +96,21 @@ async def list_by_path(call: NativeCall) -> web.Response:
     package = await call.native.packages.get(call.q_int("packageID"))
     call.authorize(LIST, package.bucket_id)
     page = await call.native.list_by_path(
-        package, call.q_str("path", required=False), is_prefix=call.q_bool("isPrefix"),
-        no_recursive=call.q_bool("noRecursive"), max_keys=call.q_int("maxKeys", required=False),
+        package,
+        call.q_str("path", required=False),
+        is_prefix=call.q_bool("isPrefix"),
+        no_recursive=call.q_bool("noRecursive"),
+        max_keys=call.q_int("maxKeys", required=False),
         token=call.q_str("continuationToken", required=False),
     )
-    return ok({
-        "nextContinuationToken": page.next_token,
-        "isTruncated": page.truncated,
-        "commonPrefixes": page.prefixes,
-        "objects": [object_view(o) for o in page.objects],
-    })
+    return ok(
+        {
+            "nextContinuationToken": page.next_token,
+            "isTruncated": page.truncated,
+            "commonPrefixes": page.prefixes,
+            "objects": [object_view(o) for o in page.objects],
+        }
+    )
 
 
 async def get_package_objects(call: NativeCall) -> web.Response:

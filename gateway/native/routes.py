@@ -9,7 +9,7 @@ every failure as the envelope of `envelope.ERRORS`.
 from __future__ import annotations
 
 import logging
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 

@@ -53,9 +53,14 @@ async def create(call: NativeCall) -> web.Response:
     name = get_str(data, "name")
     if not name.strip():
         raise invalid_argument("name must not be empty", argument="name")
-    spec = SpaceSpec(name=name, storage=_dict(data, "storage"), credential=_dict(data, "credential"),
-                     shard_max_size=_shard_max(data), features=_features(data),
-                     working_dir=get_str(data, "workingDir", required=False))
+    spec = SpaceSpec(
+        name=name,
+        storage=_dict(data, "storage"),
+        credential=_dict(data, "credential"),
+        shard_max_size=_shard_max(data),
+        features=_features(data),
+        working_dir=get_str(data, "workingDir", required=False),
+    )
     row = await call.core.userspaces.create(spec)
     return ok(await _view(call, row))
 
@@ -95,8 +100,9 @@ async def get(call: NativeCall) -> web.Response:
 async def test(call: NativeCall) -> web.Response:
     call.authorize(ADMIN)
     data = call.json()
-    await call.core.userspaces.test(_dict(data, "storage"), _dict(data, "credential"),
-                                    get_str(data, "workingDir", required=False))
+    await call.core.userspaces.test(
+        _dict(data, "storage"), _dict(data, "credential"), get_str(data, "workingDir", required=False)
+    )
     return ok(None)
 
 
@@ -109,11 +115,13 @@ async def create_package(call: NativeCall) -> web.Response:
     core.spaces.row(space_id)
     bucket = await call.native.bucket(get_int(data, "bucketID"))
     files = await core.transfers.plan_import(space_id, get_str(data, "path", required=False))
-    target = await core.spaces.shard_space_for(get_int(data, "spaceAffinity", required=False),
-                                               sum(info.size for info, _ in files))
+    target = await core.spaces.shard_space_for(
+        get_int(data, "spaceAffinity", required=False), sum(info.size for info, _ in files)
+    )
     package = await call.native.packages.create(bucket.id, get_str(data, "name"))
     job = await core.jobs.start(
-        "createPackage", {"userSpaceID": space_id, "path": data.get("path", ""), "packageID": package.id},
+        "createPackage",
+        {"userSpaceID": space_id, "path": data.get("path", ""), "packageID": package.id},
         lambda job: core.transfers.import_files(job, space_id, files, package, target),
     )
     return await finish_or_detach(call, job, data, {"package": package_view(package)})
@@ -129,7 +137,8 @@ async def download_package(call: NativeCall) -> web.Response:
     package = await call.native.packages.get(get_int(data, "packageID"))
     root_path = get_str(data, "rootPath", required=False)
     job = await core.jobs.start(
-        "downloadPackage", {"userSpaceID": space_id, "packageID": package.id, "rootPath": root_path},
+        "downloadPackage",
+        {"userSpaceID": space_id, "packageID": package.id, "rootPath": root_path},
         lambda job: core.transfers.export_package(job, package, space_id, root_path),
     )
     return await finish_or_detach(call, job, data, {})

@@ -10,8 +10,8 @@ from gateway.core.errors import JunctionError
 from s3xml.attributes import object_attributes
 from s3xml.xml import http_date
 
-from .responses import xml
 from .context import S3Call
+from .responses import xml
 
 
 def _header_int(call: S3Call, name: str, default: int) -> int:
@@ -32,9 +32,12 @@ async def get_object_attributes(call: S3Call) -> web.Response:
     await call.authorize(READ, (await call.core.buckets.get(call.bucket)).id)
     wanted = parse_wanted(call.header("x-amz-object-attributes"))
     view = await call.core.attributes.get(
-        call.bucket, call.key, wanted,
+        call.bucket,
+        call.key,
+        wanted,
         max_parts=min(_header_int(call, "x-amz-max-parts", DEFAULT_MAX_PARTS), DEFAULT_MAX_PARTS),
-        marker=_header_int(call, "x-amz-part-number-marker", 0), version_id=call.query.get("versionId"),
+        marker=_header_int(call, "x-amz-part-number-marker", 0),
+        version_id=call.query.get("versionId"),
     )
     headers = {"Last-Modified": http_date(view.obj.updated)}
     if view.obj.version_id is not None:

@@ -31,8 +31,10 @@ async def create_bucket(call: S3Call) -> web.Response:
     except MalformedXML as exc:
         raise JunctionError("MalformedXML", str(exc)) from None
     if constraint and constraint != call.region:
-        raise JunctionError("IllegalLocationConstraintException",
-                            f"The {constraint} location constraint is incompatible with the region {call.region}.")
+        raise JunctionError(
+            "IllegalLocationConstraintException",
+            f"The {constraint} location constraint is incompatible with the region {call.region}.",
+        )
     assert call.bucket is not None
     await call.core.buckets.create(call.bucket, call.principal.access_key)
     return web.Response(status=200, headers={"Location": f"/{call.bucket}"})

@@ -12,7 +12,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-from typing import AsyncIterator, Mapping, Protocol
+from collections.abc import AsyncIterator, Mapping
+from typing import Protocol
 
 from gateway.core.checksums import Checksum, ChecksumMismatch, header_for
 
@@ -117,10 +118,11 @@ class ChunkedBodyDecoder:
         self._check_trailer_names(trailers)
         self.trailers = trailers
 
-    def _check_chunk_signature(self, signature: str | None, digest: "hashlib._Hash") -> None:
+    def _check_chunk_signature(self, signature: str | None, digest: hashlib._Hash) -> None:
         if self._signing:
-            self._previous = self._verify(self._signing, "AWS4-HMAC-SHA256-PAYLOAD", signature, EMPTY_SHA256,
-                                          digest.hexdigest())
+            self._previous = self._verify(
+                self._signing, "AWS4-HMAC-SHA256-PAYLOAD", signature, EMPTY_SHA256, digest.hexdigest()
+            )
 
     def _check_trailer_signature(self, ctx: AuthContext, signature: str | None, trailers: Mapping[str, str]) -> None:
         canonical = "".join(f"{name}:{trailers[name]}\n" for name in sorted(trailers))
@@ -131,8 +133,11 @@ class ChunkedBodyDecoder:
         to_sign = "\n".join([algorithm, ctx.amz_date, ctx.scope, self._previous, *hashes])
         expected = hmac_hex(ctx.signing_key, to_sign)
         if signature is None or not hmac.compare_digest(expected.encode(), signature.encode()):
-            raise AuthError("SignatureDoesNotMatch", "The request signature we calculated does not match the "
-                            "signature you provided for a payload chunk or trailer.")
+            raise AuthError(
+                "SignatureDoesNotMatch",
+                "The request signature we calculated does not match the "
+                "signature you provided for a payload chunk or trailer.",
+            )
         return expected
 
     def _check_trailer_names(self, trailers: Mapping[str, str]) -> None:
@@ -215,5 +220,4 @@ def _truncated() -> ChunkedFormatError:
 
 
 def _length_mismatch() -> ChunkedFormatError:
-    return ChunkedFormatError("IncompleteBody", "The decoded body length does not match "
-                              "x-amz-decoded-content-length")
+    return ChunkedFormatError("IncompleteBody", "The decoded body length does not match x-amz-decoded-content-length")

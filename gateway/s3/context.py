@@ -7,8 +7,8 @@ headers themselves: `body()` and `expectations()` hide those details.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import AsyncIterator
 from urllib.parse import unquote
 
 from aiohttp import web
@@ -17,7 +17,7 @@ from multidict import CIMultiDict, MultiDict
 from gateway.core.access import ADMIN, Principal, authorize
 from gateway.core.checksums import algorithm_from_header
 from gateway.core.errors import JunctionError
-from gateway.core.objects import ObjectAttrs, Expectations, checksum_algorithm
+from gateway.core.objects import Expectations, ObjectAttrs, checksum_algorithm
 from gateway.core.service import Core
 
 from .chunked import ChunkedBodyDecoder
@@ -123,7 +123,10 @@ class S3Call:
         if mode in STREAMING_MODES:
             trailers = [t.strip().lower() for t in (self.header("x-amz-trailer") or "").split(",") if t.strip()]
             self._decoder = ChunkedBodyDecoder(
-                self.request.content, self.auth, mode=mode, trailer_names=trailers,
+                self.request.content,
+                self.auth,
+                mode=mode,
+                trailer_names=trailers,
                 decoded_length=self.content_length(),
             )
             return aiter(self._decoder)
@@ -141,8 +144,10 @@ class S3Call:
         data = b"".join(chunks)
         if self.auth and self.auth.payload_mode is PayloadMode.SIGNED and self.auth.payload_sha256:
             if hashlib.sha256(data).hexdigest() != self.auth.payload_sha256.lower():
-                raise JunctionError("XAmzContentSHA256Mismatch",
-                                    "The provided 'x-amz-content-sha256' header does not match what was computed.")
+                raise JunctionError(
+                    "XAmzContentSHA256Mismatch",
+                    "The provided 'x-amz-content-sha256' header does not match what was computed.",
+                )
         return data
 
     def expectations(self) -> Expectations:
@@ -158,7 +163,9 @@ class S3Call:
             alg = checksum_algorithm(self.header(header))
             if alg:
                 expect.algorithms.append(alg)
-        trailer_algs = [algorithm_from_header(t.strip().lower()) for t in (self.header("x-amz-trailer") or "").split(",")]
+        trailer_algs = [
+            algorithm_from_header(t.strip().lower()) for t in (self.header("x-amz-trailer") or "").split(",")
+        ]
         trailer_algs = [a for a in trailer_algs if a]
         if trailer_algs:
             expect.algorithms.extend(trailer_algs)
@@ -191,7 +198,7 @@ class S3Call:
         for name, value in self.request.headers.items():
             lower = name.lower()
             if lower.startswith("x-amz-meta-"):
-                meta[lower[len("x-amz-meta-"):]] = value
+                meta[lower[len("x-amz-meta-") :]] = value
         return ObjectAttrs(content_type=self.header("Content-Type") or "", headers=headers, meta=meta)
 
 
@@ -212,10 +219,11 @@ def int_param(query: MultiDict[str], name: str, default: int, *, low: int = 0, h
     try:
         value = int(raw)
     except ValueError:
-        raise JunctionError("InvalidArgument", f"Provided {name} not an integer or within integer range",
-                            argument=name) from None
+        raise JunctionError(
+            "InvalidArgument", f"Provided {name} not an integer or within integer range", argument=name
+        ) from None
     if value < low:
-        raise JunctionError("InvalidArgument", f"Argument {name} must be an integer between {low} and 2147483647",
-                            argument=name)
+        raise JunctionError(
+            "InvalidArgument", f"Argument {name} must be an integer between {low} and 2147483647", argument=name
+        )
     return value if high is None else min(value, high)
-

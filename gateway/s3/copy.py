@@ -29,8 +29,11 @@ def copy_source(call: S3Call) -> CopySource:
         path = path[1:]
     bucket, sep, key = path.partition("/")
     if not bucket or not sep or not key:
-        raise JunctionError("InvalidArgument", "Copy Source must mention the source bucket and key: "
-                            "sourcebucket/sourcekey", argument="x-amz-copy-source")
+        raise JunctionError(
+            "InvalidArgument",
+            "Copy Source must mention the source bucket and key: sourcebucket/sourcekey",
+            argument="x-amz-copy-source",
+        )
     return CopySource(
         bucket=bucket,
         key=key,

@@ -53,7 +53,9 @@ async def delete_bucket_cors(call: S3Call) -> web.Response:
 async def preflight(request: web.Request, core: Core, bucket: str | None) -> web.Response:
     """Answer `OPTIONS` from the bucket's rules: 200 with the CORS headers, else CORSResponse."""
     headers = await core.cors.preflight(
-        bucket, request.headers.get("Origin"), request.headers.get("Access-Control-Request-Method"),
+        bucket,
+        request.headers.get("Origin"),
+        request.headers.get("Access-Control-Request-Method"),
         request.headers.get("Access-Control-Request-Headers"),
     )
     return web.Response(status=200, headers=headers)

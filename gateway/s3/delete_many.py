@@ -32,10 +32,14 @@ async def delete_objects(call: S3Call) -> web.Response:
     for key, version in keys:
         try:
             deletion = await call.core.objects.delete(call.bucket, key, version_id=version)
-            outcomes.append(documents.DeleteOutcome(
-                key, version_id=version, delete_marker=deletion.delete_marker,
-                delete_marker_version_id=deletion.version_id if deletion.delete_marker else None,
-            ))
+            outcomes.append(
+                documents.DeleteOutcome(
+                    key,
+                    version_id=version,
+                    delete_marker=deletion.delete_marker,
+                    delete_marker_version_id=deletion.version_id if deletion.delete_marker else None,
+                )
+            )
         except JunctionError as exc:
             outcomes.append(documents.DeleteOutcome(key, exc.code, exc.message, version_id=version))
     return xml(documents.delete_result(outcomes, quiet))

@@ -11,13 +11,12 @@ from gateway.core.errors import JunctionError
 from gateway.core.service import Core
 from gateway.logs import ACCESS_KEY, REQUEST_ID
 
-from . import cors
+from . import cors, sigv2
 from .chunked import ChunkedFormatError
 from .context import S3Call, parse_query, split_target
+from .post_object import UNAUTHENTICATED, is_form_upload
 from .responses import error
 from .router import route
-from . import sigv2
-from .post_object import UNAUTHENTICATED, is_form_upload
 from .sigv4 import AuthContext, AuthError, SignedRequest, is_anonymous, verify
 
 log = logging.getLogger("junction.s3")
@@ -59,8 +58,17 @@ class S3Frontend:
                 auth = await authenticate(request, query, self.core, self.domain)
                 request[ACCESS_KEY] = auth.access_key
                 principal = await self.core.principal(auth.access_key)
-            call = S3Call(request=request, core=self.core, bucket=bucket, key=key, query=query,
-                          request_id=request_id, principal=principal, auth=auth, region=self.region)
+            call = S3Call(
+                request=request,
+                core=self.core,
+                bucket=bucket,
+                key=key,
+                query=query,
+                request_id=request_id,
+                principal=principal,
+                auth=auth,
+                region=self.region,
+            )
             handler = route(call)
             return await handler(call)
         except (AuthError, ChunkedFormatError) as exc:

@@ -56,8 +56,11 @@ async def _list_v2(call: S3Call) -> web.Response:
     )
     next_token = encode_token(page.next_marker) if page.truncated else None
     owner = bucket.owner if call.query.get("fetch-owner") == "true" else None
-    return xml(documents.list_objects_v2(params, page, token=token, next_token=next_token,
-                                         start_after=start_after, owner=owner))
+    return xml(
+        documents.list_objects_v2(
+            params, page, token=token, next_token=next_token, start_after=start_after, owner=owner
+        )
+    )
 
 
 def encode_token(marker: str) -> str:
@@ -68,5 +71,6 @@ def decode_token(token: str) -> str:
     try:
         return base64.urlsafe_b64decode(token.encode()).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise JunctionError("InvalidArgument", "The continuation token provided is incorrect",
-                            argument="continuation-token") from None
+        raise JunctionError(
+            "InvalidArgument", "The continuation token provided is incorrect", argument="continuation-token"
+        ) from None

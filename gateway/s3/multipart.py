@@ -38,9 +38,13 @@ async def create_upload(call: S3Call) -> web.Response:
     bucket, key = await _writable(call)
     check_request_acl(call, (await call.core.buckets.get(bucket)).owner)
     upload = await call.core.multipart.create(
-        bucket, key, call.object_attrs(), owner=call.principal.access_key,
+        bucket,
+        key,
+        call.object_attrs(),
+        owner=call.principal.access_key,
         checksum_algorithm=checksum_algorithm(call.header("x-amz-checksum-algorithm")),
-        checksum_type=call.header("x-amz-checksum-type"), tags=request_tags(call),
+        checksum_type=call.header("x-amz-checksum-type"),
+        tags=request_tags(call),
     )
     headers = {}
     if upload.checksum_algorithm:
@@ -61,7 +65,12 @@ async def upload_part(call: S3Call) -> web.Response:
     if length is None:
         raise JunctionError("MissingContentLength", "You must provide the Content-Length HTTP header.")
     part = await call.core.multipart.upload_part(
-        bucket, key, call.query["uploadId"], _part_number(call), call.body(), length=length,
+        bucket,
+        key,
+        call.query["uploadId"],
+        _part_number(call),
+        call.body(),
+        length=length,
         expect=call.expectations(),
     )
     headers = {"ETag": documents.quoted(part.etag)}
@@ -83,9 +92,13 @@ async def _upload_part_copy(call: S3Call, bucket: str, key: str) -> web.Response
         except JunctionError:
             byte_range = None
         if byte_range is None or range_header.strip().startswith("bytes=-"):
-            raise JunctionError("InvalidArgument", "The x-amz-copy-source-range value must be of the form "
-                                "bytes=first-last where first and last are the zero-based offsets of the first and "
-                                "last bytes to copy", argument="x-amz-copy-source-range")
+            raise JunctionError(
+                "InvalidArgument",
+                "The x-amz-copy-source-range value must be of the form "
+                "bytes=first-last where first and last are the zero-based offsets of the first and "
+                "last bytes to copy",
+                argument="x-amz-copy-source-range",
+            )
     part, _src = await call.core.multipart.upload_part_copy(
         bucket, key, call.query["uploadId"], _part_number(call), source, byte_range
     )
@@ -105,10 +118,17 @@ async def complete_upload(call: S3Call) -> web.StreamResponse:
         if value:
             expected[alg] = value
     size_header = call.header("x-amz-mp-object-size")
-    task = asyncio.ensure_future(call.core.multipart.complete(
-        bucket, key, call.query["uploadId"], listed, conditions=write_conditions(call),
-        expected_checksums=expected, expected_size=int(size_header) if size_header and size_header.isdigit() else None,
-    ))
+    task = asyncio.ensure_future(
+        call.core.multipart.complete(
+            bucket,
+            key,
+            call.query["uploadId"],
+            listed,
+            conditions=write_conditions(call),
+            expected_checksums=expected,
+            expected_size=int(size_header) if size_header and size_header.isdigit() else None,
+        )
+    )
     location = f"{call.request.scheme}://{call.request.host}/{bucket}/{key}"
     done, _ = await asyncio.wait({task}, timeout=KEEPALIVE_AFTER)
     if done:
@@ -118,8 +138,9 @@ async def complete_upload(call: S3Call) -> web.StreamResponse:
     return await _complete_with_keepalive(call, task, location, bucket, key)
 
 
-async def _complete_with_keepalive(call: S3Call, task: asyncio.Future, location: str, bucket: str,
-                                   key: str) -> web.StreamResponse:
+async def _complete_with_keepalive(
+    call: S3Call, task: asyncio.Future, location: str, bucket: str, key: str
+) -> web.StreamResponse:
     """Commit to 200 and send whitespace until the result (or an error document) is ready."""
     response = web.StreamResponse(status=200, headers={"Content-Type": XML})
     await response.prepare(call.request)
@@ -139,8 +160,9 @@ async def _complete_with_keepalive(call: S3Call, task: asyncio.Future, location:
         obj = task.result()
         body = documents.complete_multipart(location, bucket, key, obj)
     except JunctionError as exc:
-        body = documents.error_document(exc.code, exc.message or message_of(exc.code), resource=call.resource,
-                                        request_id=call.request_id)
+        body = documents.error_document(
+            exc.code, exc.message or message_of(exc.code), resource=call.resource, request_id=call.request_id
+        )
     await response.write(body.split(b"?>", 1)[1])
     await response.write_eof()
     return response
@@ -158,12 +180,14 @@ async def list_parts(call: S3Call) -> web.Response:
     await call.authorize(LIST, bucket.id)
     marker = int_param(call.query, "part-number-marker", 0)
     max_parts = int_param(call.query, "max-parts", 1000, high=1000)
-    upload, parts = await call.core.multipart.list_parts(call.bucket, call.key, call.query["uploadId"],
-                                                         after=marker, limit=max_parts + 1)
+    upload, parts = await call.core.multipart.list_parts(
+        call.bucket, call.key, call.query["uploadId"], after=marker, limit=max_parts + 1
+    )
     truncated = len(parts) > max_parts
     parts = parts[:max_parts]
-    return xml(documents.list_parts(upload, parts, marker=marker, max_parts=max_parts, truncated=truncated,
-                                    owner=upload.owner))
+    return xml(
+        documents.list_parts(upload, parts, marker=marker, max_parts=max_parts, truncated=truncated, owner=upload.owner)
+    )
 
 
 async def list_uploads(call: S3Call) -> web.Response:
@@ -176,8 +200,9 @@ async def list_uploads(call: S3Call) -> web.Response:
     upload_id_marker = call.query.get("upload-id-marker", "")
     max_uploads = int_param(call.query, "max-uploads", 1000, high=1000)
     encoding = call.query.get("encoding-type")
-    uploads = await call.core.multipart.list_uploads(call.bucket, prefix=prefix, key_marker=key_marker,
-                                                     upload_id_marker=upload_id_marker, limit=max_uploads + 1)
+    uploads = await call.core.multipart.list_uploads(
+        call.bucket, prefix=prefix, key_marker=key_marker, upload_id_marker=upload_id_marker, limit=max_uploads + 1
+    )
     truncated = len(uploads) > max_uploads
     uploads = uploads[:max_uploads]
     prefixes: list[str] = []
@@ -192,6 +217,17 @@ async def list_uploads(call: S3Call) -> web.Response:
             else:
                 kept.append(upload)
         uploads = kept
-    return xml(documents.list_uploads(call.bucket, uploads, prefix=prefix, delimiter=delimiter, key_marker=key_marker,
-                                      upload_id_marker=upload_id_marker, max_uploads=max_uploads, truncated=truncated,
-                                      encoding=encoding, prefixes=prefixes))
+    return xml(
+        documents.list_uploads(
+            call.bucket,
+            uploads,
+            prefix=prefix,
+            delimiter=delimiter,
+            key_marker=key_marker,
+            upload_id_marker=upload_id_marker,
+            max_uploads=max_uploads,
+            truncated=truncated,
+            encoding=encoding,
+            prefixes=prefixes,
+        )
+    )

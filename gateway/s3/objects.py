@@ -75,8 +75,7 @@ async def get_object(call: S3Call) -> web.StreamResponse:
     obj = await _load(call)
     byte_range = _part_range(call, obj) or parse_range(call.header("Range"), obj.size)
     headers = _response_headers(call, obj, byte_range) | await tag_count_headers(call, obj)
-    response = web.StreamResponse(status=206 if byte_range and "partNumber" not in call.query else 200,
-                                  headers=headers)
+    response = web.StreamResponse(status=206 if byte_range and "partNumber" not in call.query else 200, headers=headers)
     stream = call.core.objects.read(obj, byte_range)
     first = await anext(stream, b"")  # fail before the status line if the data is unreadable
     await response.prepare(call.request)
@@ -106,8 +105,9 @@ def write_conditions(call: S3Call) -> WriteConditions:
     if_none_match = call.header("If-None-Match")
     if if_none_match is not None and if_none_match.strip() != "*":
         raise JunctionError("NotImplemented", "If-None-Match on writes supports only '*'")
-    return WriteConditions(if_match=call.header("If-Match"), if_none_match=if_none_match,
-                           no_overwrite=call.principal.appendonly)
+    return WriteConditions(
+        if_match=call.header("If-Match"), if_none_match=if_none_match, no_overwrite=call.principal.appendonly
+    )
 
 
 async def put_object(call: S3Call) -> web.Response:
@@ -119,8 +119,14 @@ async def put_object(call: S3Call) -> web.Response:
     if length is None and call.header("Transfer-Encoding", "").lower() != "chunked":
         raise JunctionError("MissingContentLength", "You must provide the Content-Length HTTP header.")
     obj = await call.core.objects.put(
-        call.bucket, call.key, call.body(), length=length, attrs=call.object_attrs(),
-        expect=call.expectations(), conditions=write_conditions(call), tags=request_tags(call),
+        call.bucket,
+        call.key,
+        call.body(),
+        length=length,
+        attrs=call.object_attrs(),
+        expect=call.expectations(),
+        conditions=write_conditions(call),
+        tags=request_tags(call),
     )
     headers = {"ETag": quoted(obj.etag)}
     for alg, value in obj.checksums.items():
@@ -137,6 +143,5 @@ async def delete_object(call: S3Call) -> web.Response:
     bucket = await call.core.buckets.get(call.bucket)
     await call.authorize(DELETE, bucket.id)
     conditions = WriteConditions(if_match=call.header("If-Match"))
-    deletion = await call.core.objects.delete(call.bucket, call.key, conditions,
-                                              version_id=call.query.get("versionId"))
+    deletion = await call.core.objects.delete(call.bucket, call.key, conditions, version_id=call.query.get("versionId"))
     return web.Response(status=204, headers=deletion_headers(deletion))

@@ -9,7 +9,7 @@ after the file part is ignored, as S3 does.
 
 from __future__ import annotations
 
-from typing import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping
 from urllib.parse import quote, unquote, urlencode, urlsplit
 
 from aiohttp import BodyPartReader, MultipartReader, web
@@ -35,13 +35,20 @@ MAX_FIELDS_BYTES = 64 * 1024  # all fields before the file part together
 MAX_FIELDS = 200
 
 
-def is_form_upload(method: str, bucket: str | None, key: str | None, query: Mapping[str, str],
-                   headers: Mapping[str, str]) -> bool:
+def is_form_upload(
+    method: str, bucket: str | None, key: str | None, query: Mapping[str, str], headers: Mapping[str, str]
+) -> bool:
     """A browser-form POST on a bucket: authenticated by its form, not by a SigV4 header."""
     content_type = (headers.get("Content-Type") or "").lower()
-    return (method == "POST" and bucket is not None and key is None and "Authorization" not in headers
-            and "delete" not in query and "uploads" not in query
-            and content_type.startswith("multipart/form-data"))
+    return (
+        method == "POST"
+        and bucket is not None
+        and key is None
+        and "Authorization" not in headers
+        and "delete" not in query
+        and "uploads" not in query
+        and content_type.startswith("multipart/form-data")
+    )
 
 
 async def post_object(call: S3Call) -> web.StreamResponse:
@@ -49,15 +56,19 @@ async def post_object(call: S3Call) -> web.StreamResponse:
     try:
         reader = await call.request.multipart()
     except (ValueError, AssertionError, KeyError):
-        raise JunctionError("MalformedPOSTRequest", "The body of your POST request is not well-formed "
-                            "multipart/form-data.") from None
+        raise JunctionError(
+            "MalformedPOSTRequest", "The body of your POST request is not well-formed multipart/form-data."
+        ) from None
     fields, file_part = await _read_fields(reader)
     access_key = await verify_signature(fields, call.core.secret_for)
     call.request[ACCESS_KEY] = access_key
     call.principal = await call.core.principal(access_key)
     if "key" not in fields:
-        raise JunctionError("InvalidArgument", "Bucket POST must contain a field named 'key'.  If it is specified, "
-                            "please check the order of the fields.", argument="key")
+        raise JunctionError(
+            "InvalidArgument",
+            "Bucket POST must contain a field named 'key'.  If it is specified, please check the order of the fields.",
+            argument="key",
+        )
     fields["key"] = fields["key"].replace("${filename}", file_part.filename or "")
     policy = parse_policy(fields["policy"])
     check_form(policy, fields, bucket=call.bucket)
@@ -67,8 +78,13 @@ async def post_object(call: S3Call) -> web.StreamResponse:
     await call.authorize(WRITE, bucket.id)
     check_canned(fields.get("acl"))  # owner-only ACLs, as for PutObject's x-amz-acl
     obj = await call.core.objects.put(
-        call.bucket, fields["key"], _file_stream(file_part, policy), length=None, attrs=_attrs(fields),
-        expect=_expectations(fields), conditions=WriteConditions(no_overwrite=call.principal.appendonly),
+        call.bucket,
+        fields["key"],
+        _file_stream(file_part, policy),
+        length=None,
+        attrs=_attrs(fields),
+        expect=_expectations(fields),
+        conditions=WriteConditions(no_overwrite=call.principal.appendonly),
         tags=_tags(fields),
     )
     return _success(call, fields, obj.etag)
@@ -81,14 +97,18 @@ async def _read_fields(reader: MultipartReader) -> tuple[dict[str, str], BodyPar
     while True:
         part = await _next_part(reader)
         if part is None:
-            raise JunctionError("IncorrectNumberOfFilesInPostRequest", "POST requires exactly one file upload "
-                                "per request.")
+            raise JunctionError(
+                "IncorrectNumberOfFilesInPostRequest", "POST requires exactly one file upload per request."
+            )
         name = (part.name or "").lower()
         if name == "file":
             return fields, part
         if not name or name in fields or len(fields) >= MAX_FIELDS:
-            raise JunctionError("MalformedPOSTRequest", "The body of your POST request is not well-formed "
-                                "multipart/form-data (a field is unnamed or repeated).")
+            raise JunctionError(
+                "MalformedPOSTRequest",
+                "The body of your POST request is not well-formed "
+                "multipart/form-data (a field is unnamed or repeated).",
+            )
         data = await _read_value(part, budget)
         budget -= len(data)
         try:
@@ -101,8 +121,9 @@ async def _next_part(reader: MultipartReader) -> BodyPartReader | None:
     try:
         part = await reader.next()
     except (ValueError, AssertionError):
-        raise JunctionError("MalformedPOSTRequest", "The body of your POST request is not well-formed "
-                            "multipart/form-data.") from None
+        raise JunctionError(
+            "MalformedPOSTRequest", "The body of your POST request is not well-formed multipart/form-data."
+        ) from None
     if part is not None and not isinstance(part, BodyPartReader):
         raise JunctionError("MalformedPOSTRequest", "Nested multipart bodies are not allowed in a POST upload.")
     return part
@@ -114,14 +135,17 @@ async def _read_value(part: BodyPartReader, budget: int) -> bytes:
         try:
             chunk = await part.read_chunk(8192)
         except ValueError:
-            raise JunctionError("MalformedPOSTRequest", "The body of your POST request is not well-formed "
-                                "multipart/form-data.") from None
+            raise JunctionError(
+                "MalformedPOSTRequest", "The body of your POST request is not well-formed multipart/form-data."
+            ) from None
         if not chunk:
             return b"".join(chunks)
         size += len(chunk)
         if size > budget:
-            raise JunctionError("MaxPostPreDataLengthExceededError", "Your POST request fields preceding the "
-                                "upload file were too large.")
+            raise JunctionError(
+                "MaxPostPreDataLengthExceededError",
+                "Your POST request fields preceding the upload file were too large.",
+            )
         chunks.append(chunk)
 
 
@@ -143,7 +167,7 @@ async def _file_stream(part: BodyPartReader, policy: Policy) -> AsyncIterator[by
 
 def _attrs(fields: Mapping[str, str]) -> ObjectAttrs:
     headers = {name: fields[name] for name in STORED_HEADERS if fields.get(name)}
-    meta = {name[len("x-amz-meta-"):]: value for name, value in fields.items() if name.startswith("x-amz-meta-")}
+    meta = {name[len("x-amz-meta-") :]: value for name, value in fields.items() if name.startswith("x-amz-meta-")}
     return ObjectAttrs(content_type=fields.get("content-type", ""), headers=headers, meta=meta)
 
 

@@ -14,9 +14,10 @@ import base64
 import binascii
 import hmac
 import json
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Awaitable, Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
 
 from gateway.core.errors import JunctionError
 
@@ -56,7 +57,7 @@ def parse_policy(encoded: str) -> Policy:
         expires = datetime.fromisoformat(expiration.replace("Z", "+00:00"))
     except ValueError:
         raise _invalid(f"Invalid 'expiration' value: '{expiration}'.") from None
-    policy = Policy(expires if expires.tzinfo else expires.replace(tzinfo=timezone.utc))
+    policy = Policy(expires if expires.tzinfo else expires.replace(tzinfo=UTC))
     conditions = document.get("conditions")
     if not isinstance(conditions, list):
         raise _invalid("Policy missing conditions.")
@@ -90,26 +91,32 @@ def _add_condition(policy: Policy, condition: Any) -> None:
     name, value = condition[1], condition[2]
     if not isinstance(name, str) or not name.startswith("$") or not isinstance(value, str):
         raise _invalid("Invalid condition.")
-    target = (policy.exact if operator == "eq" else policy.prefixes)
+    target = policy.exact if operator == "eq" else policy.prefixes
     target.append((name[1:].lower(), value))
     policy.covered.add(name[1:].lower())
 
 
 def check_form(policy: Policy, fields: Mapping[str, str], *, bucket: str, now: datetime | None = None) -> None:
     """Raise AccessDenied unless the form (lowercased names, key substituted) obeys the policy."""
-    if (now or datetime.now(timezone.utc)) > policy.expiration:
+    if (now or datetime.now(UTC)) > policy.expiration:
         raise JunctionError("AccessDenied", "Invalid according to Policy: Policy expired.")
     values = dict(fields, bucket=bucket)
     for name, expected in policy.exact:
         if values.get(name) != expected:
-            raise JunctionError("AccessDenied", f'Invalid according to Policy: Policy Condition failed: '
-                                f'["eq", "${name}", "{expected}"]')
+            raise JunctionError(
+                "AccessDenied", f'Invalid according to Policy: Policy Condition failed: ["eq", "${name}", "{expected}"]'
+            )
     for name, prefix in policy.prefixes:
         if not _starts_with(name, values.get(name), prefix):
-            raise JunctionError("AccessDenied", f'Invalid according to Policy: Policy Condition failed: '
-                                f'["starts-with", "${name}", "{prefix}"]')
-    extra = [name for name in fields if name not in policy.covered and name not in EXEMPT
-             and not name.startswith("x-ignore-")]
+            raise JunctionError(
+                "AccessDenied",
+                f'Invalid according to Policy: Policy Condition failed: ["starts-with", "${name}", "{prefix}"]',
+            )
+    extra = [
+        name
+        for name in fields
+        if name not in policy.covered and name not in EXEMPT and not name.startswith("x-ignore-")
+    ]
     if extra:
         raise JunctionError("AccessDenied", "Invalid according to Policy: Extra input fields: " + ", ".join(extra))
 
@@ -145,12 +152,16 @@ async def verify_signature(fields: Mapping[str, str], lookup_secret: Callable[[s
         secret = await _secret(access_key, lookup_secret)
         _compare(sigv2.sign(secret, policy), fields["signature"])
         return access_key
-    raise JunctionError("InvalidArgument", "Bucket POST must contain the fields x-amz-algorithm, x-amz-credential, "
-                        "x-amz-date and x-amz-signature (or AWSAccessKeyId and signature)")
+    raise JunctionError(
+        "InvalidArgument",
+        "Bucket POST must contain the fields x-amz-algorithm, x-amz-credential, "
+        "x-amz-date and x-amz-signature (or AWSAccessKeyId and signature)",
+    )
 
 
-async def _verify_v4(fields: Mapping[str, str], policy: str,
-                     lookup_secret: Callable[[str], Awaitable[str | None]]) -> str:
+async def _verify_v4(
+    fields: Mapping[str, str], policy: str, lookup_secret: Callable[[str], Awaitable[str | None]]
+) -> str:
     missing = [n for n in ("x-amz-algorithm", "x-amz-credential", "x-amz-date", "x-amz-signature") if not fields.get(n)]
     if missing:
         raise JunctionError("InvalidArgument", f"Bucket POST must contain a field named '{missing[0]}'.")
@@ -158,8 +169,9 @@ async def _verify_v4(fields: Mapping[str, str], policy: str,
         raise JunctionError("InvalidArgument", f"Unsupported x-amz-algorithm; use {ALGORITHM}.")
     parts = fields["x-amz-credential"].rsplit("/", 4)
     if len(parts) != 5 or not all(parts) or parts[4] != TERMINATOR or parts[3] != "s3":
-        raise JunctionError("InvalidArgument", "Invalid x-amz-credential; expected "
-                            "<access key>/<YYYYMMDD>/<region>/s3/aws4_request.")
+        raise JunctionError(
+            "InvalidArgument", "Invalid x-amz-credential; expected <access key>/<YYYYMMDD>/<region>/s3/aws4_request."
+        )
     access_key, date, region, service, _ = parts
     if fields["x-amz-date"][:8] != date:
         raise JunctionError("InvalidArgument", "The x-amz-credential date does not match x-amz-date.")
@@ -177,5 +189,8 @@ async def _secret(access_key: str, lookup_secret: Callable[[str], Awaitable[str 
 
 def _compare(expected: str, given: str) -> None:
     if not hmac.compare_digest(expected.encode(), given.encode()):
-        raise AuthError("SignatureDoesNotMatch", "The request signature we calculated does not match the signature "
-                        "you provided. Check your key and signing method.")
+        raise AuthError(
+            "SignatureDoesNotMatch",
+            "The request signature we calculated does not match the signature "
+            "you provided. Check your key and signing method.",
+        )

@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
 from gateway.core.errors import JunctionError
 
-from . import acl, attributes, buckets, copy, cors, delete_many, listing, multipart, objects, post_object, tagging
-from . import unconfigured
-from . import versioning
+from . import (
+    acl,
+    attributes,
+    buckets,
+    copy,
+    cors,
+    delete_many,
+    listing,
+    multipart,
+    objects,
+    post_object,
+    tagging,
+    unconfigured,
+    versioning,
+)
 from .context import S3Call
 
 Handler = Callable[[S3Call], Awaitable[web.StreamResponse]]
@@ -18,10 +30,28 @@ Handler = Callable[[S3Call], Awaitable[web.StreamResponse]]
 # Sub-resources S3 defines that this gateway does not implement yet: a clear 501, never a
 # wrong answer (e.g. treating `PUT ?tagging` as an object upload).
 UNSUPPORTED = (
-    "accelerate", "analytics", "encryption", "intelligent-tiering", "inventory", "legal-hold",
-    "lifecycle", "logging", "metrics", "notification", "object-lock", "ownershipControls", "policy",
-    "policyStatus", "publicAccessBlock", "replication", "requestPayment", "restore", "retention", "select",
-    "torrent", "website",
+    "accelerate",
+    "analytics",
+    "encryption",
+    "intelligent-tiering",
+    "inventory",
+    "legal-hold",
+    "lifecycle",
+    "logging",
+    "metrics",
+    "notification",
+    "object-lock",
+    "ownershipControls",
+    "policy",
+    "policyStatus",
+    "publicAccessBlock",
+    "replication",
+    "requestPayment",
+    "restore",
+    "retention",
+    "select",
+    "torrent",
+    "website",
 )
 
 # Implemented sub-resources: (name, on an object?, method) -> handler; another method is 405.

@@ -20,24 +20,59 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from typing import Awaitable, Callable, Mapping
 
 from .sigv4 import AMZ_DATE_FORMAT, AuthContext, AuthError, PayloadMode, SignedRequest
 
 PRESIGN_PARAMS = ("AWSAccessKeyId", "Signature", "Expires")
 # Sub-resources every V2 signer includes in the CanonicalizedResource.
-SUBRESOURCES = frozenset({
-    "acl", "cors", "delete", "lifecycle", "location", "logging", "notification", "partNumber", "policy",
-    "requestPayment", "response-cache-control", "response-content-disposition", "response-content-encoding",
-    "response-content-language", "response-content-type", "response-expires", "select", "select-type",
-    "tagging", "torrent", "uploadId", "uploads", "versionId", "versioning", "versions", "website",
-})
+SUBRESOURCES = frozenset(
+    {
+        "acl",
+        "cors",
+        "delete",
+        "lifecycle",
+        "location",
+        "logging",
+        "notification",
+        "partNumber",
+        "policy",
+        "requestPayment",
+        "response-cache-control",
+        "response-content-disposition",
+        "response-content-encoding",
+        "response-content-language",
+        "response-content-type",
+        "response-expires",
+        "select",
+        "select-type",
+        "tagging",
+        "torrent",
+        "uploadId",
+        "uploads",
+        "versionId",
+        "versioning",
+        "versions",
+        "website",
+    }
+)
 # Sub-resources only some signers include: botocore's HmacV1Auth, and MinIO (minio-go).
-BOTOCORE_ONLY = frozenset({"accelerate", "analytics", "defaultObjectAcl", "inventory", "metrics", "object-lock",
-                           "replication", "restore", "storageClass"})
+BOTOCORE_ONLY = frozenset(
+    {
+        "accelerate",
+        "analytics",
+        "defaultObjectAcl",
+        "inventory",
+        "metrics",
+        "object-lock",
+        "replication",
+        "restore",
+        "storageClass",
+    }
+)
 MINIO_ONLY = frozenset({"encryption", "legal-hold", "retention"})
 
 _STREAMING_TRAILER = PayloadMode.STREAMING_UNSIGNED_TRAILER.value
@@ -83,7 +118,7 @@ async def verify(
     `bucket_prefix` is '/bucket' for virtual-hosted requests (the resource always names it).
     """
     claim = parse_claim(req)
-    _check_time(claim, now or datetime.now(timezone.utc), max_skew)
+    _check_time(claim, now or datetime.now(UTC), max_skew)
     secret = await lookup_secret(claim.access_key)
     if secret is None:
         raise AuthError("InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.")
@@ -92,8 +127,11 @@ async def verify(
     for candidate in strings_to_sign(req, bucket_prefix + req.raw_path, expires=claim.expires or None):
         matched |= hmac.compare_digest(sign(secret, candidate).encode(), given)
     if not matched:
-        raise AuthError("SignatureDoesNotMatch", "The request signature we calculated does not match the "
-                        "signature you provided. Check your key and signing method.")
+        raise AuthError(
+            "SignatureDoesNotMatch",
+            "The request signature we calculated does not match the "
+            "signature you provided. Check your key and signing method.",
+        )
     return auth_context(req, claim)
 
 
@@ -110,9 +148,18 @@ def auth_context(req: SignedRequest, claim: V2Claim) -> AuthContext:
     elif declared == _STREAMING_TRAILER:
         mode = PayloadMode.STREAMING_UNSIGNED_TRAILER
     amz_date = claim.signed_at.strftime(AMZ_DATE_FORMAT)
-    return AuthContext(access_key=claim.access_key, region="", service="s3", date=amz_date[:8], amz_date=amz_date,
-                       signature=claim.signature, signing_key=b"", presigned=claim.presigned,
-                       payload_mode=mode, payload_sha256=sha)
+    return AuthContext(
+        access_key=claim.access_key,
+        region="",
+        service="s3",
+        date=amz_date[:8],
+        amz_date=amz_date,
+        signature=claim.signature,
+        signing_key=b"",
+        presigned=claim.presigned,
+        payload_mode=mode,
+        payload_sha256=sha,
+    )
 
 
 def sign(secret: str, string_to_sign: str) -> str:
@@ -128,18 +175,24 @@ def parse_claim(req: SignedRequest) -> V2Claim:
     header = req.headers.get("Authorization")
     query = {name: value for name, value in req.query if name in PRESIGN_PARAMS}
     if header is not None and query:
-        raise AuthError("InvalidArgument", "Only one auth mechanism allowed; only the Signature query "
-                        "parameter or the Authorization header should be specified")
+        raise AuthError(
+            "InvalidArgument",
+            "Only one auth mechanism allowed; only the Signature query "
+            "parameter or the Authorization header should be specified",
+        )
     if header is None:
         if any(not query.get(name) for name in PRESIGN_PARAMS):
-            raise AuthError("AccessDenied", "Query-string authentication requires the Signature, Expires and "
-                            "AWSAccessKeyId parameters")
+            raise AuthError(
+                "AccessDenied",
+                "Query-string authentication requires the Signature, Expires and AWSAccessKeyId parameters",
+            )
         expires = query["Expires"]
         if not expires.isdigit():
             raise AuthError("AccessDenied", f"Invalid date (should be seconds since epoch): {expires}")
-        return V2Claim(query["AWSAccessKeyId"], query["Signature"], True,
-                       datetime.fromtimestamp(int(expires), timezone.utc), expires)
-    access_key, sep, signature = header[len("AWS "):].strip().rpartition(":")
+        return V2Claim(
+            query["AWSAccessKeyId"], query["Signature"], True, datetime.fromtimestamp(int(expires), UTC), expires
+        )
+    access_key, sep, signature = header[len("AWS ") :].strip().rpartition(":")
     if not sep or not access_key or not signature:
         raise AuthError("InvalidArgument", "AWS authorization header is invalid.  Expected AwsAccessKeyId:signature")
     return V2Claim(access_key, signature, False, _request_time(req.headers))
@@ -157,7 +210,7 @@ def _request_time(headers: Mapping[str, str]) -> datetime:
             parsed = datetime.strptime(value, AMZ_DATE_FORMAT)
         except ValueError:
             raise AuthError("AccessDenied", "AWS authentication requires a valid Date or x-amz-date header") from None
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 def _check_time(claim: V2Claim, now: datetime, max_skew: timedelta) -> None:
@@ -165,8 +218,9 @@ def _check_time(claim: V2Claim, now: datetime, max_skew: timedelta) -> None:
         if now > claim.signed_at:
             raise AuthError("AccessDenied", "Request has expired")
     elif abs(now - claim.signed_at) > max_skew:
-        raise AuthError("RequestTimeTooSkewed", "The difference between the request time and the current "
-                        "time is too large.")
+        raise AuthError(
+            "RequestTimeTooSkewed", "The difference between the request time and the current time is too large."
+        )
 
 
 # ------------------------------------------------------------------ the string to sign
@@ -181,8 +235,9 @@ def strings_to_sign(req: SignedRequest, path: str, *, expires: str | None = None
     paths = [path]
     if path.count("/") == 1 and len(path) > 1:  # a bucket: botocore signs '/bucket/' for the URL '/bucket'
         paths.append(path + "/")
-    resources = dict.fromkeys(canonical_resource(p, req.query, extra)
-                              for p in paths for extra in (BOTOCORE_ONLY, MINIO_ONLY))
+    resources = dict.fromkeys(
+        canonical_resource(p, req.query, extra) for p in paths for extra in (BOTOCORE_ONLY, MINIO_ONLY)
+    )
     date = (req.headers.get("Date") or "").strip()
     date_lines: list[tuple[str, dict[str, str]]]
     if expires is not None:
@@ -200,8 +255,9 @@ def strings_to_sign(req: SignedRequest, path: str, *, expires: str | None = None
     return list(dict.fromkeys(found))
 
 
-def string_to_sign(method: str, content_md5: str, content_type: str, date: str, amz: Mapping[str, str],
-                   resource: str) -> str:
+def string_to_sign(
+    method: str, content_md5: str, content_type: str, date: str, amz: Mapping[str, str], resource: str
+) -> str:
     canonical_amz = "".join(f"{name}:{amz[name]}\n" for name in sorted(amz))
     return f"{method}\n{content_md5}\n{content_type}\n{date}\n{canonical_amz}{resource}"
 

@@ -14,10 +14,10 @@ import functools
 import hashlib
 import hmac
 import re
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from typing import Awaitable, Callable, Mapping
 from urllib.parse import quote, unquote_to_bytes
 
 ALGORITHM = "AWS4-HMAC-SHA256"
@@ -26,8 +26,14 @@ AMZ_DATE_FORMAT = "%Y%m%dT%H%M%SZ"
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
 MAX_PRESIGN_EXPIRES = 7 * 24 * 3600
-PRESIGN_PARAMS = ("X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires",
-                  "X-Amz-SignedHeaders", "X-Amz-Signature")
+PRESIGN_PARAMS = (
+    "X-Amz-Algorithm",
+    "X-Amz-Credential",
+    "X-Amz-Date",
+    "X-Amz-Expires",
+    "X-Amz-SignedHeaders",
+    "X-Amz-Signature",
+)
 
 _HEX64 = re.compile(r"[0-9a-fA-F]{64}")
 _AMZ_DATE = re.compile(r"\d{8}T\d{6}Z")
@@ -124,7 +130,7 @@ async def verify(
     claim = _parse_claim(req)
     if service is not None and claim.service != service:
         raise _malformed(claim, f"Credential should be scoped to correct service: '{service}'.")
-    _check_time(claim, _aware(now or datetime.now(timezone.utc)), max_skew)
+    _check_time(claim, _aware(now or datetime.now(UTC)), max_skew)
     payload_hash = _payload_hash(req, claim, body_sha256)
     mode = payload_mode(payload_hash)
     secret = await lookup_secret(claim.access_key)
@@ -133,9 +139,16 @@ async def verify(
     key = signing_key(secret, claim.date, claim.region, claim.service)
     _check_signature(req, claim, key, payload_hash)
     return AuthContext(
-        access_key=claim.access_key, region=claim.region, service=claim.service, date=claim.date,
-        amz_date=claim.amz_date, signature=claim.signature, signing_key=key, presigned=claim.presigned,
-        payload_mode=mode, payload_sha256=payload_hash.lower() if mode is PayloadMode.SIGNED else None,
+        access_key=claim.access_key,
+        region=claim.region,
+        service=claim.service,
+        date=claim.date,
+        amz_date=claim.amz_date,
+        signature=claim.signature,
+        signing_key=key,
+        presigned=claim.presigned,
+        payload_mode=mode,
+        payload_sha256=payload_hash.lower() if mode is PayloadMode.SIGNED else None,
     )
 
 
@@ -144,24 +157,30 @@ def _check_signature(req: SignedRequest, claim: _Claim, key: bytes, payload_hash
     scope = credential_scope(claim.date, claim.region, claim.service)
     expected = hmac_hex(key, string_to_sign(claim.amz_date, scope, creq))
     if not hmac.compare_digest(expected.encode(), claim.signature.encode()):
-        raise AuthError("SignatureDoesNotMatch", "The request signature we calculated does not match the "
-                        "signature you provided. Check your key and signing method.")
+        raise AuthError(
+            "SignatureDoesNotMatch",
+            "The request signature we calculated does not match the "
+            "signature you provided. Check your key and signing method.",
+        )
 
 
 # ------------------------------------------------------------------ canonical request
 
 
-def canonical_request(req: SignedRequest, signed_headers: tuple[str, ...], payload_hash: str, *,
-                      presigned: bool) -> str:
+def canonical_request(
+    req: SignedRequest, signed_headers: tuple[str, ...], payload_hash: str, *, presigned: bool
+) -> str:
     """The canonical request string, exactly as the client must have built it."""
-    return "\n".join([
-        req.method,
-        canonical_uri(req.raw_path),
-        canonical_query(req.query, presigned=presigned),
-        canonical_headers(req.headers, signed_headers),
-        ";".join(signed_headers),
-        payload_hash,
-    ])
+    return "\n".join(
+        [
+            req.method,
+            canonical_uri(req.raw_path),
+            canonical_query(req.query, presigned=presigned),
+            canonical_headers(req.headers, signed_headers),
+            ";".join(signed_headers),
+            payload_hash,
+        ]
+    )
 
 
 def canonical_uri(raw_path: str) -> str:
@@ -173,9 +192,7 @@ def canonical_uri(raw_path: str) -> str:
 def canonical_query(query: list[tuple[str, str]], *, presigned: bool) -> str:
     """Encoded pairs sorted by name then value; a presigned URL's own signature is left out."""
     pairs = sorted(
-        (uri_encode(name), uri_encode(value))
-        for name, value in query
-        if not (presigned and name == "X-Amz-Signature")
+        (uri_encode(name), uri_encode(value)) for name, value in query if not (presigned and name == "X-Amz-Signature")
     )
     return "&".join(f"{name}={value}" for name, value in pairs)
 
@@ -221,8 +238,10 @@ def payload_mode(payload_hash: str) -> PayloadMode:
         return PayloadMode.SIGNED
     mode = _NAMED_MODES.get(payload_hash)
     if mode is None:
-        raise AuthError("InvalidArgument", "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, a STREAMING-* "
-                        "value, or a valid sha256 value.")
+        raise AuthError(
+            "InvalidArgument",
+            "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, a STREAMING-* value, or a valid sha256 value.",
+        )
     return mode
 
 
@@ -240,8 +259,11 @@ def _parse_claim(req: SignedRequest) -> _Claim:
     header = req.headers.get("Authorization")
     presigned = _query_value(req, "X-Amz-Algorithm") is not None
     if header is not None and presigned:
-        raise AuthError("InvalidArgument", "Only one auth mechanism allowed; only the X-Amz-Algorithm query "
-                        "parameter or the Authorization header should be specified")
+        raise AuthError(
+            "InvalidArgument",
+            "Only one auth mechanism allowed; only the X-Amz-Algorithm query "
+            "parameter or the Authorization header should be specified",
+        )
     if presigned:
         return _parse_presigned(req)
     if header is None:
@@ -252,8 +274,10 @@ def _parse_claim(req: SignedRequest) -> _Claim:
 def _parse_header(req: SignedRequest, header: str) -> _Claim:
     algorithm, _, rest = header.strip().partition(" ")
     if algorithm != ALGORITHM:
-        raise AuthError("InvalidRequest", "The authorization mechanism you have provided is not supported. "
-                        "Please use AWS4-HMAC-SHA256.")
+        raise AuthError(
+            "InvalidRequest",
+            "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.",
+        )
     fields = {}
     for item in rest.split(","):
         name, sep, value = item.strip().partition("=")
@@ -261,47 +285,86 @@ def _parse_header(req: SignedRequest, header: str) -> _Claim:
             fields[name] = value.strip()
     missing = [name for name in ("Credential", "SignedHeaders", "Signature") if not fields.get(name)]
     if missing:
-        raise AuthError("AuthorizationHeaderMalformed",
-                        f"The authorization header is malformed; missing {', '.join(missing)}.")
+        raise AuthError(
+            "AuthorizationHeaderMalformed", f"The authorization header is malformed; missing {', '.join(missing)}."
+        )
     amz_date, signed_at = _header_time(req)
-    return _make_claim(fields["Credential"], fields["SignedHeaders"], fields["Signature"], amz_date, signed_at,
-                       presigned=False, error_code="AuthorizationHeaderMalformed")
+    return _make_claim(
+        fields["Credential"],
+        fields["SignedHeaders"],
+        fields["Signature"],
+        amz_date,
+        signed_at,
+        presigned=False,
+        error_code="AuthorizationHeaderMalformed",
+    )
 
 
 def _parse_presigned(req: SignedRequest) -> _Claim:
     params = {name: _query_value(req, name) for name in PRESIGN_PARAMS}
     error = "AuthorizationQueryParametersError"
     if any(not value for value in params.values()):
-        raise AuthError(error, "Query-string authentication version 4 requires the X-Amz-Algorithm, "
-                        "X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and "
-                        "X-Amz-Expires parameters.")
+        raise AuthError(
+            error,
+            "Query-string authentication version 4 requires the X-Amz-Algorithm, "
+            "X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and "
+            "X-Amz-Expires parameters.",
+        )
     if params["X-Amz-Algorithm"] != ALGORITHM:
-        raise AuthError(error, "X-Amz-Algorithm only supports \"AWS4-HMAC-SHA256\"")
+        raise AuthError(error, 'X-Amz-Algorithm only supports "AWS4-HMAC-SHA256"')
     expires = params["X-Amz-Expires"] or ""
     if not expires.isdigit() or not 1 <= int(expires) <= MAX_PRESIGN_EXPIRES:
         raise AuthError(error, f"X-Amz-Expires must be between 1 and {MAX_PRESIGN_EXPIRES} seconds.")
     amz_date = params["X-Amz-Date"] or ""
-    return _make_claim(params["X-Amz-Credential"] or "", params["X-Amz-SignedHeaders"] or "",
-                       params["X-Amz-Signature"] or "", amz_date, _parse_amz_date(amz_date, error),
-                       presigned=True, error_code=error, expires=int(expires))
+    return _make_claim(
+        params["X-Amz-Credential"] or "",
+        params["X-Amz-SignedHeaders"] or "",
+        params["X-Amz-Signature"] or "",
+        amz_date,
+        _parse_amz_date(amz_date, error),
+        presigned=True,
+        error_code=error,
+        expires=int(expires),
+    )
 
 
-def _make_claim(credential: str, signed_headers: str, signature: str, amz_date: str, signed_at: datetime, *,
-                presigned: bool, error_code: str, expires: int | None = None) -> _Claim:
+def _make_claim(
+    credential: str,
+    signed_headers: str,
+    signature: str,
+    amz_date: str,
+    signed_at: datetime,
+    *,
+    presigned: bool,
+    error_code: str,
+    expires: int | None = None,
+) -> _Claim:
     parts = credential.rsplit("/", 4)
     if len(parts) != 5 or not all(parts) or parts[4] != TERMINATOR:
-        raise AuthError(error_code, "The credential is malformed; expected "
-                        "\"<access key>/<YYYYMMDD>/<region>/<service>/aws4_request\".")
+        raise AuthError(
+            error_code,
+            'The credential is malformed; expected "<access key>/<YYYYMMDD>/<region>/<service>/aws4_request".',
+        )
     access_key, date, region, service, _ = parts
     if date != amz_date[:8]:
-        raise AuthError(error_code, f"Invalid credential date \"{date}\". This date is not the same as "
-                        f"X-Amz-Date: \"{amz_date[:8]}\".")
+        raise AuthError(
+            error_code, f'Invalid credential date "{date}". This date is not the same as X-Amz-Date: "{amz_date[:8]}".'
+        )
     names = tuple(name.strip().lower() for name in signed_headers.split(";"))
     if "host" not in names:
         raise AuthError(error_code, "The host header must be signed.")
-    return _Claim(access_key=access_key, date=date, region=region, service=service, signed_headers=names,
-                  signature=signature, amz_date=amz_date, signed_at=signed_at, presigned=presigned,
-                  expires=expires)
+    return _Claim(
+        access_key=access_key,
+        date=date,
+        region=region,
+        service=service,
+        signed_headers=names,
+        signature=signature,
+        amz_date=amz_date,
+        signed_at=signed_at,
+        presigned=presigned,
+        expires=expires,
+    )
 
 
 def _malformed(claim: _Claim, message: str) -> AuthError:
@@ -328,17 +391,17 @@ def _header_time(req: SignedRequest) -> tuple[str, datetime]:
         parsed = None
     if parsed is None:
         raise AuthError("AccessDenied", "AWS authentication requires a valid Date or x-amz-date header")
-    signed_at = _aware(parsed).astimezone(timezone.utc)
+    signed_at = _aware(parsed).astimezone(UTC)
     return signed_at.strftime(AMZ_DATE_FORMAT), signed_at
 
 
 def _parse_amz_date(value: str, error_code: str) -> datetime:
     if _AMZ_DATE.fullmatch(value):
         try:
-            return datetime.strptime(value, AMZ_DATE_FORMAT).replace(tzinfo=timezone.utc)
+            return datetime.strptime(value, AMZ_DATE_FORMAT).replace(tzinfo=UTC)
         except ValueError:  # well-formed but impossible, e.g. month 13
             pass
-    raise AuthError(error_code, f"Invalid date \"{value}\"; expected YYYYMMDDTHHMMSSZ.")
+    raise AuthError(error_code, f'Invalid date "{value}"; expected YYYYMMDDTHHMMSSZ.')
 
 
 def _check_time(claim: _Claim, now: datetime, max_skew: timedelta) -> None:
@@ -348,8 +411,9 @@ def _check_time(claim: _Claim, now: datetime, max_skew: timedelta) -> None:
         if now > claim.signed_at + timedelta(seconds=claim.expires or 0):
             raise AuthError("AccessDenied", "Request has expired")
     elif abs(now - claim.signed_at) > max_skew:
-        raise AuthError("RequestTimeTooSkewed", "The difference between the request time and the current "
-                        "time is too large.")
+        raise AuthError(
+            "RequestTimeTooSkewed", "The difference between the request time and the current time is too large."
+        )
 
 
 def _payload_hash(req: SignedRequest, claim: _Claim, body_sha256: str | None) -> str:
@@ -368,4 +432,4 @@ def _payload_hash(req: SignedRequest, claim: _Claim, body_sha256: str | None) ->
 
 
 def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

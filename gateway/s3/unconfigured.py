@@ -18,12 +18,16 @@ ABSENT: dict[str, tuple[str, str]] = {  # sub-resource -> (S3 error code, messag
     "policy": ("NoSuchBucketPolicy", "The bucket policy does not exist"),
     "lifecycle": ("NoSuchLifecycleConfiguration", "The lifecycle configuration does not exist"),
     "website": ("NoSuchWebsiteConfiguration", "The specified bucket does not have a website configuration"),
-    "encryption": ("ServerSideEncryptionConfigurationNotFoundError",
-                   "The server side encryption configuration was not found"),
+    "encryption": (
+        "ServerSideEncryptionConfigurationNotFoundError",
+        "The server side encryption configuration was not found",
+    ),
     "replication": ("ReplicationConfigurationNotFoundError", "The replication configuration was not found"),
     "object-lock": ("ObjectLockConfigurationNotFoundError", "Object Lock configuration does not exist for this bucket"),
-    "publicAccessBlock": ("NoSuchPublicAccessBlockConfiguration",
-                          "The public access block configuration was not found"),
+    "publicAccessBlock": (
+        "NoSuchPublicAccessBlockConfiguration",
+        "The public access block configuration was not found",
+    ),
 }
 
 

@@ -44,8 +44,13 @@ async def list_object_versions(call: S3Call) -> web.Response:
     key_marker = call.query.get("key-marker", "")
     version_id_marker = call.query.get("version-id-marker", "")
     page = await call.core.versioning.list_versions(
-        params.bucket, prefix=params.prefix, delimiter=params.delimiter, key_marker=key_marker,
-        version_id_marker=version_id_marker, max_keys=params.max_keys,
+        params.bucket,
+        prefix=params.prefix,
+        delimiter=params.delimiter,
+        key_marker=key_marker,
+        version_id_marker=version_id_marker,
+        max_keys=params.max_keys,
     )
-    return xml(list_versions(params, page, key_marker=key_marker, version_id_marker=version_id_marker,
-                             owner=bucket.owner))
+    return xml(
+        list_versions(params, page, key_marker=key_marker, version_id_marker=version_id_marker, owner=bucket.owner)
+    )

@@ -54,7 +54,7 @@ def split_randomly(data: bytes, rng: random.Random) -> list[bytes]:
     pieces, at = [], 0
     while at < len(data):
         size = rng.choice([0, 1, 7, 4096, 65536, 100_003])
-        pieces.append(data[at:at + size])
+        pieces.append(data[at : at + size])
         at += size
     return pieces
 
@@ -72,10 +72,19 @@ def test_header_names_round_trip(alg: str) -> None:
     assert algorithm_from_header("X-Amz-Checksum-" + alg.capitalize()) == alg
 
 
-@pytest.mark.parametrize("name", [
-    "x-amz-checksum-type", "x-amz-checksum-algorithm", "x-amz-checksum-mode", "x-amz-checksum-md5",
-    "x-amz-checksum-", "content-md5", "x-amz-sdk-checksum-algorithm", "x-amz-trailer",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "x-amz-checksum-type",
+        "x-amz-checksum-algorithm",
+        "x-amz-checksum-mode",
+        "x-amz-checksum-md5",
+        "x-amz-checksum-",
+        "content-md5",
+        "x-amz-sdk-checksum-algorithm",
+        "x-amz-trailer",
+    ],
+)
 def test_other_headers_are_not_checksums(name: str) -> None:
     assert algorithm_from_header(name) is None
 
@@ -98,8 +107,7 @@ def test_known_values(alg: str) -> None:
     assert checksum.b64() == base64.b64encode(bytes.fromhex(expected_hex)).decode()
 
 
-@pytest.mark.parametrize(("alg", "size"), [("CRC32", 4), ("CRC32C", 4), ("CRC64NVME", 8), ("SHA1", 20),
-                                           ("SHA256", 32)])
+@pytest.mark.parametrize(("alg", "size"), [("CRC32", 4), ("CRC32C", 4), ("CRC64NVME", 8), ("SHA1", 20), ("SHA256", 32)])
 def test_digest_sizes_and_empty_input(alg: str, size: int) -> None:
     empty = new_checksum(alg).digest()
     assert len(empty) == size
@@ -127,10 +135,20 @@ def test_crc32_matches_zlib() -> None:
 
 
 @pytest.mark.parametrize("alg", CRCS)
-@pytest.mark.parametrize("sizes", [
-    [5], [0], [1, 1], [0, 3, 0], [1000, 1], [8 * 1024 * 1024, 5, 3 * 1024 * 1024],
-    [65536] * 7, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], [123_457, 0, 99_991, 1],
-])
+@pytest.mark.parametrize(
+    "sizes",
+    [
+        [5],
+        [0],
+        [1, 1],
+        [0, 3, 0],
+        [1000, 1],
+        [8 * 1024 * 1024, 5, 3 * 1024 * 1024],
+        [65536] * 7,
+        [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+        [123_457, 0, 99_991, 1],
+    ],
+)
 def test_combine_crc_equals_crc_of_concatenation(alg: str, sizes: list[int]) -> None:
     parts = [os.urandom(size) for size in sizes]
     digests = [(checksum_of(alg, part), len(part)) for part in parts]
@@ -142,9 +160,14 @@ def test_combine_crc_of_no_parts_is_the_crc_of_nothing(alg: str) -> None:
     assert combine_crc(alg, []) == new_checksum(alg).digest()
 
 
-@pytest.mark.parametrize(("alg", "crt_combine", "size"), [
-    ("CRC32", crt.combine_crc32, 4), ("CRC32C", crt.combine_crc32c, 4), ("CRC64NVME", crt.combine_crc64nvme, 8),
-])
+@pytest.mark.parametrize(
+    ("alg", "crt_combine", "size"),
+    [
+        ("CRC32", crt.combine_crc32, 4),
+        ("CRC32C", crt.combine_crc32c, 4),
+        ("CRC64NVME", crt.combine_crc64nvme, 8),
+    ],
+)
 @pytest.mark.parametrize("length", [1, 5 * 1024**3, 5 * 1024**4, 2**48 + 12345])
 def test_combine_crc_matches_awscrt_for_huge_parts(alg: str, crt_combine, size: int, length: int) -> None:
     """Object sizes up to 5 TiB cannot be tested by concatenation; awscrt's C combine can cross-check."""

@@ -8,7 +8,7 @@ import hashlib
 import io
 import random
 import zlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timezone
 from unittest import mock
 
 import pytest
@@ -44,12 +44,12 @@ class BytesReader:
     async def readline(self) -> bytes:
         end = self._data.find(b"\n", self._pos)
         end = len(self._data) if end < 0 else end + 1
-        line, self._pos = self._data[self._pos:end], end
+        line, self._pos = self._data[self._pos : end], end
         return line
 
     async def readexactly(self, n: int) -> bytes:
         self.reads.append(n)
-        data = self._data[self._pos:self._pos + n]
+        data = self._data[self._pos : self._pos + n]
         self._pos += len(data)
         if len(data) < n:
             raise asyncio.IncompleteReadError(data, n)
@@ -90,33 +90,40 @@ EXAMPLE_SIZES = [65536, 1024, 0]
 
 def example_body(sizes: list[int] = EXAMPLE_SIZES, signatures: list[str] = EXAMPLE_SIGNATURES) -> bytes:
     body = b""
-    for size, signature in zip(sizes, signatures):
+    for size, signature in zip(sizes, signatures, strict=True):
         body += f"{size:x};chunk-signature={signature}\r\n".encode() + b"a" * size + b"\r\n"
     return body
 
 
 async def example_context() -> AuthContext:
     """Verify the example's headers (seed signature 4f232c43...) to get the decoder's context."""
-    headers = CIMultiDict({
-        "Host": "s3.amazonaws.com", "x-amz-date": "20130524T000000Z", "x-amz-storage-class": "REDUCED_REDUNDANCY",
-        "x-amz-content-sha256": "STREAMING-AWS4-HMAC-SHA256-PAYLOAD", "Content-Encoding": "aws-chunked",
-        "x-amz-decoded-content-length": "66560", "Content-Length": "66824",
-        "Authorization": "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request,"
-                         "SignedHeaders=content-encoding;content-length;host;x-amz-content-sha256;x-amz-date;"
-                         "x-amz-decoded-content-length;x-amz-storage-class,"
-                         "Signature=4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9",
-    })
+    headers = CIMultiDict(
+        {
+            "Host": "s3.amazonaws.com",
+            "x-amz-date": "20130524T000000Z",
+            "x-amz-storage-class": "REDUCED_REDUNDANCY",
+            "x-amz-content-sha256": "STREAMING-AWS4-HMAC-SHA256-PAYLOAD",
+            "Content-Encoding": "aws-chunked",
+            "x-amz-decoded-content-length": "66560",
+            "Content-Length": "66824",
+            "Authorization": "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request,"
+            "SignedHeaders=content-encoding;content-length;host;x-amz-content-sha256;x-amz-date;"
+            "x-amz-decoded-content-length;x-amz-storage-class,"
+            "Signature=4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9",
+        }
+    )
 
     async def secret(_: str) -> str:
         return "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 
     req = SignedRequest("PUT", "/examplebucket/chunkObject.txt", [], headers)
-    return await verify(req, secret, now=datetime(2013, 5, 24, tzinfo=timezone.utc))
+    return await verify(req, secret, now=datetime(2013, 5, 24, tzinfo=UTC))
 
 
 def example_decoder(reader, ctx: AuthContext, decoded_length: int | None = 66560, **kw) -> ChunkedBodyDecoder:
-    return ChunkedBodyDecoder(reader, ctx, mode=PayloadMode.STREAMING_SIGNED, trailer_names=[],
-                              decoded_length=decoded_length, **kw)
+    return ChunkedBodyDecoder(
+        reader, ctx, mode=PayloadMode.STREAMING_SIGNED, trailer_names=[], decoded_length=decoded_length, **kw
+    )
 
 
 @pytest.mark.parametrize("make_reader", [BytesReader, aiohttp_reader], ids=["fake", "aiohttp"])
@@ -138,12 +145,20 @@ async def test_aws_example_tampered_byte_fails() -> None:
     assert info.value.code == "SignatureDoesNotMatch"
 
 
-@pytest.mark.parametrize("signatures", [
-    [EXAMPLE_SIGNATURES[1], EXAMPLE_SIGNATURES[0], EXAMPLE_SIGNATURES[2]],  # swapped
-    [EXAMPLE_SIGNATURES[0], "0" * 64, EXAMPLE_SIGNATURES[2]],
-    [EXAMPLE_SIGNATURES[0], EXAMPLE_SIGNATURES[1], EXAMPLE_SIGNATURES[1]],  # replayed
-    [EXAMPLE_SIGNATURES[0], EXAMPLE_SIGNATURES[1], "B6C6EA8A5354EAF15B3CB7646744F4275B71EA724FED81CEB9323E279D449DF9"],
-], ids=["swapped", "zero", "replayed", "uppercase"])
+@pytest.mark.parametrize(
+    "signatures",
+    [
+        [EXAMPLE_SIGNATURES[1], EXAMPLE_SIGNATURES[0], EXAMPLE_SIGNATURES[2]],  # swapped
+        [EXAMPLE_SIGNATURES[0], "0" * 64, EXAMPLE_SIGNATURES[2]],
+        [EXAMPLE_SIGNATURES[0], EXAMPLE_SIGNATURES[1], EXAMPLE_SIGNATURES[1]],  # replayed
+        [
+            EXAMPLE_SIGNATURES[0],
+            EXAMPLE_SIGNATURES[1],
+            "B6C6EA8A5354EAF15B3CB7646744F4275B71EA724FED81CEB9323E279D449DF9",
+        ],
+    ],
+    ids=["swapped", "zero", "replayed", "uppercase"],
+)
 async def test_aws_example_wrong_chunk_signature_fails(signatures: list[str]) -> None:
     with pytest.raises(AuthError) as info:
         await decode(example_decoder(BytesReader(example_body(signatures=signatures)), await example_context()))
@@ -204,14 +219,28 @@ SECRET = "test/secret+key"
 
 
 def context(mode: PayloadMode, seed: str = "5eed" * 16) -> AuthContext:
-    return AuthContext(access_key="AK", region="eu-west-1", service="s3", date="20240101",
-                       amz_date="20240101T120000Z", signature=seed,
-                       signing_key=signing_key(SECRET, "20240101", "eu-west-1", "s3"), presigned=False,
-                       payload_mode=mode, payload_sha256=None)
+    return AuthContext(
+        access_key="AK",
+        region="eu-west-1",
+        service="s3",
+        date="20240101",
+        amz_date="20240101T120000Z",
+        signature=seed,
+        signing_key=signing_key(SECRET, "20240101", "eu-west-1", "s3"),
+        presigned=False,
+        payload_mode=mode,
+        payload_sha256=None,
+    )
 
 
-def signed_stream(ctx: AuthContext, chunks: list[bytes], trailers: dict[str, str] | None = None, *,
-                  final_crlf: bool = True, trailer_signature: str | None = None) -> bytes:
+def signed_stream(
+    ctx: AuthContext,
+    chunks: list[bytes],
+    trailers: dict[str, str] | None = None,
+    *,
+    final_crlf: bool = True,
+    trailer_signature: str | None = None,
+) -> bytes:
     """An aws-chunked body signed the way the SDKs sign it (a test-side implementation)."""
     previous, out = ctx.signature, b""
     for chunk in [*chunks, b""]:
@@ -226,23 +255,41 @@ def signed_stream(ctx: AuthContext, chunks: list[bytes], trailers: dict[str, str
     return out + (b"\r\n" if final_crlf else b"")
 
 
-def unsigned_stream(data: bytes, checksum_cls=CrtCrc32Checksum, name: str = "x-amz-checksum-crc32",
-                    chunk_size: int = 64 * 1024) -> bytes:
+def unsigned_stream(
+    data: bytes, checksum_cls=CrtCrc32Checksum, name: str = "x-amz-checksum-crc32", chunk_size: int = 64 * 1024
+) -> bytes:
     """botocore's own aws-chunked encoder (STREAMING-UNSIGNED-PAYLOAD-TRAILER)."""
-    return AwsChunkedWrapper(io.BytesIO(data), checksum_cls=checksum_cls, checksum_name=name,
-                             chunk_size=chunk_size).read()
+    return AwsChunkedWrapper(
+        io.BytesIO(data), checksum_cls=checksum_cls, checksum_name=name, chunk_size=chunk_size
+    ).read()
 
 
-def signed_decoder(body: bytes, *, trailers: list[str] | None = None, length: int | None = None,
-                   ctx: AuthContext | None = None, reader=None) -> ChunkedBodyDecoder:
+def signed_decoder(
+    body: bytes,
+    *,
+    trailers: list[str] | None = None,
+    length: int | None = None,
+    ctx: AuthContext | None = None,
+    reader=None,
+) -> ChunkedBodyDecoder:
     mode = PayloadMode.STREAMING_SIGNED_TRAILER if trailers else PayloadMode.STREAMING_SIGNED
-    return ChunkedBodyDecoder(reader or BytesReader(body), ctx or context(mode), mode=mode,
-                              trailer_names=trailers or [], decoded_length=length)
+    return ChunkedBodyDecoder(
+        reader or BytesReader(body),
+        ctx or context(mode),
+        mode=mode,
+        trailer_names=trailers or [],
+        decoded_length=length,
+    )
 
 
 def unsigned_decoder(body: bytes, trailers: list[str], length: int | None = None) -> ChunkedBodyDecoder:
-    return ChunkedBodyDecoder(BytesReader(body), None, mode=PayloadMode.STREAMING_UNSIGNED_TRAILER,
-                              trailer_names=trailers, decoded_length=length)
+    return ChunkedBodyDecoder(
+        BytesReader(body),
+        None,
+        mode=PayloadMode.STREAMING_UNSIGNED_TRAILER,
+        trailer_names=trailers,
+        decoded_length=length,
+    )
 
 
 @pytest.mark.parametrize("sizes", [[], [1], [10, 0x10000, 3], [100_000] * 5])
@@ -283,8 +330,9 @@ async def test_signed_trailer_tampered_value_fails() -> None:
 @pytest.mark.parametrize("signature", ["0" * 64, None])
 async def test_signed_trailer_bad_or_missing_signature_fails(signature: str | None) -> None:
     ctx = context(PayloadMode.STREAMING_SIGNED_TRAILER)
-    body = signed_stream(ctx, [b"payload"], {"x-amz-checksum-crc32": crc32_b64(b"payload")},
-                         trailer_signature=signature)
+    body = signed_stream(
+        ctx, [b"payload"], {"x-amz-checksum-crc32": crc32_b64(b"payload")}, trailer_signature=signature
+    )
     if signature is None:
         body = body.replace(b"x-amz-trailer-signature:", b"x-amz-other-header:")
     with pytest.raises((AuthError, ChunkedFormatError)):
@@ -297,15 +345,18 @@ async def test_signed_trailer_signature_is_chained_to_the_last_chunk() -> None:
     trailers = {"x-amz-checksum-crc32": crc32_b64(b"one")}
     mine = signed_stream(ctx, [b"one"], trailers)
     theirs = signed_stream(ctx, [b"two"], trailers)
-    spliced = theirs[:theirs.index(b"x-amz-checksum")] + mine[mine.index(b"x-amz-checksum"):]
+    spliced = theirs[: theirs.index(b"x-amz-checksum")] + mine[mine.index(b"x-amz-checksum") :]
     with pytest.raises(AuthError):
         await decode(signed_decoder(spliced, trailers=["x-amz-checksum-crc32"], ctx=ctx))
 
 
-@pytest.mark.parametrize("checksum_cls,name,alg", [
-    (CrtCrc32Checksum, "x-amz-checksum-crc32", "CRC32"),
-    (CrtCrc64NvmeChecksum, "x-amz-checksum-crc64nvme", "CRC64NVME"),
-])
+@pytest.mark.parametrize(
+    "checksum_cls,name,alg",
+    [
+        (CrtCrc32Checksum, "x-amz-checksum-crc32", "CRC32"),
+        (CrtCrc64NvmeChecksum, "x-amz-checksum-crc64nvme", "CRC64NVME"),
+    ],
+)
 async def test_unsigned_trailer_stream_from_botocore(checksum_cls, name: str, alg: str) -> None:
     data = random.randbytes(300_000)
     decoder = unsigned_decoder(unsigned_stream(data, checksum_cls, name), [name], len(data))
@@ -380,21 +431,37 @@ async def test_undeclared_trailer_refused() -> None:
 # ------------------------------------------------------------------ framing errors
 
 
-@pytest.mark.parametrize("body", [
-    b"zz\r\nabc\r\n0\r\n\r\n",  # not hex
-    b"\r\n",  # no size
-    b";chunk-signature=abc\r\n",  # no size
-    b"-3\r\nabc\r\n0\r\n\r\n",  # signed
-    b"0x3\r\nabc\r\n0\r\n\r\n",  # prefixed
-    b"3\r\nabcXY0\r\n\r\n",  # no CRLF after the data
-    b"3\r\nabc\n0\r\n\r\n",  # half a CRLF
-    b"1000001\r\n",  # over 16 MiB, refused before any data
-    b"11111111111111111\r\n",  # absurd size
-    b"3\r\nabc\r\n0\r\nno colon here\r\n\r\n",  # malformed trailer
-    b"3\r\nabc\r\n0\r\n:value\r\n\r\n",  # trailer without a name
-    b"3" + b" " * 5000 + b"\r\n",  # header line too long
-], ids=["not-hex", "empty", "no-size", "negative", "0x", "no-crlf", "half-crlf", "too-big", "absurd",
-        "bad-trailer", "nameless-trailer", "long-line"])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"zz\r\nabc\r\n0\r\n\r\n",  # not hex
+        b"\r\n",  # no size
+        b";chunk-signature=abc\r\n",  # no size
+        b"-3\r\nabc\r\n0\r\n\r\n",  # signed
+        b"0x3\r\nabc\r\n0\r\n\r\n",  # prefixed
+        b"3\r\nabcXY0\r\n\r\n",  # no CRLF after the data
+        b"3\r\nabc\n0\r\n\r\n",  # half a CRLF
+        b"1000001\r\n",  # over 16 MiB, refused before any data
+        b"11111111111111111\r\n",  # absurd size
+        b"3\r\nabc\r\n0\r\nno colon here\r\n\r\n",  # malformed trailer
+        b"3\r\nabc\r\n0\r\n:value\r\n\r\n",  # trailer without a name
+        b"3" + b" " * 5000 + b"\r\n",  # header line too long
+    ],
+    ids=[
+        "not-hex",
+        "empty",
+        "no-size",
+        "negative",
+        "0x",
+        "no-crlf",
+        "half-crlf",
+        "too-big",
+        "absurd",
+        "bad-trailer",
+        "nameless-trailer",
+        "long-line",
+    ],
+)
 async def test_malformed_framing(body: bytes) -> None:
     with pytest.raises(ChunkedFormatError) as info:
         await decode(unsigned_decoder(body, []))
@@ -412,8 +479,9 @@ async def test_aiohttp_overlong_line_is_a_format_error() -> None:
     reader = StreamReader(mock.Mock(_reading_paused=False), 1024, loop=asyncio.get_running_loop())
     reader.feed_data(b"3" * 300_000)
     reader.feed_eof()
-    decoder = ChunkedBodyDecoder(reader, None, mode=PayloadMode.STREAMING_UNSIGNED_TRAILER, trailer_names=[],
-                                 decoded_length=None)
+    decoder = ChunkedBodyDecoder(
+        reader, None, mode=PayloadMode.STREAMING_UNSIGNED_TRAILER, trailer_names=[], decoded_length=None
+    )
     with pytest.raises(ChunkedFormatError):
         await decode(decoder)
 
@@ -447,8 +515,13 @@ async def test_five_mib_chunk_is_yielded_in_bounded_pieces(kind: str) -> None:
         decoder = signed_decoder(body, length=len(data), reader=reader)
     else:
         reader = BytesReader(unsigned_stream(data, chunk_size=5 * MiB))
-        decoder = ChunkedBodyDecoder(reader, None, mode=PayloadMode.STREAMING_UNSIGNED_TRAILER,
-                                     trailer_names=["x-amz-checksum-crc32"], decoded_length=len(data))
+        decoder = ChunkedBodyDecoder(
+            reader,
+            None,
+            mode=PayloadMode.STREAMING_UNSIGNED_TRAILER,
+            trailer_names=["x-amz-checksum-crc32"],
+            decoded_length=len(data),
+        )
     pieces = await decode(decoder)
     assert b"".join(pieces) == data
     assert len(pieces) == 20 and all(len(piece) == PIECE for piece in pieces)
@@ -488,7 +561,7 @@ async def test_slowly_fed_aiohttp_reader() -> None:
         rng, at = random.Random(7), 0
         while at < len(body):
             size = rng.choice([1, 2, 3, 50, 4096, 100_000])
-            reader.feed_data(body[at:at + size])
+            reader.feed_data(body[at : at + size])
             at += size
             await asyncio.sleep(0)
         reader.feed_eof()
@@ -511,14 +584,24 @@ class FailingReader(BytesReader):
 
 async def test_reader_line_limit_error_is_a_format_error() -> None:
     """aiohttp before 3.10 signals an over-long line with ValueError."""
-    decoder = ChunkedBodyDecoder(FailingReader(ValueError("Chunk too big")), None,
-                                 mode=PayloadMode.STREAMING_UNSIGNED_TRAILER, trailer_names=[], decoded_length=None)
+    decoder = ChunkedBodyDecoder(
+        FailingReader(ValueError("Chunk too big")),
+        None,
+        mode=PayloadMode.STREAMING_UNSIGNED_TRAILER,
+        trailer_names=[],
+        decoded_length=None,
+    )
     with pytest.raises(ChunkedFormatError):
         await decode(decoder)
 
 
 async def test_connection_errors_propagate_unchanged() -> None:
-    decoder = ChunkedBodyDecoder(FailingReader(ConnectionResetError("peer went away")), None,
-                                 mode=PayloadMode.STREAMING_UNSIGNED_TRAILER, trailer_names=[], decoded_length=None)
+    decoder = ChunkedBodyDecoder(
+        FailingReader(ConnectionResetError("peer went away")),
+        None,
+        mode=PayloadMode.STREAMING_UNSIGNED_TRAILER,
+        trailer_names=[],
+        decoded_length=None,
+    )
     with pytest.raises(ConnectionResetError):
         await decode(decoder)

@@ -3,7 +3,7 @@ cross-checks against Huawei's own Python SDK signer, and the verifier's refusals
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from multidict import CIMultiDict
@@ -28,39 +28,84 @@ AK, SK = "OBSTESTAK0000000001", "obs/test+secret/KEY0123456789abcdefghij"
 
 DOC_EXAMPLES = [
     pytest.param(  # table 2: get an object
-        "GET", "bucket", "object.txt", {},
+        "GET",
+        "bucket",
+        "object.txt",
+        {},
         {"Host": "bucket.obs.cn-north-4.myhuaweicloud.com", "Date": "Sat, 12 Oct 2015 08:12:38 GMT"},
-        "GET\n\n\nSat, 12 Oct 2015 08:12:38 GMT\n/bucket/object.txt", id="table2-get"),
+        "GET\n\n\nSat, 12 Oct 2015 08:12:38 GMT\n/bucket/object.txt",
+        id="table2-get",
+    ),
     pytest.param(  # table 3: temporary AK/SK with a security token; x-obs-date empties the Date line
-        "PUT", "bucket", "object.txt", {},
-        {"User-Agent": "curl/7.15.5", "Host": "bucket.obs.cn-north-4.myhuaweicloud.com",
-         "x-obs-date": "Tue, 15 Oct 2015 07:20:09 GMT", "x-obs-security-token": " YwkaRTbdY8g7q....",
-         "content-type": "text/plain", "Content-Length": "5913339"},
+        "PUT",
+        "bucket",
+        "object.txt",
+        {},
+        {
+            "User-Agent": "curl/7.15.5",
+            "Host": "bucket.obs.cn-north-4.myhuaweicloud.com",
+            "x-obs-date": "Tue, 15 Oct 2015 07:20:09 GMT",
+            "x-obs-security-token": " YwkaRTbdY8g7q....",
+            "content-type": "text/plain",
+            "Content-Length": "5913339",
+        },
         "PUT\n\ntext/plain\n\nx-obs-date:Tue, 15 Oct 2015 07:20:09 GMT\n"
-        "x-obs-security-token:YwkaRTbdY8g7q....\n/bucket/object.txt", id="table3-token"),
+        "x-obs-security-token:YwkaRTbdY8g7q....\n/bucket/object.txt",
+        id="table3-token",
+    ),
     pytest.param(  # table 4: OBS request headers
-        "PUT", "bucket", "object.txt", {},
-        {"User-Agent": "curl/7.15.5", "Host": "bucket.obs.cn-north-4.myhuaweicloud.com",
-         "Date": "Mon, 14 Oct 2015 12:08:34 GMT", "x-obs-acl": "public-read", "content-type": "text/plain",
-         "Content-Length": "5913339"},
+        "PUT",
+        "bucket",
+        "object.txt",
+        {},
+        {
+            "User-Agent": "curl/7.15.5",
+            "Host": "bucket.obs.cn-north-4.myhuaweicloud.com",
+            "Date": "Mon, 14 Oct 2015 12:08:34 GMT",
+            "x-obs-acl": "public-read",
+            "content-type": "text/plain",
+            "Content-Length": "5913339",
+        },
         "PUT\n\ntext/plain\nMon, 14 Oct 2015 12:08:34 GMT\nx-obs-acl:public-read\n/bucket/object.txt",
-        id="table4-acl-header"),
+        id="table4-acl-header",
+    ),
     pytest.param(  # table 5: a sub-resource
-        "GET", "bucket", "object.txt", {"acl": ""},
+        "GET",
+        "bucket",
+        "object.txt",
+        {"acl": ""},
         {"Host": "bucket.obs.cn-north-4.myhuaweicloud.com", "Date": "Sat, 12 Oct 2015 08:12:38 GMT"},
-        "GET\n\n\nSat, 12 Oct 2015 08:12:38 GMT\n/bucket/object.txt?acl", id="table5-acl"),
+        "GET\n\n\nSat, 12 Oct 2015 08:12:38 GMT\n/bucket/object.txt?acl",
+        id="table5-acl",
+    ),
     pytest.param(  # table 6: Content-MD5
-        "PUT", "bucket", "object.txt", {},
-        {"Host": "bucket.obs.cn-north-4.myhuaweicloud.com", "x-obs-date": "Tue, 15 Oct 2015 07:20:09 GMT",
-         "Content-MD5": "I5pU0r4+sgO9Emgl1KMQUg==", "Content-Length": "5913339"},
+        "PUT",
+        "bucket",
+        "object.txt",
+        {},
+        {
+            "Host": "bucket.obs.cn-north-4.myhuaweicloud.com",
+            "x-obs-date": "Tue, 15 Oct 2015 07:20:09 GMT",
+            "Content-MD5": "I5pU0r4+sgO9Emgl1KMQUg==",
+            "Content-Length": "5913339",
+        },
         "PUT\nI5pU0r4+sgO9Emgl1KMQUg==\n\n\nx-obs-date:Tue, 15 Oct 2015 07:20:09 GMT\n/bucket/object.txt",
-        id="table6-md5"),
+        id="table6-md5",
+    ),
     pytest.param(  # table 7: custom domain: the domain stands in for the bucket
-        "PUT", "obs.ccc.com", "object.txt", {},
-        {"Host": "obs.ccc.com", "x-obs-date": "Tue, 15 Oct 2015 07:20:09 GMT",
-         "Content-MD5": "I5pU0r4+sgO9Emgl1KMQUg==", "Content-Length": "5913339"},
+        "PUT",
+        "obs.ccc.com",
+        "object.txt",
+        {},
+        {
+            "Host": "obs.ccc.com",
+            "x-obs-date": "Tue, 15 Oct 2015 07:20:09 GMT",
+            "Content-MD5": "I5pU0r4+sgO9Emgl1KMQUg==",
+            "Content-Length": "5913339",
+        },
         "PUT\nI5pU0r4+sgO9Emgl1KMQUg==\n\n\nx-obs-date:Tue, 15 Oct 2015 07:20:09 GMT\n/obs.ccc.com/object.txt",
-        id="table7-custom-domain"),
+        id="table7-custom-domain",
+    ),
 ]
 
 
@@ -74,7 +119,8 @@ def test_documented_subresource_order():
     # parameters that are not sub-resources (prefix, max-keys, x-id...) stay out.
     query = {"versionId": "xxx", "response-content-type": "text/plain", "prefix": "p", "max-keys": "3"}
     assert canonical_resource("bucket-test", "object-test", query) == (
-        "/bucket-test/object-test?response-content-type=text/plain&versionId=xxx")
+        "/bucket-test/object-test?response-content-type=text/plain&versionId=xxx"
+    )
 
 
 def test_documented_resource_without_key_or_bucket():
@@ -85,8 +131,15 @@ def test_documented_resource_without_key_or_bucket():
 
 def test_documented_header_rules():
     # keys lower-cased, values trimmed and case kept, repeats joined with ',', sorted
-    headers = CIMultiDict([("X-OBS-Meta-Name", "name1"), ("x-obs-storage-class", "STANDARD"),
-                           ("x-obs-meta-name", " name2"), ("Content-Type", "a/b"), ("x-amz-date", "ignored")])
+    headers = CIMultiDict(
+        [
+            ("X-OBS-Meta-Name", "name1"),
+            ("x-obs-storage-class", "STANDARD"),
+            ("x-obs-meta-name", " name2"),
+            ("Content-Type", "a/b"),
+            ("x-amz-date", "ignored"),
+        ]
+    )
     assert canonical_headers(headers) == "x-obs-meta-name:name1,name2\nx-obs-storage-class:STANDARD\n"
 
 
@@ -98,24 +151,53 @@ def test_key_encoding_matches_the_wire():
 def test_hmac_sha1_known_answer():
     # Same primitive as AWS Signature V2, so AWS's published example answer applies.
     secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
-    text = string_to_sign("GET", "awsexamplebucket1", "photos/puppy.jpg", {},
-                          {"Date": "Tue, 27 Mar 2007 19:36:42 +0000"})
+    text = string_to_sign(
+        "GET", "awsexamplebucket1", "photos/puppy.jpg", {}, {"Date": "Tue, 27 Mar 2007 19:36:42 +0000"}
+    )
     assert signature(secret, text) == "qgk2+6Sv9/oM7G3qLEjTH1a1l1g="
-    assert sign_obs("GET", "awsexamplebucket1", "photos/puppy.jpg", {}, {"Date": "Tue, 27 Mar 2007 19:36:42 +0000"},
-                    "AKIAIOSFODNN7EXAMPLE", secret) == "OBS AKIAIOSFODNN7EXAMPLE:qgk2+6Sv9/oM7G3qLEjTH1a1l1g="
+    assert (
+        sign_obs(
+            "GET",
+            "awsexamplebucket1",
+            "photos/puppy.jpg",
+            {},
+            {"Date": "Tue, 27 Mar 2007 19:36:42 +0000"},
+            "AKIAIOSFODNN7EXAMPLE",
+            secret,
+        )
+        == "OBS AKIAIOSFODNN7EXAMPLE:qgk2+6Sv9/oM7G3qLEjTH1a1l1g="
+    )
 
 
 # ------------------------------------------------------------------ Huawei's SDK agrees
 
 
-@pytest.mark.parametrize("method, bucket, key, query, headers", [
-    ("GET", "bucket", "object.txt", {}, {"Date": "Sat, 12 Oct 2015 08:12:38 GMT"}),
-    ("PUT", "bucket", "dir/a b.txt", {}, {"x-obs-date": "Tue, 15 Oct 2015 07:20:09 GMT", "Content-Type": "text/plain",
-                                          "x-obs-meta-k": "v", "x-obs-acl": "private"}),
-    ("PUT", "bucket", "big.bin", {"partNumber": "3", "uploadId": "abc"}, {"Date": "Sat, 12 Oct 2015 08:12:38 GMT"}),
-    ("GET", "bucket", "o", {"response-content-type": "text/plain", "versionId": "v1"},
-     {"Date": "Sat, 12 Oct 2015 08:12:38 GMT", "Content-MD5": "I5pU0r4+sgO9Emgl1KMQUg=="}),
-])
+@pytest.mark.parametrize(
+    "method, bucket, key, query, headers",
+    [
+        ("GET", "bucket", "object.txt", {}, {"Date": "Sat, 12 Oct 2015 08:12:38 GMT"}),
+        (
+            "PUT",
+            "bucket",
+            "dir/a b.txt",
+            {},
+            {
+                "x-obs-date": "Tue, 15 Oct 2015 07:20:09 GMT",
+                "Content-Type": "text/plain",
+                "x-obs-meta-k": "v",
+                "x-obs-acl": "private",
+            },
+        ),
+        ("PUT", "bucket", "big.bin", {"partNumber": "3", "uploadId": "abc"}, {"Date": "Sat, 12 Oct 2015 08:12:38 GMT"}),
+        (
+            "GET",
+            "bucket",
+            "o",
+            {"response-content-type": "text/plain", "versionId": "v1"},
+            {"Date": "Sat, 12 Oct 2015 08:12:38 GMT", "Content-MD5": "I5pU0r4+sgO9Emgl1KMQUg=="},
+        ),
+    ],
+)
 def test_huawei_sdk_signs_the_same(method, bucket, key, query, headers):
     auth = pytest.importorskip("obs.auth")
     convertor = pytest.importorskip("obs.convertor")
@@ -126,7 +208,7 @@ def test_huawei_sdk_signs_the_same(method, bucket, key, query, headers):
 
 # ------------------------------------------------------------------ verification
 
-NOW = datetime(2015, 10, 12, 8, 12, 38, tzinfo=timezone.utc)
+NOW = datetime(2015, 10, 12, 8, 12, 38, tzinfo=UTC)
 DATE = "Sat, 12 Oct 2015 08:12:38 GMT"
 
 
