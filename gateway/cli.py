@@ -17,6 +17,7 @@ from aiohttp import web
 from . import admin
 from .app import create_app
 from .config import Config, generated_secret, load_config
+from .datadir import make_private_dir, parse_umask, warn_if_exposed
 from .logs import setup_logging
 
 log = logging.getLogger("junction")
@@ -38,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="junction", description="Junction S3-compatible gateway")
     sub = parser.add_subparsers(dest="command", required=True)
     _serve_args(sub.add_parser("serve", help="run the gateway"))
-    admin.add_arguments(sub.add_parser("admin", help="manage admin keys"))
+    admin.add_arguments(sub.add_parser("admin", help="manage admin keys, reclaim orphaned blobs"))
     args = parser.parse_args(argv)
     if args.command == "serve":
         return serve(args)
@@ -49,6 +50,9 @@ def serve(args: argparse.Namespace) -> int:
     cli = {k: v for k, v in vars(args).items() if k not in ("command", "config")}
     config = load_config(args.config, cli)
     setup_logging(config.log_level)
+    os.umask(parse_umask(str(config.umask)))  # inherited by the workers: blobs and job files follow it
+    make_private_dir(config.data_dir)
+    warn_if_exposed(config.data_dir.resolve(), log)
     ssl_context = _ssl_context(config)
     scheme = "https" if ssl_context else "http"
     # The secret is shown only when Junction generated it (first run without configured

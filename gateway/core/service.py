@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from pathlib import Path
+from typing import Any
 
 from gateway.meta.store import CommitGuard, MetaStore
 
@@ -46,8 +47,9 @@ class Core:
         local_roots: list[Path] | None = None,
     ) -> None:
         self.data_dir = Path(data_dir).resolve()  # user-space roots must be absolute
-        self.store = MetaStore(self.data_dir / "meta.sqlite3")
-        self.spaces = Spaces(self.store, self.data_dir, SecretBox.for_data_dir(self.data_dir, secrets_key))
+        box = SecretBox.for_data_dir(self.data_dir, secrets_key)
+        self.store = MetaStore(self.data_dir / "meta.sqlite3", box)
+        self.spaces = Spaces(self.store, self.data_dir, box)
         # Local user spaces may only point inside these directories: <data dir>/spaces and the
         # configured ones (never the data dir itself: it holds the metadata and the secrets key)
         self.local_roots = [(self.data_dir / "spaces").resolve(), *(Path(p).resolve() for p in local_roots or [])]
@@ -76,6 +78,9 @@ class Core:
         await self.store.open()
         await self.spaces.open()
         await self.store.put_credential(self._root[0], self._root[1], "root")
+        sealed = await self.store.seal_plain_secrets()
+        if sealed:
+            log.info("sealed %d access-key secrets stored in plain text by an earlier version", sealed)
         self.jobs.open()
         await self.jobs.recover()
         self.sync.start()
@@ -102,11 +107,22 @@ class Core:
                 log.exception("blob collection failed")
             await asyncio.sleep(self._gc_interval)
 
+    async def reclaimable(self) -> dict[str, Any]:
+        """Dry runs of `junction admin gc`: what the collector may delete now (older than the
+        grace) and what `--grace 0` would (that includes writes in flight, if any)."""
+        aged = await self.blobs.reclaim(self._orphan_grace, dry_run=True)
+        everything = await self.blobs.reclaim(0, dry_run=True)
+        return {
+            "graceSeconds": self._orphan_grace,
+            "reclaimable": aged.as_json(),
+            "withoutGrace": everything.as_json(),
+        }
+
     # ------------------------------------------------------------ identities
 
     async def secret_for(self, access_key: str) -> str | None:
         row = await self.store.get_credential(access_key)
-        return row["secret_key"] if row else None
+        return self.store.open_secret(row["secret_key"]) if row else None
 
     async def principal(self, access_key: str) -> Principal:
         row = await self.store.get_credential(access_key)

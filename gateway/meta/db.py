@@ -21,13 +21,17 @@ from typing import TypeVar
 
 import aiosqlite
 
+from gateway.datadir import make_private_dir, touch_private
+
 from .schema import COMPONENTS
 
 T = TypeVar("T")
 
+# synchronous=FULL: in WAL mode every COMMIT fsyncs the WAL before it returns, so a committed
+# (acknowledged) write survives power loss; NORMAL would only survive a killed process.
 PRAGMAS = (
     "PRAGMA journal_mode=WAL",
-    "PRAGMA synchronous=NORMAL",
+    "PRAGMA synchronous=FULL",
     "PRAGMA foreign_keys=ON",
     "PRAGMA busy_timeout=10000",
 )
@@ -41,7 +45,8 @@ class Database:
         self._lock = asyncio.Lock()
 
     async def open(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dir(self.path.parent)
+        touch_private(self.path)  # 0600 whatever the umask; SQLite gives -wal and -shm the same mode
         self._writer = await self._connect()
         await self._migrate()
         self._reader = await self._connect()
