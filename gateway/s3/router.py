@@ -14,7 +14,7 @@ from . import (
     buckets,
     copy,
     cors,
-    delete_many,
+    delete_objects,
     listing,
     multipart,
     objects,
@@ -81,7 +81,7 @@ def route(call: S3Call) -> Handler:
             return buckets.list_buckets
         raise _not_allowed(method)
     if unconfigured.absent_subresource(call):
-        return unconfigured.get_absent  # GET ?policy etc.: "none configured", as S3 says
+        return unconfigured.get_unconfigured_bucket_config  # GET ?policy etc.: "none configured", as S3 says
     for name in UNSUPPORTED:
         if name in call.query:
             raise JunctionError("NotImplemented", f"The '{name}' sub-resource is not implemented by this gateway")
@@ -117,7 +117,7 @@ def _bucket_route(call: S3Call, method: str) -> Handler:
     if method == "DELETE":
         return buckets.delete_bucket
     if method == "POST" and "delete" in q:
-        return delete_many.delete_objects
+        return delete_objects.delete_objects
     if method == "POST" and (call.header("Content-Type") or "").lower().startswith("multipart/form-data"):
         return post_object.post_object  # browser-form upload, signed by its policy
     raise _not_allowed(method)
