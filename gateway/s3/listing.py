@@ -34,8 +34,6 @@ def _params(call: S3Call) -> documents.ListingParams:
 
 
 async def list_objects(call: S3Call) -> web.Response:
-    if call.query.get("list-type") == "2":
-        return await _list_v2(call)
     params = _params(call)
     bucket = await call.core.buckets.get(params.bucket)
     await call.authorize(LIST, bucket.id)
@@ -46,7 +44,7 @@ async def list_objects(call: S3Call) -> web.Response:
     return xml(documents.list_objects_v1(params, page, marker=marker, owner=bucket.owner))
 
 
-async def _list_v2(call: S3Call) -> web.Response:
+async def list_objects_v2(call: S3Call) -> web.Response:
     params = _params(call)
     bucket = await call.core.buckets.get(params.bucket)
     await call.authorize(LIST, bucket.id)

@@ -14,7 +14,7 @@ from . import (
     buckets,
     copy,
     cors,
-    delete_many,
+    delete_objects,
     listing,
     multipart,
     objects,
@@ -81,7 +81,7 @@ def route(call: S3Call) -> Handler:
             return buckets.list_buckets
         raise _not_allowed(method)
     if unconfigured.absent_subresource(call):
-        return unconfigured.get_absent  # GET ?policy etc.: "none configured", as S3 says
+        return unconfigured.get_unconfigured_bucket_config  # GET ?policy etc.: "none configured", as S3 says
     for name in UNSUPPORTED:
         if name in call.query:
             raise JunctionError(
@@ -108,8 +108,8 @@ def _bucket_route(call: S3Call, method: str) -> Handler:
         if "versions" in q:
             return versioning.list_object_versions
         if "uploads" in q:
-            return multipart.list_uploads
-        return listing.list_objects
+            return multipart.list_multipart_uploads
+        return listing.list_objects_v2 if q.get("list-type") == "2" else listing.list_objects
     if method == "HEAD":
         return buckets.head_bucket
     if method == "PUT":
@@ -119,7 +119,7 @@ def _bucket_route(call: S3Call, method: str) -> Handler:
     if method == "DELETE":
         return buckets.delete_bucket
     if method == "POST" and "delete" in q:
-        return delete_many.delete_objects
+        return delete_objects.delete_objects
     if method == "POST" and (call.header("Content-Type") or "").lower().startswith("multipart/form-data"):
         return post_object.post_object  # browser-form upload, signed by its policy
     raise _not_allowed(method)
@@ -133,18 +133,18 @@ def _object_route(call: S3Call, method: str) -> Handler:
         return objects.head_object
     if method == "PUT":
         if "uploadId" in q and "partNumber" in q:
-            return multipart.upload_part
+            return multipart.upload_part_copy if "x-amz-copy-source" in call.headers else multipart.upload_part
         if "x-amz-copy-source" in call.headers:
             return copy.copy_object
         return objects.put_object
     if method == "POST":
         if "uploads" in q:
-            return multipart.create_upload
+            return multipart.create_multipart_upload
         if "uploadId" in q:
-            return multipart.complete_upload
+            return multipart.complete_multipart_upload
         raise JunctionError(ErrorCode.NotImplemented, "This POST operation is not implemented by this gateway")
     if method == "DELETE":
-        return multipart.abort_upload if "uploadId" in q else objects.delete_object
+        return multipart.abort_multipart_upload if "uploadId" in q else objects.delete_object
     raise _not_allowed(method)
 
 

@@ -1,5 +1,9 @@
 """GETs of bucket configurations this gateway never holds (policy, lifecycle, website, ...).
 
+The AWS operations answered here: GetBucketPolicy, GetBucketLifecycleConfiguration (and the
+older GetBucketLifecycle), GetBucketWebsite, GetBucketEncryption, GetBucketReplication,
+GetObjectLockConfiguration, GetPublicAccessBlock.
+
 Clients probe these (s3cmd `info` asks for ?policy and ?lifecycle); S3 answers a bucket
 without such a configuration with a specific 404, which clients treat as "none". Setting
 one stays 501 NotImplemented (see router.UNSUPPORTED).
@@ -32,7 +36,7 @@ def absent_subresource(call: S3Call) -> str | None:
     return next((name for name in ABSENT if name in call.query), None)
 
 
-async def get_absent(call: S3Call) -> web.Response:
+async def get_unconfigured_bucket_config(call: S3Call) -> web.Response:
     assert call.bucket is not None
     await call.authorize(READ, (await call.core.buckets.get(call.bucket)).id)  # NoSuchBucket first
     name = absent_subresource(call)
