@@ -1,4 +1,4 @@
-"""The S3 key <-> (package, path) bijection of DESIGN.md, tested both ways."""
+"""The S3 key <-> (package, path) bijection (docs/ARCHITECTURE.md), tested both ways."""
 
 import pytest
 

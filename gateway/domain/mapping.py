@@ -1,4 +1,4 @@
-"""The S3 key <-> (package, path) bijection of DESIGN.md, in one place.
+"""The S3 key <-> (package, path) bijection (docs/ARCHITECTURE.md), in one place.
 
 - key `P/REST` with non-empty first segment P  -> package P, path REST
 - key `P/` (REST empty)                         -> package P, path "" (the folder marker)
