@@ -38,6 +38,7 @@ import aiohttp
 from multidict import CIMultiDictProxy
 from yarl import URL
 
+from gateway.domain.errors import ErrorCode
 from s3xml.xml import MalformedXML, child_text, children, document, local, parse, serialize
 
 from .base import (
@@ -307,7 +308,7 @@ class HttpObjectStore:
                 failure.what = f"HTTP {reply.status} {reply.code}".rstrip()
                 log.warning("%s %s: %s (attempt %d)", op, self.endpoint, failure.what, attempt + 1)
                 continue
-            if reply.code == "NoSuchBucket":
+            if reply.code == ErrorCode.NoSuchBucket:
                 raise self._no_bucket()
             if reply.status < 300 or reply.status in expected:
                 return reply

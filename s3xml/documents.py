@@ -10,6 +10,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import quote
 
+from gateway.domain.errors import ErrorCode
+
 from .errors import message_of
 from .records import BucketRecord, ObjectPage, StoredObject, UploadedPart, UploadRecord
 from .xml import Field, MalformedXML, add, child_text, children, document, iso8601, local, parse, serialize
@@ -43,7 +45,7 @@ def checksum_fields(checksums: Mapping[str, str], checksum_type: str = "") -> li
 
 
 def error_document(
-    code: str, message: str, *, resource: str, request_id: str, extra: dict[str, object] | None = None
+    code: ErrorCode, message: str, *, resource: str, request_id: str, extra: dict[str, object] | None = None
 ) -> bytes:
     fields: list[Field] = [("Code", code), ("Message", message or message_of(code))]
     fields += [(k, str(v)) for k, v in (extra or {}).items()]
@@ -178,7 +180,7 @@ def parse_delete(body: bytes) -> tuple[list[tuple[str, str | None]], bool]:
 @dataclass(slots=True)
 class DeleteOutcome:
     key: str
-    error_code: str | None = None
+    error_code: ErrorCode | None = None
     error_message: str = ""
     version_id: str | None = None  # the version the client named
     delete_marker: bool = False  # a marker was created, or the version deleted was one

@@ -9,9 +9,9 @@ from aiohttp import web
 
 from gateway.core.access import LIST, WRITE
 from gateway.core.conditions import parse_range
-from gateway.core.errors import JunctionError
 from gateway.core.multipart import CompletedPart
 from gateway.core.objects import checksum_algorithm
+from gateway.domain.errors import ErrorCode, JunctionError
 from s3xml import documents
 from s3xml.errors import message_of
 from s3xml.xml import MalformedXML
@@ -61,7 +61,7 @@ async def upload_part(call: S3Call) -> web.Response:
     bucket, key = await _writable(call)
     length = call.content_length()
     if length is None:
-        raise JunctionError("MissingContentLength", "You must provide the Content-Length HTTP header.")
+        raise JunctionError(ErrorCode.MissingContentLength)
     part = await call.core.multipart.upload_part(
         bucket,
         key,
@@ -92,7 +92,7 @@ async def upload_part_copy(call: S3Call) -> web.Response:
             byte_range = None
         if byte_range is None or range_header.strip().startswith("bytes=-"):
             raise JunctionError(
-                "InvalidArgument",
+                ErrorCode.InvalidArgument,
                 "The x-amz-copy-source-range value must be of the form "
                 "bytes=first-last where first and last are the zero-based offsets of the first and "
                 "last bytes to copy",
@@ -110,7 +110,7 @@ async def complete_multipart_upload(call: S3Call) -> web.StreamResponse:
     try:
         listed = [CompletedPart(n, e, c) for n, e, c in documents.parse_complete(body)]
     except MalformedXML as exc:
-        raise JunctionError("MalformedXML", str(exc)) from None
+        raise JunctionError(ErrorCode.MalformedXML, str(exc)) from None
     expected = {}
     for alg in ("CRC32", "CRC32C", "SHA1", "SHA256", "CRC64NVME"):
         value = call.header(f"x-amz-checksum-{alg.lower()}")

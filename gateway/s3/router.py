@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from gateway.core.errors import JunctionError
+from gateway.domain.errors import ErrorCode, JunctionError
 
 from . import (
     acl,
@@ -84,7 +84,9 @@ def route(call: S3Call) -> Handler:
         return unconfigured.get_unconfigured_bucket_config  # GET ?policy etc.: "none configured", as S3 says
     for name in UNSUPPORTED:
         if name in call.query:
-            raise JunctionError("NotImplemented", f"The '{name}' sub-resource is not implemented by this gateway")
+            raise JunctionError(
+                ErrorCode.NotImplemented, f"The '{name}' sub-resource is not implemented by this gateway"
+            )
     for name in SUBRESOURCE_NAMES:
         if name in call.query:
             handler = SUBRESOURCES.get((name, call.key is not None, method))
@@ -140,11 +142,13 @@ def _object_route(call: S3Call, method: str) -> Handler:
             return multipart.create_multipart_upload
         if "uploadId" in q:
             return multipart.complete_multipart_upload
-        raise JunctionError("NotImplemented", "This POST operation is not implemented by this gateway")
+        raise JunctionError(ErrorCode.NotImplemented, "This POST operation is not implemented by this gateway")
     if method == "DELETE":
         return multipart.abort_multipart_upload if "uploadId" in q else objects.delete_object
     raise _not_allowed(method)
 
 
 def _not_allowed(method: str) -> JunctionError:
-    return JunctionError("MethodNotAllowed", f"The specified method ({method}) is not allowed against this resource.")
+    return JunctionError(
+        ErrorCode.MethodNotAllowed, f"The specified method ({method}) is not allowed against this resource."
+    )

@@ -14,24 +14,18 @@ from __future__ import annotations
 from aiohttp import web
 
 from gateway.core.access import READ
-from gateway.core.errors import JunctionError
+from gateway.domain.errors import ErrorCode, JunctionError
 
 from .context import S3Call
 
-ABSENT: dict[str, tuple[str, str]] = {  # sub-resource -> (S3 error code, message)
-    "policy": ("NoSuchBucketPolicy", "The bucket policy does not exist"),
-    "lifecycle": ("NoSuchLifecycleConfiguration", "The lifecycle configuration does not exist"),
-    "website": ("NoSuchWebsiteConfiguration", "The specified bucket does not have a website configuration"),
-    "encryption": (
-        "ServerSideEncryptionConfigurationNotFoundError",
-        "The server side encryption configuration was not found",
-    ),
-    "replication": ("ReplicationConfigurationNotFoundError", "The replication configuration was not found"),
-    "object-lock": ("ObjectLockConfigurationNotFoundError", "Object Lock configuration does not exist for this bucket"),
-    "publicAccessBlock": (
-        "NoSuchPublicAccessBlockConfiguration",
-        "The public access block configuration was not found",
-    ),
+ABSENT: dict[str, ErrorCode] = {  # sub-resource -> the S3 error that says "none configured"
+    "policy": ErrorCode.NoSuchBucketPolicy,
+    "lifecycle": ErrorCode.NoSuchLifecycleConfiguration,
+    "website": ErrorCode.NoSuchWebsiteConfiguration,
+    "encryption": ErrorCode.ServerSideEncryptionConfigurationNotFoundError,
+    "replication": ErrorCode.ReplicationConfigurationNotFoundError,
+    "object-lock": ErrorCode.ObjectLockConfigurationNotFoundError,
+    "publicAccessBlock": ErrorCode.NoSuchPublicAccessBlockConfiguration,
 }
 
 
@@ -47,5 +41,4 @@ async def get_unconfigured_bucket_config(call: S3Call) -> web.Response:
     await call.authorize(READ, (await call.core.buckets.get(call.bucket)).id)  # NoSuchBucket first
     name = absent_subresource(call)
     assert name is not None
-    code, message = ABSENT[name]
-    raise JunctionError(code, message, bucket=call.bucket)
+    raise JunctionError(ABSENT[name], bucket=call.bucket)
