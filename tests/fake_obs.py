@@ -7,7 +7,7 @@ thread with its own event loop (tests stay synchronous), and returns a `FakeObs`
 What it imitates, closely enough for a client to notice mistakes:
 - every request must be signed: OBS's own header signature (`Authorization: OBS AK:sig`,
   checked with backends/obs_auth.py) or AWS SigV4 (OBS's S3-compatible mode; verified for
-  real with gateway/s3/sigv4.py, including a signed payload hash; aws-chunked bodies are
+  real with gateway/auth/sigv4.py, including a signed payload hash; aws-chunked bodies are
   refused with 501). Unknown AK -> 403 InvalidAccessKeyId, bad signature -> 403
   SignatureDoesNotMatch, with OBS's XML error body and `x-obs-request-id`.
 - objects: PUT (Content-MD5 checked), GET with Range (206/416) and If-Match, HEAD, DELETE (204 even when
@@ -49,7 +49,7 @@ from aiohttp import web
 from lxml import etree
 
 from backends import obs_auth
-from gateway.s3 import sigv4
+from gateway.auth import sigv4
 from s3xml.xml import MalformedXML, add, child_text, children, http_date, iso8601, parse, serialize
 
 OBS_NS = "http://obs.myhuaweicloud.com/doc/2015-06-30/"

@@ -15,10 +15,9 @@ import hmac
 from collections.abc import AsyncIterator, Mapping
 from typing import Protocol
 
+from gateway.auth.sigv4 import EMPTY_SHA256, AuthContext, AuthError, PayloadMode, hmac_hex
 from gateway.core.checksums import Checksum, ChecksumMismatch, header_for
 from gateway.domain.errors import ErrorCode
-
-from .sigv4 import EMPTY_SHA256, AuthContext, AuthError, PayloadMode, hmac_hex
 
 MAX_CHUNK_SIZE = 16 * 1024 * 1024
 MAX_LINE = 4096  # a chunk header or trailer line

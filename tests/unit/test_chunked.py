@@ -16,9 +16,7 @@ from aiohttp import StreamReader
 from botocore.httpchecksum import AwsChunkedWrapper, CrtCrc32Checksum, CrtCrc64NvmeChecksum
 from multidict import CIMultiDict
 
-from gateway.core.checksums import ChecksumMismatch, new_checksum
-from gateway.s3.chunked import ChunkedBodyDecoder, ChunkedFormatError, verify_trailer_checksum
-from gateway.s3.sigv4 import (
+from gateway.auth.sigv4 import (
     EMPTY_SHA256,
     AuthContext,
     AuthError,
@@ -28,6 +26,8 @@ from gateway.s3.sigv4 import (
     signing_key,
     verify,
 )
+from gateway.core.checksums import ChecksumMismatch, new_checksum
+from gateway.s3.chunked import ChunkedBodyDecoder, ChunkedFormatError, verify_trailer_checksum
 
 PIECE = 256 * 1024
 MiB = 1024 * 1024
