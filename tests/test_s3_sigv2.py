@@ -24,7 +24,7 @@ from conftest import boto_client
 from multidict import CIMultiDict
 
 from gateway.auth import sigv2
-from gateway.auth.sigv4 import AuthError, PayloadMode, SignedRequest
+from gateway.auth.types import AuthError, PayloadMode, SignedRequest
 
 DOC_KEY = "AKIAIOSFODNN7EXAMPLE"
 DOC_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"

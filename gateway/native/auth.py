@@ -22,7 +22,8 @@ from urllib.parse import unquote
 from aiohttp import web
 from multidict import MultiDict
 
-from gateway.auth.sigv4 import AuthContext, AuthError, PayloadMode, SignedRequest, is_anonymous, verify
+from gateway.auth.sigv4 import is_anonymous, verify
+from gateway.auth.types import AuthContext, AuthError, PayloadMode, SignedRequest
 from gateway.core.service import Core
 from gateway.domain.errors import ErrorCode, JunctionError
 

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from backends.base import BackendUnavailable
-from gateway.auth.sigv4 import AuthError
+from gateway.auth.types import AuthError
 from gateway.core.native_multipart import NativeMultipart
 from gateway.core.native_ops import NativeService
 from gateway.core.service import Core

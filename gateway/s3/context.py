@@ -14,7 +14,7 @@ from urllib.parse import unquote
 from aiohttp import web
 from multidict import CIMultiDict, MultiDict
 
-from gateway.auth.sigv4 import AuthContext, PayloadMode
+from gateway.auth.types import AuthContext, PayloadMode
 from gateway.core.access import ADMIN, Principal, authorize
 from gateway.core.checksums import algorithm_from_header
 from gateway.core.objects import Expectations, ObjectAttrs, checksum_algorithm

@@ -8,7 +8,8 @@ from aiohttp import web
 
 from backends.base import BackendUnavailable
 from gateway.auth import sigv2
-from gateway.auth.sigv4 import AuthContext, AuthError, SignedRequest, is_anonymous, verify
+from gateway.auth.sigv4 import is_anonymous, verify
+from gateway.auth.types import AuthContext, AuthError, SignedRequest
 from gateway.core.service import Core
 from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.logs import ACCESS_KEY, REQUEST_ID

@@ -16,11 +16,6 @@ from botocore.credentials import Credentials
 from multidict import CIMultiDict
 
 from gateway.auth.sigv4 import (
-    EMPTY_SHA256,
-    AuthContext,
-    AuthError,
-    PayloadMode,
-    SignedRequest,
     canonical_request,
     canonical_uri,
     hmac_hex,
@@ -29,6 +24,7 @@ from gateway.auth.sigv4 import (
     string_to_sign,
     verify,
 )
+from gateway.auth.types import EMPTY_SHA256, AuthContext, AuthError, PayloadMode, SignedRequest
 
 # ------------------------------------------------------------------ AWS SigV4 test suite
 #
