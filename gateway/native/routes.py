@@ -14,11 +14,11 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from backends.base import BackendUnavailable
+from gateway.auth.types import AuthError
 from gateway.core.native_multipart import NativeMultipart
 from gateway.core.native_ops import NativeService
 from gateway.core.service import Core
 from gateway.domain.errors import ErrorCode, JunctionError
-from gateway.s3.sigv4 import AuthError
 
 from . import buckets, jobs, multipart, objects, packages, syncer, userspaces
 from .auth import StreamedAuth, authenticate, parse_query, read_body
