@@ -15,9 +15,9 @@ from conftest import ROOT, boto_client, start_gateway, stop_gateway
 from test_console_api import call
 
 from backends.local import TMP_SUFFIX
-from gateway.core.errors import JunctionError
 from gateway.core.objects import ObjectAttrs
 from gateway.core.service import Core
+from gateway.domain.errors import JunctionError
 
 
 def admin_gc(data_dir: Path, *args: str) -> str:

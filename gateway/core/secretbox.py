@@ -21,8 +21,7 @@ from typing import Any
 from cryptography.fernet import Fernet, InvalidToken
 
 from gateway.datadir import make_private_dir, write_private_file
-
-from .errors import JunctionError
+from gateway.domain.errors import ErrorCode, JunctionError
 
 SEALED_PREFIX = "fernet:"
 KEY_FILE = "secrets.key"
@@ -71,7 +70,8 @@ class SecretBox:
             return self._fernet.decrypt(stored[len(SEALED_PREFIX) :].encode("ascii"))
         except InvalidToken:
             raise JunctionError(
-                "InternalError", "A stored secret cannot be decrypted: JUNCTION_SECRETS_KEY or secrets.key changed?"
+                ErrorCode.InternalError,
+                "A stored secret cannot be decrypted: JUNCTION_SECRETS_KEY or secrets.key changed?",
             ) from None
 
 

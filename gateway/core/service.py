@@ -8,6 +8,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from gateway.domain.errors import ErrorCode, JunctionError
+from gateway.domain.models import ListPage
 from gateway.meta.store import CommitGuard, MetaStore
 
 from .access import Principal
@@ -15,11 +17,9 @@ from .attributes import AttributesService
 from .blobs import BlobIO
 from .buckets import BucketService
 from .cors import CorsService
-from .errors import JunctionError
 from .exports import ExportService
 from .jobs import JobService
 from .listing import list_page
-from .models import ListPage
 from .multipart import MultipartService
 from .objects import ObjectService
 from .quotas import QuotaService, quota_guard
@@ -128,7 +128,7 @@ class Core:
         row = await self.store.get_credential(access_key)
         if row is None:
             raise JunctionError(
-                "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records."
+                ErrorCode.InvalidAccessKeyId, "The AWS Access Key Id you provided does not exist in our records."
             )
         return Principal(
             access_key=access_key,

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import aiosqlite
 
-from gateway.core.errors import JunctionError, no_such_bucket, no_such_key, no_such_upload
-from gateway.core.mapping import split_key
-from gateway.core.models import Block, Bucket, Deletion, ObjectInfo, Package, Part, Upload
 from gateway.core.secretbox import SecretBox, is_sealed
+from gateway.domain.errors import ErrorCode, JunctionError, no_such_bucket, no_such_key, no_such_upload
+from gateway.domain.mapping import split_key
+from gateway.domain.models import Block, Bucket, Deletion, ObjectInfo, Package, Part, Upload
 
 from .db import Database, fetchone
 from .s3ext_store import ObjectExtras, write_object_extras
@@ -196,7 +196,7 @@ class MetaStore:
         async with self.db.write() as conn:
             row = await fetchone(conn, "SELECT * FROM buckets WHERE name = ?", (name,))
             if row:
-                code = "BucketAlreadyOwnedByYou" if row["owner"] == owner else "BucketAlreadyExists"
+                code = ErrorCode.BucketAlreadyOwnedByYou if row["owner"] == owner else ErrorCode.BucketAlreadyExists
                 raise JunctionError(code, "The requested bucket name is not available", bucket=name)
             now = _now()
             cur = await conn.execute("INSERT INTO buckets (name, owner, created) VALUES (?, ?, ?)", (name, owner, now))
@@ -239,7 +239,7 @@ class MetaStore:
                     (bucket_id, bucket_id),
                 ).fetchone()
             ):
-                raise JunctionError("BucketNotEmpty", "The bucket you tried to delete is not empty")
+                raise JunctionError(ErrorCode.BucketNotEmpty)
             blob_rows = conn.execute(
                 "SELECT b.blob_id FROM object_blocks b JOIN objects o ON o.id = b.object_id WHERE o.bucket_id = ? "
                 "UNION ALL SELECT pa.blob_id FROM parts pa JOIN uploads u ON u.id = pa.upload_id WHERE u.bucket_id = ? "
@@ -606,7 +606,7 @@ def _ref(conn: sqlite3.Connection, blob_ids: list[int], sizes: list[int] | None 
         )
     if cur.rowcount != len(blob_ids):  # the collector took a blob of a write that outlived its grace
         raise JunctionError(
-            "InternalError", "the data of this write was reclaimed by the blob collector before it committed"
+            ErrorCode.InternalError, "the data of this write was reclaimed by the blob collector before it committed"
         )
 
 
