@@ -12,6 +12,7 @@ from gateway.core.native_ops import WrittenFile
 from gateway.core.packages import validate_native_path
 from gateway.domain.errors import ErrorCode, JunctionError, invalid_argument
 from gateway.domain.models import ObjectInfo
+from gateway.http.streaming import send_stream
 
 from .call import NativeCall, get_int, get_list, get_str, to_int
 from .envelope import ok
@@ -75,21 +76,7 @@ async def _send(call: NativeCall, obj: ObjectInfo) -> web.StreamResponse:
             "ETag": f'"{obj.etag}"',
         },
     )
-    first = await anext(stream, b"")  # fail before the status line if the data is unreadable
-    await response.prepare(call.request)
-    try:
-        if first:
-            await response.write(first)
-            async for piece in stream:
-                await response.write(piece)
-    except (ConnectionResetError, JunctionError, OSError) as exc:
-        # too late for an envelope: cut the connection so the client sees a short body
-        log.warning("download of object %s stopped: %s", obj.id, exc)
-        if call.request.transport is not None:
-            call.request.transport.close()
-        return response
-    await response.write_eof()
-    return response
+    return await send_stream(call.request, response, stream)
 
 
 async def list_by_path(call: NativeCall) -> web.Response:
