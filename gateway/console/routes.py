@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
-from gateway.core.access import Principal
+from gateway.core.access import Principal, check_origin
 from gateway.core.service import Core
 from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.domain.models import Bucket
@@ -188,6 +188,7 @@ class ConsoleFrontend:
         )
         request[ACCESS_KEY] = access_key
         principal = await self.core.principal(access_key)
+        check_origin(principal, request.remote)
         if principal.apionly:
             raise JunctionError(ErrorCode.AccessDenied, "this key is API-only and cannot use the console")
         return ConsoleCall(request, self.core, principal, body)
