@@ -310,7 +310,7 @@ def test_admin_cli_keys_work_on_console_and_s3(tmp_path):
 
 
 def test_quota_applies_to_native_upload_and_clone(gateway):
-    from gateway.native.client import NativeClient, NativeError
+    from gateway.client import NativeClient, NativeError
 
     native = NativeClient(gateway.url, gateway.access_key, gateway.secret_key)
     nbucket = native.create_bucket(f"nq-{uuid.uuid4().hex[:8]}")
