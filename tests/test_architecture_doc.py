@@ -169,6 +169,20 @@ def test_native_table_is_the_route_table() -> None:
     assert documented == actual
 
 
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def test_native_handlers_are_named_after_their_routes() -> None:
+    """`/v1/object/downloadByPath` is answered by `object_download_by_path`: a search for either finds both."""
+    misnamed = {}
+    for path, (_method, _kind, handler) in native_routes.ROUTES.items():
+        _, _v1, resource, action = path.split("/")
+        if handler.__name__ != f"{_snake(resource)}_{_snake(action)}":
+            misnamed[path] = handler.__name__
+    assert misnamed == {}
+
+
 def test_console_table_is_the_route_table() -> None:
     app = web.Application()
     console_routes.register(app, core=None)  # type: ignore[arg-type]  # registering never touches the core
