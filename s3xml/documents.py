@@ -7,11 +7,12 @@ and raise MalformedXML / ValueError with a message for the client.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 from urllib.parse import quote
 
 from .errors import message_of
-from .xml import MalformedXML, add, child_text, children, document, iso8601, local, parse, serialize
+from .xml import MalformedXML, add, child_text, children, document, iso8601, local, parse, serialize, xml_carries
 
 CHECKSUM_FIELDS = {
     "CRC32": "ChecksumCRC32",
@@ -29,6 +30,15 @@ def quoted(etag: str) -> str:
 def _encode(value: str, encoding: str | None) -> str:
     """encoding-type=url: keys are percent-encoded (botocore decodes them back)."""
     return quote(value, safe="/") if encoding == "url" else value
+
+
+def listing_encoding(requested: str | None, texts: Iterable[str]) -> str | None:
+    """The encoding a listing page is written in: the one asked for, or `url` when a key,
+    prefix or echoed parameter holds a character XML 1.0 cannot carry. The page then says
+    <EncodingType>url</EncodingType>, so it stays parseable and tells how to read it."""
+    if requested == "url" or all(xml_carries(t) for t in texts):
+        return requested
+    return "url"
 
 
 def checksum_fields(checksums: dict[str, str], checksum_type: str = "") -> list[tuple[str, str]]:
@@ -103,7 +113,13 @@ class ListingParams:
     encoding: str | None
 
 
+def _page_texts(params: ListingParams, page: Any, echoed: str) -> list[str]:
+    """Every text of a ListObjects page that `encoding` applies to."""
+    return [params.prefix, params.delimiter, echoed, *(o.key for o in page.objects), *page.prefixes, page.next_marker]
+
+
 def list_objects_v1(params: ListingParams, page, *, marker: str, owner: str) -> bytes:
+    params = replace(params, encoding=listing_encoding(params.encoding, _page_texts(params, page, marker)))
     fields: list = [
         ("Name", params.bucket),
         ("Prefix", _encode(params.prefix, params.encoding)),
@@ -123,6 +139,7 @@ def list_objects_v1(params: ListingParams, page, *, marker: str, owner: str) -> 
 def list_objects_v2(
     params: ListingParams, page, *, token: str | None, next_token: str | None, start_after: str, owner: str | None
 ) -> bytes:
+    params = replace(params, encoding=listing_encoding(params.encoding, _page_texts(params, page, start_after)))
     fields: list = [
         ("Name", params.bucket),
         ("Prefix", _encode(params.prefix, params.encoding)),
@@ -285,6 +302,8 @@ def list_uploads(
     encoding: str | None,
     prefixes: Sequence[str] = (),
 ) -> bytes:
+    texts = [prefix, delimiter, key_marker, *(u.key for u in uploads), *prefixes]
+    encoding = listing_encoding(encoding, texts)
     fields: list = [
         ("Bucket", bucket),
         ("KeyMarker", _encode(key_marker, encoding)),
@@ -292,7 +311,7 @@ def list_uploads(
         ("NextKeyMarker", _encode(uploads[-1].key, encoding) if truncated and uploads else None),
         ("NextUploadIdMarker", uploads[-1].id if truncated and uploads else None),
         ("Prefix", _encode(prefix, encoding)),
-        ("Delimiter", delimiter or None),
+        ("Delimiter", _encode(delimiter, encoding) or None),
         ("MaxUploads", max_uploads),
         ("IsTruncated", truncated),
         ("EncodingType", encoding),

@@ -39,6 +39,7 @@ ERRORS: dict[str, tuple[int, str]] = {
     "InvalidRange": (416, "The requested range is not satisfiable"),
     "InvalidRequest": (400, "Invalid Request"),
     "InvalidTag": (400, "The tag provided was not a valid tag."),
+    "InvalidURI": (400, "Couldn't parse the specified URI."),
     "KeyTooLongError": (400, "Your key is too long."),
     "MaxPostPreDataLengthExceededError": (400, "Your POST request fields preceding the upload file were too large."),
     "MalformedPOSTRequest": (400, "The body of your POST request is not well-formed multipart/form-data."),

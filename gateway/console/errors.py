@@ -20,6 +20,7 @@ STATUS = {
     "BucketNotEmpty": 409,
     "QuotaExists": 409,
     "InvalidArgument": 400,
+    "InvalidURI": 400,
     "MalformedJSON": 400,
 }
 

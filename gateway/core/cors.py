@@ -14,6 +14,7 @@ from gateway.meta.s3ext_store import S3ExtStore
 from gateway.meta.store import MetaStore
 
 from .errors import JunctionError
+from .text import require_header_safe
 
 METHODS = ("GET", "PUT", "POST", "DELETE", "HEAD")
 MAX_RULES = 100
@@ -74,6 +75,11 @@ def build_rules(raw: list[dict]) -> list[CORSRule]:
                 raise JunctionError(
                     "InvalidRequest", f"Found unsupported HTTP method in CORS config. Unsupported method is {method}"
                 )
+        for kind, values in (("AllowedOrigin", origins), ("AllowedHeader", item["headers"])):
+            for value in values:
+                require_header_safe(value, kind, code="InvalidRequest")
+        for value in item["expose"]:
+            require_header_safe(value, "ExposeHeader", code="InvalidRequest")  # sent back as a header
         _wildcards("AllowedOrigin", origins)
         _wildcards("AllowedHeader", item["headers"])
         for header in item["expose"]:

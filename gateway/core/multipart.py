@@ -17,7 +17,7 @@ from .checksums import combine_crc, composite_checksum
 from .conditions import ByteRange
 from .errors import JunctionError
 from .hashing import HashingStream
-from .mapping import validate_key
+from .mapping import validate_new_key
 from .models import Block, ObjectInfo, Part, Upload
 from .objects import (
     DEFAULT_CONTENT_TYPE,
@@ -71,7 +71,7 @@ class MultipartService:
         tags: dict[str, str] | None = None,
     ) -> Upload:
         """Start an upload; `tags` are kept with it and given to the object at completion."""
-        validate_key(key)
+        validate_new_key(key)
         attrs.validate()
         bucket_row = await self._store.get_bucket(bucket)
         kind = (checksum_type or "").upper()

@@ -22,8 +22,9 @@ from .checksums import ALGORITHMS
 from .conditions import ByteRange, check_read_conditions, etag_matches
 from .errors import JunctionError
 from .hashing import HashingStream
-from .mapping import validate_key
+from .mapping import validate_key, validate_new_key
 from .models import Deletion, ObjectInfo
+from .text import HEADER_NAME, require_header_safe
 from .versioning import delete_version, missing_key, read_object_version, read_version
 
 MAX_PUT_SIZE = 5 * 1024**3  # S3's single-request limit
@@ -43,6 +44,15 @@ class ObjectAttrs:
         size = sum(len(k.encode()) + len(v.encode()) for k, v in self.meta.items())
         if size > MAX_USER_META_BYTES:
             raise JunctionError("MetadataTooLarge", "Your metadata headers exceed the maximum allowed metadata size.")
+        # Every value is sent back as a response header on GET/HEAD: a browser-form upload
+        # (fields, not headers) could otherwise store CR/LF and split those responses.
+        require_header_safe(self.content_type, "Content-Type")
+        for name, value in self.headers.items():
+            require_header_safe(value, name)
+        for name, value in self.meta.items():
+            if not HEADER_NAME.fullmatch(name):
+                raise JunctionError("InvalidArgument", "User metadata names must be HTTP header tokens", argument=name)
+            require_header_safe(value, f"x-amz-meta-{name}")
 
 
 @dataclass(slots=True)
@@ -152,7 +162,7 @@ class ObjectService:
         space_id: int | None = None,
         tags: dict[str, str] | None = None,
     ) -> ObjectInfo:
-        validate_key(key)
+        validate_new_key(key)
         attrs.validate()
         expect = expect or Expectations()
         conditions = conditions or WriteConditions()
@@ -253,7 +263,7 @@ class ObjectService:
     ) -> ObjectInfo:
         """Copy by sharing the source's blocks; `replace_attrs` None means COPY the metadata,
         `tags` None means COPY the source's tags (S3's default tagging directive)."""
-        validate_key(key)
+        validate_new_key(key)
         src, current = await self._copy_source(source)
         check_source_conditions(src, source)
         if (

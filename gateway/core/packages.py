@@ -11,7 +11,7 @@ from gateway.meta import packages_store
 from gateway.meta.store import CommitGuard, MetaStore
 
 from .errors import JunctionError, invalid_argument
-from .mapping import ROOT_PACKAGE, validate_key, validate_object_path
+from .mapping import ROOT_PACKAGE, validate_new_key, validate_object_path
 from .models import Package
 
 
@@ -25,7 +25,7 @@ def validate_package_name(name: str) -> None:
     if name in (".", ".."):
         raise invalid_argument("Package name must not be '.' or '..'", package=name)
     if name:
-        validate_key(name + "/")
+        validate_new_key(name + "/")
 
 
 def validate_native_path(package: str, path: str) -> str:

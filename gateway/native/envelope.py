@@ -26,6 +26,7 @@ ERRORS: dict[str, tuple[str, int]] = {
     "InvalidArgument": (BAD_ARGUMENT, 400),
     "InvalidRequest": (BAD_ARGUMENT, 400),
     "InvalidBucketName": (BAD_ARGUMENT, 400),
+    "InvalidURI": (BAD_ARGUMENT, 400),
     "KeyTooLongError": (BAD_ARGUMENT, 400),
     "MetadataTooLarge": (BAD_ARGUMENT, 400),
     "MalformedJSON": (BAD_ARGUMENT, 400),
