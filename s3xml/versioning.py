@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from .documents import ListingParams, _encode, listing_encoding, quoted
-from .xml import MalformedXML, child_text, document, iso8601, local, parse, serialize
+from .records import VersionEntry, VersionsPage
+from .xml import Field, MalformedXML, child_text, document, iso8601, local, parse, serialize
 
 
 def versioning_configuration(status: str) -> bytes:
@@ -25,20 +26,20 @@ def parse_versioning(body: bytes) -> tuple[str | None, str | None]:
     return (status.strip() if status is not None else None), (mfa.strip() if mfa is not None else None)
 
 
-def _owner(owner: str) -> tuple[str, list]:
+def _owner(owner: str) -> Field:
     return "Owner", [("ID", owner), ("DisplayName", owner)]
 
 
-def _version(entry, encoding: str | None, owner: str) -> tuple[str, list]:
-    fields: list = [
+def _version(entry: VersionEntry, encoding: str | None, owner: str) -> Field:
+    fields: list[Field] = [
         ("Key", _encode(entry.key, encoding)),
         ("VersionId", entry.version_id),
         ("IsLatest", entry.is_latest),
         ("LastModified", iso8601(entry.updated)),
     ]
-    if entry.delete_marker:
-        return "DeleteMarker", fields + [_owner(owner)]
     obj = entry.obj
+    if entry.delete_marker or obj is None:  # a delete marker is the one entry without an object
+        return "DeleteMarker", fields + [_owner(owner)]
     fields += [("ETag", quoted(obj.etag)), ("Size", obj.size)]
     if obj.checksums:
         fields += [("ChecksumAlgorithm", alg) for alg in obj.checksums]
@@ -47,13 +48,15 @@ def _version(entry, encoding: str | None, owner: str) -> tuple[str, list]:
     return "Version", fields + [("StorageClass", "STANDARD"), _owner(owner)]
 
 
-def list_versions(params: ListingParams, page, *, key_marker: str, version_id_marker: str, owner: str) -> bytes:
+def list_versions(
+    params: ListingParams, page: VersionsPage, *, key_marker: str, version_id_marker: str, owner: str
+) -> bytes:
     """ListVersionsResult: versions and delete markers interleaved in listing order."""
     texts = [params.prefix, params.delimiter, key_marker, *(v.key for v in page.versions), *page.prefixes]
     if page.truncated:
         texts.append(page.next_key_marker or "")
     params = replace(params, encoding=listing_encoding(params.encoding, texts))
-    fields: list = [
+    fields: list[Field] = [
         ("Name", params.bucket),
         ("Prefix", _encode(params.prefix, params.encoding)),
         ("KeyMarker", _encode(key_marker, params.encoding)),

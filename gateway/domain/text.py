@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote_to_bytes
 
-from .errors import JunctionError
+from .errors import ErrorCode, JunctionError
 
 XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 HEADER_FORBIDDEN = re.compile("[\x00-\x08\x0a-\x1f\x7f]")  # HTAB is the one control RFC 9110 allows
@@ -21,7 +21,7 @@ HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # an RFC 9110 token
 
 
 def invalid_uri() -> JunctionError:
-    return JunctionError("InvalidURI", "Couldn't parse the specified URI.")
+    return JunctionError(ErrorCode.InvalidURI)
 
 
 def decode_uri_component(text: str) -> str:
@@ -52,7 +52,7 @@ def header_safe(value: str) -> bool:
     return HEADER_FORBIDDEN.search(value) is None
 
 
-def require_header_safe(value: str, name: str, *, code: str = "InvalidArgument") -> str:
+def require_header_safe(value: str, name: str, *, code: ErrorCode = ErrorCode.InvalidArgument) -> str:
     """Refuse a value bound for a response header that would split or corrupt it."""
     if not header_safe(value):
         raise JunctionError(code, f"{name} must not contain control characters (CR, LF, ...)", argument=name)
