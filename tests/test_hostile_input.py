@@ -69,6 +69,7 @@ class World:
     part_etags: list[str]
     package_id: int
     bucket_id: int
+    native_object: int
 
     def fill(self, text: str) -> str:
         return text.replace("{b}", self.bucket).replace("{u}", self.upload_id)
@@ -317,13 +318,13 @@ def oversized_xml(w: World, case: Case) -> Reply:
     return over_socket(w, head_bytes("POST", f"/{w.bucket}?delete", headers), body, shut=False)
 
 
-def form_post(fields: dict[str, str]) -> Callable[[World, Case], Reply]:
+def form_post(fields: dict[str, str], key: str = "form/upload") -> Callable[[World, Case], Reply]:
     """A browser-form upload (presigned POST) carrying `fields` in its signed policy."""
 
     def send(w: World, case: Case) -> Reply:
         client = boto_client(w.gw, signature_version="s3v4")
-        conditions: list[Any] = [{name: value} for name, value in fields.items()]
-        post = client.generate_presigned_post(w.bucket, "form/upload", Fields=fields, Conditions=conditions)
+        conditions: list[Any] = [{name: value} for name, value in fields.items() if name != "key"]
+        post = client.generate_presigned_post(w.bucket, key, Fields=fields, Conditions=conditions)
         resp = requests.post(post["url"], data=dict(post["fields"]), files={"file": ("f.txt", b"form body")})
         return Reply(resp.status_code, dict(resp.headers), resp.content)
 
@@ -356,7 +357,18 @@ def native_json(path: str, data: Callable[[World], dict[str, Any]]) -> Callable[
     return send
 
 
+def native_moved_nothing(reply: Reply) -> None:
+    """/v1/object/move reports per item: the refused move is not among the successes."""
+    assert json.loads(reply.body)["data"]["successes"] == [], reply.body
+
+
 # --- answers worth a closer look
+
+
+def deleted_cr_key(reply: Reply) -> None:
+    """A key with CR goes out as &#13;, so an XML parser reads back exactly the key sent."""
+    root = ElementTree.fromstring(reply.body)
+    assert root.findtext(f"{S3_NS}Deleted/{S3_NS}Key") == "a\rb", reply.body
 
 
 def listing_parses_as_url(reply: Reply) -> None:
@@ -468,6 +480,52 @@ CASES: list[Case] = [
     Case("uploadId NUL on ListParts", target="/{b}/x?uploadId=%00", status=404, code="NoSuchUpload"),
     Case("uploadId NUL on abort", method="DELETE", target="/{b}/x?uploadId=%00", status=404, code="NoSuchUpload"),
     Case("versionId U+0001", target="/{b}/seed.txt?versionId=%01", code="InvalidArgument"),
+    Case("key of 1025 bytes", **PUT_BAD, target="/{b}/" + "k" * 1025, code="KeyTooLongError"),
+    Case(
+        "form upload, key with U+0001",
+        send=form_post({"key": "form/\u0001x"}, key="form/\u0001x"),
+        code=BAD_KEY,
+    ),
+    Case(
+        "native move to a path with U+0001",
+        send=native_json(
+            "/v1/object/move",
+            lambda w: {"movings": [{"objectID": w.native_object, "packageID": w.package_id, "path": "m\u0001v"}]},
+        ),
+        status=200,
+        check=native_moved_nothing,
+    ),
+    Case(
+        "x-amz-tagging with U+0001",
+        **PUT_BAD,
+        target="/{b}/tagged",
+        headers={"x-amz-tagging": "k=%01"},
+        code="InvalidTag",
+    ),
+    Case(
+        "x-amz-tagging not UTF-8",
+        **PUT_BAD,
+        target="/{b}/tagged",
+        headers={"x-amz-tagging": "k=%FF"},
+        code="InvalidTag",
+    ),
+    Case(
+        "DeleteObjects key &#1;",
+        method="POST",
+        target="/{b}?delete",
+        md5=True,
+        body=b"<Delete><Object><Key>a&#1;b</Key></Object></Delete>",
+        code="MalformedXML",
+    ),
+    Case(
+        "DeleteObjects key with CR",
+        method="POST",
+        target="/{b}?delete",
+        md5=True,
+        body=b"<Delete><Object><Key>a&#13;b</Key></Object></Delete>",
+        status=200,
+        check=deleted_cr_key,
+    ),
     # 3. bytes that are not UTF-8: refused (InvalidURI), never aliased onto U+FFFD
     Case("invalid UTF-8 key (alias of U+FFFD U+FFFD)", **PUT_BAD, target="/{b}/alias%FF%FE", code="InvalidURI"),
     Case("invalid UTF-8 key read", target="/{b}/alias%FF%FE", code="InvalidURI"),
@@ -484,6 +542,13 @@ CASES: list[Case] = [
         "invalid UTF-8 copy source",
         method="PUT",
         target="/{b}/copy-dest",
+        headers={"x-amz-copy-source": "/{b}/alias%FF%FE"},
+        code="InvalidArgument",
+    ),
+    Case(
+        "UploadPartCopy from an invalid UTF-8 source",
+        method="PUT",
+        target="/{b}/mp/obj?partNumber=1&uploadId={u}",
         headers={"x-amz-copy-source": "/{b}/alias%FF%FE"},
         code="InvalidArgument",
     ),
@@ -693,6 +758,15 @@ CASES: list[Case] = [
     Case("body changed after signing", send=body_changed, code="XAmzContentSHA256Mismatch"),
     Case("clock 20 minutes behind", send=skewed_clock, status=403, code="RequestTimeTooSkewed"),
     Case("presigned URL expired", send=expired_presign, status=403, code="AccessDenied"),
+    Case(
+        "user metadata over 2 KB",
+        **PUT_BAD,
+        target="/{b}/meta",
+        headers={"x-amz-meta-big": "v" * 2100},
+        code="MetadataTooLarge",
+    ),
+    Case("bucket '..' through %2F", method="PUT", target="/..%2Fetc", body=b"x", status=404, code="NoSuchBucket"),
+    Case("create bucket '..'", method="PUT", target="/..", code="InvalidBucketName", signed_as="/.."),
 ]
 
 
@@ -745,7 +819,8 @@ def world(gateway, s3) -> World:
     native = NativeClient(gateway.url, gateway.access_key, gateway.secret_key)
     bucket_id = native.get_bucket(bucket)["bucketID"]
     package_id = native.create_package(bucket_id, "np")["packageID"]
-    return World(gateway, s3, bucket, upload_id, etags, package_id, bucket_id)
+    native_object = native.upload(package_id, [("native-seed", b"n")])[0]["objectID"]
+    return World(gateway, s3, bucket, upload_id, etags, package_id, bucket_id, native_object)
 
 
 def test_table_size():
