@@ -340,7 +340,7 @@ def native_upload(filename: str) -> Callable[[World, Case], Reply]:
             f'--{boundary}\r\nContent-Disposition: form-data; name="info"\r\nContent-Type: application/json\r\n\r\n'
             f'{{"packageID": {w.package_id}}}\r\n--{boundary}\r\nContent-Disposition: form-data; name="files"; '
             f'filename="{filename}"\r\nContent-Type: application/octet-stream\r\n\r\nA\r\n--{boundary}--\r\n'
-        ).encode()
+        ).encode("utf-8", "surrogateescape")  # a surrogate escape stands for a raw byte
         headers = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
         headers = signed_headers(w, "POST", "/v1/object/upload", body, headers, service="jcs")
         return wire(w, "POST", "/v1/object/upload", headers, body)
@@ -567,6 +567,16 @@ CASES: list[Case] = [
     Case(
         "native package name with U+0001",
         send=native_json("/v1/package/create", lambda w: {"bucketID": w.bucket_id, "name": "p\u0001q"}),
+        code="BadArgument",
+    ),
+    Case(
+        "native package name with a lone surrogate (JSON \\ud800)",
+        send=native_json("/v1/package/create", lambda w: {"bucketID": w.bucket_id, "name": "p\ud800q"}),
+        code="BadArgument",
+    ),
+    Case(
+        "native upload path with a lone surrogate (raw \\xed\\xa0\\x80)",
+        send=native_upload("s\udced\udca0\udc80"),
         code="BadArgument",
     ),
     Case("console, invalid UTF-8 volume", target="/api/v1/volumes/v%FF", service="console", code="InvalidURI"),
