@@ -41,7 +41,7 @@ from yarl import URL
 from gateway.domain.errors import ErrorCode
 from s3xml.xml import MalformedXML, child_text, children, document, local, parse, serialize
 
-from .base import (
+from ..base import (
     BackendAccessDenied,
     BackendError,
     BackendUnavailable,
