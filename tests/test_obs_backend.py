@@ -161,7 +161,7 @@ async def test_multipart_copy_of_a_large_blob(fake):
 
 
 async def test_listing_pages_with_marker(fake, monkeypatch):
-    monkeypatch.setattr("backends.http.multipart.LIST_PAGE", 3)
+    monkeypatch.setattr("backends.http.listing.LIST_PAGE", 3)
     backend = obs_for(fake)
     keys = [f"k/{i:02d} {'+' if i % 2 else '&'}" for i in range(8)]
     try:

@@ -1,5 +1,7 @@
-"""The HTTP machinery shared by every S3-style object-store adapter (S3, OBS, ...)."""
+"""The HTTP machinery shared by every S3-style object-store adapter (S3, OBS, ...); see store.py."""
 
-from .multipart import HttpObjectStore, HttpRequest, StoreOptions, access_key_pair, location_fields
+from .options import StoreOptions, access_key_pair, location_fields
+from .store import HttpObjectStore
+from .transport import HttpRequest, Signer
 
-__all__ = ["HttpObjectStore", "HttpRequest", "StoreOptions", "access_key_pair", "location_fields"]
+__all__ = ["HttpObjectStore", "HttpRequest", "Signer", "StoreOptions", "access_key_pair", "location_fields"]
