@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 from s3xml.xml import child_text, document, serialize
 
-from ..base import BackendError, BlobNotFound, ByteStream
+from ..base import BackendError, BlobNotFound, ByteSource
 from .errors import parse_xml
 from .options import MAX_PART_SIZE, MAX_PARTS, MiB
 from .transport import HttpTransport
@@ -29,7 +29,7 @@ class MultipartWriter:
         self._header_prefix = header_prefix
         self._xml_namespace = xml_namespace
 
-    async def put(self, full: str, key: str, stream: ByteStream, size_hint: int | None = None) -> int:
+    async def put(self, full: str, key: str, stream: ByteSource, size_hint: int | None = None) -> int:
         """Store `stream` under the bucket key `full`; return the byte count.
 
         Memory stays bounded: one part being filled plus at most `max_inflight_parts` uploading.
@@ -199,7 +199,7 @@ class PartReader:
     ended exactly at a part boundary, so a one-part blob still goes out as a single PUT.
     """
 
-    def __init__(self, stream: ByteStream) -> None:
+    def __init__(self, stream: ByteSource) -> None:
         self._source = aiter(stream)
         self._pending = memoryview(b"")
         self._done = False

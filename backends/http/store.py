@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
 
-from ..base import BlobInfo, ByteStream, check_key, check_prefix
+from ..base import BlobInfo, ByteSource, check_key, check_prefix
 from .listing import list_blobs
 from .multipart import MultipartWriter
 from .options import StoreOptions
@@ -89,7 +89,7 @@ class HttpObjectStore:
         async for info in list_blobs(self._http, self._prefix, prefix, self.list_style):
             yield info
 
-    async def put(self, key: str, stream: ByteStream, size_hint: int | None = None) -> int:
+    async def put(self, key: str, stream: ByteSource, size_hint: int | None = None) -> int:
         return await self._writer.put(self._full_key(key), key, stream, size_hint)
 
     async def delete(self, key: str) -> None:
