@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 SUDO   := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 APT_PACKAGES := awscli rclone s3cmd
 
-.PHONY: run test system-deps conformance bench clean
+.PHONY: run test system-deps conformance bench clean fuzz
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,14 @@ test: $(STAMP) system-deps
 
 clean:
 	rm -rf $(VENV) data .pytest_cache
+
+# Property-based fuzzing of the parsers (tests/fuzz/: SigV4/SigV2, aws-chunked, every S3 XML
+# document, Range, POST policy, console token, native forms) with many more examples than
+# `make test` runs (HYPOTHESIS_PROFILE=fuzz: 2000 per test; FUZZ_EXAMPLES=N to change it).
+# Prints how many examples each test ran.
+fuzz: $(STAMP)
+	HYPOTHESIS_PROFILE=fuzz $(if $(FUZZ_EXAMPLES),FUZZ_EXAMPLES=$(FUZZ_EXAMPLES)) \
+		$(PY) -m pytest -q -p no:cacheprovider tests/fuzz --hypothesis-show-statistics
 
 # Real clients (aws-cli v1/v2, boto3 http/https, rclone + mount, s3cmd, minio-py, s3fs,
 # s3fs-fuse) against a fresh gateway; installs what is missing, prints the compatibility
