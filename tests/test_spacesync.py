@@ -17,7 +17,7 @@ from native_helpers import expect_error
 from space_helpers import client, gw, moto, root_of, tree, write_tree  # noqa: F401  (fixtures)
 from space_helpers import local_space as new_local_space
 
-from gateway.native.client import NativeClient
+from gateway.client import NativeClient
 
 
 def local_space(client: NativeClient, data_dir: Path) -> tuple[int, Path]:
@@ -54,10 +54,6 @@ def wait_for(client: NativeClient, task_id: int, done, timeout: float = 60) -> d
             return task
         time.sleep(0.1)
     raise AssertionError(f"task {task_id} did not get there: {task}")
-
-
-def finished_runs(n: int):
-    return lambda t: t["runs"] >= n and t["lastRun"] and t["lastRun"]["state"] != "running" and t.get("runs") == n
 
 
 def test_once_task_copies_a_tree_to_two_destinations(client, gw):

@@ -10,10 +10,11 @@ from typing import Any
 
 from aiohttp import web
 
-from gateway.core.access import Principal
+from gateway.core.access import Principal, check_origin
 from gateway.core.service import Core
 from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.domain.models import Bucket
+from gateway.domain.text import decode_uri_component
 from gateway.logs import ACCESS_KEY
 
 from . import auth
@@ -34,7 +35,7 @@ class ConsoleCall:
     def json(self) -> dict[str, Any]:
         try:
             value = json.loads(self.body or b"{}")
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested too deep
             raise JunctionError(ErrorCode.MalformedJSON, "the request body is not valid JSON") from None
         if not isinstance(value, dict):
             raise JunctionError(ErrorCode.MalformedJSON, "the request body must be a JSON object")
@@ -183,11 +184,10 @@ class ConsoleFrontend:
         return run
 
     async def _authenticate(self, request: web.Request) -> ConsoleCall:
+        _require_utf8_target(request.raw_path)
         if request.content_length is not None and request.content_length > MAX_BODY:
             raise JunctionError(ErrorCode.InvalidArgument, "request body too large")
-        body = await request.content.read(MAX_BODY + 1)
-        if len(body) > MAX_BODY:
-            raise JunctionError(ErrorCode.InvalidArgument, "request body too large")
+        body = await _read_body(request)
         access_key = await auth.verify(
             request.headers.get("Authorization"),
             method=request.method,
@@ -200,9 +200,29 @@ class ConsoleFrontend:
         )
         request[ACCESS_KEY] = access_key
         principal = await self.core.principal(access_key)
+        check_origin(principal, request.remote)
         if principal.apionly:
             raise JunctionError(ErrorCode.AccessDenied, "this key is API-only and cannot use the console")
         return ConsoleCall(request, self.core, principal, body)
+
+
+def _require_utf8_target(raw_target: str) -> None:
+    """Refuse a path or query that is not UTF-8 once percent-decoded (InvalidURI), as the
+    S3 and native front ends do, rather than let it be patched up with U+FFFD."""
+    path, _, query = raw_target.partition("?")
+    for part in (path, *query.replace("=", "&").split("&")):
+        decode_uri_component(part)
+
+
+async def _read_body(request: web.Request) -> bytes:
+    """The whole (bounded) body: one read() returns only what has arrived so far."""
+    chunks, size = [], 0
+    async for piece in request.content.iter_chunked(64 * 1024):
+        size += len(piece)
+        if size > MAX_BODY:
+            raise JunctionError(ErrorCode.InvalidArgument, "request body too large")
+        chunks.append(piece)
+    return b"".join(chunks)
 
 
 def register(app: web.Application, core: Core) -> None:

@@ -7,10 +7,11 @@ import base64
 import hashlib
 import time
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 from gateway.domain.errors import ErrorCode, JunctionError
-from gateway.domain.mapping import validate_key
+from gateway.domain.mapping import validate_new_key
 from gateway.domain.models import Block, ObjectInfo, Part, Upload
 from gateway.meta.s3ext_store import ObjectExtras, PartRecord, S3ExtStore
 from gateway.meta.store import CommitGuard, MetaStore, NewObject
@@ -73,7 +74,7 @@ class MultipartService:
         tags: dict[str, str] | None = None,
     ) -> Upload:
         """Start an upload; `tags` are kept with it and given to the object at completion."""
-        validate_key(key)
+        validate_new_key(key)
         attrs.validate()
         bucket_row = await self._store.get_bucket(bucket)
         kind = (checksum_type or "").upper()
@@ -115,7 +116,7 @@ class MultipartService:
         key: str,
         upload_id: str,
         number: int,
-        body,
+        body: AsyncIterator[bytes],
         *,
         length: int | None,
         expect: Expectations,

@@ -14,14 +14,15 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
 from gateway.domain.errors import ErrorCode, JunctionError
-from gateway.domain.mapping import validate_key
+from gateway.domain.mapping import validate_key, validate_new_key
 from gateway.domain.models import Deletion, ObjectInfo
+from gateway.domain.text import HEADER_NAME, require_header_safe
 from gateway.meta import versions_store
 from gateway.meta.s3ext_store import ObjectExtras, S3ExtStore
 from gateway.meta.store import CommitGuard, MetaStore, NewObject
 
 from .blobs import BlobIO, WrittenBlob
-from .checksums import ALGORITHMS
+from .checksums import ALGORITHMS, ChecksumMismatch
 from .conditions import ByteRange, check_read_conditions, etag_matches
 from .hashing import HashingStream
 from .versioning import delete_version, missing_key, read_object_version, read_version
@@ -43,6 +44,17 @@ class ObjectAttrs:
         size = sum(len(k.encode()) + len(v.encode()) for k, v in self.meta.items())
         if size > MAX_USER_META_BYTES:
             raise JunctionError(ErrorCode.MetadataTooLarge)
+        # Every value is sent back as a response header on GET/HEAD: a browser-form upload
+        # (fields, not headers) could otherwise store CR/LF and split those responses.
+        require_header_safe(self.content_type, "Content-Type")
+        for name, value in self.headers.items():
+            require_header_safe(value, name)
+        for name, value in self.meta.items():
+            if not HEADER_NAME.fullmatch(name):
+                raise JunctionError(
+                    ErrorCode.InvalidArgument, "User metadata names must be HTTP header tokens", argument=name
+                )
+            require_header_safe(value, f"x-amz-meta-{name}")
 
 
 @dataclass(slots=True)
@@ -80,9 +92,7 @@ class Expectations:
             claimed_all.update(self.trailer())
         for alg, value in claimed_all.items():
             if computed.get(alg) != value:
-                raise JunctionError(
-                    ErrorCode.BadDigest, f"The {alg} you specified did not match the calculated checksum."
-                )
+                raise ChecksumMismatch(alg)
 
 
 def checksum_algorithm(name: str | None) -> str | None:
@@ -102,28 +112,32 @@ class WriteConditions:
     no_overwrite: bool = False  # append-only keys
 
     def guard(self) -> CommitGuard:
-        def check(_conn: sqlite3.Connection | None, old: ObjectInfo | None, _new: NewObject | None) -> None:
-            if self.if_none_match is not None and old is not None:
+        """The check, run again inside the commit against the row as it is then."""
+
+        def check(_conn: sqlite3.Connection, old: ObjectInfo | None, _new: NewObject | None) -> None:
+            self.check(old)
+
+        return check
+
+    def check(self, old: ObjectInfo | None) -> None:
+        """Raise when the object as it stands (`old`, None when absent) fails these conditions."""
+        if self.if_none_match is not None and old is not None:
+            raise JunctionError(
+                ErrorCode.PreconditionFailed,
+                "At least one of the pre-conditions you specified did not hold",
+                condition="If-None-Match",
+            )
+        if self.if_match is not None:
+            if old is None:
+                raise JunctionError(ErrorCode.NoSuchKey)
+            if not etag_matches(self.if_match, old.etag):
                 raise JunctionError(
                     ErrorCode.PreconditionFailed,
                     "At least one of the pre-conditions you specified did not hold",
-                    condition="If-None-Match",
+                    condition="If-Match",
                 )
-            if self.if_match is not None:
-                if old is None:
-                    raise JunctionError(ErrorCode.NoSuchKey)
-                if not etag_matches(self.if_match, old.etag):
-                    raise JunctionError(
-                        ErrorCode.PreconditionFailed,
-                        "At least one of the pre-conditions you specified did not hold",
-                        condition="If-Match",
-                    )
-            if self.no_overwrite and old is not None:
-                raise JunctionError(
-                    ErrorCode.AccessDenied, "Access Denied: this key is append-only and the object exists"
-                )
-
-        return check
+        if self.no_overwrite and old is not None:
+            raise JunctionError(ErrorCode.AccessDenied, "Access Denied: this key is append-only and the object exists")
 
 
 @dataclass(slots=True)
@@ -157,7 +171,7 @@ class ObjectService:
         space_id: int | None = None,
         tags: dict[str, str] | None = None,
     ) -> ObjectInfo:
-        validate_key(key)
+        validate_new_key(key)
         attrs.validate()
         expect = expect or Expectations()
         conditions = conditions or WriteConditions()
@@ -198,7 +212,7 @@ class ObjectService:
             old = await self._store.get_object(bucket_id, key, with_blocks=False)
         except JunctionError:
             old = None
-        conditions.guard()(None, old, None)
+        conditions.check(old)
 
     async def head(self, bucket: str, key: str, version_id: str | None = None) -> ObjectInfo:
         """The current object, or the version `version_id` (a client's id, "null" included)."""
@@ -258,7 +272,7 @@ class ObjectService:
     ) -> ObjectInfo:
         """Copy by sharing the source's blocks; `replace_attrs` None means COPY the metadata,
         `tags` None means COPY the source's tags (S3's default tagging directive)."""
-        validate_key(key)
+        validate_new_key(key)
         src, current = await self._copy_source(source)
         check_source_conditions(src, source)
         if (

@@ -62,8 +62,10 @@ class SecretBox:
     def open(self, stored: str) -> dict[str, Any]:
         """The credential dict; plain JSON (rows written before encryption) is accepted too."""
         if not is_sealed(stored):
-            return json.loads(stored)
-        return json.loads(self._decrypt(stored))
+            legacy: dict[str, Any] = json.loads(stored)
+            return legacy
+        credential: dict[str, Any] = json.loads(self._decrypt(stored))
+        return credential
 
     def _decrypt(self, stored: str) -> bytes:
         try:

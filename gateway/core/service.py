@@ -71,7 +71,7 @@ class Core:
         self._root = (root_access_key, root_secret_key)
         self._gc_interval = gc_interval
         self._orphan_grace = orphan_grace
-        self._gc_task: asyncio.Task | None = None
+        self._gc_task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -120,12 +120,23 @@ class Core:
 
     # ------------------------------------------------------------ identities
 
+    async def _credential(self, access_key: str) -> Any:
+        """The credential row of an access key; None for a key no row can hold (an access key
+        from a header may carry lone surrogates, which SQLite cannot even bind)."""
+        if not access_key or not access_key.isprintable() or len(access_key) > 1024:
+            return None
+        try:
+            access_key.encode("utf-8")
+        except UnicodeEncodeError:
+            return None
+        return await self.store.get_credential(access_key)
+
     async def secret_for(self, access_key: str) -> str | None:
-        row = await self.store.get_credential(access_key)
+        row = await self._credential(access_key)
         return self.store.open_secret(row["secret_key"]) if row else None
 
     async def principal(self, access_key: str) -> Principal:
-        row = await self.store.get_credential(access_key)
+        row = await self._credential(access_key)
         if row is None:
             raise JunctionError(
                 ErrorCode.InvalidAccessKeyId, "The AWS Access Key Id you provided does not exist in our records."

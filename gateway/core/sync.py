@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import functools
 import logging
 import os
 import posixpath
@@ -156,7 +157,7 @@ class SyncService:
         self._core = core
         self._store = core.store
         self._lock_fd: int | None = None
-        self._loop_task: asyncio.Task | None = None
+        self._loop_task: asyncio.Task[None] | None = None
 
     # ------------------------------------------------------------ tasks
 
@@ -232,7 +233,7 @@ class SyncService:
                 continue
             spec = spec_from_dict(task["spec"])
             job = await self._core.jobs.start(
-                "sync", {"taskID": task["id"]}, lambda job, t=task["id"], s=spec: self._run(job, t, s)
+                "sync", {"taskID": task["id"]}, functools.partial(self._run, task_id=task["id"], spec=spec)
             )
             await jobs_store.claim_run(self._store, task["id"], job.id)
 

@@ -9,6 +9,7 @@ from typing import Any
 from gateway.domain.errors import ErrorCode, JunctionError
 
 from . import versions_store
+from .db import inserted_id
 from .store import MetaStore, prefix_successor
 
 EXPORT_COLUMNS = (
@@ -62,7 +63,7 @@ async def create_export(
         cur = conn.execute(
             "INSERT INTO exports (access_key, bucket_id, created) VALUES (?, ?, ?)", (access_key, bucket_id, now)
         )
-        return cur.lastrowid
+        return inserted_id(cur)
 
     return await store.db.transaction(insert)
 
@@ -125,7 +126,7 @@ async def create_quota(
             "INSERT INTO quotas (bucket_id, path, prefix, size, inodes, created) VALUES (?, ?, ?, ?, ?, ?)",
             (bucket_id, path, prefix, size, inodes, time.time()),
         )
-        return cur.lastrowid
+        return inserted_id(cur)
 
     return await store.db.transaction(insert)
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from gateway.domain.errors import ErrorCode, JunctionError
 
+from .db import inserted_id
 from .store import MetaStore
 
 
@@ -64,10 +65,10 @@ async def create_space(
     store: MetaStore,
     *,
     name: str,
-    storage: dict,
+    storage: dict[str, Any],
     sealed_credential: str,
     shard_max_size: int | None,
-    features: list,
+    features: list[Any],
     working_dir: str,
 ) -> SpaceRow:
     def insert(conn: sqlite3.Connection) -> int:
@@ -88,7 +89,7 @@ async def create_space(
                 time.time(),
             ),
         )
-        return int(cur.lastrowid)
+        return inserted_id(cur)
 
     return await get_space(store, await store.db.transaction(insert))
 

@@ -9,6 +9,8 @@ from gateway.core.conditions import ByteRange, check_read_conditions, parse_rang
 from gateway.core.objects import WriteConditions
 from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.domain.models import ObjectInfo
+from gateway.domain.text import require_header_safe
+from gateway.http.streaming import send_stream
 from s3xml.documents import quoted
 
 from .acl import check_request_acl
@@ -64,7 +66,7 @@ def _response_headers(call: S3Call, obj: ObjectInfo, byte_range: ByteRange | Non
     headers = object_headers(obj, with_checksums=checksum_mode and whole and "partNumber" not in call.query)
     for param, header in RESPONSE_OVERRIDES.items():
         if param in call.query:
-            headers[header] = call.query[param]
+            headers[header] = require_header_safe(call.query[param], param)  # no CR/LF: no header injection
     if byte_range is not None:
         headers["Content-Range"] = f"bytes {byte_range.start}-{byte_range.end}/{obj.size}"
     headers["Content-Length"] = str(byte_range.length if byte_range else obj.size)
@@ -76,20 +78,7 @@ async def get_object(call: S3Call) -> web.StreamResponse:
     byte_range = _part_range(call, obj) or parse_range(call.header("Range"), obj.size)
     headers = _response_headers(call, obj, byte_range) | await tag_count_headers(call, obj)
     response = web.StreamResponse(status=206 if byte_range and "partNumber" not in call.query else 200, headers=headers)
-    stream = call.core.objects.read(obj, byte_range)
-    first = await anext(stream, b"")  # fail before the status line if the data is unreadable
-    await response.prepare(call.request)
-    try:
-        if first:
-            await response.write(first)
-            async for piece in stream:
-                await response.write(piece)
-        await response.write_eof()
-    except ConnectionResetError:  # the client hung up mid-body (s3fs does): not a server error
-        close = getattr(stream, "aclose", None)  # release the backend reader now, not at GC
-        if close is not None:
-            await close()
-    return response
+    return await send_stream(call.request, response, call.core.objects.read(obj, byte_range))
 
 
 async def head_object(call: S3Call) -> web.Response:
