@@ -67,6 +67,11 @@ ERRORS: dict[str, tuple[int, str]] = {
     "PreconditionFailed": (412, "At least one of the preconditions you specified did not hold."),
     "QuotaExceeded": (403, "The quota of this path would be exceeded."),
     "ReplicationConfigurationNotFoundError": (404, "The replication configuration was not found"),
+    "RequestHeaderSectionTooLarge": (400, "Your request header section exceeds the maximum allowed size."),
+    "RequestTimeout": (
+        400,
+        "Your socket connection to the server was not read from or written to within the timeout period.",
+    ),
     "RequestTimeTooSkewed": (403, "The difference between the request time and the server's time is too large."),
     "ServerSideEncryptionConfigurationNotFoundError": (404, "The server side encryption configuration was not found"),
     "ServiceUnavailable": (503, "Please reduce your request rate or retry later."),

@@ -21,6 +21,8 @@ STATUS = {
     "QuotaExists": 409,
     "InvalidArgument": 400,
     "MalformedJSON": 400,
+    "RequestTimeout": 400,
+    "RequestHeaderSectionTooLarge": 400,
 }
 
 

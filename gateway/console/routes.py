@@ -153,6 +153,17 @@ async def delete_quota(call: ConsoleCall) -> None:
 # ------------------------------------------------------------------ wiring
 
 
+async def _read_body(request: web.Request) -> bytes:
+    """The whole body (a single read() returns only what has arrived so far), at most MAX_BODY."""
+    chunks, size = [], 0
+    async for piece in request.content.iter_chunked(64 * 1024):
+        size += len(piece)
+        if size > MAX_BODY:
+            raise JunctionError("InvalidArgument", "request body too large")
+        chunks.append(piece)
+    return b"".join(chunks)
+
+
 class ConsoleFrontend:
     def __init__(self, core: Core) -> None:
         self.core = core
@@ -175,9 +186,7 @@ class ConsoleFrontend:
     async def _authenticate(self, request: web.Request) -> ConsoleCall:
         if request.content_length is not None and request.content_length > MAX_BODY:
             raise JunctionError("InvalidArgument", "request body too large")
-        body = await request.content.read(MAX_BODY + 1)
-        if len(body) > MAX_BODY:
-            raise JunctionError("InvalidArgument", "request body too large")
+        body = await _read_body(request)
         access_key = await auth.verify(
             request.headers.get("Authorization"),
             method=request.method,

@@ -41,6 +41,8 @@ ERRORS: dict[str, tuple[str, int]] = {
     "EntityTooLarge": (BAD_ARGUMENT, 413),
     "InvalidRange": (BAD_ARGUMENT, 416),
     "MethodNotAllowed": (BAD_ARGUMENT, 405),
+    "RequestTimeout": (BAD_ARGUMENT, 400),  # the client stalled while sending its body
+    "RequestHeaderSectionTooLarge": (BAD_ARGUMENT, 400),
     # something named does not exist
     "NoSuchBucket": (DATA_NOT_FOUND, 404),
     "NoSuchKey": (DATA_NOT_FOUND, 404),

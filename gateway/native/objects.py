@@ -12,6 +12,7 @@ from gateway.core.errors import JunctionError, invalid_argument
 from gateway.core.models import ObjectInfo
 from gateway.core.native_ops import WrittenFile
 from gateway.core.packages import validate_native_path
+from gateway.logs import client_gone
 
 from .call import NativeCall, get_int, get_list, get_str, to_int
 from .envelope import ok
@@ -82,9 +83,10 @@ async def _send(call: NativeCall, obj: ObjectInfo) -> web.StreamResponse:
             await response.write(first)
             async for piece in stream:
                 await response.write(piece)
-    except (ConnectionResetError, JunctionError, OSError) as exc:
+    except (JunctionError, OSError) as exc:  # OSError includes the client hanging up (ConnectionError)
         # too late for an envelope: cut the connection so the client sees a short body
-        log.warning("download of object %s stopped: %s", obj.id, exc)
+        if not client_gone(call.request):  # a client that hung up is no news; a failing read is
+            log.warning("download of object %s stopped: %s", obj.id, exc)
         if call.request.transport is not None:
             call.request.transport.close()
         return response

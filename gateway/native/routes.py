@@ -18,6 +18,7 @@ from gateway.core.errors import JunctionError
 from gateway.core.native_multipart import NativeMultipart
 from gateway.core.native_ops import NativeService
 from gateway.core.service import Core
+from gateway.logs import client_gone
 from gateway.s3.sigv4 import AuthError
 
 from . import buckets, jobs, multipart, objects, packages, syncer, userspaces
@@ -95,9 +96,9 @@ class NativeFrontend:
         except BackendUnavailable as exc:
             log.warning("backend unavailable: %s", exc)
             return failure(JunctionError("ServiceUnavailable", "A storage backend is unavailable; retry later"))
-        except ConnectionResetError:
-            raise
-        except Exception:
+        except Exception as exc:
+            if isinstance(exc, ConnectionError) and client_gone(request):
+                raise  # the client hung up (an aborted upload): request_log records a 499
             log.exception("unhandled error in %s %s", request.method, request.path)
             return failure(JunctionError("InternalError", "Internal error; see the gateway log"))
 

@@ -9,7 +9,7 @@ from aiohttp import web
 from backends.base import BackendUnavailable
 from gateway.core.errors import JunctionError
 from gateway.core.service import Core
-from gateway.logs import ACCESS_KEY, REQUEST_ID
+from gateway.logs import ACCESS_KEY, REQUEST_ID, client_gone
 
 from . import cors, sigv2
 from .chunked import ChunkedFormatError
@@ -80,9 +80,9 @@ class S3Frontend:
             log.warning("backend unavailable: %s", exc)
             unavailable = JunctionError("ServiceUnavailable", "A storage backend is unavailable; retry later")
             return error(unavailable, resource=resource, request_id=request_id, method=request.method)
-        except ConnectionResetError:
-            raise
-        except Exception:
+        except Exception as exc:
+            if isinstance(exc, ConnectionError) and client_gone(request):
+                raise  # the client hung up (an aborted upload): request_log records a 499
             log.exception("unhandled error in %s %s", request.method, resource)
             internal = JunctionError("InternalError", "We encountered an internal error. Please try again.")
             return error(internal, resource=resource, request_id=request_id, method=request.method)

@@ -85,7 +85,7 @@ async def get_object(call: S3Call) -> web.StreamResponse:
             async for piece in stream:
                 await response.write(piece)
         await response.write_eof()
-    except ConnectionResetError:  # the client hung up mid-body (s3fs does): not a server error
+    except ConnectionError:  # the client hung up mid-body (s3fs does): not a server error
         close = getattr(stream, "aclose", None)  # release the backend reader now, not at GC
         if close is not None:
             await close()
