@@ -38,6 +38,7 @@ import aiohttp
 from multidict import CIMultiDictProxy
 from yarl import URL
 
+from gateway.domain.errors import ErrorCode
 from s3xml.xml import MalformedXML, child_text, children, document, local, parse, serialize
 
 from .base import (
@@ -46,7 +47,7 @@ from .base import (
     BackendUnavailable,
     BlobInfo,
     BlobNotFound,
-    ByteStream,
+    ByteSource,
     check_key,
     check_prefix,
 )
@@ -242,9 +243,7 @@ class HttpObjectStore:
             timeout = aiohttp.ClientTimeout(
                 total=None, sock_connect=self.options.connect_timeout, sock_read=self.options.read_timeout
             )
-            connector = aiohttp.TCPConnector(
-                limit=self.options.max_connections, ssl=None if self.options.verify_tls else False
-            )
+            connector = aiohttp.TCPConnector(limit=self.options.max_connections, ssl=self.options.verify_tls)
             self._session = aiohttp.ClientSession(
                 connector=connector,
                 timeout=timeout,
@@ -309,7 +308,7 @@ class HttpObjectStore:
                 failure.what = f"HTTP {reply.status} {reply.code}".rstrip()
                 log.warning("%s %s: %s (attempt %d)", op, self.endpoint, failure.what, attempt + 1)
                 continue
-            if reply.code == "NoSuchBucket":
+            if reply.code == ErrorCode.NoSuchBucket:
                 raise self._no_bucket()
             if reply.status < 300 or reply.status in expected:
                 return reply
@@ -472,7 +471,7 @@ class HttpObjectStore:
 
     # ----- writes --------------------------------------------------------------------
 
-    async def put(self, key: str, stream: ByteStream, size_hint: int | None = None) -> int:
+    async def put(self, key: str, stream: ByteSource, size_hint: int | None = None) -> int:
         """Single PutObject when the stream fits one part, else a multipart upload.
 
         Memory stays bounded: one part being filled plus at most `max_inflight_parts`
@@ -498,7 +497,7 @@ class HttpObjectStore:
     @staticmethod
     def _part_size(number: int, base: int) -> int:
         """Grow parts every 2,000 so an unknown-length stream can reach ~500x the base size."""
-        return min(MAX_PART_SIZE, base * 2 ** ((number - 1) // 2000))
+        return min(MAX_PART_SIZE, base << ((number - 1) // 2000))  # doubles every 2,000 parts
 
     async def _put_multipart(self, full: str, key: str, first: bytearray, reader: _PartReader, base: int) -> int:
         upload_id = await self._create_upload(full, key)
@@ -509,7 +508,7 @@ class HttpObjectStore:
             while True:
                 if len(tasks) >= self.options.max_inflight_parts:
                     done, tasks = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-                    errors = [task.exception() for task in done if task.exception() is not None]
+                    errors = [exc for task in done if (exc := task.exception()) is not None]
                     if errors:
                         raise errors[0]
                 if number > MAX_PARTS:
@@ -675,7 +674,7 @@ class _PartReader:
     ended exactly at a part boundary, so a one-part blob still goes out as a single PUT.
     """
 
-    def __init__(self, stream: ByteStream) -> None:
+    def __init__(self, stream: ByteSource) -> None:
         self._source = aiter(stream)
         self._pending = memoryview(b"")
         self._done = False

@@ -12,7 +12,7 @@ logging an error-level traceback. This RequestHandler subclass adds, per connect
 - a body watchdog: while a handler runs with its body incomplete, no byte for `body_timeout`
   seconds (S3's idle rule) or, past the first `body_timeout` seconds, an average below
   `body_min_rate` bytes/s (Apache mod_reqtimeout's MinRate: a byte every few seconds is cut
-  too) fails the body read with `JunctionError("RequestTimeout")`. Each front end answers it
+  too) fails the body read with `JunctionError(ErrorCode.RequestTimeout)`. Each front end answers it
   in its own dialect, the write path discards its blob, and the connection closes after the
   answer. Time while reading is paused (the gateway is not draining the body) never counts;
 - an unparsable request (garbage, a bad request line) gets S3 XML and one info-level line.
@@ -31,15 +31,14 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError, LineTooLong
 from aiohttp.streams import StreamReader
 
-from gateway.core.errors import JunctionError
+from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.logs import REQUEST_ID, log_request, new_request_id
 from gateway.s3.responses import error as s3_error
 from s3xml.documents import error_document
-from s3xml.errors import ERRORS
 
-REQUEST_TIMEOUT = "RequestTimeout"
-HEAD_TOO_LARGE = "RequestHeaderSectionTooLarge"
-NOT_HTTP = "BadRequest"
+REQUEST_TIMEOUT = ErrorCode.RequestTimeout
+HEAD_TOO_LARGE = ErrorCode.RequestHeaderSectionTooLarge
+NOT_HTTP = ErrorCode.BadRequest
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -61,15 +60,11 @@ class ConnectionLimits:
         }
 
 
-def request_timeout() -> JunctionError:
-    return JunctionError(REQUEST_TIMEOUT, ERRORS[REQUEST_TIMEOUT][1])
+def s3_error_body(code: ErrorCode, request_id: str) -> bytes:
+    return error_document(code, "", resource="/", request_id=request_id)
 
 
-def s3_error_body(code: str, request_id: str) -> bytes:
-    return error_document(code, ERRORS[code][1], resource="/", request_id=request_id)
-
-
-def raw_error_response(code: str, request_id: str) -> bytes:
+def raw_error_response(code: ErrorCode, request_id: str) -> bytes:
     """A complete `400` HTTP response with the S3 error document, for writing straight to the wire."""
     body = s3_error_body(code, request_id)
     head = (
@@ -84,7 +79,7 @@ def raw_error_response(code: str, request_id: str) -> bytes:
     return head.encode() + body
 
 
-def parse_error_code(exc: HttpProcessingError) -> str:
+def parse_error_code(exc: HttpProcessingError) -> ErrorCode:
     if isinstance(exc, LineTooLong) or "Too many headers" in (exc.message or ""):
         return HEAD_TOO_LARGE
     return NOT_HTTP
@@ -159,7 +154,7 @@ class GuardedRequestHandler(web.RequestHandler):
         if self._head_bytes and self._between_requests():
             self._reject_head(REQUEST_TIMEOUT)
 
-    def _reject_head(self, code: str) -> None:
+    def _reject_head(self, code: ErrorCode) -> None:
         """Answer a request whose head never completed, then close: there is no request to route."""
         request_id = new_request_id()
         assert self.transport is not None
@@ -236,7 +231,7 @@ class GuardedRequestHandler(web.RequestHandler):
         self._watched = None
         self._lingering_time = 0.0  # do not wait for the rest of a body that is not coming
         self.close()  # no further requests on this connection; ignore what still arrives
-        request.content.set_exception(request_timeout())
+        request.content.set_exception(JunctionError(REQUEST_TIMEOUT))
 
 
 def head_size_limit(max_size: int) -> Any:
@@ -251,8 +246,9 @@ def head_size_limit(max_size: int) -> Any:
         size = len(request.method) + len(request.raw_path) + sum(len(k) + len(v) + 4 for k, v in request.raw_headers)
         if size <= max_size:
             return await handler(request)
-        too_large = JunctionError(HEAD_TOO_LARGE, ERRORS[HEAD_TOO_LARGE][1])
-        response = s3_error(too_large, resource=request.path, request_id=request[REQUEST_ID], method=request.method)
+        response = s3_error(
+            JunctionError(HEAD_TOO_LARGE), resource=request.path, request_id=request[REQUEST_ID], method=request.method
+        )
         response.force_close()
         return response
 

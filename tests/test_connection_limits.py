@@ -22,7 +22,7 @@ from connection_helpers import (
     signed_head,
 )
 
-from gateway.native.client import NativeClient
+from gateway.client import NativeClient
 
 HEADER_TIMEOUT = 1.5
 BODY_TIMEOUT = 1.0

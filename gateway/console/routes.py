@@ -10,10 +10,10 @@ from typing import Any
 
 from aiohttp import web
 
-from gateway.core.access import Principal
-from gateway.core.errors import JunctionError
-from gateway.core.models import Bucket
+from gateway.core.access import Principal, check_origin
 from gateway.core.service import Core
+from gateway.domain.errors import ErrorCode, JunctionError
+from gateway.domain.models import Bucket
 from gateway.logs import ACCESS_KEY
 
 from . import auth
@@ -34,28 +34,28 @@ class ConsoleCall:
     def json(self) -> dict[str, Any]:
         try:
             value = json.loads(self.body or b"{}")
-        except ValueError:
-            raise JunctionError("MalformedJSON", "the request body is not valid JSON") from None
+        except (ValueError, RecursionError):  # RecursionError: nested too deep
+            raise JunctionError(ErrorCode.MalformedJSON, "the request body is not valid JSON") from None
         if not isinstance(value, dict):
-            raise JunctionError("MalformedJSON", "the request body must be a JSON object")
+            raise JunctionError(ErrorCode.MalformedJSON, "the request body must be a JSON object")
         return value
 
     def int_param(self, name: str) -> int:
         try:
             return int(self.request.match_info[name])
         except ValueError:
-            raise JunctionError("NotFound", f"{name} must be an integer") from None
+            raise JunctionError(ErrorCode.NotFound, f"{name} must be an integer") from None
 
     async def volume(self) -> Bucket:
         """The volume named in the path, if this caller may see it."""
         bucket = await self.core.store.get_bucket_by_id(self.int_param("volume"))
         if bucket is None or (not self.principal.is_admin and bucket.id != self.principal.bucket_id):
-            raise JunctionError("NoSuchVolume", "volume does not exist")
+            raise JunctionError(ErrorCode.NoSuchVolume, "volume does not exist")
         return bucket
 
     def require_admin(self) -> None:
         if not self.principal.is_admin:
-            raise JunctionError("AccessDenied", "this key cannot administer volumes")
+            raise JunctionError(ErrorCode.AccessDenied, "this key cannot administer volumes")
 
 
 def iso(ts: float) -> str:
@@ -94,9 +94,9 @@ async def delete_volume(call: ConsoleCall) -> None:
     try:
         await call.core.store.delete_bucket(bucket.id, force=force)
     except JunctionError as exc:
-        if exc.code == "BucketNotEmpty":
+        if exc.code == ErrorCode.BucketNotEmpty:
             raise JunctionError(
-                "BucketNotEmpty", "the volume is not empty; delete its objects or pass ?force=true"
+                ErrorCode.BucketNotEmpty, "the volume is not empty; delete its objects or pass ?force=true"
             ) from exc
         raise
 
@@ -153,17 +153,6 @@ async def delete_quota(call: ConsoleCall) -> None:
 # ------------------------------------------------------------------ wiring
 
 
-async def _read_body(request: web.Request) -> bytes:
-    """The whole body (a single read() returns only what has arrived so far), at most MAX_BODY."""
-    chunks, size = [], 0
-    async for piece in request.content.iter_chunked(64 * 1024):
-        size += len(piece)
-        if size > MAX_BODY:
-            raise JunctionError("InvalidArgument", "request body too large")
-        chunks.append(piece)
-    return b"".join(chunks)
-
-
 class ConsoleFrontend:
     def __init__(self, core: Core) -> None:
         self.core = core
@@ -185,7 +174,7 @@ class ConsoleFrontend:
 
     async def _authenticate(self, request: web.Request) -> ConsoleCall:
         if request.content_length is not None and request.content_length > MAX_BODY:
-            raise JunctionError("InvalidArgument", "request body too large")
+            raise JunctionError(ErrorCode.InvalidArgument, "request body too large")
         body = await _read_body(request)
         access_key = await auth.verify(
             request.headers.get("Authorization"),
@@ -199,9 +188,21 @@ class ConsoleFrontend:
         )
         request[ACCESS_KEY] = access_key
         principal = await self.core.principal(access_key)
+        check_origin(principal, request.remote)
         if principal.apionly:
-            raise JunctionError("AccessDenied", "this key is API-only and cannot use the console")
+            raise JunctionError(ErrorCode.AccessDenied, "this key is API-only and cannot use the console")
         return ConsoleCall(request, self.core, principal, body)
+
+
+async def _read_body(request: web.Request) -> bytes:
+    """The whole (bounded) body: one read() returns only what has arrived so far."""
+    chunks, size = [], 0
+    async for piece in request.content.iter_chunked(64 * 1024):
+        size += len(piece)
+        if size > MAX_BODY:
+            raise JunctionError(ErrorCode.InvalidArgument, "request body too large")
+        chunks.append(piece)
+    return b"".join(chunks)
 
 
 def register(app: web.Application, core: Core) -> None:

@@ -9,8 +9,9 @@ with NotImplemented, rather than silently storing a grant it would not enforce.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Protocol
 
-from .errors import JunctionError
+from gateway.domain.errors import ErrorCode, JunctionError
 
 OWNER_ONLY = frozenset({"private", "bucket-owner-full-control", "bucket-owner-read"})
 GRANTING = frozenset({"public-read", "public-read-write", "authenticated-read", "aws-exec-read", "log-delivery-write"})
@@ -24,9 +25,24 @@ GRANT_HEADERS = (
 PERMISSIONS = frozenset({"FULL_CONTROL", "READ", "WRITE", "READ_ACP", "WRITE_ACP"})
 
 
+class Grant(Protocol):
+    """One grant of a policy document, as the S3 front end parsed it (s3xml.acl.Grant)."""
+
+    @property
+    def grantee_type(self) -> str: ...
+    @property
+    def id(self) -> str | None: ...
+    @property
+    def uri(self) -> str | None: ...
+    @property
+    def email(self) -> str | None: ...
+    @property
+    def permission(self) -> str: ...
+
+
 def _not_implemented(what: str) -> JunctionError:
     return JunctionError(
-        "NotImplemented",
+        ErrorCode.NotImplemented,
         f"{what}: this gateway keeps every bucket and object private to the "
         "bucket owner and supports only owner-only ACLs (e.g. 'private')",
     )
@@ -38,7 +54,7 @@ def check_canned(acl: str | None) -> None:
         return
     if acl.strip() in GRANTING:
         raise _not_implemented(f"The canned ACL '{acl.strip()}' grants access to others")
-    raise JunctionError("InvalidArgument", f"Unknown canned ACL '{acl}'", argument="x-amz-acl")
+    raise JunctionError(ErrorCode.InvalidArgument, f"Unknown canned ACL '{acl}'", argument="x-amz-acl")
 
 
 def check_grant_headers(headers: Mapping[str, str], owner: str) -> None:
@@ -53,11 +69,11 @@ def check_grant_headers(headers: Mapping[str, str], owner: str) -> None:
                 raise _not_implemented(f"The grant '{grantee}' in {name} names someone other than the owner")
 
 
-def check_grants(grants: Iterable, owner: str) -> None:
-    """Accept an AccessControlPolicy whose grants (s3xml.acl.Grant) all go to the owner."""
+def check_grants(grants: Iterable[Grant], owner: str) -> None:
+    """Accept an AccessControlPolicy whose grants all go to the owner."""
     for grant in grants:
         if grant.permission not in PERMISSIONS:
-            raise JunctionError("MalformedACLError", f"Unknown permission '{grant.permission}'")
+            raise JunctionError(ErrorCode.MalformedACLError, f"Unknown permission '{grant.permission}'")
         if grant.grantee_type not in ("", "CanonicalUser") or grant.id != owner:
             who = grant.id or grant.uri or grant.email or grant.grantee_type
             raise _not_implemented(f"The grant of {grant.permission} to '{who}' names someone other than the owner")

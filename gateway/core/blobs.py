@@ -14,12 +14,12 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from backends.base import BackendError, BlobNotFound, ByteStream
+from backends.base import BackendError, BlobNotFound, ByteSource, ByteStream
+from gateway.domain.errors import ErrorCode, JunctionError
+from gateway.domain.models import Block
 from gateway.meta import spaces_store
 from gateway.meta.store import MetaStore
 
-from .errors import JunctionError
-from .models import Block
 from .spaces import Spaces
 
 log = logging.getLogger("junction.blobs")
@@ -41,13 +41,13 @@ def new_blob_key() -> str:
     return f"blocks/{name[:2]}/{name[2:4]}/{name}"
 
 
-async def _capped(stream: ByteStream, room: int, space_id: int, cap: int) -> ByteStream:
+async def _capped(stream: ByteSource, room: int, space_id: int, cap: int) -> ByteStream:
     written = 0
     async for piece in stream:
         written += len(piece)
         if written > room:
             raise JunctionError(
-                "QuotaExceeded",
+                ErrorCode.QuotaExceeded,
                 f"user space {space_id}'s shard store is full (shardStore.maxSize is {cap} bytes)",
                 user_space=space_id,
             )
@@ -61,7 +61,7 @@ class BlobIO:
         self._last_sweep = 0.0
 
     async def write(
-        self, stream: ByteStream, *, space_id: int | None = None, size_hint: int | None = None
+        self, stream: ByteSource, *, space_id: int | None = None, size_hint: int | None = None
     ) -> WrittenBlob:
         """Stream into a new durable blob; on any failure nothing is left referenced."""
         space_id = space_id or self._spaces.default_id
@@ -105,7 +105,7 @@ class BlobIO:
                 async for piece in self._spaces.backend(block.space_id).get(block.blob_key, offset, take):
                     yield piece
             except BlobNotFound as exc:
-                raise JunctionError("InternalError", "object data is missing from its user space") from exc
+                raise JunctionError(ErrorCode.InternalError, "object data is missing from its user space") from exc
             remaining -= take
             offset = 0
 

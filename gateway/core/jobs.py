@@ -19,10 +19,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from gateway.domain.errors import JunctionError
 from gateway.meta import jobs_store
 from gateway.meta.store import MetaStore
-
-from .errors import JunctionError
 
 log = logging.getLogger("junction.jobs")
 
@@ -33,12 +32,11 @@ WATCH_EVERY = 0.25  # seconds between reads of a watched job
 class Job:
     """What a runner sees: counters to advance and a cancel flag to honour."""
 
-    def __init__(self, service: JobService, job_id: int, kind: str) -> None:
+    def __init__(self, job_id: int, kind: str) -> None:
         self.id = job_id
         self.kind = kind
         self.progress: dict[str, Any] = {"filesTotal": 0, "filesDone": 0, "bytesTotal": 0, "bytesDone": 0}
         self.canceled = False
-        self._service = service
         self._dirty = False
 
     def update(self, **counters: Any) -> None:
@@ -69,7 +67,7 @@ class JobService:
         self.owner = uuid.uuid4().hex  # this process
         self._owners_dir = data_dir / "owners"
         self._owner_fd: int | None = None
-        self._running: dict[int, tuple[Job, asyncio.Task]] = {}
+        self._running: dict[int, tuple[Job, asyncio.Task[dict[str, Any]]]] = {}
 
     def open(self) -> None:
         """Take this process's liveness lock (held until the process exits)."""
@@ -80,7 +78,7 @@ class JobService:
     async def start(self, kind: str, params: dict[str, Any], runner: Runner) -> Job:
         """Create the job's record and run `runner(job)` in the background."""
         job_id = await jobs_store.create_job(self._store, kind, params, self.owner)
-        job = Job(self, job_id, kind)
+        job = Job(job_id, kind)
         task = asyncio.get_running_loop().create_task(self._run(job, runner), name=f"job-{job_id}")
         self._running[job_id] = (job, task)
         return job

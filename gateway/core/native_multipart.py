@@ -12,12 +12,12 @@ import hashlib
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
+from gateway.domain.errors import ErrorCode, JunctionError, invalid_argument
+from gateway.domain.models import Block, ObjectInfo, Package
 from gateway.meta import native_parts_store as parts_store
 
 from .blobs import WrittenBlob
-from .errors import JunctionError, invalid_argument
 from .hashing import HashingStream
-from .models import Block, ObjectInfo, Package
 from .multipart import MAX_PART_SIZE
 from .objects import Expectations
 from .packages import validate_native_path
@@ -70,7 +70,7 @@ class NativeMultipart:
         parts = await parts_store.list_parts(self._store, object_id)
         missing = sorted({i for i in indexes if i not in parts})
         if missing:
-            raise JunctionError("InvalidPart", f"Part(s) {missing} were not uploaded", object_id=object_id)
+            raise JunctionError(ErrorCode.InvalidPart, f"Part(s) {missing} were not uploaded", object_id=object_id)
         chosen = [parts[i] for i in indexes]
         md5, sha256 = hashlib.md5(), hashlib.sha256()
         blocks = [Block(p.blob_id, p.space_id, p.blob_key, p.size) for p in chosen]

@@ -6,7 +6,10 @@ import asyncio
 import contextlib
 import logging
 from pathlib import Path
+from typing import Any
 
+from gateway.domain.errors import ErrorCode, JunctionError
+from gateway.domain.models import ListPage
 from gateway.meta.store import CommitGuard, MetaStore
 
 from .access import Principal
@@ -14,11 +17,9 @@ from .attributes import AttributesService
 from .blobs import BlobIO
 from .buckets import BucketService
 from .cors import CorsService
-from .errors import JunctionError
 from .exports import ExportService
 from .jobs import JobService
 from .listing import list_page
-from .models import ListPage
 from .multipart import MultipartService
 from .objects import ObjectService
 from .quotas import QuotaService, quota_guard
@@ -69,7 +70,7 @@ class Core:
         self._root = (root_access_key, root_secret_key)
         self._gc_interval = gc_interval
         self._orphan_grace = orphan_grace
-        self._gc_task: asyncio.Task | None = None
+        self._gc_task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -104,15 +105,26 @@ class Core:
 
     # ------------------------------------------------------------ identities
 
+    async def _credential(self, access_key: str) -> Any:
+        """The credential row of an access key; None for a key no row can hold (an access key
+        from a header may carry lone surrogates, which SQLite cannot even bind)."""
+        if not access_key or not access_key.isprintable() or len(access_key) > 1024:
+            return None
+        try:
+            access_key.encode("utf-8")
+        except UnicodeEncodeError:
+            return None
+        return await self.store.get_credential(access_key)
+
     async def secret_for(self, access_key: str) -> str | None:
-        row = await self.store.get_credential(access_key)
+        row = await self._credential(access_key)
         return row["secret_key"] if row else None
 
     async def principal(self, access_key: str) -> Principal:
-        row = await self.store.get_credential(access_key)
+        row = await self._credential(access_key)
         if row is None:
             raise JunctionError(
-                "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records."
+                ErrorCode.InvalidAccessKeyId, "The AWS Access Key Id you provided does not exist in our records."
             )
         return Principal(
             access_key=access_key,

@@ -14,14 +14,15 @@ import contextlib
 import json
 import logging
 from pathlib import Path
+from typing import Any
 
 from backends.base import Backend
 from backends.registry import build_backend
+from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.meta import spaces_store
 from gateway.meta.spaces_store import SpaceRow
 from gateway.meta.store import MetaStore
 
-from .errors import JunctionError
 from .secretbox import SecretBox
 
 log = logging.getLogger("junction.spaces")
@@ -33,7 +34,7 @@ RETIRE_AFTER = 120.0  # seconds a replaced backend stays open for transfers alre
 class _Open:
     """One space's row and its backends (the root view is built on first use)."""
 
-    def __init__(self, row: SpaceRow, credential: dict) -> None:
+    def __init__(self, row: SpaceRow, credential: dict[str, Any]) -> None:
         self.row = row
         self.credential = credential
         self.shard: Backend = build_backend(row.storage, credential, row.working_dir)
@@ -58,7 +59,7 @@ class Spaces:
         self._data_dir = data_dir
         self.box = box
         self._open: dict[int, _Open] = {}
-        self._retiring: set[asyncio.Task] = set()
+        self._retiring: set[asyncio.Task[None]] = set()
         self.default_id = 0
 
     async def open(self) -> None:
@@ -128,7 +129,9 @@ class Spaces:
             return self._open[space_id]
         except KeyError:
             raise JunctionError(
-                "NoSuchUserSpace", f"user space {space_id} does not exist or is not available", user_space=space_id
+                ErrorCode.NoSuchUserSpace,
+                f"user space {space_id} does not exist or is not available",
+                user_space=space_id,
             ) from None
 
     async def shard_space_for(self, affinity: int | None, size_hint: int | None = None) -> int | None:

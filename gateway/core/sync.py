@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import functools
 import logging
 import os
 import posixpath
@@ -20,9 +21,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from backends.base import BackendError, BackendUnavailable, BlobInfo, InvalidBlobKey
+from gateway.domain.errors import ErrorCode, JunctionError, invalid_argument
 from gateway.meta import jobs_store
 
-from .errors import JunctionError, invalid_argument
 from .jobs import Job
 from .transfers import counted, scan
 from .userspaces import clean_dir
@@ -156,7 +157,7 @@ class SyncService:
         self._core = core
         self._store = core.store
         self._lock_fd: int | None = None
-        self._loop_task: asyncio.Task | None = None
+        self._loop_task: asyncio.Task[None] | None = None
 
     # ------------------------------------------------------------ tasks
 
@@ -232,7 +233,7 @@ class SyncService:
                 continue
             spec = spec_from_dict(task["spec"])
             job = await self._core.jobs.start(
-                "sync", {"taskID": task["id"]}, lambda job, t=task["id"], s=spec: self._run(job, t, s)
+                "sync", {"taskID": task["id"]}, functools.partial(self._run, task_id=task["id"], spec=spec)
             )
             await jobs_store.claim_run(self._store, task["id"], job.id)
 
@@ -255,7 +256,7 @@ class SyncService:
             files = [(info, rel) for info, rel in await scan(source, spec.src_path) if rel]
         except BackendUnavailable as exc:
             raise JunctionError(
-                "ServiceUnavailable", f"source user space {spec.src_space} is unavailable: {exc}"
+                ErrorCode.ServiceUnavailable, f"source user space {spec.src_space} is unavailable: {exc}"
             ) from exc
         counts["scanned"] = len(files)
         wanted = [(info, rel) for info, rel in files if spec.wants(info)]
@@ -283,7 +284,7 @@ class SyncService:
                     counts["failed"] += 1
                     _note(errors, f"user space {dest_id} became unavailable at {key!r}: {exc}")
                     job.update(**counts, errors=errors)
-                    raise JunctionError("ServiceUnavailable", errors[-1]) from None
+                    raise JunctionError(ErrorCode.ServiceUnavailable, errors[-1]) from None
                 except (BackendError, InvalidBlobKey, JunctionError) as exc:
                     counts["failed"] += 1
                     _note(errors, f"{key!r} to user space {dest_id}: {exc}")
@@ -291,7 +292,7 @@ class SyncService:
                 job.update(**counts, errors=errors)
             await self._copy_empty_dirs(spec, source, dest, dest_path, counts, errors)
         if counts["failed"]:
-            raise JunctionError("OperationFailed", f"{counts['failed']} files failed to sync: {errors[0]}")
+            raise JunctionError(ErrorCode.OperationFailed, f"{counts['failed']} files failed to sync: {errors[0]}")
         return {**counts, "errors": errors}
 
     @staticmethod

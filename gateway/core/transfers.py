@@ -12,13 +12,13 @@ from __future__ import annotations
 import mimetypes
 import posixpath
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from backends.base import Backend, BlobInfo, InvalidBlobKey, check_key
+from gateway.domain.errors import ErrorCode, JunctionError
+from gateway.domain.models import Package
 
-from .errors import JunctionError
 from .jobs import Job
-from .models import Package
 from .native_ops import NativeService, WrittenFile
 from .userspaces import clean_dir
 
@@ -57,16 +57,16 @@ class Transfers:
         try:
             files = await scan(source, path)
         except InvalidBlobKey as exc:
-            raise JunctionError("InvalidArgument", str(exc), argument="path") from None
+            raise JunctionError(ErrorCode.InvalidArgument, str(exc), argument="path") from None
         if not files:
             raise JunctionError(
-                "NoSuchKey", f"nothing to import at {path or '/'!r} in user space {space_id}", path=path
+                ErrorCode.NoSuchKey, f"nothing to import at {path or '/'!r} in user space {space_id}", path=path
             )
         return files
 
     async def import_files(
         self, job: Job, space_id: int, files: list[tuple[BlobInfo, str]], package: Package, target_space: int | None
-    ) -> dict:
+    ) -> dict[str, Any]:
         """Stream every file into a blob, then commit them all at once (or none)."""
         core = self._core
         source = core.spaces.root(space_id)
@@ -92,7 +92,7 @@ class Transfers:
             raise
         return {"packageID": package.id, "objects": len(objects), "bytes": sum(o.size for o in objects)}
 
-    async def export_package(self, job: Job, package: Package, space_id: int, root_path: str) -> dict:
+    async def export_package(self, job: Job, package: Package, space_id: int, root_path: str) -> dict[str, Any]:
         core = self._core
         dest = core.spaces.root(space_id)
         root = clean_dir(root_path, "rootPath")
@@ -118,6 +118,7 @@ class Transfers:
             job.add(filesDone=1)
         if errors:
             raise JunctionError(
-                "OperationFailed", f"{len(errors)} objects could not be exported: " + "; ".join(errors[:MAX_ERRORS])
+                ErrorCode.OperationFailed,
+                f"{len(errors)} objects could not be exported: " + "; ".join(errors[:MAX_ERRORS]),
             )
         return {"packageID": package.id, "files": written, "bytes": sum(o.size for o in objects)}

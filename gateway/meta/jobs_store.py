@@ -7,17 +7,18 @@ import sqlite3
 import time
 from typing import Any
 
-from gateway.core.errors import JunctionError
+from gateway.domain.errors import ErrorCode, JunctionError
 
+from .db import inserted_id
 from .store import MetaStore
 
 
 def no_such_job(job_id: object) -> JunctionError:
-    return JunctionError("NoSuchJob", "The specified job does not exist", job=job_id)
+    return JunctionError(ErrorCode.NoSuchJob, job=job_id)
 
 
 def no_such_task(task_id: object) -> JunctionError:
-    return JunctionError("NoSuchTask", "The specified sync task does not exist", task=task_id)
+    return JunctionError(ErrorCode.NoSuchTask, task=task_id)
 
 
 def job_dict(row: Any) -> dict[str, Any]:
@@ -35,20 +36,26 @@ def job_dict(row: Any) -> dict[str, Any]:
     }
 
 
-async def create_job(store: MetaStore, kind: str, params: dict, owner: str) -> int:
+async def create_job(store: MetaStore, kind: str, params: dict[str, Any], owner: str) -> int:
     def insert(conn: sqlite3.Connection) -> int:
         now = time.time()
         cur = conn.execute(
             "INSERT INTO jobs (kind, state, params, owner, created, updated) VALUES (?, 'running', ?, ?, ?, ?)",
             (kind, json.dumps(params), owner, now, now),
         )
-        return int(cur.lastrowid)
+        return inserted_id(cur)
 
     return await store.db.transaction(insert)
 
 
 async def save_job(
-    store: MetaStore, job_id: int, *, progress: dict, state: str = "running", result: Any = None, error: str = ""
+    store: MetaStore,
+    job_id: int,
+    *,
+    progress: dict[str, Any],
+    state: str = "running",
+    result: Any = None,
+    error: str = "",
 ) -> None:
     def update(conn: sqlite3.Connection) -> None:
         now = time.time()
@@ -115,13 +122,13 @@ def task_dict(row: Any) -> dict[str, Any]:
     }
 
 
-async def create_task(store: MetaStore, spec: dict, next_run: float) -> int:
+async def create_task(store: MetaStore, spec: dict[str, Any], next_run: float) -> int:
     def insert(conn: sqlite3.Connection) -> int:
         cur = conn.execute(
             "INSERT INTO sync_tasks (spec, state, next_run, created) VALUES (?, 'active', ?, ?)",
             (json.dumps(spec), next_run, time.time()),
         )
-        return int(cur.lastrowid)
+        return inserted_id(cur)
 
     return await store.db.transaction(insert)
 

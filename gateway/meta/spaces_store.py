@@ -13,8 +13,9 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from gateway.core.errors import JunctionError
+from gateway.domain.errors import ErrorCode, JunctionError
 
+from .db import inserted_id
 from .store import MetaStore
 
 
@@ -32,7 +33,7 @@ class SpaceRow:
 
 
 def no_such_space(space_id: object) -> JunctionError:
-    return JunctionError("NoSuchUserSpace", "The specified user space does not exist", user_space=space_id)
+    return JunctionError(ErrorCode.NoSuchUserSpace, user_space=space_id)
 
 
 def _row(row: Any) -> SpaceRow:
@@ -64,15 +65,17 @@ async def create_space(
     store: MetaStore,
     *,
     name: str,
-    storage: dict,
+    storage: dict[str, Any],
     sealed_credential: str,
     shard_max_size: int | None,
-    features: list,
+    features: list[Any],
     working_dir: str,
 ) -> SpaceRow:
     def insert(conn: sqlite3.Connection) -> int:
         if conn.execute("SELECT 1 FROM spaces WHERE name = ?", (name,)).fetchone():
-            raise JunctionError("UserSpaceAlreadyExists", f"A user space named {name!r} already exists", name=name)
+            raise JunctionError(
+                ErrorCode.UserSpaceAlreadyExists, f"A user space named {name!r} already exists", name=name
+            )
         cur = conn.execute(
             "INSERT INTO spaces (name, storage, credential, shard_max_size, features, working_dir, revision, created)"
             " VALUES (?, ?, ?, ?, ?, ?, 1, ?)",
@@ -86,7 +89,7 @@ async def create_space(
                 time.time(),
             ),
         )
-        return int(cur.lastrowid)
+        return inserted_id(cur)
 
     return await get_space(store, await store.db.transaction(insert))
 
@@ -103,7 +106,9 @@ async def update_space(store: MetaStore, space_id: int, changes: dict[str, Any])
             "name" in changes
             and conn.execute("SELECT 1 FROM spaces WHERE name = ? AND id != ?", (changes["name"], space_id)).fetchone()
         ):
-            raise JunctionError("UserSpaceAlreadyExists", f"A user space named {changes['name']!r} already exists")
+            raise JunctionError(
+                ErrorCode.UserSpaceAlreadyExists, f"A user space named {changes['name']!r} already exists"
+            )
         sets = "".join(f"{column} = ?, " for column in changes)
         conn.execute(f"UPDATE spaces SET {sets}revision = revision + 1 WHERE id = ?", (*changes.values(), space_id))
 
@@ -120,7 +125,7 @@ async def delete_space(store: MetaStore, space_id: int) -> bool:
         live = conn.execute("SELECT COUNT(*) FROM blobs WHERE space_id = ? AND state = 'live'", (space_id,)).fetchone()
         if live[0]:
             raise JunctionError(
-                "UserSpaceNotEmpty",
+                ErrorCode.UserSpaceNotEmpty,
                 f"The user space still holds {live[0]} blocks of objects; delete or move those objects first",
                 user_space=space_id,
             )

@@ -14,14 +14,15 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import aiosqlite
 
-from gateway.core.errors import JunctionError, no_such_bucket, no_such_key, no_such_upload
-from gateway.core.mapping import split_key
-from gateway.core.models import Block, Bucket, Deletion, ObjectInfo, Package, Part, Upload
+from gateway.domain.errors import ErrorCode, JunctionError, no_such_bucket, no_such_key, no_such_upload
+from gateway.domain.mapping import split_key
+from gateway.domain.models import Block, Bucket, Deletion, ObjectInfo, Package, Part, Upload
 
-from .db import Database, fetchone
+from .db import Database, Params, fetchone, inserted_id
 from .s3ext_store import ObjectExtras, write_object_extras
 
 OBJECT_COLUMNS = (
@@ -69,15 +70,15 @@ def _now() -> float:
     return time.time()
 
 
-def _bucket(row) -> Bucket:
+def _bucket(row: sqlite3.Row) -> Bucket:
     return Bucket(id=row["id"], name=row["name"], owner=row["owner"], created=row["created"])
 
 
-def _package(row) -> Package:
+def _package(row: sqlite3.Row) -> Package:
     return Package(id=row["id"], bucket_id=row["bucket_id"], name=row["name"], created=row["created"])
 
 
-def _object(row) -> ObjectInfo:
+def _object(row: sqlite3.Row) -> ObjectInfo:
     return ObjectInfo(
         id=row["id"],
         bucket_id=row["bucket_id"],
@@ -102,7 +103,7 @@ def _object(row) -> ObjectInfo:
     )
 
 
-def _upload(row, bucket: str) -> Upload:
+def _upload(row: sqlite3.Row, bucket: str) -> Upload:
     return Upload(
         id=row["id"],
         bucket_id=row["bucket_id"],
@@ -118,7 +119,7 @@ def _upload(row, bucket: str) -> Upload:
     )
 
 
-def _part(row) -> Part:
+def _part(row: sqlite3.Row) -> Part:
     return Part(
         number=row["number"],
         size=row["size"],
@@ -157,7 +158,9 @@ class MetaStore:
 
     # ---------------------------------------------------------------- spaces
 
-    async def ensure_space(self, name: str, storage: dict, credential: dict, working_dir: str) -> int:
+    async def ensure_space(
+        self, name: str, storage: dict[str, Any], credential: dict[str, Any], working_dir: str
+    ) -> int:
         """Return the id of the space called `name`, creating it if absent."""
         async with self.db.write() as conn:
             await conn.execute(
@@ -165,7 +168,8 @@ class MetaStore:
                 (name, json.dumps(storage), json.dumps(credential), working_dir, _now()),
             )
             row = await fetchone(conn, "SELECT id FROM spaces WHERE name = ?", (name,))
-        return row["id"]
+        assert row is not None  # inserted just above if it was absent
+        return int(row["id"])
 
     # ---------------------------------------------------------------- buckets
 
@@ -173,11 +177,11 @@ class MetaStore:
         async with self.db.write() as conn:
             row = await fetchone(conn, "SELECT * FROM buckets WHERE name = ?", (name,))
             if row:
-                code = "BucketAlreadyOwnedByYou" if row["owner"] == owner else "BucketAlreadyExists"
+                code = ErrorCode.BucketAlreadyOwnedByYou if row["owner"] == owner else ErrorCode.BucketAlreadyExists
                 raise JunctionError(code, "The requested bucket name is not available", bucket=name)
             now = _now()
             cur = await conn.execute("INSERT INTO buckets (name, owner, created) VALUES (?, ?, ?)", (name, owner, now))
-            bucket_id = cur.lastrowid
+            bucket_id = inserted_id(cur)
             await conn.execute("INSERT INTO packages (bucket_id, name, created) VALUES (?, '', ?)", (bucket_id, now))
         return Bucket(id=bucket_id, name=name, owner=owner, created=now)
 
@@ -201,6 +205,7 @@ class MetaStore:
             "WHERE bucket_id = ? AND redundancy != 'multipartUpload'",
             (bucket_id,),
         )
+        assert row is not None  # an aggregate always yields one row
         old_bytes, old_count = await self.db.query(lambda conn: _versions.noncurrent_usage(conn, bucket_id))
         return row["bytes"] + old_bytes, row["n"] + old_count
 
@@ -216,7 +221,7 @@ class MetaStore:
                     (bucket_id, bucket_id),
                 ).fetchone()
             ):
-                raise JunctionError("BucketNotEmpty", "The bucket you tried to delete is not empty")
+                raise JunctionError(ErrorCode.BucketNotEmpty)
             blob_rows = conn.execute(
                 "SELECT b.blob_id FROM object_blocks b JOIN objects o ON o.id = b.object_id WHERE o.bucket_id = ? "
                 "UNION ALL SELECT pa.blob_id FROM parts pa JOIN uploads u ON u.id = pa.upload_id WHERE u.bucket_id = ? "
@@ -254,7 +259,7 @@ class MetaStore:
                 "INSERT INTO blobs (space_id, key, state, created) VALUES (?, ?, 'pending', ?)",
                 (space_id, key, _now()),
             )
-            return cur.lastrowid
+            return inserted_id(cur)
 
         return await self.db.transaction(insert)
 
@@ -301,7 +306,7 @@ class MetaStore:
             f"SELECT {OBJECT_COLUMNS} FROM {OBJECT_FROM} WHERE o.bucket_id = ? AND o.key {op} ? "
             "AND o.redundancy != 'multipartUpload'"
         )
-        params: list = [bucket_id, start]
+        params: list[object] = [bucket_id, start]
         if prefix:
             sql += " AND o.key >= ?"
             params.append(prefix)
@@ -362,7 +367,7 @@ class MetaStore:
         self, bucket: Bucket, *, prefix: str, key_marker: str, upload_id_marker: str, limit: int
     ) -> list[Upload]:
         sql = "SELECT * FROM uploads WHERE bucket_id = ? AND key >= ?"
-        params: list = [bucket.id, prefix]
+        params: list[object] = [bucket.id, prefix]
         upper = prefix_successor(prefix) if prefix else None
         if upper is not None:
             sql += " AND key < ?"
@@ -448,7 +453,7 @@ def prefix_successor(prefix: str) -> str | None:
     return None
 
 
-def _select_object(conn: sqlite3.Connection, where: str, params: tuple, with_blocks: bool) -> ObjectInfo | None:
+def _select_object(conn: sqlite3.Connection, where: str, params: Params, with_blocks: bool) -> ObjectInfo | None:
     row = conn.execute(f"SELECT {OBJECT_COLUMNS} FROM {OBJECT_FROM} WHERE {where}", params).fetchone()
     if row is None:
         return None
@@ -508,7 +513,7 @@ def _commit(conn: sqlite3.Connection, new: NewObject, guards: Iterable[CommitGua
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (new.bucket_id, package_id, path, new.key, *values, version_id),
         )
-        object_id = cur.lastrowid
+        object_id = inserted_id(cur)
     conn.executemany(
         "INSERT INTO object_blocks (object_id, seq, blob_id, size) VALUES (?, ?, ?, ?)",
         [
@@ -528,7 +533,7 @@ def _ensure_package(conn: sqlite3.Connection, bucket_id: int, name: str) -> int:
         "INSERT OR IGNORE INTO packages (bucket_id, name, created) VALUES (?, ?, ?)", (bucket_id, name, _now())
     )
     row = conn.execute("SELECT id FROM packages WHERE bucket_id = ? AND name = ?", (bucket_id, name)).fetchone()
-    return row["id"]
+    return int(row["id"])
 
 
 def _drop_package_if_implicit_and_empty(conn: sqlite3.Connection, package_id: int) -> None:

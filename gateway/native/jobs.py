@@ -8,8 +8,8 @@ from typing import Any
 from aiohttp import web
 
 from gateway.core.access import ADMIN
-from gateway.core.errors import JunctionError
 from gateway.core.jobs import Job
+from gateway.domain.errors import ErrorCode, JunctionError
 
 from .call import NativeCall, get_int
 from .envelope import ok
@@ -24,35 +24,35 @@ async def finish_or_detach(call: NativeCall, job: Job, data: dict[str, Any], pay
     record = await call.core.jobs.wait(job)
     if record["state"] != "succeeded":
         raise JunctionError(
-            "OperationAborted" if record["state"] == "canceled" else "InternalError",
+            ErrorCode.OperationAborted if record["state"] == "canceled" else ErrorCode.InternalError,
             f"job {job.id} {record['state']}: {record['error']}",
             job=job.id,
         )
     return ok({**payload, "jobID": job.id, "result": record["result"]})
 
 
-async def get(call: NativeCall) -> web.Response:
+async def job_get(call: NativeCall) -> web.Response:
     call.authorize(ADMIN)
     return ok({"job": job_view(await call.core.jobs.get(call.q_int("jobID")))})
 
 
-async def list_jobs(call: NativeCall) -> web.Response:
+async def job_list(call: NativeCall) -> web.Response:
     call.authorize(ADMIN)
     limit = min(max(call.q_int("limit", required=False, default=100), 1), 1000)
     jobs = await call.core.jobs.list(limit, call.q_str("state", required=False))
     return ok({"jobs": [job_view(j) for j in jobs]})
 
 
-async def cancel(call: NativeCall) -> web.Response:
+async def job_cancel(call: NativeCall) -> web.Response:
     call.authorize(ADMIN)
     job_id = get_int(call.json(), "jobID")
     record = await call.core.jobs.get(job_id)
     if record["state"] == "running" and not call.core.jobs.cancel(job_id):
-        raise JunctionError("OperationAborted", "the job runs in another gateway process; cancel it there")
+        raise JunctionError(ErrorCode.OperationAborted, "the job runs in another gateway process; cancel it there")
     return ok(None)
 
 
-async def events(call: NativeCall) -> web.StreamResponse:
+async def job_events(call: NativeCall) -> web.StreamResponse:
     """`text/event-stream`: a `progress` event per change, then one `end` event with the final record."""
     call.authorize(ADMIN)
     job_id = call.q_int("jobID")

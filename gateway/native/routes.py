@@ -14,12 +14,12 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from backends.base import BackendUnavailable
-from gateway.core.errors import JunctionError
+from gateway.auth.types import AuthError
 from gateway.core.native_multipart import NativeMultipart
 from gateway.core.native_ops import NativeService
 from gateway.core.service import Core
+from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.logs import client_gone
-from gateway.s3.sigv4 import AuthError
 
 from . import buckets, jobs, multipart, objects, packages, syncer, userspaces
 from .auth import StreamedAuth, authenticate, parse_query, read_body
@@ -33,39 +33,39 @@ JSON, FORM = "json", "form"
 
 # path -> (method, body kind, handler)
 ROUTES: dict[str, tuple[str, str, Handler]] = {
-    "/v1/bucket/create": ("POST", JSON, buckets.create),
-    "/v1/bucket/getByName": ("GET", JSON, buckets.get_by_name),
-    "/v1/bucket/listAll": ("GET", JSON, buckets.list_all),
-    "/v1/bucket/delete": ("POST", JSON, buckets.delete),
-    "/v1/package/create": ("POST", JSON, packages.create),
-    "/v1/package/getByFullName": ("GET", JSON, packages.get_by_full_name),
-    "/v1/package/listBucketPackages": ("GET", JSON, packages.list_bucket_packages),
-    "/v1/package/delete": ("POST", JSON, packages.delete),
-    "/v1/object/upload": ("POST", FORM, objects.upload),
-    "/v1/object/download": ("GET", JSON, objects.download),
-    "/v1/object/downloadByPath": ("GET", JSON, objects.download_by_path),
-    "/v1/object/listByPath": ("GET", JSON, objects.list_by_path),
-    "/v1/object/getPackageObjects": ("GET", JSON, objects.get_package_objects),
-    "/v1/object/move": ("POST", JSON, objects.move),
-    "/v1/object/delete": ("POST", JSON, objects.delete),
-    "/v1/object/clone": ("POST", JSON, objects.clone),
-    "/v1/object/newMultipartUpload": ("POST", JSON, multipart.new_multipart_upload),
-    "/v1/object/uploadPart": ("POST", FORM, multipart.upload_part),
-    "/v1/object/completeMultipartUpload": ("POST", JSON, multipart.complete_multipart_upload),
-    "/v1/userSpace/create": ("POST", JSON, userspaces.create),
-    "/v1/userSpace/update": ("POST", JSON, userspaces.update),
-    "/v1/userSpace/delete": ("POST", JSON, userspaces.delete),
-    "/v1/userSpace/get": ("GET", JSON, userspaces.get),
-    "/v1/userSpace/test": ("POST", JSON, userspaces.test),
-    "/v1/userSpace/createPackage": ("POST", JSON, userspaces.create_package),
-    "/v1/userSpace/downloadPackage": ("POST", JSON, userspaces.download_package),
-    "/v1/spaceSyncer/createTask": ("POST", JSON, syncer.create_task),
-    "/v1/spaceSyncer/getTask": ("GET", JSON, syncer.get_task),
-    "/v1/spaceSyncer/cancelTask": ("POST", JSON, syncer.cancel_task),
-    "/v1/job/get": ("GET", JSON, jobs.get),
-    "/v1/job/list": ("GET", JSON, jobs.list_jobs),
-    "/v1/job/cancel": ("POST", JSON, jobs.cancel),
-    "/v1/job/events": ("GET", JSON, jobs.events),
+    "/v1/bucket/create": ("POST", JSON, buckets.bucket_create),
+    "/v1/bucket/getByName": ("GET", JSON, buckets.bucket_get_by_name),
+    "/v1/bucket/listAll": ("GET", JSON, buckets.bucket_list_all),
+    "/v1/bucket/delete": ("POST", JSON, buckets.bucket_delete),
+    "/v1/package/create": ("POST", JSON, packages.package_create),
+    "/v1/package/getByFullName": ("GET", JSON, packages.package_get_by_full_name),
+    "/v1/package/listBucketPackages": ("GET", JSON, packages.package_list_bucket_packages),
+    "/v1/package/delete": ("POST", JSON, packages.package_delete),
+    "/v1/object/upload": ("POST", FORM, objects.object_upload),
+    "/v1/object/download": ("GET", JSON, objects.object_download),
+    "/v1/object/downloadByPath": ("GET", JSON, objects.object_download_by_path),
+    "/v1/object/listByPath": ("GET", JSON, objects.object_list_by_path),
+    "/v1/object/getPackageObjects": ("GET", JSON, objects.object_get_package_objects),
+    "/v1/object/move": ("POST", JSON, objects.object_move),
+    "/v1/object/delete": ("POST", JSON, objects.object_delete),
+    "/v1/object/clone": ("POST", JSON, objects.object_clone),
+    "/v1/object/newMultipartUpload": ("POST", JSON, multipart.object_new_multipart_upload),
+    "/v1/object/uploadPart": ("POST", FORM, multipart.object_upload_part),
+    "/v1/object/completeMultipartUpload": ("POST", JSON, multipart.object_complete_multipart_upload),
+    "/v1/userSpace/create": ("POST", JSON, userspaces.user_space_create),
+    "/v1/userSpace/update": ("POST", JSON, userspaces.user_space_update),
+    "/v1/userSpace/delete": ("POST", JSON, userspaces.user_space_delete),
+    "/v1/userSpace/get": ("GET", JSON, userspaces.user_space_get),
+    "/v1/userSpace/test": ("POST", JSON, userspaces.user_space_test),
+    "/v1/userSpace/createPackage": ("POST", JSON, userspaces.user_space_create_package),
+    "/v1/userSpace/downloadPackage": ("POST", JSON, userspaces.user_space_download_package),
+    "/v1/spaceSyncer/createTask": ("POST", JSON, syncer.space_syncer_create_task),
+    "/v1/spaceSyncer/getTask": ("GET", JSON, syncer.space_syncer_get_task),
+    "/v1/spaceSyncer/cancelTask": ("POST", JSON, syncer.space_syncer_cancel_task),
+    "/v1/job/get": ("GET", JSON, jobs.job_get),
+    "/v1/job/list": ("GET", JSON, jobs.job_list),
+    "/v1/job/cancel": ("POST", JSON, jobs.job_cancel),
+    "/v1/job/events": ("GET", JSON, jobs.job_events),
 }
 
 
@@ -79,7 +79,7 @@ class NativeFrontend:
         method, kind, handler = ROUTES[request.path]
         try:
             if request.method != method:
-                raise JunctionError("MethodNotAllowed", f"{request.path} accepts {method} only")
+                raise JunctionError(ErrorCode.MethodNotAllowed, f"{request.path} accepts {method} only")
             query = parse_query(request)
             call = NativeCall(request, self.core, self.native, self.multipart, query)
             if kind == FORM:
@@ -95,12 +95,12 @@ class NativeFrontend:
             return failure(exc)
         except BackendUnavailable as exc:
             log.warning("backend unavailable: %s", exc)
-            return failure(JunctionError("ServiceUnavailable", "A storage backend is unavailable; retry later"))
+            return failure(JunctionError(ErrorCode.ServiceUnavailable, "A storage backend is unavailable; retry later"))
         except Exception as exc:
             if isinstance(exc, ConnectionError) and client_gone(request):
                 raise  # the client hung up (an aborted upload): request_log records a 499
             log.exception("unhandled error in %s %s", request.method, request.path)
-            return failure(JunctionError("InternalError", "Internal error; see the gateway log"))
+            return failure(JunctionError(ErrorCode.InternalError, "Internal error; see the gateway log"))
 
 
 def register(app: web.Application, core: Core) -> None:

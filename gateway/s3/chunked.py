@@ -3,21 +3,21 @@
 Wire format: `hex-size[;chunk-signature=sig]\\r\\n <data> \\r\\n`, repeated, ended by a
 zero-size chunk, optional `name:value\\r\\n` trailer lines and a blank line. Signed modes
 chain every chunk's signature from the seed signature, so a chunk cannot be altered,
-dropped or reordered. Data is yielded in bounded pieces as it arrives; a chunk's signature
-is checked once its last piece has gone out, and the consumer aborts on the exception.
+dropped or reordered (gateway/auth/chunk_signing.py checks the chain; this module is the
+S3 wire framing). Data is yielded in bounded pieces as it arrives; a chunk's signature is
+checked once its last piece has gone out, and the consumer aborts on the exception.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
-import hmac
 from collections.abc import AsyncIterator, Mapping
 from typing import Protocol
 
-from gateway.core.checksums import Checksum, ChecksumMismatch, header_for
-
-from .sigv4 import EMPTY_SHA256, AuthContext, AuthError, PayloadMode, hmac_hex
+from gateway.auth.chunk_signing import SignatureChain
+from gateway.auth.types import AuthContext, PayloadMode
+from gateway.domain.errors import ErrorCode
 
 MAX_CHUNK_SIZE = 16 * 1024 * 1024
 MAX_LINE = 4096  # a chunk header or trailer line
@@ -37,7 +37,7 @@ class Reader(Protocol):
 class ChunkedFormatError(ValueError):
     """The body is not valid aws-chunked framing; `code` is the S3 error code."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: ErrorCode, message: str) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
@@ -59,11 +59,11 @@ class ChunkedBodyDecoder:
         if mode in SIGNED_MODES and ctx is None:
             raise ValueError(f"{mode.name} needs the request's AuthContext")
         self._reader = reader
-        self._signing = ctx if mode in SIGNED_MODES else None  # None: nothing to verify
+        # None: nothing to verify
+        self._chain = SignatureChain(ctx) if ctx is not None and mode in SIGNED_MODES else None
         self._expected_trailers = set(trailer_names)
         self._decoded_length = decoded_length
         self._piece_size = piece_size
-        self._previous = ctx.signature if ctx else ""
         self._pieces = self._decode()
         self.trailers: dict[str, str] = {}
 
@@ -82,12 +82,13 @@ class ChunkedBodyDecoder:
                 raise _length_mismatch()
             digest = hashlib.sha256()
             async for piece in self._read_data(size):
-                if self._signing:
+                if self._chain:
                     digest.update(piece)
                 yield piece
             if size:
                 await self._read_crlf()
-            self._check_chunk_signature(signature, digest)
+            if self._chain:
+                self._chain.verify_chunk(signature, digest.hexdigest())
             if not size:
                 break
         if self._decoded_length is not None and total != self._decoded_length:
@@ -109,36 +110,14 @@ class ChunkedBodyDecoder:
             if not line:
                 break
             if len(lines) == MAX_TRAILER_LINES:
-                raise ChunkedFormatError("InvalidRequest", "Too many trailing headers")
+                raise ChunkedFormatError(ErrorCode.InvalidRequest, "Too many trailing headers")
             lines.append(_parse_trailer(line))
         trailers = dict(lines)
         signature = trailers.pop(TRAILER_SIGNATURE, None)
-        if self._signing and trailers:
-            self._check_trailer_signature(self._signing, signature, trailers)
+        if self._chain and trailers:
+            self._chain.verify_trailer(signature, trailers)
         self._check_trailer_names(trailers)
         self.trailers = trailers
-
-    def _check_chunk_signature(self, signature: str | None, digest: hashlib._Hash) -> None:
-        if self._signing:
-            self._previous = self._verify(
-                self._signing, "AWS4-HMAC-SHA256-PAYLOAD", signature, EMPTY_SHA256, digest.hexdigest()
-            )
-
-    def _check_trailer_signature(self, ctx: AuthContext, signature: str | None, trailers: Mapping[str, str]) -> None:
-        canonical = "".join(f"{name}:{trailers[name]}\n" for name in sorted(trailers))
-        self._verify(ctx, "AWS4-HMAC-SHA256-TRAILER", signature, hashlib.sha256(canonical.encode()).hexdigest())
-
-    def _verify(self, ctx: AuthContext, algorithm: str, signature: str | None, *hashes: str) -> str:
-        """Check one link of the signature chain and return it (the next link's predecessor)."""
-        to_sign = "\n".join([algorithm, ctx.amz_date, ctx.scope, self._previous, *hashes])
-        expected = hmac_hex(ctx.signing_key, to_sign)
-        if signature is None or not hmac.compare_digest(expected.encode(), signature.encode()):
-            raise AuthError(
-                "SignatureDoesNotMatch",
-                "The request signature we calculated does not match the "
-                "signature you provided for a payload chunk or trailer.",
-            )
-        return expected
 
     def _check_trailer_names(self, trailers: Mapping[str, str]) -> None:
         unexpected = sorted(set(trailers) - self._expected_trailers)
@@ -146,7 +125,7 @@ class ChunkedBodyDecoder:
         if unexpected or missing:
             names = ", ".join(unexpected or missing)
             problem = "was not declared in x-amz-trailer" if unexpected else "was declared but not sent"
-            raise ChunkedFormatError("InvalidRequest", f"The trailing header {names} {problem}")
+            raise ChunkedFormatError(ErrorCode.InvalidRequest, f"The trailing header {names} {problem}")
 
     async def _read_line(self, *, eof_ok: bool = False) -> bytes:
         """One CRLF-terminated line without its terminator; b"" at EOF when `eof_ok`."""
@@ -155,13 +134,13 @@ class ChunkedBodyDecoder:
         except Exception as exc:
             if not _is_line_too_long(exc):
                 raise
-            raise ChunkedFormatError("InvalidRequest", "A chunk header or trailer line is too long") from None
+            raise ChunkedFormatError(ErrorCode.InvalidRequest, "A chunk header or trailer line is too long") from None
         if not line and eof_ok:
             return b""
         if not line.endswith(b"\n"):
             raise _truncated()
         if len(line) > MAX_LINE:
-            raise ChunkedFormatError("InvalidRequest", "A chunk header or trailer line is too long")
+            raise ChunkedFormatError(ErrorCode.InvalidRequest, "A chunk header or trailer line is too long")
         return line[:-2] if line.endswith(b"\r\n") else line[:-1]
 
     async def _read_exactly(self, n: int) -> bytes:
@@ -172,17 +151,7 @@ class ChunkedBodyDecoder:
 
     async def _read_crlf(self) -> None:
         if await self._read_exactly(2) != b"\r\n":
-            raise ChunkedFormatError("InvalidRequest", "A chunk is not followed by CRLF")
-
-
-def verify_trailer_checksum(trailers: Mapping[str, str], checksum: Checksum) -> None:
-    """Compare the checksum computed over the body with the one the client sent as a trailer."""
-    name = header_for(checksum.algorithm)
-    sent = trailers.get(name)
-    if sent is None:
-        raise ChunkedFormatError("InvalidRequest", f"The trailing header {name} is missing")
-    if sent.strip() != checksum.b64():
-        raise ChecksumMismatch(checksum.algorithm)
+            raise ChunkedFormatError(ErrorCode.InvalidRequest, "A chunk is not followed by CRLF")
 
 
 def _parse_chunk_header(line: bytes) -> tuple[int, str | None]:
@@ -190,10 +159,10 @@ def _parse_chunk_header(line: bytes) -> tuple[int, str | None]:
     size_field, *extensions = line.split(b";")
     size_text = size_field.strip()
     if not size_text or len(size_text) > 16 or not all(c in b"0123456789abcdefABCDEF" for c in size_text):
-        raise ChunkedFormatError("InvalidRequest", "Invalid chunk size in the aws-chunked body")
+        raise ChunkedFormatError(ErrorCode.InvalidRequest, "Invalid chunk size in the aws-chunked body")
     size = int(size_text, 16)
     if size > MAX_CHUNK_SIZE:
-        raise ChunkedFormatError("InvalidRequest", f"A chunk is larger than {MAX_CHUNK_SIZE} bytes")
+        raise ChunkedFormatError(ErrorCode.InvalidRequest, f"A chunk is larger than {MAX_CHUNK_SIZE} bytes")
     signature = None
     for extension in extensions:
         name, _, value = extension.strip().partition(b"=")
@@ -205,7 +174,7 @@ def _parse_chunk_header(line: bytes) -> tuple[int, str | None]:
 def _parse_trailer(line: bytes) -> tuple[str, str]:
     name, sep, value = line.decode("utf-8", "replace").partition(":")
     if not sep or not name.strip():
-        raise ChunkedFormatError("InvalidRequest", "Malformed trailing header line")
+        raise ChunkedFormatError(ErrorCode.InvalidRequest, "Malformed trailing header line")
     return name.strip().lower(), value.strip()
 
 
@@ -216,8 +185,10 @@ def _is_line_too_long(exc: Exception) -> bool:
 
 
 def _truncated() -> ChunkedFormatError:
-    return ChunkedFormatError("IncompleteBody", "The request body terminated unexpectedly")
+    return ChunkedFormatError(ErrorCode.IncompleteBody, "The request body terminated unexpectedly")
 
 
 def _length_mismatch() -> ChunkedFormatError:
-    return ChunkedFormatError("IncompleteBody", "The decoded body length does not match x-amz-decoded-content-length")
+    return ChunkedFormatError(
+        ErrorCode.IncompleteBody, "The decoded body length does not match x-amz-decoded-content-length"
+    )
