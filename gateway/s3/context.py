@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from urllib.parse import unquote
 
 from aiohttp import web
 from multidict import CIMultiDict, MultiDict
@@ -20,6 +19,7 @@ from gateway.core.checksums import algorithm_from_header, header_for
 from gateway.core.objects import Expectations, ObjectAttrs, checksum_algorithm
 from gateway.core.service import Core
 from gateway.domain.errors import ErrorCode, JunctionError
+from gateway.domain.text import decode_uri_component
 
 from .chunked import ChunkedBodyDecoder
 
@@ -35,10 +35,11 @@ STORED_HEADERS = ("content-encoding", "content-disposition", "content-language",
 def split_target(request: web.Request, domain: str) -> tuple[str | None, str | None]:
     """Return (bucket, key) from the Host header and the raw path.
 
-    The raw path is decoded once here, so keys keep '+', '%' and '//' exactly as sent.
+    The raw path is decoded once here, so keys keep '+', '%' and '//' exactly as sent;
+    a path that is not UTF-8 once decoded is refused (InvalidURI), never patched up.
     """
     raw_path = request.raw_path.split("?", 1)[0]
-    path = unquote(raw_path)
+    path = decode_uri_component(raw_path)
     host = (request.headers.get("Host") or "").rsplit(":", 1)[0].lower()
     if domain and host.endswith("." + domain):
         bucket = host[: -len(domain) - 1]
@@ -59,7 +60,7 @@ def parse_query(request: web.Request) -> MultiDict[str]:
         if not item:
             continue
         name, _, value = item.partition("=")
-        pairs.append((unquote(name), unquote(value)))
+        pairs.append((decode_uri_component(name), decode_uri_component(value)))
     return MultiDict(pairs)
 
 

@@ -47,9 +47,10 @@ class S3Frontend:
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         request_id = request[REQUEST_ID]
-        bucket, key = split_target(request, self.domain)
-        resource = f"/{bucket}/{key}" if key else (f"/{bucket}" if bucket else "/")
+        resource = request.raw_path.split("?", 1)[0]  # until the path is known to decode
         try:
+            bucket, key = split_target(request, self.domain)
+            resource = f"/{bucket}/{key}" if key else (f"/{bucket}" if bucket else "/")
             query = parse_query(request)
             if request.method == "OPTIONS":
                 return await cors.preflight(request, self.core, bucket)  # browsers send it unsigned
