@@ -38,9 +38,9 @@ async def _run(args: argparse.Namespace) -> int:
             rows = await store.db.fetchall(
                 "SELECT access_key, kind, created FROM credentials WHERE kind IN ('root', 'admin') ORDER BY created"
             )
-            for row in rows:
-                created = datetime.fromtimestamp(row["created"], tz=UTC).isoformat(timespec="seconds")
-                print(f"{row['access_key']}\t{row['kind']}\t{created}")
+            for key_row in rows:
+                created = datetime.fromtimestamp(key_row["created"], tz=UTC).isoformat(timespec="seconds")
+                print(f"{key_row['access_key']}\t{key_row['kind']}\t{created}")
             return 0
         row = await store.get_credential(args.access_key)
         if row is None or row["kind"] != "admin":

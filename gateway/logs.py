@@ -7,9 +7,9 @@ import logging
 import sys
 import time
 import uuid
-from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 access_log = logging.getLogger("junction.access")
 REQUEST_ID = web.RequestKey("request_id", str)
@@ -83,9 +83,7 @@ def log_request(
 
 
 @web.middleware
-async def request_log(
-    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-) -> web.StreamResponse:
+async def request_log(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Tag the request with an id and log method, path (never the query), status, bytes, ms.
 
     A client that hangs up mid-request (an aborted upload) surfaces as a ConnectionError out of

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from aiohttp import web
+from multidict import MultiDict
 
 from backends.base import BackendUnavailable
 from gateway.auth import sigv2
@@ -24,7 +25,7 @@ from .router import route
 log = logging.getLogger("junction.s3")
 
 
-async def authenticate(request: web.Request, query, core: Core, domain: str = "") -> AuthContext:
+async def authenticate(request: web.Request, query: MultiDict[str], core: Core, domain: str = "") -> AuthContext:
     signed = SignedRequest(
         method=request.method,
         raw_path=request.raw_path.split("?", 1)[0],
