@@ -34,6 +34,12 @@ class Config:
     secrets_key: str = ""  # seals user-space credentials at rest; default: a key file in the data dir
     local_roots: str = ""  # comma-separated directories Local user spaces may use (besides <data dir>/spaces)
     umask: str = "077"  # octal, for what the gateway creates (blobs, job files); secrets are 0600 regardless
+    # Slow and oversized requests (see gateway/connection.py; README "Running" says why these defaults)
+    header_timeout: float = 30.0  # seconds from a request's first byte to the end of its headers
+    body_timeout: float = 20.0  # seconds a request body may go without a byte (S3's RequestTimeout)
+    body_min_rate: float = 500.0  # bytes/s a body must average beyond its first body_timeout; 0: no minimum
+    max_header_size: int = 16 * 1024  # bytes of request line and header section
+    max_header_count: int = 128  # header lines
 
     def with_overrides(self, values: dict[str, Any]) -> Config:
         known = {f.name: f.type for f in fields(self)}
