@@ -211,7 +211,7 @@ class GuardedRequestHandler(web.RequestHandler):
             self._watched = None
         elif request is not self._watched:
             self._watched, self._watch_bytes, self._client_time, self._idle_from = request, self._bytes_in, 0.0, now
-        elif self._reading_paused or self._buffer_paused:
+        elif self._reading_paused or getattr(self, "_buffer_paused", False):  # not in older aiohttp
             self._idle_from = now  # the gateway is not draining the body: not the client's time
         else:
             self._client_time += elapsed
