@@ -172,6 +172,16 @@ class MetaStore:
 
         return await self.db.transaction(seal)
 
+    async def unopenable_secrets(self) -> list[str]:
+        """Access keys whose sealed secret the current key cannot open (the key was changed or lost)."""
+        if self.box is None:
+            return []
+        box = self.box
+        rows = await self.db.fetchall("SELECT access_key, secret_key FROM credentials")
+        return [
+            row["access_key"] for row in rows if is_sealed(row["secret_key"]) and not box.can_open(row["secret_key"])
+        ]
+
     async def put_credential(self, access_key: str, secret_key: str, kind: str, **fields: object) -> None:
         columns = ["access_key", "secret_key", "kind", "created", *fields]
         values = [access_key, self.seal_secret(secret_key), kind, _now(), *fields.values()]
