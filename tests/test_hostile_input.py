@@ -35,7 +35,7 @@ from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 from conftest import boto_client
 
-from gateway.native.client import NativeClient
+from gateway.client import NativeClient
 
 S3_NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"
 CLOSED = 0  # "status" of a connection the server closed without an answer (the client aborted)
