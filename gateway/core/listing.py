@@ -6,8 +6,10 @@ the scan jumps past every key under that prefix instead of reading them one by o
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from gateway.domain.models import ListPage, ObjectInfo
-from gateway.meta.store import MetaStore, prefix_successor
+from gateway.meta.store import prefix_successor
 
 BATCH = 1000
 
@@ -19,8 +21,16 @@ def _common_prefix(key: str, prefix: str, delimiter: str) -> str | None:
     return key[: cut + len(delimiter)] if cut >= 0 else None
 
 
+class ObjectIndex(Protocol):
+    """What a listing reads: a bucket's objects by key (MetaStore, or a package's objects by path)."""
+
+    async def list_objects(
+        self, bucket_id: int, *, prefix: str, start: str, inclusive: bool = False, limit: int
+    ) -> list[ObjectInfo]: ...
+
+
 async def list_page(
-    store: MetaStore, bucket_id: int, *, prefix: str = "", delimiter: str = "", marker: str = "", max_keys: int = 1000
+    store: ObjectIndex, bucket_id: int, *, prefix: str = "", delimiter: str = "", marker: str = "", max_keys: int = 1000
 ) -> ListPage:
     """One page of a listing that resumes strictly after `marker` (a key or a common prefix)."""
     objects: list[ObjectInfo] = []

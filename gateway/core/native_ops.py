@@ -153,7 +153,7 @@ class NativeService:
             return NativePage([obj] if obj else [], [], False, "")
         max_keys = MAX_LIST_KEYS if max_keys <= 0 else min(max_keys, MAX_LIST_KEYS)
         page = await list_page(
-            _PackageIndex(self._core, package.id),  # type: ignore[arg-type]
+            _PackageIndex(self._core, package.id),
             package.bucket_id,
             prefix=path,
             delimiter="/" if no_recursive else "",

@@ -50,7 +50,7 @@ async def create_export(
             "readonly, appendonly, created) VALUES (?, ?, 'export', ?, ?, ?, ?, ?, ?, ?)",
             (
                 access_key,
-                secret_key,
+                store.seal_secret(secret_key),
                 bucket_id,
                 fields["desc"],
                 fields["iprange"],

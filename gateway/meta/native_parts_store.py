@@ -98,11 +98,11 @@ async def attach_part(store: MetaStore, object_id: int, index: int, blob_id: int
         seq = conn.execute(
             "SELECT COALESCE(MAX(seq) + 1, 0) FROM object_blocks WHERE object_id = ?", (object_id,)
         ).fetchone()[0]
+        _ref(conn, [blob_id], [size])  # first: refuses a blob the collector took
         conn.execute(
             "INSERT INTO object_blocks (object_id, seq, blob_id, size) VALUES (?, ?, ?, ?)",
             (object_id, seq, blob_id, size),
         )
-        _ref(conn, [blob_id], [size])
         conn.execute(
             "INSERT OR REPLACE INTO native_parts (object_id, idx, blob_id, size, md5, updated) "
             "VALUES (?, ?, ?, ?, ?, ?)",

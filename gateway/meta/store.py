@@ -18,6 +18,7 @@ from typing import Any
 
 import aiosqlite
 
+from gateway.core.secretbox import SecretBox, is_sealed
 from gateway.domain.errors import ErrorCode, JunctionError, no_such_bucket, no_such_key, no_such_upload
 from gateway.domain.mapping import split_key
 from gateway.domain.models import Block, Bucket, Deletion, ObjectInfo, Package, Part, Upload
@@ -135,8 +136,9 @@ def _part(row: sqlite3.Row) -> Part:
 class MetaStore:
     """SQLite implementation of the metadata store."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, box: SecretBox | None = None) -> None:
         self.db = Database(path)
+        self.box = box  # seals access-key secrets at rest; None stores them as given (tools, tests)
 
     async def open(self) -> None:
         await self.db.open()
@@ -147,11 +149,32 @@ class MetaStore:
     # ---------------------------------------------------------------- credentials
 
     async def get_credential(self, access_key: str) -> aiosqlite.Row | None:
+        """The credential row; its `secret_key` is as stored (sealed): read it with `open_secret`."""
         return await self.db.fetchone("SELECT * FROM credentials WHERE access_key = ?", (access_key,))
+
+    def seal_secret(self, secret_key: str) -> str:
+        return self.box.seal_text(secret_key) if self.box else secret_key
+
+    def open_secret(self, stored: str) -> str:
+        return self.box.open_text(stored) if self.box else stored
+
+    async def seal_plain_secrets(self) -> int:
+        """Seal the secrets of rows written before sealing existed (or by hand); return how many."""
+        if self.box is None:
+            return 0
+        box = self.box
+
+        def seal(conn: sqlite3.Connection) -> int:
+            rows = conn.execute("SELECT access_key, secret_key FROM credentials").fetchall()
+            plain = [(box.seal_text(r["secret_key"]), r["access_key"]) for r in rows if not is_sealed(r["secret_key"])]
+            conn.executemany("UPDATE credentials SET secret_key = ? WHERE access_key = ?", plain)
+            return len(plain)
+
+        return await self.db.transaction(seal)
 
     async def put_credential(self, access_key: str, secret_key: str, kind: str, **fields: object) -> None:
         columns = ["access_key", "secret_key", "kind", "created", *fields]
-        values = [access_key, secret_key, kind, _now(), *fields.values()]
+        values = [access_key, self.seal_secret(secret_key), kind, _now(), *fields.values()]
         marks = ", ".join("?" for _ in columns)
         async with self.db.write() as conn:
             await conn.execute(f"INSERT OR REPLACE INTO credentials ({', '.join(columns)}) VALUES ({marks})", values)
@@ -268,11 +291,33 @@ class MetaStore:
         async with self.db.write() as conn:
             await conn.execute("UPDATE blobs SET state = 'dead' WHERE id = ? AND refcount = 0", (blob_id,))
 
-    async def collectable_blobs(self, pending_older_than: float, limit: int = 500) -> list[aiosqlite.Row]:
+    async def collectable_blobs(
+        self, pending_older_than: float, limit: int = 500, after_id: int = 0
+    ) -> list[aiosqlite.Row]:
+        """Dead blobs, pending ones older than the cutoff (a crashed or abandoned write) and
+        ones a collector claimed but did not finish; ordered by id, from `after_id` on."""
         return await self.db.fetchall(
-            "SELECT id, space_id, key FROM blobs WHERE state = 'dead' OR (state = 'pending' AND created < ?) LIMIT ?",
-            (pending_older_than, limit),
+            "SELECT id, space_id, key, size, state FROM blobs WHERE id > ? AND (state IN ('dead', 'reclaiming') "
+            "OR (state = 'pending' AND created < ?)) ORDER BY id LIMIT ?",
+            (after_id, pending_older_than, limit),
         )
+
+    async def claim_blob(self, blob_id: int, pending_older_than: float) -> bool:
+        """Take an unreferenced blob for deletion; False when a write committed it meanwhile.
+
+        A claimed blob can no longer be committed (`_ref` refuses it), so a write that outlived
+        the collector's grace fails instead of committing an object whose bytes are deleted.
+        """
+
+        def claim(conn: sqlite3.Connection) -> bool:
+            cur = conn.execute(
+                "UPDATE blobs SET state = 'reclaiming' WHERE id = ? AND refcount = 0 "
+                "AND (state IN ('dead', 'reclaiming') OR (state = 'pending' AND created < ?))",
+                (blob_id, pending_older_than),
+            )
+            return cur.rowcount == 1
+
+        return await self.db.transaction(claim)
 
     async def forget_blob(self, blob_id: int) -> None:
         async with self.db.write() as conn:
@@ -396,12 +441,12 @@ class MetaStore:
             ).fetchone()
             if old:
                 _unref(conn, [old["blob_id"]])
+            _ref(conn, [blob_id], [size])  # first: refuses a blob the collector took
             conn.execute(
                 "INSERT OR REPLACE INTO parts (upload_id, number, blob_id, size, etag, checksums, updated) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (upload_id, number, blob_id, size, etag, json.dumps(checksums), _now()),
             )
-            _ref(conn, [blob_id], [size])
 
         await self.db.transaction(attach)
 
@@ -514,6 +559,7 @@ def _commit(conn: sqlite3.Connection, new: NewObject, guards: Iterable[CommitGua
             (new.bucket_id, package_id, path, new.key, *values, version_id),
         )
         object_id = inserted_id(cur)
+    _ref(conn, new.blob_ids, new.block_sizes)  # first: refuses blobs the collector took
     conn.executemany(
         "INSERT INTO object_blocks (object_id, seq, blob_id, size) VALUES (?, ?, ?, ?)",
         [
@@ -521,7 +567,6 @@ def _commit(conn: sqlite3.Connection, new: NewObject, guards: Iterable[CommitGua
             for seq, (bid, size) in enumerate(zip(new.blob_ids, new.block_sizes, strict=True))
         ],
     )
-    _ref(conn, new.blob_ids, new.block_sizes)
     write_object_extras(conn, object_id, new.extras, replaced=old is not None)  # an overwrite starts afresh
     obj = _select_object(conn, "o.id = ?", (object_id,), True)
     assert obj is not None
@@ -555,13 +600,18 @@ def _ref(conn: sqlite3.Connection, blob_ids: list[int], sizes: list[int] | None 
     """Count a new reference to each blob; with `sizes`, also record how big each blob is
     (what user-space usage sums: shardStore.maxSize)."""
     if sizes is None:
-        conn.executemany(
-            "UPDATE blobs SET refcount = refcount + 1, state = 'live' WHERE id = ?", [(b,) for b in blob_ids]
+        cur = conn.executemany(
+            "UPDATE blobs SET refcount = refcount + 1, state = 'live' WHERE id = ? AND state != 'reclaiming'",
+            [(b,) for b in blob_ids],
         )
     else:
-        conn.executemany(
-            "UPDATE blobs SET refcount = refcount + 1, state = 'live', size = ? WHERE id = ?",
+        cur = conn.executemany(
+            "UPDATE blobs SET refcount = refcount + 1, state = 'live', size = ? WHERE id = ? AND state != 'reclaiming'",
             list(zip(sizes, blob_ids, strict=True)),
+        )
+    if cur.rowcount != len(blob_ids):  # the collector took a blob of a write that outlived its grace
+        raise JunctionError(
+            ErrorCode.InternalError, "the data of this write was reclaimed by the blob collector before it committed"
         )
 
 

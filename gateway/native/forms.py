@@ -84,6 +84,8 @@ class FormReader:
             raise JunctionError(ErrorCode.InvalidArgument, "Content-Type must be multipart/form-data")
         self._content = HashingContent(request.content)
         try:
+            # arg-type: aiohttp types the body as its StreamReader class; HashingContent offers the
+            # same read/readline/unread_data calls the parser makes, and hashes what passes through
             self._reader = MultipartReader(request.headers, self._content)  # type: ignore[arg-type]
         except _MALFORMED as exc:
             raise malformed(str(exc)) from None

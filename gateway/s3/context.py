@@ -9,9 +9,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from typing import overload
 
 from aiohttp import web
-from multidict import CIMultiDict, MultiDict
+from multidict import CIMultiDictProxy, MultiDict
 
 from gateway.auth.types import AuthContext, PayloadMode
 from gateway.core.access import ADMIN, Principal, authorize
@@ -78,9 +79,13 @@ class S3Call:
     _decoder: ChunkedBodyDecoder | None = field(default=None, repr=False)
 
     @property
-    def headers(self) -> CIMultiDict[str]:
-        return self.request.headers  # type: ignore[return-value]
+    def headers(self) -> CIMultiDictProxy[str]:
+        return self.request.headers
 
+    @overload
+    def header(self, name: str) -> str | None: ...
+    @overload
+    def header(self, name: str, default: str) -> str: ...
     def header(self, name: str, default: str | None = None) -> str | None:
         return self.request.headers.get(name, default)
 
@@ -163,10 +168,8 @@ class S3Call:
             alg = checksum_algorithm(self.header(header))
             if alg:
                 expect.algorithms.append(alg)
-        trailer_algs = [
-            algorithm_from_header(t.strip().lower()) for t in (self.header("x-amz-trailer") or "").split(",")
-        ]
-        trailer_algs = [a for a in trailer_algs if a]
+        named = (algorithm_from_header(t.strip().lower()) for t in (self.header("x-amz-trailer") or "").split(","))
+        trailer_algs = [a for a in named if a]
         if trailer_algs:
             expect.algorithms.extend(trailer_algs)
             expect.trailer = lambda: self._trailer_checksums(trailer_algs)

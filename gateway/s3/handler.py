@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from aiohttp import web
+from multidict import MultiDict
 
 from backends.base import BackendUnavailable
 from gateway.auth import sigv2
@@ -12,7 +13,7 @@ from gateway.auth.sigv4 import is_anonymous, verify
 from gateway.auth.types import AuthContext, AuthError, SignedRequest
 from gateway.core.service import Core
 from gateway.domain.errors import ErrorCode, JunctionError
-from gateway.logs import ACCESS_KEY, REQUEST_ID
+from gateway.logs import ACCESS_KEY, REQUEST_ID, client_gone
 
 from . import cors
 from .chunked import ChunkedFormatError
@@ -24,7 +25,7 @@ from .router import route
 log = logging.getLogger("junction.s3")
 
 
-async def authenticate(request: web.Request, query, core: Core, domain: str = "") -> AuthContext:
+async def authenticate(request: web.Request, query: MultiDict[str], core: Core, domain: str = "") -> AuthContext:
     signed = SignedRequest(
         method=request.method,
         raw_path=request.raw_path.split("?", 1)[0],
@@ -83,9 +84,9 @@ class S3Frontend:
             log.warning("backend unavailable: %s", exc)
             unavailable = JunctionError(ErrorCode.ServiceUnavailable, "A storage backend is unavailable; retry later")
             return error(unavailable, resource=resource, request_id=request_id, method=request.method)
-        except ConnectionResetError:
-            raise
-        except Exception:
+        except Exception as exc:
+            if isinstance(exc, ConnectionError) and client_gone(request):
+                raise  # the client hung up (an aborted upload): request_log records a 499
             log.exception("unhandled error in %s %s", request.method, resource)
             internal = JunctionError(ErrorCode.InternalError)
             return error(internal, resource=resource, request_id=request_id, method=request.method)

@@ -129,7 +129,8 @@ async def _next_part(reader: MultipartReader) -> BodyPartReader | None:
 
 
 async def _read_value(part: BodyPartReader, budget: int) -> bytes:
-    chunks, size = [], 0
+    chunks: list[bytes] = []
+    size = 0
     while True:
         try:
             chunk = await part.read_chunk(8192)
