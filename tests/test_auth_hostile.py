@@ -379,7 +379,7 @@ def test_control_characters_in_an_aws_chunked_trailer_name(gateway, bucket):
     assert_s3_error(send(gateway.port, head, body), 400, "InvalidRequest")
 
 
-# ------------------------------------------------------------------ signed, then stored: header bytes that are not UTF-8
+# ------------------------------------------------------------------ stored headers: bytes that are not UTF-8
 
 
 @pytest.mark.parametrize(
