@@ -10,20 +10,17 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING
 
 from gateway.meta import native_parts_store as parts_store
+from gateway.meta.store import CommitGuard, MetaStore
 
-from .blobs import WrittenBlob
+from .blobs import BlobIO, WrittenBlob
 from .errors import JunctionError, invalid_argument
 from .hashing import HashingStream
 from .models import Block, ObjectInfo, Package
 from .multipart import MAX_PART_SIZE
-from .objects import Expectations
+from .objects import Expectations, ObjectService
 from .packages import validate_native_path
-
-if TYPE_CHECKING:
-    from .service import Core
 
 MAX_INDEX = 10000
 
@@ -34,13 +31,15 @@ def check_index(index: int) -> None:
 
 
 class NativeMultipart:
-    def __init__(self, core: Core) -> None:
-        self._core = core
-        self._store = core.store
+    def __init__(self, store: MetaStore, objects: ObjectService, blobs: BlobIO, guards: list[CommitGuard]) -> None:
+        self._store = store
+        self._objects = objects
+        self._blobs = blobs
+        self._guards = guards
 
     async def create(self, package: Package, path: str) -> ObjectInfo:
         key = validate_native_path(package.name, path)
-        return await parts_store.new_pending(self._store, package.bucket_id, key, self._core.guards)
+        return await parts_store.new_pending(self._store, package.bucket_id, key, self._guards)
 
     async def pending(self, object_id: int) -> ObjectInfo:
         obj = await self._store.get_object_by_id(object_id, with_blocks=False)
@@ -52,7 +51,7 @@ class NativeMultipart:
         self, body: AsyncIterator[bytes], *, space_id: int | None
     ) -> tuple[WrittenBlob, HashingStream]:
         """Stream a part into a blob that nothing references yet."""
-        return await self._core.objects.write_blob(
+        return await self._objects.write_blob(
             body, length=None, expect=Expectations(), space_id=space_id, max_size=MAX_PART_SIZE
         )
 
@@ -61,7 +60,7 @@ class NativeMultipart:
         try:
             await parts_store.attach_part(self._store, object_id, index, blob.blob_id, blob.size, stream.md5_hex)
         except BaseException:
-            await self._core.blobs.discard(blob)
+            await self._blobs.discard(blob)
             raise
 
     async def complete(self, object_id: int, indexes: list[int]) -> ObjectInfo:
@@ -74,7 +73,7 @@ class NativeMultipart:
         chosen = [parts[i] for i in indexes]
         md5, sha256 = hashlib.md5(), hashlib.sha256()
         blocks = [Block(p.blob_id, p.space_id, p.blob_key, p.size) for p in chosen]
-        async for piece in self._core.blobs.read(blocks):
+        async for piece in self._blobs.read(blocks):
             md5.update(piece)
             sha256.update(piece)
         return await parts_store.complete_pending(
@@ -83,5 +82,5 @@ class NativeMultipart:
             chosen,
             md5=md5.hexdigest(),
             sha256=sha256.hexdigest().upper(),
-            guards=self._core.guards,
+            guards=self._guards,
         )

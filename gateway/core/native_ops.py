@@ -13,22 +13,19 @@ import base64
 import binascii
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from gateway.meta import packages_store
-from gateway.meta.store import CommitGuard, NewObject
+from gateway.meta.store import CommitGuard, MetaStore, NewObject
 
-from .blobs import WrittenBlob
+from .blobs import BlobIO, WrittenBlob
 from .conditions import ByteRange
 from .errors import JunctionError, invalid_argument, no_such_bucket
 from .hashing import HashingStream
 from .listing import list_page
 from .models import Bucket, ObjectInfo, Package
-from .objects import DEFAULT_CONTENT_TYPE, MAX_PUT_SIZE, Expectations, WriteConditions
+from .objects import DEFAULT_CONTENT_TYPE, MAX_PUT_SIZE, Expectations, ObjectService, WriteConditions
 from .packages import PackageService, validate_native_path
-
-if TYPE_CHECKING:
-    from .service import Core
+from .spaces import Spaces
 
 MAX_LIST_KEYS = 1000
 PENDING = "multipartUpload"
@@ -59,8 +56,8 @@ class _PackageIndex:
     objects, since root keys share the bucket's key space with every other package.
     """
 
-    def __init__(self, core: Core, package_id: int) -> None:
-        self._store = core.store
+    def __init__(self, store: MetaStore, package_id: int) -> None:
+        self._store = store
         self._package_id = package_id
 
     async def list_objects(
@@ -88,10 +85,15 @@ def decode_token(token: str) -> str:
 
 
 class NativeService:
-    def __init__(self, core: Core) -> None:
-        self._core = core
-        self._store = core.store
-        self.packages = PackageService(core.store, core.guards)
+    def __init__(
+        self, store: MetaStore, spaces: Spaces, objects: ObjectService, blobs: BlobIO, guards: list[CommitGuard]
+    ) -> None:
+        self._store = store
+        self._spaces = spaces
+        self._objects = objects
+        self._blobs = blobs
+        self._commit_guards = guards  # the shared list: guards added later apply too
+        self.packages = PackageService(store, guards)
 
     # ------------------------------------------------------------ lookups
 
@@ -104,7 +106,7 @@ class NativeService:
     async def space_for(self, affinity: int | None, size_hint: int | None = None) -> int | None:
         """The user space to write to: the preferred one when it has a shard store with room,
         else the default (None)."""
-        return await self._core.spaces.shard_space_for(affinity, size_hint)
+        return await self._spaces.shard_space_for(affinity, size_hint)
 
     async def get_object(self, object_id: int) -> ObjectInfo:
         obj = await self._store.get_object_by_id(object_id)
@@ -139,7 +141,7 @@ class NativeService:
         count = obj.size - offset if length is None else min(length, obj.size - offset)
         if count == 0:
             return _empty(), 0
-        return self._core.objects.read(obj, ByteRange(offset, offset + count - 1)), count
+        return self._objects.read(obj, ByteRange(offset, offset + count - 1)), count
 
     # ------------------------------------------------------------ listing
 
@@ -151,7 +153,7 @@ class NativeService:
             return NativePage([obj] if obj else [], [], False, "")
         max_keys = MAX_LIST_KEYS if max_keys <= 0 else min(max_keys, MAX_LIST_KEYS)
         page = await list_page(
-            _PackageIndex(self._core, package.id),  # type: ignore[arg-type]
+            _PackageIndex(self._store, package.id),  # type: ignore[arg-type]
             package.bucket_id,
             prefix=path,
             delimiter="/" if no_recursive else "",
@@ -181,14 +183,14 @@ class NativeService:
     ) -> WrittenFile:
         """Stream one file into a new blob (hashing MD5 and SHA-256 on the way); not yet visible."""
         key = validate_native_path(package.name, path)
-        blob, stream = await self._core.objects.write_blob(
+        blob, stream = await self._objects.write_blob(
             body, length=None, expect=Expectations(), space_id=space_id, max_size=MAX_PUT_SIZE
         )
         return WrittenFile(key, content_type or DEFAULT_CONTENT_TYPE, blob, stream)
 
     async def discard(self, files: list[WrittenFile]) -> None:
         for item in files:
-            await self._core.blobs.discard(item.blob)
+            await self._blobs.discard(item.blob)
 
     async def commit_files(self, package: Package, files: list[WrittenFile], *, no_overwrite: bool) -> list[ObjectInfo]:
         """Make every written file visible in one transaction (all or none)."""
@@ -217,7 +219,7 @@ class NativeService:
             raise
 
     def _guards(self, no_overwrite: bool) -> list[CommitGuard]:
-        return [WriteConditions(no_overwrite=no_overwrite).guard(), *self._core.guards]
+        return [WriteConditions(no_overwrite=no_overwrite).guard(), *self._commit_guards]
 
     # ------------------------------------------------------------ move, clone, delete
 

@@ -20,6 +20,8 @@ from .jobs import JobService
 from .listing import list_page
 from .models import ListPage
 from .multipart import MultipartService
+from .native_multipart import NativeMultipart
+from .native_ops import NativeService
 from .objects import ObjectService
 from .quotas import QuotaService, quota_guard
 from .secretbox import SecretBox
@@ -62,10 +64,12 @@ class Core:
         self.exports = ExportService(self.store)
         self.quotas = QuotaService(self.store)
         self.versioning = VersioningService(self.store)
-        self.userspaces = UserSpaceService(self)
+        self.userspaces = UserSpaceService(self.store, self.spaces, self.local_roots)
         self.jobs = JobService(self.store, self.data_dir)
-        self.transfers = Transfers(self)
-        self.sync = SyncService(self)
+        self.native = NativeService(self.store, self.spaces, self.objects, self.blobs, self.guards)
+        self.native_multipart = NativeMultipart(self.store, self.objects, self.blobs, self.guards)
+        self.transfers = Transfers(self.store, self.spaces, self.objects, self.native)
+        self.sync = SyncService(self.store, self.spaces, self.jobs, self.data_dir)
         self._root = (root_access_key, root_secret_key)
         self._gc_interval = gc_interval
         self._orphan_grace = orphan_grace

@@ -11,7 +11,7 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from backends.base import (
     Backend,
@@ -19,17 +19,15 @@ from backends.base import (
     BackendError,
     BackendUnavailable,
     BlobNotFound,
-    InvalidBlobKey,
-    check_key,
 )
 from backends.registry import FACTORIES, build_backend
 from gateway.meta import spaces_store
 from gateway.meta.spaces_store import SpaceRow
+from gateway.meta.store import MetaStore
 
 from .errors import JunctionError, invalid_argument
-
-if TYPE_CHECKING:
-    from .service import Core
+from .paths import clean_dir
+from .spaces import Spaces
 
 PROBE_BODY = b"junction user-space probe\n"
 # Storage and credential fields a space of each type may carry (others are refused as typos).
@@ -46,24 +44,11 @@ class SpaceSpec:
     working_dir: str
 
 
-def clean_dir(path: str, field: str) -> str:
-    """A relative directory inside a space ('' for its root); traversal is refused."""
-    path = path.strip().strip("/")
-    if not path:
-        return ""
-    try:
-        return check_key(path)
-    except InvalidBlobKey:
-        raise invalid_argument(
-            f"{field} must be a relative path without '.', '..' or empty segments", argument=field
-        ) from None
-
-
 class UserSpaceService:
-    def __init__(self, core: Core) -> None:
-        self._core = core
-        self._store = core.store
-        self._spaces = core.spaces
+    def __init__(self, store: MetaStore, spaces: Spaces, local_roots: list[Path]) -> None:
+        self._store = store
+        self._spaces = spaces
+        self._local_roots = local_roots  # Local spaces may only point inside these
 
     def validate(self, storage: dict[str, Any], credential: dict[str, Any], working_dir: str) -> None:
         kind = storage.get("type")
@@ -81,7 +66,7 @@ class UserSpaceService:
             if not isinstance(root, str) or not Path(root).is_absolute():
                 raise invalid_argument("storage.root must be an absolute directory", argument="storage.root")
             real = Path(root).resolve()
-            if not any(real == allowed or allowed in real.parents for allowed in self._core.local_roots):
+            if not any(real == allowed or allowed in real.parents for allowed in self._local_roots):
                 raise JunctionError(
                     "AccessDenied",
                     "storage.root is outside the directories Local spaces may use "

@@ -13,10 +13,8 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from backends.base import BackendUnavailable
+from gateway.core.backend_errors import BackendUnavailable
 from gateway.core.errors import JunctionError
-from gateway.core.native_multipart import NativeMultipart
-from gateway.core.native_ops import NativeService
 from gateway.core.service import Core
 from gateway.s3.sigv4 import AuthError
 
@@ -71,8 +69,8 @@ ROUTES: dict[str, tuple[str, str, Handler]] = {
 class NativeFrontend:
     def __init__(self, core: Core) -> None:
         self.core = core
-        self.native = NativeService(core)
-        self.multipart = NativeMultipart(core)
+        self.native = core.native
+        self.multipart = core.native_multipart
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         method, kind, handler = ROUTES[request.path]

@@ -7,7 +7,7 @@ from typing import Any
 
 from gateway.core.models import Bucket, ObjectInfo, Package
 from gateway.core.secretbox import redact
-from gateway.meta.spaces_store import SpaceRow
+from gateway.core.userspaces import SpaceRow
 
 
 def rfc3339(timestamp: float) -> str:

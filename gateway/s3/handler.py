@@ -6,7 +6,7 @@ import logging
 
 from aiohttp import web
 
-from backends.base import BackendUnavailable
+from gateway.core.backend_errors import BackendUnavailable
 from gateway.core.errors import JunctionError
 from gateway.core.service import Core
 from gateway.logs import ACCESS_KEY, REQUEST_ID
