@@ -309,7 +309,7 @@ class HttpObjectStore:
                 failure.what = f"HTTP {reply.status} {reply.code}".rstrip()
                 log.warning("%s %s: %s (attempt %d)", op, self.endpoint, failure.what, attempt + 1)
                 continue
-            if reply.code == "NoSuchBucket":
+            if reply.code == "NoSuchBucket":  # the remote store's S3 error code, not one of ours
                 raise self._no_bucket()
             if reply.status < 300 or reply.status in expected:
                 return reply

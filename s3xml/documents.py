@@ -10,6 +10,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from urllib.parse import quote
 
+from gateway.domain.errors import ErrorCode
+
 from .errors import message_of
 from .xml import MalformedXML, add, child_text, children, document, iso8601, local, parse, serialize
 
@@ -41,7 +43,9 @@ def checksum_fields(checksums: dict[str, str], checksum_type: str = "") -> list[
 # ---------------------------------------------------------------- errors
 
 
-def error_document(code: str, message: str, *, resource: str, request_id: str, extra: dict | None = None) -> bytes:
+def error_document(
+    code: ErrorCode, message: str, *, resource: str, request_id: str, extra: dict | None = None
+) -> bytes:
     fields = [("Code", code), ("Message", message or message_of(code))]
     fields += [(k, str(v)) for k, v in (extra or {}).items()]
     fields += [("Resource", resource), ("RequestId", request_id)]
@@ -169,7 +173,7 @@ def parse_delete(body: bytes) -> tuple[list[tuple[str, str | None]], bool]:
 @dataclass(slots=True)
 class DeleteOutcome:
     key: str
-    error_code: str | None = None
+    error_code: ErrorCode | None = None
     error_message: str = ""
     version_id: str | None = None  # the version the client named
     delete_marker: bool = False  # a marker was created, or the version deleted was one

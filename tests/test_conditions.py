@@ -6,7 +6,7 @@ from email.utils import formatdate
 import pytest
 
 from gateway.core.conditions import ByteRange, check_read_conditions, parse_range
-from gateway.core.errors import JunctionError
+from gateway.domain.errors import JunctionError
 
 
 @pytest.mark.parametrize(

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from backends.local import TMP_SUFFIX
-from gateway.core.errors import JunctionError
 from gateway.core.objects import CopySource, Expectations, ObjectAttrs
 from gateway.core.service import Core
+from gateway.domain.errors import JunctionError
 
 
 @pytest.fixture

@@ -1,9 +1,9 @@
-"""The S3 key <-> (package, path) bijection of DESIGN.md, tested both ways."""
+"""The S3 key <-> (package, path) bijection (docs/ARCHITECTURE.md), tested both ways."""
 
 import pytest
 
-from gateway.core.errors import JunctionError
-from gateway.core.mapping import join_key, split_key, validate_key, validate_object_path
+from gateway.domain.errors import JunctionError
+from gateway.domain.mapping import join_key, split_key, validate_key, validate_object_path
 
 CASES = [
     ("photos/2024/a.jpg", ("photos", "2024/a.jpg")),

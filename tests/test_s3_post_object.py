@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError
 from conftest import boto_client
 from lxml import etree
 
-from gateway.core.errors import JunctionError
+from gateway.domain.errors import JunctionError
 from gateway.s3 import post_policy
 
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
-from gateway.core.errors import JunctionError
 from gateway.core.objects import ObjectAttrs
 from gateway.core.service import Core
+from gateway.domain.errors import JunctionError
 from gateway.meta import native_parts_store, packages_store
 
 AWS_V1 = str(Path(sys.executable).parent / "aws")

@@ -3,8 +3,9 @@
 import pytest
 from lxml import etree
 
+from gateway.domain.errors import MESSAGES, ErrorCode
 from s3xml import documents
-from s3xml.errors import ERRORS, status_of
+from s3xml.errors import status_of
 from s3xml.xml import MalformedXML, parse
 
 
@@ -48,11 +49,12 @@ def test_parse_complete():
 
 
 def test_error_document_shape():
-    body = documents.error_document("NoSuchKey", "", resource="/b/k", request_id="RID", extra={"Key": "k"})
+    body = documents.error_document(ErrorCode.NoSuchKey, "", resource="/b/k", request_id="RID", extra={"Key": "k"})
     root = etree.fromstring(body)
     assert root.tag == "Error"
     assert [c.tag for c in root] == ["Code", "Message", "Key", "Resource", "RequestId"]
-    assert root.findtext("Message") == ERRORS["NoSuchKey"][1]
+    assert root.findtext("Code") == "NoSuchKey"
+    assert root.findtext("Message") == MESSAGES[ErrorCode.NoSuchKey]
 
 
 def test_response_documents_are_namespaced():
@@ -62,8 +64,7 @@ def test_response_documents_are_namespaced():
 
 
 def test_error_table_statuses():
-    assert status_of("NoSuchBucket") == 404
-    assert status_of("SignatureDoesNotMatch") == 403
-    assert status_of("InvalidRange") == 416
-    assert status_of("NotImplemented") == 501
-    assert status_of("SomethingUnknown") == 500
+    assert status_of(ErrorCode.NoSuchBucket) == 404
+    assert status_of(ErrorCode.SignatureDoesNotMatch) == 403
+    assert status_of(ErrorCode.InvalidRange) == 416
+    assert status_of(ErrorCode.NotImplemented) == 501

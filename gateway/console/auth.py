@@ -19,7 +19,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
 from urllib.parse import quote, urlencode
 
-from gateway.core.errors import JunctionError
+from gateway.domain.errors import ErrorCode, JunctionError
 
 MAX_AGE = 300  # seconds either side of the server clock
 REPLAY_CACHE_SIZE = 100_000
@@ -60,7 +60,7 @@ class ReplayCache:
 
 
 def _unauthorized(message: str) -> JunctionError:
-    return JunctionError("Unauthorized", message)
+    return JunctionError(ErrorCode.Unauthorized, message)
 
 
 def parse_token(header: str | None) -> tuple[str, int, str]:

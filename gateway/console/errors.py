@@ -6,28 +6,136 @@ import json
 
 from aiohttp import web
 
-from gateway.core.errors import JunctionError
+from gateway.domain.errors import MESSAGES, ErrorCode, JunctionError
+from gateway.domain.errors import ErrorCode as E
 
-STATUS = {
-    "Unauthorized": 401,
-    "AccessDenied": 403,
-    "NoSuchBucket": 404,
-    "NoSuchVolume": 404,
-    "NoSuchExport": 404,
-    "NoSuchQuota": 404,
-    "NotFound": 404,
-    "MethodNotAllowed": 405,
-    "BucketNotEmpty": 409,
-    "QuotaExists": 409,
-    "InvalidArgument": 400,
-    "MalformedJSON": 400,
+# Every catalogue code -> HTTP status; tests/unit/test_error_catalogue.py checks it is complete.
+STATUS: dict[ErrorCode, int] = {
+    **dict.fromkeys(
+        (
+            E.InvalidArgument,
+            E.InvalidRequest,
+            E.BadRequest,
+            E.InvalidBucketName,
+            E.KeyTooLongError,
+            E.MetadataTooLarge,
+            E.MalformedJSON,
+            E.MalformedXML,
+            E.MalformedACLError,
+            E.MalformedPOSTRequest,
+            E.IncompleteBody,
+            E.InvalidDigest,
+            E.BadDigest,
+            E.XAmzContentSHA256Mismatch,
+            E.InvalidPart,
+            E.InvalidPartOrder,
+            E.EntityTooSmall,
+            E.IllegalLocationConstraintException,
+            E.IncorrectNumberOfFilesInPostRequest,
+            E.InvalidPolicyDocument,
+            E.InvalidTag,
+            E.MaxPostPreDataLengthExceededError,
+            E.MissingSecurityHeader,
+            E.AuthorizationHeaderMalformed,
+            E.AuthorizationQueryParametersError,
+            E.ExpiredToken,
+        ),
+        400,
+    ),
+    **dict.fromkeys(
+        (
+            E.Unauthorized,
+            E.Unsigned,
+            E.InvalidAccessKeyId,
+            E.SignatureDoesNotMatch,
+            E.RequestTimeTooSkewed,
+        ),
+        401,
+    ),
+    **dict.fromkeys(
+        (
+            E.AccessDenied,
+            E.AllAccessDisabled,
+            E.CORSResponse,
+            E.QuotaExceeded,
+        ),
+        403,
+    ),
+    **dict.fromkeys(
+        (
+            E.NoSuchBucket,
+            E.NoSuchKey,
+            E.NoSuchVersion,
+            E.NoSuchPackage,
+            E.NoSuchUpload,
+            E.NoSuchRoute,
+            E.NoSuchUserSpace,
+            E.NoSuchJob,
+            E.NoSuchTask,
+            E.NoSuchVolume,
+            E.NoSuchExport,
+            E.NoSuchQuota,
+            E.NotFound,
+            E.NoSuchTagSet,
+            E.NoSuchCORSConfiguration,
+            E.NoSuchBucketPolicy,
+            E.NoSuchLifecycleConfiguration,
+            E.NoSuchPublicAccessBlockConfiguration,
+            E.NoSuchWebsiteConfiguration,
+            E.ObjectLockConfigurationNotFoundError,
+            E.ReplicationConfigurationNotFoundError,
+            E.ServerSideEncryptionConfigurationNotFoundError,
+        ),
+        404,
+    ),
+    **dict.fromkeys((E.MethodNotAllowed,), 405),
+    **dict.fromkeys(
+        (
+            E.BucketNotEmpty,
+            E.OperationAborted,
+            E.UserSpaceNotEmpty,
+            E.BucketAlreadyExists,
+            E.BucketAlreadyOwnedByYou,
+            E.PackageAlreadyExists,
+            E.ObjectAlreadyExists,
+            E.UserSpaceAlreadyExists,
+            E.QuotaExists,
+        ),
+        409,
+    ),
+    **dict.fromkeys((E.NotModified,), 304),
+    **dict.fromkeys((E.MissingContentLength,), 411),
+    **dict.fromkeys((E.PreconditionFailed,), 412),
+    **dict.fromkeys((E.EntityTooLarge,), 413),
+    **dict.fromkeys(
+        (
+            E.InvalidRange,
+            E.InvalidPartNumber,
+        ),
+        416,
+    ),
+    **dict.fromkeys(
+        (
+            E.InternalError,
+            E.OperationFailed,
+        ),
+        500,
+    ),
+    **dict.fromkeys((E.NotImplemented,), 501),
+    **dict.fromkeys((E.StorageTestFailed,), 502),
+    **dict.fromkeys(
+        (
+            E.ServiceUnavailable,
+            E.SlowDown,
+        ),
+        503,
+    ),
 }
 
 
 def error_response(exc: JunctionError) -> web.Response:
-    status = STATUS.get(exc.code, 500 if exc.code == "InternalError" else 400)
-    code = "NoSuchVolume" if exc.code == "NoSuchBucket" else exc.code
-    error = {"code": code, "message": exc.message or code}
+    code = ErrorCode.NoSuchVolume if exc.code == ErrorCode.NoSuchBucket else exc.code  # buckets are volumes here
+    error = {"code": str(code), "message": exc.message or MESSAGES[code]}
     if "field" in exc.detail:
-        error["field"] = exc.detail["field"]
-    return web.Response(status=status, text=json.dumps({"error": error}), content_type="application/json")
+        error["field"] = str(exc.detail["field"])
+    return web.Response(status=STATUS[exc.code], text=json.dumps({"error": error}), content_type="application/json")

@@ -11,9 +11,9 @@ from typing import Any
 from aiohttp import web
 
 from gateway.core.access import Principal
-from gateway.core.errors import JunctionError
-from gateway.core.models import Bucket
 from gateway.core.service import Core
+from gateway.domain.errors import ErrorCode, JunctionError
+from gateway.domain.models import Bucket
 from gateway.logs import ACCESS_KEY
 
 from . import auth
@@ -35,27 +35,27 @@ class ConsoleCall:
         try:
             value = json.loads(self.body or b"{}")
         except ValueError:
-            raise JunctionError("MalformedJSON", "the request body is not valid JSON") from None
+            raise JunctionError(ErrorCode.MalformedJSON, "the request body is not valid JSON") from None
         if not isinstance(value, dict):
-            raise JunctionError("MalformedJSON", "the request body must be a JSON object")
+            raise JunctionError(ErrorCode.MalformedJSON, "the request body must be a JSON object")
         return value
 
     def int_param(self, name: str) -> int:
         try:
             return int(self.request.match_info[name])
         except ValueError:
-            raise JunctionError("NotFound", f"{name} must be an integer") from None
+            raise JunctionError(ErrorCode.NotFound, f"{name} must be an integer") from None
 
     async def volume(self) -> Bucket:
         """The volume named in the path, if this caller may see it."""
         bucket = await self.core.buckets.by_id(self.int_param("volume"))
         if bucket is None or (not self.principal.is_admin and bucket.id != self.principal.bucket_id):
-            raise JunctionError("NoSuchVolume", "volume does not exist")
+            raise JunctionError(ErrorCode.NoSuchVolume, "volume does not exist")
         return bucket
 
     def require_admin(self) -> None:
         if not self.principal.is_admin:
-            raise JunctionError("AccessDenied", "this key cannot administer volumes")
+            raise JunctionError(ErrorCode.AccessDenied, "this key cannot administer volumes")
 
 
 def iso(ts: float) -> str:
@@ -94,9 +94,9 @@ async def delete_volume(call: ConsoleCall) -> None:
     try:
         await call.core.buckets.delete_by_id(bucket.id, force=force)
     except JunctionError as exc:
-        if exc.code == "BucketNotEmpty":
+        if exc.code == ErrorCode.BucketNotEmpty:
             raise JunctionError(
-                "BucketNotEmpty", "the volume is not empty; delete its objects or pass ?force=true"
+                ErrorCode.BucketNotEmpty, "the volume is not empty; delete its objects or pass ?force=true"
             ) from exc
         raise
 
@@ -174,10 +174,10 @@ class ConsoleFrontend:
 
     async def _authenticate(self, request: web.Request) -> ConsoleCall:
         if request.content_length is not None and request.content_length > MAX_BODY:
-            raise JunctionError("InvalidArgument", "request body too large")
+            raise JunctionError(ErrorCode.InvalidArgument, "request body too large")
         body = await request.content.read(MAX_BODY + 1)
         if len(body) > MAX_BODY:
-            raise JunctionError("InvalidArgument", "request body too large")
+            raise JunctionError(ErrorCode.InvalidArgument, "request body too large")
         access_key = await auth.verify(
             request.headers.get("Authorization"),
             method=request.method,
@@ -191,7 +191,7 @@ class ConsoleFrontend:
         request[ACCESS_KEY] = access_key
         principal = await self.core.principal(access_key)
         if principal.apionly:
-            raise JunctionError("AccessDenied", "this key is API-only and cannot use the console")
+            raise JunctionError(ErrorCode.AccessDenied, "this key is API-only and cannot use the console")
         return ConsoleCall(request, self.core, principal, body)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 
-from .errors import JunctionError
+from gateway.domain.errors import ErrorCode, JunctionError
 
 READ, WRITE, DELETE, LIST, ADMIN = "read", "write", "delete", "list", "admin"
 
@@ -30,18 +30,18 @@ def authorize(principal: Principal, action: str, *, bucket_id: int | None = None
     if principal.is_admin:
         return
     if principal.iprange and not ip_allowed(principal.iprange, client_ip):
-        raise JunctionError("AccessDenied", "Access Denied: your address is not allowed for this key")
+        raise JunctionError(ErrorCode.AccessDenied, "Access Denied: your address is not allowed for this key")
     if action == ADMIN:
-        raise JunctionError("AccessDenied", "Access Denied: this key cannot administer the gateway")
+        raise JunctionError(ErrorCode.AccessDenied, "Access Denied: this key cannot administer the gateway")
     if bucket_id is None:
         if action != LIST:
-            raise JunctionError("AccessDenied", "Access Denied: this key is confined to one volume")
+            raise JunctionError(ErrorCode.AccessDenied, "Access Denied: this key is confined to one volume")
     elif bucket_id != principal.bucket_id:
-        raise JunctionError("AccessDenied", "Access Denied: this key is confined to another volume")
+        raise JunctionError(ErrorCode.AccessDenied, "Access Denied: this key is confined to another volume")
     if principal.readonly and action in (WRITE, DELETE):
-        raise JunctionError("AccessDenied", "Access Denied: this key is read-only")
+        raise JunctionError(ErrorCode.AccessDenied, "Access Denied: this key is read-only")
     if principal.appendonly and action == DELETE:
-        raise JunctionError("AccessDenied", "Access Denied: this key is append-only")
+        raise JunctionError(ErrorCode.AccessDenied, "Access Denied: this key is append-only")
 
 
 def ip_allowed(iprange: str, client_ip: str | None) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from .errors import JunctionError
+from gateway.domain.errors import ErrorCode, JunctionError
 
 OWNER_ONLY = frozenset({"private", "bucket-owner-full-control", "bucket-owner-read"})
 GRANTING = frozenset({"public-read", "public-read-write", "authenticated-read", "aws-exec-read", "log-delivery-write"})
@@ -26,7 +26,7 @@ PERMISSIONS = frozenset({"FULL_CONTROL", "READ", "WRITE", "READ_ACP", "WRITE_ACP
 
 def _not_implemented(what: str) -> JunctionError:
     return JunctionError(
-        "NotImplemented",
+        ErrorCode.NotImplemented,
         f"{what}: this gateway keeps every bucket and object private to the "
         "bucket owner and supports only owner-only ACLs (e.g. 'private')",
     )
@@ -38,7 +38,7 @@ def check_canned(acl: str | None) -> None:
         return
     if acl.strip() in GRANTING:
         raise _not_implemented(f"The canned ACL '{acl.strip()}' grants access to others")
-    raise JunctionError("InvalidArgument", f"Unknown canned ACL '{acl}'", argument="x-amz-acl")
+    raise JunctionError(ErrorCode.InvalidArgument, f"Unknown canned ACL '{acl}'", argument="x-amz-acl")
 
 
 def check_grant_headers(headers: Mapping[str, str], owner: str) -> None:
@@ -57,7 +57,7 @@ def check_grants(grants: Iterable, owner: str) -> None:
     """Accept an AccessControlPolicy whose grants (s3xml.acl.Grant) all go to the owner."""
     for grant in grants:
         if grant.permission not in PERMISSIONS:
-            raise JunctionError("MalformedACLError", f"Unknown permission '{grant.permission}'")
+            raise JunctionError(ErrorCode.MalformedACLError, f"Unknown permission '{grant.permission}'")
         if grant.grantee_type not in ("", "CanonicalUser") or grant.id != owner:
             who = grant.id or grant.uri or grant.email or grant.grantee_type
             raise _not_implemented(f"The grant of {grant.permission} to '{who}' names someone other than the owner")

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from gateway.domain.errors import ErrorCode, JunctionError
+from gateway.domain.mapping import validate_key
+from gateway.domain.models import ObjectInfo
 from gateway.meta import versions_store
 from gateway.meta.s3ext_store import PartRecord, S3ExtStore
 from gateway.meta.store import MetaStore
 
-from .errors import JunctionError
-from .mapping import validate_key
-from .models import ObjectInfo
 from .versioning import delete_marker_error, read_version
 
 ATTRIBUTES = ("ETag", "Checksum", "ObjectParts", "StorageClass", "ObjectSize")
@@ -27,7 +27,7 @@ def parse_wanted(header: str | None) -> list[str]:
     names = [n.strip() for n in (header or "").split(",") if n.strip()]
     if not names:
         raise JunctionError(
-            "InvalidArgument",
+            ErrorCode.InvalidArgument,
             "The x-amz-object-attributes header specifying the attributes to be retrieved is either missing or empty",
             argument="x-amz-object-attributes",
         )
@@ -36,7 +36,7 @@ def parse_wanted(header: str | None) -> list[str]:
     for name in names:
         if name.lower() not in by_lower:
             raise JunctionError(
-                "InvalidArgument", "Invalid attribute name specified.", argument="x-amz-object-attributes"
+                ErrorCode.InvalidArgument, "Invalid attribute name specified.", argument="x-amz-object-attributes"
             )
         wanted.append(by_lower[name.lower()])
     return list(dict.fromkeys(wanted))
@@ -87,7 +87,7 @@ class AttributesService:
             found = await read_version(self._store, bucket_row.id, key, version_id)
             if found.obj is None:
                 raise delete_marker_error(
-                    "MethodNotAllowed", "The specified method is not allowed against this resource.", found
+                    ErrorCode.MethodNotAllowed, "The specified method is not allowed against this resource.", found
                 )
             obj, current = found.obj, found.is_latest
         parts = None

@@ -15,11 +15,11 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from backends.base import BackendError, BlobNotFound, ByteStream
+from gateway.domain.errors import ErrorCode, JunctionError
+from gateway.domain.models import Block
 from gateway.meta import spaces_store
 from gateway.meta.store import MetaStore
 
-from .errors import JunctionError
-from .models import Block
 from .spaces import Spaces
 
 log = logging.getLogger("junction.blobs")
@@ -47,7 +47,7 @@ async def _capped(stream: ByteStream, room: int, space_id: int, cap: int) -> Byt
         written += len(piece)
         if written > room:
             raise JunctionError(
-                "QuotaExceeded",
+                ErrorCode.QuotaExceeded,
                 f"user space {space_id}'s shard store is full (shardStore.maxSize is {cap} bytes)",
                 user_space=space_id,
             )
@@ -105,7 +105,7 @@ class BlobIO:
                 async for piece in self._spaces.backend(block.space_id).get(block.blob_key, offset, take):
                     yield piece
             except BlobNotFound as exc:
-                raise JunctionError("InternalError", "object data is missing from its user space") from exc
+                raise JunctionError(ErrorCode.InternalError, "object data is missing from its user space") from exc
             remaining -= take
             offset = 0
 

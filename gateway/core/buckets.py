@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import re
 
+from gateway.domain.errors import ErrorCode, JunctionError
+from gateway.domain.models import Bucket
 from gateway.meta.store import MetaStore
-
-from .errors import JunctionError
-from .models import Bucket
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _IP_LIKE = re.compile(r"^\d+\.\d+\.\d+\.\d+$")
@@ -27,7 +26,7 @@ def validate_bucket_name(name: str) -> None:
         or name.startswith(("xn--", "sthree-", "amzn-s3-demo-"))
         or name.endswith(("-s3alias", "--ol-s3", "--x-s3", ".mrap"))
     ):
-        raise JunctionError("InvalidBucketName", "The specified bucket is not valid.", bucket=name)
+        raise JunctionError(ErrorCode.InvalidBucketName, bucket=name)
 
 
 class BucketService:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from awscrt import checksums as crt
 
-from .errors import JunctionError
+from gateway.domain.errors import ErrorCode, JunctionError
 
 ALGORITHMS: tuple[str, ...] = ("CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256")
 HEADER_PREFIX = "x-amz-checksum-"
@@ -45,7 +45,7 @@ class ChecksumMismatch(JunctionError):
     """The checksum the client sent does not match the bytes it sent."""
 
     def __init__(self, algorithm: str) -> None:
-        super().__init__("BadDigest", f"The {algorithm} you specified did not match the calculated checksum.")
+        super().__init__(ErrorCode.BadDigest, f"The {algorithm} you specified did not match the calculated checksum.")
         self.algorithm = algorithm
 
 

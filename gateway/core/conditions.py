@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
-from .errors import JunctionError
+from gateway.domain.errors import ErrorCode, JunctionError
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +52,7 @@ def parse_range(header: str | None, size: int) -> ByteRange | None:
 
 
 def _unsatisfiable(size: int) -> JunctionError:
-    return JunctionError("InvalidRange", "The requested range is not satisfiable", size=size)
+    return JunctionError(ErrorCode.InvalidRange, size=size)
 
 
 def parse_http_date(value: str | None) -> datetime | None:
@@ -86,21 +86,21 @@ def check_read_conditions(
     if_none_match: str | None,
     if_modified_since: str | None,
     if_unmodified_since: str | None,
-    not_modified_code: str = "NotModified",
+    not_modified_code: ErrorCode = ErrorCode.NotModified,
 ) -> None:
     """Raise PreconditionFailed (412) or NotModified (304) per RFC 7232 as S3 applies it.
 
     If-Match wins over If-Unmodified-Since and If-None-Match over If-Modified-Since.
-    For copy sources every failure is 412: pass not_modified_code="PreconditionFailed".
+    For copy sources every failure is 412: pass not_modified_code=ErrorCode.PreconditionFailed.
     """
     modified = datetime.fromtimestamp(int(last_modified), tz=UTC)
     if if_match is not None:
         if not etag_matches(if_match, etag):
-            raise _failed("PreconditionFailed", "If-Match")
+            raise _failed(ErrorCode.PreconditionFailed, "If-Match")
     else:
         since = parse_http_date(if_unmodified_since)
         if since is not None and modified > since:
-            raise _failed("PreconditionFailed", "If-Unmodified-Since")
+            raise _failed(ErrorCode.PreconditionFailed, "If-Unmodified-Since")
     if if_none_match is not None:
         if etag_matches(if_none_match, etag):
             raise _failed(not_modified_code, "If-None-Match")
@@ -110,8 +110,6 @@ def check_read_conditions(
             raise _failed(not_modified_code, "If-Modified-Since")
 
 
-def _failed(code: str, condition: str) -> JunctionError:
-    message = (
-        "Not Modified" if code == "NotModified" else "At least one of the pre-conditions you specified did not hold"
-    )
+def _failed(code: ErrorCode, condition: str) -> JunctionError:
+    message = "" if code == ErrorCode.NotModified else "At least one of the pre-conditions you specified did not hold"
     return JunctionError(code, message, condition=condition)

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.meta.s3ext_store import S3ExtStore
 from gateway.meta.store import MetaStore
-
-from .errors import JunctionError
 
 METHODS = ("GET", "PUT", "POST", "DELETE", "HEAD")
 MAX_RULES = 100
@@ -55,37 +54,42 @@ def wildcard_match(pattern: str, value: str) -> bool:
 def _wildcards(kind: str, values: list[str]) -> None:
     for value in values:
         if value.count("*") > 1:
-            raise JunctionError("InvalidRequest", f'{kind} "{value}" can not have more than one wildcard.')
+            raise JunctionError(ErrorCode.InvalidRequest, f'{kind} "{value}" can not have more than one wildcard.')
 
 
 def build_rules(raw: list[dict]) -> list[CORSRule]:
     """Validate parsed CORSRule elements (see s3xml.cors) and return them as rules."""
     if not raw:
-        raise JunctionError("MalformedXML", "The CORS configuration must contain at least one CORSRule")
+        raise JunctionError(ErrorCode.MalformedXML, "The CORS configuration must contain at least one CORSRule")
     if len(raw) > MAX_RULES:
-        raise JunctionError("MalformedXML", f"The CORS configuration can have at most {MAX_RULES} rules")
+        raise JunctionError(ErrorCode.MalformedXML, f"The CORS configuration can have at most {MAX_RULES} rules")
     rules = []
     for item in raw:
         methods, origins = item["methods"], item["origins"]
         if not methods or not origins:
-            raise JunctionError("MalformedXML", "Each CORSRule needs at least one AllowedMethod and AllowedOrigin")
+            raise JunctionError(
+                ErrorCode.MalformedXML, "Each CORSRule needs at least one AllowedMethod and AllowedOrigin"
+            )
         for method in methods:
             if method not in METHODS:
                 raise JunctionError(
-                    "InvalidRequest", f"Found unsupported HTTP method in CORS config. Unsupported method is {method}"
+                    ErrorCode.InvalidRequest,
+                    f"Found unsupported HTTP method in CORS config. Unsupported method is {method}",
                 )
         _wildcards("AllowedOrigin", origins)
         _wildcards("AllowedHeader", item["headers"])
         for header in item["expose"]:
             if "*" in header:
                 raise JunctionError(
-                    "InvalidRequest",
+                    ErrorCode.InvalidRequest,
                     f'ExposeHeader "{header}" contains wildcard. '
                     "We currently do not support wildcard for ExposeHeader.",
                 )
         rule_id = item.get("id") or ""
         if len(rule_id) > MAX_ID_CHARS:
-            raise JunctionError("InvalidRequest", f"The ID of a CORSRule can have at most {MAX_ID_CHARS} characters")
+            raise JunctionError(
+                ErrorCode.InvalidRequest, f"The ID of a CORSRule can have at most {MAX_ID_CHARS} characters"
+            )
         rules.append(
             CORSRule(
                 list(methods),
@@ -105,9 +109,9 @@ def _max_age(text: str | None) -> int | None:
     try:
         value = int(text.strip())
     except ValueError:
-        raise JunctionError("MalformedXML", "MaxAgeSeconds must be an integer") from None
+        raise JunctionError(ErrorCode.MalformedXML, "MaxAgeSeconds must be an integer") from None
     if value < 0:
-        raise JunctionError("MalformedXML", "MaxAgeSeconds must not be negative")
+        raise JunctionError(ErrorCode.MalformedXML, "MaxAgeSeconds must not be negative")
     return value
 
 
@@ -163,7 +167,7 @@ class CorsService:
     async def get(self, bucket: str) -> list[CORSRule]:
         rules = await self.rules(bucket)
         if rules is None:
-            raise JunctionError("NoSuchCORSConfiguration", "The CORS configuration does not exist", bucket=bucket)
+            raise JunctionError(ErrorCode.NoSuchCORSConfiguration, bucket=bucket)
         return rules
 
     async def put(self, bucket: str, rules: list[CORSRule]) -> None:
@@ -177,15 +181,15 @@ class CorsService:
     ) -> dict[str, str]:
         """Answer an OPTIONS preflight: the headers to send, or CORSResponse (403) / BadRequest."""
         if not origin:
-            raise JunctionError("BadRequest", "Insufficient information. Origin request header needed.")
+            raise JunctionError(ErrorCode.BadRequest, "Insufficient information. Origin request header needed.")
         if not method:
-            raise JunctionError("BadRequest", "Invalid Access-Control-Request-Method: null")
+            raise JunctionError(ErrorCode.BadRequest, "Invalid Access-Control-Request-Method: null")
         rules = await self.rules(bucket) if bucket else None
         if rules is None:
-            raise JunctionError("CORSResponse", "CORS is not enabled for this bucket.")
+            raise JunctionError(ErrorCode.CORSResponse, "CORS is not enabled for this bucket.")
         headers = evaluate(rules, origin, method.upper(), split_header_list(request_headers))
         if headers is None:
-            raise JunctionError("CORSResponse", NOT_ALLOWED)
+            raise JunctionError(ErrorCode.CORSResponse, NOT_ALLOWED)
         return headers
 
     async def actual(self, bucket: str, origin: str, method: str) -> dict[str, str]:

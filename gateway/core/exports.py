@@ -8,10 +8,9 @@ import ipaddress
 import secrets
 from typing import Any
 
+from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.meta import console_store
 from gateway.meta.store import MetaStore
-
-from .errors import JunctionError
 
 FLAGS = ("apionly", "readonly", "appendonly")
 
@@ -21,7 +20,9 @@ def _validated(body: dict[str, Any], *, partial: bool) -> dict[str, Any]:
     if "desc" in body or not partial:
         desc = body.get("desc", "")
         if not isinstance(desc, str) or len(desc) > 1024:
-            raise JunctionError("InvalidArgument", "desc must be a string of at most 1024 characters", field="desc")
+            raise JunctionError(
+                ErrorCode.InvalidArgument, "desc must be a string of at most 1024 characters", field="desc"
+            )
         fields["desc"] = desc
     if "iprange" in body or not partial:
         fields["iprange"] = _iprange(body.get("iprange", ""))
@@ -29,18 +30,22 @@ def _validated(body: dict[str, Any], *, partial: bool) -> dict[str, Any]:
         if flag in body or not partial:
             value = body.get(flag, False)
             if not isinstance(value, bool):
-                raise JunctionError("InvalidArgument", f"{flag} must be true or false", field=flag)
+                raise JunctionError(ErrorCode.InvalidArgument, f"{flag} must be true or false", field=flag)
             fields[flag] = value
     unknown = set(body) - {"desc", "iprange", *FLAGS}
     if unknown:
-        raise JunctionError("InvalidArgument", f"unknown field {sorted(unknown)[0]!r}", field=sorted(unknown)[0])
+        raise JunctionError(
+            ErrorCode.InvalidArgument, f"unknown field {sorted(unknown)[0]!r}", field=sorted(unknown)[0]
+        )
     return fields
 
 
 def _iprange(value: Any) -> str:
     """A comma-separated CIDR list; empty or '*' means any address."""
     if not isinstance(value, str):
-        raise JunctionError("InvalidArgument", "iprange must be a comma-separated list of CIDRs", field="iprange")
+        raise JunctionError(
+            ErrorCode.InvalidArgument, "iprange must be a comma-separated list of CIDRs", field="iprange"
+        )
     if value.strip() in ("", "*"):
         return ""
     cidrs = [part.strip() for part in value.split(",") if part.strip()]
@@ -48,7 +53,9 @@ def _iprange(value: Any) -> str:
         try:
             ipaddress.ip_network(cidr, strict=False)
         except ValueError:
-            raise JunctionError("InvalidArgument", f"iprange entry {cidr!r} is not a CIDR", field="iprange") from None
+            raise JunctionError(
+                ErrorCode.InvalidArgument, f"iprange entry {cidr!r} is not a CIDR", field="iprange"
+            ) from None
     return ",".join(cidrs)
 
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import AsyncIterator, Iterable
 
+from gateway.domain.errors import ErrorCode, JunctionError
+
 from .checksums import Checksum, new_checksum
-from .errors import JunctionError
 
 
 class HashingStream:
@@ -39,9 +40,9 @@ class HashingStream:
                 continue
             self.size += len(piece)
             if self._expected is not None and self.size > self._expected:
-                raise JunctionError("IncompleteBody", "The request body is longer than its declared length")
+                raise JunctionError(ErrorCode.IncompleteBody, "The request body is longer than its declared length")
             if self._max is not None and self.size > self._max:
-                raise JunctionError("EntityTooLarge", "Your proposed upload exceeds the maximum allowed size")
+                raise JunctionError(ErrorCode.EntityTooLarge, "Your proposed upload exceeds the maximum allowed size")
             self._md5.update(piece)
             self._sha256.update(piece)
             for checksum in self._checksums.values():
@@ -49,7 +50,7 @@ class HashingStream:
             yield piece
         if self._expected is not None and self.size != self._expected:
             raise JunctionError(
-                "IncompleteBody", "You did not provide the number of bytes specified by the Content-Length HTTP header."
+                ErrorCode.IncompleteBody,
             )
         self.done = True
 

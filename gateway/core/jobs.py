@@ -19,10 +19,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from gateway.domain.errors import JunctionError
 from gateway.meta import jobs_store
 from gateway.meta.store import MetaStore
-
-from .errors import JunctionError
 
 log = logging.getLogger("junction.jobs")
 

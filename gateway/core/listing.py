@@ -6,9 +6,8 @@ the scan jumps past every key under that prefix instead of reading them one by o
 
 from __future__ import annotations
 
+from gateway.domain.models import ListPage, ObjectInfo
 from gateway.meta.store import MetaStore, prefix_successor
-
-from .models import ListPage, ObjectInfo
 
 BATCH = 1000
 

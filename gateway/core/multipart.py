@@ -9,16 +9,16 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
+from gateway.domain.errors import ErrorCode, JunctionError
+from gateway.domain.mapping import validate_key
+from gateway.domain.models import Block, ObjectInfo, Part, Upload
 from gateway.meta.s3ext_store import ObjectExtras, PartRecord, S3ExtStore
 from gateway.meta.store import CommitGuard, MetaStore, NewObject
 
 from .blobs import BlobIO, WrittenBlob
 from .checksums import combine_crc, composite_checksum
 from .conditions import ByteRange
-from .errors import JunctionError
 from .hashing import HashingStream
-from .mapping import validate_key
-from .models import Block, ObjectInfo, Part, Upload
 from .objects import (
     DEFAULT_CONTENT_TYPE,
     CopySource,
@@ -47,7 +47,9 @@ class CompletedPart:
 def check_part_number(number: int) -> None:
     if not 1 <= number <= MAX_PART_NUMBER:
         raise JunctionError(
-            "InvalidArgument", "Part number must be an integer between 1 and 10000, inclusive", argument="partNumber"
+            ErrorCode.InvalidArgument,
+            "Part number must be an integer between 1 and 10000, inclusive",
+            argument="partNumber",
         )
 
 
@@ -76,14 +78,14 @@ class MultipartService:
         bucket_row = await self._store.get_bucket(bucket)
         kind = (checksum_type or "").upper()
         if kind and not checksum_algorithm:
-            raise JunctionError("InvalidRequest", "x-amz-checksum-type requires x-amz-checksum-algorithm")
+            raise JunctionError(ErrorCode.InvalidRequest, "x-amz-checksum-type requires x-amz-checksum-algorithm")
         if kind not in ("", "COMPOSITE", "FULL_OBJECT"):
-            raise JunctionError("InvalidRequest", f"Unknown checksum type {checksum_type!r}")
+            raise JunctionError(ErrorCode.InvalidRequest, f"Unknown checksum type {checksum_type!r}")
         if checksum_algorithm and not kind:
             kind = "FULL_OBJECT" if checksum_algorithm == "CRC64NVME" else "COMPOSITE"
         if kind == "FULL_OBJECT" and checksum_algorithm not in CRC_ALGORITHMS:
             raise JunctionError(
-                "InvalidRequest", f"The FULL_OBJECT checksum type is not supported for {checksum_algorithm}"
+                ErrorCode.InvalidRequest, f"The FULL_OBJECT checksum type is not supported for {checksum_algorithm}"
             )
         upload = Upload(
             id=uuid.uuid4().hex + uuid.uuid4().hex,
@@ -140,7 +142,7 @@ class MultipartService:
         check_source_conditions(src, source)
         if byte_range is not None and byte_range.end >= src.size:
             raise JunctionError(
-                "InvalidArgument",
+                ErrorCode.InvalidArgument,
                 f"Range specified is not valid for source object of size: {src.size}",
                 argument="x-amz-copy-source-range",
             )
@@ -181,17 +183,21 @@ class MultipartService:
     ) -> ObjectInfo:
         upload = await self.get(bucket, key, upload_id)
         if not listed:
-            raise JunctionError("MalformedXML", "You must specify at least one part")
+            raise JunctionError(ErrorCode.MalformedXML, "You must specify at least one part")
         stored = {p.number: p for p in await self._store.list_parts(upload_id)}
         chosen = self._choose(listed, stored, upload)
         size = sum(p.size for p in chosen)
         if expected_size is not None and expected_size != size:
-            raise JunctionError("InvalidRequest", "The provided x-amz-mp-object-size does not match the object's size")
+            raise JunctionError(
+                ErrorCode.InvalidRequest, "The provided x-amz-mp-object-size does not match the object's size"
+            )
         md5s = b"".join(bytes.fromhex(p.etag) for p in chosen)
         checksums = self._combined_checksums(upload, chosen)
         for alg, value in (expected_checksums or {}).items():
             if checksums.get(alg) != value:
-                raise JunctionError("BadDigest", f"The {alg} you specified did not match the calculated checksum.")
+                raise JunctionError(
+                    ErrorCode.BadDigest, f"The {alg} you specified did not match the calculated checksum."
+                )
         new = NewObject(
             bucket_id=upload.bucket_id,
             key=key,
@@ -222,14 +228,14 @@ class MultipartService:
         for item in listed:
             if item.number <= previous:
                 raise JunctionError(
-                    "InvalidPartOrder",
+                    ErrorCode.InvalidPartOrder,
                     "The list of parts was not in ascending order. Parts must be ordered by part number.",
                 )
             previous = item.number
             part = stored.get(item.number)
             if part is None or item.etag.strip('"').lower() != part.etag:
                 raise JunctionError(
-                    "InvalidPart",
+                    ErrorCode.InvalidPart,
                     "One or more of the specified parts could not be found. The part "
                     "may not have been uploaded, or the specified entity tag may not match the part's "
                     "entity tag.",
@@ -237,13 +243,14 @@ class MultipartService:
                 )
             for alg, value in item.checksums.items():
                 if part.checksums.get(alg) not in (None, value):
-                    raise JunctionError("InvalidPart", f"The {alg} checksum of part {item.number} does not match.")
+                    raise JunctionError(
+                        ErrorCode.InvalidPart, f"The {alg} checksum of part {item.number} does not match."
+                    )
             chosen.append(part)
         for part in chosen[:-1]:
             if part.size < MIN_PART_SIZE:
                 raise JunctionError(
-                    "EntityTooSmall",
-                    "Your proposed upload is smaller than the minimum allowed object size.",
+                    ErrorCode.EntityTooSmall,
                     part=part.number,
                 )
         return chosen

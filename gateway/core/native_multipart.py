@@ -11,13 +11,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import AsyncIterator
 
+from gateway.domain.errors import ErrorCode, JunctionError, invalid_argument
+from gateway.domain.models import Block, ObjectInfo, Package
 from gateway.meta import native_parts_store as parts_store
 from gateway.meta.store import CommitGuard, MetaStore
 
 from .blobs import BlobIO, WrittenBlob
-from .errors import JunctionError, invalid_argument
 from .hashing import HashingStream
-from .models import Block, ObjectInfo, Package
 from .multipart import MAX_PART_SIZE
 from .objects import Expectations, ObjectService
 from .packages import validate_native_path
@@ -69,7 +69,7 @@ class NativeMultipart:
         parts = await parts_store.list_parts(self._store, object_id)
         missing = sorted({i for i in indexes if i not in parts})
         if missing:
-            raise JunctionError("InvalidPart", f"Part(s) {missing} were not uploaded", object_id=object_id)
+            raise JunctionError(ErrorCode.InvalidPart, f"Part(s) {missing} were not uploaded", object_id=object_id)
         chosen = [parts[i] for i in indexes]
         md5, sha256 = hashlib.md5(), hashlib.sha256()
         blocks = [Block(p.blob_id, p.space_id, p.blob_key, p.size) for p in chosen]

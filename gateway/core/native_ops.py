@@ -14,15 +14,15 @@ import binascii
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+from gateway.domain.errors import ErrorCode, JunctionError, invalid_argument, no_such_bucket
+from gateway.domain.models import Bucket, ObjectInfo, Package
 from gateway.meta import packages_store
 from gateway.meta.store import CommitGuard, MetaStore, NewObject
 
 from .blobs import BlobIO, WrittenBlob
 from .conditions import ByteRange
-from .errors import JunctionError, invalid_argument, no_such_bucket
 from .hashing import HashingStream
 from .listing import list_page
-from .models import Bucket, ObjectInfo, Package
 from .objects import DEFAULT_CONTENT_TYPE, MAX_PUT_SIZE, Expectations, ObjectService, WriteConditions
 from .packages import PackageService, validate_native_path
 from .spaces import Spaces
@@ -117,7 +117,9 @@ class NativeService:
     async def readable(self, object_id: int) -> ObjectInfo:
         obj = await self.get_object(object_id)
         if obj.redundancy == PENDING:
-            raise JunctionError("InvalidRequest", "The object is a multipart upload in progress", object_id=object_id)
+            raise JunctionError(
+                ErrorCode.InvalidRequest, "The object is a multipart upload in progress", object_id=object_id
+            )
         return obj
 
     async def by_full_path(self, full_path: str) -> ObjectInfo:
@@ -137,7 +139,7 @@ class NativeService:
         if offset < 0 or (length is not None and length < 0):
             raise invalid_argument("offset and length must not be negative")
         if offset > obj.size:
-            raise JunctionError("InvalidRange", "offset is beyond the end of the object", size=obj.size)
+            raise JunctionError(ErrorCode.InvalidRange, "offset is beyond the end of the object", size=obj.size)
         count = obj.size - offset if length is None else min(length, obj.size - offset)
         if count == 0:
             return _empty(), 0

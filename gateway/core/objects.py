@@ -13,6 +13,9 @@ import sqlite3
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
+from gateway.domain.errors import ErrorCode, JunctionError
+from gateway.domain.mapping import validate_key
+from gateway.domain.models import Deletion, ObjectInfo
 from gateway.meta import versions_store
 from gateway.meta.s3ext_store import ObjectExtras, S3ExtStore
 from gateway.meta.store import CommitGuard, MetaStore, NewObject
@@ -20,10 +23,7 @@ from gateway.meta.store import CommitGuard, MetaStore, NewObject
 from .blobs import BlobIO, WrittenBlob
 from .checksums import ALGORITHMS
 from .conditions import ByteRange, check_read_conditions, etag_matches
-from .errors import JunctionError
 from .hashing import HashingStream
-from .mapping import validate_key
-from .models import Deletion, ObjectInfo
 from .versioning import delete_version, missing_key, read_object_version, read_version
 
 MAX_PUT_SIZE = 5 * 1024**3  # S3's single-request limit
@@ -42,7 +42,7 @@ class ObjectAttrs:
     def validate(self) -> None:
         size = sum(len(k.encode()) + len(v.encode()) for k, v in self.meta.items())
         if size > MAX_USER_META_BYTES:
-            raise JunctionError("MetadataTooLarge", "Your metadata headers exceed the maximum allowed metadata size.")
+            raise JunctionError(ErrorCode.MetadataTooLarge)
 
 
 @dataclass(slots=True)
@@ -63,15 +63,16 @@ class Expectations:
             try:
                 claimed = base64.b64decode(self.content_md5, validate=True)
             except (binascii.Error, ValueError):
-                raise JunctionError("InvalidDigest", "The Content-MD5 you specified was invalid.") from None
+                raise JunctionError(ErrorCode.InvalidDigest, "The Content-MD5 you specified was invalid.") from None
             if len(claimed) != 16:
-                raise JunctionError("InvalidDigest", "The Content-MD5 you specified was invalid.")
+                raise JunctionError(ErrorCode.InvalidDigest, "The Content-MD5 you specified was invalid.")
             if claimed != stream.md5_digest:
-                raise JunctionError("BadDigest", "The Content-MD5 you specified did not match what we received.")
+                raise JunctionError(
+                    ErrorCode.BadDigest, "The Content-MD5 you specified did not match what we received."
+                )
         if self.sha256_hex is not None and self.sha256_hex.lower() != stream.sha256_hex:
             raise JunctionError(
-                "XAmzContentSHA256Mismatch",
-                "The provided 'x-amz-content-sha256' header does not match what was computed.",
+                ErrorCode.XAmzContentSHA256Mismatch,
             )
         computed = stream.checksums
         claimed_all = dict(self.checksums)
@@ -79,7 +80,9 @@ class Expectations:
             claimed_all.update(self.trailer())
         for alg, value in claimed_all.items():
             if computed.get(alg) != value:
-                raise JunctionError("BadDigest", f"The {alg} you specified did not match the calculated checksum.")
+                raise JunctionError(
+                    ErrorCode.BadDigest, f"The {alg} you specified did not match the calculated checksum."
+                )
 
 
 def checksum_algorithm(name: str | None) -> str | None:
@@ -88,7 +91,7 @@ def checksum_algorithm(name: str | None) -> str | None:
         return None
     upper = name.upper()
     if upper not in ALGORITHMS:
-        raise JunctionError("InvalidRequest", f"Checksum algorithm {name!r} is not supported")
+        raise JunctionError(ErrorCode.InvalidRequest, f"Checksum algorithm {name!r} is not supported")
     return upper
 
 
@@ -102,21 +105,23 @@ class WriteConditions:
         def check(_conn: sqlite3.Connection | None, old: ObjectInfo | None, _new: NewObject | None) -> None:
             if self.if_none_match is not None and old is not None:
                 raise JunctionError(
-                    "PreconditionFailed",
+                    ErrorCode.PreconditionFailed,
                     "At least one of the pre-conditions you specified did not hold",
                     condition="If-None-Match",
                 )
             if self.if_match is not None:
                 if old is None:
-                    raise JunctionError("NoSuchKey", "The specified key does not exist.")
+                    raise JunctionError(ErrorCode.NoSuchKey)
                 if not etag_matches(self.if_match, old.etag):
                     raise JunctionError(
-                        "PreconditionFailed",
+                        ErrorCode.PreconditionFailed,
                         "At least one of the pre-conditions you specified did not hold",
                         condition="If-Match",
                     )
             if self.no_overwrite and old is not None:
-                raise JunctionError("AccessDenied", "Access Denied: this key is append-only and the object exists")
+                raise JunctionError(
+                    ErrorCode.AccessDenied, "Access Denied: this key is append-only and the object exists"
+                )
 
         return check
 
@@ -158,7 +163,7 @@ class ObjectService:
         conditions = conditions or WriteConditions()
         bucket_row = await self._store.get_bucket(bucket)
         if length is not None and length > MAX_PUT_SIZE:
-            raise JunctionError("EntityTooLarge", "Your proposed upload exceeds the maximum allowed size")
+            raise JunctionError(ErrorCode.EntityTooLarge, "Your proposed upload exceeds the maximum allowed size")
         await self._precheck(bucket_row.id, key, conditions)
         stream = HashingStream(body, algorithms=expect.wanted(), expected_size=length, max_size=MAX_PUT_SIZE)
         blob = await self._blobs.write(stream, space_id=space_id, size_hint=length)
@@ -204,7 +209,7 @@ class ObjectService:
         try:
             return await self._store.get_object(bucket_row.id, key)
         except JunctionError as exc:
-            if exc.code != "NoSuchKey":
+            if exc.code != ErrorCode.NoSuchKey:
                 raise
             raise await missing_key(self._store, bucket_row.id, key) from None
 
@@ -234,7 +239,7 @@ class ObjectService:
         found = await read_version(self._store, bucket_row.id, source.key, source.version_id)
         if found.obj is None:
             raise JunctionError(
-                "InvalidRequest",
+                ErrorCode.InvalidRequest,
                 "The source of a copy request may not specifically refer to a delete marker by version id.",
                 argument="x-amz-copy-source",
             )
@@ -264,7 +269,7 @@ class ObjectService:
             and not checksum_algorithm
         ):
             raise JunctionError(
-                "InvalidRequest",
+                ErrorCode.InvalidRequest,
                 "This copy request is illegal because it is trying to copy an object to itself without changing the "
                 "object's metadata, storage class, website redirect location or encryption attributes.",
             )
@@ -341,5 +346,5 @@ def check_source_conditions(src: ObjectInfo, source: CopySource) -> None:
         if_none_match=source.if_none_match,
         if_modified_since=source.if_modified_since,
         if_unmodified_since=source.if_unmodified_since,
-        not_modified_code="PreconditionFailed",
+        not_modified_code=ErrorCode.PreconditionFailed,
     )

@@ -7,12 +7,11 @@ with its last object. Both are packages here.
 
 from __future__ import annotations
 
+from gateway.domain.errors import ErrorCode, JunctionError, invalid_argument
+from gateway.domain.mapping import ROOT_PACKAGE, validate_key, validate_object_path
+from gateway.domain.models import Package
 from gateway.meta import packages_store
 from gateway.meta.store import CommitGuard, MetaStore
-
-from .errors import JunctionError, invalid_argument
-from .mapping import ROOT_PACKAGE, validate_key, validate_object_path
-from .models import Package
 
 
 def validate_package_name(name: str) -> None:
@@ -74,12 +73,12 @@ class PackageService:
         """Delete the package and every object in it (blobs are released, then collected)."""
         package = await self.get(package_id)
         if package.name == ROOT_PACKAGE:
-            raise JunctionError("InvalidArgument", "The root package of a bucket cannot be deleted")
+            raise JunctionError(ErrorCode.InvalidArgument, "The root package of a bucket cannot be deleted")
         while True:
             try:
                 if await packages_store.delete_package_batch(self._store, package_id):
                     return
             except JunctionError as exc:
-                if exc.code == "NoSuchPackage":  # emptied and dropped concurrently by an S3 delete
+                if exc.code == ErrorCode.NoSuchPackage:  # emptied and dropped concurrently by an S3 delete
                     return
                 raise

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from backends.base import InvalidBlobKey, check_key
-
-from .errors import invalid_argument
+from gateway.domain.errors import invalid_argument
 
 
 def clean_dir(path: str, field: str) -> str:

@@ -10,20 +10,19 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+from gateway.domain.errors import ErrorCode, JunctionError
+from gateway.domain.models import ObjectInfo
 from gateway.meta import console_store, versions_store
 from gateway.meta.store import MetaStore, NewObject
-
-from .errors import JunctionError
-from .models import ObjectInfo
 
 
 def normalise_path(path: Any) -> tuple[str, str]:
     """Return (display path, key prefix) for a quota path, refusing anything unsafe."""
     if not isinstance(path, str) or not path.startswith("/"):
-        raise JunctionError("InvalidArgument", "path must be a string starting with '/'", field="path")
+        raise JunctionError(ErrorCode.InvalidArgument, "path must be a string starting with '/'", field="path")
     segments = [s for s in path.split("/") if s]
     if any(s in (".", "..") or "\x00" in s for s in segments):
-        raise JunctionError("InvalidArgument", "path must not contain '.', '..' or NUL", field="path")
+        raise JunctionError(ErrorCode.InvalidArgument, "path must not contain '.', '..' or NUL", field="path")
     display = "/" + "/".join(segments)
     return display, "".join(f"{s}/" for s in segments)
 
@@ -32,7 +31,7 @@ def limit(value: Any, name: str) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise JunctionError("InvalidArgument", f"{name} must be a non-negative integer", field=name)
+        raise JunctionError(ErrorCode.InvalidArgument, f"{name} must be a non-negative integer", field=name)
     return value
 
 
@@ -54,13 +53,13 @@ def quota_guard(conn: sqlite3.Connection | None, old: ObjectInfo | None, new: Ne
         used_bytes, used_objects = console_store.usage_under(conn, new.bucket_id, row["prefix"])
         if row["size"] is not None and added_bytes > 0 and used_bytes + added_bytes > row["size"]:
             raise JunctionError(
-                "QuotaExceeded",
+                ErrorCode.QuotaExceeded,
                 f"The size quota of {row['path']} ({row['size']} bytes) would be "
                 f"exceeded: {used_bytes} used, {added_bytes} more requested",
             )
         if row["inodes"] is not None and added_objects > 0 and used_objects + added_objects > row["inodes"]:
             raise JunctionError(
-                "QuotaExceeded", f"The object-count quota of {row['path']} ({row['inodes']}) would be exceeded"
+                ErrorCode.QuotaExceeded, f"The object-count quota of {row['path']} ({row['inodes']}) would be exceeded"
             )
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
 
-from .errors import JunctionError
+from gateway.domain.errors import ErrorCode, JunctionError
 
 SEALED_PREFIX = "fernet:"
 KEY_FILE = "secrets.key"
@@ -56,7 +56,7 @@ class SecretBox:
             plain = self._fernet.decrypt(stored[len(SEALED_PREFIX) :].encode("ascii"))
         except InvalidToken:
             raise JunctionError(
-                "InternalError", "A user-space credential cannot be decrypted: JUNCTION_SECRETS_KEY changed?"
+                ErrorCode.InternalError, "A user-space credential cannot be decrypted: JUNCTION_SECRETS_KEY changed?"
             ) from None
         return json.loads(plain)
 

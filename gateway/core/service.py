@@ -7,6 +7,8 @@ import contextlib
 import logging
 from pathlib import Path
 
+from gateway.domain.errors import ErrorCode, JunctionError
+from gateway.domain.models import ListPage
 from gateway.meta.store import CommitGuard, MetaStore
 
 from .access import Principal
@@ -14,11 +16,9 @@ from .attributes import AttributesService
 from .blobs import BlobIO
 from .buckets import BucketService
 from .cors import CorsService
-from .errors import JunctionError
 from .exports import ExportService
 from .jobs import JobService
 from .listing import list_page
-from .models import ListPage
 from .multipart import MultipartService
 from .native_multipart import NativeMultipart
 from .native_ops import NativeService
@@ -116,7 +116,7 @@ class Core:
         row = await self.store.get_credential(access_key)
         if row is None:
             raise JunctionError(
-                "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records."
+                ErrorCode.InvalidAccessKeyId, "The AWS Access Key Id you provided does not exist in our records."
             )
         return Principal(
             access_key=access_key,

@@ -17,11 +17,11 @@ from pathlib import Path
 
 from backends.base import Backend
 from backends.registry import build_backend
+from gateway.domain.errors import ErrorCode, JunctionError
+from gateway.domain.models import SpaceRow
 from gateway.meta import spaces_store
-from gateway.meta.spaces_store import SpaceRow
 from gateway.meta.store import MetaStore
 
-from .errors import JunctionError
 from .secretbox import SecretBox
 
 log = logging.getLogger("junction.spaces")
@@ -128,7 +128,9 @@ class Spaces:
             return self._open[space_id]
         except KeyError:
             raise JunctionError(
-                "NoSuchUserSpace", f"user space {space_id} does not exist or is not available", user_space=space_id
+                ErrorCode.NoSuchUserSpace,
+                f"user space {space_id} does not exist or is not available",
+                user_space=space_id,
             ) from None
 
     async def shard_space_for(self, affinity: int | None, size_hint: int | None = None) -> int | None:

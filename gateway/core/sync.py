@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from backends.base import BackendError, BackendUnavailable, BlobInfo, InvalidBlobKey
+from gateway.domain.errors import ErrorCode, JunctionError, invalid_argument
 from gateway.meta import jobs_store
 from gateway.meta.store import MetaStore
 
-from .errors import JunctionError, invalid_argument
 from .jobs import Job, JobService
 from .paths import clean_dir
 from .spaces import Spaces
@@ -257,7 +257,7 @@ class SyncService:
             files = [(info, rel) for info, rel in await scan(source, spec.src_path) if rel]
         except BackendUnavailable as exc:
             raise JunctionError(
-                "ServiceUnavailable", f"source user space {spec.src_space} is unavailable: {exc}"
+                ErrorCode.ServiceUnavailable, f"source user space {spec.src_space} is unavailable: {exc}"
             ) from exc
         counts["scanned"] = len(files)
         wanted = [(info, rel) for info, rel in files if spec.wants(info)]
@@ -285,7 +285,7 @@ class SyncService:
                     counts["failed"] += 1
                     _note(errors, f"user space {dest_id} became unavailable at {key!r}: {exc}")
                     job.update(**counts, errors=errors)
-                    raise JunctionError("ServiceUnavailable", errors[-1]) from None
+                    raise JunctionError(ErrorCode.ServiceUnavailable, errors[-1]) from None
                 except (BackendError, InvalidBlobKey, JunctionError) as exc:
                     counts["failed"] += 1
                     _note(errors, f"{key!r} to user space {dest_id}: {exc}")
@@ -293,7 +293,7 @@ class SyncService:
                 job.update(**counts, errors=errors)
             await self._copy_empty_dirs(spec, source, dest, dest_path, counts, errors)
         if counts["failed"]:
-            raise JunctionError("OperationFailed", f"{counts['failed']} files failed to sync: {errors[0]}")
+            raise JunctionError(ErrorCode.OperationFailed, f"{counts['failed']} files failed to sync: {errors[0]}")
         return {**counts, "errors": errors}
 
     @staticmethod

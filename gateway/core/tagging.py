@@ -10,12 +10,12 @@ from __future__ import annotations
 import unicodedata
 from urllib.parse import parse_qsl
 
+from gateway.domain.errors import ErrorCode, JunctionError
+from gateway.domain.mapping import validate_key
 from gateway.meta import versions_store
 from gateway.meta.s3ext_store import S3ExtStore, Tags
 from gateway.meta.store import MetaStore
 
-from .errors import JunctionError
-from .mapping import validate_key
 from .versioning import parse_version_id
 
 MAX_OBJECT_TAGS = 10
@@ -26,7 +26,7 @@ _ALLOWED_PUNCTUATION = set("+-=._:/@ ")
 
 
 def _invalid(message: str) -> JunctionError:
-    return JunctionError("InvalidTag", message)
+    return JunctionError(ErrorCode.InvalidTag, message)
 
 
 def _allowed(text: str) -> bool:
@@ -95,7 +95,7 @@ class TaggingService:
             bucket_id, stored = await self._version(bucket, key, version_id)
             await versions_store.put_version_tags(self._store, bucket_id, key, stored, tags)
         elif not await self._ext.put_object_tags(await self._object_id(bucket, key), tags):
-            raise JunctionError("NoSuchKey", "The specified key does not exist.", key=key)
+            raise JunctionError(ErrorCode.NoSuchKey, key=key)
 
     async def delete_object_tags(self, bucket: str, key: str, version_id: str | None = None) -> None:
         if version_id is not None:
@@ -106,7 +106,7 @@ class TaggingService:
     async def bucket_tags(self, bucket: str) -> Tags:
         tags = await self._ext.bucket_tags((await self._store.get_bucket(bucket)).id)
         if tags is None:
-            raise JunctionError("NoSuchTagSet", "The TagSet does not exist", bucket=bucket)
+            raise JunctionError(ErrorCode.NoSuchTagSet, bucket=bucket)
         return tags
 
     async def put_bucket_tags(self, bucket: str, tags: Tags) -> None:

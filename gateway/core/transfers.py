@@ -14,11 +14,11 @@ import posixpath
 from collections.abc import AsyncIterator
 
 from backends.base import Backend, BlobInfo, InvalidBlobKey, check_key
+from gateway.domain.errors import ErrorCode, JunctionError
+from gateway.domain.models import Package
 from gateway.meta.store import MetaStore
 
-from .errors import JunctionError
 from .jobs import Job
-from .models import Package
 from .native_ops import NativeService, WrittenFile
 from .objects import ObjectService
 from .paths import clean_dir
@@ -58,10 +58,10 @@ class Transfers:
         try:
             files = await scan(source, path)
         except InvalidBlobKey as exc:
-            raise JunctionError("InvalidArgument", str(exc), argument="path") from None
+            raise JunctionError(ErrorCode.InvalidArgument, str(exc), argument="path") from None
         if not files:
             raise JunctionError(
-                "NoSuchKey", f"nothing to import at {path or '/'!r} in user space {space_id}", path=path
+                ErrorCode.NoSuchKey, f"nothing to import at {path or '/'!r} in user space {space_id}", path=path
             )
         return files
 
@@ -117,6 +117,7 @@ class Transfers:
             job.add(filesDone=1)
         if errors:
             raise JunctionError(
-                "OperationFailed", f"{len(errors)} objects could not be exported: " + "; ".join(errors[:MAX_ERRORS])
+                ErrorCode.OperationFailed,
+                f"{len(errors)} objects could not be exported: " + "; ".join(errors[:MAX_ERRORS]),
             )
         return {"packageID": package.id, "files": written, "bytes": sum(o.size for o in objects)}

@@ -21,11 +21,11 @@ from backends.base import (
     BlobNotFound,
 )
 from backends.registry import FACTORIES, build_backend
+from gateway.domain.errors import ErrorCode, JunctionError, invalid_argument
+from gateway.domain.models import SpaceRow
 from gateway.meta import spaces_store
-from gateway.meta.spaces_store import SpaceRow
 from gateway.meta.store import MetaStore
 
-from .errors import JunctionError, invalid_argument
 from .paths import clean_dir
 from .spaces import Spaces
 
@@ -68,7 +68,7 @@ class UserSpaceService:
             real = Path(root).resolve()
             if not any(real == allowed or allowed in real.parents for allowed in self._local_roots):
                 raise JunctionError(
-                    "AccessDenied",
+                    ErrorCode.AccessDenied,
                     "storage.root is outside the directories Local spaces may use "
                     "(<data dir>/spaces and JUNCTION_LOCAL_ROOTS)",
                     argument="storage.root",
@@ -134,7 +134,7 @@ class UserSpaceService:
 
     async def delete(self, space_id: int) -> bool:
         if space_id == self._spaces.default_id:
-            raise JunctionError("OperationAborted", "the default user space cannot be deleted")
+            raise JunctionError(ErrorCode.OperationAborted, "the default user space cannot be deleted")
         deleted = await spaces_store.delete_space(self._store, space_id)
         self._spaces.forget(space_id)
         return deleted
@@ -150,14 +150,14 @@ class UserSpaceService:
             await backend.put(probe, _once(PROBE_BODY), len(PROBE_BODY))
             data = b"".join([piece async for piece in backend.get(probe)])
             if data != PROBE_BODY:
-                raise JunctionError("StorageTestFailed", "the probe read back differs from what was written")
+                raise JunctionError(ErrorCode.StorageTestFailed, "the probe read back differs from what was written")
             await backend.delete(probe)
         except BackendAccessDenied as exc:
-            raise JunctionError("StorageTestFailed", f"the storage refused the credential: {exc}") from None
+            raise JunctionError(ErrorCode.StorageTestFailed, f"the storage refused the credential: {exc}") from None
         except BackendUnavailable as exc:
-            raise JunctionError("StorageTestFailed", f"the storage cannot be reached: {exc}") from None
+            raise JunctionError(ErrorCode.StorageTestFailed, f"the storage cannot be reached: {exc}") from None
         except (BackendError, BlobNotFound, OSError) as exc:
-            raise JunctionError("StorageTestFailed", f"the storage failed the probe: {exc}") from None
+            raise JunctionError(ErrorCode.StorageTestFailed, f"the storage failed the probe: {exc}") from None
         finally:
             if backend is not None:
                 await backend.close()

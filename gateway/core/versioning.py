@@ -9,12 +9,11 @@ for: a version by id, a version's permanent deletion, and the history listing.
 
 from __future__ import annotations
 
+from gateway.domain.errors import ErrorCode, JunctionError
+from gateway.domain.models import Deletion, ObjectInfo, ObjectVersion, VersionPage
 from gateway.meta import versions_store
 from gateway.meta.store import CommitGuard, MetaStore, prefix_successor
 from gateway.meta.versions_store import ENABLED, SUSPENDED, VERSION_ID
-
-from .errors import JunctionError
-from .models import Deletion, ObjectInfo, ObjectVersion, VersionPage
 
 STATUSES = (ENABLED, SUSPENDED)
 BATCH = 1000
@@ -26,11 +25,11 @@ def parse_version_id(value: str) -> str:
     if value == "null":
         return versions_store.NULL
     if not VERSION_ID.match(value):
-        raise JunctionError("InvalidArgument", "Invalid version id specified", argument="versionId")
+        raise JunctionError(ErrorCode.InvalidArgument, "Invalid version id specified", argument="versionId")
     return value
 
 
-def delete_marker_error(code: str, message: str, marker: ObjectVersion) -> JunctionError:
+def delete_marker_error(code: ErrorCode, message: str, marker: ObjectVersion) -> JunctionError:
     """An error whose response must say a delete marker is in the way (S3 adds headers)."""
     return JunctionError(code, message, delete_marker=True, version_id=marker.version_id, last_modified=marker.updated)
 
@@ -39,15 +38,15 @@ async def missing_key(store: MetaStore, bucket_id: int, key: str) -> JunctionErr
     """NoSuchKey, saying so when a delete marker is what hides the key."""
     marker = await versions_store.read_latest_marker(store, bucket_id, key)
     if marker is None:
-        return JunctionError("NoSuchKey", "The specified key does not exist.", key=key)
-    return delete_marker_error("NoSuchKey", "The specified key does not exist.", marker)
+        return JunctionError(ErrorCode.NoSuchKey, key=key)
+    return delete_marker_error(ErrorCode.NoSuchKey, "", marker)
 
 
 async def read_version(store: MetaStore, bucket_id: int, key: str, version_id: str) -> ObjectVersion:
     """The version with the client's id `version_id` (validated here); NoSuchVersion if absent."""
     found = await versions_store.read_version(store, bucket_id, key, parse_version_id(version_id))
     if found is None:
-        raise JunctionError("NoSuchVersion", "The specified version does not exist.", key=key, version_id=version_id)
+        raise JunctionError(ErrorCode.NoSuchVersion, key=key, version_id=version_id)
     return found
 
 
@@ -56,7 +55,7 @@ async def read_object_version(store: MetaStore, bucket_id: int, key: str, versio
     found = await read_version(store, bucket_id, key, version_id)
     if found.obj is None:
         raise delete_marker_error(
-            "MethodNotAllowed", "The specified method is not allowed against this resource.", found
+            ErrorCode.MethodNotAllowed, "The specified method is not allowed against this resource.", found
         )
     return found.obj
 
@@ -85,11 +84,11 @@ class VersioningService:
 
     async def set_status(self, bucket: str, status: str, *, mfa_delete: str | None = None) -> None:
         if status not in STATUSES:
-            raise JunctionError("MalformedXML", "The versioning Status must be Enabled or Suspended")
+            raise JunctionError(ErrorCode.MalformedXML, "The versioning Status must be Enabled or Suspended")
         if mfa_delete not in (None, "Disabled", "Enabled"):
-            raise JunctionError("MalformedXML", "MfaDelete must be Enabled or Disabled")
+            raise JunctionError(ErrorCode.MalformedXML, "MfaDelete must be Enabled or Disabled")
         if mfa_delete == "Enabled":
-            raise JunctionError("NotImplemented", "MFA delete is not implemented by this gateway")
+            raise JunctionError(ErrorCode.NotImplemented, "MFA delete is not implemented by this gateway")
         bucket_row = await self._store.get_bucket(bucket)
         await versions_store.set_status(self._store, bucket_row.id, status)
 
@@ -107,7 +106,7 @@ class VersioningService:
         delete markers newest first, resuming strictly after (key_marker, version_id_marker)."""
         if version_id_marker and not key_marker:
             raise JunctionError(
-                "InvalidArgument",
+                ErrorCode.InvalidArgument,
                 "A version-id marker cannot be specified without a key marker.",
                 argument="version-id-marker",
             )

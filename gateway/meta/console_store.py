@@ -6,7 +6,7 @@ import sqlite3
 import time
 from typing import Any
 
-from gateway.core.errors import JunctionError
+from gateway.domain.errors import ErrorCode, JunctionError
 
 from . import versions_store
 from .store import MetaStore, prefix_successor
@@ -33,7 +33,7 @@ async def get_export(store: MetaStore, bucket_id: int, export_id: int) -> dict[s
         f"SELECT {EXPORT_COLUMNS} FROM {EXPORT_FROM} WHERE e.bucket_id = ? AND e.id = ?", (bucket_id, export_id)
     )
     if row is None:
-        raise JunctionError("NoSuchExport", f"export {export_id} does not exist in this volume")
+        raise JunctionError(ErrorCode.NoSuchExport, f"export {export_id} does not exist in this volume")
     return _export(row)
 
 
@@ -111,7 +111,7 @@ async def list_quotas(store: MetaStore, bucket_id: int) -> list[dict[str, Any]]:
 async def get_quota(store: MetaStore, bucket_id: int, quota_id: int) -> dict[str, Any]:
     row = await store.db.fetchone("SELECT * FROM quotas WHERE bucket_id = ? AND id = ?", (bucket_id, quota_id))
     if row is None:
-        raise JunctionError("NoSuchQuota", f"quota {quota_id} does not exist in this volume")
+        raise JunctionError(ErrorCode.NoSuchQuota, f"quota {quota_id} does not exist in this volume")
     return _quota(row)
 
 
@@ -120,7 +120,7 @@ async def create_quota(
 ) -> int:
     def insert(conn: sqlite3.Connection) -> int:
         if conn.execute("SELECT 1 FROM quotas WHERE bucket_id = ? AND path = ?", (bucket_id, path)).fetchone():
-            raise JunctionError("QuotaExists", f"a quota for {path} already exists", field="path")
+            raise JunctionError(ErrorCode.QuotaExists, f"a quota for {path} already exists", field="path")
         cur = conn.execute(
             "INSERT INTO quotas (bucket_id, path, prefix, size, inodes, created) VALUES (?, ?, ?, ?, ?, ?)",
             (bucket_id, path, prefix, size, inodes, time.time()),
@@ -140,7 +140,7 @@ async def update_quota(store: MetaStore, bucket_id: int, quota_id: int, fields: 
         try:
             conn.execute(f"UPDATE quotas SET {assignments} WHERE id = ?", (*fields.values(), quota_id))
         except sqlite3.IntegrityError:
-            raise JunctionError("QuotaExists", "a quota for that path already exists", field="path") from None
+            raise JunctionError(ErrorCode.QuotaExists, "a quota for that path already exists", field="path") from None
 
     await store.db.transaction(update)
 

@@ -7,17 +7,17 @@ import sqlite3
 import time
 from typing import Any
 
-from gateway.core.errors import JunctionError
+from gateway.domain.errors import ErrorCode, JunctionError
 
 from .store import MetaStore
 
 
 def no_such_job(job_id: object) -> JunctionError:
-    return JunctionError("NoSuchJob", "The specified job does not exist", job=job_id)
+    return JunctionError(ErrorCode.NoSuchJob, job=job_id)
 
 
 def no_such_task(task_id: object) -> JunctionError:
-    return JunctionError("NoSuchTask", "The specified sync task does not exist", task=task_id)
+    return JunctionError(ErrorCode.NoSuchTask, task=task_id)
 
 
 def job_dict(row: Any) -> dict[str, Any]:

@@ -15,8 +15,8 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from gateway.core.errors import JunctionError
-from gateway.core.models import EMPTY_MD5, ObjectInfo
+from gateway.domain.errors import ErrorCode, JunctionError
+from gateway.domain.models import EMPTY_MD5, ObjectInfo
 
 from .store import CommitGuard, MetaStore, NewObject, _commit, _ref, _select_object, _unref
 
@@ -35,7 +35,9 @@ class NativePart:
 
 
 def no_such_upload(object_id: int) -> JunctionError:
-    return JunctionError("NoSuchUpload", "The object is not a multipart upload in progress", object_id=object_id)
+    return JunctionError(
+        ErrorCode.NoSuchUpload, "The object is not a multipart upload in progress", object_id=object_id
+    )
 
 
 def _pending(conn: sqlite3.Connection, object_id: int) -> ObjectInfo:
@@ -54,7 +56,7 @@ async def new_pending(store: MetaStore, bucket_id: int, key: str, guards: Iterab
             "SELECT id, redundancy FROM objects WHERE bucket_id = ? AND key = ?", (bucket_id, key)
         ).fetchone()
         if old is not None and old["redundancy"] != PENDING:
-            raise JunctionError("ObjectAlreadyExists", "An object already exists at this path; delete it first")
+            raise JunctionError(ErrorCode.ObjectAlreadyExists, "An object already exists at this path; delete it first")
         if old is not None:
             conn.execute("DELETE FROM native_parts WHERE object_id = ?", (old["id"],))
         new = NewObject(
@@ -145,7 +147,9 @@ async def complete_pending(
             for r in conn.execute("SELECT idx, blob_id FROM native_parts WHERE object_id = ?", (object_id,))
         }
         if any(current.get(p.index) != p.blob_id for p in chosen):
-            raise JunctionError("OperationAborted", "A part was replaced while completing; retry the completion")
+            raise JunctionError(
+                ErrorCode.OperationAborted, "A part was replaced while completing; retry the completion"
+            )
         new = NewObject(
             bucket_id=pending.bucket_id,
             key=pending.key,

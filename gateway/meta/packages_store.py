@@ -13,9 +13,9 @@ import sqlite3
 from collections.abc import Iterable
 from dataclasses import replace
 
-from gateway.core.errors import JunctionError
-from gateway.core.mapping import join_key
-from gateway.core.models import EMPTY_MD5, EMPTY_SHA256, ObjectInfo, Package
+from gateway.domain.errors import ErrorCode, JunctionError
+from gateway.domain.mapping import join_key
+from gateway.domain.models import EMPTY_MD5, EMPTY_SHA256, ObjectInfo, Package
 
 from .s3ext_store import read_object_extras
 from .store import (
@@ -37,11 +37,11 @@ DELETE_BATCH = 500
 
 
 def no_such_package(package_id: object) -> JunctionError:
-    return JunctionError("NoSuchPackage", "The specified package does not exist", package=package_id)
+    return JunctionError(ErrorCode.NoSuchPackage, package=package_id)
 
 
 def no_such_object(object_id: object) -> JunctionError:
-    return JunctionError("NoSuchKey", "The specified object does not exist", object_id=object_id)
+    return JunctionError(ErrorCode.NoSuchKey, "The specified object does not exist", object_id=object_id)
 
 
 def _package_row(conn: sqlite3.Connection, package_id: int) -> Package:
@@ -83,9 +83,9 @@ async def create_package(store: MetaStore, bucket_id: int, name: str, guards: It
 
     def create(conn: sqlite3.Connection) -> Package:
         if conn.execute("SELECT 1 FROM buckets WHERE id = ?", (bucket_id,)).fetchone() is None:
-            raise JunctionError("NoSuchBucket", "The specified bucket does not exist", bucket=bucket_id)
+            raise JunctionError(ErrorCode.NoSuchBucket, bucket=bucket_id)
         if conn.execute("SELECT 1 FROM packages WHERE bucket_id = ? AND name = ?", (bucket_id, name)).fetchone():
-            raise JunctionError("PackageAlreadyExists", "The package already exists", package=name)
+            raise JunctionError(ErrorCode.PackageAlreadyExists, package=name)
         obj = _commit(conn, _marker(bucket_id, name), guards)
         return _package_row(conn, obj.package_id)
 
@@ -173,7 +173,9 @@ def _copy_of(src: ObjectInfo, bucket_id: int, key: str) -> NewObject:
 def _committed_source(conn: sqlite3.Connection, object_id: int) -> ObjectInfo:
     src = _visible(conn, object_id)
     if src.redundancy == "multipartUpload":
-        raise JunctionError("InvalidRequest", "The object is a multipart upload in progress", object_id=object_id)
+        raise JunctionError(
+            ErrorCode.InvalidRequest, "The object is a multipart upload in progress", object_id=object_id
+        )
     return src
 
 
@@ -209,7 +211,7 @@ async def move_object(
         if package.bucket_id == src.bucket_id and key == src.key:
             return src
         if conn.execute("SELECT 1 FROM objects WHERE bucket_id = ? AND key = ?", (package.bucket_id, key)).fetchone():
-            raise JunctionError("ObjectAlreadyExists", "An object already exists at the target path", path=path)
+            raise JunctionError(ErrorCode.ObjectAlreadyExists, "An object already exists at the target path", path=path)
         extras = read_object_extras(conn, src.id)  # tags move with the object
         delete_latest(conn, src.bucket_id, src.key, src, drop_package=False)  # versioned: a delete marker
         new = replace(_copy_of(src, package.bucket_id, key), created=src.created, extras=extras)

@@ -10,29 +10,16 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from dataclasses import dataclass
 from typing import Any
 
-from gateway.core.errors import JunctionError
+from gateway.domain.errors import ErrorCode, JunctionError
+from gateway.domain.models import SpaceRow
 
 from .store import MetaStore
 
 
-@dataclass(frozen=True, slots=True)
-class SpaceRow:
-    id: int
-    name: str
-    storage: dict[str, Any]
-    sealed_credential: str
-    shard_max_size: int | None  # None: no shard store (objects never land here); 0: unlimited
-    features: list[Any]
-    working_dir: str
-    revision: int
-    created: float
-
-
 def no_such_space(space_id: object) -> JunctionError:
-    return JunctionError("NoSuchUserSpace", "The specified user space does not exist", user_space=space_id)
+    return JunctionError(ErrorCode.NoSuchUserSpace, user_space=space_id)
 
 
 def _row(row: Any) -> SpaceRow:
@@ -72,7 +59,9 @@ async def create_space(
 ) -> SpaceRow:
     def insert(conn: sqlite3.Connection) -> int:
         if conn.execute("SELECT 1 FROM spaces WHERE name = ?", (name,)).fetchone():
-            raise JunctionError("UserSpaceAlreadyExists", f"A user space named {name!r} already exists", name=name)
+            raise JunctionError(
+                ErrorCode.UserSpaceAlreadyExists, f"A user space named {name!r} already exists", name=name
+            )
         cur = conn.execute(
             "INSERT INTO spaces (name, storage, credential, shard_max_size, features, working_dir, revision, created)"
             " VALUES (?, ?, ?, ?, ?, ?, 1, ?)",
@@ -103,7 +92,9 @@ async def update_space(store: MetaStore, space_id: int, changes: dict[str, Any])
             "name" in changes
             and conn.execute("SELECT 1 FROM spaces WHERE name = ? AND id != ?", (changes["name"], space_id)).fetchone()
         ):
-            raise JunctionError("UserSpaceAlreadyExists", f"A user space named {changes['name']!r} already exists")
+            raise JunctionError(
+                ErrorCode.UserSpaceAlreadyExists, f"A user space named {changes['name']!r} already exists"
+            )
         sets = "".join(f"{column} = ?, " for column in changes)
         conn.execute(f"UPDATE spaces SET {sets}revision = revision + 1 WHERE id = ?", (*changes.values(), space_id))
 
@@ -120,7 +111,7 @@ async def delete_space(store: MetaStore, space_id: int) -> bool:
         live = conn.execute("SELECT COUNT(*) FROM blobs WHERE space_id = ? AND state = 'live'", (space_id,)).fetchone()
         if live[0]:
             raise JunctionError(
-                "UserSpaceNotEmpty",
+                ErrorCode.UserSpaceNotEmpty,
                 f"The user space still holds {live[0]} blocks of objects; delete or move those objects first",
                 user_space=space_id,
             )

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import aiosqlite
 
-from gateway.core.errors import JunctionError, no_such_bucket, no_such_key, no_such_upload
-from gateway.core.mapping import split_key
-from gateway.core.models import Block, Bucket, Deletion, ObjectInfo, Package, Part, Upload
+from gateway.domain.errors import ErrorCode, JunctionError, no_such_bucket, no_such_key, no_such_upload
+from gateway.domain.mapping import split_key
+from gateway.domain.models import Block, Bucket, Deletion, ObjectInfo, Package, Part, Upload
 
 from .db import Database, fetchone
 from .s3ext_store import ObjectExtras, write_object_extras
@@ -173,7 +173,7 @@ class MetaStore:
         async with self.db.write() as conn:
             row = await fetchone(conn, "SELECT * FROM buckets WHERE name = ?", (name,))
             if row:
-                code = "BucketAlreadyOwnedByYou" if row["owner"] == owner else "BucketAlreadyExists"
+                code = ErrorCode.BucketAlreadyOwnedByYou if row["owner"] == owner else ErrorCode.BucketAlreadyExists
                 raise JunctionError(code, "The requested bucket name is not available", bucket=name)
             now = _now()
             cur = await conn.execute("INSERT INTO buckets (name, owner, created) VALUES (?, ?, ?)", (name, owner, now))
@@ -216,7 +216,7 @@ class MetaStore:
                     (bucket_id, bucket_id),
                 ).fetchone()
             ):
-                raise JunctionError("BucketNotEmpty", "The bucket you tried to delete is not empty")
+                raise JunctionError(ErrorCode.BucketNotEmpty)
             blob_rows = conn.execute(
                 "SELECT b.blob_id FROM object_blocks b JOIN objects o ON o.id = b.object_id WHERE o.bucket_id = ? "
                 "UNION ALL SELECT pa.blob_id FROM parts pa JOIN uploads u ON u.id = pa.upload_id WHERE u.bucket_id = ? "

@@ -18,9 +18,9 @@ import string
 import time
 from collections.abc import Iterable
 
-from gateway.core.errors import JunctionError
-from gateway.core.mapping import split_key
-from gateway.core.models import Block, Deletion, ObjectInfo, ObjectVersion
+from gateway.domain.errors import ErrorCode, JunctionError
+from gateway.domain.mapping import split_key
+from gateway.domain.models import Block, Deletion, ObjectInfo, ObjectVersion
 
 from .s3ext_store import ObjectExtras, PartRecord, Tags
 from .store import (
@@ -417,11 +417,10 @@ def _tags_home(conn: sqlite3.Connection, bucket_id: int, key: str, version_id: s
         (bucket_id, key, version_id),
     ).fetchone()
     if row is None:
-        raise JunctionError("NoSuchVersion", "The specified version does not exist.", key=key)
+        raise JunctionError(ErrorCode.NoSuchVersion, key=key)
     if row["delete_marker"]:  # as core.versioning.delete_marker_error: S3 names the marker in headers
         raise JunctionError(
-            "MethodNotAllowed",
-            "The specified method is not allowed against this resource.",
+            ErrorCode.MethodNotAllowed,
             delete_marker=True,
             version_id=surface(version_id),
             last_modified=row["updated"],
@@ -505,7 +504,7 @@ async def get_status(store: MetaStore, bucket_id: int) -> str:
 
 async def set_status(store: MetaStore, bucket_id: int, new_status: str) -> None:
     if new_status not in (ENABLED, SUSPENDED):
-        raise JunctionError("MalformedXML", "Versioning status must be Enabled or Suspended")
+        raise JunctionError(ErrorCode.MalformedXML, "Versioning status must be Enabled or Suspended")
 
     def put(conn: sqlite3.Connection) -> None:
         conn.execute(

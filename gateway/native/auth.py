@@ -22,8 +22,8 @@ from urllib.parse import unquote
 from aiohttp import web
 from multidict import MultiDict
 
-from gateway.core.errors import JunctionError
 from gateway.core.service import Core
+from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.s3.sigv4 import AuthContext, AuthError, PayloadMode, SignedRequest, is_anonymous, verify
 
 SERVICE = "jcs"
@@ -52,7 +52,9 @@ def signed_request(request: web.Request, query: MultiDict[str]) -> SignedRequest
 
 def _require_signed(signed: SignedRequest) -> None:
     if is_anonymous(signed):
-        raise AuthError("AccessDenied", "Unsigned request: sign native API requests with AWS SigV4 (service 'jcs')")
+        raise AuthError(
+            ErrorCode.AccessDenied, "Unsigned request: sign native API requests with AWS SigV4 (service 'jcs')"
+        )
 
 
 async def read_body(request: web.Request, limit: int = MAX_JSON_BODY) -> bytes:
@@ -61,7 +63,7 @@ async def read_body(request: web.Request, limit: int = MAX_JSON_BODY) -> bytes:
     async for piece in request.content.iter_chunked(64 * 1024):
         size += len(piece)
         if size > limit:
-            raise JunctionError("EntityTooLarge", f"The request body exceeds {limit} bytes")
+            raise JunctionError(ErrorCode.EntityTooLarge, f"The request body exceeds {limit} bytes")
         chunks.append(piece)
     return b"".join(chunks)
 
@@ -74,10 +76,12 @@ async def authenticate(request: web.Request, core: Core, query: MultiDict[str], 
     auth = await verify(signed, core.secret_for, service=SERVICE, body_sha256=digest)
     if auth.payload_mode is PayloadMode.SIGNED and auth.payload_sha256 != digest:
         raise JunctionError(
-            "XAmzContentSHA256Mismatch", "The provided 'x-amz-content-sha256' header does not match what was computed."
+            ErrorCode.XAmzContentSHA256Mismatch,
         )
     if auth.payload_mode not in (PayloadMode.SIGNED, PayloadMode.UNSIGNED):
-        raise JunctionError("InvalidRequest", "Streaming (aws-chunked) payloads are not accepted by the native API")
+        raise JunctionError(
+            ErrorCode.InvalidRequest, "Streaming (aws-chunked) payloads are not accepted by the native API"
+        )
     return auth
 
 
@@ -91,7 +95,9 @@ def claimed_access_key(signed: SignedRequest) -> str:
     for name, value in signed.query:
         if name == "X-Amz-Credential":
             return value.split("/", 1)[0]
-    raise AuthError("AuthorizationHeaderMalformed", "The authorization header is malformed; missing Credential.")
+    raise AuthError(
+        ErrorCode.AuthorizationHeaderMalformed, "The authorization header is malformed; missing Credential."
+    )
 
 
 class StreamedAuth:
@@ -112,7 +118,7 @@ class StreamedAuth:
             self._auth = await verify(self._signed, self._core.secret_for, service=SERVICE, now=self._started)
             if self._auth.payload_mode not in (PayloadMode.SIGNED, PayloadMode.UNSIGNED):
                 raise JunctionError(
-                    "InvalidRequest",
+                    ErrorCode.InvalidRequest,
                     "Streaming (aws-chunked) payloads are not accepted here; "
                     "send x-amz-content-sha256: UNSIGNED-PAYLOAD or the body's hex SHA-256",
                 )
@@ -120,7 +126,7 @@ class StreamedAuth:
         try:
             await verify(self._signed, self._core.secret_for, service=SERVICE, now=self._started, body_sha256=_PROBE)
         except AuthError as exc:
-            if exc.code != "SignatureDoesNotMatch":  # only the body hash is still unknown
+            if exc.code != ErrorCode.SignatureDoesNotMatch:  # only the body hash is still unknown
                 raise
         return claimed_access_key(self._signed)
 
@@ -134,6 +140,5 @@ class StreamedAuth:
         assert self._auth is not None
         if self._auth.payload_mode is PayloadMode.SIGNED and self._auth.payload_sha256 != body_sha256:
             raise JunctionError(
-                "XAmzContentSHA256Mismatch",
-                "The provided 'x-amz-content-sha256' header does not match what was computed.",
+                ErrorCode.XAmzContentSHA256Mismatch,
             )

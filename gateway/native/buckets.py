@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from gateway.core.access import ADMIN, LIST, READ
-from gateway.core.models import Bucket
+from gateway.domain.models import Bucket
 
 from .call import NativeCall, get_int, get_str
 from .envelope import ok

@@ -12,10 +12,10 @@ from aiohttp import web
 from multidict import MultiDict
 
 from gateway.core.access import Principal, authorize
-from gateway.core.errors import JunctionError, invalid_argument
 from gateway.core.native_multipart import NativeMultipart
 from gateway.core.native_ops import NativeService
 from gateway.core.service import Core
+from gateway.domain.errors import ErrorCode, JunctionError, invalid_argument
 from gateway.logs import ACCESS_KEY
 
 from .auth import StreamedAuth
@@ -52,13 +52,13 @@ class NativeCall:
     def json(self) -> dict[str, Any]:
         if self._json is _MISSING:
             if not self.body.strip():
-                raise JunctionError("MalformedJSON", "A JSON object body is required")
+                raise JunctionError(ErrorCode.MalformedJSON, "A JSON object body is required")
             try:
                 self._json = json.loads(self.body)
             except (ValueError, UnicodeError):
-                raise JunctionError("MalformedJSON", "The request body is not valid JSON") from None
+                raise JunctionError(ErrorCode.MalformedJSON, "The request body is not valid JSON") from None
             if not isinstance(self._json, dict):
-                raise JunctionError("MalformedJSON", "The request body must be a JSON object")
+                raise JunctionError(ErrorCode.MalformedJSON, "The request body must be a JSON object")
         return self._json
 
     # ------------------------------------------------------------ query parameters

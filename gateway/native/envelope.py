@@ -1,7 +1,6 @@
 """The native API's JSON envelope `{"code", "message", "data"}` and its ONE error table.
 
-Core errors carry S3 codes (see gateway.core.errors); this table maps each to the native
-code and an HTTP status. Codes not listed are server-side failures (OperationFailed, 500).
+Every catalogue code (gateway.domain.errors.ErrorCode) maps to a native code and an HTTP status.
 """
 
 from __future__ import annotations
@@ -11,7 +10,8 @@ from typing import Any
 
 from aiohttp import web
 
-from gateway.core.errors import JunctionError
+from gateway.domain.errors import ErrorCode, JunctionError
+from gateway.domain.errors import ErrorCode as E
 
 OK = "OK"
 BAD_ARGUMENT = "BadArgument"
@@ -20,69 +20,138 @@ DATA_EXISTS = "DataExists"
 UNAUTHORIZED = "Unauthorized"
 OPERATION_FAILED = "OperationFailed"
 
-# S3 / domain error code -> (native code, HTTP status)
-ERRORS: dict[str, tuple[str, int]] = {
-    # the request is wrong
-    "InvalidArgument": (BAD_ARGUMENT, 400),
-    "InvalidRequest": (BAD_ARGUMENT, 400),
-    "InvalidBucketName": (BAD_ARGUMENT, 400),
-    "KeyTooLongError": (BAD_ARGUMENT, 400),
-    "MetadataTooLarge": (BAD_ARGUMENT, 400),
-    "MalformedJSON": (BAD_ARGUMENT, 400),
-    "MalformedXML": (BAD_ARGUMENT, 400),
-    "MalformedPOSTRequest": (BAD_ARGUMENT, 400),
-    "IncompleteBody": (BAD_ARGUMENT, 400),
-    "InvalidDigest": (BAD_ARGUMENT, 400),
-    "BadDigest": (BAD_ARGUMENT, 400),
-    "XAmzContentSHA256Mismatch": (BAD_ARGUMENT, 400),
-    "InvalidPart": (BAD_ARGUMENT, 400),
-    "InvalidPartOrder": (BAD_ARGUMENT, 400),
-    "EntityTooSmall": (BAD_ARGUMENT, 400),
-    "EntityTooLarge": (BAD_ARGUMENT, 413),
-    "InvalidRange": (BAD_ARGUMENT, 416),
-    "MethodNotAllowed": (BAD_ARGUMENT, 405),
-    # something named does not exist
-    "NoSuchBucket": (DATA_NOT_FOUND, 404),
-    "NoSuchKey": (DATA_NOT_FOUND, 404),
-    "NoSuchPackage": (DATA_NOT_FOUND, 404),
-    "NoSuchUpload": (DATA_NOT_FOUND, 404),
-    "NoSuchRoute": (DATA_NOT_FOUND, 404),
-    "NoSuchUserSpace": (DATA_NOT_FOUND, 404),
-    "NoSuchJob": (DATA_NOT_FOUND, 404),
-    "NoSuchTask": (DATA_NOT_FOUND, 404),
-    # something named already exists
-    "BucketAlreadyExists": (DATA_EXISTS, 409),
-    "BucketAlreadyOwnedByYou": (DATA_EXISTS, 409),
-    "PackageAlreadyExists": (DATA_EXISTS, 409),
-    "ObjectAlreadyExists": (DATA_EXISTS, 409),
-    "UserSpaceAlreadyExists": (DATA_EXISTS, 409),
-    # who are you / you may not
-    "AccessDenied": (UNAUTHORIZED, 403),
-    "AllAccessDisabled": (UNAUTHORIZED, 403),
-    "Unsigned": (UNAUTHORIZED, 401),
-    "InvalidAccessKeyId": (UNAUTHORIZED, 401),
-    "SignatureDoesNotMatch": (UNAUTHORIZED, 401),
-    "AuthorizationHeaderMalformed": (UNAUTHORIZED, 401),
-    "AuthorizationQueryParametersError": (UNAUTHORIZED, 401),
-    "RequestTimeTooSkewed": (UNAUTHORIZED, 401),
-    "ExpiredToken": (UNAUTHORIZED, 401),
-    # the request is fine but cannot be carried out now
-    "BucketNotEmpty": (OPERATION_FAILED, 409),
-    "OperationAborted": (OPERATION_FAILED, 409),
-    "PreconditionFailed": (OPERATION_FAILED, 412),
-    "QuotaExceeded": (OPERATION_FAILED, 403),
-    "UserSpaceNotEmpty": (OPERATION_FAILED, 409),
-    "StorageTestFailed": (OPERATION_FAILED, 502),
-    "NotImplemented": (OPERATION_FAILED, 501),
-    "ServiceUnavailable": (OPERATION_FAILED, 503),
-    "SlowDown": (OPERATION_FAILED, 503),
-    "InternalError": (OPERATION_FAILED, 500),
+# Every catalogue code -> (native code, HTTP status); tests/unit/test_error_catalogue.py checks it is complete.
+ERRORS: dict[ErrorCode, tuple[str, int]] = {
+    **dict.fromkeys(
+        (
+            E.InvalidArgument,
+            E.InvalidRequest,
+            E.BadRequest,
+            E.InvalidBucketName,
+            E.KeyTooLongError,
+            E.MetadataTooLarge,
+            E.MalformedJSON,
+            E.MalformedXML,
+            E.MalformedACLError,
+            E.MalformedPOSTRequest,
+            E.IncompleteBody,
+            E.InvalidDigest,
+            E.BadDigest,
+            E.XAmzContentSHA256Mismatch,
+            E.InvalidPart,
+            E.InvalidPartOrder,
+            E.EntityTooSmall,
+            E.IllegalLocationConstraintException,
+            E.IncorrectNumberOfFilesInPostRequest,
+            E.InvalidPolicyDocument,
+            E.InvalidTag,
+            E.MaxPostPreDataLengthExceededError,
+            E.MissingSecurityHeader,
+        ),
+        (BAD_ARGUMENT, 400),
+    ),
+    **dict.fromkeys((E.MissingContentLength,), (BAD_ARGUMENT, 411)),
+    **dict.fromkeys((E.EntityTooLarge,), (BAD_ARGUMENT, 413)),
+    **dict.fromkeys(
+        (
+            E.InvalidRange,
+            E.InvalidPartNumber,
+        ),
+        (BAD_ARGUMENT, 416),
+    ),
+    **dict.fromkeys((E.MethodNotAllowed,), (BAD_ARGUMENT, 405)),
+    **dict.fromkeys(
+        (
+            E.NoSuchBucket,
+            E.NoSuchKey,
+            E.NoSuchVersion,
+            E.NoSuchPackage,
+            E.NoSuchUpload,
+            E.NoSuchRoute,
+            E.NoSuchUserSpace,
+            E.NoSuchJob,
+            E.NoSuchTask,
+            E.NoSuchVolume,
+            E.NoSuchExport,
+            E.NoSuchQuota,
+            E.NotFound,
+            E.NoSuchTagSet,
+            E.NoSuchCORSConfiguration,
+            E.NoSuchBucketPolicy,
+            E.NoSuchLifecycleConfiguration,
+            E.NoSuchPublicAccessBlockConfiguration,
+            E.NoSuchWebsiteConfiguration,
+            E.ObjectLockConfigurationNotFoundError,
+            E.ReplicationConfigurationNotFoundError,
+            E.ServerSideEncryptionConfigurationNotFoundError,
+        ),
+        (DATA_NOT_FOUND, 404),
+    ),
+    **dict.fromkeys(
+        (
+            E.BucketAlreadyExists,
+            E.BucketAlreadyOwnedByYou,
+            E.PackageAlreadyExists,
+            E.ObjectAlreadyExists,
+            E.UserSpaceAlreadyExists,
+            E.QuotaExists,
+        ),
+        (DATA_EXISTS, 409),
+    ),
+    **dict.fromkeys(
+        (
+            E.AccessDenied,
+            E.AllAccessDisabled,
+            E.CORSResponse,
+        ),
+        (UNAUTHORIZED, 403),
+    ),
+    **dict.fromkeys(
+        (
+            E.Unauthorized,
+            E.Unsigned,
+            E.InvalidAccessKeyId,
+            E.SignatureDoesNotMatch,
+            E.AuthorizationHeaderMalformed,
+            E.AuthorizationQueryParametersError,
+            E.RequestTimeTooSkewed,
+            E.ExpiredToken,
+        ),
+        (UNAUTHORIZED, 401),
+    ),
+    **dict.fromkeys(
+        (
+            E.BucketNotEmpty,
+            E.OperationAborted,
+            E.UserSpaceNotEmpty,
+        ),
+        (OPERATION_FAILED, 409),
+    ),
+    **dict.fromkeys((E.PreconditionFailed,), (OPERATION_FAILED, 412)),
+    **dict.fromkeys((E.NotModified,), (OPERATION_FAILED, 304)),
+    **dict.fromkeys((E.QuotaExceeded,), (OPERATION_FAILED, 403)),
+    **dict.fromkeys((E.StorageTestFailed,), (OPERATION_FAILED, 502)),
+    **dict.fromkeys((E.NotImplemented,), (OPERATION_FAILED, 501)),
+    **dict.fromkeys(
+        (
+            E.ServiceUnavailable,
+            E.SlowDown,
+        ),
+        (OPERATION_FAILED, 503),
+    ),
+    **dict.fromkeys(
+        (
+            E.InternalError,
+            E.OperationFailed,
+        ),
+        (OPERATION_FAILED, 500),
+    ),
 }
 
 
-def native_code(code: str) -> tuple[str, int]:
-    """(native code, HTTP status) of a core/S3 error code."""
-    return ERRORS.get(code, (OPERATION_FAILED, 500))
+def native_code(code: ErrorCode) -> tuple[str, int]:
+    """(native code, HTTP status) of a catalogue code."""
+    return ERRORS[code]
 
 
 def _dumps(payload: dict[str, Any]) -> str:
@@ -95,8 +164,7 @@ def ok(data: Any = None) -> web.Response:
 
 def failure(exc: JunctionError) -> web.Response:
     code, status = native_code(exc.code)
-    message = exc.message or exc.code
-    return web.json_response({"code": code, "message": message, "data": None}, status=status, dumps=_dumps)
+    return web.json_response({"code": code, "message": exc.text, "data": None}, status=status, dumps=_dumps)
 
 
 def auth_failure(code: str, message: str) -> web.Response:

@@ -18,7 +18,7 @@ from aiohttp import BodyPartReader, MultipartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.streams import StreamReader
 
-from gateway.core.errors import JunctionError
+from gateway.domain.errors import ErrorCode, JunctionError
 
 CHUNK = 256 * 1024
 MAX_INFO = 64 * 1024
@@ -26,7 +26,7 @@ _MALFORMED = (ValueError, AssertionError, HttpProcessingError, UnicodeError)
 
 
 def malformed(detail: str) -> JunctionError:
-    return JunctionError("MalformedPOSTRequest", f"Malformed multipart/form-data body: {detail}")
+    return JunctionError(ErrorCode.MalformedPOSTRequest, f"Malformed multipart/form-data body: {detail}")
 
 
 class HashingContent:
@@ -81,7 +81,7 @@ class FilePart:
 class FormReader:
     def __init__(self, request: web.Request) -> None:
         if request.content_type != "multipart/form-data":
-            raise JunctionError("InvalidArgument", "Content-Type must be multipart/form-data")
+            raise JunctionError(ErrorCode.InvalidArgument, "Content-Type must be multipart/form-data")
         self._content = HashingContent(request.content)
         try:
             self._reader = MultipartReader(request.headers, self._content)  # type: ignore[arg-type]
@@ -104,18 +104,18 @@ class FormReader:
         """The leading `info` part, parsed as a JSON object (bounded)."""
         part = await self._next()
         if part is None or part.name != "info":
-            raise JunctionError("InvalidArgument", "The first form part must be named 'info'")
+            raise JunctionError(ErrorCode.InvalidArgument, "The first form part must be named 'info'")
         data = bytearray()
         async for piece in _chunks(part):
             data += piece
             if len(data) > MAX_INFO:
-                raise JunctionError("InvalidArgument", "The info part is too large")
+                raise JunctionError(ErrorCode.InvalidArgument, "The info part is too large")
         try:
             info = json.loads(bytes(data))
         except (ValueError, UnicodeError):
-            raise JunctionError("MalformedJSON", "The info part is not valid JSON") from None
+            raise JunctionError(ErrorCode.MalformedJSON, "The info part is not valid JSON") from None
         if not isinstance(info, dict):
-            raise JunctionError("MalformedJSON", "The info part must be a JSON object")
+            raise JunctionError(ErrorCode.MalformedJSON, "The info part must be a JSON object")
         return info
 
     async def next_file(self, names: tuple[str, ...], *, need_filename: bool = True) -> FilePart | None:
@@ -124,16 +124,16 @@ class FormReader:
         if part is None:
             return None
         if part.name not in names:
-            raise JunctionError("InvalidArgument", f"Unexpected form part {part.name!r}; expected {names[0]!r}")
+            raise JunctionError(ErrorCode.InvalidArgument, f"Unexpected form part {part.name!r}; expected {names[0]!r}")
         if part.filename is None and need_filename:
-            raise JunctionError("InvalidArgument", "A file part must have a filename (the URL-encoded path)")
+            raise JunctionError(ErrorCode.InvalidArgument, "A file part must have a filename (the URL-encoded path)")
         return FilePart(unquote(part.filename or ""), part.headers.get("Content-Type", ""), _chunks(part))
 
     async def finish(self) -> str:
         """Read to the end of the body; return the hex SHA-256 of every raw byte."""
         try:
             while await self._next() is not None:
-                raise JunctionError("InvalidArgument", "Unexpected extra form part")
+                raise JunctionError(ErrorCode.InvalidArgument, "Unexpected extra form part")
             return await self._content.drain()
         except _MALFORMED as exc:
             raise malformed(str(exc)) from None

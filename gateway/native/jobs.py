@@ -8,8 +8,8 @@ from typing import Any
 from aiohttp import web
 
 from gateway.core.access import ADMIN
-from gateway.core.errors import JunctionError
 from gateway.core.jobs import Job
+from gateway.domain.errors import ErrorCode, JunctionError
 
 from .call import NativeCall, get_int
 from .envelope import ok
@@ -24,7 +24,7 @@ async def finish_or_detach(call: NativeCall, job: Job, data: dict[str, Any], pay
     record = await call.core.jobs.wait(job)
     if record["state"] != "succeeded":
         raise JunctionError(
-            "OperationAborted" if record["state"] == "canceled" else "InternalError",
+            ErrorCode.OperationAborted if record["state"] == "canceled" else ErrorCode.InternalError,
             f"job {job.id} {record['state']}: {record['error']}",
             job=job.id,
         )
@@ -48,7 +48,7 @@ async def cancel(call: NativeCall) -> web.Response:
     job_id = get_int(call.json(), "jobID")
     record = await call.core.jobs.get(job_id)
     if record["state"] == "running" and not call.core.jobs.cancel(job_id):
-        raise JunctionError("OperationAborted", "the job runs in another gateway process; cancel it there")
+        raise JunctionError(ErrorCode.OperationAborted, "the job runs in another gateway process; cancel it there")
     return ok(None)
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from gateway.core.access import WRITE
-from gateway.core.errors import invalid_argument
 from gateway.core.native_multipart import check_index
+from gateway.domain.errors import invalid_argument
 
 from .call import NativeCall, get_int, get_list, get_str, to_int
 from .envelope import ok

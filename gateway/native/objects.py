@@ -8,10 +8,10 @@ from urllib.parse import quote
 from aiohttp import web
 
 from gateway.core.access import DELETE, LIST, READ, WRITE
-from gateway.core.errors import JunctionError, invalid_argument
-from gateway.core.models import ObjectInfo
 from gateway.core.native_ops import WrittenFile
 from gateway.core.packages import validate_native_path
+from gateway.domain.errors import ErrorCode, JunctionError, invalid_argument
+from gateway.domain.models import ObjectInfo
 
 from .call import NativeCall, get_int, get_list, get_str, to_int
 from .envelope import ok
@@ -147,7 +147,7 @@ async def delete(call: NativeCall) -> web.Response:
         try:
             obj = await call.native.get_object(object_id)
         except JunctionError as exc:
-            if exc.code != "NoSuchKey":
+            if exc.code != ErrorCode.NoSuchKey:
                 raise
             continue
         call.authorize(DELETE, obj.bucket_id)

@@ -14,8 +14,8 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from gateway.core.backend_errors import BackendUnavailable
-from gateway.core.errors import JunctionError
 from gateway.core.service import Core
+from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.s3.sigv4 import AuthError
 
 from . import buckets, jobs, multipart, objects, packages, syncer, userspaces
@@ -76,7 +76,7 @@ class NativeFrontend:
         method, kind, handler = ROUTES[request.path]
         try:
             if request.method != method:
-                raise JunctionError("MethodNotAllowed", f"{request.path} accepts {method} only")
+                raise JunctionError(ErrorCode.MethodNotAllowed, f"{request.path} accepts {method} only")
             query = parse_query(request)
             call = NativeCall(request, self.core, self.native, self.multipart, query)
             if kind == FORM:
@@ -92,12 +92,12 @@ class NativeFrontend:
             return failure(exc)
         except BackendUnavailable as exc:
             log.warning("backend unavailable: %s", exc)
-            return failure(JunctionError("ServiceUnavailable", "A storage backend is unavailable; retry later"))
+            return failure(JunctionError(ErrorCode.ServiceUnavailable, "A storage backend is unavailable; retry later"))
         except ConnectionResetError:
             raise
         except Exception:
             log.exception("unhandled error in %s %s", request.method, request.path)
-            return failure(JunctionError("InternalError", "Internal error; see the gateway log"))
+            return failure(JunctionError(ErrorCode.InternalError, "Internal error; see the gateway log"))
 
 
 def register(app: web.Application, core: Core) -> None:

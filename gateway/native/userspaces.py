@@ -7,8 +7,8 @@ from typing import Any
 from aiohttp import web
 
 from gateway.core.access import ADMIN
-from gateway.core.errors import invalid_argument
 from gateway.core.userspaces import SpaceSpec
+from gateway.domain.errors import invalid_argument
 
 from .call import NativeCall, get_int, get_str
 from .envelope import ok

@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from gateway.core.models import Bucket, ObjectInfo, Package
 from gateway.core.secretbox import redact
-from gateway.core.userspaces import SpaceRow
+from gateway.domain.models import Bucket, ObjectInfo, Package, SpaceRow
 
 
 def rfc3339(timestamp: float) -> str:

@@ -10,7 +10,7 @@ from aiohttp import web
 
 from gateway.core.access import READ, WRITE
 from gateway.core.acl import check_canned, check_grant_headers, check_grants, owner_grants
-from gateway.core.errors import JunctionError
+from gateway.domain.errors import ErrorCode, JunctionError
 from s3xml import acl as documents
 from s3xml.xml import MalformedXML
 
@@ -33,9 +33,9 @@ async def _apply(call: S3Call, owner: str) -> None:
     try:
         owner_id, grants = documents.parse_access_control_policy(body)
     except MalformedXML as exc:
-        raise JunctionError("MalformedACLError", str(exc)) from None
+        raise JunctionError(ErrorCode.MalformedACLError, str(exc)) from None
     if owner_id is not None and owner_id != owner:
-        raise JunctionError("AccessDenied", "Access Denied: the policy names another owner")
+        raise JunctionError(ErrorCode.AccessDenied, "Access Denied: the policy names another owner")
     check_grants(grants, owner)
 
 

@@ -6,7 +6,7 @@ from aiohttp import web
 
 from gateway.core.access import READ
 from gateway.core.attributes import DEFAULT_MAX_PARTS, parse_wanted
-from gateway.core.errors import JunctionError
+from gateway.domain.errors import ErrorCode, JunctionError
 from s3xml.attributes import object_attributes
 from s3xml.xml import http_date
 
@@ -21,9 +21,9 @@ def _header_int(call: S3Call, name: str, default: int) -> int:
     try:
         value = int(raw)
     except ValueError:
-        raise JunctionError("InvalidArgument", f"{name} must be an integer", argument=name) from None
+        raise JunctionError(ErrorCode.InvalidArgument, f"{name} must be an integer", argument=name) from None
     if value < 0:
-        raise JunctionError("InvalidArgument", f"{name} must not be negative", argument=name)
+        raise JunctionError(ErrorCode.InvalidArgument, f"{name} must not be negative", argument=name)
     return value
 
 

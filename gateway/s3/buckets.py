@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from gateway.core.access import LIST, READ
-from gateway.core.errors import JunctionError
+from gateway.domain.errors import ErrorCode, JunctionError
 from s3xml import documents
 from s3xml.xml import MalformedXML
 
@@ -29,10 +29,10 @@ async def create_bucket(call: S3Call) -> web.Response:
     try:
         constraint = documents.parse_create_bucket(body)
     except MalformedXML as exc:
-        raise JunctionError("MalformedXML", str(exc)) from None
+        raise JunctionError(ErrorCode.MalformedXML, str(exc)) from None
     if constraint and constraint != call.region:
         raise JunctionError(
-            "IllegalLocationConstraintException",
+            ErrorCode.IllegalLocationConstraintException,
             f"The {constraint} location constraint is incompatible with the region {call.region}.",
         )
     assert call.bucket is not None

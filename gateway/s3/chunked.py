@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Mapping
 from typing import Protocol
 
 from gateway.core.checksums import Checksum, ChecksumMismatch, header_for
+from gateway.domain.errors import ErrorCode
 
 from .sigv4 import EMPTY_SHA256, AuthContext, AuthError, PayloadMode, hmac_hex
 
@@ -37,7 +38,7 @@ class Reader(Protocol):
 class ChunkedFormatError(ValueError):
     """The body is not valid aws-chunked framing; `code` is the S3 error code."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: ErrorCode, message: str) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
@@ -109,7 +110,7 @@ class ChunkedBodyDecoder:
             if not line:
                 break
             if len(lines) == MAX_TRAILER_LINES:
-                raise ChunkedFormatError("InvalidRequest", "Too many trailing headers")
+                raise ChunkedFormatError(ErrorCode.InvalidRequest, "Too many trailing headers")
             lines.append(_parse_trailer(line))
         trailers = dict(lines)
         signature = trailers.pop(TRAILER_SIGNATURE, None)
@@ -134,7 +135,7 @@ class ChunkedBodyDecoder:
         expected = hmac_hex(ctx.signing_key, to_sign)
         if signature is None or not hmac.compare_digest(expected.encode(), signature.encode()):
             raise AuthError(
-                "SignatureDoesNotMatch",
+                ErrorCode.SignatureDoesNotMatch,
                 "The request signature we calculated does not match the "
                 "signature you provided for a payload chunk or trailer.",
             )
@@ -146,7 +147,7 @@ class ChunkedBodyDecoder:
         if unexpected or missing:
             names = ", ".join(unexpected or missing)
             problem = "was not declared in x-amz-trailer" if unexpected else "was declared but not sent"
-            raise ChunkedFormatError("InvalidRequest", f"The trailing header {names} {problem}")
+            raise ChunkedFormatError(ErrorCode.InvalidRequest, f"The trailing header {names} {problem}")
 
     async def _read_line(self, *, eof_ok: bool = False) -> bytes:
         """One CRLF-terminated line without its terminator; b"" at EOF when `eof_ok`."""
@@ -155,13 +156,13 @@ class ChunkedBodyDecoder:
         except Exception as exc:
             if not _is_line_too_long(exc):
                 raise
-            raise ChunkedFormatError("InvalidRequest", "A chunk header or trailer line is too long") from None
+            raise ChunkedFormatError(ErrorCode.InvalidRequest, "A chunk header or trailer line is too long") from None
         if not line and eof_ok:
             return b""
         if not line.endswith(b"\n"):
             raise _truncated()
         if len(line) > MAX_LINE:
-            raise ChunkedFormatError("InvalidRequest", "A chunk header or trailer line is too long")
+            raise ChunkedFormatError(ErrorCode.InvalidRequest, "A chunk header or trailer line is too long")
         return line[:-2] if line.endswith(b"\r\n") else line[:-1]
 
     async def _read_exactly(self, n: int) -> bytes:
@@ -172,7 +173,7 @@ class ChunkedBodyDecoder:
 
     async def _read_crlf(self) -> None:
         if await self._read_exactly(2) != b"\r\n":
-            raise ChunkedFormatError("InvalidRequest", "A chunk is not followed by CRLF")
+            raise ChunkedFormatError(ErrorCode.InvalidRequest, "A chunk is not followed by CRLF")
 
 
 def verify_trailer_checksum(trailers: Mapping[str, str], checksum: Checksum) -> None:
@@ -180,7 +181,7 @@ def verify_trailer_checksum(trailers: Mapping[str, str], checksum: Checksum) -> 
     name = header_for(checksum.algorithm)
     sent = trailers.get(name)
     if sent is None:
-        raise ChunkedFormatError("InvalidRequest", f"The trailing header {name} is missing")
+        raise ChunkedFormatError(ErrorCode.InvalidRequest, f"The trailing header {name} is missing")
     if sent.strip() != checksum.b64():
         raise ChecksumMismatch(checksum.algorithm)
 
@@ -190,10 +191,10 @@ def _parse_chunk_header(line: bytes) -> tuple[int, str | None]:
     size_field, *extensions = line.split(b";")
     size_text = size_field.strip()
     if not size_text or len(size_text) > 16 or not all(c in b"0123456789abcdefABCDEF" for c in size_text):
-        raise ChunkedFormatError("InvalidRequest", "Invalid chunk size in the aws-chunked body")
+        raise ChunkedFormatError(ErrorCode.InvalidRequest, "Invalid chunk size in the aws-chunked body")
     size = int(size_text, 16)
     if size > MAX_CHUNK_SIZE:
-        raise ChunkedFormatError("InvalidRequest", f"A chunk is larger than {MAX_CHUNK_SIZE} bytes")
+        raise ChunkedFormatError(ErrorCode.InvalidRequest, f"A chunk is larger than {MAX_CHUNK_SIZE} bytes")
     signature = None
     for extension in extensions:
         name, _, value = extension.strip().partition(b"=")
@@ -205,7 +206,7 @@ def _parse_chunk_header(line: bytes) -> tuple[int, str | None]:
 def _parse_trailer(line: bytes) -> tuple[str, str]:
     name, sep, value = line.decode("utf-8", "replace").partition(":")
     if not sep or not name.strip():
-        raise ChunkedFormatError("InvalidRequest", "Malformed trailing header line")
+        raise ChunkedFormatError(ErrorCode.InvalidRequest, "Malformed trailing header line")
     return name.strip().lower(), value.strip()
 
 
@@ -216,8 +217,10 @@ def _is_line_too_long(exc: Exception) -> bool:
 
 
 def _truncated() -> ChunkedFormatError:
-    return ChunkedFormatError("IncompleteBody", "The request body terminated unexpectedly")
+    return ChunkedFormatError(ErrorCode.IncompleteBody, "The request body terminated unexpectedly")
 
 
 def _length_mismatch() -> ChunkedFormatError:
-    return ChunkedFormatError("IncompleteBody", "The decoded body length does not match x-amz-decoded-content-length")
+    return ChunkedFormatError(
+        ErrorCode.IncompleteBody, "The decoded body length does not match x-amz-decoded-content-length"
+    )

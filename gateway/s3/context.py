@@ -16,9 +16,9 @@ from multidict import CIMultiDict, MultiDict
 
 from gateway.core.access import ADMIN, Principal, authorize
 from gateway.core.checksums import algorithm_from_header
-from gateway.core.errors import JunctionError
 from gateway.core.objects import Expectations, ObjectAttrs, checksum_algorithm
 from gateway.core.service import Core
+from gateway.domain.errors import ErrorCode, JunctionError
 
 from .chunked import ChunkedBodyDecoder
 from .sigv4 import AuthContext, PayloadMode
@@ -111,7 +111,7 @@ class S3Call:
         if self.auth is not None and self.auth.payload_mode in STREAMING_MODES:
             decoded = self.header("x-amz-decoded-content-length")
             if decoded is None:
-                raise JunctionError("MissingContentLength", "You must provide x-amz-decoded-content-length")
+                raise JunctionError(ErrorCode.MissingContentLength, "You must provide x-amz-decoded-content-length")
             return _non_negative(decoded, "x-amz-decoded-content-length")
         if self.header("x-amz-decoded-content-length") and "aws-chunked" in (self.header("content-encoding") or ""):
             return _non_negative(self.header("x-amz-decoded-content-length") or "", "x-amz-decoded-content-length")
@@ -139,14 +139,13 @@ class S3Call:
         async for piece in self.body():
             size += len(piece)
             if size > limit:
-                raise JunctionError("MalformedXML", "The XML document is too large")
+                raise JunctionError(ErrorCode.MalformedXML, "The XML document is too large")
             chunks.append(piece)
         data = b"".join(chunks)
         if self.auth and self.auth.payload_mode is PayloadMode.SIGNED and self.auth.payload_sha256:
             if hashlib.sha256(data).hexdigest() != self.auth.payload_sha256.lower():
                 raise JunctionError(
-                    "XAmzContentSHA256Mismatch",
-                    "The provided 'x-amz-content-sha256' header does not match what was computed.",
+                    ErrorCode.XAmzContentSHA256Mismatch,
                 )
         return data
 
@@ -178,7 +177,9 @@ class S3Call:
         for alg in algorithms:
             value = trailers.get(f"x-amz-checksum-{alg.lower()}")
             if value is None:
-                raise JunctionError("InvalidRequest", f"The trailing x-amz-checksum-{alg.lower()} header is missing")
+                raise JunctionError(
+                    ErrorCode.InvalidRequest, f"The trailing x-amz-checksum-{alg.lower()} header is missing"
+                )
             found[alg] = value.strip()
         return found
 
@@ -206,9 +207,9 @@ def _non_negative(value: str, name: str) -> int:
     try:
         number = int(value)
     except ValueError:
-        raise JunctionError("InvalidArgument", f"{name} must be an integer") from None
+        raise JunctionError(ErrorCode.InvalidArgument, f"{name} must be an integer") from None
     if number < 0:
-        raise JunctionError("InvalidArgument", f"{name} must not be negative")
+        raise JunctionError(ErrorCode.InvalidArgument, f"{name} must not be negative")
     return number
 
 
@@ -220,10 +221,10 @@ def int_param(query: MultiDict[str], name: str, default: int, *, low: int = 0, h
         value = int(raw)
     except ValueError:
         raise JunctionError(
-            "InvalidArgument", f"Provided {name} not an integer or within integer range", argument=name
+            ErrorCode.InvalidArgument, f"Provided {name} not an integer or within integer range", argument=name
         ) from None
     if value < low:
         raise JunctionError(
-            "InvalidArgument", f"Argument {name} must be an integer between {low} and 2147483647", argument=name
+            ErrorCode.InvalidArgument, f"Argument {name} must be an integer between {low} and 2147483647", argument=name
         )
     return value if high is None else min(value, high)

@@ -7,8 +7,8 @@ from urllib.parse import unquote
 from aiohttp import web
 
 from gateway.core.access import READ, WRITE
-from gateway.core.errors import JunctionError
 from gateway.core.objects import CopySource, checksum_algorithm
+from gateway.domain.errors import ErrorCode, JunctionError
 from s3xml import documents
 
 from .acl import check_request_acl
@@ -23,14 +23,14 @@ def copy_source(call: S3Call) -> CopySource:
     raw = call.header("x-amz-copy-source") or ""
     path, _, query = raw.partition("?")
     if query and not query.startswith("versionId="):
-        raise JunctionError("InvalidArgument", "Invalid copy source", argument="x-amz-copy-source")
+        raise JunctionError(ErrorCode.InvalidArgument, "Invalid copy source", argument="x-amz-copy-source")
     path = unquote(path)
     if path.startswith("/"):
         path = path[1:]
     bucket, sep, key = path.partition("/")
     if not bucket or not sep or not key:
         raise JunctionError(
-            "InvalidArgument",
+            ErrorCode.InvalidArgument,
             "Copy Source must mention the source bucket and key: sourcebucket/sourcekey",
             argument="x-amz-copy-source",
         )
@@ -55,10 +55,12 @@ async def copy_object(call: S3Call) -> web.Response:
     check_request_acl(call, dst_bucket.owner)
     directive = (call.header("x-amz-metadata-directive") or "COPY").upper()
     if directive not in ("COPY", "REPLACE"):
-        raise JunctionError("InvalidArgument", "Unknown metadata directive.", argument="x-amz-metadata-directive")
+        raise JunctionError(
+            ErrorCode.InvalidArgument, "Unknown metadata directive.", argument="x-amz-metadata-directive"
+        )
     tagging = (call.header("x-amz-tagging-directive") or "COPY").upper()
     if tagging not in ("COPY", "REPLACE"):
-        raise JunctionError("InvalidArgument", "Unknown tagging directive.", argument="x-amz-tagging-directive")
+        raise JunctionError(ErrorCode.InvalidArgument, "Unknown tagging directive.", argument="x-amz-tagging-directive")
     obj = await call.core.objects.copy(
         source,
         call.bucket,

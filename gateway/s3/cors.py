@@ -12,8 +12,8 @@ from aiohttp import web
 
 from gateway.core.access import READ
 from gateway.core.cors import build_rules
-from gateway.core.errors import JunctionError
 from gateway.core.service import Core
+from gateway.domain.errors import ErrorCode, JunctionError
 from s3xml import cors as documents
 from s3xml.xml import MalformedXML
 
@@ -37,7 +37,7 @@ async def put_bucket_cors(call: S3Call) -> web.Response:
     try:
         raw = documents.parse_cors(body)
     except MalformedXML as exc:
-        raise JunctionError("MalformedXML", str(exc)) from None
+        raise JunctionError(ErrorCode.MalformedXML, str(exc)) from None
     await call.core.cors.put(call.bucket, build_rules(raw))
     return web.Response(status=200)
 

@@ -7,8 +7,8 @@ import logging
 from aiohttp import web
 
 from gateway.core.backend_errors import BackendUnavailable
-from gateway.core.errors import JunctionError
 from gateway.core.service import Core
+from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.logs import ACCESS_KEY, REQUEST_ID
 
 from . import cors, sigv2
@@ -33,7 +33,7 @@ async def authenticate(request: web.Request, query, core: Core, domain: str = ""
         prefix = sigv2.virtual_host_prefix(request.headers.get("Host") or "", domain)
         return await sigv2.verify(signed, core.secret_for, bucket_prefix=prefix)
     if is_anonymous(signed):
-        raise JunctionError("AccessDenied", "Anonymous access is not allowed; sign your request with SigV4")
+        raise JunctionError(ErrorCode.AccessDenied, "Anonymous access is not allowed; sign your request with SigV4")
     return await verify(signed, core.secret_for, service="s3")
 
 
@@ -78,11 +78,11 @@ class S3Frontend:
             return error(exc, resource=resource, request_id=request_id, method=request.method)
         except BackendUnavailable as exc:
             log.warning("backend unavailable: %s", exc)
-            unavailable = JunctionError("ServiceUnavailable", "A storage backend is unavailable; retry later")
+            unavailable = JunctionError(ErrorCode.ServiceUnavailable, "A storage backend is unavailable; retry later")
             return error(unavailable, resource=resource, request_id=request_id, method=request.method)
         except ConnectionResetError:
             raise
         except Exception:
             log.exception("unhandled error in %s %s", request.method, resource)
-            internal = JunctionError("InternalError", "We encountered an internal error. Please try again.")
+            internal = JunctionError(ErrorCode.InternalError)
             return error(internal, resource=resource, request_id=request_id, method=request.method)

@@ -8,7 +8,7 @@ import binascii
 from aiohttp import web
 
 from gateway.core.access import LIST
-from gateway.core.errors import JunctionError
+from gateway.domain.errors import ErrorCode, JunctionError
 from s3xml import documents
 
 from .context import S3Call, int_param
@@ -20,7 +20,9 @@ MAX_KEYS = 1000
 def _params(call: S3Call) -> documents.ListingParams:
     encoding = call.query.get("encoding-type")
     if encoding is not None and encoding != "url":
-        raise JunctionError("InvalidArgument", "Invalid Encoding Method specified in Request", argument="encoding-type")
+        raise JunctionError(
+            ErrorCode.InvalidArgument, "Invalid Encoding Method specified in Request", argument="encoding-type"
+        )
     assert call.bucket is not None
     return documents.ListingParams(
         bucket=call.bucket,
@@ -32,8 +34,6 @@ def _params(call: S3Call) -> documents.ListingParams:
 
 
 async def list_objects(call: S3Call) -> web.Response:
-    if call.query.get("list-type") == "2":
-        return await _list_v2(call)
     params = _params(call)
     bucket = await call.core.buckets.get(params.bucket)
     await call.authorize(LIST, bucket.id)
@@ -44,7 +44,7 @@ async def list_objects(call: S3Call) -> web.Response:
     return xml(documents.list_objects_v1(params, page, marker=marker, owner=bucket.owner))
 
 
-async def _list_v2(call: S3Call) -> web.Response:
+async def list_objects_v2(call: S3Call) -> web.Response:
     params = _params(call)
     bucket = await call.core.buckets.get(params.bucket)
     await call.authorize(LIST, bucket.id)
@@ -72,5 +72,5 @@ def decode_token(token: str) -> str:
         return base64.urlsafe_b64decode(token.encode()).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise JunctionError(
-            "InvalidArgument", "The continuation token provided is incorrect", argument="continuation-token"
+            ErrorCode.InvalidArgument, "The continuation token provided is incorrect", argument="continuation-token"
         ) from None

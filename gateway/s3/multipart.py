@@ -9,9 +9,9 @@ from aiohttp import web
 
 from gateway.core.access import LIST, WRITE
 from gateway.core.conditions import parse_range
-from gateway.core.errors import JunctionError
 from gateway.core.multipart import CompletedPart
 from gateway.core.objects import checksum_algorithm
+from gateway.domain.errors import ErrorCode, JunctionError
 from s3xml import documents
 from s3xml.errors import message_of
 from s3xml.xml import MalformedXML
@@ -34,7 +34,7 @@ async def _writable(call: S3Call) -> tuple[str, str]:
     return call.bucket, call.key
 
 
-async def create_upload(call: S3Call) -> web.Response:
+async def create_multipart_upload(call: S3Call) -> web.Response:
     bucket, key = await _writable(call)
     check_request_acl(call, (await call.core.buckets.get(bucket)).owner)
     upload = await call.core.multipart.create(
@@ -59,11 +59,9 @@ def _part_number(call: S3Call) -> int:
 
 async def upload_part(call: S3Call) -> web.Response:
     bucket, key = await _writable(call)
-    if "x-amz-copy-source" in call.headers:
-        return await _upload_part_copy(call, bucket, key)
     length = call.content_length()
     if length is None:
-        raise JunctionError("MissingContentLength", "You must provide the Content-Length HTTP header.")
+        raise JunctionError(ErrorCode.MissingContentLength)
     part = await call.core.multipart.upload_part(
         bucket,
         key,
@@ -79,7 +77,8 @@ async def upload_part(call: S3Call) -> web.Response:
     return web.Response(status=200, headers=headers)
 
 
-async def _upload_part_copy(call: S3Call, bucket: str, key: str) -> web.Response:
+async def upload_part_copy(call: S3Call) -> web.Response:
+    bucket, key = await _writable(call)
     source = copy_source(call)
     src_bucket = await call.core.buckets.get(source.bucket)
     await call.authorize("read", src_bucket.id)
@@ -93,7 +92,7 @@ async def _upload_part_copy(call: S3Call, bucket: str, key: str) -> web.Response
             byte_range = None
         if byte_range is None or range_header.strip().startswith("bytes=-"):
             raise JunctionError(
-                "InvalidArgument",
+                ErrorCode.InvalidArgument,
                 "The x-amz-copy-source-range value must be of the form "
                 "bytes=first-last where first and last are the zero-based offsets of the first and "
                 "last bytes to copy",
@@ -105,13 +104,13 @@ async def _upload_part_copy(call: S3Call, bucket: str, key: str) -> web.Response
     return xml(documents.copy_part_result(part))
 
 
-async def complete_upload(call: S3Call) -> web.StreamResponse:
+async def complete_multipart_upload(call: S3Call) -> web.StreamResponse:
     bucket, key = await _writable(call)
     body = await call.read_small_body(4 * 1024 * 1024)
     try:
         listed = [CompletedPart(n, e, c) for n, e, c in documents.parse_complete(body)]
     except MalformedXML as exc:
-        raise JunctionError("MalformedXML", str(exc)) from None
+        raise JunctionError(ErrorCode.MalformedXML, str(exc)) from None
     expected = {}
     for alg in ("CRC32", "CRC32C", "SHA1", "SHA256", "CRC64NVME"):
         value = call.header(f"x-amz-checksum-{alg.lower()}")
@@ -168,7 +167,7 @@ async def _complete_with_keepalive(
     return response
 
 
-async def abort_upload(call: S3Call) -> web.Response:
+async def abort_multipart_upload(call: S3Call) -> web.Response:
     bucket, key = await _writable(call)
     await call.core.multipart.abort(bucket, key, call.query["uploadId"])
     return web.Response(status=204)
@@ -190,7 +189,7 @@ async def list_parts(call: S3Call) -> web.Response:
     )
 
 
-async def list_uploads(call: S3Call) -> web.Response:
+async def list_multipart_uploads(call: S3Call) -> web.Response:
     assert call.bucket is not None
     bucket = await call.core.buckets.get(call.bucket)
     await call.authorize(LIST, bucket.id)

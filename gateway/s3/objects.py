@@ -6,9 +6,9 @@ from aiohttp import web
 
 from gateway.core.access import DELETE, READ, WRITE
 from gateway.core.conditions import ByteRange, check_read_conditions, parse_range
-from gateway.core.errors import JunctionError
-from gateway.core.models import ObjectInfo
 from gateway.core.objects import WriteConditions
+from gateway.domain.errors import ErrorCode, JunctionError
+from gateway.domain.models import ObjectInfo
 from s3xml.documents import quoted
 
 from .acl import check_request_acl
@@ -50,10 +50,10 @@ def _part_range(call: S3Call, obj: ObjectInfo) -> ByteRange | None:
     blocks = obj.blocks if obj.parts_count else []
     if not blocks:
         if number != 1:
-            raise JunctionError("InvalidPartNumber", "The requested partnumber is not satisfiable")
+            raise JunctionError(ErrorCode.InvalidPartNumber)
         return ByteRange(0, obj.size - 1) if obj.size else None
     if number > len(blocks):
-        raise JunctionError("InvalidPartNumber", "The requested partnumber is not satisfiable")
+        raise JunctionError(ErrorCode.InvalidPartNumber)
     start = sum(b.size for b in blocks[: number - 1])
     return ByteRange(start, start + blocks[number - 1].size - 1)
 
@@ -104,7 +104,7 @@ async def head_object(call: S3Call) -> web.Response:
 def write_conditions(call: S3Call) -> WriteConditions:
     if_none_match = call.header("If-None-Match")
     if if_none_match is not None and if_none_match.strip() != "*":
-        raise JunctionError("NotImplemented", "If-None-Match on writes supports only '*'")
+        raise JunctionError(ErrorCode.NotImplemented, "If-None-Match on writes supports only '*'")
     return WriteConditions(
         if_match=call.header("If-Match"), if_none_match=if_none_match, no_overwrite=call.principal.appendonly
     )
@@ -117,7 +117,7 @@ async def put_object(call: S3Call) -> web.Response:
     check_request_acl(call, bucket.owner)
     length = call.content_length()
     if length is None and call.header("Transfer-Encoding", "").lower() != "chunked":
-        raise JunctionError("MissingContentLength", "You must provide the Content-Length HTTP header.")
+        raise JunctionError(ErrorCode.MissingContentLength)
     obj = await call.core.objects.put(
         call.bucket,
         call.key,

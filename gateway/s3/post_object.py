@@ -17,9 +17,9 @@ from aiohttp import BodyPartReader, MultipartReader, web
 from gateway.core.access import WRITE, Principal
 from gateway.core.acl import check_canned
 from gateway.core.checksums import algorithm_from_header
-from gateway.core.errors import JunctionError
 from gateway.core.objects import Expectations, ObjectAttrs, WriteConditions, checksum_algorithm
 from gateway.core.tagging import MAX_OBJECT_TAGS, validate_tags
+from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.logs import ACCESS_KEY
 from s3xml import tagging as tagging_documents
 from s3xml.documents import post_response, quoted
@@ -56,16 +56,14 @@ async def post_object(call: S3Call) -> web.StreamResponse:
     try:
         reader = await call.request.multipart()
     except (ValueError, AssertionError, KeyError):
-        raise JunctionError(
-            "MalformedPOSTRequest", "The body of your POST request is not well-formed multipart/form-data."
-        ) from None
+        raise JunctionError(ErrorCode.MalformedPOSTRequest) from None
     fields, file_part = await _read_fields(reader)
     access_key = await verify_signature(fields, call.core.secret_for)
     call.request[ACCESS_KEY] = access_key
     call.principal = await call.core.principal(access_key)
     if "key" not in fields:
         raise JunctionError(
-            "InvalidArgument",
+            ErrorCode.InvalidArgument,
             "Bucket POST must contain a field named 'key'.  If it is specified, please check the order of the fields.",
             argument="key",
         )
@@ -73,7 +71,7 @@ async def post_object(call: S3Call) -> web.StreamResponse:
     policy = parse_policy(fields["policy"])
     check_form(policy, fields, bucket=call.bucket)
     if not fields["key"]:
-        raise JunctionError("InvalidArgument", "User key must have a length greater than 0.", argument="key")
+        raise JunctionError(ErrorCode.InvalidArgument, "User key must have a length greater than 0.", argument="key")
     bucket = await call.core.buckets.get(call.bucket)
     await call.authorize(WRITE, bucket.id)
     check_canned(fields.get("acl"))  # owner-only ACLs, as for PutObject's x-amz-acl
@@ -97,15 +95,13 @@ async def _read_fields(reader: MultipartReader) -> tuple[dict[str, str], BodyPar
     while True:
         part = await _next_part(reader)
         if part is None:
-            raise JunctionError(
-                "IncorrectNumberOfFilesInPostRequest", "POST requires exactly one file upload per request."
-            )
+            raise JunctionError(ErrorCode.IncorrectNumberOfFilesInPostRequest)
         name = (part.name or "").lower()
         if name == "file":
             return fields, part
         if not name or name in fields or len(fields) >= MAX_FIELDS:
             raise JunctionError(
-                "MalformedPOSTRequest",
+                ErrorCode.MalformedPOSTRequest,
                 "The body of your POST request is not well-formed "
                 "multipart/form-data (a field is unnamed or repeated).",
             )
@@ -114,18 +110,18 @@ async def _read_fields(reader: MultipartReader) -> tuple[dict[str, str], BodyPar
         try:
             fields[name] = data.decode()
         except UnicodeDecodeError:
-            raise JunctionError("MalformedPOSTRequest", f"The form field {name!r} is not valid UTF-8.") from None
+            raise JunctionError(
+                ErrorCode.MalformedPOSTRequest, f"The form field {name!r} is not valid UTF-8."
+            ) from None
 
 
 async def _next_part(reader: MultipartReader) -> BodyPartReader | None:
     try:
         part = await reader.next()
     except (ValueError, AssertionError):
-        raise JunctionError(
-            "MalformedPOSTRequest", "The body of your POST request is not well-formed multipart/form-data."
-        ) from None
+        raise JunctionError(ErrorCode.MalformedPOSTRequest) from None
     if part is not None and not isinstance(part, BodyPartReader):
-        raise JunctionError("MalformedPOSTRequest", "Nested multipart bodies are not allowed in a POST upload.")
+        raise JunctionError(ErrorCode.MalformedPOSTRequest, "Nested multipart bodies are not allowed in a POST upload.")
     return part
 
 
@@ -135,16 +131,13 @@ async def _read_value(part: BodyPartReader, budget: int) -> bytes:
         try:
             chunk = await part.read_chunk(8192)
         except ValueError:
-            raise JunctionError(
-                "MalformedPOSTRequest", "The body of your POST request is not well-formed multipart/form-data."
-            ) from None
+            raise JunctionError(ErrorCode.MalformedPOSTRequest) from None
         if not chunk:
             return b"".join(chunks)
         size += len(chunk)
         if size > budget:
             raise JunctionError(
-                "MaxPostPreDataLengthExceededError",
-                "Your POST request fields preceding the upload file were too large.",
+                ErrorCode.MaxPostPreDataLengthExceededError,
             )
         chunks.append(chunk)
 
@@ -156,7 +149,7 @@ async def _file_stream(part: BodyPartReader, policy: Policy) -> AsyncIterator[by
         try:
             chunk = await part.read_chunk(READ_PIECE)
         except ValueError:
-            raise JunctionError("IncompleteBody", "The POST body ended before the file part did.") from None
+            raise JunctionError(ErrorCode.IncompleteBody, "The POST body ended before the file part did.") from None
         if not chunk:
             break
         size += len(chunk)
@@ -178,7 +171,9 @@ def _tags(fields: Mapping[str, str]) -> dict[str, str] | None:
     try:
         pairs = tagging_documents.parse_tagging(fields["tagging"].encode())
     except MalformedXML as exc:
-        raise JunctionError("MalformedXML", f"The tagging field is not a valid Tagging document: {exc}") from None
+        raise JunctionError(
+            ErrorCode.MalformedXML, f"The tagging field is not a valid Tagging document: {exc}"
+        ) from None
     return validate_tags(pairs, limit=MAX_OBJECT_TAGS)
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from gateway.core.errors import JunctionError
+from gateway.domain.errors import ErrorCode, JunctionError
 
 from . import sigv2
 from .sigv4 import ALGORITHM, TERMINATOR, AuthError, hmac_hex, signing_key
@@ -39,7 +39,7 @@ class Policy:
 
 
 def _invalid(message: str) -> JunctionError:
-    return JunctionError("InvalidPolicyDocument", f"Invalid Policy: {message}")
+    return JunctionError(ErrorCode.InvalidPolicyDocument, f"Invalid Policy: {message}")
 
 
 def parse_policy(encoded: str) -> Policy:
@@ -99,17 +99,18 @@ def _add_condition(policy: Policy, condition: Any) -> None:
 def check_form(policy: Policy, fields: Mapping[str, str], *, bucket: str, now: datetime | None = None) -> None:
     """Raise AccessDenied unless the form (lowercased names, key substituted) obeys the policy."""
     if (now or datetime.now(UTC)) > policy.expiration:
-        raise JunctionError("AccessDenied", "Invalid according to Policy: Policy expired.")
+        raise JunctionError(ErrorCode.AccessDenied, "Invalid according to Policy: Policy expired.")
     values = dict(fields, bucket=bucket)
     for name, expected in policy.exact:
         if values.get(name) != expected:
             raise JunctionError(
-                "AccessDenied", f'Invalid according to Policy: Policy Condition failed: ["eq", "${name}", "{expected}"]'
+                ErrorCode.AccessDenied,
+                f'Invalid according to Policy: Policy Condition failed: ["eq", "${name}", "{expected}"]',
             )
     for name, prefix in policy.prefixes:
         if not _starts_with(name, values.get(name), prefix):
             raise JunctionError(
-                "AccessDenied",
+                ErrorCode.AccessDenied,
                 f'Invalid according to Policy: Policy Condition failed: ["starts-with", "${name}", "{prefix}"]',
             )
     extra = [
@@ -118,7 +119,9 @@ def check_form(policy: Policy, fields: Mapping[str, str], *, bucket: str, now: d
         if name not in policy.covered and name not in EXEMPT and not name.startswith("x-ignore-")
     ]
     if extra:
-        raise JunctionError("AccessDenied", "Invalid according to Policy: Extra input fields: " + ", ".join(extra))
+        raise JunctionError(
+            ErrorCode.AccessDenied, "Invalid according to Policy: Extra input fields: " + ", ".join(extra)
+        )
 
 
 def _starts_with(name: str, value: str | None, prefix: str) -> bool:
@@ -135,16 +138,16 @@ def check_length(policy: Policy, size: int, *, final: bool) -> None:
         return
     low, high = policy.length_range
     if size > high:
-        raise JunctionError("EntityTooLarge", "Your proposed upload exceeds the maximum allowed size")
+        raise JunctionError(ErrorCode.EntityTooLarge, "Your proposed upload exceeds the maximum allowed size")
     if final and size < low:
-        raise JunctionError("EntityTooSmall", "Your proposed upload is smaller than the minimum allowed size")
+        raise JunctionError(ErrorCode.EntityTooSmall, "Your proposed upload is smaller than the minimum allowed size")
 
 
 async def verify_signature(fields: Mapping[str, str], lookup_secret: Callable[[str], Awaitable[str | None]]) -> str:
     """Check the form's signature over the policy; return the signer's access key."""
     policy = fields.get("policy")
     if not policy:
-        raise JunctionError("AccessDenied", "Anonymous uploads are not allowed: the form needs a signed policy")
+        raise JunctionError(ErrorCode.AccessDenied, "Anonymous uploads are not allowed: the form needs a signed policy")
     if "x-amz-signature" in fields or "x-amz-algorithm" in fields:
         return await _verify_v4(fields, policy, lookup_secret)
     if "awsaccesskeyid" in fields and "signature" in fields:
@@ -153,7 +156,7 @@ async def verify_signature(fields: Mapping[str, str], lookup_secret: Callable[[s
         _compare(sigv2.sign(secret, policy), fields["signature"])
         return access_key
     raise JunctionError(
-        "InvalidArgument",
+        ErrorCode.InvalidArgument,
         "Bucket POST must contain the fields x-amz-algorithm, x-amz-credential, "
         "x-amz-date and x-amz-signature (or AWSAccessKeyId and signature)",
     )
@@ -164,17 +167,18 @@ async def _verify_v4(
 ) -> str:
     missing = [n for n in ("x-amz-algorithm", "x-amz-credential", "x-amz-date", "x-amz-signature") if not fields.get(n)]
     if missing:
-        raise JunctionError("InvalidArgument", f"Bucket POST must contain a field named '{missing[0]}'.")
+        raise JunctionError(ErrorCode.InvalidArgument, f"Bucket POST must contain a field named '{missing[0]}'.")
     if fields["x-amz-algorithm"] != ALGORITHM:
-        raise JunctionError("InvalidArgument", f"Unsupported x-amz-algorithm; use {ALGORITHM}.")
+        raise JunctionError(ErrorCode.InvalidArgument, f"Unsupported x-amz-algorithm; use {ALGORITHM}.")
     parts = fields["x-amz-credential"].rsplit("/", 4)
     if len(parts) != 5 or not all(parts) or parts[4] != TERMINATOR or parts[3] != "s3":
         raise JunctionError(
-            "InvalidArgument", "Invalid x-amz-credential; expected <access key>/<YYYYMMDD>/<region>/s3/aws4_request."
+            ErrorCode.InvalidArgument,
+            "Invalid x-amz-credential; expected <access key>/<YYYYMMDD>/<region>/s3/aws4_request.",
         )
     access_key, date, region, service, _ = parts
     if fields["x-amz-date"][:8] != date:
-        raise JunctionError("InvalidArgument", "The x-amz-credential date does not match x-amz-date.")
+        raise JunctionError(ErrorCode.InvalidArgument, "The x-amz-credential date does not match x-amz-date.")
     secret = await _secret(access_key, lookup_secret)
     _compare(hmac_hex(signing_key(secret, date, region, service), policy), fields["x-amz-signature"].lower())
     return access_key
@@ -183,14 +187,16 @@ async def _verify_v4(
 async def _secret(access_key: str, lookup_secret: Callable[[str], Awaitable[str | None]]) -> str:
     secret = await lookup_secret(access_key)
     if secret is None:
-        raise AuthError("InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.")
+        raise AuthError(
+            ErrorCode.InvalidAccessKeyId, "The AWS Access Key Id you provided does not exist in our records."
+        )
     return secret
 
 
 def _compare(expected: str, given: str) -> None:
     if not hmac.compare_digest(expected.encode(), given.encode()):
         raise AuthError(
-            "SignatureDoesNotMatch",
+            ErrorCode.SignatureDoesNotMatch,
             "The request signature we calculated does not match the signature "
             "you provided. Check your key and signing method.",
         )

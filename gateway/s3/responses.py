@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from gateway.core.errors import JunctionError
-from gateway.core.models import Deletion, ObjectInfo
+from gateway.domain.errors import ErrorCode, JunctionError
+from gateway.domain.models import Deletion, ObjectInfo
 from s3xml.documents import error_document, quoted
 from s3xml.errors import status_of
 from s3xml.xml import http_date
@@ -33,7 +33,7 @@ def _delete_marker_headers(exc: JunctionError) -> dict[str, str]:
     if not exc.detail.get("delete_marker"):
         return {}
     headers = {"x-amz-delete-marker": "true", "x-amz-version-id": str(exc.detail["version_id"])}
-    if exc.code == "MethodNotAllowed":
+    if exc.code == ErrorCode.MethodNotAllowed:
         headers["Last-Modified"] = http_date(float(exc.detail["last_modified"]))  # type: ignore[arg-type]
         headers["Allow"] = "DELETE"
     return headers

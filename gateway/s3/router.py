@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from gateway.core.errors import JunctionError
+from gateway.domain.errors import ErrorCode, JunctionError
 
 from . import (
     acl,
@@ -14,7 +14,7 @@ from . import (
     buckets,
     copy,
     cors,
-    delete_many,
+    delete_objects,
     listing,
     multipart,
     objects,
@@ -81,10 +81,12 @@ def route(call: S3Call) -> Handler:
             return buckets.list_buckets
         raise _not_allowed(method)
     if unconfigured.absent_subresource(call):
-        return unconfigured.get_absent  # GET ?policy etc.: "none configured", as S3 says
+        return unconfigured.get_unconfigured_bucket_config  # GET ?policy etc.: "none configured", as S3 says
     for name in UNSUPPORTED:
         if name in call.query:
-            raise JunctionError("NotImplemented", f"The '{name}' sub-resource is not implemented by this gateway")
+            raise JunctionError(
+                ErrorCode.NotImplemented, f"The '{name}' sub-resource is not implemented by this gateway"
+            )
     for name in SUBRESOURCE_NAMES:
         if name in call.query:
             handler = SUBRESOURCES.get((name, call.key is not None, method))
@@ -106,8 +108,8 @@ def _bucket_route(call: S3Call, method: str) -> Handler:
         if "versions" in q:
             return versioning.list_object_versions
         if "uploads" in q:
-            return multipart.list_uploads
-        return listing.list_objects
+            return multipart.list_multipart_uploads
+        return listing.list_objects_v2 if q.get("list-type") == "2" else listing.list_objects
     if method == "HEAD":
         return buckets.head_bucket
     if method == "PUT":
@@ -117,7 +119,7 @@ def _bucket_route(call: S3Call, method: str) -> Handler:
     if method == "DELETE":
         return buckets.delete_bucket
     if method == "POST" and "delete" in q:
-        return delete_many.delete_objects
+        return delete_objects.delete_objects
     if method == "POST" and (call.header("Content-Type") or "").lower().startswith("multipart/form-data"):
         return post_object.post_object  # browser-form upload, signed by its policy
     raise _not_allowed(method)
@@ -131,20 +133,22 @@ def _object_route(call: S3Call, method: str) -> Handler:
         return objects.head_object
     if method == "PUT":
         if "uploadId" in q and "partNumber" in q:
-            return multipart.upload_part
+            return multipart.upload_part_copy if "x-amz-copy-source" in call.headers else multipart.upload_part
         if "x-amz-copy-source" in call.headers:
             return copy.copy_object
         return objects.put_object
     if method == "POST":
         if "uploads" in q:
-            return multipart.create_upload
+            return multipart.create_multipart_upload
         if "uploadId" in q:
-            return multipart.complete_upload
-        raise JunctionError("NotImplemented", "This POST operation is not implemented by this gateway")
+            return multipart.complete_multipart_upload
+        raise JunctionError(ErrorCode.NotImplemented, "This POST operation is not implemented by this gateway")
     if method == "DELETE":
-        return multipart.abort_upload if "uploadId" in q else objects.delete_object
+        return multipart.abort_multipart_upload if "uploadId" in q else objects.delete_object
     raise _not_allowed(method)
 
 
 def _not_allowed(method: str) -> JunctionError:
-    return JunctionError("MethodNotAllowed", f"The specified method ({method}) is not allowed against this resource.")
+    return JunctionError(
+        ErrorCode.MethodNotAllowed, f"The specified method ({method}) is not allowed against this resource."
+    )

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
+from gateway.domain.errors import ErrorCode
+
 from .sigv4 import AMZ_DATE_FORMAT, AuthContext, AuthError, PayloadMode, SignedRequest
 
 PRESIGN_PARAMS = ("AWSAccessKeyId", "Signature", "Expires")
@@ -121,14 +123,16 @@ async def verify(
     _check_time(claim, now or datetime.now(UTC), max_skew)
     secret = await lookup_secret(claim.access_key)
     if secret is None:
-        raise AuthError("InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.")
+        raise AuthError(
+            ErrorCode.InvalidAccessKeyId, "The AWS Access Key Id you provided does not exist in our records."
+        )
     given = claim.signature.encode()
     matched = False
     for candidate in strings_to_sign(req, bucket_prefix + req.raw_path, expires=claim.expires or None):
         matched |= hmac.compare_digest(sign(secret, candidate).encode(), given)
     if not matched:
         raise AuthError(
-            "SignatureDoesNotMatch",
+            ErrorCode.SignatureDoesNotMatch,
             "The request signature we calculated does not match the "
             "signature you provided. Check your key and signing method.",
         )
@@ -176,25 +180,27 @@ def parse_claim(req: SignedRequest) -> V2Claim:
     query = {name: value for name, value in req.query if name in PRESIGN_PARAMS}
     if header is not None and query:
         raise AuthError(
-            "InvalidArgument",
+            ErrorCode.InvalidArgument,
             "Only one auth mechanism allowed; only the Signature query "
             "parameter or the Authorization header should be specified",
         )
     if header is None:
         if any(not query.get(name) for name in PRESIGN_PARAMS):
             raise AuthError(
-                "AccessDenied",
+                ErrorCode.AccessDenied,
                 "Query-string authentication requires the Signature, Expires and AWSAccessKeyId parameters",
             )
         expires = query["Expires"]
         if not expires.isdigit():
-            raise AuthError("AccessDenied", f"Invalid date (should be seconds since epoch): {expires}")
+            raise AuthError(ErrorCode.AccessDenied, f"Invalid date (should be seconds since epoch): {expires}")
         return V2Claim(
             query["AWSAccessKeyId"], query["Signature"], True, datetime.fromtimestamp(int(expires), UTC), expires
         )
     access_key, sep, signature = header[len("AWS ") :].strip().rpartition(":")
     if not sep or not access_key or not signature:
-        raise AuthError("InvalidArgument", "AWS authorization header is invalid.  Expected AwsAccessKeyId:signature")
+        raise AuthError(
+            ErrorCode.InvalidArgument, "AWS authorization header is invalid.  Expected AwsAccessKeyId:signature"
+        )
     return V2Claim(access_key, signature, False, _request_time(req.headers))
 
 
@@ -209,17 +215,19 @@ def _request_time(headers: Mapping[str, str]) -> datetime:
         try:
             parsed = datetime.strptime(value, AMZ_DATE_FORMAT)
         except ValueError:
-            raise AuthError("AccessDenied", "AWS authentication requires a valid Date or x-amz-date header") from None
+            raise AuthError(
+                ErrorCode.AccessDenied, "AWS authentication requires a valid Date or x-amz-date header"
+            ) from None
     return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 def _check_time(claim: V2Claim, now: datetime, max_skew: timedelta) -> None:
     if claim.presigned:
         if now > claim.signed_at:
-            raise AuthError("AccessDenied", "Request has expired")
+            raise AuthError(ErrorCode.AccessDenied, "Request has expired")
     elif abs(now - claim.signed_at) > max_skew:
         raise AuthError(
-            "RequestTimeTooSkewed", "The difference between the request time and the current time is too large."
+            ErrorCode.RequestTimeTooSkewed, "The difference between the request time and the current time is too large."
         )
 
 

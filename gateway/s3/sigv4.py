@@ -20,6 +20,8 @@ from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from urllib.parse import quote, unquote_to_bytes
 
+from gateway.domain.errors import ErrorCode
+
 ALGORITHM = "AWS4-HMAC-SHA256"
 TERMINATOR = "aws4_request"
 AMZ_DATE_FORMAT = "%Y%m%dT%H%M%SZ"
@@ -56,7 +58,7 @@ _NAMED_MODES = {mode.value: mode for mode in PayloadMode if mode is not PayloadM
 class AuthError(Exception):
     """Authentication failed; `code` is the S3 error code. Messages never contain secrets."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: ErrorCode, message: str) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
@@ -135,7 +137,9 @@ async def verify(
     mode = payload_mode(payload_hash)
     secret = await lookup_secret(claim.access_key)
     if secret is None:
-        raise AuthError("InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.")
+        raise AuthError(
+            ErrorCode.InvalidAccessKeyId, "The AWS Access Key Id you provided does not exist in our records."
+        )
     key = signing_key(secret, claim.date, claim.region, claim.service)
     _check_signature(req, claim, key, payload_hash)
     return AuthContext(
@@ -158,7 +162,7 @@ def _check_signature(req: SignedRequest, claim: _Claim, key: bytes, payload_hash
     expected = hmac_hex(key, string_to_sign(claim.amz_date, scope, creq))
     if not hmac.compare_digest(expected.encode(), claim.signature.encode()):
         raise AuthError(
-            "SignatureDoesNotMatch",
+            ErrorCode.SignatureDoesNotMatch,
             "The request signature we calculated does not match the "
             "signature you provided. Check your key and signing method.",
         )
@@ -239,7 +243,7 @@ def payload_mode(payload_hash: str) -> PayloadMode:
     mode = _NAMED_MODES.get(payload_hash)
     if mode is None:
         raise AuthError(
-            "InvalidArgument",
+            ErrorCode.InvalidArgument,
             "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, a STREAMING-* value, or a valid sha256 value.",
         )
     return mode
@@ -260,14 +264,14 @@ def _parse_claim(req: SignedRequest) -> _Claim:
     presigned = _query_value(req, "X-Amz-Algorithm") is not None
     if header is not None and presigned:
         raise AuthError(
-            "InvalidArgument",
+            ErrorCode.InvalidArgument,
             "Only one auth mechanism allowed; only the X-Amz-Algorithm query "
             "parameter or the Authorization header should be specified",
         )
     if presigned:
         return _parse_presigned(req)
     if header is None:
-        raise AuthError("AccessDenied", "The request is not signed.")
+        raise AuthError(ErrorCode.AccessDenied, "The request is not signed.")
     return _parse_header(req, header)
 
 
@@ -275,7 +279,7 @@ def _parse_header(req: SignedRequest, header: str) -> _Claim:
     algorithm, _, rest = header.strip().partition(" ")
     if algorithm != ALGORITHM:
         raise AuthError(
-            "InvalidRequest",
+            ErrorCode.InvalidRequest,
             "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.",
         )
     fields = {}
@@ -286,7 +290,8 @@ def _parse_header(req: SignedRequest, header: str) -> _Claim:
     missing = [name for name in ("Credential", "SignedHeaders", "Signature") if not fields.get(name)]
     if missing:
         raise AuthError(
-            "AuthorizationHeaderMalformed", f"The authorization header is malformed; missing {', '.join(missing)}."
+            ErrorCode.AuthorizationHeaderMalformed,
+            f"The authorization header is malformed; missing {', '.join(missing)}.",
         )
     amz_date, signed_at = _header_time(req)
     return _make_claim(
@@ -296,13 +301,13 @@ def _parse_header(req: SignedRequest, header: str) -> _Claim:
         amz_date,
         signed_at,
         presigned=False,
-        error_code="AuthorizationHeaderMalformed",
+        error_code=ErrorCode.AuthorizationHeaderMalformed,
     )
 
 
 def _parse_presigned(req: SignedRequest) -> _Claim:
     params = {name: _query_value(req, name) for name in PRESIGN_PARAMS}
-    error = "AuthorizationQueryParametersError"
+    error = ErrorCode.AuthorizationQueryParametersError
     if any(not value for value in params.values()):
         raise AuthError(
             error,
@@ -336,7 +341,7 @@ def _make_claim(
     signed_at: datetime,
     *,
     presigned: bool,
-    error_code: str,
+    error_code: ErrorCode,
     expires: int | None = None,
 ) -> _Claim:
     parts = credential.rsplit("/", 4)
@@ -368,7 +373,7 @@ def _make_claim(
 
 
 def _malformed(claim: _Claim, message: str) -> AuthError:
-    code = "AuthorizationQueryParametersError" if claim.presigned else "AuthorizationHeaderMalformed"
+    code = ErrorCode.AuthorizationQueryParametersError if claim.presigned else ErrorCode.AuthorizationHeaderMalformed
     return AuthError(code, message)
 
 
@@ -383,19 +388,19 @@ def _header_time(req: SignedRequest) -> tuple[str, datetime]:
     """The request time from x-amz-date, or else the Date header, in both forms."""
     amz_date = req.headers.get("x-amz-date")
     if amz_date is not None:
-        return amz_date, _parse_amz_date(amz_date, "AccessDenied")
+        return amz_date, _parse_amz_date(amz_date, ErrorCode.AccessDenied)
     date = req.headers.get("Date")
     try:
         parsed = parsedate_to_datetime(date) if date else None
     except (TypeError, ValueError):
         parsed = None
     if parsed is None:
-        raise AuthError("AccessDenied", "AWS authentication requires a valid Date or x-amz-date header")
+        raise AuthError(ErrorCode.AccessDenied, "AWS authentication requires a valid Date or x-amz-date header")
     signed_at = _aware(parsed).astimezone(UTC)
     return signed_at.strftime(AMZ_DATE_FORMAT), signed_at
 
 
-def _parse_amz_date(value: str, error_code: str) -> datetime:
+def _parse_amz_date(value: str, error_code: ErrorCode) -> datetime:
     if _AMZ_DATE.fullmatch(value):
         try:
             return datetime.strptime(value, AMZ_DATE_FORMAT).replace(tzinfo=UTC)
@@ -407,12 +412,12 @@ def _parse_amz_date(value: str, error_code: str) -> datetime:
 def _check_time(claim: _Claim, now: datetime, max_skew: timedelta) -> None:
     if claim.presigned:
         if claim.signed_at - now > max_skew:
-            raise AuthError("AccessDenied", "Request is not valid yet")
+            raise AuthError(ErrorCode.AccessDenied, "Request is not valid yet")
         if now > claim.signed_at + timedelta(seconds=claim.expires or 0):
-            raise AuthError("AccessDenied", "Request has expired")
+            raise AuthError(ErrorCode.AccessDenied, "Request has expired")
     elif abs(now - claim.signed_at) > max_skew:
         raise AuthError(
-            "RequestTimeTooSkewed", "The difference between the request time and the current time is too large."
+            ErrorCode.RequestTimeTooSkewed, "The difference between the request time and the current time is too large."
         )
 
 
@@ -428,7 +433,7 @@ def _payload_hash(req: SignedRequest, claim: _Claim, body_sha256: str | None) ->
         return declared.strip()
     if claim.service != "s3" and body_sha256 is not None:
         return body_sha256
-    raise AuthError("InvalidRequest", "Missing required header for this request: x-amz-content-sha256")
+    raise AuthError(ErrorCode.InvalidRequest, "Missing required header for this request: x-amz-content-sha256")
 
 
 def _aware(moment: datetime) -> datetime:

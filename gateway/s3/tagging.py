@@ -5,9 +5,9 @@ from __future__ import annotations
 from aiohttp import web
 
 from gateway.core.access import READ, WRITE
-from gateway.core.errors import JunctionError
-from gateway.core.models import ObjectInfo
 from gateway.core.tagging import MAX_BUCKET_TAGS, MAX_OBJECT_TAGS, parse_tagging_header, validate_tags
+from gateway.domain.errors import ErrorCode, JunctionError
+from gateway.domain.models import ObjectInfo
 from s3xml import tagging as documents
 from s3xml.xml import MalformedXML
 
@@ -35,7 +35,7 @@ async def _tags_from_body(call: S3Call, limit: int) -> dict[str, str]:
     try:
         pairs = documents.parse_tagging(body)
     except MalformedXML as exc:
-        raise JunctionError("MalformedXML", str(exc)) from None
+        raise JunctionError(ErrorCode.MalformedXML, str(exc)) from None
     return validate_tags(pairs, limit=limit)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from gateway.core.access import LIST, READ
-from gateway.core.errors import JunctionError
+from gateway.domain.errors import ErrorCode, JunctionError
 from s3xml.versioning import list_versions, parse_versioning, versioning_configuration
 from s3xml.xml import MalformedXML
 
@@ -30,9 +30,9 @@ async def put_bucket_versioning(call: S3Call) -> web.Response:
     try:
         status, mfa_delete = parse_versioning(body)
     except MalformedXML as exc:
-        raise JunctionError("MalformedXML", str(exc)) from None
+        raise JunctionError(ErrorCode.MalformedXML, str(exc)) from None
     if status is None:
-        raise JunctionError("MalformedXML", "VersioningConfiguration needs a Status")
+        raise JunctionError(ErrorCode.MalformedXML, "VersioningConfiguration needs a Status")
     await call.core.versioning.set_status(call.bucket, status, mfa_delete=mfa_delete)
     return web.Response(status=200)
 

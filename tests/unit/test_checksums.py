@@ -21,7 +21,7 @@ from gateway.core.checksums import (
     header_for,
     new_checksum,
 )
-from gateway.core.errors import JunctionError
+from gateway.domain.errors import JunctionError
 
 CRCS = ("CRC32", "CRC32C", "CRC64NVME")
 

@@ -8,7 +8,7 @@ import hashlib
 from aiohttp import web
 
 from gateway.core.access import DELETE
-from gateway.core.errors import JunctionError
+from gateway.domain.errors import ErrorCode, JunctionError
 from s3xml import documents
 from s3xml.xml import MalformedXML
 
@@ -23,11 +23,11 @@ async def delete_objects(call: S3Call) -> web.Response:
     body = await call.read_small_body(2 * 1024 * 1024)
     md5 = call.header("Content-MD5")
     if md5 is not None and base64.b64encode(hashlib.md5(body).digest()).decode() != md5.strip():
-        raise JunctionError("BadDigest", "The Content-MD5 you specified did not match what we received.")
+        raise JunctionError(ErrorCode.BadDigest, "The Content-MD5 you specified did not match what we received.")
     try:
         keys, quiet = documents.parse_delete(body)
     except MalformedXML as exc:
-        raise JunctionError("MalformedXML", str(exc)) from None
+        raise JunctionError(ErrorCode.MalformedXML, str(exc)) from None
     outcomes = []
     for key, version in keys:
         try:

@@ -1,4 +1,4 @@
-"""The S3 key <-> (package, path) bijection of DESIGN.md, in one place.
+"""The S3 key <-> (package, path) bijection (docs/ARCHITECTURE.md), in one place.
 
 - key `P/REST` with non-empty first segment P  -> package P, path REST
 - key `P/` (REST empty)                         -> package P, path "" (the folder marker)
@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from .errors import JunctionError
+from .errors import ErrorCode, JunctionError
 
 ROOT_PACKAGE = ""
 MAX_KEY_BYTES = 1024
@@ -31,15 +31,15 @@ def join_key(package: str, path: str) -> str:
 def validate_key(key: str) -> None:
     """Reject keys S3 rejects: empty, over 1024 UTF-8 bytes, or containing NUL."""
     if not key:
-        raise JunctionError("InvalidArgument", "Object key must not be empty")
+        raise JunctionError(ErrorCode.InvalidArgument, "Object key must not be empty")
     if len(key.encode("utf-8", "surrogatepass")) > MAX_KEY_BYTES:
-        raise JunctionError("KeyTooLongError", "Your key is too long", key=key[:64])
+        raise JunctionError(ErrorCode.KeyTooLongError, key=key[:64])
     if "\x00" in key:
-        raise JunctionError("InvalidArgument", "Object key must not contain NUL")
+        raise JunctionError(ErrorCode.InvalidArgument, "Object key must not contain NUL")
     try:
         key.encode("utf-8")
     except UnicodeEncodeError as exc:
-        raise JunctionError("InvalidArgument", "Object key is not valid UTF-8") from exc
+        raise JunctionError(ErrorCode.InvalidArgument, "Object key is not valid UTF-8") from exc
 
 
 def validate_object_path(package: str, path: str) -> str:
@@ -48,12 +48,12 @@ def validate_object_path(package: str, path: str) -> str:
     A root-package path like `a/b` would read back as package `a`, so it is refused.
     """
     if "/" in package:
-        raise JunctionError("InvalidArgument", "Package name must not contain '/'", package=package)
+        raise JunctionError(ErrorCode.InvalidArgument, "Package name must not contain '/'", package=package)
     key = join_key(package, path)
     validate_key(key)
     if split_key(key) != (package, path):
         raise JunctionError(
-            "InvalidArgument",
+            ErrorCode.InvalidArgument,
             "Path in the root package must not contain '/' except as its first character",
             path=path,
         )

@@ -1,0 +1,229 @@
+"""The one catalogue of errors the gateway reports, and the exception that carries them.
+
+Every failure a client can see is an `ErrorCode`: named after the S3 error code where S3 has
+one (S3 is the lingua franca), or after the Junction concept it concerns (packages, user
+spaces, exports...). Each front end maps every code to its own dialect: `s3xml.errors` (S3
+status), `gateway.native.envelope` (native code and status) and `gateway.console.errors`
+(console status); `tests/unit/test_error_catalogue.py` fails when a mapping is missing.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    """Every error code; the value is what the S3 front end puts in `<Code>`."""
+
+    AccessDenied = "AccessDenied"
+    AllAccessDisabled = "AllAccessDisabled"
+    AuthorizationHeaderMalformed = "AuthorizationHeaderMalformed"
+    AuthorizationQueryParametersError = "AuthorizationQueryParametersError"
+    BadDigest = "BadDigest"
+    BadRequest = "BadRequest"
+    BucketAlreadyExists = "BucketAlreadyExists"
+    BucketAlreadyOwnedByYou = "BucketAlreadyOwnedByYou"
+    BucketNotEmpty = "BucketNotEmpty"
+    CORSResponse = "CORSResponse"
+    EntityTooLarge = "EntityTooLarge"
+    EntityTooSmall = "EntityTooSmall"
+    ExpiredToken = "ExpiredToken"
+    IllegalLocationConstraintException = "IllegalLocationConstraintException"
+    IncompleteBody = "IncompleteBody"
+    IncorrectNumberOfFilesInPostRequest = "IncorrectNumberOfFilesInPostRequest"
+    InternalError = "InternalError"
+    InvalidAccessKeyId = "InvalidAccessKeyId"
+    InvalidArgument = "InvalidArgument"
+    InvalidBucketName = "InvalidBucketName"
+    InvalidDigest = "InvalidDigest"
+    InvalidPart = "InvalidPart"
+    InvalidPartNumber = "InvalidPartNumber"
+    InvalidPartOrder = "InvalidPartOrder"
+    InvalidPolicyDocument = "InvalidPolicyDocument"
+    InvalidRange = "InvalidRange"
+    InvalidRequest = "InvalidRequest"
+    InvalidTag = "InvalidTag"
+    KeyTooLongError = "KeyTooLongError"
+    MalformedACLError = "MalformedACLError"
+    MalformedJSON = "MalformedJSON"
+    MalformedPOSTRequest = "MalformedPOSTRequest"
+    MalformedXML = "MalformedXML"
+    MaxPostPreDataLengthExceededError = "MaxPostPreDataLengthExceededError"
+    MetadataTooLarge = "MetadataTooLarge"
+    MethodNotAllowed = "MethodNotAllowed"
+    MissingContentLength = "MissingContentLength"
+    MissingSecurityHeader = "MissingSecurityHeader"
+    NoSuchBucket = "NoSuchBucket"
+    NoSuchBucketPolicy = "NoSuchBucketPolicy"
+    NoSuchCORSConfiguration = "NoSuchCORSConfiguration"
+    NoSuchExport = "NoSuchExport"
+    NoSuchJob = "NoSuchJob"
+    NoSuchKey = "NoSuchKey"
+    NoSuchLifecycleConfiguration = "NoSuchLifecycleConfiguration"
+    NoSuchPackage = "NoSuchPackage"
+    NoSuchPublicAccessBlockConfiguration = "NoSuchPublicAccessBlockConfiguration"
+    NoSuchQuota = "NoSuchQuota"
+    NoSuchRoute = "NoSuchRoute"
+    NoSuchTagSet = "NoSuchTagSet"
+    NoSuchTask = "NoSuchTask"
+    NoSuchUpload = "NoSuchUpload"
+    NoSuchUserSpace = "NoSuchUserSpace"
+    NoSuchVersion = "NoSuchVersion"
+    NoSuchVolume = "NoSuchVolume"
+    NoSuchWebsiteConfiguration = "NoSuchWebsiteConfiguration"
+    NotFound = "NotFound"
+    NotImplemented = "NotImplemented"
+    NotModified = "NotModified"
+    ObjectAlreadyExists = "ObjectAlreadyExists"
+    ObjectLockConfigurationNotFoundError = "ObjectLockConfigurationNotFoundError"
+    OperationAborted = "OperationAborted"
+    OperationFailed = "OperationFailed"
+    PackageAlreadyExists = "PackageAlreadyExists"
+    PreconditionFailed = "PreconditionFailed"
+    QuotaExceeded = "QuotaExceeded"
+    QuotaExists = "QuotaExists"
+    ReplicationConfigurationNotFoundError = "ReplicationConfigurationNotFoundError"
+    RequestTimeTooSkewed = "RequestTimeTooSkewed"
+    ServerSideEncryptionConfigurationNotFoundError = "ServerSideEncryptionConfigurationNotFoundError"
+    ServiceUnavailable = "ServiceUnavailable"
+    SignatureDoesNotMatch = "SignatureDoesNotMatch"
+    SlowDown = "SlowDown"
+    StorageTestFailed = "StorageTestFailed"
+    Unauthorized = "Unauthorized"
+    Unsigned = "Unsigned"
+    UserSpaceAlreadyExists = "UserSpaceAlreadyExists"
+    UserSpaceNotEmpty = "UserSpaceNotEmpty"
+    XAmzContentSHA256Mismatch = "XAmzContentSHA256Mismatch"
+
+
+MESSAGES: dict[ErrorCode, str] = {
+    ErrorCode.AccessDenied: "Access Denied",
+    ErrorCode.AllAccessDisabled: "All access to this object has been disabled.",
+    ErrorCode.AuthorizationHeaderMalformed: "The authorization header is malformed.",
+    ErrorCode.AuthorizationQueryParametersError: "Error parsing the X-Amz-Credential parameter.",
+    ErrorCode.BadDigest: "The Content-MD5 or checksum value that you specified did not match what the server received.",
+    ErrorCode.BadRequest: "Bad Request",
+    ErrorCode.BucketAlreadyExists: "The requested bucket name is not available.",
+    ErrorCode.BucketAlreadyOwnedByYou: (
+        "Your previous request to create the named bucket succeeded and you already own it."
+    ),
+    ErrorCode.BucketNotEmpty: "The bucket you tried to delete is not empty.",
+    ErrorCode.CORSResponse: "This CORS request is not allowed.",
+    ErrorCode.EntityTooLarge: "Your proposed upload exceeds the maximum allowed object size.",
+    ErrorCode.EntityTooSmall: "Your proposed upload is smaller than the minimum allowed object size.",
+    ErrorCode.ExpiredToken: "The provided token has expired.",
+    ErrorCode.IllegalLocationConstraintException: "The specified location-constraint is not valid.",
+    ErrorCode.IncompleteBody: "You did not provide the number of bytes specified by the Content-Length HTTP header.",
+    ErrorCode.IncorrectNumberOfFilesInPostRequest: "POST requires exactly one file upload per request.",
+    ErrorCode.InternalError: "We encountered an internal error. Please try again.",
+    ErrorCode.InvalidAccessKeyId: "The AWS access key ID you provided does not exist in our records.",
+    ErrorCode.InvalidArgument: "Invalid Argument",
+    ErrorCode.InvalidBucketName: "The specified bucket is not valid.",
+    ErrorCode.InvalidDigest: "The Content-MD5 you specified is not valid.",
+    ErrorCode.InvalidPart: "One or more of the specified parts could not be found.",
+    ErrorCode.InvalidPartNumber: "The requested partnumber is not satisfiable",
+    ErrorCode.InvalidPartOrder: "The list of parts was not in ascending order.",
+    ErrorCode.InvalidPolicyDocument: (
+        "The content of the form does not meet the conditions specified in the policy document."
+    ),
+    ErrorCode.InvalidRange: "The requested range is not satisfiable",
+    ErrorCode.InvalidRequest: "Invalid Request",
+    ErrorCode.InvalidTag: "The tag provided was not a valid tag.",
+    ErrorCode.KeyTooLongError: "Your key is too long.",
+    ErrorCode.MalformedACLError: (
+        "The XML you provided was not well-formed or did not validate against our published schema."
+    ),
+    ErrorCode.MalformedJSON: "The JSON you provided was not well-formed.",
+    ErrorCode.MalformedPOSTRequest: "The body of your POST request is not well-formed multipart/form-data.",
+    ErrorCode.MalformedXML: (
+        "The XML you provided was not well-formed or did not validate against our published schema."
+    ),
+    ErrorCode.MaxPostPreDataLengthExceededError: "Your POST request fields preceding the upload file were too large.",
+    ErrorCode.MetadataTooLarge: "Your metadata headers exceed the maximum allowed metadata size.",
+    ErrorCode.MethodNotAllowed: "The specified method is not allowed against this resource.",
+    ErrorCode.MissingContentLength: "You must provide the Content-Length HTTP header.",
+    ErrorCode.MissingSecurityHeader: "Your request is missing a required header.",
+    ErrorCode.NoSuchBucket: "The specified bucket does not exist",
+    ErrorCode.NoSuchBucketPolicy: "The bucket policy does not exist",
+    ErrorCode.NoSuchCORSConfiguration: "The CORS configuration does not exist",
+    ErrorCode.NoSuchExport: "The specified export does not exist.",
+    ErrorCode.NoSuchJob: "The specified job does not exist.",
+    ErrorCode.NoSuchKey: "The specified key does not exist.",
+    ErrorCode.NoSuchLifecycleConfiguration: "The lifecycle configuration does not exist",
+    ErrorCode.NoSuchPackage: "The specified package does not exist.",
+    ErrorCode.NoSuchPublicAccessBlockConfiguration: "The public access block configuration was not found",
+    ErrorCode.NoSuchQuota: "The specified quota does not exist.",
+    ErrorCode.NoSuchRoute: "The requested API route does not exist.",
+    ErrorCode.NoSuchTagSet: "The TagSet does not exist",
+    ErrorCode.NoSuchTask: "The specified sync task does not exist.",
+    ErrorCode.NoSuchUpload: "The specified multipart upload does not exist.",
+    ErrorCode.NoSuchUserSpace: "The specified user space does not exist.",
+    ErrorCode.NoSuchVersion: "The specified version does not exist.",
+    ErrorCode.NoSuchVolume: "The specified volume does not exist.",
+    ErrorCode.NoSuchWebsiteConfiguration: "The specified bucket does not have a website configuration",
+    ErrorCode.NotFound: "The requested resource does not exist.",
+    ErrorCode.NotImplemented: "A header or query you provided implies functionality that is not implemented.",
+    ErrorCode.NotModified: "Not Modified",
+    ErrorCode.ObjectAlreadyExists: "An object already exists at the destination.",
+    ErrorCode.ObjectLockConfigurationNotFoundError: "Object Lock configuration does not exist for this bucket",
+    ErrorCode.OperationAborted: (
+        "A conflicting conditional operation is currently in progress against this resource. Try again."
+    ),
+    ErrorCode.OperationFailed: "The operation could not be completed.",
+    ErrorCode.PackageAlreadyExists: "The package already exists.",
+    ErrorCode.PreconditionFailed: "At least one of the preconditions you specified did not hold.",
+    ErrorCode.QuotaExceeded: "The quota of this path would be exceeded.",
+    ErrorCode.QuotaExists: "A quota already exists for this path.",
+    ErrorCode.ReplicationConfigurationNotFoundError: "The replication configuration was not found",
+    ErrorCode.RequestTimeTooSkewed: "The difference between the request time and the server's time is too large.",
+    ErrorCode.ServerSideEncryptionConfigurationNotFoundError: "The server side encryption configuration was not found",
+    ErrorCode.ServiceUnavailable: "Please reduce your request rate or retry later.",
+    ErrorCode.SignatureDoesNotMatch: (
+        "The request signature we calculated does not match the signature you provided. Check your key and "
+        "signing method."
+    ),
+    ErrorCode.SlowDown: "Please reduce your request rate.",
+    ErrorCode.StorageTestFailed: "The user space failed its storage test.",
+    ErrorCode.Unauthorized: "Authentication is required.",
+    ErrorCode.Unsigned: "The request is not signed.",
+    ErrorCode.UserSpaceAlreadyExists: "The user space already exists.",
+    ErrorCode.UserSpaceNotEmpty: "The user space still holds object blocks.",
+    ErrorCode.XAmzContentSHA256Mismatch: "The provided 'x-amz-content-sha256' header does not match what was computed.",
+}
+"""The default message of each code, used when a raise site has nothing more specific to say."""
+
+
+class JunctionError(Exception):
+    """A failure the client should see, identified by its catalogue code."""
+
+    def __init__(self, code: ErrorCode, message: str = "", **detail: object) -> None:
+        super().__init__(message or MESSAGES[code])
+        self.code = code
+        self.message = message
+        self.detail = detail
+
+    @property
+    def text(self) -> str:
+        """The message to show: the raise site's own, else the catalogue's default."""
+        return self.message or MESSAGES[self.code]
+
+
+def no_such_bucket(name: str) -> JunctionError:
+    return JunctionError(ErrorCode.NoSuchBucket, bucket=name)
+
+
+def no_such_key(key: str) -> JunctionError:
+    return JunctionError(ErrorCode.NoSuchKey, key=key)
+
+
+def no_such_upload(upload_id: str) -> JunctionError:
+    return JunctionError(
+        ErrorCode.NoSuchUpload,
+        "The specified upload does not exist. The upload ID may be invalid, "
+        "or the upload may have been aborted or completed.",
+        upload_id=upload_id,
+    )
+
+
+def invalid_argument(message: str, **detail: object) -> JunctionError:
+    return JunctionError(ErrorCode.InvalidArgument, message, **detail)
