@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from backends.base import BackendError, BlobNotFound, ByteStream
 from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.domain.models import Block
-from gateway.meta import spaces_store
 from gateway.meta.store import MetaStore
 
 from .spaces import Spaces
@@ -68,9 +67,9 @@ class BlobIO:
         backend = self._spaces.backend(space_id)
         cap = self._spaces.row(space_id).shard_max_size
         if cap:  # a capped shard store: refuse the write once it would overflow
-            stream = _capped(stream, cap - await spaces_store.space_usage(self._store, space_id), space_id, cap)
+            stream = _capped(stream, cap - await self._store.spaces.usage(space_id), space_id, cap)
         key = new_blob_key()
-        blob_id = await self._store.new_blob(space_id, key)
+        blob_id = await self._store.blobs.new(space_id, key)
         try:
             size = await backend.put(key, stream, size_hint)
         except BaseException:
@@ -86,9 +85,9 @@ class BlobIO:
             log.warning("could not discard blob %s now; the collector will", blob.blob_id)
 
     async def _discard(self, blob: WrittenBlob) -> None:
-        await self._store.abandon_blob(blob.blob_id)
+        await self._store.blobs.abandon(blob.blob_id)
         await self._spaces.backend(blob.space_id).delete(blob.key)
-        await self._store.forget_blob(blob.blob_id)
+        await self._store.blobs.forget(blob.blob_id)
 
     async def read(self, blocks: list[Block], start: int = 0, length: int | None = None) -> AsyncIterator[bytes]:
         """Yield bytes [start, start+length) of the concatenation of `blocks`."""
@@ -122,7 +121,7 @@ class BlobIO:
                 sweep = getattr(backend, "sweep_temporaries", None)
                 if sweep is not None:
                     await sweep(cutoff)
-        rows = await self._store.collectable_blobs(cutoff)
+        rows = await self._store.blobs.collectable(cutoff)
         collected = 0
         for row in rows:
             try:
@@ -130,6 +129,6 @@ class BlobIO:
             except (BackendError, JunctionError) as exc:
                 log.warning("blob %s not collected yet: %s", row["id"], exc)
                 continue
-            await self._store.forget_blob(row["id"])
+            await self._store.blobs.forget(row["id"])
             collected += 1
         return collected

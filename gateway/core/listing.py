@@ -6,10 +6,20 @@ the scan jumps past every key under that prefix instead of reading them one by o
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from gateway.domain.models import ListPage, ObjectInfo
-from gateway.meta.store import MetaStore, prefix_successor
+from gateway.meta.rows import prefix_successor
 
 BATCH = 1000
+
+
+class KeyIndex(Protocol):
+    """Objects in binary key order: the store's objects of a bucket, or one package's (native API)."""
+
+    async def list_objects(
+        self, bucket_id: int, *, prefix: str, start: str, inclusive: bool = False, limit: int
+    ) -> list[ObjectInfo]: ...
 
 
 def _common_prefix(key: str, prefix: str, delimiter: str) -> str | None:
@@ -20,7 +30,7 @@ def _common_prefix(key: str, prefix: str, delimiter: str) -> str | None:
 
 
 async def list_page(
-    store: MetaStore, bucket_id: int, *, prefix: str = "", delimiter: str = "", marker: str = "", max_keys: int = 1000
+    index: KeyIndex, bucket_id: int, *, prefix: str = "", delimiter: str = "", marker: str = "", max_keys: int = 1000
 ) -> ListPage:
     """One page of a listing that resumes strictly after `marker` (a key or a common prefix)."""
     objects: list[ObjectInfo] = []
@@ -36,7 +46,7 @@ async def list_page(
     while True:
         if start is None:
             return ListPage(objects, prefixes, False, last)
-        rows = await store.list_objects(bucket_id, prefix=prefix, start=start, inclusive=inclusive, limit=BATCH)
+        rows = await index.list_objects(bucket_id, prefix=prefix, start=start, inclusive=inclusive, limit=BATCH)
         for obj in rows:
             common = _common_prefix(obj.key, prefix, delimiter)
             if len(objects) + len(prefixes) >= max_keys:

@@ -14,7 +14,8 @@ from collections.abc import AsyncIterator
 from gateway.domain.errors import ErrorCode, JunctionError, invalid_argument
 from gateway.domain.models import Block, ObjectInfo, Package
 from gateway.meta import native_parts_store as parts_store
-from gateway.meta.store import CommitGuard, MetaStore
+from gateway.meta.records import CommitGuard
+from gateway.meta.store import MetaStore
 
 from .blobs import BlobIO, WrittenBlob
 from .hashing import HashingStream
@@ -39,10 +40,10 @@ class NativeMultipart:
 
     async def create(self, package: Package, path: str) -> ObjectInfo:
         key = validate_native_path(package.name, path)
-        return await parts_store.new_pending(self._store, package.bucket_id, key, self._guards)
+        return await self._store.native_parts.new_pending(package.bucket_id, key, self._guards)
 
     async def pending(self, object_id: int) -> ObjectInfo:
-        obj = await self._store.get_object_by_id(object_id, with_blocks=False)
+        obj = await self._store.objects.get_by_id(object_id, with_blocks=False)
         if obj is None or obj.redundancy != parts_store.PENDING:
             raise parts_store.no_such_upload(object_id)
         return obj
@@ -58,7 +59,7 @@ class NativeMultipart:
     async def attach(self, object_id: int, index: int, blob: WrittenBlob, stream: HashingStream) -> None:
         check_index(index)
         try:
-            await parts_store.attach_part(self._store, object_id, index, blob.blob_id, blob.size, stream.md5_hex)
+            await self._store.native_parts.attach_part(object_id, index, blob.blob_id, blob.size, stream.md5_hex)
         except BaseException:
             await self._blobs.discard(blob)
             raise
@@ -66,7 +67,7 @@ class NativeMultipart:
     async def complete(self, object_id: int, indexes: list[int]) -> ObjectInfo:
         if not indexes:
             raise invalid_argument("indexes must list at least one part", argument="indexes")
-        parts = await parts_store.list_parts(self._store, object_id)
+        parts = await self._store.native_parts.list_parts(object_id)
         missing = sorted({i for i in indexes if i not in parts})
         if missing:
             raise JunctionError(ErrorCode.InvalidPart, f"Part(s) {missing} were not uploaded", object_id=object_id)
@@ -76,8 +77,7 @@ class NativeMultipart:
         async for piece in self._blobs.read(blocks):
             md5.update(piece)
             sha256.update(piece)
-        return await parts_store.complete_pending(
-            self._store,
+        return await self._store.native_parts.complete_pending(
             object_id,
             chosen,
             md5=md5.hexdigest(),

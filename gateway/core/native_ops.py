@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from gateway.domain.errors import ErrorCode, JunctionError, invalid_argument, no_such_bucket
 from gateway.domain.models import Bucket, ObjectInfo, Package
 from gateway.meta import packages_store
-from gateway.meta.store import CommitGuard, MetaStore, NewObject
+from gateway.meta.records import CommitGuard, NewObject
+from gateway.meta.store import MetaStore
 
 from .blobs import BlobIO, WrittenBlob
 from .conditions import ByteRange
@@ -63,8 +64,8 @@ class _PackageIndex:
     async def list_objects(
         self, _bucket_id: int, *, prefix: str, start: str, inclusive: bool = False, limit: int
     ) -> list[ObjectInfo]:
-        rows = await packages_store.list_package_objects(
-            self._store, self._package_id, prefix=prefix, start=start, inclusive=inclusive, limit=limit
+        rows = await self._store.packages.list_objects(
+            self._package_id, prefix=prefix, start=start, inclusive=inclusive, limit=limit
         )
         for row in rows:
             row.key = row.path
@@ -98,7 +99,7 @@ class NativeService:
     # ------------------------------------------------------------ lookups
 
     async def bucket(self, bucket_id: int) -> Bucket:
-        bucket = await self._store.get_bucket_by_id(bucket_id)
+        bucket = await self._store.buckets.get_by_id(bucket_id)
         if bucket is None:
             raise no_such_bucket(str(bucket_id))
         return bucket
@@ -109,7 +110,7 @@ class NativeService:
         return await self._spaces.shard_space_for(affinity, size_hint)
 
     async def get_object(self, object_id: int) -> ObjectInfo:
-        obj = await self._store.get_object_by_id(object_id)
+        obj = await self._store.objects.get_by_id(object_id)
         if obj is None or obj.path == "":
             raise packages_store.no_such_object(object_id)
         return obj
@@ -128,8 +129,8 @@ class NativeService:
         bucket_name, sep, key = full_path.lstrip("/").partition("/")
         if not bucket_name or not sep or not key:
             raise invalid_argument("path must be <bucket>/<package>/<object path>", path=full_path)
-        bucket = await self._store.get_bucket(bucket_name)
-        obj = await self._store.get_object(bucket.id, key)
+        bucket = await self._store.buckets.get(bucket_name)
+        obj = await self._store.objects.get(bucket.id, key)
         if obj.path == "":  # a package marker, not an object
             raise packages_store.no_such_object(full_path)
         return obj
@@ -151,11 +152,11 @@ class NativeService:
         self, package: Package, path: str, *, is_prefix: bool, no_recursive: bool, max_keys: int, token: str
     ) -> NativePage:
         if not is_prefix:
-            obj = await packages_store.get_by_path(self._store, package.id, path) if path else None
+            obj = await self._store.packages.get_by_path(package.id, path) if path else None
             return NativePage([obj] if obj else [], [], False, "")
         max_keys = MAX_LIST_KEYS if max_keys <= 0 else min(max_keys, MAX_LIST_KEYS)
         page = await list_page(
-            _PackageIndex(self._store, package.id),  # type: ignore[arg-type]
+            _PackageIndex(self._store, package.id),
             package.bucket_id,
             prefix=path,
             delimiter="/" if no_recursive else "",
@@ -170,9 +171,7 @@ class NativeService:
         found: list[ObjectInfo] = []
         start = ""
         while True:
-            rows = await packages_store.list_package_objects(
-                self._store, package.id, prefix="", start=start, limit=MAX_LIST_KEYS
-            )
+            rows = await self._store.packages.list_objects(package.id, prefix="", start=start, limit=MAX_LIST_KEYS)
             found.extend(rows)
             if len(rows) < MAX_LIST_KEYS:
                 return found
@@ -215,7 +214,7 @@ class NativeService:
             for f in files
         ]
         try:
-            return await packages_store.commit_many(self._store, news, self._guards(no_overwrite))
+            return await self._store.packages.commit_many(news, self._guards(no_overwrite))
         except BaseException:
             await self.discard(files)
             raise
@@ -227,14 +226,14 @@ class NativeService:
 
     async def move(self, obj: ObjectInfo, package: Package, path: str) -> ObjectInfo:
         validate_native_path(package.name, path)
-        return await packages_store.move_object(self._store, obj.id, package.id, path, self._guards(False))
+        return await self._store.packages.move_object(obj.id, package.id, path, self._guards(False))
 
     async def clone(self, obj: ObjectInfo, package: Package, path: str, *, no_overwrite: bool) -> ObjectInfo:
         validate_native_path(package.name, path)
-        return await packages_store.clone_object(self._store, obj.id, package.id, path, self._guards(no_overwrite))
+        return await self._store.packages.clone_object(obj.id, package.id, path, self._guards(no_overwrite))
 
     async def delete(self, object_id: int) -> bool:
-        return await packages_store.delete_object_by_id(self._store, object_id)
+        return await self._store.packages.delete_object(object_id)
 
 
 async def _empty() -> AsyncIterator[bytes]:

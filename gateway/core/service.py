@@ -9,7 +9,8 @@ from pathlib import Path
 
 from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.domain.models import ListPage
-from gateway.meta.store import CommitGuard, MetaStore
+from gateway.meta.records import CommitGuard
+from gateway.meta.store import MetaStore
 
 from .access import Principal
 from .attributes import AttributesService
@@ -79,7 +80,7 @@ class Core:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         await self.store.open()
         await self.spaces.open()
-        await self.store.put_credential(self._root[0], self._root[1], "root")
+        await self.store.credentials.put(self._root[0], self._root[1], "root")
         self.jobs.open()
         await self.jobs.recover()
         self.sync.start()
@@ -109,11 +110,11 @@ class Core:
     # ------------------------------------------------------------ identities
 
     async def secret_for(self, access_key: str) -> str | None:
-        row = await self.store.get_credential(access_key)
+        row = await self.store.credentials.get(access_key)
         return row["secret_key"] if row else None
 
     async def principal(self, access_key: str) -> Principal:
-        row = await self.store.get_credential(access_key)
+        row = await self.store.credentials.get(access_key)
         if row is None:
             raise JunctionError(
                 ErrorCode.InvalidAccessKeyId, "The AWS Access Key Id you provided does not exist in our records."
@@ -133,7 +134,7 @@ class Core:
     async def list_objects(
         self, bucket: str, *, prefix: str = "", delimiter: str = "", marker: str = "", max_keys: int = 1000
     ) -> ListPage:
-        bucket_row = await self.store.get_bucket(bucket)
+        bucket_row = await self.store.buckets.get(bucket)
         return await list_page(
-            self.store, bucket_row.id, prefix=prefix, delimiter=delimiter, marker=marker, max_keys=max_keys
+            self.store.objects, bucket_row.id, prefix=prefix, delimiter=delimiter, marker=marker, max_keys=max_keys
         )

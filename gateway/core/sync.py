@@ -22,7 +22,6 @@ from typing import Any
 
 from backends.base import BackendError, BackendUnavailable, BlobInfo, InvalidBlobKey
 from gateway.domain.errors import ErrorCode, JunctionError, invalid_argument
-from gateway.meta import jobs_store
 from gateway.meta.store import MetaStore
 
 from .jobs import Job, JobService
@@ -169,11 +168,11 @@ class SyncService:
             d == spec.src_space and p == spec.src_path for d, p in zip(spec.dest_spaces, spec.dest_paths, strict=True)
         ):
             raise invalid_argument("a destination equals the source", argument="destPathes")
-        task_id = await jobs_store.create_task(self._store, spec.as_dict(), time.time())
+        task_id = await self._store.jobs.create_task(spec.as_dict(), time.time())
         return await self.get(task_id)
 
     async def get(self, task_id: int) -> dict[str, Any]:
-        task = await jobs_store.get_task(self._store, task_id)
+        task = await self._store.jobs.get_task(task_id)
         last = None
         job_id = task["running_job"] or task["last_job"]
         if job_id:
@@ -182,7 +181,7 @@ class SyncService:
         return {**task, "run": last}
 
     async def cancel(self, task_id: int) -> None:
-        task = await jobs_store.cancel_task(self._store, task_id)
+        task = await self._store.jobs.cancel_task(task_id)
         if task["running_job"]:
             self._jobs.cancel(task["running_job"])
 
@@ -225,25 +224,24 @@ class SyncService:
 
     async def tick(self) -> None:
         await self._jobs.recover()
-        for task in await jobs_store.due_tasks(self._store, time.time()):
+        for task in await self._store.jobs.due_tasks(time.time()):
             running = task["running_job"]
             if running and (
-                self._jobs.is_running_here(running)
-                or (await jobs_store.get_job(self._store, running))["state"] == "running"
+                self._jobs.is_running_here(running) or (await self._store.jobs.get_job(running))["state"] == "running"
             ):
                 continue
             spec = spec_from_dict(task["spec"])
             job = await self._jobs.start(
                 "sync", {"taskID": task["id"]}, lambda job, t=task["id"], s=spec: self._run(job, t, s)
             )
-            await jobs_store.claim_run(self._store, task["id"], job.id)
+            await self._store.jobs.claim_run(task["id"], job.id)
 
     async def _run(self, job: Job, task_id: int, spec: SyncSpec) -> dict[str, Any]:
         try:
             return await self.run_once(job, spec)
         finally:
             next_run = time.time() + spec.trigger["interval"] if spec.trigger["type"] == "Interval" else None
-            await asyncio.shield(jobs_store.finish_run(self._store, task_id, job.id, next_run))
+            await asyncio.shield(self._store.jobs.finish_run(task_id, job.id, next_run))
 
     # ------------------------------------------------------------ one run
 

@@ -108,7 +108,7 @@ class Transfers:
                 errors.append(f"{obj.path}: not a path a file system can hold; skipped")
                 job.add(filesFailed=1)
                 continue
-            full = await self._store.get_object_by_id(obj.id)  # listings carry no block map
+            full = await self._store.objects.get_by_id(obj.id)  # listings carry no block map
             if full is None:  # deleted meanwhile
                 errors.append(f"{obj.path}: deleted while exporting")
                 continue

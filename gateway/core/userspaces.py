@@ -23,7 +23,6 @@ from backends.base import (
 from backends.registry import FACTORIES, build_backend
 from gateway.domain.errors import ErrorCode, JunctionError, invalid_argument
 from gateway.domain.models import SpaceRow
-from gateway.meta import spaces_store
 from gateway.meta.store import MetaStore
 
 from .paths import clean_dir
@@ -87,8 +86,7 @@ class UserSpaceService:
         working_dir = clean_dir(spec.working_dir, "workingDir")
         self.validate(spec.storage, spec.credential, working_dir)
         await self.build(spec.storage, spec.credential, working_dir).close()
-        row = await spaces_store.create_space(
-            self._store,
+        row = await self._store.spaces.create(
             name=spec.name,
             storage=spec.storage,
             sealed_credential=self._spaces.box.seal(spec.credential),
@@ -100,7 +98,7 @@ class UserSpaceService:
         return row
 
     async def get(self, space_id: int) -> SpaceRow:
-        return await spaces_store.get_space(self._store, space_id)
+        return await self._store.spaces.get(space_id)
 
     def credential_of(self, row: SpaceRow) -> dict[str, Any]:
         return self._spaces.box.open(row.sealed_credential)
@@ -128,14 +126,14 @@ class UserSpaceService:
             changes["features"] = _json(fields["features"])
         if "working_dir" in fields:
             changes["working_dir"] = working_dir
-        updated = await spaces_store.update_space(self._store, space_id, changes)
+        updated = await self._store.spaces.update(space_id, changes)
         self._spaces.install(updated)
         return updated
 
     async def delete(self, space_id: int) -> bool:
         if space_id == self._spaces.default_id:
             raise JunctionError(ErrorCode.OperationAborted, "the default user space cannot be deleted")
-        deleted = await spaces_store.delete_space(self._store, space_id)
+        deleted = await self._store.spaces.delete(space_id)
         self._spaces.forget(space_id)
         return deleted
 
