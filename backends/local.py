@@ -10,11 +10,13 @@ buffer-sized writes, because each hop to a thread costs more than the I/O of a s
 from __future__ import annotations
 
 import asyncio
+import builtins
 import os
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
+from io import BufferedReader, BufferedWriter
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -119,11 +121,12 @@ class LocalBackend:
         for info in infos:
             yield info
 
-    def _scan(self, prefix: str) -> list[BlobInfo]:
+    # `list` below names the method above, hence builtins.list in this class's annotations
+    def _scan(self, prefix: str) -> builtins.list[BlobInfo]:
         """Walk only the directory the prefix names, then filter by the remainder."""
         base_dir = prefix.rsplit("/", 1)[0] if "/" in prefix else ""
         start = self.root / base_dir if base_dir else self.root
-        found: list[BlobInfo] = []
+        found: builtins.list[BlobInfo] = []
         if not start.is_dir():
             return found
         for dirpath, _dirs, files in os.walk(start):
@@ -140,16 +143,16 @@ class LocalBackend:
         found.sort(key=lambda info: info.key.encode())
         return found
 
-    async def empty_dirs(self, prefix: str = "") -> list[str]:
+    async def empty_dirs(self, prefix: str = "") -> builtins.list[str]:
         """Directories under `prefix` holding nothing at all (sync tasks recreate them)."""
         check_prefix(prefix)
         return await self._io(self._empty_dirs, prefix)
 
-    def _empty_dirs(self, prefix: str) -> list[str]:
+    def _empty_dirs(self, prefix: str) -> builtins.list[str]:
         start = self.root / prefix.rstrip("/") if prefix else self.root
         if not start.is_dir():
             return []
-        found = []
+        found: builtins.list[str] = []
         for dirpath, dirs, files in os.walk(start):
             if not dirs and not files and Path(dirpath) != start:
                 found.append(Path(dirpath).relative_to(self.root).as_posix())
@@ -213,17 +216,17 @@ def _inside(root: Path, path: Path) -> Path:
     return real
 
 
-def _open_inside(root: Path, path: Path):
+def _open_inside(root: Path, path: Path) -> BufferedReader:
     return open(_inside(root, path), "rb")
 
 
-def _open_for_write(root: Path, tmp: Path):
+def _open_for_write(root: Path, tmp: Path) -> BufferedWriter:
     _mkdirs(tmp.parent)
     _inside(root, tmp.parent)
     return open(tmp, "wb")
 
 
-def _finish(fh, tail: bytes, tmp: Path, path: Path) -> None:
+def _finish(fh: BufferedWriter, tail: bytes | bytearray, tmp: Path, path: Path) -> None:
     """Write the tail, make the data durable, then atomically publish it under `path`."""
     try:
         fh.write(tail)

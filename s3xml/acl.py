@@ -33,10 +33,10 @@ def access_control_policy(owner: str, grants: list[tuple[str, str]]) -> bytes:
     return serialize(root)
 
 
-def _grantee_type(grantee) -> str:
+def _grantee_type(grantee: etree._Element) -> str:
     for name, value in grantee.attrib.items():
         if local(name) == "type":
-            return value
+            return str(value)
     return ""
 
 

@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 from .documents import checksum_fields
-from .xml import document, serialize
+from .records import AttributesView
+from .xml import Field, document, serialize
 
 
-def object_attributes(view) -> bytes:
+def object_attributes(view: AttributesView) -> bytes:
     """Render a `gateway.core.attributes.ObjectAttributes`; only the requested elements appear."""
     obj, wanted = view.obj, view.wanted
-    fields: list = []
+    fields: list[Field] = []
     if "ETag" in wanted:
         fields.append(("ETag", obj.etag))  # unquoted, unlike every other ETag S3 returns
     if "Checksum" in wanted and obj.checksums:
         fields.append(("Checksum", checksum_fields(obj.checksums, obj.checksum_type)))
     if "ObjectParts" in wanted and view.parts is not None:
         page = view.parts
-        parts: list = [("PartsCount", page.total)]
+        parts: list[Field] = [("PartsCount", page.total)]
         if page.recorded:
             parts += [
                 ("PartNumberMarker", page.marker),

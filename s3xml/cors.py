@@ -7,22 +7,37 @@ applies S3's rules (methods, wildcards, limits).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TypedDict
 
-from .xml import MalformedXML, child_text, children, document, local, parse, serialize
+from lxml import etree
+
+from .records import CORSRuleRecord
+from .xml import Field, MalformedXML, child_text, children, document, local, parse, serialize
 
 _SINGLE = ("ID", "MaxAgeSeconds")
 
 
-def _texts(rule, name: str) -> list[str]:
+class ParsedCORSRule(TypedDict):
+    """One CORSRule as written, before gateway.core.cors.build_rules checks it."""
+
+    id: str | None
+    methods: list[str]
+    origins: list[str]
+    headers: list[str]
+    expose: list[str]
+    max_age: str | None
+
+
+def _texts(rule: etree._Element, name: str) -> list[str]:
     return [(c.text or "").strip() for c in children(rule, name)]
 
 
-def parse_cors(body: bytes) -> list[dict]:
+def parse_cors(body: bytes) -> list[ParsedCORSRule]:
     """Return one dict per CORSRule: id, methods, origins, headers, expose, max_age."""
     root = parse(body)
     if local(root.tag) != "CORSConfiguration":
         raise MalformedXML("expected CORSConfiguration")
-    rules = []
+    rules: list[ParsedCORSRule] = []
     for rule in children(root, "CORSRule"):
         for name in _SINGLE:
             if len(children(rule, name)) > 1:
@@ -40,11 +55,11 @@ def parse_cors(body: bytes) -> list[dict]:
     return rules
 
 
-def cors_configuration(rules: Iterable) -> bytes:
+def cors_configuration(rules: Iterable[CORSRuleRecord]) -> bytes:
     """Render rules (objects with the fields of gateway.core.cors.CORSRule)."""
-    entries = []
+    entries: list[Field] = []
     for rule in rules:
-        fields: list = [("ID", rule.id or None)]
+        fields: list[Field] = [("ID", rule.id or None)]
         fields += [("AllowedHeader", h) for h in rule.allowed_headers]
         fields += [("AllowedMethod", m) for m in rule.allowed_methods]
         fields += [("AllowedOrigin", o) for o in rule.allowed_origins]

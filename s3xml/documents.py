@@ -6,14 +6,15 @@ and raise MalformedXML / ValueError with a message for the client.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import quote
 
 from gateway.domain.errors import ErrorCode
 
 from .errors import message_of
-from .xml import MalformedXML, add, child_text, children, document, iso8601, local, parse, serialize
+from .records import BucketRecord, ObjectPage, StoredObject, UploadedPart, UploadRecord
+from .xml import Field, MalformedXML, add, child_text, children, document, iso8601, local, parse, serialize
 
 CHECKSUM_FIELDS = {
     "CRC32": "ChecksumCRC32",
@@ -33,8 +34,8 @@ def _encode(value: str, encoding: str | None) -> str:
     return quote(value, safe="/") if encoding == "url" else value
 
 
-def checksum_fields(checksums: dict[str, str], checksum_type: str = "") -> list[tuple[str, str]]:
-    fields = [(CHECKSUM_FIELDS[alg], value) for alg, value in checksums.items() if alg in CHECKSUM_FIELDS]
+def checksum_fields(checksums: Mapping[str, str], checksum_type: str = "") -> list[Field]:
+    fields: list[Field] = [(CHECKSUM_FIELDS[alg], value) for alg, value in checksums.items() if alg in CHECKSUM_FIELDS]
     if fields and checksum_type:
         fields.append(("ChecksumType", checksum_type))
     return fields
@@ -44,9 +45,9 @@ def checksum_fields(checksums: dict[str, str], checksum_type: str = "") -> list[
 
 
 def error_document(
-    code: ErrorCode, message: str, *, resource: str, request_id: str, extra: dict | None = None
+    code: ErrorCode, message: str, *, resource: str, request_id: str, extra: dict[str, object] | None = None
 ) -> bytes:
-    fields = [("Code", code), ("Message", message or message_of(code))]
+    fields: list[Field] = [("Code", code), ("Message", message or message_of(code))]
     fields += [(k, str(v)) for k, v in (extra or {}).items()]
     fields += [("Resource", resource), ("RequestId", request_id)]
     return serialize(document("Error", fields, namespace=False))
@@ -55,7 +56,7 @@ def error_document(
 # ---------------------------------------------------------------- buckets
 
 
-def list_buckets(buckets: Iterable, owner_id: str) -> bytes:
+def list_buckets(buckets: Iterable[BucketRecord], owner_id: str) -> bytes:
     root = document("ListAllMyBucketsResult", [("Owner", [("ID", owner_id), ("DisplayName", owner_id)])])
     entries = [("Bucket", [("Name", b.name), ("CreationDate", iso8601(b.created))]) for b in buckets]
     add(root, [("Buckets", entries)] if entries else [("Buckets", "")])
@@ -81,8 +82,8 @@ def parse_create_bucket(body: bytes) -> str | None:
 # ---------------------------------------------------------------- listing
 
 
-def _contents(obj, encoding: str | None, owner: str | None) -> tuple[str, list]:
-    fields = [
+def _contents(obj: StoredObject, encoding: str | None, owner: str | None) -> Field:
+    fields: list[Field] = [
         ("Key", _encode(obj.key, encoding)),
         ("LastModified", iso8601(obj.updated)),
         ("ETag", quoted(obj.etag)),
@@ -107,8 +108,8 @@ class ListingParams:
     encoding: str | None
 
 
-def list_objects_v1(params: ListingParams, page, *, marker: str, owner: str) -> bytes:
-    fields: list = [
+def list_objects_v1(params: ListingParams, page: ObjectPage, *, marker: str, owner: str) -> bytes:
+    fields: list[Field] = [
         ("Name", params.bucket),
         ("Prefix", _encode(params.prefix, params.encoding)),
         ("Marker", _encode(marker, params.encoding)),
@@ -125,9 +126,15 @@ def list_objects_v1(params: ListingParams, page, *, marker: str, owner: str) -> 
 
 
 def list_objects_v2(
-    params: ListingParams, page, *, token: str | None, next_token: str | None, start_after: str, owner: str | None
+    params: ListingParams,
+    page: ObjectPage,
+    *,
+    token: str | None,
+    next_token: str | None,
+    start_after: str,
+    owner: str | None,
 ) -> bytes:
-    fields: list = [
+    fields: list[Field] = [
         ("Name", params.bucket),
         ("Prefix", _encode(params.prefix, params.encoding)),
         ("MaxKeys", params.max_keys),
@@ -147,8 +154,8 @@ def list_objects_v2(
 # ---------------------------------------------------------------- objects
 
 
-def copy_object_result(obj) -> bytes:
-    fields = [("ETag", quoted(obj.etag)), ("LastModified", iso8601(obj.updated))]
+def copy_object_result(obj: StoredObject) -> bytes:
+    fields: list[Field] = [("ETag", quoted(obj.etag)), ("LastModified", iso8601(obj.updated))]
     fields += checksum_fields(obj.checksums, obj.checksum_type)
     return serialize(document("CopyObjectResult", fields))
 
@@ -159,7 +166,7 @@ def parse_delete(body: bytes) -> tuple[list[tuple[str, str | None]], bool]:
     if local(root.tag) != "Delete":
         raise MalformedXML("expected Delete")
     quiet = (child_text(root, "Quiet", "false") or "").strip().lower() == "true"
-    keys = []
+    keys: list[tuple[str, str | None]] = []
     for entry in children(root, "Object"):
         key = child_text(entry, "Key")
         if key is None:
@@ -181,7 +188,7 @@ class DeleteOutcome:
 
 
 def delete_result(outcomes: Sequence[DeleteOutcome], quiet: bool) -> bytes:
-    fields: list = []
+    fields: list[Field] = []
     for outcome in outcomes:
         if outcome.error_code:
             fields.append(
@@ -219,8 +226,8 @@ def initiate_multipart(bucket: str, key: str, upload_id: str) -> bytes:
     )
 
 
-def copy_part_result(part) -> bytes:
-    fields = [("ETag", quoted(part.etag)), ("LastModified", iso8601(part.updated))]
+def copy_part_result(part: UploadedPart) -> bytes:
+    fields: list[Field] = [("ETag", quoted(part.etag)), ("LastModified", iso8601(part.updated))]
     fields += checksum_fields(part.checksums)
     return serialize(document("CopyPartResult", fields))
 
@@ -230,7 +237,7 @@ def parse_complete(body: bytes) -> list[tuple[int, str, dict[str, str]]]:
     root = parse(body)
     if local(root.tag) != "CompleteMultipartUpload":
         raise MalformedXML("expected CompleteMultipartUpload")
-    parts = []
+    parts: list[tuple[int, str, dict[str, str]]] = []
     for entry in children(root, "Part"):
         number, etag = child_text(entry, "PartNumber"), child_text(entry, "ETag")
         if number is None or etag is None:
@@ -239,19 +246,21 @@ def parse_complete(body: bytes) -> list[tuple[int, str, dict[str, str]]]:
             parsed = int(number)
         except ValueError:
             raise MalformedXML("PartNumber must be an integer") from None
-        sums = {alg: child_text(entry, name) for alg, name in CHECKSUM_FIELDS.items() if child_text(entry, name)}
+        sums = {alg: text for alg, name in CHECKSUM_FIELDS.items() if (text := child_text(entry, name))}
         parts.append((parsed, etag, sums))
     return parts
 
 
-def complete_multipart(location_url: str, bucket: str, key: str, obj) -> bytes:
-    fields = [("Location", location_url), ("Bucket", bucket), ("Key", key), ("ETag", quoted(obj.etag))]
+def complete_multipart(location_url: str, bucket: str, key: str, obj: StoredObject) -> bytes:
+    fields: list[Field] = [("Location", location_url), ("Bucket", bucket), ("Key", key), ("ETag", quoted(obj.etag))]
     fields += checksum_fields(obj.checksums, obj.checksum_type)
     return serialize(document("CompleteMultipartUploadResult", fields))
 
 
-def list_parts(upload, parts: Sequence, *, marker: int, max_parts: int, truncated: bool, owner: str) -> bytes:
-    fields: list = [
+def list_parts(
+    upload: UploadRecord, parts: Sequence[UploadedPart], *, marker: int, max_parts: int, truncated: bool, owner: str
+) -> bytes:
+    fields: list[Field] = [
         ("Bucket", upload.bucket),
         ("Key", upload.key),
         ("UploadId", upload.id),
@@ -266,7 +275,7 @@ def list_parts(upload, parts: Sequence, *, marker: int, max_parts: int, truncate
         ("ChecksumType", upload.checksum_type or None),
     ]
     for part in parts:
-        entry = [
+        entry: list[Field] = [
             ("PartNumber", part.number),
             ("LastModified", iso8601(part.updated)),
             ("ETag", quoted(part.etag)),
@@ -278,7 +287,7 @@ def list_parts(upload, parts: Sequence, *, marker: int, max_parts: int, truncate
 
 def list_uploads(
     bucket: str,
-    uploads: Sequence,
+    uploads: Sequence[UploadRecord],
     *,
     prefix: str,
     delimiter: str,
@@ -289,7 +298,7 @@ def list_uploads(
     encoding: str | None,
     prefixes: Sequence[str] = (),
 ) -> bytes:
-    fields: list = [
+    fields: list[Field] = [
         ("Bucket", bucket),
         ("KeyMarker", _encode(key_marker, encoding)),
         ("UploadIdMarker", upload_id_marker),
@@ -302,7 +311,7 @@ def list_uploads(
         ("EncodingType", encoding),
     ]
     for upload in uploads:
-        who = [("ID", upload.owner), ("DisplayName", upload.owner)]
+        who: list[Field] = [("ID", upload.owner), ("DisplayName", upload.owner)]
         fields.append(
             (
                 "Upload",
@@ -326,5 +335,5 @@ def list_uploads(
 
 def post_response(location_url: str, bucket: str, key: str, etag: str) -> bytes:
     """POST Object's answer to success_action_status=201."""
-    fields = [("Location", location_url), ("Bucket", bucket), ("Key", key), ("ETag", quoted(etag))]
+    fields: list[Field] = [("Location", location_url), ("Bucket", bucket), ("Key", key), ("ETag", quoted(etag))]
     return serialize(document("PostResponse", fields, namespace=False))

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from .documents import ListingParams, _encode, quoted
-from .xml import MalformedXML, child_text, document, iso8601, local, parse, serialize
+from .records import VersionEntry, VersionsPage
+from .xml import Field, MalformedXML, child_text, document, iso8601, local, parse, serialize
 
 
 def versioning_configuration(status: str) -> bytes:
@@ -23,20 +24,20 @@ def parse_versioning(body: bytes) -> tuple[str | None, str | None]:
     return (status.strip() if status is not None else None), (mfa.strip() if mfa is not None else None)
 
 
-def _owner(owner: str) -> tuple[str, list]:
+def _owner(owner: str) -> Field:
     return "Owner", [("ID", owner), ("DisplayName", owner)]
 
 
-def _version(entry, encoding: str | None, owner: str) -> tuple[str, list]:
-    fields: list = [
+def _version(entry: VersionEntry, encoding: str | None, owner: str) -> Field:
+    fields: list[Field] = [
         ("Key", _encode(entry.key, encoding)),
         ("VersionId", entry.version_id),
         ("IsLatest", entry.is_latest),
         ("LastModified", iso8601(entry.updated)),
     ]
-    if entry.delete_marker:
-        return "DeleteMarker", fields + [_owner(owner)]
     obj = entry.obj
+    if entry.delete_marker or obj is None:  # a delete marker is the one entry without an object
+        return "DeleteMarker", fields + [_owner(owner)]
     fields += [("ETag", quoted(obj.etag)), ("Size", obj.size)]
     if obj.checksums:
         fields += [("ChecksumAlgorithm", alg) for alg in obj.checksums]
@@ -45,9 +46,11 @@ def _version(entry, encoding: str | None, owner: str) -> tuple[str, list]:
     return "Version", fields + [("StorageClass", "STANDARD"), _owner(owner)]
 
 
-def list_versions(params: ListingParams, page, *, key_marker: str, version_id_marker: str, owner: str) -> bytes:
+def list_versions(
+    params: ListingParams, page: VersionsPage, *, key_marker: str, version_id_marker: str, owner: str
+) -> bytes:
     """ListVersionsResult: versions and delete markers interleaved in listing order."""
-    fields: list = [
+    fields: list[Field] = [
         ("Name", params.bucket),
         ("Prefix", _encode(params.prefix, params.encoding)),
         ("KeyMarker", _encode(key_marker, params.encoding)),

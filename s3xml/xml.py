@@ -11,6 +11,9 @@ from lxml import etree
 S3_NS = "http://s3.amazonaws.com/doc/2006-03-01/"
 MAX_DOCUMENT_BYTES = 2 * 1024 * 1024
 
+# One child element to render: (name, value); a value that is a list of Fields nests, None is skipped.
+Field = tuple[str, Any]
+
 _PARSER = etree.XMLParser(
     resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False, huge_tree=False, remove_comments=True
 )

@@ -7,7 +7,7 @@ thread with its own event loop (tests stay synchronous), and returns a `FakeObs`
 What it imitates, closely enough for a client to notice mistakes:
 - every request must be signed: OBS's own header signature (`Authorization: OBS AK:sig`,
   checked with backends/obs_auth.py) or AWS SigV4 (OBS's S3-compatible mode; verified for
-  real with gateway/s3/sigv4.py, including a signed payload hash; aws-chunked bodies are
+  real with gateway/auth/sigv4.py, including a signed payload hash; aws-chunked bodies are
   refused with 501). Unknown AK -> 403 InvalidAccessKeyId, bad signature -> 403
   SignatureDoesNotMatch, with OBS's XML error body and `x-obs-request-id`.
 - objects: PUT (Content-MD5 checked), GET with Range (206/416) and If-Match, HEAD, DELETE (204 even when
@@ -49,7 +49,7 @@ from aiohttp import web
 from lxml import etree
 
 from backends import obs_auth
-from gateway.s3 import sigv4
+from gateway.auth import sigv4, types
 from s3xml.xml import MalformedXML, add, child_text, children, http_date, iso8601, parse, serialize
 
 OBS_NS = "http://obs.myhuaweicloud.com/doc/2015-06-30/"
@@ -240,11 +240,11 @@ class FakeObs:
         bucket, _, key = raw_path[1:].partition("/")
         return Target(unquote(bucket), unquote(key), query)
 
-    async def _authenticate(self, request: web.Request, target: Target) -> sigv4.AuthContext | None:
+    async def _authenticate(self, request: web.Request, target: Target) -> types.AuthContext | None:
         """Check the signature; return the SigV4 context (None for the OBS signature)."""
         secrets = {self.access_key: self.secret_key}
         auth = request.headers.get("Authorization", "")
-        if auth.startswith(sigv4.ALGORITHM):
+        if auth.startswith(types.ALGORITHM):
             return await self._verify_v4(request, secrets)
         try:
             obs_auth.verify_obs(request.method, target.bucket, target.key, target.query, request.headers, secrets)
@@ -253,9 +253,9 @@ class FakeObs:
             raise ObsError(err.code, err.message, **extra) from None
         return None
 
-    async def _verify_v4(self, request: web.Request, secrets: dict[str, str]) -> sigv4.AuthContext:
+    async def _verify_v4(self, request: web.Request, secrets: dict[str, str]) -> types.AuthContext:
         raw_path, _, raw_query = request.raw_path.partition("?")
-        signed = sigv4.SignedRequest(
+        signed = types.SignedRequest(
             method=request.method,
             raw_path=raw_path,
             query=parse_qsl(raw_query, keep_blank_values=True),
@@ -267,14 +267,14 @@ class FakeObs:
 
         try:
             ctx = await sigv4.verify(signed, lookup)
-        except sigv4.AuthError as err:
+        except types.AuthError as err:
             code = err.code if err.code in ERRORS else "AccessDenied"
             raise ObsError(code, err.message) from None
-        if ctx.payload_mode not in (sigv4.PayloadMode.SIGNED, sigv4.PayloadMode.UNSIGNED):
+        if ctx.payload_mode not in (types.PayloadMode.SIGNED, types.PayloadMode.UNSIGNED):
             raise ObsError("NotImplemented", "aws-chunked request bodies are not supported by this fake.")
         return ctx
 
-    async def _route(self, request: web.Request, t: Target, amz: sigv4.AuthContext | None) -> web.StreamResponse:
+    async def _route(self, request: web.Request, t: Target, amz: types.AuthContext | None) -> web.StreamResponse:
         if not t.bucket:
             raise ObsError("MethodNotAllowed")
         if t.bucket not in self.objects:
@@ -305,7 +305,7 @@ class FakeObs:
 
     # -------------------------------------------------------------- objects
 
-    async def _put(self, request: web.Request, t: Target, amz: sigv4.AuthContext | None) -> web.StreamResponse:
+    async def _put(self, request: web.Request, t: Target, amz: types.AuthContext | None) -> web.StreamResponse:
         path = self._object_path(t.bucket, t.key)
         size, etag = await self._receive(request, path, amz)
         content_type = request.headers.get("Content-Type", "binary/octet-stream")
@@ -435,7 +435,7 @@ class FakeObs:
         self.uploads[upload_id] = Upload(t.bucket, t.key, directory)
         return _xml("InitiateMultipartUploadResult", [("Bucket", t.bucket), ("Key", t.key), ("UploadId", upload_id)])
 
-    async def _multipart(self, request: web.Request, t: Target, amz: sigv4.AuthContext | None) -> web.StreamResponse:
+    async def _multipart(self, request: web.Request, t: Target, amz: types.AuthContext | None) -> web.StreamResponse:
         upload = self.uploads.get(t.query["uploadId"])
         if upload is None or (upload.bucket, upload.key) != (t.bucket, t.key):
             raise ObsError("NoSuchUpload", UploadId=t.query["uploadId"])
@@ -464,7 +464,7 @@ class FakeObs:
         raise ObsError("MethodNotAllowed")
 
     async def _upload_part(
-        self, request: web.Request, t: Target, upload: Upload, amz: sigv4.AuthContext | None
+        self, request: web.Request, t: Target, upload: Upload, amz: types.AuthContext | None
     ) -> web.StreamResponse:
         try:
             number = int(t.query["partNumber"])
@@ -489,7 +489,7 @@ class FakeObs:
         return web.Response(status=200, headers={"ETag": etag})
 
     async def _complete(
-        self, request: web.Request, t: Target, upload: Upload, amz: sigv4.AuthContext | None
+        self, request: web.Request, t: Target, upload: Upload, amz: types.AuthContext | None
     ) -> web.StreamResponse:
         body = await request.content.read(MAX_XML_BODY + 1)
         if amz is not None and amz.payload_sha256 and hashlib.sha256(body).hexdigest() != amz.payload_sha256:
@@ -565,7 +565,7 @@ class FakeObs:
             raise ObsError("NoSuchBucket", BucketName=bucket)
         return self._stored(Target(bucket, key, {}))
 
-    async def _receive(self, request: web.Request, path: Path, amz: sigv4.AuthContext | None) -> tuple[int, str]:
+    async def _receive(self, request: web.Request, path: Path, amz: types.AuthContext | None) -> tuple[int, str]:
         """Stream the body to `path` (atomically); check Content-MD5 and a signed SHA-256."""
         md5, sha = hashlib.md5(), hashlib.sha256()
         size = 0

@@ -23,8 +23,8 @@ from botocore.credentials import Credentials
 from conftest import boto_client
 from multidict import CIMultiDict
 
-from gateway.s3 import sigv2
-from gateway.s3.sigv4 import AuthError, PayloadMode, SignedRequest
+from gateway.auth import sigv2
+from gateway.auth.types import AuthError, PayloadMode, SignedRequest
 
 DOC_KEY = "AKIAIOSFODNN7EXAMPLE"
 DOC_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"

@@ -8,7 +8,9 @@ computed here into their responses; nothing here knows about HTTP frameworks.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from typing import TypedDict
 
 from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.meta.store import MetaStore
@@ -56,7 +58,18 @@ def _wildcards(kind: str, values: list[str]) -> None:
             raise JunctionError(ErrorCode.InvalidRequest, f'{kind} "{value}" can not have more than one wildcard.')
 
 
-def build_rules(raw: list[dict]) -> list[CORSRule]:
+class RawCORSRule(TypedDict):
+    """One CORSRule as the client wrote it (the shape s3xml.cors.parse_cors returns)."""
+
+    id: str | None
+    methods: list[str]
+    origins: list[str]
+    headers: list[str]
+    expose: list[str]
+    max_age: str | None
+
+
+def build_rules(raw: Sequence[RawCORSRule]) -> list[CORSRule]:
     """Validate parsed CORSRule elements (see s3xml.cors) and return them as rules."""
     if not raw:
         raise JunctionError(ErrorCode.MalformedXML, "The CORS configuration must contain at least one CORSRule")

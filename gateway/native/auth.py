@@ -22,9 +22,10 @@ from urllib.parse import unquote
 from aiohttp import web
 from multidict import MultiDict
 
+from gateway.auth.sigv4 import is_anonymous, verify
+from gateway.auth.types import AuthContext, AuthError, PayloadMode, SignedRequest
 from gateway.core.service import Core
 from gateway.domain.errors import ErrorCode, JunctionError
-from gateway.s3.sigv4 import AuthContext, AuthError, PayloadMode, SignedRequest, is_anonymous, verify
 
 SERVICE = "jcs"
 MAX_JSON_BODY = 1024 * 1024

@@ -13,10 +13,10 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from gateway.auth.types import AuthError
 from gateway.core.backend_errors import BackendUnavailable
 from gateway.core.service import Core
 from gateway.domain.errors import ErrorCode, JunctionError
-from gateway.s3.sigv4 import AuthError
 
 from . import buckets, jobs, multipart, objects, packages, syncer, userspaces
 from .auth import StreamedAuth, authenticate, parse_query, read_body

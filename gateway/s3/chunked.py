@@ -3,22 +3,22 @@
 Wire format: `hex-size[;chunk-signature=sig]\\r\\n <data> \\r\\n`, repeated, ended by a
 zero-size chunk, optional `name:value\\r\\n` trailer lines and a blank line. Signed modes
 chain every chunk's signature from the seed signature, so a chunk cannot be altered,
-dropped or reordered. Data is yielded in bounded pieces as it arrives; a chunk's signature
-is checked once its last piece has gone out, and the consumer aborts on the exception.
+dropped or reordered (gateway/auth/chunk_signing.py checks the chain; this module is the
+S3 wire framing). Data is yielded in bounded pieces as it arrives; a chunk's signature is
+checked once its last piece has gone out, and the consumer aborts on the exception.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
-import hmac
 from collections.abc import AsyncIterator, Mapping
 from typing import Protocol
 
+from gateway.auth.chunk_signing import SignatureChain
+from gateway.auth.types import AuthContext, PayloadMode
 from gateway.core.checksums import Checksum, ChecksumMismatch, header_for
 from gateway.domain.errors import ErrorCode
-
-from .sigv4 import EMPTY_SHA256, AuthContext, AuthError, PayloadMode, hmac_hex
 
 MAX_CHUNK_SIZE = 16 * 1024 * 1024
 MAX_LINE = 4096  # a chunk header or trailer line
@@ -60,11 +60,11 @@ class ChunkedBodyDecoder:
         if mode in SIGNED_MODES and ctx is None:
             raise ValueError(f"{mode.name} needs the request's AuthContext")
         self._reader = reader
-        self._signing = ctx if mode in SIGNED_MODES else None  # None: nothing to verify
+        # None: nothing to verify
+        self._chain = SignatureChain(ctx) if ctx is not None and mode in SIGNED_MODES else None
         self._expected_trailers = set(trailer_names)
         self._decoded_length = decoded_length
         self._piece_size = piece_size
-        self._previous = ctx.signature if ctx else ""
         self._pieces = self._decode()
         self.trailers: dict[str, str] = {}
 
@@ -83,12 +83,13 @@ class ChunkedBodyDecoder:
                 raise _length_mismatch()
             digest = hashlib.sha256()
             async for piece in self._read_data(size):
-                if self._signing:
+                if self._chain:
                     digest.update(piece)
                 yield piece
             if size:
                 await self._read_crlf()
-            self._check_chunk_signature(signature, digest)
+            if self._chain:
+                self._chain.verify_chunk(signature, digest.hexdigest())
             if not size:
                 break
         if self._decoded_length is not None and total != self._decoded_length:
@@ -114,32 +115,10 @@ class ChunkedBodyDecoder:
             lines.append(_parse_trailer(line))
         trailers = dict(lines)
         signature = trailers.pop(TRAILER_SIGNATURE, None)
-        if self._signing and trailers:
-            self._check_trailer_signature(self._signing, signature, trailers)
+        if self._chain and trailers:
+            self._chain.verify_trailer(signature, trailers)
         self._check_trailer_names(trailers)
         self.trailers = trailers
-
-    def _check_chunk_signature(self, signature: str | None, digest: hashlib._Hash) -> None:
-        if self._signing:
-            self._previous = self._verify(
-                self._signing, "AWS4-HMAC-SHA256-PAYLOAD", signature, EMPTY_SHA256, digest.hexdigest()
-            )
-
-    def _check_trailer_signature(self, ctx: AuthContext, signature: str | None, trailers: Mapping[str, str]) -> None:
-        canonical = "".join(f"{name}:{trailers[name]}\n" for name in sorted(trailers))
-        self._verify(ctx, "AWS4-HMAC-SHA256-TRAILER", signature, hashlib.sha256(canonical.encode()).hexdigest())
-
-    def _verify(self, ctx: AuthContext, algorithm: str, signature: str | None, *hashes: str) -> str:
-        """Check one link of the signature chain and return it (the next link's predecessor)."""
-        to_sign = "\n".join([algorithm, ctx.amz_date, ctx.scope, self._previous, *hashes])
-        expected = hmac_hex(ctx.signing_key, to_sign)
-        if signature is None or not hmac.compare_digest(expected.encode(), signature.encode()):
-            raise AuthError(
-                ErrorCode.SignatureDoesNotMatch,
-                "The request signature we calculated does not match the "
-                "signature you provided for a payload chunk or trailer.",
-            )
-        return expected
 
     def _check_trailer_names(self, trailers: Mapping[str, str]) -> None:
         unexpected = sorted(set(trailers) - self._expected_trailers)

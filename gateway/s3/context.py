@@ -14,6 +14,7 @@ from urllib.parse import unquote
 from aiohttp import web
 from multidict import CIMultiDict, MultiDict
 
+from gateway.auth.types import AuthContext, PayloadMode
 from gateway.core.access import ADMIN, Principal, authorize
 from gateway.core.checksums import algorithm_from_header
 from gateway.core.objects import Expectations, ObjectAttrs, checksum_algorithm
@@ -21,7 +22,6 @@ from gateway.core.service import Core
 from gateway.domain.errors import ErrorCode, JunctionError
 
 from .chunked import ChunkedBodyDecoder
-from .sigv4 import AuthContext, PayloadMode
 
 READ_PIECE = 256 * 1024
 STREAMING_MODES = (

@@ -6,18 +6,20 @@ import logging
 
 from aiohttp import web
 
+from gateway.auth import sigv2
+from gateway.auth.sigv4 import is_anonymous, verify
+from gateway.auth.types import AuthContext, AuthError, SignedRequest
 from gateway.core.backend_errors import BackendUnavailable
 from gateway.core.service import Core
 from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.logs import ACCESS_KEY, REQUEST_ID
 
-from . import cors, sigv2
+from . import cors
 from .chunked import ChunkedFormatError
 from .context import S3Call, parse_query, split_target
 from .post_object import UNAUTHENTICATED, is_form_upload
 from .responses import error
 from .router import route
-from .sigv4 import AuthContext, AuthError, SignedRequest, is_anonymous, verify
 
 log = logging.getLogger("junction.s3")
 

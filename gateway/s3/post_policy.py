@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from gateway.auth import sigv2
+from gateway.auth.sigv4 import hmac_hex, signing_key
+from gateway.auth.types import ALGORITHM, TERMINATOR, AuthError
 from gateway.domain.errors import ErrorCode, JunctionError
-
-from . import sigv2
-from .sigv4 import ALGORITHM, TERMINATOR, AuthError, hmac_hex, signing_key
 
 # Fields a policy never has to mention (AWS: the signature, the file and the policy itself,
 # plus the V2 access key and `x-ignore-*`).

@@ -16,18 +16,10 @@ from aiohttp import StreamReader
 from botocore.httpchecksum import AwsChunkedWrapper, CrtCrc32Checksum, CrtCrc64NvmeChecksum
 from multidict import CIMultiDict
 
+from gateway.auth.sigv4 import hmac_hex, signing_key, verify
+from gateway.auth.types import EMPTY_SHA256, AuthContext, AuthError, PayloadMode, SignedRequest
 from gateway.core.checksums import ChecksumMismatch, new_checksum
 from gateway.s3.chunked import ChunkedBodyDecoder, ChunkedFormatError, verify_trailer_checksum
-from gateway.s3.sigv4 import (
-    EMPTY_SHA256,
-    AuthContext,
-    AuthError,
-    PayloadMode,
-    SignedRequest,
-    hmac_hex,
-    signing_key,
-    verify,
-)
 
 PIECE = 256 * 1024
 MiB = 1024 * 1024

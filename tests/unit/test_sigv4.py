@@ -1,4 +1,4 @@
-"""gateway.s3.sigv4: AWS's published vectors, AWS's S3 examples, and round trips with botocore."""
+"""gateway.auth.sigv4: AWS's published vectors, AWS's S3 examples, and round trips with botocore."""
 
 from __future__ import annotations
 
@@ -15,12 +15,7 @@ from botocore.config import Config
 from botocore.credentials import Credentials
 from multidict import CIMultiDict
 
-from gateway.s3.sigv4 import (
-    EMPTY_SHA256,
-    AuthContext,
-    AuthError,
-    PayloadMode,
-    SignedRequest,
+from gateway.auth.sigv4 import (
     canonical_request,
     canonical_uri,
     hmac_hex,
@@ -29,6 +24,7 @@ from gateway.s3.sigv4 import (
     string_to_sign,
     verify,
 )
+from gateway.auth.types import EMPTY_SHA256, AuthContext, AuthError, PayloadMode, SignedRequest
 
 # ------------------------------------------------------------------ AWS SigV4 test suite
 #

@@ -27,7 +27,7 @@ from email.utils import parsedate_to_datetime
 
 from gateway.domain.errors import ErrorCode
 
-from .sigv4 import AMZ_DATE_FORMAT, AuthContext, AuthError, PayloadMode, SignedRequest
+from .types import AMZ_DATE_FORMAT, AuthContext, AuthError, PayloadMode, SignedRequest
 
 PRESIGN_PARAMS = ("AWSAccessKeyId", "Signature", "Expires")
 # Sub-resources every V2 signer includes in the CanonicalizedResource.

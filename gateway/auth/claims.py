@@ -1,0 +1,139 @@
+"""The SigV4 claim of a request: who it says signed it, when, for what scope, over which
+headers — parsed from the Authorization header (or, via `presign`, the query), not yet
+verified."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+
+from gateway.domain.errors import ErrorCode
+
+from .types import ALGORITHM, AMZ_DATE_FORMAT, TERMINATOR, AuthError, SignedRequest
+
+_AMZ_DATE = re.compile(r"\d{8}T\d{6}Z")
+
+
+@dataclass(frozen=True)
+class Claim:
+    """The parsed (not yet verified) authentication parameters of a request."""
+
+    access_key: str
+    date: str
+    region: str
+    service: str
+    signed_headers: tuple[str, ...]
+    signature: str
+    amz_date: str
+    signed_at: datetime
+    presigned: bool
+    expires: int | None = None  # seconds, presigned only
+
+
+def parse_header(req: SignedRequest, header: str) -> Claim:
+    algorithm, _, rest = header.strip().partition(" ")
+    if algorithm != ALGORITHM:
+        raise AuthError(
+            ErrorCode.InvalidRequest,
+            "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.",
+        )
+    fields = {}
+    for item in rest.split(","):
+        name, sep, value = item.strip().partition("=")
+        if sep:
+            fields[name] = value.strip()
+    missing = [name for name in ("Credential", "SignedHeaders", "Signature") if not fields.get(name)]
+    if missing:
+        raise AuthError(
+            ErrorCode.AuthorizationHeaderMalformed,
+            f"The authorization header is malformed; missing {', '.join(missing)}.",
+        )
+    amz_date, signed_at = header_time(req)
+    return make_claim(
+        fields["Credential"],
+        fields["SignedHeaders"],
+        fields["Signature"],
+        amz_date,
+        signed_at,
+        presigned=False,
+        error_code=ErrorCode.AuthorizationHeaderMalformed,
+    )
+
+
+def make_claim(
+    credential: str,
+    signed_headers: str,
+    signature: str,
+    amz_date: str,
+    signed_at: datetime,
+    *,
+    presigned: bool,
+    error_code: ErrorCode,
+    expires: int | None = None,
+) -> Claim:
+    parts = credential.rsplit("/", 4)
+    if len(parts) != 5 or not all(parts) or parts[4] != TERMINATOR:
+        raise AuthError(
+            error_code,
+            'The credential is malformed; expected "<access key>/<YYYYMMDD>/<region>/<service>/aws4_request".',
+        )
+    access_key, date, region, service, _ = parts
+    if date != amz_date[:8]:
+        raise AuthError(
+            error_code, f'Invalid credential date "{date}". This date is not the same as X-Amz-Date: "{amz_date[:8]}".'
+        )
+    names = tuple(name.strip().lower() for name in signed_headers.split(";"))
+    if "host" not in names:
+        raise AuthError(error_code, "The host header must be signed.")
+    return Claim(
+        access_key=access_key,
+        date=date,
+        region=region,
+        service=service,
+        signed_headers=names,
+        signature=signature,
+        amz_date=amz_date,
+        signed_at=signed_at,
+        presigned=presigned,
+        expires=expires,
+    )
+
+
+def malformed(claim: Claim, message: str) -> AuthError:
+    code = ErrorCode.AuthorizationQueryParametersError if claim.presigned else ErrorCode.AuthorizationHeaderMalformed
+    return AuthError(code, message)
+
+
+def query_value(req: SignedRequest, name: str) -> str | None:
+    return next((value for key, value in req.query if key == name), None)
+
+
+def header_time(req: SignedRequest) -> tuple[str, datetime]:
+    """The request time from x-amz-date, or else the Date header, in both forms."""
+    amz_date = req.headers.get("x-amz-date")
+    if amz_date is not None:
+        return amz_date, parse_amz_date(amz_date, ErrorCode.AccessDenied)
+    date = req.headers.get("Date")
+    try:
+        parsed = parsedate_to_datetime(date) if date else None
+    except (TypeError, ValueError):
+        parsed = None
+    if parsed is None:
+        raise AuthError(ErrorCode.AccessDenied, "AWS authentication requires a valid Date or x-amz-date header")
+    signed_at = aware(parsed).astimezone(UTC)
+    return signed_at.strftime(AMZ_DATE_FORMAT), signed_at
+
+
+def parse_amz_date(value: str, error_code: ErrorCode) -> datetime:
+    if _AMZ_DATE.fullmatch(value):
+        try:
+            return datetime.strptime(value, AMZ_DATE_FORMAT).replace(tzinfo=UTC)
+        except ValueError:  # well-formed but impossible, e.g. month 13
+            pass
+    raise AuthError(error_code, f'Invalid date "{value}"; expected YYYYMMDDTHHMMSSZ.')
+
+
+def aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
