@@ -4,7 +4,7 @@ completeMultipartUpload).
 A pending upload is an object row with redundancy 'multipartUpload' (the store hides such
 rows from S3 reads and listings) whose blocks are the uploaded parts in arrival order;
 `native_parts` maps each index to its blob. Completing commits the chosen blobs through
-the store's `_commit` on the same row, so the object keeps its id and every part left out
+`objects_store.commit_object` on the same row, so the object keeps its id and every part left out
 loses its last reference and is collected.
 """
 

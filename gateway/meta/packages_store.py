@@ -1,10 +1,10 @@
 """Store units of work the native API needs: packages, object-by-id moves, clones and
 deletes, per-package listing, batch commits.
 
-Each function is one transaction on the store's writer (or one read snapshot) and every
-object it creates goes through the store's own `_commit` with the caller's guards, so
-quotas and conditions apply exactly as for S3 writes. Blob reference counts are kept by
-the store's `_ref`/`_unref`, never touched here directly except through them.
+Each method is one transaction on the writer (or one read snapshot) and every object it
+creates goes through `objects_store.commit_object` with the caller's guards, so quotas and
+conditions apply exactly as for S3 writes. Blob reference counts move only through
+`rows.ref_blobs`/`rows.unref_blobs`.
 """
 
 from __future__ import annotations
