@@ -14,7 +14,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from gateway.native.client import NativeClient, NativeError
+from gateway.client import NativeClient, NativeError
 
 
 @pytest.fixture(scope="session")

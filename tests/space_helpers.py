@@ -11,7 +11,7 @@ import pytest
 from backend_fixtures import start_moto
 from conftest import start_gateway, stop_gateway
 
-from gateway.native.client import NativeClient
+from gateway.client import NativeClient
 
 
 @pytest.fixture(scope="module")

@@ -193,6 +193,17 @@ def test_iprange_export(gateway, s3, bucket):
     assert denied(refused.get_object, Bucket=bucket, Key="ip")
 
 
+def test_iprange_export_is_enforced_on_the_console(gateway, bucket):
+    vid = volume_id(gateway, bucket)
+    outside = call(gateway, "POST", f"/volumes/{vid}/exports", data={"iprange": "10.0.0.0/8"}).json()
+    inside = call(gateway, "POST", f"/volumes/{vid}/exports", data={"iprange": "192.168.0.0/16, 127.0.0.0/8"}).json()
+    for path in ("/volumes", f"/volumes/{vid}", f"/volumes/{vid}/quotas"):
+        refused = call(gateway, "GET", path, key=outside["access_key"], secret=outside["secret_key"])
+        assert refused.status_code == 403 and refused.json()["error"]["code"] == "AccessDenied", path
+        allowed = call(gateway, "GET", path, key=inside["access_key"], secret=inside["secret_key"])
+        assert allowed.status_code == 200, path
+
+
 def test_apionly_export_cannot_use_the_console(gateway, bucket):
     vid = volume_id(gateway, bucket)
     api_only = call(gateway, "POST", f"/volumes/{vid}/exports", data={"apionly": True}).json()
@@ -299,7 +310,7 @@ def test_admin_cli_keys_work_on_console_and_s3(tmp_path):
 
 
 def test_quota_applies_to_native_upload_and_clone(gateway):
-    from gateway.native.client import NativeClient, NativeError
+    from gateway.client import NativeClient, NativeError
 
     native = NativeClient(gateway.url, gateway.access_key, gateway.secret_key)
     nbucket = native.create_bucket(f"nq-{uuid.uuid4().hex[:8]}")

@@ -10,7 +10,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from native_helpers import add_export_key, expect_error, full_hash, native, nbucket, npackage, raw_request  # noqa: F401
 
-from gateway.native.client import NativeClient, build_form
+from gateway.client import NativeClient, build_form
 
 
 def envelope(resp):

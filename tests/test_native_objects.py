@@ -8,7 +8,7 @@ import pytest
 import requests
 from native_helpers import expect_error, full_hash, native, nbucket, npackage, raw_request  # noqa: F401
 
-from gateway.native.client import build_form
+from gateway.client import build_form
 
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?[+-]\d\d:\d\d$")
 

@@ -7,7 +7,7 @@ import os
 import pytest
 from conftest import start_gateway, stop_gateway
 
-from gateway.native.client import NativeClient
+from gateway.client import NativeClient
 
 MiB = 1024 * 1024
 SIZE = 50 * MiB

@@ -287,7 +287,7 @@ def test_tagging_by_version_id(s3, bucket):
 
 
 def test_tags_follow_native_move_and_clone(gateway, s3, bucket):
-    from gateway.native.client import NativeClient
+    from gateway.client import NativeClient
 
     native = NativeClient(gateway.url, gateway.access_key, gateway.secret_key)
     s3.put_object(Bucket=bucket, Key="pkg/a.txt", Body=b"a", Tagging="t=1")

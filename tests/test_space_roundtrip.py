@@ -16,7 +16,7 @@ from fake_obs import start_fake_obs
 from native_helpers import expect_error, full_hash
 from space_helpers import client, gw, local_space, moto, root_of, tree  # noqa: F401  (fixtures)
 
-from gateway.native.client import NativeClient
+from gateway.client import NativeClient
 
 
 @pytest.fixture

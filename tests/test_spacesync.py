@@ -17,7 +17,7 @@ from native_helpers import expect_error
 from space_helpers import client, gw, moto, root_of, tree, write_tree  # noqa: F401  (fixtures)
 from space_helpers import local_space as new_local_space
 
-from gateway.native.client import NativeClient
+from gateway.client import NativeClient
 
 
 def local_space(client: NativeClient, data_dir: Path) -> tuple[int, Path]:

@@ -15,7 +15,7 @@ from native_helpers import expect_error, full_hash
 from space_helpers import client, gw, root_of, write_tree  # noqa: F401  (fixtures)
 from space_helpers import local_space as new_local_space
 
-from gateway.native.client import NativeClient, NativeError
+from gateway.client import NativeClient, NativeError
 
 
 def local_space(client: NativeClient, gw, **options) -> dict:

@@ -16,6 +16,7 @@ from gateway.domain.errors import ErrorCode
 
 from .sigv4 import hmac_hex
 from .types import EMPTY_SHA256, AuthContext, AuthError
+from .wire import wire_bytes
 
 CHUNK_ALGORITHM = "AWS4-HMAC-SHA256-PAYLOAD"
 TRAILER_ALGORITHM = "AWS4-HMAC-SHA256-TRAILER"
@@ -33,13 +34,14 @@ class SignatureChain:
 
     def verify_trailer(self, signature: str | None, trailers: Mapping[str, str]) -> None:
         canonical = "".join(f"{name}:{trailers[name]}\n" for name in sorted(trailers))
-        self._previous = self._verify(TRAILER_ALGORITHM, signature, hashlib.sha256(canonical.encode()).hexdigest())
+        digest = hashlib.sha256(wire_bytes(canonical)).hexdigest()
+        self._previous = self._verify(TRAILER_ALGORITHM, signature, digest)
 
     def _verify(self, algorithm: str, signature: str | None, *hashes: str) -> str:
         """Check one link of the chain and return it (the next link's predecessor)."""
         to_sign = "\n".join([algorithm, self._ctx.amz_date, self._ctx.scope, self._previous, *hashes])
         expected = hmac_hex(self._ctx.signing_key, to_sign)
-        if signature is None or not hmac.compare_digest(expected.encode(), signature.encode()):
+        if signature is None or not hmac.compare_digest(expected.encode(), wire_bytes(signature)):
             raise AuthError(
                 ErrorCode.SignatureDoesNotMatch,
                 "The request signature we calculated does not match the "

@@ -12,8 +12,9 @@ from email.utils import parsedate_to_datetime
 from gateway.domain.errors import ErrorCode
 
 from .types import ALGORITHM, AMZ_DATE_FORMAT, TERMINATOR, AuthError, SignedRequest
+from .wire import is_token, shown
 
-_AMZ_DATE = re.compile(r"\d{8}T\d{6}Z")
+_AMZ_DATE = re.compile(r"[0-9]{8}T[0-9]{6}Z")
 
 
 @dataclass(frozen=True)
@@ -80,9 +81,15 @@ def make_claim(
             'The credential is malformed; expected "<access key>/<YYYYMMDD>/<region>/<service>/aws4_request".',
         )
     access_key, date, region, service, _ = parts
+    if not all(is_token(part) for part in (date, region, service)):
+        raise AuthError(
+            error_code, "The credential is malformed; its date, region and service must be printable ASCII."
+        )
     if date != amz_date[:8]:
         raise AuthError(
-            error_code, f'Invalid credential date "{date}". This date is not the same as X-Amz-Date: "{amz_date[:8]}".'
+            error_code,
+            f'Invalid credential date "{shown(date)}". '
+            f'This date is not the same as X-Amz-Date: "{shown(amz_date[:8])}".',
         )
     names = tuple(name.strip().lower() for name in signed_headers.split(";"))
     if "host" not in names:
@@ -115,15 +122,24 @@ def header_time(req: SignedRequest) -> tuple[str, datetime]:
     amz_date = req.headers.get("x-amz-date")
     if amz_date is not None:
         return amz_date, parse_amz_date(amz_date, ErrorCode.AccessDenied)
-    date = req.headers.get("Date")
-    try:
-        parsed = parsedate_to_datetime(date) if date else None
-    except (TypeError, ValueError):
-        parsed = None
-    if parsed is None:
+    signed_at = http_date(req.headers.get("Date") or "")
+    if signed_at is None:
         raise AuthError(ErrorCode.AccessDenied, "AWS authentication requires a valid Date or x-amz-date header")
-    signed_at = aware(parsed).astimezone(UTC)
     return signed_at.strftime(AMZ_DATE_FORMAT), signed_at
+
+
+def http_date(value: str) -> datetime | None:
+    """An RFC 1123 date as an aware UTC datetime, or None for anything else.
+
+    The email parser raises more than ValueError on odd input, and a valid-looking date can
+    fall outside datetime's range once converted to UTC: both are just "not a date".
+    """
+    if not value:
+        return None
+    try:
+        return aware(parsedate_to_datetime(value)).astimezone(UTC)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
 
 
 def parse_amz_date(value: str, error_code: ErrorCode) -> datetime:
@@ -132,7 +148,7 @@ def parse_amz_date(value: str, error_code: ErrorCode) -> datetime:
             return datetime.strptime(value, AMZ_DATE_FORMAT).replace(tzinfo=UTC)
         except ValueError:  # well-formed but impossible, e.g. month 13
             pass
-    raise AuthError(error_code, f'Invalid date "{value}"; expected YYYYMMDDTHHMMSSZ.')
+    raise AuthError(error_code, f'Invalid date "{shown(value)}"; expected YYYYMMDDTHHMMSSZ.')
 
 
 def aware(moment: datetime) -> datetime:

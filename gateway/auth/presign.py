@@ -19,6 +19,11 @@ PRESIGN_PARAMS = (
 )
 
 
+def is_seconds(value: str) -> bool:
+    """ASCII decimal digits only, and not absurdly many (int() takes '²', '١' and '1_0')."""
+    return 0 < len(value) <= 12 and value.isascii() and value.isdigit()
+
+
 def is_presigned(req: SignedRequest) -> bool:
     return query_value(req, "X-Amz-Algorithm") is not None
 
@@ -36,7 +41,7 @@ def parse_presigned(req: SignedRequest) -> Claim:
     if params["X-Amz-Algorithm"] != ALGORITHM:
         raise AuthError(error, 'X-Amz-Algorithm only supports "AWS4-HMAC-SHA256"')
     expires = params["X-Amz-Expires"] or ""
-    if not expires.isdigit() or not 1 <= int(expires) <= MAX_PRESIGN_EXPIRES:
+    if not is_seconds(expires) or not 1 <= int(expires) <= MAX_PRESIGN_EXPIRES:
         raise AuthError(error, f"X-Amz-Expires must be between 1 and {MAX_PRESIGN_EXPIRES} seconds.")
     amz_date = params["X-Amz-Date"] or ""
     return make_claim(

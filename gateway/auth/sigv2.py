@@ -23,11 +23,13 @@ import hmac
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
 
 from gateway.domain.errors import ErrorCode
 
+from .claims import http_date
+from .presign import is_seconds
 from .types import AMZ_DATE_FORMAT, AuthContext, AuthError, PayloadMode, SignedRequest
+from .wire import shown, wire_bytes
 
 PRESIGN_PARAMS = ("AWSAccessKeyId", "Signature", "Expires")
 # Sub-resources every V2 signer includes in the CanonicalizedResource.
@@ -126,7 +128,7 @@ async def verify(
         raise AuthError(
             ErrorCode.InvalidAccessKeyId, "The AWS Access Key Id you provided does not exist in our records."
         )
-    given = claim.signature.encode()
+    given = wire_bytes(claim.signature)
     matched = False
     for candidate in strings_to_sign(req, bucket_prefix + req.raw_path, expires=claim.expires or None):
         matched |= hmac.compare_digest(sign(secret, candidate).encode(), given)
@@ -168,7 +170,7 @@ def auth_context(req: SignedRequest, claim: V2Claim) -> AuthContext:
 
 def sign(secret: str, string_to_sign: str) -> str:
     """Base64 of HMAC-SHA1(secret, StringToSign)."""
-    digest = hmac.new(secret.encode(), string_to_sign.encode(), hashlib.sha1).digest()
+    digest = hmac.new(wire_bytes(secret), wire_bytes(string_to_sign), hashlib.sha1).digest()
     return base64.b64encode(digest).decode()
 
 
@@ -191,11 +193,7 @@ def parse_claim(req: SignedRequest) -> V2Claim:
                 "Query-string authentication requires the Signature, Expires and AWSAccessKeyId parameters",
             )
         expires = query["Expires"]
-        if not expires.isdigit():
-            raise AuthError(ErrorCode.AccessDenied, f"Invalid date (should be seconds since epoch): {expires}")
-        return V2Claim(
-            query["AWSAccessKeyId"], query["Signature"], True, datetime.fromtimestamp(int(expires), UTC), expires
-        )
+        return V2Claim(query["AWSAccessKeyId"], query["Signature"], True, _expiry(expires), expires)
     access_key, sep, signature = header[len("AWS ") :].strip().rpartition(":")
     if not sep or not access_key or not signature:
         raise AuthError(
@@ -204,21 +202,28 @@ def parse_claim(req: SignedRequest) -> V2Claim:
     return V2Claim(access_key, signature, False, _request_time(req.headers))
 
 
+def _expiry(expires: str) -> datetime:
+    """The Expires parameter (seconds since the epoch) as a moment."""
+    try:
+        if is_seconds(expires):
+            return datetime.fromtimestamp(int(expires), UTC)
+    except (ValueError, OverflowError, OSError):  # beyond datetime's years
+        pass
+    raise AuthError(ErrorCode.AccessDenied, f"Invalid date (should be seconds since epoch): {shown(expires)}")
+
+
 def _request_time(headers: Mapping[str, str]) -> datetime:
     """x-amz-date (which takes precedence) or Date, RFC 1123 (ISO 8601 basic also accepted)."""
     value = headers.get("x-amz-date") or headers.get("Date") or ""
-    try:
-        parsed = parsedate_to_datetime(value) if value else None
-    except (TypeError, ValueError):
-        parsed = None
-    if parsed is None:
+    parsed = http_date(value)
+    if parsed is None and value.isascii():
         try:
-            parsed = datetime.strptime(value, AMZ_DATE_FORMAT)
+            parsed = datetime.strptime(value, AMZ_DATE_FORMAT).replace(tzinfo=UTC)
         except ValueError:
-            raise AuthError(
-                ErrorCode.AccessDenied, "AWS authentication requires a valid Date or x-amz-date header"
-            ) from None
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+            parsed = None
+    if parsed is None:
+        raise AuthError(ErrorCode.AccessDenied, "AWS authentication requires a valid Date or x-amz-date header")
+    return parsed
 
 
 def _check_time(claim: V2Claim, now: datetime, max_skew: timedelta) -> None:

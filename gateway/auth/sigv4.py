@@ -31,6 +31,7 @@ from .types import (
     SignedRequest,
     credential_scope,
 )
+from .wire import wire_bytes
 
 _HEX64 = re.compile(r"[0-9a-fA-F]{64}")
 _SPACES = re.compile(" +")
@@ -87,7 +88,7 @@ def _check_signature(req: SignedRequest, claim: Claim, key: bytes, payload_hash:
     creq = canonical_request(req, claim.signed_headers, payload_hash, presigned=claim.presigned)
     scope = credential_scope(claim.date, claim.region, claim.service)
     expected = hmac_hex(key, string_to_sign(claim.amz_date, scope, creq))
-    if not hmac.compare_digest(expected.encode(), claim.signature.encode()):
+    if not hmac.compare_digest(expected.encode(), wire_bytes(claim.signature)):
         raise AuthError(
             ErrorCode.SignatureDoesNotMatch,
             "The request signature we calculated does not match the "
@@ -101,7 +102,11 @@ def _check_signature(req: SignedRequest, claim: Claim, key: bytes, payload_hash:
 def canonical_request(
     req: SignedRequest, signed_headers: tuple[str, ...], payload_hash: str, *, presigned: bool
 ) -> str:
-    """The canonical request string, exactly as the client must have built it."""
+    """The canonical request string, exactly as the client must have built it.
+
+    Header values keep the lone surrogates of bytes that were not UTF-8: `string_to_sign`
+    hashes the string as the bytes that were sent (`wire_bytes`).
+    """
     return "\n".join(
         [
             req.method,
@@ -117,7 +122,7 @@ def canonical_request(
 def canonical_uri(raw_path: str) -> str:
     """Each segment decoded once and re-encoded with AWS's rules; '/' and empty segments kept."""
     segments = raw_path.split("/")
-    return "/".join(uri_encode(unquote_to_bytes(segment)) for segment in segments) or "/"
+    return "/".join(uri_encode(unquote_to_bytes(wire_bytes(segment))) for segment in segments) or "/"
 
 
 def canonical_query(query: list[tuple[str, str]], *, presigned: bool) -> str:
@@ -135,28 +140,28 @@ def canonical_headers(headers: Mapping[str, str], signed_headers: tuple[str, ...
 
 def uri_encode(value: str | bytes) -> str:
     """AWS URI encoding: unreserved A-Za-z0-9-._~ kept, every other byte %XX (uppercase)."""
-    return quote(value, safe="-_.~")
+    return quote(wire_bytes(value) if isinstance(value, str) else value, safe="-_.~")
 
 
 def string_to_sign(amz_date: str, scope: str, creq: str) -> str:
-    return "\n".join([ALGORITHM, amz_date, scope, hashlib.sha256(creq.encode()).hexdigest()])
+    return "\n".join([ALGORITHM, amz_date, scope, hashlib.sha256(wire_bytes(creq)).hexdigest()])
 
 
 @functools.lru_cache(maxsize=256)
 def signing_key(secret: str, date: str, region: str, service: str) -> bytes:
     """The derived key; cached because deriving it takes four HMACs per request."""
-    key = hmac_sha256(("AWS4" + secret).encode(), date)
+    key = hmac_sha256(wire_bytes("AWS4" + secret), date)
     for part in (region, service, TERMINATOR):
         key = hmac_sha256(key, part)
     return key
 
 
 def hmac_sha256(key: bytes, message: str) -> bytes:
-    return hmac.new(key, message.encode(), hashlib.sha256).digest()
+    return hmac.new(key, wire_bytes(message), hashlib.sha256).digest()
 
 
 def hmac_hex(key: bytes, message: str) -> str:
-    return hmac.new(key, message.encode(), hashlib.sha256).hexdigest()
+    return hmac.new(key, wire_bytes(message), hashlib.sha256).hexdigest()
 
 
 def payload_mode(payload_hash: str) -> PayloadMode:

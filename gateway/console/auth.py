@@ -19,6 +19,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
 from urllib.parse import quote, urlencode
 
+from gateway.auth.wire import wire_bytes
 from gateway.domain.errors import ErrorCode, JunctionError
 
 MAX_AGE = 300  # seconds either side of the server clock
@@ -32,13 +33,15 @@ def string_to_sign(
     grouped: dict[str, list[str]] = {}
     for name, value in query:
         grouped.setdefault(name, []).append(value)
-    sorted_qs = urlencode([(k, sorted(v)) for k, v in sorted(grouped.items())], doseq=True, quote_via=quote)
+    pairs = [(k, sorted(v)) for k, v in sorted(grouped.items())]
+    sorted_qs = urlencode(pairs, doseq=True, quote_via=quote, encoding="utf-8", errors="surrogateescape")
     payload_hash = hashlib.sha256(body).hexdigest() if body else ""
     return "\n".join([str(timestamp), method, path, f"host:{host}", sorted_qs, payload_hash])
 
 
 def sign(secret: str, message: str) -> str:
-    return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
+    """Over the bytes the client sent: a Host that is not UTF-8 reaches us as lone surrogates."""
+    return hmac.new(wire_bytes(secret), wire_bytes(message), hashlib.sha256).hexdigest()
 
 
 class ReplayCache:
@@ -71,7 +74,7 @@ def parse_token(header: str | None) -> tuple[str, int, str]:
         token = json.loads(base64.b64decode(header.strip(), validate=True))
         access_key, timestamp, signature = token["access_key"], token["timestamp"], token["signature"]
         version = token.get("version", 1)
-    except (binascii.Error, ValueError, TypeError, KeyError):
+    except (binascii.Error, ValueError, TypeError, KeyError, RecursionError):
         raise _unauthorized("malformed Authorization token") from None
     if version != 1 or not isinstance(access_key, str) or not isinstance(signature, str):
         raise _unauthorized("unsupported token version or malformed fields")
@@ -101,7 +104,7 @@ async def verify(
     if secret is None:
         raise _unauthorized("unknown access key")
     expected = sign(secret, string_to_sign(timestamp, method, path, host, query, body))
-    if not hmac.compare_digest(expected.encode(), signature.encode()):
+    if not hmac.compare_digest(expected.encode(), wire_bytes(signature)):
         raise _unauthorized("signature does not match")
     if method not in SAFE_METHODS and not replays.claim(signature, now):
         raise _unauthorized("token already used")

@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
-from gateway.core.access import Principal
+from gateway.core.access import Principal, check_origin
 from gateway.core.service import Core
 from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.domain.models import Bucket
@@ -34,7 +34,7 @@ class ConsoleCall:
     def json(self) -> dict[str, Any]:
         try:
             value = json.loads(self.body or b"{}")
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested too deep
             raise JunctionError(ErrorCode.MalformedJSON, "the request body is not valid JSON") from None
         if not isinstance(value, dict):
             raise JunctionError(ErrorCode.MalformedJSON, "the request body must be a JSON object")
@@ -175,9 +175,7 @@ class ConsoleFrontend:
     async def _authenticate(self, request: web.Request) -> ConsoleCall:
         if request.content_length is not None and request.content_length > MAX_BODY:
             raise JunctionError(ErrorCode.InvalidArgument, "request body too large")
-        body = await request.content.read(MAX_BODY + 1)
-        if len(body) > MAX_BODY:
-            raise JunctionError(ErrorCode.InvalidArgument, "request body too large")
+        body = await _read_body(request)
         access_key = await auth.verify(
             request.headers.get("Authorization"),
             method=request.method,
@@ -190,9 +188,21 @@ class ConsoleFrontend:
         )
         request[ACCESS_KEY] = access_key
         principal = await self.core.principal(access_key)
+        check_origin(principal, request.remote)
         if principal.apionly:
             raise JunctionError(ErrorCode.AccessDenied, "this key is API-only and cannot use the console")
         return ConsoleCall(request, self.core, principal, body)
+
+
+async def _read_body(request: web.Request) -> bytes:
+    """The whole (bounded) body: one read() returns only what has arrived so far."""
+    chunks, size = [], 0
+    async for piece in request.content.iter_chunked(64 * 1024):
+        size += len(piece)
+        if size > MAX_BODY:
+            raise JunctionError(ErrorCode.InvalidArgument, "request body too large")
+        chunks.append(piece)
+    return b"".join(chunks)
 
 
 def register(app: web.Application, core: Core) -> None:

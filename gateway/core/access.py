@@ -29,8 +29,7 @@ def authorize(principal: Principal, action: str, *, bucket_id: int | None = None
     """Raise AccessDenied unless `principal` may perform `action` (on `bucket_id`)."""
     if principal.is_admin:
         return
-    if principal.iprange and not ip_allowed(principal.iprange, client_ip):
-        raise JunctionError(ErrorCode.AccessDenied, "Access Denied: your address is not allowed for this key")
+    check_origin(principal, client_ip)
     if action == ADMIN:
         raise JunctionError(ErrorCode.AccessDenied, "Access Denied: this key cannot administer the gateway")
     if bucket_id is None:
@@ -42,6 +41,16 @@ def authorize(principal: Principal, action: str, *, bucket_id: int | None = None
         raise JunctionError(ErrorCode.AccessDenied, "Access Denied: this key is read-only")
     if principal.appendonly and action == DELETE:
         raise JunctionError(ErrorCode.AccessDenied, "Access Denied: this key is append-only")
+
+
+def check_origin(principal: Principal, client_ip: str | None) -> None:
+    """Raise AccessDenied when the key is limited to address ranges and the caller is outside.
+
+    Every front end calls this once it knows the key, whatever the request (the console has
+    no per-action `authorize` for reads, so it must not rely on that to apply the range).
+    """
+    if principal.iprange and not principal.is_admin and not ip_allowed(principal.iprange, client_ip):
+        raise JunctionError(ErrorCode.AccessDenied, "Access Denied: your address is not allowed for this key")
 
 
 def ip_allowed(iprange: str, client_ip: str | None) -> bool:

@@ -34,21 +34,27 @@ def parse_range(header: str | None, size: int) -> ByteRange | None:
     if not dash:
         return None
     first, last = first.strip(), last.strip()
-    try:
-        if first == "":
-            suffix = int(last)
-            if suffix <= 0 or size == 0:
-                raise _unsatisfiable(size)
-            return ByteRange(max(0, size - suffix), size - 1)
-        start = int(first)
-        end = int(last) if last else size - 1
-    except ValueError:
-        return None
+    if not _decimal(first, empty_ok=True) or not _decimal(last, empty_ok=bool(first)):
+        return None  # int() would also take '+1', '1_0' and non-ASCII digits
+    if first == "":
+        suffix = int(last)
+        if suffix <= 0 or size == 0:
+            raise _unsatisfiable(size)
+        return ByteRange(max(0, size - suffix), size - 1)
+    start = int(first)
+    end = int(last) if last else size - 1
     if start < 0 or (last and end < start):
         return None
     if start >= size:
         raise _unsatisfiable(size)
     return ByteRange(start, min(end, size - 1))
+
+
+def _decimal(text: str, *, empty_ok: bool) -> bool:
+    """ASCII digits (not absurdly many: int() refuses over 4300); or empty, when allowed."""
+    if not text:
+        return empty_ok
+    return len(text) <= 100 and text.isascii() and text.isdigit()
 
 
 def _unsatisfiable(size: int) -> JunctionError:

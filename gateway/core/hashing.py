@@ -69,6 +69,3 @@ class HashingStream:
     @property
     def checksums(self) -> dict[str, str]:
         return {alg: c.b64() for alg, c in self._checksums.items()}
-
-    def checksum_digests(self) -> dict[str, bytes]:
-        return {alg: c.digest() for alg, c in self._checksums.items()}

@@ -31,12 +31,11 @@ WATCH_EVERY = 0.25  # seconds between reads of a watched job
 class Job:
     """What a runner sees: counters to advance and a cancel flag to honour."""
 
-    def __init__(self, service: JobService, job_id: int, kind: str) -> None:
+    def __init__(self, job_id: int, kind: str) -> None:
         self.id = job_id
         self.kind = kind
         self.progress: dict[str, Any] = {"filesTotal": 0, "filesDone": 0, "bytesTotal": 0, "bytesDone": 0}
         self.canceled = False
-        self._service = service
         self._dirty = False
 
     def update(self, **counters: Any) -> None:
@@ -78,7 +77,7 @@ class JobService:
     async def start(self, kind: str, params: dict[str, Any], runner: Runner) -> Job:
         """Create the job's record and run `runner(job)` in the background."""
         job_id = await self._store.jobs.create_job(kind, params, self.owner)
-        job = Job(self, job_id, kind)
+        job = Job(job_id, kind)
         task = asyncio.get_running_loop().create_task(self._run(job, runner), name=f"job-{job_id}")
         self._running[job_id] = (job, task)
         return job

@@ -22,7 +22,7 @@ from gateway.meta.s3ext_store import ObjectExtras
 from gateway.meta.store import MetaStore
 
 from .blobs import BlobIO, WrittenBlob
-from .checksums import ALGORITHMS
+from .checksums import ALGORITHMS, ChecksumMismatch
 from .conditions import ByteRange, check_read_conditions, etag_matches
 from .hashing import HashingStream
 from .versioning import delete_version, missing_key, read_object_version, read_version
@@ -81,9 +81,7 @@ class Expectations:
             claimed_all.update(self.trailer())
         for alg, value in claimed_all.items():
             if computed.get(alg) != value:
-                raise JunctionError(
-                    ErrorCode.BadDigest, f"The {alg} you specified did not match the calculated checksum."
-                )
+                raise ChecksumMismatch(alg)
 
 
 def checksum_algorithm(name: str | None) -> str | None:

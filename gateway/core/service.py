@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from pathlib import Path
+from typing import Any
 
 from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.domain.models import ListPage
@@ -109,12 +110,23 @@ class Core:
 
     # ------------------------------------------------------------ identities
 
+    async def _credential(self, access_key: str) -> Any:
+        """The credential row of an access key; None for a key no row can hold (an access key
+        from a header may carry lone surrogates, which SQLite cannot even bind)."""
+        if not access_key or not access_key.isprintable() or len(access_key) > 1024:
+            return None
+        try:
+            access_key.encode("utf-8")
+        except UnicodeEncodeError:
+            return None
+        return await self.store.credentials.get(access_key)
+
     async def secret_for(self, access_key: str) -> str | None:
-        row = await self.store.credentials.get(access_key)
+        row = await self._credential(access_key)
         return row["secret_key"] if row else None
 
     async def principal(self, access_key: str) -> Principal:
-        row = await self.store.credentials.get(access_key)
+        row = await self._credential(access_key)
         if row is None:
             raise JunctionError(
                 ErrorCode.InvalidAccessKeyId, "The AWS Access Key Id you provided does not exist in our records."

@@ -6,7 +6,6 @@ connects and writes, reads and deletes a probe under `workingDir`.
 from __future__ import annotations
 
 import json
-import posixpath
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -159,10 +158,6 @@ class UserSpaceService:
         finally:
             if backend is not None:
                 await backend.close()
-
-
-def space_path(base: str, rel: str) -> str:
-    return posixpath.join(base, rel) if base else rel
 
 
 def _json(value: Any) -> str:

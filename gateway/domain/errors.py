@@ -46,6 +46,10 @@ class ErrorCode(StrEnum):
     KeyTooLongError = "KeyTooLongError"
     MalformedACLError = "MalformedACLError"
     MalformedJSON = "MalformedJSON"
+    OwnershipControlsNotFoundError = "OwnershipControlsNotFoundError"
+    InvalidBucketAclWithObjectOwnership = "InvalidBucketAclWithObjectOwnership"
+    AccessControlListNotSupported = "AccessControlListNotSupported"
+    MalformedPolicy = "MalformedPolicy"
     MalformedPOSTRequest = "MalformedPOSTRequest"
     MalformedXML = "MalformedXML"
     MaxPostPreDataLengthExceededError = "MaxPostPreDataLengthExceededError"
@@ -134,6 +138,12 @@ MESSAGES: dict[ErrorCode, str] = {
         "The XML you provided was not well-formed or did not validate against our published schema."
     ),
     ErrorCode.MalformedJSON: "The JSON you provided was not well-formed.",
+    ErrorCode.OwnershipControlsNotFoundError: "The bucket ownership controls were not found.",
+    ErrorCode.InvalidBucketAclWithObjectOwnership: (
+        "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting."
+    ),
+    ErrorCode.AccessControlListNotSupported: "The bucket does not allow ACLs.",
+    ErrorCode.MalformedPolicy: "The policy document is not valid.",
     ErrorCode.MalformedPOSTRequest: "The body of your POST request is not well-formed multipart/form-data.",
     ErrorCode.MalformedXML: (
         "The XML you provided was not well-formed or did not validate against our published schema."

@@ -66,14 +66,6 @@ class ObjectInfo:
         return "Full" + self.sha256
 
 
-@dataclass(frozen=True, slots=True)
-class ListEntry:
-    """A key in a listing: either an object or a common prefix."""
-
-    key: str
-    obj: ObjectInfo | None  # None for a common prefix
-
-
 @dataclass(slots=True)
 class ListPage:
     objects: list[ObjectInfo]

@@ -16,7 +16,7 @@ async def bucket_by_id(call: NativeCall, bucket_id: int) -> Bucket:
     return await call.native.bucket(bucket_id)
 
 
-async def create(call: NativeCall) -> web.Response:
+async def bucket_create(call: NativeCall) -> web.Response:
     """userID is accepted and ignored: buckets belong to the gateway, keys decide access."""
     data = call.json()
     get_int(data, "userID", required=False)
@@ -27,13 +27,13 @@ async def create(call: NativeCall) -> web.Response:
     return ok({"bucket": bucket_view(bucket)})
 
 
-async def get_by_name(call: NativeCall) -> web.Response:
+async def bucket_get_by_name(call: NativeCall) -> web.Response:
     bucket = await call.core.buckets.get(call.q_str("name"))
     call.authorize(READ, bucket.id)
     return ok({"bucket": bucket_view(bucket)})
 
 
-async def list_all(call: NativeCall) -> web.Response:
+async def bucket_list_all(call: NativeCall) -> web.Response:
     assert call.principal is not None
     call.authorize(LIST)
     buckets = await call.core.buckets.list()
@@ -42,7 +42,7 @@ async def list_all(call: NativeCall) -> web.Response:
     return ok({"buckets": [bucket_view(b) for b in buckets]})
 
 
-async def delete(call: NativeCall) -> web.Response:
+async def bucket_delete(call: NativeCall) -> web.Response:
     """Refused while the bucket holds objects (package markers included), as in S3."""
     bucket = await bucket_by_id(call, get_int(call.json(), "bucketID"))
     call.authorize(ADMIN)

@@ -55,7 +55,7 @@ class NativeCall:
                 raise JunctionError(ErrorCode.MalformedJSON, "A JSON object body is required")
             try:
                 self._json = json.loads(self.body)
-            except (ValueError, UnicodeError):
+            except (ValueError, UnicodeError, RecursionError):  # RecursionError: nested too deep
                 raise JunctionError(ErrorCode.MalformedJSON, "The request body is not valid JSON") from None
             if not isinstance(self._json, dict):
                 raise JunctionError(ErrorCode.MalformedJSON, "The request body must be a JSON object")

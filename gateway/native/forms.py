@@ -112,7 +112,7 @@ class FormReader:
                 raise JunctionError(ErrorCode.InvalidArgument, "The info part is too large")
         try:
             info = json.loads(bytes(data))
-        except (ValueError, UnicodeError):
+        except (ValueError, UnicodeError, RecursionError):  # RecursionError: nested too deep
             raise JunctionError(ErrorCode.MalformedJSON, "The info part is not valid JSON") from None
         if not isinstance(info, dict):
             raise JunctionError(ErrorCode.MalformedJSON, "The info part must be a JSON object")

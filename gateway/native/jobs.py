@@ -31,19 +31,19 @@ async def finish_or_detach(call: NativeCall, job: Job, data: dict[str, Any], pay
     return ok({**payload, "jobID": job.id, "result": record["result"]})
 
 
-async def get(call: NativeCall) -> web.Response:
+async def job_get(call: NativeCall) -> web.Response:
     call.authorize(ADMIN)
     return ok({"job": job_view(await call.core.jobs.get(call.q_int("jobID")))})
 
 
-async def list_jobs(call: NativeCall) -> web.Response:
+async def job_list(call: NativeCall) -> web.Response:
     call.authorize(ADMIN)
     limit = min(max(call.q_int("limit", required=False, default=100), 1), 1000)
     jobs = await call.core.jobs.list(limit, call.q_str("state", required=False))
     return ok({"jobs": [job_view(j) for j in jobs]})
 
 
-async def cancel(call: NativeCall) -> web.Response:
+async def job_cancel(call: NativeCall) -> web.Response:
     call.authorize(ADMIN)
     job_id = get_int(call.json(), "jobID")
     record = await call.core.jobs.get(job_id)
@@ -52,7 +52,7 @@ async def cancel(call: NativeCall) -> web.Response:
     return ok(None)
 
 
-async def events(call: NativeCall) -> web.StreamResponse:
+async def job_events(call: NativeCall) -> web.StreamResponse:
     """`text/event-stream`: a `progress` event per change, then one `end` event with the final record."""
     call.authorize(ADMIN)
     job_id = call.q_int("jobID")

@@ -14,7 +14,7 @@ from .forms import FormReader
 from .views import object_view
 
 
-async def new_multipart_upload(call: NativeCall) -> web.Response:
+async def object_new_multipart_upload(call: NativeCall) -> web.Response:
     data = call.json()
     package = await call.native.packages.get(get_int(data, "packageID"))
     call.authorize(WRITE, package.bucket_id)
@@ -22,7 +22,7 @@ async def new_multipart_upload(call: NativeCall) -> web.Response:
     return ok({"object": object_view(obj)})
 
 
-async def upload_part(call: NativeCall) -> web.Response:
+async def object_upload_part(call: NativeCall) -> web.Response:
     """Form parts: `info` {objectID, index} then `file`; the same index overwrites the old part."""
     auth = call.streamed
     assert auth is not None
@@ -47,7 +47,7 @@ async def upload_part(call: NativeCall) -> web.Response:
     return ok(None)
 
 
-async def complete_multipart_upload(call: NativeCall) -> web.Response:
+async def object_complete_multipart_upload(call: NativeCall) -> web.Response:
     data = call.json()
     object_id = get_int(data, "objectID")
     indexes = [to_int(i, "indexes") for i in get_list(data, "indexes")]

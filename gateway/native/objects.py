@@ -12,6 +12,7 @@ from gateway.core.native_ops import WrittenFile
 from gateway.core.packages import validate_native_path
 from gateway.domain.errors import ErrorCode, JunctionError, invalid_argument
 from gateway.domain.models import ObjectInfo
+from gateway.http.streaming import send_stream
 
 from .call import NativeCall, get_int, get_list, get_str, to_int
 from .envelope import ok
@@ -21,7 +22,7 @@ from .views import object_view
 log = logging.getLogger("junction.native")
 
 
-async def upload(call: NativeCall) -> web.Response:
+async def object_upload(call: NativeCall) -> web.Response:
     """Stream every `files` part into a blob; commit them all together once the request
     (and, for deferred signatures, its whole body) is authenticated."""
     auth = call.streamed
@@ -48,13 +49,13 @@ async def upload(call: NativeCall) -> web.Response:
     return ok({"uploadeds": [object_view(o) for o in objects]})
 
 
-async def download(call: NativeCall) -> web.StreamResponse:
+async def object_download(call: NativeCall) -> web.StreamResponse:
     obj = await call.native.readable(call.q_int("objectID"))
     call.authorize(READ, obj.bucket_id)
     return await _send(call, obj)
 
 
-async def download_by_path(call: NativeCall) -> web.StreamResponse:
+async def object_download_by_path(call: NativeCall) -> web.StreamResponse:
     obj = await call.native.by_full_path(call.q_str("path"))
     call.authorize(READ, obj.bucket_id)
     return await _send(call, obj)
@@ -75,24 +76,10 @@ async def _send(call: NativeCall, obj: ObjectInfo) -> web.StreamResponse:
             "ETag": f'"{obj.etag}"',
         },
     )
-    first = await anext(stream, b"")  # fail before the status line if the data is unreadable
-    await response.prepare(call.request)
-    try:
-        if first:
-            await response.write(first)
-            async for piece in stream:
-                await response.write(piece)
-    except (ConnectionResetError, JunctionError, OSError) as exc:
-        # too late for an envelope: cut the connection so the client sees a short body
-        log.warning("download of object %s stopped: %s", obj.id, exc)
-        if call.request.transport is not None:
-            call.request.transport.close()
-        return response
-    await response.write_eof()
-    return response
+    return await send_stream(call.request, response, stream)
 
 
-async def list_by_path(call: NativeCall) -> web.Response:
+async def object_list_by_path(call: NativeCall) -> web.Response:
     package = await call.native.packages.get(call.q_int("packageID"))
     call.authorize(LIST, package.bucket_id)
     page = await call.native.list_by_path(
@@ -113,14 +100,14 @@ async def list_by_path(call: NativeCall) -> web.Response:
     )
 
 
-async def get_package_objects(call: NativeCall) -> web.Response:
+async def object_get_package_objects(call: NativeCall) -> web.Response:
     package = await call.native.packages.get(call.q_int("packageID"))
     call.authorize(LIST, package.bucket_id)
     objects = await call.native.package_objects(package)
     return ok({"objects": [object_view(o) for o in objects]})
 
 
-async def move(call: NativeCall) -> web.Response:
+async def object_move(call: NativeCall) -> web.Response:
     """Each item is moved on its own; one that fails is logged and left out of `successes`."""
     successes: list[int] = []
     for item in get_list(call.json(), "movings"):
@@ -139,7 +126,7 @@ async def move(call: NativeCall) -> web.Response:
     return ok({"successes": successes})
 
 
-async def delete(call: NativeCall) -> web.Response:
+async def object_delete(call: NativeCall) -> web.Response:
     """OK even for ids that do not exist; every id is authorized before any is deleted."""
     ids = [to_int(i, "objectIDs") for i in get_list(call.json(), "objectIDs")]
     found = []
@@ -157,7 +144,7 @@ async def delete(call: NativeCall) -> web.Response:
     return ok(None)
 
 
-async def clone(call: NativeCall) -> web.Response:
+async def object_clone(call: NativeCall) -> web.Response:
     """All items are checked first; then each clone is one commit sharing the source's blobs."""
     plan = []
     for item in get_list(call.json(), "clonings"):

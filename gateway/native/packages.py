@@ -12,7 +12,7 @@ from .envelope import ok
 from .views import package_view
 
 
-async def create(call: NativeCall) -> web.Response:
+async def package_create(call: NativeCall) -> web.Response:
     data = call.json()
     bucket = await bucket_by_id(call, get_int(data, "bucketID"))
     name = get_str(data, "name")
@@ -21,21 +21,21 @@ async def create(call: NativeCall) -> web.Response:
     return ok({"package": package_view(package)})
 
 
-async def get_by_full_name(call: NativeCall) -> web.Response:
+async def package_get_by_full_name(call: NativeCall) -> web.Response:
     bucket = await call.core.buckets.get(call.q_str("bucketName"))
     call.authorize(LIST, bucket.id)
     package = await call.native.packages.get_by_name(bucket.name, call.q_str("packageName"))
     return ok({"package": package_view(package)})
 
 
-async def list_bucket_packages(call: NativeCall) -> web.Response:
+async def package_list_bucket_packages(call: NativeCall) -> web.Response:
     bucket = await bucket_by_id(call, call.q_int("bucketID"))
     call.authorize(LIST, bucket.id)
     packages = await call.native.packages.list(bucket.id)
     return ok({"packages": [package_view(p) for p in packages]})
 
 
-async def delete(call: NativeCall) -> web.Response:
+async def package_delete(call: NativeCall) -> web.Response:
     """Deletes the package with every object in it; their blobs are released and collected."""
     package = await call.native.packages.get(get_int(call.json(), "packageID"))
     call.authorize(DELETE, package.bucket_id)

@@ -12,18 +12,18 @@ from .envelope import ok
 from .views import task_view
 
 
-async def create_task(call: NativeCall) -> web.Response:
+async def space_syncer_create_task(call: NativeCall) -> web.Response:
     call.authorize(ADMIN)
     task = await call.core.sync.create(parse_spec(call.json()))
     return ok({"task": task_view(task)})
 
 
-async def get_task(call: NativeCall) -> web.Response:
+async def space_syncer_get_task(call: NativeCall) -> web.Response:
     call.authorize(ADMIN)
     return ok({"task": task_view(await call.core.sync.get(call.q_int("taskID")))})
 
 
-async def cancel_task(call: NativeCall) -> web.Response:
+async def space_syncer_cancel_task(call: NativeCall) -> web.Response:
     call.authorize(ADMIN)
     await call.core.sync.cancel(get_int(call.json(), "taskID"))
     return ok(None)

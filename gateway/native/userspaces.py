@@ -47,7 +47,7 @@ async def _view(call: NativeCall, row) -> dict[str, Any]:
     return {"userSpace": user_space_view(row, call.core.userspaces.credential_of(row))}
 
 
-async def create(call: NativeCall) -> web.Response:
+async def user_space_create(call: NativeCall) -> web.Response:
     call.authorize(ADMIN)
     data = call.json()
     name = get_str(data, "name")
@@ -65,7 +65,7 @@ async def create(call: NativeCall) -> web.Response:
     return ok(await _view(call, row))
 
 
-async def update(call: NativeCall) -> web.Response:
+async def user_space_update(call: NativeCall) -> web.Response:
     call.authorize(ADMIN)
     data = call.json()
     fields: dict[str, Any] = {}
@@ -84,20 +84,20 @@ async def update(call: NativeCall) -> web.Response:
     return ok(await _view(call, row))
 
 
-async def delete(call: NativeCall) -> web.Response:
+async def user_space_delete(call: NativeCall) -> web.Response:
     """OK when the space does not exist; refused while objects still have blocks in it."""
     call.authorize(ADMIN)
     await call.core.userspaces.delete(get_int(call.json(), "userSpaceID"))
     return ok(None)
 
 
-async def get(call: NativeCall) -> web.Response:
+async def user_space_get(call: NativeCall) -> web.Response:
     call.authorize(ADMIN)
     row = await call.core.userspaces.get(call.q_int("userSpaceID"))
     return ok(await _view(call, row))
 
 
-async def test(call: NativeCall) -> web.Response:
+async def user_space_test(call: NativeCall) -> web.Response:
     call.authorize(ADMIN)
     data = call.json()
     await call.core.userspaces.test(
@@ -106,7 +106,7 @@ async def test(call: NativeCall) -> web.Response:
     return ok(None)
 
 
-async def create_package(call: NativeCall) -> web.Response:
+async def user_space_create_package(call: NativeCall) -> web.Response:
     """Import a file or folder of a space into a new package (a job; `async: true` returns at once)."""
     call.authorize(ADMIN)
     core = call.core
@@ -127,7 +127,7 @@ async def create_package(call: NativeCall) -> web.Response:
     return await finish_or_detach(call, job, data, {"package": package_view(package)})
 
 
-async def download_package(call: NativeCall) -> web.Response:
+async def user_space_download_package(call: NativeCall) -> web.Response:
     """Export every object of a package under `rootPath` of a space (a job)."""
     call.authorize(ADMIN)
     core = call.core

@@ -17,7 +17,6 @@ from typing import Protocol
 
 from gateway.auth.chunk_signing import SignatureChain
 from gateway.auth.types import AuthContext, PayloadMode
-from gateway.core.checksums import Checksum, ChecksumMismatch, header_for
 from gateway.domain.errors import ErrorCode
 
 MAX_CHUNK_SIZE = 16 * 1024 * 1024
@@ -153,16 +152,6 @@ class ChunkedBodyDecoder:
     async def _read_crlf(self) -> None:
         if await self._read_exactly(2) != b"\r\n":
             raise ChunkedFormatError(ErrorCode.InvalidRequest, "A chunk is not followed by CRLF")
-
-
-def verify_trailer_checksum(trailers: Mapping[str, str], checksum: Checksum) -> None:
-    """Compare the checksum computed over the body with the one the client sent as a trailer."""
-    name = header_for(checksum.algorithm)
-    sent = trailers.get(name)
-    if sent is None:
-        raise ChunkedFormatError(ErrorCode.InvalidRequest, f"The trailing header {name} is missing")
-    if sent.strip() != checksum.b64():
-        raise ChecksumMismatch(checksum.algorithm)
 
 
 def _parse_chunk_header(line: bytes) -> tuple[int, str | None]:

@@ -16,7 +16,7 @@ from multidict import CIMultiDict, MultiDict
 
 from gateway.auth.types import AuthContext, PayloadMode
 from gateway.core.access import ADMIN, Principal, authorize
-from gateway.core.checksums import algorithm_from_header
+from gateway.core.checksums import algorithm_from_header, header_for
 from gateway.core.objects import Expectations, ObjectAttrs, checksum_algorithm
 from gateway.core.service import Core
 from gateway.domain.errors import ErrorCode, JunctionError
@@ -175,11 +175,9 @@ class S3Call:
         trailers = self._decoder.trailers if self._decoder else {}
         found = {}
         for alg in algorithms:
-            value = trailers.get(f"x-amz-checksum-{alg.lower()}")
+            value = trailers.get(header_for(alg))
             if value is None:
-                raise JunctionError(
-                    ErrorCode.InvalidRequest, f"The trailing x-amz-checksum-{alg.lower()} header is missing"
-                )
+                raise JunctionError(ErrorCode.InvalidRequest, f"The trailing {header_for(alg)} header is missing")
             found[alg] = value.strip()
         return found
 

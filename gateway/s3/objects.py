@@ -9,6 +9,7 @@ from gateway.core.conditions import ByteRange, check_read_conditions, parse_rang
 from gateway.core.objects import WriteConditions
 from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.domain.models import ObjectInfo
+from gateway.http.streaming import send_stream
 from s3xml.documents import quoted
 
 from .acl import check_request_acl
@@ -76,20 +77,7 @@ async def get_object(call: S3Call) -> web.StreamResponse:
     byte_range = _part_range(call, obj) or parse_range(call.header("Range"), obj.size)
     headers = _response_headers(call, obj, byte_range) | await tag_count_headers(call, obj)
     response = web.StreamResponse(status=206 if byte_range and "partNumber" not in call.query else 200, headers=headers)
-    stream = call.core.objects.read(obj, byte_range)
-    first = await anext(stream, b"")  # fail before the status line if the data is unreadable
-    await response.prepare(call.request)
-    try:
-        if first:
-            await response.write(first)
-            async for piece in stream:
-                await response.write(piece)
-        await response.write_eof()
-    except ConnectionResetError:  # the client hung up mid-body (s3fs does): not a server error
-        close = getattr(stream, "aclose", None)  # release the backend reader now, not at GC
-        if close is not None:
-            await close()
-    return response
+    return await send_stream(call.request, response, call.core.objects.read(obj, byte_range))
 
 
 async def head_object(call: S3Call) -> web.Response:

@@ -22,6 +22,7 @@ from typing import Any
 from gateway.auth import sigv2
 from gateway.auth.sigv4 import hmac_hex, signing_key
 from gateway.auth.types import ALGORITHM, TERMINATOR, AuthError
+from gateway.auth.wire import is_token, shown, wire_bytes
 from gateway.domain.errors import ErrorCode, JunctionError
 
 # Fields a policy never has to mention (AWS: the signature, the file and the policy itself,
@@ -46,7 +47,7 @@ def parse_policy(encoded: str) -> Policy:
     """Decode and validate the policy's structure (not yet its meaning for this form)."""
     try:
         document = json.loads(base64.b64decode(encoded, validate=True))
-    except (binascii.Error, ValueError):
+    except (binascii.Error, ValueError, RecursionError):  # RecursionError: nesting deeper than the parser goes
         raise _invalid("Invalid JSON.") from None
     if not isinstance(document, dict):
         raise _invalid("Invalid JSON.")
@@ -56,7 +57,7 @@ def parse_policy(encoded: str) -> Policy:
     try:
         expires = datetime.fromisoformat(expiration.replace("Z", "+00:00"))
     except ValueError:
-        raise _invalid(f"Invalid 'expiration' value: '{expiration}'.") from None
+        raise _invalid(f"Invalid 'expiration' value: '{shown(expiration)}'.") from None
     policy = Policy(expires if expires.tzinfo else expires.replace(tzinfo=UTC))
     conditions = document.get("conditions")
     if not isinstance(conditions, list):
@@ -70,7 +71,7 @@ def _add_condition(policy: Policy, condition: Any) -> None:
     if isinstance(condition, dict):
         for name, value in condition.items():
             if not isinstance(value, str):
-                raise _invalid(f"Invalid value for condition on '{name}'.")
+                raise _invalid(f"Invalid value for condition on '{shown(name)}'.")
             policy.exact.append((name.lower(), value))
             policy.covered.add(name.lower())
         return
@@ -82,12 +83,12 @@ def _add_condition(policy: Policy, condition: Any) -> None:
             raise _invalid("Invalid content-length-range condition.")
         try:
             low, high = int(condition[1]), int(condition[2])
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # OverflowError: int(1e999)
             raise _invalid("Invalid content-length-range condition.") from None
         policy.length_range = (low, high)
         return
     if operator not in ("eq", "starts-with") or len(condition) != 3:
-        raise _invalid(f"Invalid condition operator '{condition[0]}'.")
+        raise _invalid(f"Invalid condition operator '{shown(condition[0])}'.")
     name, value = condition[1], condition[2]
     if not isinstance(name, str) or not name.startswith("$") or not isinstance(value, str):
         raise _invalid("Invalid condition.")
@@ -105,13 +106,14 @@ def check_form(policy: Policy, fields: Mapping[str, str], *, bucket: str, now: d
         if values.get(name) != expected:
             raise JunctionError(
                 ErrorCode.AccessDenied,
-                f'Invalid according to Policy: Policy Condition failed: ["eq", "${name}", "{expected}"]',
+                f'Invalid according to Policy: Policy Condition failed: ["eq", "${shown(name)}", "{shown(expected)}"]',
             )
     for name, prefix in policy.prefixes:
         if not _starts_with(name, values.get(name), prefix):
             raise JunctionError(
                 ErrorCode.AccessDenied,
-                f'Invalid according to Policy: Policy Condition failed: ["starts-with", "${name}", "{prefix}"]',
+                "Invalid according to Policy: Policy Condition failed: "
+                f'["starts-with", "${shown(name)}", "{shown(prefix)}"]',
             )
     extra = [
         name
@@ -120,7 +122,8 @@ def check_form(policy: Policy, fields: Mapping[str, str], *, bucket: str, now: d
     ]
     if extra:
         raise JunctionError(
-            ErrorCode.AccessDenied, "Invalid according to Policy: Extra input fields: " + ", ".join(extra)
+            ErrorCode.AccessDenied,
+            "Invalid according to Policy: Extra input fields: " + ", ".join(shown(name) for name in extra),
         )
 
 
@@ -171,7 +174,7 @@ async def _verify_v4(
     if fields["x-amz-algorithm"] != ALGORITHM:
         raise JunctionError(ErrorCode.InvalidArgument, f"Unsupported x-amz-algorithm; use {ALGORITHM}.")
     parts = fields["x-amz-credential"].rsplit("/", 4)
-    if len(parts) != 5 or not all(parts) or parts[4] != TERMINATOR or parts[3] != "s3":
+    if len(parts) != 5 or not all(is_token(part) for part in parts[1:]) or parts[4] != TERMINATOR or parts[3] != "s3":
         raise JunctionError(
             ErrorCode.InvalidArgument,
             "Invalid x-amz-credential; expected <access key>/<YYYYMMDD>/<region>/s3/aws4_request.",
@@ -194,7 +197,7 @@ async def _secret(access_key: str, lookup_secret: Callable[[str], Awaitable[str 
 
 
 def _compare(expected: str, given: str) -> None:
-    if not hmac.compare_digest(expected.encode(), given.encode()):
+    if not hmac.compare_digest(expected.encode(), wire_bytes(given)):
         raise AuthError(
             ErrorCode.SignatureDoesNotMatch,
             "The request signature we calculated does not match the signature "

@@ -8,18 +8,22 @@ import hashlib
 import io
 import random
 import zlib
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timezone
 from unittest import mock
 
 import pytest
 from aiohttp import StreamReader
+from aiohttp.test_utils import make_mocked_request
 from botocore.httpchecksum import AwsChunkedWrapper, CrtCrc32Checksum, CrtCrc64NvmeChecksum
-from multidict import CIMultiDict
+from multidict import CIMultiDict, MultiDict
 
 from gateway.auth.sigv4 import hmac_hex, signing_key, verify
 from gateway.auth.types import EMPTY_SHA256, AuthContext, AuthError, PayloadMode, SignedRequest
-from gateway.core.checksums import ChecksumMismatch, new_checksum
-from gateway.s3.chunked import ChunkedBodyDecoder, ChunkedFormatError, verify_trailer_checksum
+from gateway.core.hashing import HashingStream
+from gateway.domain.errors import JunctionError
+from gateway.s3.chunked import ChunkedBodyDecoder, ChunkedFormatError
+from gateway.s3.context import S3Call
 
 PIECE = 256 * 1024
 MiB = 1024 * 1024
@@ -57,6 +61,26 @@ def aiohttp_reader(data: bytes) -> StreamReader:
 
 async def decode(decoder: ChunkedBodyDecoder) -> list[bytes]:
     return [piece async for piece in decoder]
+
+
+async def put_body(decoder: ChunkedBodyDecoder, trailer: str, declared: bytes | None = None) -> bytes:
+    """What a PUT does with the body: S3Call.expectations() reads x-amz-trailer, the body flows
+    through a HashingStream, and Expectations.verify compares the trailer the decoder read.
+    `declared` replaces the body that was framed (a client whose trailer does not match)."""
+    request = make_mocked_request("PUT", "/b/k", headers={"x-amz-trailer": trailer})
+    call = S3Call(request, None, "b", "k", MultiDict(), "RID", None, None, "us-east-1", _decoder=decoder)  # type: ignore[arg-type]
+    expect = call.expectations()
+
+    async def body() -> AsyncIterator[bytes]:
+        async for piece in decoder:
+            yield piece if declared is None else b""
+        if declared is not None:
+            yield declared
+
+    stream = HashingStream(body(), algorithms=expect.wanted())
+    data = b"".join([piece async for piece in stream])
+    expect.verify(stream)
+    return data
 
 
 def sha(data: bytes) -> str:
@@ -303,11 +327,8 @@ async def test_signed_trailer_stream() -> None:
     ctx = context(PayloadMode.STREAMING_SIGNED_TRAILER)
     body = signed_stream(ctx, [data[:65536], data[65536:]], {"x-amz-checksum-crc32": crc32_b64(data)})
     decoder = signed_decoder(body, trailers=["x-amz-checksum-crc32"], length=len(data), ctx=ctx)
-    checksum = new_checksum("CRC32")
-    async for piece in decoder:
-        checksum.update(piece)
+    assert await put_body(decoder, "x-amz-checksum-crc32") == data
     assert decoder.trailers == {"x-amz-checksum-crc32": crc32_b64(data)}
-    verify_trailer_checksum(decoder.trailers, checksum)
 
 
 async def test_signed_trailer_tampered_value_fails() -> None:
@@ -352,29 +373,17 @@ async def test_signed_trailer_signature_is_chained_to_the_last_chunk() -> None:
 async def test_unsigned_trailer_stream_from_botocore(checksum_cls, name: str, alg: str) -> None:
     data = random.randbytes(300_000)
     decoder = unsigned_decoder(unsigned_stream(data, checksum_cls, name), [name], len(data))
-    checksum = new_checksum(alg)
-    async for piece in decoder:
-        checksum.update(piece)
+    assert await put_body(decoder, name) == data
     assert list(decoder.trailers) == [name]
-    verify_trailer_checksum(decoder.trailers, checksum)
 
 
 async def test_unsigned_trailer_checksum_mismatch() -> None:
     data = b"the data the client really sent"
     decoder = unsigned_decoder(unsigned_stream(data), ["x-amz-checksum-crc32"])
-    assert b"".join(await decode(decoder)) == data
-    other = new_checksum("CRC32")
-    other.update(b"something else")
-    with pytest.raises(ChecksumMismatch) as info:
-        verify_trailer_checksum(decoder.trailers, other)
+    with pytest.raises(JunctionError) as info:
+        await put_body(decoder, "x-amz-checksum-crc32", declared=b"something else")
     assert info.value.code == "BadDigest"
     assert info.value.message == "The CRC32 you specified did not match the calculated checksum."
-
-
-async def test_verify_trailer_checksum_needs_the_trailer() -> None:
-    with pytest.raises(ChunkedFormatError) as info:
-        verify_trailer_checksum({"x-amz-checksum-crc32": "AAAAAA=="}, new_checksum("SHA256"))
-    assert info.value.code == "InvalidRequest"
 
 
 async def test_trailer_names_are_lowercased() -> None:

@@ -1,9 +1,10 @@
 """A small typed client of the native API (requests + botocore's SigV4 signer, service `jcs`).
 
-Used by the tests and shown in the README. Uploads are encoded into a spooled temporary
-file (memory stays bounded) and sent streaming; by default botocore signs the SHA-256 of
-that body (the gateway verifies it when the body has arrived, before committing), or with
-`payload="unsigned"` the request carries `x-amz-content-sha256: UNSIGNED-PAYLOAD`.
+Used by the tests and shown in the README (`from gateway.client import NativeClient`).
+Uploads are encoded into a spooled temporary file (memory stays bounded) and sent
+streaming; by default botocore signs the SHA-256 of that body (the gateway verifies it when
+the body has arrived, before committing), or with `payload="unsigned"` the request
+carries `x-amz-content-sha256: UNSIGNED-PAYLOAD`.
 """
 
 from __future__ import annotations

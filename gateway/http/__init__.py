@@ -1,0 +1,1 @@
+"""aiohttp-level helpers the front ends share (core never imports this package)."""
