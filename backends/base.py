@@ -9,11 +9,13 @@ async byte iterator and `get` yields one, so memory per request stays bounded.
 from __future__ import annotations
 
 import posixpath
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+# What a read yields (callers may anext() it) and what a write consumes (only iterated).
 ByteStream = AsyncIterator[bytes]
+ByteSource = AsyncIterable[bytes]
 
 
 class BackendError(Exception):
@@ -74,7 +76,7 @@ class Backend(Protocol):
 
     kind: str  # "Local", "S3", "OBS"
 
-    async def put(self, key: str, stream: ByteStream, size_hint: int | None = None) -> int:
+    async def put(self, key: str, stream: ByteSource, size_hint: int | None = None) -> int:
         """Store the stream under `key`; return the byte count.
 
         Durable when it returns (fsync / backend acknowledgement) and atomic: a reader

@@ -46,7 +46,7 @@ from .base import (
     BackendUnavailable,
     BlobInfo,
     BlobNotFound,
-    ByteStream,
+    ByteSource,
     check_key,
     check_prefix,
 )
@@ -470,7 +470,7 @@ class HttpObjectStore:
 
     # ----- writes --------------------------------------------------------------------
 
-    async def put(self, key: str, stream: ByteStream, size_hint: int | None = None) -> int:
+    async def put(self, key: str, stream: ByteSource, size_hint: int | None = None) -> int:
         """Single PutObject when the stream fits one part, else a multipart upload.
 
         Memory stays bounded: one part being filled plus at most `max_inflight_parts`
@@ -673,7 +673,7 @@ class _PartReader:
     ended exactly at a part boundary, so a one-part blob still goes out as a single PUT.
     """
 
-    def __init__(self, stream: ByteStream) -> None:
+    def __init__(self, stream: ByteSource) -> None:
         self._source = aiter(stream)
         self._pending = memoryview(b"")
         self._done = False

@@ -20,7 +20,7 @@ from io import BufferedReader, BufferedWriter
 from pathlib import Path
 from typing import Any, TypeVar
 
-from .base import BlobInfo, BlobNotFound, ByteStream, InvalidBlobKey, check_key, check_prefix
+from .base import BlobInfo, BlobNotFound, ByteSource, InvalidBlobKey, check_key, check_prefix
 
 T = TypeVar("T")
 IO_THREADS = 16  # fsync blocks a thread, not the GIL: many can wait on the disk at once
@@ -51,7 +51,7 @@ class LocalBackend:
         """
         return self.root / check_key(key)
 
-    async def put(self, key: str, stream: ByteStream, size_hint: int | None = None) -> int:
+    async def put(self, key: str, stream: ByteSource, size_hint: int | None = None) -> int:
         path = self._path(key)
         tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}{TMP_SUFFIX}")
         buffer = bytearray()

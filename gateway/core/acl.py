@@ -9,6 +9,7 @@ with NotImplemented, rather than silently storing a grant it would not enforce.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Protocol
 
 from gateway.domain.errors import ErrorCode, JunctionError
 
@@ -22,6 +23,21 @@ GRANT_HEADERS = (
     "x-amz-grant-full-control",
 )
 PERMISSIONS = frozenset({"FULL_CONTROL", "READ", "WRITE", "READ_ACP", "WRITE_ACP"})
+
+
+class Grant(Protocol):
+    """One grant of a policy document, as the S3 front end parsed it (s3xml.acl.Grant)."""
+
+    @property
+    def grantee_type(self) -> str: ...
+    @property
+    def id(self) -> str | None: ...
+    @property
+    def uri(self) -> str | None: ...
+    @property
+    def email(self) -> str | None: ...
+    @property
+    def permission(self) -> str: ...
 
 
 def _not_implemented(what: str) -> JunctionError:
@@ -53,8 +69,8 @@ def check_grant_headers(headers: Mapping[str, str], owner: str) -> None:
                 raise _not_implemented(f"The grant '{grantee}' in {name} names someone other than the owner")
 
 
-def check_grants(grants: Iterable, owner: str) -> None:
-    """Accept an AccessControlPolicy whose grants (s3xml.acl.Grant) all go to the owner."""
+def check_grants(grants: Iterable[Grant], owner: str) -> None:
+    """Accept an AccessControlPolicy whose grants all go to the owner."""
     for grant in grants:
         if grant.permission not in PERMISSIONS:
             raise JunctionError(ErrorCode.MalformedACLError, f"Unknown permission '{grant.permission}'")

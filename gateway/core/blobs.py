@@ -14,7 +14,7 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from backends.base import BackendError, BlobNotFound, ByteStream
+from backends.base import BackendError, BlobNotFound, ByteSource, ByteStream
 from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.domain.models import Block
 from gateway.meta.store import MetaStore
@@ -40,7 +40,7 @@ def new_blob_key() -> str:
     return f"blocks/{name[:2]}/{name[2:4]}/{name}"
 
 
-async def _capped(stream: ByteStream, room: int, space_id: int, cap: int) -> ByteStream:
+async def _capped(stream: ByteSource, room: int, space_id: int, cap: int) -> ByteStream:
     written = 0
     async for piece in stream:
         written += len(piece)
@@ -60,7 +60,7 @@ class BlobIO:
         self._last_sweep = 0.0
 
     async def write(
-        self, stream: ByteStream, *, space_id: int | None = None, size_hint: int | None = None
+        self, stream: ByteSource, *, space_id: int | None = None, size_hint: int | None = None
     ) -> WrittenBlob:
         """Stream into a new durable blob; on any failure nothing is left referenced."""
         space_id = space_id or self._spaces.default_id

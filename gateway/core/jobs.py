@@ -66,7 +66,7 @@ class JobService:
         self.owner = uuid.uuid4().hex  # this process
         self._owners_dir = data_dir / "owners"
         self._owner_fd: int | None = None
-        self._running: dict[int, tuple[Job, asyncio.Task]] = {}
+        self._running: dict[int, tuple[Job, asyncio.Task[dict[str, Any]]]] = {}
 
     def open(self) -> None:
         """Take this process's liveness lock (held until the process exits)."""

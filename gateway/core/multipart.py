@@ -7,6 +7,7 @@ import base64
 import hashlib
 import time
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 from gateway.domain.errors import ErrorCode, JunctionError
@@ -116,7 +117,7 @@ class MultipartService:
         key: str,
         upload_id: str,
         number: int,
-        body,
+        body: AsyncIterator[bytes],
         *,
         length: int | None,
         expect: Expectations,

@@ -101,28 +101,32 @@ class WriteConditions:
     no_overwrite: bool = False  # append-only keys
 
     def guard(self) -> CommitGuard:
-        def check(_conn: sqlite3.Connection | None, old: ObjectInfo | None, _new: NewObject | None) -> None:
-            if self.if_none_match is not None and old is not None:
+        """The check, run again inside the commit against the row as it is then."""
+
+        def check(_conn: sqlite3.Connection, old: ObjectInfo | None, _new: NewObject | None) -> None:
+            self.check(old)
+
+        return check
+
+    def check(self, old: ObjectInfo | None) -> None:
+        """Raise when the object as it stands (`old`, None when absent) fails these conditions."""
+        if self.if_none_match is not None and old is not None:
+            raise JunctionError(
+                ErrorCode.PreconditionFailed,
+                "At least one of the pre-conditions you specified did not hold",
+                condition="If-None-Match",
+            )
+        if self.if_match is not None:
+            if old is None:
+                raise JunctionError(ErrorCode.NoSuchKey)
+            if not etag_matches(self.if_match, old.etag):
                 raise JunctionError(
                     ErrorCode.PreconditionFailed,
                     "At least one of the pre-conditions you specified did not hold",
-                    condition="If-None-Match",
+                    condition="If-Match",
                 )
-            if self.if_match is not None:
-                if old is None:
-                    raise JunctionError(ErrorCode.NoSuchKey)
-                if not etag_matches(self.if_match, old.etag):
-                    raise JunctionError(
-                        ErrorCode.PreconditionFailed,
-                        "At least one of the pre-conditions you specified did not hold",
-                        condition="If-Match",
-                    )
-            if self.no_overwrite and old is not None:
-                raise JunctionError(
-                    ErrorCode.AccessDenied, "Access Denied: this key is append-only and the object exists"
-                )
-
-        return check
+        if self.no_overwrite and old is not None:
+            raise JunctionError(ErrorCode.AccessDenied, "Access Denied: this key is append-only and the object exists")
 
 
 @dataclass(slots=True)
@@ -197,7 +201,7 @@ class ObjectService:
             old = await self._store.objects.get(bucket_id, key, with_blocks=False)
         except JunctionError:
             old = None
-        conditions.guard()(None, old, None)
+        conditions.check(old)
 
     async def head(self, bucket: str, key: str, version_id: str | None = None) -> ObjectInfo:
         """The current object, or the version `version_id` (a client's id, "null" included)."""

@@ -51,14 +51,16 @@ class SecretBox:
     def open(self, stored: str) -> dict[str, Any]:
         """The credential dict; plain JSON (rows written before encryption) is accepted too."""
         if not stored.startswith(SEALED_PREFIX):
-            return json.loads(stored)
+            legacy: dict[str, Any] = json.loads(stored)
+            return legacy
         try:
             plain = self._fernet.decrypt(stored[len(SEALED_PREFIX) :].encode("ascii"))
         except InvalidToken:
             raise JunctionError(
                 ErrorCode.InternalError, "A user-space credential cannot be decrypted: JUNCTION_SECRETS_KEY changed?"
             ) from None
-        return json.loads(plain)
+        credential: dict[str, Any] = json.loads(plain)
+        return credential
 
 
 def redact(credential: dict[str, Any]) -> dict[str, Any]:

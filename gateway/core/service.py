@@ -75,7 +75,7 @@ class Core:
         self._root = (root_access_key, root_secret_key)
         self._gc_interval = gc_interval
         self._orphan_grace = orphan_grace
-        self._gc_task: asyncio.Task | None = None
+        self._gc_task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)

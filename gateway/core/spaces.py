@@ -14,6 +14,7 @@ import contextlib
 import json
 import logging
 from pathlib import Path
+from typing import Any
 
 from backends.base import Backend
 from backends.registry import build_backend
@@ -32,7 +33,7 @@ RETIRE_AFTER = 120.0  # seconds a replaced backend stays open for transfers alre
 class _Open:
     """One space's row and its backends (the root view is built on first use)."""
 
-    def __init__(self, row: SpaceRow, credential: dict) -> None:
+    def __init__(self, row: SpaceRow, credential: dict[str, Any]) -> None:
         self.row = row
         self.credential = credential
         self.shard: Backend = build_backend(row.storage, credential, row.working_dir)
@@ -57,7 +58,7 @@ class Spaces:
         self._data_dir = data_dir
         self.box = box
         self._open: dict[int, _Open] = {}
-        self._retiring: set[asyncio.Task] = set()
+        self._retiring: set[asyncio.Task[None]] = set()
         self.default_id = 0
 
     async def open(self) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import functools
 import logging
 import os
 import posixpath
@@ -157,7 +158,7 @@ class SyncService:
         self._jobs = jobs
         self._data_dir = data_dir  # holds scheduler.lock
         self._lock_fd: int | None = None
-        self._loop_task: asyncio.Task | None = None
+        self._loop_task: asyncio.Task[None] | None = None
 
     # ------------------------------------------------------------ tasks
 
@@ -232,7 +233,7 @@ class SyncService:
                 continue
             spec = spec_from_dict(task["spec"])
             job = await self._jobs.start(
-                "sync", {"taskID": task["id"]}, lambda job, t=task["id"], s=spec: self._run(job, t, s)
+                "sync", {"taskID": task["id"]}, functools.partial(self._run, task_id=task["id"], spec=spec)
             )
             await self._store.jobs.claim_run(task["id"], job.id)
 

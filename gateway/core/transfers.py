@@ -12,6 +12,7 @@ from __future__ import annotations
 import mimetypes
 import posixpath
 from collections.abc import AsyncIterator
+from typing import Any
 
 from backends.base import Backend, BlobInfo, InvalidBlobKey, check_key
 from gateway.domain.errors import ErrorCode, JunctionError
@@ -67,7 +68,7 @@ class Transfers:
 
     async def import_files(
         self, job: Job, space_id: int, files: list[tuple[BlobInfo, str]], package: Package, target_space: int | None
-    ) -> dict:
+    ) -> dict[str, Any]:
         """Stream every file into a blob, then commit them all at once (or none)."""
         source = self._spaces.root(space_id)
         job.update(filesTotal=len(files), bytesTotal=sum(info.size for info, _ in files))
@@ -92,7 +93,7 @@ class Transfers:
             raise
         return {"packageID": package.id, "objects": len(objects), "bytes": sum(o.size for o in objects)}
 
-    async def export_package(self, job: Job, package: Package, space_id: int, root_path: str) -> dict:
+    async def export_package(self, job: Job, package: Package, space_id: int, root_path: str) -> dict[str, Any]:
         dest = self._spaces.root(space_id)
         root = clean_dir(root_path, "rootPath")
         objects = await self._native.package_objects(package)

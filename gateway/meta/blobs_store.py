@@ -6,7 +6,7 @@ import sqlite3
 
 import aiosqlite
 
-from .db import Database
+from .db import Database, inserted_id
 from .rows import timestamp
 
 
@@ -24,7 +24,7 @@ class BlobsStore:
                 "INSERT INTO blobs (space_id, key, state, created) VALUES (?, ?, 'pending', ?)",
                 (space_id, key, timestamp()),
             )
-            return cur.lastrowid
+            return inserted_id(cur)
 
         return await self.db.transaction(insert)
 

@@ -8,7 +8,7 @@ from gateway.domain.errors import ErrorCode, JunctionError, no_such_bucket
 from gateway.domain.models import Bucket
 
 from . import history
-from .db import Database, fetchone
+from .db import Database, fetchone, inserted_id
 from .rows import bucket_of, timestamp, unref_blobs
 
 
@@ -26,7 +26,7 @@ class BucketsStore:
                 raise JunctionError(code, "The requested bucket name is not available", bucket=name)
             now = timestamp()
             cur = await conn.execute("INSERT INTO buckets (name, owner, created) VALUES (?, ?, ?)", (name, owner, now))
-            bucket_id = cur.lastrowid
+            bucket_id = inserted_id(cur)
             await conn.execute("INSERT INTO packages (bucket_id, name, created) VALUES (?, '', ?)", (bucket_id, now))
         return Bucket(id=bucket_id, name=name, owner=owner, created=now)
 
@@ -50,6 +50,7 @@ class BucketsStore:
             "WHERE bucket_id = ? AND redundancy != 'multipartUpload'",
             (bucket_id,),
         )
+        assert row is not None  # an aggregate always yields one row
         old_bytes, old_count = await self.db.query(lambda conn: history.noncurrent_usage(conn, bucket_id))
         return row["bytes"] + old_bytes, row["n"] + old_count
 

@@ -9,7 +9,7 @@ from typing import Any
 from gateway.domain.errors import ErrorCode, JunctionError
 
 from . import history
-from .db import Database
+from .db import Database, inserted_id
 from .rows import prefix_successor
 
 EXPORT_COLUMNS = (
@@ -95,7 +95,7 @@ class ConsoleStore:
             cur = conn.execute(
                 "INSERT INTO exports (access_key, bucket_id, created) VALUES (?, ?, ?)", (access_key, bucket_id, now)
             )
-            return cur.lastrowid
+            return inserted_id(cur)
 
         return await self.db.transaction(insert)
 
@@ -135,7 +135,7 @@ class ConsoleStore:
                 "INSERT INTO quotas (bucket_id, path, prefix, size, inodes, created) VALUES (?, ?, ?, ?, ?, ?)",
                 (bucket_id, path, prefix, size, inodes, time.time()),
             )
-            return cur.lastrowid
+            return inserted_id(cur)
 
         return await self.db.transaction(insert)
 

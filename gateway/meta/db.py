@@ -15,15 +15,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import aiosqlite
 
 from .schema import COMPONENTS
 
 T = TypeVar("T")
+# statement parameters, as sqlite3 takes them
+Params = tuple[Any, ...]
 
 PRAGMAS = (
     "PRAGMA journal_mode=WAL",
@@ -102,9 +104,10 @@ class Database:
     async def transaction(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run `fn(conn)` as one write transaction on the writer thread, in one round trip."""
         assert self._writer is not None, "database not open"
+        writer = self._writer
 
         def run() -> T:
-            conn = self._writer._conn  # aiosqlite has no public "run this on your thread" call
+            conn = _sqlite(writer)
             conn.execute("BEGIN IMMEDIATE")
             try:
                 result = fn(conn)
@@ -115,7 +118,7 @@ class Database:
             return result
 
         async with self._lock:
-            return await self._writer._execute(run)
+            return await _on_thread(writer, run)
 
     async def query(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run a read-only `fn(conn)` on the reader thread (one consistent snapshot)."""
@@ -123,27 +126,27 @@ class Database:
         reader = self._reader
 
         def run() -> T:
-            conn = reader._conn
+            conn = _sqlite(reader)
             conn.execute("BEGIN")
             try:
                 return fn(conn)
             finally:
                 conn.execute("COMMIT")
 
-        return await reader._execute(run)
+        return await _on_thread(reader, run)
 
     @property
     def reader(self) -> aiosqlite.Connection:
         assert self._reader is not None, "database not open"
         return self._reader
 
-    async def fetchone(self, sql: str, params: tuple = ()) -> aiosqlite.Row | None:
+    async def fetchone(self, sql: str, params: Params = ()) -> aiosqlite.Row | None:
         return await self._read_statement(sql, params, lambda cur: cur.fetchone())
 
-    async def fetchall(self, sql: str, params: tuple = ()) -> list[aiosqlite.Row]:
+    async def fetchall(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
         return await self._read_statement(sql, params, lambda cur: cur.fetchall())
 
-    async def _read_statement(self, sql: str, params: tuple, fetch: Callable[[sqlite3.Cursor], T]) -> T:
+    async def _read_statement(self, sql: str, params: Params, fetch: Callable[[sqlite3.Cursor], T]) -> T:
         """Execute, fetch and close in one hop on the reader thread. A statement left open
         between hops holds the reader's snapshot, and every other read on the connection
         meanwhile (from other requests) would miss writes committed since: a PUT answered
@@ -151,13 +154,26 @@ class Database:
         reader = self.reader
 
         def run() -> T:
-            cur = reader._conn.execute(sql, params)
+            cur = _sqlite(reader).execute(sql, params)
             try:
                 return fetch(cur)
             finally:
                 cur.close()
 
-        return await reader._execute(run)
+        return await _on_thread(reader, run)
+
+
+def _sqlite(conn: aiosqlite.Connection) -> sqlite3.Connection:
+    """The sqlite3 connection behind `conn`, used only from its own thread (inside `_on_thread`)."""
+    raw: sqlite3.Connection = conn._conn
+    return raw
+
+
+def _on_thread(conn: aiosqlite.Connection, fn: Callable[[], T]) -> Awaitable[T]:
+    """Run `fn` on `conn`'s thread. aiosqlite has no public "run this on your thread" call;
+    its private, untyped `_execute` is that call, given its type here once."""
+    execute: Callable[[Callable[[], T]], Awaitable[T]] = conn._execute
+    return execute(fn)
 
 
 def _statements(script: str) -> list[str]:
@@ -169,11 +185,18 @@ def _statements(script: str) -> list[str]:
     return statements
 
 
-async def fetchone(conn: aiosqlite.Connection, sql: str, params: tuple = ()) -> aiosqlite.Row | None:
+async def fetchone(conn: aiosqlite.Connection, sql: str, params: Params = ()) -> aiosqlite.Row | None:
     async with conn.execute(sql, params) as cur:
         return await cur.fetchone()
 
 
-async def fetchall(conn: aiosqlite.Connection, sql: str, params: tuple = ()) -> list[aiosqlite.Row]:
+async def fetchall(conn: aiosqlite.Connection, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
     async with conn.execute(sql, params) as cur:
         return list(await cur.fetchall())
+
+
+def inserted_id(cur: sqlite3.Cursor | aiosqlite.Cursor) -> int:
+    """The rowid of the row an INSERT just made (the drivers type it optional: None before any INSERT)."""
+    rowid = cur.lastrowid
+    assert rowid is not None, "the statement inserted no row"
+    return rowid

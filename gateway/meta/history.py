@@ -24,6 +24,7 @@ from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.domain.mapping import split_key
 from gateway.domain.models import Block, Deletion, ObjectInfo, ObjectVersion
 
+from .db import inserted_id
 from .records import CommitGuard
 from .rows import drop_package_if_implicit_and_empty, ensure_package, prefix_successor, select_object, unref_blobs
 from .s3ext_store import ObjectExtras, PartRecord, Tags
@@ -150,7 +151,7 @@ def retire(conn: sqlite3.Connection, old: ObjectInfo) -> int:
             old.updated,
         ),
     )
-    row_id = cur.lastrowid
+    row_id = inserted_id(cur)
     conn.execute(
         "INSERT INTO version_blocks (version_row, seq, blob_id, size) "
         "SELECT ?, seq, blob_id, size FROM object_blocks WHERE object_id = ?",
@@ -287,9 +288,9 @@ def _promote(conn: sqlite3.Connection, bucket_id: int, key: str) -> None:
     conn.execute(
         "INSERT INTO object_blocks (object_id, seq, blob_id, size) "
         "SELECT ?, seq, blob_id, size FROM version_blocks WHERE version_row = ?",
-        (cur.lastrowid, row["id"]),
+        (inserted_id(cur), row["id"]),
     )
-    _move_extras(conn, cur.lastrowid, row["id"], to_history=False)
+    _move_extras(conn, inserted_id(cur), row["id"], to_history=False)
     conn.execute("DELETE FROM object_versions WHERE id = ?", (row["id"],))
 
 
@@ -335,7 +336,8 @@ def _newest_id(conn: sqlite3.Connection, bucket_id: int, key: str) -> int | None
     row = conn.execute(
         "SELECT MAX(id) FROM object_versions WHERE bucket_id = ? AND key = ?", (bucket_id, key)
     ).fetchone()
-    return row[0]
+    newest: int | None = row[0]  # NULL when the key has no history
+    return newest
 
 
 def latest_marker(conn: sqlite3.Connection, bucket_id: int, key: str) -> ObjectVersion | None:
@@ -356,7 +358,7 @@ def version_keys(
     """Keys with any version (current, noncurrent or marker) from `start` on, in binary order."""
     op = ">=" if inclusive else ">"
     bounds = f"AND key {op} ?"
-    params: list = [start]
+    params: list[object] = [start]
     if prefix:
         bounds += " AND key >= ?"
         params.append(prefix)
@@ -391,7 +393,7 @@ def key_versions(
             return []
         below = row[0]
     sql = "SELECT * FROM object_versions WHERE bucket_id = ? AND key = ?"
-    params: list = [bucket_id, key]
+    params: list[object] = [bucket_id, key]
     if below is not None:
         sql += " AND id < ?"
         params.append(below)
@@ -478,7 +480,7 @@ def freed_by_commit(conn: sqlite3.Connection, bucket_id: int, key: str, old: Obj
 def noncurrent_usage(conn: sqlite3.Connection, bucket_id: int, prefix: str = "") -> tuple[int, int]:
     """(bytes, count) of the noncurrent versions (not delete markers) under `prefix`."""
     sql = "SELECT COALESCE(SUM(size), 0), COUNT(*) FROM object_versions WHERE bucket_id = ? AND delete_marker = 0"
-    params: list = [bucket_id]
+    params: list[object] = [bucket_id]
     if prefix:
         sql += " AND key >= ?"
         params.append(prefix)

@@ -9,7 +9,7 @@ from typing import Any
 
 from gateway.domain.errors import ErrorCode, JunctionError
 
-from .db import Database
+from .db import Database, inserted_id
 
 
 def no_such_job(job_id: object) -> JunctionError:
@@ -57,19 +57,19 @@ class JobsStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def create_job(self, kind: str, params: dict, owner: str) -> int:
+    async def create_job(self, kind: str, params: dict[str, Any], owner: str) -> int:
         def insert(conn: sqlite3.Connection) -> int:
             now = time.time()
             cur = conn.execute(
                 "INSERT INTO jobs (kind, state, params, owner, created, updated) VALUES (?, 'running', ?, ?, ?, ?)",
                 (kind, json.dumps(params), owner, now, now),
             )
-            return int(cur.lastrowid)
+            return inserted_id(cur)
 
         return await self.db.transaction(insert)
 
     async def save_job(
-        self, job_id: int, *, progress: dict, state: str = "running", result: Any = None, error: str = ""
+        self, job_id: int, *, progress: dict[str, Any], state: str = "running", result: Any = None, error: str = ""
     ) -> None:
         def update(conn: sqlite3.Connection) -> None:
             now = time.time()
@@ -117,13 +117,13 @@ class JobsStore:
 
         return await self.db.transaction(update) if owners else []
 
-    async def create_task(self, spec: dict, next_run: float) -> int:
+    async def create_task(self, spec: dict[str, Any], next_run: float) -> int:
         def insert(conn: sqlite3.Connection) -> int:
             cur = conn.execute(
                 "INSERT INTO sync_tasks (spec, state, next_run, created) VALUES (?, 'active', ?, ?)",
                 (json.dumps(spec), next_run, time.time()),
             )
-            return int(cur.lastrowid)
+            return inserted_id(cur)
 
         return await self.db.transaction(insert)
 

@@ -17,7 +17,7 @@ from gateway.domain.mapping import split_key
 from gateway.domain.models import Deletion, ObjectInfo
 
 from . import history
-from .db import Database
+from .db import Database, inserted_id
 from .records import CommitGuard, NewObject
 from .rows import (
     OBJECT_COLUMNS,
@@ -74,7 +74,7 @@ def commit_object(conn: sqlite3.Connection, new: NewObject, guards: Iterable[Com
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (new.bucket_id, package_id, path, new.key, *values, version_id),
         )
-        object_id = cur.lastrowid
+        object_id = inserted_id(cur)
     conn.executemany(
         "INSERT INTO object_blocks (object_id, seq, blob_id, size) VALUES (?, ?, ?, ?)",
         [
@@ -121,7 +121,7 @@ class ObjectsStore:
             f"SELECT {OBJECT_COLUMNS} FROM {OBJECT_FROM} WHERE o.bucket_id = ? AND o.key {op} ? "
             "AND o.redundancy != 'multipartUpload'"
         )
-        params: list = [bucket_id, start]
+        params: list[object] = [bucket_id, start]
         if prefix:
             sql += " AND o.key >= ?"
             params.append(prefix)

@@ -178,7 +178,7 @@ class PackagesStore:
         """
         op = ">=" if inclusive else ">"
         sql = f"SELECT {OBJECT_COLUMNS} FROM {OBJECT_FROM} WHERE o.package_id = ? AND o.path != '' AND o.path {op} ?"
-        params: list = [package_id, start]
+        params: list[object] = [package_id, start]
         if prefix:
             sql += " AND o.path >= ?"
             params.append(prefix)

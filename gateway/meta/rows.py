@@ -14,6 +14,8 @@ import time
 
 from gateway.domain.models import Block, Bucket, ObjectInfo, Package, Part, Upload
 
+from .db import Params
+
 OBJECT_COLUMNS = (
     "o.id, o.bucket_id, o.package_id, p.name AS package, o.path, o.key, o.size, o.etag, o.sha256, "
     "o.content_type, o.headers, o.meta, o.checksums, o.checksum_type, o.parts_count, "
@@ -31,15 +33,15 @@ def timestamp() -> float:
     return time.time()
 
 
-def bucket_of(row) -> Bucket:
+def bucket_of(row: sqlite3.Row) -> Bucket:
     return Bucket(id=row["id"], name=row["name"], owner=row["owner"], created=row["created"])
 
 
-def package_of(row) -> Package:
+def package_of(row: sqlite3.Row) -> Package:
     return Package(id=row["id"], bucket_id=row["bucket_id"], name=row["name"], created=row["created"])
 
 
-def object_of(row) -> ObjectInfo:
+def object_of(row: sqlite3.Row) -> ObjectInfo:
     return ObjectInfo(
         id=row["id"],
         bucket_id=row["bucket_id"],
@@ -64,7 +66,7 @@ def object_of(row) -> ObjectInfo:
     )
 
 
-def upload_of(row, bucket: str) -> Upload:
+def upload_of(row: sqlite3.Row, bucket: str) -> Upload:
     return Upload(
         id=row["id"],
         bucket_id=row["bucket_id"],
@@ -80,7 +82,7 @@ def upload_of(row, bucket: str) -> Upload:
     )
 
 
-def part_of(row) -> Part:
+def part_of(row: sqlite3.Row) -> Part:
     return Part(
         number=row["number"],
         size=row["size"],
@@ -109,7 +111,7 @@ def prefix_successor(prefix: str) -> str | None:
     return None
 
 
-def select_object(conn: sqlite3.Connection, where: str, params: tuple, with_blocks: bool) -> ObjectInfo | None:
+def select_object(conn: sqlite3.Connection, where: str, params: Params, with_blocks: bool) -> ObjectInfo | None:
     row = conn.execute(f"SELECT {OBJECT_COLUMNS} FROM {OBJECT_FROM} WHERE {where}", params).fetchone()
     if row is None:
         return None
@@ -133,7 +135,7 @@ def ensure_package(conn: sqlite3.Connection, bucket_id: int, name: str) -> int:
         "INSERT OR IGNORE INTO packages (bucket_id, name, created) VALUES (?, ?, ?)", (bucket_id, name, timestamp())
     )
     row = conn.execute("SELECT id FROM packages WHERE bucket_id = ? AND name = ?", (bucket_id, name)).fetchone()
-    return row["id"]
+    return int(row["id"])
 
 
 def drop_package_if_implicit_and_empty(conn: sqlite3.Connection, package_id: int) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass, field
+from typing import Any
 
 from .db import Database
 
@@ -137,11 +138,11 @@ class S3ExtStore:
             lambda conn: conn.execute("DELETE FROM bucket_tags WHERE bucket_id = ?", (bucket_id,))
         )
 
-    async def bucket_cors(self, bucket_id: int) -> list[dict] | None:
+    async def bucket_cors(self, bucket_id: int) -> list[dict[str, Any]] | None:
         row = await self.db.fetchone("SELECT rules FROM bucket_cors WHERE bucket_id = ?", (bucket_id,))
         return json.loads(row["rules"]) if row else None
 
-    async def put_bucket_cors(self, bucket_id: int, rules: list[dict]) -> None:
+    async def put_bucket_cors(self, bucket_id: int, rules: list[dict[str, Any]]) -> None:
         await self.db.transaction(
             lambda conn: conn.execute(
                 "INSERT OR REPLACE INTO bucket_cors (bucket_id, rules) VALUES (?, ?)", (bucket_id, json.dumps(rules))

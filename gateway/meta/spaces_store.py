@@ -15,7 +15,7 @@ from typing import Any
 from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.domain.models import SpaceRow
 
-from .db import Database, fetchone
+from .db import Database, fetchone, inserted_id
 from .rows import timestamp
 
 
@@ -56,10 +56,10 @@ class SpacesStore:
         self,
         *,
         name: str,
-        storage: dict,
+        storage: dict[str, Any],
         sealed_credential: str,
         shard_max_size: int | None,
-        features: list,
+        features: list[Any],
         working_dir: str,
     ) -> SpaceRow:
         def insert(conn: sqlite3.Connection) -> int:
@@ -80,7 +80,7 @@ class SpacesStore:
                     time.time(),
                 ),
             )
-            return int(cur.lastrowid)
+            return inserted_id(cur)
 
         return await self.get(await self.db.transaction(insert))
 
@@ -135,7 +135,7 @@ class SpacesStore:
         )
         return int(row["used"]) if row else 0
 
-    async def ensure(self, name: str, storage: dict, credential: dict, working_dir: str) -> int:
+    async def ensure(self, name: str, storage: dict[str, Any], credential: dict[str, Any], working_dir: str) -> int:
         """Return the id of the space called `name`, creating it if absent."""
         async with self.db.write() as conn:
             await conn.execute(
@@ -143,4 +143,5 @@ class SpacesStore:
                 (name, json.dumps(storage), json.dumps(credential), working_dir, timestamp()),
             )
             row = await fetchone(conn, "SELECT id FROM spaces WHERE name = ?", (name,))
-        return row["id"]
+        assert row is not None  # inserted just above if it was absent
+        return int(row["id"])

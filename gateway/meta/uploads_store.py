@@ -59,7 +59,7 @@ class UploadsStore:
         self, bucket: Bucket, *, prefix: str, key_marker: str, upload_id_marker: str, limit: int
     ) -> list[Upload]:
         sql = "SELECT * FROM uploads WHERE bucket_id = ? AND key >= ?"
-        params: list = [bucket.id, prefix]
+        params: list[object] = [bucket.id, prefix]
         upper = prefix_successor(prefix) if prefix else None
         if upper is not None:
             sql += " AND key < ?"
