@@ -23,7 +23,7 @@ from email.utils import formatdate
 from typing import Any
 
 from .base import BackendError
-from .http_store import HttpObjectStore, HttpRequest, StoreOptions, access_key_pair, location_fields
+from .http import HttpObjectStore, HttpRequest, StoreOptions, access_key_pair, location_fields
 from .obs_auth import sign_obs
 from .s3 import SigV4Signer
 

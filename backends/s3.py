@@ -23,7 +23,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials
 
-from .http_store import HttpObjectStore, HttpRequest, StoreOptions, access_key_pair, location_fields
+from .http import HttpObjectStore, HttpRequest, StoreOptions, access_key_pair, location_fields
 
 CREDENTIAL_TYPES = ("S3", "AK")
 _UNSIGNED_PAYLOAD = Config(s3={"payload_signing_enabled": False})

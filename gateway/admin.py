@@ -36,9 +36,9 @@ async def _run(args: argparse.Namespace) -> int:
             return 0
         if args.action == "list-keys":
             rows = await store.credentials.of_kinds("root", "admin")
-            for row in rows:
-                created = datetime.fromtimestamp(row["created"], tz=UTC).isoformat(timespec="seconds")
-                print(f"{row['access_key']}\t{row['kind']}\t{created}")
+            for key_row in rows:
+                created = datetime.fromtimestamp(key_row["created"], tz=UTC).isoformat(timespec="seconds")
+                print(f"{key_row['access_key']}\t{key_row['kind']}\t{created}")
             return 0
         row = await store.credentials.get(args.access_key)
         if row is None or row["kind"] != "admin":

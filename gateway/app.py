@@ -57,7 +57,7 @@ def create_app(config: Config, core: Core | None = None) -> web.Application:
     register_native(app, core)  # /v1/... JSON API; must precede the S3 catch-all
     register_console(app, core)  # /api/v1/... console API; likewise
     register_openapi(app)
-    app.router.add_route("*", "/{tail:.*}", dispatch)
+    app.router.add_route("*", r"/{tail:[\s\S]*}", dispatch)  # any path, keys with LF/CR too
     return app
 
 

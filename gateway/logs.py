@@ -9,6 +9,7 @@ import time
 import uuid
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 access_log = logging.getLogger("junction.access")
 REQUEST_ID = web.RequestKey("request_id", str)
@@ -43,7 +44,7 @@ def new_request_id() -> str:
 
 
 @web.middleware
-async def request_log(request: web.Request, handler) -> web.StreamResponse:
+async def request_log(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Tag the request with an id and log method, path (never the query), status, bytes, ms."""
     request_id = new_request_id()
     request[REQUEST_ID] = request_id

@@ -59,7 +59,12 @@ QUOTA = {"type": "object", "properties": {"id": {"type": "integer"}, **QUOTA_FIE
 
 
 def _op(
-    summary: str, response: dict | None, *, body: dict | None = None, status: str = "200", params: tuple[str, ...] = ()
+    summary: str,
+    response: dict[str, Any] | None,
+    *,
+    body: dict[str, Any] | None = None,
+    status: str = "200",
+    params: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     op: dict[str, Any] = {
         "summary": summary,

@@ -7,14 +7,26 @@ and raise MalformedXML / ValueError with a message for the client.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import quote
 
 from gateway.domain.errors import ErrorCode
 
 from .errors import message_of
 from .records import BucketRecord, ObjectPage, StoredObject, UploadedPart, UploadRecord
-from .xml import Field, MalformedXML, add, child_text, children, document, iso8601, local, parse, serialize
+from .xml import (
+    Field,
+    MalformedXML,
+    add,
+    child_text,
+    children,
+    document,
+    iso8601,
+    local,
+    parse,
+    serialize,
+    xml_carries,
+)
 
 CHECKSUM_FIELDS = {
     "CRC32": "ChecksumCRC32",
@@ -32,6 +44,15 @@ def quoted(etag: str) -> str:
 def _encode(value: str, encoding: str | None) -> str:
     """encoding-type=url: keys are percent-encoded (botocore decodes them back)."""
     return quote(value, safe="/") if encoding == "url" else value
+
+
+def listing_encoding(requested: str | None, texts: Iterable[str]) -> str | None:
+    """The encoding a listing page is written in: the one asked for, or `url` when a key,
+    prefix or echoed parameter holds a character XML 1.0 cannot carry. The page then says
+    <EncodingType>url</EncodingType>, so it stays parseable and tells how to read it."""
+    if requested == "url" or all(xml_carries(t) for t in texts):
+        return requested
+    return "url"
 
 
 def checksum_fields(checksums: Mapping[str, str], checksum_type: str = "") -> list[Field]:
@@ -108,7 +129,13 @@ class ListingParams:
     encoding: str | None
 
 
+def _page_texts(params: ListingParams, page: ObjectPage, echoed: str) -> list[str]:
+    """Every text of a ListObjects page that `encoding` applies to."""
+    return [params.prefix, params.delimiter, echoed, *(o.key for o in page.objects), *page.prefixes, page.next_marker]
+
+
 def list_objects_v1(params: ListingParams, page: ObjectPage, *, marker: str, owner: str) -> bytes:
+    params = replace(params, encoding=listing_encoding(params.encoding, _page_texts(params, page, marker)))
     fields: list[Field] = [
         ("Name", params.bucket),
         ("Prefix", _encode(params.prefix, params.encoding)),
@@ -134,6 +161,7 @@ def list_objects_v2(
     start_after: str,
     owner: str | None,
 ) -> bytes:
+    params = replace(params, encoding=listing_encoding(params.encoding, _page_texts(params, page, start_after)))
     fields: list[Field] = [
         ("Name", params.bucket),
         ("Prefix", _encode(params.prefix, params.encoding)),
@@ -298,6 +326,7 @@ def list_uploads(
     encoding: str | None,
     prefixes: Sequence[str] = (),
 ) -> bytes:
+    encoding = listing_encoding(encoding, [prefix, delimiter, key_marker, *(u.key for u in uploads), *prefixes])
     fields: list[Field] = [
         ("Bucket", bucket),
         ("KeyMarker", _encode(key_marker, encoding)),
@@ -305,7 +334,7 @@ def list_uploads(
         ("NextKeyMarker", _encode(uploads[-1].key, encoding) if truncated and uploads else None),
         ("NextUploadIdMarker", uploads[-1].id if truncated and uploads else None),
         ("Prefix", _encode(prefix, encoding)),
-        ("Delimiter", delimiter or None),
+        ("Delimiter", _encode(delimiter, encoding) or None),
         ("MaxUploads", max_uploads),
         ("IsTruncated", truncated),
         ("EncodingType", encoding),

@@ -37,6 +37,7 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.InvalidRange: 416,
     ErrorCode.InvalidRequest: 400,
     ErrorCode.InvalidTag: 400,
+    ErrorCode.InvalidURI: 400,
     ErrorCode.KeyTooLongError: 400,
     ErrorCode.MalformedACLError: 400,
     ErrorCode.MalformedJSON: 400,

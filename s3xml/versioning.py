@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from .documents import ListingParams, _encode, quoted
+from dataclasses import replace
+
+from .documents import ListingParams, _encode, listing_encoding, quoted
 from .records import VersionEntry, VersionsPage
 from .xml import Field, MalformedXML, child_text, document, iso8601, local, parse, serialize
 
@@ -50,6 +52,10 @@ def list_versions(
     params: ListingParams, page: VersionsPage, *, key_marker: str, version_id_marker: str, owner: str
 ) -> bytes:
     """ListVersionsResult: versions and delete markers interleaved in listing order."""
+    texts = [params.prefix, params.delimiter, key_marker, *(v.key for v in page.versions), *page.prefixes]
+    if page.truncated:
+        texts.append(page.next_key_marker or "")
+    params = replace(params, encoding=listing_encoding(params.encoding, texts))
     fields: list[Field] = [
         ("Name", params.bucket),
         ("Prefix", _encode(params.prefix, params.encoding)),

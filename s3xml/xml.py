@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -17,6 +18,10 @@ Field = tuple[str, Any]
 _PARSER = etree.XMLParser(
     resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False, huge_tree=False, remove_comments=True
 )
+
+
+# What XML 1.0 cannot carry: C0 controls but TAB/LF/CR, U+FFFE/U+FFFF, surrogates.
+XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 
 class MalformedXML(ValueError):
@@ -79,8 +84,31 @@ def add(parent: etree._Element, fields: Iterable[tuple[str, Any]]) -> etree._Ele
         elif isinstance(value, bool):
             child.text = "true" if value else "false"
         else:
-            child.text = str(value)
+            child.text = xml_text(str(value))
     return parent
+
+
+def xml_carries(text: str) -> bool:
+    return XML_FORBIDDEN.search(text) is None
+
+
+def _percent(char: str) -> str:
+    try:
+        raw = char.encode("utf-8", "surrogateescape")  # a raw request byte aiohttp kept as a surrogate
+    except UnicodeEncodeError:
+        raw = char.encode("utf-8", "surrogatepass")
+    return "".join(f"%{b:02X}" for b in raw)
+
+
+def xml_text(text: str) -> str:
+    """`text` with each character XML 1.0 cannot carry written as its %XX escape.
+
+    The last line of defence, so that no value (an error's Resource, an echoed query
+    parameter) can make a document unwritable; listings encode such keys properly
+    (encoding-type=url, see documents.listing_encoding)."""
+    if xml_carries(text):
+        return text
+    return XML_FORBIDDEN.sub(lambda m: _percent(m.group()), text)
 
 
 def serialize(element: etree._Element) -> bytes:

@@ -15,6 +15,20 @@ import boto3
 import pytest
 import requests
 from botocore.config import Config as BotoConfig
+from hypothesis import HealthCheck, settings
+
+# Property tests (tests/fuzz/, and any @given test): bounded in `make test`; `make fuzz` runs
+# the fuzzers with HYPOTHESIS_PROFILE=fuzz. No example database: runs leave nothing behind.
+_RELAXED = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
+settings.register_profile("test", max_examples=75, deadline=None, database=None, suppress_health_check=_RELAXED)
+settings.register_profile(
+    "fuzz",
+    max_examples=int(os.environ.get("FUZZ_EXAMPLES", "2000")),
+    deadline=None,
+    database=None,
+    suppress_health_check=_RELAXED,
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "test"))
 
 ROOT = Path(__file__).resolve().parent.parent
 ACCESS_KEY = "JUNCTIONTESTKEY"

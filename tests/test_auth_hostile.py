@@ -366,6 +366,19 @@ def test_deeply_nested_json_bodies(gateway):
     assert_console_error(resp, 400, "MalformedJSON")
 
 
+def test_control_characters_in_an_aws_chunked_trailer_name(gateway, bucket):
+    """Found by tests/fuzz/test_fuzz_chunked.py: the error message echoed the NUL and the XML
+    error document could not be written (500)."""
+    body = b"1\r\nx\r\n0\r\n\x00-amz-checksum-crc32:AAAAAA==\r\n\r\n"
+    extra = [
+        (b"content-encoding", b"aws-chunked"),
+        (b"x-amz-decoded-content-length", b"1"),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    head = s3_head(gateway, "PUT", f"/{bucket}/t", extra, payload_hash="STREAMING-UNSIGNED-PAYLOAD-TRAILER")
+    assert_s3_error(send(gateway.port, head, body), 400, "InvalidRequest")
+
+
 def test_the_gateway_logged_no_traceback(gateway):
     """Runs last in this module: none of the cases above reached the unhandled-error path."""
     assert "Traceback" not in gateway.logs()

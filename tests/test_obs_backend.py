@@ -14,7 +14,7 @@ from backend_fixtures import moto_server  # noqa: F401  (session fixture)
 from fake_obs import FakeObs, start_fake_obs
 
 from backends.base import BackendAccessDenied, BackendError, BackendUnavailable, BlobNotFound
-from backends.http_store import HttpRequest
+from backends.http import HttpRequest
 from backends.obs import MIN_PART_SIZE, ObsBackend, ObsSigner, build_obs, endpoint_for
 from backends.registry import build_backend
 
@@ -161,7 +161,7 @@ async def test_multipart_copy_of_a_large_blob(fake):
 
 
 async def test_listing_pages_with_marker(fake, monkeypatch):
-    monkeypatch.setattr("backends.http_store.LIST_PAGE", 3)
+    monkeypatch.setattr("backends.http.listing.LIST_PAGE", 3)
     backend = obs_for(fake)
     keys = [f"k/{i:02d} {'+' if i % 2 else '&'}" for i in range(8)]
     try:

@@ -68,3 +68,50 @@ def test_error_table_statuses():
     assert status_of(ErrorCode.SignatureDoesNotMatch) == 403
     assert status_of(ErrorCode.InvalidRange) == 416
     assert status_of(ErrorCode.NotImplemented) == 501
+
+
+# ------------------------------------------------------------------ characters XML 1.0 cannot carry
+
+
+class _Obj:
+    def __init__(self, key: str) -> None:
+        self.key, self.updated, self.etag, self.size = key, 0.0, "e", 1
+        self.checksums: dict[str, str] = {}
+        self.checksum_type = ""
+
+
+class _Page:
+    def __init__(self, keys: list[str]) -> None:
+        self.objects = [_Obj(k) for k in keys]
+        self.prefixes: list[str] = []
+        self.truncated = False
+        self.next_marker = ""
+
+
+def _params(encoding: str | None = None) -> documents.ListingParams:
+    return documents.ListingParams(bucket="b", prefix="", delimiter="", max_keys=1000, encoding=encoding)
+
+
+def test_a_stored_key_xml_cannot_carry_turns_the_page_url_encoded():
+    """A key stored before such keys were refused (or by another writer) must not break the
+    listing: the page is url-encoded and says so, and Python's expat (botocore) parses it."""
+    import xml.etree.ElementTree as ElementTree
+
+    body = documents.list_objects_v1(_params(), _Page(["ok", "c\x01d", "cr\rlf"]), marker="", owner="o")
+    root = ElementTree.fromstring(body)
+    ns = "{http://s3.amazonaws.com/doc/2006-03-01/}"
+    assert root.findtext(f"{ns}EncodingType") == "url"
+    assert [k.text for k in root.iter(f"{ns}Key")] == ["ok", "c%01d", "cr%0Dlf"]
+
+
+def test_a_plain_page_is_left_as_asked():
+    body = documents.list_objects_v1(_params(), _Page(["ok", "cr\rlf"]), marker="", owner="o")
+    assert b"<EncodingType>" not in body and b"cr&#13;lf" in body  # CR survives XML parsing as &#13;
+
+
+def test_error_document_never_fails_on_the_resource():
+    body = documents.error_document(
+        ErrorCode.NoSuchKey, "", resource="/b/a\x00b\ufffe\udcff", request_id="r", extra={"Key": "\x1b"}
+    )
+    root = etree.fromstring(body)
+    assert root.findtext("Resource") == "/b/a%00b%EF%BF%BE%FF" and root.findtext("Key") == "%1B"

@@ -56,10 +56,6 @@ def wait_for(client: NativeClient, task_id: int, done, timeout: float = 60) -> d
     raise AssertionError(f"task {task_id} did not get there: {task}")
 
 
-def finished_runs(n: int):
-    return lambda t: t["runs"] >= n and t["lastRun"] and t["lastRun"]["state"] != "running" and t.get("runs") == n
-
-
 def test_once_task_copies_a_tree_to_two_destinations(client, gw):
     src, src_root = local_space(client, gw.data_dir)
     dst1, dst1_root = local_space(client, gw.data_dir)

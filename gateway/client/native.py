@@ -132,13 +132,17 @@ class NativeClient:
     # ------------------------------------------------------------ buckets
 
     def create_bucket(self, name: str, user_id: int = 1) -> BucketInfo:
-        return self.call("POST", "/v1/bucket/create", json_body={"userID": user_id, "name": name})["bucket"]
+        body = {"userID": user_id, "name": name}
+        bucket: BucketInfo = self.call("POST", "/v1/bucket/create", json_body=body)["bucket"]
+        return bucket
 
     def get_bucket(self, name: str) -> BucketInfo:
-        return self.call("GET", "/v1/bucket/getByName", query={"name": name})["bucket"]
+        bucket: BucketInfo = self.call("GET", "/v1/bucket/getByName", query={"name": name})["bucket"]
+        return bucket
 
     def list_buckets(self) -> list[BucketInfo]:
-        return self.call("GET", "/v1/bucket/listAll")["buckets"]
+        buckets: list[BucketInfo] = self.call("GET", "/v1/bucket/listAll")["buckets"]
+        return buckets
 
     def delete_bucket(self, bucket_id: int) -> None:
         self.call("POST", "/v1/bucket/delete", json_body={"bucketID": bucket_id})
@@ -146,14 +150,19 @@ class NativeClient:
     # ------------------------------------------------------------ packages
 
     def create_package(self, bucket_id: int, name: str) -> PackageInfo:
-        return self.call("POST", "/v1/package/create", json_body={"bucketID": bucket_id, "name": name})["package"]
+        body = {"bucketID": bucket_id, "name": name}
+        package: PackageInfo = self.call("POST", "/v1/package/create", json_body=body)["package"]
+        return package
 
     def get_package(self, bucket_name: str, package_name: str) -> PackageInfo:
         query = {"bucketName": bucket_name, "packageName": package_name}
-        return self.call("GET", "/v1/package/getByFullName", query=query)["package"]
+        package: PackageInfo = self.call("GET", "/v1/package/getByFullName", query=query)["package"]
+        return package
 
     def list_packages(self, bucket_id: int) -> list[PackageInfo]:
-        return self.call("GET", "/v1/package/listBucketPackages", query={"bucketID": bucket_id})["packages"]
+        query = {"bucketID": bucket_id}
+        packages: list[PackageInfo] = self.call("GET", "/v1/package/listBucketPackages", query=query)["packages"]
+        return packages
 
     def delete_package(self, package_id: int) -> None:
         self.call("POST", "/v1/package/delete", json_body={"packageID": package_id})
@@ -172,7 +181,8 @@ class NativeClient:
         if affinity is not None:
             info["affinity"] = affinity
         fields = [("files", path, source) for path, source in files]
-        return self._form("/v1/object/upload", info, fields, payload)["uploadeds"]
+        uploaded: list[ObjectInfo] = self._form("/v1/object/upload", info, fields, payload)["uploadeds"]
+        return uploaded
 
     def download(self, object_id: int, *, offset: int | None = None, length: int | None = None) -> bytes:
         resp = self.download_stream(object_id, offset=offset, length=length)
@@ -206,32 +216,40 @@ class NativeClient:
             "maxKeys": max_keys,
             "continuationToken": continuation_token,
         }
-        return self.call("GET", "/v1/object/listByPath", query=query)
+        data: dict[str, Any] = self.call("GET", "/v1/object/listByPath", query=query)
+        return data
 
     def package_objects(self, package_id: int) -> list[ObjectInfo]:
-        return self.call("GET", "/v1/object/getPackageObjects", query={"packageID": package_id})["objects"]
+        objects: list[ObjectInfo] = self.call("GET", "/v1/object/getPackageObjects", query={"packageID": package_id})[
+            "objects"
+        ]
+        return objects
 
     def move(self, movings: list[dict[str, Any]]) -> list[int]:
-        return self.call("POST", "/v1/object/move", json_body={"movings": movings})["successes"]
+        moved: list[int] = self.call("POST", "/v1/object/move", json_body={"movings": movings})["successes"]
+        return moved
 
     def delete(self, object_ids: list[int]) -> None:
         self.call("POST", "/v1/object/delete", json_body={"objectIDs": object_ids})
 
     def clone(self, clonings: list[dict[str, Any]]) -> list[ObjectInfo]:
-        return self.call("POST", "/v1/object/clone", json_body={"clonings": clonings})["objects"]
+        objects: list[ObjectInfo] = self.call("POST", "/v1/object/clone", json_body={"clonings": clonings})["objects"]
+        return objects
 
     # ------------------------------------------------------------ multipart
 
     def new_multipart_upload(self, package_id: int, path: str) -> ObjectInfo:
         body = {"packageID": package_id, "path": path}
-        return self.call("POST", "/v1/object/newMultipartUpload", json_body=body)["object"]
+        obj: ObjectInfo = self.call("POST", "/v1/object/newMultipartUpload", json_body=body)["object"]
+        return obj
 
     def upload_part(self, object_id: int, index: int, data: FileSource, *, payload: Payload = "signed") -> None:
         self._form("/v1/object/uploadPart", {"objectID": object_id, "index": index}, [("file", "part", data)], payload)
 
     def complete_multipart_upload(self, object_id: int, indexes: list[int]) -> ObjectInfo:
         body = {"objectID": object_id, "indexes": indexes}
-        return self.call("POST", "/v1/object/completeMultipartUpload", json_body=body)["object"]
+        obj: ObjectInfo = self.call("POST", "/v1/object/completeMultipartUpload", json_body=body)["object"]
+        return obj
 
     # ------------------------------------------------------------ user spaces
 
@@ -254,13 +272,18 @@ class NativeClient:
             "workingDir": working_dir,
             "shardStore": None if shard_max_size is None else {"maxSize": shard_max_size},
         }
-        return self.call("POST", "/v1/userSpace/create", json_body=body)["userSpace"]
+        data: dict[str, Any] = self.call("POST", "/v1/userSpace/create", json_body=body)["userSpace"]
+        return data
 
     def update_user_space(self, space_id: int, **fields: Any) -> dict[str, Any]:
-        return self.call("POST", "/v1/userSpace/update", json_body={"userSpaceID": space_id, **fields})["userSpace"]
+        data: dict[str, Any] = self.call("POST", "/v1/userSpace/update", json_body={"userSpaceID": space_id, **fields})[
+            "userSpace"
+        ]
+        return data
 
     def get_user_space(self, space_id: int) -> dict[str, Any]:
-        return self.call("GET", "/v1/userSpace/get", query={"userSpaceID": space_id})["userSpace"]
+        data: dict[str, Any] = self.call("GET", "/v1/userSpace/get", query={"userSpaceID": space_id})["userSpace"]
+        return data
 
     def delete_user_space(self, space_id: int) -> None:
         self.call("POST", "/v1/userSpace/delete", json_body={"userSpaceID": space_id})
@@ -284,25 +307,30 @@ class NativeClient:
             "spaceAffinity": space_affinity,
             "async": not wait,
         }
-        return self.call("POST", "/v1/userSpace/createPackage", json_body=body)
+        data: dict[str, Any] = self.call("POST", "/v1/userSpace/createPackage", json_body=body)
+        return data
 
     def export_package(self, space_id: int, package_id: int, root_path: str, *, wait: bool = True) -> dict[str, Any]:
         body = {"userSpaceID": space_id, "packageID": package_id, "rootPath": root_path, "async": not wait}
-        return self.call("POST", "/v1/userSpace/downloadPackage", json_body=body)
+        data: dict[str, Any] = self.call("POST", "/v1/userSpace/downloadPackage", json_body=body)
+        return data
 
     # ------------------------------------------------------------ sync tasks and jobs
 
     def create_sync_task(self, spec: dict[str, Any]) -> dict[str, Any]:
-        return self.call("POST", "/v1/spaceSyncer/createTask", json_body=spec)["task"]
+        data: dict[str, Any] = self.call("POST", "/v1/spaceSyncer/createTask", json_body=spec)["task"]
+        return data
 
     def get_sync_task(self, task_id: int) -> dict[str, Any]:
-        return self.call("GET", "/v1/spaceSyncer/getTask", query={"taskID": task_id})["task"]
+        data: dict[str, Any] = self.call("GET", "/v1/spaceSyncer/getTask", query={"taskID": task_id})["task"]
+        return data
 
     def cancel_sync_task(self, task_id: int) -> None:
         self.call("POST", "/v1/spaceSyncer/cancelTask", json_body={"taskID": task_id})
 
     def get_job(self, job_id: int) -> dict[str, Any]:
-        return self.call("GET", "/v1/job/get", query={"jobID": job_id})["job"]
+        data: dict[str, Any] = self.call("GET", "/v1/job/get", query={"jobID": job_id})["job"]
+        return data
 
     def job_events(self, job_id: int) -> Iterator[tuple[str, dict[str, Any]]]:
         """Follow a job's Server-Sent Events: yields (event, job record) until the `end` event."""
@@ -370,7 +398,7 @@ class build_form:
                         handle.close()
         put(f"\r\n--{boundary}--\r\n".encode())
         self.file.seek(0)
-        return self.file, f"multipart/form-data; boundary={boundary}", digest.hexdigest()  # type: ignore[return-value]
+        return self.file, f"multipart/form-data; boundary={boundary}", digest.hexdigest()
 
     def __exit__(self, *exc: object) -> None:
         self.file.close()

@@ -37,6 +37,7 @@ STATUS: dict[ErrorCode, int] = {
             E.IncorrectNumberOfFilesInPostRequest,
             E.InvalidPolicyDocument,
             E.InvalidTag,
+            E.InvalidURI,
             E.MaxPostPreDataLengthExceededError,
             E.MissingSecurityHeader,
             E.AuthorizationHeaderMalformed,

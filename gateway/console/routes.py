@@ -14,6 +14,7 @@ from gateway.core.access import Principal, check_origin
 from gateway.core.service import Core
 from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.domain.models import Bucket
+from gateway.domain.text import decode_uri_component
 from gateway.logs import ACCESS_KEY
 
 from . import auth
@@ -173,6 +174,7 @@ class ConsoleFrontend:
         return run
 
     async def _authenticate(self, request: web.Request) -> ConsoleCall:
+        _require_utf8_target(request.raw_path)
         if request.content_length is not None and request.content_length > MAX_BODY:
             raise JunctionError(ErrorCode.InvalidArgument, "request body too large")
         body = await _read_body(request)
@@ -192,6 +194,14 @@ class ConsoleFrontend:
         if principal.apionly:
             raise JunctionError(ErrorCode.AccessDenied, "this key is API-only and cannot use the console")
         return ConsoleCall(request, self.core, principal, body)
+
+
+def _require_utf8_target(raw_target: str) -> None:
+    """Refuse a path or query that is not UTF-8 once percent-decoded (InvalidURI), as the
+    S3 and native front ends do, rather than let it be patched up with U+FFFD."""
+    path, _, query = raw_target.partition("?")
+    for part in (path, *query.replace("=", "&").split("&")):
+        decode_uri_component(part)
 
 
 async def _read_body(request: web.Request) -> bytes:

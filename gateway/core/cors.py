@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TypedDict
 
 from gateway.domain.errors import ErrorCode, JunctionError
+from gateway.domain.text import require_header_safe
 from gateway.meta.store import MetaStore
 
 METHODS = ("GET", "PUT", "POST", "DELETE", "HEAD")
@@ -88,6 +89,11 @@ def build_rules(raw: Sequence[RawCORSRule]) -> list[CORSRule]:
                     ErrorCode.InvalidRequest,
                     f"Found unsupported HTTP method in CORS config. Unsupported method is {method}",
                 )
+        for kind, values in (("AllowedOrigin", origins), ("AllowedHeader", item["headers"])):
+            for value in values:
+                require_header_safe(value, kind, code=ErrorCode.InvalidRequest)
+        for value in item["expose"]:
+            require_header_safe(value, "ExposeHeader", code=ErrorCode.InvalidRequest)  # sent back as a header
         _wildcards("AllowedOrigin", origins)
         _wildcards("AllowedHeader", item["headers"])
         for header in item["expose"]:

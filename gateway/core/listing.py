@@ -14,14 +14,6 @@ from gateway.meta.rows import prefix_successor
 BATCH = 1000
 
 
-class KeyIndex(Protocol):
-    """Objects in binary key order: the store's objects of a bucket, or one package's (native API)."""
-
-    async def list_objects(
-        self, bucket_id: int, *, prefix: str, start: str, inclusive: bool = False, limit: int
-    ) -> list[ObjectInfo]: ...
-
-
 def _common_prefix(key: str, prefix: str, delimiter: str) -> str | None:
     if not delimiter:
         return None
@@ -29,8 +21,16 @@ def _common_prefix(key: str, prefix: str, delimiter: str) -> str | None:
     return key[: cut + len(delimiter)] if cut >= 0 else None
 
 
+class ObjectIndex(Protocol):
+    """What a listing reads: a bucket's objects by key (store.objects), or one package's by path."""
+
+    async def list_objects(
+        self, bucket_id: int, *, prefix: str, start: str, inclusive: bool = False, limit: int
+    ) -> list[ObjectInfo]: ...
+
+
 async def list_page(
-    index: KeyIndex, bucket_id: int, *, prefix: str = "", delimiter: str = "", marker: str = "", max_keys: int = 1000
+    index: ObjectIndex, bucket_id: int, *, prefix: str = "", delimiter: str = "", marker: str = "", max_keys: int = 1000
 ) -> ListPage:
     """One page of a listing that resumes strictly after `marker` (a key or a common prefix)."""
     objects: list[ObjectInfo] = []

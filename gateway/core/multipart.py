@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 from gateway.domain.errors import ErrorCode, JunctionError
-from gateway.domain.mapping import validate_key
+from gateway.domain.mapping import validate_new_key
 from gateway.domain.models import Block, ObjectInfo, Part, Upload
 from gateway.meta.records import CommitGuard, NewObject
 from gateway.meta.s3ext_store import ObjectExtras, PartRecord
@@ -75,7 +75,7 @@ class MultipartService:
         tags: dict[str, str] | None = None,
     ) -> Upload:
         """Start an upload; `tags` are kept with it and given to the object at completion."""
-        validate_key(key)
+        validate_new_key(key)
         attrs.validate()
         bucket_row = await self._store.buckets.get(bucket)
         kind = (checksum_type or "").upper()

@@ -14,8 +14,9 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
 from gateway.domain.errors import ErrorCode, JunctionError
-from gateway.domain.mapping import validate_key
+from gateway.domain.mapping import validate_key, validate_new_key
 from gateway.domain.models import Deletion, ObjectInfo
+from gateway.domain.text import HEADER_NAME, require_header_safe
 from gateway.meta import history
 from gateway.meta.records import CommitGuard, NewObject
 from gateway.meta.s3ext_store import ObjectExtras
@@ -44,6 +45,17 @@ class ObjectAttrs:
         size = sum(len(k.encode()) + len(v.encode()) for k, v in self.meta.items())
         if size > MAX_USER_META_BYTES:
             raise JunctionError(ErrorCode.MetadataTooLarge)
+        # Every value is sent back as a response header on GET/HEAD: a browser-form upload
+        # (fields, not headers) could otherwise store CR/LF and split those responses.
+        require_header_safe(self.content_type, "Content-Type")
+        for name, value in self.headers.items():
+            require_header_safe(value, name)
+        for name, value in self.meta.items():
+            if not HEADER_NAME.fullmatch(name):
+                raise JunctionError(
+                    ErrorCode.InvalidArgument, "User metadata names must be HTTP header tokens", argument=name
+                )
+            require_header_safe(value, f"x-amz-meta-{name}")
 
 
 @dataclass(slots=True)
@@ -160,7 +172,7 @@ class ObjectService:
         space_id: int | None = None,
         tags: dict[str, str] | None = None,
     ) -> ObjectInfo:
-        validate_key(key)
+        validate_new_key(key)
         attrs.validate()
         expect = expect or Expectations()
         conditions = conditions or WriteConditions()
@@ -261,7 +273,7 @@ class ObjectService:
     ) -> ObjectInfo:
         """Copy by sharing the source's blocks; `replace_attrs` None means COPY the metadata,
         `tags` None means COPY the source's tags (S3's default tagging directive)."""
-        validate_key(key)
+        validate_new_key(key)
         src, current = await self._copy_source(source)
         check_source_conditions(src, source)
         if (

@@ -8,7 +8,7 @@ with its last object. Both are packages here.
 from __future__ import annotations
 
 from gateway.domain.errors import ErrorCode, JunctionError, invalid_argument
-from gateway.domain.mapping import ROOT_PACKAGE, validate_key, validate_object_path
+from gateway.domain.mapping import ROOT_PACKAGE, validate_new_key, validate_object_path
 from gateway.domain.models import Package
 from gateway.meta import packages_store
 from gateway.meta.records import CommitGuard
@@ -25,7 +25,7 @@ def validate_package_name(name: str) -> None:
     if name in (".", ".."):
         raise invalid_argument("Package name must not be '.' or '..'", package=name)
     if name:
-        validate_key(name + "/")
+        validate_new_key(name + "/")
 
 
 def validate_native_path(package: str, path: str) -> str:

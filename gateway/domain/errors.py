@@ -43,6 +43,7 @@ class ErrorCode(StrEnum):
     InvalidRange = "InvalidRange"
     InvalidRequest = "InvalidRequest"
     InvalidTag = "InvalidTag"
+    InvalidURI = "InvalidURI"
     KeyTooLongError = "KeyTooLongError"
     MalformedACLError = "MalformedACLError"
     MalformedJSON = "MalformedJSON"
@@ -133,6 +134,7 @@ MESSAGES: dict[ErrorCode, str] = {
     ErrorCode.InvalidRange: "The requested range is not satisfiable",
     ErrorCode.InvalidRequest: "Invalid Request",
     ErrorCode.InvalidTag: "The tag provided was not a valid tag.",
+    ErrorCode.InvalidURI: "Couldn't parse the specified URI.",
     ErrorCode.KeyTooLongError: "Your key is too long.",
     ErrorCode.MalformedACLError: (
         "The XML you provided was not well-formed or did not validate against our published schema."

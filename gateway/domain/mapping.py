@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 from .errors import ErrorCode, JunctionError
+from .text import codepoint, xml_forbidden
 
 ROOT_PACKAGE = ""
 MAX_KEY_BYTES = 1024
@@ -42,6 +43,21 @@ def validate_key(key: str) -> None:
         raise JunctionError(ErrorCode.InvalidArgument, "Object key is not valid UTF-8") from exc
 
 
+def validate_new_key(key: str) -> None:
+    """validate_key, plus what Junction refuses in keys it creates: characters XML 1.0
+    cannot carry (they would make every listing without encoding-type=url unreadable).
+    Reads and deletes keep accepting them, so keys stored earlier stay reachable."""
+    validate_key(key)
+    bad = xml_forbidden(key)
+    if bad is not None:
+        raise JunctionError(
+            ErrorCode.InvalidArgument,
+            f"Object key contains {codepoint(bad)}, a control character XML 1.0 cannot carry; "
+            "Junction refuses such keys",
+            argument="key",
+        )
+
+
 def validate_object_path(package: str, path: str) -> str:
     """Check that (package, path) round-trips through the S3 key mapping; return the key.
 
@@ -50,7 +66,7 @@ def validate_object_path(package: str, path: str) -> str:
     if "/" in package:
         raise JunctionError(ErrorCode.InvalidArgument, "Package name must not contain '/'", package=package)
     key = join_key(package, path)
-    validate_key(key)
+    validate_new_key(key)
     if split_key(key) != (package, path):
         raise JunctionError(
             ErrorCode.InvalidArgument,

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
-from urllib.parse import unquote
 
 from aiohttp import web
 from multidict import MultiDict
@@ -26,6 +25,7 @@ from gateway.auth.sigv4 import is_anonymous, verify
 from gateway.auth.types import AuthContext, AuthError, PayloadMode, SignedRequest
 from gateway.core.service import Core
 from gateway.domain.errors import ErrorCode, JunctionError
+from gateway.domain.text import decode_uri_component
 
 SERVICE = "jcs"
 MAX_JSON_BODY = 1024 * 1024
@@ -33,12 +33,13 @@ _PROBE = "0" * 64  # a payload hash no real body has: used to pre-check a deferr
 
 
 def parse_query(request: web.Request) -> MultiDict[str]:
-    """Decode the query once, '+' kept as '+' (as the SigV4 canonical form expects)."""
+    """Decode the query once, '+' kept as '+' (as the SigV4 canonical form expects);
+    a value that is not UTF-8 once decoded is refused (InvalidURI), never patched up."""
     pairs = []
     for item in request.raw_path.partition("?")[2].split("&"):
         if item:
             name, _, value = item.partition("=")
-            pairs.append((unquote(name), unquote(value)))
+            pairs.append((decode_uri_component(name), decode_uri_component(value)))
     return MultiDict(pairs)
 
 

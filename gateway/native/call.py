@@ -20,8 +20,6 @@ from gateway.logs import ACCESS_KEY
 
 from .auth import StreamedAuth
 
-_MISSING = object()
-
 
 @dataclass
 class NativeCall:
@@ -33,7 +31,7 @@ class NativeCall:
     principal: Principal | None = None  # None until authenticated (streamed uploads: pre-checked)
     body: bytes = b""
     streamed: StreamedAuth | None = None  # set for streamed (multipart/form-data) requests
-    _json: Any = field(default=_MISSING, repr=False)
+    _json: dict[str, Any] | None = field(default=None, repr=False)  # the body, parsed once
 
     async def sign_in(self, access_key: str) -> None:
         """Adopt the principal behind an access key that passed (pre-)authentication."""
@@ -50,15 +48,16 @@ class NativeCall:
         return bool(self.principal and self.principal.appendonly)
 
     def json(self) -> dict[str, Any]:
-        if self._json is _MISSING:
+        if self._json is None:
             if not self.body.strip():
                 raise JunctionError(ErrorCode.MalformedJSON, "A JSON object body is required")
             try:
-                self._json = json.loads(self.body)
+                parsed = json.loads(self.body)
             except (ValueError, UnicodeError, RecursionError):  # RecursionError: nested too deep
                 raise JunctionError(ErrorCode.MalformedJSON, "The request body is not valid JSON") from None
-            if not isinstance(self._json, dict):
+            if not isinstance(parsed, dict):
                 raise JunctionError(ErrorCode.MalformedJSON, "The request body must be a JSON object")
+            self._json = parsed
         return self._json
 
     # ------------------------------------------------------------ query parameters

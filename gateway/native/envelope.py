@@ -48,6 +48,7 @@ ERRORS: dict[ErrorCode, tuple[str, int]] = {
             E.IncorrectNumberOfFilesInPostRequest,
             E.InvalidPolicyDocument,
             E.InvalidTag,
+            E.InvalidURI,
             E.MaxPostPreDataLengthExceededError,
             E.MissingSecurityHeader,
         ),

@@ -12,13 +12,13 @@ import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote
 
 from aiohttp import BodyPartReader, MultipartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.streams import StreamReader
 
 from gateway.domain.errors import ErrorCode, JunctionError
+from gateway.domain.text import decode_uri_component
 
 CHUNK = 256 * 1024
 MAX_INFO = 64 * 1024
@@ -84,6 +84,8 @@ class FormReader:
             raise JunctionError(ErrorCode.InvalidArgument, "Content-Type must be multipart/form-data")
         self._content = HashingContent(request.content)
         try:
+            # arg-type: aiohttp types the body as its StreamReader class; HashingContent offers the
+            # same read/readline/unread_data calls the parser makes, and hashes what passes through
             self._reader = MultipartReader(request.headers, self._content)  # type: ignore[arg-type]
         except _MALFORMED as exc:
             raise malformed(str(exc)) from None
@@ -127,7 +129,13 @@ class FormReader:
             raise JunctionError(ErrorCode.InvalidArgument, f"Unexpected form part {part.name!r}; expected {names[0]!r}")
         if part.filename is None and need_filename:
             raise JunctionError(ErrorCode.InvalidArgument, "A file part must have a filename (the URL-encoded path)")
-        return FilePart(unquote(part.filename or ""), part.headers.get("Content-Type", ""), _chunks(part))
+        try:
+            path = decode_uri_component(part.filename or "")  # strict: no two paths may alias
+        except JunctionError:
+            raise JunctionError(
+                ErrorCode.InvalidArgument, "The file part's filename is not UTF-8 once URL-decoded"
+            ) from None
+        return FilePart(path, part.headers.get("Content-Type", ""), _chunks(part))
 
     async def finish(self) -> str:
         """Read to the end of the body; return the hex SHA-256 of every raw byte."""

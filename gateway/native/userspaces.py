@@ -16,10 +16,15 @@ from .jobs import finish_or_detach
 from .views import package_view, user_space_view
 
 
-def _dict(data: dict[str, Any], name: str, *, required: bool = True) -> dict[str, Any] | None:
+def _optional_dict(data: dict[str, Any], name: str) -> dict[str, Any] | None:
     value = data.get(name)
-    if value is None and not required:
+    if value is None:
         return None
+    return _dict(data, name)
+
+
+def _dict(data: dict[str, Any], name: str) -> dict[str, Any]:
+    value = data.get(name)
     if not isinstance(value, dict):
         raise invalid_argument(f"Field {name!r} must be an object", argument=name)
     return value
@@ -27,7 +32,7 @@ def _dict(data: dict[str, Any], name: str, *, required: bool = True) -> dict[str
 
 def _shard_max(data: dict[str, Any]) -> int | None:
     """`shardStore: null` disables the shard store; `{"maxSize": N}` caps it at N bytes (0: no cap)."""
-    shard = _dict(data, "shardStore", required=False)
+    shard = _optional_dict(data, "shardStore")
     if shard is None:
         return None
     size = get_int(shard, "maxSize", required=False, default=0)
@@ -41,10 +46,6 @@ def _features(data: dict[str, Any]) -> list[Any]:
     if not isinstance(value, list):
         raise invalid_argument("Field 'features' must be a list", argument="features")
     return value
-
-
-async def _view(call: NativeCall, row) -> dict[str, Any]:
-    return {"userSpace": user_space_view(row, call.core.userspaces.credential_of(row))}
 
 
 async def user_space_create(call: NativeCall) -> web.Response:
@@ -62,7 +63,7 @@ async def user_space_create(call: NativeCall) -> web.Response:
         working_dir=get_str(data, "workingDir", required=False),
     )
     row = await call.core.userspaces.create(spec)
-    return ok(await _view(call, row))
+    return ok({"userSpace": user_space_view(row, call.core.userspaces.credential_of(row))})
 
 
 async def user_space_update(call: NativeCall) -> web.Response:
@@ -81,7 +82,7 @@ async def user_space_update(call: NativeCall) -> web.Response:
     if "workingDir" in data:
         fields["working_dir"] = get_str(data, "workingDir")
     row = await call.core.userspaces.update(get_int(data, "userSpaceID"), fields)
-    return ok(await _view(call, row))
+    return ok({"userSpace": user_space_view(row, call.core.userspaces.credential_of(row))})
 
 
 async def user_space_delete(call: NativeCall) -> web.Response:
@@ -94,7 +95,7 @@ async def user_space_delete(call: NativeCall) -> web.Response:
 async def user_space_get(call: NativeCall) -> web.Response:
     call.authorize(ADMIN)
     row = await call.core.userspaces.get(call.q_int("userSpaceID"))
-    return ok(await _view(call, row))
+    return ok({"userSpace": user_space_view(row, call.core.userspaces.credential_of(row))})
 
 
 async def user_space_test(call: NativeCall) -> web.Response:

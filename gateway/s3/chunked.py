@@ -17,6 +17,7 @@ from typing import Protocol
 
 from gateway.auth.chunk_signing import SignatureChain
 from gateway.auth.types import AuthContext, PayloadMode
+from gateway.auth.wire import shown
 from gateway.domain.errors import ErrorCode
 
 MAX_CHUNK_SIZE = 16 * 1024 * 1024
@@ -123,7 +124,7 @@ class ChunkedBodyDecoder:
         unexpected = sorted(set(trailers) - self._expected_trailers)
         missing = sorted(self._expected_trailers - set(trailers))
         if unexpected or missing:
-            names = ", ".join(unexpected or missing)
+            names = ", ".join(shown(name) for name in unexpected or missing)  # client text: escape it
             problem = "was not declared in x-amz-trailer" if unexpected else "was declared but not sent"
             raise ChunkedFormatError(ErrorCode.InvalidRequest, f"The trailing header {names} {problem}")
 

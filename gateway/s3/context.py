@@ -9,10 +9,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from urllib.parse import unquote
+from typing import overload
 
 from aiohttp import web
-from multidict import CIMultiDict, MultiDict
+from multidict import CIMultiDictProxy, MultiDict
 
 from gateway.auth.types import AuthContext, PayloadMode
 from gateway.core.access import ADMIN, Principal, authorize
@@ -20,6 +20,7 @@ from gateway.core.checksums import algorithm_from_header, header_for
 from gateway.core.objects import Expectations, ObjectAttrs, checksum_algorithm
 from gateway.core.service import Core
 from gateway.domain.errors import ErrorCode, JunctionError
+from gateway.domain.text import decode_uri_component
 
 from .chunked import ChunkedBodyDecoder
 
@@ -35,10 +36,11 @@ STORED_HEADERS = ("content-encoding", "content-disposition", "content-language",
 def split_target(request: web.Request, domain: str) -> tuple[str | None, str | None]:
     """Return (bucket, key) from the Host header and the raw path.
 
-    The raw path is decoded once here, so keys keep '+', '%' and '//' exactly as sent.
+    The raw path is decoded once here, so keys keep '+', '%' and '//' exactly as sent;
+    a path that is not UTF-8 once decoded is refused (InvalidURI), never patched up.
     """
     raw_path = request.raw_path.split("?", 1)[0]
-    path = unquote(raw_path)
+    path = decode_uri_component(raw_path)
     host = (request.headers.get("Host") or "").rsplit(":", 1)[0].lower()
     if domain and host.endswith("." + domain):
         bucket = host[: -len(domain) - 1]
@@ -59,7 +61,7 @@ def parse_query(request: web.Request) -> MultiDict[str]:
         if not item:
             continue
         name, _, value = item.partition("=")
-        pairs.append((unquote(name), unquote(value)))
+        pairs.append((decode_uri_component(name), decode_uri_component(value)))
     return MultiDict(pairs)
 
 
@@ -77,9 +79,13 @@ class S3Call:
     _decoder: ChunkedBodyDecoder | None = field(default=None, repr=False)
 
     @property
-    def headers(self) -> CIMultiDict[str]:
-        return self.request.headers  # type: ignore[return-value]
+    def headers(self) -> CIMultiDictProxy[str]:
+        return self.request.headers
 
+    @overload
+    def header(self, name: str) -> str | None: ...
+    @overload
+    def header(self, name: str, default: str) -> str: ...
     def header(self, name: str, default: str | None = None) -> str | None:
         return self.request.headers.get(name, default)
 
@@ -162,10 +168,8 @@ class S3Call:
             alg = checksum_algorithm(self.header(header))
             if alg:
                 expect.algorithms.append(alg)
-        trailer_algs = [
-            algorithm_from_header(t.strip().lower()) for t in (self.header("x-amz-trailer") or "").split(",")
-        ]
-        trailer_algs = [a for a in trailer_algs if a]
+        named = (algorithm_from_header(t.strip().lower()) for t in (self.header("x-amz-trailer") or "").split(","))
+        trailer_algs = [a for a in named if a]
         if trailer_algs:
             expect.algorithms.extend(trailer_algs)
             expect.trailer = lambda: self._trailer_checksums(trailer_algs)

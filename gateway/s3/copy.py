@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from urllib.parse import unquote
-
 from aiohttp import web
 
 from gateway.core.access import READ, WRITE
 from gateway.core.objects import CopySource, checksum_algorithm
 from gateway.domain.errors import ErrorCode, JunctionError
+from gateway.domain.text import decode_uri_component
 from s3xml import documents
 
 from .acl import check_request_acl
@@ -24,7 +23,13 @@ def copy_source(call: S3Call) -> CopySource:
     path, _, query = raw.partition("?")
     if query and not query.startswith("versionId="):
         raise JunctionError(ErrorCode.InvalidArgument, "Invalid copy source", argument="x-amz-copy-source")
-    path = unquote(path)
+    try:
+        path = decode_uri_component(path)
+        version_id = decode_uri_component(query.partition("=")[2]) if query else None
+    except JunctionError:
+        raise JunctionError(
+            ErrorCode.InvalidArgument, "Copy Source is not valid UTF-8 once URL-decoded", argument="x-amz-copy-source"
+        ) from None
     if path.startswith("/"):
         path = path[1:]
     bucket, sep, key = path.partition("/")
@@ -37,7 +42,7 @@ def copy_source(call: S3Call) -> CopySource:
     return CopySource(
         bucket=bucket,
         key=key,
-        version_id=unquote(query.partition("=")[2]) if query else None,
+        version_id=version_id,
         if_match=call.header("x-amz-copy-source-if-match"),
         if_none_match=call.header("x-amz-copy-source-if-none-match"),
         if_modified_since=call.header("x-amz-copy-source-if-modified-since"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from aiohttp import web
+from multidict import MultiDict
 
 from gateway.auth import sigv2
 from gateway.auth.sigv4 import is_anonymous, verify
@@ -24,7 +25,7 @@ from .router import route
 log = logging.getLogger("junction.s3")
 
 
-async def authenticate(request: web.Request, query, core: Core, domain: str = "") -> AuthContext:
+async def authenticate(request: web.Request, query: MultiDict[str], core: Core, domain: str = "") -> AuthContext:
     signed = SignedRequest(
         method=request.method,
         raw_path=request.raw_path.split("?", 1)[0],
@@ -47,9 +48,10 @@ class S3Frontend:
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         request_id = request[REQUEST_ID]
-        bucket, key = split_target(request, self.domain)
-        resource = f"/{bucket}/{key}" if key else (f"/{bucket}" if bucket else "/")
+        resource = request.raw_path.split("?", 1)[0]  # until the path is known to decode
         try:
+            bucket, key = split_target(request, self.domain)
+            resource = f"/{bucket}/{key}" if key else (f"/{bucket}" if bucket else "/")
             query = parse_query(request)
             if request.method == "OPTIONS":
                 return await cors.preflight(request, self.core, bucket)  # browsers send it unsigned

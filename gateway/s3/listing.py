@@ -68,9 +68,10 @@ def encode_token(marker: str) -> str:
 
 
 def decode_token(token: str) -> str:
+    """Only a token this gateway issued decodes: base64url, strictly (no stray characters)."""
     try:
-        return base64.urlsafe_b64decode(token.encode()).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return base64.b64decode(token.encode("ascii"), altchars=b"-_", validate=True).decode()
+    except (binascii.Error, UnicodeError, ValueError):
         raise JunctionError(
             ErrorCode.InvalidArgument, "The continuation token provided is incorrect", argument="continuation-token"
         ) from None

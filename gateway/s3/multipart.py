@@ -12,6 +12,7 @@ from gateway.core.conditions import parse_range
 from gateway.core.multipart import CompletedPart
 from gateway.core.objects import checksum_algorithm
 from gateway.domain.errors import ErrorCode, JunctionError
+from gateway.domain.models import ObjectInfo
 from s3xml import documents
 from s3xml.errors import message_of
 from s3xml.xml import MalformedXML
@@ -138,7 +139,7 @@ async def complete_multipart_upload(call: S3Call) -> web.StreamResponse:
 
 
 async def _complete_with_keepalive(
-    call: S3Call, task: asyncio.Future, location: str, bucket: str, key: str
+    call: S3Call, task: asyncio.Future[ObjectInfo], location: str, bucket: str, key: str
 ) -> web.StreamResponse:
     """Commit to 200 and send whitespace until the result (or an error document) is ready."""
     response = web.StreamResponse(status=200, headers={"Content-Type": XML})

@@ -9,6 +9,7 @@ from gateway.core.conditions import ByteRange, check_read_conditions, parse_rang
 from gateway.core.objects import WriteConditions
 from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.domain.models import ObjectInfo
+from gateway.domain.text import require_header_safe
 from gateway.http.streaming import send_stream
 from s3xml.documents import quoted
 
@@ -65,7 +66,7 @@ def _response_headers(call: S3Call, obj: ObjectInfo, byte_range: ByteRange | Non
     headers = object_headers(obj, with_checksums=checksum_mode and whole and "partNumber" not in call.query)
     for param, header in RESPONSE_OVERRIDES.items():
         if param in call.query:
-            headers[header] = call.query[param]
+            headers[header] = require_header_safe(call.query[param], param)  # no CR/LF: no header injection
     if byte_range is not None:
         headers["Content-Range"] = f"bytes {byte_range.start}-{byte_range.end}/{obj.size}"
     headers["Content-Length"] = str(byte_range.length if byte_range else obj.size)

@@ -20,6 +20,7 @@ from gateway.core.checksums import algorithm_from_header
 from gateway.core.objects import Expectations, ObjectAttrs, WriteConditions, checksum_algorithm
 from gateway.core.tagging import MAX_OBJECT_TAGS, validate_tags
 from gateway.domain.errors import ErrorCode, JunctionError
+from gateway.domain.text import require_header_safe
 from gateway.logs import ACCESS_KEY
 from s3xml import tagging as tagging_documents
 from s3xml.documents import post_response, quoted
@@ -70,6 +71,8 @@ async def post_object(call: S3Call) -> web.StreamResponse:
     fields["key"] = fields["key"].replace("${filename}", file_part.filename or "")
     policy = parse_policy(fields["policy"])
     check_form(policy, fields, bucket=call.bucket)
+    for name in ("success_action_redirect", "redirect"):  # becomes the Location header: checked before storing
+        require_header_safe(fields.get(name, ""), name)
     if not fields["key"]:
         raise JunctionError(ErrorCode.InvalidArgument, "User key must have a length greater than 0.", argument="key")
     bucket = await call.core.buckets.get(call.bucket)
@@ -126,7 +129,8 @@ async def _next_part(reader: MultipartReader) -> BodyPartReader | None:
 
 
 async def _read_value(part: BodyPartReader, budget: int) -> bytes:
-    chunks, size = [], 0
+    chunks: list[bytes] = []
+    size = 0
     while True:
         try:
             chunk = await part.read_chunk(8192)

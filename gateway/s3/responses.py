@@ -34,7 +34,9 @@ def _delete_marker_headers(exc: JunctionError) -> dict[str, str]:
         return {}
     headers = {"x-amz-delete-marker": "true", "x-amz-version-id": str(exc.detail["version_id"])}
     if exc.code == ErrorCode.MethodNotAllowed:
-        headers["Last-Modified"] = http_date(float(exc.detail["last_modified"]))  # type: ignore[arg-type]
+        last_modified = exc.detail["last_modified"]  # the marker's `updated` (core.versioning)
+        assert isinstance(last_modified, int | float)
+        headers["Last-Modified"] = http_date(float(last_modified))
         headers["Allow"] = "DELETE"
     return headers
 
