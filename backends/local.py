@@ -1,7 +1,9 @@
 """Local-disk adapter: blobs are files under one root directory that no key can escape.
 
 Writes go to a temporary file in the same directory, are fsynced, then renamed into place,
-so a reader sees either the old blob or the whole new one. Blocking file I/O runs in the
+and the directory is fsynced (as is the parent of every directory a write creates), so a
+reader sees either the old blob or the whole new one, and a blob whose write returned
+survives power loss, not only a killed process. Blocking file I/O runs in the
 default thread pool so the event loop never waits on the disk; a blob that fits in one
 write buffer is written, synced and renamed in a single thread call, and larger ones in
 buffer-sized writes, because each hop to a thread costs more than the I/O of a small blob.
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import builtins
+import contextlib
 import os
 import shutil
 import uuid
@@ -36,7 +39,11 @@ class LocalBackend:
 
     def __init__(self, root: Path | str) -> None:
         self.root = Path(root).resolve()
-        self.root.mkdir(parents=True, exist_ok=True)
+        if not self.root.is_dir():
+            self.root.mkdir(parents=True, exist_ok=True)
+            with contextlib.suppress(OSError):  # an unreadable parent: the root predates us anyway
+                _fsync_dir(self.root.parent)
+        _synced_dirs.add(self.root)  # _mkdirs stops here: never syncs (or needs) directories above
         self._pool = ThreadPoolExecutor(IO_THREADS, thread_name_prefix="local-io")
 
     async def _io(self, fn: Callable[..., T], *args: Any) -> T:
@@ -176,32 +183,56 @@ class LocalBackend:
             await self._io(shutil.copyfile, src_path, tmp)
             await self._io(_fsync_path, tmp)
             await self._io(os.replace, tmp, dst_path)
+            await self._io(_fsync_dir, dst_path.parent)
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
         return True
 
-    async def sweep_temporaries(self, older_than: float) -> int:
-        """Delete temp files left by writes a crash interrupted (never visible as blobs)."""
-        return await self._io(self._sweep, older_than)
+    async def sweep_temporaries(self, older_than: float, *, dry_run: bool = False) -> tuple[int, int]:
+        """Delete (dry: only count) temp files of writes a crash interrupted, untouched since
+        `older_than` (a write in progress keeps touching its file); return (count, bytes)."""
+        return await self._io(self._sweep, older_than, dry_run)
 
-    def _sweep(self, older_than: float) -> int:
-        removed = 0
+    def _sweep(self, older_than: float, dry_run: bool) -> tuple[int, int]:
+        removed = size = 0
         for tmp in self.root.rglob(f"*{TMP_SUFFIX}"):
             try:
-                if tmp.stat().st_mtime < older_than:
-                    tmp.unlink()
+                st = tmp.stat()
+                if st.st_mtime < older_than:
+                    if not dry_run:
+                        tmp.unlink()
                     removed += 1
+                    size += st.st_size
             except FileNotFoundError:
                 continue
-        return removed
+        return removed, size
 
     async def close(self) -> None:
         self._pool.shutdown(wait=False)
 
 
+_synced_dirs: set[Path] = set()  # directories whose entry in their parent is known durable
+
+
 def _mkdirs(path: Path) -> None:
-    path.mkdir(parents=True, exist_ok=True)
+    """`mkdir -p`, durably: every directory on the way is made durable in its parent.
+
+    A directory another writer just created may not be synced yet, so existence is not
+    enough: each directory's parent is fsynced once per process before a blob relies on it.
+    """
+    chain = []
+    while path not in _synced_dirs and path != path.parent:  # every backend's root is in the set
+        chain.append(path)
+        path = path.parent
+    for directory in reversed(chain):
+        try:
+            directory.mkdir()
+        except FileExistsError:
+            if not directory.is_dir():
+                raise
+        _fsync_dir(directory.parent)
+        _synced_dirs.add(directory)
 
 
 def _unlink(path: Path) -> None:

@@ -1,4 +1,4 @@
-"""`junction admin ...`: manage admin keys (console + S3 + native) in a data dir's store."""
+"""`junction admin ...`: admin keys (console + S3 + native) and blob collection, on a data dir."""
 
 from __future__ import annotations
 
@@ -9,16 +9,27 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from .config import load_config
+from .core.secretbox import SecretBox
 from .meta.store import MetaStore
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data-dir", type=Path, default=Path("./data"), help="the gateway's data dir")
+    parser.add_argument("--data-dir", type=Path, help="the gateway's data dir (default: as configured, ./data)")
+    parser.add_argument("--config", type=Path, help="TOML config file (for data_dir, secrets_key, orphan_grace)")
     sub = parser.add_subparsers(dest="action", required=True)
     sub.add_parser("create-key", help="create an admin key pair (the secret is shown once)")
     sub.add_parser("list-keys", help="list root and admin keys")
     delete = sub.add_parser("delete-key", help="delete an admin key")
     delete.add_argument("access_key")
+    gc = sub.add_parser("gc", help="reclaim unreferenced and uncommitted blobs older than the grace")
+    gc.add_argument(
+        "--grace",
+        type=float,
+        help="seconds a blob must be unreferenced before it goes (default: orphan_grace, 24 h); 0 only with "
+        "the gateway stopped or idle, or a write in flight loses its data and fails",
+    )
+    gc.add_argument("--dry-run", action="store_true", help="only count what would be reclaimed")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -26,7 +37,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _run(args: argparse.Namespace) -> int:
-    store = MetaStore(args.data_dir / "meta.sqlite3")
+    config = load_config(args.config, {"data_dir": args.data_dir}, root_keys=False)
+    if args.action == "gc":
+        return await _gc(
+            config.data_dir, config.secrets_key, config.orphan_grace if args.grace is None else args.grace, args.dry_run
+        )
+    store = MetaStore(config.data_dir / "meta.sqlite3", SecretBox.for_data_dir(config.data_dir, config.secrets_key))
     await store.open()
     try:
         if args.action == "create-key":
@@ -49,3 +65,34 @@ async def _run(args: argparse.Namespace) -> int:
         return 0
     finally:
         await store.close()
+
+
+async def _gc(data_dir: Path, secrets_key: str, grace: float, dry_run: bool) -> int:
+    """Open the data dir's store and spaces as the gateway does (no server, no periodic tasks)."""
+    if grace < 0:
+        print("--grace must be 0 or more seconds", file=sys.stderr)
+        return 2
+    if not (data_dir / "meta.sqlite3").exists():
+        print(f"no gateway data in {data_dir}", file=sys.stderr)
+        return 1
+    from .core.blobs import BlobIO
+    from .core.spaces import Spaces
+
+    data_dir = data_dir.resolve()
+    box = SecretBox.for_data_dir(data_dir, secrets_key)
+    store = MetaStore(data_dir / "meta.sqlite3", box)
+    await store.open()
+    spaces = Spaces(store, data_dir, box)
+    try:
+        await spaces.open()
+        found = await BlobIO(store, spaces).reclaim(grace, dry_run=dry_run)
+    finally:
+        await spaces.close()
+        await store.close()
+    verb = "reclaimable" if dry_run else "reclaimed"
+    print(
+        f"{verb}: {found.count} items, {found.bytes} bytes "
+        f"({found.blobs} blobs, {found.blob_bytes} bytes; {found.temporaries} temporary files, "
+        f"{found.temporary_bytes} bytes; grace {grace:g} s)"
+    )
+    return 0

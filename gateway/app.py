@@ -7,6 +7,7 @@ from pathlib import Path
 from aiohttp import web
 
 from .config import Config
+from .connection import close_after_cut_body, head_size_limit
 from .console.routes import register as register_console
 from .core.service import Core
 from .logs import add_request_id, request_log
@@ -33,7 +34,8 @@ def build_core(config: Config) -> Core:
 
 
 def create_app(config: Config, core: Core | None = None) -> web.Application:
-    app = web.Application(middlewares=[request_log], client_max_size=CLIENT_MAX_SIZE)
+    middlewares = [request_log, head_size_limit(config.max_header_size)]
+    app = web.Application(middlewares=middlewares, client_max_size=CLIENT_MAX_SIZE)
     core = core or build_core(config)
     app[CORE_KEY] = core
     app[CONFIG_KEY] = config
@@ -54,6 +56,7 @@ def create_app(config: Config, core: Core | None = None) -> web.Application:
     app.on_cleanup.append(stop)
     app.on_response_prepare.append(add_request_id)
     app.on_response_prepare.append(add_cors_headers)  # S3 responses to requests with Origin
+    app.on_response_prepare.append(close_after_cut_body)  # a stalled body's answer closes the connection
     register_native(app, core)  # /v1/... JSON API; must precede the S3 catch-all
     register_console(app, core)  # /api/v1/... console API; likewise
     register_openapi(app)

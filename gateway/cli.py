@@ -12,11 +12,10 @@ import ssl
 import sys
 from pathlib import Path
 
-from aiohttp import web
-
-from . import admin
+from . import admin, serving
 from .app import create_app
 from .config import Config, generated_secret, load_config
+from .datadir import make_private_dir, parse_umask, warn_if_exposed
 from .logs import setup_logging
 
 log = logging.getLogger("junction")
@@ -32,13 +31,18 @@ def _serve_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--region", help="region reported to clients (default us-east-1)")
     parser.add_argument("--tls-cert", help="PEM certificate (chain) to serve HTTPS")
     parser.add_argument("--tls-key", help="PEM private key for --tls-cert")
+    parser.add_argument("--header-timeout", type=float, help="seconds to receive a request's headers (default 30)")
+    parser.add_argument("--body-timeout", type=float, help="seconds a request body may stall (default 20)")
+    parser.add_argument("--body-min-rate", type=float, help="bytes/s a request body must average (default 500)")
+    parser.add_argument("--max-header-size", type=int, help="bytes of request line + headers (default 16384)")
+    parser.add_argument("--max-header-count", type=int, help="request header lines (default 128)")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="junction", description="Junction S3-compatible gateway")
     sub = parser.add_subparsers(dest="command", required=True)
     _serve_args(sub.add_parser("serve", help="run the gateway"))
-    admin.add_arguments(sub.add_parser("admin", help="manage admin keys"))
+    admin.add_arguments(sub.add_parser("admin", help="manage admin keys, reclaim orphaned blobs"))
     args = parser.parse_args(argv)
     if args.command == "serve":
         return serve(args)
@@ -49,6 +53,9 @@ def serve(args: argparse.Namespace) -> int:
     cli = {k: v for k, v in vars(args).items() if k not in ("command", "config")}
     config = load_config(args.config, cli)
     setup_logging(config.log_level)
+    os.umask(parse_umask(str(config.umask)))  # inherited by the workers: blobs and job files follow it
+    make_private_dir(config.data_dir)
+    warn_if_exposed(config.data_dir.resolve(), log)
     ssl_context = _ssl_context(config)
     scheme = "https" if ssl_context else "http"
     # The secret is shown only when Junction generated it (first run without configured
@@ -63,9 +70,7 @@ def serve(args: argparse.Namespace) -> int:
         flush=True,
     )
     if config.workers <= 1:
-        web.run_app(
-            create_app(config), host=config.host, port=config.port, print=None, access_log=None, ssl_context=ssl_context
-        )
+        serving.run(create_app(config), config, ssl_context=ssl_context)
         return 0
     return _serve_workers(config, ssl_context)
 
@@ -89,7 +94,7 @@ def _serve_workers(config: Config, ssl_context: ssl.SSLContext | None) -> int:
     for _ in range(config.workers):
         pid = os.fork()
         if pid == 0:
-            web.run_app(create_app(config), sock=sock, print=None, access_log=None, ssl_context=ssl_context)
+            serving.run(create_app(config), config, sock=sock, ssl_context=ssl_context)
             os._exit(0)
         children.append(pid)
 

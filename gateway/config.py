@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -9,6 +10,8 @@ import tomllib
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
+
+from .datadir import make_private_dir, write_private_file
 
 ENV_PREFIX = "JUNCTION_"
 
@@ -30,6 +33,13 @@ class Config:
     orphan_grace: float = 24 * 3600.0
     secrets_key: str = ""  # seals user-space credentials at rest; default: a key file in the data dir
     local_roots: str = ""  # comma-separated directories Local user spaces may use (besides <data dir>/spaces)
+    umask: str = "077"  # octal, for what the gateway creates (blobs, job files); secrets are 0600 regardless
+    # Slow and oversized requests (see gateway/connection.py; README "Running" says why these defaults)
+    header_timeout: float = 30.0  # seconds from a request's first byte to the end of its headers
+    body_timeout: float = 20.0  # seconds a request body may go without a byte (S3's RequestTimeout)
+    body_min_rate: float = 500.0  # bytes/s a body must average beyond its first body_timeout; 0: no minimum
+    max_header_size: int = 16 * 1024  # bytes of request line and header section
+    max_header_count: int = 128  # header lines
 
     def with_overrides(self, values: dict[str, Any]) -> Config:
         known = {f.name: f.type for f in fields(self)}
@@ -50,7 +60,8 @@ class Config:
         return replace(self, **clean)
 
 
-def load_config(path: Path | None = None, cli: dict[str, Any] | None = None) -> Config:
+def load_config(path: Path | None = None, cli: dict[str, Any] | None = None, *, root_keys: bool = True) -> Config:
+    """The configuration; with `root_keys`, root keys too (generated in the data dir on first use)."""
     config = Config()
     file_path = path or (Path(os.environ[f"{ENV_PREFIX}CONFIG"]) if f"{ENV_PREFIX}CONFIG" in os.environ else None)
     if file_path is not None:
@@ -59,7 +70,7 @@ def load_config(path: Path | None = None, cli: dict[str, Any] | None = None) -> 
     env = {f.name: os.environ.get(ENV_PREFIX + f.name.upper()) for f in fields(Config)}
     config = config.with_overrides(env)
     config = config.with_overrides(cli or {})
-    return with_root_credentials(config)
+    return with_root_credentials(config) if root_keys else config
 
 
 def generated_secret(config: Config) -> bool:
@@ -73,13 +84,12 @@ def with_root_credentials(config: Config) -> Config:
     if config.root_access_key and config.root_secret_key:
         return config
     stored = config.data_dir / "root-credentials.json"
-    if stored.exists():
-        keys = json.loads(stored.read_text())
-    else:
+    if not stored.exists():
         keys = {"access_key": "JX" + secrets.token_hex(9).upper(), "secret_key": secrets.token_urlsafe(30)}
-        config.data_dir.mkdir(parents=True, exist_ok=True)
-        stored.write_text(json.dumps(keys))
-        stored.chmod(0o600)
+        make_private_dir(config.data_dir)
+        with contextlib.suppress(FileExistsError):  # another process made them first: use theirs
+            write_private_file(stored, json.dumps(keys), exclusive=True)
+    keys = json.loads(stored.read_text())
     return replace(
         config,
         root_access_key=config.root_access_key or keys["access_key"],

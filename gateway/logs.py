@@ -43,9 +43,52 @@ def new_request_id() -> str:
     return uuid.uuid4().hex[:16].upper()
 
 
+CLIENT_CLOSED_REQUEST = 499  # nginx's status for a client that hung up before it was answered
+
+
+def client_gone(request: web.BaseRequest) -> bool:
+    """True once the client's connection is closed or closing (it hung up, or was cut off)."""
+    transport = request.transport
+    return transport is None or transport.is_closing()
+
+
+def log_request(
+    request_id: str,
+    *,
+    method: str,
+    path: str,
+    status: int,
+    remote: str | None,
+    bytes_in: int = 0,
+    bytes_out: int = 0,
+    ms: float = 0.0,
+    key: str = "",
+    error: str = "",
+) -> None:
+    """The one access line per request, at info level: a client's fault is not the server's."""
+    fields: dict[str, object] = {
+        "rid": request_id,
+        "method": method,
+        "path": path,
+        "status": status,
+        "bytes_in": bytes_in,
+        "bytes_out": bytes_out,
+        "ms": ms,
+        "remote": remote,
+        "key": key,
+    }
+    if error:
+        fields["error"] = error
+    access_log.info("request", extra={"fields": fields})
+
+
 @web.middleware
 async def request_log(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Tag the request with an id and log method, path (never the query), status, bytes, ms."""
+    """Tag the request with an id and log method, path (never the query), status, bytes, ms.
+
+    A client that hangs up mid-request (an aborted upload) surfaces as a ConnectionError out of
+    the body read; it is logged as 499 and the request ends quietly (there is nobody to answer).
+    """
     request_id = new_request_id()
     request[REQUEST_ID] = request_id
     started = time.perf_counter()
@@ -55,26 +98,26 @@ async def request_log(request: web.Request, handler: Handler) -> web.StreamRespo
         response = await handler(request)
         status = response.status
         return response
+    except ConnectionError:
+        if not client_gone(request):
+            raise  # e.g. a storage backend's connection: the server's own fault
+        status = CLIENT_CLOSED_REQUEST
+        return web.Response(status=status)  # never reaches the client; ends the request quietly
     finally:
         sent = response.body_length if response is not None and response.prepared else 0
         if response is not None and not response.prepared:
             body = getattr(response, "body", None)
             sent = len(body) if isinstance(body, (bytes, bytearray)) else 0
-        access_log.info(
-            "request",
-            extra={
-                "fields": {
-                    "rid": request_id,
-                    "method": request.method,
-                    "path": request.path,
-                    "status": status,
-                    "bytes_in": request.content_length or 0,
-                    "bytes_out": sent,
-                    "ms": round((time.perf_counter() - started) * 1000, 2),
-                    "remote": request.remote,
-                    "key": request.get(ACCESS_KEY, ""),
-                }
-            },
+        log_request(
+            request_id,
+            method=request.method,
+            path=request.path,
+            status=status,
+            bytes_in=request.content_length or 0,
+            bytes_out=sent,
+            ms=round((time.perf_counter() - started) * 1000, 2),
+            remote=request.remote,
+            key=request.get(ACCESS_KEY, ""),
         )
 
 

@@ -55,6 +55,16 @@ QUOTA_FIELDS = {
     "size": {"type": "integer", "description": "bytes"},
     "inodes": {"type": "integer", "description": "objects"},
 }
+RECLAIMED_FIELDS = ("count", "bytes", "blobs", "blobBytes", "temporaries", "temporaryBytes")
+RECLAIMED = {"type": "object", "properties": {name: {"type": "integer"} for name in RECLAIMED_FIELDS}}
+STORAGE = {
+    "type": "object",
+    "properties": {
+        "graceSeconds": {"type": "number", "description": "orphan_grace: age before the collector takes a blob"},
+        "reclaimable": {**RECLAIMED, "description": "what the collector may delete now"},
+        "withoutGrace": {**RECLAIMED, "description": "what `junction admin gc --grace 0` would delete"},
+    },
+}
 QUOTA = {"type": "object", "properties": {"id": {"type": "integer"}, **QUOTA_FIELDS, "usage": USAGE}}
 
 
@@ -94,6 +104,7 @@ def console_paths() -> dict[str, Any]:
     vol = ("volume",)
     return {
         "/api/v1/volumes": {"get": _op("List volumes (buckets) with usage", {"type": "array", "items": VOLUME})},
+        "/api/v1/storage": {"get": _op("What the blob collector can reclaim now (admin keys)", STORAGE)},
         v: {
             "get": _op("Get a volume", VOLUME, params=vol),
             "delete": _op("Delete a volume (?force=true when not empty)", None, status="204", params=vol),

@@ -82,6 +82,8 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.QuotaExceeded: 403,
     ErrorCode.QuotaExists: 409,
     ErrorCode.ReplicationConfigurationNotFoundError: 404,
+    ErrorCode.RequestHeaderSectionTooLarge: 400,
+    ErrorCode.RequestTimeout: 400,
     ErrorCode.RequestTimeTooSkewed: 403,
     ErrorCode.ServerSideEncryptionConfigurationNotFoundError: 404,
     ErrorCode.ServiceUnavailable: 503,

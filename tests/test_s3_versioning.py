@@ -14,7 +14,6 @@ from botocore.exceptions import ClientError
 from gateway.core.objects import ObjectAttrs
 from gateway.core.service import Core
 from gateway.domain.errors import JunctionError
-from gateway.meta import native_parts_store, packages_store
 
 AWS_V1 = str(Path(sys.executable).parent / "aws")
 

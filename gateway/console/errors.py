@@ -40,6 +40,8 @@ STATUS: dict[ErrorCode, int] = {
             E.InvalidURI,
             E.MaxPostPreDataLengthExceededError,
             E.MissingSecurityHeader,
+            E.RequestHeaderSectionTooLarge,
+            E.RequestTimeout,  # the client stalled while sending its body
             E.AuthorizationHeaderMalformed,
             E.AuthorizationQueryParametersError,
             E.ExpiredToken,

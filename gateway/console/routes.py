@@ -151,6 +151,16 @@ async def delete_quota(call: ConsoleCall) -> None:
     await call.core.quotas.delete((await call.volume()).id, call.int_param("quota"))
 
 
+# ------------------------------------------------------------------ storage
+
+
+async def get_storage(call: ConsoleCall) -> dict[str, Any]:
+    """What the blob collector could reclaim now (admins only): orphans of crashed writes wait
+    out the grace; `junction admin gc` reclaims them on demand."""
+    call.require_admin()
+    return await call.core.reclaimable()
+
+
 # ------------------------------------------------------------------ wiring
 
 
@@ -221,6 +231,7 @@ def register(app: web.Application, core: Core) -> None:
     volume, export, quota = f"{PREFIX}/volumes/{{volume}}", "/exports/{export}", "/quotas/{quota}"
     routes = [
         ("GET", f"{PREFIX}/volumes", list_volumes, False),
+        ("GET", f"{PREFIX}/storage", get_storage, False),
         ("GET", volume, get_volume, False),
         ("DELETE", volume, delete_volume, False),
         ("GET", f"{volume}/exports", list_exports, False),

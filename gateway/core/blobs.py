@@ -13,6 +13,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 from backends.base import BackendError, BlobNotFound, ByteSource, ByteStream
 from gateway.domain.errors import ErrorCode, JunctionError
@@ -109,26 +110,91 @@ class BlobIO:
             offset = 0
 
     async def collect(self, grace_seconds: float = 3600.0) -> int:
-        """Delete dead blobs and pending ones older than the grace period; return how many.
-
-        Backends that stage writes in temporary files (Local) also drop the stale ones.
-        """
+        """The periodic pass: reclaim what `reclaim` finds, sweeping temporaries at most hourly;
+        return how many blobs were deleted."""
         now = time.time()
-        cutoff = now - grace_seconds
-        if now - self._last_sweep >= SWEEP_EVERY:  # a full directory walk: not every pass
+        sweep = now - self._last_sweep >= SWEEP_EVERY  # a full directory walk: not every pass
+        if sweep:
             self._last_sweep = now
+        return (await self.reclaim(grace_seconds, sweep_temporaries=sweep)).blobs
+
+    async def reclaim(
+        self, grace_seconds: float, *, dry_run: bool = False, sweep_temporaries: bool = True
+    ) -> Reclaimed:
+        """Delete (or, dry, only count) dead blobs, pending ones older than the grace and, in
+        backends that stage writes in temporary files (Local), temporaries older than the grace.
+
+        Safe beside a running gateway: a write in flight is younger than the grace (its blob
+        is pending, its temporary file keeps being written), and a blob is claimed in the store
+        before its bytes go, so a write that outlived the grace fails instead of committing.
+        """
+        cutoff = time.time() - grace_seconds
+        found = Reclaimed()
+        if sweep_temporaries:
             for backend in self._spaces.all():
                 sweep = getattr(backend, "sweep_temporaries", None)
                 if sweep is not None:
-                    await sweep(cutoff)
-        rows = await self._store.blobs.collectable(cutoff)
-        collected = 0
-        for row in rows:
-            try:
-                await self._spaces.backend(row["space_id"]).delete(row["key"])
-            except (BackendError, JunctionError) as exc:
-                log.warning("blob %s not collected yet: %s", row["id"], exc)
-                continue
-            await self._store.blobs.forget(row["id"])
-            collected += 1
-        return collected
+                    count, size = await sweep(cutoff, dry_run=dry_run)
+                    found.temporaries += count
+                    found.temporary_bytes += size
+        after_id = 0
+        while rows := await self._store.blobs.collectable(cutoff, after_id=after_id):
+            after_id = rows[-1]["id"]
+            for row in rows:
+                size = await self._size(row)
+                if dry_run:
+                    found.blobs += 1
+                    found.blob_bytes += size
+                elif await self._reclaim_one(row, cutoff):
+                    found.blobs += 1
+                    found.blob_bytes += size
+        return found
+
+    async def _size(self, row: Any) -> int:
+        """A once-committed blob's size is recorded; a never-committed one's is asked of its backend."""
+        if row["size"]:
+            return int(row["size"])
+        try:
+            info = await self._spaces.backend(row["space_id"]).stat(row["key"])
+        except (BackendError, JunctionError):
+            return 0
+        return info.size if info else 0
+
+    async def _reclaim_one(self, row: Any, cutoff: float) -> bool:
+        if not await self._store.blobs.claim(row["id"], cutoff):
+            return False  # committed since it was listed
+        try:
+            await self._spaces.backend(row["space_id"]).delete(row["key"])
+        except (BackendError, JunctionError) as exc:
+            log.warning("blob %s not collected yet: %s", row["id"], exc)
+            return False
+        await self._store.blobs.forget(row["id"])
+        return True
+
+
+@dataclass(slots=True)
+class Reclaimed:
+    """What a collection pass deleted (or, dry, would delete)."""
+
+    blobs: int = 0
+    blob_bytes: int = 0
+    temporaries: int = 0
+    temporary_bytes: int = 0
+
+    @property
+    def count(self) -> int:
+        return self.blobs + self.temporaries
+
+    @property
+    def bytes(self) -> int:
+        return self.blob_bytes + self.temporary_bytes
+
+    def as_json(self) -> dict[str, int]:
+        return {
+            "count": self.count,
+            "bytes": self.bytes,
+            "blobs": self.blobs,
+            "blobBytes": self.blob_bytes,
+            "temporaries": self.temporaries,
+            "temporaryBytes": self.temporary_bytes,
+        }

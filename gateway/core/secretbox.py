@@ -1,24 +1,26 @@
-"""Encryption at rest for user-space credentials.
+"""Encryption at rest for user-space credentials and access-key secrets.
 
-Credentials (cloud access keys) are sealed with Fernet (AES-128-CBC + HMAC-SHA256, from the
-`cryptography` package) before they reach the metadata store, so a copy of `meta.sqlite3`
-alone does not leak them. The key comes from `JUNCTION_SECRETS_KEY` (any passphrase; it is
-stretched with SHA-256) or, when unset, from a key file generated once in the data dir with
-mode 0600, so the embedded default works out of the box.
+Credentials (cloud access keys) and the secrets of the gateway's own access keys are sealed
+with Fernet (AES-128-CBC + HMAC-SHA256, from the `cryptography` package) before they reach
+the metadata store, so a copy of `meta.sqlite3` alone does not leak them. The key comes
+from `JUNCTION_SECRETS_KEY` (any passphrase; it is stretched with SHA-256) or, when unset,
+from a key file generated once in the data dir with mode 0600, so the embedded default
+works out of the box.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
-import os
 import secrets
 from pathlib import Path
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
 
+from gateway.datadir import make_private_dir, write_private_file
 from gateway.domain.errors import ErrorCode, JunctionError
 
 SEALED_PREFIX = "fernet:"
@@ -38,11 +40,24 @@ class SecretBox:
             return cls(passphrase)
         path = data_dir / KEY_FILE
         if not path.exists():
-            data_dir.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as fh:
-                fh.write(secrets.token_urlsafe(32))
+            make_private_dir(data_dir)
+            with contextlib.suppress(FileExistsError):  # another worker made it first: use theirs
+                write_private_file(path, secrets.token_urlsafe(32), exclusive=True)
         return cls(path.read_text().strip())
+
+    def seal_text(self, secret: str) -> str:
+        """An access key's secret as stored: SigV4 needs it back, so sealed, not hashed."""
+        return SEALED_PREFIX + self._fernet.encrypt(secret.encode("utf-8")).decode("ascii")
+
+    def open_text(self, stored: str) -> str:
+        """The secret of `seal_text`; a plain value (a row written before sealing) is returned as is."""
+        if not is_sealed(stored):
+            return stored
+        return self._decrypt(stored).decode("utf-8")
+
+    @staticmethod
+    def is_sealed(stored: str) -> bool:
+        return is_sealed(stored)
 
     def seal(self, credential: dict[str, Any]) -> str:
         token = self._fernet.encrypt(json.dumps(credential, sort_keys=True).encode("utf-8"))
@@ -50,17 +65,24 @@ class SecretBox:
 
     def open(self, stored: str) -> dict[str, Any]:
         """The credential dict; plain JSON (rows written before encryption) is accepted too."""
-        if not stored.startswith(SEALED_PREFIX):
+        if not is_sealed(stored):
             legacy: dict[str, Any] = json.loads(stored)
             return legacy
+        credential: dict[str, Any] = json.loads(self._decrypt(stored))
+        return credential
+
+    def _decrypt(self, stored: str) -> bytes:
         try:
-            plain = self._fernet.decrypt(stored[len(SEALED_PREFIX) :].encode("ascii"))
+            return self._fernet.decrypt(stored[len(SEALED_PREFIX) :].encode("ascii"))
         except InvalidToken:
             raise JunctionError(
-                ErrorCode.InternalError, "A user-space credential cannot be decrypted: JUNCTION_SECRETS_KEY changed?"
+                ErrorCode.InternalError,
+                "A stored secret cannot be decrypted: JUNCTION_SECRETS_KEY or secrets.key changed?",
             ) from None
-        credential: dict[str, Any] = json.loads(plain)
-        return credential
+
+
+def is_sealed(stored: str) -> bool:
+    return stored.startswith(SEALED_PREFIX)
 
 
 def redact(credential: dict[str, Any]) -> dict[str, Any]:

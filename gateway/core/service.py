@@ -50,8 +50,9 @@ class Core:
         local_roots: list[Path] | None = None,
     ) -> None:
         self.data_dir = Path(data_dir).resolve()  # user-space roots must be absolute
-        self.store = MetaStore(self.data_dir / "meta.sqlite3")
-        self.spaces = Spaces(self.store, self.data_dir, SecretBox.for_data_dir(self.data_dir, secrets_key))
+        box = SecretBox.for_data_dir(self.data_dir, secrets_key)
+        self.store = MetaStore(self.data_dir / "meta.sqlite3", box)
+        self.spaces = Spaces(self.store, self.data_dir, box)
         # Local user spaces may only point inside these directories: <data dir>/spaces and the
         # configured ones (never the data dir itself: it holds the metadata and the secrets key)
         self.local_roots = [(self.data_dir / "spaces").resolve(), *(Path(p).resolve() for p in local_roots or [])]
@@ -82,6 +83,9 @@ class Core:
         await self.store.open()
         await self.spaces.open()
         await self.store.credentials.put(self._root[0], self._root[1], "root")
+        sealed = await self.store.credentials.seal_plain_secrets()
+        if sealed:
+            log.info("sealed %d access-key secrets stored in plain text by an earlier version", sealed)
         self.jobs.open()
         await self.jobs.recover()
         self.sync.start()
@@ -108,6 +112,17 @@ class Core:
                 log.exception("blob collection failed")
             await asyncio.sleep(self._gc_interval)
 
+    async def reclaimable(self) -> dict[str, Any]:
+        """Dry runs of `junction admin gc`: what the collector may delete now (older than the
+        grace) and what `--grace 0` would (that includes writes in flight, if any)."""
+        aged = await self.blobs.reclaim(self._orphan_grace, dry_run=True)
+        everything = await self.blobs.reclaim(0, dry_run=True)
+        return {
+            "graceSeconds": self._orphan_grace,
+            "reclaimable": aged.as_json(),
+            "withoutGrace": everything.as_json(),
+        }
+
     # ------------------------------------------------------------ identities
 
     async def _credential(self, access_key: str) -> Any:
@@ -123,7 +138,7 @@ class Core:
 
     async def secret_for(self, access_key: str) -> str | None:
         row = await self._credential(access_key)
-        return row["secret_key"] if row else None
+        return self.store.credentials.open_secret(row["secret_key"]) if row else None
 
     async def principal(self, access_key: str) -> Principal:
         row = await self._credential(access_key)

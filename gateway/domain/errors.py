@@ -88,6 +88,8 @@ class ErrorCode(StrEnum):
     QuotaExceeded = "QuotaExceeded"
     QuotaExists = "QuotaExists"
     ReplicationConfigurationNotFoundError = "ReplicationConfigurationNotFoundError"
+    RequestHeaderSectionTooLarge = "RequestHeaderSectionTooLarge"
+    RequestTimeout = "RequestTimeout"
     RequestTimeTooSkewed = "RequestTimeTooSkewed"
     ServerSideEncryptionConfigurationNotFoundError = "ServerSideEncryptionConfigurationNotFoundError"
     ServiceUnavailable = "ServiceUnavailable"
@@ -187,6 +189,10 @@ MESSAGES: dict[ErrorCode, str] = {
     ErrorCode.QuotaExceeded: "The quota of this path would be exceeded.",
     ErrorCode.QuotaExists: "A quota already exists for this path.",
     ErrorCode.ReplicationConfigurationNotFoundError: "The replication configuration was not found",
+    ErrorCode.RequestHeaderSectionTooLarge: "Your request header section exceeds the maximum allowed size.",
+    ErrorCode.RequestTimeout: (
+        "Your socket connection to the server was not read from or written to within the timeout period."
+    ),
     ErrorCode.RequestTimeTooSkewed: "The difference between the request time and the server's time is too large.",
     ErrorCode.ServerSideEncryptionConfigurationNotFoundError: "The server side encryption configuration was not found",
     ErrorCode.ServiceUnavailable: "Please reduce your request rate or retry later.",

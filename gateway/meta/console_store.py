@@ -9,6 +9,7 @@ from typing import Any
 from gateway.domain.errors import ErrorCode, JunctionError
 
 from . import history
+from .credentials_store import CredentialsStore
 from .db import Database, inserted_id
 from .rows import prefix_successor
 
@@ -55,8 +56,9 @@ def usage_under(conn: sqlite3.Connection, bucket_id: int, prefix: str) -> tuple[
 class ConsoleStore:
     """Exports (scoped credentials) and quotas of the console API; one transaction or read per method."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, credentials: CredentialsStore) -> None:
         self.db = db
+        self._credentials = credentials  # seals the export keys' secrets
 
     async def list_exports(self, bucket_id: int) -> list[dict[str, Any]]:
         rows = await self.db.fetchall(
@@ -82,7 +84,7 @@ class ConsoleStore:
                 "readonly, appendonly, created) VALUES (?, ?, 'export', ?, ?, ?, ?, ?, ?, ?)",
                 (
                     access_key,
-                    secret_key,
+                    self._credentials.seal_secret(secret_key),
                     bucket_id,
                     fields["desc"],
                     fields["iprange"],

@@ -21,15 +21,19 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
+from gateway.datadir import make_private_dir, touch_private
+
 from .schema import COMPONENTS
 
 T = TypeVar("T")
 # statement parameters, as sqlite3 takes them
 Params = tuple[Any, ...]
 
+# synchronous=FULL: in WAL mode every COMMIT fsyncs the WAL before it returns, so a committed
+# (acknowledged) write survives power loss; NORMAL would only survive a killed process.
 PRAGMAS = (
     "PRAGMA journal_mode=WAL",
-    "PRAGMA synchronous=NORMAL",
+    "PRAGMA synchronous=FULL",
     "PRAGMA foreign_keys=ON",
     "PRAGMA busy_timeout=10000",
 )
@@ -43,7 +47,8 @@ class Database:
         self._lock = asyncio.Lock()
 
     async def open(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dir(self.path.parent)
+        touch_private(self.path)  # 0600 whatever the umask; SQLite gives -wal and -shm the same mode
         self._writer = await self._connect()
         await self._migrate()
         self._reader = await self._connect()

@@ -109,11 +109,11 @@ class NativePartsStore:
             seq = conn.execute(
                 "SELECT COALESCE(MAX(seq) + 1, 0) FROM object_blocks WHERE object_id = ?", (object_id,)
             ).fetchone()[0]
+            ref_blobs(conn, [blob_id], [size])  # first: refuses a blob the collector took
             conn.execute(
                 "INSERT INTO object_blocks (object_id, seq, blob_id, size) VALUES (?, ?, ?, ?)",
                 (object_id, seq, blob_id, size),
             )
-            ref_blobs(conn, [blob_id], [size])
             conn.execute(
                 "INSERT OR REPLACE INTO native_parts (object_id, idx, blob_id, size, md5, updated) "
                 "VALUES (?, ?, ?, ?, ?, ?)",

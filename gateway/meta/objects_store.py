@@ -75,6 +75,7 @@ def commit_object(conn: sqlite3.Connection, new: NewObject, guards: Iterable[Com
             (new.bucket_id, package_id, path, new.key, *values, version_id),
         )
         object_id = inserted_id(cur)
+    ref_blobs(conn, new.blob_ids, new.block_sizes)  # first: refuses blobs the collector took
     conn.executemany(
         "INSERT INTO object_blocks (object_id, seq, blob_id, size) VALUES (?, ?, ?, ?)",
         [
@@ -82,7 +83,6 @@ def commit_object(conn: sqlite3.Connection, new: NewObject, guards: Iterable[Com
             for seq, (bid, size) in enumerate(zip(new.blob_ids, new.block_sizes, strict=True))
         ],
     )
-    ref_blobs(conn, new.blob_ids, new.block_sizes)
     write_object_extras(conn, object_id, new.extras, replaced=old is not None)  # an overwrite starts afresh
     obj = select_object(conn, "o.id = ?", (object_id,), True)
     assert obj is not None

@@ -12,6 +12,7 @@ import json
 import sqlite3
 import time
 
+from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.domain.models import Block, Bucket, ObjectInfo, Package, Part, Upload
 
 from .db import Params
@@ -148,15 +149,21 @@ def drop_package_if_implicit_and_empty(conn: sqlite3.Connection, package_id: int
 
 def ref_blobs(conn: sqlite3.Connection, blob_ids: list[int], sizes: list[int] | None = None) -> None:
     """Count a new reference to each blob; with `sizes`, also record how big each blob is
-    (what user-space usage sums: shardStore.maxSize)."""
+    (what user-space usage sums: shardStore.maxSize). Call it before writing the rows that
+    point at the blobs: it refuses a blob the collector has claimed."""
     if sizes is None:
-        conn.executemany(
-            "UPDATE blobs SET refcount = refcount + 1, state = 'live' WHERE id = ?", [(b,) for b in blob_ids]
+        cur = conn.executemany(
+            "UPDATE blobs SET refcount = refcount + 1, state = 'live' WHERE id = ? AND state != 'reclaiming'",
+            [(b,) for b in blob_ids],
         )
     else:
-        conn.executemany(
-            "UPDATE blobs SET refcount = refcount + 1, state = 'live', size = ? WHERE id = ?",
+        cur = conn.executemany(
+            "UPDATE blobs SET refcount = refcount + 1, state = 'live', size = ? WHERE id = ? AND state != 'reclaiming'",
             list(zip(sizes, blob_ids, strict=True)),
+        )
+    if cur.rowcount != len(blob_ids):  # the collector took a blob of a write that outlived its grace
+        raise JunctionError(
+            ErrorCode.InternalError, "the data of this write was reclaimed by the blob collector before it committed"
         )
 
 

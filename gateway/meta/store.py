@@ -16,7 +16,7 @@ from pathlib import Path
 from .blobs_store import BlobsStore
 from .buckets_store import BucketsStore
 from .console_store import ConsoleStore
-from .credentials_store import CredentialsStore
+from .credentials_store import CredentialsStore, SecretSealer
 from .db import Database
 from .jobs_store import JobsStore
 from .native_parts_store import NativePartsStore
@@ -31,9 +31,9 @@ from .versions_store import VersionsStore
 class MetaStore:
     """The SQLite metadata store: one database, one attribute per group of tables."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, box: SecretSealer | None = None) -> None:
         self.db = Database(path)
-        self.credentials = CredentialsStore(self.db)
+        self.credentials = CredentialsStore(self.db, box)  # box seals access-key secrets at rest
         self.buckets = BucketsStore(self.db)
         self.packages = PackagesStore(self.db)
         self.objects = ObjectsStore(self.db)
@@ -43,7 +43,7 @@ class MetaStore:
         self.s3ext = S3ExtStore(self.db)
         self.native_parts = NativePartsStore(self.db)
         self.spaces = SpacesStore(self.db)
-        self.console = ConsoleStore(self.db)
+        self.console = ConsoleStore(self.db, self.credentials)
         self.jobs = JobsStore(self.db)
 
     async def open(self) -> None:

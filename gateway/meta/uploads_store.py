@@ -88,12 +88,12 @@ class UploadsStore:
             ).fetchone()
             if old:
                 unref_blobs(conn, [old["blob_id"]])
+            ref_blobs(conn, [blob_id], [size])  # first: refuses a blob the collector took
             conn.execute(
                 "INSERT OR REPLACE INTO parts (upload_id, number, blob_id, size, etag, checksums, updated) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (upload_id, number, blob_id, size, etag, json.dumps(checksums), timestamp()),
             )
-            ref_blobs(conn, [blob_id], [size])
 
         await self.db.transaction(attach)
 

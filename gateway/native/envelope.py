@@ -51,6 +51,8 @@ ERRORS: dict[ErrorCode, tuple[str, int]] = {
             E.InvalidURI,
             E.MaxPostPreDataLengthExceededError,
             E.MissingSecurityHeader,
+            E.RequestHeaderSectionTooLarge,
+            E.RequestTimeout,  # the client stalled while sending its body
         ),
         (BAD_ARGUMENT, 400),
     ),

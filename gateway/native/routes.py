@@ -17,6 +17,7 @@ from gateway.auth.types import AuthError
 from gateway.core.backend_errors import BackendUnavailable
 from gateway.core.service import Core
 from gateway.domain.errors import ErrorCode, JunctionError
+from gateway.logs import client_gone
 
 from . import buckets, jobs, multipart, objects, packages, syncer, userspaces
 from .auth import StreamedAuth, authenticate, parse_query, read_body
@@ -93,9 +94,9 @@ class NativeFrontend:
         except BackendUnavailable as exc:
             log.warning("backend unavailable: %s", exc)
             return failure(JunctionError(ErrorCode.ServiceUnavailable, "A storage backend is unavailable; retry later"))
-        except ConnectionResetError:
-            raise
-        except Exception:
+        except Exception as exc:
+            if isinstance(exc, ConnectionError) and client_gone(request):
+                raise  # the client hung up (an aborted upload): request_log records a 499
             log.exception("unhandled error in %s %s", request.method, request.path)
             return failure(JunctionError(ErrorCode.InternalError, "Internal error; see the gateway log"))
 

@@ -13,7 +13,7 @@ from gateway.auth.types import AuthContext, AuthError, SignedRequest
 from gateway.core.backend_errors import BackendUnavailable
 from gateway.core.service import Core
 from gateway.domain.errors import ErrorCode, JunctionError
-from gateway.logs import ACCESS_KEY, REQUEST_ID
+from gateway.logs import ACCESS_KEY, REQUEST_ID, client_gone
 
 from . import cors
 from .chunked import ChunkedFormatError
@@ -84,9 +84,9 @@ class S3Frontend:
             log.warning("backend unavailable: %s", exc)
             unavailable = JunctionError(ErrorCode.ServiceUnavailable, "A storage backend is unavailable; retry later")
             return error(unavailable, resource=resource, request_id=request_id, method=request.method)
-        except ConnectionResetError:
-            raise
-        except Exception:
+        except Exception as exc:
+            if isinstance(exc, ConnectionError) and client_gone(request):
+                raise  # the client hung up (an aborted upload): request_log records a 499
             log.exception("unhandled error in %s %s", request.method, resource)
             internal = JunctionError(ErrorCode.InternalError)
             return error(internal, resource=resource, request_id=request_id, method=request.method)

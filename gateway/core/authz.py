@@ -1,0 +1,186 @@
+"""The one question every front end asks: may this identity do this action on this resource?
+
+Front ends resolve the caller (an `Identity`), name the AWS action their operation performs and
+the request's condition context, and call `Authorizer.authorize`. What the resource says about
+access (owner, ACL, bucket policy, ownership controls, public access block) comes from an
+`AccessSource`; the decision itself is `gateway.core.iam.evaluate.decide`, in AWS's order.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Protocol
+
+from gateway.domain.errors import ErrorCode, JunctionError
+from gateway.domain.models import Bucket
+
+from .iam.acl import ALL_USERS, AUTHENTICATED_USERS, Grant, permits
+from .iam.actions import bucket_arn, object_arn
+from .iam.evaluate import Decision, Request, decide
+from .iam.policy import ANONYMOUS, Caller, Match, Policy, is_public
+
+BUCKET_OWNER_ENFORCED, BUCKET_OWNER_PREFERRED, OBJECT_WRITER = (
+    "BucketOwnerEnforced",
+    "BucketOwnerPreferred",
+    "ObjectWriter",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """A resolved caller: who it is, the key it used, and the identity policies attached to it."""
+
+    caller: Caller
+    access_key: str | None = None
+    policies: tuple[Policy, ...] = ()
+    admin: bool = False  # a gateway administrator: every action on every resource, like MinIO's root
+
+    @property
+    def anonymous(self) -> bool:
+        return self.caller.anonymous
+
+
+ANONYMOUS_IDENTITY = Identity(ANONYMOUS)
+
+
+@dataclass(frozen=True, slots=True)
+class PublicAccessBlock:
+    block_public_acls: bool = False
+    ignore_public_acls: bool = False
+    block_public_policy: bool = False
+    restrict_public_buckets: bool = False
+
+    def __or__(self, other: PublicAccessBlock) -> PublicAccessBlock:
+        """Account and bucket settings combine: the most restrictive of each wins (as S3)."""
+        return PublicAccessBlock(
+            self.block_public_acls or other.block_public_acls,
+            self.ignore_public_acls or other.ignore_public_acls,
+            self.block_public_policy or other.block_public_policy,
+            self.restrict_public_buckets or other.restrict_public_buckets,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class BucketAccess:
+    """Everything a bucket says about who may use it."""
+
+    owner_account: str
+    owner_canonical: str
+    grants: tuple[Grant, ...] = ()
+    policy: Policy | None = None
+    ownership: str = OBJECT_WRITER
+    public_access_block: PublicAccessBlock = field(default_factory=PublicAccessBlock)  # bucket | account
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectAccess:
+    """An object's owner and ACL (ignored when the bucket enforces bucket-owner ownership)."""
+
+    owner_canonical: str
+    grants: tuple[Grant, ...] = ()
+
+
+class AccessSource(Protocol):
+    async def bucket_access(self, bucket: Bucket) -> BucketAccess: ...
+
+
+def principal_context(identity: Identity, now: float | None = None) -> dict[str, tuple[str, ...]]:
+    """The global condition keys that describe the caller and the time."""
+    moment = time.time() if now is None else now
+    context: dict[str, tuple[str, ...]] = {
+        "aws:currenttime": (datetime.fromtimestamp(moment, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),),
+        "aws:epochtime": (str(int(moment)),),
+    }
+    caller = identity.caller
+    if caller.account_id is not None:
+        context["aws:principalarn"] = (caller.arn,)
+        context["aws:principalaccount"] = (caller.account_id,)
+        context["aws:principaltype"] = ("User" if caller.user else "Account",)
+        context["aws:userid"] = (f"{caller.account_id}:{caller.user}" if caller.user else caller.account_id,)
+        if caller.user:
+            context["aws:username"] = (caller.user,)
+    else:
+        context["aws:principaltype"] = ("Anonymous",)
+    return context
+
+
+class Authorizer:
+    def __init__(self, source: AccessSource) -> None:
+        self._source = source
+
+    async def authorize(
+        self,
+        identity: Identity,
+        action: str,
+        *,
+        bucket: Bucket | None = None,
+        key: str | None = None,
+        obj: ObjectAccess | None = None,
+        context: Mapping[str, Sequence[str]] | None = None,
+    ) -> None:
+        """Raise AccessDenied unless allowed; `bucket` None means an account-level action."""
+        if identity.admin:
+            return
+        if not await self.allowed(identity, action, bucket=bucket, key=key, obj=obj, context=context):
+            raise JunctionError(ErrorCode.AccessDenied)
+
+    async def allowed(
+        self,
+        identity: Identity,
+        action: str,
+        *,
+        bucket: Bucket | None = None,
+        key: str | None = None,
+        obj: ObjectAccess | None = None,
+        context: Mapping[str, Sequence[str]] | None = None,
+    ) -> bool:
+        if identity.admin:
+            return True
+        full_context = {**principal_context(identity), **(context or {})}
+        if bucket is None:
+            request = Request(identity.caller, action, "*", full_context)
+            return decide(request, owner_account=None, identity_policies=identity.policies) is Decision.ALLOW
+        access = await self._source.bucket_access(bucket)
+        resource = object_arn(bucket.name, key) if key is not None else bucket_arn(bucket.name)
+        request = Request(identity.caller, action, resource, full_context)
+        return (
+            decide(
+                request,
+                owner_account=access.owner_account,
+                identity_policies=identity.policies,
+                resource_policy=_effective_policy(access, identity.caller),
+                acl=_acl_match(access, obj, identity.caller, action),
+            )
+            is Decision.ALLOW
+        )
+
+
+def _effective_policy(access: BucketAccess, caller: Caller) -> Policy | None:
+    """RestrictPublicBuckets: a public policy serves only the owner's account (its denies still apply)."""
+    policy = access.policy
+    if policy is None or not access.public_access_block.restrict_public_buckets or not is_public(policy):
+        return policy
+    if caller.account_id == access.owner_account:
+        return policy
+    return Policy(tuple(s for s in policy.statements if not s.allow), policy.document)
+
+
+def _acl_match(access: BucketAccess, obj: ObjectAccess | None, caller: Caller, action: str) -> Match:
+    if access.ownership == BUCKET_OWNER_ENFORCED:
+        return Match.NONE  # ACLs are disabled: only policies decide
+    ignore_public = access.public_access_block.ignore_public_acls
+
+    def usable(grants: tuple[Grant, ...]) -> list[Grant]:
+        if not ignore_public:
+            return list(grants)
+        return [g for g in grants if g.grantee not in (ALL_USERS, AUTHENTICATED_USERS)]
+
+    best = permits(usable(access.grants), caller, action, on_object=False)
+    if obj is not None and best is not Match.DIRECT:
+        on_object = permits(usable(obj.grants), caller, action, on_object=True)
+        if on_object.value > best.value:
+            best = on_object
+    return best
