@@ -42,9 +42,6 @@ class ObjectAttrs:
     meta: dict[str, str] = field(default_factory=dict)
 
     def validate(self) -> None:
-        size = sum(len(k.encode()) + len(v.encode()) for k, v in self.meta.items())
-        if size > MAX_USER_META_BYTES:
-            raise JunctionError(ErrorCode.MetadataTooLarge)
         # Every value is sent back as a response header on GET/HEAD: a browser-form upload
         # (fields, not headers) could otherwise store CR/LF and split those responses.
         require_header_safe(self.content_type, "Content-Type")
@@ -56,6 +53,9 @@ class ObjectAttrs:
                     ErrorCode.InvalidArgument, "User metadata names must be HTTP header tokens", argument=name
                 )
             require_header_safe(value, f"x-amz-meta-{name}")
+        size = sum(len(k.encode()) + len(v.encode()) for k, v in self.meta.items())  # safe text by now
+        if size > MAX_USER_META_BYTES:
+            raise JunctionError(ErrorCode.MetadataTooLarge)
 
 
 @dataclass(slots=True)

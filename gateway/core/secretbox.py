@@ -55,6 +55,13 @@ class SecretBox:
             return stored
         return self._decrypt(stored).decode("utf-8")
 
+    def can_open(self, stored: str) -> bool:
+        try:
+            self._decrypt(stored)
+        except JunctionError:
+            return False
+        return True
+
     @staticmethod
     def is_sealed(stored: str) -> bool:
         return is_sealed(stored)

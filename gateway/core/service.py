@@ -86,6 +86,14 @@ class Core:
         sealed = await self.store.credentials.seal_plain_secrets()
         if sealed:
             log.info("sealed %d access-key secrets stored in plain text by an earlier version", sealed)
+        unopenable = await self.store.credentials.unopenable_secrets()
+        if unopenable:
+            log.error(
+                "%d access keys cannot authenticate: their sealed secrets do not open with the current secrets key "
+                "(JUNCTION_SECRETS_KEY or the data dir's secrets.key changed?): %s",
+                len(unopenable),
+                ", ".join(unopenable[:10]) + (" ..." if len(unopenable) > 10 else ""),
+            )
         self.jobs.open()
         await self.jobs.recover()
         self.sync.start()

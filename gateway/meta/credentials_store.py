@@ -19,6 +19,7 @@ class SecretSealer(Protocol):
     def seal_text(self, secret: str) -> str: ...
     def open_text(self, stored: str) -> str: ...
     def is_sealed(self, stored: str) -> bool: ...
+    def can_open(self, stored: str) -> bool: ...
 
 
 class CredentialsStore:
@@ -53,6 +54,18 @@ class CredentialsStore:
             return len(plain)
 
         return await self.db.transaction(seal)
+
+    async def unopenable_secrets(self) -> list[str]:
+        """Access keys whose sealed secret the current key cannot open (the key was changed or lost)."""
+        if self.box is None:
+            return []
+        box = self.box
+        rows = await self.db.fetchall("SELECT access_key, secret_key FROM credentials")
+        return [
+            row["access_key"]
+            for row in rows
+            if box.is_sealed(row["secret_key"]) and not box.can_open(row["secret_key"])
+        ]
 
     async def put(self, access_key: str, secret_key: str, kind: str, **fields: object) -> None:
         columns = ["access_key", "secret_key", "kind", "created", *fields]
