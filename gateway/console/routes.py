@@ -49,7 +49,7 @@ class ConsoleCall:
 
     async def volume(self) -> Bucket:
         """The volume named in the path, if this caller may see it."""
-        bucket = await self.core.store.get_bucket_by_id(self.int_param("volume"))
+        bucket = await self.core.buckets.by_id(self.int_param("volume"))
         if bucket is None or (not self.principal.is_admin and bucket.id != self.principal.bucket_id):
             raise JunctionError(ErrorCode.NoSuchVolume, "volume does not exist")
         return bucket
@@ -64,7 +64,7 @@ def iso(ts: float) -> str:
 
 
 async def volume_json(core: Core, bucket: Bucket) -> dict[str, Any]:
-    size, inodes = await core.store.bucket_usage(bucket.id)
+    size, inodes = await core.buckets.usage(bucket.id)
     return {
         "id": bucket.id,
         "name": bucket.name,
@@ -93,7 +93,7 @@ async def delete_volume(call: ConsoleCall) -> None:
     bucket = await call.volume()
     force = call.request.query.get("force", "").lower() == "true"
     try:
-        await call.core.store.delete_bucket(bucket.id, force=force)
+        await call.core.buckets.delete_by_id(bucket.id, force=force)
     except JunctionError as exc:
         if exc.code == ErrorCode.BucketNotEmpty:
             raise JunctionError(

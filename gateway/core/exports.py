@@ -9,7 +9,6 @@ import secrets
 from typing import Any
 
 from gateway.domain.errors import ErrorCode, JunctionError
-from gateway.meta import console_store
 from gateway.meta.store import MetaStore
 
 FLAGS = ("apionly", "readonly", "appendonly")
@@ -79,20 +78,20 @@ class ExportService:
         self._store = store
 
     async def list(self, bucket_id: int) -> list[dict[str, Any]]:
-        return [public(e) for e in await console_store.list_exports(self._store, bucket_id)]
+        return [public(e) for e in await self._store.console.list_exports(bucket_id)]
 
     async def create(self, bucket_id: int, body: dict[str, Any]) -> dict[str, Any]:
         fields = _validated(body, partial=False)
         access_key = "JXE" + secrets.token_hex(9).upper()
         secret_key = secrets.token_urlsafe(30)
-        export_id = await console_store.create_export(self._store, bucket_id, access_key, secret_key, fields)
-        shown = public(await console_store.get_export(self._store, bucket_id, export_id))
+        export_id = await self._store.console.create_export(bucket_id, access_key, secret_key, fields)
+        shown = public(await self._store.console.get_export(bucket_id, export_id))
         shown["secret_key"] = secret_key  # returned once, here; never again
         return shown
 
     async def update(self, bucket_id: int, export_id: int, body: dict[str, Any]) -> dict[str, Any]:
-        await console_store.update_export(self._store, bucket_id, export_id, _validated(body, partial=True))
-        return public(await console_store.get_export(self._store, bucket_id, export_id))
+        await self._store.console.update_export(bucket_id, export_id, _validated(body, partial=True))
+        return public(await self._store.console.get_export(bucket_id, export_id))
 
     async def delete(self, bucket_id: int, export_id: int) -> None:
-        await console_store.delete_export(self._store, bucket_id, export_id)
+        await self._store.console.delete_export(bucket_id, export_id)

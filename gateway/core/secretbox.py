@@ -62,6 +62,10 @@ class SecretBox:
             return False
         return True
 
+    @staticmethod
+    def is_sealed(stored: str) -> bool:
+        return is_sealed(stored)
+
     def seal(self, credential: dict[str, Any]) -> str:
         token = self._fernet.encrypt(json.dumps(credential, sort_keys=True).encode("utf-8"))
         return SEALED_PREFIX + token.decode("ascii")

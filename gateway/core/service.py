@@ -10,7 +10,8 @@ from typing import Any
 
 from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.domain.models import ListPage
-from gateway.meta.store import CommitGuard, MetaStore
+from gateway.meta.records import CommitGuard
+from gateway.meta.store import MetaStore
 
 from .access import Principal
 from .attributes import AttributesService
@@ -21,6 +22,8 @@ from .exports import ExportService
 from .jobs import JobService
 from .listing import list_page
 from .multipart import MultipartService
+from .native_multipart import NativeMultipart
+from .native_ops import NativeService
 from .objects import ObjectService
 from .quotas import QuotaService, quota_guard
 from .secretbox import SecretBox
@@ -64,10 +67,12 @@ class Core:
         self.exports = ExportService(self.store)
         self.quotas = QuotaService(self.store)
         self.versioning = VersioningService(self.store)
-        self.userspaces = UserSpaceService(self)
+        self.userspaces = UserSpaceService(self.store, self.spaces, self.local_roots)
         self.jobs = JobService(self.store, self.data_dir)
-        self.transfers = Transfers(self)
-        self.sync = SyncService(self)
+        self.native = NativeService(self.store, self.spaces, self.objects, self.blobs, self.guards)
+        self.native_multipart = NativeMultipart(self.store, self.objects, self.blobs, self.guards)
+        self.transfers = Transfers(self.store, self.spaces, self.objects, self.native)
+        self.sync = SyncService(self.store, self.spaces, self.jobs, self.data_dir)
         self._root = (root_access_key, root_secret_key)
         self._gc_interval = gc_interval
         self._orphan_grace = orphan_grace
@@ -77,11 +82,11 @@ class Core:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         await self.store.open()
         await self.spaces.open()
-        await self.store.put_credential(self._root[0], self._root[1], "root")
-        sealed = await self.store.seal_plain_secrets()
+        await self.store.credentials.put(self._root[0], self._root[1], "root")
+        sealed = await self.store.credentials.seal_plain_secrets()
         if sealed:
             log.info("sealed %d access-key secrets stored in plain text by an earlier version", sealed)
-        unopenable = await self.store.unopenable_secrets()
+        unopenable = await self.store.credentials.unopenable_secrets()
         if unopenable:
             log.error(
                 "%d access keys cannot authenticate: their sealed secrets do not open with the current secrets key "
@@ -137,11 +142,11 @@ class Core:
             access_key.encode("utf-8")
         except UnicodeEncodeError:
             return None
-        return await self.store.get_credential(access_key)
+        return await self.store.credentials.get(access_key)
 
     async def secret_for(self, access_key: str) -> str | None:
         row = await self._credential(access_key)
-        return self.store.open_secret(row["secret_key"]) if row else None
+        return self.store.credentials.open_secret(row["secret_key"]) if row else None
 
     async def principal(self, access_key: str) -> Principal:
         row = await self._credential(access_key)
@@ -164,7 +169,7 @@ class Core:
     async def list_objects(
         self, bucket: str, *, prefix: str = "", delimiter: str = "", marker: str = "", max_keys: int = 1000
     ) -> ListPage:
-        bucket_row = await self.store.get_bucket(bucket)
+        bucket_row = await self.store.buckets.get(bucket)
         return await list_page(
-            self.store, bucket_row.id, prefix=prefix, delimiter=delimiter, marker=marker, max_keys=max_keys
+            self.store.objects, bucket_row.id, prefix=prefix, delimiter=delimiter, marker=marker, max_keys=max_keys
         )
