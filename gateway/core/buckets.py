@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.domain.models import Bucket
@@ -30,8 +31,9 @@ def validate_bucket_name(name: str) -> None:
 
 
 class BucketService:
-    def __init__(self, store: MetaStore) -> None:
+    def __init__(self, store: MetaStore, identities_changed: Callable[[], None] = lambda: None) -> None:
         self._store = store
+        self._identities_changed = identities_changed
 
     async def create(self, name: str, owner: str) -> Bucket:
         validate_bucket_name(name)
@@ -44,5 +46,10 @@ class BucketService:
         return await self._store.list_buckets()
 
     async def delete(self, name: str, *, force: bool = False) -> None:
+        """The volume's console exports (users of the owner's account) go with it, and every
+        process forgets their keys at once: a new bucket of the same name must not inherit them."""
         bucket = await self._store.get_bucket(name)
+        export_users = await self._store.identity.export_users(bucket.id)
         await self._store.delete_bucket(bucket.id, force=force)
+        await self._store.identity.delete_users(export_users)
+        self._identities_changed()

@@ -24,6 +24,7 @@ from gateway.domain.mapping import split_key
 from gateway.domain.models import Block, Bucket, Deletion, ObjectInfo, Package, Part, Upload
 
 from .db import Database, Params, fetchone, inserted_id
+from .identity_store import IdentityStore
 from .s3ext_store import ObjectExtras, write_object_extras
 
 OBJECT_COLUMNS = (
@@ -139,6 +140,7 @@ class MetaStore:
     def __init__(self, path: Path, box: SecretBox | None = None) -> None:
         self.db = Database(path)
         self.box = box  # seals access-key secrets at rest; None stores them as given (tools, tests)
+        self.identity = IdentityStore(self.db, self.seal_secret)
 
     async def open(self) -> None:
         await self.db.open()
