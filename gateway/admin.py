@@ -65,27 +65,23 @@ async def _run(args: argparse.Namespace) -> int:
                 return 2
             access_key = args.access_key or "JXA" + secrets.token_hex(9).upper()
             secret_key = args.secret_key or secrets.token_urlsafe(30)
-            await store.put_credential(access_key, secret_key, "admin")
+            await store.credentials.put(access_key, secret_key, "admin")
             Generation(config.data_dir / GENERATION_FILE).bump()
             print(f"access key: {access_key}\nsecret key: {secret_key}")
             return 0
         if args.action == "list-keys":
-            rows = await store.db.fetchall(
-                "SELECT access_key, kind, created FROM credentials WHERE kind IN ('root', 'admin') ORDER BY created"
-            )
+            rows = await store.credentials.of_kinds("root", "admin")
             for key_row in rows:
                 created = datetime.fromtimestamp(key_row["created"], tz=UTC).isoformat(timespec="seconds")
                 print(f"{key_row['access_key']}\t{key_row['kind']}\t{created}")
             return 0
-        row = await store.get_credential(args.access_key)
+        row = await store.credentials.get(args.access_key)
         if row is not None and row["kind"] in ("account", "user"):
             return await admin_identity.delete_key(args.access_key, store, config.data_dir)
         if row is None or row["kind"] != "admin":
             print(f"no admin key {args.access_key}", file=sys.stderr)
             return 1
-        await store.db.transaction(
-            lambda conn: conn.execute("DELETE FROM credentials WHERE access_key = ?", (args.access_key,))
-        )
+        await store.credentials.delete(args.access_key)
         Generation(config.data_dir / GENERATION_FILE).bump()
         print(f"deleted {args.access_key}")
         return 0

@@ -379,6 +379,26 @@ def test_control_characters_in_an_aws_chunked_trailer_name(gateway, bucket):
     assert_s3_error(send(gateway.port, head, body), 400, "InvalidRequest")
 
 
+# ------------------------------------------------------------------ stored headers: bytes that are not UTF-8
+
+
+@pytest.mark.parametrize(
+    "name", [b"x-amz-meta-a", b"content-type", b"cache-control", b"content-disposition", b"expires"]
+)
+def test_a_stored_header_must_be_utf8(gateway, bucket, s3, name):
+    """A signature over raw bytes verifies, but the value would be stored and sent back on
+    every GET: bytes that are not UTF-8 are refused (400), and nothing is written."""
+    body = b"y"
+    head = s3_head(gateway, "PUT", f"/{bucket}/stored", [(name, b"a\xff\xfe")], payload_hash=_sha(body))
+    resp = send(gateway.port, head + f"\r\nContent-Length: {len(body)}".encode(), body)
+    assert_s3_error(resp, 400, "InvalidArgument")
+    assert s3.list_objects_v2(Bucket=bucket).get("KeyCount") == 0
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
 def test_the_gateway_logged_no_traceback(gateway):
     """Runs last in this module: none of the cases above reached the unhandled-error path."""
     assert "Traceback" not in gateway.logs()

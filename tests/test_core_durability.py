@@ -76,7 +76,7 @@ async def test_bad_digest_keeps_previous_version(core, tmp_path):
 
 async def test_pending_orphan_from_crash_is_collected(core, tmp_path):
     # A crash between the blob write and the commit leaves a pending blob and a file.
-    blob_id = await core.store.new_blob(core.spaces.default_id, "blocks/aa/bb/crashed")
+    blob_id = await core.store.blobs.new(core.spaces.default_id, "blocks/aa/bb/crashed")
     await core.spaces.backend(core.spaces.default_id).put("blocks/aa/bb/crashed", stream(b"orphan"))
     assert await core.blobs.collect(grace_seconds=3600) == 0  # too young: may still be in flight
     assert await core.blobs.collect(grace_seconds=0) == 1

@@ -9,13 +9,16 @@ import json
 import os
 import sqlite3
 import stat
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import boto3
 import pytest
 from botocore.config import Config as BotoConfig
-from conftest import SECRET_KEY, boto_client, start_gateway, stop_gateway
+from botocore.exceptions import ClientError
+from conftest import ROOT, SECRET_KEY, boto_client, start_gateway, stop_gateway
 
 
 def mode(path: Path) -> int:
@@ -124,5 +127,31 @@ def test_warns_once_when_the_data_dir_is_readable_by_others(tmp_path):
         assert len(found) == 1
         assert "0755" in found[0]["msg"] and str(data) in found[0]["msg"]
         assert mode(data) == 0o755  # an operator's choice is reported, not silently changed
+    finally:
+        stop_gateway(gw)
+
+
+def test_a_lost_secrets_key_is_reported_at_start(tmp_path):
+    gw = start_gateway(tmp_path)
+    out = subprocess.run(
+        [sys.executable, "-m", "gateway.cli", "admin", "--data-dir", str(gw.data_dir), "create-key"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    access, secret = out.split("access key: ")[1].split()[0], out.split("secret key: ")[1].split()[0]
+    assert [b["Name"] for b in client_for(gw, access, secret).list_buckets()["Buckets"]] == []
+    stop_gateway(gw)
+    (gw.data_dir / "secrets.key").unlink()  # a restore that forgot the key file
+    gw = start_gateway(tmp_path)
+    try:
+        lines = [json.loads(line) for line in gw.logs().splitlines() if line.startswith("{")]
+        errors = [e for e in lines if e["level"] == "error" and "cannot authenticate" in e["msg"]]
+        assert len(errors) == 1 and access in errors[0]["msg"] and secret not in gw.logs()
+        assert boto_client(gw).list_buckets()["Buckets"] == []  # root is re-sealed at every start
+        with pytest.raises(ClientError) as err:  # the server's fault (its key is gone), said as such
+            client_for(gw, access, secret).list_buckets()
+        assert err.value.response["Error"]["Code"] == "InternalError"
     finally:
         stop_gateway(gw)

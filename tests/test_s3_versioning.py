@@ -14,7 +14,6 @@ from botocore.exceptions import ClientError
 from gateway.core.objects import ObjectAttrs
 from gateway.core.service import Core
 from gateway.domain.errors import JunctionError
-from gateway.meta import native_parts_store, packages_store
 
 AWS_V1 = str(Path(sys.executable).parent / "aws")
 
@@ -440,30 +439,30 @@ async def test_noncurrent_versions_count_towards_usage_and_quotas(core):
         await put(core, "k", b"654321")  # the first version is kept: 12 bytes > 10
     assert info.value.code == "QuotaExceeded"
     await core.objects.delete("bkt", "k")
-    assert await core.store.bucket_usage(bucket.id) == (6, 1)
+    assert await core.store.buckets.usage(bucket.id) == (6, 1)
     await core.versioning.set_status("bkt", "Suspended")
     await put(core, "n", b"1234")  # 10 bytes in all: fits
     await put(core, "n", b"4321")  # replaces the null version: still 10
-    assert await core.store.bucket_usage(bucket.id) == (10, 2)
+    assert await core.store.buckets.usage(bucket.id) == (10, 2)
 
 
 async def test_native_delete_by_id_leaves_a_delete_marker(core):
     obj = await put(core, "pkg/file", b"native")
-    assert await packages_store.delete_object_by_id(core.store, obj.id)
+    assert await core.store.packages.delete_object(obj.id)
     page = await core.versioning.list_versions("bkt")
     assert [(v.key, v.delete_marker, v.is_latest) for v in page.versions] == [
         ("pkg/file", True, True),
         ("pkg/file", False, False),
     ]
-    assert await core.store.get_package(obj.bucket_id, "pkg") is None  # the folder is gone with its object
+    assert await core.store.packages.get(obj.bucket_id, "pkg") is None  # the folder is gone with its object
     again = await core.objects.head("bkt", "pkg/file", obj.version_id)
     assert b"".join([p async for p in core.objects.read(again)]) == b"native"
 
 
 async def test_removing_a_native_upload_in_progress_leaves_no_marker(core):
     bucket = await core.buckets.get("bkt")
-    pending = await native_parts_store.new_pending(core.store, bucket.id, "pkg/big", core.guards)
-    assert await packages_store.delete_object_by_id(core.store, pending.id)
+    pending = await core.store.native_parts.new_pending(bucket.id, "pkg/big", core.guards)
+    assert await core.store.packages.delete_object(pending.id)
     assert (await core.versioning.list_versions("bkt")).versions == []
 
 

@@ -9,7 +9,6 @@ from typing import Any
 
 from multidict import CIMultiDictProxy
 
-from gateway.domain.errors import ErrorCode
 from s3xml.xml import MalformedXML, child_text, local, parse
 
 from ..base import BackendAccessDenied, BackendError, BackendUnavailable, BlobNotFound
@@ -80,7 +79,7 @@ def is_retryable(reply: Reply) -> bool:
 
 
 def is_no_such_bucket(reply: Reply) -> bool:
-    return reply.code == ErrorCode.NoSuchBucket
+    return reply.code == "NoSuchBucket"  # the remote store's S3 error code, not one of the gateway's
 
 
 def parse_xml(body: bytes, op: str) -> Any:

@@ -9,12 +9,11 @@ Secrets are in the answer of the call that creates them, never again.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from gateway.domain.errors import ErrorCode, JunctionError
 
-if TYPE_CHECKING:
-    from .routes import ConsoleCall
+from .call import ConsoleCall
 
 PREFIX = "/api/v1"
 MANAGE_USERS, MANAGE_POLICIES, MANAGE_ACCOUNTS = (

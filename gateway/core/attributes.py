@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.domain.mapping import validate_key
 from gateway.domain.models import ObjectInfo
-from gateway.meta import versions_store
-from gateway.meta.s3ext_store import PartRecord, S3ExtStore
+from gateway.meta import history
+from gateway.meta.s3ext_store import PartRecord
 from gateway.meta.store import MetaStore
 
 from .versioning import delete_marker_error, read_version
@@ -66,7 +66,7 @@ class ObjectAttributes:
 class AttributesService:
     def __init__(self, store: MetaStore) -> None:
         self._store = store
-        self._ext = S3ExtStore(store.db)
+        self._ext = store.s3ext
 
     async def get(
         self,
@@ -79,10 +79,10 @@ class AttributesService:
         version_id: str | None = None,
     ) -> ObjectAttributes:
         validate_key(key)
-        bucket_row = await self._store.get_bucket(bucket)
+        bucket_row = await self._store.buckets.get(bucket)
         current = True
         if version_id is None:
-            obj = await self._store.get_object(bucket_row.id, key, with_blocks=False)
+            obj = await self._store.objects.get(bucket_row.id, key, with_blocks=False)
         else:
             found = await read_version(self._store, bucket_row.id, key, version_id)
             if found.obj is None:
@@ -95,11 +95,7 @@ class AttributesService:
             if current:
                 records = (await self._ext.object_extras(obj.id)).parts
             else:  # a noncurrent version's part records followed it into history
-                records = (
-                    await versions_store.version_extras(
-                        self._store, bucket_row.id, key, versions_store.stored(obj.version_id)
-                    )
-                ).parts
+                records = (await self._store.versions.extras(bucket_row.id, key, history.stored(obj.version_id))).parts
             after = [p for p in records if p.number > marker]
             parts = PartsPage(
                 total=obj.parts_count,

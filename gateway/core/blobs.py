@@ -18,7 +18,6 @@ from typing import Any
 from backends.base import BackendError, BlobNotFound, ByteSource, ByteStream
 from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.domain.models import Block
-from gateway.meta import spaces_store
 from gateway.meta.store import MetaStore
 
 from .spaces import Spaces
@@ -69,9 +68,9 @@ class BlobIO:
         backend = self._spaces.backend(space_id)
         cap = self._spaces.row(space_id).shard_max_size
         if cap:  # a capped shard store: refuse the write once it would overflow
-            stream = _capped(stream, cap - await spaces_store.space_usage(self._store, space_id), space_id, cap)
+            stream = _capped(stream, cap - await self._store.spaces.usage(space_id), space_id, cap)
         key = new_blob_key()
-        blob_id = await self._store.new_blob(space_id, key)
+        blob_id = await self._store.blobs.new(space_id, key)
         try:
             size = await backend.put(key, stream, size_hint)
         except BaseException:
@@ -87,9 +86,9 @@ class BlobIO:
             log.warning("could not discard blob %s now; the collector will", blob.blob_id)
 
     async def _discard(self, blob: WrittenBlob) -> None:
-        await self._store.abandon_blob(blob.blob_id)
+        await self._store.blobs.abandon(blob.blob_id)
         await self._spaces.backend(blob.space_id).delete(blob.key)
-        await self._store.forget_blob(blob.blob_id)
+        await self._store.blobs.forget(blob.blob_id)
 
     async def read(self, blocks: list[Block], start: int = 0, length: int | None = None) -> AsyncIterator[bytes]:
         """Yield bytes [start, start+length) of the concatenation of `blocks`."""
@@ -139,7 +138,7 @@ class BlobIO:
                     found.temporaries += count
                     found.temporary_bytes += size
         after_id = 0
-        while rows := await self._store.collectable_blobs(cutoff, after_id=after_id):
+        while rows := await self._store.blobs.collectable(cutoff, after_id=after_id):
             after_id = rows[-1]["id"]
             for row in rows:
                 size = await self._size(row)
@@ -162,14 +161,14 @@ class BlobIO:
         return info.size if info else 0
 
     async def _reclaim_one(self, row: Any, cutoff: float) -> bool:
-        if not await self._store.claim_blob(row["id"], cutoff):
+        if not await self._store.blobs.claim(row["id"], cutoff):
             return False  # committed since it was listed
         try:
             await self._spaces.backend(row["space_id"]).delete(row["key"])
         except (BackendError, JunctionError) as exc:
             log.warning("blob %s not collected yet: %s", row["id"], exc)
             return False
-        await self._store.forget_blob(row["id"])
+        await self._store.blobs.forget(row["id"])
         return True
 
 

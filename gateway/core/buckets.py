@@ -37,19 +37,30 @@ class BucketService:
 
     async def create(self, name: str, owner: str) -> Bucket:
         validate_bucket_name(name)
-        return await self._store.create_bucket(name, owner)
+        return await self._store.buckets.create(name, owner)
 
     async def get(self, name: str) -> Bucket:
-        return await self._store.get_bucket(name)
+        return await self._store.buckets.get(name)
+
+    async def by_id(self, bucket_id: int) -> Bucket | None:
+        return await self._store.buckets.get_by_id(bucket_id)
 
     async def list(self) -> list[Bucket]:
-        return await self._store.list_buckets()
+        return await self._store.buckets.list_all()
+
+    async def usage(self, bucket_id: int) -> tuple[int, int]:
+        """(bytes, objects) stored in the bucket, noncurrent versions included."""
+        return await self._store.buckets.usage(bucket_id)
 
     async def delete(self, name: str, *, force: bool = False) -> None:
         """The volume's console exports (users of the owner's account) go with it, and every
         process forgets their keys at once: a new bucket of the same name must not inherit them."""
-        bucket = await self._store.get_bucket(name)
-        export_users = await self._store.identity.export_users(bucket.id)
-        await self._store.delete_bucket(bucket.id, force=force)
+        bucket = await self._store.buckets.get(name)
+        await self.delete_by_id(bucket.id, force=force)
+
+    async def delete_by_id(self, bucket_id: int, *, force: bool = False) -> None:
+        """Delete the bucket; `force` deletes its objects too instead of refusing (BucketNotEmpty)."""
+        export_users = await self._store.identity.export_users(bucket_id)
+        await self._store.buckets.delete(bucket_id, force=force)
         await self._store.identity.delete_users(export_users)
         self._identities_changed()

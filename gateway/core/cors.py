@@ -14,7 +14,6 @@ from typing import TypedDict
 
 from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.domain.text import require_header_safe
-from gateway.meta.s3ext_store import S3ExtStore
 from gateway.meta.store import MetaStore
 
 METHODS = ("GET", "PUT", "POST", "DELETE", "HEAD")
@@ -176,11 +175,11 @@ def evaluate(
 class CorsService:
     def __init__(self, store: MetaStore) -> None:
         self._store = store
-        self._ext = S3ExtStore(store.db)
+        self._ext = store.s3ext
 
     async def rules(self, bucket: str) -> list[CORSRule] | None:
         """The bucket's rules, None when it has no CORS configuration."""
-        raw = await self._ext.bucket_cors((await self._store.get_bucket(bucket)).id)
+        raw = await self._ext.bucket_cors((await self._store.buckets.get(bucket)).id)
         return None if raw is None else [CORSRule(**r) for r in raw]
 
     async def get(self, bucket: str) -> list[CORSRule]:
@@ -190,10 +189,10 @@ class CorsService:
         return rules
 
     async def put(self, bucket: str, rules: list[CORSRule]) -> None:
-        await self._ext.put_bucket_cors((await self._store.get_bucket(bucket)).id, [asdict(r) for r in rules])
+        await self._ext.put_bucket_cors((await self._store.buckets.get(bucket)).id, [asdict(r) for r in rules])
 
     async def delete(self, bucket: str) -> None:
-        await self._ext.delete_bucket_cors((await self._store.get_bucket(bucket)).id)
+        await self._ext.delete_bucket_cors((await self._store.buckets.get(bucket)).id)
 
     async def preflight(
         self, bucket: str | None, origin: str | None, method: str | None, request_headers: str | None

@@ -16,7 +16,6 @@ from typing import Any
 
 from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.domain.models import Bucket
-from gateway.meta import console_store
 from gateway.meta.store import MetaStore
 
 from .identity import IdentityService
@@ -90,28 +89,28 @@ class ExportService:
         self._identities = identities
 
     async def list(self, bucket_id: int) -> list[dict[str, Any]]:
-        return [public(e) for e in await console_store.list_exports(self._store, bucket_id)]
+        return [public(e) for e in await self._store.console.list_exports(bucket_id)]
 
     async def create(self, bucket: Bucket, body: dict[str, Any]) -> dict[str, Any]:
         fields = _validated(body, partial=False)
         access_key = "JXE" + secrets.token_hex(9).upper()
         secret_key = secrets.token_urlsafe(30)
-        export_id = await console_store.create_export(self._store, bucket.id, access_key, secret_key, fields)
+        export_id = await self._store.console.create_export(bucket.id, access_key, secret_key, fields)
         await self._adopt(bucket, export_id, access_key, fields)
-        shown = public(await console_store.get_export(self._store, bucket.id, export_id))
+        shown = public(await self._store.console.get_export(bucket.id, export_id))
         shown["secret_key"] = secret_key  # returned once, here; never again
         return shown
 
     async def update(self, bucket: Bucket, export_id: int, body: dict[str, Any]) -> dict[str, Any]:
-        await console_store.update_export(self._store, bucket.id, export_id, _validated(body, partial=True))
-        export = await console_store.get_export(self._store, bucket.id, export_id)
+        await self._store.console.update_export(bucket.id, export_id, _validated(body, partial=True))
+        export = await self._store.console.get_export(bucket.id, export_id)
         await self._adopt(bucket, export_id, export["access_key"], export)
         return public(export)
 
     async def delete(self, bucket: Bucket, export_id: int) -> None:
-        export = await console_store.get_export(self._store, bucket.id, export_id)
+        export = await self._store.console.get_export(bucket.id, export_id)
         key = await self._store.identity.key(export["access_key"])
-        await console_store.delete_export(self._store, bucket.id, export_id)
+        await self._store.console.delete_export(bucket.id, export_id)
         await self._store.identity.delete_users([key["user_id"]] if key["user_id"] else [])
         self._identities.changed()
 
@@ -119,7 +118,7 @@ class ExportService:
         """Exports made before accounts existed get their users and policies (at start)."""
         legacy = await self._store.identity.legacy_exports()
         for export in legacy:
-            bucket = await self._store.get_bucket_by_id(export["bucket_id"])
+            bucket = await self._store.buckets.get_by_id(export["bucket_id"])
             if bucket is not None:
                 await self._adopt(bucket, export["id"], export["access_key"], export, notify=False)
         if legacy:

@@ -191,7 +191,7 @@ class IdentityService:
             apionly=bool(key["apionly"]),
             iprange=key["iprange"],
         )
-        return Resolved(self.store.open_secret(key["secret_key"]), identity, principal)
+        return Resolved(self.store.credentials.open_secret(key["secret_key"]), identity, principal)
 
     # ------------------------------------------------------------ accounts and bucket owners
 
@@ -237,9 +237,9 @@ class IdentityService:
         if hit is not None:
             return hit
         self.fills += 1
-        bucket = await self.store.get_bucket_by_id(bucket_id)
+        bucket = await self.store.buckets.get_by_id(bucket_id)
         if bucket is None:
-            raise JunctionError(ErrorCode.NoSuchBucket, "The specified bucket does not exist")
+            raise JunctionError(ErrorCode.NoSuchBucket)
         if len(self._buckets) > CACHE_SIZE:
             self._buckets.clear()
         self._buckets[bucket_id] = bucket

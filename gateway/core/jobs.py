@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 from gateway.domain.errors import JunctionError
-from gateway.meta import jobs_store
 from gateway.meta.store import MetaStore
 
 log = logging.getLogger("junction.jobs")
@@ -77,7 +76,7 @@ class JobService:
 
     async def start(self, kind: str, params: dict[str, Any], runner: Runner) -> Job:
         """Create the job's record and run `runner(job)` in the background."""
-        job_id = await jobs_store.create_job(self._store, kind, params, self.owner)
+        job_id = await self._store.jobs.create_job(kind, params, self.owner)
         job = Job(job_id, kind)
         task = asyncio.get_running_loop().create_task(self._run(job, runner), name=f"job-{job_id}")
         self._running[job_id] = (job, task)
@@ -102,10 +101,10 @@ class JobService:
         finally:
             beat.cancel()
             await asyncio.shield(
-                jobs_store.save_job(self._store, job.id, progress=job.progress, state=state, result=result, error=error)
+                self._store.jobs.save_job(job.id, progress=job.progress, state=state, result=result, error=error)
             )
             self._running.pop(job.id, None)
-        return await jobs_store.get_job(self._store, job.id)
+        return await self._store.jobs.get_job(job.id)
 
     async def _beat(self, job: Job) -> None:
         while True:
@@ -113,7 +112,7 @@ class JobService:
             if job._dirty:
                 job._dirty = False
                 try:
-                    await jobs_store.save_job(self._store, job.id, progress=job.progress)
+                    await self._store.jobs.save_job(job.id, progress=job.progress)
                 except Exception:
                     log.warning("could not record progress of job %s", job.id)
 
@@ -122,17 +121,17 @@ class JobService:
         entry = self._running.get(job.id)
         if entry is not None:
             return await asyncio.shield(entry[1])
-        return await jobs_store.get_job(self._store, job.id)
+        return await self._store.jobs.get_job(job.id)
 
     async def get(self, job_id: int) -> dict[str, Any]:
-        record = await jobs_store.get_job(self._store, job_id)
+        record = await self._store.jobs.get_job(job_id)
         entry = self._running.get(job_id)
         if entry is not None:  # fresher than the row
             record["progress"] = dict(entry[0].progress)
         return record
 
     async def list(self, limit: int = 100, state: str = "") -> list[dict[str, Any]]:
-        return await jobs_store.list_jobs(self._store, limit=limit, state=state)
+        return await self._store.jobs.list_jobs(limit=limit, state=state)
 
     def cancel(self, job_id: int) -> bool:
         """Ask a job of this process to stop at its next checkpoint; False if not running here."""
@@ -149,10 +148,10 @@ class JobService:
         """Fail the running jobs of processes that are gone, so nobody waits on them forever."""
         dead = [
             owner
-            for owner in await jobs_store.running_owners(self._store)
+            for owner in await self._store.jobs.running_owners()
             if owner != self.owner and not _alive(self._owners_dir / owner)
         ]
-        failed = await jobs_store.fail_jobs_of(self._store, dead)
+        failed = await self._store.jobs.fail_jobs_of(dead)
         if failed:
             log.warning("jobs %s were interrupted (their gateway process stopped) and are marked failed", failed)
         for owner in dead:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from gateway.domain.models import ListPage, ObjectInfo
-from gateway.meta.store import prefix_successor
+from gateway.meta.rows import prefix_successor
 
 BATCH = 1000
 
@@ -22,7 +22,7 @@ def _common_prefix(key: str, prefix: str, delimiter: str) -> str | None:
 
 
 class ObjectIndex(Protocol):
-    """What a listing reads: a bucket's objects by key (MetaStore, or a package's objects by path)."""
+    """What a listing reads: a bucket's objects by key (store.objects), or one package's by path."""
 
     async def list_objects(
         self, bucket_id: int, *, prefix: str, start: str, inclusive: bool = False, limit: int
@@ -30,7 +30,7 @@ class ObjectIndex(Protocol):
 
 
 async def list_page(
-    store: ObjectIndex, bucket_id: int, *, prefix: str = "", delimiter: str = "", marker: str = "", max_keys: int = 1000
+    index: ObjectIndex, bucket_id: int, *, prefix: str = "", delimiter: str = "", marker: str = "", max_keys: int = 1000
 ) -> ListPage:
     """One page of a listing that resumes strictly after `marker` (a key or a common prefix)."""
     objects: list[ObjectInfo] = []
@@ -46,7 +46,7 @@ async def list_page(
     while True:
         if start is None:
             return ListPage(objects, prefixes, False, last)
-        rows = await store.list_objects(bucket_id, prefix=prefix, start=start, inclusive=inclusive, limit=BATCH)
+        rows = await index.list_objects(bucket_id, prefix=prefix, start=start, inclusive=inclusive, limit=BATCH)
         for obj in rows:
             common = _common_prefix(obj.key, prefix, delimiter)
             if len(objects) + len(prefixes) >= max_keys:

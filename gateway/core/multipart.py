@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.domain.mapping import validate_new_key
 from gateway.domain.models import Block, ObjectInfo, Part, Upload
-from gateway.meta.s3ext_store import ObjectExtras, PartRecord, S3ExtStore
-from gateway.meta.store import CommitGuard, MetaStore, NewObject
+from gateway.meta.records import CommitGuard, NewObject
+from gateway.meta.s3ext_store import ObjectExtras, PartRecord
+from gateway.meta.store import MetaStore
 
 from .blobs import BlobIO, WrittenBlob
 from .checksums import combine_crc, composite_checksum
@@ -60,7 +61,7 @@ class MultipartService:
         self._blobs = blobs
         self._objects = objects
         self._guards = guards
-        self._ext = S3ExtStore(store.db)
+        self._ext = store.s3ext
 
     async def create(
         self,
@@ -76,7 +77,7 @@ class MultipartService:
         """Start an upload; `tags` are kept with it and given to the object at completion."""
         validate_new_key(key)
         attrs.validate()
-        bucket_row = await self._store.get_bucket(bucket)
+        bucket_row = await self._store.buckets.get(bucket)
         kind = (checksum_type or "").upper()
         if kind and not checksum_algorithm:
             raise JunctionError(ErrorCode.InvalidRequest, "x-amz-checksum-type requires x-amz-checksum-algorithm")
@@ -101,14 +102,14 @@ class MultipartService:
             created=time.time(),
             owner=owner,
         )
-        await self._store.create_upload(upload)
+        await self._store.uploads.create(upload)
         if tags:
             await self._ext.put_upload_tags(upload.id, tags)
         return upload
 
     async def get(self, bucket: str, key: str, upload_id: str) -> Upload:
-        bucket_row = await self._store.get_bucket(bucket)
-        return await self._store.get_upload(bucket_row, upload_id, key)
+        bucket_row = await self._store.buckets.get(bucket)
+        return await self._store.uploads.get(bucket_row, upload_id, key)
 
     async def upload_part(
         self,
@@ -156,7 +157,9 @@ class MultipartService:
 
     async def _attach(self, upload: Upload, number: int, blob: WrittenBlob, stream: HashingStream) -> Part:
         try:
-            await self._store.put_part(upload.id, number, blob.blob_id, blob.size, stream.md5_hex, stream.checksums)
+            await self._store.uploads.put_part(
+                upload.id, number, blob.blob_id, blob.size, stream.md5_hex, stream.checksums
+            )
         except BaseException:
             await self._blobs.discard(blob)
             raise
@@ -185,7 +188,7 @@ class MultipartService:
         upload = await self.get(bucket, key, upload_id)
         if not listed:
             raise JunctionError(ErrorCode.MalformedXML, "You must specify at least one part")
-        stored = {p.number: p for p in await self._store.list_parts(upload_id)}
+        stored = {p.number: p for p in await self._store.uploads.list_parts(upload_id)}
         chosen = self._choose(listed, stored, upload)
         size = sum(p.size for p in chosen)
         if expected_size is not None and expected_size != size:
@@ -219,7 +222,7 @@ class MultipartService:
             ),
         )
         guards = [(conditions or WriteConditions()).guard(), *self._guards]
-        return await self._store.complete_upload(upload_id, new, guards)
+        return await self._store.uploads.complete(upload_id, new, guards)
 
     @staticmethod
     def _choose(listed: list[CompletedPart], stored: dict[int, Part], upload: Upload) -> list[Part]:
@@ -277,18 +280,18 @@ class MultipartService:
 
     async def abort(self, bucket: str, key: str, upload_id: str) -> None:
         await self.get(bucket, key, upload_id)
-        await self._store.abort_upload(upload_id)
+        await self._store.uploads.abort(upload_id)
 
     async def list_parts(
         self, bucket: str, key: str, upload_id: str, *, after: int, limit: int
     ) -> tuple[Upload, list[Part]]:
         upload = await self.get(bucket, key, upload_id)
-        return upload, await self._store.list_parts(upload_id, after=after, limit=limit)
+        return upload, await self._store.uploads.list_parts(upload_id, after=after, limit=limit)
 
     async def list_uploads(
         self, bucket: str, *, prefix: str, key_marker: str, upload_id_marker: str, limit: int
     ) -> list[Upload]:
-        bucket_row = await self._store.get_bucket(bucket)
-        return await self._store.list_uploads(
+        bucket_row = await self._store.buckets.get(bucket)
+        return await self._store.uploads.list_uploads(
             bucket_row, prefix=prefix, key_marker=key_marker, upload_id_marker=upload_id_marker, limit=limit
         )

@@ -10,20 +10,18 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING
 
 from gateway.domain.errors import ErrorCode, JunctionError, invalid_argument
 from gateway.domain.models import Block, ObjectInfo, Package
 from gateway.meta import native_parts_store as parts_store
+from gateway.meta.records import CommitGuard
+from gateway.meta.store import MetaStore
 
-from .blobs import WrittenBlob
+from .blobs import BlobIO, WrittenBlob
 from .hashing import HashingStream
 from .multipart import MAX_PART_SIZE
-from .objects import Expectations
+from .objects import Expectations, ObjectService
 from .packages import validate_native_path
-
-if TYPE_CHECKING:
-    from .service import Core
 
 MAX_INDEX = 10000
 
@@ -34,16 +32,18 @@ def check_index(index: int) -> None:
 
 
 class NativeMultipart:
-    def __init__(self, core: Core) -> None:
-        self._core = core
-        self._store = core.store
+    def __init__(self, store: MetaStore, objects: ObjectService, blobs: BlobIO, guards: list[CommitGuard]) -> None:
+        self._store = store
+        self._objects = objects
+        self._blobs = blobs
+        self._guards = guards
 
     async def create(self, package: Package, path: str) -> ObjectInfo:
         key = validate_native_path(package.name, path)
-        return await parts_store.new_pending(self._store, package.bucket_id, key, self._core.guards)
+        return await self._store.native_parts.new_pending(package.bucket_id, key, self._guards)
 
     async def pending(self, object_id: int) -> ObjectInfo:
-        obj = await self._store.get_object_by_id(object_id, with_blocks=False)
+        obj = await self._store.objects.get_by_id(object_id, with_blocks=False)
         if obj is None or obj.redundancy != parts_store.PENDING:
             raise parts_store.no_such_upload(object_id)
         return obj
@@ -52,36 +52,35 @@ class NativeMultipart:
         self, body: AsyncIterator[bytes], *, space_id: int | None
     ) -> tuple[WrittenBlob, HashingStream]:
         """Stream a part into a blob that nothing references yet."""
-        return await self._core.objects.write_blob(
+        return await self._objects.write_blob(
             body, length=None, expect=Expectations(), space_id=space_id, max_size=MAX_PART_SIZE
         )
 
     async def attach(self, object_id: int, index: int, blob: WrittenBlob, stream: HashingStream) -> None:
         check_index(index)
         try:
-            await parts_store.attach_part(self._store, object_id, index, blob.blob_id, blob.size, stream.md5_hex)
+            await self._store.native_parts.attach_part(object_id, index, blob.blob_id, blob.size, stream.md5_hex)
         except BaseException:
-            await self._core.blobs.discard(blob)
+            await self._blobs.discard(blob)
             raise
 
     async def complete(self, object_id: int, indexes: list[int]) -> ObjectInfo:
         if not indexes:
             raise invalid_argument("indexes must list at least one part", argument="indexes")
-        parts = await parts_store.list_parts(self._store, object_id)
+        parts = await self._store.native_parts.list_parts(object_id)
         missing = sorted({i for i in indexes if i not in parts})
         if missing:
             raise JunctionError(ErrorCode.InvalidPart, f"Part(s) {missing} were not uploaded", object_id=object_id)
         chosen = [parts[i] for i in indexes]
         md5, sha256 = hashlib.md5(), hashlib.sha256()
         blocks = [Block(p.blob_id, p.space_id, p.blob_key, p.size) for p in chosen]
-        async for piece in self._core.blobs.read(blocks):
+        async for piece in self._blobs.read(blocks):
             md5.update(piece)
             sha256.update(piece)
-        return await parts_store.complete_pending(
-            self._store,
+        return await self._store.native_parts.complete_pending(
             object_id,
             chosen,
             md5=md5.hexdigest(),
             sha256=sha256.hexdigest().upper(),
-            guards=self._core.guards,
+            guards=self._guards,
         )

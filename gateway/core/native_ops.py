@@ -13,22 +13,20 @@ import base64
 import binascii
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from gateway.domain.errors import ErrorCode, JunctionError, invalid_argument, no_such_bucket
 from gateway.domain.models import Bucket, ObjectInfo, Package
 from gateway.meta import packages_store
-from gateway.meta.store import CommitGuard, NewObject
+from gateway.meta.records import CommitGuard, NewObject
+from gateway.meta.store import MetaStore
 
-from .blobs import WrittenBlob
+from .blobs import BlobIO, WrittenBlob
 from .conditions import ByteRange
 from .hashing import HashingStream
 from .listing import list_page
-from .objects import DEFAULT_CONTENT_TYPE, MAX_PUT_SIZE, Expectations, WriteConditions
+from .objects import DEFAULT_CONTENT_TYPE, MAX_PUT_SIZE, Expectations, ObjectService, WriteConditions
 from .packages import PackageService, validate_native_path
-
-if TYPE_CHECKING:
-    from .service import Core
+from .spaces import Spaces
 
 MAX_LIST_KEYS = 1000
 PENDING = "multipartUpload"
@@ -59,15 +57,15 @@ class _PackageIndex:
     objects, since root keys share the bucket's key space with every other package.
     """
 
-    def __init__(self, core: Core, package_id: int) -> None:
-        self._store = core.store
+    def __init__(self, store: MetaStore, package_id: int) -> None:
+        self._store = store
         self._package_id = package_id
 
     async def list_objects(
         self, _bucket_id: int, *, prefix: str, start: str, inclusive: bool = False, limit: int
     ) -> list[ObjectInfo]:
-        rows = await packages_store.list_package_objects(
-            self._store, self._package_id, prefix=prefix, start=start, inclusive=inclusive, limit=limit
+        rows = await self._store.packages.list_objects(
+            self._package_id, prefix=prefix, start=start, inclusive=inclusive, limit=limit
         )
         for row in rows:
             row.key = row.path
@@ -88,15 +86,20 @@ def decode_token(token: str) -> str:
 
 
 class NativeService:
-    def __init__(self, core: Core) -> None:
-        self._core = core
-        self._store = core.store
-        self.packages = PackageService(core.store, core.guards)
+    def __init__(
+        self, store: MetaStore, spaces: Spaces, objects: ObjectService, blobs: BlobIO, guards: list[CommitGuard]
+    ) -> None:
+        self._store = store
+        self._spaces = spaces
+        self._objects = objects
+        self._blobs = blobs
+        self._commit_guards = guards  # the shared list: guards added later apply too
+        self.packages = PackageService(store, guards)
 
     # ------------------------------------------------------------ lookups
 
     async def bucket(self, bucket_id: int) -> Bucket:
-        bucket = await self._store.get_bucket_by_id(bucket_id)
+        bucket = await self._store.buckets.get_by_id(bucket_id)
         if bucket is None:
             raise no_such_bucket(str(bucket_id))
         return bucket
@@ -104,10 +107,10 @@ class NativeService:
     async def space_for(self, affinity: int | None, size_hint: int | None = None) -> int | None:
         """The user space to write to: the preferred one when it has a shard store with room,
         else the default (None)."""
-        return await self._core.spaces.shard_space_for(affinity, size_hint)
+        return await self._spaces.shard_space_for(affinity, size_hint)
 
     async def get_object(self, object_id: int) -> ObjectInfo:
-        obj = await self._store.get_object_by_id(object_id)
+        obj = await self._store.objects.get_by_id(object_id)
         if obj is None or obj.path == "":
             raise packages_store.no_such_object(object_id)
         return obj
@@ -126,8 +129,8 @@ class NativeService:
         bucket_name, sep, key = full_path.lstrip("/").partition("/")
         if not bucket_name or not sep or not key:
             raise invalid_argument("path must be <bucket>/<package>/<object path>", path=full_path)
-        bucket = await self._store.get_bucket(bucket_name)
-        obj = await self._store.get_object(bucket.id, key)
+        bucket = await self._store.buckets.get(bucket_name)
+        obj = await self._store.objects.get(bucket.id, key)
         if obj.path == "":  # a package marker, not an object
             raise packages_store.no_such_object(full_path)
         return obj
@@ -141,7 +144,7 @@ class NativeService:
         count = obj.size - offset if length is None else min(length, obj.size - offset)
         if count == 0:
             return _empty(), 0
-        return self._core.objects.read(obj, ByteRange(offset, offset + count - 1)), count
+        return self._objects.read(obj, ByteRange(offset, offset + count - 1)), count
 
     # ------------------------------------------------------------ listing
 
@@ -149,11 +152,11 @@ class NativeService:
         self, package: Package, path: str, *, is_prefix: bool, no_recursive: bool, max_keys: int, token: str
     ) -> NativePage:
         if not is_prefix:
-            obj = await packages_store.get_by_path(self._store, package.id, path) if path else None
+            obj = await self._store.packages.get_by_path(package.id, path) if path else None
             return NativePage([obj] if obj else [], [], False, "")
         max_keys = MAX_LIST_KEYS if max_keys <= 0 else min(max_keys, MAX_LIST_KEYS)
         page = await list_page(
-            _PackageIndex(self._core, package.id),
+            _PackageIndex(self._store, package.id),
             package.bucket_id,
             prefix=path,
             delimiter="/" if no_recursive else "",
@@ -168,9 +171,7 @@ class NativeService:
         found: list[ObjectInfo] = []
         start = ""
         while True:
-            rows = await packages_store.list_package_objects(
-                self._store, package.id, prefix="", start=start, limit=MAX_LIST_KEYS
-            )
+            rows = await self._store.packages.list_objects(package.id, prefix="", start=start, limit=MAX_LIST_KEYS)
             found.extend(rows)
             if len(rows) < MAX_LIST_KEYS:
                 return found
@@ -183,14 +184,14 @@ class NativeService:
     ) -> WrittenFile:
         """Stream one file into a new blob (hashing MD5 and SHA-256 on the way); not yet visible."""
         key = validate_native_path(package.name, path)
-        blob, stream = await self._core.objects.write_blob(
+        blob, stream = await self._objects.write_blob(
             body, length=None, expect=Expectations(), space_id=space_id, max_size=MAX_PUT_SIZE
         )
         return WrittenFile(key, content_type or DEFAULT_CONTENT_TYPE, blob, stream)
 
     async def discard(self, files: list[WrittenFile]) -> None:
         for item in files:
-            await self._core.blobs.discard(item.blob)
+            await self._blobs.discard(item.blob)
 
     async def commit_files(self, package: Package, files: list[WrittenFile], *, no_overwrite: bool) -> list[ObjectInfo]:
         """Make every written file visible in one transaction (all or none)."""
@@ -213,26 +214,26 @@ class NativeService:
             for f in files
         ]
         try:
-            return await packages_store.commit_many(self._store, news, self._guards(no_overwrite))
+            return await self._store.packages.commit_many(news, self._guards(no_overwrite))
         except BaseException:
             await self.discard(files)
             raise
 
     def _guards(self, no_overwrite: bool) -> list[CommitGuard]:
-        return [WriteConditions(no_overwrite=no_overwrite).guard(), *self._core.guards]
+        return [WriteConditions(no_overwrite=no_overwrite).guard(), *self._commit_guards]
 
     # ------------------------------------------------------------ move, clone, delete
 
     async def move(self, obj: ObjectInfo, package: Package, path: str) -> ObjectInfo:
         validate_native_path(package.name, path)
-        return await packages_store.move_object(self._store, obj.id, package.id, path, self._guards(False))
+        return await self._store.packages.move_object(obj.id, package.id, path, self._guards(False))
 
     async def clone(self, obj: ObjectInfo, package: Package, path: str, *, no_overwrite: bool) -> ObjectInfo:
         validate_native_path(package.name, path)
-        return await packages_store.clone_object(self._store, obj.id, package.id, path, self._guards(no_overwrite))
+        return await self._store.packages.clone_object(obj.id, package.id, path, self._guards(no_overwrite))
 
     async def delete(self, object_id: int) -> bool:
-        return await packages_store.delete_object_by_id(self._store, object_id)
+        return await self._store.packages.delete_object(object_id)
 
 
 async def _empty() -> AsyncIterator[bytes]:

@@ -17,9 +17,10 @@ from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.domain.mapping import validate_key, validate_new_key
 from gateway.domain.models import Deletion, ObjectInfo
 from gateway.domain.text import HEADER_NAME, require_header_safe
-from gateway.meta import versions_store
-from gateway.meta.s3ext_store import ObjectExtras, S3ExtStore
-from gateway.meta.store import CommitGuard, MetaStore, NewObject
+from gateway.meta import history
+from gateway.meta.records import CommitGuard, NewObject
+from gateway.meta.s3ext_store import ObjectExtras
+from gateway.meta.store import MetaStore
 
 from .blobs import BlobIO, WrittenBlob
 from .checksums import ALGORITHMS, ChecksumMismatch
@@ -41,9 +42,6 @@ class ObjectAttrs:
     meta: dict[str, str] = field(default_factory=dict)
 
     def validate(self) -> None:
-        size = sum(len(k.encode()) + len(v.encode()) for k, v in self.meta.items())
-        if size > MAX_USER_META_BYTES:
-            raise JunctionError(ErrorCode.MetadataTooLarge)
         # Every value is sent back as a response header on GET/HEAD: a browser-form upload
         # (fields, not headers) could otherwise store CR/LF and split those responses.
         require_header_safe(self.content_type, "Content-Type")
@@ -55,6 +53,9 @@ class ObjectAttrs:
                     ErrorCode.InvalidArgument, "User metadata names must be HTTP header tokens", argument=name
                 )
             require_header_safe(value, f"x-amz-meta-{name}")
+        size = sum(len(k.encode()) + len(v.encode()) for k, v in self.meta.items())  # safe text by now
+        if size > MAX_USER_META_BYTES:
+            raise JunctionError(ErrorCode.MetadataTooLarge)
 
 
 @dataclass(slots=True)
@@ -156,7 +157,7 @@ class ObjectService:
         self._store = store
         self._blobs = blobs
         self._guards = guards  # process-wide guards (quotas), run in every commit
-        self._ext = S3ExtStore(store.db)
+        self._ext = store.s3ext
 
     async def put(
         self,
@@ -175,7 +176,7 @@ class ObjectService:
         attrs.validate()
         expect = expect or Expectations()
         conditions = conditions or WriteConditions()
-        bucket_row = await self._store.get_bucket(bucket)
+        bucket_row = await self._store.buckets.get(bucket)
         if length is not None and length > MAX_PUT_SIZE:
             raise JunctionError(ErrorCode.EntityTooLarge, "Your proposed upload exceeds the maximum allowed size")
         await self._precheck(bucket_row.id, key, conditions)
@@ -199,7 +200,7 @@ class ObjectService:
                 block_sizes=[blob.size],
                 extras=ObjectExtras(tags=tags) if tags else None,
             )
-            return await self._store.commit_object(new, [conditions.guard(), *self._guards])
+            return await self._store.objects.commit(new, [conditions.guard(), *self._guards])
         except BaseException:
             await self._blobs.discard(blob)
             raise
@@ -209,7 +210,7 @@ class ObjectService:
         if conditions.if_match is None and conditions.if_none_match is None and not conditions.no_overwrite:
             return
         try:
-            old = await self._store.get_object(bucket_id, key, with_blocks=False)
+            old = await self._store.objects.get(bucket_id, key, with_blocks=False)
         except JunctionError:
             old = None
         conditions.check(old)
@@ -217,11 +218,11 @@ class ObjectService:
     async def head(self, bucket: str, key: str, version_id: str | None = None) -> ObjectInfo:
         """The current object, or the version `version_id` (a client's id, "null" included)."""
         validate_key(key)
-        bucket_row = await self._store.get_bucket(bucket)
+        bucket_row = await self._store.buckets.get(bucket)
         if version_id is not None:
             return await read_object_version(self._store, bucket_row.id, key, version_id)
         try:
-            return await self._store.get_object(bucket_row.id, key)
+            return await self._store.objects.get(bucket_row.id, key)
         except JunctionError as exc:
             if exc.code != ErrorCode.NoSuchKey:
                 raise
@@ -238,18 +239,18 @@ class ObjectService:
         """Delete the key (a versioned bucket gets a delete marker), or permanently delete the
         version `version_id`; deleting an absent key or version succeeds (S3 semantics)."""
         validate_key(key)
-        bucket_row = await self._store.get_bucket(bucket)
+        bucket_row = await self._store.buckets.get(bucket)
         guards = [conditions.guard()] if conditions and conditions.if_match is not None else []
         if version_id is not None:
             return await delete_version(self._store, bucket_row.id, key, version_id, guards)
-        return await self._store.delete_object(bucket_row.id, key, guards)
+        return await self._store.objects.delete(bucket_row.id, key, guards)
 
     async def _copy_source(self, source: CopySource) -> tuple[ObjectInfo, bool]:
         """(the source object, whether it is the key's current version)."""
         if source.version_id is None:
             return await self.head(source.bucket, source.key), True
         validate_key(source.key)
-        bucket_row = await self._store.get_bucket(source.bucket)
+        bucket_row = await self._store.buckets.get(source.bucket)
         found = await read_version(self._store, bucket_row.id, source.key, source.version_id)
         if found.obj is None:
             raise JunctionError(
@@ -287,7 +288,7 @@ class ObjectService:
                 "This copy request is illegal because it is trying to copy an object to itself without changing the "
                 "object's metadata, storage class, website redirect location or encryption attributes.",
             )
-        dst_bucket = await self._store.get_bucket(bucket)
+        dst_bucket = await self._store.buckets.get(bucket)
         attrs = replace_attrs or ObjectAttrs(src.content_type, dict(src.headers), dict(src.meta))
         attrs.validate()
         checksums, checksum_type = src.checksums, src.checksum_type
@@ -310,7 +311,7 @@ class ObjectService:
             extras=await self._copied_extras(src, tags, keep_parts=checksums is src.checksums, current=current),
         )
         guards = [(conditions or WriteConditions()).guard(), *self._guards]
-        return await self._store.commit_object(new, guards)
+        return await self._store.objects.commit(new, guards)
 
     async def _copied_extras(
         self, src: ObjectInfo, tags: dict[str, str] | None, *, keep_parts: bool, current: bool = True
@@ -321,9 +322,7 @@ class ObjectService:
         if current:
             extras = await self._ext.object_extras(src.id)
         else:
-            extras = await versions_store.version_extras(
-                self._store, src.bucket_id, src.key, versions_store.stored(src.version_id)
-            )
+            extras = await self._store.versions.extras(src.bucket_id, src.key, history.stored(src.version_id))
         return ObjectExtras(tags=extras.tags if tags is None else tags, parts=extras.parts if keep_parts else [])
 
     async def _checksum_of(self, obj: ObjectInfo, algorithm: str) -> dict[str, str]:

@@ -11,7 +11,8 @@ from gateway.domain.errors import ErrorCode, JunctionError, invalid_argument
 from gateway.domain.mapping import ROOT_PACKAGE, validate_new_key, validate_object_path
 from gateway.domain.models import Package
 from gateway.meta import packages_store
-from gateway.meta.store import CommitGuard, MetaStore
+from gateway.meta.records import CommitGuard
+from gateway.meta.store import MetaStore
 
 
 def validate_package_name(name: str) -> None:
@@ -51,23 +52,23 @@ class PackageService:
 
     async def create(self, bucket_id: int, name: str) -> Package:
         validate_package_name(name)
-        return await packages_store.create_package(self._store, bucket_id, name, self._guards)
+        return await self._store.packages.create(bucket_id, name, self._guards)
 
     async def get(self, package_id: int) -> Package:
-        package = await self._store.get_package_by_id(package_id)
+        package = await self._store.packages.get_by_id(package_id)
         if package is None:
             raise packages_store.no_such_package(package_id)
         return package
 
     async def get_by_name(self, bucket_name: str, package_name: str) -> Package:
-        bucket = await self._store.get_bucket(bucket_name)
-        package = await self._store.get_package(bucket.id, package_name)
+        bucket = await self._store.buckets.get(bucket_name)
+        package = await self._store.packages.get(bucket.id, package_name)
         if package is None:
             raise packages_store.no_such_package(package_name)
         return package
 
     async def list(self, bucket_id: int) -> list[Package]:
-        return await self._store.list_packages(bucket_id)
+        return await self._store.packages.list_in_bucket(bucket_id)
 
     async def delete(self, package_id: int) -> None:
         """Delete the package and every object in it (blobs are released, then collected)."""
@@ -76,7 +77,7 @@ class PackageService:
             raise JunctionError(ErrorCode.InvalidArgument, "The root package of a bucket cannot be deleted")
         while True:
             try:
-                if await packages_store.delete_package_batch(self._store, package_id):
+                if await self._store.packages.delete_batch(package_id):
                     return
             except JunctionError as exc:
                 if exc.code == ErrorCode.NoSuchPackage:  # emptied and dropped concurrently by an S3 delete

@@ -12,8 +12,9 @@ from typing import Any
 
 from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.domain.models import ObjectInfo
-from gateway.meta import console_store, versions_store
-from gateway.meta.store import MetaStore, NewObject
+from gateway.meta import console_store, history
+from gateway.meta.records import NewObject
+from gateway.meta.store import MetaStore
 
 
 def normalise_path(path: Any) -> tuple[str, str]:
@@ -41,7 +42,7 @@ def quota_guard(conn: sqlite3.Connection | None, old: ObjectInfo | None, new: Ne
     What the commit frees depends on versioning: an enabled bucket keeps the old version."""
     if conn is None or new is None:
         return
-    freed_bytes, freed_objects = versions_store.freed_by_commit(conn, new.bucket_id, new.key, old)
+    freed_bytes, freed_objects = history.freed_by_commit(conn, new.bucket_id, new.key, old)
     added_bytes = new.size - freed_bytes
     added_objects = 1 - freed_objects
     if added_bytes <= 0 and added_objects <= 0:
@@ -68,7 +69,7 @@ class QuotaService:
         self._store = store
 
     async def describe(self, quota: dict[str, Any]) -> dict[str, Any]:
-        used_bytes, used_objects = await console_store.quota_usage(self._store, quota["bucket_id"], quota["prefix"])
+        used_bytes, used_objects = await self._store.console.quota_usage(quota["bucket_id"], quota["prefix"])
         return {
             "id": quota["id"],
             "path": quota["path"],
@@ -78,15 +79,15 @@ class QuotaService:
         }
 
     async def list(self, bucket_id: int) -> list[dict[str, Any]]:
-        return [await self.describe(q) for q in await console_store.list_quotas(self._store, bucket_id)]
+        return [await self.describe(q) for q in await self._store.console.list_quotas(bucket_id)]
 
     async def get(self, bucket_id: int, quota_id: int) -> dict[str, Any]:
-        return await self.describe(await console_store.get_quota(self._store, bucket_id, quota_id))
+        return await self.describe(await self._store.console.get_quota(bucket_id, quota_id))
 
     async def create(self, bucket_id: int, body: dict[str, Any]) -> dict[str, Any]:
         path, prefix = normalise_path(body.get("path"))
         size, inodes = limit(body.get("size"), "size"), limit(body.get("inodes"), "inodes")
-        quota_id = await console_store.create_quota(self._store, bucket_id, path, prefix, size, inodes)
+        quota_id = await self._store.console.create_quota(bucket_id, path, prefix, size, inodes)
         return await self.get(bucket_id, quota_id)
 
     async def update(self, bucket_id: int, quota_id: int, body: dict[str, Any]) -> dict[str, Any]:
@@ -96,8 +97,8 @@ class QuotaService:
         for name in ("size", "inodes"):
             if name in body:
                 fields[name] = limit(body[name], name)
-        await console_store.update_quota(self._store, bucket_id, quota_id, fields)
+        await self._store.console.update_quota(bucket_id, quota_id, fields)
         return await self.get(bucket_id, quota_id)
 
     async def delete(self, bucket_id: int, quota_id: int) -> None:
-        await console_store.delete_quota(self._store, bucket_id, quota_id)
+        await self._store.console.delete_quota(bucket_id, quota_id)

@@ -55,6 +55,17 @@ class SecretBox:
             return stored
         return self._decrypt(stored).decode("utf-8")
 
+    def can_open(self, stored: str) -> bool:
+        try:
+            self._decrypt(stored)
+        except JunctionError:
+            return False
+        return True
+
+    @staticmethod
+    def is_sealed(stored: str) -> bool:
+        return is_sealed(stored)
+
     def seal(self, credential: dict[str, Any]) -> str:
         token = self._fernet.encrypt(json.dumps(credential, sort_keys=True).encode("utf-8"))
         return SEALED_PREFIX + token.decode("ascii")

@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from gateway.domain.models import Bucket, ListPage
-from gateway.meta.store import CommitGuard, MetaStore
+from gateway.meta.records import CommitGuard
+from gateway.meta.store import MetaStore
 
 from .access import Principal
 from .accounts import AccountService
@@ -24,6 +25,8 @@ from .identity import IdentityService, OwnerAccess, authorize
 from .jobs import JobService
 from .listing import list_page
 from .multipart import MultipartService
+from .native_multipart import NativeMultipart
+from .native_ops import NativeService
 from .objects import ObjectService
 from .quotas import QuotaService, quota_guard
 from .secretbox import SecretBox
@@ -71,10 +74,12 @@ class Core:
         self.exports = ExportService(self.store, self.identity)
         self.quotas = QuotaService(self.store)
         self.versioning = VersioningService(self.store)
-        self.userspaces = UserSpaceService(self)
+        self.userspaces = UserSpaceService(self.store, self.spaces, self.local_roots)
         self.jobs = JobService(self.store, self.data_dir)
-        self.transfers = Transfers(self)
-        self.sync = SyncService(self)
+        self.native = NativeService(self.store, self.spaces, self.objects, self.blobs, self.guards)
+        self.native_multipart = NativeMultipart(self.store, self.objects, self.blobs, self.guards)
+        self.transfers = Transfers(self.store, self.spaces, self.objects, self.native)
+        self.sync = SyncService(self.store, self.spaces, self.jobs, self.data_dir)
         self._root = (root_access_key, root_secret_key)
         self._gc_interval = gc_interval
         self._orphan_grace = orphan_grace
@@ -84,14 +89,22 @@ class Core:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         await self.store.open()
         await self.spaces.open()
-        await self.store.put_credential(self._root[0], self._root[1], "root")
+        await self.store.credentials.put(self._root[0], self._root[1], "root")
         await self.identity.start(self._root[0])
         adopted = await self.exports.adopt_legacy()
         if adopted:
             log.info("gave %d console exports made before accounts existed their users and policies", adopted)
-        sealed = await self.store.seal_plain_secrets()
+        sealed = await self.store.credentials.seal_plain_secrets()
         if sealed:
             log.info("sealed %d access-key secrets stored in plain text by an earlier version", sealed)
+        unopenable = await self.store.credentials.unopenable_secrets()
+        if unopenable:
+            log.error(
+                "%d access keys cannot authenticate: their sealed secrets do not open with the current secrets key "
+                "(JUNCTION_SECRETS_KEY or the data dir's secrets.key changed?): %s",
+                len(unopenable),
+                ", ".join(unopenable[:10]) + (" ..." if len(unopenable) > 10 else ""),
+            )
         self.jobs.open()
         await self.jobs.recover()
         self.sync.start()
@@ -159,7 +172,7 @@ class Core:
     async def list_objects(
         self, bucket: str, *, prefix: str = "", delimiter: str = "", marker: str = "", max_keys: int = 1000
     ) -> ListPage:
-        bucket_row = await self.store.get_bucket(bucket)
+        bucket_row = await self.store.buckets.get(bucket)
         return await list_page(
-            self.store, bucket_row.id, prefix=prefix, delimiter=delimiter, marker=marker, max_keys=max_keys
+            self.store.objects, bucket_row.id, prefix=prefix, delimiter=delimiter, marker=marker, max_keys=max_keys
         )

@@ -19,8 +19,7 @@ from typing import Any
 from backends.base import Backend
 from backends.registry import build_backend
 from gateway.domain.errors import ErrorCode, JunctionError
-from gateway.meta import spaces_store
-from gateway.meta.spaces_store import SpaceRow
+from gateway.domain.models import SpaceRow
 from gateway.meta.store import MetaStore
 
 from .secretbox import SecretBox
@@ -64,15 +63,15 @@ class Spaces:
 
     async def open(self) -> None:
         storage = {"type": "Local", "root": str(self._data_dir.resolve() / "blobs")}
-        self.default_id = await self._store.ensure_space(DEFAULT_SPACE, storage, {"type": "Local"}, "")
-        row = await spaces_store.get_space(self._store, self.default_id)
+        self.default_id = await self._store.spaces.ensure(DEFAULT_SPACE, storage, {"type": "Local"}, "")
+        row = await self._store.spaces.get(self.default_id)
         if row.storage != storage:  # the data dir moved, or the row predates absolute roots
-            await spaces_store.update_space(self._store, self.default_id, {"storage": json.dumps(storage)})
+            await self._store.spaces.update(self.default_id, {"storage": json.dumps(storage)})
         await self.refresh()
 
     async def refresh(self) -> None:
         """Open new spaces, reopen changed ones (by revision), drop deleted ones."""
-        rows = {row.id: row for row in await spaces_store.list_spaces(self._store)}
+        rows = {row.id: row for row in await self._store.spaces.list_all()}
         for space_id in list(self._open):
             if space_id not in rows:
                 self._retire(self._open.pop(space_id))
@@ -143,7 +142,7 @@ class Spaces:
         if row.shard_max_size is None:
             return None
         if row.shard_max_size > 0:
-            used = await spaces_store.space_usage(self._store, affinity)
+            used = await self._store.spaces.usage(affinity)
             if used + (size_hint or 0) >= row.shard_max_size:
                 log.info(
                     "user space %s is full (%d of %d bytes); writing to the default space",

@@ -18,18 +18,17 @@ import os
 import posixpath
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any
 
 from backends.base import BackendError, BackendUnavailable, BlobInfo, InvalidBlobKey
 from gateway.domain.errors import ErrorCode, JunctionError, invalid_argument
-from gateway.meta import jobs_store
+from gateway.meta.store import MetaStore
 
-from .jobs import Job
+from .jobs import Job, JobService
+from .paths import clean_dir
+from .spaces import Spaces
 from .transfers import counted, scan
-from .userspaces import clean_dir
-
-if TYPE_CHECKING:
-    from .service import Core
 
 log = logging.getLogger("junction.sync")
 
@@ -153,9 +152,11 @@ def spec_from_dict(data: dict[str, Any]) -> SyncSpec:
 
 
 class SyncService:
-    def __init__(self, core: Core) -> None:
-        self._core = core
-        self._store = core.store
+    def __init__(self, store: MetaStore, spaces: Spaces, jobs: JobService, data_dir: Path) -> None:
+        self._store = store
+        self._spaces = spaces
+        self._jobs = jobs
+        self._data_dir = data_dir  # holds scheduler.lock
         self._lock_fd: int | None = None
         self._loop_task: asyncio.Task[None] | None = None
 
@@ -163,27 +164,27 @@ class SyncService:
 
     async def create(self, spec: SyncSpec) -> dict[str, Any]:
         for space_id in (spec.src_space, *spec.dest_spaces):
-            self._core.spaces.row(space_id)  # raises NoSuchUserSpace
+            self._spaces.row(space_id)  # raises NoSuchUserSpace
         if any(
             d == spec.src_space and p == spec.src_path for d, p in zip(spec.dest_spaces, spec.dest_paths, strict=True)
         ):
             raise invalid_argument("a destination equals the source", argument="destPathes")
-        task_id = await jobs_store.create_task(self._store, spec.as_dict(), time.time())
+        task_id = await self._store.jobs.create_task(spec.as_dict(), time.time())
         return await self.get(task_id)
 
     async def get(self, task_id: int) -> dict[str, Any]:
-        task = await jobs_store.get_task(self._store, task_id)
+        task = await self._store.jobs.get_task(task_id)
         last = None
         job_id = task["running_job"] or task["last_job"]
         if job_id:
             with contextlib.suppress(JunctionError):
-                last = await self._core.jobs.get(job_id)
+                last = await self._jobs.get(job_id)
         return {**task, "run": last}
 
     async def cancel(self, task_id: int) -> None:
-        task = await jobs_store.cancel_task(self._store, task_id)
+        task = await self._store.jobs.cancel_task(task_id)
         if task["running_job"]:
-            self._core.jobs.cancel(task["running_job"])
+            self._jobs.cancel(task["running_job"])
 
     # ------------------------------------------------------------ scheduling
 
@@ -203,7 +204,7 @@ class SyncService:
         """Hold the scheduler lock (one scheduling process per data dir)."""
         if self._lock_fd is not None:
             return True
-        fd = os.open(self._core.data_dir / "scheduler.lock", os.O_CREAT | os.O_RDWR, 0o600)
+        fd = os.open(self._data_dir / "scheduler.lock", os.O_CREAT | os.O_RDWR, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -215,7 +216,7 @@ class SyncService:
     async def _schedule_forever(self) -> None:
         while True:
             try:
-                await self._core.spaces.refresh()  # spaces changed by other workers
+                await self._spaces.refresh()  # spaces changed by other workers
                 if self._lead():
                     await self.tick()
             except Exception:
@@ -223,31 +224,30 @@ class SyncService:
             await asyncio.sleep(TICK)
 
     async def tick(self) -> None:
-        await self._core.jobs.recover()
-        for task in await jobs_store.due_tasks(self._store, time.time()):
+        await self._jobs.recover()
+        for task in await self._store.jobs.due_tasks(time.time()):
             running = task["running_job"]
             if running and (
-                self._core.jobs.is_running_here(running)
-                or (await jobs_store.get_job(self._store, running))["state"] == "running"
+                self._jobs.is_running_here(running) or (await self._store.jobs.get_job(running))["state"] == "running"
             ):
                 continue
             spec = spec_from_dict(task["spec"])
-            job = await self._core.jobs.start(
+            job = await self._jobs.start(
                 "sync", {"taskID": task["id"]}, functools.partial(self._run, task_id=task["id"], spec=spec)
             )
-            await jobs_store.claim_run(self._store, task["id"], job.id)
+            await self._store.jobs.claim_run(task["id"], job.id)
 
     async def _run(self, job: Job, task_id: int, spec: SyncSpec) -> dict[str, Any]:
         try:
             return await self.run_once(job, spec)
         finally:
             next_run = time.time() + spec.trigger["interval"] if spec.trigger["type"] == "Interval" else None
-            await asyncio.shield(jobs_store.finish_run(self._store, task_id, job.id, next_run))
+            await asyncio.shield(self._store.jobs.finish_run(task_id, job.id, next_run))
 
     # ------------------------------------------------------------ one run
 
     async def run_once(self, job: Job, spec: SyncSpec) -> dict[str, Any]:
-        spaces = self._core.spaces
+        spaces = self._spaces
         source = spaces.root(spec.src_space)
         counts = {"scanned": 0, "copied": 0, "skipped": 0, "failed": 0, "bytes": 0}
         errors: list[str] = []

@@ -12,8 +12,7 @@ from urllib.parse import parse_qsl
 
 from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.domain.mapping import validate_key
-from gateway.meta import versions_store
-from gateway.meta.s3ext_store import S3ExtStore, Tags
+from gateway.meta.s3ext_store import Tags
 from gateway.meta.store import MetaStore
 
 from .versioning import parse_version_id
@@ -71,29 +70,29 @@ def parse_tagging_header(value: str | None) -> Tags | None:
 class TaggingService:
     def __init__(self, store: MetaStore) -> None:
         self._store = store
-        self._ext = S3ExtStore(store.db)
+        self._ext = store.s3ext
 
     async def _object_id(self, bucket: str, key: str) -> int:
         validate_key(key)
-        bucket_row = await self._store.get_bucket(bucket)
-        return (await self._store.get_object(bucket_row.id, key, with_blocks=False)).id
+        bucket_row = await self._store.buckets.get(bucket)
+        return (await self._store.objects.get(bucket_row.id, key, with_blocks=False)).id
 
     async def _version(self, bucket: str, key: str, version_id: str) -> tuple[int, str]:
         """(bucket id, stored version id) of `?versionId=`; any version, noncurrent ones too,
         whose tags followed them into history (versions_store)."""
         validate_key(key)
-        return (await self._store.get_bucket(bucket)).id, parse_version_id(version_id)
+        return (await self._store.buckets.get(bucket)).id, parse_version_id(version_id)
 
     async def object_tags(self, bucket: str, key: str, version_id: str | None = None) -> Tags:
         if version_id is not None:
             bucket_id, stored = await self._version(bucket, key, version_id)
-            return await versions_store.version_tags(self._store, bucket_id, key, stored)
+            return await self._store.versions.tags(bucket_id, key, stored)
         return await self._ext.object_tags(await self._object_id(bucket, key))
 
     async def put_object_tags(self, bucket: str, key: str, tags: Tags, version_id: str | None = None) -> None:
         if version_id is not None:
             bucket_id, stored = await self._version(bucket, key, version_id)
-            await versions_store.put_version_tags(self._store, bucket_id, key, stored, tags)
+            await self._store.versions.put_tags(bucket_id, key, stored, tags)
         elif not await self._ext.put_object_tags(await self._object_id(bucket, key), tags):
             raise JunctionError(ErrorCode.NoSuchKey, key=key)
 
@@ -104,13 +103,13 @@ class TaggingService:
             await self._ext.delete_object_tags(await self._object_id(bucket, key))
 
     async def bucket_tags(self, bucket: str) -> Tags:
-        tags = await self._ext.bucket_tags((await self._store.get_bucket(bucket)).id)
+        tags = await self._ext.bucket_tags((await self._store.buckets.get(bucket)).id)
         if tags is None:
             raise JunctionError(ErrorCode.NoSuchTagSet, bucket=bucket)
         return tags
 
     async def put_bucket_tags(self, bucket: str, tags: Tags) -> None:
-        await self._ext.put_bucket_tags((await self._store.get_bucket(bucket)).id, tags)
+        await self._ext.put_bucket_tags((await self._store.buckets.get(bucket)).id, tags)
 
     async def delete_bucket_tags(self, bucket: str) -> None:
-        await self._ext.delete_bucket_tags((await self._store.get_bucket(bucket)).id)
+        await self._ext.delete_bucket_tags((await self._store.buckets.get(bucket)).id)

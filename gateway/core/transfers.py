@@ -12,18 +12,18 @@ from __future__ import annotations
 import mimetypes
 import posixpath
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from backends.base import Backend, BlobInfo, InvalidBlobKey, check_key
 from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.domain.models import Package
+from gateway.meta.store import MetaStore
 
 from .jobs import Job
 from .native_ops import NativeService, WrittenFile
-from .userspaces import clean_dir
-
-if TYPE_CHECKING:
-    from .service import Core
+from .objects import ObjectService
+from .paths import clean_dir
+from .spaces import Spaces
 
 MAX_ERRORS = 20  # errors kept on a job record
 
@@ -47,12 +47,14 @@ async def counted(job: Job, stream: AsyncIterator[bytes]) -> AsyncIterator[bytes
 
 
 class Transfers:
-    def __init__(self, core: Core) -> None:
-        self._core = core
-        self._native = NativeService(core)
+    def __init__(self, store: MetaStore, spaces: Spaces, objects: ObjectService, native: NativeService) -> None:
+        self._store = store
+        self._spaces = spaces
+        self._objects = objects
+        self._native = native
 
     async def plan_import(self, space_id: int, path: str) -> list[tuple[BlobInfo, str]]:
-        source = self._core.spaces.root(space_id)
+        source = self._spaces.root(space_id)
         path = clean_dir(path, "path")
         try:
             files = await scan(source, path)
@@ -68,8 +70,7 @@ class Transfers:
         self, job: Job, space_id: int, files: list[tuple[BlobInfo, str]], package: Package, target_space: int | None
     ) -> dict[str, Any]:
         """Stream every file into a blob, then commit them all at once (or none)."""
-        core = self._core
-        source = core.spaces.root(space_id)
+        source = self._spaces.root(space_id)
         job.update(filesTotal=len(files), bytesTotal=sum(info.size for info, _ in files))
         written: list[WrittenFile] = []
         try:
@@ -93,8 +94,7 @@ class Transfers:
         return {"packageID": package.id, "objects": len(objects), "bytes": sum(o.size for o in objects)}
 
     async def export_package(self, job: Job, package: Package, space_id: int, root_path: str) -> dict[str, Any]:
-        core = self._core
-        dest = core.spaces.root(space_id)
+        dest = self._spaces.root(space_id)
         root = clean_dir(root_path, "rootPath")
         objects = await self._native.package_objects(package)
         job.update(filesTotal=len(objects), bytesTotal=sum(o.size for o in objects))
@@ -109,11 +109,11 @@ class Transfers:
                 errors.append(f"{obj.path}: not a path a file system can hold; skipped")
                 job.add(filesFailed=1)
                 continue
-            full = await core.store.get_object_by_id(obj.id)  # listings carry no block map
+            full = await self._store.objects.get_by_id(obj.id)  # listings carry no block map
             if full is None:  # deleted meanwhile
                 errors.append(f"{obj.path}: deleted while exporting")
                 continue
-            await dest.put(key, counted(job, core.objects.read(full)), full.size)
+            await dest.put(key, counted(job, self._objects.read(full)), full.size)
             written += 1
             job.add(filesDone=1)
         if errors:

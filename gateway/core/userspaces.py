@@ -10,7 +10,7 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from backends.base import (
     Backend,
@@ -18,16 +18,14 @@ from backends.base import (
     BackendError,
     BackendUnavailable,
     BlobNotFound,
-    InvalidBlobKey,
-    check_key,
 )
 from backends.registry import FACTORIES, build_backend
 from gateway.domain.errors import ErrorCode, JunctionError, invalid_argument
-from gateway.meta import spaces_store
-from gateway.meta.spaces_store import SpaceRow
+from gateway.domain.models import SpaceRow
+from gateway.meta.store import MetaStore
 
-if TYPE_CHECKING:
-    from .service import Core
+from .paths import clean_dir
+from .spaces import Spaces
 
 PROBE_BODY = b"junction user-space probe\n"
 # Storage and credential fields a space of each type may carry (others are refused as typos).
@@ -44,24 +42,11 @@ class SpaceSpec:
     working_dir: str
 
 
-def clean_dir(path: str, field: str) -> str:
-    """A relative directory inside a space ('' for its root); traversal is refused."""
-    path = path.strip().strip("/")
-    if not path:
-        return ""
-    try:
-        return check_key(path)
-    except InvalidBlobKey:
-        raise invalid_argument(
-            f"{field} must be a relative path without '.', '..' or empty segments", argument=field
-        ) from None
-
-
 class UserSpaceService:
-    def __init__(self, core: Core) -> None:
-        self._core = core
-        self._store = core.store
-        self._spaces = core.spaces
+    def __init__(self, store: MetaStore, spaces: Spaces, local_roots: list[Path]) -> None:
+        self._store = store
+        self._spaces = spaces
+        self._local_roots = local_roots  # Local spaces may only point inside these
 
     def validate(self, storage: dict[str, Any], credential: dict[str, Any], working_dir: str) -> None:
         kind = storage.get("type")
@@ -79,7 +64,7 @@ class UserSpaceService:
             if not isinstance(root, str) or not Path(root).is_absolute():
                 raise invalid_argument("storage.root must be an absolute directory", argument="storage.root")
             real = Path(root).resolve()
-            if not any(real == allowed or allowed in real.parents for allowed in self._core.local_roots):
+            if not any(real == allowed or allowed in real.parents for allowed in self._local_roots):
                 raise JunctionError(
                     ErrorCode.AccessDenied,
                     "storage.root is outside the directories Local spaces may use "
@@ -100,8 +85,7 @@ class UserSpaceService:
         working_dir = clean_dir(spec.working_dir, "workingDir")
         self.validate(spec.storage, spec.credential, working_dir)
         await self.build(spec.storage, spec.credential, working_dir).close()
-        row = await spaces_store.create_space(
-            self._store,
+        row = await self._store.spaces.create(
             name=spec.name,
             storage=spec.storage,
             sealed_credential=self._spaces.box.seal(spec.credential),
@@ -113,7 +97,7 @@ class UserSpaceService:
         return row
 
     async def get(self, space_id: int) -> SpaceRow:
-        return await spaces_store.get_space(self._store, space_id)
+        return await self._store.spaces.get(space_id)
 
     def credential_of(self, row: SpaceRow) -> dict[str, Any]:
         return self._spaces.box.open(row.sealed_credential)
@@ -141,14 +125,14 @@ class UserSpaceService:
             changes["features"] = _json(fields["features"])
         if "working_dir" in fields:
             changes["working_dir"] = working_dir
-        updated = await spaces_store.update_space(self._store, space_id, changes)
+        updated = await self._store.spaces.update(space_id, changes)
         self._spaces.install(updated)
         return updated
 
     async def delete(self, space_id: int) -> bool:
         if space_id == self._spaces.default_id:
             raise JunctionError(ErrorCode.OperationAborted, "the default user space cannot be deleted")
-        deleted = await spaces_store.delete_space(self._store, space_id)
+        deleted = await self._store.spaces.delete(space_id)
         self._spaces.forget(space_id)
         return deleted
 

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.domain.models import Deletion, ObjectInfo, ObjectVersion, VersionPage
-from gateway.meta import versions_store
-from gateway.meta.store import CommitGuard, MetaStore, prefix_successor
-from gateway.meta.versions_store import ENABLED, SUSPENDED, VERSION_ID
+from gateway.meta import history
+from gateway.meta.history import ENABLED, SUSPENDED, VERSION_ID
+from gateway.meta.records import CommitGuard
+from gateway.meta.rows import prefix_successor
+from gateway.meta.store import MetaStore
 
 STATUSES = (ENABLED, SUSPENDED)
 BATCH = 1000
@@ -23,7 +25,7 @@ def parse_version_id(value: str) -> str:
     """A client's version id in stored form ('' for "null"); malformed ids are refused as S3
     refuses them, so a well-formed unknown id can be told apart (NoSuchVersion)."""
     if value == "null":
-        return versions_store.NULL
+        return history.NULL
     if not VERSION_ID.match(value):
         raise JunctionError(ErrorCode.InvalidArgument, "Invalid version id specified", argument="versionId")
     return value
@@ -36,7 +38,7 @@ def delete_marker_error(code: ErrorCode, message: str, marker: ObjectVersion) ->
 
 async def missing_key(store: MetaStore, bucket_id: int, key: str) -> JunctionError:
     """NoSuchKey, saying so when a delete marker is what hides the key."""
-    marker = await versions_store.read_latest_marker(store, bucket_id, key)
+    marker = await store.versions.latest_marker(bucket_id, key)
     if marker is None:
         return JunctionError(ErrorCode.NoSuchKey, key=key)
     return delete_marker_error(ErrorCode.NoSuchKey, "", marker)
@@ -44,7 +46,7 @@ async def missing_key(store: MetaStore, bucket_id: int, key: str) -> JunctionErr
 
 async def read_version(store: MetaStore, bucket_id: int, key: str, version_id: str) -> ObjectVersion:
     """The version with the client's id `version_id` (validated here); NoSuchVersion if absent."""
-    found = await versions_store.read_version(store, bucket_id, key, parse_version_id(version_id))
+    found = await store.versions.find(bucket_id, key, parse_version_id(version_id))
     if found is None:
         raise JunctionError(ErrorCode.NoSuchVersion, key=key, version_id=version_id)
     return found
@@ -63,7 +65,7 @@ async def read_object_version(store: MetaStore, bucket_id: int, key: str, versio
 async def delete_version(
     store: MetaStore, bucket_id: int, key: str, version_id: str, guards: list[CommitGuard]
 ) -> Deletion:
-    return await versions_store.remove_version(store, bucket_id, key, parse_version_id(version_id), guards)
+    return await store.versions.delete(bucket_id, key, parse_version_id(version_id), guards)
 
 
 def _common_prefix(key: str, prefix: str, delimiter: str) -> str | None:
@@ -79,8 +81,8 @@ class VersioningService:
 
     async def status(self, bucket: str) -> str:
         """'Enabled', 'Suspended', or '' when versioning was never configured."""
-        bucket_row = await self._store.get_bucket(bucket)
-        return await versions_store.get_status(self._store, bucket_row.id)
+        bucket_row = await self._store.buckets.get(bucket)
+        return await self._store.versions.status(bucket_row.id)
 
     async def set_status(self, bucket: str, status: str, *, mfa_delete: str | None = None) -> None:
         if status not in STATUSES:
@@ -89,8 +91,8 @@ class VersioningService:
             raise JunctionError(ErrorCode.MalformedXML, "MfaDelete must be Enabled or Disabled")
         if mfa_delete == "Enabled":
             raise JunctionError(ErrorCode.NotImplemented, "MFA delete is not implemented by this gateway")
-        bucket_row = await self._store.get_bucket(bucket)
-        await versions_store.set_status(self._store, bucket_row.id, status)
+        bucket_row = await self._store.buckets.get(bucket)
+        await self._store.versions.set_status(bucket_row.id, status)
 
     async def list_versions(
         self,
@@ -111,7 +113,7 @@ class VersioningService:
                 argument="version-id-marker",
             )
         after = parse_version_id(version_id_marker) if version_id_marker else None
-        bucket_row = await self._store.get_bucket(bucket)
+        bucket_row = await self._store.buckets.get(bucket)
         return await _VersionLister(self._store, bucket_row.id, prefix, delimiter, max_keys).page(key_marker, after)
 
 
@@ -136,7 +138,7 @@ class _VersionLister:
     async def _add_versions(self, key: str, after: str | None) -> bool:
         """Add `key`'s versions (after `after`); False once the page is full with more to come."""
         room = self._max - len(self.result.versions) - len(self.result.prefixes)
-        found = await versions_store.list_key_versions(self._store, self._bucket_id, key, after=after, limit=room + 1)
+        found = await self._store.versions.key_versions(self._bucket_id, key, after=after, limit=room + 1)
         for version in found:
             if self._full():
                 return False
@@ -160,8 +162,8 @@ class _VersionLister:
             if not await self._add_versions(key_marker, after):
                 return self._truncate()
         while start is not None:
-            keys = await versions_store.list_keys(
-                self._store, self._bucket_id, prefix=self._prefix, start=start, inclusive=inclusive, limit=BATCH
+            keys = await self._store.versions.keys(
+                self._bucket_id, prefix=self._prefix, start=start, inclusive=inclusive, limit=BATCH
             )
             for key in keys:
                 common = _common_prefix(key, self._prefix, self._delimiter)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 EMPTY_MD5 = "d41d8cd98f00b204e9800998ecf8427e"
 EMPTY_SHA256 = "E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855"
@@ -127,3 +128,18 @@ class VersionPage:
     truncated: bool
     next_key_marker: str
     next_version_id_marker: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SpaceRow:
+    """A user space as stored: where its bytes live, and its credential sealed (never in the clear)."""
+
+    id: int
+    name: str
+    storage: dict[str, Any]
+    sealed_credential: str
+    shard_max_size: int | None  # None: no shard store (objects never land here); 0: unlimited
+    features: list[Any]
+    working_dir: str
+    revision: int
+    created: float

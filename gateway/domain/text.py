@@ -5,7 +5,9 @@
   U+FFFD (replacing would make distinct keys alias one another).
 - XML 1.0 cannot carry C0 controls other than TAB/LF/CR, U+FFFE/U+FFFF or surrogates;
   new keys holding one are refused (see the README, "Keys and characters").
-- A response header value must not hold CR, LF or another control character.
+- A response header value must not hold CR, LF or another control character, nor bytes
+  that were not UTF-8 (aiohttp hands those over as lone surrogates, which can be neither
+  stored as text nor written back).
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from urllib.parse import unquote_to_bytes
 from .errors import ErrorCode, JunctionError
 
 XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
-HEADER_FORBIDDEN = re.compile("[\x00-\x08\x0a-\x1f\x7f]")  # HTAB is the one control RFC 9110 allows
+# HTAB is the one control RFC 9110 allows; a surrogate is a request byte that was not UTF-8
+HEADER_FORBIDDEN = re.compile("[\x00-\x08\x0a-\x1f\x7f\ud800-\udfff]")
 HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # an RFC 9110 token
 
 
@@ -55,5 +58,7 @@ def header_safe(value: str) -> bool:
 def require_header_safe(value: str, name: str, *, code: ErrorCode = ErrorCode.InvalidArgument) -> str:
     """Refuse a value bound for a response header that would split or corrupt it."""
     if not header_safe(value):
-        raise JunctionError(code, f"{name} must not contain control characters (CR, LF, ...)", argument=name)
+        raise JunctionError(
+            code, f"{name} must not contain control characters (CR, LF, ...) or bytes that are not UTF-8", argument=name
+        )
     return value

@@ -9,8 +9,7 @@ from typing import Any
 
 from gateway.domain.errors import ErrorCode, JunctionError
 
-from .db import inserted_id
-from .store import MetaStore
+from .db import Database, inserted_id
 
 
 def no_such_job(job_id: object) -> JunctionError:
@@ -36,76 +35,6 @@ def job_dict(row: Any) -> dict[str, Any]:
     }
 
 
-async def create_job(store: MetaStore, kind: str, params: dict[str, Any], owner: str) -> int:
-    def insert(conn: sqlite3.Connection) -> int:
-        now = time.time()
-        cur = conn.execute(
-            "INSERT INTO jobs (kind, state, params, owner, created, updated) VALUES (?, 'running', ?, ?, ?, ?)",
-            (kind, json.dumps(params), owner, now, now),
-        )
-        return inserted_id(cur)
-
-    return await store.db.transaction(insert)
-
-
-async def save_job(
-    store: MetaStore,
-    job_id: int,
-    *,
-    progress: dict[str, Any],
-    state: str = "running",
-    result: Any = None,
-    error: str = "",
-) -> None:
-    def update(conn: sqlite3.Connection) -> None:
-        now = time.time()
-        conn.execute(
-            "UPDATE jobs SET progress = ?, state = ?, result = ?, error = ?, updated = ?,"
-            " finished = CASE WHEN ? = 'running' THEN NULL ELSE ? END WHERE id = ?",
-            (json.dumps(progress), state, json.dumps(result), error, now, state, now, job_id),
-        )
-
-    await store.db.transaction(update)
-
-
-async def get_job(store: MetaStore, job_id: int) -> dict[str, Any]:
-    row = await store.db.fetchone("SELECT * FROM jobs WHERE id = ?", (job_id,))
-    if row is None:
-        raise no_such_job(job_id)
-    return job_dict(row)
-
-
-async def list_jobs(store: MetaStore, *, limit: int = 100, state: str = "") -> list[dict[str, Any]]:
-    if state:
-        rows = await store.db.fetchall("SELECT * FROM jobs WHERE state = ? ORDER BY id DESC LIMIT ?", (state, limit))
-    else:
-        rows = await store.db.fetchall("SELECT * FROM jobs ORDER BY id DESC LIMIT ?", (limit,))
-    return [job_dict(r) for r in rows]
-
-
-async def running_owners(store: MetaStore) -> list[str]:
-    rows = await store.db.fetchall("SELECT DISTINCT owner FROM jobs WHERE state = 'running'")
-    return [r["owner"] for r in rows]
-
-
-async def fail_jobs_of(store: MetaStore, owners: list[str]) -> list[int]:
-    """Mark the running jobs of processes that are gone as failed."""
-
-    def update(conn: sqlite3.Connection) -> list[int]:
-        marks = ",".join("?" for _ in owners)
-        rows = conn.execute(f"SELECT id FROM jobs WHERE state = 'running' AND owner IN ({marks})", owners).fetchall()
-        ids = [r[0] for r in rows]
-        now = time.time()
-        conn.executemany(
-            "UPDATE jobs SET state = 'failed', error = 'interrupted: the gateway stopped while it ran',"
-            " updated = ?, finished = ? WHERE id = ?",
-            [(now, now, i) for i in ids],
-        )
-        return ids
-
-    return await store.db.transaction(update) if owners else []
-
-
 # ---------------------------------------------------------------- sync tasks
 
 
@@ -122,66 +51,128 @@ def task_dict(row: Any) -> dict[str, Any]:
     }
 
 
-async def create_task(store: MetaStore, spec: dict[str, Any], next_run: float) -> int:
-    def insert(conn: sqlite3.Connection) -> int:
-        cur = conn.execute(
-            "INSERT INTO sync_tasks (spec, state, next_run, created) VALUES (?, 'active', ?, ?)",
-            (json.dumps(spec), next_run, time.time()),
-        )
-        return inserted_id(cur)
+class JobsStore:
+    """Jobs and sync tasks: one transaction or read per method."""
 
-    return await store.db.transaction(insert)
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
+    async def create_job(self, kind: str, params: dict[str, Any], owner: str) -> int:
+        def insert(conn: sqlite3.Connection) -> int:
+            now = time.time()
+            cur = conn.execute(
+                "INSERT INTO jobs (kind, state, params, owner, created, updated) VALUES (?, 'running', ?, ?, ?, ?)",
+                (kind, json.dumps(params), owner, now, now),
+            )
+            return inserted_id(cur)
 
-async def get_task(store: MetaStore, task_id: int) -> dict[str, Any]:
-    row = await store.db.fetchone("SELECT * FROM sync_tasks WHERE id = ?", (task_id,))
-    if row is None:
-        raise no_such_task(task_id)
-    return task_dict(row)
+        return await self.db.transaction(insert)
 
+    async def save_job(
+        self, job_id: int, *, progress: dict[str, Any], state: str = "running", result: Any = None, error: str = ""
+    ) -> None:
+        def update(conn: sqlite3.Connection) -> None:
+            now = time.time()
+            conn.execute(
+                "UPDATE jobs SET progress = ?, state = ?, result = ?, error = ?, updated = ?,"
+                " finished = CASE WHEN ? = 'running' THEN NULL ELSE ? END WHERE id = ?",
+                (json.dumps(progress), state, json.dumps(result), error, now, state, now, job_id),
+            )
 
-async def due_tasks(store: MetaStore, now: float) -> list[dict[str, Any]]:
-    rows = await store.db.fetchall(
-        "SELECT * FROM sync_tasks WHERE state = 'active' AND next_run IS NOT NULL AND next_run <= ? ORDER BY next_run",
-        (now,),
-    )
-    return [task_dict(r) for r in rows]
+        await self.db.transaction(update)
 
+    async def get_job(self, job_id: int) -> dict[str, Any]:
+        row = await self.db.fetchone("SELECT * FROM jobs WHERE id = ?", (job_id,))
+        if row is None:
+            raise no_such_job(job_id)
+        return job_dict(row)
 
-async def claim_run(store: MetaStore, task_id: int, job_id: int) -> bool:
-    """Record that a run started; False when the task was canceled or already running meanwhile."""
+    async def list_jobs(self, *, limit: int = 100, state: str = "") -> list[dict[str, Any]]:
+        if state:
+            rows = await self.db.fetchall("SELECT * FROM jobs WHERE state = ? ORDER BY id DESC LIMIT ?", (state, limit))
+        else:
+            rows = await self.db.fetchall("SELECT * FROM jobs ORDER BY id DESC LIMIT ?", (limit,))
+        return [job_dict(r) for r in rows]
 
-    def update(conn: sqlite3.Connection) -> bool:
-        row = conn.execute("SELECT state, running_job FROM sync_tasks WHERE id = ?", (task_id,)).fetchone()
-        if row is None or row[0] != "active":
-            return False
-        if row[1] is not None:
-            job = conn.execute("SELECT state FROM jobs WHERE id = ?", (row[1],)).fetchone()
-            if job is not None and job[0] == "running":
-                return False
-        conn.execute("UPDATE sync_tasks SET running_job = ?, runs = runs + 1 WHERE id = ?", (job_id, task_id))
-        return True
+    async def running_owners(self) -> list[str]:
+        rows = await self.db.fetchall("SELECT DISTINCT owner FROM jobs WHERE state = 'running'")
+        return [r["owner"] for r in rows]
 
-    return await store.db.transaction(update)
+    async def fail_jobs_of(self, owners: list[str]) -> list[int]:
+        """Mark the running jobs of processes that are gone as failed."""
 
+        def update(conn: sqlite3.Connection) -> list[int]:
+            marks = ",".join("?" for _ in owners)
+            rows = conn.execute(
+                f"SELECT id FROM jobs WHERE state = 'running' AND owner IN ({marks})", owners
+            ).fetchall()
+            ids = [r[0] for r in rows]
+            now = time.time()
+            conn.executemany(
+                "UPDATE jobs SET state = 'failed', error = 'interrupted: the gateway stopped while it ran',"
+                " updated = ?, finished = ? WHERE id = ?",
+                [(now, now, i) for i in ids],
+            )
+            return ids
 
-async def finish_run(store: MetaStore, task_id: int, job_id: int, next_run: float | None) -> None:
-    def update(conn: sqlite3.Connection) -> None:
-        conn.execute(
-            "UPDATE sync_tasks SET running_job = NULL, last_job = ?,"
-            " next_run = CASE WHEN state = 'active' THEN ? END,"  # a task canceled meanwhile stays unscheduled
-            " state = CASE WHEN state = 'active' AND ? IS NULL THEN 'done' ELSE state END WHERE id = ?",
-            (job_id, next_run, next_run, task_id),
-        )
+        return await self.db.transaction(update) if owners else []
 
-    await store.db.transaction(update)
+    async def create_task(self, spec: dict[str, Any], next_run: float) -> int:
+        def insert(conn: sqlite3.Connection) -> int:
+            cur = conn.execute(
+                "INSERT INTO sync_tasks (spec, state, next_run, created) VALUES (?, 'active', ?, ?)",
+                (json.dumps(spec), next_run, time.time()),
+            )
+            return inserted_id(cur)
 
+        return await self.db.transaction(insert)
 
-async def cancel_task(store: MetaStore, task_id: int) -> dict[str, Any]:
-    def update(conn: sqlite3.Connection) -> None:
-        if conn.execute("SELECT 1 FROM sync_tasks WHERE id = ?", (task_id,)).fetchone() is None:
+    async def get_task(self, task_id: int) -> dict[str, Any]:
+        row = await self.db.fetchone("SELECT * FROM sync_tasks WHERE id = ?", (task_id,))
+        if row is None:
             raise no_such_task(task_id)
-        conn.execute("UPDATE sync_tasks SET state = 'canceled', next_run = NULL WHERE id = ?", (task_id,))
+        return task_dict(row)
 
-    await store.db.transaction(update)
-    return await get_task(store, task_id)
+    async def due_tasks(self, now: float) -> list[dict[str, Any]]:
+        rows = await self.db.fetchall(
+            "SELECT * FROM sync_tasks WHERE state = 'active' AND next_run IS NOT NULL AND next_run <= ? "
+            "ORDER BY next_run",
+            (now,),
+        )
+        return [task_dict(r) for r in rows]
+
+    async def claim_run(self, task_id: int, job_id: int) -> bool:
+        """Record that a run started; False when the task was canceled or already running meanwhile."""
+
+        def update(conn: sqlite3.Connection) -> bool:
+            row = conn.execute("SELECT state, running_job FROM sync_tasks WHERE id = ?", (task_id,)).fetchone()
+            if row is None or row[0] != "active":
+                return False
+            if row[1] is not None:
+                job = conn.execute("SELECT state FROM jobs WHERE id = ?", (row[1],)).fetchone()
+                if job is not None and job[0] == "running":
+                    return False
+            conn.execute("UPDATE sync_tasks SET running_job = ?, runs = runs + 1 WHERE id = ?", (job_id, task_id))
+            return True
+
+        return await self.db.transaction(update)
+
+    async def finish_run(self, task_id: int, job_id: int, next_run: float | None) -> None:
+        def update(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "UPDATE sync_tasks SET running_job = NULL, last_job = ?,"
+                " next_run = CASE WHEN state = 'active' THEN ? END,"  # a task canceled meanwhile stays unscheduled
+                " state = CASE WHEN state = 'active' AND ? IS NULL THEN 'done' ELSE state END WHERE id = ?",
+                (job_id, next_run, next_run, task_id),
+            )
+
+        await self.db.transaction(update)
+
+    async def cancel_task(self, task_id: int) -> dict[str, Any]:
+        def update(conn: sqlite3.Connection) -> None:
+            if conn.execute("SELECT 1 FROM sync_tasks WHERE id = ?", (task_id,)).fetchone() is None:
+                raise no_such_task(task_id)
+            conn.execute("UPDATE sync_tasks SET state = 'canceled', next_run = NULL WHERE id = ?", (task_id,))
+
+        await self.db.transaction(update)
+        return await self.get_task(task_id)

@@ -1,7 +1,7 @@
 """Persistence of the S3 extras: object tags, multipart part records, bucket tags and CORS.
 
 Object extras are keyed by object id and written by `write_object_extras` *inside* the
-object's commit transaction (`store._commit` calls it), so they change atomically with the
+object's commit transaction (`objects_store.commit_object` calls it), so they change atomically with the
 object; an overwrite keeps the row id, and starts from exactly the extras that write gave.
 
 The small API a versioning feature needs to make tags follow a version:

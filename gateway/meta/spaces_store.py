@@ -10,26 +10,13 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from dataclasses import dataclass
 from typing import Any
 
 from gateway.domain.errors import ErrorCode, JunctionError
+from gateway.domain.models import SpaceRow
 
-from .db import inserted_id
-from .store import MetaStore
-
-
-@dataclass(frozen=True, slots=True)
-class SpaceRow:
-    id: int
-    name: str
-    storage: dict[str, Any]
-    sealed_credential: str
-    shard_max_size: int | None  # None: no shard store (objects never land here); 0: unlimited
-    features: list[Any]
-    working_dir: str
-    revision: int
-    created: float
+from .db import Database, fetchone, inserted_id
+from .rows import timestamp
 
 
 def no_such_space(space_id: object) -> JunctionError:
@@ -50,95 +37,111 @@ def _row(row: Any) -> SpaceRow:
     )
 
 
-async def list_spaces(store: MetaStore) -> list[SpaceRow]:
-    return [_row(r) for r in await store.db.fetchall("SELECT * FROM spaces ORDER BY id")]
+class SpacesStore:
+    """The spaces table and the blob usage of each space; one transaction or read per method."""
 
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
-async def get_space(store: MetaStore, space_id: int) -> SpaceRow:
-    row = await store.db.fetchone("SELECT * FROM spaces WHERE id = ?", (space_id,))
-    if row is None:
-        raise no_such_space(space_id)
-    return _row(row)
+    async def list_all(self) -> list[SpaceRow]:
+        return [_row(r) for r in await self.db.fetchall("SELECT * FROM spaces ORDER BY id")]
 
-
-async def create_space(
-    store: MetaStore,
-    *,
-    name: str,
-    storage: dict[str, Any],
-    sealed_credential: str,
-    shard_max_size: int | None,
-    features: list[Any],
-    working_dir: str,
-) -> SpaceRow:
-    def insert(conn: sqlite3.Connection) -> int:
-        if conn.execute("SELECT 1 FROM spaces WHERE name = ?", (name,)).fetchone():
-            raise JunctionError(
-                ErrorCode.UserSpaceAlreadyExists, f"A user space named {name!r} already exists", name=name
-            )
-        cur = conn.execute(
-            "INSERT INTO spaces (name, storage, credential, shard_max_size, features, working_dir, revision, created)"
-            " VALUES (?, ?, ?, ?, ?, ?, 1, ?)",
-            (
-                name,
-                json.dumps(storage),
-                sealed_credential,
-                shard_max_size,
-                json.dumps(features),
-                working_dir,
-                time.time(),
-            ),
-        )
-        return inserted_id(cur)
-
-    return await get_space(store, await store.db.transaction(insert))
-
-
-async def update_space(store: MetaStore, space_id: int, changes: dict[str, Any]) -> SpaceRow:
-    """Apply column changes (already encoded) and bump the revision, atomically."""
-    allowed = {"name", "storage", "credential", "shard_max_size", "features", "working_dir"}
-    assert set(changes) <= allowed, changes
-
-    def update(conn: sqlite3.Connection) -> None:
-        if conn.execute("SELECT 1 FROM spaces WHERE id = ?", (space_id,)).fetchone() is None:
+    async def get(self, space_id: int) -> SpaceRow:
+        row = await self.db.fetchone("SELECT * FROM spaces WHERE id = ?", (space_id,))
+        if row is None:
             raise no_such_space(space_id)
-        if (
-            "name" in changes
-            and conn.execute("SELECT 1 FROM spaces WHERE name = ? AND id != ?", (changes["name"], space_id)).fetchone()
-        ):
-            raise JunctionError(
-                ErrorCode.UserSpaceAlreadyExists, f"A user space named {changes['name']!r} already exists"
+        return _row(row)
+
+    async def create(
+        self,
+        *,
+        name: str,
+        storage: dict[str, Any],
+        sealed_credential: str,
+        shard_max_size: int | None,
+        features: list[Any],
+        working_dir: str,
+    ) -> SpaceRow:
+        def insert(conn: sqlite3.Connection) -> int:
+            if conn.execute("SELECT 1 FROM spaces WHERE name = ?", (name,)).fetchone():
+                raise JunctionError(
+                    ErrorCode.UserSpaceAlreadyExists, f"A user space named {name!r} already exists", name=name
+                )
+            cur = conn.execute(
+                "INSERT INTO spaces (name, storage, credential, shard_max_size, features, working_dir, revision, "
+                "created) VALUES (?, ?, ?, ?, ?, ?, 1, ?)",
+                (
+                    name,
+                    json.dumps(storage),
+                    sealed_credential,
+                    shard_max_size,
+                    json.dumps(features),
+                    working_dir,
+                    time.time(),
+                ),
             )
-        sets = "".join(f"{column} = ?, " for column in changes)
-        conn.execute(f"UPDATE spaces SET {sets}revision = revision + 1 WHERE id = ?", (*changes.values(), space_id))
+            return inserted_id(cur)
 
-    await store.db.transaction(update)
-    return await get_space(store, space_id)
+        return await self.get(await self.db.transaction(insert))
 
+    async def update(self, space_id: int, changes: dict[str, Any]) -> SpaceRow:
+        """Apply column changes (already encoded) and bump the revision, atomically."""
+        allowed = {"name", "storage", "credential", "shard_max_size", "features", "working_dir"}
+        assert set(changes) <= allowed, changes
 
-async def delete_space(store: MetaStore, space_id: int) -> bool:
-    """Delete the space unless blocks still live there; False when it did not exist."""
+        def update(conn: sqlite3.Connection) -> None:
+            if conn.execute("SELECT 1 FROM spaces WHERE id = ?", (space_id,)).fetchone() is None:
+                raise no_such_space(space_id)
+            if (
+                "name" in changes
+                and conn.execute(
+                    "SELECT 1 FROM spaces WHERE name = ? AND id != ?", (changes["name"], space_id)
+                ).fetchone()
+            ):
+                raise JunctionError(
+                    ErrorCode.UserSpaceAlreadyExists, f"A user space named {changes['name']!r} already exists"
+                )
+            sets = "".join(f"{column} = ?, " for column in changes)
+            conn.execute(f"UPDATE spaces SET {sets}revision = revision + 1 WHERE id = ?", (*changes.values(), space_id))
 
-    def delete(conn: sqlite3.Connection) -> bool:
-        if conn.execute("SELECT 1 FROM spaces WHERE id = ?", (space_id,)).fetchone() is None:
-            return False
-        live = conn.execute("SELECT COUNT(*) FROM blobs WHERE space_id = ? AND state = 'live'", (space_id,)).fetchone()
-        if live[0]:
-            raise JunctionError(
-                ErrorCode.UserSpaceNotEmpty,
-                f"The user space still holds {live[0]} blocks of objects; delete or move those objects first",
-                user_space=space_id,
+        await self.db.transaction(update)
+        return await self.get(space_id)
+
+    async def delete(self, space_id: int) -> bool:
+        """Delete the space unless blocks still live there; False when it did not exist."""
+
+        def delete(conn: sqlite3.Connection) -> bool:
+            if conn.execute("SELECT 1 FROM spaces WHERE id = ?", (space_id,)).fetchone() is None:
+                return False
+            live = conn.execute(
+                "SELECT COUNT(*) FROM blobs WHERE space_id = ? AND state = 'live'", (space_id,)
+            ).fetchone()
+            if live[0]:
+                raise JunctionError(
+                    ErrorCode.UserSpaceNotEmpty,
+                    f"The user space still holds {live[0]} blocks of objects; delete or move those objects first",
+                    user_space=space_id,
+                )
+            conn.execute("DELETE FROM blobs WHERE space_id = ?", (space_id,))
+            conn.execute("DELETE FROM spaces WHERE id = ?", (space_id,))
+            return True
+
+        return await self.db.transaction(delete)
+
+    async def usage(self, space_id: int) -> int:
+        """Bytes of the blocks objects and upload parts hold in the space (a shared block counts once)."""
+        row = await self.db.fetchone(
+            "SELECT COALESCE(SUM(size), 0) AS used FROM blobs WHERE space_id = ? AND state = 'live'", (space_id,)
+        )
+        return int(row["used"]) if row else 0
+
+    async def ensure(self, name: str, storage: dict[str, Any], credential: dict[str, Any], working_dir: str) -> int:
+        """Return the id of the space called `name`, creating it if absent."""
+        async with self.db.write() as conn:
+            await conn.execute(
+                "INSERT OR IGNORE INTO spaces (name, storage, credential, working_dir, created) VALUES (?, ?, ?, ?, ?)",
+                (name, json.dumps(storage), json.dumps(credential), working_dir, timestamp()),
             )
-        conn.execute("DELETE FROM blobs WHERE space_id = ?", (space_id,))
-        conn.execute("DELETE FROM spaces WHERE id = ?", (space_id,))
-        return True
-
-    return await store.db.transaction(delete)
-
-
-async def space_usage(store: MetaStore, space_id: int) -> int:
-    """Bytes of the blocks objects and upload parts hold in the space (a shared block counts once)."""
-    row = await store.db.fetchone(
-        "SELECT COALESCE(SUM(size), 0) AS used FROM blobs WHERE space_id = ? AND state = 'live'", (space_id,)
-    )
-    return int(row["used"]) if row else 0
+            row = await fetchone(conn, "SELECT id FROM spaces WHERE name = ?", (name,))
+        assert row is not None  # inserted just above if it was absent
+        return int(row["id"])

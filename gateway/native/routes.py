@@ -13,10 +13,8 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from backends.base import BackendUnavailable
 from gateway.auth.types import AuthError
-from gateway.core.native_multipart import NativeMultipart
-from gateway.core.native_ops import NativeService
+from gateway.core.backend_errors import BackendUnavailable
 from gateway.core.service import Core
 from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.logs import client_gone
@@ -72,8 +70,8 @@ ROUTES: dict[str, tuple[str, str, Handler]] = {
 class NativeFrontend:
     def __init__(self, core: Core) -> None:
         self.core = core
-        self.native = NativeService(core)
-        self.multipart = NativeMultipart(core)
+        self.native = core.native
+        self.multipart = core.native_multipart
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         method, kind, handler = ROUTES[request.path]

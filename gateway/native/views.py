@@ -6,8 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from gateway.core.secretbox import redact
-from gateway.domain.models import Bucket, ObjectInfo, Package
-from gateway.meta.spaces_store import SpaceRow
+from gateway.domain.models import Bucket, ObjectInfo, Package, SpaceRow
 
 
 def rfc3339(timestamp: float) -> str:

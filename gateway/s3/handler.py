@@ -7,10 +7,10 @@ import logging
 from aiohttp import web
 from multidict import MultiDict
 
-from backends.base import BackendUnavailable
 from gateway.auth import sigv2
 from gateway.auth.sigv4 import is_anonymous, verify
 from gateway.auth.types import AuthContext, AuthError, SignedRequest
+from gateway.core.backend_errors import BackendUnavailable
 from gateway.core.service import Core
 from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.logs import ACCESS_KEY, REQUEST_ID, client_gone

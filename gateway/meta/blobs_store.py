@@ -1,0 +1,64 @@
+"""Blob records: registered before their bytes are written, collected once nothing refers to them."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import aiosqlite
+
+from .db import Database, inserted_id
+from .rows import timestamp
+
+
+class BlobsStore:
+    """The blobs table, as the blob writer and the collector use it."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def new(self, space_id: int, key: str) -> int:
+        """Register a blob about to be written, so a crash leaves a collectable record."""
+
+        def insert(conn: sqlite3.Connection) -> int:
+            cur = conn.execute(
+                "INSERT INTO blobs (space_id, key, state, created) VALUES (?, ?, 'pending', ?)",
+                (space_id, key, timestamp()),
+            )
+            return inserted_id(cur)
+
+        return await self.db.transaction(insert)
+
+    async def abandon(self, blob_id: int) -> None:
+        """A write failed: mark its pending blob dead for the collector."""
+        async with self.db.write() as conn:
+            await conn.execute("UPDATE blobs SET state = 'dead' WHERE id = ? AND refcount = 0", (blob_id,))
+
+    async def collectable(self, pending_older_than: float, limit: int = 500, after_id: int = 0) -> list[aiosqlite.Row]:
+        """Dead blobs, pending ones older than the cutoff (a crashed or abandoned write) and
+        ones a collector claimed but did not finish; ordered by id, from `after_id` on."""
+        return await self.db.fetchall(
+            "SELECT id, space_id, key, size, state FROM blobs WHERE id > ? AND (state IN ('dead', 'reclaiming') "
+            "OR (state = 'pending' AND created < ?)) ORDER BY id LIMIT ?",
+            (after_id, pending_older_than, limit),
+        )
+
+    async def claim(self, blob_id: int, pending_older_than: float) -> bool:
+        """Take an unreferenced blob for deletion; False when a write committed it meanwhile.
+
+        A claimed blob can no longer be committed (`rows.ref_blobs` refuses it), so a write that
+        outlived the collector's grace fails instead of committing an object whose bytes are deleted.
+        """
+
+        def claim(conn: sqlite3.Connection) -> bool:
+            cur = conn.execute(
+                "UPDATE blobs SET state = 'reclaiming' WHERE id = ? AND refcount = 0 "
+                "AND (state IN ('dead', 'reclaiming') OR (state = 'pending' AND created < ?))",
+                (blob_id, pending_older_than),
+            )
+            return cur.rowcount == 1
+
+        return await self.db.transaction(claim)
+
+    async def forget(self, blob_id: int) -> None:
+        async with self.db.write() as conn:
+            await conn.execute("DELETE FROM blobs WHERE id = ? AND refcount = 0", (blob_id,))

@@ -1,0 +1,81 @@
+"""Buckets: create, find, measure and delete (with everything they hold)."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from gateway.domain.errors import ErrorCode, JunctionError, no_such_bucket
+from gateway.domain.models import Bucket
+
+from . import history
+from .db import Database, fetchone, inserted_id
+from .rows import bucket_of, timestamp, unref_blobs
+
+
+class BucketsStore:
+    """The buckets table; deleting a bucket releases every blob its objects, versions and uploads held."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def create(self, name: str, owner: str) -> Bucket:
+        async with self.db.write() as conn:
+            row = await fetchone(conn, "SELECT * FROM buckets WHERE name = ?", (name,))
+            if row:
+                code = ErrorCode.BucketAlreadyOwnedByYou if row["owner"] == owner else ErrorCode.BucketAlreadyExists
+                raise JunctionError(code, "The requested bucket name is not available", bucket=name)
+            now = timestamp()
+            cur = await conn.execute("INSERT INTO buckets (name, owner, created) VALUES (?, ?, ?)", (name, owner, now))
+            bucket_id = inserted_id(cur)
+            await conn.execute("INSERT INTO packages (bucket_id, name, created) VALUES (?, '', ?)", (bucket_id, now))
+        return Bucket(id=bucket_id, name=name, owner=owner, created=now)
+
+    async def get(self, name: str) -> Bucket:
+        row = await self.db.fetchone("SELECT * FROM buckets WHERE name = ?", (name,))
+        if row is None:
+            raise no_such_bucket(name)
+        return bucket_of(row)
+
+    async def get_by_id(self, bucket_id: int) -> Bucket | None:
+        row = await self.db.fetchone("SELECT * FROM buckets WHERE id = ?", (bucket_id,))
+        return bucket_of(row) if row else None
+
+    async def list_all(self) -> list[Bucket]:
+        return [bucket_of(r) for r in await self.db.fetchall("SELECT * FROM buckets ORDER BY name")]
+
+    async def usage(self, bucket_id: int) -> tuple[int, int]:
+        """Return (bytes, object count) of the bucket's committed objects, noncurrent versions included."""
+        row = await self.db.fetchone(
+            "SELECT COALESCE(SUM(size), 0) AS bytes, COUNT(*) AS n FROM objects "
+            "WHERE bucket_id = ? AND redundancy != 'multipartUpload'",
+            (bucket_id,),
+        )
+        assert row is not None  # an aggregate always yields one row
+        old_bytes, old_count = await self.db.query(lambda conn: history.noncurrent_usage(conn, bucket_id))
+        return row["bytes"] + old_bytes, row["n"] + old_count
+
+    async def delete(self, bucket_id: int, *, force: bool = False) -> None:
+        """Delete the bucket; refuse while it holds objects unless `force`."""
+
+        def delete(conn: sqlite3.Connection) -> None:
+            if (
+                not force
+                and conn.execute(
+                    "SELECT 1 FROM objects WHERE bucket_id = ? "
+                    "UNION ALL SELECT 1 FROM object_versions WHERE bucket_id = ? LIMIT 1",
+                    (bucket_id, bucket_id),
+                ).fetchone()
+            ):
+                raise JunctionError(ErrorCode.BucketNotEmpty)
+            blob_rows = conn.execute(
+                "SELECT b.blob_id FROM object_blocks b JOIN objects o ON o.id = b.object_id WHERE o.bucket_id = ? "
+                "UNION ALL SELECT pa.blob_id FROM parts pa JOIN uploads u ON u.id = pa.upload_id WHERE u.bucket_id = ? "
+                "UNION ALL SELECT vb.blob_id FROM version_blocks vb JOIN object_versions v ON v.id = vb.version_row "
+                "WHERE v.bucket_id = ?",
+                (bucket_id, bucket_id, bucket_id),
+            ).fetchall()
+            unref_blobs(conn, [r[0] for r in blob_rows])
+            conn.execute("DELETE FROM credentials WHERE kind = 'export' AND bucket_id = ?", (bucket_id,))
+            conn.execute("DELETE FROM buckets WHERE id = ?", (bucket_id,))
+
+        await self.db.transaction(delete)

@@ -1,0 +1,150 @@
+"""Objects by bucket and key: reads, listings, and the one commit path every write goes through.
+
+`commit_object` runs inside the caller's transaction, so S3 writes, S3 multipart
+completions and the native API's batch commits, clones and moves all make an object
+current the same way: guards first, versioning next (`history.make_way`), then the row,
+its blocks, its blob references and its S3 extras.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable
+
+from gateway.domain.errors import no_such_key
+from gateway.domain.mapping import split_key
+from gateway.domain.models import Deletion, ObjectInfo
+
+from . import history
+from .db import Database, inserted_id
+from .records import CommitGuard, NewObject
+from .rows import (
+    OBJECT_COLUMNS,
+    OBJECT_FROM,
+    ensure_package,
+    object_of,
+    prefix_successor,
+    ref_blobs,
+    select_object,
+    timestamp,
+    unref_blobs,
+)
+from .s3ext_store import write_object_extras
+
+
+def commit_object(conn: sqlite3.Connection, new: NewObject, guards: Iterable[CommitGuard]) -> ObjectInfo:
+    """Insert or replace the object row and its blocks; release what the old version used."""
+    package, path = split_key(new.key)
+    old = select_object(conn, "o.bucket_id = ? AND o.key = ?", (new.bucket_id, new.key), True)
+    for guard in guards:
+        guard(conn, old, new)
+    package_id = ensure_package(conn, new.bucket_id, package)
+    version_id, kept = history.make_way(conn, new.bucket_id, new.key, old)  # kept: old is history now
+    now = timestamp()
+    created = new.created or (old.created if old else now)
+    values = (
+        new.size,
+        new.etag,
+        new.sha256,
+        new.content_type,
+        json.dumps(new.headers),
+        json.dumps(new.meta),
+        json.dumps(new.checksums),
+        new.checksum_type,
+        new.parts_count,
+        new.redundancy,
+        created,
+        now,
+    )
+    if old is not None:
+        object_id = old.id
+        conn.execute(
+            "UPDATE objects SET size=?, etag=?, sha256=?, content_type=?, headers=?, meta=?, checksums=?, "
+            "checksum_type=?, parts_count=?, redundancy=?, created=?, updated=?, version_id=? WHERE id = ?",
+            (*values, version_id, object_id),
+        )
+        if not kept:
+            unref_blobs(conn, [b.blob_id for b in old.blocks])
+        conn.execute("DELETE FROM object_blocks WHERE object_id = ?", (object_id,))
+    else:
+        cur = conn.execute(
+            "INSERT INTO objects (bucket_id, package_id, path, key, size, etag, sha256, content_type, headers, "
+            "meta, checksums, checksum_type, parts_count, redundancy, created, updated, version_id) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (new.bucket_id, package_id, path, new.key, *values, version_id),
+        )
+        object_id = inserted_id(cur)
+    ref_blobs(conn, new.blob_ids, new.block_sizes)  # first: refuses blobs the collector took
+    conn.executemany(
+        "INSERT INTO object_blocks (object_id, seq, blob_id, size) VALUES (?, ?, ?, ?)",
+        [
+            (object_id, seq, bid, size)
+            for seq, (bid, size) in enumerate(zip(new.blob_ids, new.block_sizes, strict=True))
+        ],
+    )
+    write_object_extras(conn, object_id, new.extras, replaced=old is not None)  # an overwrite starts afresh
+    obj = select_object(conn, "o.id = ?", (object_id,), True)
+    assert obj is not None
+    return obj
+
+
+class ObjectsStore:
+    """Objects addressed by bucket and key (the S3 view); one transaction or read per method."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def get(self, bucket_id: int, key: str, *, with_blocks: bool = True) -> ObjectInfo:
+        def read(conn: sqlite3.Connection) -> ObjectInfo | None:
+            return select_object(
+                conn,
+                "o.bucket_id = ? AND o.key = ? AND o.redundancy != 'multipartUpload'",
+                (bucket_id, key),
+                with_blocks,
+            )
+
+        obj = await self.db.query(read)
+        if obj is None:
+            raise no_such_key(key)
+        return obj
+
+    async def get_by_id(self, object_id: int, *, with_blocks: bool = True) -> ObjectInfo | None:
+        return await self.db.query(lambda conn: select_object(conn, "o.id = ?", (object_id,), with_blocks))
+
+    async def list_objects(
+        self, bucket_id: int, *, prefix: str, start: str, inclusive: bool = False, limit: int
+    ) -> list[ObjectInfo]:
+        """Committed objects from `start` on whose key starts with `prefix`, in binary key order."""
+        op = ">=" if inclusive else ">"
+        sql = (
+            f"SELECT {OBJECT_COLUMNS} FROM {OBJECT_FROM} WHERE o.bucket_id = ? AND o.key {op} ? "
+            "AND o.redundancy != 'multipartUpload'"
+        )
+        params: list[object] = [bucket_id, start]
+        if prefix:
+            sql += " AND o.key >= ?"
+            params.append(prefix)
+            upper = prefix_successor(prefix)
+            if upper is not None:
+                sql += " AND o.key < ?"
+                params.append(upper)
+        sql += " ORDER BY o.key LIMIT ?"
+        params.append(limit)
+        return [object_of(r) for r in await self.db.fetchall(sql, tuple(params))]
+
+    async def commit(self, new: NewObject, guards: Iterable[CommitGuard] = ()) -> ObjectInfo:
+        """Point the key at freshly written blobs, atomically replacing any previous version."""
+        return await self.db.transaction(lambda conn: commit_object(conn, new, guards))
+
+    async def delete(self, bucket_id: int, key: str, guards: Iterable[CommitGuard] = ()) -> Deletion:
+        """Remove the key (a versioned bucket keeps history and gets a delete marker)."""
+
+        def delete(conn: sqlite3.Connection) -> Deletion:
+            old = select_object(conn, "o.bucket_id = ? AND o.key = ?", (bucket_id, key), True)
+            if old is not None:
+                for guard in guards:
+                    guard(conn, old, None)
+            return history.delete_latest(conn, bucket_id, key, old)
+
+        return await self.db.transaction(delete)
