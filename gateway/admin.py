@@ -85,7 +85,7 @@ async def _gc(data_dir: Path, secrets_key: str, grace: float, dry_run: bool) -> 
     spaces = Spaces(store, data_dir, box)
     try:
         await spaces.open()
-        found = await BlobIO(store, spaces).reclaim(grace, dry_run=dry_run)
+        found = await BlobIO(store, spaces).reclaim(grace, dry_run=dry_run, strays=True)
     finally:
         await spaces.close()
         await store.close()
@@ -93,6 +93,6 @@ async def _gc(data_dir: Path, secrets_key: str, grace: float, dry_run: bool) -> 
     print(
         f"{verb}: {found.count} items, {found.bytes} bytes "
         f"({found.blobs} blobs, {found.blob_bytes} bytes; {found.temporaries} temporary files, "
-        f"{found.temporary_bytes} bytes; grace {grace:g} s)"
+        f"{found.temporary_bytes} bytes; {found.strays} stray files, {found.stray_bytes} bytes; grace {grace:g} s)"
     )
     return 0
