@@ -167,7 +167,7 @@ class BlobIO:
         known = await self._store.blobs.keys(space_id)
         count = size = 0
         for info in files:
-            if info.key in known:
+            if info.key in known or await backend.stat(info.key) is None:  # gone: a collector got it first
                 continue
             if not dry_run:
                 await backend.delete(info.key)

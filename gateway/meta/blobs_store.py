@@ -39,9 +39,12 @@ class BlobsStore:
         return {row["key"] for row in rows}
 
     async def abandon(self, blob_id: int) -> None:
-        """A write failed: mark its pending blob dead for the collector."""
-        async with self.db.write() as conn:
-            await conn.execute("UPDATE blobs SET state = 'dead' WHERE id = ? AND refcount = 0", (blob_id,))
+        """A write failed: mark its pending blob dead for the collector (not fsynced: lost to a
+        power failure, the blob is pending again and the collector takes it after the grace)."""
+        await self.db.transaction(
+            lambda conn: conn.execute("UPDATE blobs SET state = 'dead' WHERE id = ? AND refcount = 0", (blob_id,)),
+            durable=False,
+        )
 
     async def collectable(self, pending_older_than: float, limit: int = 500, after_id: int = 0) -> list[aiosqlite.Row]:
         """Dead blobs, pending ones older than the cutoff (a crashed or abandoned write) and
@@ -67,8 +70,12 @@ class BlobsStore:
             )
             return cur.rowcount == 1
 
-        return await self.db.transaction(claim)
+        # Not fsynced (nor is `forget`): what a claim guards against, a commit in this running
+        # system, sees it at once; a power failure undoes it together with that write in flight,
+        # and the collector simply deletes the (maybe already deleted) bytes and the row again.
+        return await self.db.transaction(claim, durable=False)
 
     async def forget(self, blob_id: int) -> None:
-        async with self.db.write() as conn:
-            await conn.execute("DELETE FROM blobs WHERE id = ? AND refcount = 0", (blob_id,))
+        await self.db.transaction(
+            lambda conn: conn.execute("DELETE FROM blobs WHERE id = ? AND refcount = 0", (blob_id,)), durable=False
+        )
