@@ -188,6 +188,8 @@ class MultipartService:
         upload = await self.get(bucket, key, upload_id)
         if not listed:
             raise JunctionError(ErrorCode.MalformedXML, "You must specify at least one part")
+        conditions = conditions or WriteConditions()
+        await self._objects.precheck(upload.bucket_id, key, conditions)
         stored = {p.number: p for p in await self._store.uploads.list_parts(upload_id)}
         chosen = self._choose(listed, stored, upload)
         size = sum(p.size for p in chosen)
@@ -221,7 +223,7 @@ class MultipartService:
                 parts=[PartRecord(p.number, p.size, p.checksums) for p in chosen] if checksums else [],
             ),
         )
-        guards = [(conditions or WriteConditions()).guard(), *self._guards]
+        guards = [conditions.guard(prechecked=True), *self._guards]
         return await self._store.uploads.complete(upload_id, new, guards)
 
     @staticmethod

@@ -33,14 +33,18 @@ async def _load(call: S3Call) -> ObjectInfo:
     bucket = await call.core.buckets.get(call.bucket)
     await call.authorize(READ, bucket.id)
     obj = await call.core.objects.head(call.bucket, call.key, call.query.get("versionId"))
-    check_read_conditions(
-        etag=obj.etag,
-        last_modified=obj.updated,
-        if_match=call.header("If-Match"),
-        if_none_match=call.header("If-None-Match"),
-        if_modified_since=call.header("If-Modified-Since"),
-        if_unmodified_since=call.header("If-Unmodified-Since"),
-    )
+    try:
+        check_read_conditions(
+            etag=obj.etag,
+            last_modified=obj.updated,
+            if_match=call.header("If-Match"),
+            if_none_match=call.header("If-None-Match"),
+            if_modified_since=call.header("If-Modified-Since"),
+            if_unmodified_since=call.header("If-Unmodified-Since"),
+        )
+    except JunctionError as exc:  # 304 and 412 name the object as it is (RFC 7232; S3 sends both)
+        exc.detail.update(etag=obj.etag, last_modified=obj.updated)
+        raise
     return obj
 
 
@@ -91,11 +95,11 @@ async def head_object(call: S3Call) -> web.Response:
 
 
 def write_conditions(call: S3Call) -> WriteConditions:
-    if_none_match = call.header("If-None-Match")
-    if if_none_match is not None and if_none_match.strip() != "*":
-        raise JunctionError(ErrorCode.NotImplemented, "If-None-Match on writes supports only '*'")
+    """If-Match / If-None-Match (`*` or ETags) of a write, and an append-only key's own condition."""
     return WriteConditions(
-        if_match=call.header("If-Match"), if_none_match=if_none_match, no_overwrite=call.principal.appendonly
+        if_match=call.header("If-Match"),
+        if_none_match=call.header("If-None-Match"),
+        no_overwrite=call.principal.appendonly,
     )
 
 
