@@ -203,6 +203,7 @@ def test_cli_changes_apply_at_once_to_the_running_gateway(gw, tmp_path):
     assert code_of(carol.put_object, Bucket=bucket, Key="new", Body=b"x") == (403, "AccessDenied")
 
     assert admin_cli(gw, "disable-user", user, "--account", "root").returncode == 0
+    assert (gw.data_dir / "access.gen").stat().st_mode & 0o077 == 0  # the bump file is private too
     assert code_of(carol.get_object, Bucket=bucket, Key="doc.txt") == (403, "InvalidAccessKeyId")
     assert admin_cli(gw, "enable-user", user, "--account", "root").returncode == 0
     assert carol.get_object(Bucket=bucket, Key="doc.txt")["Body"].read() == b"hello"
@@ -327,7 +328,8 @@ def test_inactive_key_through_the_console_api(gw):
     name, key, secret = _user_with(gw, "root", ["read-only"])
     s3 = client(gw, key, secret)
     s3.list_buckets()
-    assert call(gw, "PUT", f"/accounts/root/keys/{key}", data={"status": "Inactive"}).json()["status"] == "Inactive"
+    inactive = call(gw, "PUT", f"/accounts/root/keys/{key}", data={"status": "Inactive"}).json()
+    assert (inactive["status"], inactive["user"]) == ("Inactive", name)
     assert code_of(s3.list_buckets) == (403, "InvalidAccessKeyId")
     assert call(gw, "PUT", f"/accounts/root/keys/{key}", data={"status": "Active"}).status_code == 200
     s3.list_buckets()
