@@ -53,6 +53,8 @@ def _part_range(call: S3Call, obj: ObjectInfo) -> ByteRange | None:
     if "partNumber" not in call.query:
         return None
     number = int_param(call.query, "partNumber", 1, low=1)
+    if call.header("Range") is not None:
+        raise JunctionError(ErrorCode.InvalidRequest, "Cannot specify both Range header and partNumber query parameter")
     blocks = obj.blocks if obj.parts_count else []
     if not blocks:
         if number != 1:
@@ -81,7 +83,7 @@ async def get_object(call: S3Call) -> web.StreamResponse:
     obj = await _load(call)
     byte_range = _part_range(call, obj) or parse_range(call.header("Range"), obj.size)
     headers = _response_headers(call, obj, byte_range) | await tag_count_headers(call, obj)
-    response = web.StreamResponse(status=206 if byte_range and "partNumber" not in call.query else 200, headers=headers)
+    response = web.StreamResponse(status=206 if byte_range else 200, headers=headers)  # a part is a range (S3: 206)
     return await send_stream(call.request, response, call.core.objects.read(obj, byte_range))
 
 
@@ -89,9 +91,7 @@ async def head_object(call: S3Call) -> web.Response:
     obj = await _load(call)
     byte_range = _part_range(call, obj) or parse_range(call.header("Range"), obj.size)
     headers = _response_headers(call, obj, byte_range) | await tag_count_headers(call, obj)
-    status = 206 if byte_range and "partNumber" not in call.query else 200
-    response = web.Response(status=status, headers=headers)
-    return response
+    return web.Response(status=206 if byte_range else 200, headers=headers)
 
 
 def write_conditions(call: S3Call) -> WriteConditions:
