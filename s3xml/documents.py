@@ -13,7 +13,7 @@ from urllib.parse import quote
 from gateway.domain.errors import ErrorCode
 
 from .errors import message_of
-from .records import BucketRecord, ObjectPage, StoredObject, UploadedPart, UploadRecord
+from .records import BucketRecord, ObjectPage, StoredObject, UploadedPart, UploadRecord, storage_class
 from .xml import (
     Field,
     MalformedXML,
@@ -116,7 +116,7 @@ def _contents(obj: StoredObject, encoding: str | None, owner: str | None) -> Fie
             fields.append(("ChecksumType", obj.checksum_type))
     if owner is not None:
         fields.append(("Owner", [("ID", owner), ("DisplayName", owner)]))
-    fields.append(("StorageClass", "STANDARD"))
+    fields.append(("StorageClass", storage_class(obj.headers)))
     return "Contents", fields
 
 
@@ -294,7 +294,7 @@ def list_parts(
         ("UploadId", upload.id),
         ("Initiator", [("ID", owner), ("DisplayName", owner)]),
         ("Owner", [("ID", owner), ("DisplayName", owner)]),
-        ("StorageClass", "STANDARD"),
+        ("StorageClass", storage_class(upload.headers)),
         ("PartNumberMarker", marker),
         ("NextPartNumberMarker", parts[-1].number if parts else marker),
         ("MaxParts", max_parts),
@@ -349,7 +349,7 @@ def list_uploads(
                     ("UploadId", upload.id),
                     ("Initiator", who),
                     ("Owner", who),
-                    ("StorageClass", "STANDARD"),
+                    ("StorageClass", storage_class(upload.headers)),
                     ("Initiated", iso8601(upload.created)),
                     ("ChecksumAlgorithm", upload.checksum_algorithm or None),
                 ],

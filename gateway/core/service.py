@@ -28,6 +28,7 @@ from .objects import ObjectService
 from .quotas import QuotaService, quota_guard
 from .secretbox import SecretBox
 from .spaces import Spaces
+from .storage_classes import StorageClassService
 from .sync import SyncService
 from .tagging import TaggingService
 from .transfers import Transfers
@@ -48,6 +49,7 @@ class Core:
         orphan_grace: float = 24 * 3600.0,
         secrets_key: str = "",
         local_roots: list[Path] | None = None,
+        storage_classes: dict[str, str] | None = None,
     ) -> None:
         self.data_dir = Path(data_dir).resolve()  # user-space roots must be absolute
         box = SecretBox.for_data_dir(self.data_dir, secrets_key)
@@ -59,7 +61,8 @@ class Core:
         self.blobs = BlobIO(self.store, self.spaces)
         self.guards: list[CommitGuard] = [quota_guard]  # run inside every commit transaction
         self.buckets = BucketService(self.store)
-        self.objects = ObjectService(self.store, self.blobs, self.guards)
+        self.storage_classes = StorageClassService(self.store, self.spaces, storage_classes)
+        self.objects = ObjectService(self.store, self.blobs, self.guards, self.storage_classes)
         self.multipart = MultipartService(self.store, self.blobs, self.objects, self.guards)
         self.tagging = TaggingService(self.store)
         self.cors = CorsService(self.store)

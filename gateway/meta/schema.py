@@ -11,6 +11,7 @@ from __future__ import annotations
 from .console_schema import CONSOLE_MIGRATIONS
 from .jobs_schema import JOBS_MIGRATIONS
 from .native_schema import NATIVE_MIGRATIONS  # the native API's own tables
+from .placement_schema import PLACEMENT_MIGRATIONS  # bucket locations, storage class -> space
 from .s3ext_schema import S3EXT_MIGRATIONS  # S3 tags, part records, CORS
 from .versioning_schema import VERSIONING_MIGRATIONS
 
@@ -125,4 +126,5 @@ COMPONENTS: dict[str, list[str]] = {
     "versioning": VERSIONING_MIGRATIONS,
     "s3ext": S3EXT_MIGRATIONS,
     "jobs": JOBS_MIGRATIONS,
+    "placement": PLACEMENT_MIGRATIONS,
 }
