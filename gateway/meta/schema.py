@@ -12,6 +12,7 @@ from .console_schema import CONSOLE_MIGRATIONS
 from .identity_schema import IDENTITY_MIGRATIONS  # accounts, users, policies; keys gain owners
 from .jobs_schema import JOBS_MIGRATIONS
 from .native_schema import NATIVE_MIGRATIONS  # the native API's own tables
+from .placement_schema import PLACEMENT_MIGRATIONS  # bucket locations, storage class -> space
 from .s3ext_schema import S3EXT_MIGRATIONS  # S3 tags, part records, CORS
 from .versioning_schema import VERSIONING_MIGRATIONS
 
@@ -132,4 +133,5 @@ COMPONENTS: dict[str, list[str]] = {
     "s3ext": S3EXT_MIGRATIONS,
     "jobs": JOBS_MIGRATIONS,
     "identity": IDENTITY_MIGRATIONS,
+    "placement": PLACEMENT_MIGRATIONS,
 }

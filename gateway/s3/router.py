@@ -20,6 +20,7 @@ from . import (
     objects,
     post_object,
     tagging,
+    torrent,
     unconfigured,
     versioning,
 )
@@ -50,7 +51,6 @@ UNSUPPORTED = (
     "restore",
     "retention",
     "select",
-    "torrent",
     "website",
 )
 
@@ -70,6 +70,7 @@ SUBRESOURCES: dict[tuple[str, bool, str], Handler] = {
     ("acl", True, "GET"): acl.get_object_acl,
     ("acl", True, "PUT"): acl.put_object_acl,
     ("attributes", True, "GET"): attributes.get_object_attributes,
+    ("torrent", True, "GET"): torrent.get_object_torrent,
 }
 SUBRESOURCE_NAMES = tuple(dict.fromkeys(name for name, _, _ in SUBRESOURCES))
 
