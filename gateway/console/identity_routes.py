@@ -52,7 +52,7 @@ def _user(call: ConsoleCall) -> str:
 def _status(call: ConsoleCall) -> object:
     body = call.json()
     unknown = set(body) - {"status"}
-    if unknown or "status" not in body:
+    if unknown or body.get("status") not in ("Active", "Inactive"):
         raise JunctionError(ErrorCode.InvalidArgument, 'the body is {"status": "Active" | "Inactive"}', field="status")
     return body["status"]
 
@@ -161,8 +161,9 @@ async def create_user_key(call: ConsoleCall) -> dict[str, Any]:
 
 async def update_key(call: ConsoleCall) -> dict[str, Any]:
     account_id = await _account(call, MANAGE_USERS)
+    status = _status(call)  # a malformed body is 400 whatever the key
     await _guard_root_key(call, account_id)
-    return await call.core.accounts.set_key_status(account_id, call.request.match_info["key"], _status(call))
+    return await call.core.accounts.set_key_status(account_id, call.request.match_info["key"], status)
 
 
 async def delete_key(call: ConsoleCall) -> None:
