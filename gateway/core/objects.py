@@ -11,11 +11,12 @@ import base64
 import binascii
 import sqlite3
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.domain.mapping import validate_key, validate_new_key
 from gateway.domain.models import Deletion, ObjectInfo
+from gateway.domain.object_lock import LockState
 from gateway.domain.text import HEADER_NAME, require_header_safe
 from gateway.meta import history
 from gateway.meta.records import CommitGuard, NewObject
@@ -184,7 +185,10 @@ class ObjectService:
         conditions: WriteConditions | None = None,
         space_id: int | None = None,
         tags: dict[str, str] | None = None,
+        lock: LockState | None = None,
     ) -> ObjectInfo:
+        """Stream `body` into a new blob and commit it as the key's object; `lock` is the Object
+        Lock the write asked for (the store adds the bucket's default retention otherwise)."""
         validate_new_key(key)
         attrs.validate()
         expect = expect or Expectations()
@@ -211,7 +215,7 @@ class ObjectService:
                 parts_count=0,
                 blob_ids=[blob.blob_id],
                 block_sizes=[blob.size],
-                extras=ObjectExtras(tags=tags) if tags else None,
+                extras=ObjectExtras(tags=tags or {}, lock=lock) if tags or lock else None,
             )
             return await self._store.objects.commit(new, [conditions.guard(prechecked=True), *self._guards])
         except BaseException:
@@ -247,15 +251,24 @@ class ObjectService:
         return self._blobs.read(obj.blocks, byte_range.start, byte_range.length)
 
     async def delete(
-        self, bucket: str, key: str, conditions: WriteConditions | None = None, version_id: str | None = None
+        self,
+        bucket: str,
+        key: str,
+        conditions: WriteConditions | None = None,
+        version_id: str | None = None,
+        *,
+        bypass_governance: bool = False,
     ) -> Deletion:
         """Delete the key (a versioned bucket gets a delete marker), or permanently delete the
-        version `version_id`; deleting an absent key or version succeeds (S3 semantics)."""
+        version `version_id`; deleting an absent key or version succeeds (S3 semantics), a
+        locked version is refused (a GOVERNANCE retention gives way to `bypass_governance`)."""
         validate_key(key)
         bucket_row = await self._store.buckets.get(bucket)
         guards = [conditions.guard()] if conditions and conditions.if_match is not None else []
         if version_id is not None:
-            return await delete_version(self._store, bucket_row.id, key, version_id, guards)
+            return await delete_version(
+                self._store, bucket_row.id, key, version_id, guards, bypass_governance=bypass_governance
+            )
         return await self._store.objects.delete(bucket_row.id, key, guards)
 
     async def _copy_source(self, source: CopySource) -> tuple[ObjectInfo, bool]:
@@ -283,9 +296,11 @@ class ObjectService:
         conditions: WriteConditions | None = None,
         checksum_algorithm: str | None = None,
         tags: dict[str, str] | None = None,
+        lock: LockState | None = None,
     ) -> ObjectInfo:
         """Copy by sharing the source's blocks; `replace_attrs` None means COPY the metadata,
-        `tags` None means COPY the source's tags (S3's default tagging directive)."""
+        `tags` None means COPY the source's tags (S3's default tagging directive). The source's
+        Object Lock is never copied: the copy gets `lock` or the destination's default."""
         validate_new_key(key)
         src, current = await self._copy_source(source)
         check_source_conditions(src, source)
@@ -321,7 +336,10 @@ class ObjectService:
             parts_count=src.parts_count,
             blob_ids=[b.blob_id for b in src.blocks],
             block_sizes=[b.size for b in src.blocks],
-            extras=await self._copied_extras(src, tags, keep_parts=checksums is src.checksums, current=current),
+            extras=replace(
+                await self._copied_extras(src, tags, keep_parts=checksums is src.checksums, current=current),
+                lock=lock,
+            ),
         )
         guards = [(conditions or WriteConditions()).guard(), *self._guards]
         return await self._store.objects.commit(new, guards)

@@ -27,6 +27,7 @@ from .listing import list_page
 from .multipart import MultipartService
 from .native_multipart import NativeMultipart
 from .native_ops import NativeService
+from .object_lock import ObjectLockService
 from .objects import ObjectService
 from .quotas import QuotaService, quota_guard
 from .secretbox import SecretBox
@@ -69,6 +70,7 @@ class Core:
         self.objects = ObjectService(self.store, self.blobs, self.guards)
         self.multipart = MultipartService(self.store, self.blobs, self.objects, self.guards)
         self.tagging = TaggingService(self.store)
+        self.object_lock = ObjectLockService(self.store)  # S3 Object Lock
         self.cors = CorsService(self.store)
         self.attributes = AttributesService(self.store)
         self.exports = ExportService(self.store, self.identity)

@@ -36,7 +36,9 @@ async def create_bucket(call: S3Call) -> web.Response:
             f"The {constraint} location constraint is incompatible with the region {call.region}.",
         )
     assert call.bucket is not None
-    await call.core.buckets.create(call.bucket, call.principal.access_key)
+    bucket = await call.core.buckets.create(call.bucket, call.principal.access_key)
+    if (call.header("x-amz-bucket-object-lock-enabled") or "").strip().lower() == "true":
+        await call.core.object_lock.enable_for_new_bucket(bucket.id)  # versioning comes with it
     return web.Response(status=200, headers={"Location": f"/{call.bucket}"})
 
 
