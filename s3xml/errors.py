@@ -24,6 +24,8 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.EntityTooSmall: 400,
     ErrorCode.ExpiredToken: 400,
     ErrorCode.IllegalLocationConstraintException: 400,
+    ErrorCode.InvalidLocationConstraint: 400,
+    ErrorCode.InvalidStorageClass: 400,
     ErrorCode.IncompleteBody: 400,
     ErrorCode.IncorrectNumberOfFilesInPostRequest: 400,
     ErrorCode.InternalError: 500,

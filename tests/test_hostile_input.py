@@ -507,6 +507,20 @@ CASES: list[Case] = [
         code="InvalidTag",
     ),
     Case(
+        "x-amz-storage-class S3 does not know",
+        **PUT_BAD,
+        target="/{b}/classy",
+        headers={"x-amz-storage-class": "STANDARD, GLACIER"},
+        code="InvalidStorageClass",
+    ),
+    Case(
+        "x-amz-storage-class on a multipart upload, lower case",
+        method="POST",
+        target="/{b}/classy?uploads",
+        headers={"x-amz-storage-class": "glacier"},
+        code="InvalidStorageClass",
+    ),
+    Case(
         "x-amz-tagging not UTF-8",
         **PUT_BAD,
         target="/{b}/tagged",

@@ -35,6 +35,8 @@ STATUS: dict[ErrorCode, int] = {
             E.InvalidPartOrder,
             E.EntityTooSmall,
             E.IllegalLocationConstraintException,
+            E.InvalidLocationConstraint,
+            E.InvalidStorageClass,
             E.IncorrectNumberOfFilesInPostRequest,
             E.InvalidPolicyDocument,
             E.InvalidTag,

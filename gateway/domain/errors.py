@@ -30,6 +30,8 @@ class ErrorCode(StrEnum):
     EntityTooSmall = "EntityTooSmall"
     ExpiredToken = "ExpiredToken"
     IllegalLocationConstraintException = "IllegalLocationConstraintException"
+    InvalidLocationConstraint = "InvalidLocationConstraint"
+    InvalidStorageClass = "InvalidStorageClass"
     IncompleteBody = "IncompleteBody"
     IncorrectNumberOfFilesInPostRequest = "IncorrectNumberOfFilesInPostRequest"
     InternalError = "InternalError"
@@ -133,7 +135,11 @@ MESSAGES: dict[ErrorCode, str] = {
     ErrorCode.EntityTooLarge: "Your proposed upload exceeds the maximum allowed object size.",
     ErrorCode.EntityTooSmall: "Your proposed upload is smaller than the minimum allowed object size.",
     ErrorCode.ExpiredToken: "The provided token has expired.",
-    ErrorCode.IllegalLocationConstraintException: "The specified location-constraint is not valid.",
+    ErrorCode.IllegalLocationConstraintException: (
+        "The location constraint is incompatible for the region specific endpoint this request was sent to."
+    ),
+    ErrorCode.InvalidLocationConstraint: "The specified location-constraint is not valid.",
+    ErrorCode.InvalidStorageClass: "The storage class you specified is not valid.",
     ErrorCode.IncompleteBody: "You did not provide the number of bytes specified by the Content-Length HTTP header.",
     ErrorCode.IncorrectNumberOfFilesInPostRequest: "POST requires exactly one file upload per request.",
     ErrorCode.InternalError: "We encountered an internal error. Please try again.",

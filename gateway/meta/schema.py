@@ -13,6 +13,7 @@ from .identity_schema import IDENTITY_MIGRATIONS  # accounts, users, policies; k
 from .jobs_schema import JOBS_MIGRATIONS
 from .lock_schema import LOCK_MIGRATIONS  # S3 Object Lock
 from .native_schema import NATIVE_MIGRATIONS  # the native API's own tables
+from .placement_schema import PLACEMENT_MIGRATIONS  # bucket locations, storage class -> space
 from .s3ext_schema import S3EXT_MIGRATIONS  # S3 tags, part records, CORS
 from .versioning_schema import VERSIONING_MIGRATIONS
 
@@ -134,4 +135,5 @@ COMPONENTS: dict[str, list[str]] = {
     "objectlock": LOCK_MIGRATIONS,  # after versioning: version_lock hangs off object_versions
     "jobs": JOBS_MIGRATIONS,
     "identity": IDENTITY_MIGRATIONS,
+    "placement": PLACEMENT_MIGRATIONS,
 }

@@ -24,6 +24,7 @@ from .lock_store import LockStore
 from .native_parts_store import NativePartsStore
 from .objects_store import ObjectsStore
 from .packages_store import PackagesStore
+from .placement_store import PlacementStore
 from .s3ext_store import S3ExtStore
 from .spaces_store import SpacesStore
 from .uploads_store import UploadsStore
@@ -49,6 +50,7 @@ class MetaStore:
         self.console = ConsoleStore(self.db, self.credentials)
         self.jobs = JobsStore(self.db)
         self.identity = IdentityStore(self.db, self.credentials.seal_secret)
+        self.placement = PlacementStore(self.db)
 
     async def open(self) -> None:
         await self.db.open()

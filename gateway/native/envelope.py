@@ -46,6 +46,8 @@ ERRORS: dict[ErrorCode, tuple[str, int]] = {
             E.InvalidPartOrder,
             E.EntityTooSmall,
             E.IllegalLocationConstraintException,
+            E.InvalidLocationConstraint,
+            E.InvalidStorageClass,
             E.IncorrectNumberOfFilesInPostRequest,
             E.InvalidPolicyDocument,
             E.InvalidTag,

@@ -75,6 +75,7 @@ async def copy_object(call: S3Call) -> web.Response:
         conditions=write_conditions(call),
         checksum_algorithm=checksum_algorithm(call.header("x-amz-checksum-algorithm")),
         tags=(request_tags(call) or {}) if tagging == "REPLACE" else None,
+        storage_class=call.storage_class(),
         lock=await call.core.object_lock.lock_for_write(dst_bucket.id, request_lock(call)),
     )
     headers = {}

@@ -132,6 +132,7 @@ async def complete_multipart_upload(call: S3Call) -> web.StreamResponse:
             conditions=write_conditions(call),
             expected_checksums=expected,
             expected_size=int(size_header) if size_header and size_header.isdigit() else None,
+            expected_type=call.header("x-amz-checksum-type"),
         )
     )
     location = f"{call.request.scheme}://{call.request.host}/{bucket}/{key}"

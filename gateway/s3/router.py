@@ -21,6 +21,7 @@ from . import (
     objects,
     post_object,
     tagging,
+    torrent,
     unconfigured,
     versioning,
 )
@@ -48,7 +49,6 @@ UNSUPPORTED = (
     "requestPayment",
     "restore",
     "select",
-    "torrent",
     "website",
 )
 
@@ -74,6 +74,7 @@ SUBRESOURCES: dict[tuple[str, bool, str], Handler] = {
     ("retention", True, "PUT"): object_lock.put_object_retention,
     ("legal-hold", True, "GET"): object_lock.get_object_legal_hold,
     ("legal-hold", True, "PUT"): object_lock.put_object_legal_hold,
+    ("torrent", True, "GET"): torrent.get_object_torrent,
 }
 SUBRESOURCE_NAMES = tuple(dict.fromkeys(name for name, _, _ in SUBRESOURCES))
 
