@@ -134,8 +134,15 @@ def test_composite_checksums_are_the_checksum_of_the_part_checksums(s3, bucket, 
     part_digests = [whole(algorithm, p) for p in pieces]
     expected = f"{b64(whole(algorithm, b''.join(part_digests)))}-{len(pieces)}"
     upload, listed = _upload(s3, bucket, "comp", pieces, algorithm, "COMPOSITE")
-    done = s3.complete_multipart_upload(Bucket=bucket, Key="comp", UploadId=upload, MultipartUpload={"Parts": listed})
     field = f"Checksum{algorithm}"
+    with pytest.raises(ClientError) as exc:
+        s3.complete_multipart_upload(
+            Bucket=bucket, Key="comp", UploadId=upload, MultipartUpload={"Parts": listed}, **{field: expected[1:]}
+        )
+    assert code_of(exc) == (400, "BadDigest")
+    done = s3.complete_multipart_upload(  # the composite value is accepted without its "-N" too
+        Bucket=bucket, Key="comp", UploadId=upload, MultipartUpload={"Parts": listed}, **{field: expected.split("-")[0]}
+    )
     assert (done[field], done["ChecksumType"]) == (expected, "COMPOSITE")
     head = s3.head_object(Bucket=bucket, Key="comp", ChecksumMode="ENABLED")
     assert (head[field], head["ChecksumType"]) == (expected, "COMPOSITE")

@@ -271,3 +271,42 @@ def test_config_file_table_names_a_space_made_later(tmp_path):
 def test_a_bad_config_table_stops_the_gateway_at_start(tmp_path):
     with pytest.raises(RuntimeError, match="bad storage_classes"):
         start_gateway(tmp_path, env={"JUNCTION_STORAGE_CLASSES": "COLD=x"})
+
+
+def test_upload_part_copy_writes_the_part_in_the_upload_class_space(s3, bucket, glacier):
+    source = os.urandom(6 * MIB)
+    s3.put_object(Bucket=bucket, Key="plain-source", Body=source)
+    before = blobs(glacier)
+    upload = s3.create_multipart_upload(Bucket=bucket, Key="copied", StorageClass="GLACIER")["UploadId"]
+    part = s3.upload_part_copy(
+        Bucket=bucket, Key="copied", UploadId=upload, PartNumber=1, CopySource={"Bucket": bucket, "Key": "plain-source"}
+    )
+    etag = part["CopyPartResult"]["ETag"]
+    assert [v for k, v in blobs(glacier).items() if k not in before] == [source]
+    s3.complete_multipart_upload(
+        Bucket=bucket, Key="copied", UploadId=upload, MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": etag}]}
+    )
+    assert s3.get_object(Bucket=bucket, Key="copied")["Body"].read() == source
+
+
+def test_every_worker_finds_a_space_another_worker_made(tmp_path):
+    """With several workers, the space and the table are made through one worker and the
+    writes land on any: a worker that does not know the space yet picks it up."""
+    gateway = start_gateway(tmp_path, "--workers", "2")
+    try:
+        from gateway.client import NativeClient
+
+        native = NativeClient(gateway.url, gateway.access_key, gateway.secret_key)
+        root = Path(gateway.data_dir) / "spaces" / "shared"
+        root.mkdir(parents=True)
+        native.create_user_space("shared", {"type": "Local", "root": str(root)}, {"type": "Local"})
+        assert console(gateway, "PUT", "/storage-classes", {"GLACIER_IR": "shared"}).status_code == 200
+        s3 = boto_client(gateway)
+        s3.create_bucket(Bucket="workers")
+        bodies = {f"k{i}": os.urandom(100 + i) for i in range(12)}
+        for key, body in bodies.items():
+            s3.put_object(Bucket="workers", Key=key, Body=body, StorageClass="GLACIER_IR")
+        stored = sorted(p.read_bytes() for p in (root / "blocks").rglob("*") if p.is_file())
+        assert stored == sorted(bodies.values())
+    finally:
+        stop_gateway(gateway)

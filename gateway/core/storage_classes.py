@@ -96,7 +96,7 @@ class StorageClassService:
         ref = ref or (await self._store.placement.classes()).get(name) or self._configured.get(name)
         if ref is None:
             return None
-        space_id = self._spaces.find(ref)
+        space_id = await self._find(ref)
         if space_id is None or (
             space_id != self._spaces.default_id and self._spaces.row(space_id).shard_max_size is None
         ):
@@ -119,7 +119,7 @@ class StorageClassService:
         for name, ref in mapping.items():
             if name not in STORAGE_CLASSES:
                 raise JunctionError(ErrorCode.InvalidStorageClass, f"{name!r} is not an S3 storage class")
-            space_id = self._spaces.find(ref)
+            space_id = await self._find(ref)
             if space_id is None:
                 raise JunctionError(ErrorCode.NoSuchUserSpace, f"no user space {ref!r}", user_space=ref)
             if space_id != self._spaces.default_id and self._spaces.row(space_id).shard_max_size is None:
@@ -130,3 +130,11 @@ class StorageClassService:
                 )
         await self._store.placement.set_classes(mapping, bucket_id)
         return await self.mapping(bucket_id)
+
+    async def _find(self, ref: str) -> int | None:
+        """The space `ref` names; one made by another worker is picked up by a refresh."""
+        space_id = self._spaces.find(ref)
+        if space_id is None:
+            await self._spaces.refresh()
+            space_id = self._spaces.find(ref)
+        return space_id
