@@ -263,9 +263,9 @@ class MultipartService:
         md5s = b"".join(bytes.fromhex(p.etag) for p in chosen)
         checksums = self._combined_checksums(upload, chosen)
         for alg, value in (expected_checksums or {}).items():
-            stored = checksums.get(alg)
+            computed = checksums.get(alg)
             # a COMPOSITE value may be named with or without its "-N" (base64 has no "-")
-            if stored is None or value not in (stored, stored.split("-", 1)[0]):
+            if computed is None or value not in (computed, computed.split("-", 1)[0]):
                 raise JunctionError(
                     ErrorCode.BadDigest, f"The {alg} you specified did not match the calculated checksum."
                 )
