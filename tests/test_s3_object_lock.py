@@ -4,6 +4,8 @@ road to deleting a locked version (S3 by version id, DeleteObjects, native delet
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -184,6 +186,28 @@ def test_lock_headers_need_a_digest_of_the_body(gateway, locked_bucket):
     assert answer.status_code == 400
     assert "<Code>InvalidRequest</Code>" in answer.text
     assert "Content-MD5 OR x-amz-checksum- HTTP header is required" in answer.text
+
+
+def _unsigned_payload_put(gateway, path: str, body: bytes, headers: dict[str, str]) -> requests.Response:
+    url = gateway.url + path
+    headers = {**headers, "x-amz-content-sha256": "UNSIGNED-PAYLOAD", "Content-Length": str(len(body))}
+    request = AWSRequest("PUT", url, data=body, headers=headers)
+    SigV4Auth(Credentials(gateway.access_key, gateway.secret_key), "s3", "us-east-1").add_auth(request)
+    return requests.put(url, data=body, headers=dict(request.headers.items()))
+
+
+def test_parts_of_a_locked_upload_need_a_digest(gateway, s3, locked_bucket, bucket):
+    upload = s3.create_multipart_upload(
+        Bucket=locked_bucket, Key="mp", ObjectLockMode="GOVERNANCE", ObjectLockRetainUntilDate=later(days=1)
+    )["UploadId"]
+    answer = _unsigned_payload_put(gateway, f"/{locked_bucket}/mp?partNumber=1&uploadId={upload}", b"p", {})
+    assert answer.status_code == 400 and "<Code>InvalidRequest</Code>" in answer.text
+    assert "required for Put Part requests with Object Lock parameters" in answer.text
+    md5 = base64.b64encode(hashlib.md5(b"p").digest()).decode()
+    path = f"/{locked_bucket}/mp?partNumber=1&uploadId={upload}"
+    assert _unsigned_payload_put(gateway, path, b"p", {"Content-MD5": md5}).status_code == 200
+    plain = s3.create_multipart_upload(Bucket=bucket, Key="mp")["UploadId"]  # nothing to protect: no digest needed
+    assert _unsigned_payload_put(gateway, f"/{bucket}/mp?partNumber=1&uploadId={plain}", b"p", {}).status_code == 200
 
 
 def test_governance_retention_rules(s3, locked_bucket):

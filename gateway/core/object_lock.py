@@ -26,7 +26,7 @@ from gateway.domain.object_lock import (
     DefaultRetention,
     LockConfig,
     LockState,
-    is_locked,
+    lock_active,
     parse_iso8601,
 )
 from gateway.meta import history
@@ -35,15 +35,17 @@ from gateway.meta.store import MetaStore
 
 from .versioning import missing_key, parse_version_id
 
-__all__ = ["LockRequest", "ObjectLockService", "is_locked", "version_locked"]
+__all__ = ["LockRequest", "ObjectLockService", "is_locked"]
 
 MISSING_CONFIGURATION = "Bucket is missing Object Lock Configuration"
 PAST_DATE = "The retain until date must be in the future!"
 
 
-def version_locked(version: ObjectInfo, now: float | None = None) -> bool:
-    """Whether this version may not be deleted or expired now (its retention or legal hold)."""
-    return is_locked(version.lock, time.time() if now is None else now)
+def is_locked(version: ObjectInfo, now: float | None = None) -> bool:
+    """Whether this version (current or noncurrent: `ObjectInfo.lock` comes with both) may not be
+    deleted or expired at `now`: an unexpired retention of either mode, or a legal hold. A lifecycle
+    expiration must skip it; deletes are refused by the store whatever calls them."""
+    return lock_active(version.lock, time.time() if now is None else now)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,9 +133,10 @@ class ObjectLockService:
     async def enabled(self, bucket_id: int) -> bool:
         return await self._store.locks.config(bucket_id) is not None
 
-    async def applies_to_writes(self, bucket_id: int, request: LockRequest) -> bool:
-        """Whether a write would carry a lock (asked for, or the bucket's default retention)."""
-        if request.present:
+    async def applies_to_writes(self, bucket_id: int, request: LockRequest, upload_id: str | None = None) -> bool:
+        """Whether a write would carry a lock (asked for, given to its upload, or the bucket's
+        default retention)."""
+        if request.present or (upload_id is not None and await self._store.locks.upload_lock(upload_id)):
             return True
         config = await self._store.locks.config(bucket_id)
         return config is not None and config.default is not None

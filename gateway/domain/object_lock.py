@@ -3,8 +3,9 @@
 A version is *locked* while it has an unexpired retention (GOVERNANCE or COMPLIANCE) or a
 legal hold; a locked version cannot be deleted permanently (a delete without a version id only
 adds a delete marker over it). Every layer uses these types: the store keeps them as JSON with
-the version (they follow it into history like its tags), the core decides with `is_locked`, and
-a lifecycle feature must never expire a version for which `is_locked(...)` is true.
+the version (they follow it into history like its tags), and the core's predicate
+`gateway.core.object_lock.is_locked(version, now)` says which versions a delete (or a future
+lifecycle expiration) must spare.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ class LockState:
         )
 
 
-def is_locked(lock: LockState | None, now: float) -> bool:
+def lock_active(lock: LockState | None, now: float) -> bool:
     """Whether a version with this lock may not be deleted or expired at `now`."""
     return lock is not None and lock.locked(now)
 

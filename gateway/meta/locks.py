@@ -13,7 +13,7 @@ import time
 from dataclasses import replace
 
 from gateway.domain.errors import ErrorCode, JunctionError
-from gateway.domain.object_lock import COMPLIANCE, LockConfig, LockState, is_locked
+from gateway.domain.object_lock import COMPLIANCE, LockConfig, LockState, lock_active
 
 from .rows import select_object
 from .s3ext_store import ObjectExtras
@@ -25,7 +25,7 @@ _CURRENT = "o.bucket_id = ? AND o.key = ? AND o.redundancy != 'multipartUpload'"
 def refuse_if_locked(lock: LockState | None, *, bypass_governance: bool = False, now: float | None = None) -> None:
     """Raise AccessDenied when a version with `lock` may not be deleted permanently now."""
     moment = time.time() if now is None else now
-    if not is_locked(lock, moment):
+    if not lock_active(lock, moment):
         return
     assert lock is not None
     if lock.legal_hold is True or lock.mode == COMPLIANCE or not bypass_governance:
@@ -92,7 +92,7 @@ def bucket_has_locked_versions(conn: sqlite3.Connection, bucket_id: int, now: fl
         "WHERE v.bucket_id = ?",
         (bucket_id, bucket_id),
     ).fetchall()
-    return any(is_locked(LockState.from_json(r[0]), now) for r in rows)
+    return any(lock_active(LockState.from_json(r[0]), now) for r in rows)
 
 
 def with_default_retention(

@@ -68,7 +68,7 @@ async def upload_part(call: S3Call) -> web.Response:
     length = call.content_length()
     if length is None:
         raise JunctionError(ErrorCode.MissingContentLength)
-    await require_body_digest(call, await call.core.buckets.get(bucket), LockRequest())  # a default retention
+    await require_body_digest(call, await call.core.buckets.get(bucket), LockRequest(), call.query["uploadId"])
     part = await call.core.multipart.upload_part(
         bucket,
         key,

@@ -24,7 +24,7 @@ from .responses import xml
 
 BYPASS_HEADER = "x-amz-bypass-governance-retention"
 DIGEST_REQUIRED = (
-    "Content-MD5 OR x-amz-checksum- HTTP header is required for Put Object requests with Object Lock parameters"
+    "Content-MD5 OR x-amz-checksum- HTTP header is required for Put {} requests with Object Lock parameters"
 )
 
 
@@ -51,13 +51,14 @@ def lock_headers(obj: ObjectInfo) -> dict[str, str]:
     return headers
 
 
-async def require_body_digest(call: S3Call, bucket: Bucket, lock: LockRequest) -> None:
-    """S3 refuses a body that a lock will protect unless the client sent a digest of it."""
-    if not await call.core.object_lock.applies_to_writes(bucket.id, lock):
+async def require_body_digest(call: S3Call, bucket: Bucket, lock: LockRequest, upload_id: str | None = None) -> None:
+    """S3 refuses a body that a lock will protect unless the client sent a digest of it: a PUT
+    with lock headers or into a bucket with a default retention, a part of a locked upload."""
+    if not await call.core.object_lock.applies_to_writes(bucket.id, lock, upload_id):
         return
     expect = call.expectations()
     if expect.content_md5 is None and not expect.checksums and expect.trailer is None:
-        raise JunctionError(ErrorCode.InvalidRequest, DIGEST_REQUIRED)
+        raise JunctionError(ErrorCode.InvalidRequest, DIGEST_REQUIRED.format("Part" if upload_id else "Object"))
 
 
 async def may_bypass_governance(call: S3Call, bucket: Bucket) -> bool:
