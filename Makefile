@@ -20,10 +20,12 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(VENV)/bin/junction serve
 
-# Client programs the integration tests drive (aws-cli v2 comes from Debian's awscli).
+# Client programs the integration tests drive (aws-cli v2 comes from Debian's awscli), and the
+# PostgreSQL server the suites run a second engine on (tests/pg_server.py starts a throwaway cluster).
 system-deps:
 	@missing=""; \
 	[ -x /usr/bin/aws ] || missing="$$missing awscli"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	command -v rclone >/dev/null || missing="$$missing rclone"; \
 	command -v s3cmd >/dev/null || missing="$$missing s3cmd"; \
 	if [ -n "$$missing" ]; then \

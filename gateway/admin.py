@@ -15,13 +15,20 @@ from . import admin_identity
 from .config import load_config
 from .core.identity import GENERATION_FILE, Generation
 from .core.secretbox import SecretBox
+from .meta import copy_meta
+from .meta.engine import open_database, redacted
 from .meta.store import MetaStore
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", type=Path, help="the gateway's data dir (default: as configured, ./data)")
     parser.add_argument("--config", type=Path, help="TOML config file (for data_dir, secrets_key, orphan_grace)")
+    parser.add_argument("--meta", dest="meta_url", help="metadata database URL (default: as configured)")
     sub = parser.add_subparsers(dest="action", required=True)
+    sub.add_parser("migrate", help="apply pending schema migrations to the metadata database and list versions")
+    copy = sub.add_parser("copy-meta", help="copy every metadata row from one database to another, then verify")
+    copy.add_argument("--from", dest="source", required=True, help="source URL (sqlite:///path or postgresql://...)")
+    copy.add_argument("--to", dest="target", required=True, help="target URL; its tables must be empty")
     create_key = sub.add_parser(
         "create-key", help="create an admin key pair, or --account's (the secret is shown once)"
     )
@@ -45,12 +52,23 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _run(args: argparse.Namespace) -> int:
-    config = load_config(args.config, {"data_dir": args.data_dir}, root_keys=False)
+    config = load_config(args.config, {"data_dir": args.data_dir, "meta_url": args.meta_url}, root_keys=False)
+    if args.action == "copy-meta":
+        return await copy_meta.run(args.source, args.target, config.data_dir)
     if args.action == "gc":
         return await _gc(
-            config.data_dir, config.secrets_key, config.orphan_grace if args.grace is None else args.grace, args.dry_run
+            config.data_dir,
+            config.meta_url,
+            config.secrets_key,
+            config.orphan_grace if args.grace is None else args.grace,
+            args.dry_run,
         )
-    store = MetaStore(config.data_dir / "meta.sqlite3", SecretBox.for_data_dir(config.data_dir, config.secrets_key))
+    store = MetaStore(
+        open_database(config.meta_url, config.data_dir),
+        SecretBox.for_data_dir(config.data_dir, config.secrets_key),
+    )
+    if args.action == "migrate":
+        return await _migrate(store, config.meta_url)
     await store.open()
     try:
         if args.action in admin_identity.COMMANDS:
@@ -89,12 +107,25 @@ async def _run(args: argparse.Namespace) -> int:
         await store.close()
 
 
-async def _gc(data_dir: Path, secrets_key: str, grace: float, dry_run: bool) -> int:
+async def _migrate(store: MetaStore, meta_url: str) -> int:
+    """Opening the store applies what is pending (as `serve` does at start); print the versions."""
+    await store.open()
+    try:
+        versions = await store.db.schema_versions()
+    finally:
+        await store.close()
+    print(f"{store.db.engine} {redacted(meta_url) if meta_url else '(data dir SQLite)'}: schema up to date")
+    for component, version in sorted(versions.items()):
+        print(f"  {component}\t{version}")
+    return 0
+
+
+async def _gc(data_dir: Path, meta_url: str, secrets_key: str, grace: float, dry_run: bool) -> int:
     """Open the data dir's store and spaces as the gateway does (no server, no periodic tasks)."""
     if grace < 0:
         print("--grace must be 0 or more seconds", file=sys.stderr)
         return 2
-    if not (data_dir / "meta.sqlite3").exists():
+    if not meta_url and not (data_dir / "meta.sqlite3").exists():
         print(f"no gateway data in {data_dir}", file=sys.stderr)
         return 1
     from .core.blobs import BlobIO
@@ -103,7 +134,7 @@ async def _gc(data_dir: Path, secrets_key: str, grace: float, dry_run: bool) -> 
 
     data_dir = data_dir.resolve()
     box = SecretBox.for_data_dir(data_dir, secrets_key)
-    store = MetaStore(data_dir / "meta.sqlite3", box)
+    store = MetaStore(open_database(meta_url, data_dir), box)
     await store.open()
     spaces = Spaces(store, data_dir, box)
     try:

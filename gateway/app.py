@@ -25,6 +25,7 @@ CLIENT_MAX_SIZE = 64 * 1024 * 1024  # only for bodies read whole (JSON); object 
 def build_core(config: Config) -> Core:
     return Core(
         config.data_dir,
+        meta_url=config.meta_url,
         root_access_key=config.root_access_key,
         root_secret_key=config.root_secret_key,
         gc_interval=config.gc_interval,

@@ -26,6 +26,11 @@ def _serve_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port to listen on (default 9000)")
     parser.add_argument("--data-dir", type=Path, help="metadata and local blobs (default ./data)")
+    parser.add_argument(
+        "--meta",
+        dest="meta_url",
+        help="metadata database: sqlite:///path or postgresql://user:pw@host:port/db (default: SQLite in data dir)",
+    )
     parser.add_argument("--workers", type=int, help="worker processes sharing the port (default 1)")
     parser.add_argument("--config", type=Path, help="TOML config file")
     parser.add_argument("--domain", help="base domain for virtual-hosted-style requests")

@@ -21,6 +21,9 @@ class Config:
     host: str = "127.0.0.1"
     port: int = 9000
     data_dir: Path = Path("./data")
+    # the metadata database: sqlite:///path or postgresql://user:password@host:port/db;
+    # empty: SQLite in <data dir>/meta.sqlite3 (gateway/meta/db.py open_database)
+    meta_url: str = ""
     workers: int = 1
     region: str = "us-east-1"
     domain: str = ""  # virtual-hosted-style base domain, e.g. "s3.example.com"

@@ -96,12 +96,51 @@ def self_signed_cert(tmp: Path) -> tuple[Path, Path]:
     return cert, key
 
 
-def start_gateway(tmp: Path, *extra: str, env: dict[str, str] | None = None, tls: bool = False) -> Gateway:
+# Which metadata engines the integration suites run on. A module that sets BOTH_ENGINES = True
+# runs every test that uses the `gateway` fixture (and s3, bucket...) on SQLite and on a real
+# PostgreSQL (tests/pg_server.py); README "Tests" lists those modules.
+ENGINES = ("sqlite", "postgres")
+
+
+def pg_server():
+    """The session's PostgreSQL server (one per test process), started on first use, removed at exit."""
+    from tests.pg_server import shared
+
+    return shared()
+
+
+def meta_url(engine: str) -> str | None:
+    """A fresh metadata database for one gateway: None for SQLite (the data dir's default)."""
+    return pg_server().create_database() if engine == "postgres" else None
+
+
+def pytest_generate_tests(metafunc):
+    if "meta_engine" in metafunc.fixturenames and getattr(metafunc.module, "BOTH_ENGINES", False):
+        metafunc.parametrize("meta_engine", ENGINES, scope="session", indirect=True)
+
+
+@pytest.fixture(scope="session")
+def meta_engine(request) -> str:
+    return getattr(request, "param", "sqlite")
+
+
+def start_gateway(
+    tmp: Path,
+    *extra: str,
+    env: dict[str, str] | None = None,
+    tls: bool = False,
+    meta: str | None = None,
+    data_dir: Path | None = None,
+) -> Gateway:
+    """A gateway process; `meta`: a metadata URL (default: SQLite in the data dir); `data_dir`:
+    another instance's, to serve one namespace together (default: `tmp`/data)."""
+    if meta:
+        extra = (*extra, "--meta", meta)
     port = free_port()
     if tls:
         cert, key = self_signed_cert(tmp)
         extra = (*extra, "--tls-cert", str(cert), "--tls-key", str(key))
-    data_dir = tmp / "data"
+    data_dir = data_dir or tmp / "data"
     log_path = tmp / "gateway.log"
     proc_env = dict(os.environ)
     proc_env.update(JUNCTION_ROOT_ACCESS_KEY=ACCESS_KEY, JUNCTION_ROOT_SECRET_KEY=SECRET_KEY)
@@ -139,8 +178,8 @@ def stop_gateway(gateway: Gateway) -> None:
 
 
 @pytest.fixture(scope="session")
-def gateway(tmp_path_factory) -> Gateway:
-    gw = start_gateway(tmp_path_factory.mktemp("gateway"))
+def gateway(tmp_path_factory, meta_engine) -> Gateway:
+    gw = start_gateway(tmp_path_factory.mktemp(f"gateway-{meta_engine}"), meta=meta_url(meta_engine))
     yield gw
     stop_gateway(gw)
 

@@ -13,6 +13,8 @@ import requests
 from botocore.exceptions import ClientError
 from conftest import boto_client, start_gateway, stop_gateway
 
+BOTH_ENGINES = True  # the gateway fixture runs on SQLite and on PostgreSQL (conftest.ENGINES)
+
 
 def call(gw, method, path, data=None, query=None, *, key=None, secret=None, timestamp=None, token=None):
     """Sign a console request exactly as the example client does."""

@@ -15,7 +15,7 @@ import pytest
 
 from backends.local import LocalBackend
 from gateway import datadir
-from gateway.meta.db import Database
+from gateway.meta.db import SqliteDatabase
 
 FULL = 2  # PRAGMA synchronous: 0 OFF, 1 NORMAL, 2 FULL, 3 EXTRA
 
@@ -40,7 +40,7 @@ async def stream(*pieces: bytes):
 
 
 async def test_sqlite_commits_are_durable_across_power_loss(tmp_path):
-    db = Database(tmp_path / "meta.sqlite3")
+    db = SqliteDatabase(tmp_path / "meta.sqlite3")
     await db.open()
     try:
         for conn in (db._writer, db.reader):
@@ -55,7 +55,7 @@ async def test_sqlite_commits_are_durable_across_power_loss(tmp_path):
 async def test_a_relaxed_commit_leaves_the_connection_durable(tmp_path):
     """A blob's registration commits without a WAL fsync (the commit referencing it syncs it);
     the connection is FULL again for every other transaction, even after a failed one."""
-    db = Database(tmp_path / "meta.sqlite3")
+    db = SqliteDatabase(tmp_path / "meta.sqlite3")
     await db.open()
     try:
 

@@ -6,6 +6,8 @@ import os
 from botocore.exceptions import ClientError
 from native_helpers import expect_error, full_hash, native, nbucket, npackage  # noqa: F401  (fixtures)
 
+BOTH_ENGINES = True  # the gateway fixture runs on SQLite and on PostgreSQL (conftest.ENGINES)
+
 MiB = 1024 * 1024
 
 

@@ -10,6 +10,8 @@ from native_helpers import expect_error, full_hash, native, nbucket, npackage, r
 
 from gateway.client import build_form
 
+BOTH_ENGINES = True  # the gateway fixture runs on SQLite and on PostgreSQL (conftest.ENGINES)
+
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?[+-]\d\d:\d\d$")
 
 

@@ -2,6 +2,8 @@
 
 from native_helpers import expect_error, native, nbucket, npackage  # noqa: F401  (fixtures)
 
+BOTH_ENGINES = True  # the gateway fixture runs on SQLite and on PostgreSQL (conftest.ENGINES)
+
 
 def keys(s3, bucket, **kwargs):
     return [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, **kwargs).get("Contents", [])]

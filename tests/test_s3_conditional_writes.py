@@ -17,6 +17,8 @@ from botocore.exceptions import ClientError
 
 from tests.conftest import boto_client
 
+BOTH_ENGINES = True  # the gateway fixture runs on SQLite and on PostgreSQL (conftest.ENGINES)
+
 PART = 5 * 1024 * 1024
 
 

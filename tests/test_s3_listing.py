@@ -3,6 +3,8 @@
 import pytest
 from botocore.exceptions import ClientError
 
+BOTH_ENGINES = True  # the gateway fixture runs on SQLite and on PostgreSQL (conftest.ENGINES)
+
 KEYS = ["a.txt", "b/1", "b/2", "b/c/3", "c/4", "d", "é/5", "z+z", "b/", "/root"]
 
 

@@ -6,6 +6,8 @@ import os
 import pytest
 from botocore.exceptions import ClientError
 
+BOTH_ENGINES = True  # the gateway fixture runs on SQLite and on PostgreSQL (conftest.ENGINES)
+
 MiB = 1024 * 1024
 
 

@@ -15,6 +15,8 @@ from gateway.core.objects import ObjectAttrs
 from gateway.core.service import Core
 from gateway.domain.errors import JunctionError
 
+BOTH_ENGINES = True  # the gateway fixture runs on SQLite and on PostgreSQL (conftest.ENGINES)
+
 AWS_V1 = str(Path(sys.executable).parent / "aws")
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway.domain.models import Bucket, ListPage
+from gateway.meta.engine import open_database
 from gateway.meta.records import CommitGuard
 from gateway.meta.store import MetaStore
 
@@ -48,6 +49,7 @@ class Core:
         self,
         data_dir: Path,
         *,
+        meta_url: str = "",
         root_access_key: str,
         root_secret_key: str,
         gc_interval: float = 60.0,
@@ -58,7 +60,7 @@ class Core:
     ) -> None:
         self.data_dir = Path(data_dir).resolve()  # user-space roots must be absolute
         box = SecretBox.for_data_dir(self.data_dir, secrets_key)
-        self.store = MetaStore(self.data_dir / "meta.sqlite3", box)
+        self.store = MetaStore(open_database(meta_url, self.data_dir), box)
         self.spaces = Spaces(self.store, self.data_dir, box)
         # Local user spaces may only point inside these directories: <data dir>/spaces and the
         # configured ones (never the data dir itself: it holds the metadata and the secrets key)

@@ -8,7 +8,7 @@ from gateway.domain.errors import ErrorCode, JunctionError, no_such_bucket
 from gateway.domain.models import Bucket
 
 from . import history, locks
-from .db import Database, fetchone, inserted_id
+from .db import Database, inserted_id
 from .rows import bucket_of, timestamp, unref_blobs
 
 
@@ -19,16 +19,18 @@ class BucketsStore:
         self.db = db
 
     async def create(self, name: str, owner: str) -> Bucket:
-        async with self.db.write() as conn:
-            row = await fetchone(conn, "SELECT * FROM buckets WHERE name = ?", (name,))
+        def create(conn: sqlite3.Connection) -> Bucket:
+            row = conn.execute("SELECT * FROM buckets WHERE name = ?", (name,)).fetchone()
             if row:
                 code = ErrorCode.BucketAlreadyOwnedByYou if row["owner"] == owner else ErrorCode.BucketAlreadyExists
                 raise JunctionError(code, "The requested bucket name is not available", bucket=name)
             now = timestamp()
-            cur = await conn.execute("INSERT INTO buckets (name, owner, created) VALUES (?, ?, ?)", (name, owner, now))
+            cur = conn.execute("INSERT INTO buckets (name, owner, created) VALUES (?, ?, ?)", (name, owner, now))
             bucket_id = inserted_id(cur)
-            await conn.execute("INSERT INTO packages (bucket_id, name, created) VALUES (?, '', ?)", (bucket_id, now))
-        return Bucket(id=bucket_id, name=name, owner=owner, created=now)
+            conn.execute("INSERT INTO packages (bucket_id, name, created) VALUES (?, '', ?)", (bucket_id, now))
+            return Bucket(id=bucket_id, name=name, owner=owner, created=now)
+
+        return await self.db.transaction(create)
 
     async def get(self, name: str) -> Bucket:
         row = await self.db.fetchone("SELECT * FROM buckets WHERE name = ?", (name,))

@@ -41,8 +41,9 @@ def remember_completion(
         "version_id": obj.version_id,
     }
     conn.execute(
-        "INSERT OR REPLACE INTO completed_uploads (upload_id, bucket_id, key, parts, result, completed) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO completed_uploads (upload_id, bucket_id, key, parts, result, completed) "
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (upload_id) DO UPDATE SET bucket_id = excluded.bucket_id, "
+        "key = excluded.key, parts = excluded.parts, result = excluded.result, completed = excluded.completed",
         (upload_id, obj.bucket_id, obj.key, json.dumps(parts), json.dumps(result), now),
     )
 

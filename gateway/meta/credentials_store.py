@@ -71,8 +71,15 @@ class CredentialsStore:
         columns = ["access_key", "secret_key", "kind", "created", *fields]
         values = [access_key, self.seal_secret(secret_key), kind, timestamp(), *fields.values()]
         marks = ", ".join("?" for _ in columns)
-        async with self.db.write() as conn:
-            await conn.execute(f"INSERT OR REPLACE INTO credentials ({', '.join(columns)}) VALUES ({marks})", values)
+        sql = f"INSERT INTO credentials ({', '.join(columns)}) VALUES ({marks})"
+
+        def replace(conn: sqlite3.Connection) -> None:
+            # the whole row is replaced, columns not given back to their defaults (what SQLite's
+            # INSERT OR REPLACE did, cascades included), in SQL both engines run
+            conn.execute("DELETE FROM credentials WHERE access_key = ?", (access_key,))
+            conn.execute(sql, values)
+
+        await self.db.transaction(replace)
 
     async def of_kinds(self, *kinds: str) -> list[aiosqlite.Row]:
         """The credentials of these kinds (e.g. root, admin), oldest first."""

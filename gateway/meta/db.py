@@ -1,4 +1,12 @@
-"""SQLite connections: one writer behind a lock, one reader, WAL so they never block.
+"""The metadata database: one interface (`Database`), two engines.
+
+`SqliteDatabase` (here) is the embedded default; `PostgresDatabase` (pg.py) serves several
+gateway instances over one namespace. Both run a unit of work the same way: `transaction(fn)`
+or `query(fn)` calls a synchronous `fn(conn)` on a connection's own thread, where `conn`
+behaves as a `sqlite3.Connection` (execute/executemany, rows by name and index, `lastrowid`).
+`open_database(url)` picks the engine from a `--meta` URL.
+
+SQLite: one writer behind a lock, one reader, WAL so they never block.
 
 Every write is a transaction run under `Database.write()` or `Database.transaction()`; the
 reader connection sees only committed state (WAL snapshot), so no request ever observes
@@ -12,10 +20,11 @@ number of small writes per second.
 
 from __future__ import annotations
 
+import abc
 import asyncio
-import contextlib
+import re
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -39,7 +48,45 @@ PRAGMAS = (
 )
 
 
-class Database:
+class Database(abc.ABC):
+    """What the stores need of an engine: whole units of work, and single-statement reads."""
+
+    engine = ""  # "sqlite" | "postgresql"
+
+    @abc.abstractmethod
+    async def open(self) -> None:
+        """Connect and apply pending migrations."""
+
+    @abc.abstractmethod
+    async def close(self) -> None: ...
+
+    @abc.abstractmethod
+    async def transaction(self, fn: Callable[[sqlite3.Connection], T], *, durable: bool = True) -> T:
+        """Run `fn(conn)` as one atomic write transaction (retried whole if the engine asks)."""
+
+    @abc.abstractmethod
+    async def query(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run a read-only `fn(conn)` on one consistent snapshot."""
+
+    @abc.abstractmethod
+    async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None: ...
+
+    @abc.abstractmethod
+    async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]: ...
+
+    @abc.abstractmethod
+    async def schema_versions(self) -> dict[str, int]:
+        """The applied migration version of each component."""
+
+
+def redacted(url: str) -> str:
+    """The URL without its password, for logs."""
+    return re.sub(r"(://[^:/@]*):[^@]*@", r"\1:***@", url)
+
+
+class SqliteDatabase(Database):
+    engine = "sqlite"
+
     def __init__(self, path: Path) -> None:
         self.path = path
         self._writer: aiosqlite.Connection | None = None
@@ -75,36 +122,32 @@ class Database:
         assert self._writer is not None
         await self._writer.execute("BEGIN IMMEDIATE")
         try:
-            row = await fetchone(self._writer, "SELECT version FROM schema_versions WHERE component = ?", (component,))
+            async with self._writer.execute(
+                "SELECT version FROM schema_versions WHERE component = ?", (component,)
+            ) as cur:
+                row = await cur.fetchone()
             if row is None or row[0] < version:
-                for statement in _statements(script):
+                for statement in statements(script):
                     await self._writer.execute(statement)
                 await self._writer.execute(
-                    "INSERT OR REPLACE INTO schema_versions (component, version) VALUES (?, ?)", (component, version)
+                    "INSERT INTO schema_versions (component, version) VALUES (?, ?) "
+                    "ON CONFLICT (component) DO UPDATE SET version = excluded.version",
+                    (component, version),
                 )
             await self._writer.execute("COMMIT")
         except BaseException:
             await self._writer.execute("ROLLBACK")
             raise
 
+    async def schema_versions(self) -> dict[str, int]:
+        rows = await self.fetchall("SELECT component, version FROM schema_versions")
+        return {row[0]: row[1] for row in rows}
+
     async def close(self) -> None:
         for conn in (self._reader, self._writer):
             if conn is not None:
                 await conn.close()
         self._reader = self._writer = None
-
-    @contextlib.asynccontextmanager
-    async def write(self) -> AsyncIterator[aiosqlite.Connection]:
-        """Run a write transaction; commits on success, rolls back on any exception."""
-        assert self._writer is not None, "database not open"
-        async with self._lock:
-            await self._writer.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._writer
-            except BaseException:
-                await self._writer.execute("ROLLBACK")
-                raise
-            await self._writer.execute("COMMIT")
 
     async def transaction(self, fn: Callable[[sqlite3.Connection], T], *, durable: bool = True) -> T:
         """Run `fn(conn)` as one write transaction on the writer thread, in one round trip.
@@ -193,26 +236,16 @@ def _on_thread(conn: aiosqlite.Connection, fn: Callable[[], T]) -> Awaitable[T]:
     return execute(fn)
 
 
-def _statements(script: str) -> list[str]:
+def statements(script: str) -> list[str]:
     """Split a migration on ';' (so migrations must not put ';' in comments or strings)."""
-    statements = [s.strip() for s in script.split(";") if s.strip()]
-    for statement in statements:
+    parts = [s.strip() for s in script.split(";") if s.strip()]
+    for statement in parts:
         if not sqlite3.complete_statement(statement + ";"):
             raise ValueError(f"migration statement is incomplete (a ';' in a comment?): {statement[:60]!r}")
-    return statements
+    return parts
 
 
-async def fetchone(conn: aiosqlite.Connection, sql: str, params: Params = ()) -> aiosqlite.Row | None:
-    async with conn.execute(sql, params) as cur:
-        return await cur.fetchone()
-
-
-async def fetchall(conn: aiosqlite.Connection, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
-    async with conn.execute(sql, params) as cur:
-        return list(await cur.fetchall())
-
-
-def inserted_id(cur: sqlite3.Cursor | aiosqlite.Cursor) -> int:
+def inserted_id(cur: sqlite3.Cursor) -> int:
     """The rowid of the row an INSERT just made (the drivers type it optional: None before any INSERT)."""
     rowid = cur.lastrowid
     assert rowid is not None, "the statement inserted no row"

@@ -198,7 +198,8 @@ class IdentityStore:
                 (account_id, user_id, access_key),
             )
             conn.execute(
-                "INSERT OR REPLACE INTO user_inline_policies (user_id, name, document) VALUES (?, 'export', ?)",
+                "INSERT INTO user_inline_policies (user_id, name, document) VALUES (?, 'export', ?) "
+                "ON CONFLICT (user_id, name) DO UPDATE SET document = excluded.document",
                 (user_id, document),
             )
             return user_id
@@ -344,7 +345,7 @@ class IdentityStore:
     async def attach(self, user_id: int, policy: str) -> None:
         await self.db.transaction(
             lambda conn: conn.execute(
-                "INSERT OR IGNORE INTO user_policies (user_id, policy) VALUES (?, ?)", (user_id, policy)
+                "INSERT INTO user_policies (user_id, policy) VALUES (?, ?) ON CONFLICT DO NOTHING", (user_id, policy)
             )
         )
 
@@ -368,7 +369,8 @@ class IdentityStore:
                 conn.execute("DELETE FROM user_inline_policies WHERE user_id = ? AND name = ?", (user_id, name))
             else:
                 conn.execute(
-                    "INSERT OR REPLACE INTO user_inline_policies (user_id, name, document) VALUES (?, ?, ?)",
+                    "INSERT INTO user_inline_policies (user_id, name, document) VALUES (?, ?, ?) "
+                    "ON CONFLICT (user_id, name) DO UPDATE SET document = excluded.document",
                     (user_id, name, document),
                 )
 
@@ -386,7 +388,7 @@ class IdentityStore:
         def replace(conn: sqlite3.Connection) -> None:
             conn.execute("DELETE FROM user_rules WHERE user_id = ?", (user_id,))
             conn.executemany(
-                "INSERT OR IGNORE INTO user_rules (user_id, bucket, prefix, access) VALUES (?, ?, ?, ?)",
+                "INSERT INTO user_rules (user_id, bucket, prefix, access) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 [(user_id, *rule) for rule in rules],
             )
 

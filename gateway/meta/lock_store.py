@@ -38,13 +38,15 @@ class LockStore:
         def put(conn: sqlite3.Connection) -> None:
             if enable_versioning:
                 conn.execute(
-                    "INSERT OR REPLACE INTO bucket_versioning (bucket_id, status) VALUES (?, ?)",
+                    "INSERT INTO bucket_versioning (bucket_id, status) VALUES (?, ?) "
+                    "ON CONFLICT (bucket_id) DO UPDATE SET status = excluded.status",
                     (bucket_id, history.ENABLED),
                 )
             elif history.status(conn, bucket_id) != history.ENABLED:
                 raise JunctionError(ErrorCode.InvalidBucketState, VERSIONING_REQUIRED)
             conn.execute(
-                "INSERT OR REPLACE INTO bucket_object_lock (bucket_id, config) VALUES (?, ?)",
+                "INSERT INTO bucket_object_lock (bucket_id, config) VALUES (?, ?) "
+                "ON CONFLICT (bucket_id) DO UPDATE SET config = excluded.config",
                 (bucket_id, config.to_json()),
             )
 
@@ -67,7 +69,9 @@ class LockStore:
     async def put_upload_lock(self, upload_id: str, lock: LockState) -> None:
         await self.db.transaction(
             lambda conn: conn.execute(
-                "INSERT OR REPLACE INTO upload_lock (upload_id, lock) VALUES (?, ?)", (upload_id, lock.to_json())
+                "INSERT INTO upload_lock (upload_id, lock) VALUES (?, ?) "
+                "ON CONFLICT (upload_id) DO UPDATE SET lock = excluded.lock",
+                (upload_id, lock.to_json()),
             )
         )
 

@@ -115,8 +115,9 @@ class NativePartsStore:
                 (object_id, seq, blob_id, size),
             )
             conn.execute(
-                "INSERT OR REPLACE INTO native_parts (object_id, idx, blob_id, size, md5, updated) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO native_parts (object_id, idx, blob_id, size, md5, updated) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (object_id, idx) DO UPDATE SET blob_id = excluded.blob_id, "
+                "size = excluded.size, md5 = excluded.md5, updated = excluded.updated",
                 (object_id, index, blob_id, size, md5, time.time()),
             )
 

@@ -19,7 +19,9 @@ class PlacementStore:
     async def set_bucket_region(self, bucket_id: int, region: str) -> None:
         await self.db.transaction(
             lambda conn: conn.execute(
-                "INSERT OR REPLACE INTO bucket_location (bucket_id, region) VALUES (?, ?)", (bucket_id, region)
+                "INSERT INTO bucket_location (bucket_id, region) VALUES (?, ?) "
+                "ON CONFLICT (bucket_id) DO UPDATE SET region = excluded.region",
+                (bucket_id, region),
             )
         )
 

@@ -136,7 +136,8 @@ def object_blocks(conn: sqlite3.Connection, object_id: int) -> list[Block]:
 
 def ensure_package(conn: sqlite3.Connection, bucket_id: int, name: str) -> int:
     conn.execute(
-        "INSERT OR IGNORE INTO packages (bucket_id, name, created) VALUES (?, ?, ?)", (bucket_id, name, timestamp())
+        "INSERT INTO packages (bucket_id, name, created) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+        (bucket_id, name, timestamp()),
     )
     row = conn.execute("SELECT id FROM packages WHERE bucket_id = ? AND name = ?", (bucket_id, name)).fetchone()
     return int(row["id"])

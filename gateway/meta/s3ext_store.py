@@ -121,7 +121,9 @@ class S3ExtStore:
     async def put_upload_tags(self, upload_id: str, tags: Tags) -> None:
         await self.db.transaction(
             lambda conn: conn.execute(
-                "INSERT OR REPLACE INTO upload_tags (upload_id, tags) VALUES (?, ?)", (upload_id, _tags_json(tags))
+                "INSERT INTO upload_tags (upload_id, tags) VALUES (?, ?) "
+                "ON CONFLICT (upload_id) DO UPDATE SET tags = excluded.tags",
+                (upload_id, _tags_json(tags)),
             )
         )
 
@@ -135,7 +137,9 @@ class S3ExtStore:
     async def put_bucket_tags(self, bucket_id: int, tags: Tags) -> None:
         await self.db.transaction(
             lambda conn: conn.execute(
-                "INSERT OR REPLACE INTO bucket_tags (bucket_id, tags) VALUES (?, ?)", (bucket_id, _tags_json(tags))
+                "INSERT INTO bucket_tags (bucket_id, tags) VALUES (?, ?) "
+                "ON CONFLICT (bucket_id) DO UPDATE SET tags = excluded.tags",
+                (bucket_id, _tags_json(tags)),
             )
         )
 
@@ -151,7 +155,9 @@ class S3ExtStore:
     async def put_bucket_cors(self, bucket_id: int, rules: list[dict[str, Any]]) -> None:
         await self.db.transaction(
             lambda conn: conn.execute(
-                "INSERT OR REPLACE INTO bucket_cors (bucket_id, rules) VALUES (?, ?)", (bucket_id, json.dumps(rules))
+                "INSERT INTO bucket_cors (bucket_id, rules) VALUES (?, ?) "
+                "ON CONFLICT (bucket_id) DO UPDATE SET rules = excluded.rules",
+                (bucket_id, json.dumps(rules)),
             )
         )
 

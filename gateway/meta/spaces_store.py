@@ -15,7 +15,7 @@ from typing import Any
 from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.domain.models import SpaceRow
 
-from .db import Database, fetchone, inserted_id
+from .db import Database, inserted_id
 from .rows import timestamp
 
 
@@ -137,11 +137,15 @@ class SpacesStore:
 
     async def ensure(self, name: str, storage: dict[str, Any], credential: dict[str, Any], working_dir: str) -> int:
         """Return the id of the space called `name`, creating it if absent."""
-        async with self.db.write() as conn:
-            await conn.execute(
-                "INSERT OR IGNORE INTO spaces (name, storage, credential, working_dir, created) VALUES (?, ?, ?, ?, ?)",
+
+        def ensure(conn: sqlite3.Connection) -> int:
+            conn.execute(
+                "INSERT INTO spaces (name, storage, credential, working_dir, created) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT DO NOTHING",
                 (name, json.dumps(storage), json.dumps(credential), working_dir, timestamp()),
             )
-            row = await fetchone(conn, "SELECT id FROM spaces WHERE name = ?", (name,))
-        assert row is not None  # inserted just above if it was absent
-        return int(row["id"])
+            row = conn.execute("SELECT id FROM spaces WHERE name = ?", (name,)).fetchone()
+            assert row is not None  # inserted just above if it was absent
+            return int(row["id"])
+
+        return await self.db.transaction(ensure)

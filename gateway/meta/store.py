@@ -17,7 +17,7 @@ from .blobs_store import BlobsStore
 from .buckets_store import BucketsStore
 from .console_store import ConsoleStore
 from .credentials_store import CredentialsStore, SecretSealer
-from .db import Database
+from .db import Database, SqliteDatabase
 from .identity_store import IdentityStore
 from .jobs_store import JobsStore
 from .lock_store import LockStore
@@ -32,10 +32,10 @@ from .versions_store import VersionsStore
 
 
 class MetaStore:
-    """The SQLite metadata store: one database, one attribute per group of tables."""
+    """The metadata store: one database (SQLite or PostgreSQL), one attribute per group of tables."""
 
-    def __init__(self, path: Path, box: SecretSealer | None = None) -> None:
-        self.db = Database(path)
+    def __init__(self, db: Database | Path, box: SecretSealer | None = None) -> None:
+        self.db = SqliteDatabase(db) if isinstance(db, Path) else db
         self.credentials = CredentialsStore(self.db, box)  # box seals access-key secrets at rest
         self.buckets = BucketsStore(self.db)
         self.packages = PackagesStore(self.db)

@@ -30,8 +30,8 @@ class UploadsStore:
         self.db = db
 
     async def create(self, upload: Upload) -> None:
-        async with self.db.write() as conn:
-            await conn.execute(
+        await self.db.transaction(
+            lambda conn: conn.execute(
                 "INSERT INTO uploads (id, bucket_id, key, content_type, headers, meta, checksum_algorithm, "
                 "checksum_type, owner, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
@@ -47,6 +47,7 @@ class UploadsStore:
                     upload.created,
                 ),
             )
+        )
 
     async def get(self, bucket: Bucket, upload_id: str, key: str) -> Upload:
         row = await self.db.fetchone(
@@ -91,8 +92,10 @@ class UploadsStore:
                 unref_blobs(conn, [old["blob_id"]])
             ref_blobs(conn, [blob_id], [size])  # first: refuses a blob the collector took
             conn.execute(
-                "INSERT OR REPLACE INTO parts (upload_id, number, blob_id, size, etag, checksums, updated) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO parts (upload_id, number, blob_id, size, etag, checksums, updated) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (upload_id, number) DO UPDATE SET "
+                "blob_id = excluded.blob_id, size = excluded.size, etag = excluded.etag, "
+                "checksums = excluded.checksums, updated = excluded.updated",
                 (upload_id, number, blob_id, size, etag, json.dumps(checksums), timestamp()),
             )
 

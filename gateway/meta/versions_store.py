@@ -40,7 +40,9 @@ class VersionsStore:
                     "so the versioning state cannot be changed.",
                 )
             conn.execute(
-                "INSERT OR REPLACE INTO bucket_versioning (bucket_id, status) VALUES (?, ?)", (bucket_id, new_status)
+                "INSERT INTO bucket_versioning (bucket_id, status) VALUES (?, ?) "
+                "ON CONFLICT (bucket_id) DO UPDATE SET status = excluded.status",
+                (bucket_id, new_status),
             )
 
         await self.db.transaction(put)

@@ -1,0 +1,241 @@
+"""The metadata store's contract, held by both engines: the same MetaStore calls give the same
+answers on SQLite and on a real PostgreSQL (tests/pg_server.py).
+
+Besides plain behaviour, the points where the engines could differ are pinned: binary key
+order whatever the locale, 64-bit sizes, generated ids, upserts, empty IN lists, integer sums,
+a refused guard rolling the whole unit back, and (PostgreSQL, two stores = two gateway
+instances over one database) racing conditional writes and quota checks: exactly one wins.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from conftest import ENGINES, pg_server
+
+from gateway.domain.errors import ErrorCode, JunctionError
+from gateway.domain.models import ObjectInfo, Upload
+from gateway.meta.db import Database, SqliteDatabase
+from gateway.meta.engine import open_database
+from gateway.meta.records import NewObject
+from gateway.meta.store import MetaStore
+
+pytestmark = pytest.mark.parametrize("engine", ENGINES)
+
+
+def database(engine: str, tmp_path: Path) -> Database:
+    if engine == "sqlite":
+        return SqliteDatabase(tmp_path / "meta.sqlite3")
+    return open_database(pg_server().create_database("contract"), tmp_path)
+
+
+@pytest.fixture
+async def store(engine: str, tmp_path: Path) -> AsyncIterator[MetaStore]:
+    meta = MetaStore(database(engine, tmp_path))
+    await meta.open()
+    yield meta
+    await meta.close()
+
+
+async def new_blob(store: MetaStore, size: int = 10) -> int:
+    return await store.blobs.new(1, f"blob-{uuid.uuid4().hex}")
+
+
+async def put(store: MetaStore, bucket_id: int, key: str, size: int = 10, guards=()) -> ObjectInfo:
+    blob = await new_blob(store)
+    new = NewObject(
+        bucket_id=bucket_id,
+        key=key,
+        size=size,
+        etag=uuid.uuid4().hex,
+        sha256="",
+        content_type="text/plain",
+        headers={},
+        meta={"m": "1"},
+        checksums={},
+        checksum_type="",
+        parts_count=0,
+        blob_ids=[blob],
+        block_sizes=[size],
+    )
+    return await store.objects.commit(new, guards)
+
+
+def if_none_match(_conn: sqlite3.Connection, old: ObjectInfo | None, _new: object) -> None:
+    if old is not None:
+        raise JunctionError(ErrorCode.PreconditionFailed, "exists")
+
+
+async def test_buckets_and_generated_ids(store: MetaStore) -> None:
+    first = await store.buckets.create("alpha", "owner-a")
+    second = await store.buckets.create("beta", "owner-a")
+    assert second.id > first.id > 0
+    with pytest.raises(JunctionError) as caught:
+        await store.buckets.create("alpha", "owner-a")
+    assert caught.value.code == ErrorCode.BucketAlreadyOwnedByYou
+    with pytest.raises(JunctionError) as caught:
+        await store.buckets.create("alpha", "someone-else")
+    assert caught.value.code == ErrorCode.BucketAlreadyExists
+    assert [b.name for b in await store.buckets.list_all()] == ["alpha", "beta"]
+    assert (await store.buckets.get("beta")).id == second.id
+
+
+async def test_listing_is_in_utf8_byte_order(store: MetaStore) -> None:
+    bucket = await store.buckets.create("order", "o")
+    keys = ["b", "B", "a/1", "a-1", "é", "z", "~", "Z", "a", "日本", "😀", "_x", "0"]
+    for key in keys:
+        await put(store, bucket.id, key)
+    listed = [o.key for o in await store.objects.list_objects(bucket.id, prefix="", start="", limit=100)]
+    assert listed == sorted(keys, key=lambda k: k.encode())
+    under_a = await store.objects.list_objects(bucket.id, prefix="a", start="", limit=100)
+    assert [o.key for o in under_a] == ["a", "a-1", "a/1"]
+    page = await store.objects.list_objects(bucket.id, prefix="", start="a-1", limit=2)
+    assert [o.key for o in page] == ["a/1", "b"]
+
+
+async def test_large_sizes_and_integer_sums(store: MetaStore) -> None:
+    bucket = await store.buckets.create("big", "o")
+    five_tib = 5 * 1024**4
+    obj = await put(store, bucket.id, "huge", size=five_tib)
+    assert (await store.objects.get(bucket.id, "huge")).size == five_tib == obj.size
+    await put(store, bucket.id, "small", size=7)
+    size, count = await store.console.quota_usage(bucket.id, "")
+    assert (size, count) == (five_tib + 7, 2)
+    assert isinstance(size, int) and isinstance(count, int)
+
+
+async def test_overwrite_replaces_and_releases_blobs(store: MetaStore) -> None:
+    bucket = await store.buckets.create("over", "o")
+    first = await put(store, bucket.id, "k")
+    second = await put(store, bucket.id, "k")
+    got = await store.objects.get(bucket.id, "k")
+    assert got.etag == second.etag != first.etag
+    rows = await store.db.fetchall("SELECT state, refcount FROM blobs WHERE id = ?", (first.blocks[0].blob_id,))
+    assert [(r["state"], r[1]) for r in rows] == [("dead", 0)]
+
+
+async def test_refused_guard_rolls_back_everything(store: MetaStore) -> None:
+    bucket = await store.buckets.create("guarded", "o")
+    await put(store, bucket.id, "k")
+    with pytest.raises(JunctionError) as caught:
+        await put(store, bucket.id, "k", guards=[if_none_match])
+    assert caught.value.code == ErrorCode.PreconditionFailed
+    pending = await store.db.fetchall("SELECT id FROM blobs WHERE refcount > 0")
+    assert len(pending) == 1  # the refused write referenced nothing
+
+
+async def test_versioning_keeps_history(store: MetaStore) -> None:
+    bucket = await store.buckets.create("versions", "o")
+    await store.versions.set_status(bucket.id, "Enabled")
+    await store.versions.set_status(bucket.id, "Enabled")  # an upsert, not a duplicate row
+    first = await put(store, bucket.id, "k")
+    second = await put(store, bucket.id, "k")
+    await store.objects.delete(bucket.id, "k")
+    history = await store.versions.key_versions(bucket.id, "k", after=None, limit=10)
+    assert [v.delete_marker for v in history] == [True, False, False]
+    assert [v.version_id for v in history][1:] == [second.version_id, first.version_id]
+    assert await store.versions.status(bucket.id) == "Enabled"
+
+
+async def test_multipart_parts_upsert(store: MetaStore) -> None:
+    bucket = await store.buckets.create("mpu", "o")
+    upload = Upload("up-1", bucket.id, bucket.name, "key", "text/plain", {}, {}, "", "", time.time(), "o")
+    await store.uploads.create(upload)
+    blob_a, blob_b = await new_blob(store), await new_blob(store)
+    await store.uploads.put_part("up-1", 1, blob_a, 5, "etag-a", {})
+    await store.uploads.put_part("up-1", 1, blob_b, 6, "etag-b", {})  # the same number again: replaced
+    parts = await store.uploads.list_parts("up-1")
+    assert [(p.number, p.etag, p.size) for p in parts] == [(1, "etag-b", 6)]
+    assert await store.uploads.abort("up-1")
+
+
+async def test_quota_paths_unique_on_update(store: MetaStore) -> None:
+    bucket = await store.buckets.create("quotas", "o")
+    await store.console.create_quota(bucket.id, "/a", "a/", 100, None)
+    second = await store.console.create_quota(bucket.id, "/b", "b/", None, 5)
+    with pytest.raises(JunctionError) as caught:
+        await store.console.create_quota(bucket.id, "/a", "a/", 1, 1)
+    assert caught.value.code == ErrorCode.QuotaExists
+    with pytest.raises(JunctionError) as caught:  # the engine's unique violation, as the store maps it
+        await store.console.update_quota(bucket.id, second, {"path": "/a", "prefix": "a/"})
+    assert caught.value.code == ErrorCode.QuotaExists
+    assert [q["path"] for q in await store.console.list_quotas(bucket.id)] == ["/a", "/b"]
+
+
+async def test_credentials_replace_and_empty_in_lists(store: MetaStore) -> None:
+    await store.credentials.put("KEY1", "secret-1", "admin", description="first")
+    await store.credentials.put("KEY1", "secret-2", "admin")
+    row = await store.credentials.get("KEY1")
+    assert row is not None and row["secret_key"] == "secret-2" and row["description"] == ""
+    assert await store.jobs.fail_jobs_of([]) == []  # IN () on both engines
+    assert await store.blobs.collectable(time.time() - 3600, dead_owners=()) == []
+
+
+async def test_schema_versions_match_sqlite(store: MetaStore, tmp_path: Path) -> None:
+    reference = SqliteDatabase(tmp_path / "reference.sqlite3")
+    await reference.open()
+    try:
+        expected = await reference.schema_versions()
+    finally:
+        await reference.close()
+    versions = await store.db.schema_versions()
+    versions.pop("pgcompat", None)
+    assert versions == expected
+
+
+async def test_two_instances_race_conditional_writes(engine: str, tmp_path: Path) -> None:
+    """Two stores over one database (two gateway instances on PostgreSQL; two connections to one
+    file on SQLite): of many writers racing If-None-Match on one key, exactly one wins."""
+    if engine == "sqlite":
+        url = f"sqlite://{tmp_path / 'shared.sqlite3'}"
+    else:
+        url = pg_server().create_database("race")
+    stores = [MetaStore(open_database(url, tmp_path)) for _ in range(2)]
+    for meta in stores:
+        await meta.open()
+    try:
+        bucket = await stores[0].buckets.create("race", "o")
+        for round_number in range(3):
+            key = f"key-{round_number}"
+            results = await asyncio.gather(
+                *(put(stores[i % 2], bucket.id, key, guards=[if_none_match]) for i in range(16)),
+                return_exceptions=True,
+            )
+            winners = [r for r in results if isinstance(r, ObjectInfo)]
+            losers = [r for r in results if isinstance(r, JunctionError)]
+            assert len(winners) == 1, results
+            assert len(losers) == 15 and {e.code for e in losers} == {ErrorCode.PreconditionFailed}
+            assert (await stores[1].objects.get(bucket.id, key)).etag == winners[0].etag
+    finally:
+        for meta in stores:
+            await meta.close()
+
+
+async def test_two_instances_never_overshoot_a_quota(engine: str, tmp_path: Path) -> None:
+    """Inode quota of 5 under a prefix, 20 writers on two stores: exactly 5 objects land."""
+    from gateway.core.quotas import quota_guard
+
+    url = f"sqlite://{tmp_path / 'q.sqlite3'}" if engine == "sqlite" else pg_server().create_database("quota")
+    stores = [MetaStore(open_database(url, tmp_path)) for _ in range(2)]
+    for meta in stores:
+        await meta.open()
+    try:
+        bucket = await stores[0].buckets.create("quota", "o")
+        await stores[0].console.create_quota(bucket.id, "/p", "p/", None, 5)
+        results = await asyncio.gather(
+            *(put(stores[i % 2], bucket.id, f"p/{i}", guards=[quota_guard]) for i in range(20)),
+            return_exceptions=True,
+        )
+        landed = [r for r in results if isinstance(r, ObjectInfo)]
+        refused = [r for r in results if isinstance(r, JunctionError)]
+        assert len(landed) == 5 and len(refused) == 15, results
+        assert await stores[1].console.quota_usage(bucket.id, "p/") == (50, 5)
+    finally:
+        for meta in stores:
+            await meta.close()
