@@ -11,6 +11,7 @@ from __future__ import annotations
 from .console_schema import CONSOLE_MIGRATIONS
 from .identity_schema import IDENTITY_MIGRATIONS  # accounts, users, policies; keys gain owners
 from .jobs_schema import JOBS_MIGRATIONS
+from .lifecycle_schema import LIFECYCLE_MIGRATIONS  # bucket lifecycle rules, blobs transitions retired
 from .native_schema import NATIVE_MIGRATIONS  # the native API's own tables
 from .placement_schema import PLACEMENT_MIGRATIONS  # bucket locations, storage class -> space
 from .s3ext_schema import S3EXT_MIGRATIONS  # S3 tags, part records, CORS
@@ -134,4 +135,5 @@ COMPONENTS: dict[str, list[str]] = {
     "jobs": JOBS_MIGRATIONS,
     "identity": IDENTITY_MIGRATIONS,
     "placement": PLACEMENT_MIGRATIONS,
+    "lifecycle": LIFECYCLE_MIGRATIONS,
 }

@@ -20,6 +20,7 @@ from .credentials_store import CredentialsStore, SecretSealer
 from .db import Database
 from .identity_store import IdentityStore
 from .jobs_store import JobsStore
+from .lifecycle_store import LifecycleStore
 from .native_parts_store import NativePartsStore
 from .objects_store import ObjectsStore
 from .packages_store import PackagesStore
@@ -49,6 +50,7 @@ class MetaStore:
         self.jobs = JobsStore(self.db)
         self.identity = IdentityStore(self.db, self.credentials.seal_secret)
         self.placement = PlacementStore(self.db)
+        self.lifecycle = LifecycleStore(self.db)
 
     async def open(self) -> None:
         await self.db.open()

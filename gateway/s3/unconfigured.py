@@ -1,10 +1,10 @@
 """GETs of bucket configurations this gateway never holds (policy, lifecycle, website, ...).
 
-The AWS operations answered here: GetBucketPolicy, GetBucketLifecycleConfiguration (and the
-older GetBucketLifecycle), GetBucketWebsite, GetBucketEncryption, GetBucketReplication,
-GetObjectLockConfiguration, GetPublicAccessBlock.
+The AWS operations answered here: GetBucketPolicy, GetBucketWebsite, GetBucketEncryption,
+GetBucketReplication, GetObjectLockConfiguration, GetPublicAccessBlock. (Lifecycle is
+implemented: gateway/s3/lifecycle.py answers NoSuchLifecycleConfiguration itself.)
 
-Clients probe these (s3cmd `info` asks for ?policy and ?lifecycle); S3 answers a bucket
+Clients probe these (s3cmd `info` asks for ?policy); S3 answers a bucket
 without such a configuration with a specific 404, which clients treat as "none". Setting
 one stays 501 NotImplemented (see router.UNSUPPORTED).
 """
@@ -20,7 +20,6 @@ from .context import S3Call
 
 ABSENT: dict[str, ErrorCode] = {  # sub-resource -> the S3 error that says "none configured"
     "policy": ErrorCode.NoSuchBucketPolicy,
-    "lifecycle": ErrorCode.NoSuchLifecycleConfiguration,
     "website": ErrorCode.NoSuchWebsiteConfiguration,
     "encryption": ErrorCode.ServerSideEncryptionConfigurationNotFoundError,
     "replication": ErrorCode.ReplicationConfigurationNotFoundError,
