@@ -10,7 +10,8 @@ from fuzz_support import as_sent, expect_typed, hostile_text
 from hypothesis import given
 from hypothesis import strategies as st
 
-from s3xml import acl, cors, documents, tagging, versioning
+from gateway.core.lifecycle_config import build_config
+from s3xml import acl, cors, documents, lifecycle, tagging, versioning
 
 PARSERS = {
     "create_bucket": documents.parse_create_bucket,
@@ -20,6 +21,7 @@ PARSERS = {
     "versioning": versioning.parse_versioning,
     "cors": cors.parse_cors,
     "acl": acl.parse_access_control_policy,
+    "lifecycle": lambda body: build_config(lifecycle.parse_lifecycle(body)),  # shape, then S3's rules
 }
 NAMES = [
     "CreateBucketConfiguration", "LocationConstraint", "Delete", "Object", "Key", "VersionId", "Quiet",
@@ -27,7 +29,10 @@ NAMES = [
     "TagSet", "Tag", "Value", "VersioningConfiguration", "Status", "MfaDelete", "CORSConfiguration", "CORSRule",
     "AllowedOrigin", "AllowedMethod", "AllowedHeader", "ExposeHeader", "MaxAgeSeconds", "ID",
     "AccessControlPolicy", "Owner", "DisplayName", "AccessControlList", "Grant", "Grantee", "Permission", "URI",
-    "EmailAddress", "Bucket",
+    "EmailAddress", "Bucket", "LifecycleConfiguration", "Rule", "Filter", "Prefix", "And", "ObjectSizeGreaterThan",
+    "ObjectSizeLessThan", "Expiration", "Days", "Date", "ExpiredObjectDeleteMarker", "NoncurrentVersionExpiration",
+    "NoncurrentDays", "NewerNoncurrentVersions", "AbortIncompleteMultipartUpload", "DaysAfterInitiation",
+    "Transition", "NoncurrentVersionTransition", "StorageClass",
 ]  # fmt: skip
 S3_NS = "http://s3.amazonaws.com/doc/2006-03-01/"
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
@@ -54,6 +59,12 @@ VALUES = st.one_of(
             "1_0",
             "us-west-2",
             "EU",
+            "Disabled",
+            "GLACIER",
+            "STANDARD",
+            "2030-01-01T00:00:00Z",
+            "2030-01-01T10:00:00+02:00",
+            "logs/",
         ]
     ),  # fmt: skip
 )
