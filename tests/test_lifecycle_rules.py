@@ -284,3 +284,37 @@ def test_rules_survive_a_restart(tmp_path):
         eventually(lambda: keys(client, "persist") == set(), "the rule to run after the restart")
     finally:
         stop_gateway(gateway)
+
+
+def test_locked_objects_and_versions_are_never_expired(s3, native):
+    bucket = f"lock-{uuid.uuid4().hex[:10]}"
+    s3.create_bucket(Bucket=bucket, ObjectLockEnabledForBucket=True)
+    until = datetime(2099, 1, 1, tzinfo=UTC)
+    held = s3.put_object(Bucket=bucket, Key="held", Body=b"h", ObjectLockLegalHoldStatus="ON")["VersionId"]
+    kept = s3.put_object(
+        Bucket=bucket, Key="retained", Body=b"r", ObjectLockMode="GOVERNANCE", ObjectLockRetainUntilDate=until
+    )["VersionId"]
+    old_locked = s3.put_object(Bucket=bucket, Key="history", Body=b"1", ObjectLockLegalHoldStatus="ON")["VersionId"]
+    old_free = s3.put_object(Bucket=bucket, Key="history", Body=b"2")["VersionId"]
+    s3.put_object(Bucket=bucket, Key="history", Body=b"3")
+    s3.put_object(Bucket=bucket, Key="free", Body=b"f")
+    rules(
+        s3,
+        bucket,
+        {
+            "ID": "all",
+            "Status": "Enabled",
+            "Filter": {},
+            "Expiration": {"Days": 1},
+            "NoncurrentVersionExpiration": {"NoncurrentDays": 1},
+        },
+    )
+    assert "Expiration" not in s3.head_object(Bucket=bucket, Key="held")  # a locked object will not expire
+    assert "Expiration" in s3.head_object(Bucket=bucket, Key="free")
+    eventually(lambda: "free" not in keys(s3, bucket), "the unlocked object to expire")
+    eventually(lambda: old_free not in {v for _, v in versions(s3, bucket)[0]}, "the unlocked old version to go")
+    settle(native)
+    assert {"held", "retained"} <= keys(s3, bucket)  # no delete marker over a locked current version
+    left = {v for _, v in versions(s3, bucket)[0]}
+    assert {held, kept, old_locked} <= left
+    assert s3.get_object(Bucket=bucket, Key="history", VersionId=old_locked)["Body"].read() == b"1"

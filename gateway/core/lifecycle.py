@@ -16,12 +16,12 @@ from typing import Any
 from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.domain.lifecycle import DAY, Expiry, LifecycleConfig
 from gateway.domain.models import ObjectInfo
-from gateway.meta.lifecycle_store import version_locked
 from gateway.meta.store import MetaStore
 
 from .blobs import BlobIO
 from .jobs import Job, JobService
 from .lifecycle_run import LifecyclePass
+from .object_lock import is_locked
 from .objects import ObjectService
 
 log = logging.getLogger("junction.lifecycle")
@@ -74,13 +74,13 @@ class LifecycleService:
 
     # ------------------------------------------------------------ x-amz-expiration
 
-    async def expiry(self, obj: ObjectInfo, lock: str | None = None) -> Expiry:
+    async def expiry(self, obj: ObjectInfo) -> Expiry:
         """When and by which rule the current version `obj` will expire (when None: no rule
         expires it, or it is locked: a locked object is never expired)."""
         config = await self.config(obj.bucket_id)
         if config is None or not any(r.has_expiration for r in config.enabled):
             return Expiry(None, "")
-        if version_locked(lock, time.time()):
+        if is_locked(obj):
             return Expiry(None, "")
         tags = None
         if config.uses_tags() and obj.tag_count and obj.id:

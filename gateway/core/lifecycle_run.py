@@ -17,6 +17,7 @@ import logging
 import time
 from typing import Any
 
+from backends.base import BackendError
 from gateway.domain.errors import JunctionError
 from gateway.domain.lifecycle import LifecycleConfig, Rule, due, rank
 from gateway.domain.models import Block
@@ -102,7 +103,10 @@ class LifecyclePass:
                 after = batch[-1].key
                 for candidate in batch:
                     self._progress(candidate.key)
-                    await self._current(bucket_id, config, rules, candidate)
+                    try:
+                        await self._current(bucket_id, config, rules, candidate)
+                    except (JunctionError, BackendError) as exc:
+                        self._note(f"{candidate.key!r}: {exc}")
 
     async def _current(self, bucket_id: int, config: LifecycleConfig, rules: list[Rule], cand: Candidate) -> None:
         now = time.time()
@@ -243,8 +247,8 @@ class LifecyclePass:
             blocks = await self._objects.placed_blocks(
                 obj, bucket_id, headers, on_block=lambda _b: self._job.add(blocksDone=1)
             )
-        except JunctionError as exc:
-            self._note(f"{cand.key!r} to {target}: {exc.text}")
+        except (JunctionError, BackendError) as exc:
+            self._note(f"{cand.key!r} to {target}: {exc}")
             return
         written = [b for b in blocks if b not in obj.blocks]
         try:

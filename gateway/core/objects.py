@@ -11,11 +11,12 @@ import base64
 import binascii
 import sqlite3
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.domain.mapping import validate_key, validate_new_key
 from gateway.domain.models import Block, Deletion, ObjectInfo
+from gateway.domain.object_lock import LockState
 from gateway.domain.text import HEADER_NAME, require_header_safe
 from gateway.meta import history
 from gateway.meta.records import CommitGuard, NewObject
@@ -195,7 +196,10 @@ class ObjectService:
         conditions: WriteConditions | None = None,
         space_id: int | None = None,
         tags: dict[str, str] | None = None,
+        lock: LockState | None = None,
     ) -> ObjectInfo:
+        """Stream `body` into a new blob and commit it as the key's object; `lock` is the Object
+        Lock the write asked for (the store adds the bucket's default retention otherwise)."""
         validate_new_key(key)
         attrs.validate()
         expect = expect or Expectations()
@@ -224,7 +228,7 @@ class ObjectService:
                 parts_count=0,
                 blob_ids=[blob.blob_id],
                 block_sizes=[blob.size],
-                extras=ObjectExtras(tags=tags) if tags else None,
+                extras=ObjectExtras(tags=tags or {}, lock=lock) if tags or lock else None,
             )
             return await self._store.objects.commit(new, [conditions.guard(prechecked=True), *self._guards])
         except BaseException:
@@ -260,15 +264,24 @@ class ObjectService:
         return self._blobs.read(obj.blocks, byte_range.start, byte_range.length)
 
     async def delete(
-        self, bucket: str, key: str, conditions: WriteConditions | None = None, version_id: str | None = None
+        self,
+        bucket: str,
+        key: str,
+        conditions: WriteConditions | None = None,
+        version_id: str | None = None,
+        *,
+        bypass_governance: bool = False,
     ) -> Deletion:
         """Delete the key (a versioned bucket gets a delete marker), or permanently delete the
-        version `version_id`; deleting an absent key or version succeeds (S3 semantics)."""
+        version `version_id`; deleting an absent key or version succeeds (S3 semantics), a
+        locked version is refused (a GOVERNANCE retention gives way to `bypass_governance`)."""
         validate_key(key)
         bucket_row = await self._store.buckets.get(bucket)
         guards = [conditions.guard()] if conditions and conditions.if_match is not None else []
         if version_id is not None:
-            return await delete_version(self._store, bucket_row.id, key, version_id, guards)
+            return await delete_version(
+                self._store, bucket_row.id, key, version_id, guards, bypass_governance=bypass_governance
+            )
         return await self._store.objects.delete(bucket_row.id, key, guards)
 
     async def _copy_source(self, source: CopySource) -> tuple[ObjectInfo, bool]:
@@ -297,11 +310,13 @@ class ObjectService:
         checksum_algorithm: str | None = None,
         tags: dict[str, str] | None = None,
         storage_class: str | None = None,
+        lock: LockState | None = None,
     ) -> ObjectInfo:
         """Copy by sharing the source's blocks; `replace_attrs` None means COPY the metadata,
         `tags` None means COPY the source's tags (S3's default tagging directive). The copy
         has `storage_class` (None: STANDARD, as in S3); when that class lives in another user
-        space than the source's blocks, the blocks are rewritten there (same sizes, same ETag)."""
+        space than the source's blocks, the blocks are rewritten there (same sizes, same ETag).
+        The source's Object Lock is never copied: the copy gets `lock` or the destination's default."""
         validate_new_key(key)
         src, current = await self._copy_source(source)
         check_source_conditions(src, source)
@@ -340,7 +355,10 @@ class ObjectService:
             parts_count=src.parts_count,
             blob_ids=[b.blob_id for b in blocks],
             block_sizes=[b.size for b in blocks],
-            extras=await self._copied_extras(src, tags, keep_parts=checksums is src.checksums, current=current),
+            extras=replace(
+                await self._copied_extras(src, tags, keep_parts=checksums is src.checksums, current=current),
+                lock=lock,
+            ),
         )
         guards = [(conditions or WriteConditions()).guard(), *self._guards]
         moved = [b for b in blocks if b not in src.blocks]

@@ -14,28 +14,23 @@ import time
 from dataclasses import dataclass, field
 
 from gateway.domain.models import Deletion
+from gateway.domain.object_lock import LockState, lock_active
 
 from . import history
 from .db import Database
 from .rows import prefix_successor, ref_blobs, select_object, unref_blobs
 
-# Object Lock hook: the lock JSON of a version ({"mode", "until", "hold"}), once Object Lock's
-# tables exist on main (gateway/meta/lock_schema.py of the semantics work). Until then no
-# version is locked; see `version_locked`.
-_CURRENT_LOCK = "NULL AS lock"
-_CURRENT_LOCK_JOIN = ""
-_HISTORY_LOCK = "NULL AS lock"
-_HISTORY_LOCK_JOIN = ""
+# Object Lock (lock_schema.py): a version's retention and legal hold, read with it
+_CURRENT_LOCK = "olk.lock AS lock"
+_CURRENT_LOCK_JOIN = "LEFT JOIN object_lock olk ON olk.object_id = o.id"
+_HISTORY_LOCK = "vlk.lock AS lock"
+_HISTORY_LOCK_JOIN = "LEFT JOIN version_lock vlk ON vlk.version_row = v.id"
 
 
 def version_locked(lock_json: str | None, now: float) -> bool:
-    """Whether a version with this stored lock may not be expired at `now` (retention or legal hold).
-
-    Hook until Object Lock lands: then this is `gateway.domain.object_lock.lock_active`."""
-    if not lock_json:
-        return False
-    lock = json.loads(lock_json)
-    return lock.get("hold") is True or (bool(lock.get("mode")) and float(lock.get("until") or 0) > now)
+    """Whether a version with this stored lock may not be expired at `now` (an unexpired
+    retention of either mode, or a legal hold): Object Lock's own predicate on the stored JSON."""
+    return lock_active(LockState.from_json(lock_json), now)
 
 
 @dataclass(slots=True)
@@ -212,7 +207,7 @@ class LifecycleStore:
             )
             if old is None or history.stored(old.version_id) != version_id or old.updated != updated:
                 return None
-            if version_locked(_current_lock(conn, old.id), time.time()):
+            if lock_active(old.lock, time.time()):  # never expired, not even behind a delete marker
                 return None
             return history.delete_latest(conn, bucket_id, key, old)
 
@@ -319,9 +314,3 @@ class LifecycleStore:
             return len(rows)
 
         return await self.db.transaction(release)
-
-
-def _current_lock(conn: sqlite3.Connection, object_id: int) -> str | None:
-    """The lock of a current version (hook: None until Object Lock's tables exist)."""
-    del conn, object_id
-    return None

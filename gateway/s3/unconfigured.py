@@ -1,8 +1,8 @@
 """GETs of bucket configurations this gateway never holds (policy, lifecycle, website, ...).
 
 The AWS operations answered here: GetBucketPolicy, GetBucketWebsite, GetBucketEncryption,
-GetBucketReplication, GetObjectLockConfiguration, GetPublicAccessBlock. (Lifecycle is
-implemented: gateway/s3/lifecycle.py answers NoSuchLifecycleConfiguration itself.)
+GetBucketReplication, GetPublicAccessBlock. (Lifecycle is implemented: gateway/s3/lifecycle.py
+answers NoSuchLifecycleConfiguration itself.)
 
 Clients probe these (s3cmd `info` asks for ?policy); S3 answers a bucket
 without such a configuration with a specific 404, which clients treat as "none". Setting
@@ -23,7 +23,6 @@ ABSENT: dict[str, ErrorCode] = {  # sub-resource -> the S3 error that says "none
     "website": ErrorCode.NoSuchWebsiteConfiguration,
     "encryption": ErrorCode.ServerSideEncryptionConfigurationNotFoundError,
     "replication": ErrorCode.ReplicationConfigurationNotFoundError,
-    "object-lock": ErrorCode.ObjectLockConfigurationNotFoundError,
     "publicAccessBlock": ErrorCode.NoSuchPublicAccessBlockConfiguration,
 }
 

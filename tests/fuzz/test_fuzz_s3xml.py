@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gateway.core.lifecycle_config import build_config
-from s3xml import acl, cors, documents, lifecycle, tagging, versioning
+from s3xml import acl, cors, documents, lifecycle, object_lock, tagging, versioning
 
 PARSERS = {
     "create_bucket": documents.parse_create_bucket,
@@ -22,6 +22,9 @@ PARSERS = {
     "cors": cors.parse_cors,
     "acl": acl.parse_access_control_policy,
     "lifecycle": lambda body: build_config(lifecycle.parse_lifecycle(body)),  # shape, then S3's rules
+    "object_lock": object_lock.parse_lock_configuration,
+    "retention": object_lock.parse_retention,
+    "legal_hold": object_lock.parse_legal_hold,
 }
 NAMES = [
     "CreateBucketConfiguration", "LocationConstraint", "Delete", "Object", "Key", "VersionId", "Quiet",
@@ -29,10 +32,11 @@ NAMES = [
     "TagSet", "Tag", "Value", "VersioningConfiguration", "Status", "MfaDelete", "CORSConfiguration", "CORSRule",
     "AllowedOrigin", "AllowedMethod", "AllowedHeader", "ExposeHeader", "MaxAgeSeconds", "ID",
     "AccessControlPolicy", "Owner", "DisplayName", "AccessControlList", "Grant", "Grantee", "Permission", "URI",
-    "EmailAddress", "Bucket", "LifecycleConfiguration", "Rule", "Filter", "Prefix", "And", "ObjectSizeGreaterThan",
-    "ObjectSizeLessThan", "Expiration", "Days", "Date", "ExpiredObjectDeleteMarker", "NoncurrentVersionExpiration",
-    "NoncurrentDays", "NewerNoncurrentVersions", "AbortIncompleteMultipartUpload", "DaysAfterInitiation",
-    "Transition", "NoncurrentVersionTransition", "StorageClass",
+    "EmailAddress", "Bucket", "ObjectLockConfiguration", "ObjectLockEnabled", "Rule", "DefaultRetention", "Mode",
+    "Days", "Years", "Retention", "RetainUntilDate", "LegalHold", "LifecycleConfiguration", "Filter", "Prefix", "And",
+    "ObjectSizeGreaterThan", "ObjectSizeLessThan", "Expiration", "Date", "ExpiredObjectDeleteMarker",
+    "NoncurrentVersionExpiration", "NoncurrentDays", "NewerNoncurrentVersions", "AbortIncompleteMultipartUpload",
+    "DaysAfterInitiation", "Transition", "NoncurrentVersionTransition", "StorageClass",
 ]  # fmt: skip
 S3_NS = "http://s3.amazonaws.com/doc/2006-03-01/"
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
@@ -59,10 +63,13 @@ VALUES = st.one_of(
             "1_0",
             "us-west-2",
             "EU",
+            "GOVERNANCE",
+            "COMPLIANCE",
+            "ON",
+            "2030-01-01T00:00:00Z",
             "Disabled",
             "GLACIER",
             "STANDARD",
-            "2030-01-01T00:00:00Z",
             "2030-01-01T10:00:00+02:00",
             "logs/",
         ]
