@@ -23,6 +23,7 @@ STATUS: dict[ErrorCode, int] = {
             E.InvalidBucketAclWithObjectOwnership,
             E.AccessControlListNotSupported,
             E.MalformedPolicy,
+            E.UnresolvableGrantByEmailAddress,
             E.MalformedXML,
             E.MalformedACLError,
             E.MalformedPOSTRequest,

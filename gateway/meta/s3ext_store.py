@@ -37,9 +37,10 @@ class ObjectExtras:
 
     tags: Tags = field(default_factory=dict)
     parts: list[PartRecord] = field(default_factory=list)  # only for uploads with checksums
+    acl: str | None = None  # owner and grants (access_store); None: the bucket owner's, private
 
     def __bool__(self) -> bool:
-        return bool(self.tags or self.parts)
+        return bool(self.tags or self.parts or self.acl)
 
 
 def _tags_json(tags: Tags) -> str:
@@ -57,6 +58,7 @@ def write_object_extras(
     if replaced:
         conn.execute("DELETE FROM object_tags WHERE object_id = ?", (object_id,))
         conn.execute("DELETE FROM object_parts WHERE object_id = ?", (object_id,))
+        conn.execute("DELETE FROM object_acl WHERE object_id = ?", (object_id,))
     if not extras:
         return
     if extras.tags:
@@ -64,13 +66,16 @@ def write_object_extras(
     if extras.parts:
         parts = [[p.number, p.size, p.checksums] for p in extras.parts]
         conn.execute("INSERT INTO object_parts (object_id, parts) VALUES (?, ?)", (object_id, json.dumps(parts)))
+    if extras.acl is not None:
+        conn.execute("INSERT INTO object_acl (object_id, acl) VALUES (?, ?)", (object_id, extras.acl))
 
 
 def read_object_extras(conn: sqlite3.Connection, object_id: int) -> ObjectExtras:
     tags = conn.execute("SELECT tags FROM object_tags WHERE object_id = ?", (object_id,)).fetchone()
     parts = conn.execute("SELECT parts FROM object_parts WHERE object_id = ?", (object_id,)).fetchone()
+    acl = conn.execute("SELECT acl FROM object_acl WHERE object_id = ?", (object_id,)).fetchone()
     records = [PartRecord(n, s, c) for n, s, c in json.loads(parts[0])] if parts else []
-    return ObjectExtras(tags=_tags(tags[0] if tags else None), parts=records)
+    return ObjectExtras(tags=_tags(tags[0] if tags else None), parts=records, acl=acl[0] if acl else None)
 
 
 class S3ExtStore:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .access_store import AccessStore
 from .blobs_store import BlobsStore
 from .buckets_store import BucketsStore
 from .console_store import ConsoleStore
@@ -41,6 +42,7 @@ class MetaStore:
         self.blobs = BlobsStore(self.db)
         self.versions = VersionsStore(self.db)
         self.s3ext = S3ExtStore(self.db)
+        self.access = AccessStore(self.db)  # bucket and object ACLs, policies, ownership
         self.native_parts = NativePartsStore(self.db)
         self.spaces = SpacesStore(self.db)
         self.console = ConsoleStore(self.db, self.credentials)

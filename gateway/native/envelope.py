@@ -34,6 +34,7 @@ ERRORS: dict[ErrorCode, tuple[str, int]] = {
             E.InvalidBucketAclWithObjectOwnership,
             E.AccessControlListNotSupported,
             E.MalformedPolicy,
+            E.UnresolvableGrantByEmailAddress,
             E.MalformedXML,
             E.MalformedACLError,
             E.MalformedPOSTRequest,
