@@ -87,6 +87,15 @@ def test_front_ends_reach_storage_only_through_core() -> None:
     assert _violations(FRONT_ENDS, ("gateway.meta", "backends")) == []
 
 
+def test_front_ends_do_not_import_each_other() -> None:
+    """What two front ends share (request signing, the download loop) lives below them."""
+    packages = ("gateway.s3", "gateway.native", "gateway.console")
+    found = []
+    for own in packages:
+        found += _violations((own,), tuple(p for p in packages if p != own))
+    assert found == []
+
+
 def test_front_ends_never_touch_the_store_behind_core() -> None:
     """`core.store.x(...)` would pass the import rule while skipping the core's services."""
     found = []
