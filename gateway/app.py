@@ -14,6 +14,7 @@ from .logs import add_request_id, request_log
 from .native.routes import register as register_native
 from .openapi import register as register_openapi
 from .s3.cors import add_headers as add_cors_headers
+from .s3.context import defer_continue
 from .s3.handler import S3Frontend
 
 CORE_KEY = web.AppKey("core", Core)
@@ -60,7 +61,8 @@ def create_app(config: Config, core: Core | None = None) -> web.Application:
     register_native(app, core)  # /v1/... JSON API; must precede the S3 catch-all
     register_console(app, core)  # /api/v1/... console API; likewise
     register_openapi(app)
-    app.router.add_route("*", r"/{tail:[\s\S]*}", dispatch)  # any path, keys with LF/CR too
+    # any path, keys with LF/CR too; `100 Continue` only once the call is authorized (S3Call.continue_upload)
+    app.router.add_route("*", r"/{tail:[\s\S]*}", dispatch, expect_handler=defer_continue)
     return app
 
 

@@ -46,6 +46,7 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.AccessControlListNotSupported: 400,
     ErrorCode.MalformedPolicy: 400,
     ErrorCode.UnresolvableGrantByEmailAddress: 400,
+    ErrorCode.UnexpectedContent: 400,
     ErrorCode.MalformedPOSTRequest: 400,
     ErrorCode.MalformedXML: 400,
     ErrorCode.MaxPostPreDataLengthExceededError: 400,

@@ -24,6 +24,7 @@ STATUS: dict[ErrorCode, int] = {
             E.AccessControlListNotSupported,
             E.MalformedPolicy,
             E.UnresolvableGrantByEmailAddress,
+            E.UnexpectedContent,
             E.MalformedXML,
             E.MalformedACLError,
             E.MalformedPOSTRequest,

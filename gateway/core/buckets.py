@@ -6,6 +6,7 @@ import re
 
 from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.domain.models import Bucket
+from gateway.meta.access_store import BucketAccessRow
 from gateway.meta.store import MetaStore
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
@@ -33,9 +34,10 @@ class BucketService:
     def __init__(self, store: MetaStore) -> None:
         self._store = store
 
-    async def create(self, name: str, owner: str) -> Bucket:
+    async def create(self, name: str, owner: str, access: BucketAccessRow | None = None) -> Bucket:
+        """Create a bucket owned by the account `owner`, with its access settings (S3's CreateBucket)."""
         validate_bucket_name(name)
-        return await self._store.buckets.create(name, owner)
+        return await self._store.buckets.create(name, owner, access)
 
     async def get(self, name: str) -> Bucket:
         return await self._store.buckets.get(name)

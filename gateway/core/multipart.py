@@ -73,8 +73,9 @@ class MultipartService:
         checksum_algorithm: str | None = None,
         checksum_type: str | None = None,
         tags: dict[str, str] | None = None,
+        acl: str | None = None,
     ) -> Upload:
-        """Start an upload; `tags` are kept with it and given to the object at completion."""
+        """Start an upload; `tags` and `acl` are kept with it and given to the object at completion."""
         validate_new_key(key)
         attrs.validate()
         bucket_row = await self._store.buckets.get(bucket)
@@ -105,6 +106,8 @@ class MultipartService:
         await self._store.uploads.create(upload)
         if tags:
             await self._ext.put_upload_tags(upload.id, tags)
+        if acl is not None:
+            await self._store.access.put_upload_acl(upload.id, acl)
         return upload
 
     async def get(self, bucket: str, key: str, upload_id: str) -> Upload:
@@ -219,6 +222,7 @@ class MultipartService:
             extras=ObjectExtras(
                 tags=await self._ext.upload_tags(upload_id),
                 parts=[PartRecord(p.number, p.size, p.checksums) for p in chosen] if checksums else [],
+                acl=await self._store.access.upload_acl(upload_id),
             ),
         )
         guards = [(conditions or WriteConditions()).guard(), *self._guards]

@@ -171,7 +171,9 @@ class ObjectService:
         conditions: WriteConditions | None = None,
         space_id: int | None = None,
         tags: dict[str, str] | None = None,
+        acl: str | None = None,
     ) -> ObjectInfo:
+        """Store a new object; `acl` is its stored owner and grants (None: the bucket owner's, private)."""
         validate_new_key(key)
         attrs.validate()
         expect = expect or Expectations()
@@ -198,7 +200,7 @@ class ObjectService:
                 parts_count=0,
                 blob_ids=[blob.blob_id],
                 block_sizes=[blob.size],
-                extras=ObjectExtras(tags=tags) if tags else None,
+                extras=ObjectExtras(tags=tags or {}, acl=acl) if tags or acl else None,
             )
             return await self._store.objects.commit(new, [conditions.guard(), *self._guards])
         except BaseException:
@@ -270,9 +272,11 @@ class ObjectService:
         conditions: WriteConditions | None = None,
         checksum_algorithm: str | None = None,
         tags: dict[str, str] | None = None,
+        acl: str | None = None,
     ) -> ObjectInfo:
         """Copy by sharing the source's blocks; `replace_attrs` None means COPY the metadata,
-        `tags` None means COPY the source's tags (S3's default tagging directive)."""
+        `tags` None means COPY the source's tags (S3's default tagging directive). The copy's
+        ACL is `acl` (the request's), never the source's, as S3 does."""
         validate_new_key(key)
         src, current = await self._copy_source(source)
         check_source_conditions(src, source)
@@ -308,13 +312,21 @@ class ObjectService:
             parts_count=src.parts_count,
             blob_ids=[b.blob_id for b in src.blocks],
             block_sizes=[b.size for b in src.blocks],
-            extras=await self._copied_extras(src, tags, keep_parts=checksums is src.checksums, current=current),
+            extras=await self._copied_extras(
+                src, tags, keep_parts=checksums is src.checksums, current=current, acl=acl
+            ),
         )
         guards = [(conditions or WriteConditions()).guard(), *self._guards]
         return await self._store.objects.commit(new, guards)
 
     async def _copied_extras(
-        self, src: ObjectInfo, tags: dict[str, str] | None, *, keep_parts: bool, current: bool = True
+        self,
+        src: ObjectInfo,
+        tags: dict[str, str] | None,
+        *,
+        keep_parts: bool,
+        current: bool = True,
+        acl: str | None = None,
     ) -> ObjectExtras:
         """The copy keeps the source's tags unless replaced, and its part records (same blocks)
         unless the copy computed a new checksum, which the parts' checksums would contradict.
@@ -323,7 +335,9 @@ class ObjectService:
             extras = await self._ext.object_extras(src.id)
         else:
             extras = await self._store.versions.extras(src.bucket_id, src.key, history.stored(src.version_id))
-        return ObjectExtras(tags=extras.tags if tags is None else tags, parts=extras.parts if keep_parts else [])
+        return ObjectExtras(
+            tags=extras.tags if tags is None else tags, parts=extras.parts if keep_parts else [], acl=acl
+        )
 
     async def _checksum_of(self, obj: ObjectInfo, algorithm: str) -> dict[str, str]:
         stream = HashingStream(self.read(obj), algorithms=[algorithm])

@@ -52,6 +52,7 @@ class ErrorCode(StrEnum):
     AccessControlListNotSupported = "AccessControlListNotSupported"
     MalformedPolicy = "MalformedPolicy"
     UnresolvableGrantByEmailAddress = "UnresolvableGrantByEmailAddress"
+    UnexpectedContent = "UnexpectedContent"
     MalformedPOSTRequest = "MalformedPOSTRequest"
     MalformedXML = "MalformedXML"
     MaxPostPreDataLengthExceededError = "MaxPostPreDataLengthExceededError"
@@ -149,6 +150,7 @@ MESSAGES: dict[ErrorCode, str] = {
     ),
     ErrorCode.AccessControlListNotSupported: "The bucket does not allow ACLs.",
     ErrorCode.MalformedPolicy: "The policy document is not valid.",
+    ErrorCode.UnexpectedContent: "This request does not support content",
     ErrorCode.UnresolvableGrantByEmailAddress: "The email address you provided does not match any account on record.",
     ErrorCode.MalformedPOSTRequest: "The body of your POST request is not well-formed multipart/form-data.",
     ErrorCode.MalformedXML: (

@@ -26,19 +26,6 @@ class BucketAccessRow:
     public_access_block: str | None = None
 
 
-def write_bucket_access(conn: sqlite3.Connection, bucket_id: int, row: BucketAccessRow) -> None:
-    conn.execute(
-        "INSERT OR REPLACE INTO bucket_access (bucket_id, grants, policy, ownership, public_access_block) "
-        "VALUES (?, ?, ?, ?, ?)",
-        (bucket_id, row.grants, row.policy, row.ownership, row.public_access_block),
-    )
-
-
-def read_object_acl(conn: sqlite3.Connection, object_id: int) -> str | None:
-    row = conn.execute("SELECT acl FROM object_acl WHERE object_id = ?", (object_id,)).fetchone()
-    return str(row[0]) if row else None
-
-
 def write_object_acl(conn: sqlite3.Connection, object_id: int, acl: str | None) -> None:
     conn.execute("DELETE FROM object_acl WHERE object_id = ?", (object_id,))
     if acl is not None:
@@ -74,33 +61,42 @@ class AccessStore:
 
         return await self.db.transaction(put)
 
-    async def object_acl(self, object_id: int) -> str | None:
-        return await self.db.query(lambda conn: read_object_acl(conn, object_id))
-
-    async def put_object_acl(self, object_id: int, acl: str | None) -> bool:
-        """Replace the current object's ACL (None: the default); False when it no longer exists."""
-
-        def put(conn: sqlite3.Connection) -> bool:
-            if not conn.execute("SELECT 1 FROM objects WHERE id = ?", (object_id,)).fetchone():
-                return False
-            write_object_acl(conn, object_id, acl)
-            return True
-
-        return await self.db.transaction(put)
-
-    async def version_acl(self, bucket_id: int, key: str, version_id: str) -> str | None:
-        """The ACL of a noncurrent version (stored id, "" for null)."""
-        row = await self.db.fetchone(
-            "SELECT a.acl FROM object_versions v JOIN version_acl a ON a.version_row = v.id "
-            "WHERE v.bucket_id = ? AND v.key = ? AND v.version_id = ?",
-            (bucket_id, key, version_id),
-        )
+    async def object_acl(self, bucket_id: int, key: str, version_id: str | None = None) -> str | None:
+        """The ACL of the key's current object, or of its version `version_id` (stored form, ''
+        for null) wherever it lives (current row or history); None when it has the default."""
+        if version_id is None:
+            row = await self.db.fetchone(
+                "SELECT a.acl FROM objects o JOIN object_acl a ON a.object_id = o.id WHERE o.bucket_id = ? AND o.key = ?",
+                (bucket_id, key),
+            )
+        else:
+            row = await self.db.fetchone(
+                "SELECT a.acl FROM objects o JOIN object_acl a ON a.object_id = o.id "
+                "WHERE o.bucket_id = ? AND o.key = ? AND o.version_id = ? UNION ALL "
+                "SELECT a.acl FROM object_versions v JOIN version_acl a ON a.version_row = v.id "
+                "WHERE v.bucket_id = ? AND v.key = ? AND v.version_id = ?",
+                (bucket_id, key, version_id, bucket_id, key, version_id),
+            )
         return str(row["acl"]) if row else None
 
-    async def put_version_acl(self, bucket_id: int, key: str, version_id: str, acl: str | None) -> bool:
+    async def put_object_acl(self, bucket_id: int, key: str, version_id: str | None, acl: str | None) -> bool:
+        """Replace the ACL of the key's current object or of one version (None: the default);
+        False when there is no such object or version."""
+
         def put(conn: sqlite3.Connection) -> bool:
+            sql = "SELECT id FROM objects WHERE bucket_id = ? AND key = ?"
+            params: tuple[object, ...] = (bucket_id, key)
+            if version_id is not None:
+                sql, params = sql + " AND version_id = ?", (*params, version_id)
+            row = conn.execute(sql, params).fetchone()
+            if row is not None:
+                write_object_acl(conn, row[0], acl)
+                return True
+            if version_id is None:
+                return False
             row = conn.execute(
-                "SELECT id FROM object_versions WHERE bucket_id = ? AND key = ? AND version_id = ?",
+                "SELECT id FROM object_versions WHERE bucket_id = ? AND key = ? AND version_id = ? "
+                "AND delete_marker = 0",
                 (bucket_id, key, version_id),
             ).fetchone()
             if row is None:

@@ -35,6 +35,7 @@ ERRORS: dict[ErrorCode, tuple[str, int]] = {
             E.AccessControlListNotSupported,
             E.MalformedPolicy,
             E.UnresolvableGrantByEmailAddress,
+            E.UnexpectedContent,
             E.MalformedXML,
             E.MalformedACLError,
             E.MalformedPOSTRequest,

@@ -7,7 +7,6 @@ import binascii
 
 from aiohttp import web
 
-from gateway.core.access import LIST
 from gateway.domain.errors import ErrorCode, JunctionError
 from s3xml import documents
 
@@ -33,10 +32,20 @@ def _params(call: S3Call) -> documents.ListingParams:
     )
 
 
+def listing_context(call: S3Call, params: documents.ListingParams) -> dict[str, tuple[str, ...]]:
+    """s3:prefix, s3:delimiter and s3:max-keys, as the request gave them."""
+    context = {"s3:prefix": (params.prefix,)}
+    if "delimiter" in call.query:
+        context["s3:delimiter"] = (params.delimiter,)
+    if "max-keys" in call.query:
+        context["s3:max-keys"] = (call.query["max-keys"],)
+    return context
+
+
 async def list_objects(call: S3Call) -> web.Response:
     params = _params(call)
     bucket = await call.core.buckets.get(params.bucket)
-    await call.authorize(LIST, bucket.id)
+    await call.authorize("s3:ListBucket", bucket, extra=listing_context(call, params))
     marker = call.query.get("marker", "")
     page = await call.core.list_objects(
         params.bucket, prefix=params.prefix, delimiter=params.delimiter, marker=marker, max_keys=params.max_keys
@@ -47,7 +56,7 @@ async def list_objects(call: S3Call) -> web.Response:
 async def list_objects_v2(call: S3Call) -> web.Response:
     params = _params(call)
     bucket = await call.core.buckets.get(params.bucket)
-    await call.authorize(LIST, bucket.id)
+    await call.authorize("s3:ListBucket", bucket, extra=listing_context(call, params))
     token = call.query.get("continuation-token")
     start_after = call.query.get("start-after", "")
     marker = decode_token(token) if token is not None else start_after

@@ -7,7 +7,6 @@ import contextlib
 
 from aiohttp import web
 
-from gateway.core.access import LIST, WRITE
 from gateway.core.conditions import parse_range
 from gateway.core.multipart import CompletedPart
 from gateway.core.objects import checksum_algorithm
@@ -17,7 +16,7 @@ from s3xml import documents
 from s3xml.errors import message_of
 from s3xml.xml import MalformedXML
 
-from .acl import check_request_acl
+from .acl import object_acl_for_write
 from .context import S3Call, int_param
 from .copy import copy_source
 from .objects import write_conditions
@@ -28,21 +27,21 @@ KEEPALIVE_AFTER = 2.0  # seconds before a slow Complete starts streaming whitesp
 KEEPALIVE_EVERY = 10.0
 
 
-async def _writable(call: S3Call) -> tuple[str, str]:
+async def _writable(call: S3Call, action: str = "s3:PutObject") -> tuple[str, str]:
     assert call.bucket is not None and call.key is not None
-    bucket = await call.core.buckets.get(call.bucket)
-    await call.authorize(WRITE, bucket.id)
+    await call.authorize(action, await call.target(), call.key)
     return call.bucket, call.key
 
 
 async def create_multipart_upload(call: S3Call) -> web.Response:
     bucket, key = await _writable(call)
-    check_request_acl(call, (await call.core.buckets.get(bucket)).owner)
+    acl = await object_acl_for_write(call, await call.target())
     upload = await call.core.multipart.create(
         bucket,
         key,
         call.object_attrs(),
-        owner=call.principal.access_key,
+        owner=call.identity.caller.canonical_id or "anonymous",
+        acl=acl,
         checksum_algorithm=checksum_algorithm(call.header("x-amz-checksum-algorithm")),
         checksum_type=call.header("x-amz-checksum-type"),
         tags=request_tags(call),
@@ -82,7 +81,8 @@ async def upload_part_copy(call: S3Call) -> web.Response:
     bucket, key = await _writable(call)
     source = copy_source(call)
     src_bucket = await call.core.buckets.get(source.bucket)
-    await call.authorize("read", src_bucket.id)
+    source_action = "s3:GetObjectVersion" if source.version_id is not None else "s3:GetObject"
+    await call.authorize(source_action, src_bucket, source.key, version_id=source.version_id)
     range_header = call.header("x-amz-copy-source-range")
     byte_range = None
     if range_header:
@@ -169,15 +169,14 @@ async def _complete_with_keepalive(
 
 
 async def abort_multipart_upload(call: S3Call) -> web.Response:
-    bucket, key = await _writable(call)
+    bucket, key = await _writable(call, "s3:AbortMultipartUpload")
     await call.core.multipart.abort(bucket, key, call.query["uploadId"])
     return web.Response(status=204)
 
 
 async def list_parts(call: S3Call) -> web.Response:
     assert call.bucket is not None and call.key is not None
-    bucket = await call.core.buckets.get(call.bucket)
-    await call.authorize(LIST, bucket.id)
+    await call.authorize("s3:ListMultipartUploadParts", await call.target(), call.key)
     marker = int_param(call.query, "part-number-marker", 0)
     max_parts = int_param(call.query, "max-parts", 1000, high=1000)
     upload, parts = await call.core.multipart.list_parts(
@@ -193,7 +192,7 @@ async def list_parts(call: S3Call) -> web.Response:
 async def list_multipart_uploads(call: S3Call) -> web.Response:
     assert call.bucket is not None
     bucket = await call.core.buckets.get(call.bucket)
-    await call.authorize(LIST, bucket.id)
+    await call.authorize("s3:ListBucketMultipartUploads", bucket)
     prefix = call.query.get("prefix", "")
     delimiter = call.query.get("delimiter", "")
     key_marker = call.query.get("key-marker", "")

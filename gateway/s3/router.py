@@ -11,6 +11,7 @@ from gateway.domain.errors import ErrorCode, JunctionError
 from . import (
     acl,
     attributes,
+    bucket_access,
     buckets,
     copy,
     cors,
@@ -41,10 +42,6 @@ UNSUPPORTED = (
     "metrics",
     "notification",
     "object-lock",
-    "ownershipControls",
-    "policy",
-    "policyStatus",
-    "publicAccessBlock",
     "replication",
     "requestPayment",
     "restore",
@@ -70,6 +67,16 @@ SUBRESOURCES: dict[tuple[str, bool, str], Handler] = {
     ("acl", True, "GET"): acl.get_object_acl,
     ("acl", True, "PUT"): acl.put_object_acl,
     ("attributes", True, "GET"): attributes.get_object_attributes,
+    ("policy", False, "GET"): bucket_access.get_bucket_policy,
+    ("policy", False, "PUT"): bucket_access.put_bucket_policy,
+    ("policy", False, "DELETE"): bucket_access.delete_bucket_policy,
+    ("policyStatus", False, "GET"): bucket_access.get_bucket_policy_status,
+    ("ownershipControls", False, "GET"): bucket_access.get_ownership_controls,
+    ("ownershipControls", False, "PUT"): bucket_access.put_ownership_controls,
+    ("ownershipControls", False, "DELETE"): bucket_access.delete_ownership_controls,
+    ("publicAccessBlock", False, "GET"): bucket_access.get_public_access_block,
+    ("publicAccessBlock", False, "PUT"): bucket_access.put_public_access_block,
+    ("publicAccessBlock", False, "DELETE"): bucket_access.delete_public_access_block,
 }
 SUBRESOURCE_NAMES = tuple(dict.fromkeys(name for name, _, _ in SUBRESOURCES))
 
