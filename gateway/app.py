@@ -13,8 +13,8 @@ from .core.service import Core
 from .logs import add_request_id, request_log
 from .native.routes import register as register_native
 from .openapi import register as register_openapi
-from .s3.cors import add_headers as add_cors_headers
 from .s3.context import defer_continue
+from .s3.cors import add_headers as add_cors_headers
 from .s3.handler import S3Frontend
 
 CORE_KEY = web.AppKey("core", Core)

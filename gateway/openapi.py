@@ -55,7 +55,7 @@ QUOTA_FIELDS = {
     "size": {"type": "integer", "description": "bytes"},
     "inodes": {"type": "integer", "description": "objects"},
 }
-RECLAIMED_FIELDS = ("count", "bytes", "blobs", "blobBytes", "temporaries", "temporaryBytes")
+RECLAIMED_FIELDS = ("count", "bytes", "blobs", "blobBytes", "temporaries", "temporaryBytes", "strays", "strayBytes")
 RECLAIMED = {"type": "object", "properties": {name: {"type": "integer"} for name in RECLAIMED_FIELDS}}
 STORAGE = {
     "type": "object",

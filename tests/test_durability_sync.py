@@ -52,6 +52,29 @@ async def test_sqlite_commits_are_durable_across_power_loss(tmp_path):
         await db.close()
 
 
+async def test_a_relaxed_commit_leaves_the_connection_durable(tmp_path):
+    """A blob's registration commits without a WAL fsync (the commit referencing it syncs it);
+    the connection is FULL again for every other transaction, even after a failed one."""
+    db = Database(tmp_path / "meta.sqlite3")
+    await db.open()
+    try:
+
+        def level(conn) -> int:
+            return conn.execute("PRAGMA synchronous").fetchone()[0]
+
+        assert await db.transaction(level, durable=False) == 1  # NORMAL inside the relaxed one
+        assert await db.transaction(level) == FULL
+
+        def fail(conn) -> None:
+            raise ValueError("rolled back")
+
+        with pytest.raises(ValueError):
+            await db.transaction(fail, durable=False)
+        assert await db.transaction(level) == FULL
+    finally:
+        await db.close()
+
+
 @pytest.mark.parametrize("size", [10, 3 * 1024 * 1024], ids=["one-write", "streamed"])
 async def test_local_put_syncs_file_then_directories(tmp_path, synced, size):
     backend = LocalBackend(tmp_path / "space")

@@ -33,7 +33,7 @@ from botocore.auth import S3SigV4Auth, S3SigV4QueryAuth, SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
-from conftest import boto_client
+from conftest import boto_client, start_gateway, stop_gateway
 
 from gateway.client import NativeClient
 
@@ -815,7 +815,18 @@ def snapshot(w: World) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def world(gateway, s3) -> World:
+def hostile_gateway(tmp_path_factory):
+    """A gateway of its own, with no background collection: the table compares the blob files on
+    disk before and after each case, so nothing else may write or reclaim blobs meanwhile."""
+    gw = start_gateway(tmp_path_factory.mktemp("hostile"), env={"JUNCTION_GC_INTERVAL": "0"})
+    yield gw
+    stop_gateway(gw)
+
+
+@pytest.fixture(scope="module")
+def world(hostile_gateway) -> World:
+    gateway = hostile_gateway
+    s3 = boto_client(gateway)
     bucket = f"hostile-{uuid.uuid4().hex[:10]}"
     s3.create_bucket(Bucket=bucket)
     s3.put_object(Bucket=bucket, Key="seed.txt", Body=b"seed body")

@@ -42,7 +42,8 @@ class GenerationLike(Protocol):
 class Directory(Protocol):
     """What the identity service tells about accounts (core/identity.py)."""
 
-    generation: GenerationLike
+    @property
+    def generation(self) -> GenerationLike: ...
 
     def changed(self) -> None: ...
     async def owner_account(self, bucket: Bucket) -> Mapping[str, Any]: ...
@@ -59,7 +60,12 @@ class BucketSettings:
 
 
 def block_to_json(block: PublicAccessBlock) -> str:
-    values = (block.block_public_acls, block.ignore_public_acls, block.block_public_policy, block.restrict_public_buckets)
+    values = (
+        block.block_public_acls,
+        block.ignore_public_acls,
+        block.block_public_policy,
+        block.restrict_public_buckets,
+    )
     return json.dumps(dict(zip(BLOCK_FIELDS, values, strict=True)))
 
 

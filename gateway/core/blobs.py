@@ -119,10 +119,12 @@ class BlobIO:
         return (await self.reclaim(grace_seconds, sweep_temporaries=sweep)).blobs
 
     async def reclaim(
-        self, grace_seconds: float, *, dry_run: bool = False, sweep_temporaries: bool = True
+        self, grace_seconds: float, *, dry_run: bool = False, sweep_temporaries: bool = True, strays: bool = False
     ) -> Reclaimed:
         """Delete (or, dry, only count) dead blobs, pending ones older than the grace and, in
         backends that stage writes in temporary files (Local), temporaries older than the grace.
+        With `strays`, also blob files of the data dir's own space that no row names (a blob
+        registration a power loss undid): a full walk, for `junction admin gc`.
 
         Safe beside a running gateway: a write in flight is younger than the grace (its blob
         is pending, its temporary file keeps being written), and a blob is claimed in the store
@@ -137,6 +139,8 @@ class BlobIO:
                     count, size = await sweep(cutoff, dry_run=dry_run)
                     found.temporaries += count
                     found.temporary_bytes += size
+        if strays:
+            found.strays, found.stray_bytes = await self._strays(cutoff, dry_run)
         after_id = 0
         while rows := await self._store.blobs.collectable(cutoff, after_id=after_id):
             after_id = rows[-1]["id"]
@@ -149,6 +153,27 @@ class BlobIO:
                     found.blobs += 1
                     found.blob_bytes += size
         return found
+
+    async def _strays(self, cutoff: float, dry_run: bool) -> tuple[int, int]:
+        """Files under `blocks/` of the default (data dir) space, older than the cutoff, with no
+        blob row. Safe beside a running gateway: a blob's row is committed before its file is
+        created and forgotten only after the file is deleted, so while the gateway runs no file
+        lacks its row; the files are listed before the rows are read for the same reason."""
+        space_id = self._spaces.default_id
+        backend = self._spaces.backend(space_id)
+        files = [info async for info in backend.list("blocks/") if info.mtime < cutoff]
+        if not files:
+            return 0, 0
+        known = await self._store.blobs.keys(space_id)
+        count = size = 0
+        for info in files:
+            if info.key in known:
+                continue
+            if not dry_run:
+                await backend.delete(info.key)
+            count += 1
+            size += info.size
+        return count, size
 
     async def _size(self, row: Any) -> int:
         """A once-committed blob's size is recorded; a never-committed one's is asked of its backend."""
@@ -180,14 +205,16 @@ class Reclaimed:
     blob_bytes: int = 0
     temporaries: int = 0
     temporary_bytes: int = 0
+    strays: int = 0  # blob files the store has no record of (only after a power loss)
+    stray_bytes: int = 0
 
     @property
     def count(self) -> int:
-        return self.blobs + self.temporaries
+        return self.blobs + self.temporaries + self.strays
 
     @property
     def bytes(self) -> int:
-        return self.blob_bytes + self.temporary_bytes
+        return self.blob_bytes + self.temporary_bytes + self.stray_bytes
 
     def as_json(self) -> dict[str, int]:
         return {
@@ -197,4 +224,6 @@ class Reclaimed:
             "blobBytes": self.blob_bytes,
             "temporaries": self.temporaries,
             "temporaryBytes": self.temporary_bytes,
+            "strays": self.strays,
+            "strayBytes": self.stray_bytes,
         }

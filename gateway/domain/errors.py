@@ -70,6 +70,12 @@ class ErrorCode(StrEnum):
     NoSuchPackage = "NoSuchPackage"
     NoSuchPublicAccessBlockConfiguration = "NoSuchPublicAccessBlockConfiguration"
     NoSuchQuota = "NoSuchQuota"
+    NoSuchAccount = "NoSuchAccount"
+    NoSuchUser = "NoSuchUser"
+    NoSuchAccessKey = "NoSuchAccessKey"
+    NoSuchPolicy = "NoSuchPolicy"
+    EntityAlreadyExists = "EntityAlreadyExists"
+    DeleteConflict = "DeleteConflict"
     NoSuchRoute = "NoSuchRoute"
     NoSuchTagSet = "NoSuchTagSet"
     NoSuchTask = "NoSuchTask"
@@ -171,6 +177,12 @@ MESSAGES: dict[ErrorCode, str] = {
     ErrorCode.NoSuchPackage: "The specified package does not exist.",
     ErrorCode.NoSuchPublicAccessBlockConfiguration: "The public access block configuration was not found",
     ErrorCode.NoSuchQuota: "The specified quota does not exist.",
+    ErrorCode.NoSuchAccount: "The specified account does not exist.",
+    ErrorCode.NoSuchUser: "The specified user does not exist.",
+    ErrorCode.NoSuchAccessKey: "The specified access key does not exist.",
+    ErrorCode.NoSuchPolicy: "The specified policy does not exist.",
+    ErrorCode.EntityAlreadyExists: "An entity with this name already exists.",
+    ErrorCode.DeleteConflict: "The entity cannot be deleted while others depend on it.",
     ErrorCode.NoSuchRoute: "The requested API route does not exist.",
     ErrorCode.NoSuchTagSet: "The TagSet does not exist",
     ErrorCode.NoSuchTask: "The specified sync task does not exist.",

@@ -66,7 +66,8 @@ class AccessStore:
         for null) wherever it lives (current row or history); None when it has the default."""
         if version_id is None:
             row = await self.db.fetchone(
-                "SELECT a.acl FROM objects o JOIN object_acl a ON a.object_id = o.id WHERE o.bucket_id = ? AND o.key = ?",
+                "SELECT a.acl FROM objects o JOIN object_acl a ON a.object_id = o.id "
+                "WHERE o.bucket_id = ? AND o.key = ?",
                 (bucket_id, key),
             )
         else:

@@ -17,7 +17,12 @@ class BlobsStore:
         self.db = db
 
     async def new(self, space_id: int, key: str) -> int:
-        """Register a blob about to be written, so a crash leaves a collectable record."""
+        """Register a blob about to be written, so a crash leaves a collectable record.
+
+        Committed before the first byte is written (so a file never exists without its row
+        while the gateway runs) but not fsynced: the commit that references the blob syncs it,
+        and after a power loss in between, the file is a stray `junction admin gc` removes.
+        """
 
         def insert(conn: sqlite3.Connection) -> int:
             cur = conn.execute(
@@ -26,7 +31,12 @@ class BlobsStore:
             )
             return inserted_id(cur)
 
-        return await self.db.transaction(insert)
+        return await self.db.transaction(insert, durable=False)
+
+    async def keys(self, space_id: int) -> set[str]:
+        """Every blob key the store knows in a space (for finding stray files)."""
+        rows = await self.db.fetchall("SELECT key FROM blobs WHERE space_id = ?", (space_id,))
+        return {row["key"] for row in rows}
 
     async def abandon(self, blob_id: int) -> None:
         """A write failed: mark its pending blob dead for the collector."""

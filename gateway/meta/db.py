@@ -106,21 +106,33 @@ class Database:
                 raise
             await self._writer.execute("COMMIT")
 
-    async def transaction(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        """Run `fn(conn)` as one write transaction on the writer thread, in one round trip."""
+    async def transaction(self, fn: Callable[[sqlite3.Connection], T], *, durable: bool = True) -> T:
+        """Run `fn(conn)` as one write transaction on the writer thread, in one round trip.
+
+        `durable=False` skips the WAL fsync at this commit (synchronous=NORMAL for it alone):
+        only for a record whose loss on power failure is harmless and that a later durable
+        commit makes durable anyway (it fsyncs the whole WAL, earlier frames included). A
+        blob's registration is one: lost, it leaves a stray file `junction admin gc` finds.
+        """
         assert self._writer is not None, "database not open"
         writer = self._writer
 
         def run() -> T:
             conn = _sqlite(writer)
-            conn.execute("BEGIN IMMEDIATE")
+            if not durable:
+                conn.execute("PRAGMA synchronous=NORMAL")  # only outside a transaction
             try:
-                result = fn(conn)
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-            return result
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    result = fn(conn)
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
+                return result
+            finally:
+                if not durable:
+                    conn.execute("PRAGMA synchronous=FULL")
 
         async with self._lock:
             return await _on_thread(writer, run)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from .access_schema import ACCESS_MIGRATIONS  # bucket and object ACLs, policies, ownership
 from .console_schema import CONSOLE_MIGRATIONS
+from .identity_schema import IDENTITY_MIGRATIONS  # accounts, users, policies; keys gain owners
 from .jobs_schema import JOBS_MIGRATIONS
 from .native_schema import NATIVE_MIGRATIONS  # the native API's own tables
 from .s3ext_schema import S3EXT_MIGRATIONS  # S3 tags, part records, CORS
@@ -127,4 +128,5 @@ COMPONENTS: dict[str, list[str]] = {
     "s3ext": S3EXT_MIGRATIONS,
     "access": ACCESS_MIGRATIONS,  # after versioning: version_acl hangs off object_versions
     "jobs": JOBS_MIGRATIONS,
+    "identity": IDENTITY_MIGRATIONS,
 }

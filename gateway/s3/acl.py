@@ -95,7 +95,9 @@ async def _requested_acl(call: S3Call, *, owner: str, bucket_owner: str, on_obje
 
 async def _render(call: S3Call, acl: Acl) -> web.Response:
     access = call.core.access
-    grants = [documents.RenderedGrant(g.grantee, await access.display_name(g.grantee), g.permission) for g in acl.grants]
+    grants = [
+        documents.RenderedGrant(g.grantee, await access.display_name(g.grantee), g.permission) for g in acl.grants
+    ]
     return xml(documents.access_control_policy(acl.owner, await access.display_name(acl.owner), grants))
 
 

@@ -131,7 +131,12 @@ async def get_public_access_block(call: S3Call) -> web.Response:
     if stored is None:
         raise JunctionError(ErrorCode.NoSuchPublicAccessBlockConfiguration, bucket=bucket.name)
     block = block_from_json(stored)
-    flags = (block.block_public_acls, block.ignore_public_acls, block.block_public_policy, block.restrict_public_buckets)
+    flags = (
+        block.block_public_acls,
+        block.ignore_public_acls,
+        block.block_public_policy,
+        block.restrict_public_buckets,
+    )
     return xml(documents.public_access_block(flags))
 
 

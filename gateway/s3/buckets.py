@@ -110,7 +110,9 @@ async def create_bucket(call: S3Call) -> web.Response:
     ownership = call.header("x-amz-object-ownership")
     if ownership is not None and ownership.strip() not in OWNERSHIP:
         raise JunctionError(
-            ErrorCode.InvalidArgument, f"Invalid x-amz-object-ownership '{ownership}'", argument="x-amz-object-ownership"
+            ErrorCode.InvalidArgument,
+            f"Invalid x-amz-object-ownership '{ownership}'",
+            argument="x-amz-object-ownership",
         )
     canonical = identity.caller.canonical_id or ""
     acl = None

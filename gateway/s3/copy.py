@@ -56,7 +56,9 @@ async def copy_object(call: S3Call) -> web.Response:
     source_action = "s3:GetObjectVersion" if source.version_id is not None else "s3:GetObject"
     await call.authorize(source_action, src_bucket, source.key, version_id=source.version_id)
     dst_bucket = await call.core.buckets.get(call.bucket)
-    replaced_tags = (request_tags(call) or {}) if (call.header("x-amz-tagging-directive") or "").upper() == "REPLACE" else None
+    replaced_tags = (
+        (request_tags(call) or {}) if (call.header("x-amz-tagging-directive") or "").upper() == "REPLACE" else None
+    )
     await call.authorize("s3:PutObject", dst_bucket, call.key, extra=tag_context(replaced_tags))
     acl = await object_acl_for_write(call, dst_bucket)
     directive = (call.header("x-amz-metadata-directive") or "COPY").upper()

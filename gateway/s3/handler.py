@@ -10,8 +10,8 @@ from multidict import MultiDict
 from gateway.auth import sigv2
 from gateway.auth.sigv4 import is_anonymous, verify
 from gateway.auth.types import AuthContext, AuthError, SignedRequest
-from gateway.core.backend_errors import BackendUnavailable
 from gateway.core.authz import ANONYMOUS_IDENTITY
+from gateway.core.backend_errors import BackendUnavailable
 from gateway.core.service import Core
 from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.logs import ACCESS_KEY, REQUEST_ID, client_gone
@@ -26,9 +26,7 @@ from .router import route
 log = logging.getLogger("junction.s3")
 
 
-async def authenticate(
-    request: web.Request, query: MultiDict[str], core: Core, domain: str = ""
-) -> AuthContext | None:
+async def authenticate(request: web.Request, query: MultiDict[str], core: Core, domain: str = "") -> AuthContext | None:
     """The verified signature of the request; None for an unsigned (anonymous) request, which
     may do exactly what an ACL or bucket policy grants everyone."""
     signed = SignedRequest(

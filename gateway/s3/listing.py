@@ -34,7 +34,7 @@ def _params(call: S3Call) -> documents.ListingParams:
 
 def listing_context(call: S3Call, params: documents.ListingParams) -> dict[str, tuple[str, ...]]:
     """s3:prefix, s3:delimiter and s3:max-keys, as the request gave them."""
-    context = {"s3:prefix": (params.prefix,)}
+    context: dict[str, tuple[str, ...]] = {"s3:prefix": (params.prefix,)}
     if "delimiter" in call.query:
         context["s3:delimiter"] = (params.delimiter,)
     if "max-keys" in call.query:

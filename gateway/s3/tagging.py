@@ -23,7 +23,7 @@ def tag_context(tags: dict[str, str] | None) -> dict[str, tuple[str, ...]]:
     """s3:RequestObjectTag/<key> and s3:RequestObjectTagKeys of a write that sets tags."""
     if tags is None:
         return {}
-    context = {f"s3:requestobjecttag/{k.lower()}": (v,) for k, v in tags.items()}
+    context: dict[str, tuple[str, ...]] = {f"s3:requestobjecttag/{k.lower()}": (v,) for k, v in tags.items()}
     context["s3:requestobjecttagkeys"] = tuple(tags)
     return context
 
