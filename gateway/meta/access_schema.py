@@ -14,10 +14,10 @@ ACCESS_MIGRATIONS: list[str] = [
     """
     CREATE TABLE bucket_access (
         bucket_id           INTEGER PRIMARY KEY REFERENCES buckets(id) ON DELETE CASCADE,
-        grants              TEXT,              -- JSON [[grantee, permission], ...]; NULL: owner FULL_CONTROL
+        grants              TEXT,              -- JSON [[grantee, permission], ...] (NULL: owner FULL_CONTROL)
         policy              TEXT,              -- the bucket policy document as the client sent it
-        ownership           TEXT,              -- BucketOwnerEnforced | BucketOwnerPreferred | ObjectWriter; NULL: none
-        public_access_block TEXT               -- JSON of the four flags; NULL: none configured
+        ownership           TEXT,              -- BucketOwnerEnforced | BucketOwnerPreferred | ObjectWriter (NULL: none)
+        public_access_block TEXT               -- JSON of the four flags (NULL: none configured)
     );
     CREATE TABLE object_acl (
         object_id INTEGER PRIMARY KEY REFERENCES objects(id) ON DELETE CASCADE ON UPDATE CASCADE,

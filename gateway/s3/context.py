@@ -55,12 +55,28 @@ def split_target(request: web.Request, domain: str) -> tuple[str | None, str | N
     return bucket, (key if sep and key else None)
 
 
+CONTINUED = web.RequestKey("continued", bool)
+
+
 async def defer_continue(request: web.Request) -> None:
     """The S3 route's expect handler: no automatic `100 Continue` (see `S3Call.continue_upload`);
     an expectation other than 100-continue is refused, as aiohttp's default does."""
     expect = request.headers.get("Expect", "")
     if request.version >= (1, 1) and expect.lower() != "100-continue":
         raise web.HTTPExpectationFailed(text=f"Unknown Expect: {expect}")
+
+
+async def close_unsent_body(request: web.Request, response: web.StreamResponse) -> None:
+    """on_response_prepare hook: a refused `Expect: 100-continue` request (answered without
+    100 Continue) may or may not be followed by its body, so the connection closes after the
+    answer rather than reading the next request out of a body the client may still send."""
+    if (
+        request.headers.get("Expect", "").lower() == "100-continue"
+        and not request.get(CONTINUED)
+        and (request.content_length or request.headers.get("Transfer-Encoding"))
+    ):
+        response.force_close()
+        response.headers["Connection"] = "close"
 
 
 def parse_query(request: web.Request) -> MultiDict[str]:
@@ -155,6 +171,7 @@ class S3Call:
         if self._continued:
             return
         self._continued = True
+        self.request[CONTINUED] = True
         if self.request.version >= (1, 1) and (self.header("Expect") or "").lower() == "100-continue":
             writer = self.request.writer
             await writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
