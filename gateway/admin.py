@@ -98,6 +98,7 @@ async def _gc(data_dir: Path, secrets_key: str, grace: float, dry_run: bool) -> 
         print(f"no gateway data in {data_dir}", file=sys.stderr)
         return 1
     from .core.blobs import BlobIO
+    from .core.liveness import OWNERS_DIR
     from .core.spaces import Spaces
 
     data_dir = data_dir.resolve()
@@ -107,7 +108,8 @@ async def _gc(data_dir: Path, secrets_key: str, grace: float, dry_run: bool) -> 
     spaces = Spaces(store, data_dir, box)
     try:
         await spaces.open()
-        found = await BlobIO(store, spaces).reclaim(grace, dry_run=dry_run, strays=True)
+        blobs = BlobIO(store, spaces, owners_dir=data_dir / OWNERS_DIR)  # blobs of dead gateways go at once
+        found = await blobs.reclaim(grace, dry_run=dry_run, strays=True)
     finally:
         await spaces.close()
         await store.close()

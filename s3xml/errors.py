@@ -19,6 +19,7 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.BucketAlreadyOwnedByYou: 409,
     ErrorCode.BucketNotEmpty: 409,
     ErrorCode.CORSResponse: 403,
+    ErrorCode.ConditionalRequestConflict: 409,
     ErrorCode.EntityTooLarge: 400,
     ErrorCode.EntityTooSmall: 400,
     ErrorCode.ExpiredToken: 400,

@@ -10,6 +10,7 @@ import uuid
 
 import boto3
 import pytest
+import requests
 from botocore.config import Config as BotoConfig
 from botocore.exceptions import ClientError
 from conftest import ROOT, boto_client, start_gateway, stop_gateway
@@ -17,6 +18,7 @@ from native_helpers import expect_error
 from test_console_api import call as signed_call
 
 from gateway.client import NativeClient
+from gateway.console.identity_routes import ROUTES
 
 READ_DOCS = {
     "Version": "2012-10-17",
@@ -348,3 +350,10 @@ def test_exports_are_users_of_the_volume_owner(gw):
     assert f"export-{export['id']}" not in {u["name"] for u in call(gw, "GET", "/accounts/root/users").json()}
     exporter = client(gw, export["access_key"], export["secret_key"])
     assert code_of(exporter.list_buckets) == (403, "InvalidAccessKeyId")
+
+
+def test_openapi_documents_every_identity_route(gw):
+    paths = requests.get(f"{gw.url}/api/v1/openapi.json").json()["paths"]
+    for method, path, _handler, created in ROUTES:
+        operation = paths[path][method.lower()]
+        assert ("201" in operation["responses"]) == created, (method, path)

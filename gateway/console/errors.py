@@ -106,6 +106,7 @@ STATUS: dict[ErrorCode, int] = {
         (
             E.BucketNotEmpty,
             E.OperationAborted,
+            E.ConditionalRequestConflict,
             E.UserSpaceNotEmpty,
             E.BucketAlreadyExists,
             E.BucketAlreadyOwnedByYou,

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from gateway.core.accounts import PAB_FLAGS
 from gateway.domain.errors import ErrorCode, JunctionError
 
 from .call import ConsoleCall
 
+__all__ = ["PAB_FLAGS", "ROUTES"]
 PREFIX = "/api/v1"
 MANAGE_USERS, MANAGE_POLICIES, MANAGE_ACCOUNTS = (
     "junction:ManageUsers",

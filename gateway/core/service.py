@@ -25,6 +25,7 @@ from .exports import ExportService
 from .identity import IdentityService, authorize
 from .jobs import JobService
 from .listing import list_page
+from .liveness import OWNERS_DIR
 from .multipart import MultipartService
 from .native_multipart import NativeMultipart
 from .native_ops import NativeService
@@ -60,7 +61,8 @@ class Core:
         # Local user spaces may only point inside these directories: <data dir>/spaces and the
         # configured ones (never the data dir itself: it holds the metadata and the secrets key)
         self.local_roots = [(self.data_dir / "spaces").resolve(), *(Path(p).resolve() for p in local_roots or [])]
-        self.blobs = BlobIO(self.store, self.spaces)
+        self.jobs = JobService(self.store, self.data_dir)  # holds this process's liveness lock
+        self.blobs = BlobIO(self.store, self.spaces, owner=self.jobs.owner, owners_dir=self.data_dir / OWNERS_DIR)
         self.guards: list[CommitGuard] = [quota_guard]  # run inside every commit transaction
         self.identity = IdentityService(self.store, self.data_dir)
         # Who may do what: bucket owners, ACLs, bucket policies, ownership controls, public access blocks
@@ -77,7 +79,6 @@ class Core:
         self.quotas = QuotaService(self.store)
         self.versioning = VersioningService(self.store)
         self.userspaces = UserSpaceService(self.store, self.spaces, self.local_roots)
-        self.jobs = JobService(self.store, self.data_dir)
         self.native = NativeService(self.store, self.spaces, self.objects, self.blobs, self.guards)
         self.native_multipart = NativeMultipart(self.store, self.objects, self.blobs, self.guards)
         self.transfers = Transfers(self.store, self.spaces, self.objects, self.native)

@@ -25,6 +25,7 @@ class ErrorCode(StrEnum):
     BucketAlreadyOwnedByYou = "BucketAlreadyOwnedByYou"
     BucketNotEmpty = "BucketNotEmpty"
     CORSResponse = "CORSResponse"
+    ConditionalRequestConflict = "ConditionalRequestConflict"
     EntityTooLarge = "EntityTooLarge"
     EntityTooSmall = "EntityTooSmall"
     ExpiredToken = "ExpiredToken"
@@ -124,6 +125,10 @@ MESSAGES: dict[ErrorCode, str] = {
     ),
     ErrorCode.BucketNotEmpty: "The bucket you tried to delete is not empty.",
     ErrorCode.CORSResponse: "This CORS request is not allowed.",
+    ErrorCode.ConditionalRequestConflict: (
+        "A conflicting operation occurred. If using PutObject you can retry the request. If using multipart upload "
+        "you should initiate another CreateMultipartUpload request and re-upload each part."
+    ),
     ErrorCode.EntityTooLarge: "Your proposed upload exceeds the maximum allowed object size.",
     ErrorCode.EntityTooSmall: "Your proposed upload is smaller than the minimum allowed object size.",
     ErrorCode.ExpiredToken: "The provided token has expired.",

@@ -117,6 +117,11 @@ CORE: list[str] = [
         PRIMARY KEY (upload_id, number)
     );
     """,
+    # 2: the process writing a pending blob (gateway/core/liveness.py), so the blobs of a
+    # process that died are collected at once instead of after the grace period
+    """
+    ALTER TABLE blobs ADD COLUMN owner TEXT NOT NULL DEFAULT ''
+    """,
 ]
 
 

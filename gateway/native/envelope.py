@@ -139,6 +139,7 @@ ERRORS: dict[ErrorCode, tuple[str, int]] = {
             E.BucketNotEmpty,
             E.OperationAborted,
             E.UserSpaceNotEmpty,
+            E.ConditionalRequestConflict,
         ),
         (OPERATION_FAILED, 409),
     ),
