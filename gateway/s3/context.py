@@ -144,6 +144,10 @@ class S3Call:
         """Raise AccessDenied unless the caller may do the AWS `action` on `bucket` (or its object `key`)."""
         await access.authorize(self, action, bucket, key, version_id=version_id, extra=extra)
 
+    async def owner_id(self, bucket: Bucket) -> str:
+        """The canonical id of the bucket's owner, as listings name it (Owner/ID)."""
+        return (await self.core.access.bucket_access(bucket)).owner_canonical
+
     async def allowed_account(self, action: str) -> bool:
         """Whether an account-level action (s3:ListAllMyBuckets) is allowed."""
         return await access.allowed(self, action, None)

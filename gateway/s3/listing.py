@@ -50,7 +50,7 @@ async def list_objects(call: S3Call) -> web.Response:
     page = await call.core.list_objects(
         params.bucket, prefix=params.prefix, delimiter=params.delimiter, marker=marker, max_keys=params.max_keys
     )
-    return xml(documents.list_objects_v1(params, page, marker=marker, owner=bucket.owner))
+    return xml(documents.list_objects_v1(params, page, marker=marker, owner=await call.owner_id(bucket)))
 
 
 async def list_objects_v2(call: S3Call) -> web.Response:
@@ -64,7 +64,7 @@ async def list_objects_v2(call: S3Call) -> web.Response:
         params.bucket, prefix=params.prefix, delimiter=params.delimiter, marker=marker, max_keys=params.max_keys
     )
     next_token = encode_token(page.next_marker) if page.truncated else None
-    owner = bucket.owner if call.query.get("fetch-owner") == "true" else None
+    owner = await call.owner_id(bucket) if call.query.get("fetch-owner") == "true" else None
     return xml(
         documents.list_objects_v2(
             params, page, token=token, next_token=next_token, start_after=start_after, owner=owner

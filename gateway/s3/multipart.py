@@ -176,7 +176,8 @@ async def abort_multipart_upload(call: S3Call) -> web.Response:
 
 async def list_parts(call: S3Call) -> web.Response:
     assert call.bucket is not None and call.key is not None
-    await call.authorize("s3:ListMultipartUploadParts", await call.target(), call.key)
+    bucket = await call.target()
+    await call.authorize("s3:ListMultipartUploadParts", bucket, call.key)
     marker = int_param(call.query, "part-number-marker", 0)
     max_parts = int_param(call.query, "max-parts", 1000, high=1000)
     upload, parts = await call.core.multipart.list_parts(
@@ -185,7 +186,9 @@ async def list_parts(call: S3Call) -> web.Response:
     truncated = len(parts) > max_parts
     parts = parts[:max_parts]
     return xml(
-        documents.list_parts(upload, parts, marker=marker, max_parts=max_parts, truncated=truncated, owner=bucket.owner)
+        documents.list_parts(
+            upload, parts, marker=marker, max_parts=max_parts, truncated=truncated, owner=await call.owner_id(bucket)
+        )
     )
 
 
@@ -228,6 +231,6 @@ async def list_multipart_uploads(call: S3Call) -> web.Response:
             truncated=truncated,
             encoding=encoding,
             prefixes=prefixes,
-            owner=bucket.owner,
+            owner=await call.owner_id(bucket),
         )
     )

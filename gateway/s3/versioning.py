@@ -49,5 +49,7 @@ async def list_object_versions(call: S3Call) -> web.Response:
         max_keys=params.max_keys,
     )
     return xml(
-        list_versions(params, page, key_marker=key_marker, version_id_marker=version_id_marker, owner=bucket.owner)
+        list_versions(
+            params, page, key_marker=key_marker, version_id_marker=version_id_marker, owner=await call.owner_id(bucket)
+        )
     )
