@@ -10,16 +10,37 @@ an allow); its tags only when some policy's condition names `s3:ExistingObjectTa
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import Protocol, overload
 
+from aiohttp import web
+from multidict import MultiDict
+
+from gateway.auth.types import AuthContext
 from gateway.core.authz import BUCKET_OWNER_ENFORCED, Identity
 from gateway.core.iam.actions import OBJECT_ACTIONS
 from gateway.core.iam.policy import Policy
+from gateway.core.service import Core
 from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.domain.models import Bucket
 
-if TYPE_CHECKING:
-    from .context import S3Call
+
+class S3Call(Protocol):
+    """What authorization reads of a call (gateway.s3.context.S3Call, which calls into here)."""
+
+    identity: Identity
+    core: Core
+    request: web.Request
+    query: MultiDict[str]
+    auth: AuthContext | None
+    form_signed: bool
+
+    @property
+    def client_ip(self) -> str | None: ...
+    @overload
+    def header(self, name: str) -> str | None: ...
+    @overload
+    def header(self, name: str, default: str) -> str: ...
+
 
 EXISTING_TAG = "s3:existingobjecttag/"
 PASSED_HEADERS = (

@@ -82,7 +82,7 @@ async def _requested_acl(call: S3Call, *, owner: str, bucket_owner: str, on_obje
     body = await call.read_small_body(64 * 1024)
     if from_request is not None:
         if body.strip():
-            raise JunctionError(ErrorCode.UnexpectedContent, "This request does not support content")
+            raise JunctionError(ErrorCode.UnexpectedContent)
         return from_request
     if not body.strip():
         raise JunctionError(ErrorCode.MissingSecurityHeader, "Your request was missing a required header: x-amz-acl")

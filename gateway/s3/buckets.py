@@ -3,8 +3,8 @@
 Buckets belong to accounts. CreateBucket of a name another account owns is 409
 BucketAlreadyExists; of one the caller's account owns, 200 with the bucket untouched in
 us-east-1 (S3's legacy behaviour) and 409 BucketAlreadyOwnedByYou in any other region.
-ListBuckets lists the caller's account's buckets; gateway administrators see every bucket;
-a user without s3:ListAllMyBuckets sees the buckets it may list (s3:ListBucket).
+ListBuckets lists the caller's account's buckets (a user: those its policies name);
+gateway administrators see every bucket.
 """
 
 from __future__ import annotations
@@ -16,8 +16,10 @@ from aiohttp import web
 
 from gateway.core.access_control import new_bucket_row
 from gateway.core.acl import from_headers, has_acl_headers
-from gateway.core.authz import BUCKET_OWNER_ENFORCED
+from gateway.core.authz import BUCKET_OWNER_ENFORCED, Identity
 from gateway.core.iam.acl import OWNERSHIP, is_public
+from gateway.core.iam.actions import ACCOUNT_ACTIONS
+from gateway.core.iam.wildcard import glob_match
 from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.domain.models import Bucket
 from s3xml import documents
@@ -27,6 +29,8 @@ from .context import S3Call, int_param
 from .responses import xml
 
 MAX_BUCKETS = 10_000
+ARN_PREFIX = "arn:aws:s3:::"
+ACCOUNT_LEVEL = frozenset(a.lower() for a in ACCOUNT_ACTIONS)
 
 
 def _token(name: str) -> str:
@@ -48,17 +52,31 @@ async def _visible(call: S3Call, buckets: list[Bucket]) -> list[Bucket]:
         return buckets
     if identity.anonymous:
         raise JunctionError(ErrorCode.AccessDenied)
-    account = identity.caller.account_id
-    if await call.allowed_account("s3:ListAllMyBuckets"):
-        owned = []
-        for bucket in buckets:
-            if (await call.core.access.bucket_access(bucket)).owner_account == account:
-                owned.append(bucket)
-        return owned
-    listable = [b for b in buckets if await call.allowed("s3:ListBucket", b)]
-    if not listable:
+    if not await call.allowed_account("s3:ListAllMyBuckets"):
         raise JunctionError(ErrorCode.AccessDenied)
-    return listable
+    account = identity.caller.account_id
+    owned = [b for b in buckets if (await call.core.access.bucket_access(b)).owner_account == account]
+    if identity.caller.user is None:
+        return owned
+    return [b for b in owned if _named(identity, b.name)]
+
+
+def _named(identity: Identity, bucket: str) -> bool:
+    """Whether one of the user's Allow statements names the bucket or objects in it: a user
+    sees those of its account's buckets (an export, its volume), as MinIO lists them."""
+    for policy in identity.policies:
+        for statement in policy.statements:
+            if not statement.allow or statement.resources_negated:
+                continue
+            if not statement.actions_negated and all(a.lower() in ACCOUNT_LEVEL for a in statement.actions):
+                continue  # s3:ListAllMyBuckets on "*" names no bucket
+            for resource in statement.resources:
+                name = (
+                    resource.removeprefix(ARN_PREFIX).split("/", 1)[0] if resource.startswith(ARN_PREFIX) else resource
+                )
+                if name == "*" or glob_match(name, bucket):
+                    return True
+    return False
 
 
 async def list_buckets(call: S3Call) -> web.Response:

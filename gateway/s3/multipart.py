@@ -41,7 +41,7 @@ async def create_multipart_upload(call: S3Call) -> web.Response:
         bucket,
         key,
         call.object_attrs(),
-        owner=call.identity.caller.canonical_id or "anonymous",
+        owner=_initiator(call),
         acl=acl,
         checksum_algorithm=checksum_algorithm(call.header("x-amz-checksum-algorithm")),
         checksum_type=call.header("x-amz-checksum-type"),
@@ -52,6 +52,14 @@ async def create_multipart_upload(call: S3Call) -> web.Response:
         headers["x-amz-checksum-algorithm"] = upload.checksum_algorithm
         headers["x-amz-checksum-type"] = upload.checksum_type
     return xml(documents.initiate_multipart(bucket, key, upload.id), headers=headers)
+
+
+def _initiator(call: S3Call) -> str:
+    """Who started an upload, as S3 names it: a user's ARN, an account's canonical id."""
+    caller = call.identity.caller
+    if caller.user is not None:
+        return caller.arn
+    return caller.canonical_id or "anonymous"
 
 
 def _part_number(call: S3Call) -> int:
