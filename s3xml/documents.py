@@ -13,7 +13,7 @@ from urllib.parse import quote
 from gateway.domain.errors import ErrorCode
 
 from .errors import message_of
-from .records import BucketRecord, ObjectPage, StoredObject, UploadedPart, UploadRecord
+from .records import BucketRecord, ObjectPage, StoredObject, UploadedPart, UploadRecord, storage_class
 from .xml import (
     Field,
     MalformedXML,
@@ -82,19 +82,19 @@ def list_buckets(
     owner_id: str,
     owner_name: str | None = None,
     *,
-    region: str | None = None,
+    regions: dict[str, str] | None = None,
     prefix: str | None = None,
     continuation_token: str | None = None,
 ) -> bytes:
-    """ListBuckets' answer; `region` adds each bucket's BucketRegion (all live in the gateway's)."""
+    """ListBuckets' answer; `regions` (bucket name -> region) adds each bucket's BucketRegion."""
     root = document("ListAllMyBucketsResult")
     if owner_id:
         add(root, [("Owner", [("ID", owner_id), ("DisplayName", owner_name or owner_id)])])
     entries = []
     for b in buckets:
         fields = [("Name", b.name), ("CreationDate", iso8601(b.created))]
-        if region is not None:
-            fields.append(("BucketRegion", region))
+        if regions is not None:
+            fields.append(("BucketRegion", regions[b.name]))
         entries.append(("Bucket", fields))
     add(root, [("Buckets", entries)] if entries else [("Buckets", "")])
     if continuation_token is not None:
@@ -136,7 +136,7 @@ def _contents(obj: StoredObject, encoding: str | None, owner: str | None) -> Fie
             fields.append(("ChecksumType", obj.checksum_type))
     if owner is not None:
         fields.append(("Owner", [("ID", owner), ("DisplayName", owner)]))
-    fields.append(("StorageClass", "STANDARD"))
+    fields.append(("StorageClass", storage_class(obj.headers)))
     return "Contents", fields
 
 
@@ -319,7 +319,7 @@ def list_parts(
         ("UploadId", upload.id),
         ("Initiator", _who(upload.owner)),
         ("Owner", _who(owner)),
-        ("StorageClass", "STANDARD"),
+        ("StorageClass", storage_class(upload.headers)),
         ("PartNumberMarker", marker),
         ("NextPartNumberMarker", parts[-1].number if parts else marker),
         ("MaxParts", max_parts),
@@ -375,7 +375,7 @@ def list_uploads(
                     ("UploadId", upload.id),
                     ("Initiator", _who(upload.owner)),
                     ("Owner", _who(owner)),
-                    ("StorageClass", "STANDARD"),
+                    ("StorageClass", storage_class(upload.headers)),
                     ("Initiated", iso8601(upload.created)),
                     ("ChecksumAlgorithm", upload.checksum_algorithm or None),
                 ],

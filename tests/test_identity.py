@@ -4,8 +4,10 @@ and the one engine deciding on the S3 and native front ends (issue #10's identit
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
+import time
 import uuid
 
 import boto3
@@ -24,6 +26,7 @@ READ_DOCS = {
     "Version": "2012-10-17",
     "Statement": [{"Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket"], "Resource": "*"}],
 }
+MANAGE_USERS = {"Statement": [{"Effect": "Allow", "Action": "junction:ManageUsers", "Resource": "*"}]}
 
 
 @pytest.fixture(scope="module")
@@ -110,6 +113,17 @@ def test_two_accounts_with_users_and_keys_through_the_console(gw):
     assert refused.status_code == 403 and refused.json()["error"]["code"] == "AccessDenied"
     bob = call(gw, "POST", f"/accounts/{acme['id']}/users", data={"name": "bob"}, key=root_key, secret=root_secret)
     assert bob.status_code == 201
+    # a user allowed to manage users still may not touch the root's keys
+    manager = call(gw, "POST", f"/accounts/{acme['id']}/policies", data={"name": "users", "document": MANAGE_USERS})
+    assert manager.status_code == 201
+    call(gw, "PUT", f"/accounts/{acme['id']}/users/bob/policies/users")
+    bob_key = call(gw, "POST", f"/accounts/{acme['id']}/users/bob/keys", data={}).json()
+    as_bob = {"key": bob_key["access_key"], "secret": bob_key["secret_key"]}
+    assert call(gw, "GET", f"/accounts/{acme['id']}/users", **as_bob).status_code == 200
+    assert call(gw, "POST", f"/accounts/{acme['id']}/keys", data={}, **as_bob).status_code == 403
+    root_off = call(gw, "PUT", f"/accounts/{acme['id']}/keys/{root_key}", data={"status": "Inactive"}, **as_bob)
+    assert root_off.status_code == 403
+    assert call(gw, "GET", f"/accounts/{acme['id']}/users", key=root_key, secret=root_secret).status_code == 200
     # a read-only user manages nothing
     alice = key.json()
     denied = call(gw, "GET", f"/accounts/{acme['id']}/users", key=alice["access_key"], secret=alice["secret_key"])
@@ -203,6 +217,7 @@ def test_cli_changes_apply_at_once_to_the_running_gateway(gw, tmp_path):
     assert code_of(carol.put_object, Bucket=bucket, Key="new", Body=b"x") == (403, "AccessDenied")
 
     assert admin_cli(gw, "disable-user", user, "--account", "root").returncode == 0
+    assert (gw.data_dir / "access.gen").stat().st_mode & 0o077 == 0  # the bump file is private too
     assert code_of(carol.get_object, Bucket=bucket, Key="doc.txt") == (403, "InvalidAccessKeyId")
     assert admin_cli(gw, "enable-user", user, "--account", "root").returncode == 0
     assert carol.get_object(Bucket=bucket, Key="doc.txt")["Body"].read() == b"hello"
@@ -327,7 +342,8 @@ def test_inactive_key_through_the_console_api(gw):
     name, key, secret = _user_with(gw, "root", ["read-only"])
     s3 = client(gw, key, secret)
     s3.list_buckets()
-    assert call(gw, "PUT", f"/accounts/root/keys/{key}", data={"status": "Inactive"}).json()["status"] == "Inactive"
+    inactive = call(gw, "PUT", f"/accounts/root/keys/{key}", data={"status": "Inactive"}).json()
+    assert (inactive["status"], inactive["user"]) == ("Inactive", name)
     assert code_of(s3.list_buckets) == (403, "InvalidAccessKeyId")
     assert call(gw, "PUT", f"/accounts/root/keys/{key}", data={"status": "Active"}).status_code == 200
     s3.list_buckets()
@@ -357,3 +373,42 @@ def test_openapi_documents_every_identity_route(gw):
     for method, path, _handler, created in ROUTES:
         operation = paths[path][method.lower()]
         assert ("201" in operation["responses"]) == created, (method, path)
+
+
+def test_exports_made_before_accounts_are_adopted_at_start(tmp_path):
+    """An export row written the pre-accounts way (a credential and an export, no user) keeps
+    working at once, and the next start gives it its user and generated policy."""
+    gateway = start_gateway(tmp_path)
+    try:
+        s3 = boto_client(gateway)
+        s3.create_bucket(Bucket="legacy")
+        s3.put_object(Bucket="legacy", Key="k", Body=b"v")
+        volume = next(v["id"] for v in call(gateway, "GET", "/volumes").json() if v["name"] == "legacy")
+        conn = sqlite3.connect(gateway.data_dir / "meta.sqlite3", timeout=10)
+        with conn:
+            conn.execute(
+                "INSERT INTO credentials (access_key, secret_key, kind, bucket_id, readonly, created) "
+                "VALUES ('OLDEXPORTKEY', 'old-export-secret', 'export', ?, 1, ?)",
+                (volume, time.time()),
+            )
+            conn.execute(
+                "INSERT INTO exports (access_key, bucket_id, created) VALUES ('OLDEXPORTKEY', ?, ?)",
+                (volume, time.time()),
+            )
+        conn.close()
+        old = client(gateway, "OLDEXPORTKEY", "old-export-secret")
+        assert old.get_object(Bucket="legacy", Key="k")["Body"].read() == b"v"
+        assert code_of(old.delete_object, Bucket="legacy", Key="k") == (403, "AccessDenied")
+    finally:
+        stop_gateway(gateway)
+    gateway = start_gateway(tmp_path)
+    try:
+        export_id = call(gateway, "GET", f"/volumes/{volume}/exports").json()[0]["id"]
+        user = call(gateway, "GET", f"/accounts/root/users/export-{export_id}").json()
+        assert [k["access_key"] for k in user["keys"]] == ["OLDEXPORTKEY"]
+        assert "export" in user["inline_policies"]
+        old = client(gateway, "OLDEXPORTKEY", "old-export-secret")
+        assert old.get_object(Bucket="legacy", Key="k")["Body"].read() == b"v"
+        assert code_of(old.put_object, Bucket="legacy", Key="n", Body=b"x") == (403, "AccessDenied")
+    finally:
+        stop_gateway(gateway)

@@ -306,10 +306,10 @@ class AccountService:
     async def set_key_status(self, account_id: str | None, access_key: str, status: object) -> dict[str, Any]:
         if status not in STATUSES:
             raise JunctionError(ErrorCode.InvalidArgument, "status must be Active or Inactive", field="status")
-        await self.key(account_id, access_key)
+        row = await self.key(account_id, access_key)
         await self._ids.set_key_status(access_key, str(status))
         self._changed()
-        return public_key({**await self._ids.key(access_key), "user_name": None})
+        return next(k for k in await self.keys(row["account_id"]) if k["access_key"] == access_key)
 
     async def delete_key(self, account_id: str | None, access_key: str) -> None:
         await self.key(account_id, access_key)

@@ -36,10 +36,21 @@ class BucketService:
         self._store = store
         self._identities_changed = identities_changed
 
-    async def create(self, name: str, owner: str, access: BucketAccessRow | None = None) -> Bucket:
-        """Create a bucket owned by the account `owner`, with its access settings (S3's CreateBucket)."""
+    async def create(
+        self, name: str, owner: str, *, location: str | None = None, access: BucketAccessRow | None = None
+    ) -> Bucket:
+        """Create a bucket owned by the account `owner`, with its access settings (S3's CreateBucket);
+        `location` is the LocationConstraint it was created with, kept for GetBucketLocation (the
+        front end has checked it against the gateway's region)."""
         validate_bucket_name(name)
-        return await self._store.buckets.create(name, owner, access)
+        bucket = await self._store.buckets.create(name, owner, access)
+        if location:
+            await self._store.placement.set_bucket_region(bucket.id, location)
+        return bucket
+
+    async def location(self, bucket_id: int) -> str | None:
+        """The LocationConstraint the bucket was created with (None: created without one)."""
+        return await self._store.placement.bucket_region(bucket_id)
 
     async def get(self, name: str) -> Bucket:
         return await self._store.buckets.get(name)

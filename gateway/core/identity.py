@@ -63,7 +63,9 @@ class Generation:
     def bump(self) -> None:
         """Write a new file and rename it over the old one: a new inode, whatever the clock."""
         temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-        temporary.write_text(secrets.token_hex(8))
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # private, like the data dir
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(8))  # no fsync: a lost bump after a power cut only costs a cache fill
         os.replace(temporary, self.path)
 
 

@@ -17,6 +17,8 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
+from gateway.domain.object_lock import LockState
+
 from .db import Database
 
 Tags = dict[str, str]
@@ -38,9 +40,10 @@ class ObjectExtras:
     tags: Tags = field(default_factory=dict)
     parts: list[PartRecord] = field(default_factory=list)  # only for uploads with checksums
     acl: str | None = None  # owner and grants (access_store); None: the bucket owner's, private
+    lock: LockState | None = None  # Object Lock retention / legal hold of the new version (lock_schema.py)
 
     def __bool__(self) -> bool:
-        return bool(self.tags or self.parts or self.acl)
+        return bool(self.tags or self.parts or self.acl or self.lock)
 
 
 def _tags_json(tags: Tags) -> str:
@@ -59,6 +62,7 @@ def write_object_extras(
         conn.execute("DELETE FROM object_tags WHERE object_id = ?", (object_id,))
         conn.execute("DELETE FROM object_parts WHERE object_id = ?", (object_id,))
         conn.execute("DELETE FROM object_acl WHERE object_id = ?", (object_id,))
+        conn.execute("DELETE FROM object_lock WHERE object_id = ?", (object_id,))
     if not extras:
         return
     if extras.tags:
@@ -68,6 +72,8 @@ def write_object_extras(
         conn.execute("INSERT INTO object_parts (object_id, parts) VALUES (?, ?)", (object_id, json.dumps(parts)))
     if extras.acl is not None:
         conn.execute("INSERT INTO object_acl (object_id, acl) VALUES (?, ?)", (object_id, extras.acl))
+    if extras.lock is not None and not extras.lock.empty:
+        conn.execute("INSERT INTO object_lock (object_id, lock) VALUES (?, ?)", (object_id, extras.lock.to_json()))
 
 
 def read_object_extras(conn: sqlite3.Connection, object_id: int) -> ObjectExtras:

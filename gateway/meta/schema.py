@@ -12,7 +12,9 @@ from .access_schema import ACCESS_MIGRATIONS  # bucket and object ACLs, policies
 from .console_schema import CONSOLE_MIGRATIONS
 from .identity_schema import IDENTITY_MIGRATIONS  # accounts, users, policies; keys gain owners
 from .jobs_schema import JOBS_MIGRATIONS
+from .lock_schema import LOCK_MIGRATIONS  # S3 Object Lock
 from .native_schema import NATIVE_MIGRATIONS  # the native API's own tables
+from .placement_schema import PLACEMENT_MIGRATIONS  # bucket locations, storage class -> space
 from .s3ext_schema import S3EXT_MIGRATIONS  # S3 tags, part records, CORS
 from .versioning_schema import VERSIONING_MIGRATIONS
 
@@ -132,6 +134,8 @@ COMPONENTS: dict[str, list[str]] = {
     "versioning": VERSIONING_MIGRATIONS,
     "s3ext": S3EXT_MIGRATIONS,
     "access": ACCESS_MIGRATIONS,  # after versioning: version_acl hangs off object_versions
+    "objectlock": LOCK_MIGRATIONS,  # after versioning: version_lock hangs off object_versions
     "jobs": JOBS_MIGRATIONS,
     "identity": IDENTITY_MIGRATIONS,
+    "placement": PLACEMENT_MIGRATIONS,
 }

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 
 from aiohttp import web
 
@@ -27,6 +28,9 @@ from s3xml.xml import MalformedXML
 
 from .context import S3Call, int_param
 from .responses import xml
+
+# A name S3 could give a region: "EU" (the old alias of eu-west-1), or like "ap-southeast-2".
+_REGION = re.compile(r"EU|[a-z]{2}(-[a-z]+)+-\d{1,2}")
 
 MAX_BUCKETS = 10_000
 ARN_PREFIX = "arn:aws:s3:::"
@@ -84,9 +88,10 @@ async def list_buckets(call: S3Call) -> web.Response:
     prefix = call.query.get("prefix")
     if prefix:
         buckets = [b for b in buckets if b.name.startswith(prefix)]
+    regions = {b.name: await _region_of(call, b.id) for b in buckets}
     region = call.query.get("bucket-region")
-    if region is not None and region != call.region:
-        buckets = []
+    if region is not None:
+        buckets = [b for b in buckets if regions[b.name] == region]
     token = call.query.get("continuation-token")
     if token is not None:
         after = _after(token)
@@ -102,7 +107,7 @@ async def list_buckets(call: S3Call) -> web.Response:
             buckets,
             owner,
             await call.core.access.display_name(owner) if owner else None,
-            region=call.region if paged or region is not None or prefix is not None else None,
+            regions=regions if paged or region is not None or prefix is not None else None,
             prefix=prefix,
             continuation_token=next_token,
         )
@@ -120,11 +125,7 @@ async def create_bucket(call: S3Call) -> web.Response:
         constraint = documents.parse_create_bucket(body)
     except MalformedXML as exc:
         raise JunctionError(ErrorCode.MalformedXML, str(exc)) from None
-    if constraint and constraint != call.region:
-        raise JunctionError(
-            ErrorCode.IllegalLocationConstraintException,
-            f"The {constraint} location constraint is incompatible with the region {call.region}.",
-        )
+    check_location(constraint, call.region)
     ownership = call.header("x-amz-object-ownership")
     if ownership is not None and ownership.strip() not in OWNERSHIP:
         raise JunctionError(
@@ -145,19 +146,47 @@ async def create_bucket(call: S3Call) -> web.Response:
     if acl is not None and is_public(acl.grants):  # new buckets block public ACLs (S3's default since 2023)
         raise JunctionError(ErrorCode.AccessDenied, "Access Denied: public ACLs are blocked on new buckets")
     try:
-        await call.core.buckets.create(
-            call.bucket, identity.caller.account_id, new_bucket_row(ownership and ownership.strip(), acl)
+        bucket = await call.core.buckets.create(
+            call.bucket,
+            identity.caller.account_id,
+            location=constraint,
+            access=new_bucket_row(ownership and ownership.strip(), acl),
         )
     except JunctionError as exc:
         if exc.code != ErrorCode.BucketAlreadyOwnedByYou or call.region != "us-east-1":
             raise
+        return web.Response(status=200, headers={"Location": f"/{call.bucket}"})  # untouched
+    if (call.header("x-amz-bucket-object-lock-enabled") or "").strip().lower() == "true":
+        await call.core.object_lock.enable_for_new_bucket(bucket.id)  # versioning comes with it
     return web.Response(status=200, headers={"Location": f"/{call.bucket}"})
+
+
+def check_location(constraint: str | None, region: str) -> None:
+    """S3's rules for a LocationConstraint sent to an endpoint of one region: the endpoint's
+    own region is accepted (us-east-1 too, which S3 refuses: see README); any other region
+    is IllegalLocationConstraintException; a value that is no region's name at all is
+    InvalidLocationConstraint. No constraint creates the bucket in the gateway's region."""
+    if not constraint or constraint == region or (constraint == "EU" and region == "eu-west-1"):
+        return
+    if not _REGION.fullmatch(constraint):
+        raise JunctionError(ErrorCode.InvalidLocationConstraint)
+    raise JunctionError(
+        ErrorCode.IllegalLocationConstraintException,
+        f"The {constraint} location constraint is incompatible for the region specific endpoint this request "
+        "was sent to.",
+    )
+
+
+async def _region_of(call: S3Call, bucket_id: int) -> str:
+    """The region a bucket is in: its LocationConstraint, else the gateway's region."""
+    location = await call.core.buckets.location(bucket_id)
+    return "eu-west-1" if location == "EU" else location or call.region
 
 
 async def head_bucket(call: S3Call) -> web.Response:
     bucket = await call.target()
     await call.authorize("s3:ListBucket", bucket)
-    return web.Response(status=200, headers={"x-amz-bucket-region": call.region})
+    return web.Response(status=200, headers={"x-amz-bucket-region": await _region_of(call, bucket.id)})
 
 
 async def delete_bucket(call: S3Call) -> web.Response:
@@ -170,4 +199,4 @@ async def delete_bucket(call: S3Call) -> web.Response:
 async def get_bucket_location(call: S3Call) -> web.Response:
     bucket = await call.target()
     await call.authorize("s3:GetBucketLocation", bucket)
-    return xml(documents.location(call.region))
+    return xml(documents.location(await call.core.buckets.location(bucket.id) or call.region))

@@ -18,9 +18,11 @@ from . import (
     delete_objects,
     listing,
     multipart,
+    object_lock,
     objects,
     post_object,
     tagging,
+    torrent,
     unconfigured,
     versioning,
 )
@@ -36,18 +38,14 @@ UNSUPPORTED = (
     "encryption",
     "intelligent-tiering",
     "inventory",
-    "legal-hold",
     "lifecycle",
     "logging",
     "metrics",
     "notification",
-    "object-lock",
     "replication",
     "requestPayment",
     "restore",
-    "retention",
     "select",
-    "torrent",
     "website",
 )
 
@@ -77,6 +75,13 @@ SUBRESOURCES: dict[tuple[str, bool, str], Handler] = {
     ("publicAccessBlock", False, "GET"): bucket_access.get_public_access_block,
     ("publicAccessBlock", False, "PUT"): bucket_access.put_public_access_block,
     ("publicAccessBlock", False, "DELETE"): bucket_access.delete_public_access_block,
+    ("object-lock", False, "GET"): object_lock.get_object_lock_configuration,
+    ("object-lock", False, "PUT"): object_lock.put_object_lock_configuration,
+    ("retention", True, "GET"): object_lock.get_object_retention,
+    ("retention", True, "PUT"): object_lock.put_object_retention,
+    ("legal-hold", True, "GET"): object_lock.get_object_legal_hold,
+    ("legal-hold", True, "PUT"): object_lock.put_object_legal_hold,
+    ("torrent", True, "GET"): torrent.get_object_torrent,
 }
 SUBRESOURCE_NAMES = tuple(dict.fromkeys(name for name, _, _ in SUBRESOURCES))
 

@@ -1,8 +1,7 @@
 """GETs of bucket configurations this gateway never holds (policy, lifecycle, website, ...).
 
 The AWS operations answered here: GetBucketLifecycleConfiguration (and the older
-GetBucketLifecycle), GetBucketWebsite, GetBucketEncryption, GetBucketReplication,
-GetObjectLockConfiguration.
+GetBucketLifecycle), GetBucketWebsite, GetBucketEncryption, GetBucketReplication.
 
 Clients probe these (s3cmd `info` asks for ?lifecycle); S3 answers a bucket
 without such a configuration with a specific 404, which clients treat as "none". Setting
@@ -22,7 +21,6 @@ ABSENT: dict[str, tuple[ErrorCode, str]] = {  # sub-resource -> the error saying
     "website": (ErrorCode.NoSuchWebsiteConfiguration, "s3:GetBucketWebsite"),
     "encryption": (ErrorCode.ServerSideEncryptionConfigurationNotFoundError, "s3:GetEncryptionConfiguration"),
     "replication": (ErrorCode.ReplicationConfigurationNotFoundError, "s3:GetReplicationConfiguration"),
-    "object-lock": (ErrorCode.ObjectLockConfigurationNotFoundError, "s3:GetBucketObjectLockConfiguration"),
 }
 
 
