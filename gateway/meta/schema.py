@@ -8,6 +8,7 @@ released migration: append a new one.
 
 from __future__ import annotations
 
+from .access_schema import ACCESS_MIGRATIONS  # bucket and object ACLs, policies, ownership
 from .console_schema import CONSOLE_MIGRATIONS
 from .identity_schema import IDENTITY_MIGRATIONS  # accounts, users, policies; keys gain owners
 from .jobs_schema import JOBS_MIGRATIONS
@@ -133,6 +134,7 @@ COMPONENTS: dict[str, list[str]] = {
     "console": CONSOLE_MIGRATIONS,
     "versioning": VERSIONING_MIGRATIONS,
     "s3ext": S3EXT_MIGRATIONS,
+    "access": ACCESS_MIGRATIONS,  # after versioning: version_acl hangs off object_versions
     "objectlock": LOCK_MIGRATIONS,  # after versioning: version_lock hangs off object_versions
     "jobs": JOBS_MIGRATIONS,
     "identity": IDENTITY_MIGRATIONS,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .access_store import AccessStore
 from .blobs_store import BlobsStore
 from .buckets_store import BucketsStore
 from .console_store import ConsoleStore
@@ -45,6 +46,7 @@ class MetaStore:
         self.blobs = BlobsStore(self.db)
         self.versions = VersionsStore(self.db)
         self.s3ext = S3ExtStore(self.db)
+        self.access = AccessStore(self.db)  # bucket and object ACLs, policies, ownership
         self.locks = LockStore(self.db)  # S3 Object Lock
         self.native_parts = NativePartsStore(self.db)
         self.spaces = SpacesStore(self.db)
