@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .access_store import AccessStore
 from .blobs_store import BlobsStore
 from .buckets_store import BucketsStore
 from .console_store import ConsoleStore
@@ -27,6 +28,7 @@ from .objects_store import ObjectsStore
 from .packages_store import PackagesStore
 from .placement_store import PlacementStore
 from .s3ext_store import S3ExtStore
+from .sessions_store import SessionsStore
 from .spaces_store import SpacesStore
 from .uploads_store import UploadsStore
 from .versions_store import VersionsStore
@@ -45,6 +47,7 @@ class MetaStore:
         self.blobs = BlobsStore(self.db)
         self.versions = VersionsStore(self.db)
         self.s3ext = S3ExtStore(self.db)
+        self.access = AccessStore(self.db)  # bucket and object ACLs, policies, ownership
         self.locks = LockStore(self.db)  # S3 Object Lock
         self.native_parts = NativePartsStore(self.db)
         self.spaces = SpacesStore(self.db)
@@ -53,6 +56,7 @@ class MetaStore:
         self.identity = IdentityStore(self.db, self.credentials.seal_secret)
         self.placement = PlacementStore(self.db)
         self.lifecycle = LifecycleStore(self.db)
+        self.sessions = SessionsStore(self.db)  # web console logouts, SSE tickets
 
     async def open(self) -> None:
         await self.db.open()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from gateway.core.access import READ
 from gateway.core.lifecycle_config import build_config
 from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.domain.models import ObjectInfo
@@ -21,15 +20,14 @@ MAX_DOCUMENT = 1024 * 1024  # 1,000 rules with long prefixes and tags fit
 
 async def get_bucket_lifecycle(call: S3Call) -> web.Response:
     assert call.bucket is not None
-    await call.authorize(READ, (await call.core.buckets.get(call.bucket)).id)
+    await call.authorize("s3:GetLifecycleConfiguration", await call.target())
     config = await call.core.lifecycle.get(call.bucket)
     return xml(documents.lifecycle_configuration(config.rules), headers={MIN_SIZE_HEADER: config.min_size})
 
 
 async def put_bucket_lifecycle(call: S3Call) -> web.Response:
     assert call.bucket is not None
-    await call.core.buckets.get(call.bucket)
-    call.require_admin()
+    await call.authorize("s3:PutLifecycleConfiguration", await call.target())
     body = await call.read_small_body(MAX_DOCUMENT)
     try:
         raw = documents.parse_lifecycle(body)
@@ -42,8 +40,7 @@ async def put_bucket_lifecycle(call: S3Call) -> web.Response:
 
 async def delete_bucket_lifecycle(call: S3Call) -> web.Response:
     assert call.bucket is not None
-    await call.core.buckets.get(call.bucket)
-    call.require_admin()
+    await call.authorize("s3:PutLifecycleConfiguration", await call.target())  # S3: put covers delete
     await call.core.lifecycle.delete(call.bucket)
     return web.Response(status=204)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from gateway.core.access import DELETE, READ, WRITE
 from gateway.core.conditions import ByteRange, check_read_conditions, parse_range
 from gateway.core.objects import WriteConditions
 from gateway.domain.errors import ErrorCode, JunctionError
@@ -13,12 +12,12 @@ from gateway.domain.text import require_header_safe
 from gateway.http.streaming import send_stream
 from s3xml.documents import quoted
 
-from .acl import check_request_acl
+from .acl import object_acl_for_write
 from .context import S3Call, int_param
 from .lifecycle import expiration_headers
 from .object_lock import lock_headers, may_bypass_governance, request_lock, require_body_digest
 from .responses import deletion_headers, object_headers
-from .tagging import request_tags, tag_count_headers
+from .tagging import request_tags, tag_context, tag_count_headers
 
 RESPONSE_OVERRIDES = {
     "response-content-type": "Content-Type",
@@ -33,8 +32,10 @@ RESPONSE_OVERRIDES = {
 async def _load(call: S3Call) -> ObjectInfo:
     assert call.bucket is not None and call.key is not None
     bucket = await call.core.buckets.get(call.bucket)
-    await call.authorize(READ, bucket.id)
-    obj = await call.core.objects.head(call.bucket, call.key, call.query.get("versionId"))
+    version_id = call.query.get("versionId")
+    action = "s3:GetObjectVersion" if version_id is not None else "s3:GetObject"
+    await call.authorize(action, bucket, call.key, version_id=version_id)
+    obj = await call.core.objects.head(call.bucket, call.key, version_id)
     try:
         check_read_conditions(
             etag=obj.etag,
@@ -103,15 +104,16 @@ def write_conditions(call: S3Call) -> WriteConditions:
     return WriteConditions(
         if_match=call.header("If-Match"),
         if_none_match=call.header("If-None-Match"),
-        no_overwrite=call.principal.appendonly,
+        no_overwrite=call.identity.no_overwrite,
     )
 
 
 async def put_object(call: S3Call) -> web.Response:
     assert call.bucket is not None and call.key is not None
     bucket = await call.core.buckets.get(call.bucket)
-    await call.authorize(WRITE, bucket.id)
-    check_request_acl(call, bucket.owner)
+    tags = request_tags(call)
+    await call.authorize("s3:PutObject", bucket, call.key, extra=tag_context(tags))
+    acl = await object_acl_for_write(call, bucket)
     length = call.content_length()
     if length is None and call.header("Transfer-Encoding", "").lower() != "chunked":
         raise JunctionError(ErrorCode.MissingContentLength)
@@ -126,7 +128,8 @@ async def put_object(call: S3Call) -> web.Response:
         attrs=call.object_attrs(),
         expect=call.expectations(),
         conditions=write_conditions(call),
-        tags=request_tags(call),
+        tags=tags,
+        acl=acl,
         lock=lock,
     )
     headers = {"ETag": quoted(obj.etag)}
@@ -143,7 +146,9 @@ async def put_object(call: S3Call) -> web.Response:
 async def delete_object(call: S3Call) -> web.Response:
     assert call.bucket is not None and call.key is not None
     bucket = await call.core.buckets.get(call.bucket)
-    await call.authorize(DELETE, bucket.id)
+    version_id = call.query.get("versionId")
+    action = "s3:DeleteObjectVersion" if version_id is not None else "s3:DeleteObject"
+    await call.authorize(action, bucket, call.key, version_id=version_id)
     conditions = WriteConditions(if_match=call.header("If-Match"))
     deletion = await call.core.objects.delete(
         call.bucket,
