@@ -32,11 +32,13 @@ from .object_lock import ObjectLockService
 from .objects import ObjectService
 from .quotas import QuotaService, quota_guard
 from .secretbox import SecretBox
+from .sessions import SessionService
 from .spaces import Spaces
 from .storage_classes import StorageClassService
 from .sync import SyncService
 from .tagging import TaggingService
 from .transfers import Transfers
+from .upload_progress import UploadProgressService
 from .userspaces import UserSpaceService
 from .versioning import VersioningService
 
@@ -71,6 +73,8 @@ class Core:
         self.access = AccessService(self.store, self.identity)
         self.authorizer = Authorizer(self.access)
         self.accounts = AccountService(self.store, self.identity, self.authorizer)
+        self.sessions = SessionService(self.store, self.identity, self.data_dir)  # web console sign-ins
+        self.upload_progress = UploadProgressService(self.data_dir)  # browser uploads, for SSE
         self.buckets = BucketService(self.store, self.identity.changed)
         self.storage_classes = StorageClassService(self.store, self.spaces, storage_classes)
         self.objects = ObjectService(self.store, self.blobs, self.guards, self.storage_classes)

@@ -16,6 +16,7 @@ from .lock_schema import LOCK_MIGRATIONS  # S3 Object Lock
 from .native_schema import NATIVE_MIGRATIONS  # the native API's own tables
 from .placement_schema import PLACEMENT_MIGRATIONS  # bucket locations, storage class -> space
 from .s3ext_schema import S3EXT_MIGRATIONS  # S3 tags, part records, CORS
+from .sessions_schema import SESSIONS_MIGRATIONS  # web console logouts and SSE tickets
 from .versioning_schema import VERSIONING_MIGRATIONS
 
 CORE: list[str] = [
@@ -138,4 +139,5 @@ COMPONENTS: dict[str, list[str]] = {
     "jobs": JOBS_MIGRATIONS,
     "identity": IDENTITY_MIGRATIONS,
     "placement": PLACEMENT_MIGRATIONS,
+    "sessions": SESSIONS_MIGRATIONS,
 }

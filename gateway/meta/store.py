@@ -27,6 +27,7 @@ from .objects_store import ObjectsStore
 from .packages_store import PackagesStore
 from .placement_store import PlacementStore
 from .s3ext_store import S3ExtStore
+from .sessions_store import SessionsStore
 from .spaces_store import SpacesStore
 from .uploads_store import UploadsStore
 from .versions_store import VersionsStore
@@ -53,6 +54,7 @@ class MetaStore:
         self.jobs = JobsStore(self.db)
         self.identity = IdentityStore(self.db, self.credentials.seal_secret)
         self.placement = PlacementStore(self.db)
+        self.sessions = SessionsStore(self.db)  # web console logouts, SSE tickets
 
     async def open(self) -> None:
         await self.db.open()
