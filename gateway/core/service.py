@@ -23,6 +23,7 @@ from .cors import CorsService
 from .exports import ExportService
 from .identity import IdentityService, authorize
 from .jobs import JobService
+from .lifecycle import LifecycleService
 from .listing import list_page
 from .liveness import OWNERS_DIR
 from .multipart import MultipartService
@@ -57,6 +58,7 @@ class Core:
         secrets_key: str = "",
         local_roots: list[Path] | None = None,
         storage_classes: dict[str, str] | None = None,
+        lifecycle_day_seconds: float = 86400.0,
     ) -> None:
         self.data_dir = Path(data_dir).resolve()  # user-space roots must be absolute
         box = SecretBox.for_data_dir(self.data_dir, secrets_key)
@@ -91,6 +93,8 @@ class Core:
         self.native_multipart = NativeMultipart(self.store, self.objects, self.blobs, self.guards)
         self.transfers = Transfers(self.store, self.spaces, self.objects, self.native)
         self.sync = SyncService(self.store, self.spaces, self.jobs, self.data_dir)
+        self.lifecycle = LifecycleService(self.store, self.objects, self.blobs, self.jobs, lifecycle_day_seconds)
+        self.sync.schedule(self.lifecycle.tick, self.lifecycle.check_every)  # the one scheduler runs both
         self._root = (root_access_key, root_secret_key)
         self._gc_interval = gc_interval
         self._orphan_grace = orphan_grace
