@@ -25,7 +25,6 @@ from gateway.domain.models import Bucket
 from gateway.meta.identity_store import KeySnapshot
 from gateway.meta.store import MetaStore
 
-from .access import Principal
 from .authz import Authorizer, BucketAccess, Identity, PublicAccessBlock, principal_context
 from .iam.acl import Grant
 from .iam.conditions import PolicyError
@@ -75,11 +74,10 @@ class Resolved:
 
     secret: str | None
     identity: Identity | None
-    principal: Principal | None  # the pre-IAM view, for front ends not yet on the Authorizer
     reason: str = ""
 
 
-UNKNOWN = Resolved(None, None, None, "unknown")
+UNKNOWN = Resolved(None, None, "unknown")
 
 
 class IdentityService:
@@ -90,6 +88,7 @@ class IdentityService:
         self.generation = Generation(data_dir / GENERATION_FILE)
         self._seen: tuple[int, int, int] | None = None
         self._keys: OrderedDict[str, Resolved] = OrderedDict()
+        self._users: OrderedDict[int, tuple[Resolved, dict[str, Any] | None]] = OrderedDict()  # password sign-ins
         self._accounts: dict[str, dict[str, Any]] | None = None  # id -> row
         self._first: dict[str, Any] | None = None
         self._buckets: dict[int, Bucket] = {}
@@ -108,6 +107,7 @@ class IdentityService:
         current = self.generation.current()
         if current != self._seen:
             self._keys.clear()
+            self._users.clear()
             self._buckets.clear()
             self._accounts = None
             self._seen = current
@@ -142,13 +142,19 @@ class IdentityService:
             )
         return identity
 
-    async def principal(self, access_key: str) -> Principal:
-        principal = (await self.resolved(access_key)).principal
-        if principal is None:
-            raise JunctionError(
-                ErrorCode.InvalidAccessKeyId, "The AWS Access Key Id you provided does not exist in our records."
-            )
-        return principal
+    async def resolve_user(self, user_id: int) -> tuple[Identity | None, dict[str, Any] | None]:
+        """The caller behind a user who signed in with a password (the web console), and the
+        user's row; (None, row) when the user or its account is disabled, (None, None) when gone."""
+        self._check()
+        hit = self._users.get(user_id)
+        if hit is None:
+            self.fills += 1
+            snapshot = await self.store.sessions.user_snapshot(user_id)
+            hit = (await self._resolve(snapshot), snapshot.user) if snapshot is not None else (UNKNOWN, None)
+            self._users[user_id] = hit
+            if len(self._users) > CACHE_SIZE:
+                self._users.popitem(last=False)
+        return hit[0].identity, hit[1]
 
     async def _resolve(self, snap: KeySnapshot) -> Resolved:
         key, account, user = snap.key, snap.account, snap.user
@@ -165,16 +171,16 @@ class IdentityService:
             )
             policies = (parse_policy(json.dumps(document)),)
         if key["status"] != "Active":
-            return Resolved(None, None, None, "inactive key")
+            return Resolved(None, None, "inactive key")
         if account is not None and account["disabled"]:
-            return Resolved(None, None, None, "disabled account")
+            return Resolved(None, None, "disabled account")
         if user is not None and user["disabled"]:
-            return Resolved(None, None, None, "disabled user")
+            return Resolved(None, None, "disabled user")
         admin = key["kind"] in ADMIN_KINDS
         if account is None:
             account = self._first
             if account is None or not admin:
-                return Resolved(None, None, None, "key without an account")
+                return Resolved(None, None, "key without an account")
         caller = Caller(account["id"], user_name, account["canonical_id"])
         identity = Identity(
             caller,
@@ -184,16 +190,8 @@ class IdentityService:
             api_only=bool(key["apionly"]),
             no_overwrite=bool(key["appendonly"]),
         )
-        principal = Principal(
-            access_key=key["access_key"],
-            kind=key["kind"],
-            bucket_id=key["bucket_id"],
-            readonly=bool(key["readonly"]),
-            appendonly=bool(key["appendonly"]),
-            apionly=bool(key["apionly"]),
-            iprange=key["iprange"],
-        )
-        return Resolved(self.store.credentials.open_secret(key["secret_key"]), identity, principal)
+        sealed = key.get("secret_key")  # a password sign-in has no key, so no secret
+        return Resolved(self.store.credentials.open_secret(sealed) if sealed else None, identity)
 
     # ------------------------------------------------------------ accounts and bucket owners
 

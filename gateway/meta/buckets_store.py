@@ -8,6 +8,7 @@ from gateway.domain.errors import ErrorCode, JunctionError, no_such_bucket
 from gateway.domain.models import Bucket
 
 from . import history, locks
+from .access_store import BucketAccessRow
 from .db import Database, inserted_id
 from .rows import bucket_of, timestamp, unref_blobs
 
@@ -18,7 +19,9 @@ class BucketsStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def create(self, name: str, owner: str) -> Bucket:
+    async def create(self, name: str, owner: str, access: BucketAccessRow | None = None) -> Bucket:
+        """Create the bucket with its access settings (access_store) in one transaction."""
+
         def create(conn: sqlite3.Connection) -> Bucket:
             row = conn.execute("SELECT * FROM buckets WHERE name = ?", (name,)).fetchone()
             if row:
@@ -28,6 +31,12 @@ class BucketsStore:
             cur = conn.execute("INSERT INTO buckets (name, owner, created) VALUES (?, ?, ?)", (name, owner, now))
             bucket_id = inserted_id(cur)
             conn.execute("INSERT INTO packages (bucket_id, name, created) VALUES (?, '', ?)", (bucket_id, now))
+            if access is not None:
+                conn.execute(
+                    "INSERT INTO bucket_access (bucket_id, grants, policy, ownership, public_access_block) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (bucket_id, access.grants, access.policy, access.ownership, access.public_access_block),
+                )
             return Bucket(id=bucket_id, name=name, owner=owner, created=now)
 
         return await self.db.transaction(create)
