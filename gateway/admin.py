@@ -13,7 +13,7 @@ from pathlib import Path
 
 from . import admin_identity
 from .config import load_config
-from .core.identity import GENERATION_FILE, Generation
+from .core.identity import GENERATION_FILE, SHARED_GENERATION, Generation
 from .core.secretbox import SecretBox
 from .meta import copy_meta
 from .meta.engine import open_database, redacted
@@ -72,9 +72,13 @@ async def _run(args: argparse.Namespace) -> int:
     await store.open()
     try:
         if args.action in admin_identity.COMMANDS:
-            return await admin_identity.run(args, store, config.data_dir)
+            code = await admin_identity.run(args, store, config.data_dir)
+            await store.cluster.bump(SHARED_GENERATION)  # what changed reaches every instance's caches
+            return code
         if args.action == "create-key" and args.account:
-            return await admin_identity.create_key(args, store, config.data_dir)
+            code = await admin_identity.create_key(args, store, config.data_dir)
+            await store.cluster.bump(SHARED_GENERATION)
+            return code
         if args.action == "list-keys" and args.account:
             return await admin_identity.list_keys(args, store, config.data_dir)
         if args.action == "create-key":
@@ -85,6 +89,7 @@ async def _run(args: argparse.Namespace) -> int:
             secret_key = args.secret_key or secrets.token_urlsafe(30)
             await store.credentials.put(access_key, secret_key, "admin")
             Generation(config.data_dir / GENERATION_FILE).bump()
+            await store.cluster.bump(SHARED_GENERATION)  # instances that do not share this data dir
             print(f"access key: {access_key}\nsecret key: {secret_key}")
             return 0
         if args.action == "list-keys":
@@ -95,12 +100,15 @@ async def _run(args: argparse.Namespace) -> int:
             return 0
         row = await store.credentials.get(args.access_key)
         if row is not None and row["kind"] in ("account", "user"):
-            return await admin_identity.delete_key(args.access_key, store, config.data_dir)
+            code = await admin_identity.delete_key(args.access_key, store, config.data_dir)
+            await store.cluster.bump(SHARED_GENERATION)
+            return code
         if row is None or row["kind"] != "admin":
             print(f"no admin key {args.access_key}", file=sys.stderr)
             return 1
         await store.credentials.delete(args.access_key)
         Generation(config.data_dir / GENERATION_FILE).bump()
+        await store.cluster.bump(SHARED_GENERATION)
         print(f"deleted {args.access_key}")
         return 0
     finally:

@@ -141,6 +141,7 @@ def start_gateway(
         cert, key = self_signed_cert(tmp)
         extra = (*extra, "--tls-cert", str(cert), "--tls-key", str(key))
     data_dir = data_dir or tmp / "data"
+    tmp.mkdir(parents=True, exist_ok=True)
     log_path = tmp / "gateway.log"
     proc_env = dict(os.environ)
     proc_env.update(JUNCTION_ROOT_ACCESS_KEY=ACCESS_KEY, JUNCTION_ROOT_SECRET_KEY=SECRET_KEY)

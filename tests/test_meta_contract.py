@@ -239,3 +239,33 @@ async def test_two_instances_never_overshoot_a_quota(engine: str, tmp_path: Path
     finally:
         for meta in stores:
             await meta.close()
+
+
+async def test_leases_expire_and_are_taken_over(store: MetaStore) -> None:
+    cluster = store.cluster
+    assert await cluster.acquire("duty", "a", ttl=30)
+    assert await cluster.acquire("duty", "a", ttl=30)  # renewed by its holder
+    assert not await cluster.acquire("duty", "b", ttl=30)  # held by another, unexpired
+    assert await cluster.acquire("duty", "b", ttl=30, dead_holder="a")  # its holder known dead: taken at once
+    assert (await cluster.lease("duty"))[0] == "b"
+    assert await cluster.acquire("short", "a", ttl=0.2)
+    await asyncio.sleep(0.3)
+    assert await cluster.acquire("short", "b", ttl=30)  # expired: anyone takes it
+    await cluster.release("short", "a")  # not the holder any more: nothing happens
+    assert (await cluster.lease("short"))[0] == "b"
+    await cluster.release("short", "b")
+    assert await cluster.lease("short") is None
+
+
+async def test_generations_and_cancel_requests(store: MetaStore) -> None:
+    assert await store.cluster.generation("identity") == 0
+    await store.cluster.bump("identity")
+    await store.cluster.bump("identity")
+    assert await store.cluster.generation("identity") == 2
+    job = await store.jobs.create_job("sync", {}, "owner-1")
+    assert not await store.cluster.cancel_requested(job)
+    assert await store.cluster.request_cancel(job)
+    assert await store.cluster.cancel_requested(job)
+    await store.jobs.save_job(job, progress={}, state="canceled")
+    assert not await store.cluster.request_cancel(job)  # no longer running
+    assert (await store.jobs.get_job(job))["finished"] is not None

@@ -7,6 +7,7 @@ an admin key made on the side works on every instance; boto3 and rclone driven r
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import socket
@@ -169,6 +170,19 @@ def test_quota_holds_when_writers_hit_different_instances(cluster, clients, shar
     assert len(listed) == 4
 
 
+def test_console_token_replayed_on_another_instance_is_refused(cluster, shared_bucket):
+    vid = volume_id(cluster[0], shared_bucket)
+    first = console(cluster[0], "POST", f"/volumes/{vid}/quotas", data={"path": "/replayed", "size": 5})
+    assert first.status_code == 201
+    for other in cluster[1:]:
+        replay = first.request.copy()
+        replay.url = replay.url.replace(cluster[0].url, other.url)
+        replay.headers["Host"] = cluster[0].url.split("/")[2]  # the signed Host
+        answer = requests.Session().send(replay)
+        assert answer.status_code == 401 and "already used" in answer.json()["error"]["message"], answer.text
+    assert len(console(cluster[2], "GET", f"/volumes/{vid}/quotas").json()) == 1
+
+
 def _put_or_code(client, bucket: str, key: str, body: bytes) -> str:
     try:
         client.put_object(Bucket=bucket, Key=key, Body=body)
@@ -199,7 +213,7 @@ def test_admin_key_made_on_the_side_works_on_every_instance(cluster, clients, sh
     access = made.stdout.split("access key: ")[1].split()[0]
     secret = made.stdout.split("secret key: ")[1].split()[0]
     for gw in cluster:
-        admin = boto_client(Gateway(gw.url, gw.port, gw.data_dir, access, secret, gw.process, gw.log_path))
+        admin = boto_client(dataclasses.replace(gw, access_key=access, secret_key=secret))
         assert shared_bucket in [b["Name"] for b in admin.list_buckets()["Buckets"]]
 
 

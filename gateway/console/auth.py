@@ -45,13 +45,20 @@ def sign(secret: str, message: str) -> str:
 
 
 class ReplayCache:
-    """Signatures seen while still fresh; a second use of one is a replay."""
+    """Signatures seen while still fresh; a second use of one is a replay.
 
-    def __init__(self, capacity: int = REPLAY_CACHE_SIZE) -> None:
+    With `shared` (the store's `sessions.spend`), a signature is also recorded in the database,
+    so a token used on one worker or gateway instance is refused on every other one; the
+    in-process map only spares the database a local replay."""
+
+    def __init__(
+        self, capacity: int = REPLAY_CACHE_SIZE, shared: Callable[[str, float], Awaitable[bool]] | None = None
+    ) -> None:
         self._seen: OrderedDict[str, float] = OrderedDict()
         self._capacity = capacity
+        self._shared = shared
 
-    def claim(self, signature: str, now: float) -> bool:
+    async def claim(self, signature: str, now: float) -> bool:
         while self._seen and next(iter(self._seen.values())) < now:
             self._seen.popitem(last=False)
         if signature in self._seen:
@@ -59,6 +66,8 @@ class ReplayCache:
         if len(self._seen) >= self._capacity:
             self._seen.popitem(last=False)
         self._seen[signature] = now + 2 * MAX_AGE
+        if self._shared is not None:
+            return await self._shared(f"token-signature:{signature}", now + 2 * MAX_AGE)
         return True
 
 
@@ -106,6 +115,6 @@ async def verify(
     expected = sign(secret, string_to_sign(timestamp, method, path, host, query, body))
     if not hmac.compare_digest(expected.encode(), wire_bytes(signature)):
         raise _unauthorized("signature does not match")
-    if method not in SAFE_METHODS and not replays.claim(signature, now):
+    if method not in SAFE_METHODS and not await replays.claim(signature, now):
         raise _unauthorized("token already used")
     return access_key

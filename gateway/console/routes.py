@@ -174,7 +174,7 @@ async def put_volume_storage_classes(call: ConsoleCall) -> dict[str, str]:
 class ConsoleFrontend:
     def __init__(self, core: Core) -> None:
         self.core = core
-        self.replays = auth.ReplayCache()
+        self.replays = auth.ReplayCache(shared=core.store.sessions.spend)  # shared by every worker and instance
 
     def wrap(self, handler: Handler, *, created: bool = False) -> Callable[[web.Request], Awaitable[web.Response]]:
         @functools.wraps(handler)

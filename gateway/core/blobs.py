@@ -22,7 +22,7 @@ from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.domain.models import Block
 from gateway.meta.store import MetaStore
 
-from .liveness import alive
+from .liveness import process_alive
 from .spaces import Spaces
 
 log = logging.getLogger("junction.blobs")
@@ -207,7 +207,7 @@ class BlobIO:
         return [
             owner
             for owner in await self._store.blobs.pending_owners()
-            if owner != self._owner and not alive(owners_dir / owner)
+            if owner != self._owner and not await process_alive(owners_dir, owner, self._store.cluster)
         ]
 
     async def _reclaim_one(self, row: Any, cutoff: float, dead_owners: list[str]) -> bool:

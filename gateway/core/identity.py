@@ -6,10 +6,15 @@ GET itself, so resolutions are cached. Any change to accounts, users, keys or po
 by this process, another worker, or `junction admin` writing the same SQLite file -- commits
 and then replaces `<data dir>/access.gen` (a new inode each time). Before using its caches a
 process compares that file's `stat` with the one it last saw: one system call, no SQL.
+Gateway instances that share the database but not the data dir also bump a generation row
+in the database, which each polls once a second (`watch_shared`): there a change takes
+effect within that second.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -35,6 +40,8 @@ from .identity_policies import BUILTIN_POLICIES, export_policy, rules_policy
 log = logging.getLogger("junction.identity")
 
 GENERATION_FILE = "access.gen"
+SHARED_GENERATION = "identity"  # its name in the shared database (cluster_store generations)
+GENERATION_POLL = 1.0  # seconds: how soon a change made on an instance without this data dir is seen
 FIRST_ACCOUNT = "root"
 ADMIN_KINDS = ("root", "admin")  # gateway administrators: every action on every resource
 CACHE_SIZE = 10_000
@@ -86,12 +93,15 @@ class IdentityService:
     def __init__(self, store: MetaStore, data_dir: Path) -> None:
         self.store = store
         self.generation = Generation(data_dir / GENERATION_FILE)
-        self._seen: tuple[int, int, int] | None = None
+        self._seen: tuple[tuple[int, int, int] | None, int] | None = None
         self._keys: OrderedDict[str, Resolved] = OrderedDict()
         self._users: OrderedDict[int, tuple[Resolved, dict[str, Any] | None]] = OrderedDict()  # password sign-ins
         self._accounts: dict[str, dict[str, Any]] | None = None  # id -> row
         self._first: dict[str, Any] | None = None
         self._buckets: dict[int, Bucket] = {}
+        self._shared = 0  # the shared database's identity generation, as last polled
+        self._watcher: asyncio.Task[None] | None = None
+        self._publishing: set[asyncio.Task[None]] = set()
         self.fills = 0  # cache misses that went to the database (the hot path must not add any)
 
     async def start(self, root_access_key: str) -> None:
@@ -101,10 +111,49 @@ class IdentityService:
     def changed(self) -> None:
         """Call after committing an identity change: every process drops its caches."""
         self.generation.bump()
+        self._publish()
         self._check()
 
+    def _publish(self) -> None:
+        """Bump the shared database's identity generation too, for instances that do not share
+        this data dir (they poll it: `watch_shared`). Fire and forget: this process's own caches
+        were dropped already, and a lost bump only delays the others until the next change."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        task = loop.create_task(self.store.cluster.bump(SHARED_GENERATION))
+        self._publishing.add(task)
+        task.add_done_callback(self._published)
+
+    def _published(self, task: asyncio.Task[None]) -> None:
+        self._publishing.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("could not publish an identity change to other instances: %s", task.exception())
+
+    def watch_shared(self, interval: float = GENERATION_POLL) -> None:
+        """Poll the shared identity generation (one indexed read per interval): a change made
+        on another gateway instance reaches this one's caches within `interval`."""
+        self._watcher = asyncio.get_running_loop().create_task(self._watch(interval), name="junction-identity-gen")
+
+    async def _watch(self, interval: float) -> None:
+        while True:
+            try:
+                self._shared = await self.store.cluster.generation(SHARED_GENERATION)
+            except Exception as exc:  # the database away for a moment: keep the caches, retry
+                log.warning("could not read the shared identity generation: %s", exc)
+            await asyncio.sleep(interval)
+
+    async def stop(self) -> None:
+        for task in [self._watcher, *self._publishing]:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+        self._watcher = None
+
     def _check(self) -> None:
-        current = self.generation.current()
+        current = (self.generation.current(), self._shared)
         if current != self._seen:
             self._keys.clear()
             self._users.clear()

@@ -11,6 +11,7 @@ row, so a job started by one worker can be followed through any other.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fcntl
 import logging
 import os
@@ -22,8 +23,8 @@ from typing import Any
 from gateway.domain.errors import JunctionError
 from gateway.meta.store import MetaStore
 
-from .liveness import OWNERS_DIR
-from .liveness import alive as _alive
+from .leases import Lease
+from .liveness import OWNER_LEASE, OWNERS_DIR, owner_lease, process_alive
 
 log = logging.getLogger("junction.jobs")
 
@@ -70,12 +71,28 @@ class JobService:
         self._owners_dir = data_dir / OWNERS_DIR
         self._owner_fd: int | None = None
         self._running: dict[int, tuple[Job, asyncio.Task[dict[str, Any]]]] = {}
+        self._owner_lease = Lease(store.cluster, owner_lease(self.owner), self.owner, OWNER_LEASE)
+        self._heartbeat: asyncio.Task[None] | None = None
 
     def open(self) -> None:
         """Take this process's liveness lock (held until the process exits)."""
         self._owners_dir.mkdir(parents=True, exist_ok=True)
         self._owner_fd = os.open(self._owners_dir / self.owner, os.O_CREAT | os.O_RDWR, 0o600)
         fcntl.flock(self._owner_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+    async def keep_alive(self) -> None:
+        """Take this process's liveness lease, and keep renewing it in the background (for
+        instances on other machines, which cannot see the lock file)."""
+        await self._owner_lease.held()
+        self._heartbeat = asyncio.get_running_loop().create_task(self._renew_forever(), name="junction-owner-lease")
+
+    async def _renew_forever(self) -> None:
+        while True:
+            await asyncio.sleep(OWNER_LEASE / 6)
+            try:
+                await self._owner_lease.held()
+            except Exception as exc:
+                log.warning("could not renew this process's liveness lease: %s", exc)
 
     async def start(self, kind: str, params: dict[str, Any], runner: Runner) -> Job:
         """Create the job's record and run `runner(job)` in the background."""
@@ -112,6 +129,11 @@ class JobService:
     async def _beat(self, job: Job) -> None:
         while True:
             await asyncio.sleep(FLUSH_EVERY)
+            try:  # a cancel asked on another gateway instance (request_cancel)
+                if not job.canceled and await self._store.cluster.cancel_requested(job.id):
+                    job.canceled = True
+            except Exception:
+                log.warning("could not read the cancel flag of job %s", job.id)
             if job._dirty:
                 job._dirty = False
                 try:
@@ -144,6 +166,17 @@ class JobService:
         entry[0].canceled = True
         return True
 
+    async def owner_dead(self, owner: str) -> bool:
+        """True once the process `owner` is known to be gone (liveness.py)."""
+        return owner != self.owner and not await process_alive(self._owners_dir, owner, self._store.cluster)
+
+    async def request_cancel(self, job_id: int) -> bool:
+        """Cancel a running job wherever it runs: here at once, on another instance at its next
+        heartbeat (FLUSH_EVERY) through the job's row. False when it is not running."""
+        if self.cancel(job_id):
+            return True
+        return await self._store.cluster.request_cancel(job_id)
+
     def is_running_here(self, job_id: int) -> bool:
         return job_id in self._running
 
@@ -152,7 +185,7 @@ class JobService:
         dead = [
             owner
             for owner in await self._store.jobs.running_owners()
-            if owner != self.owner and not _alive(self._owners_dir / owner)
+            if owner != self.owner and not await process_alive(self._owners_dir, owner, self._store.cluster)
         ]
         failed = await self._store.jobs.fail_jobs_of(dead)
         if failed:
@@ -181,6 +214,13 @@ class JobService:
                 await task
             except BaseException:
                 pass
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+            with contextlib.suppress(BaseException):
+                await self._heartbeat
+            self._heartbeat = None
+        with contextlib.suppress(Exception):  # the database away: the lease then simply expires
+            await self._owner_lease.release()
         if self._owner_fd is not None:
             os.close(self._owner_fd)
             (self._owners_dir / self.owner).unlink(missing_ok=True)

@@ -24,6 +24,7 @@ from .cors import CorsService
 from .exports import ExportService
 from .identity import IdentityService, authorize
 from .jobs import JobService
+from .leases import Lease
 from .lifecycle import LifecycleService
 from .listing import list_page
 from .liveness import OWNERS_DIR
@@ -123,7 +124,9 @@ class Core:
                 ", ".join(unopenable[:10]) + (" ..." if len(unopenable) > 10 else ""),
             )
         self.jobs.open()
+        await self.jobs.keep_alive()
         await self.jobs.recover()
+        self.identity.watch_shared()
         self.sync.start()
         if self._gc_interval > 0:
             self._gc_task = asyncio.create_task(self._collect_forever(), name="junction-gc")
@@ -134,16 +137,23 @@ class Core:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._gc_task
         await self.sync.stop()
+        await self.identity.stop()
         await self.jobs.stop()
         await self.spaces.close()
         await self.store.close()
 
     async def _collect_forever(self) -> None:
+        # one collector per namespace: the "gc" lease outlives two intervals, so its holder keeps
+        # it from run to run; another instance takes over once it lapses (or its holder died)
+        lease = Lease(
+            self.store.cluster, "gc", self.jobs.owner, 2 * self._gc_interval + 10, is_dead=self.jobs.owner_dead
+        )
         while True:
             try:
-                collected = await self.blobs.collect(self._orphan_grace)
-                if collected:
-                    log.info("collected %d unreferenced blobs", collected)
+                if await lease.held():
+                    collected = await self.blobs.collect(self._orphan_grace)
+                    if collected:
+                        log.info("collected %d unreferenced blobs", collected)
             except Exception:
                 log.exception("blob collection failed")
             await asyncio.sleep(self._gc_interval)

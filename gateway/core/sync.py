@@ -1,7 +1,8 @@
 """Space sync tasks: copy a path of one user space to paths of others, on a trigger.
 
-A task is a stored spec; a run is a job. One process at a time schedules (it holds
-`scheduler.lock` in the data dir), so several workers never run the same task twice.
+A task is a stored spec; a run is a job. One process at a time schedules (it holds the
+"scheduler" lease in the database: core/leases.py), so several workers or gateway instances
+never run the same task twice, and when the holder dies another takes over within the lease.
 A run interrupted by a restart is retried as soon as a scheduler sees its job failed.
 Each file is copied with the destination backend's atomic put, so a destination never
 holds a half-written file, even when a backend goes away in the middle of a run.
@@ -11,10 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import functools
 import logging
-import os
 import posixpath
 import time
 from collections.abc import Awaitable, Callable
@@ -27,6 +26,7 @@ from gateway.domain.errors import ErrorCode, JunctionError, invalid_argument
 from gateway.meta.store import MetaStore
 
 from .jobs import Job, JobService
+from .leases import Lease
 from .paths import clean_dir
 from .spaces import Spaces
 from .transfers import counted, scan
@@ -34,6 +34,7 @@ from .transfers import counted, scan
 log = logging.getLogger("junction.sync")
 
 TICK = 1.0  # seconds between scheduler passes
+SCHEDULER_LEASE = 10.0  # seconds: how soon another instance takes over from a scheduler that died
 MAX_ERRORS = 20
 TRIGGERS = ("Interval", "Once")
 MODES = ("Diff", "Full")
@@ -157,8 +158,8 @@ class SyncService:
         self._store = store
         self._spaces = spaces
         self._jobs = jobs
-        self._data_dir = data_dir  # holds scheduler.lock
-        self._lock_fd: int | None = None
+        self._data_dir = data_dir
+        self._lease = Lease(store.cluster, "scheduler", jobs.owner, SCHEDULER_LEASE, is_dead=jobs.owner_dead)
         self._loop_task: asyncio.Task[None] | None = None
         self._passes: list[Callable[[], Awaitable[None]]] = []
         self._tick = TICK
@@ -187,7 +188,7 @@ class SyncService:
     async def cancel(self, task_id: int) -> None:
         task = await self._store.jobs.cancel_task(task_id)
         if task["running_job"]:
-            self._jobs.cancel(task["running_job"])
+            await self._jobs.request_cancel(task["running_job"])
 
     # ------------------------------------------------------------ scheduling
 
@@ -205,28 +206,19 @@ class SyncService:
             self._loop_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._loop_task
-        if self._lock_fd is not None:
-            os.close(self._lock_fd)
-            self._lock_fd = None
+        with contextlib.suppress(Exception):  # the database away: the lease then simply expires
+            await self._lease.release()
 
-    def _lead(self) -> bool:
-        """Hold the scheduler lock (one scheduling process per data dir)."""
-        if self._lock_fd is not None:
-            return True
-        fd = os.open(self._data_dir / "scheduler.lock", os.O_CREAT | os.O_RDWR, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            return False
-        self._lock_fd = fd
-        return True
+    async def _lead(self) -> bool:
+        """Hold the scheduler lease: one scheduling process per namespace, whatever the number of
+        workers and gateway instances; another takes over within SCHEDULER_LEASE of its death."""
+        return await self._lease.held()
 
     async def _schedule_forever(self) -> None:
         while True:
             try:
                 await self._spaces.refresh()  # spaces changed by other workers
-                if self._lead():
+                if await self._lead():
                     await self.tick()
                     for scheduled_pass in self._passes:
                         await scheduled_pass()

@@ -74,9 +74,17 @@ class JobsStore:
         def update(conn: sqlite3.Connection) -> None:
             now = time.time()
             conn.execute(
-                "UPDATE jobs SET progress = ?, state = ?, result = ?, error = ?, updated = ?,"
-                " finished = CASE WHEN ? = 'running' THEN NULL ELSE ? END WHERE id = ?",
-                (json.dumps(progress), state, json.dumps(result), error, now, state, now, job_id),
+                "UPDATE jobs SET progress = ?, state = ?, result = ?, error = ?, updated = ?, finished = ? "
+                "WHERE id = ?",
+                (
+                    json.dumps(progress),
+                    state,
+                    json.dumps(result),
+                    error,
+                    now,
+                    None if state == "running" else now,
+                    job_id,
+                ),
             )
 
         await self.db.transaction(update)
@@ -159,11 +167,13 @@ class JobsStore:
 
     async def finish_run(self, task_id: int, job_id: int, next_run: float | None) -> None:
         def update(conn: sqlite3.Connection) -> None:
+            # a task canceled meanwhile stays unscheduled; the CAST types the parameter for
+            # PostgreSQL (a NULL in a CASE is otherwise text there), SQLite reads it as REAL
             conn.execute(
                 "UPDATE sync_tasks SET running_job = NULL, last_job = ?,"
-                " next_run = CASE WHEN state = 'active' THEN ? END,"  # a task canceled meanwhile stays unscheduled
-                " state = CASE WHEN state = 'active' AND ? IS NULL THEN 'done' ELSE state END WHERE id = ?",
-                (job_id, next_run, next_run, task_id),
+                " next_run = CASE WHEN state = 'active' THEN CAST(? AS DOUBLE PRECISION) END,"
+                " state = CASE WHEN state = 'active' AND ? = 1 THEN 'done' ELSE state END WHERE id = ?",
+                (job_id, next_run, 1 if next_run is None else 0, task_id),
             )
 
         await self.db.transaction(update)

@@ -9,6 +9,7 @@ released migration: append a new one.
 from __future__ import annotations
 
 from .access_schema import ACCESS_MIGRATIONS  # bucket and object ACLs, policies, ownership
+from .cluster_schema import CLUSTER_MIGRATIONS  # what several gateway instances share
 from .console_schema import CONSOLE_MIGRATIONS
 from .identity_schema import IDENTITY_MIGRATIONS  # accounts, users, policies; keys gain owners
 from .jobs_schema import JOBS_MIGRATIONS
@@ -142,4 +143,5 @@ COMPONENTS: dict[str, list[str]] = {
     "placement": PLACEMENT_MIGRATIONS,
     "lifecycle": LIFECYCLE_MIGRATIONS,
     "sessions": SESSIONS_MIGRATIONS,
+    "cluster": CLUSTER_MIGRATIONS,  # after jobs: jobs gain cancel_requested
 }

@@ -16,6 +16,7 @@ from pathlib import Path
 from .access_store import AccessStore
 from .blobs_store import BlobsStore
 from .buckets_store import BucketsStore
+from .cluster_store import ClusterStore
 from .console_store import ConsoleStore
 from .credentials_store import CredentialsStore, SecretSealer
 from .db import Database, SqliteDatabase
@@ -56,7 +57,8 @@ class MetaStore:
         self.identity = IdentityStore(self.db, self.credentials.seal_secret)
         self.placement = PlacementStore(self.db)
         self.lifecycle = LifecycleStore(self.db)
-        self.sessions = SessionsStore(self.db)  # web console logouts, SSE tickets
+        self.sessions = SessionsStore(self.db)  # web console logouts, SSE tickets, used console tokens
+        self.cluster = ClusterStore(self.db)  # leases, generations, job cancel requests (several instances)
 
     async def open(self) -> None:
         await self.db.open()

@@ -46,8 +46,8 @@ async def job_cancel(call: NativeCall) -> web.Response:
     await call.authorize("junction:ManageJobs")
     job_id = get_int(call.json(), "jobID")
     record = await call.core.jobs.get(job_id)
-    if record["state"] == "running" and not call.core.jobs.cancel(job_id):
-        raise JunctionError(ErrorCode.OperationAborted, "the job runs in another gateway process; cancel it there")
+    if record["state"] == "running":  # here or on another instance (its heartbeat reads the request)
+        await call.core.jobs.request_cancel(job_id)
     return ok(None)
 
 
