@@ -37,10 +37,27 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def remove_orphans() -> None:
+    """Stop and remove the clusters of test runs that were killed before they could (their
+    creating process is gone)."""
+    for root in glob.glob(os.path.join(tempfile.gettempdir(), "junction-pg-*")):
+        try:
+            creator = int((Path(root) / "creator.pid").read_text())
+            os.kill(creator, 0)
+            continue  # its test run still goes on
+        except (OSError, ValueError):
+            pass
+        server = PgServer.__new__(PgServer)
+        server.bin, server.root, server.data = find_bin(), Path(root), Path(root) / "cluster"
+        server.as_root = os.geteuid() == 0
+        server.remove()
+
+
 class PgServer:
     def __init__(self) -> None:
         self.bin = find_bin()
         self.root = Path(tempfile.mkdtemp(prefix="junction-pg-"))
+        (self.root / "creator.pid").write_text(str(os.getpid()))
         self.data = self.root / "cluster"
         self.port = _free_port()
         self.as_root = os.geteuid() == 0
@@ -67,6 +84,11 @@ class PgServer:
             "--locale=C",
             "--no-sync",
         )
+        self.start_stopped()
+        return self
+
+    def start_stopped(self) -> None:
+        """Start the (initialised, stopped) cluster on its port."""
         options = (
             f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
             "-c synchronous_commit=off -c full_page_writes=off -c max_connections=400 -c shared_buffers=64MB"
@@ -76,7 +98,6 @@ class PgServer:
         )
         if result.returncode != 0:
             raise RuntimeError(f"PostgreSQL did not start: {result.stderr}")
-        return self
 
     def stop(self, mode: str = "fast") -> None:
         self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop", check=False)
@@ -109,6 +130,7 @@ def shared() -> PgServer:
     if _SHARED is None:
         import atexit
 
+        remove_orphans()
         _SHARED = PgServer().start()
         atexit.register(_SHARED.remove)
     return _SHARED

@@ -46,6 +46,7 @@ SERIAL = serial_tables(COMPONENTS)
 POOL_SIZE = 8
 RETRIES = 30  # serialization failures under contention: each retry backs off a little more
 CONNECT_TIMEOUT = 5
+STARTUP_WAIT = 60.0  # seconds a starting instance waits for its database
 # SQLSTATEs after which the whole transaction is run again: serialization failure, deadlock.
 RETRY_STATES = frozenset({"40001", "40P01"})
 # A unique violation the store code did not handle may be a concurrent insert of the same key
@@ -212,6 +213,12 @@ class PostgresDatabase(Database):
                     return conn
         return self._connect()
 
+    def _drop_idle(self) -> None:
+        with self._idle_lock:
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()
+
     def _give_back(self, conn: psycopg.Connection[Any]) -> None:
         if conn.closed or conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
             conn.close()
@@ -227,8 +234,20 @@ class PostgresDatabase(Database):
             conn = self._take()
             try:
                 return work(conn)
+            except _Stale as exc:
+                # the connection died while idle (a database restart): nothing of this unit ran,
+                # so it runs once more on a new connection; the other idle ones are dropped too
+                conn.close()
+                self._drop_idle()
+                conn = self._connect()
+                try:
+                    return work(conn)
+                except (_Stale, psycopg.OperationalError) as again:
+                    conn.close()
+                    raise DatabaseUnavailable(str(again)) from exc
             except psycopg.OperationalError as exc:
-                conn.close()  # broken (server restarted, network): the next unit reconnects
+                conn.close()  # broken mid-unit (server gone, network): the next unit reconnects
+                self._drop_idle()
                 raise DatabaseUnavailable(str(exc)) from exc
             finally:
                 self._give_back(conn)
@@ -239,7 +258,16 @@ class PostgresDatabase(Database):
     async def open(self) -> None:
         self._slots = asyncio.Semaphore(self._pool_size)
         self._executor = ThreadPoolExecutor(self._pool_size, thread_name_prefix="junction-pg")
-        await self._run(self._migrate)
+        deadline = time.monotonic() + STARTUP_WAIT
+        while True:  # an instance may start before its database accepts connections (compose, restarts)
+            try:
+                await self._run(self._migrate)
+                break
+            except DatabaseUnavailable as exc:
+                if time.monotonic() > deadline:
+                    raise
+                log.warning("metadata database %s not reachable yet (%s): retrying", redacted(self.url), exc.reason)
+                await asyncio.sleep(1.0)
         log.info("metadata on %s", redacted(self.url))
 
     async def close(self) -> None:
@@ -293,7 +321,7 @@ class PostgresDatabase(Database):
         def work(conn: psycopg.Connection[Any]) -> T:
             adapter = cast(sqlite3.Connection, PgConnection(conn))
             for attempt in range(RETRIES):
-                conn.execute("BEGIN ISOLATION LEVEL SERIALIZABLE")
+                _begin(conn, "BEGIN ISOLATION LEVEL SERIALIZABLE")
                 try:
                     if not durable:
                         conn.execute("SET LOCAL synchronous_commit = off")
@@ -318,7 +346,7 @@ class PostgresDatabase(Database):
 
     async def query(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         def work(conn: psycopg.Connection[Any]) -> T:
-            conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            _begin(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             try:
                 return fn(cast(sqlite3.Connection, PgConnection(conn)))
             finally:
@@ -327,12 +355,31 @@ class PostgresDatabase(Database):
         return await self._run(work)
 
     async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
-        row = await self._run(lambda conn: PgConnection(conn).execute(sql, params).fetchone())
+        row = await self._run(lambda conn: _read(conn, sql, params).fetchone())
         return cast(sqlite3.Row | None, row)
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
-        rows = await self._run(lambda conn: PgConnection(conn).execute(sql, params).fetchall())
+        rows = await self._run(lambda conn: _read(conn, sql, params).fetchall())
         return cast(list[sqlite3.Row], rows)
+
+
+class _Stale(Exception):
+    """The first statement of a unit failed on a connection: it died while idle in the pool."""
+
+
+def _begin(conn: psycopg.Connection[Any], sql: str) -> None:
+    try:
+        conn.execute(cast(Any, sql))
+    except psycopg.OperationalError as exc:
+        raise _Stale(str(exc)) from exc
+
+
+def _read(conn: psycopg.Connection[Any], sql: str, params: Params) -> PgCursor:
+    """A single-statement read (autocommit): safe to run again on a fresh connection."""
+    try:
+        return PgConnection(conn).execute(sql, params)
+    except psycopg.OperationalError as exc:
+        raise _Stale(str(exc)) from exc
 
 
 def _rollback(conn: psycopg.Connection[Any]) -> None:
