@@ -16,6 +16,7 @@ from gateway.meta.store import MetaStore
 from .access_control import AccessService
 from .accounts import AccountService
 from .attributes import AttributesService
+from .audit import PRUNE_EVERY, AuditLog
 from .authz import Authorizer, Identity
 from .blobs import BlobIO
 from .buckets import BucketService
@@ -59,6 +60,7 @@ class Core:
         local_roots: list[Path] | None = None,
         storage_classes: dict[str, str] | None = None,
         lifecycle_day_seconds: float = 86400.0,
+        audit_retention_days: float = 90.0,
     ) -> None:
         self.data_dir = Path(data_dir).resolve()  # user-space roots must be absolute
         box = SecretBox.for_data_dir(self.data_dir, secrets_key)
@@ -95,6 +97,8 @@ class Core:
         self.sync = SyncService(self.store, self.spaces, self.jobs, self.data_dir)
         self.lifecycle = LifecycleService(self.store, self.objects, self.blobs, self.jobs, lifecycle_day_seconds)
         self.sync.schedule(self.lifecycle.tick, self.lifecycle.check_every)  # the one scheduler runs both
+        self.audit = AuditLog(self.store, audit_retention_days)  # who changed what, on any front end
+        self.sync.schedule(self.audit.prune, PRUNE_EVERY)
         self._root = (root_access_key, root_secret_key)
         self._gc_interval = gc_interval
         self._orphan_grace = orphan_grace
@@ -123,6 +127,7 @@ class Core:
         self.jobs.open()
         await self.jobs.recover()
         self.sync.start()
+        self.audit.start()
         if self._gc_interval > 0:
             self._gc_task = asyncio.create_task(self._collect_forever(), name="junction-gc")
 
@@ -133,6 +138,7 @@ class Core:
                 await self._gc_task
         await self.sync.stop()
         await self.jobs.stop()
+        await self.audit.stop()  # after everything that may still record; before the store closes
         await self.spaces.close()
         await self.store.close()
 

@@ -9,6 +9,7 @@ released migration: append a new one.
 from __future__ import annotations
 
 from .access_schema import ACCESS_MIGRATIONS  # bucket and object ACLs, policies, ownership
+from .audit_schema import AUDIT_MIGRATIONS  # who changed what, on any front end
 from .console_schema import CONSOLE_MIGRATIONS
 from .identity_schema import IDENTITY_MIGRATIONS  # accounts, users, policies; keys gain owners
 from .jobs_schema import JOBS_MIGRATIONS
@@ -142,4 +143,5 @@ COMPONENTS: dict[str, list[str]] = {
     "placement": PLACEMENT_MIGRATIONS,
     "lifecycle": LIFECYCLE_MIGRATIONS,
     "sessions": SESSIONS_MIGRATIONS,
+    "audit": AUDIT_MIGRATIONS,
 }

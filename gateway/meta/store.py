@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .access_store import AccessStore
+from .audit_store import AuditStore
 from .blobs_store import BlobsStore
 from .buckets_store import BucketsStore
 from .console_store import ConsoleStore
@@ -57,6 +58,7 @@ class MetaStore:
         self.placement = PlacementStore(self.db)
         self.lifecycle = LifecycleStore(self.db)
         self.sessions = SessionsStore(self.db)  # web console logouts, SSE tickets
+        self.audit = AuditStore(self.db)  # who changed what (gateway/core/audit.py)
 
     async def open(self) -> None:
         await self.db.open()
