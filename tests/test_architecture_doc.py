@@ -160,6 +160,23 @@ def test_every_s3_subresource_operation_has_a_row() -> None:
     assert expected - documented == set()
 
 
+def test_s3_handlers_are_named_after_their_aws_operations() -> None:
+    """CreateMultipartUpload is answered by `create_multipart_upload`, so a search for the operation finds it.
+
+    Exempt: a handler that answers several operations (the "none configured" GETs) and the
+    OPTIONS preflight, which is not an AWS API operation.
+    """
+    shared = {h for h in (r.handler for r in S3_ROWS) if sum(r.handler == h for r in S3_ROWS) > 1}
+    misnamed = {}
+    for row in S3_ROWS:
+        if row.handler in shared or row.cells[1].startswith("`OPTIONS"):
+            continue
+        operation = row.cells[0].split(" (")[0].strip()
+        if row.handler != _snake(operation):
+            misnamed[operation] = row.handler
+    assert misnamed == {}
+
+
 def test_native_table_is_the_route_table() -> None:
     documented = {(_span(r.cells[0]), _span(r.cells[1]), r.handler, r.file) for r in NATIVE_ROWS}
     actual = {
