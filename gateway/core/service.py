@@ -24,6 +24,7 @@ from .cors import CorsService
 from .exports import ExportService
 from .identity import IdentityService, authorize
 from .jobs import JobService
+from .lifecycle import LifecycleService
 from .listing import list_page
 from .liveness import OWNERS_DIR
 from .multipart import MultipartService
@@ -33,11 +34,13 @@ from .object_lock import ObjectLockService
 from .objects import ObjectService
 from .quotas import QuotaService, quota_guard
 from .secretbox import SecretBox
+from .sessions import SessionService
 from .spaces import Spaces
 from .storage_classes import StorageClassService
 from .sync import SyncService
 from .tagging import TaggingService
 from .transfers import Transfers
+from .upload_progress import UploadProgressService
 from .userspaces import UserSpaceService
 from .versioning import VersioningService
 
@@ -56,6 +59,7 @@ class Core:
         secrets_key: str = "",
         local_roots: list[Path] | None = None,
         storage_classes: dict[str, str] | None = None,
+        lifecycle_day_seconds: float = 86400.0,
     ) -> None:
         self.data_dir = Path(data_dir).resolve()  # user-space roots must be absolute
         box = SecretBox.for_data_dir(self.data_dir, secrets_key)
@@ -72,6 +76,8 @@ class Core:
         self.access = AccessService(self.store, self.identity)
         self.authorizer = Authorizer(self.access)
         self.accounts = AccountService(self.store, self.identity, self.authorizer)
+        self.sessions = SessionService(self.store, self.identity, self.data_dir)  # web console sign-ins
+        self.upload_progress = UploadProgressService(self.data_dir)  # browser uploads, for SSE
         self.buckets = BucketService(self.store, self.identity.changed)
         self.storage_classes = StorageClassService(self.store, self.spaces, storage_classes)
         self.objects = ObjectService(self.store, self.blobs, self.guards, self.storage_classes)
@@ -88,6 +94,8 @@ class Core:
         self.native_multipart = NativeMultipart(self.store, self.objects, self.blobs, self.guards)
         self.transfers = Transfers(self.store, self.spaces, self.objects, self.native)
         self.sync = SyncService(self.store, self.spaces, self.jobs, self.data_dir)
+        self.lifecycle = LifecycleService(self.store, self.objects, self.blobs, self.jobs, lifecycle_day_seconds)
+        self.sync.schedule(self.lifecycle.tick, self.lifecycle.check_every)  # the one scheduler runs both
         self._root = (root_access_key, root_secret_key)
         self._gc_interval = gc_interval
         self._orphan_grace = orphan_grace

@@ -21,12 +21,14 @@ from .credentials_store import CredentialsStore, SecretSealer
 from .db import Database
 from .identity_store import IdentityStore
 from .jobs_store import JobsStore
+from .lifecycle_store import LifecycleStore
 from .lock_store import LockStore
 from .native_parts_store import NativePartsStore
 from .objects_store import ObjectsStore
 from .packages_store import PackagesStore
 from .placement_store import PlacementStore
 from .s3ext_store import S3ExtStore
+from .sessions_store import SessionsStore
 from .spaces_store import SpacesStore
 from .uploads_store import UploadsStore
 from .versions_store import VersionsStore
@@ -53,6 +55,8 @@ class MetaStore:
         self.jobs = JobsStore(self.db)
         self.identity = IdentityStore(self.db, self.credentials.seal_secret)
         self.placement = PlacementStore(self.db)
+        self.lifecycle = LifecycleStore(self.db)
+        self.sessions = SessionsStore(self.db)  # web console logouts, SSE tickets
 
     async def open(self) -> None:
         await self.db.open()
