@@ -18,14 +18,14 @@ MIN_SIZE_HEADER = "x-amz-transition-default-minimum-object-size"
 MAX_DOCUMENT = 1024 * 1024  # 1,000 rules with long prefixes and tags fit
 
 
-async def get_bucket_lifecycle(call: S3Call) -> web.Response:
+async def get_bucket_lifecycle_configuration(call: S3Call) -> web.Response:
     assert call.bucket is not None
     await call.authorize("s3:GetLifecycleConfiguration", await call.target())
     config = await call.core.lifecycle.get(call.bucket)
     return xml(documents.lifecycle_configuration(config.rules), headers={MIN_SIZE_HEADER: config.min_size})
 
 
-async def put_bucket_lifecycle(call: S3Call) -> web.Response:
+async def put_bucket_lifecycle_configuration(call: S3Call) -> web.Response:
     assert call.bucket is not None
     await call.authorize("s3:PutLifecycleConfiguration", await call.target())
     body = await call.read_small_body(MAX_DOCUMENT)
