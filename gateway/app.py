@@ -35,6 +35,7 @@ def build_core(config: Config) -> Core:
         secrets_key=config.secrets_key,
         local_roots=[Path(p.strip()) for p in config.local_roots.split(",") if p.strip()],
         storage_classes=parse_mapping(config.storage_classes),
+        lifecycle_day_seconds=config.lifecycle_day_seconds,
     )
 
 

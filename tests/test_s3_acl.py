@@ -151,12 +151,7 @@ def test_probed_configurations_are_absent(s3, bucket, probe, code):
 
 def test_setting_those_configurations_stays_501(s3, bucket):
     with pytest.raises(ClientError) as err:
-        s3.put_bucket_lifecycle_configuration(
-            Bucket=bucket,
-            LifecycleConfiguration={
-                "Rules": [{"ID": "r", "Status": "Enabled", "Filter": {"Prefix": ""}, "Expiration": {"Days": 1}}]
-            },
-        )
+        s3.put_bucket_website(Bucket=bucket, WebsiteConfiguration={"IndexDocument": {"Suffix": "index.html"}})
     assert status(err.value) == 501
     with pytest.raises(ClientError) as err:
         s3.put_bucket_website(Bucket=bucket, WebsiteConfiguration={"IndexDocument": {"Suffix": "index.html"}})

@@ -341,7 +341,7 @@ class ObjectService:
         attrs = replace_attrs or ObjectAttrs(src.content_type, dict(src.headers), dict(src.meta))
         attrs.headers = with_storage_class(attrs.headers, storage_class)
         attrs.validate()
-        blocks = await self._placed_blocks(src, dst_bucket.id, attrs.headers)
+        blocks = await self.placed_blocks(src, dst_bucket.id, attrs.headers)
         checksums, checksum_type = src.checksums, src.checksum_type
         if checksum_algorithm and checksum_algorithm not in checksums:
             checksums, checksum_type = await self._checksum_of(src, checksum_algorithm), "FULL_OBJECT"
@@ -374,10 +374,18 @@ class ObjectService:
                 await self._blobs.discard(WrittenBlob(block.blob_id, block.space_id, block.blob_key, block.size))
             raise
 
-    async def _placed_blocks(self, src: ObjectInfo, bucket_id: int, headers: dict[str, str]) -> list[Block]:
-        """The copy's blocks: the source's, shared, unless a storage class places either end in
-        a user space, and the source's blocks are not in the copy's; then those are rewritten
-        there block by block (part boundaries, so ETag and partNumber reads, stay the same)."""
+    async def placed_blocks(
+        self,
+        src: ObjectInfo,
+        bucket_id: int,
+        headers: dict[str, str],
+        on_block: Callable[[Block], None] | None = None,
+    ) -> list[Block]:
+        """The blocks of a copy (or a lifecycle transition) of `src` with these system headers: the
+        source's, shared, unless a storage class places either end in a user space, and the
+        source's blocks are not in the copy's; then those are rewritten there block by block (part
+        boundaries, so ETag and partNumber reads, stay the same). `on_block` hears of each block
+        placed. On failure nothing written is left referenced."""
         if self.classes is None:
             return list(src.blocks)
         source_space = await self.space_for_class(src.bucket_id, src.headers)
@@ -393,6 +401,8 @@ class ObjectService:
                     continue
                 blob = await self._blobs.write(self._blobs.read([block]), space_id=target_id, size_hint=block.size)
                 placed.append(Block(blob.blob_id, blob.space_id, blob.key, blob.size))
+                if on_block is not None:
+                    on_block(placed[-1])
         except BaseException:
             for block in placed:
                 if block not in src.blocks:

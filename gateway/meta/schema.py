@@ -12,6 +12,7 @@ from .access_schema import ACCESS_MIGRATIONS  # bucket and object ACLs, policies
 from .console_schema import CONSOLE_MIGRATIONS
 from .identity_schema import IDENTITY_MIGRATIONS  # accounts, users, policies; keys gain owners
 from .jobs_schema import JOBS_MIGRATIONS
+from .lifecycle_schema import LIFECYCLE_MIGRATIONS  # bucket lifecycle rules, blobs transitions retired
 from .lock_schema import LOCK_MIGRATIONS  # S3 Object Lock
 from .native_schema import NATIVE_MIGRATIONS  # the native API's own tables
 from .placement_schema import PLACEMENT_MIGRATIONS  # bucket locations, storage class -> space
@@ -139,5 +140,6 @@ COMPONENTS: dict[str, list[str]] = {
     "jobs": JOBS_MIGRATIONS,
     "identity": IDENTITY_MIGRATIONS,
     "placement": PLACEMENT_MIGRATIONS,
+    "lifecycle": LIFECYCLE_MIGRATIONS,
     "sessions": SESSIONS_MIGRATIONS,
 }

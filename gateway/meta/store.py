@@ -21,6 +21,7 @@ from .credentials_store import CredentialsStore, SecretSealer
 from .db import Database
 from .identity_store import IdentityStore
 from .jobs_store import JobsStore
+from .lifecycle_store import LifecycleStore
 from .lock_store import LockStore
 from .native_parts_store import NativePartsStore
 from .objects_store import ObjectsStore
@@ -54,6 +55,7 @@ class MetaStore:
         self.jobs = JobsStore(self.db)
         self.identity = IdentityStore(self.db, self.credentials.seal_secret)
         self.placement = PlacementStore(self.db)
+        self.lifecycle = LifecycleStore(self.db)
         self.sessions = SessionsStore(self.db)  # web console logouts, SSE tickets
 
     async def open(self) -> None:

@@ -14,6 +14,7 @@ from s3xml.documents import quoted
 
 from .acl import object_acl_for_write
 from .context import S3Call, int_param
+from .lifecycle import expiration_headers
 from .object_lock import lock_headers, may_bypass_governance, request_lock, require_body_digest
 from .responses import deletion_headers, object_headers
 from .tagging import request_tags, tag_context, tag_count_headers
@@ -85,6 +86,7 @@ async def get_object(call: S3Call) -> web.StreamResponse:
     obj = await _load(call)
     byte_range = _part_range(call, obj) or parse_range(call.header("Range"), obj.size)
     headers = _response_headers(call, obj, byte_range) | await tag_count_headers(call, obj) | lock_headers(obj)
+    headers |= await expiration_headers(call, obj)
     response = web.StreamResponse(status=206 if byte_range else 200, headers=headers)  # a part is a range (S3: 206)
     return await send_stream(call.request, response, call.core.objects.read(obj, byte_range))
 
@@ -93,6 +95,7 @@ async def head_object(call: S3Call) -> web.Response:
     obj = await _load(call)
     byte_range = _part_range(call, obj) or parse_range(call.header("Range"), obj.size)
     headers = _response_headers(call, obj, byte_range) | await tag_count_headers(call, obj) | lock_headers(obj)
+    headers |= await expiration_headers(call, obj)
     return web.Response(status=206 if byte_range else 200, headers=headers)
 
 
@@ -136,6 +139,7 @@ async def put_object(call: S3Call) -> web.Response:
         headers["x-amz-checksum-type"] = obj.checksum_type
     if obj.version_id is not None:
         headers["x-amz-version-id"] = obj.version_id
+    headers |= await expiration_headers(call, obj)
     return web.Response(status=200, headers=headers)
 
 

@@ -1,9 +1,9 @@
 """GETs of bucket configurations this gateway never holds (policy, lifecycle, website, ...).
 
-The AWS operations answered here: GetBucketLifecycleConfiguration (and the older
-GetBucketLifecycle), GetBucketWebsite, GetBucketEncryption, GetBucketReplication.
+The AWS operations answered here: GetBucketWebsite, GetBucketEncryption, GetBucketReplication.
+(Lifecycle is implemented: gateway/s3/lifecycle.py answers NoSuchLifecycleConfiguration itself.)
 
-Clients probe these (s3cmd `info` asks for ?lifecycle); S3 answers a bucket
+Clients probe these; S3 answers a bucket
 without such a configuration with a specific 404, which clients treat as "none". Setting
 one stays 501 NotImplemented (see router.UNSUPPORTED).
 """
@@ -17,7 +17,6 @@ from gateway.domain.errors import ErrorCode, JunctionError
 from .context import S3Call
 
 ABSENT: dict[str, tuple[ErrorCode, str]] = {  # sub-resource -> the error saying "none configured", the action
-    "lifecycle": (ErrorCode.NoSuchLifecycleConfiguration, "s3:GetLifecycleConfiguration"),
     "website": (ErrorCode.NoSuchWebsiteConfiguration, "s3:GetBucketWebsite"),
     "encryption": (ErrorCode.ServerSideEncryptionConfigurationNotFoundError, "s3:GetEncryptionConfiguration"),
     "replication": (ErrorCode.ReplicationConfigurationNotFoundError, "s3:GetReplicationConfiguration"),
