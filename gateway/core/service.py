@@ -41,6 +41,7 @@ from .sync import SyncService
 from .tagging import TaggingService
 from .transfers import Transfers
 from .upload_progress import UploadProgressService
+from .user_directory import UserDirectory
 from .userspaces import UserSpaceService
 from .versioning import VersioningService
 
@@ -77,6 +78,7 @@ class Core:
         self.access = AccessService(self.store, self.identity)
         self.authorizer = Authorizer(self.access)
         self.accounts = AccountService(self.store, self.identity, self.authorizer)
+        self.directory = UserDirectory(self.store, self.accounts)  # seed 004's users, roles, paths
         self.sessions = SessionService(self.store, self.identity, self.data_dir)  # web console sign-ins
         self.upload_progress = UploadProgressService(self.data_dir)  # browser uploads, for SSE
         self.buckets = BucketService(self.store, self.identity.changed)

@@ -17,6 +17,7 @@ from .lifecycle_schema import LIFECYCLE_MIGRATIONS  # bucket lifecycle rules, bl
 from .lock_schema import LOCK_MIGRATIONS  # S3 Object Lock
 from .native_schema import NATIVE_MIGRATIONS  # the native API's own tables
 from .placement_schema import PLACEMENT_MIGRATIONS  # bucket locations, storage class -> space
+from .profiles_schema import PROFILES_MIGRATIONS  # users' full names and settings (seed 004)
 from .s3ext_schema import S3EXT_MIGRATIONS  # S3 tags, part records, CORS
 from .sessions_schema import SESSIONS_MIGRATIONS  # web console logouts and SSE tickets
 from .versioning_schema import VERSIONING_MIGRATIONS
@@ -144,4 +145,5 @@ COMPONENTS: dict[str, list[str]] = {
     "lifecycle": LIFECYCLE_MIGRATIONS,
     "sessions": SESSIONS_MIGRATIONS,
     "audit": AUDIT_MIGRATIONS,
+    "profiles": PROFILES_MIGRATIONS,  # after identity: user_profiles hangs off users
 }

@@ -28,6 +28,7 @@ from .native_parts_store import NativePartsStore
 from .objects_store import ObjectsStore
 from .packages_store import PackagesStore
 from .placement_store import PlacementStore
+from .profiles_store import ProfilesStore
 from .s3ext_store import S3ExtStore
 from .sessions_store import SessionsStore
 from .spaces_store import SpacesStore
@@ -59,6 +60,7 @@ class MetaStore:
         self.lifecycle = LifecycleStore(self.db)
         self.sessions = SessionsStore(self.db)  # web console logouts, SSE tickets
         self.audit = AuditStore(self.db)  # who changed what (gateway/core/audit.py)
+        self.profiles = ProfilesStore(self.db)  # users' full names and settings (seed 004)
 
     async def open(self) -> None:
         await self.db.open()
