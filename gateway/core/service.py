@@ -32,6 +32,8 @@ from .objects import ObjectService
 from .quotas import QuotaService, quota_guard
 from .secretbox import SecretBox
 from .spaces import Spaces
+from .sse.keys import MasterKeys, parse_kms_keys
+from .sse.service import EncryptionService
 from .storage_classes import StorageClassService
 from .sync import SyncService
 from .tagging import TaggingService
@@ -54,6 +56,9 @@ class Core:
         secrets_key: str = "",
         local_roots: list[Path] | None = None,
         storage_classes: dict[str, str] | None = None,
+        master_key: str = "",
+        kms_keys: str = "",
+        sse_c_over_http: bool = False,
     ) -> None:
         self.data_dir = Path(data_dir).resolve()  # user-space roots must be absolute
         box = SecretBox.for_data_dir(self.data_dir, secrets_key)
@@ -71,7 +76,13 @@ class Core:
         self.accounts = AccountService(self.store, self.identity, self.authorizer)
         self.buckets = BucketService(self.store, self.identity.changed)
         self.storage_classes = StorageClassService(self.store, self.spaces, storage_classes)
-        self.objects = ObjectService(self.store, self.blobs, self.guards, self.storage_classes)
+        self.sse = EncryptionService(
+            self.store,
+            MasterKeys.load(self.data_dir, master_key),
+            parse_kms_keys(kms_keys),
+            allow_http=sse_c_over_http,
+        )
+        self.objects = ObjectService(self.store, self.blobs, self.guards, self.storage_classes, self.sse)
         self.multipart = MultipartService(self.store, self.blobs, self.objects, self.guards)
         self.tagging = TaggingService(self.store)
         self.cors = CorsService(self.store)

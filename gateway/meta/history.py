@@ -26,7 +26,14 @@ from gateway.domain.models import Block, Deletion, ObjectInfo, ObjectVersion
 
 from .db import inserted_id
 from .records import CommitGuard
-from .rows import drop_package_if_implicit_and_empty, ensure_package, prefix_successor, select_object, unref_blobs
+from .rows import (
+    drop_package_if_implicit_and_empty,
+    encryption_of,
+    ensure_package,
+    prefix_successor,
+    select_object,
+    unref_blobs,
+)
 from .s3ext_store import ObjectExtras, PartRecord, Tags
 
 ENABLED = "Enabled"
@@ -91,6 +98,8 @@ def _version_object(conn: sqlite3.Connection, row: sqlite3.Row, with_blocks: boo
         updated=row["updated"],
         version_id=surface(row["version_id"]),
     )
+    sealed = conn.execute("SELECT record FROM version_encryption WHERE version_row = ?", (row["id"],)).fetchone()
+    obj.encryption = encryption_of(sealed[0] if sealed else None)
     if with_blocks:
         rows = conn.execute(
             "SELECT vb.blob_id, vb.size, b.space_id, b.key FROM version_blocks vb "
@@ -163,11 +172,15 @@ def retire(conn: sqlite3.Connection, old: ObjectInfo) -> int:
 
 
 # S3 extras that follow a version (s3ext_schema.py): current table, history table, column
-_EXTRAS = (("object_tags", "version_tags", "tags"), ("object_parts", "version_parts", "parts"))
+_EXTRAS = (
+    ("object_tags", "version_tags", "tags"),
+    ("object_parts", "version_parts", "parts"),
+    ("object_encryption", "version_encryption", "record"),  # sse_schema.py
+)
 
 
 def _move_extras(conn: sqlite3.Connection, object_id: int, row_id: int, *, to_history: bool) -> None:
-    """Carry a version's tags and part records between its `objects` row and its history row."""
+    """Carry a version's tags, part records and encryption record between its `objects` row and its history row."""
     for current, history, column in _EXTRAS:
         if to_history:
             conn.execute(
@@ -445,15 +458,16 @@ def write_tags(conn: sqlite3.Connection, bucket_id: int, key: str, version_id: s
 def history_extras(conn: sqlite3.Connection, bucket_id: int, key: str, version_id: str) -> ObjectExtras:
     """Tags and part records of a noncurrent version (empty when it has none)."""
     row = conn.execute(
-        "SELECT t.tags, pa.parts FROM object_versions v LEFT JOIN version_tags t ON t.version_row = v.id "
-        "LEFT JOIN version_parts pa ON pa.version_row = v.id WHERE v.bucket_id = ? AND v.key = ? AND v.version_id = ?",
+        "SELECT t.tags, pa.parts, e.record FROM object_versions v LEFT JOIN version_tags t ON t.version_row = v.id "
+        "LEFT JOIN version_parts pa ON pa.version_row = v.id LEFT JOIN version_encryption e ON e.version_row = v.id "
+        "WHERE v.bucket_id = ? AND v.key = ? AND v.version_id = ?",
         (bucket_id, key, version_id),
     ).fetchone()
     if row is None:
         return ObjectExtras()
     tags = {k: v for k, v in json.loads(row["tags"])} if row["tags"] else {}
     parts = [PartRecord(n, size, sums) for n, size, sums in json.loads(row["parts"])] if row["parts"] else []
-    return ObjectExtras(tags=tags, parts=parts)
+    return ObjectExtras(tags=tags, parts=parts, encryption=encryption_of(row["record"]))
 
 
 # ---------------------------------------------------------------- usage

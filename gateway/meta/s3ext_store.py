@@ -17,7 +17,10 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
+from gateway.domain.models import Encryption
+
 from .db import Database
+from .rows import encryption_of
 
 Tags = dict[str, str]
 
@@ -37,9 +40,10 @@ class ObjectExtras:
 
     tags: Tags = field(default_factory=dict)
     parts: list[PartRecord] = field(default_factory=list)  # only for uploads with checksums
+    encryption: Encryption | None = None  # how the bytes are sealed at rest (sse_schema.py)
 
     def __bool__(self) -> bool:
-        return bool(self.tags or self.parts)
+        return bool(self.tags or self.parts or self.encryption)
 
 
 def _tags_json(tags: Tags) -> str:
@@ -57,6 +61,7 @@ def write_object_extras(
     if replaced:
         conn.execute("DELETE FROM object_tags WHERE object_id = ?", (object_id,))
         conn.execute("DELETE FROM object_parts WHERE object_id = ?", (object_id,))
+        conn.execute("DELETE FROM object_encryption WHERE object_id = ?", (object_id,))
     if not extras:
         return
     if extras.tags:
@@ -64,13 +69,21 @@ def write_object_extras(
     if extras.parts:
         parts = [[p.number, p.size, p.checksums] for p in extras.parts]
         conn.execute("INSERT INTO object_parts (object_id, parts) VALUES (?, ?)", (object_id, json.dumps(parts)))
+    if extras.encryption:
+        conn.execute(
+            "INSERT INTO object_encryption (object_id, record) VALUES (?, ?)",
+            (object_id, json.dumps(extras.encryption.as_json())),
+        )
 
 
 def read_object_extras(conn: sqlite3.Connection, object_id: int) -> ObjectExtras:
     tags = conn.execute("SELECT tags FROM object_tags WHERE object_id = ?", (object_id,)).fetchone()
     parts = conn.execute("SELECT parts FROM object_parts WHERE object_id = ?", (object_id,)).fetchone()
     records = [PartRecord(n, s, c) for n, s, c in json.loads(parts[0])] if parts else []
-    return ObjectExtras(tags=_tags(tags[0] if tags else None), parts=records)
+    sealed = conn.execute("SELECT record FROM object_encryption WHERE object_id = ?", (object_id,)).fetchone()
+    return ObjectExtras(
+        tags=_tags(tags[0] if tags else None), parts=records, encryption=encryption_of(sealed[0] if sealed else None)
+    )
 
 
 class S3ExtStore:

@@ -14,6 +14,7 @@ from .jobs_schema import JOBS_MIGRATIONS
 from .native_schema import NATIVE_MIGRATIONS  # the native API's own tables
 from .placement_schema import PLACEMENT_MIGRATIONS  # bucket locations, storage class -> space
 from .s3ext_schema import S3EXT_MIGRATIONS  # S3 tags, part records, CORS
+from .sse_schema import SSE_MIGRATIONS  # encryption at rest
 from .versioning_schema import VERSIONING_MIGRATIONS
 
 CORE: list[str] = [
@@ -134,4 +135,5 @@ COMPONENTS: dict[str, list[str]] = {
     "jobs": JOBS_MIGRATIONS,
     "identity": IDENTITY_MIGRATIONS,
     "placement": PLACEMENT_MIGRATIONS,
+    "sse": SSE_MIGRATIONS,
 }

@@ -26,6 +26,7 @@ from .packages_store import PackagesStore
 from .placement_store import PlacementStore
 from .s3ext_store import S3ExtStore
 from .spaces_store import SpacesStore
+from .sse_store import SseStore
 from .uploads_store import UploadsStore
 from .versions_store import VersionsStore
 
@@ -49,6 +50,7 @@ class MetaStore:
         self.jobs = JobsStore(self.db)
         self.identity = IdentityStore(self.db, self.credentials.seal_secret)
         self.placement = PlacementStore(self.db)
+        self.sse = SseStore(self.db)
 
     async def open(self) -> None:
         await self.db.open()

@@ -12,6 +12,7 @@ from s3xml import documents
 
 from .acl import check_request_acl
 from .context import S3Call
+from .encryption import copy_source_sse, sse_headers, write_sse
 from .objects import write_conditions
 from .responses import xml
 from .tagging import request_tags
@@ -63,6 +64,7 @@ async def copy_object(call: S3Call) -> web.Response:
         raise JunctionError(
             ErrorCode.InvalidArgument, "Unknown metadata directive.", argument="x-amz-metadata-directive"
         )
+    sse = write_sse(call)
     tagging = (call.header("x-amz-tagging-directive") or "COPY").upper()
     if tagging not in ("COPY", "REPLACE"):
         raise JunctionError(ErrorCode.InvalidArgument, "Unknown tagging directive.", argument="x-amz-tagging-directive")
@@ -75,8 +77,10 @@ async def copy_object(call: S3Call) -> web.Response:
         checksum_algorithm=checksum_algorithm(call.header("x-amz-checksum-algorithm")),
         tags=(request_tags(call) or {}) if tagging == "REPLACE" else None,
         storage_class=call.storage_class(),
+        source_sse=copy_source_sse(call),
+        sse=sse,
     )
-    headers = {}
+    headers = sse_headers(obj.encryption, sse)
     if source.version_id is not None:
         headers["x-amz-copy-source-version-id"] = source.version_id
     if obj.version_id is not None:

@@ -15,6 +15,7 @@ from . import (
     copy,
     cors,
     delete_objects,
+    encryption,
     listing,
     multipart,
     objects,
@@ -33,7 +34,6 @@ Handler = Callable[[S3Call], Awaitable[web.StreamResponse]]
 UNSUPPORTED = (
     "accelerate",
     "analytics",
-    "encryption",
     "intelligent-tiering",
     "inventory",
     "legal-hold",
@@ -71,6 +71,9 @@ SUBRESOURCES: dict[tuple[str, bool, str], Handler] = {
     ("acl", True, "PUT"): acl.put_object_acl,
     ("attributes", True, "GET"): attributes.get_object_attributes,
     ("torrent", True, "GET"): torrent.get_object_torrent,
+    ("encryption", False, "GET"): encryption.get_bucket_encryption,
+    ("encryption", False, "PUT"): encryption.put_bucket_encryption,
+    ("encryption", False, "DELETE"): encryption.delete_bucket_encryption,
 }
 SUBRESOURCE_NAMES = tuple(dict.fromkeys(name for name, _, _ in SUBRESOURCES))
 

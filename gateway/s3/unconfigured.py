@@ -1,7 +1,7 @@
 """GETs of bucket configurations this gateway never holds (policy, lifecycle, website, ...).
 
 The AWS operations answered here: GetBucketPolicy, GetBucketLifecycleConfiguration (and the
-older GetBucketLifecycle), GetBucketWebsite, GetBucketEncryption, GetBucketReplication,
+older GetBucketLifecycle), GetBucketWebsite, GetBucketReplication,
 GetObjectLockConfiguration, GetPublicAccessBlock.
 
 Clients probe these (s3cmd `info` asks for ?policy and ?lifecycle); S3 answers a bucket
@@ -22,7 +22,6 @@ ABSENT: dict[str, ErrorCode] = {  # sub-resource -> the S3 error that says "none
     "policy": ErrorCode.NoSuchBucketPolicy,
     "lifecycle": ErrorCode.NoSuchLifecycleConfiguration,
     "website": ErrorCode.NoSuchWebsiteConfiguration,
-    "encryption": ErrorCode.ServerSideEncryptionConfigurationNotFoundError,
     "replication": ErrorCode.ReplicationConfigurationNotFoundError,
     "object-lock": ErrorCode.ObjectLockConfigurationNotFoundError,
     "publicAccessBlock": ErrorCode.NoSuchPublicAccessBlockConfiguration,
