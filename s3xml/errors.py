@@ -34,6 +34,7 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.InvalidEncryptionAlgorithmError: 400,
     ErrorCode.CorruptedObject: 502,  # the user space returned data that fails its check (see README)
     ErrorCode.InvalidBucketName: 400,
+    ErrorCode.InvalidBucketState: 409,
     ErrorCode.InvalidDigest: 400,
     ErrorCode.InvalidPart: 400,
     ErrorCode.InvalidPartNumber: 416,
@@ -41,6 +42,7 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.InvalidPolicyDocument: 400,
     ErrorCode.InvalidRange: 416,
     ErrorCode.InvalidRequest: 400,
+    ErrorCode.InvalidRetentionPeriod: 400,
     ErrorCode.InvalidTag: 400,
     ErrorCode.InvalidURI: 400,
     ErrorCode.KeyTooLongError: 400,
@@ -64,6 +66,7 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.NoSuchJob: 404,
     ErrorCode.NoSuchKey: 404,
     ErrorCode.NoSuchLifecycleConfiguration: 404,
+    ErrorCode.NoSuchObjectLockConfiguration: 404,
     ErrorCode.NoSuchPackage: 404,
     ErrorCode.NoSuchPublicAccessBlockConfiguration: 404,
     ErrorCode.NoSuchQuota: 404,

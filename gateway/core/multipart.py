@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.domain.mapping import validate_new_key
 from gateway.domain.models import Block, Encryption, ObjectInfo, Part, Upload
+from gateway.domain.object_lock import LockState
 from gateway.meta.records import CommitGuard, NewObject
 from gateway.meta.s3ext_store import ObjectExtras, PartRecord
 from gateway.meta.store import MetaStore
@@ -103,10 +104,11 @@ class MultipartService:
         checksum_type: str | None = None,
         tags: dict[str, str] | None = None,
         sse: SseRequest = NO_SSE,
+        lock: LockState | None = None,
     ) -> tuple[Upload, Encryption | None]:
-        """Start an upload; `tags` are kept with it and given to the object at completion, and
-        so is its encryption (`sse`, else the bucket default): every part is sealed with the
-        upload's data key (SSE-C: each part request brings the same key)."""
+        """Start an upload; `tags` and `lock` are kept with it and given to the object at
+        completion, and so is its encryption (`sse`, else the bucket default): every part is
+        sealed with the upload's data key (SSE-C: each part request brings the same key)."""
         validate_new_key(key)
         attrs.validate()
         bucket_row = await self._store.buckets.get(bucket)
@@ -135,6 +137,8 @@ class MultipartService:
         await self._store.uploads.create(upload)
         if tags:
             await self._ext.put_upload_tags(upload.id, tags)
+        if lock is not None:
+            await self._store.locks.put_upload_lock(upload.id, lock)
         if cipher is not None:
             await self._store.sse.put_upload_record(upload.id, cipher.record)
         return upload, cipher.record if cipher else None
@@ -316,9 +320,9 @@ class MultipartService:
         md5s = b"".join(bytes.fromhex(p.etag) for p in chosen)
         checksums = self._combined_checksums(upload, chosen)
         for alg, value in (expected_checksums or {}).items():
-            stored = checksums.get(alg)
+            computed = checksums.get(alg)
             # a COMPOSITE value may be named with or without its "-N" (base64 has no "-")
-            if stored is None or value not in (stored, stored.split("-", 1)[0]):
+            if computed is None or value not in (computed, computed.split("-", 1)[0]):
                 raise JunctionError(
                     ErrorCode.BadDigest, f"The {alg} you specified did not match the calculated checksum."
                 )
@@ -340,6 +344,7 @@ class MultipartService:
                 tags=await self._ext.upload_tags(upload_id),
                 parts=[PartRecord(p.number, p.size, p.checksums if checksums else {}) for p in chosen],
                 encryption=record,
+                lock=await self._store.locks.upload_lock(upload_id),
             ),
         )
         guards = [conditions.guard(prechecked=True), *self._guards]

@@ -12,11 +12,12 @@ import binascii
 import hashlib
 import sqlite3
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.domain.mapping import validate_key, validate_new_key
 from gateway.domain.models import Block, Deletion, Encryption, ObjectInfo
+from gateway.domain.object_lock import LockState
 from gateway.domain.text import HEADER_NAME, require_header_safe
 from gateway.meta import history
 from gateway.meta.records import CommitGuard, NewObject
@@ -224,7 +225,10 @@ class ObjectService:
         space_id: int | None = None,
         tags: dict[str, str] | None = None,
         sse: SseRequest = NO_SSE,
+        lock: LockState | None = None,
     ) -> ObjectInfo:
+        """Stream `body` into a new blob and commit it as the key's object; `lock` is the Object
+        Lock the write asked for (the store adds the bucket's default retention otherwise)."""
         validate_new_key(key)
         attrs.validate()
         expect = expect or Expectations()
@@ -242,7 +246,6 @@ class ObjectService:
         )
         try:
             expect.verify(stream)
-            extras = ObjectExtras(tags=tags or {}, encryption=cipher.record if cipher else None)
             new = NewObject(
                 bucket_id=bucket_row.id,
                 key=key,
@@ -257,7 +260,9 @@ class ObjectService:
                 parts_count=0,
                 blob_ids=[blob.blob_id],
                 block_sizes=[blob.size],
-                extras=extras if extras else None,
+                extras=ObjectExtras(tags=tags or {}, lock=lock, encryption=cipher.record if cipher else None)
+                if tags or lock or cipher
+                else None,
             )
             return await self._store.objects.commit(new, [conditions.guard(prechecked=True), *self._guards])
         except BaseException:
@@ -297,15 +302,24 @@ class ObjectService:
         return self._blobs.read(obj.blocks, byte_range.start, byte_range.length, data_key=data_key)
 
     async def delete(
-        self, bucket: str, key: str, conditions: WriteConditions | None = None, version_id: str | None = None
+        self,
+        bucket: str,
+        key: str,
+        conditions: WriteConditions | None = None,
+        version_id: str | None = None,
+        *,
+        bypass_governance: bool = False,
     ) -> Deletion:
         """Delete the key (a versioned bucket gets a delete marker), or permanently delete the
-        version `version_id`; deleting an absent key or version succeeds (S3 semantics)."""
+        version `version_id`; deleting an absent key or version succeeds (S3 semantics), a
+        locked version is refused (a GOVERNANCE retention gives way to `bypass_governance`)."""
         validate_key(key)
         bucket_row = await self._store.buckets.get(bucket)
         guards = [conditions.guard()] if conditions and conditions.if_match is not None else []
         if version_id is not None:
-            return await delete_version(self._store, bucket_row.id, key, version_id, guards)
+            return await delete_version(
+                self._store, bucket_row.id, key, version_id, guards, bypass_governance=bypass_governance
+            )
         return await self._store.objects.delete(bucket_row.id, key, guards)
 
     async def _copy_source(self, source: CopySource) -> tuple[ObjectInfo, bool]:
@@ -336,6 +350,7 @@ class ObjectService:
         storage_class: str | None = None,
         source_sse: SseRequest = NO_SSE,
         sse: SseRequest = NO_SSE,
+        lock: LockState | None = None,
     ) -> ObjectInfo:
         """Copy by sharing the source's blocks; `replace_attrs` None means COPY the metadata,
         `tags` None means COPY the source's tags (S3's default tagging directive). The copy
@@ -345,7 +360,9 @@ class ObjectService:
         Encryption: `source_sse` brings the source's SSE-C key, `sse` names the copy's
         encryption (else the bucket default, else none, as S3). Blocks stay shared when the
         copy can open them with the same data key (both managed by the gateway, or the same
-        SSE-C key); otherwise they are decrypted and encrypted again, block by block."""
+        SSE-C key); otherwise they are decrypted and encrypted again, block by block.
+
+        The source's Object Lock is never copied: the copy gets `lock` or the destination's default."""
         validate_new_key(key)
         src, current = await self._copy_source(source)
         check_source_conditions(src, source)
@@ -392,7 +409,7 @@ class ObjectService:
             parts_count=src.parts_count,
             blob_ids=[b.blob_id for b in blocks],
             block_sizes=[b.size for b in blocks],
-            extras=extras,
+            extras=replace(extras, lock=lock),
         )
         guards = [(conditions or WriteConditions()).guard(), *self._guards]
         moved = [b for b in blocks if b not in src.blocks]

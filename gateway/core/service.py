@@ -28,6 +28,7 @@ from .liveness import OWNERS_DIR
 from .multipart import MultipartService
 from .native_multipart import NativeMultipart
 from .native_ops import NativeService
+from .object_lock import ObjectLockService
 from .objects import ObjectService
 from .quotas import QuotaService, quota_guard
 from .secretbox import SecretBox
@@ -85,6 +86,7 @@ class Core:
         self.objects = ObjectService(self.store, self.blobs, self.guards, self.storage_classes, self.sse)
         self.multipart = MultipartService(self.store, self.blobs, self.objects, self.guards)
         self.tagging = TaggingService(self.store)
+        self.object_lock = ObjectLockService(self.store)  # S3 Object Lock
         self.cors = CorsService(self.store)
         self.attributes = AttributesService(self.store)
         self.exports = ExportService(self.store, self.identity)

@@ -39,6 +39,7 @@ class ErrorCode(StrEnum):
     InvalidAccessKeyId = "InvalidAccessKeyId"
     InvalidArgument = "InvalidArgument"
     InvalidBucketName = "InvalidBucketName"
+    InvalidBucketState = "InvalidBucketState"
     InvalidDigest = "InvalidDigest"
     InvalidEncryptionAlgorithmError = "InvalidEncryptionAlgorithmError"
     InvalidPart = "InvalidPart"
@@ -47,6 +48,7 @@ class ErrorCode(StrEnum):
     InvalidPolicyDocument = "InvalidPolicyDocument"
     InvalidRange = "InvalidRange"
     InvalidRequest = "InvalidRequest"
+    InvalidRetentionPeriod = "InvalidRetentionPeriod"
     InvalidTag = "InvalidTag"
     InvalidURI = "InvalidURI"
     KeyTooLongError = "KeyTooLongError"
@@ -70,6 +72,7 @@ class ErrorCode(StrEnum):
     NoSuchJob = "NoSuchJob"
     NoSuchKey = "NoSuchKey"
     NoSuchLifecycleConfiguration = "NoSuchLifecycleConfiguration"
+    NoSuchObjectLockConfiguration = "NoSuchObjectLockConfiguration"
     NoSuchPackage = "NoSuchPackage"
     NoSuchPublicAccessBlockConfiguration = "NoSuchPublicAccessBlockConfiguration"
     NoSuchQuota = "NoSuchQuota"
@@ -151,6 +154,7 @@ MESSAGES: dict[ErrorCode, str] = {
         "The object's stored data failed its integrity check (tampered with or truncated in its user space)."
     ),
     ErrorCode.InvalidBucketName: "The specified bucket is not valid.",
+    ErrorCode.InvalidBucketState: "The request is not valid with the current state of the bucket.",
     ErrorCode.InvalidDigest: "The Content-MD5 you specified is not valid.",
     ErrorCode.InvalidPart: "One or more of the specified parts could not be found.",
     ErrorCode.InvalidPartNumber: "The requested partnumber is not satisfiable",
@@ -160,6 +164,7 @@ MESSAGES: dict[ErrorCode, str] = {
     ),
     ErrorCode.InvalidRange: "The requested range is not satisfiable",
     ErrorCode.InvalidRequest: "Invalid Request",
+    ErrorCode.InvalidRetentionPeriod: "Default retention period must be a positive integer value.",
     ErrorCode.InvalidTag: "The tag provided was not a valid tag.",
     ErrorCode.InvalidURI: "Couldn't parse the specified URI.",
     ErrorCode.KeyTooLongError: "Your key is too long.",
@@ -189,6 +194,7 @@ MESSAGES: dict[ErrorCode, str] = {
     ErrorCode.NoSuchJob: "The specified job does not exist.",
     ErrorCode.NoSuchKey: "The specified key does not exist.",
     ErrorCode.NoSuchLifecycleConfiguration: "The lifecycle configuration does not exist",
+    ErrorCode.NoSuchObjectLockConfiguration: "The specified object does not have a ObjectLock configuration",
     ErrorCode.NoSuchPackage: "The specified package does not exist.",
     ErrorCode.NoSuchPublicAccessBlockConfiguration: "The public access block configuration was not found",
     ErrorCode.NoSuchQuota: "The specified quota does not exist.",

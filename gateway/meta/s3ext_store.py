@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gateway.domain.models import Encryption
+from gateway.domain.object_lock import LockState
 
 from .db import Database
 from .rows import encryption_of
@@ -40,10 +41,11 @@ class ObjectExtras:
 
     tags: Tags = field(default_factory=dict)
     parts: list[PartRecord] = field(default_factory=list)  # only for uploads with checksums
+    lock: LockState | None = None  # Object Lock retention / legal hold of the new version (lock_schema.py)
     encryption: Encryption | None = None  # how the bytes are sealed at rest (sse_schema.py)
 
     def __bool__(self) -> bool:
-        return bool(self.tags or self.parts or self.encryption)
+        return bool(self.tags or self.parts or self.lock or self.encryption)
 
 
 def _tags_json(tags: Tags) -> str:
@@ -62,6 +64,7 @@ def write_object_extras(
         conn.execute("DELETE FROM object_tags WHERE object_id = ?", (object_id,))
         conn.execute("DELETE FROM object_parts WHERE object_id = ?", (object_id,))
         conn.execute("DELETE FROM object_encryption WHERE object_id = ?", (object_id,))
+        conn.execute("DELETE FROM object_lock WHERE object_id = ?", (object_id,))
     if not extras:
         return
     if extras.tags:
@@ -74,6 +77,8 @@ def write_object_extras(
             "INSERT INTO object_encryption (object_id, record) VALUES (?, ?)",
             (object_id, json.dumps(extras.encryption.as_json())),
         )
+    if extras.lock is not None and not extras.lock.empty:
+        conn.execute("INSERT INTO object_lock (object_id, lock) VALUES (?, ?)", (object_id, extras.lock.to_json()))
 
 
 def read_object_extras(conn: sqlite3.Connection, object_id: int) -> ObjectExtras:

@@ -20,6 +20,7 @@ from .credentials_store import CredentialsStore, SecretSealer
 from .db import Database
 from .identity_store import IdentityStore
 from .jobs_store import JobsStore
+from .lock_store import LockStore
 from .native_parts_store import NativePartsStore
 from .objects_store import ObjectsStore
 from .packages_store import PackagesStore
@@ -44,6 +45,7 @@ class MetaStore:
         self.blobs = BlobsStore(self.db)
         self.versions = VersionsStore(self.db)
         self.s3ext = S3ExtStore(self.db)
+        self.locks = LockStore(self.db)  # S3 Object Lock
         self.native_parts = NativePartsStore(self.db)
         self.spaces = SpacesStore(self.db)
         self.console = ConsoleStore(self.db, self.credentials)

@@ -37,7 +37,9 @@ async def create_bucket(call: S3Call) -> web.Response:
         raise JunctionError(ErrorCode.MalformedXML, str(exc)) from None
     check_location(constraint, call.region)
     assert call.bucket is not None
-    await call.core.buckets.create(call.bucket, call.principal.access_key, location=constraint)
+    bucket = await call.core.buckets.create(call.bucket, call.principal.access_key, location=constraint)
+    if (call.header("x-amz-bucket-object-lock-enabled") or "").strip().lower() == "true":
+        await call.core.object_lock.enable_for_new_bucket(bucket.id)  # versioning comes with it
     return web.Response(status=200, headers={"Location": f"/{call.bucket}"})
 
 

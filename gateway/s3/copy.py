@@ -13,6 +13,7 @@ from s3xml import documents
 from .acl import check_request_acl
 from .context import S3Call
 from .encryption import copy_source_sse, sse_headers, write_sse
+from .object_lock import request_lock
 from .objects import write_conditions
 from .responses import xml
 from .tagging import request_tags
@@ -79,6 +80,7 @@ async def copy_object(call: S3Call) -> web.Response:
         storage_class=call.storage_class(),
         source_sse=copy_source_sse(call),
         sse=sse,
+        lock=await call.core.object_lock.lock_for_write(dst_bucket.id, request_lock(call)),
     )
     headers = sse_headers(obj.encryption, sse)
     if source.version_id is not None:

@@ -10,6 +10,7 @@ from aiohttp import web
 from gateway.core.access import LIST, WRITE
 from gateway.core.conditions import parse_range
 from gateway.core.multipart import CompletedPart, out_of_source_range
+from gateway.core.object_lock import LockRequest
 from gateway.core.objects import checksum_algorithm
 from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.domain.models import ObjectInfo
@@ -21,6 +22,7 @@ from .acl import check_request_acl
 from .context import S3Call, int_param
 from .copy import copy_source
 from .encryption import copy_source_sse, read_sse, sse_headers, write_sse
+from .object_lock import request_lock, require_body_digest
 from .objects import write_conditions
 from .responses import XML, xml
 from .tagging import request_tags
@@ -39,7 +41,8 @@ async def _writable(call: S3Call) -> tuple[str, str]:
 
 async def create_multipart_upload(call: S3Call) -> web.Response:
     bucket, key = await _writable(call)
-    check_request_acl(call, (await call.core.buckets.get(bucket)).owner)
+    bucket_row = await call.core.buckets.get(bucket)
+    check_request_acl(call, bucket_row.owner)
     sse = write_sse(call)
     upload, record = await call.core.multipart.create(
         bucket,
@@ -50,6 +53,7 @@ async def create_multipart_upload(call: S3Call) -> web.Response:
         checksum_type=call.header("x-amz-checksum-type"),
         tags=request_tags(call),
         sse=sse,
+        lock=await call.core.object_lock.lock_for_write(bucket_row.id, request_lock(call)),
     )
     headers = sse_headers(record, sse)
     if upload.checksum_algorithm:
@@ -67,6 +71,7 @@ async def upload_part(call: S3Call) -> web.Response:
     length = call.content_length()
     if length is None:
         raise JunctionError(ErrorCode.MissingContentLength)
+    await require_body_digest(call, await call.core.buckets.get(bucket), LockRequest(), call.query["uploadId"])
     sse = read_sse(call)
     part, record = await call.core.multipart.upload_part(
         bucket,
