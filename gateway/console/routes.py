@@ -43,7 +43,7 @@ async def volume_json(core: Core, bucket: Bucket) -> dict[str, Any]:
         "owner": bucket.owner,
         "created": iso(bucket.created),
         "usage": {"size": size, "inodes": inodes},
-        "encryption": encryption_json(await core.store.sse.bucket_default(bucket.id)),
+        "encryption": encryption_json(await core.sse.bucket_default(bucket.id)),
     }
 
 

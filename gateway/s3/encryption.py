@@ -52,7 +52,7 @@ async def get_bucket_encryption(call: S3Call) -> web.Response:
     assert call.bucket is not None
     bucket = await call.core.buckets.get(call.bucket)
     await call.authorize(READ, bucket.id)
-    config = await call.core.store.sse.bucket_default(bucket.id)
+    config = await call.core.sse.bucket_default(bucket.id)
     if config is None:
         raise JunctionError(ErrorCode.ServerSideEncryptionConfigurationNotFoundError, bucket=call.bucket)
     body = documents.encryption_configuration(
@@ -86,8 +86,7 @@ async def put_bucket_encryption(call: S3Call) -> web.Response:
     config = {"algorithm": rule["algorithm"], "bucketKeyEnabled": rule["bucket_key_enabled"]}
     if rule["kms_key_id"]:
         config["kmsKeyId"] = rule["kms_key_id"]
-    await call.core.sse.check_default(config)
-    await call.core.store.sse.put_bucket_default(bucket.id, config)
+    await call.core.sse.set_bucket_default(bucket.id, config)
     return web.Response(status=200)
 
 
@@ -95,5 +94,5 @@ async def delete_bucket_encryption(call: S3Call) -> web.Response:
     assert call.bucket is not None
     bucket = await call.core.buckets.get(call.bucket)
     call.require_admin()
-    await call.core.store.sse.delete_bucket_default(bucket.id)
+    await call.core.sse.delete_bucket_default(bucket.id)
     return web.Response(status=204)

@@ -118,10 +118,18 @@ class EncryptionService:
             )
         return _bare_kms_id(kms_key_id or ""), master
 
-    async def check_default(self, config: dict[str, Any]) -> None:
-        """A bucket default must be something new objects can be encrypted with."""
+    async def bucket_default(self, bucket_id: int) -> dict[str, Any] | None:
+        """The bucket's default encryption (PutBucketEncryption), None when it has none."""
+        return await self._store.sse.bucket_default(bucket_id)
+
+    async def set_bucket_default(self, bucket_id: int, config: dict[str, Any]) -> None:
+        """Make `config` the bucket's default, once it is something new objects can be encrypted with."""
         if config["algorithm"] in KMS_ALGORITHMS:
             self.kms_master(config.get("kmsKeyId"))
+        await self._store.sse.put_bucket_default(bucket_id, config)
+
+    async def delete_bucket_default(self, bucket_id: int) -> None:
+        await self._store.sse.delete_bucket_default(bucket_id)
 
     # ------------------------------------------------------------ reading
 
