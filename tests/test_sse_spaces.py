@@ -202,3 +202,24 @@ def test_a_blob_damaged_in_the_remote_space_is_corrupt(spaces, s3, bucket, kind)
     with pytest.raises(ClientError) as exc:
         s3.get_object(Bucket=bucket, Key="d")
     assert error(exc) == (502, "CorruptedObject")
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_moving_between_spaces_carries_the_sealed_blocks_as_they_are(spaces, s3, bucket, mode):
+    """A copy onto itself into another class (as a lifecycle transition does) moves the stored
+    ciphertext with its salt: byte for byte the same sealed blob, readable with the same key."""
+    key = customer_key()
+    write, read = encryption(mode, key)
+    data = os.urandom(3 * PACKAGE + 1)
+    local = added(spaces, "local", lambda: s3.put_object(Bucket=bucket, Key="mv", Body=data, **write))
+    source = ssec(key, copy_source=True) if mode == "sse-c" else {}
+    moved = added(
+        spaces,
+        "s3",
+        lambda: s3.copy_object(
+            Bucket=bucket, Key="mv", CopySource={"Bucket": bucket, "Key": "mv"}, **source, **write, **placement("s3")
+        ),
+    )
+    assert list(moved.values()) == list(local.values())  # the very same sealed bytes
+    got = s3.get_object(Bucket=bucket, Key="mv", **read)
+    assert got["Body"].read() == data and got["StorageClass"] == CLASSES["s3"]

@@ -95,14 +95,15 @@ class BlobIO:
         space_id: int | None = None,
         size_hint: int | None = None,
         data_key: bytes | None = None,
+        salt: bytes | None = None,
     ) -> WrittenBlob:
         """Stream into a new durable blob; on any failure nothing is left referenced.
 
         With `data_key` (an encrypted object's, core/sse), the blob holds the stream sealed in
-        packages under its own key (the data key and a random salt recorded with the blob)."""
+        packages under its own key (the data key and a random salt recorded with the blob).
+        With `salt` alone, the stream is already sealed (a stored blob copied as it is)."""
         space_id = space_id or self._spaces.default_id
         backend = self._spaces.backend(space_id)
-        salt: bytes | None = None
         counted: _Counted | None = None
         if data_key is not None:
             salt = secrets.token_bytes(16)
@@ -120,6 +121,17 @@ class BlobIO:
             await self.discard(WrittenBlob(blob_id, space_id, key, 0))
             raise
         return WrittenBlob(blob_id, space_id, key, counted.size if counted is not None else size)
+
+    async def copy_stored(self, block: Block, space_id: int) -> WrittenBlob:
+        """Copy a block's blob into another user space as it is stored: an encrypted blob moves
+        sealed, with its salt (no key needed: an SSE-C object moves too), a plain one as is."""
+        salt = (await self._store.sse.salts([block.blob_id])).get(block.blob_id)
+        if salt is None:
+            return await self.write(self.read([block]), space_id=space_id, size_hint=block.size)
+        stored = sealed_size(block.size)
+        source = self._spaces.backend(block.space_id).get(block.blob_key, 0, stored)
+        written = await self.write(source, space_id=space_id, size_hint=stored, salt=salt)
+        return WrittenBlob(written.blob_id, written.space_id, written.key, block.size)
 
     @property
     def default_space_id(self) -> int:

@@ -104,9 +104,10 @@ class MultipartService:
         checksum_type: str | None = None,
         tags: dict[str, str] | None = None,
         sse: SseRequest = NO_SSE,
+        acl: str | None = None,
         lock: LockState | None = None,
     ) -> tuple[Upload, Encryption | None]:
-        """Start an upload; `tags` and `lock` are kept with it and given to the object at
+        """Start an upload; `tags`, `acl` and `lock` are kept with it and given to the object at
         completion, and so is its encryption (`sse`, else the bucket default): every part is
         sealed with the upload's data key (SSE-C: each part request brings the same key)."""
         validate_new_key(key)
@@ -137,6 +138,8 @@ class MultipartService:
         await self._store.uploads.create(upload)
         if tags:
             await self._ext.put_upload_tags(upload.id, tags)
+        if acl is not None:
+            await self._store.access.put_upload_acl(upload.id, acl)
         if lock is not None:
             await self._store.locks.put_upload_lock(upload.id, lock)
         if cipher is not None:
@@ -344,6 +347,7 @@ class MultipartService:
                 tags=await self._ext.upload_tags(upload_id),
                 parts=[PartRecord(p.number, p.size, p.checksums if checksums else {}) for p in chosen],
                 encryption=record,
+                acl=await self._store.access.upload_acl(upload_id),
                 lock=await self._store.locks.upload_lock(upload_id),
             ),
         )

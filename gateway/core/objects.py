@@ -225,10 +225,12 @@ class ObjectService:
         space_id: int | None = None,
         tags: dict[str, str] | None = None,
         sse: SseRequest = NO_SSE,
+        acl: str | None = None,
         lock: LockState | None = None,
     ) -> ObjectInfo:
-        """Stream `body` into a new blob and commit it as the key's object; `lock` is the Object
-        Lock the write asked for (the store adds the bucket's default retention otherwise)."""
+        """Stream `body` into a new blob and commit it as the key's object; `acl` is its stored
+        owner and grants (None: the bucket owner's, private); `lock` is the Object Lock the write
+        asked for (the store adds the bucket's default retention otherwise)."""
         validate_new_key(key)
         attrs.validate()
         expect = expect or Expectations()
@@ -260,8 +262,8 @@ class ObjectService:
                 parts_count=0,
                 blob_ids=[blob.blob_id],
                 block_sizes=[blob.size],
-                extras=ObjectExtras(tags=tags or {}, lock=lock, encryption=cipher.record if cipher else None)
-                if tags or lock or cipher
+                extras=ObjectExtras(tags=tags or {}, acl=acl, lock=lock, encryption=cipher.record if cipher else None)
+                if tags or acl or lock or cipher
                 else None,
             )
             return await self._store.objects.commit(new, [conditions.guard(prechecked=True), *self._guards])
@@ -351,6 +353,7 @@ class ObjectService:
         source_sse: SseRequest = NO_SSE,
         sse: SseRequest = NO_SSE,
         lock: LockState | None = None,
+        acl: str | None = None,
     ) -> ObjectInfo:
         """Copy by sharing the source's blocks; `replace_attrs` None means COPY the metadata,
         `tags` None means COPY the source's tags (S3's default tagging directive). The copy
@@ -362,7 +365,8 @@ class ObjectService:
         copy can open them with the same data key (both managed by the gateway, or the same
         SSE-C key); otherwise they are decrypted and encrypted again, block by block.
 
-        The source's Object Lock is never copied: the copy gets `lock` or the destination's default."""
+        The source's Object Lock is never copied: the copy gets `lock` or the destination's default;
+        nor is its ACL: the copy's is `acl` (the request's), as S3 does."""
         validate_new_key(key)
         src, current = await self._copy_source(source)
         check_source_conditions(src, source)
@@ -389,7 +393,10 @@ class ObjectService:
         attrs.validate()
         record, dst_key = _copy_encryption(src, src_key, cipher)
         rewrite = dst_key != src_key or (cipher is not None and cipher.record.customer != _customer(src))
-        blocks, etag = await self._placed_blocks(src, dst_bucket.id, attrs.headers, src_key, dst_key, rewrite, cipher)
+        if rewrite:
+            blocks, etag = await self._resealed_blocks(src, dst_bucket.id, attrs.headers, src_key, dst_key, cipher)
+        else:
+            blocks, etag = await self.placed_blocks(src, dst_bucket.id, attrs.headers), ""
         checksums, checksum_type = src.checksums, src.checksum_type
         if checksum_algorithm and checksum_algorithm not in checksums:
             checksums, checksum_type = await self._checksum_of(src, checksum_algorithm, src_key), "FULL_OBJECT"
@@ -409,7 +416,7 @@ class ObjectService:
             parts_count=src.parts_count,
             blob_ids=[b.blob_id for b in blocks],
             block_sizes=[b.size for b in blocks],
-            extras=replace(extras, lock=lock),
+            extras=replace(extras, lock=lock, acl=acl),
         )
         guards = [(conditions or WriteConditions()).guard(), *self._guards]
         moved = [b for b in blocks if b not in src.blocks]
@@ -420,46 +427,78 @@ class ObjectService:
                 await self._blobs.discard(WrittenBlob(block.blob_id, block.space_id, block.blob_key, block.size))
             raise
 
-    async def _placed_blocks(
+    async def placed_blocks(
+        self,
+        src: ObjectInfo,
+        bucket_id: int,
+        headers: dict[str, str],
+        on_block: Callable[[Block], None] | None = None,
+    ) -> list[Block]:
+        """The blocks of a copy (or a lifecycle transition) of `src` with these system headers: the
+        source's, shared, unless a storage class places either end in a user space, and the
+        source's blocks are not in the copy's; then those are rewritten there block by block (part
+        boundaries, so ETag and partNumber reads, stay the same; an encrypted block moves as it is
+        stored, with its salt: no key is needed and its object's record stays true). `on_block`
+        hears of each block placed. On failure nothing written is left referenced."""
+        target_id = await self._target_space(src, bucket_id, headers)
+        if target_id is None:
+            return list(src.blocks)
+        placed: list[Block] = []
+        try:
+            for block in src.blocks:
+                if block.space_id == target_id:
+                    placed.append(block)
+                    continue
+                blob = await self._blobs.copy_stored(block, target_id)
+                placed.append(Block(blob.blob_id, blob.space_id, blob.key, blob.size))
+                if on_block is not None:
+                    on_block(placed[-1])
+        except BaseException:
+            await self._discard_new(placed, src)
+            raise
+        return placed
+
+    async def _target_space(self, src: ObjectInfo, bucket_id: int, headers: dict[str, str]) -> int | None:
+        """The user space a copy's blocks belong in when a storage class places either end (None: anywhere)."""
+        if self.classes is None:
+            return None
+        source_space = await self.space_for_class(src.bucket_id, src.headers)
+        target = await self.space_for_class(bucket_id, headers)
+        if source_space is None and target is None:
+            return None
+        return target if target is not None else self._blobs.default_space_id
+
+    async def _discard_new(self, placed: list[Block], src: ObjectInfo) -> None:
+        for block in placed:
+            if block not in src.blocks:
+                await self._blobs.discard(WrittenBlob(block.blob_id, block.space_id, block.blob_key, block.size))
+
+    async def _resealed_blocks(
         self,
         src: ObjectInfo,
         bucket_id: int,
         headers: dict[str, str],
         src_key: bytes | None,
         dst_key: bytes | None,
-        rewrite: bool,
         cipher: Cipher | None,
     ) -> tuple[list[Block], str]:
-        """The copy's blocks: the source's, shared, unless a storage class places either end in
-        a user space, and the source's blocks are not in the copy's, or the copy's encryption
-        differs (`rewrite`); then those are rewritten block by block (part boundaries, so ETag
-        and partNumber reads, stay the same). Returns the blocks and, when the rewrite changes
-        what the ETag is made of (SSE-C on either end), the copy's new ETag ("": the source's)."""
-        target: int | None = None
-        if self.classes is not None:
-            source_space = await self.space_for_class(src.bucket_id, src.headers)
-            target = await self.space_for_class(bucket_id, headers)
-            if source_space is not None and target is None:
-                target = self._blobs.default_space_id
-        if target is None and not rewrite:
-            return list(src.blocks), ""
-        new_etag = rewrite and (_customer(src) or (cipher is not None and cipher.record.customer))
+        """A copy whose encryption differs from its source's: every block decrypted and sealed
+        again (block by block: part boundaries stay), in the space its storage class names.
+        Returns the blocks and, when SSE-C is on either end (its ETag is not the data's MD5),
+        the copy's new ETag ("": the source's stands)."""
+        target_id = await self._target_space(src, bucket_id, headers)
+        new_etag = _customer(src) or (cipher is not None and cipher.record.customer)
         placed: list[Block] = []
         md5s: list[bytes] = []
         try:
             for block in src.blocks:
-                space_id = target if target is not None else block.space_id
-                if block.space_id == space_id and not rewrite:
-                    placed.append(block)
-                    continue
                 stream = HashingStream(self._blobs.read([block], data_key=src_key))
+                space_id = target_id if target_id is not None else block.space_id
                 blob = await self._blobs.write(stream, space_id=space_id, size_hint=block.size, data_key=dst_key)
                 placed.append(Block(blob.blob_id, blob.space_id, blob.key, blob.size))
                 md5s.append(stream.md5_digest)
         except BaseException:
-            for block in placed:
-                if block not in src.blocks:
-                    await self._blobs.discard(WrittenBlob(block.blob_id, block.space_id, block.blob_key, block.size))
+            await self._discard_new(placed, src)
             raise
         if not new_etag:
             return placed, ""
@@ -469,7 +508,12 @@ class ObjectService:
         return placed, f"{hashlib.md5(b''.join(bytes.fromhex(e) for e in etags)).hexdigest()}-{len(etags)}"
 
     async def _copied_extras(
-        self, src: ObjectInfo, tags: dict[str, str] | None, *, keep_parts: bool, current: bool = True
+        self,
+        src: ObjectInfo,
+        tags: dict[str, str] | None,
+        *,
+        keep_parts: bool,
+        current: bool = True,
     ) -> ObjectExtras:
         """The copy keeps the source's tags unless replaced, and its part records (same blocks)
         unless the copy computed a new checksum, which the parts' checksums would contradict.

@@ -14,6 +14,7 @@ from gateway.meta.records import CommitGuard
 from gateway.meta.store import MetaStore
 
 from .access import Principal
+from .access_control import AccessService
 from .accounts import AccountService
 from .attributes import AttributesService
 from .authz import Authorizer, Identity
@@ -21,8 +22,9 @@ from .blobs import BlobIO
 from .buckets import BucketService
 from .cors import CorsService
 from .exports import ExportService
-from .identity import IdentityService, OwnerAccess, authorize
+from .identity import IdentityService, authorize
 from .jobs import JobService
+from .lifecycle import LifecycleService
 from .listing import list_page
 from .liveness import OWNERS_DIR
 from .multipart import MultipartService
@@ -32,6 +34,7 @@ from .object_lock import ObjectLockService
 from .objects import ObjectService
 from .quotas import QuotaService, quota_guard
 from .secretbox import SecretBox
+from .sessions import SessionService
 from .spaces import Spaces
 from .sse.keys import MasterKeys, parse_kms_keys
 from .sse.service import EncryptionService
@@ -39,6 +42,7 @@ from .storage_classes import StorageClassService
 from .sync import SyncService
 from .tagging import TaggingService
 from .transfers import Transfers
+from .upload_progress import UploadProgressService
 from .userspaces import UserSpaceService
 from .versioning import VersioningService
 
@@ -60,6 +64,7 @@ class Core:
         master_key: str = "",
         kms_keys: str = "",
         sse_c_over_http: bool = False,
+        lifecycle_day_seconds: float = 86400.0,
     ) -> None:
         self.data_dir = Path(data_dir).resolve()  # user-space roots must be absolute
         box = SecretBox.for_data_dir(self.data_dir, secrets_key)
@@ -72,9 +77,12 @@ class Core:
         self.blobs = BlobIO(self.store, self.spaces, owner=self.jobs.owner, owners_dir=self.data_dir / OWNERS_DIR)
         self.guards: list[CommitGuard] = [quota_guard]  # run inside every commit transaction
         self.identity = IdentityService(self.store, self.data_dir)
-        # Who may do what: the S3 access-control endpoints replace this source with the full one
-        self.authorizer = Authorizer(OwnerAccess(self.identity))
+        # Who may do what: bucket owners, ACLs, bucket policies, ownership controls, public access blocks
+        self.access = AccessService(self.store, self.identity)
+        self.authorizer = Authorizer(self.access)
         self.accounts = AccountService(self.store, self.identity, self.authorizer)
+        self.sessions = SessionService(self.store, self.identity, self.data_dir)  # web console sign-ins
+        self.upload_progress = UploadProgressService(self.data_dir)  # browser uploads, for SSE
         self.buckets = BucketService(self.store, self.identity.changed)
         self.storage_classes = StorageClassService(self.store, self.spaces, storage_classes)
         self.sse = EncryptionService(
@@ -97,6 +105,8 @@ class Core:
         self.native_multipart = NativeMultipart(self.store, self.objects, self.blobs, self.guards)
         self.transfers = Transfers(self.store, self.spaces, self.objects, self.native)
         self.sync = SyncService(self.store, self.spaces, self.jobs, self.data_dir)
+        self.lifecycle = LifecycleService(self.store, self.objects, self.blobs, self.jobs, lifecycle_day_seconds)
+        self.sync.schedule(self.lifecycle.tick, self.lifecycle.check_every)  # the one scheduler runs both
         self._root = (root_access_key, root_secret_key)
         self._gc_interval = gc_interval
         self._orphan_grace = orphan_grace

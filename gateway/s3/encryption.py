@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from gateway.core.access import READ
 from gateway.core.sse.request import (
     COPY_SOURCE_CUSTOMER_PREFIX,
     KMS_ALGORITHMS,
@@ -50,8 +49,8 @@ def sse_headers(record: Encryption | None, request: SseRequest | None = None) ->
 
 async def get_bucket_encryption(call: S3Call) -> web.Response:
     assert call.bucket is not None
-    bucket = await call.core.buckets.get(call.bucket)
-    await call.authorize(READ, bucket.id)
+    bucket = await call.target()
+    await call.authorize("s3:GetEncryptionConfiguration", bucket)
     config = await call.core.sse.bucket_default(bucket.id)
     if config is None:
         raise JunctionError(ErrorCode.ServerSideEncryptionConfigurationNotFoundError, bucket=call.bucket)
@@ -63,8 +62,8 @@ async def get_bucket_encryption(call: S3Call) -> web.Response:
 
 async def put_bucket_encryption(call: S3Call) -> web.Response:
     assert call.bucket is not None
-    bucket = await call.core.buckets.get(call.bucket)
-    call.require_admin()
+    bucket = await call.target()
+    await call.authorize("s3:PutEncryptionConfiguration", bucket)
     body = await call.read_small_body(64 * 1024)
     try:
         rules = documents.parse_encryption(body)
@@ -92,7 +91,7 @@ async def put_bucket_encryption(call: S3Call) -> web.Response:
 
 async def delete_bucket_encryption(call: S3Call) -> web.Response:
     assert call.bucket is not None
-    bucket = await call.core.buckets.get(call.bucket)
-    call.require_admin()
+    bucket = await call.target()
+    await call.authorize("s3:PutEncryptionConfiguration", bucket)  # S3: the put permission covers delete
     await call.core.sse.delete_bucket_default(bucket.id)
     return web.Response(status=204)
