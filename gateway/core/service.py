@@ -93,7 +93,9 @@ class Core:
         self.native_multipart = NativeMultipart(self.store, self.objects, self.blobs, self.guards)
         self.transfers = Transfers(self.store, self.spaces, self.objects, self.native)
         self.sync = SyncService(self.store, self.spaces, self.jobs, self.data_dir)
-        self.lifecycle = LifecycleService(self.store, self.objects, self.blobs, self.jobs, lifecycle_day_seconds)
+        self.lifecycle = LifecycleService(
+            self.store, self.objects, self.blobs, self.jobs, self.data_dir, lifecycle_day_seconds
+        )
         self.sync.schedule(self.lifecycle.tick, self.lifecycle.check_every)  # the one scheduler runs both
         self._root = (root_access_key, root_secret_key)
         self._gc_interval = gc_interval
