@@ -13,7 +13,6 @@ from gateway.domain.models import Bucket, ListPage
 from gateway.meta.records import CommitGuard
 from gateway.meta.store import MetaStore
 
-from .access import Principal
 from .access_control import AccessService
 from .accounts import AccountService
 from .attributes import AttributesService
@@ -105,7 +104,9 @@ class Core:
         self.native_multipart = NativeMultipart(self.store, self.objects, self.blobs, self.guards)
         self.transfers = Transfers(self.store, self.spaces, self.objects, self.native)
         self.sync = SyncService(self.store, self.spaces, self.jobs, self.data_dir)
-        self.lifecycle = LifecycleService(self.store, self.objects, self.blobs, self.jobs, lifecycle_day_seconds)
+        self.lifecycle = LifecycleService(
+            self.store, self.objects, self.blobs, self.jobs, self.data_dir, lifecycle_day_seconds
+        )
         self.sync.schedule(self.lifecycle.tick, self.lifecycle.check_every)  # the one scheduler runs both
         self._root = (root_access_key, root_secret_key)
         self._gc_interval = gc_interval
@@ -189,10 +190,6 @@ class Core:
     ) -> None:
         """Raise AccessDenied unless `identity` may do `action` (see `core.identity.authorize`)."""
         await authorize(self.authorizer, identity, action, bucket=bucket, key=key, context=context)
-
-    async def principal(self, access_key: str) -> Principal:
-        """The pre-IAM view of a key, for the S3 handlers that still use `core.access`."""
-        return await self.identity.principal(access_key)
 
     # ------------------------------------------------------------ listing
 
