@@ -344,3 +344,20 @@ def test_a_bucket_larger_than_one_batch_is_walked_whole(s3, gw, native, bucket):
     ran = [j for j in lifecycle_jobs(native) if j["jobID"] > after and j["state"] != "running"]
     assert [j for j in ran if j["state"] != "succeeded"] == []
     assert max(j["result"]["scanned"] for j in ran) >= 1100
+
+
+def test_a_date_expiration_also_removes_lone_delete_markers(s3, native, versioned):
+    bucket = versioned
+    rules(
+        s3,
+        bucket,
+        {"ID": "d", "Status": "Enabled", "Filter": {}, "Expiration": {"Date": datetime(2020, 1, 1, tzinfo=UTC)}},
+    )
+    s3.delete_object(Bucket=bucket, Key="lone")  # the only version: an expired object delete marker
+    version = s3.put_object(Bucket=bucket, Key="kept", Body=b"k")["VersionId"]
+    # "kept" expires behind a marker; that marker hides a version, so it stays
+    eventually(lambda: "lone" not in {k for k, _ in versions(s3, bucket)[1]}, "the lone marker to go")
+    eventually(lambda: [k for k, _ in versions(s3, bucket)[1]] == ["kept"], "kept to get its marker")
+    settle(native)
+    kept, markers = versions(s3, bucket)
+    assert kept == [("kept", version)] and [k for k, _ in markers] == ["kept"]
