@@ -20,6 +20,7 @@ from .placement_schema import PLACEMENT_MIGRATIONS  # bucket locations, storage 
 from .profiles_schema import PROFILES_MIGRATIONS  # users' full names and settings (seed 004)
 from .s3ext_schema import S3EXT_MIGRATIONS  # S3 tags, part records, CORS
 from .sessions_schema import SESSIONS_MIGRATIONS  # web console logouts and SSE tickets
+from .sse_schema import SSE_MIGRATIONS  # encryption at rest
 from .versioning_schema import VERSIONING_MIGRATIONS
 
 CORE: list[str] = [
@@ -142,6 +143,7 @@ COMPONENTS: dict[str, list[str]] = {
     "jobs": JOBS_MIGRATIONS,
     "identity": IDENTITY_MIGRATIONS,
     "placement": PLACEMENT_MIGRATIONS,
+    "sse": SSE_MIGRATIONS,
     "lifecycle": LIFECYCLE_MIGRATIONS,
     "sessions": SESSIONS_MIGRATIONS,
     "audit": AUDIT_MIGRATIONS,
