@@ -54,3 +54,12 @@ async def expiration_headers(call: S3Call, obj: ObjectInfo) -> dict[str, str]:
     if expiry.when is None:
         return {}
     return {"x-amz-expiration": f'expiry-date="{http_date(expiry.when)}", rule-id="{expiry.rule_id}"'}
+
+
+async def abort_headers(call: S3Call, bucket_id: int, key: str, initiated: float) -> dict[str, str]:
+    """`x-amz-abort-date` and `x-amz-abort-rule-id` of a new multipart upload an
+    AbortIncompleteMultipartUpload rule will abort (S3 sends them on CreateMultipartUpload)."""
+    abort = await call.core.lifecycle.abort_date(bucket_id, key, initiated)
+    if abort.when is None:
+        return {}
+    return {"x-amz-abort-date": http_date(abort.when), "x-amz-abort-rule-id": abort.rule_id}
