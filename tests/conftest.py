@@ -114,6 +114,19 @@ def meta_url(engine: str) -> str | None:
     return pg_server().create_database() if engine == "postgres" else None
 
 
+def metadata_bytes(gw: Gateway) -> bytes:
+    """Everything the gateway's metadata database holds, as bytes to search for a leaked secret:
+    the SQLite file and its WAL, or a pg_dump of its PostgreSQL database."""
+    args = list(gw.process.args)
+    if "--meta" in args:
+        from tests.pg_server import find_bin
+
+        url = args[args.index("--meta") + 1]
+        return subprocess.run([str(find_bin() / "pg_dump"), url], check=True, capture_output=True).stdout
+    files = [gw.data_dir / "meta.sqlite3", gw.data_dir / "meta.sqlite3-wal"]
+    return b"".join(f.read_bytes() for f in files if f.exists())
+
+
 def pytest_generate_tests(metafunc):
     if "meta_engine" in metafunc.fixturenames and getattr(metafunc.module, "BOTH_ENGINES", False):
         metafunc.parametrize("meta_engine", ENGINES, scope="session", indirect=True)

@@ -14,7 +14,7 @@ import uuid
 import pytest
 import requests
 from botocore.exceptions import ClientError
-from conftest import boto_client, meta_url, start_gateway, stop_gateway
+from conftest import boto_client, meta_url, metadata_bytes, start_gateway, stop_gateway
 from sse_helpers import customer_key, error, local_blobs, sealed_size, ssec, ssec_headers
 
 from gateway.core.sse.packages import PACKAGE, SEALED_PACKAGE
@@ -79,7 +79,7 @@ def test_sse_c_round_trip_never_stores_the_key_and_answers_as_s3(gw, s3, bucket)
     assert put["ETag"].strip('"') != hashlib.md5(data).hexdigest()  # SSE-C: not the MD5 of the data
     [stored] = new_blobs(gw, before).values()
     assert data[:64] not in stored
-    db = (gw.data_dir / "meta.sqlite3").read_bytes()
+    db = metadata_bytes(gw)
     assert key not in db and base64.b64encode(key) not in db and md5.encode() not in db
     got = s3.get_object(Bucket=bucket, Key="c", **ssec(key))
     assert got["Body"].read() == data and got["SSECustomerKeyMD5"] == md5
