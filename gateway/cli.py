@@ -19,6 +19,7 @@ from .core.sse.keys import check_key_config
 from .core.storage_classes import parse_mapping
 from .datadir import make_private_dir, parse_umask, warn_if_exposed
 from .logs import setup_logging
+from .meta.db import redacted
 
 log = logging.getLogger("junction")
 
@@ -87,6 +88,7 @@ def serve(args: argparse.Namespace) -> int:
     print(
         f"Junction listening on {scheme}://{config.host}:{config.port}\n"
         f"  data dir:   {config.data_dir.resolve()}\n"
+        f"  metadata:   {redacted(config.meta_url) if config.meta_url else 'SQLite in the data dir'}\n"
         f"  access key: {config.root_access_key}\n"
         f"  secret key: {secret}",
         file=sys.stderr,
