@@ -185,7 +185,10 @@ async def put_volume_storage_classes(call: ConsoleCall) -> dict[str, str]:
 class ConsoleFrontend:
     def __init__(self, core: Core) -> None:
         self.core = core
-        self.replays = auth.ReplayCache(shared=core.store.sessions.spend)  # shared by every worker and instance
+        # a used token is refused by every worker and gateway instance (the core resolved at call time)
+        self.replays = auth.ReplayCache(
+            shared=lambda spent_id, expires: self.core.sessions.spend_once(spent_id, expires)
+        )
 
     def wrap(self, handler: Handler, *, created: bool = False) -> Callable[[web.Request], Awaitable[web.Response]]:
         @functools.wraps(handler)
