@@ -25,7 +25,7 @@ def _serve_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port to listen on (default 9000)")
     parser.add_argument("--data-dir", type=Path, help="metadata and local blobs (default ./data)")
-    parser.add_argument("--workers", type=int, help="worker processes sharing the port (default 1)")
+    parser.add_argument("--workers", type=int, help="worker processes sharing the port (default: one per core)")
     parser.add_argument("--config", type=Path, help="TOML config file")
     parser.add_argument("--domain", help="base domain for virtual-hosted-style requests")
     parser.add_argument("--region", help="region reported to clients (default us-east-1)")

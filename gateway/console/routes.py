@@ -167,7 +167,6 @@ async def get_storage(call: ConsoleCall) -> dict[str, Any]:
 class ConsoleFrontend:
     def __init__(self, core: Core) -> None:
         self.core = core
-        self.replays = auth.ReplayCache()
 
     def wrap(self, handler: Handler, *, created: bool = False) -> Callable[[web.Request], Awaitable[web.Response]]:
         @functools.wraps(handler)
@@ -196,7 +195,7 @@ class ConsoleFrontend:
             query=request.query.items(),
             body=body,
             lookup_secret=self.core.secret_for,
-            replays=self.replays,
+            replays=self.core.store.console,
         )
         request[ACCESS_KEY] = access_key
         principal = await self.core.principal(access_key)
