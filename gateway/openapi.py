@@ -10,6 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
+from .console import identity_routes
 from .native.routes import FORM, ROUTES
 
 ERROR = {
@@ -75,6 +76,7 @@ def _op(
     body: dict[str, Any] | None = None,
     status: str = "200",
     params: tuple[str, ...] = (),
+    param_type: str = "integer",
 ) -> dict[str, Any]:
     op: dict[str, Any] = {
         "summary": summary,
@@ -95,7 +97,7 @@ def _op(
             "content": {"application/json": {"schema": {"type": "object", "properties": body}}},
         }
     if params:
-        op["parameters"] = [{"name": p, "in": "path", "required": True, "schema": {"type": "integer"}} for p in params]
+        op["parameters"] = [{"name": p, "in": "path", "required": True, "schema": {"type": param_type}} for p in params]
     return op
 
 
@@ -129,6 +131,118 @@ def console_paths() -> dict[str, Any]:
     }
 
 
+ACCOUNT = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string", "description": "12 digits"},
+        "name": {"type": "string"},
+        "canonical_id": {"type": "string", "description": "64 hex digits"},
+        "disabled": {"type": "boolean"},
+        "created": {"type": "number"},
+        "access_key": {"type": "string", "description": "the root key, on create only"},
+        "secret_key": {"type": "string", "description": "on create only"},
+    },
+}
+ACCOUNT_FIELDS = {"name": {"type": "string"}, "access_key": {"type": "string"}, "secret_key": {"type": "string"}}
+RULE = {
+    "type": "object",
+    "properties": {
+        "bucket": {"type": "string"},
+        "prefix": {"type": "string"},
+        "access": {"type": "string", "enum": ["read", "write"]},
+    },
+}
+KEY = {
+    "type": "object",
+    "properties": {
+        "access_key": {"type": "string"},
+        "account": {"type": "string"},
+        "user": {"type": "string", "nullable": True},
+        "kind": {"type": "string", "enum": ["account", "user", "export", "root"]},
+        "status": {"type": "string", "enum": ["Active", "Inactive"]},
+        "created": {"type": "number"},
+        "secret_key": {"type": "string", "description": "on create only"},
+    },
+}
+USER_FIELDS = {
+    "name": {"type": "string"},
+    "password": {"type": "string", "description": "8-1024 characters; stored as an scrypt hash, never returned"},
+    "policies": {"type": "array", "items": {"type": "string"}, "description": "built-in or managed policy names"},
+    "rules": {"type": "array", "items": RULE, "description": "per-path rules, compiled to policy statements"},
+    "policy": {"type": "object", "description": "the user's inline identity policy"},
+}
+USER = {
+    "type": "object",
+    "properties": {
+        "name": {"type": "string"},
+        "account": {"type": "string"},
+        "arn": {"type": "string"},
+        "disabled": {"type": "boolean"},
+        "has_password": {"type": "boolean"},
+        "created": {"type": "number"},
+        "policies": {"type": "array", "items": {"type": "string"}},
+        "inline_policies": {"type": "object"},
+        "rules": {"type": "array", "items": RULE},
+        "keys": {"type": "array", "items": KEY},
+    },
+}
+POLICY = {
+    "type": "object",
+    "properties": {"name": {"type": "string"}, "builtin": {"type": "boolean"}, "document": {"type": "object"}},
+}
+FLAG_FIELDS: dict[str, Any] = {f: {"type": "boolean"} for f in identity_routes.PAB_FLAGS}
+FLAGS = {"type": "object", "properties": FLAG_FIELDS}
+NAMES = {"type": "array", "items": {"type": "string"}}
+
+
+def _many(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "array", "items": schema}
+
+
+# handler -> (summary, response schema, request body properties)
+IDENTITY_OPERATIONS: dict[str, tuple[str, dict[str, Any] | None, dict[str, Any] | None]] = {
+    "list_accounts": ("List accounts (an account's root sees its own)", _many(ACCOUNT), None),
+    "create_account": ("Create an account and its root key (administrators)", ACCOUNT, ACCOUNT_FIELDS),
+    "get_account": ("Get an account", ACCOUNT, None),
+    "update_account": ("Disable or enable an account (administrators)", ACCOUNT, {"disabled": {"type": "boolean"}}),
+    "delete_account": ("Delete an account that owns no buckets (administrators)", None, None),
+    "get_public_access_block": ("The account-level public access block", FLAGS, None),
+    "put_public_access_block": ("Set the account-level public access block", FLAGS, FLAG_FIELDS),
+    "list_users": ("List an account's users", _many(USER), None),
+    "create_user": ("Create a user", USER, USER_FIELDS),
+    "get_user": ("Get a user with its policies, rules and keys", USER, None),
+    "update_user": ("Change disabled, password, rules or the inline policy", USER, USER_FIELDS),
+    "delete_user": ("Delete a user and its keys", None, None),
+    "list_account_keys": ("List every key of an account", _many(KEY), None),
+    "create_account_key": ("Create a key of the account's root", KEY, ACCOUNT_FIELDS),
+    "update_key": ("Make a key Active or Inactive", KEY, {"status": {"type": "string"}}),
+    "delete_key": ("Delete a key", None, None),
+    "list_user_keys": ("List a user's keys", _many(KEY), None),
+    "create_user_key": ("Create a key of a user", KEY, ACCOUNT_FIELDS),
+    "list_policies": ("List the built-in and managed policies", _many(POLICY), None),
+    "create_policy": ("Create a managed policy", POLICY, {"name": {"type": "string"}, "document": {"type": "object"}}),
+    "get_policy": ("Get a policy", POLICY, None),
+    "update_policy": ("Replace a managed policy's document", POLICY, {"document": {"type": "object"}}),
+    "delete_policy": ("Delete a managed policy attached to nobody", None, None),
+    "list_user_policies": ("List a user's attached policies", NAMES, None),
+    "attach_policy": ("Attach a policy to a user", NAMES, None),
+    "detach_policy": ("Detach a policy from a user", None, None),
+}
+
+
+def identity_paths() -> dict[str, Any]:
+    paths: dict[str, Any] = {}
+    for method, path, handler, created in identity_routes.ROUTES:
+        summary, response, body = IDENTITY_OPERATIONS[handler.__name__]
+        status = "201" if created else ("204" if response is None else "200")
+        params = tuple(part[1:-1] for part in path.split("/") if part.startswith("{"))
+        op = _op(summary, response, body=body, status=status, params=params, param_type="string")
+        op["responses"]["403"] = {"description": "not allowed", "content": {"application/json": {"schema": ERROR}}}
+        op["responses"]["409"] = {"description": "exists or in use", "content": {"application/json": {"schema": ERROR}}}
+        paths.setdefault(path, {})[method.lower()] = op
+    return paths
+
+
 def native_paths() -> dict[str, Any]:
     envelope = {"type": "object", "properties": {"code": {"type": "string"}, "message": {"type": "string"}, "data": {}}}
     paths: dict[str, Any] = {}
@@ -149,7 +263,7 @@ def document() -> dict[str, Any]:
     return {
         "openapi": "3.0.3",
         "info": {"title": "Junction console and native APIs", "version": "1"},
-        "paths": {**console_paths(), **native_paths()},
+        "paths": {**console_paths(), **identity_paths(), **native_paths()},
         "components": {
             "securitySchemes": {
                 "consoleToken": {

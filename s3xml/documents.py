@@ -285,15 +285,20 @@ def complete_multipart(location_url: str, bucket: str, key: str, obj: StoredObje
     return serialize(document("CompleteMultipartUploadResult", fields))
 
 
+def _who(identity: str) -> list[Field]:
+    return [("ID", identity), ("DisplayName", identity)]
+
+
 def list_parts(
     upload: UploadRecord, parts: Sequence[UploadedPart], *, marker: int, max_parts: int, truncated: bool, owner: str
 ) -> bytes:
+    """`owner`: the bucket owner's id (the completed object's owner); the Initiator is the upload's."""
     fields: list[Field] = [
         ("Bucket", upload.bucket),
         ("Key", upload.key),
         ("UploadId", upload.id),
-        ("Initiator", [("ID", owner), ("DisplayName", owner)]),
-        ("Owner", [("ID", owner), ("DisplayName", owner)]),
+        ("Initiator", _who(upload.owner)),
+        ("Owner", _who(owner)),
         ("StorageClass", "STANDARD"),
         ("PartNumberMarker", marker),
         ("NextPartNumberMarker", parts[-1].number if parts else marker),
@@ -325,7 +330,9 @@ def list_uploads(
     truncated: bool,
     encoding: str | None,
     prefixes: Sequence[str] = (),
+    owner: str,
 ) -> bytes:
+    """`owner`: the bucket owner's id; each upload's Initiator is the key that started it."""
     encoding = listing_encoding(encoding, [prefix, delimiter, key_marker, *(u.key for u in uploads), *prefixes])
     fields: list[Field] = [
         ("Bucket", bucket),
@@ -340,15 +347,14 @@ def list_uploads(
         ("EncodingType", encoding),
     ]
     for upload in uploads:
-        who: list[Field] = [("ID", upload.owner), ("DisplayName", upload.owner)]
         fields.append(
             (
                 "Upload",
                 [
                     ("Key", _encode(upload.key, encoding)),
                     ("UploadId", upload.id),
-                    ("Initiator", who),
-                    ("Owner", who),
+                    ("Initiator", _who(upload.owner)),
+                    ("Owner", _who(owner)),
                     ("StorageClass", "STANDARD"),
                     ("Initiated", iso8601(upload.created)),
                     ("ChecksumAlgorithm", upload.checksum_algorithm or None),

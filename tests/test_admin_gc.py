@@ -3,6 +3,8 @@ and a collection racing a write in flight never deletes bytes an object ends up 
 
 from __future__ import annotations
 
+import fcntl
+import http.client
 import os
 import sqlite3
 import subprocess
@@ -11,6 +13,10 @@ import time
 from pathlib import Path
 
 import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+from botocore.exceptions import ClientError
 from conftest import ROOT, boto_client, start_gateway, stop_gateway
 from test_console_api import call
 
@@ -143,3 +149,73 @@ async def test_collection_racing_a_write_fails_the_write_not_the_data(tmp_path):
         assert [p for p in (tmp_path / "blobs").rglob("*") if p.is_file()] == []
     finally:
         await core.stop()
+
+
+async def test_pending_blobs_of_a_dead_process_are_collected_at_once(tmp_path):
+    """Liveness, not age, tells an orphan from a write in flight when the writer is known."""
+    core = Core(tmp_path, root_access_key="AK", root_secret_key="SK", gc_interval=0)
+    await core.start()
+    held = os.open(tmp_path / "owners" / "other-live-process", os.O_CREAT | os.O_RDWR, 0o600)
+    fcntl.flock(held, fcntl.LOCK_EX)  # another gateway process, alive
+    try:
+        space = core.spaces.default_id
+        backend = core.spaces.backend(space)
+        for key, owner in [("blocks/a/a/dead", "killed-process"), ("blocks/a/a/mine", core.jobs.owner)]:
+            await core.store.blobs.new(space, key, owner)
+            await backend.put(key, stream_of(b"x" * 100))
+        await core.store.blobs.new(space, "blocks/a/a/other", "other-live-process")
+        await backend.put("blocks/a/a/other", stream_of(b"y" * 100))
+        assert (await core.blobs.reclaim(3600, dry_run=True)).blobs == 1
+        assert await core.blobs.collect(grace_seconds=3600) == 1
+        remaining = sorted(p.name for p in (tmp_path / "blobs").rglob("*") if p.is_file())
+        assert remaining == ["mine", "other"]  # in flight here, and in a live process
+    finally:
+        os.close(held)
+        await core.stop()
+
+
+async def stream_of(data: bytes):
+    yield data
+
+
+def test_a_killed_gateways_half_written_upload_is_collected_by_the_next_one(tmp_path):
+    gw = start_gateway(tmp_path)
+    s3 = boto_client(gw)
+    s3.create_bucket(Bucket="killed")
+    request = AWSRequest("PUT", f"{gw.url}/killed/big", headers={"x-amz-content-sha256": "UNSIGNED-PAYLOAD"})
+    SigV4Auth(Credentials(gw.access_key, gw.secret_key), "s3", "us-east-1").add_auth(request)
+    conn = http.client.HTTPConnection("127.0.0.1", gw.port, timeout=10)
+    conn.putrequest("PUT", "/killed/big", skip_accept_encoding=True)
+    for name, value in request.headers.items():
+        conn.putheader(name, value)
+    conn.putheader("Content-Length", str(8 * 1024 * 1024))
+    conn.endheaders()
+    conn.send(b"z" * (3 * 1024 * 1024))  # past the first write buffer: a temporary file exists
+
+    def pending() -> int:
+        db = sqlite3.connect(gw.data_dir / "meta.sqlite3")
+        try:
+            return db.execute("SELECT COUNT(*) FROM blobs WHERE state = 'pending'").fetchone()[0]
+        finally:
+            db.close()
+
+    deadline = time.monotonic() + 20
+    while (pending() == 0 or blob_bytes(gw.data_dir) == 0) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert pending() == 1 and blob_bytes(gw.data_dir) > 0  # registered, and a temporary file written
+    gw.process.kill()  # SIGKILL mid-upload
+    gw.process.wait()
+    conn.close()
+    gw = start_gateway(tmp_path)  # its collector's first pass runs at start
+    try:
+        deadline = time.monotonic() + 20
+        while pending() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert pending() == 0  # the dead process's blob went at once, not after the 24 h grace
+        with pytest.raises(ClientError):
+            s3 = boto_client(gw)
+            s3.head_object(Bucket="killed", Key="big")
+        found = admin_gc(gw.data_dir, "--dry-run")  # the temporary file waits for its grace (it has no owner)
+        assert "0 blobs, 0 bytes" in found
+    finally:
+        stop_gateway(gw)

@@ -1,62 +1,34 @@
-"""Console API routes under /api/v1: volumes, exports and quotas, over gateway/core."""
+"""Console API routes under /api/v1: volumes, exports and quotas, over gateway/core.
+
+Every route asks the one authorization engine for the action it performs: volumes are
+buckets (s3:ListBucket to see one, s3:DeleteBucket to delete it), exports and quota changes
+are `junction:ManageExports` / `junction:ManageQuotas` on the volume. Accounts, users, keys
+and policies are in identity_routes.py.
+"""
 
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
 
-from gateway.core.access import Principal, check_origin
+from gateway.core.identity import refused_outright
 from gateway.core.service import Core
 from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.domain.models import Bucket
 from gateway.domain.text import decode_uri_component
 from gateway.logs import ACCESS_KEY
 
-from . import auth
+from . import auth, identity_routes
+from .call import ConsoleCall
 from .errors import error_response
 
 PREFIX = "/api/v1"
 MAX_BODY = 1024 * 1024
 Handler = Callable[["ConsoleCall"], Awaitable[Any]]
-
-
-class ConsoleCall:
-    def __init__(self, request: web.Request, core: Core, principal: Principal, body: bytes) -> None:
-        self.request = request
-        self.core = core
-        self.principal = principal
-        self.body = body
-
-    def json(self) -> dict[str, Any]:
-        try:
-            value = json.loads(self.body or b"{}")
-        except (ValueError, RecursionError):  # RecursionError: nested too deep
-            raise JunctionError(ErrorCode.MalformedJSON, "the request body is not valid JSON") from None
-        if not isinstance(value, dict):
-            raise JunctionError(ErrorCode.MalformedJSON, "the request body must be a JSON object")
-        return value
-
-    def int_param(self, name: str) -> int:
-        try:
-            return int(self.request.match_info[name])
-        except ValueError:
-            raise JunctionError(ErrorCode.NotFound, f"{name} must be an integer") from None
-
-    async def volume(self) -> Bucket:
-        """The volume named in the path, if this caller may see it."""
-        bucket = await self.core.buckets.by_id(self.int_param("volume"))
-        if bucket is None or (not self.principal.is_admin and bucket.id != self.principal.bucket_id):
-            raise JunctionError(ErrorCode.NoSuchVolume, "volume does not exist")
-        return bucket
-
-    def require_admin(self) -> None:
-        if not self.principal.is_admin:
-            raise JunctionError(ErrorCode.AccessDenied, "this key cannot administer volumes")
 
 
 def iso(ts: float) -> str:
@@ -78,9 +50,8 @@ async def volume_json(core: Core, bucket: Bucket) -> dict[str, Any]:
 
 
 async def list_volumes(call: ConsoleCall) -> list[dict[str, Any]]:
-    buckets = await call.core.buckets.list()
-    if not call.principal.is_admin:
-        buckets = [b for b in buckets if b.id == call.principal.bucket_id]
+    await call.authorize("s3:ListAllMyBuckets")
+    buckets = [b for b in await call.core.buckets.list() if await call.allowed("s3:ListBucket", b)]
     return [await volume_json(call.core, b) for b in buckets]
 
 
@@ -89,8 +60,8 @@ async def get_volume(call: ConsoleCall) -> dict[str, Any]:
 
 
 async def delete_volume(call: ConsoleCall) -> None:
-    call.require_admin()
     bucket = await call.volume()
+    await call.authorize("s3:DeleteBucket", bucket)
     force = call.request.query.get("force", "").lower() == "true"
     try:
         await call.core.buckets.delete_by_id(bucket.id, force=force)
@@ -105,24 +76,27 @@ async def delete_volume(call: ConsoleCall) -> None:
 # ------------------------------------------------------------------ exports
 
 
+async def _managed_volume(call: ConsoleCall, action: str) -> Bucket:
+    bucket = await call.volume()
+    await call.authorize(action, bucket)
+    return bucket
+
+
 async def list_exports(call: ConsoleCall) -> list[dict[str, Any]]:
-    call.require_admin()
-    return await call.core.exports.list((await call.volume()).id)
+    return await call.core.exports.list((await _managed_volume(call, "junction:ManageExports")).id)
 
 
 async def create_export(call: ConsoleCall) -> dict[str, Any]:
-    call.require_admin()
-    return await call.core.exports.create((await call.volume()).id, call.json())
+    return await call.core.exports.create(await _managed_volume(call, "junction:ManageExports"), call.json())
 
 
 async def update_export(call: ConsoleCall) -> dict[str, Any]:
-    call.require_admin()
-    return await call.core.exports.update((await call.volume()).id, call.int_param("export"), call.json())
+    bucket = await _managed_volume(call, "junction:ManageExports")
+    return await call.core.exports.update(bucket, call.int_param("export"), call.json())
 
 
 async def delete_export(call: ConsoleCall) -> None:
-    call.require_admin()
-    await call.core.exports.delete((await call.volume()).id, call.int_param("export"))
+    await call.core.exports.delete(await _managed_volume(call, "junction:ManageExports"), call.int_param("export"))
 
 
 # ------------------------------------------------------------------ quotas
@@ -137,18 +111,16 @@ async def get_quota(call: ConsoleCall) -> dict[str, Any]:
 
 
 async def create_quota(call: ConsoleCall) -> dict[str, Any]:
-    call.require_admin()
-    return await call.core.quotas.create((await call.volume()).id, call.json())
+    return await call.core.quotas.create((await _managed_volume(call, "junction:ManageQuotas")).id, call.json())
 
 
 async def update_quota(call: ConsoleCall) -> dict[str, Any]:
-    call.require_admin()
-    return await call.core.quotas.update((await call.volume()).id, call.int_param("quota"), call.json())
+    bucket = await _managed_volume(call, "junction:ManageQuotas")
+    return await call.core.quotas.update(bucket.id, call.int_param("quota"), call.json())
 
 
 async def delete_quota(call: ConsoleCall) -> None:
-    call.require_admin()
-    await call.core.quotas.delete((await call.volume()).id, call.int_param("quota"))
+    await call.core.quotas.delete((await _managed_volume(call, "junction:ManageQuotas")).id, call.int_param("quota"))
 
 
 # ------------------------------------------------------------------ storage
@@ -198,11 +170,13 @@ class ConsoleFrontend:
             replays=self.core.store.console,
         )
         request[ACCESS_KEY] = access_key
-        principal = await self.core.principal(access_key)
-        check_origin(principal, request.remote)
-        if principal.apionly:
+        identity = await self.core.resolve(access_key)
+        if identity.api_only:
             raise JunctionError(ErrorCode.AccessDenied, "this key is API-only and cannot use the console")
-        return ConsoleCall(request, self.core, principal, body)
+        call = ConsoleCall(request, self.core, identity, body)
+        if refused_outright(identity, call.context):
+            raise JunctionError(ErrorCode.AccessDenied, "Access Denied: your address is not allowed for this key")
+        return call
 
 
 def _require_utf8_target(raw_target: str) -> None:
@@ -243,5 +217,5 @@ def register(app: web.Application, core: Core) -> None:
         ("PUT", f"{volume}{quota}", update_quota, False),
         ("DELETE", f"{volume}{quota}", delete_quota, False),
     ]
-    for method, path, handler, created in routes:
+    for method, path, handler, created in [*routes, *identity_routes.ROUTES]:
         app.router.add_route(method, path, console.wrap(handler, created=created))

@@ -37,6 +37,8 @@ class Identity:
     access_key: str | None = None
     policies: tuple[Policy, ...] = ()
     admin: bool = False  # a gateway administrator: every action on every resource, like MinIO's root
+    api_only: bool = False  # a console export flag: the key may not use the console API
+    no_overwrite: bool = False  # a console export flag (appendonly): writes may create, never replace
 
     @property
     def anonymous(self) -> bool:

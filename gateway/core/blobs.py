@@ -1,8 +1,9 @@
 """Blob I/O over the user spaces' backends, and the collector of unreferenced blobs.
 
-A blob is registered `pending` before its bytes are written, so a crash mid-write leaves a
-record the collector finds; it becomes `live` when an object or part references it and
-`dead` when nothing does any more.
+A blob is registered `pending` (with the writing process's id) before its bytes are written,
+so a crash mid-write leaves a record the collector finds (at once when that process is
+gone); it becomes `live` when an object or part references it and `dead` when nothing does
+any more.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from backends.base import BackendError, BlobNotFound, ByteSource, ByteStream
@@ -20,6 +22,7 @@ from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.domain.models import Block
 from gateway.meta.store import MetaStore
 
+from .liveness import alive
 from .spaces import Spaces
 
 log = logging.getLogger("junction.blobs")
@@ -55,9 +58,13 @@ async def _capped(stream: ByteSource, room: int, space_id: int, cap: int) -> Byt
 
 
 class BlobIO:
-    def __init__(self, store: MetaStore, spaces: Spaces) -> None:
+    def __init__(self, store: MetaStore, spaces: Spaces, *, owner: str = "", owners_dir: Path | None = None) -> None:
+        """`owner`: this process's id in `owners_dir` (liveness.py), recorded on the blobs it
+        writes; without `owners_dir`, only the grace period tells orphans from writes in flight."""
         self._store = store
         self._spaces = spaces
+        self._owner = owner
+        self._owners_dir = owners_dir
         self._last_sweep = 0.0
 
     async def write(
@@ -70,7 +77,7 @@ class BlobIO:
         if cap:  # a capped shard store: refuse the write once it would overflow
             stream = _capped(stream, cap - await self._store.spaces.usage(space_id), space_id, cap)
         key = new_blob_key()
-        blob_id = await self._store.blobs.new(space_id, key)
+        blob_id = await self._store.blobs.new(space_id, key, self._owner)
         try:
             size = await backend.put(key, stream, size_hint)
         except BaseException:
@@ -126,11 +133,15 @@ class BlobIO:
         With `strays`, also blob files of the data dir's own space that no row names (a blob
         registration a power loss undid): a full walk, for `junction admin gc`.
 
+        Pending blobs of a process that died (its liveness lock is free) go whatever their age.
+
         Safe beside a running gateway: a write in flight is younger than the grace (its blob
-        is pending, its temporary file keeps being written), and a blob is claimed in the store
-        before its bytes go, so a write that outlived the grace fails instead of committing.
+        is pending, its temporary file keeps being written) or its process is alive, and a
+        blob is claimed in the store before its bytes go, so a write that outlived the grace
+        fails instead of committing.
         """
         cutoff = time.time() - grace_seconds
+        dead = await self._dead_owners()
         found = Reclaimed()
         if sweep_temporaries:
             for backend in self._spaces.all():
@@ -142,14 +153,14 @@ class BlobIO:
         if strays:
             found.strays, found.stray_bytes = await self._strays(cutoff, dry_run)
         after_id = 0
-        while rows := await self._store.blobs.collectable(cutoff, after_id=after_id):
+        while rows := await self._store.blobs.collectable(cutoff, after_id=after_id, dead_owners=dead):
             after_id = rows[-1]["id"]
             for row in rows:
                 size = await self._size(row)
                 if dry_run:
                     found.blobs += 1
                     found.blob_bytes += size
-                elif await self._reclaim_one(row, cutoff):
+                elif await self._reclaim_one(row, cutoff, dead):
                     found.blobs += 1
                     found.blob_bytes += size
         return found
@@ -167,7 +178,7 @@ class BlobIO:
         known = await self._store.blobs.keys(space_id)
         count = size = 0
         for info in files:
-            if info.key in known:
+            if info.key in known or await backend.stat(info.key) is None:  # gone: a collector got it first
                 continue
             if not dry_run:
                 await backend.delete(info.key)
@@ -185,8 +196,18 @@ class BlobIO:
             return 0
         return info.size if info else 0
 
-    async def _reclaim_one(self, row: Any, cutoff: float) -> bool:
-        if not await self._store.blobs.claim(row["id"], cutoff):
+    async def _dead_owners(self) -> list[str]:
+        if self._owners_dir is None:
+            return []
+        owners_dir = self._owners_dir
+        return [
+            owner
+            for owner in await self._store.blobs.pending_owners()
+            if owner != self._owner and not alive(owners_dir / owner)
+        ]
+
+    async def _reclaim_one(self, row: Any, cutoff: float, dead_owners: list[str]) -> bool:
+        if not await self._store.blobs.claim(row["id"], cutoff, dead_owners):
             return False  # committed since it was listed
         try:
             await self._spaces.backend(row["space_id"]).delete(row["key"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.domain.models import Bucket
@@ -30,8 +31,9 @@ def validate_bucket_name(name: str) -> None:
 
 
 class BucketService:
-    def __init__(self, store: MetaStore) -> None:
+    def __init__(self, store: MetaStore, identities_changed: Callable[[], None] = lambda: None) -> None:
         self._store = store
+        self._identities_changed = identities_changed
 
     async def create(self, name: str, owner: str) -> Bucket:
         validate_bucket_name(name)
@@ -51,9 +53,14 @@ class BucketService:
         return await self._store.buckets.usage(bucket_id)
 
     async def delete(self, name: str, *, force: bool = False) -> None:
+        """The volume's console exports (users of the owner's account) go with it, and every
+        process forgets their keys at once: a new bucket of the same name must not inherit them."""
         bucket = await self._store.buckets.get(name)
-        await self._store.buckets.delete(bucket.id, force=force)
+        await self.delete_by_id(bucket.id, force=force)
 
     async def delete_by_id(self, bucket_id: int, *, force: bool = False) -> None:
         """Delete the bucket; `force` deletes its objects too instead of refusing (BucketNotEmpty)."""
+        export_users = await self._store.identity.export_users(bucket_id)
         await self._store.buckets.delete(bucket_id, force=force)
+        await self._store.identity.delete_users(export_users)
+        self._identities_changed()

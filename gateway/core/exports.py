@@ -1,15 +1,25 @@
 """Exports: access keys confined to one volume (bucket), with read-only, append-only,
-client-address and API-only restrictions. The restrictions themselves are enforced by
-`gateway.core.access.authorize` on every front end."""
+client-address and API-only restrictions.
+
+Each export is a user of the volume owner's account, named `export-<id>`, whose generated
+identity policy (`identity_policies.export_policy`) says what the flags say, so the one
+authorization engine enforces them like any other policy. `apionly` (no console) and the
+no-overwrite half of `appendonly` are not policy matters: they travel on the `Identity`.
+"""
 
 from __future__ import annotations
 
 import ipaddress
+import json
 import secrets
 from typing import Any
 
 from gateway.domain.errors import ErrorCode, JunctionError
+from gateway.domain.models import Bucket
 from gateway.meta.store import MetaStore
+
+from .identity import IdentityService
+from .identity_policies import export_policy
 
 FLAGS = ("apionly", "readonly", "appendonly")
 
@@ -74,24 +84,57 @@ def public(export: dict[str, Any]) -> dict[str, Any]:
 
 
 class ExportService:
-    def __init__(self, store: MetaStore) -> None:
+    def __init__(self, store: MetaStore, identities: IdentityService) -> None:
         self._store = store
+        self._identities = identities
 
     async def list(self, bucket_id: int) -> list[dict[str, Any]]:
         return [public(e) for e in await self._store.console.list_exports(bucket_id)]
 
-    async def create(self, bucket_id: int, body: dict[str, Any]) -> dict[str, Any]:
+    async def create(self, bucket: Bucket, body: dict[str, Any]) -> dict[str, Any]:
         fields = _validated(body, partial=False)
         access_key = "JXE" + secrets.token_hex(9).upper()
         secret_key = secrets.token_urlsafe(30)
-        export_id = await self._store.console.create_export(bucket_id, access_key, secret_key, fields)
-        shown = public(await self._store.console.get_export(bucket_id, export_id))
+        export_id = await self._store.console.create_export(bucket.id, access_key, secret_key, fields)
+        await self._adopt(bucket, export_id, access_key, fields)
+        shown = public(await self._store.console.get_export(bucket.id, export_id))
         shown["secret_key"] = secret_key  # returned once, here; never again
         return shown
 
-    async def update(self, bucket_id: int, export_id: int, body: dict[str, Any]) -> dict[str, Any]:
-        await self._store.console.update_export(bucket_id, export_id, _validated(body, partial=True))
-        return public(await self._store.console.get_export(bucket_id, export_id))
+    async def update(self, bucket: Bucket, export_id: int, body: dict[str, Any]) -> dict[str, Any]:
+        await self._store.console.update_export(bucket.id, export_id, _validated(body, partial=True))
+        export = await self._store.console.get_export(bucket.id, export_id)
+        await self._adopt(bucket, export_id, export["access_key"], export)
+        return public(export)
 
-    async def delete(self, bucket_id: int, export_id: int) -> None:
-        await self._store.console.delete_export(bucket_id, export_id)
+    async def delete(self, bucket: Bucket, export_id: int) -> None:
+        export = await self._store.console.get_export(bucket.id, export_id)
+        key = await self._store.identity.key(export["access_key"])
+        await self._store.console.delete_export(bucket.id, export_id)
+        await self._store.identity.delete_users([key["user_id"]] if key["user_id"] else [])
+        self._identities.changed()
+
+    async def adopt_legacy(self) -> int:
+        """Exports made before accounts existed get their users and policies (at start)."""
+        legacy = await self._store.identity.legacy_exports()
+        for export in legacy:
+            bucket = await self._store.buckets.get_by_id(export["bucket_id"])
+            if bucket is not None:
+                await self._adopt(bucket, export["id"], export["access_key"], export, notify=False)
+        if legacy:
+            self._identities.changed()
+        return len(legacy)
+
+    async def _adopt(
+        self, bucket: Bucket, export_id: int, access_key: str, flags: dict[str, Any], *, notify: bool = True
+    ) -> None:
+        owner = await self._identities.owner_account(bucket)
+        document = export_policy(
+            bucket.name,
+            readonly=bool(flags["readonly"]),
+            appendonly=bool(flags["appendonly"]),
+            iprange=flags["iprange"],
+        )
+        await self._store.identity.adopt_export(export_id, access_key, owner["id"], json.dumps(document))
+        if notify:
+            self._identities.changed()

@@ -22,6 +22,9 @@ from typing import Any
 from gateway.domain.errors import JunctionError
 from gateway.meta.store import MetaStore
 
+from .liveness import OWNERS_DIR
+from .liveness import alive as _alive
+
 log = logging.getLogger("junction.jobs")
 
 FLUSH_EVERY = 0.5  # seconds between progress writes
@@ -64,7 +67,7 @@ class JobService:
     def __init__(self, store: MetaStore, data_dir: Path) -> None:
         self._store = store
         self.owner = uuid.uuid4().hex  # this process
-        self._owners_dir = data_dir / "owners"
+        self._owners_dir = data_dir / OWNERS_DIR
         self._owner_fd: int | None = None
         self._running: dict[int, tuple[Job, asyncio.Task[dict[str, Any]]]] = {}
 
@@ -182,18 +185,3 @@ class JobService:
             os.close(self._owner_fd)
             (self._owners_dir / self.owner).unlink(missing_ok=True)
             self._owner_fd = None
-
-
-def _alive(lock_path: Path) -> bool:
-    """True while the process that owns `lock_path` holds its lock."""
-    try:
-        fd = os.open(lock_path, os.O_RDWR)
-    except FileNotFoundError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    finally:
-        os.close(fd)
-    return False

@@ -46,6 +46,20 @@ class CompletedPart:
     checksums: dict[str, str] = field(default_factory=dict)
 
 
+def _listed_parts(listed: list[CompletedPart]) -> list[tuple[int, str]]:
+    """A completion's parts as compared with a repeat of it: numbers and bare lower-case ETags."""
+    return [(p.number, p.etag.strip('"').lower()) for p in listed]
+
+
+def out_of_source_range(size: int) -> JunctionError:
+    """UploadPartCopy's range reaches past the source object (S3: 400 InvalidArgument)."""
+    return JunctionError(
+        ErrorCode.InvalidArgument,
+        f"Range specified is not valid for source object of size: {size}",
+        argument="x-amz-copy-source-range",
+    )
+
+
 def check_part_number(number: int) -> None:
     if not 1 <= number <= MAX_PART_NUMBER:
         raise JunctionError(
@@ -143,11 +157,7 @@ class MultipartService:
         src = await self._objects.head(source.bucket, source.key, source.version_id)
         check_source_conditions(src, source)
         if byte_range is not None and byte_range.end >= src.size:
-            raise JunctionError(
-                ErrorCode.InvalidArgument,
-                f"Range specified is not valid for source object of size: {src.size}",
-                argument="x-amz-copy-source-range",
-            )
+            raise out_of_source_range(src.size)
         expect = Expectations(algorithms=[upload.checksum_algorithm] if upload.checksum_algorithm else [])
         length = byte_range.length if byte_range else src.size
         blob, stream = await self._objects.write_blob(
@@ -185,9 +195,34 @@ class MultipartService:
         expected_checksums: dict[str, str] | None = None,
         expected_size: int | None = None,
     ) -> ObjectInfo:
+        """Commit the upload as the key's object; a repeat of a completion that already
+        happened, with the same parts, answers what the first one did (as S3 does)."""
+        try:
+            return await self._complete(bucket, key, upload_id, listed, conditions, expected_checksums, expected_size)
+        except JunctionError as exc:
+            if exc.code != ErrorCode.NoSuchUpload:
+                raise
+            bucket_row = await self._store.buckets.get(bucket)
+            done = await self._store.uploads.completed(bucket_row.id, key, upload_id)
+            if done is None or done.parts != _listed_parts(listed):
+                raise
+            return done.answer
+
+    async def _complete(
+        self,
+        bucket: str,
+        key: str,
+        upload_id: str,
+        listed: list[CompletedPart],
+        conditions: WriteConditions | None,
+        expected_checksums: dict[str, str] | None,
+        expected_size: int | None,
+    ) -> ObjectInfo:
         upload = await self.get(bucket, key, upload_id)
         if not listed:
             raise JunctionError(ErrorCode.MalformedXML, "You must specify at least one part")
+        conditions = conditions or WriteConditions()
+        await self._objects.precheck(upload.bucket_id, key, conditions)
         stored = {p.number: p for p in await self._store.uploads.list_parts(upload_id)}
         chosen = self._choose(listed, stored, upload)
         size = sum(p.size for p in chosen)
@@ -221,8 +256,8 @@ class MultipartService:
                 parts=[PartRecord(p.number, p.size, p.checksums) for p in chosen] if checksums else [],
             ),
         )
-        guards = [(conditions or WriteConditions()).guard(), *self._guards]
-        return await self._store.uploads.complete(upload_id, new, guards)
+        guards = [conditions.guard(prechecked=True), *self._guards]
+        return await self._store.uploads.complete(upload_id, new, guards, parts=_listed_parts(listed))
 
     @staticmethod
     def _choose(listed: list[CompletedPart], stored: dict[int, Part], upload: Upload) -> list[Part]:

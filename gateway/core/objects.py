@@ -109,20 +109,33 @@ def checksum_algorithm(name: str | None) -> str | None:
 @dataclass(slots=True)
 class WriteConditions:
     if_match: str | None = None
-    if_none_match: str | None = None  # only "*" is meaningful on writes
+    if_none_match: str | None = None  # "*" (no object at all) or ETags the current object must not have
     no_overwrite: bool = False  # append-only keys
 
-    def guard(self) -> CommitGuard:
-        """The check, run again inside the commit against the row as it is then."""
+    @property
+    def conditional(self) -> bool:
+        return self.if_match is not None or self.if_none_match is not None or self.no_overwrite
+
+    def guard(self, *, prechecked: bool = False) -> CommitGuard:
+        """The check, run again inside the commit against the row as it is then.
+
+        `prechecked`: the conditions held when the request started, so a failure now means a
+        concurrent write won the race while this one streamed: AWS's 409 ConditionalRequestConflict.
+        """
 
         def check(_conn: sqlite3.Connection, old: ObjectInfo | None, _new: NewObject | None) -> None:
-            self.check(old)
+            try:
+                self.check(old)
+            except JunctionError as exc:
+                if prechecked and exc.code in (ErrorCode.PreconditionFailed, ErrorCode.NoSuchKey):
+                    raise JunctionError(ErrorCode.ConditionalRequestConflict) from None
+                raise
 
         return check
 
     def check(self, old: ObjectInfo | None) -> None:
         """Raise when the object as it stands (`old`, None when absent) fails these conditions."""
-        if self.if_none_match is not None and old is not None:
+        if self.if_none_match is not None and old is not None and etag_matches(self.if_none_match, old.etag):
             raise JunctionError(
                 ErrorCode.PreconditionFailed,
                 "At least one of the pre-conditions you specified did not hold",
@@ -179,7 +192,7 @@ class ObjectService:
         bucket_row = await self._store.buckets.get(bucket)
         if length is not None and length > MAX_PUT_SIZE:
             raise JunctionError(ErrorCode.EntityTooLarge, "Your proposed upload exceeds the maximum allowed size")
-        await self._precheck(bucket_row.id, key, conditions)
+        await self.precheck(bucket_row.id, key, conditions)
         stream = HashingStream(body, algorithms=expect.wanted(), expected_size=length, max_size=MAX_PUT_SIZE)
         blob = await self._blobs.write(stream, space_id=space_id, size_hint=length)
         try:
@@ -200,14 +213,14 @@ class ObjectService:
                 block_sizes=[blob.size],
                 extras=ObjectExtras(tags=tags) if tags else None,
             )
-            return await self._store.objects.commit(new, [conditions.guard(), *self._guards])
+            return await self._store.objects.commit(new, [conditions.guard(prechecked=True), *self._guards])
         except BaseException:
             await self._blobs.discard(blob)
             raise
 
-    async def _precheck(self, bucket_id: int, key: str, conditions: WriteConditions) -> None:
+    async def precheck(self, bucket_id: int, key: str, conditions: WriteConditions) -> None:
         """Fail fast on conditions before streaming; the commit re-checks them atomically."""
-        if conditions.if_match is None and conditions.if_none_match is None and not conditions.no_overwrite:
+        if not conditions.conditional:
             return
         try:
             old = await self._store.objects.get(bucket_id, key, with_blocks=False)

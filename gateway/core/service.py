@@ -5,22 +5,26 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from gateway.domain.errors import ErrorCode, JunctionError
-from gateway.domain.models import ListPage
+from gateway.domain.models import Bucket, ListPage
 from gateway.meta.records import CommitGuard
 from gateway.meta.store import MetaStore
 
 from .access import Principal
+from .accounts import AccountService
 from .attributes import AttributesService
+from .authz import Authorizer, Identity
 from .blobs import BlobIO
 from .buckets import BucketService
 from .cors import CorsService
 from .exports import ExportService
+from .identity import IdentityService, OwnerAccess, authorize
 from .jobs import JobService
 from .listing import list_page
+from .liveness import OWNERS_DIR
 from .multipart import MultipartService
 from .native_multipart import NativeMultipart
 from .native_ops import NativeService
@@ -56,19 +60,23 @@ class Core:
         # Local user spaces may only point inside these directories: <data dir>/spaces and the
         # configured ones (never the data dir itself: it holds the metadata and the secrets key)
         self.local_roots = [(self.data_dir / "spaces").resolve(), *(Path(p).resolve() for p in local_roots or [])]
-        self.blobs = BlobIO(self.store, self.spaces)
+        self.jobs = JobService(self.store, self.data_dir)  # holds this process's liveness lock
+        self.blobs = BlobIO(self.store, self.spaces, owner=self.jobs.owner, owners_dir=self.data_dir / OWNERS_DIR)
         self.guards: list[CommitGuard] = [quota_guard]  # run inside every commit transaction
-        self.buckets = BucketService(self.store)
+        self.identity = IdentityService(self.store, self.data_dir)
+        # Who may do what: the S3 access-control endpoints replace this source with the full one
+        self.authorizer = Authorizer(OwnerAccess(self.identity))
+        self.accounts = AccountService(self.store, self.identity, self.authorizer)
+        self.buckets = BucketService(self.store, self.identity.changed)
         self.objects = ObjectService(self.store, self.blobs, self.guards)
         self.multipart = MultipartService(self.store, self.blobs, self.objects, self.guards)
         self.tagging = TaggingService(self.store)
         self.cors = CorsService(self.store)
         self.attributes = AttributesService(self.store)
-        self.exports = ExportService(self.store)
+        self.exports = ExportService(self.store, self.identity)
         self.quotas = QuotaService(self.store)
         self.versioning = VersioningService(self.store)
         self.userspaces = UserSpaceService(self.store, self.spaces, self.local_roots)
-        self.jobs = JobService(self.store, self.data_dir)
         self.native = NativeService(self.store, self.spaces, self.objects, self.blobs, self.guards)
         self.native_multipart = NativeMultipart(self.store, self.objects, self.blobs, self.guards)
         self.transfers = Transfers(self.store, self.spaces, self.objects, self.native)
@@ -83,6 +91,10 @@ class Core:
         await self.store.open()
         await self.spaces.open()
         await self.store.credentials.put(self._root[0], self._root[1], "root")
+        await self.identity.start(self._root[0])
+        adopted = await self.exports.adopt_legacy()
+        if adopted:
+            log.info("gave %d console exports made before accounts existed their users and policies", adopted)
         sealed = await self.store.credentials.seal_plain_secrets()
         if sealed:
             log.info("sealed %d access-key secrets stored in plain text by an earlier version", sealed)
@@ -133,36 +145,28 @@ class Core:
 
     # ------------------------------------------------------------ identities
 
-    async def _credential(self, access_key: str) -> Any:
-        """The credential row of an access key; None for a key no row can hold (an access key
-        from a header may carry lone surrogates, which SQLite cannot even bind)."""
-        if not access_key or not access_key.isprintable() or len(access_key) > 1024:
-            return None
-        try:
-            access_key.encode("utf-8")
-        except UnicodeEncodeError:
-            return None
-        return await self.store.credentials.get(access_key)
-
     async def secret_for(self, access_key: str) -> str | None:
-        row = await self._credential(access_key)
-        return self.store.credentials.open_secret(row["secret_key"]) if row else None
+        """The secret of an Active key of an enabled account and user (cached; see core/identity.py)."""
+        return await self.identity.secret_for(access_key)
+
+    async def resolve(self, access_key: str) -> Identity:
+        return await self.identity.resolve(access_key)
+
+    async def authorize(
+        self,
+        identity: Identity,
+        action: str,
+        *,
+        bucket: Bucket | None = None,
+        key: str | None = None,
+        context: Mapping[str, Sequence[str]] | None = None,
+    ) -> None:
+        """Raise AccessDenied unless `identity` may do `action` (see `core.identity.authorize`)."""
+        await authorize(self.authorizer, identity, action, bucket=bucket, key=key, context=context)
 
     async def principal(self, access_key: str) -> Principal:
-        row = await self._credential(access_key)
-        if row is None:
-            raise JunctionError(
-                ErrorCode.InvalidAccessKeyId, "The AWS Access Key Id you provided does not exist in our records."
-            )
-        return Principal(
-            access_key=access_key,
-            kind=row["kind"],
-            bucket_id=row["bucket_id"],
-            readonly=bool(row["readonly"]),
-            appendonly=bool(row["appendonly"]),
-            apionly=bool(row["apionly"]),
-            iprange=row["iprange"],
-        )
+        """The pre-IAM view of a key, for the S3 handlers that still use `core.access`."""
+        return await self.identity.principal(access_key)
 
     # ------------------------------------------------------------ listing
 

@@ -25,6 +25,7 @@ class ErrorCode(StrEnum):
     BucketAlreadyOwnedByYou = "BucketAlreadyOwnedByYou"
     BucketNotEmpty = "BucketNotEmpty"
     CORSResponse = "CORSResponse"
+    ConditionalRequestConflict = "ConditionalRequestConflict"
     EntityTooLarge = "EntityTooLarge"
     EntityTooSmall = "EntityTooSmall"
     ExpiredToken = "ExpiredToken"
@@ -68,6 +69,12 @@ class ErrorCode(StrEnum):
     NoSuchPackage = "NoSuchPackage"
     NoSuchPublicAccessBlockConfiguration = "NoSuchPublicAccessBlockConfiguration"
     NoSuchQuota = "NoSuchQuota"
+    NoSuchAccount = "NoSuchAccount"
+    NoSuchUser = "NoSuchUser"
+    NoSuchAccessKey = "NoSuchAccessKey"
+    NoSuchPolicy = "NoSuchPolicy"
+    EntityAlreadyExists = "EntityAlreadyExists"
+    DeleteConflict = "DeleteConflict"
     NoSuchRoute = "NoSuchRoute"
     NoSuchTagSet = "NoSuchTagSet"
     NoSuchTask = "NoSuchTask"
@@ -116,6 +123,10 @@ MESSAGES: dict[ErrorCode, str] = {
     ),
     ErrorCode.BucketNotEmpty: "The bucket you tried to delete is not empty.",
     ErrorCode.CORSResponse: "This CORS request is not allowed.",
+    ErrorCode.ConditionalRequestConflict: (
+        "A conflicting operation occurred. If using PutObject you can retry the request. If using multipart upload "
+        "you should initiate another CreateMultipartUpload request and re-upload each part."
+    ),
     ErrorCode.EntityTooLarge: "Your proposed upload exceeds the maximum allowed object size.",
     ErrorCode.EntityTooSmall: "Your proposed upload is smaller than the minimum allowed object size.",
     ErrorCode.ExpiredToken: "The provided token has expired.",
@@ -167,6 +178,12 @@ MESSAGES: dict[ErrorCode, str] = {
     ErrorCode.NoSuchPackage: "The specified package does not exist.",
     ErrorCode.NoSuchPublicAccessBlockConfiguration: "The public access block configuration was not found",
     ErrorCode.NoSuchQuota: "The specified quota does not exist.",
+    ErrorCode.NoSuchAccount: "The specified account does not exist.",
+    ErrorCode.NoSuchUser: "The specified user does not exist.",
+    ErrorCode.NoSuchAccessKey: "The specified access key does not exist.",
+    ErrorCode.NoSuchPolicy: "The specified policy does not exist.",
+    ErrorCode.EntityAlreadyExists: "An entity with this name already exists.",
+    ErrorCode.DeleteConflict: "The entity cannot be deleted while others depend on it.",
     ErrorCode.NoSuchRoute: "The requested API route does not exist.",
     ErrorCode.NoSuchTagSet: "The TagSet does not exist",
     ErrorCode.NoSuchTask: "The specified sync task does not exist.",

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 
 import aiosqlite
 
 from .db import Database, inserted_id
 from .rows import timestamp
+
+_ORPHANED = "(created < ? OR owner IN ({marks}))"
+
+
+def _marks(values: Sequence[str]) -> str:
+    return ", ".join("?" * len(values))
 
 
 class BlobsStore:
@@ -16,7 +23,7 @@ class BlobsStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def new(self, space_id: int, key: str) -> int:
+    async def new(self, space_id: int, key: str, owner: str = "") -> int:
         """Register a blob about to be written, so a crash leaves a collectable record.
 
         Committed before the first byte is written (so a file never exists without its row
@@ -26,8 +33,8 @@ class BlobsStore:
 
         def insert(conn: sqlite3.Connection) -> int:
             cur = conn.execute(
-                "INSERT INTO blobs (space_id, key, state, created) VALUES (?, ?, 'pending', ?)",
-                (space_id, key, timestamp()),
+                "INSERT INTO blobs (space_id, key, state, created, owner) VALUES (?, ?, 'pending', ?, ?)",
+                (space_id, key, timestamp(), owner),
             )
             return inserted_id(cur)
 
@@ -39,20 +46,31 @@ class BlobsStore:
         return {row["key"] for row in rows}
 
     async def abandon(self, blob_id: int) -> None:
-        """A write failed: mark its pending blob dead for the collector."""
-        async with self.db.write() as conn:
-            await conn.execute("UPDATE blobs SET state = 'dead' WHERE id = ? AND refcount = 0", (blob_id,))
-
-    async def collectable(self, pending_older_than: float, limit: int = 500, after_id: int = 0) -> list[aiosqlite.Row]:
-        """Dead blobs, pending ones older than the cutoff (a crashed or abandoned write) and
-        ones a collector claimed but did not finish; ordered by id, from `after_id` on."""
-        return await self.db.fetchall(
-            "SELECT id, space_id, key, size, state FROM blobs WHERE id > ? AND (state IN ('dead', 'reclaiming') "
-            "OR (state = 'pending' AND created < ?)) ORDER BY id LIMIT ?",
-            (after_id, pending_older_than, limit),
+        """A write failed: mark its pending blob dead for the collector (not fsynced: lost to a
+        power failure, the blob is pending again and the collector takes it after the grace)."""
+        await self.db.transaction(
+            lambda conn: conn.execute("UPDATE blobs SET state = 'dead' WHERE id = ? AND refcount = 0", (blob_id,)),
+            durable=False,
         )
 
-    async def claim(self, blob_id: int, pending_older_than: float) -> bool:
+    async def pending_owners(self) -> list[str]:
+        """The processes that have blobs pending (being written, or orphaned if they died)."""
+        rows = await self.db.fetchall("SELECT DISTINCT owner FROM blobs WHERE state = 'pending' AND owner != ''")
+        return [row["owner"] for row in rows]
+
+    async def collectable(
+        self, pending_older_than: float, limit: int = 500, after_id: int = 0, dead_owners: Sequence[str] = ()
+    ) -> list[aiosqlite.Row]:
+        """Dead blobs, pending ones older than the cutoff or written by a process that died (a
+        crashed or abandoned write), and ones a collector claimed but did not finish; ordered
+        by id, from `after_id` on."""
+        return await self.db.fetchall(
+            "SELECT id, space_id, key, size, state FROM blobs WHERE id > ? AND (state IN ('dead', 'reclaiming') "
+            f"OR (state = 'pending' AND {_ORPHANED.format(marks=_marks(dead_owners))})) ORDER BY id LIMIT ?",
+            (after_id, pending_older_than, *dead_owners, limit),
+        )
+
+    async def claim(self, blob_id: int, pending_older_than: float, dead_owners: Sequence[str] = ()) -> bool:
         """Take an unreferenced blob for deletion; False when a write committed it meanwhile.
 
         A claimed blob can no longer be committed (`rows.ref_blobs` refuses it), so a write that
@@ -61,14 +79,18 @@ class BlobsStore:
 
         def claim(conn: sqlite3.Connection) -> bool:
             cur = conn.execute(
-                "UPDATE blobs SET state = 'reclaiming' WHERE id = ? AND refcount = 0 "
-                "AND (state IN ('dead', 'reclaiming') OR (state = 'pending' AND created < ?))",
-                (blob_id, pending_older_than),
+                "UPDATE blobs SET state = 'reclaiming' WHERE id = ? AND refcount = 0 AND (state IN ('dead', "
+                f"'reclaiming') OR (state = 'pending' AND {_ORPHANED.format(marks=_marks(dead_owners))}))",
+                (blob_id, pending_older_than, *dead_owners),
             )
             return cur.rowcount == 1
 
-        return await self.db.transaction(claim)
+        # Not fsynced (nor is `forget`): what a claim guards against, a commit in this running
+        # system, sees it at once; a power failure undoes it together with that write in flight,
+        # and the collector simply deletes the (maybe already deleted) bytes and the row again.
+        return await self.db.transaction(claim, durable=False)
 
     async def forget(self, blob_id: int) -> None:
-        async with self.db.write() as conn:
-            await conn.execute("DELETE FROM blobs WHERE id = ? AND refcount = 0", (blob_id,))
+        await self.db.transaction(
+            lambda conn: conn.execute("DELETE FROM blobs WHERE id = ? AND refcount = 0", (blob_id,)), durable=False
+        )

@@ -33,4 +33,17 @@ S3EXT_MIGRATIONS: list[str] = [
         rules     TEXT NOT NULL              -- JSON list of rule objects (gateway.core.cors)
     );
     """,
+    # 2: uploads completed lately, so a repeated CompleteMultipartUpload with the same parts
+    #    answers as the first did (AWS does); rows older than a day are pruned at each completion
+    """
+    CREATE TABLE completed_uploads (
+        upload_id TEXT PRIMARY KEY,
+        bucket_id INTEGER NOT NULL REFERENCES buckets(id) ON DELETE CASCADE,
+        key       TEXT NOT NULL,
+        parts     TEXT NOT NULL,             -- JSON [[number, etag], ...] as completed
+        result    TEXT NOT NULL,             -- JSON of the answer: etag, size, checksums, version id
+        completed REAL NOT NULL
+    );
+    CREATE INDEX completed_uploads_age ON completed_uploads(completed);
+    """,
 ]

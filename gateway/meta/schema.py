@@ -9,6 +9,7 @@ released migration: append a new one.
 from __future__ import annotations
 
 from .console_schema import CONSOLE_MIGRATIONS
+from .identity_schema import IDENTITY_MIGRATIONS  # accounts, users, policies; keys gain owners
 from .jobs_schema import JOBS_MIGRATIONS
 from .native_schema import NATIVE_MIGRATIONS  # the native API's own tables
 from .s3ext_schema import S3EXT_MIGRATIONS  # S3 tags, part records, CORS
@@ -115,6 +116,11 @@ CORE: list[str] = [
         PRIMARY KEY (upload_id, number)
     );
     """,
+    # 2: the process writing a pending blob (gateway/core/liveness.py), so the blobs of a
+    # process that died are collected at once instead of after the grace period
+    """
+    ALTER TABLE blobs ADD COLUMN owner TEXT NOT NULL DEFAULT ''
+    """,
 ]
 
 
@@ -125,4 +131,5 @@ COMPONENTS: dict[str, list[str]] = {
     "versioning": VERSIONING_MIGRATIONS,
     "s3ext": S3EXT_MIGRATIONS,
     "jobs": JOBS_MIGRATIONS,
+    "identity": IDENTITY_MIGRATIONS,
 }

@@ -18,6 +18,7 @@ from .buckets_store import BucketsStore
 from .console_store import ConsoleStore
 from .credentials_store import CredentialsStore, SecretSealer
 from .db import Database
+from .identity_store import IdentityStore
 from .jobs_store import JobsStore
 from .native_parts_store import NativePartsStore
 from .objects_store import ObjectsStore
@@ -45,6 +46,7 @@ class MetaStore:
         self.spaces = SpacesStore(self.db)
         self.console = ConsoleStore(self.db, self.credentials)
         self.jobs = JobsStore(self.db)
+        self.identity = IdentityStore(self.db, self.credentials.seal_secret)
 
     async def open(self) -> None:
         await self.db.open()

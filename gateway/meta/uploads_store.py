@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from gateway.domain.errors import no_such_upload
 from gateway.domain.models import Bucket, ObjectInfo, Part, Upload
 
+from .completions import CompletedUpload, find_completion, remember_completion
 from .db import Database
 from .objects_store import commit_object
 from .records import CommitGuard, NewObject
@@ -105,17 +106,25 @@ class UploadsStore:
         )
         return [part_of(r) for r in rows]
 
-    async def complete(self, upload_id: str, new: NewObject, guards: Iterable[CommitGuard] = ()) -> ObjectInfo:
-        """Commit the object made of the chosen parts' blobs and drop the upload, in one transaction."""
+    async def complete(
+        self, upload_id: str, new: NewObject, guards: Iterable[CommitGuard] = (), *, parts: list[tuple[int, str]]
+    ) -> ObjectInfo:
+        """Commit the object made of the chosen parts' blobs and drop the upload, in one transaction;
+        remember the completion (`parts`: number and ETag as listed) for a repeated request."""
 
         def complete(conn: sqlite3.Connection) -> ObjectInfo:
             if not conn.execute("SELECT 1 FROM uploads WHERE id = ?", (upload_id,)).fetchone():
                 raise no_such_upload(upload_id)
             obj = commit_object(conn, new, guards)
             drop_upload(conn, upload_id)
+            remember_completion(conn, upload_id, obj, parts)
             return obj
 
         return await self.db.transaction(complete)
+
+    async def completed(self, bucket_id: int, key: str, upload_id: str) -> CompletedUpload | None:
+        """The recent completion of `upload_id` into `key`, if any."""
+        return await self.db.query(lambda conn: find_completion(conn, bucket_id, key, upload_id))
 
     async def abort(self, upload_id: str) -> bool:
         """Drop the upload and release its parts; False when it did not exist."""

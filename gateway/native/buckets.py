@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from gateway.core.access import ADMIN, LIST, READ
 from gateway.domain.models import Bucket
 
 from .call import NativeCall, get_int, get_str
@@ -21,30 +20,27 @@ async def bucket_create(call: NativeCall) -> web.Response:
     data = call.json()
     get_int(data, "userID", required=False)
     name = get_str(data, "name")
-    call.authorize(ADMIN)
-    assert call.principal is not None
-    bucket = await call.core.buckets.create(name, call.principal.access_key)
+    await call.authorize("s3:CreateBucket")
+    assert call.identity is not None
+    bucket = await call.core.buckets.create(name, call.core.identity.bucket_owner_of(call.identity))
     return ok({"bucket": bucket_view(bucket)})
 
 
 async def bucket_get_by_name(call: NativeCall) -> web.Response:
     bucket = await call.core.buckets.get(call.q_str("name"))
-    call.authorize(READ, bucket.id)
+    await call.authorize("s3:ListBucket", bucket.id)
     return ok({"bucket": bucket_view(bucket)})
 
 
 async def bucket_list_all(call: NativeCall) -> web.Response:
-    assert call.principal is not None
-    call.authorize(LIST)
-    buckets = await call.core.buckets.list()
-    if not call.principal.is_admin:
-        buckets = [b for b in buckets if b.id == call.principal.bucket_id]
+    await call.authorize("s3:ListAllMyBuckets")
+    buckets = [b for b in await call.core.buckets.list() if await call.allowed("s3:ListBucket", b.id)]
     return ok({"buckets": [bucket_view(b) for b in buckets]})
 
 
 async def bucket_delete(call: NativeCall) -> web.Response:
     """Refused while the bucket holds objects (package markers included), as in S3."""
     bucket = await bucket_by_id(call, get_int(call.json(), "bucketID"))
-    call.authorize(ADMIN)
+    await call.authorize("s3:DeleteBucket", bucket.id)
     await call.core.buckets.delete(bucket.name)
     return ok(None)

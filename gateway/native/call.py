@@ -1,17 +1,19 @@
-"""One native API call: the authenticated principal, the parsed JSON body or query, and
+"""One native API call: the authenticated identity, the parsed JSON body or query, and
 strict field readers (IDs may come as JSON numbers or decimal strings, like the int64
 fields of the original API)."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 from multidict import MultiDict
 
-from gateway.core.access import Principal, authorize
+from gateway.core.authz import Identity
+from gateway.core.identity import request_context
 from gateway.core.native_multipart import NativeMultipart
 from gateway.core.native_ops import NativeService
 from gateway.core.service import Core
@@ -28,24 +30,45 @@ class NativeCall:
     native: NativeService
     multipart: NativeMultipart
     query: MultiDict[str]
-    principal: Principal | None = None  # None until authenticated (streamed uploads: pre-checked)
+    identity: Identity | None = None  # None until authenticated (streamed uploads: pre-checked)
     body: bytes = b""
     streamed: StreamedAuth | None = None  # set for streamed (multipart/form-data) requests
     _json: dict[str, Any] | None = field(default=None, repr=False)  # the body, parsed once
 
     async def sign_in(self, access_key: str) -> None:
-        """Adopt the principal behind an access key that passed (pre-)authentication."""
-        self.principal = await self.core.principal(access_key)
+        """Adopt the identity behind an access key that passed (pre-)authentication."""
+        self.identity = await self.core.resolve(access_key)
         self.request[ACCESS_KEY] = access_key
 
-    def authorize(self, action: str, bucket_id: int | None = None) -> None:
-        assert self.principal is not None
-        authorize(self.principal, action, bucket_id=bucket_id, client_ip=self.request.remote)
+    async def authorize(
+        self,
+        action: str,
+        bucket_id: int | None = None,
+        key: str | None = None,
+        context: Mapping[str, Sequence[str]] | None = None,
+    ) -> None:
+        """Ask the one engine whether this caller may do the S3 (or junction:) `action` this
+        route performs, on the bucket (and object key) it acts on."""
+        assert self.identity is not None
+        if self.identity.admin:
+            return
+        bucket = await self.core.identity.bucket(bucket_id) if bucket_id is not None else None
+        full = request_context(self.request.remote, self.request.secure, self.request.headers.get("User-Agent"))
+        await self.core.authorize(self.identity, action, bucket=bucket, key=key, context={**full, **(context or {})})
+
+    async def allowed(self, action: str, bucket_id: int) -> bool:
+        try:
+            await self.authorize(action, bucket_id)
+        except JunctionError as exc:
+            if exc.code != ErrorCode.AccessDenied:
+                raise
+            return False
+        return True
 
     @property
     def no_overwrite(self) -> bool:
         """Append-only keys may create objects but never replace one."""
-        return bool(self.principal and self.principal.appendonly)
+        return bool(self.identity and self.identity.no_overwrite)
 
     def json(self) -> dict[str, Any]:
         if self._json is None:

@@ -7,7 +7,6 @@ from typing import Any
 
 from aiohttp import web
 
-from gateway.core.access import ADMIN
 from gateway.core.jobs import Job
 from gateway.domain.errors import ErrorCode, JunctionError
 
@@ -32,19 +31,19 @@ async def finish_or_detach(call: NativeCall, job: Job, data: dict[str, Any], pay
 
 
 async def job_get(call: NativeCall) -> web.Response:
-    call.authorize(ADMIN)
+    await call.authorize("junction:ManageJobs")
     return ok({"job": job_view(await call.core.jobs.get(call.q_int("jobID")))})
 
 
 async def job_list(call: NativeCall) -> web.Response:
-    call.authorize(ADMIN)
+    await call.authorize("junction:ManageJobs")
     limit = min(max(call.q_int("limit", required=False, default=100), 1), 1000)
     jobs = await call.core.jobs.list(limit, call.q_str("state", required=False))
     return ok({"jobs": [job_view(j) for j in jobs]})
 
 
 async def job_cancel(call: NativeCall) -> web.Response:
-    call.authorize(ADMIN)
+    await call.authorize("junction:ManageJobs")
     job_id = get_int(call.json(), "jobID")
     record = await call.core.jobs.get(job_id)
     if record["state"] == "running" and not call.core.jobs.cancel(job_id):
@@ -54,7 +53,7 @@ async def job_cancel(call: NativeCall) -> web.Response:
 
 async def job_events(call: NativeCall) -> web.StreamResponse:
     """`text/event-stream`: a `progress` event per change, then one `end` event with the final record."""
-    call.authorize(ADMIN)
+    await call.authorize("junction:ManageJobs")
     job_id = call.q_int("jobID")
     await call.core.jobs.get(job_id)  # 404 as JSON before the stream starts
     response = web.StreamResponse(

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from gateway.core.access import WRITE
 from gateway.core.native_multipart import check_index
 from gateway.domain.errors import invalid_argument
+from gateway.domain.mapping import join_key
 
 from .call import NativeCall, get_int, get_list, get_str, to_int
 from .envelope import ok
@@ -17,8 +17,9 @@ from .views import object_view
 async def object_new_multipart_upload(call: NativeCall) -> web.Response:
     data = call.json()
     package = await call.native.packages.get(get_int(data, "packageID"))
-    call.authorize(WRITE, package.bucket_id)
-    obj = await call.multipart.create(package, get_str(data, "path"))
+    path = get_str(data, "path")
+    await call.authorize("s3:PutObject", package.bucket_id, join_key(package.name, path))
+    obj = await call.multipart.create(package, path)
     return ok({"object": object_view(obj)})
 
 
@@ -32,7 +33,7 @@ async def object_upload_part(call: NativeCall) -> web.Response:
     object_id, index = get_int(info, "objectID"), get_int(info, "index")
     check_index(index)
     pending = await call.multipart.pending(object_id)
-    call.authorize(WRITE, pending.bucket_id)
+    await call.authorize("s3:PutObject", pending.bucket_id, pending.key)
     part = await form.next_file(("file", "files"), need_filename=False)
     if part is None:
         raise invalid_argument("The form has no 'file' part")
@@ -52,6 +53,6 @@ async def object_complete_multipart_upload(call: NativeCall) -> web.Response:
     object_id = get_int(data, "objectID")
     indexes = [to_int(i, "indexes") for i in get_list(data, "indexes")]
     pending = await call.multipart.pending(object_id)
-    call.authorize(WRITE, pending.bucket_id)
+    await call.authorize("s3:PutObject", pending.bucket_id, pending.key)
     obj = await call.multipart.complete(object_id, indexes)
     return ok({"object": object_view(obj)})

@@ -7,10 +7,10 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from gateway.core.access import DELETE, LIST, READ, WRITE
 from gateway.core.native_ops import WrittenFile
 from gateway.core.packages import validate_native_path
 from gateway.domain.errors import ErrorCode, JunctionError, invalid_argument
+from gateway.domain.mapping import join_key
 from gateway.domain.models import ObjectInfo
 from gateway.http.streaming import send_stream
 
@@ -31,11 +31,11 @@ async def object_upload(call: NativeCall) -> web.Response:
     form = FormReader(call.request)
     info = await form.info()
     package = await call.native.packages.get(get_int(info, "packageID"))
-    call.authorize(WRITE, package.bucket_id)
     space = await call.native.space_for(get_int(info, "affinity", required=False))
     written: list[WrittenFile] = []
     try:
         while (part := await form.next_file(("files",))) is not None:
+            await call.authorize("s3:PutObject", package.bucket_id, join_key(package.name, part.path))
             written.append(
                 await call.native.write_file(
                     package, part.path, part.body, content_type=part.content_type, space_id=space
@@ -51,13 +51,13 @@ async def object_upload(call: NativeCall) -> web.Response:
 
 async def object_download(call: NativeCall) -> web.StreamResponse:
     obj = await call.native.readable(call.q_int("objectID"))
-    call.authorize(READ, obj.bucket_id)
+    await call.authorize("s3:GetObject", obj.bucket_id, obj.key)
     return await _send(call, obj)
 
 
 async def object_download_by_path(call: NativeCall) -> web.StreamResponse:
     obj = await call.native.by_full_path(call.q_str("path"))
-    call.authorize(READ, obj.bucket_id)
+    await call.authorize("s3:GetObject", obj.bucket_id, obj.key)
     return await _send(call, obj)
 
 
@@ -81,7 +81,9 @@ async def _send(call: NativeCall, obj: ObjectInfo) -> web.StreamResponse:
 
 async def object_list_by_path(call: NativeCall) -> web.Response:
     package = await call.native.packages.get(call.q_int("packageID"))
-    call.authorize(LIST, package.bucket_id)
+    prefix = join_key(package.name, call.q_str("path", required=False))
+    listing = {"s3:prefix": (prefix,), **({"s3:delimiter": ("/",)} if call.q_bool("noRecursive") else {})}
+    await call.authorize("s3:ListBucket", package.bucket_id, context=listing)
     page = await call.native.list_by_path(
         package,
         call.q_str("path", required=False),
@@ -102,7 +104,7 @@ async def object_list_by_path(call: NativeCall) -> web.Response:
 
 async def object_get_package_objects(call: NativeCall) -> web.Response:
     package = await call.native.packages.get(call.q_int("packageID"))
-    call.authorize(LIST, package.bucket_id)
+    await call.authorize("s3:ListBucket", package.bucket_id, context={"s3:prefix": (join_key(package.name, ""),)})
     objects = await call.native.package_objects(package)
     return ok({"objects": [object_view(o) for o in objects]})
 
@@ -115,10 +117,12 @@ async def object_move(call: NativeCall) -> web.Response:
             if not isinstance(item, dict):
                 raise invalid_argument("Each moving must be an object")
             obj = await call.native.get_object(get_int(item, "objectID"))
-            call.authorize(DELETE, obj.bucket_id)
+            await call.authorize("s3:GetObject", obj.bucket_id, obj.key)
+            await call.authorize("s3:DeleteObject", obj.bucket_id, obj.key)
             package = await call.native.packages.get(get_int(item, "packageID"))
-            call.authorize(WRITE, package.bucket_id)
-            await call.native.move(obj, package, get_str(item, "path"))
+            path = get_str(item, "path")
+            await call.authorize("s3:PutObject", package.bucket_id, join_key(package.name, path))
+            await call.native.move(obj, package, path)
         except JunctionError as exc:
             log.info("move item failed: %s %s", exc.code, exc.message)
             continue
@@ -137,7 +141,7 @@ async def object_delete(call: NativeCall) -> web.Response:
             if exc.code != ErrorCode.NoSuchKey:
                 raise
             continue
-        call.authorize(DELETE, obj.bucket_id)
+        await call.authorize("s3:DeleteObject", obj.bucket_id, obj.key)
         found.append(obj.id)
     for object_id in found:
         await call.native.delete(object_id)
@@ -151,11 +155,11 @@ async def object_clone(call: NativeCall) -> web.Response:
         if not isinstance(item, dict):
             raise invalid_argument("Each cloning must be an object")
         obj = await call.native.readable(get_int(item, "objectID"))
-        call.authorize(READ, obj.bucket_id)
+        await call.authorize("s3:GetObject", obj.bucket_id, obj.key)
         package = await call.native.packages.get(get_int(item, "newPackageID"))
-        call.authorize(WRITE, package.bucket_id)
         path = get_str(item, "newPath")
         validate_native_path(package.name, path)
+        await call.authorize("s3:PutObject", package.bucket_id, join_key(package.name, path))
         plan.append((obj, package, path))
     objects = [await call.native.clone(o, p, path, no_overwrite=call.no_overwrite) for o, p, path in plan]
     return ok({"objects": [object_view(o) for o in objects]})

@@ -6,7 +6,6 @@ from typing import Any
 
 from aiohttp import web
 
-from gateway.core.access import ADMIN
 from gateway.core.userspaces import SpaceSpec
 from gateway.domain.errors import invalid_argument
 
@@ -49,7 +48,7 @@ def _features(data: dict[str, Any]) -> list[Any]:
 
 
 async def user_space_create(call: NativeCall) -> web.Response:
-    call.authorize(ADMIN)
+    await call.authorize("junction:ManageUserSpaces")
     data = call.json()
     name = get_str(data, "name")
     if not name.strip():
@@ -67,7 +66,7 @@ async def user_space_create(call: NativeCall) -> web.Response:
 
 
 async def user_space_update(call: NativeCall) -> web.Response:
-    call.authorize(ADMIN)
+    await call.authorize("junction:ManageUserSpaces")
     data = call.json()
     fields: dict[str, Any] = {}
     if "name" in data:
@@ -87,19 +86,19 @@ async def user_space_update(call: NativeCall) -> web.Response:
 
 async def user_space_delete(call: NativeCall) -> web.Response:
     """OK when the space does not exist; refused while objects still have blocks in it."""
-    call.authorize(ADMIN)
+    await call.authorize("junction:ManageUserSpaces")
     await call.core.userspaces.delete(get_int(call.json(), "userSpaceID"))
     return ok(None)
 
 
 async def user_space_get(call: NativeCall) -> web.Response:
-    call.authorize(ADMIN)
+    await call.authorize("junction:ManageUserSpaces")
     row = await call.core.userspaces.get(call.q_int("userSpaceID"))
     return ok({"userSpace": user_space_view(row, call.core.userspaces.credential_of(row))})
 
 
 async def user_space_test(call: NativeCall) -> web.Response:
-    call.authorize(ADMIN)
+    await call.authorize("junction:ManageUserSpaces")
     data = call.json()
     await call.core.userspaces.test(
         _dict(data, "storage"), _dict(data, "credential"), get_str(data, "workingDir", required=False)
@@ -109,7 +108,7 @@ async def user_space_test(call: NativeCall) -> web.Response:
 
 async def user_space_create_package(call: NativeCall) -> web.Response:
     """Import a file or folder of a space into a new package (a job; `async: true` returns at once)."""
-    call.authorize(ADMIN)
+    await call.authorize("junction:ManageUserSpaces")
     core = call.core
     data = call.json()
     space_id = get_int(data, "userSpaceID")
@@ -130,7 +129,7 @@ async def user_space_create_package(call: NativeCall) -> web.Response:
 
 async def user_space_download_package(call: NativeCall) -> web.Response:
     """Export every object of a package under `rootPath` of a space (a job)."""
-    call.authorize(ADMIN)
+    await call.authorize("junction:ManageUserSpaces")
     core = call.core
     data = call.json()
     space_id = get_int(data, "userSpaceID")

@@ -9,7 +9,7 @@ from aiohttp import web
 
 from gateway.core.access import LIST, WRITE
 from gateway.core.conditions import parse_range
-from gateway.core.multipart import CompletedPart
+from gateway.core.multipart import CompletedPart, out_of_source_range
 from gateway.core.objects import checksum_algorithm
 from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.domain.models import ObjectInfo
@@ -26,6 +26,7 @@ from .tagging import request_tags
 
 KEEPALIVE_AFTER = 2.0  # seconds before a slow Complete starts streaming whitespace, as S3 does
 KEEPALIVE_EVERY = 10.0
+UNBOUNDED = 2**63  # an object size no range can reach: parse a copy-source range without clamping it
 
 
 async def _writable(call: S3Call) -> tuple[str, str]:
@@ -87,10 +88,9 @@ async def upload_part_copy(call: S3Call) -> web.Response:
     byte_range = None
     if range_header:
         src = await call.core.objects.head(source.bucket, source.key, source.version_id)
-        try:
-            byte_range = parse_range(range_header, src.size)
-        except JunctionError:
-            byte_range = None
+        byte_range = parse_range(range_header, UNBOUNDED)  # the range as asked, not clamped to the source
+        if byte_range is not None and byte_range.end >= src.size:
+            raise out_of_source_range(src.size)
         if byte_range is None or range_header.strip().startswith("bytes=-"):
             raise JunctionError(
                 ErrorCode.InvalidArgument,
@@ -186,7 +186,7 @@ async def list_parts(call: S3Call) -> web.Response:
     truncated = len(parts) > max_parts
     parts = parts[:max_parts]
     return xml(
-        documents.list_parts(upload, parts, marker=marker, max_parts=max_parts, truncated=truncated, owner=upload.owner)
+        documents.list_parts(upload, parts, marker=marker, max_parts=max_parts, truncated=truncated, owner=bucket.owner)
     )
 
 
@@ -229,5 +229,6 @@ async def list_multipart_uploads(call: S3Call) -> web.Response:
             truncated=truncated,
             encoding=encoding,
             prefixes=prefixes,
+            owner=bucket.owner,
         )
     )

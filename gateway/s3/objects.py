@@ -33,14 +33,18 @@ async def _load(call: S3Call) -> ObjectInfo:
     bucket = await call.core.buckets.get(call.bucket)
     await call.authorize(READ, bucket.id)
     obj = await call.core.objects.head(call.bucket, call.key, call.query.get("versionId"))
-    check_read_conditions(
-        etag=obj.etag,
-        last_modified=obj.updated,
-        if_match=call.header("If-Match"),
-        if_none_match=call.header("If-None-Match"),
-        if_modified_since=call.header("If-Modified-Since"),
-        if_unmodified_since=call.header("If-Unmodified-Since"),
-    )
+    try:
+        check_read_conditions(
+            etag=obj.etag,
+            last_modified=obj.updated,
+            if_match=call.header("If-Match"),
+            if_none_match=call.header("If-None-Match"),
+            if_modified_since=call.header("If-Modified-Since"),
+            if_unmodified_since=call.header("If-Unmodified-Since"),
+        )
+    except JunctionError as exc:  # 304 and 412 name the object as it is (RFC 7232; S3 sends both)
+        exc.detail.update(etag=obj.etag, last_modified=obj.updated)
+        raise
     return obj
 
 
@@ -49,6 +53,8 @@ def _part_range(call: S3Call, obj: ObjectInfo) -> ByteRange | None:
     if "partNumber" not in call.query:
         return None
     number = int_param(call.query, "partNumber", 1, low=1)
+    if call.header("Range") is not None:
+        raise JunctionError(ErrorCode.InvalidRequest, "Cannot specify both Range header and partNumber query parameter")
     blocks = obj.blocks if obj.parts_count else []
     if not blocks:
         if number != 1:
@@ -77,7 +83,7 @@ async def get_object(call: S3Call) -> web.StreamResponse:
     obj = await _load(call)
     byte_range = _part_range(call, obj) or parse_range(call.header("Range"), obj.size)
     headers = _response_headers(call, obj, byte_range) | await tag_count_headers(call, obj)
-    response = web.StreamResponse(status=206 if byte_range and "partNumber" not in call.query else 200, headers=headers)
+    response = web.StreamResponse(status=206 if byte_range else 200, headers=headers)  # a part is a range (S3: 206)
     return await send_stream(call.request, response, call.core.objects.read(obj, byte_range))
 
 
@@ -85,17 +91,15 @@ async def head_object(call: S3Call) -> web.Response:
     obj = await _load(call)
     byte_range = _part_range(call, obj) or parse_range(call.header("Range"), obj.size)
     headers = _response_headers(call, obj, byte_range) | await tag_count_headers(call, obj)
-    status = 206 if byte_range and "partNumber" not in call.query else 200
-    response = web.Response(status=status, headers=headers)
-    return response
+    return web.Response(status=206 if byte_range else 200, headers=headers)
 
 
 def write_conditions(call: S3Call) -> WriteConditions:
-    if_none_match = call.header("If-None-Match")
-    if if_none_match is not None and if_none_match.strip() != "*":
-        raise JunctionError(ErrorCode.NotImplemented, "If-None-Match on writes supports only '*'")
+    """If-Match / If-None-Match (`*` or ETags) of a write, and an append-only key's own condition."""
     return WriteConditions(
-        if_match=call.header("If-Match"), if_none_match=if_none_match, no_overwrite=call.principal.appendonly
+        if_match=call.header("If-Match"),
+        if_none_match=call.header("If-None-Match"),
+        no_overwrite=call.principal.appendonly,
     )
 
 

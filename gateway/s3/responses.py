@@ -19,7 +19,7 @@ def xml(body: bytes, status: int = 200, headers: dict[str, str] | None = None) -
 
 def error(exc: JunctionError, *, resource: str, request_id: str, method: str) -> web.Response:
     status = status_of(exc.code)
-    headers = _delete_marker_headers(exc)
+    headers = _delete_marker_headers(exc) | _validator_headers(exc)
     if status == 304 or method == "HEAD":
         return web.Response(status=status, headers=headers)
     extra = {k: v for k, v in exc.detail.items() if k in ("bucket", "key", "argument", "condition", "upload_id")}
@@ -39,6 +39,14 @@ def _delete_marker_headers(exc: JunctionError) -> dict[str, str]:
         headers["Last-Modified"] = http_date(float(last_modified))
         headers["Allow"] = "DELETE"
     return headers
+
+
+def _validator_headers(exc: JunctionError) -> dict[str, str]:
+    """A failed conditional read (304, 412) carries the object's ETag and Last-Modified."""
+    etag, last_modified = exc.detail.get("etag"), exc.detail.get("last_modified")
+    if not isinstance(etag, str) or not isinstance(last_modified, int | float):
+        return {}
+    return {"ETag": quoted(etag), "Last-Modified": http_date(float(last_modified))}
 
 
 def deletion_headers(deletion: Deletion) -> dict[str, str]:

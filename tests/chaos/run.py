@@ -357,7 +357,9 @@ def finish(gateway: Gateway, totals: Totals) -> str:
         totals.problem(f"after gc {after} bytes on disk, {listed} bytes listed")
     extra = 100 * (before - listed) / listed if listed else 0.0
     return (
-        f"gc: left by the kills (dry run, grace 0): {orphans}; then {aborted} interrupted multipart uploads "
+        f"gc: reclaimable after the last round (dry run beside the gateway, grace 0: the kills' pending blobs "
+        f"and temporaries, overwritten blobs the collector has not reached yet): {orphans}; "
+        f"then {aborted} interrupted multipart uploads "
         f"aborted; on disk {before} bytes for {listed} listed (+{extra:.1f} %); gateway stopped, "
         f"`admin gc --grace 0`: {reclaimed}; on disk after: {after} bytes"
     )
