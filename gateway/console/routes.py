@@ -167,7 +167,7 @@ class ConsoleFrontend:
             query=request.query.items(),
             body=body,
             lookup_secret=self.core.secret_for,
-            replays=self.core.store.console,
+            replays=self.core,
         )
         request[ACCESS_KEY] = access_key
         identity = await self.core.resolve(access_key)

@@ -152,6 +152,10 @@ class Core:
     async def resolve(self, access_key: str) -> Identity:
         return await self.identity.resolve(access_key)
 
+    async def claim_token(self, signature: str, now: float, expires: float) -> bool:
+        """Record a used console token (False: used before, a replay), shared by all workers."""
+        return await self.store.console.claim_token(signature, now, expires)
+
     async def authorize(
         self,
         identity: Identity,
