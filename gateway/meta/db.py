@@ -23,6 +23,7 @@ import aiosqlite
 
 from gateway.datadir import make_private_dir, touch_private
 
+from .group_commit import GroupCommitter
 from .schema import COMPONENTS
 
 T = TypeVar("T")
@@ -45,6 +46,7 @@ class Database:
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
+        self._group = GroupCommitter(self._on_writer_thread, self._raw_writer, self._lock)
 
     async def open(self) -> None:
         make_private_dir(self.path.parent)
@@ -107,35 +109,29 @@ class Database:
             await self._writer.execute("COMMIT")
 
     async def transaction(self, fn: Callable[[sqlite3.Connection], T], *, durable: bool = True) -> T:
-        """Run `fn(conn)` as one write transaction on the writer thread, in one round trip.
+        """Run `fn(conn)` as one write transaction on the writer thread and return its result.
 
-        `durable=False` skips the WAL fsync at this commit (synchronous=NORMAL for it alone):
-        only for a record whose loss on power failure is harmless and that a later durable
-        commit makes durable anyway (it fsyncs the whole WAL, earlier frames included). A
-        blob's registration is one: lost, it leaves a stray file `junction admin gc` finds.
+        Concurrent calls are committed in groups (gateway/meta/group_commit.py): each `fn`
+        runs in its own savepoint, so one that raises is undone alone, and every caller is
+        answered after the COMMIT holding its writes has reached the disk.
+
+        `durable=False` skips the WAL fsync at this commit (synchronous=NORMAL for it alone)
+        when no durable unit shares it: only for a record whose loss on power failure is
+        harmless and that a later durable commit makes durable anyway (it fsyncs the whole
+        WAL, earlier frames included). A blob's registration is one: lost, it leaves a stray
+        file `junction admin gc` finds.
         """
         assert self._writer is not None, "database not open"
-        writer = self._writer
+        result: T = await self._group.submit(fn, durable)
+        return result
 
-        def run() -> T:
-            conn = _sqlite(writer)
-            if not durable:
-                conn.execute("PRAGMA synchronous=NORMAL")  # only outside a transaction
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-                try:
-                    result = fn(conn)
-                except BaseException:
-                    conn.execute("ROLLBACK")
-                    raise
-                conn.execute("COMMIT")
-                return result
-            finally:
-                if not durable:
-                    conn.execute("PRAGMA synchronous=FULL")
+    def _on_writer_thread(self, fn: Callable[[], T]) -> Awaitable[T]:
+        assert self._writer is not None, "database not open"
+        return _on_thread(self._writer, fn)
 
-        async with self._lock:
-            return await _on_thread(writer, run)
+    def _raw_writer(self) -> sqlite3.Connection:
+        assert self._writer is not None, "database not open"
+        return _sqlite(self._writer)
 
     async def query(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run a read-only `fn(conn)` on the reader thread (one consistent snapshot)."""
