@@ -64,6 +64,7 @@ class Core:
         self.blobs = BlobIO(self.store, self.spaces, owner=self.jobs.owner, owners_dir=self.data_dir / OWNERS_DIR)
         self.guards: list[CommitGuard] = [quota_guard]  # run inside every commit transaction
         self.identity = IdentityService(self.store, self.data_dir)
+        self.store.buckets.cache_names(self.identity.generation.current)  # a deletion bumps it (buckets.py)
         # Who may do what: the S3 access-control endpoints replace this source with the full one
         self.authorizer = Authorizer(OwnerAccess(self.identity))
         self.accounts = AccountService(self.store, self.identity, self.authorizer)
