@@ -21,7 +21,7 @@ CONFIG_KEY = web.AppKey("config", Config)
 CLIENT_MAX_SIZE = 64 * 1024 * 1024  # only for bodies read whole (JSON); object data is streamed
 
 
-def build_core(config: Config) -> Core:
+def build_core(config: Config, *, worker: int = 0) -> Core:
     return Core(
         config.data_dir,
         root_access_key=config.root_access_key,
@@ -30,13 +30,15 @@ def build_core(config: Config) -> Core:
         orphan_grace=config.orphan_grace,
         secrets_key=config.secrets_key,
         local_roots=[Path(p.strip()) for p in config.local_roots.split(",") if p.strip()],
+        primary=worker == 0,
     )
 
 
-def create_app(config: Config, core: Core | None = None) -> web.Application:
+def create_app(config: Config, core: Core | None = None, *, worker: int = 0) -> web.Application:
+    """The application of worker process `worker` (0 logs the start-up reports)."""
     middlewares = [request_log, head_size_limit(config.max_header_size)]
     app = web.Application(middlewares=middlewares, client_max_size=CLIENT_MAX_SIZE)
-    core = core or build_core(config)
+    core = core or build_core(config, worker=worker)
     app[CORE_KEY] = core
     app[CONFIG_KEY] = config
     s3 = S3Frontend(core, region=config.region, domain=config.domain)

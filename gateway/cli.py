@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import ctypes
 import logging
 import os
 import signal
@@ -19,6 +20,7 @@ from .datadir import make_private_dir, parse_umask, warn_if_exposed
 from .logs import setup_logging
 
 log = logging.getLogger("junction")
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def _serve_args(parser: argparse.ArgumentParser) -> None:
@@ -91,10 +93,12 @@ def _serve_workers(config: Config, ssl_context: ssl.SSLContext | None) -> int:
     sock.listen(1024)
     sock.set_inheritable(True)
     children = []
-    for _ in range(config.workers):
+    parent = os.getpid()
+    for index in range(config.workers):
         pid = os.fork()
         if pid == 0:
-            serving.run(create_app(config), config, sock=sock, ssl_context=ssl_context)
+            _die_with_parent(parent)
+            serving.run(create_app(config, worker=index), config, sock=sock, ssl_context=ssl_context)
             os._exit(0)
         children.append(pid)
 
@@ -109,6 +113,19 @@ def _serve_workers(config: Config, ssl_context: ssl.SSLContext | None) -> int:
         with contextlib.suppress(ChildProcessError):
             os.waitpid(pid, 0)
     return 0
+
+
+def _die_with_parent(parent: int) -> None:
+    """A worker whose parent is killed (kill -9, the OOM killer) is killed too (Linux
+    PR_SET_PDEATHSIG), rather than serving on unsupervised and holding the port; a stopped
+    parent stops its workers itself (SIGTERM, above)."""
+    if not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent:  # the parent died before the call: nobody would tell us
+            os._exit(1)
 
 
 if __name__ == "__main__":

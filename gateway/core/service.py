@@ -52,6 +52,7 @@ class Core:
         orphan_grace: float = 24 * 3600.0,
         secrets_key: str = "",
         local_roots: list[Path] | None = None,
+        primary: bool = True,
     ) -> None:
         self.data_dir = Path(data_dir).resolve()  # user-space roots must be absolute
         box = SecretBox.for_data_dir(self.data_dir, secrets_key)
@@ -86,6 +87,7 @@ class Core:
         self._gc_interval = gc_interval
         self._orphan_grace = orphan_grace
         self._gc_task: asyncio.Task[None] | None = None
+        self._primary = primary  # the first worker process: start-up reports are logged once, by it
 
     async def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -99,7 +101,7 @@ class Core:
         sealed = await self.store.credentials.seal_plain_secrets()
         if sealed:
             log.info("sealed %d access-key secrets stored in plain text by an earlier version", sealed)
-        unopenable = await self.store.credentials.unopenable_secrets()
+        unopenable = await self.store.credentials.unopenable_secrets() if self._primary else []
         if unopenable:
             log.error(
                 "%d access keys cannot authenticate: their sealed secrets do not open with the current secrets key "
