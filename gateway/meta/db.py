@@ -45,6 +45,7 @@ class Database:
         self.path = path
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
+        self._inline: sqlite3.Connection | None = None  # read_now's, opened on first use
         self._lock = asyncio.Lock()
         self._group = GroupCommitter(self._on_writer_thread, self._raw_writer, self._lock)
 
@@ -89,7 +90,19 @@ class Database:
             await self._writer.execute("ROLLBACK")
             raise
 
+    def read_now(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+        """A read on the calling thread, without a hop: only for rare, small reads inside a
+        synchronous lookup (a cache noticing that another process changed what it holds)."""
+        if self._inline is None:
+            self._inline = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self._inline.row_factory = sqlite3.Row
+            self._inline.execute("PRAGMA busy_timeout=10000")
+        return self._inline.execute(sql, params).fetchall()
+
     async def close(self) -> None:
+        if self._inline is not None:
+            self._inline.close()
+            self._inline = None
         for conn in (self._reader, self._writer):
             if conn is not None:
                 await conn.close()
