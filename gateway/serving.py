@@ -10,6 +10,7 @@ import asyncio
 import signal
 import socket
 import ssl
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
@@ -64,8 +65,23 @@ def run(
     sock: socket.socket | None = None,
     ssl_context: ssl.SSLContext | None = None,
 ) -> None:
-    """Serve `app` on config.host:config.port (or an inherited listening socket) until signalled."""
-    asyncio.run(_serve(app, config, sock, ssl_context))
+    """Serve `app` on config.host:config.port (or an inherited listening socket) until signalled.
+
+    The loop is uvloop's (libuv, in C; a dependency) when it can be imported, else asyncio's
+    own: under a small-GET load the loop's own work (callbacks, futures, socket writes) was a
+    third of the gateway's CPU, and uvloop served about 1.8 times the GETs per second.
+    """
+    with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+        runner.run(_serve(app, config, sock, ssl_context))
+
+
+def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    factory: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop
+    return factory
 
 
 async def _serve(
