@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import builtins
 import contextlib
+import glob
 import os
 import shutil
 import uuid
@@ -118,8 +119,10 @@ class LocalBackend:
         return BlobInfo(key=key, size=st.st_size, mtime=st.st_mtime)
 
     async def delete(self, key: str) -> None:
+        """Delete the blob and any temporary file of an unfinished write of it (a killed
+        process's), so collecting an orphaned blob also frees its partial bytes."""
         path = self._path(key)
-        await self._io(_unlink, path)
+        await self._io(_unlink_with_temporaries, path)
 
     async def list(self, prefix: str = "") -> AsyncIterator[BlobInfo]:
         check_prefix(prefix)
@@ -234,8 +237,14 @@ def _mkdirs(path: Path) -> None:
         _synced_dirs.add(directory)
 
 
-def _unlink(path: Path) -> None:
+def _unlink_with_temporaries(path: Path) -> None:
     path.unlink(missing_ok=True)
+    try:
+        partials = list(path.parent.glob(f".{glob.escape(path.name)}.*{TMP_SUFFIX}"))
+    except OSError:
+        return
+    for partial in partials:
+        partial.unlink(missing_ok=True)
 
 
 def _inside(root: Path, path: Path) -> Path:

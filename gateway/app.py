@@ -10,6 +10,7 @@ from .config import Config
 from .connection import close_after_cut_body, head_size_limit
 from .console.routes import register as register_console
 from .core.service import Core
+from .core.storage_classes import parse_mapping
 from .logs import add_request_id, request_log
 from .native.routes import register as register_native
 from .openapi import register as register_openapi
@@ -30,6 +31,7 @@ def build_core(config: Config, *, worker: int = 0) -> Core:
         orphan_grace=config.orphan_grace,
         secrets_key=config.secrets_key,
         local_roots=[Path(p.strip()) for p in config.local_roots.split(",") if p.strip()],
+        storage_classes=parse_mapping(config.storage_classes),
         primary=worker == 0,
     )
 

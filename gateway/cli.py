@@ -16,6 +16,7 @@ from pathlib import Path
 from . import admin, serving
 from .app import create_app
 from .config import Config, generated_secret, load_config
+from .core.storage_classes import parse_mapping
 from .datadir import make_private_dir, parse_umask, warn_if_exposed
 from .logs import setup_logging
 
@@ -55,6 +56,11 @@ def serve(args: argparse.Namespace) -> int:
     cli = {k: v for k, v in vars(args).items() if k not in ("command", "config")}
     config = load_config(args.config, cli)
     setup_logging(config.log_level)
+    try:
+        parse_mapping(config.storage_classes)
+    except ValueError as exc:
+        print(f"junction: bad storage_classes: {exc}", file=sys.stderr)
+        return 2
     os.umask(parse_umask(str(config.umask)))  # inherited by the workers: blobs and job files follow it
     make_private_dir(config.data_dir)
     warn_if_exposed(config.data_dir.resolve(), log)

@@ -41,6 +41,8 @@ class Config:
     orphan_grace: float = 24 * 3600.0
     secrets_key: str = ""  # seals user-space credentials at rest; default: a key file in the data dir
     local_roots: str = ""  # comma-separated directories Local user spaces may use (besides <data dir>/spaces)
+    # S3 storage class -> user space (name or id): "GLACIER=archive,STANDARD_IA=2", or a TOML table
+    storage_classes: str = ""
     umask: str = "077"  # octal, for what the gateway creates (blobs, job files); secrets are 0600 regardless
     # Slow and oversized requests (see gateway/connection.py; README "Running" says why these defaults)
     header_timeout: float = 30.0  # seconds from a request's first byte to the end of its headers
@@ -56,6 +58,8 @@ class Config:
             if name not in known or value is None:
                 continue
             current = getattr(self, name)
+            if isinstance(value, dict):  # a TOML table (storage_classes): kept as "KEY=value,..."
+                value = ",".join(f"{k}={v}" for k, v in value.items())
             if isinstance(current, Path):
                 value = Path(value)
             elif isinstance(current, bool):

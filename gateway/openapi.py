@@ -67,6 +67,12 @@ STORAGE = {
     },
 }
 QUOTA = {"type": "object", "properties": {"id": {"type": "integer"}, **QUOTA_FIELDS, "usage": USAGE}}
+STORAGE_CLASSES = {
+    "type": "object",
+    "description": "S3 storage class (e.g. GLACIER) -> user space name or id that holds its blocks",
+    "additionalProperties": {"type": "string"},
+}
+CLASS_BODY = {"GLACIER": {"type": "string", "description": "user space name or id (any S3 class may be a key)"}}
 
 
 def _op(
@@ -107,6 +113,14 @@ def console_paths() -> dict[str, Any]:
     return {
         "/api/v1/volumes": {"get": _op("List volumes (buckets) with usage", {"type": "array", "items": VOLUME})},
         "/api/v1/storage": {"get": _op("What the blob collector can reclaim now (admin keys)", STORAGE)},
+        "/api/v1/storage-classes": {
+            "get": _op("The gateway-wide storage class -> user space table (admin keys)", STORAGE_CLASSES),
+            "put": _op("Replace the gateway-wide storage class table", STORAGE_CLASSES, body=CLASS_BODY),
+        },
+        f"{v}/storage-classes": {
+            "get": _op("A volume's storage class overrides (admin keys)", STORAGE_CLASSES, params=vol),
+            "put": _op("Replace a volume's storage class overrides", STORAGE_CLASSES, body=CLASS_BODY, params=vol),
+        },
         v: {
             "get": _op("Get a volume", VOLUME, params=vol),
             "delete": _op("Delete a volume (?force=true when not empty)", None, status="204", params=vol),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .documents import checksum_fields
-from .records import AttributesView
+from .records import AttributesView, storage_class
 from .xml import Field, document, serialize
 
 
@@ -31,7 +31,7 @@ def object_attributes(view: AttributesView) -> bytes:
                 )
         fields.append(("ObjectParts", parts))
     if "StorageClass" in wanted:
-        fields.append(("StorageClass", "STANDARD"))
+        fields.append(("StorageClass", storage_class(obj.headers)))
     if "ObjectSize" in wanted:
         fields.append(("ObjectSize", obj.size))
     return serialize(document("GetObjectAttributesResponse", fields))

@@ -13,7 +13,7 @@ from urllib.parse import quote
 from gateway.domain.errors import ErrorCode
 
 from .errors import message_of
-from .records import BucketRecord, ObjectPage, StoredObject, UploadedPart, UploadRecord
+from .records import BucketRecord, ObjectPage, StoredObject, UploadedPart, UploadRecord, storage_class
 from .xml import (
     Field,
     MalformedXML,
@@ -116,7 +116,7 @@ def _contents(obj: StoredObject, encoding: str | None, owner: str | None) -> Fie
             fields.append(("ChecksumType", obj.checksum_type))
     if owner is not None:
         fields.append(("Owner", [("ID", owner), ("DisplayName", owner)]))
-    fields.append(("StorageClass", "STANDARD"))
+    fields.append(("StorageClass", storage_class(obj.headers)))
     return "Contents", fields
 
 
@@ -299,7 +299,7 @@ def list_parts(
         ("UploadId", upload.id),
         ("Initiator", _who(upload.owner)),
         ("Owner", _who(owner)),
-        ("StorageClass", "STANDARD"),
+        ("StorageClass", storage_class(upload.headers)),
         ("PartNumberMarker", marker),
         ("NextPartNumberMarker", parts[-1].number if parts else marker),
         ("MaxParts", max_parts),
@@ -355,7 +355,7 @@ def list_uploads(
                     ("UploadId", upload.id),
                     ("Initiator", _who(upload.owner)),
                     ("Owner", _who(owner)),
-                    ("StorageClass", "STANDARD"),
+                    ("StorageClass", storage_class(upload.headers)),
                     ("Initiated", iso8601(upload.created)),
                     ("ChecksumAlgorithm", upload.checksum_algorithm or None),
                 ],

@@ -32,6 +32,8 @@ class StoredObject(Protocol):
     def checksums(self) -> Mapping[str, str]: ...
     @property
     def checksum_type(self) -> str: ...
+    @property
+    def headers(self) -> Mapping[str, str]: ...
 
 
 class ObjectPage(Protocol):
@@ -104,6 +106,8 @@ class UploadRecord(Protocol):
     def checksum_algorithm(self) -> str: ...
     @property
     def checksum_type(self) -> str: ...
+    @property
+    def headers(self) -> Mapping[str, str]: ...
 
 
 class PartsListing(Protocol):
@@ -145,3 +149,12 @@ class CORSRuleRecord(Protocol):
     def expose_headers(self) -> Sequence[str]: ...
     @property
     def max_age(self) -> int | None: ...
+
+
+# The system header an object or upload records its storage class in (gateway.core.storage_classes).
+STORAGE_CLASS_HEADER = "x-amz-storage-class"
+
+
+def storage_class(headers: Mapping[str, str]) -> str:
+    """The StorageClass a listing shows: STANDARD unless the object was written with another."""
+    return headers.get(STORAGE_CLASS_HEADER, "STANDARD")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from .documents import ListingParams, _encode, listing_encoding, quoted
-from .records import VersionEntry, VersionsPage
+from .records import VersionEntry, VersionsPage, storage_class
 from .xml import Field, MalformedXML, child_text, document, iso8601, local, parse, serialize
 
 
@@ -45,7 +45,7 @@ def _version(entry: VersionEntry, encoding: str | None, owner: str) -> Field:
         fields += [("ChecksumAlgorithm", alg) for alg in obj.checksums]
         if obj.checksum_type:
             fields.append(("ChecksumType", obj.checksum_type))
-    return "Version", fields + [("StorageClass", "STANDARD"), _owner(owner)]
+    return "Version", fields + [("StorageClass", storage_class(obj.headers)), _owner(owner)]
 
 
 def list_versions(

@@ -414,6 +414,10 @@ XXE_TAGGING = (
     b'<?xml version="1.0"?><!DOCTYPE t [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
     b"<Tagging><TagSet><Tag><Key>k</Key><Value>&xxe;</Value></Tag></TagSet></Tagging>"
 )
+XXE_LOCK = (
+    b'<?xml version="1.0"?><!DOCTYPE t [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+    b"<ObjectLockConfiguration><ObjectLockEnabled>&xxe;</ObjectLockEnabled></ObjectLockConfiguration>"
+)
 CORS_CRLF = (
     b"<CORSConfiguration><CORSRule><AllowedMethod>GET</AllowedMethod><AllowedOrigin>*</AllowedOrigin>"
     b"<ExposeHeader>x-a&#13;&#10;Set-Cookie: a=b</ExposeHeader></CORSRule></CORSConfiguration>"
@@ -501,6 +505,20 @@ CASES: list[Case] = [
         target="/{b}/tagged",
         headers={"x-amz-tagging": "k=%01"},
         code="InvalidTag",
+    ),
+    Case(
+        "x-amz-storage-class S3 does not know",
+        **PUT_BAD,
+        target="/{b}/classy",
+        headers={"x-amz-storage-class": "STANDARD, GLACIER"},
+        code="InvalidStorageClass",
+    ),
+    Case(
+        "x-amz-storage-class on a multipart upload, lower case",
+        method="POST",
+        target="/{b}/classy?uploads",
+        headers={"x-amz-storage-class": "glacier"},
+        code="InvalidStorageClass",
     ),
     Case(
         "x-amz-tagging not UTF-8",
@@ -622,6 +640,33 @@ CASES: list[Case] = [
     ),
     Case(
         "XXE in PutBucketTagging", method="PUT", target="/{b}?tagging", body=XXE_TAGGING, md5=True, code="MalformedXML"
+    ),
+    Case(
+        "XXE in PutObjectLockConfiguration", method="PUT", target="/{b}?object-lock", body=XXE_LOCK, code="MalformedXML"
+    ),
+    Case(
+        "PutObjectRetention with a date that is not one",
+        method="PUT",
+        target="/{b}/seed.txt?retention",
+        body=b"<Retention><Mode>GOVERNANCE</Mode><RetainUntilDate>soon</RetainUntilDate></Retention>",
+        code="MalformedXML",
+    ),
+    Case(
+        "PutObjectLockConfiguration Days 1_0",
+        method="PUT",
+        target="/{b}?object-lock",
+        body=b"<ObjectLockConfiguration><ObjectLockEnabled>Enabled</ObjectLockEnabled><Rule><DefaultRetention>"
+        b"<Mode>GOVERNANCE</Mode><Days>1_0</Days></DefaultRetention></Rule></ObjectLockConfiguration>",
+        code="MalformedXML",
+    ),
+    Case(
+        "object lock headers on a bucket without Object Lock",
+        method="PUT",
+        target="/{b}/locked",
+        body=b"x",
+        md5=True,
+        headers={"x-amz-object-lock-mode": "GOVERNANCE", "x-amz-object-lock-retain-until-date": "2999-01-01T00:00:00Z"},
+        code="InvalidRequest",
     ),
     Case("10 MB XML body", send=oversized_xml, code="MalformedXML"),
     Case(

@@ -26,6 +26,7 @@ READ_DOCS = {
     "Version": "2012-10-17",
     "Statement": [{"Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket"], "Resource": "*"}],
 }
+MANAGE_USERS = {"Statement": [{"Effect": "Allow", "Action": "junction:ManageUsers", "Resource": "*"}]}
 
 
 @pytest.fixture(scope="module")
@@ -112,6 +113,17 @@ def test_two_accounts_with_users_and_keys_through_the_console(gw):
     assert refused.status_code == 403 and refused.json()["error"]["code"] == "AccessDenied"
     bob = call(gw, "POST", f"/accounts/{acme['id']}/users", data={"name": "bob"}, key=root_key, secret=root_secret)
     assert bob.status_code == 201
+    # a user allowed to manage users still may not touch the root's keys
+    manager = call(gw, "POST", f"/accounts/{acme['id']}/policies", data={"name": "users", "document": MANAGE_USERS})
+    assert manager.status_code == 201
+    call(gw, "PUT", f"/accounts/{acme['id']}/users/bob/policies/users")
+    bob_key = call(gw, "POST", f"/accounts/{acme['id']}/users/bob/keys", data={}).json()
+    as_bob = {"key": bob_key["access_key"], "secret": bob_key["secret_key"]}
+    assert call(gw, "GET", f"/accounts/{acme['id']}/users", **as_bob).status_code == 200
+    assert call(gw, "POST", f"/accounts/{acme['id']}/keys", data={}, **as_bob).status_code == 403
+    root_off = call(gw, "PUT", f"/accounts/{acme['id']}/keys/{root_key}", data={"status": "Inactive"}, **as_bob)
+    assert root_off.status_code == 403
+    assert call(gw, "GET", f"/accounts/{acme['id']}/users", key=root_key, secret=root_secret).status_code == 200
     # a read-only user manages nothing
     alice = key.json()
     denied = call(gw, "GET", f"/accounts/{acme['id']}/users", key=alice["access_key"], secret=alice["secret_key"])

@@ -89,12 +89,19 @@ def test_multipart_with_checksums_lists_parts(s3, bucket):
     assert rest["ObjectParts"]["PartNumberMarker"] == 1
 
 
-def test_multipart_without_checksums_gives_the_count(s3, bucket):
-    _multipart(s3, bucket, "plain", [(1, os.urandom(5 * MiB)), (2, b"end")])
+def test_multipart_without_checksums_lists_its_parts_too(s3, bucket):
+    """Parts are recorded at every completion: numbers and sizes, no checksums to show."""
+    _multipart(s3, bucket, "plain", [(1, os.urandom(5 * MiB)), (3, b"end")])
     got = s3.get_object_attributes(Bucket=bucket, Key="plain", ObjectAttributes=["ObjectParts", "Checksum"])
-    assert got["ObjectParts"]["TotalPartsCount"] == 2
-    assert "Parts" not in got["ObjectParts"]
+    parts = got["ObjectParts"]
+    assert (parts["TotalPartsCount"], parts["PartNumberMarker"], parts["MaxParts"]) == (2, 0, 1000)
+    assert (parts["NextPartNumberMarker"], parts["IsTruncated"]) == (3, False)
+    assert [(p["PartNumber"], p["Size"]) for p in parts["Parts"]] == [(1, 5 * MiB), (3, 3)]
+    assert all(set(p) == {"PartNumber", "Size"} for p in parts["Parts"])
     assert "Checksum" not in got
+    page = s3.get_object_attributes(Bucket=bucket, Key="plain", ObjectAttributes=["ObjectParts"], MaxParts=1)
+    assert [p["PartNumber"] for p in page["ObjectParts"]["Parts"]] == [1]
+    assert (page["ObjectParts"]["IsTruncated"], page["ObjectParts"]["NextPartNumberMarker"]) == (True, 1)
 
 
 def test_overwrite_drops_the_part_records(s3, bucket):

@@ -352,5 +352,5 @@ def test_malformed_policy_documents(document):
 
 def test_expired_policy_unit():
     with pytest.raises(JunctionError) as err:
-        post_policy.check_form(_policy([], expires_in=-1), {}, bucket="b")
+        post_policy.check_form(_policy([{"bucket": "b"}], expires_in=-1), {}, bucket="b")
     assert "Policy expired" in err.value.message

@@ -78,6 +78,7 @@ class _Obj:
         self.key, self.updated, self.etag, self.size = key, 0.0, "e", 1
         self.checksums: dict[str, str] = {}
         self.checksum_type = ""
+        self.headers: dict[str, str] = {}
 
 
 class _Page:

@@ -38,6 +38,13 @@ async def _account(call: ConsoleCall, action: str) -> str:
     return str(account["id"])
 
 
+def _root_only(call: ConsoleCall) -> None:
+    """An account root's keys are its own (or an administrator's) to make and change: a user
+    allowed to manage users must not be able to mint itself the root's powers."""
+    if call.identity.caller.user is not None and not call.identity.admin:
+        raise JunctionError(ErrorCode.AccessDenied, "Access Denied: only the account's root manages its root keys")
+
+
 def _user(call: ConsoleCall) -> str:
     return call.request.match_info["user"]
 
@@ -45,7 +52,7 @@ def _user(call: ConsoleCall) -> str:
 def _status(call: ConsoleCall) -> object:
     body = call.json()
     unknown = set(body) - {"status"}
-    if unknown or "status" not in body:
+    if unknown or body.get("status") not in ("Active", "Inactive"):
         raise JunctionError(ErrorCode.InvalidArgument, 'the body is {"status": "Active" | "Inactive"}', field="status")
     return body["status"]
 
@@ -138,6 +145,7 @@ async def list_account_keys(call: ConsoleCall) -> list[dict[str, Any]]:
 async def create_account_key(call: ConsoleCall) -> dict[str, Any]:
     body = call.json()
     account_id = await _account(call, MANAGE_USERS)
+    _root_only(call)
     return await call.core.accounts.create_key(account_id, None, body.get("access_key"), body.get("secret_key"))
 
 
@@ -153,11 +161,21 @@ async def create_user_key(call: ConsoleCall) -> dict[str, Any]:
 
 async def update_key(call: ConsoleCall) -> dict[str, Any]:
     account_id = await _account(call, MANAGE_USERS)
-    return await call.core.accounts.set_key_status(account_id, call.request.match_info["key"], _status(call))
+    status = _status(call)  # a malformed body is 400 whatever the key
+    await _guard_root_key(call, account_id)
+    return await call.core.accounts.set_key_status(account_id, call.request.match_info["key"], status)
 
 
 async def delete_key(call: ConsoleCall) -> None:
-    await call.core.accounts.delete_key(await _account(call, MANAGE_USERS), call.request.match_info["key"])
+    account_id = await _account(call, MANAGE_USERS)
+    await _guard_root_key(call, account_id)
+    await call.core.accounts.delete_key(account_id, call.request.match_info["key"])
+
+
+async def _guard_root_key(call: ConsoleCall, account_id: str) -> None:
+    key = await call.core.accounts.key(account_id, call.request.match_info["key"])
+    if key["user_id"] is None:
+        _root_only(call)
 
 
 # ------------------------------------------------------------------ policies and attachments

@@ -133,6 +133,39 @@ async def get_storage(call: ConsoleCall) -> dict[str, Any]:
     return await call.core.reclaimable()
 
 
+# ------------------------------------------------------------------ storage classes
+
+
+def _class_table(call: ConsoleCall) -> dict[str, str]:
+    """The body of a PUT: {"CLASS": "user space name or id", ...}."""
+    body = call.json()
+    if not all(isinstance(v, str | int) and not isinstance(v, bool) for v in body.values()):
+        raise JunctionError(ErrorCode.InvalidArgument, "each storage class must name a user space (name or id)")
+    return {str(k): str(v) for k, v in body.items()}
+
+
+async def get_storage_classes(call: ConsoleCall) -> dict[str, str]:
+    """The gateway-wide storage class -> user space table (config file entries included)."""
+    call.require_admin()
+    return await call.core.storage_classes.mapping()
+
+
+async def put_storage_classes(call: ConsoleCall) -> dict[str, str]:
+    call.require_admin()
+    return await call.core.storage_classes.set_mapping(_class_table(call))
+
+
+async def get_volume_storage_classes(call: ConsoleCall) -> dict[str, str]:
+    """One volume's overrides of the gateway-wide table."""
+    call.require_admin()
+    return await call.core.storage_classes.mapping((await call.volume()).id)
+
+
+async def put_volume_storage_classes(call: ConsoleCall) -> dict[str, str]:
+    call.require_admin()
+    return await call.core.storage_classes.set_mapping(_class_table(call), (await call.volume()).id)
+
+
 # ------------------------------------------------------------------ wiring
 
 
@@ -205,6 +238,10 @@ def register(app: web.Application, core: Core) -> None:
     routes = [
         ("GET", f"{PREFIX}/volumes", list_volumes, False),
         ("GET", f"{PREFIX}/storage", get_storage, False),
+        ("GET", f"{PREFIX}/storage-classes", get_storage_classes, False),
+        ("PUT", f"{PREFIX}/storage-classes", put_storage_classes, False),
+        ("GET", f"{volume}/storage-classes", get_volume_storage_classes, False),
+        ("PUT", f"{volume}/storage-classes", put_volume_storage_classes, False),
         ("GET", volume, get_volume, False),
         ("DELETE", volume, delete_volume, False),
         ("GET", f"{volume}/exports", list_exports, False),

@@ -85,6 +85,10 @@ class BlobIO:
             raise
         return WrittenBlob(blob_id, space_id, key, size)
 
+    @property
+    def default_space_id(self) -> int:
+        return self._spaces.default_id
+
     async def discard(self, blob: WrittenBlob) -> None:
         """Forget a blob no metadata points at (a write that failed before commit)."""
         try:

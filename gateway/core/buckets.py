@@ -35,9 +35,18 @@ class BucketService:
         self._store = store
         self._identities_changed = identities_changed
 
-    async def create(self, name: str, owner: str) -> Bucket:
+    async def create(self, name: str, owner: str, *, location: str | None = None) -> Bucket:
+        """Create the bucket; `location` is the LocationConstraint it was created with, kept
+        for GetBucketLocation (the front end has checked it against the gateway's region)."""
         validate_bucket_name(name)
-        return await self._store.buckets.create(name, owner)
+        bucket = await self._store.buckets.create(name, owner)
+        if location:
+            await self._store.placement.set_bucket_region(bucket.id, location)
+        return bucket
+
+    async def location(self, bucket_id: int) -> str | None:
+        """The LocationConstraint the bucket was created with (None: created without one)."""
+        return await self._store.placement.bucket_region(bucket_id)
 
     async def get(self, name: str) -> Bucket:
         return await self._store.buckets.get(name)

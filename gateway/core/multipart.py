@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.domain.mapping import validate_new_key
 from gateway.domain.models import Block, ObjectInfo, Part, Upload
+from gateway.domain.object_lock import LockState
 from gateway.meta.records import CommitGuard, NewObject
 from gateway.meta.s3ext_store import ObjectExtras, PartRecord
 from gateway.meta.store import MetaStore
@@ -34,7 +35,6 @@ from .objects import (
 MIN_PART_SIZE = 5 * 1024 * 1024
 MAX_PART_SIZE = 5 * 1024**3
 MAX_PART_NUMBER = 10000
-CRC_ALGORITHMS = ("CRC32", "CRC32C", "CRC64NVME")
 
 
 @dataclass(slots=True)
@@ -44,6 +44,19 @@ class CompletedPart:
     number: int
     etag: str
     checksums: dict[str, str] = field(default_factory=dict)
+
+
+def check_checksum_type(algorithm: str | None, kind: str) -> None:
+    """S3's pairs: CRC32 and CRC32C take either type, SHA1/SHA256 only COMPOSITE (a hash of
+    hashes; no hash of the whole can be derived from the parts'), CRC64NVME only FULL_OBJECT."""
+    if not algorithm or not kind:
+        return
+    allowed = {"CRC64NVME": ("FULL_OBJECT",), "SHA1": ("COMPOSITE",), "SHA256": ("COMPOSITE",)}
+    if kind not in allowed.get(algorithm, ("COMPOSITE", "FULL_OBJECT")):
+        raise JunctionError(
+            ErrorCode.InvalidRequest,
+            f"The {kind} checksum type cannot be used with the {algorithm.lower()} checksum algorithm.",
+        )
 
 
 def _listed_parts(listed: list[CompletedPart]) -> list[tuple[int, str]]:
@@ -87,8 +100,9 @@ class MultipartService:
         checksum_algorithm: str | None = None,
         checksum_type: str | None = None,
         tags: dict[str, str] | None = None,
+        lock: LockState | None = None,
     ) -> Upload:
-        """Start an upload; `tags` are kept with it and given to the object at completion."""
+        """Start an upload; `tags` and `lock` are kept with it and given to the object at completion."""
         validate_new_key(key)
         attrs.validate()
         bucket_row = await self._store.buckets.get(bucket)
@@ -99,10 +113,7 @@ class MultipartService:
             raise JunctionError(ErrorCode.InvalidRequest, f"Unknown checksum type {checksum_type!r}")
         if checksum_algorithm and not kind:
             kind = "FULL_OBJECT" if checksum_algorithm == "CRC64NVME" else "COMPOSITE"
-        if kind == "FULL_OBJECT" and checksum_algorithm not in CRC_ALGORITHMS:
-            raise JunctionError(
-                ErrorCode.InvalidRequest, f"The FULL_OBJECT checksum type is not supported for {checksum_algorithm}"
-            )
+        check_checksum_type(checksum_algorithm, kind)
         upload = Upload(
             id=uuid.uuid4().hex + uuid.uuid4().hex,
             bucket_id=bucket_row.id,
@@ -119,6 +130,8 @@ class MultipartService:
         await self._store.uploads.create(upload)
         if tags:
             await self._ext.put_upload_tags(upload.id, tags)
+        if lock is not None:
+            await self._store.locks.put_upload_lock(upload.id, lock)
         return upload
 
     async def get(self, bucket: str, key: str, upload_id: str) -> Upload:
@@ -140,7 +153,10 @@ class MultipartService:
         upload = await self.get(bucket, key, upload_id)
         if upload.checksum_algorithm and upload.checksum_algorithm not in expect.wanted():
             expect.algorithms.append(upload.checksum_algorithm)
-        blob, stream = await self._objects.write_blob(body, length=length, expect=expect, max_size=MAX_PART_SIZE)
+        space_id = await self._objects.space_for_class(upload.bucket_id, upload.headers)
+        blob, stream = await self._objects.write_blob(
+            body, length=length, expect=expect, space_id=space_id, max_size=MAX_PART_SIZE
+        )
         return await self._attach(upload, number, blob, stream)
 
     async def upload_part_copy(
@@ -161,7 +177,11 @@ class MultipartService:
         expect = Expectations(algorithms=[upload.checksum_algorithm] if upload.checksum_algorithm else [])
         length = byte_range.length if byte_range else src.size
         blob, stream = await self._objects.write_blob(
-            self._objects.read(src, byte_range), length=length, expect=expect, max_size=MAX_PART_SIZE
+            self._objects.read(src, byte_range),
+            length=length,
+            expect=expect,
+            space_id=await self._objects.space_for_class(upload.bucket_id, upload.headers),
+            max_size=MAX_PART_SIZE,
         )
         return await self._attach(upload, number, blob, stream), src
 
@@ -194,11 +214,14 @@ class MultipartService:
         conditions: WriteConditions | None = None,
         expected_checksums: dict[str, str] | None = None,
         expected_size: int | None = None,
+        expected_type: str | None = None,
     ) -> ObjectInfo:
         """Commit the upload as the key's object; a repeat of a completion that already
         happened, with the same parts, answers what the first one did (as S3 does)."""
         try:
-            return await self._complete(bucket, key, upload_id, listed, conditions, expected_checksums, expected_size)
+            return await self._complete(
+                bucket, key, upload_id, listed, conditions, expected_checksums, expected_size, expected_type
+            )
         except JunctionError as exc:
             if exc.code != ErrorCode.NoSuchUpload:
                 raise
@@ -217,8 +240,15 @@ class MultipartService:
         conditions: WriteConditions | None,
         expected_checksums: dict[str, str] | None,
         expected_size: int | None,
+        expected_type: str | None = None,
     ) -> ObjectInfo:
         upload = await self.get(bucket, key, upload_id)
+        if expected_type and expected_type.upper() != upload.checksum_type:
+            raise JunctionError(
+                ErrorCode.BadDigest,
+                f"The {expected_type} checksum type you specified does not match the upload's "
+                f"({upload.checksum_type or 'none'}) given to CreateMultipartUpload.",
+            )
         if not listed:
             raise JunctionError(ErrorCode.MalformedXML, "You must specify at least one part")
         conditions = conditions or WriteConditions()
@@ -233,7 +263,9 @@ class MultipartService:
         md5s = b"".join(bytes.fromhex(p.etag) for p in chosen)
         checksums = self._combined_checksums(upload, chosen)
         for alg, value in (expected_checksums or {}).items():
-            if checksums.get(alg) != value:
+            computed = checksums.get(alg)
+            # a COMPOSITE value may be named with or without its "-N" (base64 has no "-")
+            if computed is None or value not in (computed, computed.split("-", 1)[0]):
                 raise JunctionError(
                     ErrorCode.BadDigest, f"The {alg} you specified did not match the calculated checksum."
                 )
@@ -253,7 +285,8 @@ class MultipartService:
             block_sizes=[p.size for p in chosen],
             extras=ObjectExtras(
                 tags=await self._ext.upload_tags(upload_id),
-                parts=[PartRecord(p.number, p.size, p.checksums) for p in chosen] if checksums else [],
+                parts=[PartRecord(p.number, p.size, p.checksums if checksums else {}) for p in chosen],
+                lock=await self._store.locks.upload_lock(upload_id),
             ),
         )
         guards = [conditions.guard(prechecked=True), *self._guards]

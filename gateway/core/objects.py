@@ -11,11 +11,12 @@ import base64
 import binascii
 import sqlite3
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.domain.mapping import validate_key, validate_new_key
-from gateway.domain.models import Deletion, ObjectInfo
+from gateway.domain.models import Block, Deletion, ObjectInfo
+from gateway.domain.object_lock import LockState
 from gateway.domain.text import HEADER_NAME, require_header_safe
 from gateway.meta import history
 from gateway.meta.records import CommitGuard, NewObject
@@ -26,6 +27,8 @@ from .blobs import BlobIO, WrittenBlob
 from .checksums import ALGORITHMS, ChecksumMismatch
 from .conditions import ByteRange, check_read_conditions, etag_matches
 from .hashing import HashingStream
+from .storage_classes import HEADER as STORAGE_CLASS_HEADER
+from .storage_classes import StorageClassService, with_storage_class
 from .versioning import delete_version, missing_key, read_object_version, read_version
 
 MAX_PUT_SIZE = 5 * 1024**3  # S3's single-request limit
@@ -166,11 +169,20 @@ class CopySource:
 
 
 class ObjectService:
-    def __init__(self, store: MetaStore, blobs: BlobIO, guards: list[CommitGuard]) -> None:
+    def __init__(
+        self, store: MetaStore, blobs: BlobIO, guards: list[CommitGuard], classes: StorageClassService | None = None
+    ) -> None:
         self._store = store
         self._blobs = blobs
         self._guards = guards  # process-wide guards (quotas), run in every commit
         self._ext = store.s3ext
+        self.classes = classes  # storage class -> user space; None: every block in the given/default space
+
+    async def space_for_class(self, bucket_id: int, headers: dict[str, str]) -> int | None:
+        """The user space for blocks of an object (or upload) with these system headers."""
+        if self.classes is None:
+            return None
+        return await self.classes.space_for(bucket_id, headers.get(STORAGE_CLASS_HEADER))
 
     async def put(
         self,
@@ -184,7 +196,10 @@ class ObjectService:
         conditions: WriteConditions | None = None,
         space_id: int | None = None,
         tags: dict[str, str] | None = None,
+        lock: LockState | None = None,
     ) -> ObjectInfo:
+        """Stream `body` into a new blob and commit it as the key's object; `lock` is the Object
+        Lock the write asked for (the store adds the bucket's default retention otherwise)."""
         validate_new_key(key)
         attrs.validate()
         expect = expect or Expectations()
@@ -193,6 +208,8 @@ class ObjectService:
         if length is not None and length > MAX_PUT_SIZE:
             raise JunctionError(ErrorCode.EntityTooLarge, "Your proposed upload exceeds the maximum allowed size")
         await self.precheck(bucket_row.id, key, conditions)
+        if space_id is None:
+            space_id = await self.space_for_class(bucket_row.id, attrs.headers)
         stream = HashingStream(body, algorithms=expect.wanted(), expected_size=length, max_size=MAX_PUT_SIZE)
         blob = await self._blobs.write(stream, space_id=space_id, size_hint=length)
         try:
@@ -211,7 +228,7 @@ class ObjectService:
                 parts_count=0,
                 blob_ids=[blob.blob_id],
                 block_sizes=[blob.size],
-                extras=ObjectExtras(tags=tags) if tags else None,
+                extras=ObjectExtras(tags=tags or {}, lock=lock) if tags or lock else None,
             )
             return await self._store.objects.commit(new, [conditions.guard(prechecked=True), *self._guards])
         except BaseException:
@@ -247,15 +264,24 @@ class ObjectService:
         return self._blobs.read(obj.blocks, byte_range.start, byte_range.length)
 
     async def delete(
-        self, bucket: str, key: str, conditions: WriteConditions | None = None, version_id: str | None = None
+        self,
+        bucket: str,
+        key: str,
+        conditions: WriteConditions | None = None,
+        version_id: str | None = None,
+        *,
+        bypass_governance: bool = False,
     ) -> Deletion:
         """Delete the key (a versioned bucket gets a delete marker), or permanently delete the
-        version `version_id`; deleting an absent key or version succeeds (S3 semantics)."""
+        version `version_id`; deleting an absent key or version succeeds (S3 semantics), a
+        locked version is refused (a GOVERNANCE retention gives way to `bypass_governance`)."""
         validate_key(key)
         bucket_row = await self._store.buckets.get(bucket)
         guards = [conditions.guard()] if conditions and conditions.if_match is not None else []
         if version_id is not None:
-            return await delete_version(self._store, bucket_row.id, key, version_id, guards)
+            return await delete_version(
+                self._store, bucket_row.id, key, version_id, guards, bypass_governance=bypass_governance
+            )
         return await self._store.objects.delete(bucket_row.id, key, guards)
 
     async def _copy_source(self, source: CopySource) -> tuple[ObjectInfo, bool]:
@@ -283,9 +309,14 @@ class ObjectService:
         conditions: WriteConditions | None = None,
         checksum_algorithm: str | None = None,
         tags: dict[str, str] | None = None,
+        storage_class: str | None = None,
+        lock: LockState | None = None,
     ) -> ObjectInfo:
         """Copy by sharing the source's blocks; `replace_attrs` None means COPY the metadata,
-        `tags` None means COPY the source's tags (S3's default tagging directive)."""
+        `tags` None means COPY the source's tags (S3's default tagging directive). The copy
+        has `storage_class` (None: STANDARD, as in S3); when that class lives in another user
+        space than the source's blocks, the blocks are rewritten there (same sizes, same ETag).
+        The source's Object Lock is never copied: the copy gets `lock` or the destination's default."""
         validate_new_key(key)
         src, current = await self._copy_source(source)
         check_source_conditions(src, source)
@@ -295,6 +326,7 @@ class ObjectService:
             and current
             and replace_attrs is None
             and not checksum_algorithm
+            and storage_class is None
         ):
             raise JunctionError(
                 ErrorCode.InvalidRequest,
@@ -303,7 +335,9 @@ class ObjectService:
             )
         dst_bucket = await self._store.buckets.get(bucket)
         attrs = replace_attrs or ObjectAttrs(src.content_type, dict(src.headers), dict(src.meta))
+        attrs.headers = with_storage_class(attrs.headers, storage_class)
         attrs.validate()
+        blocks = await self._placed_blocks(src, dst_bucket.id, attrs.headers)
         checksums, checksum_type = src.checksums, src.checksum_type
         if checksum_algorithm and checksum_algorithm not in checksums:
             checksums, checksum_type = await self._checksum_of(src, checksum_algorithm), "FULL_OBJECT"
@@ -319,12 +353,47 @@ class ObjectService:
             checksums=checksums,
             checksum_type=checksum_type,
             parts_count=src.parts_count,
-            blob_ids=[b.blob_id for b in src.blocks],
-            block_sizes=[b.size for b in src.blocks],
-            extras=await self._copied_extras(src, tags, keep_parts=checksums is src.checksums, current=current),
+            blob_ids=[b.blob_id for b in blocks],
+            block_sizes=[b.size for b in blocks],
+            extras=replace(
+                await self._copied_extras(src, tags, keep_parts=checksums is src.checksums, current=current),
+                lock=lock,
+            ),
         )
         guards = [(conditions or WriteConditions()).guard(), *self._guards]
-        return await self._store.objects.commit(new, guards)
+        moved = [b for b in blocks if b not in src.blocks]
+        try:
+            return await self._store.objects.commit(new, guards)
+        except BaseException:
+            for block in moved:
+                await self._blobs.discard(WrittenBlob(block.blob_id, block.space_id, block.blob_key, block.size))
+            raise
+
+    async def _placed_blocks(self, src: ObjectInfo, bucket_id: int, headers: dict[str, str]) -> list[Block]:
+        """The copy's blocks: the source's, shared, unless a storage class places either end in
+        a user space, and the source's blocks are not in the copy's; then those are rewritten
+        there block by block (part boundaries, so ETag and partNumber reads, stay the same)."""
+        if self.classes is None:
+            return list(src.blocks)
+        source_space = await self.space_for_class(src.bucket_id, src.headers)
+        target = await self.space_for_class(bucket_id, headers)
+        if source_space is None and target is None:
+            return list(src.blocks)
+        target_id = target if target is not None else self._blobs.default_space_id
+        placed: list[Block] = []
+        try:
+            for block in src.blocks:
+                if block.space_id == target_id:
+                    placed.append(block)
+                    continue
+                blob = await self._blobs.write(self._blobs.read([block]), space_id=target_id, size_hint=block.size)
+                placed.append(Block(blob.blob_id, blob.space_id, blob.key, blob.size))
+        except BaseException:
+            for block in placed:
+                if block not in src.blocks:
+                    await self._blobs.discard(WrittenBlob(block.blob_id, block.space_id, block.blob_key, block.size))
+            raise
+        return placed
 
     async def _copied_extras(
         self, src: ObjectInfo, tags: dict[str, str] | None, *, keep_parts: bool, current: bool = True

@@ -28,10 +28,12 @@ from .liveness import OWNERS_DIR
 from .multipart import MultipartService
 from .native_multipart import NativeMultipart
 from .native_ops import NativeService
+from .object_lock import ObjectLockService
 from .objects import ObjectService
 from .quotas import QuotaService, quota_guard
 from .secretbox import SecretBox
 from .spaces import Spaces
+from .storage_classes import StorageClassService
 from .sync import SyncService
 from .tagging import TaggingService
 from .transfers import Transfers
@@ -52,6 +54,7 @@ class Core:
         orphan_grace: float = 24 * 3600.0,
         secrets_key: str = "",
         local_roots: list[Path] | None = None,
+        storage_classes: dict[str, str] | None = None,
         primary: bool = True,
     ) -> None:
         self.data_dir = Path(data_dir).resolve()  # user-space roots must be absolute
@@ -70,9 +73,11 @@ class Core:
         self.authorizer = Authorizer(OwnerAccess(self.identity))
         self.accounts = AccountService(self.store, self.identity, self.authorizer)
         self.buckets = BucketService(self.store, self.identity.changed)
-        self.objects = ObjectService(self.store, self.blobs, self.guards)
+        self.storage_classes = StorageClassService(self.store, self.spaces, storage_classes)
+        self.objects = ObjectService(self.store, self.blobs, self.guards, self.storage_classes)
         self.multipart = MultipartService(self.store, self.blobs, self.objects, self.guards)
         self.tagging = TaggingService(self.store)
+        self.object_lock = ObjectLockService(self.store)  # S3 Object Lock
         self.cors = CorsService(self.store)
         self.attributes = AttributesService(self.store)
         self.exports = ExportService(self.store, self.identity)

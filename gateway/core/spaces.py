@@ -158,6 +158,13 @@ class Spaces:
                 user_space=space_id,
             ) from None
 
+    def find(self, ref: str | int) -> int | None:
+        """The id of the open space named `ref` (its id, or its name), or None."""
+        text = str(ref)
+        if text.isdigit() and int(text) in self._open:
+            return int(text)
+        return next((i for i, opened in self._open.items() if opened.row.name == text), None)
+
     async def shard_space_for(self, affinity: int | None, size_hint: int | None = None) -> int | None:
         """The space new blocks should land in: the preferred one when it has a shard store with
         room, else None (the default space)."""

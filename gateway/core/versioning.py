@@ -63,9 +63,17 @@ async def read_object_version(store: MetaStore, bucket_id: int, key: str, versio
 
 
 async def delete_version(
-    store: MetaStore, bucket_id: int, key: str, version_id: str, guards: list[CommitGuard]
+    store: MetaStore,
+    bucket_id: int,
+    key: str,
+    version_id: str,
+    guards: list[CommitGuard],
+    *,
+    bypass_governance: bool = False,
 ) -> Deletion:
-    return await store.versions.delete(bucket_id, key, parse_version_id(version_id), guards)
+    return await store.versions.delete(
+        bucket_id, key, parse_version_id(version_id), guards, bypass_governance=bypass_governance
+    )
 
 
 def _common_prefix(key: str, prefix: str, delimiter: str) -> str | None:

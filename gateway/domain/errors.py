@@ -30,12 +30,15 @@ class ErrorCode(StrEnum):
     EntityTooSmall = "EntityTooSmall"
     ExpiredToken = "ExpiredToken"
     IllegalLocationConstraintException = "IllegalLocationConstraintException"
+    InvalidLocationConstraint = "InvalidLocationConstraint"
+    InvalidStorageClass = "InvalidStorageClass"
     IncompleteBody = "IncompleteBody"
     IncorrectNumberOfFilesInPostRequest = "IncorrectNumberOfFilesInPostRequest"
     InternalError = "InternalError"
     InvalidAccessKeyId = "InvalidAccessKeyId"
     InvalidArgument = "InvalidArgument"
     InvalidBucketName = "InvalidBucketName"
+    InvalidBucketState = "InvalidBucketState"
     InvalidDigest = "InvalidDigest"
     InvalidPart = "InvalidPart"
     InvalidPartNumber = "InvalidPartNumber"
@@ -43,6 +46,7 @@ class ErrorCode(StrEnum):
     InvalidPolicyDocument = "InvalidPolicyDocument"
     InvalidRange = "InvalidRange"
     InvalidRequest = "InvalidRequest"
+    InvalidRetentionPeriod = "InvalidRetentionPeriod"
     InvalidTag = "InvalidTag"
     InvalidURI = "InvalidURI"
     KeyTooLongError = "KeyTooLongError"
@@ -66,6 +70,7 @@ class ErrorCode(StrEnum):
     NoSuchJob = "NoSuchJob"
     NoSuchKey = "NoSuchKey"
     NoSuchLifecycleConfiguration = "NoSuchLifecycleConfiguration"
+    NoSuchObjectLockConfiguration = "NoSuchObjectLockConfiguration"
     NoSuchPackage = "NoSuchPackage"
     NoSuchPublicAccessBlockConfiguration = "NoSuchPublicAccessBlockConfiguration"
     NoSuchQuota = "NoSuchQuota"
@@ -130,13 +135,18 @@ MESSAGES: dict[ErrorCode, str] = {
     ErrorCode.EntityTooLarge: "Your proposed upload exceeds the maximum allowed object size.",
     ErrorCode.EntityTooSmall: "Your proposed upload is smaller than the minimum allowed object size.",
     ErrorCode.ExpiredToken: "The provided token has expired.",
-    ErrorCode.IllegalLocationConstraintException: "The specified location-constraint is not valid.",
+    ErrorCode.IllegalLocationConstraintException: (
+        "The location constraint is incompatible for the region specific endpoint this request was sent to."
+    ),
+    ErrorCode.InvalidLocationConstraint: "The specified location-constraint is not valid.",
+    ErrorCode.InvalidStorageClass: "The storage class you specified is not valid.",
     ErrorCode.IncompleteBody: "You did not provide the number of bytes specified by the Content-Length HTTP header.",
     ErrorCode.IncorrectNumberOfFilesInPostRequest: "POST requires exactly one file upload per request.",
     ErrorCode.InternalError: "We encountered an internal error. Please try again.",
     ErrorCode.InvalidAccessKeyId: "The AWS access key ID you provided does not exist in our records.",
     ErrorCode.InvalidArgument: "Invalid Argument",
     ErrorCode.InvalidBucketName: "The specified bucket is not valid.",
+    ErrorCode.InvalidBucketState: "The request is not valid with the current state of the bucket.",
     ErrorCode.InvalidDigest: "The Content-MD5 you specified is not valid.",
     ErrorCode.InvalidPart: "One or more of the specified parts could not be found.",
     ErrorCode.InvalidPartNumber: "The requested partnumber is not satisfiable",
@@ -146,6 +156,7 @@ MESSAGES: dict[ErrorCode, str] = {
     ),
     ErrorCode.InvalidRange: "The requested range is not satisfiable",
     ErrorCode.InvalidRequest: "Invalid Request",
+    ErrorCode.InvalidRetentionPeriod: "Default retention period must be a positive integer value.",
     ErrorCode.InvalidTag: "The tag provided was not a valid tag.",
     ErrorCode.InvalidURI: "Couldn't parse the specified URI.",
     ErrorCode.KeyTooLongError: "Your key is too long.",
@@ -175,6 +186,7 @@ MESSAGES: dict[ErrorCode, str] = {
     ErrorCode.NoSuchJob: "The specified job does not exist.",
     ErrorCode.NoSuchKey: "The specified key does not exist.",
     ErrorCode.NoSuchLifecycleConfiguration: "The lifecycle configuration does not exist",
+    ErrorCode.NoSuchObjectLockConfiguration: "The specified object does not have a ObjectLock configuration",
     ErrorCode.NoSuchPackage: "The specified package does not exist.",
     ErrorCode.NoSuchPublicAccessBlockConfiguration: "The public access block configuration was not found",
     ErrorCode.NoSuchQuota: "The specified quota does not exist.",

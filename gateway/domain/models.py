@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .object_lock import LockState
+
 EMPTY_MD5 = "d41d8cd98f00b204e9800998ecf8427e"
 EMPTY_SHA256 = "E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855"
 
@@ -60,6 +62,7 @@ class ObjectInfo:
     # response carries one), "null" for the null version, else the id.
     version_id: str | None = None
     tag_count: int = 0  # S3 object tags (x-amz-tagging-count), read with the current row
+    lock: LockState | None = None  # S3 Object Lock retention and legal hold of this version
 
     @property
     def file_hash(self) -> str:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from gateway.domain.errors import ErrorCode, JunctionError, no_such_bucket
 from gateway.domain.models import Bucket
 
-from . import history
+from . import history, locks
 from .db import Database, fetchone, inserted_id
 from .rows import bucket_of, timestamp, unref_blobs
 
@@ -96,6 +96,8 @@ class BucketsStore:
                 ).fetchone()
             ):
                 raise JunctionError(ErrorCode.BucketNotEmpty)
+            if locks.bucket_has_locked_versions(conn, bucket_id, timestamp()):  # a forced delete spares them
+                raise JunctionError(ErrorCode.AccessDenied, locks.PROTECTED)
             blob_rows = conn.execute(
                 "SELECT b.blob_id FROM object_blocks b JOIN objects o ON o.id = b.object_id WHERE o.bucket_id = ? "
                 "UNION ALL SELECT pa.blob_id FROM parts pa JOIN uploads u ON u.id = pa.upload_id WHERE u.bucket_id = ? "

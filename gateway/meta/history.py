@@ -19,11 +19,13 @@ import sqlite3
 import string
 import time
 from collections.abc import Iterable
+from dataclasses import replace
 
 from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.domain.mapping import split_key
 from gateway.domain.models import Block, Deletion, ObjectInfo, ObjectVersion
 
+from . import locks
 from .db import inserted_id
 from .records import CommitGuard
 from .rows import drop_package_if_implicit_and_empty, ensure_package, prefix_successor, select_object, unref_blobs
@@ -90,6 +92,7 @@ def _version_object(conn: sqlite3.Connection, row: sqlite3.Row, with_blocks: boo
         created=row["created"],
         updated=row["updated"],
         version_id=surface(row["version_id"]),
+        lock=locks.version_lock(conn, row["id"]),
     )
     if with_blocks:
         rows = conn.execute(
@@ -163,11 +166,15 @@ def retire(conn: sqlite3.Connection, old: ObjectInfo) -> int:
 
 
 # S3 extras that follow a version (s3ext_schema.py): current table, history table, column
-_EXTRAS = (("object_tags", "version_tags", "tags"), ("object_parts", "version_parts", "parts"))
+_EXTRAS = (
+    ("object_tags", "version_tags", "tags"),
+    ("object_parts", "version_parts", "parts"),
+    ("object_lock", "version_lock", "lock"),  # lock_schema.py: a version's retention and legal hold
+)
 
 
 def _move_extras(conn: sqlite3.Connection, object_id: int, row_id: int, *, to_history: bool) -> None:
-    """Carry a version's tags and part records between its `objects` row and its history row."""
+    """Carry a version's tags, part records and lock between its `objects` row and its history row."""
     for current, history, column in _EXTRAS:
         if to_history:
             conn.execute(
@@ -182,8 +189,9 @@ def _move_extras(conn: sqlite3.Connection, object_id: int, row_id: int, *, to_hi
             )
 
 
-def _release_version(conn: sqlite3.Connection, row_id: int) -> None:
-    """Permanently delete one history row, releasing its blobs."""
+def _release_version(conn: sqlite3.Connection, row_id: int, *, bypass_governance: bool = False) -> None:
+    """Permanently delete one history row, releasing its blobs (never a locked version's)."""
+    locks.refuse_if_locked(locks.version_lock(conn, row_id), bypass_governance=bypass_governance)
     blobs = conn.execute("SELECT blob_id FROM version_blocks WHERE version_row = ?", (row_id,)).fetchall()
     unref_blobs(conn, [r[0] for r in blobs])
     conn.execute("DELETE FROM object_versions WHERE id = ?", (row_id,))
@@ -201,6 +209,7 @@ def _drop_null(conn: sqlite3.Connection, bucket_id: int, key: str) -> None:
 def _drop_current(conn: sqlite3.Connection, obj: ObjectInfo, drop_package: bool = True, release: bool = True) -> None:
     """Delete the `objects` row; `release` its blobs unless history took them over."""
     if release:
+        locks.refuse_if_locked(obj.lock)
         unref_blobs(conn, [b.blob_id for b in obj.blocks])
     conn.execute("DELETE FROM objects WHERE id = ?", (obj.id,))
     if drop_package:
@@ -295,14 +304,22 @@ def _promote(conn: sqlite3.Connection, bucket_id: int, key: str) -> None:
 
 
 def delete_version(
-    conn: sqlite3.Connection, bucket_id: int, key: str, version_id: str, guards: Iterable[CommitGuard]
+    conn: sqlite3.Connection,
+    bucket_id: int,
+    key: str,
+    version_id: str,
+    guards: Iterable[CommitGuard],
+    *,
+    bypass_governance: bool = False,
 ) -> Deletion:
-    """Permanently delete one version (stored id); deleting an absent version succeeds."""
+    """Permanently delete one version (stored id); deleting an absent version succeeds, a
+    locked one is refused (a GOVERNANCE retention gives way to `bypass_governance`)."""
     current = select_object(conn, _CURRENT, (bucket_id, key), True)
     if current is not None and stored(current.version_id) == version_id:
         for guard in guards:
             guard(conn, current, None)
-        _drop_current(conn, current)
+        locks.refuse_if_locked(current.lock, bypass_governance=bypass_governance)
+        _drop_current(conn, replace(current, lock=None))
         _promote(conn, bucket_id, key)
         return Deletion(surface(version_id), False)
     row = conn.execute(
@@ -311,7 +328,7 @@ def delete_version(
     ).fetchone()
     if row is None:
         return Deletion(surface(version_id), False)
-    _release_version(conn, row["id"])
+    _release_version(conn, row["id"], bypass_governance=bypass_governance)
     _promote(conn, bucket_id, key)
     return Deletion(surface(version_id), bool(row["delete_marker"]))
 

@@ -19,6 +19,7 @@ from gateway.domain.models import Deletion, ObjectInfo
 
 from . import history
 from .db import Database, inserted_id
+from .locks import refuse_if_locked, with_default_retention
 from .records import CommitGuard, NewObject
 from .rows import (
     OBJECT_COLUMNS,
@@ -93,6 +94,7 @@ def commit_object(conn: sqlite3.Connection, new: NewObject, guards: Iterable[Com
             (*values, version_id, object_id),
         )
         if not kept:
+            refuse_if_locked(old.lock)  # lost, not kept as history: never a locked version
             unref_blobs(conn, [b.blob_id for b in old.blocks])
         conn.execute("DELETE FROM object_blocks WHERE object_id = ?", (object_id,))
     else:
@@ -111,7 +113,8 @@ def commit_object(conn: sqlite3.Connection, new: NewObject, guards: Iterable[Com
             for seq, (bid, size) in enumerate(zip(new.blob_ids, new.block_sizes, strict=True))
         ],
     )
-    write_object_extras(conn, object_id, new.extras, replaced=old is not None)  # an overwrite starts afresh
+    extras = with_default_retention(conn, new.bucket_id, new.extras, now)
+    write_object_extras(conn, object_id, extras, replaced=old is not None)  # an overwrite starts afresh
     obj = select_object(conn, "o.id = ?", (object_id,), True)
     assert obj is not None
     return obj

@@ -17,6 +17,8 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
+from gateway.domain.object_lock import LockState
+
 from .db import Database
 
 Tags = dict[str, str]
@@ -37,9 +39,10 @@ class ObjectExtras:
 
     tags: Tags = field(default_factory=dict)
     parts: list[PartRecord] = field(default_factory=list)  # only for uploads with checksums
+    lock: LockState | None = None  # Object Lock retention / legal hold of the new version (lock_schema.py)
 
     def __bool__(self) -> bool:
-        return bool(self.tags or self.parts)
+        return bool(self.tags or self.parts or self.lock)
 
 
 def _tags_json(tags: Tags) -> str:
@@ -57,6 +60,7 @@ def write_object_extras(
     if replaced:
         conn.execute("DELETE FROM object_tags WHERE object_id = ?", (object_id,))
         conn.execute("DELETE FROM object_parts WHERE object_id = ?", (object_id,))
+        conn.execute("DELETE FROM object_lock WHERE object_id = ?", (object_id,))
     if not extras:
         return
     if extras.tags:
@@ -64,6 +68,8 @@ def write_object_extras(
     if extras.parts:
         parts = [[p.number, p.size, p.checksums] for p in extras.parts]
         conn.execute("INSERT INTO object_parts (object_id, parts) VALUES (?, ?)", (object_id, json.dumps(parts)))
+    if extras.lock is not None and not extras.lock.empty:
+        conn.execute("INSERT INTO object_lock (object_id, lock) VALUES (?, ?)", (object_id, extras.lock.to_json()))
 
 
 def read_object_extras(conn: sqlite3.Connection, object_id: int) -> ObjectExtras:

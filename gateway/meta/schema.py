@@ -11,7 +11,9 @@ from __future__ import annotations
 from .console_schema import CONSOLE_MIGRATIONS
 from .identity_schema import IDENTITY_MIGRATIONS  # accounts, users, policies; keys gain owners
 from .jobs_schema import JOBS_MIGRATIONS
+from .lock_schema import LOCK_MIGRATIONS  # S3 Object Lock
 from .native_schema import NATIVE_MIGRATIONS  # the native API's own tables
+from .placement_schema import PLACEMENT_MIGRATIONS  # bucket locations, storage class -> space
 from .s3ext_schema import S3EXT_MIGRATIONS  # S3 tags, part records, CORS
 from .versioning_schema import VERSIONING_MIGRATIONS
 
@@ -130,6 +132,8 @@ COMPONENTS: dict[str, list[str]] = {
     "console": CONSOLE_MIGRATIONS,
     "versioning": VERSIONING_MIGRATIONS,
     "s3ext": S3EXT_MIGRATIONS,
+    "objectlock": LOCK_MIGRATIONS,  # after versioning: version_lock hangs off object_versions
     "jobs": JOBS_MIGRATIONS,
     "identity": IDENTITY_MIGRATIONS,
+    "placement": PLACEMENT_MIGRATIONS,
 }

@@ -20,9 +20,11 @@ from .credentials_store import CredentialsStore, SecretSealer
 from .db import Database
 from .identity_store import IdentityStore
 from .jobs_store import JobsStore
+from .lock_store import LockStore
 from .native_parts_store import NativePartsStore
 from .objects_store import ObjectsStore
 from .packages_store import PackagesStore
+from .placement_store import PlacementStore
 from .s3ext_store import S3ExtStore
 from .spaces_store import SpacesStore
 from .uploads_store import UploadsStore
@@ -42,11 +44,13 @@ class MetaStore:
         self.blobs = BlobsStore(self.db)
         self.versions = VersionsStore(self.db)
         self.s3ext = S3ExtStore(self.db)
+        self.locks = LockStore(self.db)  # S3 Object Lock
         self.native_parts = NativePartsStore(self.db)
         self.spaces = SpacesStore(self.db)
         self.console = ConsoleStore(self.db, self.credentials)
         self.jobs = JobsStore(self.db)
         self.identity = IdentityStore(self.db, self.credentials.seal_secret)
+        self.placement = PlacementStore(self.db)
 
     async def open(self) -> None:
         await self.db.open()

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.domain.models import Deletion, ObjectVersion
 
-from . import history
+from . import history, locks
 from .db import Database
 from .history import ENABLED, SUSPENDED
 from .records import CommitGuard
@@ -33,6 +33,12 @@ class VersionsStore:
             raise JunctionError(ErrorCode.MalformedXML, "Versioning status must be Enabled or Suspended")
 
         def put(conn: sqlite3.Connection) -> None:
+            if new_status == SUSPENDED and locks.bucket_config(conn, bucket_id) is not None:
+                raise JunctionError(
+                    ErrorCode.InvalidBucketState,
+                    "An Object Lock configuration is present on this bucket, "
+                    "so the versioning state cannot be changed.",
+                )
             conn.execute(
                 "INSERT OR REPLACE INTO bucket_versioning (bucket_id, status) VALUES (?, ?)", (bucket_id, new_status)
             )
@@ -45,8 +51,20 @@ class VersionsStore:
     async def latest_marker(self, bucket_id: int, key: str) -> ObjectVersion | None:
         return await self.db.query(lambda conn: history.latest_marker(conn, bucket_id, key))
 
-    async def delete(self, bucket_id: int, key: str, version_id: str, guards: Iterable[CommitGuard] = ()) -> Deletion:
-        return await self.db.transaction(lambda conn: history.delete_version(conn, bucket_id, key, version_id, guards))
+    async def delete(
+        self,
+        bucket_id: int,
+        key: str,
+        version_id: str,
+        guards: Iterable[CommitGuard] = (),
+        *,
+        bypass_governance: bool = False,
+    ) -> Deletion:
+        return await self.db.transaction(
+            lambda conn: history.delete_version(
+                conn, bucket_id, key, version_id, guards, bypass_governance=bypass_governance
+            )
+        )
 
     async def tags(self, bucket_id: int, key: str, version_id: str) -> Tags:
         return await self.db.query(lambda conn: history.read_tags(conn, bucket_id, key, version_id))

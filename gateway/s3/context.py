@@ -20,6 +20,7 @@ from gateway.core.checksums import algorithm_from_header, header_for
 from gateway.core.identity import request_context
 from gateway.core.objects import Expectations, ObjectAttrs, checksum_algorithm
 from gateway.core.service import Core
+from gateway.core.storage_classes import parse_storage_class, with_storage_class
 from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.domain.text import decode_uri_component
 
@@ -213,7 +214,7 @@ class S3Call:
             if value is None:
                 continue
             if name == "content-encoding":
-                value = ",".join(v.strip() for v in value.split(",") if v.strip() and v.strip() != "aws-chunked")
+                value = without_aws_chunked(value)
                 if not value:
                     continue
             headers[name] = value
@@ -222,7 +223,20 @@ class S3Call:
             lower = name.lower()
             if lower.startswith("x-amz-meta-"):
                 meta[lower[len("x-amz-meta-") :]] = value
+        headers = with_storage_class(headers, self.storage_class())
         return ObjectAttrs(content_type=self.header("Content-Type") or "", headers=headers, meta=meta)
+
+    def storage_class(self) -> str | None:
+        """The x-amz-storage-class the request names (InvalidStorageClass when S3 knows no such class)."""
+        return parse_storage_class(self.header("x-amz-storage-class"))
+
+
+def without_aws_chunked(value: str) -> str:
+    """Content-Encoding as sent, less the `aws-chunked` coding (a transfer detail S3 does not
+    store); the rest keeps its spelling: `deflate, gzip` stays `deflate, gzip`, as in S3."""
+    codings = value.split(",")
+    kept = [c for c in codings if c.strip().lower() != "aws-chunked"]
+    return value if len(kept) == len(codings) else ",".join(kept).strip()
 
 
 def _non_negative(value: str, name: str) -> int:

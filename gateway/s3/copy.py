@@ -12,6 +12,7 @@ from s3xml import documents
 
 from .acl import check_request_acl
 from .context import S3Call
+from .object_lock import request_lock
 from .objects import write_conditions
 from .responses import xml
 from .tagging import request_tags
@@ -74,6 +75,8 @@ async def copy_object(call: S3Call) -> web.Response:
         conditions=write_conditions(call),
         checksum_algorithm=checksum_algorithm(call.header("x-amz-checksum-algorithm")),
         tags=(request_tags(call) or {}) if tagging == "REPLACE" else None,
+        storage_class=call.storage_class(),
+        lock=await call.core.object_lock.lock_for_write(dst_bucket.id, request_lock(call)),
     )
     headers = {}
     if source.version_id is not None:

@@ -13,6 +13,7 @@ from s3xml import documents
 from s3xml.xml import MalformedXML
 
 from .context import S3Call
+from .object_lock import may_bypass_governance
 from .responses import xml
 
 
@@ -29,9 +30,10 @@ async def delete_objects(call: S3Call) -> web.Response:
     except MalformedXML as exc:
         raise JunctionError(ErrorCode.MalformedXML, str(exc)) from None
     outcomes = []
+    bypass = await may_bypass_governance(call, bucket)
     for key, version in keys:
         try:
-            deletion = await call.core.objects.delete(call.bucket, key, version_id=version)
+            deletion = await call.core.objects.delete(call.bucket, key, version_id=version, bypass_governance=bypass)
             outcomes.append(
                 documents.DeleteOutcome(
                     key,

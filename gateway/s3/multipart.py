@@ -10,6 +10,7 @@ from aiohttp import web
 from gateway.core.access import LIST, WRITE
 from gateway.core.conditions import parse_range
 from gateway.core.multipart import CompletedPart, out_of_source_range
+from gateway.core.object_lock import LockRequest
 from gateway.core.objects import checksum_algorithm
 from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.domain.models import ObjectInfo
@@ -20,6 +21,7 @@ from s3xml.xml import MalformedXML
 from .acl import check_request_acl
 from .context import S3Call, int_param
 from .copy import copy_source
+from .object_lock import request_lock, require_body_digest
 from .objects import write_conditions
 from .responses import XML, xml
 from .tagging import request_tags
@@ -38,7 +40,8 @@ async def _writable(call: S3Call) -> tuple[str, str]:
 
 async def create_multipart_upload(call: S3Call) -> web.Response:
     bucket, key = await _writable(call)
-    check_request_acl(call, (await call.core.buckets.get(bucket)).owner)
+    bucket_row = await call.core.buckets.get(bucket)
+    check_request_acl(call, bucket_row.owner)
     upload = await call.core.multipart.create(
         bucket,
         key,
@@ -47,6 +50,7 @@ async def create_multipart_upload(call: S3Call) -> web.Response:
         checksum_algorithm=checksum_algorithm(call.header("x-amz-checksum-algorithm")),
         checksum_type=call.header("x-amz-checksum-type"),
         tags=request_tags(call),
+        lock=await call.core.object_lock.lock_for_write(bucket_row.id, request_lock(call)),
     )
     headers = {}
     if upload.checksum_algorithm:
@@ -64,6 +68,7 @@ async def upload_part(call: S3Call) -> web.Response:
     length = call.content_length()
     if length is None:
         raise JunctionError(ErrorCode.MissingContentLength)
+    await require_body_digest(call, await call.core.buckets.get(bucket), LockRequest(), call.query["uploadId"])
     part = await call.core.multipart.upload_part(
         bucket,
         key,
@@ -127,6 +132,7 @@ async def complete_multipart_upload(call: S3Call) -> web.StreamResponse:
             conditions=write_conditions(call),
             expected_checksums=expected,
             expected_size=int(size_header) if size_header and size_header.isdigit() else None,
+            expected_type=call.header("x-amz-checksum-type"),
         )
     )
     location = f"{call.request.scheme}://{call.request.host}/{bucket}/{key}"

@@ -15,6 +15,7 @@ from s3xml.documents import quoted
 
 from .acl import check_request_acl
 from .context import S3Call, int_param
+from .object_lock import lock_headers, may_bypass_governance, request_lock, require_body_digest
 from .responses import deletion_headers, object_headers
 from .tagging import request_tags, tag_count_headers
 
@@ -82,7 +83,7 @@ def _response_headers(call: S3Call, obj: ObjectInfo, byte_range: ByteRange | Non
 async def get_object(call: S3Call) -> web.StreamResponse:
     obj = await _load(call)
     byte_range = _part_range(call, obj) or parse_range(call.header("Range"), obj.size)
-    headers = _response_headers(call, obj, byte_range) | await tag_count_headers(call, obj)
+    headers = _response_headers(call, obj, byte_range) | await tag_count_headers(call, obj) | lock_headers(obj)
     response = web.StreamResponse(status=206 if byte_range else 200, headers=headers)  # a part is a range (S3: 206)
     return await send_stream(call.request, response, call.core.objects.read(obj, byte_range))
 
@@ -90,7 +91,7 @@ async def get_object(call: S3Call) -> web.StreamResponse:
 async def head_object(call: S3Call) -> web.Response:
     obj = await _load(call)
     byte_range = _part_range(call, obj) or parse_range(call.header("Range"), obj.size)
-    headers = _response_headers(call, obj, byte_range) | await tag_count_headers(call, obj)
+    headers = _response_headers(call, obj, byte_range) | await tag_count_headers(call, obj) | lock_headers(obj)
     return web.Response(status=206 if byte_range else 200, headers=headers)
 
 
@@ -111,6 +112,9 @@ async def put_object(call: S3Call) -> web.Response:
     length = call.content_length()
     if length is None and call.header("Transfer-Encoding", "").lower() != "chunked":
         raise JunctionError(ErrorCode.MissingContentLength)
+    lock_request = request_lock(call)
+    lock = await call.core.object_lock.lock_for_write(bucket.id, lock_request)
+    await require_body_digest(call, bucket, lock_request)
     obj = await call.core.objects.put(
         call.bucket,
         call.key,
@@ -120,6 +124,7 @@ async def put_object(call: S3Call) -> web.Response:
         expect=call.expectations(),
         conditions=write_conditions(call),
         tags=request_tags(call),
+        lock=lock,
     )
     headers = {"ETag": quoted(obj.etag)}
     for alg, value in obj.checksums.items():
@@ -136,5 +141,11 @@ async def delete_object(call: S3Call) -> web.Response:
     bucket = await call.core.buckets.get(call.bucket)
     await call.authorize(DELETE, bucket.id)
     conditions = WriteConditions(if_match=call.header("If-Match"))
-    deletion = await call.core.objects.delete(call.bucket, call.key, conditions, version_id=call.query.get("versionId"))
+    deletion = await call.core.objects.delete(
+        call.bucket,
+        call.key,
+        conditions,
+        version_id=call.query.get("versionId"),
+        bypass_governance=await may_bypass_governance(call, bucket),
+    )
     return web.Response(status=204, headers=deletion_headers(deletion))

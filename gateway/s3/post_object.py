@@ -18,6 +18,7 @@ from gateway.core.access import WRITE, Principal
 from gateway.core.acl import check_canned
 from gateway.core.checksums import algorithm_from_header
 from gateway.core.objects import Expectations, ObjectAttrs, WriteConditions, checksum_algorithm
+from gateway.core.storage_classes import parse_storage_class, with_storage_class
 from gateway.core.tagging import MAX_OBJECT_TAGS, validate_tags
 from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.domain.text import require_header_safe
@@ -164,6 +165,7 @@ async def _file_stream(part: BodyPartReader, policy: Policy) -> AsyncIterator[by
 
 def _attrs(fields: Mapping[str, str]) -> ObjectAttrs:
     headers = {name: fields[name] for name in STORED_HEADERS if fields.get(name)}
+    headers = with_storage_class(headers, parse_storage_class(fields.get("x-amz-storage-class")))
     meta = {name[len("x-amz-meta-") :]: value for name, value in fields.items() if name.startswith("x-amz-meta-")}
     return ObjectAttrs(content_type=fields.get("content-type", ""), headers=headers, meta=meta)
 

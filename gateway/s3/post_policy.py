@@ -60,7 +60,7 @@ def parse_policy(encoded: str) -> Policy:
         raise _invalid(f"Invalid 'expiration' value: '{shown(expiration)}'.") from None
     policy = Policy(expires if expires.tzinfo else expires.replace(tzinfo=UTC))
     conditions = document.get("conditions")
-    if not isinstance(conditions, list):
+    if not isinstance(conditions, list) or not conditions:  # S3: a policy must condition something
         raise _invalid("Policy missing conditions.")
     for condition in conditions:
         _add_condition(policy, condition)

@@ -17,9 +17,11 @@ from . import (
     delete_objects,
     listing,
     multipart,
+    object_lock,
     objects,
     post_object,
     tagging,
+    torrent,
     unconfigured,
     versioning,
 )
@@ -35,12 +37,10 @@ UNSUPPORTED = (
     "encryption",
     "intelligent-tiering",
     "inventory",
-    "legal-hold",
     "lifecycle",
     "logging",
     "metrics",
     "notification",
-    "object-lock",
     "ownershipControls",
     "policy",
     "policyStatus",
@@ -48,9 +48,7 @@ UNSUPPORTED = (
     "replication",
     "requestPayment",
     "restore",
-    "retention",
     "select",
-    "torrent",
     "website",
 )
 
@@ -70,6 +68,13 @@ SUBRESOURCES: dict[tuple[str, bool, str], Handler] = {
     ("acl", True, "GET"): acl.get_object_acl,
     ("acl", True, "PUT"): acl.put_object_acl,
     ("attributes", True, "GET"): attributes.get_object_attributes,
+    ("object-lock", False, "GET"): object_lock.get_object_lock_configuration,
+    ("object-lock", False, "PUT"): object_lock.put_object_lock_configuration,
+    ("retention", True, "GET"): object_lock.get_object_retention,
+    ("retention", True, "PUT"): object_lock.put_object_retention,
+    ("legal-hold", True, "GET"): object_lock.get_object_legal_hold,
+    ("legal-hold", True, "PUT"): object_lock.put_object_legal_hold,
+    ("torrent", True, "GET"): torrent.get_object_torrent,
 }
 SUBRESOURCE_NAMES = tuple(dict.fromkeys(name for name, _, _ in SUBRESOURCES))
 

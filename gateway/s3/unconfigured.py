@@ -1,8 +1,7 @@
 """GETs of bucket configurations this gateway never holds (policy, lifecycle, website, ...).
 
 The AWS operations answered here: GetBucketPolicy, GetBucketLifecycleConfiguration (and the
-older GetBucketLifecycle), GetBucketWebsite, GetBucketEncryption, GetBucketReplication,
-GetObjectLockConfiguration, GetPublicAccessBlock.
+older GetBucketLifecycle), GetBucketWebsite, GetBucketEncryption, GetBucketReplication, GetPublicAccessBlock.
 
 Clients probe these (s3cmd `info` asks for ?policy and ?lifecycle); S3 answers a bucket
 without such a configuration with a specific 404, which clients treat as "none". Setting
@@ -24,7 +23,6 @@ ABSENT: dict[str, ErrorCode] = {  # sub-resource -> the S3 error that says "none
     "website": ErrorCode.NoSuchWebsiteConfiguration,
     "encryption": ErrorCode.ServerSideEncryptionConfigurationNotFoundError,
     "replication": ErrorCode.ReplicationConfigurationNotFoundError,
-    "object-lock": ErrorCode.ObjectLockConfigurationNotFoundError,
     "publicAccessBlock": ErrorCode.NoSuchPublicAccessBlockConfiguration,
 }
 

@@ -10,7 +10,7 @@ from fuzz_support import as_sent, expect_typed, hostile_text
 from hypothesis import given
 from hypothesis import strategies as st
 
-from s3xml import acl, cors, documents, tagging, versioning
+from s3xml import acl, cors, documents, object_lock, tagging, versioning
 
 PARSERS = {
     "create_bucket": documents.parse_create_bucket,
@@ -20,6 +20,9 @@ PARSERS = {
     "versioning": versioning.parse_versioning,
     "cors": cors.parse_cors,
     "acl": acl.parse_access_control_policy,
+    "object_lock": object_lock.parse_lock_configuration,
+    "retention": object_lock.parse_retention,
+    "legal_hold": object_lock.parse_legal_hold,
 }
 NAMES = [
     "CreateBucketConfiguration", "LocationConstraint", "Delete", "Object", "Key", "VersionId", "Quiet",
@@ -27,7 +30,8 @@ NAMES = [
     "TagSet", "Tag", "Value", "VersioningConfiguration", "Status", "MfaDelete", "CORSConfiguration", "CORSRule",
     "AllowedOrigin", "AllowedMethod", "AllowedHeader", "ExposeHeader", "MaxAgeSeconds", "ID",
     "AccessControlPolicy", "Owner", "DisplayName", "AccessControlList", "Grant", "Grantee", "Permission", "URI",
-    "EmailAddress", "Bucket",
+    "EmailAddress", "Bucket", "ObjectLockConfiguration", "ObjectLockEnabled", "Rule", "DefaultRetention", "Mode",
+    "Days", "Years", "Retention", "RetainUntilDate", "LegalHold",
 ]  # fmt: skip
 S3_NS = "http://s3.amazonaws.com/doc/2006-03-01/"
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
@@ -54,6 +58,10 @@ VALUES = st.one_of(
             "1_0",
             "us-west-2",
             "EU",
+            "GOVERNANCE",
+            "COMPLIANCE",
+            "ON",
+            "2030-01-01T00:00:00Z",
         ]
     ),  # fmt: skip
 )
