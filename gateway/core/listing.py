@@ -50,10 +50,12 @@ async def list_page(
 def scan_page(fetch: Fetch, *, prefix: str, delimiter: str, marker: str, max_keys: int) -> ListPage:
     """The page, from range reads of the index (synchronous: it runs on the store's thread).
 
-    Each range read asks for about as many rows as the page can still take. After a key
-    rolls up into a common prefix the next read starts past that prefix and asks for few
-    rows (ROLLUP_BATCH), growing again while rows are used: a folder whose children are
-    mostly sub-folders would otherwise read (and decode) a whole batch per common prefix.
+    Each range read asks for about as many rows as the page can still take. Keys under a
+    common prefix just rolled up are skipped within the rows already read; only when a read
+    ends inside such a prefix does the next one jump past it. The read size adapts: it grows
+    while most rows read become entries (a folder of files and small sub-folders: a page in
+    one or two reads) and drops to ROLLUP_BATCH when most are skipped (sub-folders holding
+    many keys: a few rows per jump instead of a batch read and thrown away).
     """
     objects: list[ObjectInfo] = []
     prefixes: list[str] = []
@@ -69,23 +71,28 @@ def scan_page(fetch: Fetch, *, prefix: str, delimiter: str, marker: str, max_key
             return ListPage(objects, prefixes, False, last)
         limit = min(wanted, max_keys - len(objects) - len(prefixes) + 1)
         rows = fetch(start, inclusive, limit)
+        rolled: str | None = None  # the common prefix whose keys are being skipped
+        used = 0
         for obj in rows:
-            common = _common_prefix(obj.key, prefix, delimiter)
+            if rolled is not None and obj.key.startswith(rolled):
+                continue
             if len(objects) + len(prefixes) >= max_keys:
                 return ListPage(objects, prefixes, True, last)
-            if common is not None:
-                prefixes.append(common)
-                last = common
-                start, inclusive = _skip_past(common)
-                wanted = ROLLUP_BATCH
-                break
-            objects.append(obj)
-            last = obj.key
-            start, inclusive = obj.key, False
-        else:
-            if len(rows) < limit:
-                return ListPage(objects, prefixes, False, last)
-            wanted = min(BATCH, wanted * 4)
+            used += 1
+            rolled = _common_prefix(obj.key, prefix, delimiter)
+            if rolled is not None:
+                prefixes.append(rolled)
+                last = rolled
+                start, inclusive = _skip_past(rolled)  # should the rows end inside it
+                if start is None:
+                    return ListPage(objects, prefixes, False, last)
+            else:
+                objects.append(obj)
+                last = obj.key
+                start, inclusive = obj.key, False
+        if len(rows) < limit:
+            return ListPage(objects, prefixes, False, last)
+        wanted = min(BATCH, wanted * 4) if 2 * used >= len(rows) else ROLLUP_BATCH
 
 
 def _skip_past(common: str) -> tuple[str | None, bool]:
