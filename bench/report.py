@@ -16,6 +16,7 @@ THROUGHPUT_COLUMNS: dict[str, tuple[str, str, bool]] = {
     "put_large": ("PUT large MB/s", "{:,.0f}", True),
     "get_large": ("GET large MB/s", "{:,.0f}", True),
     "rss_mib": ("peak RSS MiB", "{:,.0f}", False),
+    "pss_mib": ("peak PSS MiB", "{:,.0f}", False),
 }
 
 

@@ -154,7 +154,9 @@ def render(args, began, load_before, table, lat, scale, startup, notes) -> str: 
             report.markdown_table({k: v for k, v in table.items() if v}, report.THROUGHPUT_COLUMNS),
             "",
             f"List: `s5cmd ls` of the {args.small_count:,} keys. Peak RSS: the largest sum of VmRSS over "
-            "the server's process tree, sampled every 50 ms during the whole throughput step.",
+            "the server's process tree (server and all its children), sampled every 50 ms during the whole "
+            "throughput step; pages pre-forked workers share count once per process. Peak PSS: the same with "
+            "shared pages split between the processes (the memory the tree really holds).",
             "",
         ]
     if lat and any(lat.values()):

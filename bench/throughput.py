@@ -91,6 +91,7 @@ def measure(server: Server, load: Payloads, *, workers: int) -> dict[str, float]
         result["put_large"] = size_mb / s5cmd(server, "cp", str(load.large), "s3://bench/large.bin")
         result["get_large"] = size_mb / s5cmd(server, "cp", "s3://bench/large.bin", str(out / "large.bin"))
     result["rss_mib"] = rss.peak
+    result["pss_mib"] = rss.peak_pss
     shutil.rmtree(out, ignore_errors=True)
     return result
 
