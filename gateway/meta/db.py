@@ -23,7 +23,7 @@ import aiosqlite
 
 from gateway.datadir import make_private_dir, touch_private
 
-from .group_commit import GroupCommitter
+from .group_commit import GroupCommitter, WriterTurn
 from .schema import COMPONENTS
 
 T = TypeVar("T")
@@ -47,12 +47,14 @@ class Database:
         self._reader: aiosqlite.Connection | None = None
         self._inline: sqlite3.Connection | None = None  # read_now's, opened on first use
         self._lock = asyncio.Lock()
-        self._group = GroupCommitter(self._on_writer_thread, self._raw_writer, self._lock)
+        self._turn: WriterTurn | None = None
+        self._group = GroupCommitter(self._on_writer_thread, self._raw_writer, self._lock, lambda: self._turn)
 
     async def open(self) -> None:
         make_private_dir(self.path.parent)
         touch_private(self.path)  # 0600 whatever the umask; SQLite gives -wal and -shm the same mode
         self._writer = await self._connect()
+        self._turn = WriterTurn(self.path.with_name(self.path.name + ".writer-lock"))
         await self._migrate()
         self._reader = await self._connect()
 
@@ -100,6 +102,9 @@ class Database:
         return self._inline.execute(sql, params).fetchall()
 
     async def close(self) -> None:
+        if self._turn is not None:
+            self._turn.close()
+            self._turn = None
         if self._inline is not None:
             self._inline.close()
             self._inline = None
