@@ -69,8 +69,18 @@ class JobsStore:
         return await self.db.transaction(insert)
 
     async def save_job(
-        self, job_id: int, *, progress: dict[str, Any], state: str = "running", result: Any = None, error: str = ""
+        self,
+        job_id: int,
+        *,
+        progress: dict[str, Any],
+        state: str = "running",
+        result: Any = None,
+        error: str = "",
+        ends_run_of: tuple[int, float | None] | None = None,
     ) -> None:
+        """Record a job; `ends_run_of=(task_id, next_run)` also ends that sync task's run in the
+        same transaction, so no reader ever sees the task done while its run is still running."""
+
         def update(conn: sqlite3.Connection) -> None:
             now = time.time()
             conn.execute(
@@ -78,6 +88,8 @@ class JobsStore:
                 " finished = CASE WHEN ? = 'running' THEN NULL ELSE ? END WHERE id = ?",
                 (json.dumps(progress), state, json.dumps(result), error, now, state, now, job_id),
             )
+            if ends_run_of is not None:
+                _finish_run(conn, ends_run_of[0], job_id, ends_run_of[1])
 
         await self.db.transaction(update)
 
@@ -157,17 +169,6 @@ class JobsStore:
 
         return await self.db.transaction(update)
 
-    async def finish_run(self, task_id: int, job_id: int, next_run: float | None) -> None:
-        def update(conn: sqlite3.Connection) -> None:
-            conn.execute(
-                "UPDATE sync_tasks SET running_job = NULL, last_job = ?,"
-                " next_run = CASE WHEN state = 'active' THEN ? END,"  # a task canceled meanwhile stays unscheduled
-                " state = CASE WHEN state = 'active' AND ? IS NULL THEN 'done' ELSE state END WHERE id = ?",
-                (job_id, next_run, next_run, task_id),
-            )
-
-        await self.db.transaction(update)
-
     async def cancel_task(self, task_id: int) -> dict[str, Any]:
         def update(conn: sqlite3.Connection) -> None:
             if conn.execute("SELECT 1 FROM sync_tasks WHERE id = ?", (task_id,)).fetchone() is None:
@@ -176,3 +177,12 @@ class JobsStore:
 
         await self.db.transaction(update)
         return await self.get_task(task_id)
+
+
+def _finish_run(conn: sqlite3.Connection, task_id: int, job_id: int, next_run: float | None) -> None:
+    conn.execute(
+        "UPDATE sync_tasks SET running_job = NULL, last_job = ?,"
+        " next_run = CASE WHEN state = 'active' THEN ? END,"  # a task canceled meanwhile stays unscheduled
+        " state = CASE WHEN state = 'active' AND ? IS NULL THEN 'done' ELSE state END WHERE id = ?",
+        (job_id, next_run, next_run, task_id),
+    )
