@@ -67,7 +67,7 @@ class Server:
                 requests.get(self.url + self.health, timeout=1)
                 self.started_in = time.perf_counter() - began
                 return
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # workers still starting behind a bound port
                 time.sleep(0.01)
         raise RuntimeError(f"{self.name} did not start")
 

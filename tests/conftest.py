@@ -122,7 +122,7 @@ def start_gateway(tmp: Path, *extra: str, env: dict[str, str] | None = None, tls
         try:
             if requests.get(f"{url}/health", timeout=1, verify=False).status_code == 200:
                 break
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # workers still starting behind a bound port
             time.sleep(0.1)
     else:
         process.kill()
