@@ -20,12 +20,14 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(VENV)/bin/junction serve
 
-# Client programs the integration tests drive (aws-cli v2 comes from Debian's awscli).
+# Client programs the integration tests drive (aws-cli v2 comes from Debian's awscli; Debian's
+# chromium is the browser tests/test_browser_ui.py drives through Playwright: no browser download).
 system-deps:
 	@missing=""; \
 	[ -x /usr/bin/aws ] || missing="$$missing awscli"; \
 	command -v rclone >/dev/null || missing="$$missing rclone"; \
 	command -v s3cmd >/dev/null || missing="$$missing s3cmd"; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \

@@ -6,6 +6,8 @@ from pathlib import Path
 
 from aiohttp import web
 
+from .browser.routes import register as register_browser
+from .browser.routes import to_console, wants_console
 from .config import Config
 from .connection import close_after_cut_body, head_size_limit
 from .console.routes import register as register_console
@@ -14,6 +16,7 @@ from .core.storage_classes import parse_mapping
 from .logs import add_request_id, request_log
 from .native.routes import register as register_native
 from .openapi import register as register_openapi
+from .s3.context import close_unsent_body, defer_continue
 from .s3.cors import add_headers as add_cors_headers
 from .s3.handler import S3Frontend
 
@@ -32,6 +35,7 @@ def build_core(config: Config, *, worker: int = 0) -> Core:
         secrets_key=config.secrets_key,
         local_roots=[Path(p.strip()) for p in config.local_roots.split(",") if p.strip()],
         storage_classes=parse_mapping(config.storage_classes),
+        lifecycle_day_seconds=config.lifecycle_day_seconds,
         primary=worker == 0,
     )
 
@@ -54,6 +58,8 @@ def create_app(config: Config, core: Core | None = None, *, worker: int = 0) -> 
     async def dispatch(request: web.Request) -> web.StreamResponse:
         if request.path == "/health" and _anonymous(request):
             return web.json_response({"status": "ok"})
+        if wants_console(request):  # a person's browser, not an S3 client: the web console
+            return await to_console(request)
         return await s3.handle(request)
 
     app.on_startup.append(start)
@@ -61,10 +67,13 @@ def create_app(config: Config, core: Core | None = None, *, worker: int = 0) -> 
     app.on_response_prepare.append(add_request_id)
     app.on_response_prepare.append(add_cors_headers)  # S3 responses to requests with Origin
     app.on_response_prepare.append(close_after_cut_body)  # a stalled body's answer closes the connection
+    app.on_response_prepare.append(close_unsent_body)  # so does a refused 100-continue upload's
     register_native(app, core)  # /v1/... JSON API; must precede the S3 catch-all
     register_console(app, core)  # /api/v1/... console API; likewise
+    register_browser(app, core)  # /api/... browser API and the /console app; likewise
     register_openapi(app)
-    app.router.add_route("*", r"/{tail:[\s\S]*}", dispatch)  # any path, keys with LF/CR too
+    # any path, keys with LF/CR too; `100 Continue` only once the call is authorized (S3Call.continue_upload)
+    app.router.add_route("*", r"/{tail:[\s\S]*}", dispatch, expect_handler=defer_continue)
     return app
 
 

@@ -43,6 +43,7 @@ class Config:
     local_roots: str = ""  # comma-separated directories Local user spaces may use (besides <data dir>/spaces)
     # S3 storage class -> user space (name or id): "GLACIER=archive,STANDARD_IA=2", or a TOML table
     storage_classes: str = ""
+    lifecycle_day_seconds: float = 86400.0  # how long a lifecycle "day" is (shorter only for tests)
     umask: str = "077"  # octal, for what the gateway creates (blobs, job files); secrets are 0600 regardless
     # Slow and oversized requests (see gateway/connection.py; README "Running" says why these defaults)
     header_timeout: float = 30.0  # seconds from a request's first byte to the end of its headers

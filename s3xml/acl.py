@@ -20,16 +20,27 @@ class Grant:
     permission: str
 
 
-def access_control_policy(owner: str, grants: list[tuple[str, str]]) -> bytes:
-    """Render a policy whose grants are all to canonical users: [(user id, permission)]."""
-    root = document("AccessControlPolicy", [("Owner", [("ID", owner), ("DisplayName", owner)])])
+@dataclass(frozen=True, slots=True)
+class RenderedGrant:
+    grantee: str  # a canonical id, or a group URI (http://...)
+    display_name: str  # for canonical users
+    permission: str
+
+
+def access_control_policy(owner: str, owner_name: str, grants: list[RenderedGrant]) -> bytes:
+    """Render GetBucketAcl/GetObjectAcl's answer: canonical users with ID and DisplayName, groups by URI."""
+    root = document("AccessControlPolicy", [("Owner", [("ID", owner), ("DisplayName", owner_name)])])
     acl = etree.SubElement(root, f"{{{S3_NS}}}AccessControlList")
-    for user, permission in grants:
+    for item in grants:
         grant = etree.SubElement(acl, f"{{{S3_NS}}}Grant")
         grantee = etree.SubElement(grant, f"{{{S3_NS}}}Grantee", nsmap={"xsi": XSI})
-        grantee.set(f"{{{XSI}}}type", "CanonicalUser")
-        add(grantee, [("ID", user), ("DisplayName", user)])
-        add(grant, [("Permission", permission)])
+        if item.grantee.startswith("http://"):
+            grantee.set(f"{{{XSI}}}type", "Group")
+            add(grantee, [("URI", item.grantee)])
+        else:
+            grantee.set(f"{{{XSI}}}type", "CanonicalUser")
+            add(grantee, [("ID", item.grantee), ("DisplayName", item.display_name)])
+        add(grant, [("Permission", item.permission)])
     return serialize(root)
 
 

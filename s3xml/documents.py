@@ -77,10 +77,30 @@ def error_document(
 # ---------------------------------------------------------------- buckets
 
 
-def list_buckets(buckets: Iterable[BucketRecord], owner_id: str) -> bytes:
-    root = document("ListAllMyBucketsResult", [("Owner", [("ID", owner_id), ("DisplayName", owner_id)])])
-    entries = [("Bucket", [("Name", b.name), ("CreationDate", iso8601(b.created))]) for b in buckets]
+def list_buckets(
+    buckets: Iterable[BucketRecord],
+    owner_id: str,
+    owner_name: str | None = None,
+    *,
+    regions: dict[str, str] | None = None,
+    prefix: str | None = None,
+    continuation_token: str | None = None,
+) -> bytes:
+    """ListBuckets' answer; `regions` (bucket name -> region) adds each bucket's BucketRegion."""
+    root = document("ListAllMyBucketsResult")
+    if owner_id:
+        add(root, [("Owner", [("ID", owner_id), ("DisplayName", owner_name or owner_id)])])
+    entries = []
+    for b in buckets:
+        fields = [("Name", b.name), ("CreationDate", iso8601(b.created))]
+        if regions is not None:
+            fields.append(("BucketRegion", regions[b.name]))
+        entries.append(("Bucket", fields))
     add(root, [("Buckets", entries)] if entries else [("Buckets", "")])
+    if continuation_token is not None:
+        add(root, [("ContinuationToken", continuation_token)])
+    if prefix is not None:
+        add(root, [("Prefix", prefix)])
     return serialize(root)
 
 

@@ -50,6 +50,8 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.InvalidBucketAclWithObjectOwnership: 400,
     ErrorCode.AccessControlListNotSupported: 400,
     ErrorCode.MalformedPolicy: 400,
+    ErrorCode.UnresolvableGrantByEmailAddress: 400,
+    ErrorCode.UnexpectedContent: 400,
     ErrorCode.MalformedPOSTRequest: 400,
     ErrorCode.MalformedXML: 400,
     ErrorCode.MaxPostPreDataLengthExceededError: 400,

@@ -27,12 +27,15 @@ async def test_every_response_has_a_distinct_request_id(client):
 
 
 async def test_unsigned_s3_request_gets_access_denied_xml(client):
-    resp = await client.get("/some-bucket/some/key")
+    """Anonymous requests may do only what an ACL or policy grants everyone: nothing here."""
+    resp = await client.put("/some-bucket")
     assert resp.status == 403
     root = etree.fromstring(await resp.read())
     assert root.findtext("Code") == "AccessDenied"
-    assert root.findtext("Resource") == "/some-bucket/some/key"
+    assert root.findtext("Resource") == "/some-bucket"
     assert root.findtext("RequestId") == resp.headers["x-amz-request-id"]
+    missing = await client.get("/some-bucket/some/key")  # a bucket name's existence is no secret (as S3)
+    assert missing.status == 404
 
 
 async def test_malformed_authorization_header(client):

@@ -119,7 +119,7 @@ def _s3_call(request_cell: str) -> S3Call:
         key=key,
         query=parse_query(request),
         request_id="doc-test",
-        principal=None,  # type: ignore[arg-type]
+        identity=None,  # type: ignore[arg-type]
         auth=None,
         region="us-east-1",
     )

@@ -78,9 +78,8 @@ def test_make_bucket_exists_list_remove(mc):
     mc.make_bucket(name)
     assert mc.bucket_exists(name)
     assert name in [b.name for b in mc.list_buckets()]
-    with pytest.raises(S3Error) as err:
-        mc.make_bucket(name)
-    assert err.value.code in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists")
+    mc.make_bucket(name)  # us-east-1: re-creating your own bucket is a 200 that changes nothing (as S3)
+    assert mc.bucket_exists(name)
     mc.remove_bucket(name)
     assert not mc.bucket_exists(name)
 

@@ -22,11 +22,11 @@ def test_create_list_head_delete(s3):
     assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
 
 
-def test_create_twice_is_owned_by_you(s3, bucket):
-    with pytest.raises(ClientError) as err:
-        s3.create_bucket(Bucket=bucket)
-    assert error_code(err.value) == "BucketAlreadyOwnedByYou"
-    assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 409
+def test_create_twice_in_us_east_1_leaves_the_bucket_untouched(s3, bucket):
+    """S3's legacy us-east-1 behaviour: re-creating your own bucket is a 200 that changes nothing."""
+    s3.put_object(Bucket=bucket, Key="kept", Body=b"1")
+    s3.create_bucket(Bucket=bucket)
+    assert s3.get_object(Bucket=bucket, Key="kept")["Body"].read() == b"1"
 
 
 @pytest.mark.parametrize(

@@ -238,12 +238,12 @@ def test_last_modified_moves_on_overwrite(s3, bucket):
 def test_unsupported_subresource_is_501(s3, bucket):
     s3.put_object(Bucket=bucket, Key="t", Body=b"1")
     with pytest.raises(ClientError) as err:
-        s3.put_bucket_policy(Bucket=bucket, Policy='{"Version": "2012-10-17", "Statement": []}')
+        s3.put_bucket_logging(Bucket=bucket, BucketLoggingStatus={})
     assert status(err.value) == 501
     assert error_code(err.value) == "NotImplemented"
     with pytest.raises(ClientError) as err:  # probing GETs hear "none configured" (tests/test_s3_acl.py)
-        s3.get_bucket_policy(Bucket=bucket)
-    assert (status(err.value), error_code(err.value)) == (404, "NoSuchBucketPolicy")
+        s3.get_bucket_lifecycle_configuration(Bucket=bucket)
+    assert (status(err.value), error_code(err.value)) == (404, "NoSuchLifecycleConfiguration")
 
 
 def test_several_workers_share_one_store(tmp_path):

@@ -46,7 +46,7 @@ def task_spec(src: int, src_path: str, dests: list[tuple[int, str]], *, trigger=
     }
 
 
-def wait_for(client: NativeClient, task_id: int, done, timeout: float = 60) -> dict:
+def wait_for(client: NativeClient, task_id: int, done, timeout: float = 120) -> dict:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         task = client.get_sync_task(task_id)

@@ -24,6 +24,8 @@ STATUS: dict[ErrorCode, int] = {
             E.InvalidBucketAclWithObjectOwnership,
             E.AccessControlListNotSupported,
             E.MalformedPolicy,
+            E.UnresolvableGrantByEmailAddress,
+            E.UnexpectedContent,
             E.MalformedXML,
             E.MalformedACLError,
             E.MalformedPOSTRequest,

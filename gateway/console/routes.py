@@ -15,11 +15,13 @@ from typing import Any
 
 from aiohttp import web
 
+from gateway.core.authz import Identity
 from gateway.core.identity import refused_outright
 from gateway.core.service import Core
 from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.domain.models import Bucket
 from gateway.domain.text import decode_uri_component
+from gateway.http.session_auth import presents_session, session_of
 from gateway.logs import ACCESS_KEY
 
 from . import auth, identity_routes
@@ -192,6 +194,10 @@ class ConsoleFrontend:
         if request.content_length is not None and request.content_length > MAX_BODY:
             raise JunctionError(ErrorCode.InvalidArgument, "request body too large")
         body = await _read_body(request)
+        if presents_session(request):  # the web console, signed in (gateway/http/session_auth.py)
+            session = await session_of(request, self.core.sessions)
+            request[ACCESS_KEY] = session.identity.access_key or f"user:{session.username}"
+            return self._call(request, session.identity, body)
         access_key = await auth.verify(
             request.headers.get("Authorization"),
             method=request.method,
@@ -206,6 +212,9 @@ class ConsoleFrontend:
         identity = await self.core.resolve(access_key)
         if identity.api_only:
             raise JunctionError(ErrorCode.AccessDenied, "this key is API-only and cannot use the console")
+        return self._call(request, identity, body)
+
+    def _call(self, request: web.Request, identity: Identity, body: bytes) -> ConsoleCall:
         call = ConsoleCall(request, self.core, identity, body)
         if refused_outright(identity, call.context):
             raise JunctionError(ErrorCode.AccessDenied, "Access Denied: your address is not allowed for this key")

@@ -8,6 +8,7 @@ access (owner, ACL, bucket policy, ownership controls, public access block) come
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -89,14 +90,22 @@ class AccessSource(Protocol):
     async def bucket_access(self, bucket: Bucket) -> BucketAccess: ...
 
 
+@functools.lru_cache(maxsize=4)
+def _clock(second: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """aws:CurrentTime and aws:EpochTime of one second (formatted once per second, not per request)."""
+    return (datetime.fromtimestamp(second, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),), (str(second),)
+
+
 def principal_context(identity: Identity, now: float | None = None) -> dict[str, tuple[str, ...]]:
     """The global condition keys that describe the caller and the time."""
-    moment = time.time() if now is None else now
-    context: dict[str, tuple[str, ...]] = {
-        "aws:currenttime": (datetime.fromtimestamp(moment, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),),
-        "aws:epochtime": (str(int(moment)),),
-    }
-    caller = identity.caller
+    current, epoch = _clock(int(time.time() if now is None else now))
+    return {"aws:currenttime": current, "aws:epochtime": epoch, **_caller_context(identity.caller)}
+
+
+@functools.lru_cache(maxsize=4096)
+def _caller_context(caller: Caller) -> dict[str, tuple[str, ...]]:
+    """The caller's keys, built once per caller (callers are immutable); copied into each context."""
+    context: dict[str, tuple[str, ...]] = {}
     if caller.account_id is not None:
         context["aws:principalarn"] = (caller.arn,)
         context["aws:principalaccount"] = (caller.account_id,)
@@ -138,14 +147,17 @@ class Authorizer:
         key: str | None = None,
         obj: ObjectAccess | None = None,
         context: Mapping[str, Sequence[str]] | None = None,
+        access: BucketAccess | None = None,
     ) -> bool:
+        """`access`: the bucket's, when the caller already has it (else the source is asked)."""
         if identity.admin:
             return True
         full_context = {**principal_context(identity), **(context or {})}
         if bucket is None:
             request = Request(identity.caller, action, "*", full_context)
             return decide(request, owner_account=None, identity_policies=identity.policies) is Decision.ALLOW
-        access = await self._source.bucket_access(bucket)
+        if access is None:
+            access = await self._source.bucket_access(bucket)
         resource = object_arn(bucket.name, key) if key is not None else bucket_arn(bucket.name)
         request = Request(identity.caller, action, resource, full_context)
         return (

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.domain.models import Bucket
+from gateway.meta.access_store import BucketAccessRow
 from gateway.meta.store import MetaStore
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
@@ -35,11 +36,14 @@ class BucketService:
         self._store = store
         self._identities_changed = identities_changed
 
-    async def create(self, name: str, owner: str, *, location: str | None = None) -> Bucket:
-        """Create the bucket; `location` is the LocationConstraint it was created with, kept
-        for GetBucketLocation (the front end has checked it against the gateway's region)."""
+    async def create(
+        self, name: str, owner: str, *, location: str | None = None, access: BucketAccessRow | None = None
+    ) -> Bucket:
+        """Create a bucket owned by the account `owner`, with its access settings (S3's CreateBucket);
+        `location` is the LocationConstraint it was created with, kept for GetBucketLocation (the
+        front end has checked it against the gateway's region)."""
         validate_bucket_name(name)
-        bucket = await self._store.buckets.create(name, owner)
+        bucket = await self._store.buckets.create(name, owner, access)
         if location:
             await self._store.placement.set_bucket_region(bucket.id, location)
         return bucket

@@ -90,6 +90,7 @@ class IdentityService:
         self.generation = Generation(data_dir / GENERATION_FILE)
         self._seen: tuple[int, int, int] | None = None
         self._keys: OrderedDict[str, Resolved] = OrderedDict()
+        self._users: OrderedDict[int, tuple[Resolved, dict[str, Any] | None]] = OrderedDict()  # password sign-ins
         self._accounts: dict[str, dict[str, Any]] | None = None  # id -> row
         self._first: dict[str, Any] | None = None
         self._buckets: dict[int, Bucket] = {}
@@ -108,6 +109,7 @@ class IdentityService:
         current = self.generation.current()
         if current != self._seen:
             self._keys.clear()
+            self._users.clear()
             self._buckets.clear()
             self._accounts = None
             self._seen = current
@@ -141,6 +143,20 @@ class IdentityService:
                 ErrorCode.InvalidAccessKeyId, "The AWS Access Key Id you provided does not exist in our records."
             )
         return identity
+
+    async def resolve_user(self, user_id: int) -> tuple[Identity | None, dict[str, Any] | None]:
+        """The caller behind a user who signed in with a password (the web console), and the
+        user's row; (None, row) when the user or its account is disabled, (None, None) when gone."""
+        self._check()
+        hit = self._users.get(user_id)
+        if hit is None:
+            self.fills += 1
+            snapshot = await self.store.sessions.user_snapshot(user_id)
+            hit = (await self._resolve(snapshot), snapshot.user) if snapshot is not None else (UNKNOWN, None)
+            self._users[user_id] = hit
+            if len(self._users) > CACHE_SIZE:
+                self._users.popitem(last=False)
+        return hit[0].identity, hit[1]
 
     async def principal(self, access_key: str) -> Principal:
         principal = (await self.resolved(access_key)).principal
@@ -193,7 +209,8 @@ class IdentityService:
             apionly=bool(key["apionly"]),
             iprange=key["iprange"],
         )
-        return Resolved(self.store.credentials.open_secret(key["secret_key"]), identity, principal)
+        sealed = key.get("secret_key")  # a password sign-in has no key, so no secret
+        return Resolved(self.store.credentials.open_secret(sealed) if sealed else None, identity, principal)
 
     # ------------------------------------------------------------ accounts and bucket owners
 

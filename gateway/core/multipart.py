@@ -101,9 +101,10 @@ class MultipartService:
         checksum_algorithm: str | None = None,
         checksum_type: str | None = None,
         tags: dict[str, str] | None = None,
+        acl: str | None = None,
         lock: LockState | None = None,
     ) -> Upload:
-        """Start an upload; `tags` and `lock` are kept with it and given to the object at completion."""
+        """Start an upload; `tags`, `acl` and `lock` are kept with it and given to the object at completion."""
         validate_new_key(key)
         attrs.validate()
         bucket_row = await self._store.buckets.get(bucket)
@@ -131,6 +132,8 @@ class MultipartService:
         await self._store.uploads.create(upload)
         if tags:
             await self._ext.put_upload_tags(upload.id, tags)
+        if acl is not None:
+            await self._store.access.put_upload_acl(upload.id, acl)
         if lock is not None:
             await self._store.locks.put_upload_lock(upload.id, lock)
         return upload
@@ -287,6 +290,7 @@ class MultipartService:
             extras=ObjectExtras(
                 tags=await self._ext.upload_tags(upload_id),
                 parts=[PartRecord(p.number, p.size, p.checksums if checksums else {}) for p in chosen],
+                acl=await self._store.access.upload_acl(upload_id),
                 lock=await self._store.locks.upload_lock(upload_id),
             ),
         )

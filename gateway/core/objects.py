@@ -196,10 +196,12 @@ class ObjectService:
         conditions: WriteConditions | None = None,
         space_id: int | None = None,
         tags: dict[str, str] | None = None,
+        acl: str | None = None,
         lock: LockState | None = None,
     ) -> ObjectInfo:
-        """Stream `body` into a new blob and commit it as the key's object; `lock` is the Object
-        Lock the write asked for (the store adds the bucket's default retention otherwise)."""
+        """Stream `body` into a new blob and commit it as the key's object; `acl` is its stored
+        owner and grants (None: the bucket owner's, private); `lock` is the Object Lock the write
+        asked for (the store adds the bucket's default retention otherwise)."""
         validate_new_key(key)
         attrs.validate()
         expect = expect or Expectations()
@@ -228,7 +230,7 @@ class ObjectService:
                 parts_count=0,
                 blob_ids=[blob.blob_id],
                 block_sizes=[blob.size],
-                extras=ObjectExtras(tags=tags or {}, lock=lock) if tags or lock else None,
+                extras=ObjectExtras(tags=tags or {}, acl=acl, lock=lock) if tags or acl or lock else None,
             )
             return await self._store.objects.commit(new, [conditions.guard(prechecked=True), *self._guards])
         except BaseException:
@@ -311,12 +313,14 @@ class ObjectService:
         tags: dict[str, str] | None = None,
         storage_class: str | None = None,
         lock: LockState | None = None,
+        acl: str | None = None,
     ) -> ObjectInfo:
         """Copy by sharing the source's blocks; `replace_attrs` None means COPY the metadata,
         `tags` None means COPY the source's tags (S3's default tagging directive). The copy
         has `storage_class` (None: STANDARD, as in S3); when that class lives in another user
         space than the source's blocks, the blocks are rewritten there (same sizes, same ETag).
-        The source's Object Lock is never copied: the copy gets `lock` or the destination's default."""
+        The source's Object Lock is never copied: the copy gets `lock` or the destination's default;
+        nor is its ACL: the copy's is `acl` (the request's), as S3 does."""
         validate_new_key(key)
         src, current = await self._copy_source(source)
         check_source_conditions(src, source)
@@ -337,7 +341,7 @@ class ObjectService:
         attrs = replace_attrs or ObjectAttrs(src.content_type, dict(src.headers), dict(src.meta))
         attrs.headers = with_storage_class(attrs.headers, storage_class)
         attrs.validate()
-        blocks = await self._placed_blocks(src, dst_bucket.id, attrs.headers)
+        blocks = await self.placed_blocks(src, dst_bucket.id, attrs.headers)
         checksums, checksum_type = src.checksums, src.checksum_type
         if checksum_algorithm and checksum_algorithm not in checksums:
             checksums, checksum_type = await self._checksum_of(src, checksum_algorithm), "FULL_OBJECT"
@@ -358,6 +362,7 @@ class ObjectService:
             extras=replace(
                 await self._copied_extras(src, tags, keep_parts=checksums is src.checksums, current=current),
                 lock=lock,
+                acl=acl,
             ),
         )
         guards = [(conditions or WriteConditions()).guard(), *self._guards]
@@ -369,10 +374,18 @@ class ObjectService:
                 await self._blobs.discard(WrittenBlob(block.blob_id, block.space_id, block.blob_key, block.size))
             raise
 
-    async def _placed_blocks(self, src: ObjectInfo, bucket_id: int, headers: dict[str, str]) -> list[Block]:
-        """The copy's blocks: the source's, shared, unless a storage class places either end in
-        a user space, and the source's blocks are not in the copy's; then those are rewritten
-        there block by block (part boundaries, so ETag and partNumber reads, stay the same)."""
+    async def placed_blocks(
+        self,
+        src: ObjectInfo,
+        bucket_id: int,
+        headers: dict[str, str],
+        on_block: Callable[[Block], None] | None = None,
+    ) -> list[Block]:
+        """The blocks of a copy (or a lifecycle transition) of `src` with these system headers: the
+        source's, shared, unless a storage class places either end in a user space, and the
+        source's blocks are not in the copy's; then those are rewritten there block by block (part
+        boundaries, so ETag and partNumber reads, stay the same). `on_block` hears of each block
+        placed. On failure nothing written is left referenced."""
         if self.classes is None:
             return list(src.blocks)
         source_space = await self.space_for_class(src.bucket_id, src.headers)
@@ -388,6 +401,8 @@ class ObjectService:
                     continue
                 blob = await self._blobs.write(self._blobs.read([block]), space_id=target_id, size_hint=block.size)
                 placed.append(Block(blob.blob_id, blob.space_id, blob.key, blob.size))
+                if on_block is not None:
+                    on_block(placed[-1])
         except BaseException:
             for block in placed:
                 if block not in src.blocks:
@@ -396,7 +411,12 @@ class ObjectService:
         return placed
 
     async def _copied_extras(
-        self, src: ObjectInfo, tags: dict[str, str] | None, *, keep_parts: bool, current: bool = True
+        self,
+        src: ObjectInfo,
+        tags: dict[str, str] | None,
+        *,
+        keep_parts: bool,
+        current: bool = True,
     ) -> ObjectExtras:
         """The copy keeps the source's tags unless replaced, and its part records (same blocks)
         unless the copy computed a new checksum, which the parts' checksums would contradict.

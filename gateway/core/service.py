@@ -14,6 +14,7 @@ from gateway.meta.records import CommitGuard
 from gateway.meta.store import MetaStore
 
 from .access import Principal
+from .access_control import AccessService
 from .accounts import AccountService
 from .attributes import AttributesService
 from .authz import Authorizer, Identity
@@ -21,8 +22,9 @@ from .blobs import BlobIO
 from .buckets import BucketService
 from .cors import CorsService
 from .exports import ExportService
-from .identity import IdentityService, OwnerAccess, authorize
+from .identity import IdentityService, authorize
 from .jobs import JobService
+from .lifecycle import LifecycleService
 from .listing import list_page
 from .liveness import OWNERS_DIR
 from .multipart import MultipartService
@@ -32,11 +34,13 @@ from .object_lock import ObjectLockService
 from .objects import ObjectService
 from .quotas import QuotaService, quota_guard
 from .secretbox import SecretBox
+from .sessions import SessionService
 from .spaces import Spaces
 from .storage_classes import StorageClassService
 from .sync import SyncService
 from .tagging import TaggingService
 from .transfers import Transfers
+from .upload_progress import UploadProgressService
 from .userspaces import UserSpaceService
 from .versioning import VersioningService
 
@@ -55,6 +59,7 @@ class Core:
         secrets_key: str = "",
         local_roots: list[Path] | None = None,
         storage_classes: dict[str, str] | None = None,
+        lifecycle_day_seconds: float = 86400.0,
         primary: bool = True,
     ) -> None:
         self.data_dir = Path(data_dir).resolve()  # user-space roots must be absolute
@@ -69,9 +74,12 @@ class Core:
         self.guards: list[CommitGuard] = [quota_guard]  # run inside every commit transaction
         self.identity = IdentityService(self.store, self.data_dir)
         self.store.buckets.cache_names(self.identity.generation.current)  # a deletion bumps it (buckets.py)
-        # Who may do what: the S3 access-control endpoints replace this source with the full one
-        self.authorizer = Authorizer(OwnerAccess(self.identity))
+        # Who may do what: bucket owners, ACLs, bucket policies, ownership controls, public access blocks
+        self.access = AccessService(self.store, self.identity)
+        self.authorizer = Authorizer(self.access)
         self.accounts = AccountService(self.store, self.identity, self.authorizer)
+        self.sessions = SessionService(self.store, self.identity, self.data_dir)  # web console sign-ins
+        self.upload_progress = UploadProgressService(self.data_dir)  # browser uploads, for SSE
         self.buckets = BucketService(self.store, self.identity.changed)
         self.storage_classes = StorageClassService(self.store, self.spaces, storage_classes)
         self.objects = ObjectService(self.store, self.blobs, self.guards, self.storage_classes)
@@ -88,6 +96,8 @@ class Core:
         self.native_multipart = NativeMultipart(self.store, self.objects, self.blobs, self.guards)
         self.transfers = Transfers(self.store, self.spaces, self.objects, self.native)
         self.sync = SyncService(self.store, self.spaces, self.jobs, self.data_dir)
+        self.lifecycle = LifecycleService(self.store, self.objects, self.blobs, self.jobs, lifecycle_day_seconds)
+        self.sync.schedule(self.lifecycle.tick, self.lifecycle.check_every)  # the one scheduler runs both
         self._root = (root_access_key, root_secret_key)
         self._gc_interval = gc_interval
         self._orphan_grace = orphan_grace

@@ -17,6 +17,7 @@ import logging
 import os
 import posixpath
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -159,6 +160,8 @@ class SyncService:
         self._data_dir = data_dir  # holds scheduler.lock
         self._lock_fd: int | None = None
         self._loop_task: asyncio.Task[None] | None = None
+        self._passes: list[Callable[[], Awaitable[None]]] = []
+        self._tick = TICK
 
     # ------------------------------------------------------------ tasks
 
@@ -187,6 +190,12 @@ class SyncService:
             self._jobs.cancel(task["running_job"])
 
     # ------------------------------------------------------------ scheduling
+
+    def schedule(self, scheduled_pass: Callable[[], Awaitable[None]], every: float) -> None:
+        """Also run `scheduled_pass` in the scheduling process, looking at least every `every`
+        seconds (lifecycle rules share this scheduler: one process per data dir)."""
+        self._passes.append(scheduled_pass)
+        self._tick = min(self._tick, every)
 
     def start(self) -> None:
         self._loop_task = asyncio.get_running_loop().create_task(self._schedule_forever(), name="junction-sync")
@@ -219,9 +228,11 @@ class SyncService:
                 await self._spaces.refresh()  # spaces changed by other workers
                 if self._lead():
                     await self.tick()
+                    for scheduled_pass in self._passes:
+                        await scheduled_pass()
             except Exception:
                 log.exception("sync scheduling pass failed")
-            await asyncio.sleep(TICK)
+            await asyncio.sleep(self._tick)
 
     async def tick(self) -> None:
         await self._jobs.recover()

@@ -56,6 +56,8 @@ class ErrorCode(StrEnum):
     InvalidBucketAclWithObjectOwnership = "InvalidBucketAclWithObjectOwnership"
     AccessControlListNotSupported = "AccessControlListNotSupported"
     MalformedPolicy = "MalformedPolicy"
+    UnresolvableGrantByEmailAddress = "UnresolvableGrantByEmailAddress"
+    UnexpectedContent = "UnexpectedContent"
     MalformedPOSTRequest = "MalformedPOSTRequest"
     MalformedXML = "MalformedXML"
     MaxPostPreDataLengthExceededError = "MaxPostPreDataLengthExceededError"
@@ -170,6 +172,8 @@ MESSAGES: dict[ErrorCode, str] = {
     ),
     ErrorCode.AccessControlListNotSupported: "The bucket does not allow ACLs.",
     ErrorCode.MalformedPolicy: "The policy document is not valid.",
+    ErrorCode.UnexpectedContent: "This request does not support content",
+    ErrorCode.UnresolvableGrantByEmailAddress: "The email address you provided does not match any account on record.",
     ErrorCode.MalformedPOSTRequest: "The body of your POST request is not well-formed multipart/form-data.",
     ErrorCode.MalformedXML: (
         "The XML you provided was not well-formed or did not validate against our published schema."

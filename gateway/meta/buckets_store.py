@@ -9,6 +9,7 @@ from gateway.domain.errors import ErrorCode, JunctionError, no_such_bucket
 from gateway.domain.models import Bucket
 
 from . import history, locks
+from .access_store import BucketAccessRow
 from .db import Database, fetchone, inserted_id
 from .rows import bucket_of, timestamp, unref_blobs
 
@@ -35,7 +36,8 @@ class BucketsStore:
         self._generation = generation
         self._names.clear()
 
-    async def create(self, name: str, owner: str) -> Bucket:
+    async def create(self, name: str, owner: str, access: BucketAccessRow | None = None) -> Bucket:
+        """Create the bucket with its access settings (access_store) in one transaction."""
         async with self.db.write() as conn:
             row = await fetchone(conn, "SELECT * FROM buckets WHERE name = ?", (name,))
             if row:
@@ -45,6 +47,12 @@ class BucketsStore:
             cur = await conn.execute("INSERT INTO buckets (name, owner, created) VALUES (?, ?, ?)", (name, owner, now))
             bucket_id = inserted_id(cur)
             await conn.execute("INSERT INTO packages (bucket_id, name, created) VALUES (?, '', ?)", (bucket_id, now))
+            if access is not None:
+                await conn.execute(
+                    "INSERT INTO bucket_access (bucket_id, grants, policy, ownership, public_access_block) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (bucket_id, access.grants, access.policy, access.ownership, access.public_access_block),
+                )
         return Bucket(id=bucket_id, name=name, owner=owner, created=now)
 
     async def get(self, name: str) -> Bucket:

@@ -169,12 +169,13 @@ def retire(conn: sqlite3.Connection, old: ObjectInfo) -> int:
 _EXTRAS = (
     ("object_tags", "version_tags", "tags"),
     ("object_parts", "version_parts", "parts"),
+    ("object_acl", "version_acl", "acl"),  # access_schema.py
     ("object_lock", "version_lock", "lock"),  # lock_schema.py: a version's retention and legal hold
 )
 
 
 def _move_extras(conn: sqlite3.Connection, object_id: int, row_id: int, *, to_history: bool) -> None:
-    """Carry a version's tags, part records and lock between its `objects` row and its history row."""
+    """Carry a version's tags, part records, ACL and lock between its `objects` row and its history row."""
     for current, history, column in _EXTRAS:
         if to_history:
             conn.execute(
@@ -460,17 +461,18 @@ def write_tags(conn: sqlite3.Connection, bucket_id: int, key: str, version_id: s
 
 
 def history_extras(conn: sqlite3.Connection, bucket_id: int, key: str, version_id: str) -> ObjectExtras:
-    """Tags and part records of a noncurrent version (empty when it has none)."""
+    """Tags, part records and ACL of a noncurrent version (empty when it has none)."""
     row = conn.execute(
-        "SELECT t.tags, pa.parts FROM object_versions v LEFT JOIN version_tags t ON t.version_row = v.id "
-        "LEFT JOIN version_parts pa ON pa.version_row = v.id WHERE v.bucket_id = ? AND v.key = ? AND v.version_id = ?",
+        "SELECT t.tags, pa.parts, a.acl FROM object_versions v LEFT JOIN version_tags t ON t.version_row = v.id "
+        "LEFT JOIN version_parts pa ON pa.version_row = v.id LEFT JOIN version_acl a ON a.version_row = v.id "
+        "WHERE v.bucket_id = ? AND v.key = ? AND v.version_id = ?",
         (bucket_id, key, version_id),
     ).fetchone()
     if row is None:
         return ObjectExtras()
     tags = {k: v for k, v in json.loads(row["tags"])} if row["tags"] else {}
     parts = [PartRecord(n, size, sums) for n, size, sums in json.loads(row["parts"])] if row["parts"] else []
-    return ObjectExtras(tags=tags, parts=parts)
+    return ObjectExtras(tags=tags, parts=parts, acl=row["acl"])
 
 
 # ---------------------------------------------------------------- usage

@@ -412,11 +412,35 @@ def _snapshot(conn: sqlite3.Connection, access_key: str) -> KeySnapshot | None:
     account = None
     if key["account_id"] is not None:
         account = _dict(conn.execute("SELECT * FROM accounts WHERE id = ?", (key["account_id"],)).fetchone())
-    user = None
     if key["user_id"] is None:
         return KeySnapshot(key, account, None)
-    user = _dict(conn.execute("SELECT * FROM users WHERE id = ?", (key["user_id"],)).fetchone())
-    user_id = key["user_id"]
+    return _with_user(conn, key, account, key["user_id"])
+
+
+def user_snapshot(conn: sqlite3.Connection, user_id: int) -> KeySnapshot | None:
+    """A user as `key_snapshot` sees one, for a caller that signed in with the user's password:
+    the key part is a stand-in (kind 'user', Active, no secret) and never leaves the process."""
+    user = _dict(conn.execute("SELECT * FROM users WHERE id = ?", (user_id,)).fetchone())
+    if user is None:
+        return None
+    account = _dict(conn.execute("SELECT * FROM accounts WHERE id = ?", (user["account_id"],)).fetchone())
+    key: Row = {
+        "access_key": None,
+        "kind": "user",
+        "status": "Active",
+        "account_id": user["account_id"],
+        "user_id": user_id,
+        "bucket_id": None,
+        "iprange": "",
+        "apionly": 0,
+        "readonly": 0,
+        "appendonly": 0,
+    }
+    return _with_user(conn, key, account, user_id)
+
+
+def _with_user(conn: sqlite3.Connection, key: Row, account: Row | None, user_id: int) -> KeySnapshot:
+    user = _dict(conn.execute("SELECT * FROM users WHERE id = ?", (user_id,)).fetchone())
     attached = tuple(r[0] for r in conn.execute("SELECT policy FROM user_policies WHERE user_id = ?", (user_id,)))
     managed = {
         r[0]: r[1]

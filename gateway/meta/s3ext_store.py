@@ -39,10 +39,11 @@ class ObjectExtras:
 
     tags: Tags = field(default_factory=dict)
     parts: list[PartRecord] = field(default_factory=list)  # only for uploads with checksums
+    acl: str | None = None  # owner and grants (access_store); None: the bucket owner's, private
     lock: LockState | None = None  # Object Lock retention / legal hold of the new version (lock_schema.py)
 
     def __bool__(self) -> bool:
-        return bool(self.tags or self.parts or self.lock)
+        return bool(self.tags or self.parts or self.acl or self.lock)
 
 
 def _tags_json(tags: Tags) -> str:
@@ -60,6 +61,7 @@ def write_object_extras(
     if replaced:
         conn.execute("DELETE FROM object_tags WHERE object_id = ?", (object_id,))
         conn.execute("DELETE FROM object_parts WHERE object_id = ?", (object_id,))
+        conn.execute("DELETE FROM object_acl WHERE object_id = ?", (object_id,))
         conn.execute("DELETE FROM object_lock WHERE object_id = ?", (object_id,))
     if not extras:
         return
@@ -68,6 +70,8 @@ def write_object_extras(
     if extras.parts:
         parts = [[p.number, p.size, p.checksums] for p in extras.parts]
         conn.execute("INSERT INTO object_parts (object_id, parts) VALUES (?, ?)", (object_id, json.dumps(parts)))
+    if extras.acl is not None:
+        conn.execute("INSERT INTO object_acl (object_id, acl) VALUES (?, ?)", (object_id, extras.acl))
     if extras.lock is not None and not extras.lock.empty:
         conn.execute("INSERT INTO object_lock (object_id, lock) VALUES (?, ?)", (object_id, extras.lock.to_json()))
 
@@ -75,8 +79,9 @@ def write_object_extras(
 def read_object_extras(conn: sqlite3.Connection, object_id: int) -> ObjectExtras:
     tags = conn.execute("SELECT tags FROM object_tags WHERE object_id = ?", (object_id,)).fetchone()
     parts = conn.execute("SELECT parts FROM object_parts WHERE object_id = ?", (object_id,)).fetchone()
+    acl = conn.execute("SELECT acl FROM object_acl WHERE object_id = ?", (object_id,)).fetchone()
     records = [PartRecord(n, s, c) for n, s, c in json.loads(parts[0])] if parts else []
-    return ObjectExtras(tags=_tags(tags[0] if tags else None), parts=records)
+    return ObjectExtras(tags=_tags(tags[0] if tags else None), parts=records, acl=acl[0] if acl else None)
 
 
 class S3ExtStore:

@@ -8,13 +8,16 @@ released migration: append a new one.
 
 from __future__ import annotations
 
+from .access_schema import ACCESS_MIGRATIONS  # bucket and object ACLs, policies, ownership
 from .console_schema import CONSOLE_MIGRATIONS
 from .identity_schema import IDENTITY_MIGRATIONS  # accounts, users, policies; keys gain owners
 from .jobs_schema import JOBS_MIGRATIONS
+from .lifecycle_schema import LIFECYCLE_MIGRATIONS  # bucket lifecycle rules, blobs transitions retired
 from .lock_schema import LOCK_MIGRATIONS  # S3 Object Lock
 from .native_schema import NATIVE_MIGRATIONS  # the native API's own tables
 from .placement_schema import PLACEMENT_MIGRATIONS  # bucket locations, storage class -> space
 from .s3ext_schema import S3EXT_MIGRATIONS  # S3 tags, part records, CORS
+from .sessions_schema import SESSIONS_MIGRATIONS  # web console logouts and SSE tickets
 from .versioning_schema import VERSIONING_MIGRATIONS
 
 CORE: list[str] = [
@@ -132,8 +135,11 @@ COMPONENTS: dict[str, list[str]] = {
     "console": CONSOLE_MIGRATIONS,
     "versioning": VERSIONING_MIGRATIONS,
     "s3ext": S3EXT_MIGRATIONS,
+    "access": ACCESS_MIGRATIONS,  # after versioning: version_acl hangs off object_versions
     "objectlock": LOCK_MIGRATIONS,  # after versioning: version_lock hangs off object_versions
     "jobs": JOBS_MIGRATIONS,
     "identity": IDENTITY_MIGRATIONS,
     "placement": PLACEMENT_MIGRATIONS,
+    "lifecycle": LIFECYCLE_MIGRATIONS,
+    "sessions": SESSIONS_MIGRATIONS,
 }

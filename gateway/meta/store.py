@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .access_store import AccessStore
 from .blobs_store import BlobsStore
 from .buckets_store import BucketsStore
 from .console_store import ConsoleStore
@@ -20,12 +21,14 @@ from .credentials_store import CredentialsStore, SecretSealer
 from .db import Database
 from .identity_store import IdentityStore
 from .jobs_store import JobsStore
+from .lifecycle_store import LifecycleStore
 from .lock_store import LockStore
 from .native_parts_store import NativePartsStore
 from .objects_store import ObjectsStore
 from .packages_store import PackagesStore
 from .placement_store import PlacementStore
 from .s3ext_store import S3ExtStore
+from .sessions_store import SessionsStore
 from .spaces_store import SpacesStore
 from .uploads_store import UploadsStore
 from .versions_store import VersionsStore
@@ -44,6 +47,7 @@ class MetaStore:
         self.blobs = BlobsStore(self.db)
         self.versions = VersionsStore(self.db)
         self.s3ext = S3ExtStore(self.db)
+        self.access = AccessStore(self.db)  # bucket and object ACLs, policies, ownership
         self.locks = LockStore(self.db)  # S3 Object Lock
         self.native_parts = NativePartsStore(self.db)
         self.spaces = SpacesStore(self.db)
@@ -51,6 +55,8 @@ class MetaStore:
         self.jobs = JobsStore(self.db)
         self.identity = IdentityStore(self.db, self.credentials.seal_secret)
         self.placement = PlacementStore(self.db)
+        self.lifecycle = LifecycleStore(self.db)
+        self.sessions = SessionsStore(self.db)  # web console logouts, SSE tickets
 
     async def open(self) -> None:
         await self.db.open()

@@ -35,6 +35,8 @@ ERRORS: dict[ErrorCode, tuple[str, int]] = {
             E.InvalidBucketAclWithObjectOwnership,
             E.AccessControlListNotSupported,
             E.MalformedPolicy,
+            E.UnresolvableGrantByEmailAddress,
+            E.UnexpectedContent,
             E.MalformedXML,
             E.MalformedACLError,
             E.MalformedPOSTRequest,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from gateway.core.access import READ
 from gateway.core.attributes import DEFAULT_MAX_PARTS, parse_wanted
 from gateway.domain.errors import ErrorCode, JunctionError
 from s3xml.attributes import object_attributes
@@ -29,7 +28,9 @@ def _header_int(call: S3Call, name: str, default: int) -> int:
 
 async def get_object_attributes(call: S3Call) -> web.Response:
     assert call.bucket is not None and call.key is not None
-    await call.authorize(READ, (await call.core.buckets.get(call.bucket)).id)
+    version_id = call.query.get("versionId")
+    action = "s3:GetObjectVersionAttributes" if version_id is not None else "s3:GetObjectAttributes"
+    await call.authorize(action, await call.target(), call.key, version_id=version_id)
     wanted = parse_wanted(call.header("x-amz-object-attributes"))
     view = await call.core.attributes.get(
         call.bucket,

@@ -7,7 +7,7 @@ headers themselves: `body()` and `expectations()` hide those details.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import overload
 
@@ -15,15 +15,16 @@ from aiohttp import web
 from multidict import CIMultiDictProxy, MultiDict
 
 from gateway.auth.types import AuthContext, PayloadMode
-from gateway.core.access import ADMIN, DELETE, LIST, READ, WRITE, Principal, authorize
+from gateway.core.authz import Identity
 from gateway.core.checksums import algorithm_from_header, header_for
-from gateway.core.identity import request_context
 from gateway.core.objects import Expectations, ObjectAttrs, checksum_algorithm
 from gateway.core.service import Core
 from gateway.core.storage_classes import parse_storage_class, with_storage_class
 from gateway.domain.errors import ErrorCode, JunctionError
+from gateway.domain.models import Bucket
 from gateway.domain.text import decode_uri_component
 
+from . import access
 from .chunked import ChunkedBodyDecoder
 
 READ_PIECE = 256 * 1024
@@ -32,8 +33,6 @@ STREAMING_MODES = (
     PayloadMode.STREAMING_SIGNED_TRAILER,
     PayloadMode.STREAMING_UNSIGNED_TRAILER,
 )
-ACCOUNT_KINDS = ("account", "user")  # keys of the identity model (the others predate it)
-COARSE_ACTIONS = {READ: "s3:GetObject", WRITE: "s3:PutObject", DELETE: "s3:DeleteObject", LIST: "s3:ListBucket"}
 STORED_HEADERS = ("content-encoding", "content-disposition", "content-language", "cache-control", "expires")
 
 
@@ -57,6 +56,30 @@ def split_target(request: web.Request, domain: str) -> tuple[str | None, str | N
     return bucket, (key if sep and key else None)
 
 
+CONTINUED = web.RequestKey("continued", bool)
+
+
+async def defer_continue(request: web.Request) -> None:
+    """The S3 route's expect handler: no automatic `100 Continue` (see `S3Call.continue_upload`);
+    an expectation other than 100-continue is refused, as aiohttp's default does."""
+    expect = request.headers.get("Expect", "")
+    if request.version >= (1, 1) and expect.lower() != "100-continue":
+        raise web.HTTPExpectationFailed(text=f"Unknown Expect: {expect}")
+
+
+async def close_unsent_body(request: web.Request, response: web.StreamResponse) -> None:
+    """on_response_prepare hook: a refused `Expect: 100-continue` request (answered without
+    100 Continue) may or may not be followed by its body, so the connection closes after the
+    answer rather than reading the next request out of a body the client may still send."""
+    if (
+        request.headers.get("Expect", "").lower() == "100-continue"
+        and not request.get(CONTINUED)
+        and (request.content_length or request.headers.get("Transfer-Encoding"))
+    ):
+        response.force_close()
+        response.headers["Connection"] = "close"
+
+
 def parse_query(request: web.Request) -> MultiDict[str]:
     """Decode the query string ourselves: '+' stays '+', as S3 clients expect."""
     raw = request.raw_path.partition("?")[2]
@@ -77,10 +100,12 @@ class S3Call:
     key: str | None
     query: MultiDict[str]
     request_id: str
-    principal: Principal
+    identity: Identity
     auth: AuthContext | None
     region: str
+    form_signed: bool = False  # a POST form upload whose policy signature was verified
     _decoder: ChunkedBodyDecoder | None = field(default=None, repr=False)
+    _continued: bool = field(default=False, repr=False)
 
     @property
     def headers(self) -> CIMultiDictProxy[str]:
@@ -103,33 +128,33 @@ class S3Call:
     def client_ip(self) -> str | None:
         return self.request.remote
 
-    async def authorize(self, action: str, bucket_id: int | None = None) -> None:
-        """Check the caller may do `action` on this call's bucket (looked up when not given)."""
-        if self.principal.is_admin:
-            return
-        if bucket_id is None and self.bucket is not None:
-            bucket_id = (await self.core.buckets.get(self.bucket)).id
-        if self.principal.kind in ACCOUNT_KINDS:
-            await self._authorize_identity(action, bucket_id)
-            return
-        authorize(self.principal, action, bucket_id=bucket_id, client_ip=self.client_ip)
+    async def target(self) -> Bucket:
+        """This call's bucket (NoSuchBucket when absent)."""
+        assert self.bucket is not None
+        return await self.core.buckets.get(self.bucket)
 
-    async def _authorize_identity(self, action: str, bucket_id: int | None) -> None:
-        """Account and user keys go through the one engine. Until each S3 handler names its
-        own AWS action, the coarse action stands for the nearest S3 one on this call's target."""
-        identity = await self.core.resolve(self.principal.access_key)
-        bucket = await self.core.identity.bucket(bucket_id) if bucket_id is not None else None
-        s3_action = COARSE_ACTIONS[action]
-        key = self.key if bucket is not None and s3_action != "s3:ListBucket" else None
-        context = request_context(self.client_ip, self.request.secure, self.header("User-Agent"))
-        if s3_action == "s3:ListBucket":
-            context["s3:prefix"] = (self.query.get("prefix", ""),)
-        if bucket is None:
-            s3_action = "s3:ListAllMyBuckets"
-        await self.core.authorize(identity, s3_action, bucket=bucket, key=key or None, context=context)
+    async def authorize(
+        self,
+        action: str,
+        bucket: Bucket | None,
+        key: str | None = None,
+        *,
+        version_id: str | None = None,
+        extra: Mapping[str, Sequence[str]] | None = None,
+    ) -> None:
+        """Raise AccessDenied unless the caller may do the AWS `action` on `bucket` (or its object `key`)."""
+        await access.authorize(self, action, bucket, key, version_id=version_id, extra=extra)
 
-    def require_admin(self) -> None:
-        authorize(self.principal, ADMIN, client_ip=self.client_ip)
+    async def owner_id(self, bucket: Bucket) -> str:
+        """The canonical id of the bucket's owner, as listings name it (Owner/ID)."""
+        return (await self.core.access.bucket_access(bucket)).owner_canonical
+
+    async def allowed_account(self, action: str) -> bool:
+        """Whether an account-level action (s3:ListAllMyBuckets) is allowed."""
+        return await access.allowed(self, action, None)
+
+    async def allowed(self, action: str, bucket: Bucket, key: str | None = None) -> bool:
+        return await access.allowed(self, action, bucket, key, version_id=self.query.get("versionId"))
 
     # ------------------------------------------------------------ body
 
@@ -144,8 +169,29 @@ class S3Call:
             return _non_negative(self.header("x-amz-decoded-content-length") or "", "x-amz-decoded-content-length")
         return self.request.content_length
 
+    async def continue_upload(self) -> None:
+        """Answer `Expect: 100-continue` now that the call is authenticated and authorized: the
+        S3 route's expect handler (`defer_continue`) held the interim response back, so a refused
+        upload gets its 403 before the client sends a byte of the body."""
+        if self._continued:
+            return
+        self._continued = True
+        self.request[CONTINUED] = True
+        if self.request.version >= (1, 1) and (self.header("Expect") or "").lower() == "100-continue":
+            writer = self.request.writer
+            await writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+            writer.output_size = 0  # the interim response is not part of the answer's size
+
     def body(self) -> AsyncIterator[bytes]:
         """The payload as an async byte stream, aws-chunked framing removed and verified."""
+        return self._continued_body()
+
+    async def _continued_body(self) -> AsyncIterator[bytes]:
+        await self.continue_upload()
+        async for piece in self._body():
+            yield piece
+
+    def _body(self) -> AsyncIterator[bytes]:
         mode = self.auth.payload_mode if self.auth else PayloadMode.UNSIGNED
         if mode in STREAMING_MODES:
             trailers = [t.strip().lower() for t in (self.header("x-amz-trailer") or "").split(",") if t.strip()]

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from gateway.core.access import READ, WRITE
 from gateway.core.objects import CopySource, checksum_algorithm
 from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.domain.text import decode_uri_component
 from s3xml import documents
 
-from .acl import check_request_acl
+from .acl import object_acl_for_write
 from .context import S3Call
 from .object_lock import request_lock
 from .objects import write_conditions
 from .responses import xml
-from .tagging import request_tags
+from .tagging import request_tags, tag_context
 
 
 def copy_source(call: S3Call) -> CopySource:
@@ -55,10 +54,14 @@ async def copy_object(call: S3Call) -> web.Response:
     assert call.bucket is not None and call.key is not None
     source = copy_source(call)
     src_bucket = await call.core.buckets.get(source.bucket)
-    await call.authorize(READ, src_bucket.id)
+    source_action = "s3:GetObjectVersion" if source.version_id is not None else "s3:GetObject"
+    await call.authorize(source_action, src_bucket, source.key, version_id=source.version_id)
     dst_bucket = await call.core.buckets.get(call.bucket)
-    await call.authorize(WRITE, dst_bucket.id)
-    check_request_acl(call, dst_bucket.owner)
+    replaced_tags = (
+        (request_tags(call) or {}) if (call.header("x-amz-tagging-directive") or "").upper() == "REPLACE" else None
+    )
+    await call.authorize("s3:PutObject", dst_bucket, call.key, extra=tag_context(replaced_tags))
+    acl = await object_acl_for_write(call, dst_bucket)
     directive = (call.header("x-amz-metadata-directive") or "COPY").upper()
     if directive not in ("COPY", "REPLACE"):
         raise JunctionError(
@@ -75,6 +78,7 @@ async def copy_object(call: S3Call) -> web.Response:
         conditions=write_conditions(call),
         checksum_algorithm=checksum_algorithm(call.header("x-amz-checksum-algorithm")),
         tags=(request_tags(call) or {}) if tagging == "REPLACE" else None,
+        acl=acl,
         storage_class=call.storage_class(),
         lock=await call.core.object_lock.lock_for_write(dst_bucket.id, request_lock(call)),
     )

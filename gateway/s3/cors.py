@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from gateway.core.access import READ
 from gateway.core.cors import build_rules
 from gateway.core.service import Core
 from gateway.domain.errors import ErrorCode, JunctionError
@@ -25,14 +24,13 @@ CORS_HEADERS = web.RequestKey("cors_headers", dict)
 
 async def get_bucket_cors(call: S3Call) -> web.Response:
     assert call.bucket is not None
-    await call.authorize(READ, (await call.core.buckets.get(call.bucket)).id)
+    await call.authorize("s3:GetBucketCORS", await call.target())
     return xml(documents.cors_configuration(await call.core.cors.get(call.bucket)))
 
 
 async def put_bucket_cors(call: S3Call) -> web.Response:
     assert call.bucket is not None
-    await call.core.buckets.get(call.bucket)
-    call.require_admin()
+    await call.authorize("s3:PutBucketCORS", await call.target())
     body = await call.read_small_body(64 * 1024)
     try:
         raw = documents.parse_cors(body)
@@ -44,8 +42,7 @@ async def put_bucket_cors(call: S3Call) -> web.Response:
 
 async def delete_bucket_cors(call: S3Call) -> web.Response:
     assert call.bucket is not None
-    await call.core.buckets.get(call.bucket)
-    call.require_admin()
+    await call.authorize("s3:PutBucketCORS", await call.target())  # S3: the put permission covers delete
     await call.core.cors.delete(call.bucket)
     return web.Response(status=204)
 

@@ -7,7 +7,6 @@ import hashlib
 
 from aiohttp import web
 
-from gateway.core.access import DELETE
 from gateway.domain.errors import ErrorCode, JunctionError
 from s3xml import documents
 from s3xml.xml import MalformedXML
@@ -20,7 +19,6 @@ from .responses import xml
 async def delete_objects(call: S3Call) -> web.Response:
     assert call.bucket is not None
     bucket = await call.core.buckets.get(call.bucket)
-    await call.authorize(DELETE, bucket.id)
     body = await call.read_small_body(2 * 1024 * 1024)
     md5 = call.header("Content-MD5")
     if md5 is not None and base64.b64encode(hashlib.md5(body).digest()).decode() != md5.strip():
@@ -33,6 +31,8 @@ async def delete_objects(call: S3Call) -> web.Response:
     bypass = await may_bypass_governance(call, bucket)
     for key, version in keys:
         try:
+            action = "s3:DeleteObjectVersion" if version is not None else "s3:DeleteObject"
+            await call.authorize(action, bucket, key, version_id=version)
             deletion = await call.core.objects.delete(call.bucket, key, version_id=version, bypass_governance=bypass)
             outcomes.append(
                 documents.DeleteOutcome(

@@ -10,6 +10,7 @@ from multidict import MultiDict
 from gateway.auth import sigv2
 from gateway.auth.sigv4 import is_anonymous, verify
 from gateway.auth.types import AuthContext, AuthError, SignedRequest
+from gateway.core.authz import ANONYMOUS_IDENTITY
 from gateway.core.backend_errors import BackendUnavailable
 from gateway.core.service import Core
 from gateway.domain.errors import ErrorCode, JunctionError
@@ -18,14 +19,16 @@ from gateway.logs import ACCESS_KEY, REQUEST_ID, client_gone
 from . import cors
 from .chunked import ChunkedFormatError
 from .context import S3Call, parse_query, split_target
-from .post_object import UNAUTHENTICATED, is_form_upload
+from .post_object import is_form_upload
 from .responses import error
 from .router import route
 
 log = logging.getLogger("junction.s3")
 
 
-async def authenticate(request: web.Request, query: MultiDict[str], core: Core, domain: str = "") -> AuthContext:
+async def authenticate(request: web.Request, query: MultiDict[str], core: Core, domain: str = "") -> AuthContext | None:
+    """The verified signature of the request; None for an unsigned (anonymous) request, which
+    may do exactly what an ACL or bucket policy grants everyone."""
     signed = SignedRequest(
         method=request.method,
         raw_path=request.raw_path.split("?", 1)[0],
@@ -36,7 +39,7 @@ async def authenticate(request: web.Request, query: MultiDict[str], core: Core, 
         prefix = sigv2.virtual_host_prefix(request.headers.get("Host") or "", domain)
         return await sigv2.verify(signed, core.secret_for, bucket_prefix=prefix)
     if is_anonymous(signed):
-        raise JunctionError(ErrorCode.AccessDenied, "Anonymous access is not allowed; sign your request with SigV4")
+        return None
     return await verify(signed, core.secret_for, service="s3")
 
 
@@ -57,11 +60,12 @@ class S3Frontend:
                 return await cors.preflight(request, self.core, bucket)  # browsers send it unsigned
             await cors.remember_headers(request, self.core, bucket)  # errors below carry them too
             auth: AuthContext | None = None
-            principal = UNAUTHENTICATED  # a browser form upload carries its own signature (post_object.py)
+            identity = ANONYMOUS_IDENTITY  # a browser form upload carries its own signature (post_object.py)
             if not is_form_upload(request.method, bucket, key, query, request.headers):
                 auth = await authenticate(request, query, self.core, self.domain)
-                request[ACCESS_KEY] = auth.access_key
-                principal = await self.core.principal(auth.access_key)
+                if auth is not None:
+                    request[ACCESS_KEY] = auth.access_key
+                    identity = await self.core.resolve(auth.access_key)
             call = S3Call(
                 request=request,
                 core=self.core,
@@ -69,7 +73,7 @@ class S3Frontend:
                 key=key,
                 query=query,
                 request_id=request_id,
-                principal=principal,
+                identity=identity,
                 auth=auth,
                 region=self.region,
             )

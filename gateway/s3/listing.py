@@ -7,7 +7,6 @@ import binascii
 
 from aiohttp import web
 
-from gateway.core.access import LIST
 from gateway.domain.errors import ErrorCode, JunctionError
 from s3xml import documents
 
@@ -33,21 +32,31 @@ def _params(call: S3Call) -> documents.ListingParams:
     )
 
 
+def listing_context(call: S3Call, params: documents.ListingParams) -> dict[str, tuple[str, ...]]:
+    """s3:prefix, s3:delimiter and s3:max-keys, as the request gave them."""
+    context: dict[str, tuple[str, ...]] = {"s3:prefix": (params.prefix,)}
+    if "delimiter" in call.query:
+        context["s3:delimiter"] = (params.delimiter,)
+    if "max-keys" in call.query:
+        context["s3:max-keys"] = (call.query["max-keys"],)
+    return context
+
+
 async def list_objects(call: S3Call) -> web.Response:
     params = _params(call)
     bucket = await call.core.buckets.get(params.bucket)
-    await call.authorize(LIST, bucket.id)
+    await call.authorize("s3:ListBucket", bucket, extra=listing_context(call, params))
     marker = call.query.get("marker", "")
     page = await call.core.list_objects(
         params.bucket, prefix=params.prefix, delimiter=params.delimiter, marker=marker, max_keys=params.max_keys
     )
-    return xml(documents.list_objects_v1(params, page, marker=marker, owner=bucket.owner))
+    return xml(documents.list_objects_v1(params, page, marker=marker, owner=await call.owner_id(bucket)))
 
 
 async def list_objects_v2(call: S3Call) -> web.Response:
     params = _params(call)
     bucket = await call.core.buckets.get(params.bucket)
-    await call.authorize(LIST, bucket.id)
+    await call.authorize("s3:ListBucket", bucket, extra=listing_context(call, params))
     token = call.query.get("continuation-token")
     start_after = call.query.get("start-after", "")
     marker = decode_token(token) if token is not None else start_after
@@ -55,7 +64,7 @@ async def list_objects_v2(call: S3Call) -> web.Response:
         params.bucket, prefix=params.prefix, delimiter=params.delimiter, marker=marker, max_keys=params.max_keys
     )
     next_token = encode_token(page.next_marker) if page.truncated else None
-    owner = bucket.owner if call.query.get("fetch-owner") == "true" else None
+    owner = await call.owner_id(bucket) if call.query.get("fetch-owner") == "true" else None
     return xml(
         documents.list_objects_v2(
             params, page, token=token, next_token=next_token, start_after=start_after, owner=owner

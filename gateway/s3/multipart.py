@@ -7,7 +7,6 @@ import contextlib
 
 from aiohttp import web
 
-from gateway.core.access import LIST, WRITE
 from gateway.core.conditions import parse_range
 from gateway.core.multipart import CompletedPart, out_of_source_range
 from gateway.core.object_lock import LockRequest
@@ -18,7 +17,7 @@ from s3xml import documents
 from s3xml.errors import message_of
 from s3xml.xml import MalformedXML
 
-from .acl import check_request_acl
+from .acl import object_acl_for_write
 from .context import S3Call, int_param
 from .copy import copy_source
 from .object_lock import request_lock, require_body_digest
@@ -31,22 +30,22 @@ KEEPALIVE_EVERY = 10.0
 UNBOUNDED = 2**63  # an object size no range can reach: parse a copy-source range without clamping it
 
 
-async def _writable(call: S3Call) -> tuple[str, str]:
+async def _writable(call: S3Call, action: str = "s3:PutObject") -> tuple[str, str]:
     assert call.bucket is not None and call.key is not None
-    bucket = await call.core.buckets.get(call.bucket)
-    await call.authorize(WRITE, bucket.id)
+    await call.authorize(action, await call.target(), call.key)
     return call.bucket, call.key
 
 
 async def create_multipart_upload(call: S3Call) -> web.Response:
     bucket, key = await _writable(call)
-    bucket_row = await call.core.buckets.get(bucket)
-    check_request_acl(call, bucket_row.owner)
+    bucket_row = await call.target()
+    acl = await object_acl_for_write(call, bucket_row)
     upload = await call.core.multipart.create(
         bucket,
         key,
         call.object_attrs(),
-        owner=call.principal.access_key,
+        owner=_initiator(call),
+        acl=acl,
         checksum_algorithm=checksum_algorithm(call.header("x-amz-checksum-algorithm")),
         checksum_type=call.header("x-amz-checksum-type"),
         tags=request_tags(call),
@@ -57,6 +56,14 @@ async def create_multipart_upload(call: S3Call) -> web.Response:
         headers["x-amz-checksum-algorithm"] = upload.checksum_algorithm
         headers["x-amz-checksum-type"] = upload.checksum_type
     return xml(documents.initiate_multipart(bucket, key, upload.id), headers=headers)
+
+
+def _initiator(call: S3Call) -> str:
+    """Who started an upload, as S3 names it: a user's ARN, an account's canonical id."""
+    caller = call.identity.caller
+    if caller.user is not None:
+        return caller.arn
+    return caller.canonical_id or "anonymous"
 
 
 def _part_number(call: S3Call) -> int:
@@ -88,7 +95,8 @@ async def upload_part_copy(call: S3Call) -> web.Response:
     bucket, key = await _writable(call)
     source = copy_source(call)
     src_bucket = await call.core.buckets.get(source.bucket)
-    await call.authorize("read", src_bucket.id)
+    source_action = "s3:GetObjectVersion" if source.version_id is not None else "s3:GetObject"
+    await call.authorize(source_action, src_bucket, source.key, version_id=source.version_id)
     range_header = call.header("x-amz-copy-source-range")
     byte_range = None
     if range_header:
@@ -175,15 +183,15 @@ async def _complete_with_keepalive(
 
 
 async def abort_multipart_upload(call: S3Call) -> web.Response:
-    bucket, key = await _writable(call)
+    bucket, key = await _writable(call, "s3:AbortMultipartUpload")
     await call.core.multipart.abort(bucket, key, call.query["uploadId"])
     return web.Response(status=204)
 
 
 async def list_parts(call: S3Call) -> web.Response:
     assert call.bucket is not None and call.key is not None
-    bucket = await call.core.buckets.get(call.bucket)
-    await call.authorize(LIST, bucket.id)
+    bucket = await call.target()
+    await call.authorize("s3:ListMultipartUploadParts", bucket, call.key)
     marker = int_param(call.query, "part-number-marker", 0)
     max_parts = int_param(call.query, "max-parts", 1000, high=1000)
     upload, parts = await call.core.multipart.list_parts(
@@ -192,14 +200,16 @@ async def list_parts(call: S3Call) -> web.Response:
     truncated = len(parts) > max_parts
     parts = parts[:max_parts]
     return xml(
-        documents.list_parts(upload, parts, marker=marker, max_parts=max_parts, truncated=truncated, owner=bucket.owner)
+        documents.list_parts(
+            upload, parts, marker=marker, max_parts=max_parts, truncated=truncated, owner=await call.owner_id(bucket)
+        )
     )
 
 
 async def list_multipart_uploads(call: S3Call) -> web.Response:
     assert call.bucket is not None
     bucket = await call.core.buckets.get(call.bucket)
-    await call.authorize(LIST, bucket.id)
+    await call.authorize("s3:ListBucketMultipartUploads", bucket)
     prefix = call.query.get("prefix", "")
     delimiter = call.query.get("delimiter", "")
     key_marker = call.query.get("key-marker", "")
@@ -235,6 +245,6 @@ async def list_multipart_uploads(call: S3Call) -> web.Response:
             truncated=truncated,
             encoding=encoding,
             prefixes=prefixes,
-            owner=bucket.owner,
+            owner=await call.owner_id(bucket),
         )
     )

@@ -11,7 +11,7 @@ import hashlib
 
 from aiohttp import web
 
-from gateway.core.access import READ, WRITE
+from gateway.core.iam.actions import S3_ACTIONS
 from gateway.core.object_lock import LockRequest, validate_default_retention
 from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.domain.models import Bucket, ObjectInfo
@@ -19,7 +19,7 @@ from gateway.domain.object_lock import parse_iso8601
 from s3xml import object_lock as documents
 from s3xml.xml import MalformedXML, iso8601
 
-from .context import ACCOUNT_KINDS, S3Call
+from .context import S3Call
 from .responses import xml
 
 BYPASS_HEADER = "x-amz-bypass-governance-retention"
@@ -64,21 +64,11 @@ async def require_body_digest(call: S3Call, bucket: Bucket, lock: LockRequest, u
 async def may_bypass_governance(call: S3Call, bucket: Bucket) -> bool:
     """Whether this call asks to bypass GOVERNANCE retention and may (s3:BypassGovernanceRetention).
 
-    The hook for the permission: gateway administrators hold it; account and user keys are
-    asked through the Authorizer; export keys (scoped, pre-IAM) never hold it.
+    Gateway administrators hold it; everyone else is asked through the Authorizer.
     """
     if (call.header(BYPASS_HEADER) or "").strip().lower() != "true":
         return False
-    if call.principal.is_admin:
-        return True
-    if call.principal.kind not in ACCOUNT_KINDS:
-        return False
-    identity = await call.core.resolve(call.principal.access_key)
-    try:
-        await call.core.authorize(identity, "s3:BypassGovernanceRetention", bucket=bucket, key=call.key)
-    except JunctionError:
-        return False
-    return True
+    return await call.allowed("s3:BypassGovernanceRetention", bucket, call.key)
 
 
 async def _body(call: S3Call) -> bytes:
@@ -90,9 +80,15 @@ async def _body(call: S3Call) -> bytes:
 
 
 async def _bucket(call: S3Call, action: str) -> Bucket:
-    assert call.bucket is not None
-    bucket = await call.core.buckets.get(call.bucket)
-    await call.authorize(action, bucket.id)
+    """The call's bucket, once the caller may do `action` (on the object, for object actions;
+    the Version form of the action when a versionId is given)."""
+    bucket = await call.target()
+    version_id = call.query.get("versionId")
+    if call.key is not None and version_id is not None:
+        action = action.replace("Object", "ObjectVersion", 1)
+        if action not in S3_ACTIONS:  # e.g. s3:GetObjectRetention has no Version form
+            action = action.replace("ObjectVersion", "Object", 1)
+    await call.authorize(action, bucket, call.key, version_id=version_id)
     return bucket
 
 
@@ -100,12 +96,12 @@ async def _bucket(call: S3Call, action: str) -> Bucket:
 
 
 async def get_object_lock_configuration(call: S3Call) -> web.Response:
-    bucket = await _bucket(call, READ)
+    bucket = await _bucket(call, "s3:GetBucketObjectLockConfiguration")
     return xml(documents.lock_configuration(await call.core.object_lock.config(bucket.name)))
 
 
 async def put_object_lock_configuration(call: S3Call) -> web.Response:
-    bucket = await _bucket(call, WRITE)
+    bucket = await _bucket(call, "s3:PutBucketObjectLockConfiguration")
     try:
         doc = documents.parse_lock_configuration(await _body(call))
     except MalformedXML as exc:
@@ -119,14 +115,14 @@ async def put_object_lock_configuration(call: S3Call) -> web.Response:
 
 
 async def get_object_retention(call: S3Call) -> web.Response:
-    bucket = await _bucket(call, READ)
+    bucket = await _bucket(call, "s3:GetObjectRetention")
     assert call.key is not None
     lock = await call.core.object_lock.retention(bucket.name, call.key, call.query.get("versionId"))
     return xml(documents.retention(lock.mode, lock.retain_until))
 
 
 async def put_object_retention(call: S3Call) -> web.Response:
-    bucket = await _bucket(call, WRITE)
+    bucket = await _bucket(call, "s3:PutObjectRetention")
     assert call.key is not None
     try:
         mode, until_text = documents.parse_retention(await _body(call))
@@ -149,14 +145,14 @@ async def put_object_retention(call: S3Call) -> web.Response:
 
 
 async def get_object_legal_hold(call: S3Call) -> web.Response:
-    bucket = await _bucket(call, READ)
+    bucket = await _bucket(call, "s3:GetObjectLegalHold")
     assert call.key is not None
     on = await call.core.object_lock.legal_hold(bucket.name, call.key, call.query.get("versionId"))
     return xml(documents.legal_hold(on))
 
 
 async def put_object_legal_hold(call: S3Call) -> web.Response:
-    bucket = await _bucket(call, WRITE)
+    bucket = await _bucket(call, "s3:PutObjectLegalHold")
     assert call.key is not None
     try:
         status = documents.parse_legal_hold(await _body(call))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from gateway.core.access import DELETE, READ, WRITE
 from gateway.core.conditions import ByteRange, check_read_conditions, parse_range
 from gateway.core.objects import WriteConditions
 from gateway.domain.errors import ErrorCode, JunctionError
@@ -13,11 +12,12 @@ from gateway.domain.text import require_header_safe
 from gateway.http.streaming import send_stream
 from s3xml.documents import quoted
 
-from .acl import check_request_acl
+from .acl import object_acl_for_write
 from .context import S3Call, int_param
+from .lifecycle import expiration_headers
 from .object_lock import lock_headers, may_bypass_governance, request_lock, require_body_digest
 from .responses import deletion_headers, object_headers
-from .tagging import request_tags, tag_count_headers
+from .tagging import request_tags, tag_context, tag_count_headers
 
 RESPONSE_OVERRIDES = {
     "response-content-type": "Content-Type",
@@ -32,8 +32,10 @@ RESPONSE_OVERRIDES = {
 async def _load(call: S3Call) -> ObjectInfo:
     assert call.bucket is not None and call.key is not None
     bucket = await call.core.buckets.get(call.bucket)
-    await call.authorize(READ, bucket.id)
-    obj = await call.core.objects.head(call.bucket, call.key, call.query.get("versionId"))
+    version_id = call.query.get("versionId")
+    action = "s3:GetObjectVersion" if version_id is not None else "s3:GetObject"
+    await call.authorize(action, bucket, call.key, version_id=version_id)
+    obj = await call.core.objects.head(call.bucket, call.key, version_id)
     try:
         check_read_conditions(
             etag=obj.etag,
@@ -84,6 +86,7 @@ async def get_object(call: S3Call) -> web.StreamResponse:
     obj = await _load(call)
     byte_range = _part_range(call, obj) or parse_range(call.header("Range"), obj.size)
     headers = _response_headers(call, obj, byte_range) | await tag_count_headers(call, obj) | lock_headers(obj)
+    headers |= await expiration_headers(call, obj)
     response = web.StreamResponse(status=206 if byte_range else 200, headers=headers)  # a part is a range (S3: 206)
     return await send_stream(call.request, response, call.core.objects.read(obj, byte_range))
 
@@ -92,6 +95,7 @@ async def head_object(call: S3Call) -> web.Response:
     obj = await _load(call)
     byte_range = _part_range(call, obj) or parse_range(call.header("Range"), obj.size)
     headers = _response_headers(call, obj, byte_range) | await tag_count_headers(call, obj) | lock_headers(obj)
+    headers |= await expiration_headers(call, obj)
     return web.Response(status=206 if byte_range else 200, headers=headers)
 
 
@@ -100,15 +104,16 @@ def write_conditions(call: S3Call) -> WriteConditions:
     return WriteConditions(
         if_match=call.header("If-Match"),
         if_none_match=call.header("If-None-Match"),
-        no_overwrite=call.principal.appendonly,
+        no_overwrite=call.identity.no_overwrite,
     )
 
 
 async def put_object(call: S3Call) -> web.Response:
     assert call.bucket is not None and call.key is not None
     bucket = await call.core.buckets.get(call.bucket)
-    await call.authorize(WRITE, bucket.id)
-    check_request_acl(call, bucket.owner)
+    tags = request_tags(call)
+    await call.authorize("s3:PutObject", bucket, call.key, extra=tag_context(tags))
+    acl = await object_acl_for_write(call, bucket)
     length = call.content_length()
     if length is None and call.header("Transfer-Encoding", "").lower() != "chunked":
         raise JunctionError(ErrorCode.MissingContentLength)
@@ -123,7 +128,8 @@ async def put_object(call: S3Call) -> web.Response:
         attrs=call.object_attrs(),
         expect=call.expectations(),
         conditions=write_conditions(call),
-        tags=request_tags(call),
+        tags=tags,
+        acl=acl,
         lock=lock,
     )
     headers = {"ETag": quoted(obj.etag)}
@@ -133,13 +139,16 @@ async def put_object(call: S3Call) -> web.Response:
         headers["x-amz-checksum-type"] = obj.checksum_type
     if obj.version_id is not None:
         headers["x-amz-version-id"] = obj.version_id
+    headers |= await expiration_headers(call, obj)
     return web.Response(status=200, headers=headers)
 
 
 async def delete_object(call: S3Call) -> web.Response:
     assert call.bucket is not None and call.key is not None
     bucket = await call.core.buckets.get(call.bucket)
-    await call.authorize(DELETE, bucket.id)
+    version_id = call.query.get("versionId")
+    action = "s3:DeleteObjectVersion" if version_id is not None else "s3:DeleteObject"
+    await call.authorize(action, bucket, call.key, version_id=version_id)
     conditions = WriteConditions(if_match=call.header("If-Match"))
     deletion = await call.core.objects.delete(
         call.bucket,

@@ -14,8 +14,6 @@ from urllib.parse import quote, unquote, urlencode, urlsplit
 
 from aiohttp import BodyPartReader, MultipartReader, web
 
-from gateway.core.access import WRITE, Principal
-from gateway.core.acl import check_canned
 from gateway.core.checksums import algorithm_from_header
 from gateway.core.objects import Expectations, ObjectAttrs, WriteConditions, checksum_algorithm
 from gateway.core.storage_classes import parse_storage_class, with_storage_class
@@ -27,12 +25,12 @@ from s3xml import tagging as tagging_documents
 from s3xml.documents import post_response, quoted
 from s3xml.xml import MalformedXML
 
+from .acl import object_acl_for_write
 from .context import READ_PIECE, STORED_HEADERS, S3Call
 from .post_policy import Policy, check_form, check_length, parse_policy, verify_signature
 from .responses import xml
+from .tagging import tag_context
 
-# Until the form's signature is verified the caller may do nothing (no bucket, not admin).
-UNAUTHENTICATED = Principal(access_key="", kind="anonymous")
 MAX_FIELDS_BYTES = 64 * 1024  # all fields before the file part together
 MAX_FIELDS = 200
 
@@ -55,6 +53,7 @@ def is_form_upload(
 
 async def post_object(call: S3Call) -> web.StreamResponse:
     assert call.bucket is not None
+    await call.continue_upload()  # the form carries the signature: it must be read to check it
     try:
         reader = await call.request.multipart()
     except (ValueError, AssertionError, KeyError):
@@ -62,7 +61,8 @@ async def post_object(call: S3Call) -> web.StreamResponse:
     fields, file_part = await _read_fields(reader)
     access_key = await verify_signature(fields, call.core.secret_for)
     call.request[ACCESS_KEY] = access_key
-    call.principal = await call.core.principal(access_key)
+    call.identity = await call.core.resolve(access_key)  # the form acts as its signer
+    call.form_signed = True
     if "key" not in fields:
         raise JunctionError(
             ErrorCode.InvalidArgument,
@@ -77,8 +77,10 @@ async def post_object(call: S3Call) -> web.StreamResponse:
     if not fields["key"]:
         raise JunctionError(ErrorCode.InvalidArgument, "User key must have a length greater than 0.", argument="key")
     bucket = await call.core.buckets.get(call.bucket)
-    await call.authorize(WRITE, bucket.id)
-    check_canned(fields.get("acl"))  # owner-only ACLs, as for PutObject's x-amz-acl
+    tags = _tags(fields)
+    extra = tag_context(tags) | ({"s3:x-amz-acl": (fields["acl"],)} if "acl" in fields else {})
+    await call.authorize("s3:PutObject", bucket, fields["key"], extra=extra)
+    acl = await object_acl_for_write(call, bucket, canned_field=fields.get("acl"))
     obj = await call.core.objects.put(
         call.bucket,
         fields["key"],
@@ -86,8 +88,9 @@ async def post_object(call: S3Call) -> web.StreamResponse:
         length=None,
         attrs=_attrs(fields),
         expect=_expectations(fields),
-        conditions=WriteConditions(no_overwrite=call.principal.appendonly),
-        tags=_tags(fields),
+        conditions=WriteConditions(no_overwrite=call.identity.no_overwrite),
+        tags=tags,
+        acl=acl,
     )
     return _success(call, fields, obj.etag)
 

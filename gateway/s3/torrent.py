@@ -16,7 +16,6 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from gateway.core.access import READ
 from gateway.domain.errors import ErrorCode, JunctionError
 
 from .context import S3Call
@@ -44,7 +43,7 @@ def bencode(value: Bencodable) -> bytes:
 async def get_object_torrent(call: S3Call) -> web.Response:
     assert call.bucket is not None and call.key is not None
     bucket = await call.core.buckets.get(call.bucket)
-    await call.authorize(READ, bucket.id)
+    await call.authorize("s3:GetObjectTorrent", bucket, call.key)
     obj = await call.core.objects.head(call.bucket, call.key)
     if obj.size > MAX_TORRENT_OBJECT:
         raise JunctionError(

@@ -1,9 +1,9 @@
 """GETs of bucket configurations this gateway never holds (policy, lifecycle, website, ...).
 
-The AWS operations answered here: GetBucketPolicy, GetBucketLifecycleConfiguration (and the
-older GetBucketLifecycle), GetBucketWebsite, GetBucketEncryption, GetBucketReplication, GetPublicAccessBlock.
+The AWS operations answered here: GetBucketWebsite, GetBucketEncryption, GetBucketReplication.
+(Lifecycle is implemented: gateway/s3/lifecycle.py answers NoSuchLifecycleConfiguration itself.)
 
-Clients probe these (s3cmd `info` asks for ?policy and ?lifecycle); S3 answers a bucket
+Clients probe these; S3 answers a bucket
 without such a configuration with a specific 404, which clients treat as "none". Setting
 one stays 501 NotImplemented (see router.UNSUPPORTED).
 """
@@ -12,18 +12,14 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from gateway.core.access import READ
 from gateway.domain.errors import ErrorCode, JunctionError
 
 from .context import S3Call
 
-ABSENT: dict[str, ErrorCode] = {  # sub-resource -> the S3 error that says "none configured"
-    "policy": ErrorCode.NoSuchBucketPolicy,
-    "lifecycle": ErrorCode.NoSuchLifecycleConfiguration,
-    "website": ErrorCode.NoSuchWebsiteConfiguration,
-    "encryption": ErrorCode.ServerSideEncryptionConfigurationNotFoundError,
-    "replication": ErrorCode.ReplicationConfigurationNotFoundError,
-    "publicAccessBlock": ErrorCode.NoSuchPublicAccessBlockConfiguration,
+ABSENT: dict[str, tuple[ErrorCode, str]] = {  # sub-resource -> the error saying "none configured", the action
+    "website": (ErrorCode.NoSuchWebsiteConfiguration, "s3:GetBucketWebsite"),
+    "encryption": (ErrorCode.ServerSideEncryptionConfigurationNotFoundError, "s3:GetEncryptionConfiguration"),
+    "replication": (ErrorCode.ReplicationConfigurationNotFoundError, "s3:GetReplicationConfiguration"),
 }
 
 
@@ -35,8 +31,9 @@ def absent_subresource(call: S3Call) -> str | None:
 
 
 async def get_unconfigured_bucket_config(call: S3Call) -> web.Response:
-    assert call.bucket is not None
-    await call.authorize(READ, (await call.core.buckets.get(call.bucket)).id)  # NoSuchBucket first
+    bucket = await call.target()  # NoSuchBucket first
     name = absent_subresource(call)
     assert name is not None
-    raise JunctionError(ABSENT[name], bucket=call.bucket)
+    code, action = ABSENT[name]
+    await call.authorize(action, bucket)
+    raise JunctionError(code, bucket=bucket.name)

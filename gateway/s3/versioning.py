@@ -4,28 +4,25 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from gateway.core.access import LIST, READ
 from gateway.domain.errors import ErrorCode, JunctionError
 from s3xml.versioning import list_versions, parse_versioning, versioning_configuration
 from s3xml.xml import MalformedXML
 
 from .context import S3Call
-from .listing import _params
+from .listing import _params, listing_context
 from .responses import xml
 
 
 async def get_bucket_versioning(call: S3Call) -> web.Response:
     assert call.bucket is not None
     bucket = await call.core.buckets.get(call.bucket)
-    await call.authorize(READ, bucket.id)
+    await call.authorize("s3:GetBucketVersioning", bucket)
     return xml(versioning_configuration(await call.core.versioning.status(call.bucket)))
 
 
 async def put_bucket_versioning(call: S3Call) -> web.Response:
-    """Bucket configuration, like creating or deleting the bucket: administrators only."""
     assert call.bucket is not None
-    call.require_admin()
-    await call.core.buckets.get(call.bucket)
+    await call.authorize("s3:PutBucketVersioning", await call.target())
     body = await call.read_small_body()
     try:
         status, mfa_delete = parse_versioning(body)
@@ -40,7 +37,7 @@ async def put_bucket_versioning(call: S3Call) -> web.Response:
 async def list_object_versions(call: S3Call) -> web.Response:
     params = _params(call)
     bucket = await call.core.buckets.get(params.bucket)
-    await call.authorize(LIST, bucket.id)
+    await call.authorize("s3:ListBucketVersions", bucket, extra=listing_context(call, params))
     key_marker = call.query.get("key-marker", "")
     version_id_marker = call.query.get("version-id-marker", "")
     page = await call.core.versioning.list_versions(
@@ -52,5 +49,7 @@ async def list_object_versions(call: S3Call) -> web.Response:
         max_keys=params.max_keys,
     )
     return xml(
-        list_versions(params, page, key_marker=key_marker, version_id_marker=version_id_marker, owner=bucket.owner)
+        list_versions(
+            params, page, key_marker=key_marker, version_id_marker=version_id_marker, owner=await call.owner_id(bucket)
+        )
     )

@@ -10,7 +10,8 @@ from fuzz_support import as_sent, expect_typed, hostile_text
 from hypothesis import given
 from hypothesis import strategies as st
 
-from s3xml import acl, cors, documents, object_lock, tagging, versioning
+from gateway.core.lifecycle_config import build_config
+from s3xml import acl, cors, documents, lifecycle, object_lock, tagging, versioning
 
 PARSERS = {
     "create_bucket": documents.parse_create_bucket,
@@ -20,6 +21,7 @@ PARSERS = {
     "versioning": versioning.parse_versioning,
     "cors": cors.parse_cors,
     "acl": acl.parse_access_control_policy,
+    "lifecycle": lambda body: build_config(lifecycle.parse_lifecycle(body)),  # shape, then S3's rules
     "object_lock": object_lock.parse_lock_configuration,
     "retention": object_lock.parse_retention,
     "legal_hold": object_lock.parse_legal_hold,
@@ -31,7 +33,10 @@ NAMES = [
     "AllowedOrigin", "AllowedMethod", "AllowedHeader", "ExposeHeader", "MaxAgeSeconds", "ID",
     "AccessControlPolicy", "Owner", "DisplayName", "AccessControlList", "Grant", "Grantee", "Permission", "URI",
     "EmailAddress", "Bucket", "ObjectLockConfiguration", "ObjectLockEnabled", "Rule", "DefaultRetention", "Mode",
-    "Days", "Years", "Retention", "RetainUntilDate", "LegalHold",
+    "Days", "Years", "Retention", "RetainUntilDate", "LegalHold", "LifecycleConfiguration", "Filter", "Prefix", "And",
+    "ObjectSizeGreaterThan", "ObjectSizeLessThan", "Expiration", "Date", "ExpiredObjectDeleteMarker",
+    "NoncurrentVersionExpiration", "NoncurrentDays", "NewerNoncurrentVersions", "AbortIncompleteMultipartUpload",
+    "DaysAfterInitiation", "Transition", "NoncurrentVersionTransition", "StorageClass",
 ]  # fmt: skip
 S3_NS = "http://s3.amazonaws.com/doc/2006-03-01/"
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
@@ -62,6 +67,11 @@ VALUES = st.one_of(
             "COMPLIANCE",
             "ON",
             "2030-01-01T00:00:00Z",
+            "Disabled",
+            "GLACIER",
+            "STANDARD",
+            "2030-01-01T10:00:00+02:00",
+            "logs/",
         ]
     ),  # fmt: skip
 )

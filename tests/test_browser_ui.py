@@ -1,0 +1,210 @@
+"""The web console in a real browser: Debian's headless Chromium driven by Playwright (no
+browser download). Sign in, create a bucket, upload with progress to 100 %, browse into a
+folder, download and compare bytes, create a user with a read-only path rule, sign in as that
+user and be refused a write there, and refused through S3 with that user's key too.
+
+Screenshots go to $JUNCTION_SCREENSHOTS when set (docs/screenshots/ was made that way), else
+to the test's temporary directory.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from botocore.exceptions import ClientError
+from browser_helpers import b64
+from conftest import boto_client, start_gateway, stop_gateway
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (make test does)")
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+DESKTOP = {"width": 1280, "height": 860}
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture(scope="module")
+def gw(tmp_path_factory):
+    gateway = start_gateway(tmp_path_factory.mktemp("console-ui"))
+    yield gateway
+    stop_gateway(gateway)
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory) -> Path:
+    target = Path(os.environ.get("JUNCTION_SCREENSHOTS") or tmp_path_factory.mktemp("screenshots"))
+    target.mkdir(parents=True, exist_ok=True)
+    return target
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make system-deps` installs Debian's chromium")
+    with sync_api.sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield instance
+        instance.close()
+
+
+def sign_in(page, gw, username, password):
+    page.goto(gw.url + "/")  # a browser opening / lands on the console's sign-in
+    page.wait_for_url(re.compile(r"/console/#/login$"))
+    page.get_by_label("User name (or access key)").fill(username)
+    page.get_by_label("Password (or secret key)").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name="Buckets").wait_for()
+
+
+def test_console_end_to_end(gw, browser, shots, tmp_path):
+    context = browser.new_context(viewport=DESKTOP, accept_downloads=True)
+    page = context.new_page()
+    page.goto(gw.url + "/")
+    page.wait_for_url(re.compile(r"/console/#/login$"))
+    page.screenshot(path=str(shots / "login.png"))
+    sign_in(page, gw, gw.access_key, gw.secret_key)
+
+    # create a bucket
+    page.get_by_label("New bucket name").fill("photos")
+    page.get_by_role("button", name="Create bucket").click()
+    page.get_by_role("link", name="photos").wait_for()
+    page.screenshot(path=str(shots / "buckets.png"))
+
+    # into the bucket, make a folder (the page moves into it), upload there
+    page.get_by_role("link", name="photos").click()
+    page.get_by_label("New folder").fill("shared")
+    page.get_by_role("button", name="Create folder").click()
+    page.wait_for_url(re.compile(r"#/b/photos/" + re.escape(b64("shared/")) + "$"))
+    page.get_by_role("heading", name="shared").wait_for()
+    data = os.urandom(6 * 1024 * 1024 + 123)
+    source = tmp_path / "holiday.bin"
+    source.write_bytes(data)
+    page.set_input_files("#file-picker", str(source))
+    done = page.locator(".uploads li.done")
+    done.wait_for(timeout=60_000)
+    assert done.locator(".pct").inner_text().startswith("100 %")
+    assert page.locator(".uploads progress").get_attribute("value") == "100"
+    page.locator(".uploads .server", has_text="stored").wait_for(timeout=30_000)  # the SSE's final event
+    page.get_by_role("button", name="holiday.bin", exact=True).wait_for()
+
+    # browse out and back in through the breadcrumbs and the folder link
+    page.get_by_role("navigation", name="Breadcrumb").get_by_role("link", name="photos").click()
+    page.get_by_role("link", name="📁 shared/").click()
+    page.get_by_role("button", name="holiday.bin", exact=True).wait_for()
+
+    # download and compare the bytes
+    with page.expect_download() as info:
+        page.get_by_role("link", name="Download holiday.bin").click()
+    assert Path(info.value.path()).read_bytes() == data
+    assert info.value.suggested_filename == "holiday.bin"
+
+    # details: metadata (and tags when allowed)
+    page.get_by_role("button", name="Details of holiday.bin").click()
+    details = page.get_by_role("complementary", name="Object details")
+    details.get_by_text(f"{len(data)} bytes", exact=False).wait_for()
+    page.screenshot(path=str(shots / "browser.png"))
+
+    # search (startsWith) finds the file, a miss says so
+    page.get_by_label("Search this folder").fill("holi")
+    page.get_by_role("button", name="Search", exact=True).click()
+    page.get_by_role("button", name="holiday.bin", exact=True).wait_for()
+    page.get_by_label("Search this folder").fill("nothing-like-it")
+    page.get_by_role("button", name="Search", exact=True).click()
+    page.get_by_text("No match.").wait_for()
+
+    # a user with a read-only path rule on photos/shared/, and a key for it
+    page.get_by_role("link", name="Users & paths").click()
+    page.get_by_label("Name", exact=True).fill("viewer")
+    page.get_by_label("Password", exact=True).fill("viewer-password-1")
+    page.get_by_label("Rule bucket").fill("photos")
+    page.get_by_label("Rule prefix").fill("shared/")
+    page.get_by_role("button", name="Create user").click()
+    page.get_by_role("cell", name="read: photos/shared/").wait_for()
+    page.screenshot(path=str(shots / "users.png"))
+    page.get_by_role("link", name="Access keys").click()
+    page.get_by_label("For user").select_option("viewer")
+    page.get_by_role("button", name="Create key").click()
+    secret_card = page.locator(".secret")
+    secret_card.wait_for()
+    access_key = secret_card.locator("code").nth(0).inner_text()
+    secret_key = secret_card.locator("code").nth(1).inner_text()
+    page.screenshot(path=str(shots / "keys.png"))
+
+    # pages over routes that exist work; the others say "not available yet" rather than fail
+    page.get_by_role("link", name="Volumes & quotas").click()
+    page.get_by_role("cell", name="photos").wait_for()
+    page.screenshot(path=str(shots / "volumes.png"))
+    for name in ("Audit log", "Notifications", "User spaces & sync"):
+        page.get_by_role("link", name=name, exact=True).click()
+        page.get_by_role("heading", name=name).wait_for()
+        page.locator(".unavailable, table").first.wait_for()
+    page.get_by_role("link", name="Audit log").click()
+    page.locator(".unavailable, table").first.wait_for()
+    page.screenshot(path=str(shots / "audit.png"))
+
+    # the phone layout: the menu folds away behind a button
+    phone = browser.new_context(viewport=PHONE, storage_state=context.storage_state())
+    small = phone.new_page()
+    small.goto(f"{gw.url}/console/#/b/photos/{b64('shared/')}")
+    small.get_by_role("button", name="holiday.bin", exact=True).wait_for()
+    assert not small.get_by_role("navigation", name="Main").is_visible()
+    small.get_by_role("button", name="Menu").click()
+    assert small.get_by_role("navigation", name="Main").is_visible()
+    small.screenshot(path=str(shots / "phone.png"))
+    phone.close()
+
+    # sign out; sign in as the viewer: it reads its path and is refused a write there
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(re.compile(r"#/login$"))
+    sign_in(page, gw, "viewer", "viewer-password-1")
+    page.get_by_role("link", name="photos/shared/").click()  # its paths, offered on the buckets page
+    page.get_by_role("button", name="holiday.bin", exact=True).wait_for()
+    attempt = tmp_path / "intruder.txt"
+    attempt.write_bytes(b"should not land")
+    page.set_input_files("#file-picker", str(attempt))
+    failed = page.locator(".uploads li.failed")
+    failed.wait_for(timeout=30_000)
+    assert "Access Denied" in failed.inner_text() or "AccessDenied" in failed.inner_text()
+    context.close()
+
+    # ... and through S3 with the viewer's key, the same answers
+    s3 = boto_client(gw)
+    s3._request_signer._credentials.access_key = access_key  # noqa: SLF001
+    s3._request_signer._credentials.secret_key = secret_key  # noqa: SLF001
+    assert s3.get_object(Bucket="photos", Key="shared/holiday.bin")["Body"].read() == data
+    with pytest.raises(ClientError) as denied:
+        s3.put_object(Bucket="photos", Key="shared/intruder.txt", Body=b"no")
+    assert denied.value.response["Error"]["Code"] == "AccessDenied"
+    with pytest.raises(ClientError):
+        boto_client(gw).head_object(Bucket="photos", Key="shared/intruder.txt")
+
+
+def test_transfer_to_another_space_with_live_progress(gw, browser, shots):
+    context = browser.new_context(viewport=DESKTOP)
+    page = context.new_page()
+    sign_in(page, gw, gw.access_key, gw.secret_key)
+    page.get_by_role("link", name="Transfers").click()
+    page.get_by_role("heading", name="Transfers").wait_for()
+    page.wait_for_load_state("networkidle")
+    page.screenshot(path=str(shots / "transfers.png"))
+    if page.locator(".unavailable").count():
+        context.close()
+        pytest.xfail("POST /api/transfer (issue 15 point 3) is not on this gateway yet: the console-backend work")
+    page.get_by_label("Bucket", exact=True).fill("photos")
+    page.get_by_label("Path", exact=True).first.fill("shared/")
+    page.get_by_label("Bucket or space").fill("photos-copy")
+    page.get_by_role("button", name="Start transfer").click()
+    page.locator(".transfer-status", has_text="completed").wait_for(timeout=120_000)
+    context.close()

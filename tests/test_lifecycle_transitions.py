@@ -1,0 +1,229 @@
+"""Lifecycle transitions between the user spaces storage classes map onto: blocks move from the
+data dir's disk to an S3 space on moto while clients read, the object's ETag, version id,
+Last-Modified and part boundaries stay, and a gateway killed (-9) in the middle of a transition
+restarts with the object intact and finishes the move without leaking a block."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+import time
+import uuid
+
+import pytest
+from conftest import boto_client, start_gateway, stop_gateway
+from space_helpers import moto  # noqa: F401  (fixture)
+from test_s3_storage_classes import console
+
+from gateway.client import NativeClient
+
+DAY = 2  # seconds
+PATIENCE = 90
+MIB = 1024 * 1024
+GLACIER_NOW = {"ID": "cold", "Status": "Enabled", "Filter": {}, "Transitions": [{"Days": 0, "StorageClass": "GLACIER"}]}
+
+
+def eventually(check, what: str, timeout: float = PATIENCE, every: float = 0.2):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(every)
+
+
+def moto_space(gateway, moto) -> str:
+    """A user space on a fresh moto bucket holding GLACIER gateway-wide; returns the moto bucket."""
+    client = NativeClient(gateway.url, gateway.access_key, gateway.secret_key)
+    remote_bucket = moto.new_bucket()
+    space = client.create_user_space(
+        f"moto-{uuid.uuid4().hex[:6]}",
+        {"type": "S3", "endpoint": moto.url, "region": "us-east-1", "bucket": remote_bucket},
+        {"type": "S3", "accessKeyId": moto.access_key, "secretAccessKey": moto.secret_key},
+        working_dir="shards",
+    )
+    resp = console(gateway, "PUT", "/storage-classes", {"GLACIER": space["name"]})
+    assert resp.status_code == 200, resp.text
+    return remote_bucket
+
+
+def remote_blobs(moto, remote_bucket) -> dict[str, bytes]:
+    client = moto.client()
+    listed = client.list_objects_v2(Bucket=remote_bucket).get("Contents", [])
+    return {o["Key"]: client.get_object(Bucket=remote_bucket, Key=o["Key"])["Body"].read() for o in listed}
+
+
+def local_digests(gateway) -> set[str]:
+    """SHA-256 of every block file in the data dir's own space."""
+    root = gateway.data_dir / "blobs"
+    return {hashlib.sha256(p.read_bytes()).hexdigest() for p in root.rglob("*") if p.is_file()}
+
+
+def multipart(s3, bucket, key, parts: list[bytes]) -> None:
+    upload = s3.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
+    done = []
+    for number, data in enumerate(parts, 1):
+        etag = s3.upload_part(Bucket=bucket, Key=key, UploadId=upload, PartNumber=number, Body=data)["ETag"]
+        done.append({"PartNumber": number, "ETag": etag})
+    s3.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=upload, MultipartUpload={"Parts": done})
+
+
+@pytest.fixture(scope="module")
+def gw(tmp_path_factory):
+    gateway = start_gateway(
+        tmp_path_factory.mktemp("transitions"),
+        env={"JUNCTION_LIFECYCLE_DAY_SECONDS": str(DAY), "JUNCTION_GC_INTERVAL": "1"},
+    )
+    yield gateway
+    stop_gateway(gateway)
+
+
+@pytest.fixture(scope="module")
+def s3(gw):
+    return boto_client(gw)
+
+
+@pytest.fixture(scope="module")
+def remote(gw, moto):
+    return moto_space(gw, moto)
+
+
+@pytest.fixture
+def bucket(s3):
+    name = f"tr-{uuid.uuid4().hex[:10]}"
+    s3.create_bucket(Bucket=name)
+    return name
+
+
+def test_transition_to_an_s3_space_under_concurrent_reads(s3, gw, moto, remote, bucket):
+    parts = [os.urandom(5 * MIB), os.urandom(5 * MIB), os.urandom(MIB + 123)]
+    whole = b"".join(parts)
+    multipart(s3, bucket, "big", parts)
+    single = os.urandom(300 * 1024)
+    s3.put_object(Bucket=bucket, Key="single", Body=single)
+    s3.put_object(Bucket=bucket, Key="tiny", Body=b"t" * 1000)  # under S3's 128 KiB minimum: stays
+    before = {k: s3.head_object(Bucket=bucket, Key=k) for k in ("big", "single")}
+    ours = {hashlib.sha256(b).hexdigest() for b in (single, *parts)}
+    assert ours <= local_digests(gw)  # on the data dir's disk, block by block, before the move
+    errors: list[str] = []
+    reads = [0]
+    stop = threading.Event()
+
+    def reader() -> None:
+        client = boto_client(gw)
+        while not stop.is_set():
+            try:
+                if client.get_object(Bucket=bucket, Key="big")["Body"].read() != whole:
+                    errors.append("whole object differs")
+                got = client.get_object(Bucket=bucket, Key="big", Range=f"bytes={5 * MIB - 10}-{5 * MIB + 9}")
+                if got["Body"].read() != whole[5 * MIB - 10 : 5 * MIB + 10]:
+                    errors.append("range across a block boundary differs")
+                if client.get_object(Bucket=bucket, Key="big", PartNumber=2)["Body"].read() != parts[1]:
+                    errors.append("part 2 differs")
+                if client.get_object(Bucket=bucket, Key="single")["Body"].read() != single:
+                    errors.append("single differs")
+                reads[0] += 1
+            except Exception as exc:  # any failed read is a defect
+                errors.append(repr(exc))
+
+    threads = [threading.Thread(target=reader) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    try:
+        eventually(lambda: reads[0] >= 3, "reads before the transition")
+        s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": [GLACIER_NOW]})
+        for key in ("big", "single"):
+            eventually(lambda key=key: s3.head_object(Bucket=bucket, Key=key).get("StorageClass") == "GLACIER", key)
+        moved_at = reads[0]
+        eventually(lambda: reads[0] >= moved_at + 3, "reads after the transition")
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+    assert errors == []
+    for key in ("big", "single"):
+        after = s3.head_object(Bucket=bucket, Key=key)
+        for field in ("ETag", "LastModified", "ContentLength"):
+            assert after[field] == before[key][field], (key, field)
+    assert s3.head_object(Bucket=bucket, Key="big", PartNumber=3)["ContentLength"] == len(parts[2])
+    assert "StorageClass" not in s3.head_object(Bucket=bucket, Key="tiny")
+    stored = sorted(remote_blobs(moto, remote).values(), key=len)
+    assert set(stored) >= {single, *parts}  # the blocks themselves now live on moto, one by one
+    eventually(lambda: not (local_digests(gw) & ours), "the old local blocks to be freed")
+
+
+def test_noncurrent_versions_transition_and_keep_their_ids(s3, gw, moto, remote, bucket):
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    old = os.urandom(200 * 1024)
+    old_id = s3.put_object(Bucket=bucket, Key="doc", Body=old)["VersionId"]
+    new_id = s3.put_object(Bucket=bucket, Key="doc", Body=os.urandom(200 * 1024))["VersionId"]
+    s3.put_bucket_lifecycle_configuration(
+        Bucket=bucket,
+        LifecycleConfiguration={
+            "Rules": [
+                {
+                    "ID": "nc",
+                    "Status": "Enabled",
+                    "Filter": {},
+                    "NoncurrentVersionTransitions": [{"NoncurrentDays": 0, "StorageClass": "GLACIER"}],
+                }
+            ]
+        },
+    )
+
+    def classes() -> dict[str, str]:
+        return {v["VersionId"]: v["StorageClass"] for v in s3.list_object_versions(Bucket=bucket)["Versions"]}
+
+    eventually(lambda: classes().get(old_id) == "GLACIER", "the noncurrent version to move")
+    assert classes() == {old_id: "GLACIER", new_id: "STANDARD"}
+    assert s3.get_object(Bucket=bucket, Key="doc", VersionId=old_id)["Body"].read() == old
+    assert old in remote_blobs(moto, remote).values()
+
+
+def test_a_transition_killed_midway_resumes_after_the_restart(tmp_path, moto):
+    env = {"JUNCTION_LIFECYCLE_DAY_SECONDS": str(DAY), "JUNCTION_GC_INTERVAL": "1"}
+    gateway = start_gateway(tmp_path, env=env)
+    parts = [os.urandom(8 * MIB) for _ in range(6)]
+    whole = b"".join(parts)
+    try:
+        s3 = boto_client(gateway)
+        native = NativeClient(gateway.url, gateway.access_key, gateway.secret_key)
+        remote_bucket = moto_space(gateway, moto)
+        s3.create_bucket(Bucket="crash")
+        multipart(s3, "crash", "big", parts)
+        before = s3.head_object(Bucket="crash", Key="big")
+        ours = {hashlib.sha256(p).hexdigest() for p in parts}
+        assert ours <= local_digests(gateway)
+        s3.put_bucket_lifecycle_configuration(Bucket="crash", LifecycleConfiguration={"Rules": [GLACIER_NOW]})
+
+        def moving() -> dict | None:
+            for job in native.call("GET", "/v1/job/list", query={"state": "running"})["jobs"]:
+                if job["kind"] == "lifecycle":
+                    progress = native.get_job(job["jobID"])["progress"]
+                    if progress.get("transition") == "GLACIER" and 1 <= progress.get("blocksDone", 0) < 6:
+                        return progress
+            return None
+
+        progress = eventually(moving, "a transition under way", every=0.02)
+        gateway.process.kill()  # SIGKILL in the middle of the move
+        gateway.process.wait(10)
+        assert progress["blocksTotal"] == 6
+    finally:
+        stop_gateway(gateway)
+    gateway = start_gateway(tmp_path, env=env)
+    try:
+        s3 = boto_client(gateway)
+        head = s3.head_object(Bucket="crash", Key="big")
+        assert (head["ETag"], head["LastModified"]) == (before["ETag"], before["LastModified"])
+        assert s3.get_object(Bucket="crash", Key="big")["Body"].read() == whole  # intact, whatever its space
+        eventually(lambda: s3.head_object(Bucket="crash", Key="big").get("StorageClass") == "GLACIER", "the move")
+        assert s3.get_object(Bucket="crash", Key="big")["Body"].read() == whole
+        assert s3.head_object(Bucket="crash", Key="big")["ETag"] == before["ETag"]
+        # the killed run's half-written blocks are collected: moto ends with exactly the six blocks
+        eventually(lambda: sorted(remote_blobs(moto, remote_bucket).values()) == sorted(parts), "moto to hold 6 blocks")
+        eventually(lambda: not (local_digests(gateway) & ours), "the local blocks to be freed")
+    finally:
+        stop_gateway(gateway)
