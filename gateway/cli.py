@@ -96,7 +96,7 @@ def _serve_workers(config: Config, ssl_context: ssl.SSLContext | None) -> int:
     sock = socket.socket(socket.AF_INET6 if ":" in config.host else socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((config.host, config.port))
-    sock.listen(1024)
+    sock.listen(serving.LISTEN_BACKLOG)
     sock.set_inheritable(True)
     children = []
     parent = os.getpid()

@@ -18,6 +18,7 @@ from aiohttp import web
 from .config import Config
 from .connection import ConnectionLimits, GuardedRequestHandler
 
+LISTEN_BACKLOG = 1024  # connections queued before accept (aiohttp's 128 overflows when hundreds connect at once)
 KEEPALIVE_TIMEOUT = 75.0  # seconds an idle keep-alive connection is kept (web.run_app's default)
 
 
@@ -102,7 +103,7 @@ async def _serve(
         if sock is not None:
             site = web.SockSite(runner, sock, ssl_context=ssl_context)
         else:
-            site = web.TCPSite(runner, config.host, config.port, ssl_context=ssl_context)
+            site = web.TCPSite(runner, config.host, config.port, ssl_context=ssl_context, backlog=LISTEN_BACKLOG)
         await site.start()
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
