@@ -36,7 +36,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--only", help="comma-separated server name prefixes to run (e.g. junction,rclone)")
     parser.add_argument("--skip", default="", help="comma-separated steps to skip: throughput,latency,scale")
     parser.add_argument("--dir", type=Path, default=ROOT / ".bench-tmp", help="where data dirs go (a real disk)")
-    parser.add_argument("--junction-src", type=Path, help="run Junction from this checkout (before/after runs)")
+    parser.add_argument("--junction-src", type=Path, help="run Junction from this checkout")
+    parser.add_argument("--baseline", type=Path, help="also run Junction from this checkout (rows 'Junction baseline')")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "last-run.md")
     args = parser.parse_args(argv)
     quick = args.quick
@@ -56,6 +57,8 @@ def wanted(server: Server, only: str | None) -> bool:
 
 def servers_for(tmp: Path, args: argparse.Namespace) -> tuple[list[Server], list[str]]:
     found = [junction(tmp, 1, args.junction_src), junction(tmp, None, args.junction_src)]
+    if args.baseline:  # the same rows from another checkout, in the same run (before/after)
+        found += [junction(tmp, w, args.baseline, "Junction baseline") for w in (1, None)]
     others, notes = peers(tmp)
     return [s for s in found + others if wanted(s, args.only)], notes
 

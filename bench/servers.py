@@ -170,17 +170,17 @@ class RssSampler:
         self._thread.join()
 
 
-def junction(tmp: Path, workers: int | None, source: Path | None = None) -> Server:
+def junction(tmp: Path, workers: int | None, source: Path | None = None, name: str = "Junction") -> Server:
     """Junction with `workers` processes (None: its default, one per core); `source` runs
     another checkout's code (a before/after comparison) with this environment's packages."""
     port = free_port()
-    data = tmp / f"junction-{workers or 'default'}"
+    data = tmp / f"{name.replace(' ', '-').lower()}-{workers or 'default'}"
     argv = [sys.executable, "-m", "gateway.cli", "serve", "--port", str(port), "--data-dir", str(data)]
     if workers is not None or source is not None:  # another checkout may have another default
         argv += ["--workers", str(workers or cores())]
     env = {"JUNCTION_ROOT_ACCESS_KEY": KEY, "JUNCTION_ROOT_SECRET_KEY": SECRET, "PYTHONPATH": str(source or ROOT)}
     label = f"{workers} worker{'s' if workers != 1 else ''}" if workers else f"default ({cores()} workers)"
-    return Server(f"Junction, {label}", argv, data, env, port, health="/health")
+    return Server(f"{name}, {label}", argv, data, env, port, health="/health")
 
 
 def rclone(tmp: Path) -> Server | None:
