@@ -4,7 +4,8 @@ Three tables are checked, each against the code that dispatches requests:
 - S3: every row's sample request is routed (by the real `gateway.s3.router.route`) to the named
   handler in the named file, and every handler the router can return has a row;
 - native: the rows are exactly `gateway.native.routes.ROUTES`;
-- console: the rows are exactly the routes `gateway.console.routes.register` adds.
+- console: the rows are exactly the routes `gateway.console.routes.register` adds;
+- browser: the rows are exactly `gateway.browser.routes.ROUTES`.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import make_mocked_request
 
+from gateway.browser import routes as browser_routes
 from gateway.console import routes as console_routes
 from gateway.native import routes as native_routes
 from gateway.s3 import router as s3_router
@@ -74,6 +76,7 @@ def _table(heading: str) -> list[Row]:
 S3_ROWS = _table("S3 API")
 NATIVE_ROWS = _table("Native API")
 CONSOLE_ROWS = _table("Console API")
+BROWSER_ROWS = _table("Browser API")
 
 
 def _function_names(file: str) -> set[str]:
@@ -86,7 +89,7 @@ def _file_of(function: Any) -> str:
     return Path(inspect.getfile(function)).resolve().relative_to(ROOT).as_posix()
 
 
-@pytest.mark.parametrize("row", S3_ROWS + NATIVE_ROWS + CONSOLE_ROWS, ids=lambda r: r.cells[0])
+@pytest.mark.parametrize("row", S3_ROWS + NATIVE_ROWS + CONSOLE_ROWS + BROWSER_ROWS, ids=lambda r: r.cells[0])
 def test_named_handler_is_defined_in_named_file(row: Row) -> None:
     assert (ROOT / row.file).is_file(), f"{row.file} does not exist"
     assert row.handler in _function_names(row.file), f"{row.handler} is not defined in {row.file}"
@@ -160,6 +163,23 @@ def test_every_s3_subresource_operation_has_a_row() -> None:
     assert expected - documented == set()
 
 
+def test_s3_handlers_are_named_after_their_aws_operations() -> None:
+    """CreateMultipartUpload is answered by `create_multipart_upload`, so a search for the operation finds it.
+
+    Exempt: a handler that answers several operations (the "none configured" GETs) and the
+    OPTIONS preflight, which is not an AWS API operation.
+    """
+    shared = {h for h in (r.handler for r in S3_ROWS) if sum(r.handler == h for r in S3_ROWS) > 1}
+    misnamed = {}
+    for row in S3_ROWS:
+        if row.handler in shared or row.cells[1].startswith("`OPTIONS"):
+            continue
+        operation = row.cells[0].split(" (")[0].strip()
+        if row.handler != _snake(operation):
+            misnamed[operation] = row.handler
+    assert misnamed == {}
+
+
 def test_native_table_is_the_route_table() -> None:
     documented = {(_span(r.cells[0]), _span(r.cells[1]), r.handler, r.file) for r in NATIVE_ROWS}
     actual = {
@@ -193,3 +213,12 @@ def test_console_table_is_the_route_table() -> None:
     }
     documented = {(_span(r.cells[0]), _span(r.cells[1]), r.handler, r.file) for r in CONSOLE_ROWS}
     assert documented == actual
+
+
+def test_browser_table_is_the_route_table() -> None:
+    documented = [(_span(r.cells[0]), _span(r.cells[1]), r.handler, r.file) for r in BROWSER_ROWS]
+    actual = [
+        (path, method, handler.__name__, _file_of(handler))
+        for method, path, handler, _signed_in, _status in browser_routes.ROUTES
+    ]
+    assert sorted(documented) == sorted(actual)

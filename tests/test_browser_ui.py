@@ -99,6 +99,15 @@ def test_console_end_to_end(gw, browser, shots, tmp_path):
     page.locator(".uploads .server", has_text="stored").wait_for(timeout=30_000)  # the SSE's final event
     page.get_by_role("button", name="holiday.bin", exact=True).wait_for()
 
+    # drag and drop: a real drop event carrying a DataTransfer with a file
+    dropped = page.evaluate_handle(
+        "() => { const dt = new DataTransfer();"
+        " dt.items.add(new File(['dropped bytes'], 'dropped.txt', {type: 'text/plain'})); return dt; }"
+    )
+    page.dispatch_event(".dropzone", "drop", {"dataTransfer": dropped})
+    page.locator(".uploads li.done", has_text="dropped.txt").wait_for(timeout=30_000)
+    assert boto_client(gw).get_object(Bucket="photos", Key="shared/dropped.txt")["Body"].read() == b"dropped bytes"
+
     # browse out and back in through the breadcrumbs and the folder link
     page.get_by_role("navigation", name="Breadcrumb").get_by_role("link", name="photos").click()
     page.get_by_role("link", name="📁 shared/").click()

@@ -402,6 +402,15 @@ BOMB = b"""<?xml version="1.0"?>
  <!ENTITY lol9 "&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;">
 ]>
 <Delete><Object><Key>&lol9;</Key></Object></Delete>"""
+XXE_LIFECYCLE = (
+    b'<?xml version="1.0"?><!DOCTYPE l [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+    b"<LifecycleConfiguration><Rule><ID>&x;</ID><Status>Enabled</Status><Filter/><Expiration><Days>1</Days>"
+    b"</Expiration></Rule></LifecycleConfiguration>"
+)
+LIFECYCLE_DAYS = (
+    b"<LifecycleConfiguration><Rule><ID>r</ID><Status>Enabled</Status><Filter/><Expiration><Days>%s</Days>"
+    b"</Expiration></Rule></LifecycleConfiguration>"
+)
 XXE_DELETE = (
     b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
     b"<Delete><Object><Key>&xxe;</Key></Object></Delete>"
@@ -644,6 +653,39 @@ CASES: list[Case] = [
     Case(
         "XXE in PutObjectLockConfiguration", method="PUT", target="/{b}?object-lock", body=XXE_LOCK, code="MalformedXML"
     ),
+    Case("billion laughs (PutBucketLifecycle)", method="PUT", target="/{b}?lifecycle", body=BOMB, code="MalformedXML"),
+    Case(
+        "XXE in PutBucketLifecycleConfiguration",
+        method="PUT",
+        target="/{b}?lifecycle",
+        body=XXE_LIFECYCLE,
+        md5=True,
+        code="MalformedXML",
+    ),
+    Case(
+        "PutBucketLifecycleConfiguration Days 1_0",
+        method="PUT",
+        target="/{b}?lifecycle",
+        body=LIFECYCLE_DAYS % b"1_0",
+        md5=True,
+        code="MalformedXML",
+    ),
+    Case(
+        "PutBucketLifecycleConfiguration Days in Arabic-Indic digits",
+        method="PUT",
+        target="/{b}?lifecycle",
+        body=LIFECYCLE_DAYS % "\u0663".encode(),
+        md5=True,
+        code="MalformedXML",
+    ),
+    Case(
+        "PutBucketLifecycleConfiguration Days 0",
+        method="PUT",
+        target="/{b}?lifecycle",
+        body=LIFECYCLE_DAYS % b"0",
+        md5=True,
+        code="InvalidArgument",
+    ),
     Case(
         "PutObjectRetention with a date that is not one",
         method="PUT",
@@ -843,6 +885,10 @@ def snapshot(w: World) -> dict[str, Any]:
         cors = w.s3.get_bucket_cors(Bucket=w.bucket)["CORSRules"]
     except ClientError:
         cors = None
+    try:
+        lifecycle = w.s3.get_bucket_lifecycle_configuration(Bucket=w.bucket)["Rules"]
+    except ClientError:
+        lifecycle = None
     return {
         "versions": sorted((v["Key"], v["VersionId"], v["ETag"], v["Size"]) for v in versions.get("Versions", [])),
         "markers": sorted((m["Key"], m["VersionId"]) for m in versions.get("DeleteMarkers", [])),
@@ -855,6 +901,7 @@ def snapshot(w: World) -> dict[str, Any]:
         ],
         "tags": tags,
         "cors": cors,
+        "lifecycle": lifecycle,
         "blobs": blob_files(w.gw),
     }
 

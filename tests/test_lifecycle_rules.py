@@ -5,9 +5,11 @@ generous timeout; nothing asserts how fast a pass is."""
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import pytest
@@ -318,3 +320,25 @@ def test_locked_objects_and_versions_are_never_expired(s3, native):
     left = {v for _, v in versions(s3, bucket)[0]}
     assert {held, kept, old_locked} <= left
     assert s3.get_object(Bucket=bucket, Key="history", VersionId=old_locked)["Body"].read() == b"1"
+
+
+def test_a_bucket_larger_than_one_batch_is_walked_whole(s3, gw, native, bucket):
+    """1,100 keys under the rule's prefix (more than two batches of 500) and some outside it."""
+    doomed = [f"many/{i:05d}" for i in range(1100)]
+    spared = [f"few/{i}" for i in range(5)]
+    local = threading.local()
+
+    def write(key: str) -> None:
+        if not hasattr(local, "s3"):
+            local.s3 = boto_client(gw)
+        local.s3.put_object(Bucket=bucket, Key=key, Body=b"x")
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(write, doomed + spared))
+    assert len(keys(s3, bucket)) == 1000  # one listing page: the bucket holds more
+    after = last_job_id(native)
+    rules(s3, bucket, {"ID": "many", "Status": "Enabled", "Filter": {"Prefix": "many/"}, "Expiration": {"Days": 1}})
+    eventually(lambda: keys(s3, bucket) == set(spared), "all 1,100 keys to expire", timeout=3 * PATIENCE)
+    # one pass walked every batch: its scan covered the whole prefix, not just the first 500 keys
+    scanned = [j["result"]["scanned"] for j in passes_after(native, after) if j["result"]]
+    assert max(scanned) >= 1100

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import math
 import subprocess
+import time
 import uuid
 from datetime import UTC, datetime
 
@@ -322,3 +323,39 @@ def test_aws_cli_lifecycle_round_trip(gateway, bucket, tmp_path):
     )
     assert failed.returncode != 0 and "InvalidArgument" in failed.stderr
     subprocess.run([*aws, "delete-bucket-lifecycle", "--bucket", bucket], env=gateway.env(), check=True)
+
+
+def test_abort_date_on_create_multipart_upload(s3, bucket):
+    put(
+        s3,
+        bucket,
+        [
+            {
+                "ID": "a3",
+                "Status": "Enabled",
+                "Filter": {"Prefix": "up/"},
+                "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 3},
+            },
+            {
+                "ID": "a1",
+                "Status": "Enabled",
+                "Filter": {"Prefix": "up/fast/"},
+                "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
+            },
+        ],
+    )
+    started = time.time()
+    created = s3.create_multipart_upload(Bucket=bucket, Key="up/fast/x")
+    possible = {expected_expiry(t, 1) for t in (started, time.time())}
+    assert created["AbortRuleId"] == "a1"
+    assert created["AbortDate"].strftime("%a, %d %b %Y %H:%M:%S GMT") in possible
+    assert s3.create_multipart_upload(Bucket=bucket, Key="up/slow")["AbortRuleId"] == "a3"
+    assert "AbortRuleId" not in s3.create_multipart_upload(Bucket=bucket, Key="other")
+
+
+def test_x_amz_expiration_on_copy_object(s3, bucket):
+    put(s3, bucket, [{"ID": "tmp", "Status": "Enabled", "Filter": {"Prefix": "tmp/"}, "Expiration": {"Days": 2}}])
+    s3.put_object(Bucket=bucket, Key="src", Body=b"x")
+    copied = s3.copy_object(Bucket=bucket, Key="tmp/copy", CopySource={"Bucket": bucket, "Key": "src"})
+    assert 'rule-id="tmp"' in copied["Expiration"]
+    assert "Expiration" not in s3.copy_object(Bucket=bucket, Key="kept", CopySource={"Bucket": bucket, "Key": "src"})

@@ -320,3 +320,58 @@ def test_object_acl_follows_its_version(gw, people):
     assert {"Grantee": {"Type": "Group", "URI": ALL_USERS}, "Permission": "READ"} in grants
     s3.delete_object(Bucket=name, Key="k", VersionId=second)  # the public version is current again
     assert anon.get_object(Bucket=name, Key="k")["Body"].read() == b"v1"
+
+
+def test_account_public_access_block_combines_with_the_buckets(gw, people, open_bucket):
+    """The account's console setting and the bucket's combine, the most restrictive flag winning."""
+    from test_console_api import call
+
+    s3, anon = client(gw, people["owner"]), client(gw, None)
+    account = people["owner"].account
+    s3.put_bucket_policy(Bucket=open_bucket, Policy=policy(open_bucket, allow(open_bucket)))
+    assert anon.get_object(Bucket=open_bucket, Key="pub/a")["Body"].read() == b"data"
+    flags = {"RestrictPublicBuckets": True, "BlockPublicPolicy": True}
+    assert call(gw, "PUT", f"/accounts/{account}/public-access-block", flags, {"nonce": unique("n")}).status_code == 200
+    try:
+        assert code_of(anon.get_object, Bucket=open_bucket, Key="pub/a") == (403, "AccessDenied")
+        again = policy(open_bucket, allow(open_bucket, resource="/pub/*"))
+        assert code_of(s3.put_bucket_policy, Bucket=open_bucket, Policy=again) == (403, "AccessDenied")
+    finally:
+        call(gw, "PUT", f"/accounts/{account}/public-access-block", {}, {"nonce": unique("n")})
+    assert anon.get_object(Bucket=open_bucket, Key="pub/a")["Body"].read() == b"data"
+
+
+def test_multipart_and_copy_acls(gw, people):
+    """CreateMultipartUpload's ACL reaches the completed object; CopyObject never copies the source's."""
+    s3, anon = client(gw, people["owner"]), client(gw, None)
+    name = unique("mpacl")
+    s3.create_bucket(Bucket=name, ObjectOwnership="ObjectWriter")
+    s3.delete_public_access_block(Bucket=name)
+    upload = s3.create_multipart_upload(Bucket=name, Key="mp", ACL="public-read")["UploadId"]
+    etag = s3.upload_part(Bucket=name, Key="mp", UploadId=upload, PartNumber=1, Body=b"part")["ETag"]
+    s3.complete_multipart_upload(
+        Bucket=name, Key="mp", UploadId=upload, MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": etag}]}
+    )
+    assert anon.get_object(Bucket=name, Key="mp")["Body"].read() == b"part"
+    s3.copy_object(Bucket=name, Key="copy", CopySource={"Bucket": name, "Key": "mp"})
+    assert code_of(anon.get_object, Bucket=name, Key="copy") == (403, "AccessDenied")
+    s3.copy_object(Bucket=name, Key="copy2", CopySource={"Bucket": name, "Key": "mp"}, ACL="public-read")
+    assert anon.get_object(Bucket=name, Key="copy2")["Body"].read() == b"part"
+    form = s3.generate_presigned_post(
+        name, "form.txt", Fields={"acl": "public-read"}, Conditions=[{"acl": "public-read"}]
+    )
+    assert requests.post(form["url"], data=form["fields"], files={"file": ("f", b"f")}).status_code == 204
+    assert anon.get_object(Bucket=name, Key="form.txt")["Body"].read() == b"f"
+
+
+def test_anonymous_writes_where_the_bucket_acl_allows(gw, people):
+    s3, anon = client(gw, people["owner"]), client(gw, None)
+    name = unique("drop")
+    s3.create_bucket(Bucket=name, ObjectOwnership="ObjectWriter")
+    s3.delete_public_access_block(Bucket=name)
+    assert code_of(anon.put_object, Bucket=name, Key="in", Body=b"1") == (403, "AccessDenied")
+    s3.put_bucket_acl(Bucket=name, ACL="public-read-write")
+    anon.put_object(Bucket=name, Key="in", Body=b"1")
+    owner = s3.get_object_acl(Bucket=name, Key="in")["Owner"]["ID"]
+    assert owner == people["owner"].canonical_id  # anonymous writes belong to the bucket owner
+    assert s3.get_object(Bucket=name, Key="in")["Body"].read() == b"1"

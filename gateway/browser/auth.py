@@ -74,7 +74,7 @@ async def logout(call: BrowserCall) -> web.StreamResponse:
 
 
 async def me(call: BrowserCall) -> dict[str, Any]:
-    """The signed-in user, with the per-path rules it holds (seed 004's `paths` / `paths_write`)."""
+    """The signed-in user, with the per-path rules it holds (its `paths` / `paths_write`)."""
     session = call.session
     rules: list[dict[str, Any]] = []
     kind, _, ref = session.subject.partition(":")

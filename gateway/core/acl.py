@@ -61,10 +61,6 @@ class Acl:
     def private(owner: str) -> Acl:
         return Acl(owner, (Grant(owner, "FULL_CONTROL"),))
 
-    def only_full_control_to(self, canonical: str) -> bool:
-        """S3's "bucket owner full control or an equivalent form": all that ACLs-disabled buckets accept."""
-        return bool(self.grants) and all(g.grantee == canonical and g.permission == "FULL_CONTROL" for g in self.grants)
-
 
 def grants_to_json(grants: Iterable[Grant]) -> str:
     return json.dumps([[g.grantee, g.permission] for g in grants])

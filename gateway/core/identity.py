@@ -25,7 +25,6 @@ from gateway.domain.models import Bucket
 from gateway.meta.identity_store import KeySnapshot
 from gateway.meta.store import MetaStore
 
-from .access import Principal
 from .authz import Authorizer, BucketAccess, Identity, PublicAccessBlock, principal_context
 from .iam.acl import Grant
 from .iam.conditions import PolicyError
@@ -75,11 +74,10 @@ class Resolved:
 
     secret: str | None
     identity: Identity | None
-    principal: Principal | None  # the pre-IAM view, for front ends not yet on the Authorizer
     reason: str = ""
 
 
-UNKNOWN = Resolved(None, None, None, "unknown")
+UNKNOWN = Resolved(None, None, "unknown")
 
 
 class IdentityService:
@@ -158,14 +156,6 @@ class IdentityService:
                 self._users.popitem(last=False)
         return hit[0].identity, hit[1]
 
-    async def principal(self, access_key: str) -> Principal:
-        principal = (await self.resolved(access_key)).principal
-        if principal is None:
-            raise JunctionError(
-                ErrorCode.InvalidAccessKeyId, "The AWS Access Key Id you provided does not exist in our records."
-            )
-        return principal
-
     async def _resolve(self, snap: KeySnapshot) -> Resolved:
         key, account, user = snap.key, snap.account, snap.user
         policies = _compiled(snap) if user is not None else ()
@@ -181,16 +171,16 @@ class IdentityService:
             )
             policies = (parse_policy(json.dumps(document)),)
         if key["status"] != "Active":
-            return Resolved(None, None, None, "inactive key")
+            return Resolved(None, None, "inactive key")
         if account is not None and account["disabled"]:
-            return Resolved(None, None, None, "disabled account")
+            return Resolved(None, None, "disabled account")
         if user is not None and user["disabled"]:
-            return Resolved(None, None, None, "disabled user")
+            return Resolved(None, None, "disabled user")
         admin = key["kind"] in ADMIN_KINDS
         if account is None:
             account = self._first
             if account is None or not admin:
-                return Resolved(None, None, None, "key without an account")
+                return Resolved(None, None, "key without an account")
         caller = Caller(account["id"], user_name, account["canonical_id"])
         identity = Identity(
             caller,
@@ -200,17 +190,8 @@ class IdentityService:
             api_only=bool(key["apionly"]),
             no_overwrite=bool(key["appendonly"]),
         )
-        principal = Principal(
-            access_key=key["access_key"],
-            kind=key["kind"],
-            bucket_id=key["bucket_id"],
-            readonly=bool(key["readonly"]),
-            appendonly=bool(key["appendonly"]),
-            apionly=bool(key["apionly"]),
-            iprange=key["iprange"],
-        )
         sealed = key.get("secret_key")  # a password sign-in has no key, so no secret
-        return Resolved(self.store.credentials.open_secret(sealed) if sealed else None, identity, principal)
+        return Resolved(self.store.credentials.open_secret(sealed) if sealed else None, identity)
 
     # ------------------------------------------------------------ accounts and bucket owners
 

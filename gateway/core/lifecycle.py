@@ -14,7 +14,7 @@ import time
 from typing import Any
 
 from gateway.domain.errors import ErrorCode, JunctionError
-from gateway.domain.lifecycle import DAY, Expiry, LifecycleConfig
+from gateway.domain.lifecycle import DAY, Expiry, LifecycleConfig, due
 from gateway.domain.models import ObjectInfo
 from gateway.meta.store import MetaStore
 
@@ -86,6 +86,18 @@ class LifecycleService:
         if config.uses_tags() and obj.tag_count and obj.id:
             tags = (await self._store.s3ext.object_extras(obj.id)).tags
         return config.expiration(obj.key, obj.size, tags, obj.updated, self.day)
+
+    async def abort_date(self, bucket_id: int, key: str, initiated: float) -> Expiry:
+        """When and by which rule a multipart upload of `key` started at `initiated` will be aborted."""
+        config = await self.config(bucket_id)
+        best = Expiry(None, "")
+        for rule in config.enabled if config else ():
+            if rule.abort_days is None or not key.startswith(rule.filter.prefix):
+                continue
+            when = due(initiated, rule.abort_days, self.day)
+            if best.when is None or when < best.when:
+                best = Expiry(when, rule.id)
+        return best
 
     # ------------------------------------------------------------ the scheduled pass
 

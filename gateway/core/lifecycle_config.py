@@ -9,6 +9,7 @@ guide, and what S3 answers, as recorded by S3-compatible test suites).
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -33,6 +34,7 @@ MAX_NEWER_VERSIONS = 100  # NewerNoncurrentVersions: S3 retains at most 100
 INFREQUENT_ACCESS = ("STANDARD_IA", "ONEZONE_IA")  # S3: at least 30 days in STANDARD first
 INFREQUENT_MIN_DAYS = 30
 MAX_OBJECT_SIZE = 50 * 1024**4  # 50 TB, S3's largest object
+INTEGER = re.compile(r"-?[0-9]{1,20}")
 
 
 def _malformed(message: str = "") -> JunctionError:
@@ -50,10 +52,9 @@ def _request(message: str) -> JunctionError:
 def _integer(text: str | None, name: str) -> int | None:
     if text is None:
         return None
-    try:
-        return int(text)
-    except ValueError:
-        raise _malformed(f"{name} must be an integer") from None
+    if not INTEGER.fullmatch(text):  # int() would also take "1_0", "+5" and other scripts' digits
+        raise _malformed(f"{name} must be an integer")
+    return int(text)
 
 
 def _positive(text: str | None, name: str, action: str) -> int | None:

@@ -13,7 +13,6 @@ from gateway.domain.models import Bucket, ListPage
 from gateway.meta.records import CommitGuard
 from gateway.meta.store import MetaStore
 
-from .access import Principal
 from .access_control import AccessService
 from .accounts import AccountService
 from .attributes import AttributesService
@@ -185,10 +184,6 @@ class Core:
     ) -> None:
         """Raise AccessDenied unless `identity` may do `action` (see `core.identity.authorize`)."""
         await authorize(self.authorizer, identity, action, bucket=bucket, key=key, context=context)
-
-    async def principal(self, access_key: str) -> Principal:
-        """The pre-IAM view of a key, for the S3 handlers that still use `core.access`."""
-        return await self.identity.principal(access_key)
 
     # ------------------------------------------------------------ listing
 

@@ -86,7 +86,7 @@ async def get_bucket_policy_status(call: S3Call) -> web.Response:
 # ---------------------------------------------------------------- ownership controls
 
 
-async def get_ownership_controls(call: S3Call) -> web.Response:
+async def get_bucket_ownership_controls(call: S3Call) -> web.Response:
     bucket = await call.target()
     await call.authorize("s3:GetBucketOwnershipControls", bucket)
     stored = (await call.core.access.settings(bucket)).stored.ownership
@@ -95,7 +95,7 @@ async def get_ownership_controls(call: S3Call) -> web.Response:
     return xml(documents.ownership_controls(stored))
 
 
-async def put_ownership_controls(call: S3Call) -> web.Response:
+async def put_bucket_ownership_controls(call: S3Call) -> web.Response:
     bucket = await call.target()
     await call.authorize("s3:PutBucketOwnershipControls", bucket)
     body = await call.read_small_body(64 * 1024)
@@ -114,7 +114,7 @@ def _owner_only(settings: BucketSettings) -> bool:
     return settings.access.grants == Acl.private(settings.access.owner_canonical).grants
 
 
-async def delete_ownership_controls(call: S3Call) -> web.Response:
+async def delete_bucket_ownership_controls(call: S3Call) -> web.Response:
     bucket = await call.target()
     await call.authorize("s3:PutBucketOwnershipControls", bucket)  # S3 names no separate delete permission
     await call.core.access.set_ownership(bucket, None)

@@ -11,6 +11,7 @@ from s3xml import documents
 
 from .acl import object_acl_for_write
 from .context import S3Call
+from .lifecycle import expiration_headers
 from .object_lock import request_lock
 from .objects import write_conditions
 from .responses import xml
@@ -87,4 +88,5 @@ async def copy_object(call: S3Call) -> web.Response:
         headers["x-amz-copy-source-version-id"] = source.version_id
     if obj.version_id is not None:
         headers["x-amz-version-id"] = obj.version_id
+    headers |= await expiration_headers(call, obj)
     return xml(documents.copy_object_result(obj), headers=headers)

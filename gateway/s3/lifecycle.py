@@ -18,14 +18,14 @@ MIN_SIZE_HEADER = "x-amz-transition-default-minimum-object-size"
 MAX_DOCUMENT = 1024 * 1024  # 1,000 rules with long prefixes and tags fit
 
 
-async def get_bucket_lifecycle(call: S3Call) -> web.Response:
+async def get_bucket_lifecycle_configuration(call: S3Call) -> web.Response:
     assert call.bucket is not None
     await call.authorize("s3:GetLifecycleConfiguration", await call.target())
     config = await call.core.lifecycle.get(call.bucket)
     return xml(documents.lifecycle_configuration(config.rules), headers={MIN_SIZE_HEADER: config.min_size})
 
 
-async def put_bucket_lifecycle(call: S3Call) -> web.Response:
+async def put_bucket_lifecycle_configuration(call: S3Call) -> web.Response:
     assert call.bucket is not None
     await call.authorize("s3:PutLifecycleConfiguration", await call.target())
     body = await call.read_small_body(MAX_DOCUMENT)
@@ -54,3 +54,12 @@ async def expiration_headers(call: S3Call, obj: ObjectInfo) -> dict[str, str]:
     if expiry.when is None:
         return {}
     return {"x-amz-expiration": f'expiry-date="{http_date(expiry.when)}", rule-id="{expiry.rule_id}"'}
+
+
+async def abort_headers(call: S3Call, bucket_id: int, key: str, initiated: float) -> dict[str, str]:
+    """`x-amz-abort-date` and `x-amz-abort-rule-id` of a new multipart upload an
+    AbortIncompleteMultipartUpload rule will abort (S3 sends them on CreateMultipartUpload)."""
+    abort = await call.core.lifecycle.abort_date(bucket_id, key, initiated)
+    if abort.when is None:
+        return {}
+    return {"x-amz-abort-date": http_date(abort.when), "x-amz-abort-rule-id": abort.rule_id}

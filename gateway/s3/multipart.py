@@ -20,6 +20,7 @@ from s3xml.xml import MalformedXML
 from .acl import object_acl_for_write
 from .context import S3Call, int_param
 from .copy import copy_source
+from .lifecycle import abort_headers
 from .object_lock import request_lock, require_body_digest
 from .objects import write_conditions
 from .responses import XML, xml
@@ -55,6 +56,7 @@ async def create_multipart_upload(call: S3Call) -> web.Response:
     if upload.checksum_algorithm:
         headers["x-amz-checksum-algorithm"] = upload.checksum_algorithm
         headers["x-amz-checksum-type"] = upload.checksum_type
+    headers |= await abort_headers(call, bucket_row.id, key, upload.created)
     return xml(documents.initiate_multipart(bucket, key, upload.id), headers=headers)
 
 
