@@ -63,11 +63,13 @@ def servers_for(tmp: Path, args: argparse.Namespace) -> tuple[list[Server], list
     return [s for s in found + others if wanted(s, args.only)], notes
 
 
-def run_server(server: Server, load: throughput.Payloads, args: argparse.Namespace, steps: set[str]) -> tuple:
+def run_server(
+    server: Server, load: throughput.Payloads, args: argparse.Namespace, steps: set[str], notes: list[str]
+) -> tuple:
     server.start()
     try:
         throughput.create_bucket(server, "bench")
-        row = throughput.measure(server, load, workers=args.numworkers) if "throughput" in steps else {}
+        row = throughput.measure(server, load, workers=args.numworkers, notes=notes) if "throughput" in steps else {}
         lat = {}
         if "latency" in steps and latency.wrk_available():
             keys = [f"small/{n}" for n in sorted(os.listdir(load.small_dir))]
@@ -123,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         for server in servers:
             print(f"== {server.name}", file=sys.stderr, flush=True)
             try:
-                table[server.name], lat[server.name] = run_server(server, load, args, steps)
+                table[server.name], lat[server.name] = run_server(server, load, args, steps, notes)
             except Exception as exc:  # a peer that cannot do a step is noted, not fatal
                 notes.append(f"{server.name}: failed: {exc}")
                 print(f"   failed: {exc}", file=sys.stderr)
