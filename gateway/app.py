@@ -35,6 +35,9 @@ def build_core(config: Config, *, worker: int = 0) -> Core:
         secrets_key=config.secrets_key,
         local_roots=[Path(p.strip()) for p in config.local_roots.split(",") if p.strip()],
         storage_classes=parse_mapping(config.storage_classes),
+        master_key=config.master_key,
+        kms_keys=config.kms_keys,
+        sse_c_over_http=config.sse_c_over_http,
         lifecycle_day_seconds=config.lifecycle_day_seconds,
         primary=worker == 0,
     )

@@ -1,7 +1,8 @@
 """Lifecycle transitions between the user spaces storage classes map onto: blocks move from the
-data dir's disk to an S3 space on moto while clients read, the object's ETag, version id,
-Last-Modified and part boundaries stay, and a gateway killed (-9) in the middle of a transition
-restarts with the object intact and finishes the move without leaking a block."""
+data dir's disk to an S3 space on moto, and to an OBS space on the fake OBS, while clients
+read; the object's ETag, version id, Last-Modified and part boundaries stay; and a gateway
+killed (-9) in the middle of a transition restarts with the object intact and finishes the
+move without leaking a block."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import uuid
 
 import pytest
 from conftest import boto_client, start_gateway, stop_gateway
+from fake_obs import start_fake_obs
 from space_helpers import moto  # noqa: F401  (fixture)
 from test_s3_storage_classes import console
 
@@ -98,16 +100,20 @@ def bucket(s3):
     return name
 
 
-def test_transition_to_an_s3_space_under_concurrent_reads(s3, gw, moto, remote, bucket):
+def write_objects(s3, bucket) -> tuple[list[bytes], bytes]:
+    """A three-part multipart object `big`, a 300 KiB `single`, and a 1000-byte `tiny`."""
     parts = [os.urandom(5 * MIB), os.urandom(5 * MIB), os.urandom(MIB + 123)]
-    whole = b"".join(parts)
     multipart(s3, bucket, "big", parts)
     single = os.urandom(300 * 1024)
     s3.put_object(Bucket=bucket, Key="single", Body=single)
     s3.put_object(Bucket=bucket, Key="tiny", Body=b"t" * 1000)  # under S3's 128 KiB minimum: stays
-    before = {k: s3.head_object(Bucket=bucket, Key=k) for k in ("big", "single")}
-    ours = {hashlib.sha256(b).hexdigest() for b in (single, *parts)}
-    assert ours <= local_digests(gw)  # on the data dir's disk, block by block, before the move
+    return parts, single
+
+
+def transition_while_reading(gw, s3, bucket, parts: list[bytes], single: bytes, rule: dict, storage_class: str):
+    """Put `rule` while three clients read `big` (whole, across a block boundary, part 2) and
+    `single` in a loop; return once both report `storage_class` and more reads followed."""
+    whole = b"".join(parts)
     errors: list[str] = []
     reads = [0]
     stop = threading.Event()
@@ -134,9 +140,9 @@ def test_transition_to_an_s3_space_under_concurrent_reads(s3, gw, moto, remote, 
         thread.start()
     try:
         eventually(lambda: reads[0] >= 3, "reads before the transition")
-        s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": [GLACIER_NOW]})
+        s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": [rule]})
         for key in ("big", "single"):
-            eventually(lambda key=key: s3.head_object(Bucket=bucket, Key=key).get("StorageClass") == "GLACIER", key)
+            eventually(lambda key=key: s3.head_object(Bucket=bucket, Key=key).get("StorageClass") == storage_class, key)
         moved_at = reads[0]
         eventually(lambda: reads[0] >= moved_at + 3, "reads after the transition")
     finally:
@@ -144,6 +150,14 @@ def test_transition_to_an_s3_space_under_concurrent_reads(s3, gw, moto, remote, 
         for thread in threads:
             thread.join()
     assert errors == []
+
+
+def test_transition_to_an_s3_space_under_concurrent_reads(s3, gw, moto, remote, bucket):
+    parts, single = write_objects(s3, bucket)
+    before = {k: s3.head_object(Bucket=bucket, Key=k) for k in ("big", "single")}
+    ours = {hashlib.sha256(b).hexdigest() for b in (single, *parts)}
+    assert ours <= local_digests(gw)  # on the data dir's disk, block by block, before the move
+    transition_while_reading(gw, s3, bucket, parts, single, GLACIER_NOW, "GLACIER")
     for key in ("big", "single"):
         after = s3.head_object(Bucket=bucket, Key=key)
         for field in ("ETag", "LastModified", "ContentLength"):
@@ -228,3 +242,34 @@ def test_a_transition_killed_midway_resumes_after_the_restart(tmp_path, moto):
         eventually(lambda: not (local_digests(gateway) & ours), "the local blocks to be freed")
     finally:
         stop_gateway(gateway)
+
+
+def test_transition_to_an_obs_space_under_concurrent_reads(s3, gw, bucket, tmp_path):
+    fake = start_fake_obs(tmp_path)
+    try:
+        client = NativeClient(gw.url, gw.access_key, gw.secret_key)
+        space = client.create_user_space(
+            f"obs-{uuid.uuid4().hex[:6]}",
+            {"type": "OBS", "region": "cn-north-4", "endpoint": fake.url, "bucket": fake.bucket, "projectID": "",
+             "pathStyle": True},
+            {"type": "OBS", "accessKeyId": fake.access_key, "secretAccessKey": fake.secret_key},
+            working_dir="shards",
+        )  # fmt: skip
+        table = console(gw, "GET", "/storage-classes").json()
+        assert console(gw, "PUT", "/storage-classes", {**table, "DEEP_ARCHIVE": space["name"]}).status_code == 200
+        parts, single = write_objects(s3, bucket)
+        before = s3.head_object(Bucket=bucket, Key="big")
+        rule = {
+            "ID": "deep",
+            "Status": "Enabled",
+            "Filter": {},
+            "Transitions": [{"Days": 0, "StorageClass": "DEEP_ARCHIVE"}],
+        }
+        transition_while_reading(gw, s3, bucket, parts, single, rule, "DEEP_ARCHIVE")
+        after = s3.head_object(Bucket=bucket, Key="big")
+        assert (after["ETag"], after["LastModified"]) == (before["ETag"], before["LastModified"])
+        stored = {fake.objects[fake.bucket][k].path.read_bytes() for k in fake.keys()}
+        assert stored >= {single, *parts}  # each block, as it is, in the OBS bucket
+        assert "StorageClass" not in s3.head_object(Bucket=bucket, Key="tiny")
+    finally:
+        fake.stop()

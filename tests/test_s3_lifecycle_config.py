@@ -359,3 +359,24 @@ def test_x_amz_expiration_on_copy_object(s3, bucket):
     copied = s3.copy_object(Bucket=bucket, Key="tmp/copy", CopySource={"Bucket": bucket, "Key": "src"})
     assert 'rule-id="tmp"' in copied["Expiration"]
     assert "Expiration" not in s3.copy_object(Bucket=bucket, Key="kept", CopySource={"Bucket": bucket, "Key": "src"})
+
+
+def test_every_worker_sees_a_change_at_once(tmp_path):
+    """Workers cache configurations for x-amz-expiration; a change in one reaches every other at once."""
+    from conftest import boto_client, start_gateway, stop_gateway
+
+    gateway = start_gateway(tmp_path, "--workers", "2")
+    try:
+        client = boto_client(gateway)
+        client.create_bucket(Bucket="workers")
+        client.put_object(Bucket="workers", Key="k", Body=b"x")
+        for _ in range(10):  # both workers have cached "no configuration"
+            assert "Expiration" not in client.head_object(Bucket="workers", Key="k")
+        put(client, "workers", [{"ID": "w", "Status": "Enabled", "Filter": {}, "Expiration": {"Days": 5}}])
+        for _ in range(20):
+            assert 'rule-id="w"' in client.head_object(Bucket="workers", Key="k")["Expiration"]
+        client.delete_bucket_lifecycle(Bucket="workers")
+        for _ in range(20):
+            assert "Expiration" not in client.head_object(Bucket="workers", Key="k")
+    finally:
+        stop_gateway(gateway)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+from pathlib import Path
 from typing import Any
 
 from gateway.domain.errors import ErrorCode, JunctionError
@@ -19,6 +20,7 @@ from gateway.domain.models import ObjectInfo
 from gateway.meta.store import MetaStore
 
 from .blobs import BlobIO
+from .identity import Generation
 from .jobs import Job, JobService
 from .lifecycle_run import LifecyclePass
 from .object_lock import is_locked
@@ -28,11 +30,19 @@ log = logging.getLogger("junction.lifecycle")
 
 MAX_CHECK_EVERY = 3600.0  # seconds: a full-length day is still checked hourly
 RETIRE_GRACE = 300.0  # seconds a transition keeps an object's old blocks for reads already under way
+GENERATION_FILE = "lifecycle.gen"  # replaced after every configuration change, in any worker
+CACHE_SECONDS = 5.0  # a cached configuration is read again after this long anyway (a bucket id reused)
 
 
 class LifecycleService:
     def __init__(
-        self, store: MetaStore, objects: ObjectService, blobs: BlobIO, jobs: JobService, day_seconds: float = DAY
+        self,
+        store: MetaStore,
+        objects: ObjectService,
+        blobs: BlobIO,
+        jobs: JobService,
+        data_dir: Path,
+        day_seconds: float = DAY,
     ) -> None:
         if day_seconds <= 0:
             raise ValueError("lifecycle_day_seconds must be positive")
@@ -43,6 +53,11 @@ class LifecycleService:
         self.day = float(day_seconds)
         self._next_check = 0.0
         self._running: Job | None = None
+        # Configurations for x-amz-expiration on GET/HEAD/PUT, so the hot path adds no SQL: every
+        # change replaces the generation file, and a request that sees another one drops them all.
+        self._generation = Generation(data_dir / GENERATION_FILE)
+        self._seen: tuple[int, int, int] | None = None
+        self._cached: dict[int, tuple[float, LifecycleConfig | None]] = {}
 
     @property
     def check_every(self) -> float:
@@ -67,17 +82,31 @@ class LifecycleService:
 
     async def put(self, bucket: str, config: LifecycleConfig) -> None:
         await self._store.lifecycle.put_config((await self._store.buckets.get(bucket)).id, config.to_json())
+        self._generation.bump()
         self._next_check = 0.0  # look at the new rules at the next scheduler tick
 
     async def delete(self, bucket: str) -> None:
         await self._store.lifecycle.delete_config((await self._store.buckets.get(bucket)).id)
+        self._generation.bump()
+
+    async def cached_config(self, bucket_id: int) -> LifecycleConfig | None:
+        """The bucket's configuration, from this process's cache while no worker changed any."""
+        seen = self._generation.current()
+        if seen != self._seen:
+            self._seen, self._cached = seen, {}
+        now = time.monotonic()
+        entry = self._cached.get(bucket_id)
+        if entry is None or now - entry[0] > CACHE_SECONDS:
+            entry = (now, await self.config(bucket_id))
+            self._cached[bucket_id] = entry
+        return entry[1]
 
     # ------------------------------------------------------------ x-amz-expiration
 
     async def expiry(self, obj: ObjectInfo) -> Expiry:
         """When and by which rule the current version `obj` will expire (when None: no rule
         expires it, or it is locked: a locked object is never expired)."""
-        config = await self.config(obj.bucket_id)
+        config = await self.cached_config(obj.bucket_id)
         if config is None or not any(r.has_expiration for r in config.enabled):
             return Expiry(None, "")
         if is_locked(obj):
@@ -89,7 +118,7 @@ class LifecycleService:
 
     async def abort_date(self, bucket_id: int, key: str, initiated: float) -> Expiry:
         """When and by which rule a multipart upload of `key` started at `initiated` will be aborted."""
-        config = await self.config(bucket_id)
+        config = await self.cached_config(bucket_id)
         best = Expiry(None, "")
         for rule in config.enabled if config else ():
             if rule.abort_days is None or not key.startswith(rule.filter.prefix):

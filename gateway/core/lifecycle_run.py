@@ -139,6 +139,7 @@ class LifecyclePass:
             or r.noncurrent_transitions
             or r.expired_delete_marker
             or r.expiration_days is not None
+            or r.expiration_date is not None
         ]
         for prefix in scan_prefixes([r.filter.prefix for r in rules]):
             after: str | None = None
@@ -203,12 +204,14 @@ class LifecyclePass:
 
     async def _lone_marker(self, bucket_id: int, rules: list[Rule], marker: Candidate, now: float) -> None:
         """S3's "expired object delete marker": the only version left is a delete marker. It goes
-        when a rule says ExpiredObjectDeleteMarker, or by a Days expiration once old enough."""
+        when a rule says ExpiredObjectDeleteMarker, or by a Days or Date expiration once due (the
+        user guide, "Expiring objects")."""
         for rule in rules:
             if not rule.filter.matches(marker.key, 0, None):
                 continue
             by_days = rule.expiration_days is not None and due(marker.updated, rule.expiration_days, self._day) <= now
-            if rule.expired_delete_marker or by_days:
+            by_date = rule.expiration_date is not None and rule.expiration_date <= now
+            if rule.expired_delete_marker or by_days or by_date:
                 if await self._store.lifecycle.delete_lone_marker(bucket_id, marker.key, marker.row_id):
                     self.counts["deleteMarkersRemoved"] += 1
                 return

@@ -35,6 +35,8 @@ from .quotas import QuotaService, quota_guard
 from .secretbox import SecretBox
 from .sessions import SessionService
 from .spaces import Spaces
+from .sse.keys import MasterKeys, parse_kms_keys
+from .sse.service import EncryptionService
 from .storage_classes import StorageClassService
 from .sync import SyncService
 from .tagging import TaggingService
@@ -58,6 +60,9 @@ class Core:
         secrets_key: str = "",
         local_roots: list[Path] | None = None,
         storage_classes: dict[str, str] | None = None,
+        master_key: str = "",
+        kms_keys: str = "",
+        sse_c_over_http: bool = False,
         lifecycle_day_seconds: float = 86400.0,
         primary: bool = True,
     ) -> None:
@@ -81,7 +86,13 @@ class Core:
         self.upload_progress = UploadProgressService(self.data_dir)  # browser uploads, for SSE
         self.buckets = BucketService(self.store, self.identity.changed)
         self.storage_classes = StorageClassService(self.store, self.spaces, storage_classes)
-        self.objects = ObjectService(self.store, self.blobs, self.guards, self.storage_classes)
+        self.sse = EncryptionService(
+            self.store,
+            MasterKeys.load(self.data_dir, master_key),
+            parse_kms_keys(kms_keys),
+            allow_http=sse_c_over_http,
+        )
+        self.objects = ObjectService(self.store, self.blobs, self.guards, self.storage_classes, self.sse)
         self.multipart = MultipartService(self.store, self.blobs, self.objects, self.guards)
         self.tagging = TaggingService(self.store)
         self.object_lock = ObjectLockService(self.store)  # S3 Object Lock
@@ -95,7 +106,9 @@ class Core:
         self.native_multipart = NativeMultipart(self.store, self.objects, self.blobs, self.guards)
         self.transfers = Transfers(self.store, self.spaces, self.objects, self.native)
         self.sync = SyncService(self.store, self.spaces, self.jobs, self.data_dir)
-        self.lifecycle = LifecycleService(self.store, self.objects, self.blobs, self.jobs, lifecycle_day_seconds)
+        self.lifecycle = LifecycleService(
+            self.store, self.objects, self.blobs, self.jobs, self.data_dir, lifecycle_day_seconds
+        )
         self.sync.schedule(self.lifecycle.tick, self.lifecycle.check_every)  # the one scheduler runs both
         self._root = (root_access_key, root_secret_key)
         self._gc_interval = gc_interval

@@ -282,7 +282,8 @@ class LifecycleStore:
             blocks = conn.execute(f"SELECT blob_id FROM {table} WHERE {owner} = ? ORDER BY seq", (ident,)).fetchall()
             if [b[0] for b in blocks] != old_blobs:
                 return False
-            ref_blobs(conn, new_blobs, sizes)  # refuses blobs the collector took
+            added = [(b, size) for b, size in zip(new_blobs, sizes, strict=True) if b not in old_blobs]
+            ref_blobs(conn, [b for b, _ in added], [size for _, size in added])  # refuses blobs the collector took
             conn.executemany(
                 f"UPDATE {table} SET blob_id = ? WHERE {owner} = ? AND seq = ?",
                 [(blob_id, ident, seq) for seq, blob_id in enumerate(new_blobs)],

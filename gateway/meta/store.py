@@ -30,6 +30,7 @@ from .placement_store import PlacementStore
 from .s3ext_store import S3ExtStore
 from .sessions_store import SessionsStore
 from .spaces_store import SpacesStore
+from .sse_store import SseStore
 from .uploads_store import UploadsStore
 from .versions_store import VersionsStore
 
@@ -55,6 +56,7 @@ class MetaStore:
         self.jobs = JobsStore(self.db)
         self.identity = IdentityStore(self.db, self.credentials.seal_secret)
         self.placement = PlacementStore(self.db)
+        self.sse = SseStore(self.db)
         self.lifecycle = LifecycleStore(self.db)
         self.sessions = SessionsStore(self.db)  # web console logouts, SSE tickets
 
