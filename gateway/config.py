@@ -49,6 +49,7 @@ class Config:
     kms_keys: str = ""
     sse_c_over_http: bool = False
     lifecycle_day_seconds: float = 86400.0  # how long a lifecycle "day" is (shorter only for tests)
+    audit_retention_days: float = 90.0  # audit log entries older than this are pruned; 0 keeps them forever
     umask: str = "077"  # octal, for what the gateway creates (blobs, job files); secrets are 0600 regardless
     # Slow and oversized requests (see gateway/connection.py; README "Running" says why these defaults)
     header_timeout: float = 30.0  # seconds from a request's first byte to the end of its headers
