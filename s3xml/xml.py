@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import math
 import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -58,7 +60,14 @@ def child_text(element: etree._Element, name: str, default: str | None = None) -
 
 def iso8601(ts: float) -> str:
     """S3's timestamp format: 2009-10-12T17:50:30.000Z."""
-    return datetime.fromtimestamp(ts, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{int(ts * 1000) % 1000:03d}Z"
+    return _iso_seconds(math.floor(ts)) + f"{int(ts * 1000) % 1000:03d}Z"
+
+
+@functools.lru_cache(maxsize=4096)
+def _iso_seconds(seconds: int) -> str:
+    """The part up to the milliseconds; cached, as objects written together share their second
+    (a listing page formats a thousand of them)."""
+    return datetime.fromtimestamp(seconds, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.")
 
 
 def http_date(ts: float) -> str:
@@ -75,17 +84,23 @@ def document(root: str, fields: Iterable[tuple[str, Any]] = (), *, namespace: bo
 def add(parent: etree._Element, fields: Iterable[tuple[str, Any]]) -> etree._Element:
     """Append child elements; a value that is an Iterable of pairs becomes a nested element."""
     namespace = etree.QName(parent).namespace
+    _add(parent, fields, f"{{{namespace}}}" if namespace else "")
+    return parent
+
+
+def _add(parent: etree._Element, fields: Iterable[tuple[str, Any]], prefix: str) -> None:
+    """`add` with the parent's namespace worked out once per document, not once per element
+    (a listing page has thousands)."""
     for name, value in fields:
         if value is None:
             continue
-        child = etree.SubElement(parent, f"{{{namespace}}}{name}" if namespace else name)
+        child = etree.SubElement(parent, prefix + name)
         if isinstance(value, list):
-            add(child, value)
+            _add(child, value, prefix)
         elif isinstance(value, bool):
             child.text = "true" if value else "false"
         else:
             child.text = xml_text(str(value))
-    return parent
 
 
 def xml_carries(text: str) -> bool:

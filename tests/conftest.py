@@ -175,7 +175,7 @@ def start_gateway(
         try:
             if requests.get(f"{url}/health", timeout=1, verify=False).status_code == 200:
                 break
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # workers still starting behind a bound port
             time.sleep(0.1)
     else:
         process.kill()

@@ -22,7 +22,9 @@ from gateway.core.service import Core
 
 @pytest.fixture(scope="module")
 def gw(tmp_path_factory):
-    gateway = start_gateway(tmp_path_factory.mktemp("audit"))
+    # one worker: a page flushes its own worker's queue first, while another worker's entries
+    # reach the database within its flush interval (0.5 s); these tests read right after writing
+    gateway = start_gateway(tmp_path_factory.mktemp("audit"), "--workers", "1")
     yield gateway
     stop_gateway(gateway)
 

@@ -75,6 +75,22 @@ def test_replayed_state_changing_token_is_refused(gateway, bucket):
     assert len(call(gateway, "GET", f"/volumes/{vid}/quotas").json()) == 1
 
 
+def test_a_token_is_accepted_once_by_all_workers_together(tmp_path):
+    """Workers share one record of used tokens: a replay reaching another worker is refused too."""
+    gw = start_gateway(tmp_path, "--workers", "2")
+    try:
+        boto_client(gw).create_bucket(Bucket="replays")
+        vid = volume_id(gw, "replays")
+        first = call(gw, "POST", f"/volumes/{vid}/quotas", data={"path": "/once", "size": 5})
+        assert first.status_code == 201
+        with cf.ThreadPoolExecutor(8) as pool:  # fresh connections, spread over both workers
+            replays = list(pool.map(lambda _: requests.Session().send(first.request).status_code, range(24)))
+        assert replays == [401] * 24
+        assert len(call(gw, "GET", f"/volumes/{vid}/quotas").json()) == 1
+    finally:
+        stop_gateway(gw)
+
+
 def test_query_is_signed(gateway):
     good = call(gateway, "GET", "/volumes", query={"a": ["2", "1"], "b": "x y"})
     assert good.status_code == 200

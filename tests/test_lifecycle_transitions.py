@@ -199,7 +199,8 @@ def test_noncurrent_versions_transition_and_keep_their_ids(s3, gw, moto, remote,
 
 def test_a_transition_killed_midway_resumes_after_the_restart(tmp_path, moto):
     env = {"JUNCTION_LIFECYCLE_DAY_SECONDS": str(DAY), "JUNCTION_GC_INTERVAL": "1"}
-    gateway = start_gateway(tmp_path, env=env)
+    # one worker: it shows its job's progress live; another worker would see it as last flushed (0.5 s)
+    gateway = start_gateway(tmp_path, "--workers", "1", env=env)
     parts = [os.urandom(8 * MIB) for _ in range(6)]
     whole = b"".join(parts)
     try:

@@ -15,15 +15,14 @@ import hashlib
 import hmac
 import json
 import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
+from typing import Protocol
 from urllib.parse import quote, urlencode
 
 from gateway.auth.wire import wire_bytes
 from gateway.domain.errors import ErrorCode, JunctionError
 
 MAX_AGE = 300  # seconds either side of the server clock
-REPLAY_CACHE_SIZE = 100_000
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
@@ -44,31 +43,12 @@ def sign(secret: str, message: str) -> str:
     return hmac.new(wire_bytes(secret), wire_bytes(message), hashlib.sha256).hexdigest()
 
 
-class ReplayCache:
-    """Signatures seen while still fresh; a second use of one is a replay.
+class ReplayGuard(Protocol):
+    """Where used signatures are recorded: `claim` is False for one seen before (a replay).
+    Shared by all worker processes (the metadata store), so a replay is refused whichever
+    worker it reaches."""
 
-    With `shared` (the store's `sessions.spend`), a signature is also recorded in the database,
-    so a token used on one worker or gateway instance is refused on every other one; the
-    in-process map only spares the database a local replay."""
-
-    def __init__(
-        self, capacity: int = REPLAY_CACHE_SIZE, shared: Callable[[str, float], Awaitable[bool]] | None = None
-    ) -> None:
-        self._seen: OrderedDict[str, float] = OrderedDict()
-        self._capacity = capacity
-        self._shared = shared
-
-    async def claim(self, signature: str, now: float) -> bool:
-        while self._seen and next(iter(self._seen.values())) < now:
-            self._seen.popitem(last=False)
-        if signature in self._seen:
-            return False
-        if len(self._seen) >= self._capacity:
-            self._seen.popitem(last=False)
-        self._seen[signature] = now + 2 * MAX_AGE
-        if self._shared is not None:
-            return await self._shared(f"token-signature:{signature}", now + 2 * MAX_AGE)
-        return True
+    async def claim_token(self, signature: str, now: float, expires: float) -> bool: ...
 
 
 def _unauthorized(message: str) -> JunctionError:
@@ -101,7 +81,7 @@ async def verify(
     query: Iterable[tuple[str, str]],
     body: bytes,
     lookup_secret: Callable[[str], Awaitable[str | None]],
-    replays: ReplayCache,
+    replays: ReplayGuard,
     now: float | None = None,
 ) -> str:
     """Check the token; return the caller's access key or raise Unauthorized."""
@@ -115,6 +95,6 @@ async def verify(
     expected = sign(secret, string_to_sign(timestamp, method, path, host, query, body))
     if not hmac.compare_digest(expected.encode(), wire_bytes(signature)):
         raise _unauthorized("signature does not match")
-    if method not in SAFE_METHODS and not await replays.claim(signature, now):
+    if method not in SAFE_METHODS and not await replays.claim_token(signature, now, now + 2 * MAX_AGE):
         raise _unauthorized("token already used")
     return access_key

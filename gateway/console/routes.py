@@ -185,10 +185,6 @@ async def put_volume_storage_classes(call: ConsoleCall) -> dict[str, str]:
 class ConsoleFrontend:
     def __init__(self, core: Core) -> None:
         self.core = core
-        # a used token is refused by every worker and gateway instance (the core resolved at call time)
-        self.replays = auth.ReplayCache(
-            shared=lambda spent_id, expires: self.core.sessions.spend_once(spent_id, expires)
-        )
 
     def wrap(self, handler: Handler, *, created: bool = False) -> Callable[[web.Request], Awaitable[web.Response]]:
         @functools.wraps(handler)
@@ -221,7 +217,7 @@ class ConsoleFrontend:
             query=request.query.items(),
             body=body,
             lookup_secret=self.core.secret_for,
-            replays=self.replays,
+            replays=self.core,
         )
         request[ACCESS_KEY] = access_key
         identity = await self.core.resolve(access_key)

@@ -15,8 +15,7 @@ import zlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
-
-from awscrt import checksums as crt
+from typing import Any
 
 from gateway.domain.errors import ErrorCode, JunctionError
 
@@ -33,11 +32,30 @@ class _CrcSpec:
     poly: int  # reflected generator polynomial
 
 
+@functools.cache
+def _crt() -> Any:
+    """awscrt's checksums, imported on first use: loading awscrt costs a tenth of a second at
+    every start-up, and most requests carry no CRC32C or CRC64NVME."""
+    from awscrt import checksums
+
+    return checksums
+
+
+def _crc32c(data: bytes, crc: int) -> int:
+    return int(_crt().crc32c(data, crc))
+
+
+def _crc64nvme(data: bytes, crc: int) -> int:
+    return int(_crt().crc64nvme(data, crc))
+
+
 _CRCS: dict[str, _CrcSpec] = {
     "CRC32": _CrcSpec(zlib.crc32, 32, 0xEDB88320),
-    "CRC32C": _CrcSpec(crt.crc32c, 32, 0x82F63B78),
-    "CRC64NVME": _CrcSpec(crt.crc64nvme, 64, 0x9A6C9329AC4BC9B5),
+    "CRC32C": _CrcSpec(_crc32c, 32, 0x82F63B78),
+    "CRC64NVME": _CrcSpec(_crc64nvme, 64, 0x9A6C9329AC4BC9B5),
 }
+
+
 _HASHES: dict[str, Callable[[], hashlib._Hash]] = {"SHA1": hashlib.sha1, "SHA256": hashlib.sha256}
 
 

@@ -15,6 +15,7 @@ import contextlib
 import fcntl
 import logging
 import os
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -41,6 +42,8 @@ class Job:
         self.progress: dict[str, Any] = {"filesTotal": 0, "filesDone": 0, "bytesTotal": 0, "bytesDone": 0}
         self.canceled = False
         self._dirty = False
+        # (sync task id, seconds to its next run or None): the job's final record ends that run too
+        self.ends_run_of: tuple[int, float | None] | None = None
 
     def update(self, **counters: Any) -> None:
         """Set progress fields (e.g. `current="a/b.txt"`, `filesTotal=10`)."""
@@ -120,8 +123,12 @@ class JobService:
             error = f"{type(exc).__name__}: {exc}"
         finally:
             beat.cancel()
+            ends = job.ends_run_of
+            ends_run_of = None if ends is None else (ends[0], None if ends[1] is None else time.time() + ends[1])
             await asyncio.shield(
-                self._store.jobs.save_job(job.id, progress=job.progress, state=state, result=result, error=error)
+                self._store.jobs.save_job(
+                    job.id, progress=job.progress, state=state, result=result, error=error, ends_run_of=ends_run_of
+                )
             )
             self._running.pop(job.id, None)
         return await self._store.jobs.get_job(job.id)

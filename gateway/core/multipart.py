@@ -3,6 +3,7 @@ metadata: the object's blocks are the chosen parts' blobs, so no byte is copied.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import time
@@ -405,7 +406,7 @@ class MultipartService:
         digest = hashlib.sha256()
         blocks = [Block(p.blob_id, p.space_id, p.blob_key, p.size) for p in parts]
         async for piece in self._blobs.read(blocks, data_key=data_key):
-            digest.update(piece)
+            await asyncio.to_thread(digest.update, piece)  # off the event loop (GIL released)
         return digest.hexdigest()
 
     async def abort(self, bucket: str, key: str, upload_id: str) -> None:

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 from gateway.domain.errors import ErrorCode, JunctionError, invalid_argument, no_such_bucket
-from gateway.domain.models import Bucket, Encryption, ObjectInfo, Package
+from gateway.domain.models import Bucket, Encryption, ListPage, ObjectInfo, Package
 from gateway.meta import packages_store
 from gateway.meta.records import CommitGuard, NewObject
 from gateway.meta.s3ext_store import ObjectExtras
@@ -24,7 +24,7 @@ from gateway.meta.store import MetaStore
 from .blobs import BlobIO, WrittenBlob
 from .conditions import ByteRange
 from .hashing import HashingStream
-from .listing import list_page
+from .listing import Fetch, list_page
 from .objects import DEFAULT_CONTENT_TYPE, MAX_PUT_SIZE, NO_SSE, Expectations, ObjectService, WriteConditions
 from .packages import PackageService, validate_native_path
 from .spaces import Spaces
@@ -63,15 +63,17 @@ class _PackageIndex:
         self._store = store
         self._package_id = package_id
 
-    async def list_objects(
-        self, _bucket_id: int, *, prefix: str, start: str, inclusive: bool = False, limit: int
-    ) -> list[ObjectInfo]:
-        rows = await self._store.packages.list_objects(
-            self._package_id, prefix=prefix, start=start, inclusive=inclusive, limit=limit
-        )
-        for row in rows:
-            row.key = row.path
-        return rows
+    async def scan(self, _bucket_id: int, prefix: str, fn: Callable[[Fetch], ListPage]) -> ListPage:
+        def by_path(fetch: Fetch) -> ListPage:
+            def fetch_paths(start: str, inclusive: bool, limit: int) -> list[ObjectInfo]:
+                rows = fetch(start, inclusive, limit)
+                for row in rows:
+                    row.key = row.path
+                return rows
+
+            return fn(fetch_paths)
+
+        return await self._store.packages.scan(self._package_id, prefix, by_path)
 
 
 def encode_token(marker: str) -> str:

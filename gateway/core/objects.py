@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 
 from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.domain.mapping import validate_key, validate_new_key
-from gateway.domain.models import Block, Deletion, Encryption, ObjectInfo
+from gateway.domain.models import Block, Deletion, ObjectInfo
 from gateway.domain.object_lock import LockState
 from gateway.domain.text import HEADER_NAME, require_header_safe
 from gateway.meta import history
@@ -28,6 +28,7 @@ from .blobs import BlobIO, WrittenBlob
 from .checksums import ALGORITHMS, ChecksumMismatch
 from .conditions import ByteRange, check_read_conditions, etag_matches
 from .hashing import HashingStream
+from .sse.copying import copy_encryption, encryption_changes, is_customer
 from .sse.request import SseRequest
 from .sse.service import Cipher, EncryptionService, customer_etag
 from .storage_classes import HEADER as STORAGE_CLASS_HEADER
@@ -373,7 +374,7 @@ class ObjectService:
         src_key = self.data_key(src, source_sse)
         dst_bucket = await self._store.buckets.get(bucket)
         cipher = await self.cipher_for(dst_bucket.id, sse)
-        encryption_changed = _encryption_changes(src, cipher, sse)
+        encryption_changed = encryption_changes(src, cipher, sse)
         if (
             source.bucket == bucket
             and source.key == key
@@ -391,8 +392,8 @@ class ObjectService:
         attrs = replace_attrs or ObjectAttrs(src.content_type, dict(src.headers), dict(src.meta))
         attrs.headers = with_storage_class(attrs.headers, storage_class)
         attrs.validate()
-        record, dst_key = _copy_encryption(src, src_key, cipher)
-        rewrite = dst_key != src_key or (cipher is not None and cipher.record.customer != _customer(src))
+        record, dst_key = copy_encryption(src, src_key, cipher)
+        rewrite = dst_key != src_key or (cipher is not None and cipher.record.customer != is_customer(src))
         if rewrite:
             blocks, etag = await self._resealed_blocks(src, dst_bucket.id, attrs.headers, src_key, dst_key, cipher)
         else:
@@ -487,7 +488,7 @@ class ObjectService:
         Returns the blocks and, when SSE-C is on either end (its ETag is not the data's MD5),
         the copy's new ETag ("": the source's stands)."""
         target_id = await self._target_space(src, bucket_id, headers)
-        new_etag = _customer(src) or (cipher is not None and cipher.record.customer)
+        new_etag = is_customer(src) or (cipher is not None and cipher.record.customer)
         placed: list[Block] = []
         md5s: list[bytes] = []
         try:
@@ -549,44 +550,6 @@ class ObjectService:
             await self._blobs.discard(blob)
             raise
         return blob, stream
-
-
-def _customer(obj: ObjectInfo) -> bool:
-    return obj.encryption is not None and obj.encryption.customer
-
-
-def _encryption_changes(src: ObjectInfo, cipher: Cipher | None, request: SseRequest) -> bool:
-    """Whether a copy onto itself asks for another encryption (S3 allows that copy)."""
-    if request.customer is not None or request.algorithm is not None:
-        return True
-    return (cipher is None) != (src.encryption is None)
-
-
-def _copy_encryption(
-    src: ObjectInfo, src_key: bytes | None, cipher: Cipher | None
-) -> tuple[Encryption | None, bytes | None]:
-    """The copy's encryption record and data key. A copy the gateway can open with the
-    source's data key keeps it (the blocks are shared): managed on both ends (the data key is
-    sealed again under the current master key: a copy onto itself rotates it), or the same
-    SSE-C key (the source's record stands). Otherwise the copy's own new key."""
-    if cipher is None:
-        return None, None
-    if src.encryption is None or src_key is None:
-        return cipher.record, cipher.data_key
-    if cipher.record.customer and src.encryption.customer:
-        if _same_customer(src.encryption, cipher):
-            return src.encryption, src_key
-        return cipher.record, cipher.data_key
-    managed_both = not cipher.record.customer and not src.encryption.customer
-    if managed_both and cipher.record.algorithm == src.encryption.algorithm:
-        return cipher.resealed(src_key), src_key
-    return cipher.record, cipher.data_key
-
-
-def _same_customer(record: Encryption, cipher: Cipher) -> bool:
-    return cipher.customer is not None and cipher.customer.matches(
-        base64.b64decode(record.customer_salt), record.customer_fingerprint
-    )
 
 
 def etag_of(stream: HashingStream, cipher: Cipher | None) -> str:

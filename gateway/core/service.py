@@ -70,6 +70,7 @@ class Core:
         sse_c_over_http: bool = False,
         lifecycle_day_seconds: float = 86400.0,
         audit_retention_days: float = 90.0,
+        primary: bool = True,
     ) -> None:
         self.data_dir = Path(data_dir).resolve()  # user-space roots must be absolute
         box = SecretBox.for_data_dir(self.data_dir, secrets_key)
@@ -82,6 +83,7 @@ class Core:
         self.blobs = BlobIO(self.store, self.spaces, owner=self.jobs.owner, owners_dir=self.data_dir / OWNERS_DIR)
         self.guards: list[CommitGuard] = [quota_guard]  # run inside every commit transaction
         self.identity = IdentityService(self.store, self.data_dir)
+        self.store.buckets.cache_names(self.identity.generation.current)  # a deletion bumps it (buckets.py)
         # Who may do what: bucket owners, ACLs, bucket policies, ownership controls, public access blocks
         self.access = AccessService(self.store, self.identity)
         self.authorizer = Authorizer(self.access)
@@ -121,6 +123,7 @@ class Core:
         self._gc_interval = gc_interval
         self._orphan_grace = orphan_grace
         self._gc_task: asyncio.Task[None] | None = None
+        self._primary = primary  # the first worker process: start-up reports are logged once, by it
 
     async def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -134,7 +137,7 @@ class Core:
         sealed = await self.store.credentials.seal_plain_secrets()
         if sealed:
             log.info("sealed %d access-key secrets stored in plain text by an earlier version", sealed)
-        unopenable = await self.store.credentials.unopenable_secrets()
+        unopenable = await self.store.credentials.unopenable_secrets() if self._primary else []
         if unopenable:
             log.error(
                 "%d access keys cannot authenticate: their sealed secrets do not open with the current secrets key "
@@ -198,6 +201,10 @@ class Core:
 
     async def resolve(self, access_key: str) -> Identity:
         return await self.identity.resolve(access_key)
+
+    async def claim_token(self, signature: str, now: float, expires: float) -> bool:
+        """Record a used console token (False: used before, a replay), shared by all workers."""
+        return await self.store.console.claim_token(signature, now, expires)
 
     async def authorize(
         self,

@@ -217,11 +217,6 @@ class SessionService:
             str(payload.get("pwv", "")),
         )
 
-    async def spend_once(self, spent_id: str, expires: float) -> bool:
-        """Record a one-time credential (a console HMAC token's signature) as used, for every worker
-        and gateway instance; False when it was used before."""
-        return await self._store.sessions.spend(spent_id, expires)
-
     async def logout(self, session: Session) -> None:
         """Spend the token's id: it is refused from now on, in every worker."""
         await self._store.sessions.spend(f"token:{session.token_id}", session.expires)

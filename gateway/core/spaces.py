@@ -22,11 +22,13 @@ from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.domain.models import SpaceRow
 from gateway.meta.store import MetaStore
 
+from .identity import Generation
 from .secretbox import SecretBox
 
 log = logging.getLogger("junction.spaces")
 
 DEFAULT_SPACE = "default"
+GENERATION_FILE = "spaces.gen"
 RETIRE_AFTER = 120.0  # seconds a replaced backend stays open for transfers already running
 
 
@@ -53,10 +55,16 @@ class _Open:
 
 
 class Spaces:
+    """The open backends of every user space, in step with the store in every worker process:
+    a change commits, then replaces `<data dir>/spaces.gen`; each lookup compares that file's
+    `stat` with the one last seen (one system call) and re-reads the spaces when it moved."""
+
     def __init__(self, store: MetaStore, data_dir: Path, box: SecretBox) -> None:
         self._store = store
         self._data_dir = data_dir
         self.box = box
+        self._generation = Generation(data_dir / GENERATION_FILE)
+        self._seen: tuple[int, int, int] | None = None
         self._open: dict[int, _Open] = {}
         self._retiring: set[asyncio.Task[None]] = set()
         self.default_id = 0
@@ -71,7 +79,22 @@ class Spaces:
 
     async def refresh(self) -> None:
         """Open new spaces, reopen changed ones (by revision), drop deleted ones."""
-        rows = {row.id: row for row in await self._store.spaces.list_all()}
+        self._seen = self._generation.current()
+        self._apply(await self._store.spaces.list_all())
+
+    def changed(self) -> None:
+        """Call after committing a change to a space (and installing it here): other workers reload."""
+        self._generation.bump()
+        self._seen = self._generation.current()
+
+    def _check(self) -> None:
+        current = self._generation.current()
+        if current != self._seen:
+            self._seen = current
+            self._apply(self._store.spaces.list_all_now())
+
+    def _apply(self, found: list[SpaceRow]) -> None:
+        rows = {row.id: row for row in found}
         for space_id in list(self._open):
             if space_id not in rows:
                 self._retire(self._open.pop(space_id))
@@ -110,6 +133,7 @@ class Spaces:
         task.add_done_callback(self._retiring.discard)
 
     def all(self) -> list[Backend]:
+        self._check()
         return [opened.shard for opened in self._open.values()]
 
     def row(self, space_id: int) -> SpaceRow:
@@ -124,6 +148,7 @@ class Spaces:
         return self._get(space_id).root()
 
     def _get(self, space_id: int) -> _Open:
+        self._check()
         try:
             return self._open[space_id]
         except KeyError:
@@ -143,6 +168,7 @@ class Spaces:
     async def shard_space_for(self, affinity: int | None, size_hint: int | None = None) -> int | None:
         """The space new blocks should land in: the preferred one when it has a shard store with
         room, else None (the default space)."""
+        self._check()
         if not affinity or affinity not in self._open:
             return None
         row = self._open[affinity].row

@@ -241,11 +241,9 @@ class SyncService:
             await self._store.jobs.claim_run(task["id"], job.id)
 
     async def _run(self, job: Job, task_id: int, spec: SyncSpec) -> dict[str, Any]:
-        try:
-            return await self.run_once(job, spec)
-        finally:
-            next_run = time.time() + spec.trigger["interval"] if spec.trigger["type"] == "Interval" else None
-            await asyncio.shield(self._store.jobs.finish_run(task_id, job.id, next_run))
+        """One run; the job's final record ends the task's run in the same commit (jobs.py)."""
+        job.ends_run_of = (task_id, spec.trigger["interval"] if spec.trigger["type"] == "Interval" else None)
+        return await self.run_once(job, spec)
 
     # ------------------------------------------------------------ one run
 

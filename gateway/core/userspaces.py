@@ -94,6 +94,7 @@ class UserSpaceService:
             working_dir=working_dir,
         )
         self._spaces.install(row)
+        self._spaces.changed()
         return row
 
     async def get(self, space_id: int) -> SpaceRow:
@@ -127,6 +128,7 @@ class UserSpaceService:
             changes["working_dir"] = working_dir
         updated = await self._store.spaces.update(space_id, changes)
         self._spaces.install(updated)
+        self._spaces.changed()
         return updated
 
     async def delete(self, space_id: int) -> bool:
@@ -134,6 +136,7 @@ class UserSpaceService:
             raise JunctionError(ErrorCode.OperationAborted, "the default user space cannot be deleted")
         deleted = await self._store.spaces.delete(space_id)
         self._spaces.forget(space_id)
+        self._spaces.changed()
         return deleted
 
     async def test(self, storage: dict[str, Any], credential: dict[str, Any], working_dir: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 
 from gateway.domain.errors import ErrorCode, JunctionError, no_such_bucket
 from gateway.domain.models import Bucket
@@ -12,12 +13,28 @@ from .access_store import BucketAccessRow
 from .db import Database, inserted_id
 from .rows import bucket_of, timestamp, unref_blobs
 
+NAME_CACHE_SIZE = 10_000
+
 
 class BucketsStore:
-    """The buckets table; deleting a bucket releases every blob its objects, versions and uploads held."""
+    """The buckets table; deleting a bucket releases every blob its objects, versions and uploads held.
+
+    `get(name)` runs on every S3 request, so once `cache_names` is called it answers from a
+    name -> Bucket cache. A bucket row never changes; it is only deleted, and every deletion
+    (this process or another) is followed by a change of `generation()` (the core's
+    access.gen stat), which empties the cache. Absent names are never cached: a bucket
+    created by another process is found at once.
+    """
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._names: dict[str, Bucket] = {}
+        self._generation: Callable[[], object] | None = None
+        self._seen: object = None
+
+    def cache_names(self, generation: Callable[[], object]) -> None:
+        self._generation = generation
+        self._names.clear()
 
     async def create(self, name: str, owner: str, access: BucketAccessRow | None = None) -> Bucket:
         """Create the bucket with its access settings (access_store) in one transaction."""
@@ -42,10 +59,22 @@ class BucketsStore:
         return await self.db.transaction(create)
 
     async def get(self, name: str) -> Bucket:
+        generation = self._generation() if self._generation is not None else None
+        if generation != self._seen:
+            self._names.clear()
+            self._seen = generation
+        hit = self._names.get(name)
+        if hit is not None:
+            return hit
         row = await self.db.fetchone("SELECT * FROM buckets WHERE name = ?", (name,))
         if row is None:
             raise no_such_bucket(name)
-        return bucket_of(row)
+        bucket = bucket_of(row)
+        if self._generation is not None and self._seen == generation:  # no deletion seen meanwhile
+            if len(self._names) >= NAME_CACHE_SIZE:
+                self._names.clear()
+            self._names[name] = bucket
+        return bucket
 
     async def get_by_id(self, bucket_id: int) -> Bucket | None:
         row = await self.db.fetchone("SELECT * FROM buckets WHERE id = ?", (bucket_id,))
@@ -91,4 +120,7 @@ class BucketsStore:
             conn.execute("DELETE FROM credentials WHERE kind = 'export' AND bucket_id = ?", (bucket_id,))
             conn.execute("DELETE FROM buckets WHERE id = ?", (bucket_id,))
 
-        await self.db.transaction(delete)
+        try:
+            await self.db.transaction(delete)
+        finally:
+            self._names.clear()  # this process at once; others when the core bumps the generation

@@ -19,4 +19,13 @@ CONSOLE_MIGRATIONS: list[str] = [
         UNIQUE (bucket_id, path)
     );
     """,
+    # 2: signatures of state-changing tokens already used, shared by every worker process
+    #    (a replay must be refused whichever worker it reaches); rows expire with the token
+    """
+    CREATE TABLE console_used_tokens (
+        signature TEXT PRIMARY KEY,
+        expires   REAL NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX console_used_tokens_expiry ON console_used_tokens(expires);
+    """,
 ]

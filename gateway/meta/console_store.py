@@ -60,6 +60,20 @@ class ConsoleStore:
         self.db = db
         self._credentials = credentials  # seals the export keys' secrets
 
+    async def claim_token(self, signature: str, now: float, expires: float) -> bool:
+        """Record a state-changing token's signature; False when it was used before (a replay).
+        Expired records go first, so the table holds only tokens still fresh."""
+
+        def claim(conn: sqlite3.Connection) -> bool:
+            conn.execute("DELETE FROM console_used_tokens WHERE expires < ?", (now,))
+            cur = conn.execute(
+                "INSERT INTO console_used_tokens (signature, expires) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                (signature, expires),
+            )
+            return cur.rowcount == 1
+
+        return await self.db.transaction(claim)
+
     async def list_exports(self, bucket_id: int) -> list[dict[str, Any]]:
         rows = await self.db.fetchall(
             f"SELECT {EXPORT_COLUMNS} FROM {EXPORT_FROM} WHERE e.bucket_id = ? ORDER BY e.id", (bucket_id,)

@@ -32,6 +32,7 @@ import aiosqlite
 
 from gateway.datadir import make_private_dir, touch_private
 
+from .group_commit import GroupCommitter, WriterTurn
 from .schema import COMPONENTS
 
 T = TypeVar("T")
@@ -78,6 +79,10 @@ class Database(abc.ABC):
     async def schema_versions(self) -> dict[str, int]:
         """The applied migration version of each component."""
 
+    @abc.abstractmethod
+    def read_now(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+        """A small read on the calling thread, blocking it: only inside a synchronous lookup."""
+
 
 def redacted(url: str) -> str:
     """The URL without its password, for logs."""
@@ -91,12 +96,16 @@ class SqliteDatabase(Database):
         self.path = path
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
+        self._inline: sqlite3.Connection | None = None  # read_now's, opened on first use
         self._lock = asyncio.Lock()
+        self._turn: WriterTurn | None = None
+        self._group = GroupCommitter(self._on_writer_thread, self._raw_writer, self._lock, lambda: self._turn)
 
     async def open(self) -> None:
         make_private_dir(self.path.parent)
         touch_private(self.path)  # 0600 whatever the umask; SQLite gives -wal and -shm the same mode
         self._writer = await self._connect()
+        self._turn = WriterTurn(self.path.with_name(self.path.name + ".writer-lock"))
         await self._migrate()
         self._reader = await self._connect()
 
@@ -143,42 +152,51 @@ class SqliteDatabase(Database):
         rows = await self.fetchall("SELECT component, version FROM schema_versions")
         return {row[0]: row[1] for row in rows}
 
+    def read_now(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+        """A read on the calling thread, without a hop: only for rare, small reads inside a
+        synchronous lookup (a cache noticing that another process changed what it holds)."""
+        if self._inline is None:
+            self._inline = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self._inline.row_factory = sqlite3.Row
+            self._inline.execute("PRAGMA busy_timeout=10000")
+        return self._inline.execute(sql, params).fetchall()
+
     async def close(self) -> None:
+        if self._turn is not None:
+            self._turn.close()
+            self._turn = None
+        if self._inline is not None:
+            self._inline.close()
+            self._inline = None
         for conn in (self._reader, self._writer):
             if conn is not None:
                 await conn.close()
         self._reader = self._writer = None
 
     async def transaction(self, fn: Callable[[sqlite3.Connection], T], *, durable: bool = True) -> T:
-        """Run `fn(conn)` as one write transaction on the writer thread, in one round trip.
+        """Run `fn(conn)` as one write transaction on the writer thread and return its result.
 
-        `durable=False` skips the WAL fsync at this commit (synchronous=NORMAL for it alone):
-        only for a record whose loss on power failure is harmless and that a later durable
-        commit makes durable anyway (it fsyncs the whole WAL, earlier frames included). A
-        blob's registration is one: lost, it leaves a stray file `junction admin gc` finds.
+        Concurrent calls are committed in groups (gateway/meta/group_commit.py): each `fn`
+        runs in its own savepoint, so one that raises is undone alone, and every caller is
+        answered after the COMMIT holding its writes has reached the disk.
+
+        `durable=False` skips the WAL fsync at this commit (synchronous=NORMAL for it alone)
+        when no durable unit shares it: only for a record whose loss on power failure is
+        harmless and that a later durable commit makes durable anyway (it fsyncs the whole
+        WAL, earlier frames included). A blob's registration is one: lost, it leaves a stray
+        file `junction admin gc` finds.
         """
         assert self._writer is not None, "database not open"
-        writer = self._writer
+        result: T = await self._group.submit(fn, durable)
+        return result
 
-        def run() -> T:
-            conn = _sqlite(writer)
-            if not durable:
-                conn.execute("PRAGMA synchronous=NORMAL")  # only outside a transaction
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-                try:
-                    result = fn(conn)
-                except BaseException:
-                    conn.execute("ROLLBACK")
-                    raise
-                conn.execute("COMMIT")
-                return result
-            finally:
-                if not durable:
-                    conn.execute("PRAGMA synchronous=FULL")
+    def _on_writer_thread(self, fn: Callable[[], T]) -> Awaitable[T]:
+        assert self._writer is not None, "database not open"
+        return _on_thread(self._writer, fn)
 
-        async with self._lock:
-            return await _on_thread(writer, run)
+    def _raw_writer(self) -> sqlite3.Connection:
+        assert self._writer is not None, "database not open"
+        return _sqlite(self._writer)
 
     async def query(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run a read-only `fn(conn)` on the reader thread (one consistent snapshot)."""

@@ -35,6 +35,7 @@ _TYPES = (
     (re.compile(r"\bBLOB\b", re.IGNORECASE), "BYTEA"),
     (re.compile(r"\bTEXT\b", re.IGNORECASE), 'TEXT COLLATE "C"'),
 )
+_WITHOUT_ROWID = re.compile(r"\)\s*WITHOUT\s+ROWID\s*$", re.IGNORECASE)
 _TABLE_WITH_ID = re.compile(r"CREATE\s+TABLE\s+(\w+)\s*\(\s*id\s+INTEGER\s+PRIMARY\s+KEY", re.IGNORECASE)
 _INSERT_INTO = re.compile(r"^\s*INSERT\s+INTO\s+(\w+)", re.IGNORECASE)
 # SQLite takes an empty list (`owner IN ()`: false, `NOT IN ()`: true); PostgreSQL refuses it
@@ -47,6 +48,7 @@ def postgres_ddl(statement: str) -> str | None:
     sql = _COMMENT.sub("", statement).strip()
     if sql.upper().startswith("PRAGMA"):
         return None
+    sql = _WITHOUT_ROWID.sub(")", sql)  # a storage hint of SQLite's; PostgreSQL tables have no rowid
     sql = _SERIAL_ID.sub("id @SERIAL@", sql)
     for pattern, replacement in _TYPES:
         sql = pattern.sub(replacement, sql)

@@ -69,23 +69,28 @@ class JobsStore:
         return await self.db.transaction(insert)
 
     async def save_job(
-        self, job_id: int, *, progress: dict[str, Any], state: str = "running", result: Any = None, error: str = ""
+        self,
+        job_id: int,
+        *,
+        progress: dict[str, Any],
+        state: str = "running",
+        result: Any = None,
+        error: str = "",
+        ends_run_of: tuple[int, float | None] | None = None,
     ) -> None:
+        """Record a job; `ends_run_of=(task_id, next_run)` also ends that sync task's run in the
+        same transaction, so no reader ever sees the task done while its run is still running."""
+
         def update(conn: sqlite3.Connection) -> None:
             now = time.time()
+            finished = None if state == "running" else now
             conn.execute(
                 "UPDATE jobs SET progress = ?, state = ?, result = ?, error = ?, updated = ?, finished = ? "
                 "WHERE id = ?",
-                (
-                    json.dumps(progress),
-                    state,
-                    json.dumps(result),
-                    error,
-                    now,
-                    None if state == "running" else now,
-                    job_id,
-                ),
+                (json.dumps(progress), state, json.dumps(result), error, now, finished, job_id),
             )
+            if ends_run_of is not None:
+                _finish_run(conn, ends_run_of[0], job_id, ends_run_of[1])
 
         await self.db.transaction(update)
 
@@ -165,19 +170,6 @@ class JobsStore:
 
         return await self.db.transaction(update)
 
-    async def finish_run(self, task_id: int, job_id: int, next_run: float | None) -> None:
-        def update(conn: sqlite3.Connection) -> None:
-            # a task canceled meanwhile stays unscheduled; the CAST types the parameter for
-            # PostgreSQL (a NULL in a CASE is otherwise text there), SQLite reads it as REAL
-            conn.execute(
-                "UPDATE sync_tasks SET running_job = NULL, last_job = ?,"
-                " next_run = CASE WHEN state = 'active' THEN CAST(? AS DOUBLE PRECISION) END,"
-                " state = CASE WHEN state = 'active' AND ? = 1 THEN 'done' ELSE state END WHERE id = ?",
-                (job_id, next_run, 1 if next_run is None else 0, task_id),
-            )
-
-        await self.db.transaction(update)
-
     async def cancel_task(self, task_id: int) -> dict[str, Any]:
         def update(conn: sqlite3.Connection) -> None:
             if conn.execute("SELECT 1 FROM sync_tasks WHERE id = ?", (task_id,)).fetchone() is None:
@@ -186,3 +178,14 @@ class JobsStore:
 
         await self.db.transaction(update)
         return await self.get_task(task_id)
+
+
+def _finish_run(conn: sqlite3.Connection, task_id: int, job_id: int, next_run: float | None) -> None:
+    # a task canceled meanwhile stays unscheduled; the CAST types the parameter for PostgreSQL
+    # (a NULL inside a CASE is text there otherwise), SQLite reads it as REAL
+    conn.execute(
+        "UPDATE sync_tasks SET running_job = NULL, last_job = ?,"
+        " next_run = CASE WHEN state = 'active' THEN CAST(? AS DOUBLE PRECISION) END,"
+        " state = CASE WHEN state = 'active' AND ? = 1 THEN 'done' ELSE state END WHERE id = ?",
+        (job_id, next_run, 1 if next_run is None else 0, task_id),
+    )

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import TypeVar
 
 from gateway.domain.errors import no_such_key
 from gateway.domain.mapping import split_key
@@ -32,6 +33,33 @@ from .rows import (
     unref_blobs,
 )
 from .s3ext_store import write_object_extras
+
+# (start, inclusive, limit) -> the next rows in key order (see `ObjectsStore.scan`)
+RowFetch = Callable[[str, bool, int], list[ObjectInfo]]
+T = TypeVar("T")
+
+
+def list_rows(
+    conn: sqlite3.Connection, bucket_id: int, prefix: str, start: str, inclusive: bool, limit: int
+) -> list[ObjectInfo]:
+    """Committed objects of a bucket from `start` on whose key starts with `prefix`, in key order:
+    one range of the unique (bucket_id, key) index."""
+    op = ">=" if inclusive else ">"
+    sql = (
+        f"SELECT {OBJECT_COLUMNS} FROM {OBJECT_FROM} WHERE o.bucket_id = ? AND o.key {op} ? "
+        "AND o.redundancy != 'multipartUpload'"
+    )
+    params: list[object] = [bucket_id, start]
+    if prefix:
+        sql += " AND o.key >= ?"
+        params.append(prefix)
+        upper = prefix_successor(prefix)
+        if upper is not None:
+            sql += " AND o.key < ?"
+            params.append(upper)
+    sql += " ORDER BY o.key LIMIT ?"
+    params.append(limit)
+    return [object_of(r) for r in conn.execute(sql, params).fetchall()]
 
 
 def commit_object(conn: sqlite3.Connection, new: NewObject, guards: Iterable[CommitGuard]) -> ObjectInfo:
@@ -119,22 +147,16 @@ class ObjectsStore:
         self, bucket_id: int, *, prefix: str, start: str, inclusive: bool = False, limit: int
     ) -> list[ObjectInfo]:
         """Committed objects from `start` on whose key starts with `prefix`, in binary key order."""
-        op = ">=" if inclusive else ">"
-        sql = (
-            f"SELECT {OBJECT_COLUMNS} FROM {OBJECT_FROM} WHERE o.bucket_id = ? AND o.key {op} ? "
-            "AND o.redundancy != 'multipartUpload'"
-        )
-        params: list[object] = [bucket_id, start]
-        if prefix:
-            sql += " AND o.key >= ?"
-            params.append(prefix)
-            upper = prefix_successor(prefix)
-            if upper is not None:
-                sql += " AND o.key < ?"
-                params.append(upper)
-        sql += " ORDER BY o.key LIMIT ?"
-        params.append(limit)
-        return [object_of(r) for r in await self.db.fetchall(sql, tuple(params))]
+        return await self.db.query(lambda conn: list_rows(conn, bucket_id, prefix, start, inclusive, limit))
+
+    async def scan(self, bucket_id: int, prefix: str, fn: Callable[[RowFetch], T]) -> T:
+        """Run `fn(fetch)` on the reader thread, in one snapshot: a whole listing page costs
+        one hop to the database however many range reads its roll-ups need."""
+
+        def run(conn: sqlite3.Connection) -> T:
+            return fn(lambda start, inclusive, limit: list_rows(conn, bucket_id, prefix, start, inclusive, limit))
+
+        return await self.db.query(run)
 
     async def commit(self, new: NewObject, guards: Iterable[CommitGuard] = ()) -> ObjectInfo:
         """Point the key at freshly written blobs, atomically replacing any previous version."""

@@ -10,7 +10,7 @@ conditions apply exactly as for S3 writes. Blob reference counts move only throu
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 
 from gateway.domain.errors import ErrorCode, JunctionError
@@ -19,7 +19,7 @@ from gateway.domain.models import EMPTY_MD5, EMPTY_SHA256, ObjectInfo, Package
 
 from .db import Database
 from .history import delete_latest
-from .objects_store import commit_object
+from .objects_store import RowFetch, T, commit_object
 from .records import CommitGuard, NewObject
 from .rows import (
     OBJECT_COLUMNS,
@@ -176,19 +176,15 @@ class PackagesStore:
 
         Marker rows (path "") are left out; pending native multipart objects are included.
         """
-        op = ">=" if inclusive else ">"
-        sql = f"SELECT {OBJECT_COLUMNS} FROM {OBJECT_FROM} WHERE o.package_id = ? AND o.path != '' AND o.path {op} ?"
-        params: list[object] = [package_id, start]
-        if prefix:
-            sql += " AND o.path >= ?"
-            params.append(prefix)
-            upper = prefix_successor(prefix)
-            if upper is not None:
-                sql += " AND o.path < ?"
-                params.append(upper)
-        sql += " ORDER BY o.path LIMIT ?"
-        params.append(limit)
-        return [object_of(r) for r in await self.db.fetchall(sql, tuple(params))]
+        return await self.db.query(lambda conn: package_rows(conn, package_id, prefix, start, inclusive, limit))
+
+    async def scan(self, package_id: int, prefix: str, fn: Callable[[RowFetch], T]) -> T:
+        """`fn(fetch)` over one package's paths in one read snapshot (see `ObjectsStore.scan`)."""
+
+        def run(conn: sqlite3.Connection) -> T:
+            return fn(lambda start, inclusive, limit: package_rows(conn, package_id, prefix, start, inclusive, limit))
+
+        return await self.db.query(run)
 
     async def get_by_path(self, package_id: int, path: str) -> ObjectInfo | None:
         row = await self.db.fetchone(
@@ -261,3 +257,21 @@ class PackagesStore:
             return True
 
         return await self.db.transaction(delete)
+
+
+def package_rows(
+    conn: sqlite3.Connection, package_id: int, prefix: str, start: str, inclusive: bool, limit: int
+) -> list[ObjectInfo]:
+    op = ">=" if inclusive else ">"
+    sql = f"SELECT {OBJECT_COLUMNS} FROM {OBJECT_FROM} WHERE o.package_id = ? AND o.path != '' AND o.path {op} ?"
+    params: list[object] = [package_id, start]
+    if prefix:
+        sql += " AND o.path >= ?"
+        params.append(prefix)
+        upper = prefix_successor(prefix)
+        if upper is not None:
+            sql += " AND o.path < ?"
+            params.append(upper)
+    sql += " ORDER BY o.path LIMIT ?"
+    params.append(limit)
+    return [object_of(r) for r in conn.execute(sql, params).fetchall()]

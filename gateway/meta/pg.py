@@ -193,6 +193,8 @@ class PostgresDatabase(Database):
         self._idle: list[psycopg.Connection[Any]] = []
         self._idle_lock = threading.Lock()
         self._slots: asyncio.Semaphore | None = None
+        self._inline: psycopg.Connection[Any] | None = None  # read_now's
+        self._inline_lock = threading.Lock()
         self._executor: ThreadPoolExecutor | None = None
 
     # -- connections
@@ -277,6 +279,10 @@ class PostgresDatabase(Database):
             for conn in self._idle:
                 conn.close()
             self._idle = []
+        with self._inline_lock:
+            if self._inline is not None:
+                self._inline.close()
+                self._inline = None
         self._executor = None
 
     # -- migrations
@@ -310,6 +316,23 @@ class PostgresDatabase(Database):
                 "ON CONFLICT (component) DO UPDATE SET version = excluded.version",
                 (component, version),
             )
+
+    def read_now(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+        """A small read on the calling thread (it blocks the event loop for one round trip: only
+        for rare lookups inside synchronous code), on a connection of its own."""
+        with self._inline_lock:
+            for attempt in (0, 1):
+                try:
+                    if self._inline is None or self._inline.closed:
+                        self._inline = self._connect()
+                    return cast(list[sqlite3.Row], PgConnection(self._inline).execute(sql, params).fetchall())
+                except psycopg.OperationalError as exc:
+                    if self._inline is not None:
+                        self._inline.close()
+                    self._inline = None
+                    if attempt:
+                        raise DatabaseUnavailable(str(exc)) from exc
+        raise AssertionError("unreachable")
 
     async def schema_versions(self) -> dict[str, int]:
         rows = await self.fetchall("SELECT component, version FROM schema_versions")

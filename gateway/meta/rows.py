@@ -57,9 +57,9 @@ def object_of(row: sqlite3.Row) -> ObjectInfo:
         etag=row["etag"],
         sha256=row["sha256"],
         content_type=row["content_type"],
-        headers=json.loads(row["headers"]),
-        meta=json.loads(row["meta"]),
-        checksums=json.loads(row["checksums"]),
+        headers=_json_dict(row["headers"]),
+        meta=_json_dict(row["meta"]),
+        checksums=_json_dict(row["checksums"]),
         checksum_type=row["checksum_type"],
         parts_count=row["parts_count"],
         redundancy=row["redundancy"],
@@ -70,6 +70,14 @@ def object_of(row: sqlite3.Row) -> ObjectInfo:
         encryption=encryption_of(row["encryption"]),
         lock=LockState.from_json(row["lock"]),
     )
+
+
+def _json_dict(text: str) -> dict[str, str]:
+    """A JSON object column; most rows hold '{}', and a listing page decodes thousands."""
+    if text == "{}":
+        return {}
+    value: dict[str, str] = json.loads(text)
+    return value
 
 
 def encryption_of(text: str | None) -> Encryption | None:

@@ -46,6 +46,10 @@ class SpacesStore:
     async def list_all(self) -> list[SpaceRow]:
         return [_row(r) for r in await self.db.fetchall("SELECT * FROM spaces ORDER BY id")]
 
+    def list_all_now(self) -> list[SpaceRow]:
+        """`list_all`, synchronously (the spaces registry's refresh inside a synchronous lookup)."""
+        return [_row(r) for r in self.db.read_now("SELECT * FROM spaces ORDER BY id")]
+
     async def get(self, space_id: int) -> SpaceRow:
         row = await self.db.fetchone("SELECT * FROM spaces WHERE id = ?", (space_id,))
         if row is None:

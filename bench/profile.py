@@ -1,0 +1,96 @@
+"""Profile Junction (1 worker) under a wrk load of small presigned GETs or PUTs with py-spy.
+
+    python -m bench.profile GET --connections 32 --seconds 10 --out /tmp/get
+
+Samples only while a thread holds the GIL (`py-spy --gil`): where the CPU of the Python
+process goes, not threads waiting on the disk. Writes <out>.raw (collapsed stacks, for
+flame graph tools) and <out>.txt (top frames by own and by inclusive samples), and prints
+the latter with the load's requests/s and latency.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from . import latency, throughput
+from .servers import BIN, ROOT, junction
+
+
+def top_frames(raw: Path, count: int = 30) -> list[str]:
+    own: collections.Counter[str] = collections.Counter()
+    inclusive: collections.Counter[str] = collections.Counter()
+    total = 0
+    for line in raw.read_text().splitlines():
+        stack, _, samples = line.rpartition(" ")
+        frames = stack.split(";")
+        total += int(samples)
+        own[frames[-1]] += int(samples)
+        for frame in set(frames):
+            inclusive[frame] += int(samples)
+    lines = [f"{total} samples", "top own:"]
+    lines += [f"  {100 * n / total:5.1f}%  {f}" for f, n in own.most_common(count)]
+    lines += ["top inclusive:"] + [f"  {100 * n / total:5.1f}%  {f}" for f, n in inclusive.most_common(count)]
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__.splitlines()[0])
+    parser.add_argument("method", choices=["GET", "PUT"])
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--objects", type=int, default=500)
+    parser.add_argument("--out", type=Path, default=Path("profile"))
+    args = parser.parse_args(argv)
+    spy = shutil.which("py-spy", path=str(BIN)) or shutil.which("py-spy")
+    if spy is None or not latency.wrk_available():
+        sys.exit("needs py-spy (pip install py-spy) and wrk (apt-get install wrk)")
+    (ROOT / ".bench-tmp").mkdir(exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=ROOT / ".bench-tmp", prefix="profile-"))
+    server = junction(tmp, 1)
+    server.start()
+    try:
+        throughput.create_bucket(server, "bench")
+        names = [f"{i:06d}" for i in range(args.objects)]
+        (tmp / "small").mkdir()
+        for name in names:
+            (tmp / "small" / name).write_bytes(os.urandom(4096))
+        throughput.s5cmd(server, "run", stdin="".join(f"cp {tmp}/small/{n} s3://bench/small/{n}\n" for n in names))
+        keys = [f"small/{n}" if args.method == "GET" else f"profile/{n}" for n in names]
+        paths = tmp / "paths.txt"
+        paths.write_text("\n".join(latency.presigned_paths(server, args.method, keys)) + "\n")
+        script = tmp / "load.lua"
+        script.write_text(latency.LUA)
+        raw = args.out.with_suffix(".raw")
+        assert server.proc is not None
+        record = [spy, "record", "--gil", "--format", "raw", "-r", "200", "-d", str(args.seconds + 2)]
+        profiler = subprocess.Popen(
+            [*record, "-o", str(raw), "--pid", str(server.proc.pid)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(1)
+        result = latency.run_wrk(server, args.method, paths, script, args.connections, args.seconds)
+        profiler.wait()
+    finally:
+        server.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+    head = (
+        f"{args.method} x {args.connections} connections: {result['rps']:,.0f} requests/s, "
+        f"p50 {result['p50_us'] / 1000:.1f} ms, p99 {result['p99_us'] / 1000:.1f} ms"
+    )
+    text = "\n".join([head, *top_frames(raw)])
+    args.out.with_suffix(".txt").write_text(text + "\n")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

