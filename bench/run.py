@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from . import latency, listing_scale, report, throughput
-from .servers import ROOT, Server, junction, peers
+from .servers import ROOT, Server, junction, junction_on_postgres, peers, postgres
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -60,6 +60,9 @@ def servers_for(tmp: Path, args: argparse.Namespace) -> tuple[list[Server], list
     if args.baseline:  # the same rows from another checkout, in the same run (before/after)
         found += [junction(tmp, w, args.baseline, "Junction baseline") for w in (1, None)]
     others, notes = peers(tmp)
+    if wanted(junction_on_postgres(tmp, "", 1), args.only):  # metadata on PostgreSQL: 1 and 2 instances
+        databases = postgres(notes)
+        found += [junction_on_postgres(tmp, url, n) for n, url in zip((1, 2), databases, strict=False)]
     return [s for s in found + others if wanted(s, args.only)], notes
 
 

@@ -183,6 +183,39 @@ def junction(tmp: Path, workers: int | None, source: Path | None = None, name: s
     return Server(f"{name}, {label}", argv, data, env, port, health="/health")
 
 
+def junction_on_postgres(tmp: Path, meta: str, instances: int) -> Server:
+    """Junction with its metadata on PostgreSQL: one instance (one worker), or several behind
+    a round-robin balancer (bench/cluster.py), each with one worker, sharing a data dir."""
+    port = free_port()
+    data = tmp / f"junction-postgres-{instances}"
+    if instances == 1:
+        argv = [sys.executable, "-m", "gateway.cli", "serve", "--port", str(port), "--data-dir", str(data)]
+        argv += ["--meta", meta, "--workers", "1"]
+    else:
+        argv = [sys.executable, "-m", "bench.cluster", "--instances", str(instances), "--meta", meta]
+        argv += ["--port", str(port), "--data-dir", str(data)]
+    env = {"JUNCTION_ROOT_ACCESS_KEY": KEY, "JUNCTION_ROOT_SECRET_KEY": SECRET, "PYTHONPATH": str(ROOT)}
+    label = f"{instances} instance{'s' if instances != 1 else ''}, 1 worker each"
+    return Server(f"Junction on PostgreSQL, {label}", argv, data, env, port, health="/health")
+
+
+def postgres(notes: list[str]) -> list[str]:
+    """URLs of fresh databases on a throwaway PostgreSQL (fsync on), removed at exit; none (and
+    a note) when Debian's postgresql is not installed (make system-deps installs it)."""
+    import atexit
+
+    sys.path.insert(0, str(ROOT))
+    from tests.pg_server import PgServer
+
+    try:
+        server = PgServer(durable=True).start()
+    except (RuntimeError, subprocess.CalledProcessError) as exc:
+        notes.append(f"PostgreSQL rows skipped: {exc}")
+        return []
+    atexit.register(server.remove)
+    return [server.create_database("bench") for _ in range(2)]
+
+
 def rclone(tmp: Path) -> Server | None:
     exe = shutil.which("rclone", path=str(BIN))
     if exe is None:
