@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import http.client
 import os
 import signal
 import subprocess
@@ -18,6 +19,9 @@ import time
 import psycopg
 import pytest
 from backend_fixtures import start_moto
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 from conftest import ROOT, boto_client, pg_server, start_gateway, stop_gateway
 from space_helpers import local_space, root_of, write_tree
@@ -163,3 +167,42 @@ def test_leases_name_the_scheduler_and_each_live_instance_until_it_stops(tmp_pat
     with psycopg.connect(meta) as conn:  # a clean stop gives both up: no waiting out the expiry
         names = [r[0] for r in conn.execute("SELECT name FROM leases").fetchall()]
     assert "scheduler" not in names and f"owner:{holder}" not in names
+
+
+def test_an_instance_killed_mid_upload_leaves_nothing_and_another_collects_its_blob(tmp_path):
+    """Two instances over one database and data dir; the one receiving a PUT is killed in the
+    middle of the body: the key never appears, and the other instance (taking the collector's
+    lease over from the dead one) removes the pending blob and its file at once."""
+    from test_admin_gc import blob_bytes
+
+    meta = pg_server().create_database("killed")
+    shared = tmp_path / "data"
+    env = {"JUNCTION_GC_INTERVAL": "1"}
+    first = start_gateway(tmp_path / "a", meta=meta, data_dir=shared, env=env)
+    second = start_gateway(tmp_path / "b", meta=meta, data_dir=shared, env=env)
+    try:
+        boto_client(second).create_bucket(Bucket="killed")
+        request = AWSRequest("PUT", f"{first.url}/killed/big", headers={"x-amz-content-sha256": "UNSIGNED-PAYLOAD"})
+        SigV4Auth(Credentials(first.access_key, first.secret_key), "s3", "us-east-1").add_auth(request)
+        conn = http.client.HTTPConnection("127.0.0.1", first.port, timeout=10)
+        conn.putrequest("PUT", "/killed/big", skip_accept_encoding=True)
+        for name, value in request.headers.items():
+            conn.putheader(name, value)
+        conn.putheader("Content-Length", str(8 * 1024 * 1024))
+        conn.endheaders()
+        conn.send(b"z" * (3 * 1024 * 1024))
+
+        def pending() -> int:
+            with psycopg.connect(meta) as db:
+                return db.execute("SELECT COUNT(*) FROM blobs WHERE state = 'pending'").fetchone()[0]
+
+        eventually(lambda: pending() == 1 and blob_bytes(shared) > 0, "the upload's pending blob and file")
+        first.process.kill()  # SIGKILL mid-upload
+        first.process.wait()
+        conn.close()
+        eventually(lambda: pending() == 0 and blob_bytes(shared) == 0, "the other instance collecting it")
+        with pytest.raises(ClientError):
+            boto_client(second).head_object(Bucket="killed", Key="big")
+    finally:
+        stop_gateway(first)
+        stop_gateway(second)
