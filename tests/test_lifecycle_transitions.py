@@ -53,9 +53,17 @@ def moto_space(gateway, moto) -> str:
 
 
 def remote_blobs(moto, remote_bucket) -> dict[str, bytes]:
+    """The remote space's blobs; one the collector deletes between the listing and its GET is
+    left out (it is gone: what the callers wait for)."""
     client = moto.client()
     listed = client.list_objects_v2(Bucket=remote_bucket).get("Contents", [])
-    return {o["Key"]: client.get_object(Bucket=remote_bucket, Key=o["Key"])["Body"].read() for o in listed}
+    found = {}
+    for o in listed:
+        try:
+            found[o["Key"]] = client.get_object(Bucket=remote_bucket, Key=o["Key"])["Body"].read()
+        except client.exceptions.NoSuchKey:
+            continue
+    return found
 
 
 def local_digests(gateway) -> set[str]:

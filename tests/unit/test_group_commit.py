@@ -12,7 +12,7 @@ import sqlite3
 
 import pytest
 
-from gateway.meta.db import Database
+from gateway.meta.db import SqliteDatabase
 
 
 class Boom(Exception):
@@ -20,7 +20,7 @@ class Boom(Exception):
 
 
 async def open_db(tmp_path):
-    db = Database(tmp_path / "meta.sqlite3")
+    db = SqliteDatabase(tmp_path / "meta.sqlite3")
     await db.open()
     await db.transaction(lambda conn: conn.execute("CREATE TABLE t (k TEXT PRIMARY KEY, v INTEGER)"))
     commits: list[str] = []
