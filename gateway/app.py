@@ -13,6 +13,7 @@ from .connection import close_after_cut_body, head_size_limit
 from .console.routes import register as register_console
 from .core.service import Core
 from .core.storage_classes import parse_mapping
+from .http.audit import audit_requests
 from .logs import add_request_id, request_log
 from .native.routes import register as register_native
 from .openapi import register as register_openapi
@@ -35,14 +36,18 @@ def build_core(config: Config) -> Core:
         secrets_key=config.secrets_key,
         local_roots=[Path(p.strip()) for p in config.local_roots.split(",") if p.strip()],
         storage_classes=parse_mapping(config.storage_classes),
+        master_key=config.master_key,
+        kms_keys=config.kms_keys,
+        sse_c_over_http=config.sse_c_over_http,
         lifecycle_day_seconds=config.lifecycle_day_seconds,
+        audit_retention_days=config.audit_retention_days,
     )
 
 
 def create_app(config: Config, core: Core | None = None) -> web.Application:
-    middlewares = [request_log, head_size_limit(config.max_header_size)]
-    app = web.Application(middlewares=middlewares, client_max_size=CLIENT_MAX_SIZE)
     core = core or build_core(config)
+    middlewares = [request_log, audit_requests(core.audit), head_size_limit(config.max_header_size)]
+    app = web.Application(middlewares=middlewares, client_max_size=CLIENT_MAX_SIZE)
     app[CORE_KEY] = core
     app[CONFIG_KEY] = config
     s3 = S3Frontend(core, region=config.region, domain=config.domain)

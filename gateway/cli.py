@@ -15,6 +15,7 @@ from pathlib import Path
 from . import admin, serving
 from .app import create_app
 from .config import Config, generated_secret, load_config
+from .core.sse.keys import check_key_config
 from .core.storage_classes import parse_mapping
 from .datadir import make_private_dir, parse_umask, warn_if_exposed
 from .logs import setup_logging
@@ -37,6 +38,12 @@ def _serve_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--body-min-rate", type=float, help="bytes/s a request body must average (default 500)")
     parser.add_argument("--max-header-size", type=int, help="bytes of request line + headers (default 16384)")
     parser.add_argument("--max-header-count", type=int, help="request header lines (default 128)")
+    parser.add_argument(
+        "--sse-c-over-http",
+        action="store_const",
+        const=True,
+        help="accept SSE-C keys over plain HTTP (refused by default: the key would cross the network in clear)",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -58,6 +65,11 @@ def serve(args: argparse.Namespace) -> int:
         parse_mapping(config.storage_classes)
     except ValueError as exc:
         print(f"junction: bad storage_classes: {exc}", file=sys.stderr)
+        return 2
+    try:
+        check_key_config(config.master_key, config.kms_keys)
+    except ValueError as exc:
+        print(f"junction: bad master_key or kms_keys: {exc}", file=sys.stderr)
         return 2
     os.umask(parse_umask(str(config.umask)))  # inherited by the workers: blobs and job files follow it
     make_private_dir(config.data_dir)

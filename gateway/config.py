@@ -35,7 +35,13 @@ class Config:
     local_roots: str = ""  # comma-separated directories Local user spaces may use (besides <data dir>/spaces)
     # S3 storage class -> user space (name or id): "GLACIER=archive,STANDARD_IA=2", or a TOML table
     storage_classes: str = ""
+    # Encryption at rest (gateway/core/sse): master keys, newest first ("" = the data dir's master.key),
+    # SSE-KMS key ids onto master keys ("ID=base64,..."), and SSE-C over plain HTTP (refused by default)
+    master_key: str = ""
+    kms_keys: str = ""
+    sse_c_over_http: bool = False
     lifecycle_day_seconds: float = 86400.0  # how long a lifecycle "day" is (shorter only for tests)
+    audit_retention_days: float = 90.0  # audit log entries older than this are pruned; 0 keeps them forever
     umask: str = "077"  # octal, for what the gateway creates (blobs, job files); secrets are 0600 regardless
     # Slow and oversized requests (see gateway/connection.py; README "Running" says why these defaults)
     header_timeout: float = 30.0  # seconds from a request's first byte to the end of its headers

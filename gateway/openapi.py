@@ -31,6 +31,16 @@ VOLUME = {
         "owner": {"type": "string"},
         "created": {"type": "string"},
         "usage": USAGE,
+        "encryption": {
+            "type": "object",
+            "description": "the volume's default encryption at rest (S3 PutBucketEncryption): new objects are "
+            "encrypted with it; `enabled` false when it has none (objects may still be encrypted one by one)",
+            "properties": {
+                "enabled": {"type": "boolean"},
+                "algorithm": {"type": "string", "description": "AES256 (SSE-S3) or aws:kms"},
+                "kmsKeyId": {"type": "string"},
+            },
+        },
     },
 }
 EXPORT_FIELDS = {

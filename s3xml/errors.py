@@ -31,6 +31,8 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.InternalError: 500,
     ErrorCode.InvalidAccessKeyId: 403,
     ErrorCode.InvalidArgument: 400,
+    ErrorCode.InvalidEncryptionAlgorithmError: 400,
+    ErrorCode.CorruptedObject: 502,  # the user space returned data that fails its check (see README)
     ErrorCode.InvalidBucketName: 400,
     ErrorCode.InvalidBucketState: 409,
     ErrorCode.InvalidDigest: 400,

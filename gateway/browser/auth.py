@@ -11,6 +11,7 @@ from gateway.core.sessions import TOKEN_TTL
 from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.http.ratelimit import RateLimit
 from gateway.http.session_auth import COOKIE
+from gateway.logs import ACCESS_KEY
 
 from .call import BrowserCall
 from .errors import rate_limited
@@ -53,6 +54,7 @@ async def login(call: BrowserCall) -> web.StreamResponse:
         if exc.code == ErrorCode.Unauthorized:
             LOGIN_LIMIT.record(address)
         raise
+    call.request[ACCESS_KEY] = session.identity.access_key or f"user:{session.username}"  # the audit's who
     response = web.json_response({"token": token, "user": session.public(), "expiresIn": TOKEN_TTL})
     response.set_cookie(
         COOKIE,

@@ -9,7 +9,7 @@ from aiohttp import web
 
 from gateway.core.service import Core
 
-from . import auth, buckets, objects
+from . import auth, buckets, objects, system, users
 from .call import Handler, wrap
 from .errors import error_json
 
@@ -39,6 +39,16 @@ ROUTES: list[tuple[str, str, Handler, bool, int]] = [
     ("GET", "/api/objects/{bucket}", objects.list_objects, True, 200),
     ("GET", "/api/objects/{bucket}/{prefix}", objects.list_objects, True, 200),
     ("DELETE", "/api/objects/{bucket}/{key}", objects.delete, True, 200),
+    ("GET", "/api/logs", system.logs, True, 200),
+    ("GET", "/api/resources", system.resources, True, 200),
+    ("GET", "/api/is_up", system.is_up, False, 200),
+    ("POST", "/api/user/login", users.login, False, 200),
+    ("POST", "/api/user/create", users.create, True, 200),
+    ("POST", "/api/user/delete", users.delete, True, 200),
+    ("POST", "/api/user/edit", users.edit, True, 200),
+    ("GET", "/api/user/get_self", users.get_self, True, 200),
+    ("GET", "/api/user/get_all", users.get_all, True, 200),
+    ("POST", "/api/user/edit_self", users.edit_self, True, 200),
 ]
 
 

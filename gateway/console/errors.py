@@ -14,6 +14,7 @@ STATUS: dict[ErrorCode, int] = {
     **dict.fromkeys(
         (
             E.InvalidArgument,
+            E.InvalidEncryptionAlgorithmError,
             E.InvalidRequest,
             E.BadRequest,
             E.InvalidBucketName,
@@ -143,7 +144,7 @@ STATUS: dict[ErrorCode, int] = {
         500,
     ),
     **dict.fromkeys((E.NotImplemented,), 501),
-    **dict.fromkeys((E.StorageTestFailed,), 502),
+    **dict.fromkeys((E.StorageTestFailed, E.CorruptedObject), 502),
     **dict.fromkeys(
         (
             E.ServiceUnavailable,

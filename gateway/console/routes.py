@@ -45,7 +45,18 @@ async def volume_json(core: Core, bucket: Bucket) -> dict[str, Any]:
         "owner": bucket.owner,
         "created": iso(bucket.created),
         "usage": {"size": size, "inodes": inodes},
+        "encryption": encryption_json(await core.sse.bucket_default(bucket.id)),
     }
+
+
+def encryption_json(default: dict[str, Any] | None) -> dict[str, Any]:
+    """Whether new objects of the volume are encrypted at rest, and how (never a key)."""
+    if default is None:
+        return {"enabled": False}
+    found: dict[str, Any] = {"enabled": True, "algorithm": default["algorithm"]}
+    if default.get("kmsKeyId"):
+        found["kmsKeyId"] = default["kmsKeyId"]
+    return found
 
 
 # ------------------------------------------------------------------ volumes

@@ -18,6 +18,7 @@ from typing import Protocol
 from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.domain.models import Bucket
 
+from .audit_scope import note
 from .iam.acl import ALL_USERS, AUTHENTICATED_USERS, Grant, permits
 from .iam.actions import bucket_arn, object_arn
 from .iam.evaluate import Decision, Request, decide
@@ -133,6 +134,7 @@ class Authorizer:
         context: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         """Raise AccessDenied unless allowed; `bucket` None means an account-level action."""
+        note(identity, action, bucket, key)  # the audit log's who / action / resource
         if identity.admin:
             return
         if not await self.allowed(identity, action, bucket=bucket, key=key, obj=obj, context=context):
@@ -150,6 +152,7 @@ class Authorizer:
         access: BucketAccess | None = None,
     ) -> bool:
         """`access`: the bucket's, when the caller already has it (else the source is asked)."""
+        note(identity, action, bucket, key)
         if identity.admin:
             return True
         full_context = {**principal_context(identity), **(context or {})}

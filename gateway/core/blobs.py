@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from gateway.meta.store import MetaStore
 
 from .liveness import alive
 from .spaces import Spaces
+from .sse.packages import CorruptData, blob_key, decrypt, encrypt, sealed_range, sealed_size
 
 log = logging.getLogger("junction.blobs")
 
@@ -35,7 +37,26 @@ class WrittenBlob:
     blob_id: int
     space_id: int
     key: str
-    size: int
+    size: int  # bytes of the object's data it holds (plaintext; an encrypted blob stores sealed_size(size))
+
+
+class _Counted:
+    """Counts the plaintext bytes going into an encrypted blob."""
+
+    def __init__(self, stream: AsyncIterable[bytes]) -> None:
+        self._stream = stream
+        self.size = 0
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for piece in self._stream:
+            self.size += len(piece)
+            yield piece
+
+
+def corrupted(block: Block, why: str) -> JunctionError:
+    """Stored ciphertext failed its check: tampered with or truncated in its user space."""
+    log.error("blob %s in user space %s failed its integrity check: %s", block.blob_id, block.space_id, why)
+    return JunctionError(ErrorCode.CorruptedObject)
 
 
 def new_blob_key() -> str:
@@ -68,22 +89,49 @@ class BlobIO:
         self._last_sweep = 0.0
 
     async def write(
-        self, stream: ByteSource, *, space_id: int | None = None, size_hint: int | None = None
+        self,
+        stream: ByteSource,
+        *,
+        space_id: int | None = None,
+        size_hint: int | None = None,
+        data_key: bytes | None = None,
+        salt: bytes | None = None,
     ) -> WrittenBlob:
-        """Stream into a new durable blob; on any failure nothing is left referenced."""
+        """Stream into a new durable blob; on any failure nothing is left referenced.
+
+        With `data_key` (an encrypted object's, core/sse), the blob holds the stream sealed in
+        packages under its own key (the data key and a random salt recorded with the blob).
+        With `salt` alone, the stream is already sealed (a stored blob copied as it is)."""
         space_id = space_id or self._spaces.default_id
         backend = self._spaces.backend(space_id)
+        counted: _Counted | None = None
+        if data_key is not None:
+            salt = secrets.token_bytes(16)
+            counted = _Counted(stream)
+            stream = encrypt(blob_key(data_key, salt), counted)
+            size_hint = sealed_size(size_hint) if size_hint is not None else None
         cap = self._spaces.row(space_id).shard_max_size
         if cap:  # a capped shard store: refuse the write once it would overflow
             stream = _capped(stream, cap - await self._store.spaces.usage(space_id), space_id, cap)
         key = new_blob_key()
-        blob_id = await self._store.blobs.new(space_id, key, self._owner)
+        blob_id = await self._store.blobs.new(space_id, key, self._owner, salt)
         try:
             size = await backend.put(key, stream, size_hint)
         except BaseException:
             await self.discard(WrittenBlob(blob_id, space_id, key, 0))
             raise
-        return WrittenBlob(blob_id, space_id, key, size)
+        return WrittenBlob(blob_id, space_id, key, counted.size if counted is not None else size)
+
+    async def copy_stored(self, block: Block, space_id: int) -> WrittenBlob:
+        """Copy a block's blob into another user space as it is stored: an encrypted blob moves
+        sealed, with its salt (no key needed: an SSE-C object moves too), a plain one as is."""
+        salt = (await self._store.sse.salts([block.blob_id])).get(block.blob_id)
+        if salt is None:
+            return await self.write(self.read([block]), space_id=space_id, size_hint=block.size)
+        stored = sealed_size(block.size)
+        source = self._spaces.backend(block.space_id).get(block.blob_key, 0, stored)
+        written = await self.write(source, space_id=space_id, size_hint=stored, salt=salt)
+        return WrittenBlob(written.blob_id, written.space_id, written.key, block.size)
 
     @property
     def default_space_id(self) -> int:
@@ -101,10 +149,14 @@ class BlobIO:
         await self._spaces.backend(blob.space_id).delete(blob.key)
         await self._store.blobs.forget(blob.blob_id)
 
-    async def read(self, blocks: list[Block], start: int = 0, length: int | None = None) -> AsyncIterator[bytes]:
-        """Yield bytes [start, start+length) of the concatenation of `blocks`."""
+    async def read(
+        self, blocks: list[Block], start: int = 0, length: int | None = None, *, data_key: bytes | None = None
+    ) -> AsyncIterator[bytes]:
+        """Yield bytes [start, start+length) of the concatenation of `blocks`; with `data_key`,
+        of their plaintext, fetching and opening only the packages the range overlaps."""
         remaining = sum(b.size for b in blocks) - start if length is None else length
         offset = start
+        salts = await self._store.sse.salts([b.blob_id for b in blocks]) if data_key is not None else {}
         for block in blocks:
             if remaining <= 0:
                 break
@@ -113,12 +165,30 @@ class BlobIO:
                 continue
             take = min(block.size - offset, remaining)
             try:
-                async for piece in self._spaces.backend(block.space_id).get(block.blob_key, offset, take):
-                    yield piece
+                if data_key is None:
+                    async for piece in self._spaces.backend(block.space_id).get(block.blob_key, offset, take):
+                        yield piece
+                else:
+                    async for piece in self._open(block, salts, data_key, offset, take):
+                        yield piece
             except BlobNotFound as exc:
                 raise JunctionError(ErrorCode.InternalError, "object data is missing from its user space") from exc
             remaining -= take
             offset = 0
+
+    async def _open(
+        self, block: Block, salts: dict[int, bytes], data_key: bytes, offset: int, take: int
+    ) -> AsyncIterator[bytes]:
+        salt = salts.get(block.blob_id)
+        if salt is None:
+            raise corrupted(block, "an encrypted object's blob has no salt")
+        span = sealed_range(block.size, offset, take)
+        sealed = self._spaces.backend(block.space_id).get(block.blob_key, span.offset, span.length)
+        try:
+            async for piece in decrypt(blob_key(data_key, salt), sealed, plain_size=block.size, wanted=span):
+                yield piece
+        except CorruptData as exc:
+            raise corrupted(block, str(exc)) from None
 
     async def collect(self, grace_seconds: float = 3600.0) -> int:
         """The periodic pass: reclaim what `reclaim` finds, sweeping temporaries at most hourly;

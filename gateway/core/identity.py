@@ -25,6 +25,7 @@ from gateway.domain.models import Bucket
 from gateway.meta.identity_store import KeySnapshot
 from gateway.meta.store import MetaStore
 
+from .audit_scope import note
 from .authz import Authorizer, BucketAccess, Identity, PublicAccessBlock, principal_context
 from .iam.acl import Grant
 from .iam.conditions import PolicyError
@@ -271,6 +272,7 @@ async def authorize(
     """`Authorizer.authorize`, except that the gateway-wide junction: actions (user spaces, sync
     tasks, jobs) are not an account root's by default: only an administrator's, or a user's
     whose policy grants them."""
+    note(identity, action, bucket, key)  # also when refused here, before the Authorizer
     if action in GATEWAY_ACTIONS and not identity.admin and identity.caller.user is None:
         raise JunctionError(ErrorCode.AccessDenied, "Access Denied: only gateway administrators may do this")
     await authorizer.authorize(identity, action, bucket=bucket, key=key, context=context)

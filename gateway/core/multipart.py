@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.domain.mapping import validate_new_key
-from gateway.domain.models import Block, ObjectInfo, Part, Upload
+from gateway.domain.models import Block, Encryption, ObjectInfo, Part, Upload
 from gateway.domain.object_lock import LockState
 from gateway.meta.records import CommitGuard, NewObject
 from gateway.meta.s3ext_store import ObjectExtras, PartRecord
@@ -24,6 +24,7 @@ from .conditions import ByteRange
 from .hashing import HashingStream
 from .objects import (
     DEFAULT_CONTENT_TYPE,
+    NO_SSE,
     CopySource,
     Expectations,
     ObjectAttrs,
@@ -31,6 +32,8 @@ from .objects import (
     WriteConditions,
     check_source_conditions,
 )
+from .sse.request import SseRequest
+from .sse.service import NOT_APPLICABLE, customer_etag
 
 MIN_PART_SIZE = 5 * 1024 * 1024
 MAX_PART_SIZE = 5 * 1024**3
@@ -100,10 +103,13 @@ class MultipartService:
         checksum_algorithm: str | None = None,
         checksum_type: str | None = None,
         tags: dict[str, str] | None = None,
+        sse: SseRequest = NO_SSE,
         acl: str | None = None,
         lock: LockState | None = None,
-    ) -> Upload:
-        """Start an upload; `tags`, `acl` and `lock` are kept with it and given to the object at completion."""
+    ) -> tuple[Upload, Encryption | None]:
+        """Start an upload; `tags`, `acl` and `lock` are kept with it and given to the object at
+        completion, and so is its encryption (`sse`, else the bucket default): every part is
+        sealed with the upload's data key (SSE-C: each part request brings the same key)."""
         validate_new_key(key)
         attrs.validate()
         bucket_row = await self._store.buckets.get(bucket)
@@ -115,6 +121,7 @@ class MultipartService:
         if checksum_algorithm and not kind:
             kind = "FULL_OBJECT" if checksum_algorithm == "CRC64NVME" else "COMPOSITE"
         check_checksum_type(checksum_algorithm, kind)
+        cipher = await self._objects.cipher_for(bucket_row.id, sse)
         upload = Upload(
             id=uuid.uuid4().hex + uuid.uuid4().hex,
             bucket_id=bucket_row.id,
@@ -135,7 +142,36 @@ class MultipartService:
             await self._store.access.put_upload_acl(upload.id, acl)
         if lock is not None:
             await self._store.locks.put_upload_lock(upload.id, lock)
-        return upload
+        if cipher is not None:
+            await self._store.sse.put_upload_record(upload.id, cipher.record)
+        return upload, cipher.record if cipher else None
+
+    async def encryption(self, upload: Upload, sse: SseRequest | None) -> tuple[Encryption | None, bytes | None]:
+        """The upload's encryption record and the data key its parts are sealed with; `sse`:
+        the SSE-C key a part request brought (None: the gateway's own read, at completion)."""
+        record = await self._store.sse.upload_record(upload.id)
+        if record is None or self._objects.sse is None:
+            if sse is not None and sse.customer is not None:
+                raise JunctionError(ErrorCode.InvalidRequest, NOT_APPLICABLE)
+            return None, None
+        if not record.customer:
+            return record, self._objects.sse.open_managed(record)
+        if sse is None:
+            return record, None
+        if sse.customer is None:
+            raise JunctionError(
+                ErrorCode.InvalidRequest,
+                "The multipart upload initiate requested encryption. Subsequent part requests must include the "
+                "appropriate encryption parameters.",
+            )
+        try:
+            return record, self._objects.sse.open(record, sse)
+        except JunctionError as exc:
+            if exc.code != ErrorCode.AccessDenied:
+                raise
+            raise JunctionError(
+                ErrorCode.InvalidRequest, "The provided encryption parameters did not match the ones used originally."
+            ) from None
 
     async def get(self, bucket: str, key: str, upload_id: str) -> Upload:
         bucket_row = await self._store.buckets.get(bucket)
@@ -151,16 +187,18 @@ class MultipartService:
         *,
         length: int | None,
         expect: Expectations,
-    ) -> Part:
+        sse: SseRequest = NO_SSE,
+    ) -> tuple[Part, Encryption | None]:
         check_part_number(number)
         upload = await self.get(bucket, key, upload_id)
+        record, data_key = await self.encryption(upload, sse)
         if upload.checksum_algorithm and upload.checksum_algorithm not in expect.wanted():
             expect.algorithms.append(upload.checksum_algorithm)
         space_id = await self._objects.space_for_class(upload.bucket_id, upload.headers)
         blob, stream = await self._objects.write_blob(
-            body, length=length, expect=expect, space_id=space_id, max_size=MAX_PART_SIZE
+            body, length=length, expect=expect, space_id=space_id, max_size=MAX_PART_SIZE, data_key=data_key
         )
-        return await self._attach(upload, number, blob, stream)
+        return await self._attach(upload, number, blob, stream, record, data_key), record
 
     async def upload_part_copy(
         self,
@@ -170,9 +208,15 @@ class MultipartService:
         number: int,
         source: CopySource,
         byte_range: ByteRange | None,
-    ) -> tuple[Part, ObjectInfo]:
+        *,
+        source_sse: SseRequest = NO_SSE,
+        sse: SseRequest = NO_SSE,
+    ) -> tuple[Part, ObjectInfo, Encryption | None]:
+        """A part copied from (a range of) an object: decrypted with the source's key and
+        sealed with the upload's (the bytes are always rewritten, so nothing is shared)."""
         check_part_number(number)
         upload = await self.get(bucket, key, upload_id)
+        record, data_key = await self.encryption(upload, sse)
         src = await self._objects.head(source.bucket, source.key, source.version_id)
         check_source_conditions(src, source)
         if byte_range is not None and byte_range.end >= src.size:
@@ -180,26 +224,34 @@ class MultipartService:
         expect = Expectations(algorithms=[upload.checksum_algorithm] if upload.checksum_algorithm else [])
         length = byte_range.length if byte_range else src.size
         blob, stream = await self._objects.write_blob(
-            self._objects.read(src, byte_range),
+            self._objects.read(src, byte_range, source_sse),
             length=length,
             expect=expect,
             space_id=await self._objects.space_for_class(upload.bucket_id, upload.headers),
             max_size=MAX_PART_SIZE,
+            data_key=data_key,
         )
-        return await self._attach(upload, number, blob, stream), src
+        return await self._attach(upload, number, blob, stream, record, data_key), src, record
 
-    async def _attach(self, upload: Upload, number: int, blob: WrittenBlob, stream: HashingStream) -> Part:
+    async def _attach(
+        self,
+        upload: Upload,
+        number: int,
+        blob: WrittenBlob,
+        stream: HashingStream,
+        record: Encryption | None,
+        data_key: bytes | None,
+    ) -> Part:
+        etag = customer_etag(data_key, stream.md5_digest) if record and record.customer and data_key else stream.md5_hex
         try:
-            await self._store.uploads.put_part(
-                upload.id, number, blob.blob_id, blob.size, stream.md5_hex, stream.checksums
-            )
+            await self._store.uploads.put_part(upload.id, number, blob.blob_id, blob.size, etag, stream.checksums)
         except BaseException:
             await self._blobs.discard(blob)
             raise
         return Part(
             number=number,
             size=blob.size,
-            etag=stream.md5_hex,
+            etag=etag,
             checksums=stream.checksums,
             updated=time.time(),
             blob_id=blob.blob_id,
@@ -218,12 +270,15 @@ class MultipartService:
         expected_checksums: dict[str, str] | None = None,
         expected_size: int | None = None,
         expected_type: str | None = None,
+        sse: SseRequest | None = None,
     ) -> ObjectInfo:
         """Commit the upload as the key's object; a repeat of a completion that already
-        happened, with the same parts, answers what the first one did (as S3 does)."""
+        happened, with the same parts, answers what the first one did (as S3 does). `sse`: an
+        SSE-C key the completion may bring (S3 needs none; without it, an SSE-C object's
+        SHA-256, which only the plaintext gives, is left unknown)."""
         try:
             return await self._complete(
-                bucket, key, upload_id, listed, conditions, expected_checksums, expected_size, expected_type
+                bucket, key, upload_id, listed, conditions, expected_checksums, expected_size, expected_type, sse
             )
         except JunctionError as exc:
             if exc.code != ErrorCode.NoSuchUpload:
@@ -244,8 +299,10 @@ class MultipartService:
         expected_checksums: dict[str, str] | None,
         expected_size: int | None,
         expected_type: str | None = None,
+        sse: SseRequest | None = None,
     ) -> ObjectInfo:
         upload = await self.get(bucket, key, upload_id)
+        record, data_key = await self.encryption(upload, sse if sse is not None and sse.customer else None)
         if expected_type and expected_type.upper() != upload.checksum_type:
             raise JunctionError(
                 ErrorCode.BadDigest,
@@ -277,7 +334,7 @@ class MultipartService:
             key=key,
             size=size,
             etag=f"{hashlib.md5(md5s).hexdigest()}-{len(chosen)}",
-            sha256=(await self._sha256_of(chosen)).upper(),
+            sha256=(await self._sha256_of(chosen, data_key)).upper() if data_key or not record else "",
             content_type=upload.content_type,
             headers=upload.headers,
             meta=upload.meta,
@@ -289,6 +346,7 @@ class MultipartService:
             extras=ObjectExtras(
                 tags=await self._ext.upload_tags(upload_id),
                 parts=[PartRecord(p.number, p.size, p.checksums if checksums else {}) for p in chosen],
+                encryption=record,
                 acl=await self._store.access.upload_acl(upload_id),
                 lock=await self._store.locks.upload_lock(upload_id),
             ),
@@ -342,11 +400,11 @@ class MultipartService:
             return {alg: base64.b64encode(combined).decode()}
         return {alg: composite_checksum(alg, digests)}
 
-    async def _sha256_of(self, parts: list[Part]) -> str:
+    async def _sha256_of(self, parts: list[Part], data_key: bytes | None) -> str:
         """SHA-256 of the whole object (the native fileHash), read back from the parts."""
         digest = hashlib.sha256()
         blocks = [Block(p.blob_id, p.space_id, p.blob_key, p.size) for p in parts]
-        async for piece in self._blobs.read(blocks):
+        async for piece in self._blobs.read(blocks, data_key=data_key):
             digest.update(piece)
         return digest.hexdigest()
 

@@ -20,7 +20,7 @@ from gateway.meta.store import MetaStore
 from .blobs import BlobIO, WrittenBlob
 from .hashing import HashingStream
 from .multipart import MAX_PART_SIZE
-from .objects import Expectations, ObjectService
+from .objects import NO_SSE, Expectations, ObjectService
 from .packages import validate_native_path
 
 MAX_INDEX = 10000
@@ -40,7 +40,10 @@ class NativeMultipart:
 
     async def create(self, package: Package, path: str) -> ObjectInfo:
         key = validate_native_path(package.name, path)
-        return await self._store.native_parts.new_pending(package.bucket_id, key, self._guards)
+        cipher = await self._objects.cipher_for(package.bucket_id, NO_SSE)  # the bucket's default encryption
+        return await self._store.native_parts.new_pending(
+            package.bucket_id, key, self._guards, encryption=cipher.record if cipher else None
+        )
 
     async def pending(self, object_id: int) -> ObjectInfo:
         obj = await self._store.objects.get_by_id(object_id, with_blocks=False)
@@ -49,11 +52,13 @@ class NativeMultipart:
         return obj
 
     async def write_part(
-        self, body: AsyncIterator[bytes], *, space_id: int | None
+        self, body: AsyncIterator[bytes], *, space_id: int | None, pending: ObjectInfo | None = None
     ) -> tuple[WrittenBlob, HashingStream]:
-        """Stream a part into a blob that nothing references yet."""
+        """Stream a part of the upload `pending` into a blob that nothing references yet
+        (sealed with the upload's data key when its bucket encrypts by default)."""
+        data_key = self._objects.data_key(pending) if pending is not None else None
         return await self._objects.write_blob(
-            body, length=None, expect=Expectations(), space_id=space_id, max_size=MAX_PART_SIZE
+            body, length=None, expect=Expectations(), space_id=space_id, max_size=MAX_PART_SIZE, data_key=data_key
         )
 
     async def attach(self, object_id: int, index: int, blob: WrittenBlob, stream: HashingStream) -> None:
@@ -74,7 +79,8 @@ class NativeMultipart:
         chosen = [parts[i] for i in indexes]
         md5, sha256 = hashlib.md5(), hashlib.sha256()
         blocks = [Block(p.blob_id, p.space_id, p.blob_key, p.size) for p in chosen]
-        async for piece in self._blobs.read(blocks):
+        data_key = self._objects.data_key(await self.pending(object_id))
+        async for piece in self._blobs.read(blocks, data_key=data_key):
             md5.update(piece)
             sha256.update(piece)
         return await self._store.native_parts.complete_pending(

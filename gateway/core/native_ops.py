@@ -15,16 +15,17 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from gateway.domain.errors import ErrorCode, JunctionError, invalid_argument, no_such_bucket
-from gateway.domain.models import Bucket, ObjectInfo, Package
+from gateway.domain.models import Bucket, Encryption, ObjectInfo, Package
 from gateway.meta import packages_store
 from gateway.meta.records import CommitGuard, NewObject
+from gateway.meta.s3ext_store import ObjectExtras
 from gateway.meta.store import MetaStore
 
 from .blobs import BlobIO, WrittenBlob
 from .conditions import ByteRange
 from .hashing import HashingStream
 from .listing import list_page
-from .objects import DEFAULT_CONTENT_TYPE, MAX_PUT_SIZE, Expectations, ObjectService, WriteConditions
+from .objects import DEFAULT_CONTENT_TYPE, MAX_PUT_SIZE, NO_SSE, Expectations, ObjectService, WriteConditions
 from .packages import PackageService, validate_native_path
 from .spaces import Spaces
 
@@ -40,6 +41,7 @@ class WrittenFile:
     content_type: str
     blob: WrittenBlob
     stream: HashingStream
+    encryption: Encryption | None = None  # the bucket's default encryption, when it has one
 
 
 @dataclass(slots=True)
@@ -184,10 +186,16 @@ class NativeService:
     ) -> WrittenFile:
         """Stream one file into a new blob (hashing MD5 and SHA-256 on the way); not yet visible."""
         key = validate_native_path(package.name, path)
+        cipher = await self._objects.cipher_for(package.bucket_id, NO_SSE)  # the bucket's default encryption
         blob, stream = await self._objects.write_blob(
-            body, length=None, expect=Expectations(), space_id=space_id, max_size=MAX_PUT_SIZE
+            body,
+            length=None,
+            expect=Expectations(),
+            space_id=space_id,
+            max_size=MAX_PUT_SIZE,
+            data_key=cipher.data_key if cipher else None,
         )
-        return WrittenFile(key, content_type or DEFAULT_CONTENT_TYPE, blob, stream)
+        return WrittenFile(key, content_type or DEFAULT_CONTENT_TYPE, blob, stream, cipher.record if cipher else None)
 
     async def discard(self, files: list[WrittenFile]) -> None:
         for item in files:
@@ -210,6 +218,7 @@ class NativeService:
                 parts_count=0,
                 blob_ids=[f.blob.blob_id],
                 block_sizes=[f.blob.size],
+                extras=ObjectExtras(encryption=f.encryption) if f.encryption else None,
             )
             for f in files
         ]

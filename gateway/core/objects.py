@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import sqlite3
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field, replace
 
 from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.domain.mapping import validate_key, validate_new_key
-from gateway.domain.models import Block, Deletion, ObjectInfo
+from gateway.domain.models import Block, Deletion, Encryption, ObjectInfo
 from gateway.domain.object_lock import LockState
 from gateway.domain.text import HEADER_NAME, require_header_safe
 from gateway.meta import history
@@ -27,6 +28,8 @@ from .blobs import BlobIO, WrittenBlob
 from .checksums import ALGORITHMS, ChecksumMismatch
 from .conditions import ByteRange, check_read_conditions, etag_matches
 from .hashing import HashingStream
+from .sse.request import SseRequest
+from .sse.service import Cipher, EncryptionService, customer_etag
 from .storage_classes import HEADER as STORAGE_CLASS_HEADER
 from .storage_classes import StorageClassService, with_storage_class
 from .versioning import delete_version, missing_key, read_object_version, read_version
@@ -168,15 +171,40 @@ class CopySource:
     if_unmodified_since: str | None = None
 
 
+NO_SSE = SseRequest()
+
+
 class ObjectService:
     def __init__(
-        self, store: MetaStore, blobs: BlobIO, guards: list[CommitGuard], classes: StorageClassService | None = None
+        self,
+        store: MetaStore,
+        blobs: BlobIO,
+        guards: list[CommitGuard],
+        classes: StorageClassService | None = None,
+        sse: EncryptionService | None = None,
     ) -> None:
         self._store = store
         self._blobs = blobs
         self._guards = guards  # process-wide guards (quotas), run in every commit
         self._ext = store.s3ext
         self.classes = classes  # storage class -> user space; None: every block in the given/default space
+        self.sse = sse  # encryption at rest; None: nothing is encrypted (unit tests of other parts)
+
+    async def cipher_for(self, bucket_id: int, request: SseRequest) -> Cipher | None:
+        """How a new object (or upload) in the bucket is encrypted: the request's choice, else the bucket's default."""
+        if self.sse is None:
+            return None
+        return await self.sse.for_write(bucket_id, request)
+
+    def data_key(self, obj: ObjectInfo, request: SseRequest | None = None) -> bytes | None:
+        """The key that opens `obj`'s bytes (None: stored in clear). `request`: the SSE-C key a
+        client's read brought (checked as S3 checks it); None: a read by the gateway itself,
+        which can open SSE-S3 objects but not SSE-C ones (InvalidRequest)."""
+        if self.sse is None:
+            return None
+        if request is not None:
+            return self.sse.open(obj.encryption, request)
+        return self.sse.open_managed(obj.encryption) if obj.encryption is not None else None
 
     async def space_for_class(self, bucket_id: int, headers: dict[str, str]) -> int | None:
         """The user space for blocks of an object (or upload) with these system headers."""
@@ -196,6 +224,7 @@ class ObjectService:
         conditions: WriteConditions | None = None,
         space_id: int | None = None,
         tags: dict[str, str] | None = None,
+        sse: SseRequest = NO_SSE,
         acl: str | None = None,
         lock: LockState | None = None,
     ) -> ObjectInfo:
@@ -212,15 +241,18 @@ class ObjectService:
         await self.precheck(bucket_row.id, key, conditions)
         if space_id is None:
             space_id = await self.space_for_class(bucket_row.id, attrs.headers)
+        cipher = await self.cipher_for(bucket_row.id, sse)
         stream = HashingStream(body, algorithms=expect.wanted(), expected_size=length, max_size=MAX_PUT_SIZE)
-        blob = await self._blobs.write(stream, space_id=space_id, size_hint=length)
+        blob = await self._blobs.write(
+            stream, space_id=space_id, size_hint=length, data_key=cipher.data_key if cipher else None
+        )
         try:
             expect.verify(stream)
             new = NewObject(
                 bucket_id=bucket_row.id,
                 key=key,
                 size=stream.size,
-                etag=stream.md5_hex,
+                etag=etag_of(stream, cipher),
                 sha256=stream.sha256_hex.upper(),
                 content_type=attrs.content_type or DEFAULT_CONTENT_TYPE,
                 headers=attrs.headers,
@@ -230,7 +262,9 @@ class ObjectService:
                 parts_count=0,
                 blob_ids=[blob.blob_id],
                 block_sizes=[blob.size],
-                extras=ObjectExtras(tags=tags or {}, acl=acl, lock=lock) if tags or acl or lock else None,
+                extras=ObjectExtras(tags=tags or {}, acl=acl, lock=lock, encryption=cipher.record if cipher else None)
+                if tags or acl or lock or cipher
+                else None,
             )
             return await self._store.objects.commit(new, [conditions.guard(prechecked=True), *self._guards])
         except BaseException:
@@ -260,10 +294,14 @@ class ObjectService:
                 raise
             raise await missing_key(self._store, bucket_row.id, key) from None
 
-    def read(self, obj: ObjectInfo, byte_range: ByteRange | None = None) -> AsyncIterator[bytes]:
+    def read(
+        self, obj: ObjectInfo, byte_range: ByteRange | None = None, sse: SseRequest | None = None
+    ) -> AsyncIterator[bytes]:
+        """The object's bytes (plaintext); `sse` as for `data_key`."""
+        data_key = self.data_key(obj, sse)
         if byte_range is None:
-            return self._blobs.read(obj.blocks, 0, obj.size)
-        return self._blobs.read(obj.blocks, byte_range.start, byte_range.length)
+            return self._blobs.read(obj.blocks, 0, obj.size, data_key=data_key)
+        return self._blobs.read(obj.blocks, byte_range.start, byte_range.length, data_key=data_key)
 
     async def delete(
         self,
@@ -312,6 +350,8 @@ class ObjectService:
         checksum_algorithm: str | None = None,
         tags: dict[str, str] | None = None,
         storage_class: str | None = None,
+        source_sse: SseRequest = NO_SSE,
+        sse: SseRequest = NO_SSE,
         lock: LockState | None = None,
         acl: str | None = None,
     ) -> ObjectInfo:
@@ -319,11 +359,21 @@ class ObjectService:
         `tags` None means COPY the source's tags (S3's default tagging directive). The copy
         has `storage_class` (None: STANDARD, as in S3); when that class lives in another user
         space than the source's blocks, the blocks are rewritten there (same sizes, same ETag).
+
+        Encryption: `source_sse` brings the source's SSE-C key, `sse` names the copy's
+        encryption (else the bucket default, else none, as S3). Blocks stay shared when the
+        copy can open them with the same data key (both managed by the gateway, or the same
+        SSE-C key); otherwise they are decrypted and encrypted again, block by block.
+
         The source's Object Lock is never copied: the copy gets `lock` or the destination's default;
         nor is its ACL: the copy's is `acl` (the request's), as S3 does."""
         validate_new_key(key)
         src, current = await self._copy_source(source)
         check_source_conditions(src, source)
+        src_key = self.data_key(src, source_sse)
+        dst_bucket = await self._store.buckets.get(bucket)
+        cipher = await self.cipher_for(dst_bucket.id, sse)
+        encryption_changed = _encryption_changes(src, cipher, sse)
         if (
             source.bucket == bucket
             and source.key == key
@@ -331,25 +381,32 @@ class ObjectService:
             and replace_attrs is None
             and not checksum_algorithm
             and storage_class is None
+            and not encryption_changed
         ):
             raise JunctionError(
                 ErrorCode.InvalidRequest,
                 "This copy request is illegal because it is trying to copy an object to itself without changing the "
                 "object's metadata, storage class, website redirect location or encryption attributes.",
             )
-        dst_bucket = await self._store.buckets.get(bucket)
         attrs = replace_attrs or ObjectAttrs(src.content_type, dict(src.headers), dict(src.meta))
         attrs.headers = with_storage_class(attrs.headers, storage_class)
         attrs.validate()
-        blocks = await self.placed_blocks(src, dst_bucket.id, attrs.headers)
+        record, dst_key = _copy_encryption(src, src_key, cipher)
+        rewrite = dst_key != src_key or (cipher is not None and cipher.record.customer != _customer(src))
+        if rewrite:
+            blocks, etag = await self._resealed_blocks(src, dst_bucket.id, attrs.headers, src_key, dst_key, cipher)
+        else:
+            blocks, etag = await self.placed_blocks(src, dst_bucket.id, attrs.headers), ""
         checksums, checksum_type = src.checksums, src.checksum_type
         if checksum_algorithm and checksum_algorithm not in checksums:
-            checksums, checksum_type = await self._checksum_of(src, checksum_algorithm), "FULL_OBJECT"
+            checksums, checksum_type = await self._checksum_of(src, checksum_algorithm, src_key), "FULL_OBJECT"
+        extras = await self._copied_extras(src, tags, keep_parts=checksums is src.checksums, current=current)
+        extras.encryption = record
         new = NewObject(
             bucket_id=dst_bucket.id,
             key=key,
             size=src.size,
-            etag=src.etag,
+            etag=etag or src.etag,
             sha256=src.sha256,
             content_type=attrs.content_type or DEFAULT_CONTENT_TYPE,
             headers=attrs.headers,
@@ -359,11 +416,7 @@ class ObjectService:
             parts_count=src.parts_count,
             blob_ids=[b.blob_id for b in blocks],
             block_sizes=[b.size for b in blocks],
-            extras=replace(
-                await self._copied_extras(src, tags, keep_parts=checksums is src.checksums, current=current),
-                lock=lock,
-                acl=acl,
-            ),
+            extras=replace(extras, lock=lock, acl=acl),
         )
         guards = [(conditions or WriteConditions()).guard(), *self._guards]
         moved = [b for b in blocks if b not in src.blocks]
@@ -384,31 +437,75 @@ class ObjectService:
         """The blocks of a copy (or a lifecycle transition) of `src` with these system headers: the
         source's, shared, unless a storage class places either end in a user space, and the
         source's blocks are not in the copy's; then those are rewritten there block by block (part
-        boundaries, so ETag and partNumber reads, stay the same). `on_block` hears of each block
-        placed. On failure nothing written is left referenced."""
-        if self.classes is None:
+        boundaries, so ETag and partNumber reads, stay the same; an encrypted block moves as it is
+        stored, with its salt: no key is needed and its object's record stays true). `on_block`
+        hears of each block placed. On failure nothing written is left referenced."""
+        target_id = await self._target_space(src, bucket_id, headers)
+        if target_id is None:
             return list(src.blocks)
-        source_space = await self.space_for_class(src.bucket_id, src.headers)
-        target = await self.space_for_class(bucket_id, headers)
-        if source_space is None and target is None:
-            return list(src.blocks)
-        target_id = target if target is not None else self._blobs.default_space_id
         placed: list[Block] = []
         try:
             for block in src.blocks:
                 if block.space_id == target_id:
                     placed.append(block)
                     continue
-                blob = await self._blobs.write(self._blobs.read([block]), space_id=target_id, size_hint=block.size)
+                blob = await self._blobs.copy_stored(block, target_id)
                 placed.append(Block(blob.blob_id, blob.space_id, blob.key, blob.size))
                 if on_block is not None:
                     on_block(placed[-1])
         except BaseException:
-            for block in placed:
-                if block not in src.blocks:
-                    await self._blobs.discard(WrittenBlob(block.blob_id, block.space_id, block.blob_key, block.size))
+            await self._discard_new(placed, src)
             raise
         return placed
+
+    async def _target_space(self, src: ObjectInfo, bucket_id: int, headers: dict[str, str]) -> int | None:
+        """The user space a copy's blocks belong in when a storage class places either end (None: anywhere)."""
+        if self.classes is None:
+            return None
+        source_space = await self.space_for_class(src.bucket_id, src.headers)
+        target = await self.space_for_class(bucket_id, headers)
+        if source_space is None and target is None:
+            return None
+        return target if target is not None else self._blobs.default_space_id
+
+    async def _discard_new(self, placed: list[Block], src: ObjectInfo) -> None:
+        for block in placed:
+            if block not in src.blocks:
+                await self._blobs.discard(WrittenBlob(block.blob_id, block.space_id, block.blob_key, block.size))
+
+    async def _resealed_blocks(
+        self,
+        src: ObjectInfo,
+        bucket_id: int,
+        headers: dict[str, str],
+        src_key: bytes | None,
+        dst_key: bytes | None,
+        cipher: Cipher | None,
+    ) -> tuple[list[Block], str]:
+        """A copy whose encryption differs from its source's: every block decrypted and sealed
+        again (block by block: part boundaries stay), in the space its storage class names.
+        Returns the blocks and, when SSE-C is on either end (its ETag is not the data's MD5),
+        the copy's new ETag ("": the source's stands)."""
+        target_id = await self._target_space(src, bucket_id, headers)
+        new_etag = _customer(src) or (cipher is not None and cipher.record.customer)
+        placed: list[Block] = []
+        md5s: list[bytes] = []
+        try:
+            for block in src.blocks:
+                stream = HashingStream(self._blobs.read([block], data_key=src_key))
+                space_id = target_id if target_id is not None else block.space_id
+                blob = await self._blobs.write(stream, space_id=space_id, size_hint=block.size, data_key=dst_key)
+                placed.append(Block(blob.blob_id, blob.space_id, blob.key, blob.size))
+                md5s.append(stream.md5_digest)
+        except BaseException:
+            await self._discard_new(placed, src)
+            raise
+        if not new_etag:
+            return placed, ""
+        etags = [customer_etag(cipher.data_key, m) if cipher and cipher.record.customer else m.hex() for m in md5s]
+        if len(etags) == 1 and not src.parts_count:
+            return placed, etags[0]
+        return placed, f"{hashlib.md5(b''.join(bytes.fromhex(e) for e in etags)).hexdigest()}-{len(etags)}"
 
     async def _copied_extras(
         self,
@@ -427,8 +524,8 @@ class ObjectService:
             extras = await self._store.versions.extras(src.bucket_id, src.key, history.stored(src.version_id))
         return ObjectExtras(tags=extras.tags if tags is None else tags, parts=extras.parts if keep_parts else [])
 
-    async def _checksum_of(self, obj: ObjectInfo, algorithm: str) -> dict[str, str]:
-        stream = HashingStream(self.read(obj), algorithms=[algorithm])
+    async def _checksum_of(self, obj: ObjectInfo, algorithm: str, data_key: bytes | None) -> dict[str, str]:
+        stream = HashingStream(self._blobs.read(obj.blocks, 0, obj.size, data_key=data_key), algorithms=[algorithm])
         async for _ in stream:
             pass
         return stream.checksums
@@ -441,16 +538,62 @@ class ObjectService:
         expect: Expectations,
         space_id: int | None = None,
         max_size: int = MAX_PUT_SIZE,
+        data_key: bytes | None = None,
     ) -> tuple[WrittenBlob, HashingStream]:
         """Stream into a verified blob not yet referenced by any object (multipart parts)."""
         stream = HashingStream(body, algorithms=expect.wanted(), expected_size=length, max_size=max_size)
-        blob = await self._blobs.write(stream, space_id=space_id, size_hint=length)
+        blob = await self._blobs.write(stream, space_id=space_id, size_hint=length, data_key=data_key)
         try:
             expect.verify(stream)
         except BaseException:
             await self._blobs.discard(blob)
             raise
         return blob, stream
+
+
+def _customer(obj: ObjectInfo) -> bool:
+    return obj.encryption is not None and obj.encryption.customer
+
+
+def _encryption_changes(src: ObjectInfo, cipher: Cipher | None, request: SseRequest) -> bool:
+    """Whether a copy onto itself asks for another encryption (S3 allows that copy)."""
+    if request.customer is not None or request.algorithm is not None:
+        return True
+    return (cipher is None) != (src.encryption is None)
+
+
+def _copy_encryption(
+    src: ObjectInfo, src_key: bytes | None, cipher: Cipher | None
+) -> tuple[Encryption | None, bytes | None]:
+    """The copy's encryption record and data key. A copy the gateway can open with the
+    source's data key keeps it (the blocks are shared): managed on both ends (the data key is
+    sealed again under the current master key: a copy onto itself rotates it), or the same
+    SSE-C key (the source's record stands). Otherwise the copy's own new key."""
+    if cipher is None:
+        return None, None
+    if src.encryption is None or src_key is None:
+        return cipher.record, cipher.data_key
+    if cipher.record.customer and src.encryption.customer:
+        if _same_customer(src.encryption, cipher):
+            return src.encryption, src_key
+        return cipher.record, cipher.data_key
+    managed_both = not cipher.record.customer and not src.encryption.customer
+    if managed_both and cipher.record.algorithm == src.encryption.algorithm:
+        return cipher.resealed(src_key), src_key
+    return cipher.record, cipher.data_key
+
+
+def _same_customer(record: Encryption, cipher: Cipher) -> bool:
+    return cipher.customer is not None and cipher.customer.matches(
+        base64.b64decode(record.customer_salt), record.customer_fingerprint
+    )
+
+
+def etag_of(stream: HashingStream, cipher: Cipher | None) -> str:
+    """S3's ETag of a single-part write: the MD5 of the data, except under SSE-C (see customer_etag)."""
+    if cipher is not None and cipher.record.customer:
+        return customer_etag(cipher.data_key, stream.md5_digest)
+    return stream.md5_hex
 
 
 def check_source_conditions(src: ObjectInfo, source: CopySource) -> None:

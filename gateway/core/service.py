@@ -16,6 +16,7 @@ from gateway.meta.store import MetaStore
 from .access_control import AccessService
 from .accounts import AccountService
 from .attributes import AttributesService
+from .audit import PRUNE_EVERY, AuditLog
 from .authz import Authorizer, Identity
 from .blobs import BlobIO
 from .buckets import BucketService
@@ -35,11 +36,14 @@ from .quotas import QuotaService, quota_guard
 from .secretbox import SecretBox
 from .sessions import SessionService
 from .spaces import Spaces
+from .sse.keys import MasterKeys, parse_kms_keys
+from .sse.service import EncryptionService
 from .storage_classes import StorageClassService
 from .sync import SyncService
 from .tagging import TaggingService
 from .transfers import Transfers
 from .upload_progress import UploadProgressService
+from .user_directory import UserDirectory
 from .userspaces import UserSpaceService
 from .versioning import VersioningService
 
@@ -58,7 +62,11 @@ class Core:
         secrets_key: str = "",
         local_roots: list[Path] | None = None,
         storage_classes: dict[str, str] | None = None,
+        master_key: str = "",
+        kms_keys: str = "",
+        sse_c_over_http: bool = False,
         lifecycle_day_seconds: float = 86400.0,
+        audit_retention_days: float = 90.0,
     ) -> None:
         self.data_dir = Path(data_dir).resolve()  # user-space roots must be absolute
         box = SecretBox.for_data_dir(self.data_dir, secrets_key)
@@ -75,11 +83,18 @@ class Core:
         self.access = AccessService(self.store, self.identity)
         self.authorizer = Authorizer(self.access)
         self.accounts = AccountService(self.store, self.identity, self.authorizer)
+        self.directory = UserDirectory(self.store, self.accounts)  # seed 004's users, roles, paths
         self.sessions = SessionService(self.store, self.identity, self.data_dir)  # web console sign-ins
         self.upload_progress = UploadProgressService(self.data_dir)  # browser uploads, for SSE
         self.buckets = BucketService(self.store, self.identity.changed)
         self.storage_classes = StorageClassService(self.store, self.spaces, storage_classes)
-        self.objects = ObjectService(self.store, self.blobs, self.guards, self.storage_classes)
+        self.sse = EncryptionService(
+            self.store,
+            MasterKeys.load(self.data_dir, master_key),
+            parse_kms_keys(kms_keys),
+            allow_http=sse_c_over_http,
+        )
+        self.objects = ObjectService(self.store, self.blobs, self.guards, self.storage_classes, self.sse)
         self.multipart = MultipartService(self.store, self.blobs, self.objects, self.guards)
         self.tagging = TaggingService(self.store)
         self.object_lock = ObjectLockService(self.store)  # S3 Object Lock
@@ -97,6 +112,8 @@ class Core:
             self.store, self.objects, self.blobs, self.jobs, self.data_dir, lifecycle_day_seconds
         )
         self.sync.schedule(self.lifecycle.tick, self.lifecycle.check_every)  # the one scheduler runs both
+        self.audit = AuditLog(self.store, audit_retention_days)  # who changed what, on any front end
+        self.sync.schedule(self.audit.prune, PRUNE_EVERY)
         self._root = (root_access_key, root_secret_key)
         self._gc_interval = gc_interval
         self._orphan_grace = orphan_grace
@@ -125,6 +142,7 @@ class Core:
         self.jobs.open()
         await self.jobs.recover()
         self.sync.start()
+        self.audit.start()
         if self._gc_interval > 0:
             self._gc_task = asyncio.create_task(self._collect_forever(), name="junction-gc")
 
@@ -135,6 +153,7 @@ class Core:
                 await self._gc_task
         await self.sync.stop()
         await self.jobs.stop()
+        await self.audit.stop()  # after everything that may still record; before the store closes
         await self.spaces.close()
         await self.store.close()
 

@@ -26,6 +26,7 @@ class ErrorCode(StrEnum):
     BucketNotEmpty = "BucketNotEmpty"
     CORSResponse = "CORSResponse"
     ConditionalRequestConflict = "ConditionalRequestConflict"
+    CorruptedObject = "CorruptedObject"
     EntityTooLarge = "EntityTooLarge"
     EntityTooSmall = "EntityTooSmall"
     ExpiredToken = "ExpiredToken"
@@ -40,6 +41,7 @@ class ErrorCode(StrEnum):
     InvalidBucketName = "InvalidBucketName"
     InvalidBucketState = "InvalidBucketState"
     InvalidDigest = "InvalidDigest"
+    InvalidEncryptionAlgorithmError = "InvalidEncryptionAlgorithmError"
     InvalidPart = "InvalidPart"
     InvalidPartNumber = "InvalidPartNumber"
     InvalidPartOrder = "InvalidPartOrder"
@@ -147,6 +149,12 @@ MESSAGES: dict[ErrorCode, str] = {
     ErrorCode.InternalError: "We encountered an internal error. Please try again.",
     ErrorCode.InvalidAccessKeyId: "The AWS access key ID you provided does not exist in our records.",
     ErrorCode.InvalidArgument: "Invalid Argument",
+    ErrorCode.InvalidEncryptionAlgorithmError: (
+        "The encryption request you specified is not valid. The valid value is AES256."
+    ),
+    ErrorCode.CorruptedObject: (
+        "The object's stored data failed its integrity check (tampered with or truncated in its user space)."
+    ),
     ErrorCode.InvalidBucketName: "The specified bucket is not valid.",
     ErrorCode.InvalidBucketState: "The request is not valid with the current state of the bucket.",
     ErrorCode.InvalidDigest: "The Content-MD5 you specified is not valid.",

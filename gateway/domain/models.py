@@ -37,6 +37,30 @@ class Block:
     size: int
 
 
+@dataclass(frozen=True, slots=True)
+class Encryption:
+    """How an object's (or upload's) bytes are encrypted at rest (gateway/core/sse): which key
+    sealed its data key, and the sealed data key. Never a key in clear."""
+
+    algorithm: str  # "AES256" (SSE-S3, or SSE-C when customer_fingerprint is set) or "aws:kms"
+    sealed_key: str  # base64 of the object's data key, sealed
+    master_key_id: str = ""  # SSE-S3 and SSE-KMS: the public id of the master key that sealed it
+    kms_key_id: str = ""  # SSE-KMS: the key id the client named
+    customer_salt: str = ""  # SSE-C: base64 salt of the key's fingerprint
+    customer_fingerprint: str = ""  # SSE-C: salted HMAC of the client's key (recognises it)
+
+    @property
+    def customer(self) -> bool:
+        return bool(self.customer_fingerprint)
+
+    def as_json(self) -> dict[str, str]:
+        return {name: getattr(self, name) for name in self.__slots__ if getattr(self, name)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, str]) -> Encryption:
+        return cls(**{k: v for k, v in data.items() if k in cls.__slots__})
+
+
 @dataclass(slots=True)
 class ObjectInfo:
     id: int
@@ -62,6 +86,7 @@ class ObjectInfo:
     # response carries one), "null" for the null version, else the id.
     version_id: str | None = None
     tag_count: int = 0  # S3 object tags (x-amz-tagging-count), read with the current row
+    encryption: Encryption | None = None  # encrypted at rest (gateway/core/sse); None: stored in clear
     lock: LockState | None = None  # S3 Object Lock retention and legal hold of this version
 
     @property

@@ -2,8 +2,9 @@
 
 The first piece is read before the status line goes out, so an object whose data cannot be
 read still gets a proper error response. After that the status is spent: a backend failure
-can only cut the connection (the client sees fewer bytes than Content-Length, never a second
-response), logged once as the server's; a client that hangs up is the client's business.
+(or stored ciphertext failing its check: CorruptedObject) can only cut the connection (the
+client sees fewer bytes than Content-Length, never a second response), logged once as the
+server's; a client that hangs up is the client's business.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.logs import REQUEST_ID
 
 log = logging.getLogger("junction.streaming")
@@ -36,7 +38,8 @@ async def send_stream(
             try:
                 piece = await anext(stream, None)
             except Exception as exc:
-                _log_stop(request, sent, logging.WARNING, "the backend failed; connection cut", exc)
+                if not _already_logged(exc):
+                    _log_stop(request, sent, logging.WARNING, "the backend failed; connection cut", exc)
                 _abort(request)
                 return response
         try:
@@ -46,6 +49,11 @@ async def send_stream(
         return response
     finally:
         await _close(stream)
+
+
+def _already_logged(exc: Exception) -> bool:
+    """Corrupt stored data is logged where it is found (core/blobs.py), once."""
+    return isinstance(exc, JunctionError) and exc.code == ErrorCode.CorruptedObject
 
 
 def _abort(request: web.Request) -> None:

@@ -23,7 +23,7 @@ class BlobsStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def new(self, space_id: int, key: str, owner: str = "") -> int:
+    async def new(self, space_id: int, key: str, owner: str = "", salt: bytes | None = None) -> int:
         """Register a blob about to be written, so a crash leaves a collectable record.
 
         Committed before the first byte is written (so a file never exists without its row
@@ -36,7 +36,10 @@ class BlobsStore:
                 "INSERT INTO blobs (space_id, key, state, created, owner) VALUES (?, ?, 'pending', ?, ?)",
                 (space_id, key, timestamp(), owner),
             )
-            return inserted_id(cur)
+            blob_id = inserted_id(cur)
+            if salt is not None:  # an encrypted blob (sse_schema.py)
+                conn.execute("INSERT INTO blob_salts (blob_id, salt) VALUES (?, ?)", (blob_id, salt))
+            return blob_id
 
         return await self.db.transaction(insert, durable=False)
 

@@ -28,7 +28,14 @@ from gateway.domain.models import Block, Deletion, ObjectInfo, ObjectVersion
 from . import locks
 from .db import inserted_id
 from .records import CommitGuard
-from .rows import drop_package_if_implicit_and_empty, ensure_package, prefix_successor, select_object, unref_blobs
+from .rows import (
+    drop_package_if_implicit_and_empty,
+    encryption_of,
+    ensure_package,
+    prefix_successor,
+    select_object,
+    unref_blobs,
+)
 from .s3ext_store import ObjectExtras, PartRecord, Tags
 
 ENABLED = "Enabled"
@@ -94,6 +101,8 @@ def _version_object(conn: sqlite3.Connection, row: sqlite3.Row, with_blocks: boo
         version_id=surface(row["version_id"]),
         lock=locks.version_lock(conn, row["id"]),
     )
+    sealed = conn.execute("SELECT record FROM version_encryption WHERE version_row = ?", (row["id"],)).fetchone()
+    obj.encryption = encryption_of(sealed[0] if sealed else None)
     if with_blocks:
         rows = conn.execute(
             "SELECT vb.blob_id, vb.size, b.space_id, b.key FROM version_blocks vb "
@@ -169,13 +178,15 @@ def retire(conn: sqlite3.Connection, old: ObjectInfo) -> int:
 _EXTRAS = (
     ("object_tags", "version_tags", "tags"),
     ("object_parts", "version_parts", "parts"),
+    ("object_encryption", "version_encryption", "record"),  # sse_schema.py
     ("object_acl", "version_acl", "acl"),  # access_schema.py
     ("object_lock", "version_lock", "lock"),  # lock_schema.py: a version's retention and legal hold
 )
 
 
 def _move_extras(conn: sqlite3.Connection, object_id: int, row_id: int, *, to_history: bool) -> None:
-    """Carry a version's tags, part records, ACL and lock between its `objects` row and its history row."""
+    """Carry a version's tags, part records, ACL, lock and encryption record between its
+    `objects` row and its history row."""
     for current, history, column in _EXTRAS:
         if to_history:
             conn.execute(
@@ -463,8 +474,9 @@ def write_tags(conn: sqlite3.Connection, bucket_id: int, key: str, version_id: s
 def history_extras(conn: sqlite3.Connection, bucket_id: int, key: str, version_id: str) -> ObjectExtras:
     """Tags, part records and ACL of a noncurrent version (empty when it has none)."""
     row = conn.execute(
-        "SELECT t.tags, pa.parts, a.acl FROM object_versions v LEFT JOIN version_tags t ON t.version_row = v.id "
-        "LEFT JOIN version_parts pa ON pa.version_row = v.id LEFT JOIN version_acl a ON a.version_row = v.id "
+        "SELECT t.tags, pa.parts, a.acl, e.record FROM object_versions v "
+        "LEFT JOIN version_tags t ON t.version_row = v.id LEFT JOIN version_parts pa ON pa.version_row = v.id "
+        "LEFT JOIN version_acl a ON a.version_row = v.id LEFT JOIN version_encryption e ON e.version_row = v.id "
         "WHERE v.bucket_id = ? AND v.key = ? AND v.version_id = ?",
         (bucket_id, key, version_id),
     ).fetchone()
@@ -472,7 +484,7 @@ def history_extras(conn: sqlite3.Connection, bucket_id: int, key: str, version_i
         return ObjectExtras()
     tags = {k: v for k, v in json.loads(row["tags"])} if row["tags"] else {}
     parts = [PartRecord(n, size, sums) for n, size, sums in json.loads(row["parts"])] if row["parts"] else []
-    return ObjectExtras(tags=tags, parts=parts, acl=row["acl"])
+    return ObjectExtras(tags=tags, parts=parts, acl=row["acl"], encryption=encryption_of(row["record"]))
 
 
 # ---------------------------------------------------------------- usage

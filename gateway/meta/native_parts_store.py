@@ -16,12 +16,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from gateway.domain.errors import ErrorCode, JunctionError
-from gateway.domain.models import EMPTY_MD5, ObjectInfo
+from gateway.domain.models import EMPTY_MD5, Encryption, ObjectInfo
 
 from .db import Database
 from .objects_store import commit_object
 from .records import CommitGuard, NewObject
 from .rows import ref_blobs, select_object, unref_blobs
+from .s3ext_store import ObjectExtras, read_object_extras
 
 PENDING = "multipartUpload"
 ZERO_SHA256 = "0" * 64
@@ -56,7 +57,9 @@ class NativePartsStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def new_pending(self, bucket_id: int, key: str, guards: Iterable[CommitGuard]) -> ObjectInfo:
+    async def new_pending(
+        self, bucket_id: int, key: str, guards: Iterable[CommitGuard], *, encryption: Encryption | None = None
+    ) -> ObjectInfo:
         """Create the pending row; a previous pending upload of the same path is restarted, a
         committed object is never hidden by one (refused)."""
 
@@ -85,6 +88,7 @@ class NativePartsStore:
                 blob_ids=[],
                 block_sizes=[],
                 redundancy=PENDING,
+                extras=ObjectExtras(encryption=encryption) if encryption else None,
             )
             return commit_object(conn, new, guards)
 
@@ -175,6 +179,7 @@ class NativePartsStore:
                 block_sizes=[p.size for p in chosen],
                 redundancy="none",
                 created=pending.created,
+                extras=read_object_extras(conn, object_id),  # the upload's encryption record
             )
             obj = commit_object(conn, new, guards)
             conn.execute("DELETE FROM native_parts WHERE object_id = ?", (object_id,))

@@ -13,7 +13,7 @@ import sqlite3
 import time
 
 from gateway.domain.errors import ErrorCode, JunctionError
-from gateway.domain.models import Block, Bucket, ObjectInfo, Package, Part, Upload
+from gateway.domain.models import Block, Bucket, Encryption, ObjectInfo, Package, Part, Upload
 from gateway.domain.object_lock import LockState
 
 from .db import Params
@@ -22,13 +22,14 @@ OBJECT_COLUMNS = (
     "o.id, o.bucket_id, o.package_id, p.name AS package, o.path, o.key, o.size, o.etag, o.sha256, "
     "o.content_type, o.headers, o.meta, o.checksums, o.checksum_type, o.parts_count, "
     "o.redundancy, o.created, o.updated, o.version_id, bv.status AS versioning, "
-    "COALESCE(json_array_length(ot.tags), 0) AS tag_count, olk.lock AS lock"
+    "COALESCE(json_array_length(ot.tags), 0) AS tag_count, olk.lock AS lock, oe.record AS encryption"
 )
 OBJECT_FROM = (
     "objects o JOIN packages p ON p.id = o.package_id "
     "LEFT JOIN bucket_versioning bv ON bv.bucket_id = o.bucket_id "  # history.py
     "LEFT JOIN object_tags ot ON ot.object_id = o.id "  # s3ext_store.py: GET/HEAD answer the count
-    "LEFT JOIN object_lock olk ON olk.object_id = o.id"  # lock_schema.py: retention and legal hold
+    "LEFT JOIN object_lock olk ON olk.object_id = o.id "  # lock_schema.py: retention and legal hold
+    "LEFT JOIN object_encryption oe ON oe.object_id = o.id"  # sse_schema.py: how its bytes are sealed
 )
 
 
@@ -66,8 +67,13 @@ def object_of(row: sqlite3.Row) -> ObjectInfo:
         updated=row["updated"],
         version_id=(row["version_id"] or "null") if row["versioning"] else None,
         tag_count=row["tag_count"],
+        encryption=encryption_of(row["encryption"]),
         lock=LockState.from_json(row["lock"]),
     )
+
+
+def encryption_of(text: str | None) -> Encryption | None:
+    return Encryption.from_json(json.loads(text)) if text else None
 
 
 def upload_of(row: sqlite3.Row, bucket: str) -> Upload:

@@ -17,9 +17,11 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
+from gateway.domain.models import Encryption
 from gateway.domain.object_lock import LockState
 
 from .db import Database
+from .rows import encryption_of
 
 Tags = dict[str, str]
 
@@ -41,9 +43,10 @@ class ObjectExtras:
     parts: list[PartRecord] = field(default_factory=list)  # only for uploads with checksums
     acl: str | None = None  # owner and grants (access_store); None: the bucket owner's, private
     lock: LockState | None = None  # Object Lock retention / legal hold of the new version (lock_schema.py)
+    encryption: Encryption | None = None  # how the bytes are sealed at rest (sse_schema.py)
 
     def __bool__(self) -> bool:
-        return bool(self.tags or self.parts or self.acl or self.lock)
+        return bool(self.tags or self.parts or self.acl or self.lock or self.encryption)
 
 
 def _tags_json(tags: Tags) -> str:
@@ -61,6 +64,7 @@ def write_object_extras(
     if replaced:
         conn.execute("DELETE FROM object_tags WHERE object_id = ?", (object_id,))
         conn.execute("DELETE FROM object_parts WHERE object_id = ?", (object_id,))
+        conn.execute("DELETE FROM object_encryption WHERE object_id = ?", (object_id,))
         conn.execute("DELETE FROM object_acl WHERE object_id = ?", (object_id,))
         conn.execute("DELETE FROM object_lock WHERE object_id = ?", (object_id,))
     if not extras:
@@ -70,6 +74,11 @@ def write_object_extras(
     if extras.parts:
         parts = [[p.number, p.size, p.checksums] for p in extras.parts]
         conn.execute("INSERT INTO object_parts (object_id, parts) VALUES (?, ?)", (object_id, json.dumps(parts)))
+    if extras.encryption:
+        conn.execute(
+            "INSERT INTO object_encryption (object_id, record) VALUES (?, ?)",
+            (object_id, json.dumps(extras.encryption.as_json())),
+        )
     if extras.acl is not None:
         conn.execute("INSERT INTO object_acl (object_id, acl) VALUES (?, ?)", (object_id, extras.acl))
     if extras.lock is not None and not extras.lock.empty:
@@ -81,7 +90,13 @@ def read_object_extras(conn: sqlite3.Connection, object_id: int) -> ObjectExtras
     parts = conn.execute("SELECT parts FROM object_parts WHERE object_id = ?", (object_id,)).fetchone()
     acl = conn.execute("SELECT acl FROM object_acl WHERE object_id = ?", (object_id,)).fetchone()
     records = [PartRecord(n, s, c) for n, s, c in json.loads(parts[0])] if parts else []
-    return ObjectExtras(tags=_tags(tags[0] if tags else None), parts=records, acl=acl[0] if acl else None)
+    sealed = conn.execute("SELECT record FROM object_encryption WHERE object_id = ?", (object_id,)).fetchone()
+    return ObjectExtras(
+        tags=_tags(tags[0] if tags else None),
+        parts=records,
+        acl=acl[0] if acl else None,
+        encryption=encryption_of(sealed[0] if sealed else None),
+    )
 
 
 class S3ExtStore:

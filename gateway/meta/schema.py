@@ -9,6 +9,7 @@ released migration: append a new one.
 from __future__ import annotations
 
 from .access_schema import ACCESS_MIGRATIONS  # bucket and object ACLs, policies, ownership
+from .audit_schema import AUDIT_MIGRATIONS  # who changed what, on any front end
 from .console_schema import CONSOLE_MIGRATIONS
 from .identity_schema import IDENTITY_MIGRATIONS  # accounts, users, policies; keys gain owners
 from .jobs_schema import JOBS_MIGRATIONS
@@ -16,8 +17,10 @@ from .lifecycle_schema import LIFECYCLE_MIGRATIONS  # bucket lifecycle rules, bl
 from .lock_schema import LOCK_MIGRATIONS  # S3 Object Lock
 from .native_schema import NATIVE_MIGRATIONS  # the native API's own tables
 from .placement_schema import PLACEMENT_MIGRATIONS  # bucket locations, storage class -> space
+from .profiles_schema import PROFILES_MIGRATIONS  # users' full names and settings (seed 004)
 from .s3ext_schema import S3EXT_MIGRATIONS  # S3 tags, part records, CORS
 from .sessions_schema import SESSIONS_MIGRATIONS  # web console logouts and SSE tickets
+from .sse_schema import SSE_MIGRATIONS  # encryption at rest
 from .versioning_schema import VERSIONING_MIGRATIONS
 
 CORE: list[str] = [
@@ -140,6 +143,9 @@ COMPONENTS: dict[str, list[str]] = {
     "jobs": JOBS_MIGRATIONS,
     "identity": IDENTITY_MIGRATIONS,
     "placement": PLACEMENT_MIGRATIONS,
+    "sse": SSE_MIGRATIONS,
     "lifecycle": LIFECYCLE_MIGRATIONS,
     "sessions": SESSIONS_MIGRATIONS,
+    "audit": AUDIT_MIGRATIONS,
+    "profiles": PROFILES_MIGRATIONS,  # after identity: user_profiles hangs off users
 }

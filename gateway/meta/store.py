@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .access_store import AccessStore
+from .audit_store import AuditStore
 from .blobs_store import BlobsStore
 from .buckets_store import BucketsStore
 from .console_store import ConsoleStore
@@ -27,9 +28,11 @@ from .native_parts_store import NativePartsStore
 from .objects_store import ObjectsStore
 from .packages_store import PackagesStore
 from .placement_store import PlacementStore
+from .profiles_store import ProfilesStore
 from .s3ext_store import S3ExtStore
 from .sessions_store import SessionsStore
 from .spaces_store import SpacesStore
+from .sse_store import SseStore
 from .uploads_store import UploadsStore
 from .versions_store import VersionsStore
 
@@ -55,8 +58,11 @@ class MetaStore:
         self.jobs = JobsStore(self.db)
         self.identity = IdentityStore(self.db, self.credentials.seal_secret)
         self.placement = PlacementStore(self.db)
+        self.sse = SseStore(self.db)
         self.lifecycle = LifecycleStore(self.db)
         self.sessions = SessionsStore(self.db)  # web console logouts, SSE tickets
+        self.audit = AuditStore(self.db)  # who changed what (gateway/core/audit.py)
+        self.profiles = ProfilesStore(self.db)  # users' full names and settings (seed 004)
 
     async def open(self) -> None:
         await self.db.open()

@@ -25,6 +25,7 @@ ERRORS: dict[ErrorCode, tuple[str, int]] = {
     **dict.fromkeys(
         (
             E.InvalidArgument,
+            E.InvalidEncryptionAlgorithmError,
             E.InvalidRequest,
             E.BadRequest,
             E.InvalidBucketName,
@@ -151,7 +152,7 @@ ERRORS: dict[ErrorCode, tuple[str, int]] = {
     **dict.fromkeys((E.PreconditionFailed,), (OPERATION_FAILED, 412)),
     **dict.fromkeys((E.NotModified,), (OPERATION_FAILED, 304)),
     **dict.fromkeys((E.QuotaExceeded,), (OPERATION_FAILED, 403)),
-    **dict.fromkeys((E.StorageTestFailed,), (OPERATION_FAILED, 502)),
+    **dict.fromkeys((E.StorageTestFailed, E.CorruptedObject), (OPERATION_FAILED, 502)),
     **dict.fromkeys((E.NotImplemented,), (OPERATION_FAILED, 501)),
     **dict.fromkeys(
         (

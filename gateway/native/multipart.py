@@ -38,7 +38,7 @@ async def object_upload_part(call: NativeCall) -> web.Response:
     if part is None:
         raise invalid_argument("The form has no 'file' part")
     space = await call.native.space_for(get_int(info, "affinity", required=False))
-    blob, stream = await call.multipart.write_part(part.body, space_id=space)
+    blob, stream = await call.multipart.write_part(part.body, space_id=space, pending=pending)
     try:
         await auth.finish(await form.finish())
     except BaseException:

@@ -16,6 +16,7 @@ from aiohttp import web
 from multidict import MultiDict
 
 from gateway.auth.types import AuthContext
+from gateway.core.audit_scope import note
 from gateway.core.authz import BUCKET_OWNER_ENFORCED, Identity
 from gateway.core.iam.actions import OBJECT_ACTIONS
 from gateway.core.iam.policy import Policy
@@ -123,6 +124,7 @@ async def allowed(
     extra: Mapping[str, Sequence[str]] | None = None,
 ) -> bool:
     identity: Identity = call.identity
+    note(identity, action, bucket, key)  # the audit log's who / action / resource, before any shortcut
     if identity.admin:
         return True
     core = call.core

@@ -11,6 +11,7 @@ from s3xml import documents
 
 from .acl import object_acl_for_write
 from .context import S3Call
+from .encryption import copy_source_sse, sse_headers, write_sse
 from .lifecycle import expiration_headers
 from .object_lock import request_lock
 from .objects import write_conditions
@@ -68,6 +69,7 @@ async def copy_object(call: S3Call) -> web.Response:
         raise JunctionError(
             ErrorCode.InvalidArgument, "Unknown metadata directive.", argument="x-amz-metadata-directive"
         )
+    sse = write_sse(call)
     tagging = (call.header("x-amz-tagging-directive") or "COPY").upper()
     if tagging not in ("COPY", "REPLACE"):
         raise JunctionError(ErrorCode.InvalidArgument, "Unknown tagging directive.", argument="x-amz-tagging-directive")
@@ -81,9 +83,11 @@ async def copy_object(call: S3Call) -> web.Response:
         tags=(request_tags(call) or {}) if tagging == "REPLACE" else None,
         acl=acl,
         storage_class=call.storage_class(),
+        source_sse=copy_source_sse(call),
+        sse=sse,
         lock=await call.core.object_lock.lock_for_write(dst_bucket.id, request_lock(call)),
     )
-    headers = {}
+    headers = sse_headers(obj.encryption, sse)
     if source.version_id is not None:
         headers["x-amz-copy-source-version-id"] = source.version_id
     if obj.version_id is not None:

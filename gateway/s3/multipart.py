@@ -20,6 +20,7 @@ from s3xml.xml import MalformedXML
 from .acl import object_acl_for_write
 from .context import S3Call, int_param
 from .copy import copy_source
+from .encryption import copy_source_sse, read_sse, sse_headers, write_sse
 from .lifecycle import abort_headers
 from .object_lock import request_lock, require_body_digest
 from .objects import write_conditions
@@ -41,7 +42,8 @@ async def create_multipart_upload(call: S3Call) -> web.Response:
     bucket, key = await _writable(call)
     bucket_row = await call.target()
     acl = await object_acl_for_write(call, bucket_row)
-    upload = await call.core.multipart.create(
+    sse = write_sse(call)
+    upload, record = await call.core.multipart.create(
         bucket,
         key,
         call.object_attrs(),
@@ -50,9 +52,10 @@ async def create_multipart_upload(call: S3Call) -> web.Response:
         checksum_algorithm=checksum_algorithm(call.header("x-amz-checksum-algorithm")),
         checksum_type=call.header("x-amz-checksum-type"),
         tags=request_tags(call),
+        sse=sse,
         lock=await call.core.object_lock.lock_for_write(bucket_row.id, request_lock(call)),
     )
-    headers = {}
+    headers = sse_headers(record, sse)
     if upload.checksum_algorithm:
         headers["x-amz-checksum-algorithm"] = upload.checksum_algorithm
         headers["x-amz-checksum-type"] = upload.checksum_type
@@ -78,7 +81,8 @@ async def upload_part(call: S3Call) -> web.Response:
     if length is None:
         raise JunctionError(ErrorCode.MissingContentLength)
     await require_body_digest(call, await call.core.buckets.get(bucket), LockRequest(), call.query["uploadId"])
-    part = await call.core.multipart.upload_part(
+    sse = read_sse(call)
+    part, record = await call.core.multipart.upload_part(
         bucket,
         key,
         call.query["uploadId"],
@@ -86,8 +90,9 @@ async def upload_part(call: S3Call) -> web.Response:
         call.body(),
         length=length,
         expect=call.expectations(),
+        sse=sse,
     )
-    headers = {"ETag": documents.quoted(part.etag)}
+    headers = {"ETag": documents.quoted(part.etag)} | sse_headers(record, sse)
     for alg, value in part.checksums.items():
         headers[f"x-amz-checksum-{alg.lower()}"] = value
     return web.Response(status=200, headers=headers)
@@ -114,10 +119,18 @@ async def upload_part_copy(call: S3Call) -> web.Response:
                 "last bytes to copy",
                 argument="x-amz-copy-source-range",
             )
-    part, _src = await call.core.multipart.upload_part_copy(
-        bucket, key, call.query["uploadId"], _part_number(call), source, byte_range
+    sse = read_sse(call)
+    part, _src, record = await call.core.multipart.upload_part_copy(
+        bucket,
+        key,
+        call.query["uploadId"],
+        _part_number(call),
+        source,
+        byte_range,
+        source_sse=copy_source_sse(call),
+        sse=sse,
     )
-    return xml(documents.copy_part_result(part))
+    return xml(documents.copy_part_result(part), headers=sse_headers(record, sse))
 
 
 async def complete_multipart_upload(call: S3Call) -> web.StreamResponse:
@@ -133,6 +146,7 @@ async def complete_multipart_upload(call: S3Call) -> web.StreamResponse:
         if value:
             expected[alg] = value
     size_header = call.header("x-amz-mp-object-size")
+    sse = read_sse(call)
     task = asyncio.ensure_future(
         call.core.multipart.complete(
             bucket,
@@ -143,13 +157,16 @@ async def complete_multipart_upload(call: S3Call) -> web.StreamResponse:
             expected_checksums=expected,
             expected_size=int(size_header) if size_header and size_header.isdigit() else None,
             expected_type=call.header("x-amz-checksum-type"),
+            sse=sse,
         )
     )
     location = f"{call.request.scheme}://{call.request.host}/{bucket}/{key}"
     done, _ = await asyncio.wait({task}, timeout=KEEPALIVE_AFTER)
     if done:
         obj = task.result()
-        headers = {"x-amz-version-id": obj.version_id} if obj.version_id is not None else None
+        headers = sse_headers(obj.encryption, sse)
+        if obj.version_id is not None:
+            headers["x-amz-version-id"] = obj.version_id
         return xml(documents.complete_multipart(location, bucket, key, obj), headers=headers)
     return await _complete_with_keepalive(call, task, location, bucket, key)
 

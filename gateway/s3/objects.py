@@ -6,6 +6,7 @@ from aiohttp import web
 
 from gateway.core.conditions import ByteRange, check_read_conditions, parse_range
 from gateway.core.objects import WriteConditions
+from gateway.core.sse.request import SseRequest
 from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.domain.models import ObjectInfo
 from gateway.domain.text import require_header_safe
@@ -14,6 +15,7 @@ from s3xml.documents import quoted
 
 from .acl import object_acl_for_write
 from .context import S3Call, int_param
+from .encryption import read_sse, sse_headers, write_sse
 from .lifecycle import expiration_headers
 from .object_lock import lock_headers, may_bypass_governance, request_lock, require_body_digest
 from .responses import deletion_headers, object_headers
@@ -29,13 +31,16 @@ RESPONSE_OVERRIDES = {
 }
 
 
-async def _load(call: S3Call) -> ObjectInfo:
+async def _load(call: S3Call) -> tuple[ObjectInfo, SseRequest]:
+    """The object to read, once the SSE-C key the read brings (if any) is known to open it."""
     assert call.bucket is not None and call.key is not None
     bucket = await call.core.buckets.get(call.bucket)
     version_id = call.query.get("versionId")
     action = "s3:GetObjectVersion" if version_id is not None else "s3:GetObject"
     await call.authorize(action, bucket, call.key, version_id=version_id)
+    sse = read_sse(call)
     obj = await call.core.objects.head(call.bucket, call.key, version_id)
+    call.core.objects.data_key(obj, sse)  # a missing or wrong SSE-C key fails here, before any byte
     try:
         check_read_conditions(
             etag=obj.etag,
@@ -48,7 +53,7 @@ async def _load(call: S3Call) -> ObjectInfo:
     except JunctionError as exc:  # 304 and 412 name the object as it is (RFC 7232; S3 sends both)
         exc.detail.update(etag=obj.etag, last_modified=obj.updated)
         raise
-    return obj
+    return obj, sse
 
 
 def _part_range(call: S3Call, obj: ObjectInfo) -> ByteRange | None:
@@ -83,19 +88,19 @@ def _response_headers(call: S3Call, obj: ObjectInfo, byte_range: ByteRange | Non
 
 
 async def get_object(call: S3Call) -> web.StreamResponse:
-    obj = await _load(call)
+    obj, sse = await _load(call)
     byte_range = _part_range(call, obj) or parse_range(call.header("Range"), obj.size)
     headers = _response_headers(call, obj, byte_range) | await tag_count_headers(call, obj) | lock_headers(obj)
-    headers |= await expiration_headers(call, obj)
+    headers |= await expiration_headers(call, obj) | sse_headers(obj.encryption, sse)
     response = web.StreamResponse(status=206 if byte_range else 200, headers=headers)  # a part is a range (S3: 206)
-    return await send_stream(call.request, response, call.core.objects.read(obj, byte_range))
+    return await send_stream(call.request, response, call.core.objects.read(obj, byte_range, sse))
 
 
 async def head_object(call: S3Call) -> web.Response:
-    obj = await _load(call)
+    obj, sse = await _load(call)
     byte_range = _part_range(call, obj) or parse_range(call.header("Range"), obj.size)
     headers = _response_headers(call, obj, byte_range) | await tag_count_headers(call, obj) | lock_headers(obj)
-    headers |= await expiration_headers(call, obj)
+    headers |= await expiration_headers(call, obj) | sse_headers(obj.encryption, sse)
     return web.Response(status=206 if byte_range else 200, headers=headers)
 
 
@@ -117,6 +122,7 @@ async def put_object(call: S3Call) -> web.Response:
     length = call.content_length()
     if length is None and call.header("Transfer-Encoding", "").lower() != "chunked":
         raise JunctionError(ErrorCode.MissingContentLength)
+    sse = write_sse(call)
     lock_request = request_lock(call)
     lock = await call.core.object_lock.lock_for_write(bucket.id, lock_request)
     await require_body_digest(call, bucket, lock_request)
@@ -130,9 +136,10 @@ async def put_object(call: S3Call) -> web.Response:
         conditions=write_conditions(call),
         tags=tags,
         acl=acl,
+        sse=sse,
         lock=lock,
     )
-    headers = {"ETag": quoted(obj.etag)}
+    headers = {"ETag": quoted(obj.etag)} | sse_headers(obj.encryption, sse)
     for alg, value in obj.checksums.items():
         headers[f"x-amz-checksum-{alg.lower()}"] = value
     if obj.checksum_type:

@@ -16,6 +16,7 @@ from . import (
     copy,
     cors,
     delete_objects,
+    encryption,
     lifecycle,
     listing,
     multipart,
@@ -36,7 +37,6 @@ Handler = Callable[[S3Call], Awaitable[web.StreamResponse]]
 UNSUPPORTED = (
     "accelerate",
     "analytics",
-    "encryption",
     "intelligent-tiering",
     "inventory",
     "logging",
@@ -85,6 +85,9 @@ SUBRESOURCES: dict[tuple[str, bool, str], Handler] = {
     ("legal-hold", True, "GET"): object_lock.get_object_legal_hold,
     ("legal-hold", True, "PUT"): object_lock.put_object_legal_hold,
     ("torrent", True, "GET"): torrent.get_object_torrent,
+    ("encryption", False, "GET"): encryption.get_bucket_encryption,
+    ("encryption", False, "PUT"): encryption.put_bucket_encryption,
+    ("encryption", False, "DELETE"): encryption.delete_bucket_encryption,
 }
 SUBRESOURCE_NAMES = tuple(dict.fromkeys(name for name, _, _ in SUBRESOURCES))
 

@@ -1,7 +1,7 @@
 """GETs of bucket configurations this gateway never holds (policy, lifecycle, website, ...).
 
-The AWS operations answered here: GetBucketWebsite, GetBucketEncryption, GetBucketReplication.
-(Lifecycle is implemented: gateway/s3/lifecycle.py answers NoSuchLifecycleConfiguration itself.)
+The AWS operations answered here: GetBucketWebsite, GetBucketReplication. (Lifecycle and
+encryption are implemented: gateway/s3/lifecycle.py and encryption.py answer their own 404s.)
 
 Clients probe these; S3 answers a bucket
 without such a configuration with a specific 404, which clients treat as "none". Setting
@@ -18,7 +18,6 @@ from .context import S3Call
 
 ABSENT: dict[str, tuple[ErrorCode, str]] = {  # sub-resource -> the error saying "none configured", the action
     "website": (ErrorCode.NoSuchWebsiteConfiguration, "s3:GetBucketWebsite"),
-    "encryption": (ErrorCode.ServerSideEncryptionConfigurationNotFoundError, "s3:GetEncryptionConfiguration"),
     "replication": (ErrorCode.ReplicationConfigurationNotFoundError, "s3:GetReplicationConfiguration"),
 }
 

@@ -35,6 +35,7 @@ def test_only_server_faults_are_5xx_in_s3() -> None:
         ErrorCode.OperationFailed,
         ErrorCode.NotImplemented,
         ErrorCode.StorageTestFailed,
+        ErrorCode.CorruptedObject,  # stored bytes fail their check: the storage's fault, never the client's
         ErrorCode.ServiceUnavailable,
         ErrorCode.SlowDown,
     }

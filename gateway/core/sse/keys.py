@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import hashlib
 import hmac
-import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from gateway.datadir import make_private_dir, write_private_file
 
 KEY_BYTES = 32
 MASTER_KEY_FILE = "master.key"
@@ -61,11 +63,9 @@ class MasterKeys:
             return cls(tuple(_decode_master(part) for part in configured.split(",") if part.strip()))
         path = data_dir / MASTER_KEY_FILE
         if not path.exists():
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(base64.b64encode(new_data_key()) + b"\n")
-                handle.flush()
-                os.fsync(handle.fileno())
+            make_private_dir(data_dir)
+            with contextlib.suppress(FileExistsError):  # another worker made it first: use theirs
+                write_private_file(path, base64.b64encode(new_data_key()).decode() + "\n", exclusive=True)
         return cls(tuple(_decode_master(line) for line in path.read_text().split() if line.strip()))
 
     @property
@@ -80,6 +80,24 @@ class MasterKeys:
             if key_id(master) == kid:
                 return _open(master, sealed, b"sse-s3")
         raise KeyMismatch(f"master key {kid} is not configured")
+
+
+def parse_kms_keys(value: str) -> dict[str, MasterKeys]:
+    """Config `kms_keys`: "KEY-ID=base64 master key,..." (the ids SSE-KMS requests may name)."""
+    found: dict[str, MasterKeys] = {}
+    for item in filter(None, (i.strip() for i in value.split(","))):
+        name, sep, key = item.partition("=")
+        if not sep or not name.strip():
+            raise ValueError(f"kms_keys entry {name.strip()!r}... is not KEY-ID=base64-key")
+        found[name.strip()] = MasterKeys((_decode_master(key),))
+    return found
+
+
+def check_key_config(master_key: str, kms_keys: str) -> None:
+    """Raise ValueError (never naming a key) when the configured keys do not parse."""
+    for part in filter(None, (p.strip() for p in master_key.split(","))):
+        _decode_master(part)
+    parse_kms_keys(kms_keys)
 
 
 def _decode_master(text: str) -> bytes:
