@@ -281,3 +281,18 @@ def test_transition_to_an_obs_space_under_concurrent_reads(s3, gw, bucket, tmp_p
         assert "StorageClass" not in s3.head_object(Bucket=bucket, Key="tiny")
     finally:
         fake.stop()
+
+
+def test_an_encrypted_object_moves_sealed(s3, gw, moto, remote, bucket):
+    """An SSE-S3 object's blocks move as stored: moto only ever sees ciphertext, reads still decrypt."""
+    data = os.urandom(300 * 1024)
+    s3.put_object(Bucket=bucket, Key="secret", Body=data, ServerSideEncryption="AES256")
+    before = s3.head_object(Bucket=bucket, Key="secret")
+    already = set(remote_blobs(moto, remote))
+    s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": [GLACIER_NOW]})
+    eventually(lambda: s3.head_object(Bucket=bucket, Key="secret").get("StorageClass") == "GLACIER", "the move")
+    got = s3.get_object(Bucket=bucket, Key="secret")
+    assert got["Body"].read() == data and got["ServerSideEncryption"] == "AES256"
+    assert got["ETag"] == before["ETag"]
+    [moved] = [blob for key, blob in remote_blobs(moto, remote).items() if key not in already]
+    assert len(moved) >= len(data) and data[:4096] not in moved  # sealed packages, not the plaintext
