@@ -15,7 +15,7 @@ import requests
 from backend_fixtures import start_moto
 from botocore.exceptions import ClientError
 from browser_helpers import XRW, admin, b64, console, make_user, signed_in
-from conftest import boto_client, start_gateway, stop_gateway
+from conftest import ENGINES, boto_client, meta_url, start_gateway, stop_gateway
 
 DEFAULTS = {"maxConcurrentTransfers": 2, "maxFilesPerPage": 100, "maxUploadSize": 0, "auditRetentionDays": 90}
 
@@ -126,8 +126,10 @@ def test_malformed_settings_bodies(gw, root):
     assert_error(nan, 400, "InvalidArgument")
 
 
-def test_settings_persist_across_a_restart(tmp_path):
-    first = start_gateway(tmp_path, env={"JUNCTION_AUDIT_RETENTION_DAYS": "30"})
+@pytest.mark.parametrize("engine", ENGINES)
+def test_settings_persist_across_a_restart(tmp_path, engine):
+    meta = meta_url(engine)  # the settings table on SQLite and on PostgreSQL
+    first = start_gateway(tmp_path, env={"JUNCTION_AUDIT_RETENTION_DAYS": "30"}, meta=meta)
     try:
         session = admin(first)
         assert session.get(f"{first.url}/api/settings/audit-retention").json() == {"auditRetentionDays": 30}
@@ -136,7 +138,7 @@ def test_settings_persist_across_a_restart(tmp_path):
         assert session.get(f"{first.url}/api/logs?limit=1").json()["retentionDays"] == 2.5
     finally:
         stop_gateway(first)
-    again = start_gateway(tmp_path, env={"JUNCTION_AUDIT_RETENTION_DAYS": "30"}, data_dir=first.data_dir)
+    again = start_gateway(tmp_path, env={"JUNCTION_AUDIT_RETENTION_DAYS": "30"}, data_dir=first.data_dir, meta=meta)
     try:
         session = admin(again)
         values = session.get(f"{again.url}/api/settings").json()["settings"]
