@@ -335,7 +335,7 @@ def test_user_management_is_admin_only(root, gw, bkt):
     for api in (by_token, by_key):
         assert api.get("user/get_all").status_code in (401, 403)
         assert api.get("get_logs").status_code == 401
-        assert api.post("update_settings", {"finder_page_size": 5}).status_code == 401
+        assert api.post("update_settings", {"maxFilesPerPage": 50}).status_code == 401
 
 
 # ------------------------------------------------------------------ logs, settings, version
@@ -351,24 +351,31 @@ def test_logs_settings_version(root, gw, bkt):
     assert any(e["method"] == "POST" and e["resource"] == f"{bkt}/logged.txt" for e in entries)
 
     settings = root.get("get_settings").json()
-    assert settings["finder_page_size"] == 1000 and settings["zip_compression"] == "stored"
+    assert settings["maxFilesPerPage"] == 100 and settings["zipCompressionLevel"] == 0
+    assert settings == root.http.get(f"{root.url}/api/settings").json()["settings"]  # one store, seed 003's too
     assert root.post("update_settings", {}).json()["error"] == "No settings provided"
     assert root.post("update_settings", {"command": "rm -rf /"}).status_code == 400
-    assert root.post("update_settings", {"finder_page_size": "many"}).status_code == 400
-    updated = root.post("update_settings", {"finder_page_size": 2, "zip_compression": "deflated"})
+    assert root.post("update_settings", {"maxFilesPerPage": "many"}).status_code == 400
+    updated = root.post("update_settings", {"maxFilesPerPage": 10, "zipCompressionLevel": 6, "maxInlineFileSize": 4})
     assert updated.status_code == 200 and updated.json() == {"status": "Settings updated"}
     try:
-        for name in ("a", "b", "c"):
-            root.post("new_file", {"file_name": name, "path": f"/{bkt}", "file_content": name})
+        for n in range(12):
+            root.post("new_file", {"file_name": f"f{n:02}", "path": f"/{bkt}", "file_content": "ab" * 100})
         page = root.get("finder", path=f"/{bkt}").json()
-        assert len(page["items"]) == 2 and page["next"]
+        assert len(page["items"]) == 10 and page["next"]
         rest = root.get("finder", path=f"/{bkt}", marker=page["next"]).json()
         assert rest["items"] and not set(rest["items"]) & set(page["items"])
+        assert len(page["items"]) + len(rest["items"]) == 13  # and logged.txt
         folder = root.get("download", file_path=f"/{bkt}")
         with zipfile.ZipFile(io.BytesIO(folder.content)) as archive:
-            assert archive.getinfo("a").compress_type == zipfile.ZIP_DEFLATED and archive.read("a") == b"a"
+            info = archive.getinfo("f00")
+            assert info.compress_type == zipfile.ZIP_DEFLATED and info.compress_size < info.file_size
+            assert archive.read("f00") == b"ab" * 100
+        too_big = root.get("get_file", file_path=f"/{bkt}/f00")
+        assert too_big.status_code == 413 and "/api/download" in too_big.json()["message"]
     finally:
-        assert root.post("update_settings", {"finder_page_size": 1000, "zip_compression": "stored"}).ok
+        restored = {"maxFilesPerPage": 100, "zipCompressionLevel": 0, "maxInlineFileSize": 8 * 1024 * 1024}
+        assert root.post("update_settings", restored).ok
     version = root.get("get_version")
     assert version.status_code == 200 and version.json()["version"]
 

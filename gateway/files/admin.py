@@ -1,5 +1,6 @@
 """`/api/get_logs` (the audit log, newest first), `/api/get_settings`,
-`/api/update_settings` (gateway/core/gateway_settings.py) and `/api/get_version`."""
+`/api/update_settings` (the gateway's run-time settings, gateway/core/settings.py, the same
+ones as /api/settings) and `/api/get_version`."""
 
 from __future__ import annotations
 
@@ -33,12 +34,18 @@ async def get_logs(call: FileCall) -> list[dict[str, Any]]:
 
 
 async def get_settings(call: FileCall) -> dict[str, Any]:
-    return await call.core.gateway_settings.all()
+    return await call.core.settings.values()
 
 
 async def update_settings(call: FileCall) -> dict[str, Any]:
+    """Some settings by their JSON fields; none is stored unless all are valid. Unlike the
+    document's settings.json, nothing else (no password, no file paths) is a setting here."""
     require_gateway_admin(call)
-    await call.core.gateway_settings.update(await call.json())
+    body = await call.json()
+    if not body:
+        raise JunctionError(ErrorCode.InvalidArgument, "No settings provided")
+    caller = call.caller
+    await call.core.settings.update(body, caller.identity.access_key or f"user:{caller.name}")
     return {"status": "Settings updated"}
 
 

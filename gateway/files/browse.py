@@ -1,5 +1,5 @@
 """`/api/finder`: a folder's entries. `items` are the names (the document's answer); `entries`
-add each one's kind, size and time; a long folder answers one page (`finder_page_size`) and
+add each one's kind, size and time; a long folder answers one page (the gateway's `max-files-per-page`) and
 `next` (pass it back as `marker`). Listing asks s3:ListBucket with the prefix and delimiter S3
 would see, so a user's per-path rules decide here as they do on S3."""
 
@@ -48,7 +48,7 @@ async def finder(call: FileCall) -> dict[str, Any]:
     bucket = await call.core.buckets.get(path.bucket)
     prefix = path.prefix
     await call.authorize("s3:ListBucket", bucket, context={"s3:prefix": (prefix,), "s3:delimiter": ("/",)})
-    size = int(await call.core.gateway_settings.get("finder_page_size"))
+    size = int(await call.core.settings.get("max-files-per-page"))
     marker = call.request.query.get("marker", "")
     page = await call.core.list_objects(path.bucket, prefix=prefix, delimiter="/", marker=marker, max_keys=size)
     if not marker and not page.objects and not page.prefixes and prefix:

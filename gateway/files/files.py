@@ -109,7 +109,7 @@ async def get_file(call: FileCall) -> dict[str, Any]:
     bucket = await call.core.buckets.get(path.bucket)
     await call.authorize("s3:GetObject", bucket, path.key)
     _, obj = await current_file(call, path)
-    limit = int(await call.core.gateway_settings.get("get_file_max_bytes"))
+    limit = int(await call.core.settings.get("max-inline-file-size"))
     if obj.size > limit:
         raise JunctionError(
             ErrorCode.EntityTooLarge, f"the file is {obj.size} bytes; get_file returns up to {limit}: use /api/download"

@@ -144,7 +144,7 @@ async def _download_folder(call: FileCall, bucket: Bucket, path: FilePath) -> we
         page = await call.core.list_objects(bucket.name, prefix=prefix, max_keys=1)
         if not page.objects:
             raise JunctionError(ErrorCode.NoSuchKey, "File or folder does not exist")
-    compress = await call.core.gateway_settings.get("zip_compression") == "deflated"
+    level = int(await call.core.settings.get("zip-compression-level"))
 
     async def entries() -> AsyncIterator[Entry]:
         async for listed in _listed(call, bucket.name, prefix):
@@ -161,9 +161,7 @@ async def _download_folder(call: FileCall, bucket: Bucket, path: FilePath) -> we
         "Content-Disposition": attachment(f"{path.name}.zip"),
         "X-Content-Type-Options": "nosniff",
     }
-    return await send_stream(
-        call.request, web.StreamResponse(headers=headers), zip_stream(entries(), compress=compress)
-    )
+    return await send_stream(call.request, web.StreamResponse(headers=headers), zip_stream(entries(), level=level))
 
 
 def _reader(call: FileCall, obj: ObjectInfo) -> Any:

@@ -53,13 +53,17 @@ def safe_name(name: str) -> str:
     return "/".join(parts) or "_"
 
 
-async def zip_stream(entries: AsyncIterator[Entry], *, compress: bool = False) -> AsyncIterator[bytes]:
+async def zip_stream(entries: AsyncIterator[Entry], *, level: int = 0) -> AsyncIterator[bytes]:
+    """`level` 0: entries stored as they are; 1-9: deflated at that level."""
     sink = _Sink()
-    method = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
-    archive = zipfile.ZipFile(sink, "w", compression=method, allowZip64=True)
+    method = zipfile.ZIP_DEFLATED if level else zipfile.ZIP_STORED
+    archive = zipfile.ZipFile(sink, "w", compression=method, allowZip64=True, compresslevel=level or None)
     async for entry in entries:
         info = zipfile.ZipInfo(safe_name(entry.name), time.gmtime(max(entry.modified, 315532800))[:6])
         info.compress_type = method
+        for attr in ("compress_level", "_compresslevel"):  # what ZipFile.open sets for a name (3.13 renamed it)
+            if hasattr(info, attr):
+                setattr(info, attr, level or None)
         info.file_size = entry.size  # zipfile picks zip64 headers from the announced size
         with archive.open(info, "w", force_zip64=entry.size > ZIP64_LIMIT) as member:
             async for chunk in entry.read():

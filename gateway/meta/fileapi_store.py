@@ -1,10 +1,8 @@
-"""Rows of the file-server API: endpoint permissions per role, and gateway settings (JSON
-values by name). Both are small tables read whole; the core caches neither."""
+"""Rows of the file-server API: endpoint permissions per role (a small table, read whole)."""
 
 from __future__ import annotations
 
 import sqlite3
-import time
 
 from .db import Database
 
@@ -30,21 +28,3 @@ class FileApiStore:
                 )
 
         await self.db.transaction(replace_all)
-
-    async def settings(self) -> dict[str, str]:
-        """name -> JSON text of the value."""
-        rows = await self.db.fetchall("SELECT name, value FROM gateway_settings")
-        return {r["name"]: r["value"] for r in rows}
-
-    async def put_settings(self, values: dict[str, str]) -> None:
-        now = time.time()
-
-        def upsert(conn: sqlite3.Connection) -> None:
-            for name, value in sorted(values.items()):
-                conn.execute(
-                    "INSERT INTO gateway_settings (name, value, updated) VALUES (?, ?, ?) "
-                    "ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated = excluded.updated",
-                    (name, value, now),
-                )
-
-        await self.db.transaction(upsert)
