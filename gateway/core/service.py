@@ -22,6 +22,7 @@ from .authz import Authorizer, Identity
 from .blobs import BlobIO
 from .buckets import BucketService
 from .cors import CorsService
+from .endpoint_roles import EndpointRoles
 from .exports import ExportService
 from .identity import IdentityService, authorize
 from .jobs import JobService
@@ -90,6 +91,7 @@ class Core:
         self.authorizer = Authorizer(self.access)
         self.accounts = AccountService(self.store, self.identity, self.authorizer)
         self.directory = UserDirectory(self.store, self.accounts)  # seed 004's users, roles, paths
+        self.endpoint_roles = EndpointRoles(self.store)  # seed 004's roles per file-API endpoint
         self.sessions = SessionService(self.store, self.identity, self.data_dir)  # web console sign-ins
         self.upload_progress = UploadProgressService(self.data_dir)  # browser uploads, for SSE
         self.buckets = BucketService(self.store, self.identity.changed)

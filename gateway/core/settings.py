@@ -73,6 +73,22 @@ SETTINGS: dict[str, Setting] = {
             doc="bytes a console upload may have (0: S3's 5 GiB limit for one PUT); a larger one is refused",
         ),
         Setting(
+            "max-inline-file-size",
+            "maxInlineFileSize",
+            1,
+            64 * 1024 * 1024,
+            8 * 1024 * 1024,
+            doc="bytes the file API's /api/get_file returns inline in JSON; larger files: /api/download",
+        ),
+        Setting(
+            "zip-compression-level",
+            "zipCompressionLevel",
+            0,
+            9,
+            0,
+            doc="deflate level of folder zips from /api/download (0: stored, no compression)",
+        ),
+        Setting(
             "audit-retention",
             "auditRetentionDays",
             0,
