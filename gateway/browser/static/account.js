@@ -120,6 +120,8 @@ const LABELS = {
   maxConcurrentTransfers: "Concurrent transfers",
   maxFilesPerPage: "Files per page",
   maxUploadSize: "Largest upload (bytes, 0: 5 GiB)",
+  maxInlineFileSize: "Largest file shown inline by the file API (bytes)",
+  zipCompressionLevel: "Folder zip compression (0: none, 9: most)",
   auditRetentionDays: "Audit log retention (days, 0: forever)",
 };
 
