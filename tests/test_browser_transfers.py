@@ -358,3 +358,31 @@ def test_spaces_and_sync_tasks_with_their_last_run(gw, root, native):
     assert listed["state"] == "done" and listed["runs"] == 1
     assert listed["lastRun"]["state"] == "succeeded" and listed["lastRun"]["filesDone"] == 1
     assert listed["lastRun"]["finished"]
+
+
+def test_max_concurrent_transfers_makes_the_others_wait_their_turn(gw, root, native, moto, s3):
+    assert root.put(f"{gw.url}/api/settings/max-concurrent-transfers", json={"maxConcurrentTransfers": 1}).ok
+    try:
+        local = local_space(native, gw.data_dir)
+        write_tree(root_of(local), {f"slow/f{i:03}.bin": os.urandom(64 * 1024) for i in range(300)})
+        remote, _ = s3_space(native, moto)
+        slow = transfer(root, gw, place("local", local["userSpaceID"], "slow/"), place("local", remote["userSpaceID"]))
+        src, dst = new_bucket(s3), new_bucket(s3)
+        s3.put_object(Bucket=src, Key="quick.txt", Body=b"quick")
+        quick = transfer(root, gw, place("s3", src), place("s3", dst))
+        assert slow.status_code == quick.status_code == 200
+        slow_id, quick_id = slow.json()["jobId"], quick.json()["jobId"]
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:  # the quick one waits, pending, behind the slow one
+            listed = {t["id"]: t for t in root.get(f"{gw.url}/api/transfer").json()["transfers"]}
+            if listed[quick_id]["status"] == "pending":
+                break
+            time.sleep(0.1)
+        assert listed[quick_id]["status"] == "pending" and listed[slow_id]["status"] == "in_progress"
+        with pytest.raises(ClientError):
+            s3.head_object(Bucket=dst, Key="quick.txt")
+        root.post(f"{gw.url}/api/transfer/cancel/{slow_id}")
+        assert follow(root, gw, quick_id)[-1]["type"] == "complete"  # its turn came
+        assert s3.get_object(Bucket=dst, Key="quick.txt")["Body"].read() == b"quick"
+    finally:
+        root.put(f"{gw.url}/api/settings/max-concurrent-transfers", json={"maxConcurrentTransfers": 2})

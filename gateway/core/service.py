@@ -119,7 +119,13 @@ class Core:
         self.sync = SyncService(self.store, self.spaces, self.jobs, self.data_dir)
         # the browser console's transfers between buckets, packages and user spaces (jobs too)
         self.console_transfers = ConsoleTransfers(
-            self.store, self.spaces, self.objects, self.jobs, self.authorize, self.list_objects
+            self.store,
+            self.spaces,
+            self.objects,
+            self.jobs,
+            self.authorize,
+            self.list_objects,
+            limit=lambda: self.settings.get("max-concurrent-transfers"),
         )
         self.lifecycle = LifecycleService(
             self.store, self.objects, self.blobs, self.jobs, self.data_dir, lifecycle_day_seconds
