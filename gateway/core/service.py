@@ -23,6 +23,7 @@ from .blobs import BlobIO
 from .buckets import BucketService
 from .cors import CorsService
 from .exports import ExportService
+from .ftp_logins import FtpLoginService
 from .identity import IdentityService, authorize
 from .jobs import JobService
 from .leases import Lease
@@ -89,6 +90,7 @@ class Core:
         self.authorizer = Authorizer(self.access)
         self.accounts = AccountService(self.store, self.identity, self.authorizer)
         self.directory = UserDirectory(self.store, self.accounts)  # seed 004's users, roles, paths
+        self.ftp_logins = FtpLoginService(self.store, self.accounts, self.identity)  # FTP/SFTP logins
         self.sessions = SessionService(self.store, self.identity, self.data_dir)  # web console sign-ins
         self.upload_progress = UploadProgressService(self.data_dir)  # browser uploads, for SSE
         self.buckets = BucketService(self.store, self.identity.changed)

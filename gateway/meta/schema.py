@@ -12,6 +12,7 @@ from .access_schema import ACCESS_MIGRATIONS  # bucket and object ACLs, policies
 from .audit_schema import AUDIT_MIGRATIONS  # who changed what, on any front end
 from .cluster_schema import CLUSTER_MIGRATIONS  # what several gateway instances share
 from .console_schema import CONSOLE_MIGRATIONS
+from .ftp_schema import FTP_MIGRATIONS  # FTP/SFTP logins linked to users, the servers' switch
 from .identity_schema import IDENTITY_MIGRATIONS  # accounts, users, policies; keys gain owners
 from .jobs_schema import JOBS_MIGRATIONS
 from .lifecycle_schema import LIFECYCLE_MIGRATIONS  # bucket lifecycle rules, blobs transitions retired
@@ -150,4 +151,5 @@ COMPONENTS: dict[str, list[str]] = {
     "audit": AUDIT_MIGRATIONS,
     "profiles": PROFILES_MIGRATIONS,  # after identity: user_profiles hangs off users
     "cluster": CLUSTER_MIGRATIONS,  # after jobs: jobs gain cancel_requested
+    "ftp": FTP_MIGRATIONS,  # after identity: ftp_users hangs off users
 }

@@ -21,6 +21,7 @@ from .cluster_store import ClusterStore
 from .console_store import ConsoleStore
 from .credentials_store import CredentialsStore, SecretSealer
 from .db import Database, SqliteDatabase
+from .ftp_store import FtpStore
 from .identity_store import IdentityStore
 from .jobs_store import JobsStore
 from .lifecycle_store import LifecycleStore
@@ -65,6 +66,7 @@ class MetaStore:
         self.cluster = ClusterStore(self.db)  # leases, generations, job cancel requests (several instances)
         self.audit = AuditStore(self.db)  # who changed what (gateway/core/audit.py)
         self.profiles = ProfilesStore(self.db)  # users' full names and settings (seed 004)
+        self.ftp = FtpStore(self.db)  # FTP/SFTP logins and the servers' switch
 
     async def open(self) -> None:
         await self.db.open()
