@@ -7,8 +7,11 @@ stored object's first bytes. The host key is made once in the data dir (0600).""
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
+import inspect
 import logging
+import os
 import stat as stat_module
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -119,11 +122,20 @@ class SshLogins(asyncssh.SSHServer):
 
 
 class ReadFile:
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, size: int) -> None:
         self.path = path
+        self.size = size
         self.position = -1
         self.stream: AsyncIterator[bytes] | None = None
         self.pending = b""
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        """Only for asyncssh's ranges@asyncssh.com (where the data is): an object has no holes."""
+        if whence == getattr(os, "SEEK_HOLE", -1):
+            return self.size
+        if offset >= self.size:
+            raise OSError(errno.ENXIO, "past the end")
+        return offset
 
 
 class WriteFile:
@@ -167,7 +179,9 @@ class JunctionSftp(asyncssh.SFTPServer):
         try:
             async for entry in self.ns.listdir(text(path)):
                 name = SFTPName(entry.name.encode(), attrs=attrs_of(entry))
-                await self.format_longname(name)  # type: ignore[misc]
+                formatted = self.format_longname(name)  # fills name.longname (ls -l)
+                if inspect.isawaitable(formatted):
+                    await formatted
                 yield name
         except JunctionError as exc:
             raise sftp_error(exc) from None
@@ -185,7 +199,7 @@ class JunctionSftp(asyncssh.SFTPServer):
         entry = await self.ns.stat(name)
         if entry.is_dir:
             raise asyncssh.SFTPFailure("is a directory")
-        return ReadFile(name)
+        return ReadFile(name, entry.size)
 
     @translated
     async def read(self, file_obj: object, offset: int, size: int) -> bytes:
