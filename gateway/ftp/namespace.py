@@ -73,6 +73,7 @@ class Namespace:
         self.core = core
         self.login = login
         self.context = request_context(client_ip, secure, "junction-ftp")
+        self._rule_paths: list[tuple[str, str]] | None = None
 
     # ------------------------------------------------------------ paths and checks
 
@@ -142,15 +143,29 @@ class Namespace:
                 seen.append(bucket)
         return seen
 
+    async def _rules(self) -> list[tuple[str, str]]:
+        """(bucket, prefix) of the user's per-path rules: folders shown on the way to them."""
+        if self._rule_paths is None:
+            caller = self.login.identity.caller
+            self._rule_paths = []
+            if caller.user and caller.account_id is not None:
+                try:
+                    user = await self.core.accounts.user(caller.account_id, caller.user)
+                except JunctionError:
+                    user = {}
+                self._rule_paths = [(r["bucket"], r["prefix"]) for r in user.get("rules", [])]
+        return self._rule_paths
+
     async def _rule_buckets(self) -> set[str]:
-        caller = self.login.identity.caller
-        if not caller.user or caller.account_id is None:
-            return set()
-        try:
-            user = await self.core.accounts.user(caller.account_id, caller.user)
-        except JunctionError:
-            return set()
-        return {r["bucket"] for r in user.get("rules", [])}
+        return {bucket for bucket, _prefix in await self._rules()}
+
+    async def _on_the_way(self, target: Target) -> list[str]:
+        """Rule prefixes at or below this folder (it exists for the login even when empty)."""
+        return [
+            prefix
+            for bucket, prefix in await self._rules()
+            if bucket == target.bucket and prefix.startswith(target.prefix) and prefix != ""
+        ]
 
     async def stat(self, path: str) -> Entry:
         target = self.resolve(path)
@@ -165,13 +180,15 @@ class Namespace:
         obj = await self._object(target.bucket, target.key)
         if obj is not None and await self._allowed("s3:GetObject", bucket, target.key):
             return Entry(name, False, obj.size, obj.updated)
+        if obj is None and self.login.bucket and target.prefix == self.login.prefix:
+            return Entry(name, True)  # the login's own home, even before anything is in it
+        if obj is None and await self._on_the_way(target):
+            return Entry(name, True)  # a folder a rule names, or one on the way to it
         if await self._allowed("s3:ListBucket", bucket, s3_prefix=target.prefix, s3_delimiter="/"):
             if await self._folder_exists(target.bucket, target.key):
                 return Entry(name, True)
             if obj is None:
                 raise not_found()
-        elif obj is None and self.login.bucket and target.prefix == self.login.prefix:
-            return Entry(name, True)  # the login's own home, even before anything is in it
         if obj is not None:
             raise denied()
         raise not_found()
@@ -184,7 +201,13 @@ class Namespace:
             return
         bucket = await self._bucket(target.bucket)
         prefix = target.prefix
-        await self._authorize("s3:ListBucket", bucket, s3_prefix=prefix, s3_delimiter="/")
+        if not await self._allowed("s3:ListBucket", bucket, s3_prefix=prefix, s3_delimiter="/"):
+            below = await self._on_the_way(target)
+            if not below:
+                raise denied()
+            for name in sorted({p[len(prefix) :].split("/", 1)[0] for p in below if p != prefix}):
+                yield Entry(name, True)
+            return
         marker = ""
         while True:
             page = await self.core.list_objects(bucket.name, prefix=prefix, delimiter="/", marker=marker, max_keys=PAGE)
