@@ -14,8 +14,12 @@ from .connection import close_after_cut_body, head_size_limit
 from .console.routes import register as register_console
 from .core.service import Core
 from .core.storage_classes import parse_mapping
+<<<<<<< HEAD
 from .ftp.routes import register as register_ftp
 from .ftp.servers import FtpServers, FtpSettings, parse_port_range
+=======
+from .files.routes import register as register_files
+>>>>>>> main
 from .http.audit import audit_requests
 from .logs import add_request_id, request_log
 from .native.routes import register as register_native
@@ -91,6 +95,7 @@ def create_app(config: Config, core: Core | None = None, *, worker: int = 0) -> 
     register_console(app, core)  # /api/v1/... console API; likewise
     register_ftp(app, core, configured=settings.configured)  # /api/ftp/...; before the browser's /api
     register_browser(app, core)  # /api/... browser API and the /console app; likewise
+    register_files(app, core)  # /api/finder, /api/upload, ... the file-server API (seed 004); likewise
     register_openapi(app)
     # any path, keys with LF/CR too; `100 Continue` only once the call is authorized (S3Call.continue_upload)
     app.router.add_route("*", r"/{tail:[\s\S]*}", dispatch, expect_handler=defer_continue)
