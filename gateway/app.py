@@ -14,12 +14,9 @@ from .connection import close_after_cut_body, head_size_limit
 from .console.routes import register as register_console
 from .core.service import Core
 from .core.storage_classes import parse_mapping
-<<<<<<< HEAD
+from .files.routes import register as register_files
 from .ftp.routes import register as register_ftp
 from .ftp.servers import FtpServers, FtpSettings, parse_port_range
-=======
-from .files.routes import register as register_files
->>>>>>> main
 from .http.audit import audit_requests
 from .logs import add_request_id, request_log
 from .native.routes import register as register_native
@@ -62,8 +59,8 @@ def create_app(config: Config, core: Core | None = None, *, worker: int = 0) -> 
     app[CONFIG_KEY] = config
     s3 = S3Frontend(core, region=config.region, domain=config.domain)
 
-    settings = ftp_settings(config)
-    servers = FtpServers(core, settings) if worker == 0 and settings.configured else None
+    ftp_config = ftp_settings(config)
+    servers = FtpServers(core, ftp_config) if worker == 0 and ftp_config.configured else None
 
     async def start(_app: web.Application) -> None:
         await core.start()
@@ -93,7 +90,7 @@ def create_app(config: Config, core: Core | None = None, *, worker: int = 0) -> 
     app.on_response_prepare.append(close_unsent_body)  # so does a refused 100-continue upload's
     register_native(app, core)  # /v1/... JSON API; must precede the S3 catch-all
     register_console(app, core)  # /api/v1/... console API; likewise
-    register_ftp(app, core, configured=settings.configured)  # /api/ftp/...; before the browser's /api
+    register_ftp(app, core, configured=ftp_config.configured)  # /api/ftp/...; before the browser's /api
     register_browser(app, core)  # /api/... browser API and the /console app; likewise
     register_files(app, core)  # /api/finder, /api/upload, ... the file-server API (seed 004); likewise
     register_openapi(app)

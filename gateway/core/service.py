@@ -93,11 +93,8 @@ class Core:
         self.authorizer = Authorizer(self.access)
         self.accounts = AccountService(self.store, self.identity, self.authorizer)
         self.directory = UserDirectory(self.store, self.accounts)  # seed 004's users, roles, paths
-<<<<<<< HEAD
         self.ftp_logins = FtpLoginService(self.store, self.accounts, self.identity)  # FTP/SFTP logins
-=======
         self.endpoint_roles = EndpointRoles(self.store)  # seed 004's roles per file-API endpoint
->>>>>>> main
         self.sessions = SessionService(self.store, self.identity, self.data_dir)  # web console sign-ins
         self.upload_progress = UploadProgressService(self.data_dir)  # browser uploads, for SSE
         self.buckets = BucketService(self.store, self.identity.changed)

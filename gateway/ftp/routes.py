@@ -5,6 +5,7 @@ shapes, `{"status": ...}` / `{"error": ...}`; passwords are never returned."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import time
@@ -87,39 +88,51 @@ async def edit_user(request: web.Request, core: Core, session: Session) -> dict[
     return {"status": "FTP user edited"}
 
 
-def switch(configured: bool) -> tuple[Handler, Handler]:
-    """start and stop; `configured`: whether this gateway has an FTP or SFTP port at all."""
+CONFIGURED = web.AppKey("ftp_configured", bool)  # whether this gateway has an FTP or SFTP port at all
 
-    async def follow(core: Core, wanted: bool) -> bool:
-        deadline = time.monotonic() + SWITCH_WAIT
-        while time.monotonic() < deadline:
-            if await core.ftp_logins.running() == wanted:
-                return True
-            await asyncio.sleep(0.1)
-        return False
 
-    async def start(request: web.Request, core: Core, session: Session) -> web.Response | dict[str, str]:
-        _require_admin(session)
-        if not configured:
-            return _error(400, "FTP is not configured: set ftp_port and/or sftp_port", "InvalidRequest")
-        await core.ftp_logins.want(True)
-        if not await follow(core, True):
-            return _error(500, "the FTP server did not start; see the gateway log", "InternalError")
-        return {"status": "FTP server started"}
+async def _follow(core: Core, wanted: bool) -> bool:
+    """Wait until the serving process (worker 0) has followed the switch."""
+    deadline = time.monotonic() + SWITCH_WAIT
+    while time.monotonic() < deadline:
+        if await core.ftp_logins.running() == wanted:
+            return True
+        await asyncio.sleep(0.1)
+    return False
 
-    async def stop(request: web.Request, core: Core, session: Session) -> web.Response | dict[str, str]:
-        _require_admin(session)
-        if not configured or not await core.ftp_logins.running():
-            return _error(400, "FTP server is not running", "InvalidRequest")
-        await core.ftp_logins.want(False)
-        if not await follow(core, False):
-            return _error(500, "the FTP server did not stop; see the gateway log", "InternalError")
-        return {"status": "FTP server stopped"}
 
-    return start, stop
+async def start(request: web.Request, core: Core, session: Session) -> web.Response | dict[str, str]:
+    _require_admin(session)
+    if not request.app[CONFIGURED]:
+        return _error(400, "FTP is not configured: set ftp_port and/or sftp_port", "InvalidRequest")
+    await core.ftp_logins.want(True)
+    if not await _follow(core, True):
+        return _error(500, "the FTP server did not start; see the gateway log", "InternalError")
+    return {"status": "FTP server started"}
+
+
+async def stop(request: web.Request, core: Core, session: Session) -> web.Response | dict[str, str]:
+    _require_admin(session)
+    if not request.app[CONFIGURED] or not await core.ftp_logins.running():
+        return _error(400, "FTP server is not running", "InvalidRequest")
+    await core.ftp_logins.want(False)
+    if not await _follow(core, False):
+        return _error(500, "the FTP server did not stop; see the gateway log", "InternalError")
+    return {"status": "FTP server stopped"}
+
+
+ROUTES: list[tuple[str, str, Handler]] = [
+    ("POST", "/api/ftp/create_user", create_user),
+    ("POST", "/api/ftp/delete_user", delete_user),
+    ("GET", "/api/ftp/get_users", get_users),
+    ("POST", "/api/ftp/edit_user", edit_user),
+    ("POST", "/api/ftp/start", start),
+    ("POST", "/api/ftp/stop", stop),
+]
 
 
 def _wrap(core: Core, handler: Handler) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    @functools.wraps(handler)
     async def run(request: web.Request) -> web.StreamResponse:
         try:
             session = await session_of(request, core.sessions)
@@ -141,14 +154,6 @@ def _wrap(core: Core, handler: Handler) -> Callable[[web.Request], Awaitable[web
 
 def register(app: web.Application, core: Core, *, configured: bool) -> None:
     """Add /api/ftp/*; call before the browser's and the S3 catch-all routes."""
-    start, stop = switch(configured)
-    routes: list[tuple[str, str, Handler]] = [
-        ("POST", "/api/ftp/create_user", create_user),
-        ("POST", "/api/ftp/delete_user", delete_user),
-        ("GET", "/api/ftp/get_users", get_users),
-        ("POST", "/api/ftp/edit_user", edit_user),
-        ("POST", "/api/ftp/start", start),
-        ("POST", "/api/ftp/stop", stop),
-    ]
-    for method, path, handler in routes:
+    app[CONFIGURED] = configured
+    for method, path, handler in ROUTES:
         app.router.add_route(method, path, _wrap(core, handler))

@@ -12,11 +12,8 @@ from .access_schema import ACCESS_MIGRATIONS  # bucket and object ACLs, policies
 from .audit_schema import AUDIT_MIGRATIONS  # who changed what, on any front end
 from .cluster_schema import CLUSTER_MIGRATIONS  # what several gateway instances share
 from .console_schema import CONSOLE_MIGRATIONS
-<<<<<<< HEAD
-from .ftp_schema import FTP_MIGRATIONS  # FTP/SFTP logins linked to users, the servers' switch
-=======
 from .fileapi_schema import FILEAPI_MIGRATIONS  # which role may call which file-API endpoint (seed 004)
->>>>>>> main
+from .ftp_schema import FTP_MIGRATIONS  # FTP/SFTP logins linked to users, the servers' switch
 from .identity_schema import IDENTITY_MIGRATIONS  # accounts, users, policies; keys gain owners
 from .jobs_schema import JOBS_MIGRATIONS
 from .lifecycle_schema import LIFECYCLE_MIGRATIONS  # bucket lifecycle rules, blobs transitions retired
@@ -156,10 +153,7 @@ COMPONENTS: dict[str, list[str]] = {
     "audit": AUDIT_MIGRATIONS,
     "profiles": PROFILES_MIGRATIONS,  # after identity: user_profiles hangs off users
     "cluster": CLUSTER_MIGRATIONS,  # after jobs: jobs gain cancel_requested
-<<<<<<< HEAD
-    "ftp": FTP_MIGRATIONS,  # after identity: ftp_users hangs off users
-=======
     "settings": SETTINGS_MIGRATIONS,
     "fileapi": FILEAPI_MIGRATIONS,
->>>>>>> main
+    "ftp": FTP_MIGRATIONS,  # after identity: ftp_users hangs off users
 }
