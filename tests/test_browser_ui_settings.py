@@ -203,3 +203,46 @@ def test_volume_exports_and_quotas(gw, browser, shots, viewport):
     assert console(gw, "GET", f"/volumes/{volume_id}/exports").json() == []
     assert page.errors == []  # type: ignore[attr-defined]
     context.close()
+
+
+UNNAMED_CONTROLS = """() => [...document.querySelectorAll(
+    'input:not([type=hidden]), select, textarea, button, a[href], [role=button]')]
+  .filter((el) => !el.closest('[hidden]'))
+  .filter((el) => {
+    const labelled = (el.getAttribute('aria-labelledby') || '').split(/\\s+/).filter(Boolean)
+      .map((id) => (document.getElementById(id) || {}).textContent || '').join('');
+    const labels = el.labels ? [...el.labels].map((l) => l.textContent).join('') : '';
+    const own = ['BUTTON', 'A'].includes(el.tagName) ? el.textContent : '';
+    return !`${el.getAttribute('aria-label') || ''}${labelled}${labels}${own}`.trim();
+  })
+  .map((el) => el.outerHTML.slice(0, 160))"""
+PAGES = [
+    "buckets",
+    "b/{bucket}",
+    "transfers",
+    "spaces",
+    "volumes",
+    "users",
+    "keys",
+    "notifications",
+    "audit",
+    "settings",
+]
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1280px", "390px"])
+def test_every_page_names_its_controls_and_fits_the_window(gw, browser, viewport):
+    """Accessibility floor on every page of the console: each control has a name a screen
+    reader can say (a label, aria-label or its text), each page one h1; nothing scrolls sideways."""
+    bucket = f"a11y-{viewport['width']}"
+    admin(gw).post(f"{gw.url}/api/buckets", json={"bucketName": bucket})
+    context, page = sign_in(browser, gw, gw.access_key, gw.secret_key, viewport=viewport)
+    for name in PAGES:
+        page.goto(f"{gw.url}/console/#/{name.format(bucket=bucket)}")
+        page.locator("#page h1").wait_for()
+        page.wait_for_load_state("networkidle")
+        assert page.evaluate(UNNAMED_CONTROLS) == [], f"#/{name}: controls without an accessible name"
+        assert page.locator("h1").count() == 1, f"#/{name}"
+        fits(page, viewport["width"])
+    assert page.errors == []  # type: ignore[attr-defined]
+    context.close()
