@@ -59,13 +59,16 @@ def corrupted(block: Block, why: str) -> JunctionError:
     return JunctionError(ErrorCode.CorruptedObject)
 
 
+BLOCKS_DIR = "blocks"  # where a shard store's blobs live, under its working dir
+
+
 def new_blob_key() -> str:
     """Random, evenly spread key under 256 directories: few enough that they all exist soon
     (making one costs an fsync of its parent), enough to keep each small (a million blobs:
     about 4,000 a directory). Blobs written under the former two-level layout
     (blocks/ab/cd/...) keep their recorded keys."""
     name = uuid.uuid4().hex
-    return f"blocks/{name[:2]}/{name}"
+    return f"{BLOCKS_DIR}/{name[:2]}/{name}"
 
 
 async def _capped(stream: ByteSource, room: int, space_id: int, cap: int) -> ByteStream:

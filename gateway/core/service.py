@@ -21,8 +21,11 @@ from .audit import PRUNE_EVERY, AuditLog
 from .authz import Authorizer, Identity
 from .blobs import BlobIO
 from .buckets import BucketService
+from .console_transfers import ConsoleTransfers
 from .cors import CorsService
+from .endpoint_roles import EndpointRoles
 from .exports import ExportService
+from .ftp_logins import FtpLoginService
 from .identity import IdentityService, authorize
 from .jobs import JobService
 from .leases import Lease
@@ -37,6 +40,7 @@ from .objects import ObjectService
 from .quotas import QuotaService, quota_guard
 from .secretbox import SecretBox
 from .sessions import SessionService
+from .settings import SettingsService
 from .spaces import Spaces
 from .sse.keys import MasterKeys, parse_kms_keys
 from .sse.service import EncryptionService
@@ -89,6 +93,8 @@ class Core:
         self.authorizer = Authorizer(self.access)
         self.accounts = AccountService(self.store, self.identity, self.authorizer)
         self.directory = UserDirectory(self.store, self.accounts)  # seed 004's users, roles, paths
+        self.ftp_logins = FtpLoginService(self.store, self.accounts, self.identity)  # FTP/SFTP logins
+        self.endpoint_roles = EndpointRoles(self.store)  # seed 004's roles per file-API endpoint
         self.sessions = SessionService(self.store, self.identity, self.data_dir)  # web console sign-ins
         self.upload_progress = UploadProgressService(self.data_dir)  # browser uploads, for SSE
         self.buckets = BucketService(self.store, self.identity.changed)
@@ -113,11 +119,18 @@ class Core:
         self.native_multipart = NativeMultipart(self.store, self.objects, self.blobs, self.guards)
         self.transfers = Transfers(self.store, self.spaces, self.objects, self.native)
         self.sync = SyncService(self.store, self.spaces, self.jobs, self.data_dir)
+        # the browser console's transfers between buckets, packages and user spaces (jobs too)
+        self.console_transfers = ConsoleTransfers(
+            self.store, self.spaces, self.objects, self.jobs, self.authorize, self.list_objects
+        )
         self.lifecycle = LifecycleService(
             self.store, self.objects, self.blobs, self.jobs, self.data_dir, lifecycle_day_seconds
         )
         self.sync.schedule(self.lifecycle.tick, self.lifecycle.check_every)  # the one scheduler runs both
-        self.audit = AuditLog(self.store, audit_retention_days)  # who changed what, on any front end
+        # run-time settings (seed 003): the configured audit retention is the default until changed
+        self.settings = SettingsService(self.store, {"audit-retention": audit_retention_days})
+        self.audit = AuditLog(self.store, audit_retention_days, retention=lambda: self.settings.get("audit-retention"))
+        self.settings.on_change("audit-retention", self.audit.retention_changed)
         self.sync.schedule(self.audit.prune, PRUNE_EVERY)
         self._root = (root_access_key, root_secret_key)
         self._gc_interval = gc_interval

@@ -12,6 +12,8 @@ from .access_schema import ACCESS_MIGRATIONS  # bucket and object ACLs, policies
 from .audit_schema import AUDIT_MIGRATIONS  # who changed what, on any front end
 from .cluster_schema import CLUSTER_MIGRATIONS  # what several gateway instances share
 from .console_schema import CONSOLE_MIGRATIONS
+from .fileapi_schema import FILEAPI_MIGRATIONS  # which role may call which file-API endpoint (seed 004)
+from .ftp_schema import FTP_MIGRATIONS  # FTP/SFTP logins linked to users, the servers' switch
 from .identity_schema import IDENTITY_MIGRATIONS  # accounts, users, policies; keys gain owners
 from .jobs_schema import JOBS_MIGRATIONS
 from .lifecycle_schema import LIFECYCLE_MIGRATIONS  # bucket lifecycle rules, blobs transitions retired
@@ -21,6 +23,7 @@ from .placement_schema import PLACEMENT_MIGRATIONS  # bucket locations, storage 
 from .profiles_schema import PROFILES_MIGRATIONS  # users' full names and settings (seed 004)
 from .s3ext_schema import S3EXT_MIGRATIONS  # S3 tags, part records, CORS
 from .sessions_schema import SESSIONS_MIGRATIONS  # web console logouts and SSE tickets
+from .settings_schema import SETTINGS_MIGRATIONS  # gateway-wide settings (seed 003)
 from .sse_schema import SSE_MIGRATIONS  # encryption at rest
 from .versioning_schema import VERSIONING_MIGRATIONS
 
@@ -150,4 +153,7 @@ COMPONENTS: dict[str, list[str]] = {
     "audit": AUDIT_MIGRATIONS,
     "profiles": PROFILES_MIGRATIONS,  # after identity: user_profiles hangs off users
     "cluster": CLUSTER_MIGRATIONS,  # after jobs: jobs gain cancel_requested
+    "settings": SETTINGS_MIGRATIONS,
+    "fileapi": FILEAPI_MIGRATIONS,
+    "ftp": FTP_MIGRATIONS,  # after identity: ftp_users hangs off users
 }
