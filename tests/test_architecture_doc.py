@@ -5,7 +5,8 @@ Three tables are checked, each against the code that dispatches requests:
   handler in the named file, and every handler the router can return has a row;
 - native: the rows are exactly `gateway.native.routes.ROUTES`;
 - console: the rows are exactly the routes `gateway.console.routes.register` adds;
-- browser: the rows are exactly `gateway.browser.routes.ROUTES`.
+- browser: the rows are exactly `gateway.browser.routes.ROUTES`;
+- file API: the rows are exactly `gateway.files.routes.ROUTES`.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from aiohttp.test_utils import make_mocked_request
 
 from gateway.browser import routes as browser_routes
 from gateway.console import routes as console_routes
+from gateway.files import routes as file_routes
 from gateway.native import routes as native_routes
 from gateway.s3 import router as s3_router
 from gateway.s3 import unconfigured
@@ -77,6 +79,7 @@ S3_ROWS = _table("S3 API")
 NATIVE_ROWS = _table("Native API")
 CONSOLE_ROWS = _table("Console API")
 BROWSER_ROWS = _table("Browser API")
+FILE_ROWS = _table("File API")
 
 
 def _function_names(file: str) -> set[str]:
@@ -89,7 +92,9 @@ def _file_of(function: Any) -> str:
     return Path(inspect.getfile(function)).resolve().relative_to(ROOT).as_posix()
 
 
-@pytest.mark.parametrize("row", S3_ROWS + NATIVE_ROWS + CONSOLE_ROWS + BROWSER_ROWS, ids=lambda r: r.cells[0])
+@pytest.mark.parametrize(
+    "row", S3_ROWS + NATIVE_ROWS + CONSOLE_ROWS + BROWSER_ROWS + FILE_ROWS, ids=lambda r: r.cells[0]
+)
 def test_named_handler_is_defined_in_named_file(row: Row) -> None:
     assert (ROOT / row.file).is_file(), f"{row.file} does not exist"
     assert row.handler in _function_names(row.file), f"{row.handler} is not defined in {row.file}"
@@ -221,4 +226,10 @@ def test_browser_table_is_the_route_table() -> None:
         (path, method, handler.__name__, _file_of(handler))
         for method, path, handler, _signed_in, _status in browser_routes.ROUTES
     ]
+    assert sorted(documented) == sorted(actual)
+
+
+def test_file_api_table_is_the_route_table() -> None:
+    documented = [(_span(r.cells[0]), _span(r.cells[1]), r.handler, r.file) for r in FILE_ROWS]
+    actual = [(path, method, handler.__name__, _file_of(handler)) for method, path, handler in file_routes.ROUTES]
     assert sorted(documented) == sorted(actual)
