@@ -21,6 +21,7 @@ from .audit import PRUNE_EVERY, AuditLog
 from .authz import Authorizer, Identity
 from .blobs import BlobIO
 from .buckets import BucketService
+from .console_transfers import ConsoleTransfers
 from .cors import CorsService
 from .endpoint_roles import EndpointRoles
 from .exports import ExportService
@@ -116,6 +117,10 @@ class Core:
         self.native_multipart = NativeMultipart(self.store, self.objects, self.blobs, self.guards)
         self.transfers = Transfers(self.store, self.spaces, self.objects, self.native)
         self.sync = SyncService(self.store, self.spaces, self.jobs, self.data_dir)
+        # the browser console's transfers between buckets, packages and user spaces (jobs too)
+        self.console_transfers = ConsoleTransfers(
+            self.store, self.spaces, self.objects, self.jobs, self.authorize, self.list_objects
+        )
         self.lifecycle = LifecycleService(
             self.store, self.objects, self.blobs, self.jobs, self.data_dir, lifecycle_day_seconds
         )
