@@ -25,6 +25,7 @@ from .console_transfers import ConsoleTransfers
 from .cors import CorsService
 from .endpoint_roles import EndpointRoles
 from .exports import ExportService
+from .ftp_logins import FtpLoginService
 from .identity import IdentityService, authorize
 from .jobs import JobService
 from .leases import Lease
@@ -92,6 +93,7 @@ class Core:
         self.authorizer = Authorizer(self.access)
         self.accounts = AccountService(self.store, self.identity, self.authorizer)
         self.directory = UserDirectory(self.store, self.accounts)  # seed 004's users, roles, paths
+        self.ftp_logins = FtpLoginService(self.store, self.accounts, self.identity)  # FTP/SFTP logins
         self.endpoint_roles = EndpointRoles(self.store)  # seed 004's roles per file-API endpoint
         self.sessions = SessionService(self.store, self.identity, self.data_dir)  # web console sign-ins
         self.upload_progress = UploadProgressService(self.data_dir)  # browser uploads, for SSE

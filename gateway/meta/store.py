@@ -22,6 +22,7 @@ from .console_store import ConsoleStore
 from .credentials_store import CredentialsStore, SecretSealer
 from .db import Database, SqliteDatabase
 from .fileapi_store import FileApiStore
+from .ftp_store import FtpStore
 from .identity_store import IdentityStore
 from .jobs_store import JobsStore
 from .lifecycle_store import LifecycleStore
@@ -67,6 +68,7 @@ class MetaStore:
         self.cluster = ClusterStore(self.db)  # leases, generations, job cancel requests (several instances)
         self.audit = AuditStore(self.db)  # who changed what (gateway/core/audit.py)
         self.profiles = ProfilesStore(self.db)  # users' full names and settings (seed 004)
+        self.ftp = FtpStore(self.db)  # FTP/SFTP logins and the servers' switch
         self.settings = SettingsStore(self.db)  # gateway-wide settings changed at run time (seed 003)
         self.fileapi = FileApiStore(self.db)  # which role may call which file-API endpoint (seed 004)
 
