@@ -327,7 +327,7 @@ class ConsoleTransfers:
                 await plan.destination.write(target, _counted(job, body), planned.size, content_type)
                 copied += 1
                 job.add(filesDone=1)
-            except (JunctionError, BackendError) as exc:
+            except (JunctionError, BackendError, OSError) as exc:  # OSError: a Local space's file system
                 job.add(filesFailed=1)
                 if len(errors) < MAX_ERRORS:
                     code = str(exc.code) if isinstance(exc, JunctionError) else type(exc).__name__
