@@ -397,7 +397,8 @@ def test_logs_settings_version(root, gw, bkt):
 
 
 def test_wrong_api_keys_are_rate_limited(gw):
-    """Five wrong keys a minute per worker process (two here, so up to ten 401s), then 429."""
+    """Five wrong keys a minute per address, then 429 (the processes share their counts about once a
+    second, so a burst may get a few more 401s first)."""
     wrong = {"X-API-KEY": f"{gw.access_key}:not-the-secret"}
     answers = []
     while not answers or (answers[-1].status_code != 429 and len(answers) < 12):
