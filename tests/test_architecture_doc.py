@@ -6,6 +6,7 @@ The tables are checked, each against the code that dispatches requests:
 - native: the rows are exactly `gateway.native.routes.ROUTES`;
 - console: the rows are exactly the routes `gateway.console.routes.register` adds;
 - browser: the rows are exactly `gateway.browser.routes.ROUTES`;
+- file API: the rows are exactly `gateway.files.routes.ROUTES`;
 - FTP and SFTP: the rows are exactly `gateway.ftp.routes.ROUTES`.
 """
 
@@ -25,6 +26,7 @@ from aiohttp.test_utils import make_mocked_request
 
 from gateway.browser import routes as browser_routes
 from gateway.console import routes as console_routes
+from gateway.files import routes as file_routes
 from gateway.ftp import routes as ftp_routes
 from gateway.native import routes as native_routes
 from gateway.s3 import router as s3_router
@@ -79,6 +81,7 @@ S3_ROWS = _table("S3 API")
 NATIVE_ROWS = _table("Native API")
 CONSOLE_ROWS = _table("Console API")
 BROWSER_ROWS = _table("Browser API")
+FILE_ROWS = _table("File API")
 FTP_ROWS = _table("FTP and SFTP")
 
 
@@ -93,7 +96,7 @@ def _file_of(function: Any) -> str:
 
 
 @pytest.mark.parametrize(
-    "row", S3_ROWS + NATIVE_ROWS + CONSOLE_ROWS + BROWSER_ROWS + FTP_ROWS, ids=lambda r: r.cells[0]
+    "row", S3_ROWS + NATIVE_ROWS + CONSOLE_ROWS + BROWSER_ROWS + FILE_ROWS + FTP_ROWS, ids=lambda r: r.cells[0]
 )
 def test_named_handler_is_defined_in_named_file(row: Row) -> None:
     assert (ROOT / row.file).is_file(), f"{row.file} does not exist"
@@ -226,6 +229,12 @@ def test_browser_table_is_the_route_table() -> None:
         (path, method, handler.__name__, _file_of(handler))
         for method, path, handler, _signed_in, _status in browser_routes.ROUTES
     ]
+    assert sorted(documented) == sorted(actual)
+
+
+def test_file_api_table_is_the_route_table() -> None:
+    documented = [(_span(r.cells[0]), _span(r.cells[1]), r.handler, r.file) for r in FILE_ROWS]
+    actual = [(path, method, handler.__name__, _file_of(handler)) for method, path, handler in file_routes.ROUTES]
     assert sorted(documented) == sorted(actual)
 
 
