@@ -18,6 +18,7 @@ from .files.routes import register as register_files
 from .ftp.routes import register as register_ftp
 from .ftp.servers import FtpServers, FtpSettings, parse_port_range
 from .http.audit import audit_requests
+from .http.ratelimit import PROCESS as RATE_LIMITS
 from .logs import add_request_id, request_log
 from .native.routes import register as register_native
 from .openapi import register as register_openapi
@@ -61,6 +62,8 @@ def create_app(config: Config, core: Core | None = None, *, worker: int = 0) -> 
 
     ftp_config = ftp_settings(config)
     servers = FtpServers(core, ftp_config) if worker == 0 and ftp_config.configured else None
+
+    core.share_rate_limits(RATE_LIMITS.drain, RATE_LIMITS.merge)
 
     async def start(_app: web.Application) -> None:
         await core.start()
