@@ -18,6 +18,7 @@ from .files.routes import register as register_files
 from .ftp.routes import register as register_ftp
 from .ftp.servers import FtpServers, FtpSettings, parse_port_range
 from .http.audit import audit_requests
+from .http.ratelimit import PROCESS as RATE_LIMITS
 from .logs import add_request_id, request_log
 from .native.routes import register as register_native
 from .openapi import register as register_openapi
@@ -62,6 +63,8 @@ def create_app(config: Config, core: Core | None = None, *, worker: int = 0) -> 
     ftp_config = ftp_settings(config)
     servers = FtpServers(core, ftp_config) if worker == 0 and ftp_config.configured else None
 
+    core.share_rate_limits(RATE_LIMITS.drain, RATE_LIMITS.merge)
+
     async def start(_app: web.Application) -> None:
         await core.start()
         if servers is not None:
@@ -105,6 +108,7 @@ def ftp_settings(config: Config) -> FtpSettings:
     if config.tls_cert:
         tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         tls.load_cert_chain(config.tls_cert, config.tls_key or None)
+        tls.num_tickets = 0  # no TLS 1.3 tickets written after the handshake: FTP data connections are short
     return FtpSettings(
         host=config.host,
         ftp_port=config.ftp_port,

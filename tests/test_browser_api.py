@@ -167,7 +167,7 @@ def test_console_api_accepts_the_session(gw, root, bkt):
 
 
 def test_login_rate_limit(tmp_path):
-    gw = start_gateway(tmp_path, "--workers", "1")  # each worker counts for itself (README): one counts all
+    gw = start_gateway(tmp_path, "--workers", "1")  # shared across workers once a second: one decides at once
     try:
         for _ in range(5):
             wrong = requests.post(f"{gw.url}/api/auth/login", json={"username": "x", "password": "wrong-password"})
@@ -277,7 +277,7 @@ def test_pagination_and_search(gw, root, bkt):
 
 
 def test_contains_search_is_rate_limited(tmp_path):
-    gw = start_gateway(tmp_path, "--workers", "1")  # counted per worker process, like sign-ins
+    gw = start_gateway(tmp_path, "--workers", "1")  # workers share counts about once a second: one decides at once
     try:
         session = admin(gw)
         session.post(f"{gw.url}/api/buckets", json={"bucketName": "scan"})

@@ -12,6 +12,7 @@ chunk; files already copied stay (each write is atomic: no half-written file is 
 
 from __future__ import annotations
 
+import asyncio
 import posixpath
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -34,11 +35,13 @@ KINDS = {"s3": "bucket", "bucket": "bucket", "package": "package", "local": "spa
 MAX_ITEMS = 1000
 MAX_ERRORS = 20  # per-file errors kept on the job
 MAX_RENAMES = 1000
+QUEUE_POLL = 0.25  # seconds between looks at the queue of a waiting transfer
 STATUS = {"running": "in_progress", "succeeded": "completed", "failed": "failed", "canceled": "cancelled"}
 EVENT = {"running": "progress", "succeeded": "complete", "failed": "error", "canceled": "cancelled"}
 
 Authorize = Callable[..., Awaitable[None]]  # Core.authorize(identity, action, bucket=, key=, context=)
 ListObjects = Callable[..., Awaitable[ListPage]]  # Core.list_objects(bucket, prefix=, marker=)
+Who = Callable[[], Awaitable[Identity]]  # the caller's identity as it is now (re-read per check)
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +148,7 @@ class ConsoleTransfers:
         jobs: JobService,
         authorize: Authorize,
         list_objects: ListObjects,
+        limit: Callable[[], Awaitable[float]],
     ) -> None:
         self._store = store
         self._spaces = spaces
@@ -152,13 +156,15 @@ class ConsoleTransfers:
         self._jobs = jobs
         self._authorize = authorize
         self._list_objects = list_objects
+        self._limit = limit  # the max-concurrent-transfers setting
 
     # ------------------------------------------------------------ planning
 
-    async def _side(self, location: Location, identity: Identity, context: Mapping[str, Sequence[str]]) -> Side:
+    async def _side(self, location: Location, who: Who, context: Mapping[str, Sequence[str]]) -> Side:
         async def check(
             action: str, bucket: Bucket | None, key: str | None, extra: Mapping[str, Sequence[str]] | None
         ) -> None:
+            identity = await who()  # as it is now: a policy changed since the transfer started applies
             await self._authorize(identity, action, bucket=bucket, key=key, context={**context, **(extra or {})})
 
         checker: Check = check
@@ -188,7 +194,7 @@ class ConsoleTransfers:
         async def lister(name: str, prefix: str, marker: str) -> ListPage:
             return await self._list_objects(name, prefix=prefix, marker=marker, max_keys=1000)
 
-        return BucketSide(bucket, base, self._objects, lister, checker, identity.no_overwrite)
+        return BucketSide(bucket, base, self._objects, lister, checker, (await who()).no_overwrite)
 
     async def _package(self, ref: str) -> tuple[str, str]:
         """A package as `bucket/package` (or its id): its bucket and its name (a key prefix)."""
@@ -203,11 +209,11 @@ class ConsoleTransfers:
             raise invalid_argument("a package location is bucket/package (or the package's id)", argument="locationId")
         return bucket_name, name
 
-    async def plan(self, request: TransferRequest, identity: Identity, context: Mapping[str, Sequence[str]]) -> Plan:
+    async def plan(self, request: TransferRequest, who: Who, context: Mapping[str, Sequence[str]]) -> Plan:
         """List what moves and ask the engine about every read and write; AccessDenied (and
         nothing started) when any is refused."""
-        source = await self._side(request.source, identity, context)
-        destination = await self._side(request.destination, identity, context)
+        source = await self._side(request.source, who, context)
+        destination = await self._side(request.destination, who, context)
         files: list[PlannedFile] = []
         for rel, kind in request.items or (("", "directory"),):
             if kind != "directory":
@@ -242,10 +248,10 @@ class ConsoleTransfers:
         return await source.stat(rel)
 
     async def check_conflicts(
-        self, request: TransferRequest, identity: Identity, context: Mapping[str, Sequence[str]]
+        self, request: TransferRequest, who: Who, context: Mapping[str, Sequence[str]]
     ) -> dict[str, Any]:
         """Which planned files already exist at the destination (the document's answer shape)."""
-        plan = await self.plan(request, identity, context)
+        plan = await self.plan(request, who, context)
         conflicts: list[str] = []
         free: list[str] = []
         for planned in plan.files:
@@ -269,9 +275,9 @@ class ConsoleTransfers:
     # ------------------------------------------------------------ running
 
     async def start(
-        self, request: TransferRequest, identity: Identity, context: Mapping[str, Sequence[str]], owner: str
+        self, request: TransferRequest, who: Who, context: Mapping[str, Sequence[str]], owner: str
     ) -> dict[str, Any]:
-        plan = await self.plan(request, identity, context)
+        plan = await self.plan(request, who, context)
         params = {
             "owner": owner,
             "source": plan.source.label,
@@ -286,6 +292,16 @@ class ConsoleTransfers:
             "estimatedBytes": plan.total_bytes,
         }
 
+    async def _wait_for_a_slot(self, job: Job) -> None:
+        """At most `max-concurrent-transfers` transfers copy at once, across every worker and
+        instance (they share the jobs table): the others wait, pending, in the order they came."""
+        while await self._store.jobs.running_before(JOB_KIND, job.id) >= await self._limit():
+            if not job.progress.get("waiting"):
+                job.update(waiting=True)
+            job.check_canceled()
+            await asyncio.sleep(QUEUE_POLL)
+        job.update(waiting=False)
+
     async def run(self, job: Job, plan: Plan) -> dict[str, Any]:
         job.update(
             filesTotal=len(plan.files),
@@ -294,6 +310,7 @@ class ConsoleTransfers:
             filesFailed=0,
             errors=[],
         )
+        await self._wait_for_a_slot(job)
         errors: list[dict[str, str]] = []
         copied = 0
         for planned in plan.files:
@@ -312,7 +329,7 @@ class ConsoleTransfers:
                 await plan.destination.write(target, _counted(job, body), planned.size, content_type)
                 copied += 1
                 job.add(filesDone=1)
-            except (JunctionError, BackendError) as exc:
+            except (JunctionError, BackendError, OSError) as exc:  # OSError: a Local space's file system
                 job.add(filesFailed=1)
                 if len(errors) < MAX_ERRORS:
                     code = str(exc.code) if isinstance(exc, JunctionError) else type(exc).__name__
@@ -392,9 +409,10 @@ class ConsoleTransfers:
 def transfer_view(record: dict[str, Any]) -> dict[str, Any]:
     """A transfer job in the document's words (its `job` object), with where from and to."""
     progress = record["progress"]
+    waiting = record["state"] == "running" and progress.get("waiting")
     return {
         "id": str(record["id"]),
-        "status": STATUS.get(record["state"], record["state"]),
+        "status": "pending" if waiting else STATUS.get(record["state"], record["state"]),
         "source": record["params"].get("source"),
         "destination": record["params"].get("destination"),
         "conflictResolution": record["params"].get("conflictResolution"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,7 @@ from .native_ops import NativeService
 from .object_lock import ObjectLockService
 from .objects import ObjectService
 from .quotas import QuotaService, quota_guard
+from .ratelimit_share import Hit, RateLimitSharing
 from .secretbox import SecretBox
 from .sessions import SessionService
 from .settings import SettingsService
@@ -121,7 +122,13 @@ class Core:
         self.sync = SyncService(self.store, self.spaces, self.jobs, self.data_dir)
         # the browser console's transfers between buckets, packages and user spaces (jobs too)
         self.console_transfers = ConsoleTransfers(
-            self.store, self.spaces, self.objects, self.jobs, self.authorize, self.list_objects
+            self.store,
+            self.spaces,
+            self.objects,
+            self.jobs,
+            self.authorize,
+            self.list_objects,
+            limit=lambda: self.settings.get("max-concurrent-transfers"),
         )
         self.lifecycle = LifecycleService(
             self.store, self.objects, self.blobs, self.jobs, self.data_dir, lifecycle_day_seconds
@@ -137,6 +144,11 @@ class Core:
         self._orphan_grace = orphan_grace
         self._gc_task: asyncio.Task[None] | None = None
         self._primary = primary  # the first worker process: start-up reports are logged once, by it
+        self._rate_limits: RateLimitSharing | None = None
+
+    def share_rate_limits(self, drain: Callable[[], list[Hit]], merge: Callable[[list[Hit]], None]) -> None:
+        """Keep the front ends' in-memory rate limits in step with every other process (call before start)."""
+        self._rate_limits = RateLimitSharing(self.store.cluster, self.jobs.owner, drain, merge)
 
     async def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -166,12 +178,17 @@ class Core:
         self.audit.start()
         if self._gc_interval > 0:
             self._gc_task = asyncio.create_task(self._collect_forever(), name="junction-gc")
+        if self._rate_limits is not None:
+            self._rate_limits.start()
 
     async def stop(self) -> None:
         if self._gc_task is not None:
             self._gc_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._gc_task
+        if self._rate_limits is not None:
+            with contextlib.suppress(Exception):  # the database may already be gone: limits are not data
+                await self._rate_limits.stop()
         await self.sync.stop()
         await self.identity.stop()
         await self.jobs.stop()
