@@ -14,6 +14,7 @@ from .console.routes import register as register_console
 from .core.service import Core
 from .core.storage_classes import parse_mapping
 from .http.audit import audit_requests
+from .http.webhooks import WebhookPoster
 from .logs import add_request_id, request_log
 from .native.routes import register as register_native
 from .openapi import register as register_openapi
@@ -42,6 +43,8 @@ def build_core(config: Config, *, worker: int = 0) -> Core:
         sse_c_over_http=config.sse_c_over_http,
         lifecycle_day_seconds=config.lifecycle_day_seconds,
         audit_retention_days=config.audit_retention_days,
+        region=config.region,
+        notify_retry_seconds=config.notify_retry_seconds,
         primary=worker == 0,
     )
 
@@ -57,6 +60,7 @@ def create_app(config: Config, core: Core | None = None, *, worker: int = 0) -> 
 
     async def start(_app: web.Application) -> None:
         await core.start()
+        core.start_delivery(WebhookPoster())  # bucket notifications: POSTs from this process
 
     async def stop(_app: web.Application) -> None:
         await core.stop()

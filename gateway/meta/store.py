@@ -26,6 +26,7 @@ from .jobs_store import JobsStore
 from .lifecycle_store import LifecycleStore
 from .lock_store import LockStore
 from .native_parts_store import NativePartsStore
+from .notify_store import NotifyStore
 from .objects_store import ObjectsStore
 from .packages_store import PackagesStore
 from .placement_store import PlacementStore
@@ -65,6 +66,7 @@ class MetaStore:
         self.cluster = ClusterStore(self.db)  # leases, generations, job cancel requests (several instances)
         self.audit = AuditStore(self.db)  # who changed what (gateway/core/audit.py)
         self.profiles = ProfilesStore(self.db)  # users' full names and settings (seed 004)
+        self.notify = NotifyStore(self.db)  # bucket notifications, webhook targets, the event queue
 
     async def open(self) -> None:
         await self.db.open()
