@@ -9,15 +9,15 @@ from aiohttp import web
 
 from gateway.core.sessions import TOKEN_TTL
 from gateway.domain.errors import ErrorCode, JunctionError
-from gateway.http.ratelimit import RateLimit
+from gateway.http.ratelimit import limit_of
 from gateway.http.session_auth import COOKIE
 from gateway.logs import ACCESS_KEY
 
 from .call import BrowserCall
 from .errors import rate_limited
 
-LOGIN_LIMIT = RateLimit(5)  # failed sign-ins per minute per client address (the document's 5 attempts)
-TICKET_LIMIT = RateLimit(20)
+LOGIN_LIMIT = limit_of("login")  # failed sign-ins per minute per client address (the document's 5 attempts)
+TICKET_LIMIT = limit_of("sse-ticket")
 # resourceType -> the stream a ticket opens (transfer and job streams are console-backend's)
 SSE_URLS = {
     "upload": "/api/objects/upload-progress/{}",

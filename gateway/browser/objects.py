@@ -17,21 +17,22 @@ from urllib.parse import quote
 
 from aiohttp import BodyPartReader, web
 
-from gateway.core.objects import ObjectAttrs, WriteConditions
+from gateway.core.objects import MAX_PUT_SIZE, ObjectAttrs, WriteConditions
 from gateway.core.sessions import b64url
 from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.domain.models import Bucket, ObjectInfo
-from gateway.http.ratelimit import RateLimit
+from gateway.http.ratelimit import limit_of
 from gateway.http.streaming import send_stream
 
 from .call import BrowserCall, decode_key
 from .errors import rate_limited
 
-DEFAULT_PAGE, MAX_PAGE = 100, 1000
+MAX_PAGE = 1000
 SCAN_CAP = 5000  # keys a `contains` search reads per request before it answers with a continuation
-CONTAINS_LIMIT = RateLimit(5)  # `contains` searches per minute per client address (the document's figure)
+CONTAINS_LIMIT = limit_of("search-contains")  # per minute per client address (the document's figure)
 CHUNK = 256 * 1024
 MAX_UPLOAD_ID = 128
+FORM_OVERHEAD = 64 * 1024  # boundaries and part headers around the file, at most
 FOLDER_MARKER_TYPE = "application/x-directory"
 
 
@@ -43,8 +44,11 @@ def object_json(obj: ObjectInfo) -> dict[str, Any]:
     return {"Key": obj.key, "LastModified": iso(obj.updated), "Size": obj.size, "ETag": f'"{obj.etag}"'}
 
 
-def _page_size(call: BrowserCall) -> int:
-    raw = call.request.query.get("maxKeys", str(DEFAULT_PAGE))
+async def _page_size(call: BrowserCall) -> int:
+    """`maxKeys`, or the administrators' `max-files-per-page` setting when the caller does not ask."""
+    raw = call.request.query.get("maxKeys")
+    if raw is None:
+        return int(await call.core.settings.get("max-files-per-page"))
     if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
         raise JunctionError(ErrorCode.InvalidArgument, f"maxKeys must be an integer from 1 to {MAX_PAGE}")
     return int(raw)
@@ -67,7 +71,7 @@ async def _authorize_listing(call: BrowserCall, bucket: Bucket, prefix: str, del
 
 async def list_objects(call: BrowserCall) -> web.StreamResponse | dict[str, Any]:
     bucket = await call.bucket()
-    prefix, max_keys, marker = _prefix(call), _page_size(call), _marker(call)
+    prefix, max_keys, marker = _prefix(call), await _page_size(call), _marker(call)
     query, mode = call.request.query.get("q", ""), call.request.query.get("mode", "startsWith")
     if query and mode == "contains":
         retry_at = CONTAINS_LIMIT.hit(call.request.remote or "-")
@@ -124,6 +128,17 @@ async def _contains(
 # ------------------------------------------------------------------ upload
 
 
+async def _upload_limit(call: BrowserCall) -> int:
+    """The largest file an upload may carry (the `max-upload-size` setting, else S3's 5 GiB);
+    a form whose declared length is over it by more than a form's framing is refused at once,
+    413, before a byte is stored (the file part is also counted as it streams)."""
+    most = int(await call.core.settings.get("max-upload-size")) or MAX_PUT_SIZE
+    declared = call.request.content_length
+    if declared is not None and declared > most + FORM_OVERHEAD:
+        raise JunctionError(ErrorCode.EntityTooLarge, f"the file exceeds the {most}-byte upload limit")
+    return most
+
+
 def _upload_id(call: BrowserCall) -> str | None:
     upload_id = call.request.query.get("uploadId")
     if upload_id is not None and not 1 <= len(upload_id) <= MAX_UPLOAD_ID:
@@ -136,6 +151,7 @@ async def upload(call: BrowserCall) -> dict[str, Any]:
     bucket, key = await call.bucket(), call.encoded()
     await call.authorize("s3:PutObject", bucket, key)
     upload_id = _upload_id(call)
+    most = await _upload_limit(call)
     if not call.request.content_type.startswith("multipart/form-data"):
         raise JunctionError(ErrorCode.InvalidArgument, "an upload is multipart/form-data with a 'file' part")
     try:
@@ -160,10 +176,14 @@ async def upload(call: BrowserCall) -> dict[str, Any]:
         content_type = FOLDER_MARKER_TYPE
 
     async def body() -> AsyncIterator[bytes]:
+        received = 0
         while True:
             chunk = await part.read_chunk(CHUNK)
             if not chunk:
                 return
+            received += len(chunk)
+            if received > most:
+                raise JunctionError(ErrorCode.EntityTooLarge, f"the file exceeds the {most}-byte upload limit")
             if progress is not None:
                 progress.add(len(chunk))
             yield chunk

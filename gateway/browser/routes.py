@@ -9,7 +9,7 @@ from aiohttp import web
 
 from gateway.core.service import Core
 
-from . import auth, buckets, notifications, objects, system, users
+from . import auth, buckets, keys, notifications, objects, settings, system, users
 from .call import Handler, wrap
 from .errors import error_json
 
@@ -56,6 +56,17 @@ ROUTES: list[tuple[str, str, Handler, bool, int]] = [
     ("GET", "/api/user/get_self", users.get_self, True, 200),
     ("GET", "/api/user/get_all", users.get_all, True, 200),
     ("POST", "/api/user/edit_self", users.edit_self, True, 200),
+    ("GET", "/api/keys", keys.list_keys, True, 200),
+    ("POST", "/api/keys", keys.create_key, True, 201),
+    ("DELETE", "/api/keys/{key}", keys.delete_key, True, 200),
+    ("GET", "/api/settings", settings.all_settings, True, 200),
+    ("PUT", "/api/settings", settings.update_settings, True, 200),
+    ("GET", "/api/settings/s3", settings.list_endpoints, True, 200),
+    ("PUT", "/api/settings/s3", settings.put_endpoint, True, 200),
+    ("DELETE", "/api/settings/s3/{name}", settings.delete_endpoint, True, 200),
+    ("POST", "/api/settings/test-s3", settings.test_endpoint, True, 200),
+    ("GET", "/api/settings/{name}", settings.get_setting, True, 200),
+    ("PUT", "/api/settings/{name}", settings.put_setting, True, 200),
 ]
 
 

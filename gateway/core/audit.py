@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -51,9 +52,15 @@ def public(row: dict[str, Any]) -> dict[str, Any]:
 
 
 class AuditLog:
-    def __init__(self, store: MetaStore, retention_days: float = 90.0) -> None:
+    def __init__(
+        self,
+        store: MetaStore,
+        retention_days: float = 90.0,
+        retention: Callable[[], Awaitable[float]] | None = None,
+    ) -> None:
         self.store = store
         self.retention_days = retention_days  # 0: keep forever
+        self._retention = retention  # the current value (a setting other processes may change)
         self._pending: list[dict[str, Any]] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -119,6 +126,8 @@ class AuditLog:
         await self.flush()
         limit = max(1, min(limit, PAGE_MAX))
         rows = await self.store.audit.page(limit=limit + 1, before=before, **filters)
+        if self._retention is not None:
+            self.retention_days = await self._retention()
         more = len(rows) > limit
         rows = rows[:limit]
         return {
@@ -128,10 +137,17 @@ class AuditLog:
             "retentionDays": self.retention_days,
         }
 
+    def retention_changed(self, days: float) -> None:
+        """A new retention set here: the next scheduler pass prunes with it."""
+        self.retention_days = days
+        self._next_prune = 0.0
+
     async def prune(self) -> None:
         """The scheduler's pass (it runs every scheduler tick; this acts at most every
         PRUNE_EVERY seconds): drop entries older than the retention."""
         now = time.time()
+        if self._retention is not None and now >= self._next_prune:
+            self.retention_days = await self._retention()
         if self.retention_days <= 0 or now < self._next_prune:
             return
         self._next_prune = now + min(PRUNE_EVERY, self.retention_days * DAY / 10)

@@ -39,6 +39,7 @@ from .objects import ObjectService
 from .quotas import QuotaService, quota_guard
 from .secretbox import SecretBox
 from .sessions import SessionService
+from .settings import SettingsService
 from .spaces import Spaces
 from .sse.keys import MasterKeys, parse_kms_keys
 from .sse.service import EncryptionService
@@ -121,7 +122,10 @@ class Core:
             self.store, self.objects, self.blobs, self.jobs, self.data_dir, lifecycle_day_seconds
         )
         self.sync.schedule(self.lifecycle.tick, self.lifecycle.check_every)  # the one scheduler runs both
-        self.audit = AuditLog(self.store, audit_retention_days)  # who changed what, on any front end
+        # run-time settings (seed 003): the configured audit retention is the default until changed
+        self.settings = SettingsService(self.store, {"audit-retention": audit_retention_days})
+        self.audit = AuditLog(self.store, audit_retention_days, retention=lambda: self.settings.get("audit-retention"))
+        self.settings.on_change("audit-retention", self.audit.retention_changed)
         # Bucket notifications: every object write and delete emits here; the queue is delivered
         # by one process per namespace (lease), once the app hands it an HTTP client
         self.notifications = NotificationService(self.store, self.data_dir, region)

@@ -100,6 +100,9 @@ class UserSpaceService:
     async def get(self, space_id: int) -> SpaceRow:
         return await self._store.spaces.get(space_id)
 
+    async def list(self) -> list[SpaceRow]:
+        return await self._store.spaces.list_all()
+
     def credential_of(self, row: SpaceRow) -> dict[str, Any]:
         return self._spaces.box.open(row.sealed_credential)
 

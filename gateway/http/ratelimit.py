@@ -1,5 +1,11 @@
-"""A per-client sliding-window rate limit, in memory (as the storage browser document's own:
-each worker process counts for itself)."""
+"""Every rate limit of the gateway, per client address and route class, in one place.
+
+A sliding window of 60 s per (route class, client address), in memory as the storage browser
+document's own: each worker process counts for itself, so with N workers a client may get up
+to N times the figure before every worker refuses it (README, *Web console*). The address is
+the TCP peer's: Junction trusts no X-Forwarded-For, so behind a proxy every client shares the
+proxy's address. A refused request answers 429 with `retryAfter` (gateway/browser/errors.py).
+"""
 
 from __future__ import annotations
 
@@ -41,3 +47,15 @@ class RateLimit:
         if blocked is None:
             self.record(client, now)
         return blocked
+
+
+# route class -> its limit (the document's figures, per minute per client address)
+LIMITS: dict[str, RateLimit] = {
+    "login": RateLimit(5),  # failed sign-ins (a success does not count: people behind one NAT)
+    "sse-ticket": RateLimit(20),  # one-time EventSource tickets
+    "search-contains": RateLimit(5),  # `contains` searches (they scan); `startsWith` is not limited
+}
+
+
+def limit_of(route_class: str) -> RateLimit:
+    return LIMITS[route_class]

@@ -22,6 +22,7 @@ from .placement_schema import PLACEMENT_MIGRATIONS  # bucket locations, storage 
 from .profiles_schema import PROFILES_MIGRATIONS  # users' full names and settings (seed 004)
 from .s3ext_schema import S3EXT_MIGRATIONS  # S3 tags, part records, CORS
 from .sessions_schema import SESSIONS_MIGRATIONS  # web console logouts and SSE tickets
+from .settings_schema import SETTINGS_MIGRATIONS  # gateway-wide settings (seed 003)
 from .sse_schema import SSE_MIGRATIONS  # encryption at rest
 from .versioning_schema import VERSIONING_MIGRATIONS
 
@@ -151,5 +152,6 @@ COMPONENTS: dict[str, list[str]] = {
     "audit": AUDIT_MIGRATIONS,
     "profiles": PROFILES_MIGRATIONS,  # after identity: user_profiles hangs off users
     "cluster": CLUSTER_MIGRATIONS,  # after jobs: jobs gain cancel_requested
+    "settings": SETTINGS_MIGRATIONS,
     "notify": NOTIFY_MIGRATIONS,
 }

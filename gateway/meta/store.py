@@ -33,6 +33,7 @@ from .placement_store import PlacementStore
 from .profiles_store import ProfilesStore
 from .s3ext_store import S3ExtStore
 from .sessions_store import SessionsStore
+from .settings_store import SettingsStore
 from .spaces_store import SpacesStore
 from .sse_store import SseStore
 from .uploads_store import UploadsStore
@@ -66,6 +67,7 @@ class MetaStore:
         self.cluster = ClusterStore(self.db)  # leases, generations, job cancel requests (several instances)
         self.audit = AuditStore(self.db)  # who changed what (gateway/core/audit.py)
         self.profiles = ProfilesStore(self.db)  # users' full names and settings (seed 004)
+        self.settings = SettingsStore(self.db)  # gateway-wide settings changed at run time (seed 003)
         self.notify = NotifyStore(self.db)  # bucket notifications, webhook targets, the event queue
 
     async def open(self) -> None:
