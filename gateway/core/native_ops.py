@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 from gateway.domain.errors import ErrorCode, JunctionError, invalid_argument, no_such_bucket
-from gateway.domain.models import Bucket, Encryption, ListPage, ObjectInfo, Package
+from gateway.domain.models import Bucket, Deletion, Encryption, ListPage, ObjectInfo, Package
 from gateway.meta import packages_store
 from gateway.meta.records import CommitGuard, NewObject
 from gateway.meta.s3ext_store import ObjectExtras
@@ -243,7 +243,7 @@ class NativeService:
         validate_native_path(package.name, path)
         moved = await self._store.packages.move_object(obj.id, package.id, path, self._guards(False))
         await object_created(self._objects.events, moved, "Copy")  # S3 has no move: a copy, then a delete
-        await object_removed(self._objects.events, obj.bucket_id, obj.key, None, latest=False)
+        await self._removed(obj)
         return moved
 
     async def clone(self, obj: ObjectInfo, package: Package, path: str, *, no_overwrite: bool) -> ObjectInfo:
@@ -256,8 +256,17 @@ class NativeService:
         obj = await self._store.objects.get_by_id(object_id, with_blocks=False)
         deleted = await self._store.packages.delete_object(object_id)
         if deleted and obj is not None:
-            await object_removed(self._objects.events, obj.bucket_id, obj.key, None, latest=False)
+            await self._removed(obj)
         return deleted
+
+    async def _removed(self, obj: ObjectInfo) -> None:
+        """The event of a native delete (or a move's source): a versioned bucket keeps the
+        version and gets a delete marker, as an S3 delete without a version id does."""
+        if self._objects.events is None:
+            return
+        versioned = await self._store.versions.status(obj.bucket_id) in ("Enabled", "Suspended")
+        marker = Deletion(None, True) if versioned else None
+        await object_removed(self._objects.events, obj.bucket_id, obj.key, marker, latest=True)
 
 
 async def _empty() -> AsyncIterator[bytes]:
