@@ -12,7 +12,7 @@ import pytest
 import requests
 from botocore.exceptions import ClientError
 from browser_helpers import admin, make_user, signed_in
-from conftest import boto_client, start_gateway, stop_gateway
+from conftest import boto_client, meta_url, start_gateway, stop_gateway
 from notify_helpers import Receiver, queue_config
 
 from gateway.client import NativeClient
@@ -22,7 +22,10 @@ ALL = ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"]
 
 @pytest.fixture(scope="module")
 def gw(tmp_path_factory):
-    gateway = start_gateway(tmp_path_factory.mktemp("notify"), env={"JUNCTION_NOTIFY_RETRY_SECONDS": "0.3"})
+    # two worker processes: both emit, only the holder of the "notify" lease delivers
+    gateway = start_gateway(
+        tmp_path_factory.mktemp("notify"), "--workers", "2", env={"JUNCTION_NOTIFY_RETRY_SECONDS": "0.3"}
+    )
     yield gateway
     stop_gateway(gateway)
 
@@ -333,6 +336,17 @@ def test_a_dead_webhook_never_fails_a_write_and_gets_the_event_later(gw, s3, buc
     assert sorted(r["s3"]["object"]["key"] for r in records) == ["while-down.txt", "while-failing.txt"]
 
 
+def test_each_event_is_delivered_once_by_one_worker(s3, bucket, webhook, receiver):
+    configure(s3, bucket, queue_config(webhook, ["s3:ObjectCreated:*"]))
+    keys = [f"k{i:02d}" for i in range(20)]
+    for key in [*keys, "zz-last"]:  # the requests spread over both workers
+        s3.put_object(Bucket=bucket, Key=key, Body=key.encode())
+    # one holder sends a healthy webhook's events in queue order: when the last is in, all are
+    receiver.wait_for(lambda: any(r["s3"]["object"]["key"] == "zz-last" for r in receiver.records(bucket)), "last")
+    received = sorted(r["s3"]["object"]["key"] for r in receiver.records(bucket))
+    assert received == [*keys, "zz-last"]
+
+
 # ------------------------------------------------------------------ the console
 
 
@@ -412,10 +426,13 @@ def test_webhook_registry(gw, s3, bucket, webhook):
 # ------------------------------------------------------------------ restarts
 
 
-def test_queued_events_survive_a_gateway_restart(tmp_path):
+@pytest.mark.parametrize("engine", ["sqlite", "postgres"])
+def test_queued_events_survive_a_gateway_restart(tmp_path, engine):
+    """Events queued while the webhook is down outlive a killed gateway, on either engine."""
     receiver = Receiver()  # not listening yet: every delivery fails
     env = {"JUNCTION_NOTIFY_RETRY_SECONDS": "0.3"}
-    first = start_gateway(tmp_path / "one", env=env)
+    meta = meta_url(engine)
+    first = start_gateway(tmp_path / "one", env=env, meta=meta)
     try:
         session = admin(first)
         assert session.put(f"{first.url}/api/webhooks/hook", json={"url": receiver.url}).status_code == 200
@@ -428,7 +445,7 @@ def test_queued_events_survive_a_gateway_restart(tmp_path):
         first.process.kill()  # no clean stop: the queue is all there is
         first.process.wait(10)
     receiver.start()
-    second = start_gateway(tmp_path / "two", env=env, data_dir=first.data_dir)
+    second = start_gateway(tmp_path / "two", env=env, data_dir=first.data_dir, meta=meta)
     try:
         records = receiver.wait_records("restart", 5)
         assert sorted(r["s3"]["object"]["key"] for r in records) == [f"k{i}" for i in range(5)]
