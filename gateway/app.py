@@ -13,6 +13,7 @@ from .connection import close_after_cut_body, head_size_limit
 from .console.routes import register as register_console
 from .core.service import Core
 from .core.storage_classes import parse_mapping
+from .files.routes import register as register_files
 from .http.audit import audit_requests
 from .http.webhooks import WebhookPoster
 from .logs import add_request_id, request_log
@@ -81,6 +82,7 @@ def create_app(config: Config, core: Core | None = None, *, worker: int = 0) -> 
     register_native(app, core)  # /v1/... JSON API; must precede the S3 catch-all
     register_console(app, core)  # /api/v1/... console API; likewise
     register_browser(app, core)  # /api/... browser API and the /console app; likewise
+    register_files(app, core)  # /api/finder, /api/upload, ... the file-server API (seed 004); likewise
     register_openapi(app)
     # any path, keys with LF/CR too; `100 Continue` only once the call is authorized (S3Call.continue_upload)
     app.router.add_route("*", r"/{tail:[\s\S]*}", dispatch, expect_handler=defer_continue)

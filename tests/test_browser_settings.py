@@ -17,7 +17,14 @@ from botocore.exceptions import ClientError
 from browser_helpers import XRW, admin, b64, console, make_user, signed_in
 from conftest import ENGINES, boto_client, meta_url, start_gateway, stop_gateway
 
-DEFAULTS = {"maxConcurrentTransfers": 2, "maxFilesPerPage": 100, "maxUploadSize": 0, "auditRetentionDays": 90}
+DEFAULTS = {
+    "maxConcurrentTransfers": 2,
+    "maxFilesPerPage": 100,
+    "maxUploadSize": 0,
+    "maxInlineFileSize": 8 * 1024 * 1024,  # the file API's (tests/test_file_api.py)
+    "zipCompressionLevel": 0,
+    "auditRetentionDays": 90,
+}
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +72,14 @@ def test_settings_read_in_the_documents_shapes(gw, root):
     assert every.status_code == 200
     assert every.json()["settings"] == DEFAULTS and every.json()["canEdit"] is True
     names = {d["name"] for d in every.json()["definitions"]}
-    assert names == {"max-concurrent-transfers", "max-files-per-page", "max-upload-size", "audit-retention"}
+    assert names == {
+        "max-concurrent-transfers",
+        "max-files-per-page",
+        "max-upload-size",
+        "max-inline-file-size",
+        "zip-compression-level",
+        "audit-retention",
+    }
     one = root.get(f"{gw.url}/api/settings/max-concurrent-transfers")
     assert one.status_code == 200 and one.json() == {"maxConcurrentTransfers": 2}
     assert root.get(f"{gw.url}/api/settings/max-files-per-page").json() == {"maxFilesPerPage": 100}
@@ -142,7 +156,7 @@ def test_settings_persist_across_a_restart(tmp_path, engine):
     try:
         session = admin(again)
         values = session.get(f"{again.url}/api/settings").json()["settings"]
-        assert values == {**body, "maxUploadSize": 0}  # the stored value wins over the configured default
+        assert values == {**DEFAULTS, **body, "maxUploadSize": 0}  # the stored value wins over the configured default
         assert session.get(f"{again.url}/api/logs?limit=1").json()["retentionDays"] == 2.5
     finally:
         stop_gateway(again)

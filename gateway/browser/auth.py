@@ -18,7 +18,7 @@ from .errors import rate_limited
 
 LOGIN_LIMIT = limit_of("login")  # failed sign-ins per minute per client address (the document's 5 attempts)
 TICKET_LIMIT = limit_of("sse-ticket")
-# resourceType -> the stream a ticket opens (transfer and job streams are console-backend's)
+# resourceType -> the stream a ticket opens
 SSE_URLS = {
     "upload": "/api/objects/upload-progress/{}",
     "transfer": "/api/transfer/progress/{}",

@@ -9,7 +9,7 @@ from aiohttp import web
 
 from gateway.core.service import Core
 
-from . import auth, buckets, keys, notifications, objects, settings, system, users
+from . import auth, buckets, keys, notifications, objects, settings, spaces, system, transfers, users
 from .call import Handler, wrap
 from .errors import error_json
 
@@ -46,6 +46,14 @@ ROUTES: list[tuple[str, str, Handler, bool, int]] = [
     ("GET", "/api/webhooks", notifications.list_webhooks, True, 200),
     ("PUT", "/api/webhooks/{webhook}", notifications.put_webhook, True, 200),
     ("DELETE", "/api/webhooks/{webhook}", notifications.delete_webhook, True, 200),
+    ("GET", "/api/transfer", transfers.list_transfers, True, 200),
+    ("POST", "/api/transfer", transfers.start, True, 200),
+    ("POST", "/api/transfer/check-conflicts", transfers.check_conflicts, True, 200),
+    ("GET", "/api/transfer/progress/{job}", transfers.progress, False, 200),
+    ("POST", "/api/transfer/cancel/{job}", transfers.cancel, True, 200),
+    ("POST", "/api/transfer/cleanup/{job}", transfers.cleanup, True, 200),
+    ("GET", "/api/spaces", spaces.list_spaces, True, 200),
+    ("GET", "/api/sync-tasks", spaces.list_sync_tasks, True, 200),
     ("GET", "/api/logs", system.logs, True, 200),
     ("GET", "/api/resources", system.resources, True, 200),
     ("GET", "/api/is_up", system.is_up, False, 200),

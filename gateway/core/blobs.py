@@ -59,10 +59,13 @@ def corrupted(block: Block, why: str) -> JunctionError:
     return JunctionError(ErrorCode.CorruptedObject)
 
 
+BLOCKS_DIR = "blocks"  # where a shard store's blobs live, under its working dir
+
+
 def new_blob_key() -> str:
     """Random, evenly spread key: two levels of fan-out keep directories small."""
     name = uuid.uuid4().hex
-    return f"blocks/{name[:2]}/{name[2:4]}/{name}"
+    return f"{BLOCKS_DIR}/{name[:2]}/{name[2:4]}/{name}"
 
 
 async def _capped(stream: ByteSource, room: int, space_id: int, cap: int) -> ByteStream:

@@ -21,7 +21,9 @@ from .audit import PRUNE_EVERY, AuditLog
 from .authz import Authorizer, Identity
 from .blobs import BlobIO
 from .buckets import BucketService
+from .console_transfers import ConsoleTransfers
 from .cors import CorsService
+from .endpoint_roles import EndpointRoles
 from .exports import ExportService
 from .identity import IdentityService, authorize
 from .jobs import JobService
@@ -94,6 +96,7 @@ class Core:
         self.authorizer = Authorizer(self.access)
         self.accounts = AccountService(self.store, self.identity, self.authorizer)
         self.directory = UserDirectory(self.store, self.accounts)  # seed 004's users, roles, paths
+        self.endpoint_roles = EndpointRoles(self.store)  # seed 004's roles per file-API endpoint
         self.sessions = SessionService(self.store, self.identity, self.data_dir)  # web console sign-ins
         self.upload_progress = UploadProgressService(self.data_dir)  # browser uploads, for SSE
         self.buckets = BucketService(self.store, self.identity.changed)
@@ -118,6 +121,10 @@ class Core:
         self.native_multipart = NativeMultipart(self.store, self.objects, self.blobs, self.guards)
         self.transfers = Transfers(self.store, self.spaces, self.objects, self.native)
         self.sync = SyncService(self.store, self.spaces, self.jobs, self.data_dir)
+        # the browser console's transfers between buckets, packages and user spaces (jobs too)
+        self.console_transfers = ConsoleTransfers(
+            self.store, self.spaces, self.objects, self.jobs, self.authorize, self.list_objects
+        )
         self.lifecycle = LifecycleService(
             self.store, self.objects, self.blobs, self.jobs, self.data_dir, lifecycle_day_seconds
         )

@@ -54,7 +54,7 @@ SETTINGS: dict[str, Setting] = {
             1,
             20,
             2,
-            doc="transfers that run at once; more wait their turn (the document's range, 1-20)",
+            doc="transfers that run at once; more wait their turn",
         ),
         Setting(
             "max-files-per-page",
@@ -62,7 +62,7 @@ SETTINGS: dict[str, Setting] = {
             10,
             1000,
             100,
-            doc="objects a console listing shows per page when the caller does not ask (10-1000)",
+            doc="objects a console listing shows per page when the caller does not ask",
         ),
         Setting(
             "max-upload-size",
@@ -70,7 +70,23 @@ SETTINGS: dict[str, Setting] = {
             0,
             MAX_PUT_SIZE,
             0,
-            doc="bytes a console upload may have (0: S3's 5 GiB limit for one PUT); larger is refused 413",
+            doc="bytes a console upload may have (0: S3's 5 GiB limit for one PUT); a larger one is refused",
+        ),
+        Setting(
+            "max-inline-file-size",
+            "maxInlineFileSize",
+            1,
+            64 * 1024 * 1024,
+            8 * 1024 * 1024,
+            doc="bytes the file API's /api/get_file returns inline in JSON; larger files: /api/download",
+        ),
+        Setting(
+            "zip-compression-level",
+            "zipCompressionLevel",
+            0,
+            9,
+            0,
+            doc="deflate level of folder zips from /api/download (0: stored, no compression)",
         ),
         Setting(
             "audit-retention",

@@ -136,6 +136,11 @@ class Spaces:
         self._check()
         return [opened.shard for opened in self._open.values()]
 
+    def ids(self) -> list[int]:
+        """The ids of the spaces open now."""
+        self._check()
+        return sorted(self._open)
+
     def row(self, space_id: int) -> SpaceRow:
         return self._get(space_id).row
 
@@ -160,6 +165,7 @@ class Spaces:
 
     def find(self, ref: str | int) -> int | None:
         """The id of the open space named `ref` (its id, or its name), or None."""
+        self._check()  # a space another worker just made
         text = str(ref)
         if text.isdigit() and int(text) in self._open:
             return int(text)

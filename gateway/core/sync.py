@@ -177,7 +177,13 @@ class SyncService:
         return await self.get(task_id)
 
     async def get(self, task_id: int) -> dict[str, Any]:
-        task = await self._store.jobs.get_task(task_id)
+        return await self._with_run(await self._store.jobs.get_task(task_id))
+
+    async def list_tasks(self, limit: int = 100) -> list[dict[str, Any]]:
+        """The newest tasks first, each with its run under way or its last one."""
+        return [await self._with_run(task) for task in await self._store.jobs.list_tasks(limit=limit)]
+
+    async def _with_run(self, task: dict[str, Any]) -> dict[str, Any]:
         last = None
         job_id = task["running_job"] or task["last_job"]
         if job_id:

@@ -100,12 +100,24 @@ class JobsStore:
             raise no_such_job(job_id)
         return job_dict(row)
 
-    async def list_jobs(self, *, limit: int = 100, state: str = "") -> list[dict[str, Any]]:
-        if state:
-            rows = await self.db.fetchall("SELECT * FROM jobs WHERE state = ? ORDER BY id DESC LIMIT ?", (state, limit))
-        else:
-            rows = await self.db.fetchall("SELECT * FROM jobs ORDER BY id DESC LIMIT ?", (limit,))
+    async def list_jobs(self, *, limit: int = 100, state: str = "", kind: str = "") -> list[dict[str, Any]]:
+        where, args = [], []
+        for column, value in (("state", state), ("kind", kind)):
+            if value:
+                where.append(f"{column} = ?")
+                args.append(value)
+        clause = f"WHERE {' AND '.join(where)} " if where else ""
+        rows = await self.db.fetchall(f"SELECT * FROM jobs {clause}ORDER BY id DESC LIMIT ?", (*args, limit))
         return [job_dict(r) for r in rows]
+
+    async def delete_job(self, job_id: int) -> bool:
+        """Forget a job that has ended (a console transfer's cleanup); False while it runs."""
+
+        def delete(conn: sqlite3.Connection) -> bool:
+            cur = conn.execute("DELETE FROM jobs WHERE id = ? AND state <> 'running'", (job_id,))
+            return cur.rowcount > 0
+
+        return await self.db.transaction(delete)
 
     async def running_owners(self) -> list[str]:
         rows = await self.db.fetchall("SELECT DISTINCT owner FROM jobs WHERE state = 'running'")
@@ -145,6 +157,10 @@ class JobsStore:
         if row is None:
             raise no_such_task(task_id)
         return task_dict(row)
+
+    async def list_tasks(self, *, limit: int = 100) -> list[dict[str, Any]]:
+        rows = await self.db.fetchall("SELECT * FROM sync_tasks ORDER BY id DESC LIMIT ?", (limit,))
+        return [task_dict(r) for r in rows]
 
     async def due_tasks(self, now: float) -> list[dict[str, Any]]:
         rows = await self.db.fetchall(

@@ -12,6 +12,7 @@ from .access_schema import ACCESS_MIGRATIONS  # bucket and object ACLs, policies
 from .audit_schema import AUDIT_MIGRATIONS  # who changed what, on any front end
 from .cluster_schema import CLUSTER_MIGRATIONS  # what several gateway instances share
 from .console_schema import CONSOLE_MIGRATIONS
+from .fileapi_schema import FILEAPI_MIGRATIONS  # which role may call which file-API endpoint (seed 004)
 from .identity_schema import IDENTITY_MIGRATIONS  # accounts, users, policies; keys gain owners
 from .jobs_schema import JOBS_MIGRATIONS
 from .lifecycle_schema import LIFECYCLE_MIGRATIONS  # bucket lifecycle rules, blobs transitions retired
@@ -154,4 +155,5 @@ COMPONENTS: dict[str, list[str]] = {
     "cluster": CLUSTER_MIGRATIONS,  # after jobs: jobs gain cancel_requested
     "settings": SETTINGS_MIGRATIONS,
     "notify": NOTIFY_MIGRATIONS,
+    "fileapi": FILEAPI_MIGRATIONS,
 }

@@ -21,6 +21,7 @@ from .cluster_store import ClusterStore
 from .console_store import ConsoleStore
 from .credentials_store import CredentialsStore, SecretSealer
 from .db import Database, SqliteDatabase
+from .fileapi_store import FileApiStore
 from .identity_store import IdentityStore
 from .jobs_store import JobsStore
 from .lifecycle_store import LifecycleStore
@@ -69,6 +70,7 @@ class MetaStore:
         self.profiles = ProfilesStore(self.db)  # users' full names and settings (seed 004)
         self.settings = SettingsStore(self.db)  # gateway-wide settings changed at run time (seed 003)
         self.notify = NotifyStore(self.db)  # bucket notifications, webhook targets, the event queue
+        self.fileapi = FileApiStore(self.db)  # which role may call which file-API endpoint (seed 004)
 
     async def open(self) -> None:
         await self.db.open()

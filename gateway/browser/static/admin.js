@@ -1,5 +1,5 @@
-// Pages over the gateway's other APIs: transfers, user spaces and sync tasks, volumes
-// (exports, quotas), users and path rules, access keys, notifications, audit log. A page
+// Pages over the gateway's other APIs: transfers, user spaces and sync tasks, users and path
+// rules, notifications, audit log (volumes are in volumes.js, keys and settings in account.js). A page
 // whose API the gateway does not serve yet says so instead of failing.
 import { api, follow } from "./api.js";
 import { errorBox, field, h, notice, progressBar, size, table, when } from "./ui.js";
@@ -81,35 +81,6 @@ export async function spacesPage(root) {
   });
 }
 
-// ------------------------------------------------------------------ volumes, exports, quotas
-
-export async function volumesPage(root) {
-  await section(root, "Volumes, exports & quotas", "Volumes are buckets; exports are keys confined to one; quotas cap a path's bytes and files.", async (body) => {
-    const volumes = await api("GET", "/api/v1/volumes");
-    const rows = [];
-    for (const v of volumes) {
-      let exports = [];
-      let quotas = [];
-      try {
-        exports = await api("GET", `/api/v1/volumes/${v.id}/exports`);
-      } catch (err) {
-        exports = [];
-      }
-      try {
-        quotas = await api("GET", `/api/v1/volumes/${v.id}/quotas`);
-      } catch (err) {
-        quotas = [];
-      }
-      rows.push(h("tr", {},
-        h("td", {}, v.name),
-        h("td", {}, `${size(v.usage.size)}, ${v.usage.inodes} objects`),
-        h("td", {}, exports.map((x) => x.desc || x.access_key || x.id).join(", ") || "—"),
-        h("td", {}, quotas.map((q) => `${q.path}: ${size(q.size)} / ${q.inodes} files`).join("; ") || "—")));
-    }
-    body.replaceChildren(table("Volumes", ["Volume", "Usage", "Exports", "Quotas"], rows));
-  });
-}
-
 // ------------------------------------------------------------------ users and path rules
 
 function ruleRow() {
@@ -165,35 +136,6 @@ export async function usersPage(root, _args, me) {
         notice(`User ${name.value} created.`, "ok");
         form.reset();
         rules.replaceChildren(ruleRow());
-        await load();
-      } catch (err) {
-        notice(`${err.name}: ${err.message}`, "bad");
-      }
-    });
-    await load();
-  });
-}
-
-// ------------------------------------------------------------------ access keys
-
-export async function keysPage(root, _args, me) {
-  const account = me.user.account;
-  await section(root, "Access keys", "Keys sign S3 and native API requests. A secret is shown once, when the key is made.", async (body) => {
-    const users = await api("GET", `/api/v1/accounts/${enc(account)}/users`);
-    const owner = h("select", { name: "keyUser" }, users.map((u) => h("option", { value: u.name }, u.name)));
-    const secret = h("div", { "aria-live": "polite" });
-    const form = h("form", { class: "inline", "aria-label": "Create an access key" }, field("For user", owner), h("button", { type: "submit" }, "Create key"));
-    const list = h("div");
-    body.replaceChildren(list, form, secret);
-    async function load() {
-      const keys = await api("GET", `/api/v1/accounts/${enc(account)}/keys`);
-      list.replaceChildren(table("Keys", ["Access key", "User", "Status", "Created"], keys.map((k) => h("tr", {}, h("td", {}, h("code", {}, k.access_key)), h("td", {}, k.user || "(account root)"), h("td", {}, k.status), h("td", {}, when(k.created))))));
-    }
-    form.addEventListener("submit", async (e) => {
-      e.preventDefault();
-      try {
-        const key = await api("POST", `/api/v1/accounts/${enc(account)}/users/${enc(owner.value)}/keys`, {});
-        secret.replaceChildren(h("div", { class: "card secret" }, h("p", {}, "Copy the secret now: it is not shown again."), h("p", {}, "Access key: ", h("code", {}, key.access_key)), h("p", {}, "Secret key: ", h("code", {}, key.secret_key))));
         await load();
       } catch (err) {
         notice(`${err.name}: ${err.message}`, "bad");

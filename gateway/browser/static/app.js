@@ -1,7 +1,9 @@
 // The Junction console: a single-page app with hash routes (#/buckets, #/b/NAME/PREFIX, ...).
 import { api } from "./api.js";
 import { browserPage, bucketsPage } from "./browse.js";
-import { auditPage, keysPage, notificationsPage, spacesPage, transfersPage, usersPage, volumesPage } from "./admin.js";
+import { keysPage, settingsPage } from "./account.js";
+import { auditPage, notificationsPage, spacesPage, transfersPage, usersPage } from "./admin.js";
+import { volumesPage } from "./volumes.js";
 import { errorBox, field, h, notice } from "./ui.js";
 
 const state = { me: null };
@@ -15,6 +17,7 @@ const NAV = [
   ["#/keys", "Access keys"],
   ["#/notifications", "Notifications"],
   ["#/audit", "Audit log"],
+  ["#/settings", "Settings"],
 ];
 
 const PAGES = {
@@ -27,6 +30,7 @@ const PAGES = {
   keys: keysPage,
   notifications: notificationsPage,
   audit: auditPage,
+  settings: settingsPage,
 };
 
 function shell(active) {

@@ -116,7 +116,7 @@ export async function browserPage(root, args) {
       token = null;
       rows.replaceChildren();
     }
-    const params = new URLSearchParams({ maxKeys: "100" });
+    const params = new URLSearchParams(); // the page size is the gateway's max-files-per-page setting
     if (token) params.set("continuationToken", token);
     if (query.q) {
       params.set("q", query.q);

@@ -55,10 +55,17 @@ export function errorBox(err) {
   return h("div", { class: "error", role: "alert" }, `${err.name || "Error"}: ${err.message}`);
 }
 
+// A table whose cells carry their column's name (data-label), so that on a phone each row is
+// shown as a card of "name: value" lines instead of columns too narrow to read.
 export function table(caption, headers, rows) {
+  for (const row of rows) {
+    [...row.children].forEach((cell, i) => {
+      if (headers[i] && !cell.hasAttribute("data-label")) cell.setAttribute("data-label", headers[i]);
+    });
+  }
   return h(
     "table",
-    {},
+    { class: "cards" },
     h("caption", {}, caption),
     h("thead", {}, h("tr", {}, headers.map((name) => h("th", { scope: "col" }, name)))),
     h("tbody", {}, rows.length ? rows : h("tr", {}, h("td", { colspan: headers.length, class: "empty" }, "Nothing here yet."))),

@@ -1,0 +1,66 @@
+"""`/api/transfer/*`: start a transfer between two places, check it for conflicts, follow it
+over SSE (a one-time ticket, as uploads), cancel it, clean it up. The work is the core's
+(core/console_transfers.py); a transfer belongs to whoever started it (and administrators)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+
+from gateway.core.console_transfers import parse_request
+from gateway.domain.errors import ErrorCode, JunctionError
+
+from .call import BrowserCall
+
+SSE_HEADERS = {"Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+
+
+async def start(call: BrowserCall) -> dict[str, Any]:
+    request = parse_request(await call.json())
+    session = call.session
+    return await call.core.console_transfers.start(request, session.identity, call.context, session.subject)
+
+
+async def check_conflicts(call: BrowserCall) -> dict[str, Any]:
+    request = parse_request(await call.json(), conflicts_needed=False)
+    return await call.core.console_transfers.check_conflicts(request, call.session.identity, call.context)
+
+
+async def list_transfers(call: BrowserCall) -> dict[str, Any]:
+    session = call.session
+    transfers = await call.core.console_transfers.list_transfers(session.subject, session.identity.admin)
+    return {"transfers": transfers}
+
+
+async def cancel(call: BrowserCall) -> dict[str, Any]:
+    session = call.session
+    job_id = call.request.match_info["job"]
+    return await call.core.console_transfers.cancel(job_id, session.subject, session.identity.admin)
+
+
+async def cleanup(call: BrowserCall) -> dict[str, Any]:
+    session = call.session
+    job_id = call.request.match_info["job"]
+    return await call.core.console_transfers.cleanup(job_id, session.subject, session.identity.admin)
+
+
+async def progress(call: BrowserCall) -> web.StreamResponse:
+    """SSE in the document's event format, authenticated by a one-time ticket for this job."""
+    job_id = call.request.match_info["job"]
+    ticket = call.request.query.get("ticket", "")
+    if not ticket:
+        raise JunctionError(
+            ErrorCode.Unauthorized, "an EventSource authenticates with ?ticket= (POST /api/auth/sse-ticket)"
+        )
+    session = await call.core.sessions.redeem(ticket, job_id, "transfer")
+    events = call.core.console_transfers.events(job_id, session.subject, session.identity.admin)
+    first = await anext(events)  # NoSuchJob answers as JSON, before the stream starts
+    response = web.StreamResponse(headers=SSE_HEADERS)
+    await response.prepare(call.request)
+    await response.write(f"data: {json.dumps(first)}\n\n".encode())
+    async for event in events:
+        await response.write(f"data: {json.dumps(event)}\n\n".encode())
+    await response.write_eof()
+    return response
