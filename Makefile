@@ -29,6 +29,8 @@ system-deps:
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	command -v rclone >/dev/null || missing="$$missing rclone"; \
 	command -v s3cmd >/dev/null || missing="$$missing s3cmd"; \
+	command -v lftp >/dev/null || missing="$$missing lftp"; \
+	command -v sftp >/dev/null || missing="$$missing openssh-client"; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \

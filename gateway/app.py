@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 from pathlib import Path
 
 from aiohttp import web
@@ -14,7 +15,10 @@ from .console.routes import register as register_console
 from .core.service import Core
 from .core.storage_classes import parse_mapping
 from .files.routes import register as register_files
+from .ftp.routes import register as register_ftp
+from .ftp.servers import FtpServers, FtpSettings, parse_port_range
 from .http.audit import audit_requests
+from .http.ratelimit import PROCESS as RATE_LIMITS
 from .http.webhooks import WebhookPoster
 from .logs import add_request_id, request_log
 from .native.routes import register as register_native
@@ -59,9 +63,20 @@ def create_app(config: Config, core: Core | None = None, *, worker: int = 0) -> 
     app[CONFIG_KEY] = config
     s3 = S3Frontend(core, region=config.region, domain=config.domain)
 
+    ftp_config = ftp_settings(config)
+    servers = FtpServers(core, ftp_config) if worker == 0 and ftp_config.configured else None
+
+    core.share_rate_limits(RATE_LIMITS.drain, RATE_LIMITS.merge)
+
     async def start(_app: web.Application) -> None:
         await core.start()
         core.start_delivery(WebhookPoster())  # bucket notifications: POSTs from this process
+        if servers is not None:
+            await servers.start()
+
+    async def stop_ftp(_app: web.Application) -> None:
+        if servers is not None:
+            await servers.stop()
 
     async def stop(_app: web.Application) -> None:
         await core.stop()
@@ -74,6 +89,7 @@ def create_app(config: Config, core: Core | None = None, *, worker: int = 0) -> 
         return await s3.handle(request)
 
     app.on_startup.append(start)
+    app.on_shutdown.append(stop_ftp)
     app.on_cleanup.append(stop)
     app.on_response_prepare.append(add_request_id)
     app.on_response_prepare.append(add_cors_headers)  # S3 responses to requests with Origin
@@ -81,12 +97,29 @@ def create_app(config: Config, core: Core | None = None, *, worker: int = 0) -> 
     app.on_response_prepare.append(close_unsent_body)  # so does a refused 100-continue upload's
     register_native(app, core)  # /v1/... JSON API; must precede the S3 catch-all
     register_console(app, core)  # /api/v1/... console API; likewise
+    register_ftp(app, core, configured=ftp_config.configured)  # /api/ftp/...; before the browser's /api
     register_browser(app, core)  # /api/... browser API and the /console app; likewise
     register_files(app, core)  # /api/finder, /api/upload, ... the file-server API (seed 004); likewise
     register_openapi(app)
     # any path, keys with LF/CR too; `100 Continue` only once the call is authorized (S3Call.continue_upload)
     app.router.add_route("*", r"/{tail:[\s\S]*}", dispatch, expect_handler=defer_continue)
     return app
+
+
+def ftp_settings(config: Config) -> FtpSettings:
+    """FTP/SFTP from the configuration; FTPS uses the gateway's own certificate."""
+    tls = None
+    if config.tls_cert:
+        tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        tls.load_cert_chain(config.tls_cert, config.tls_key or None)
+    return FtpSettings(
+        host=config.host,
+        ftp_port=config.ftp_port,
+        sftp_port=config.sftp_port,
+        passive_ports=parse_port_range(config.ftp_passive_ports),
+        passive_address=config.ftp_passive_address or None,
+        tls=tls,
+    )
 
 
 def _anonymous(request: web.Request) -> bool:

@@ -46,6 +46,10 @@ def _serve_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--body-min-rate", type=float, help="bytes/s a request body must average (default 500)")
     parser.add_argument("--max-header-size", type=int, help="bytes of request line + headers (default 16384)")
     parser.add_argument("--max-header-count", type=int, help="request header lines (default 128)")
+    parser.add_argument("--ftp-port", type=int, help="serve FTP (FTPS with --tls-cert) on this port (default: off)")
+    parser.add_argument("--sftp-port", type=int, help="serve SFTP on this port (default: off)")
+    parser.add_argument("--ftp-passive-ports", help='FTP passive data ports, e.g. "30000-30099" (default: any)')
+    parser.add_argument("--ftp-passive-address", help="IPv4 address FTP's PASV announces (behind NAT)")
     parser.add_argument(
         "--sse-c-over-http",
         action="store_const",

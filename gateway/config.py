@@ -61,6 +61,11 @@ class Config:
     body_min_rate: float = 500.0  # bytes/s a body must average beyond its first body_timeout; 0: no minimum
     max_header_size: int = 16 * 1024  # bytes of request line and header section
     max_header_count: int = 128  # header lines
+    # FTP and SFTP into the namespace (gateway/ftp/; README "FTP and SFTP"): 0 = off. Served by worker 0 only.
+    ftp_port: int = 0
+    sftp_port: int = 0
+    ftp_passive_ports: str = ""  # passive data ports, "30000-30099" ("" : any free port)
+    ftp_passive_address: str = ""  # the IPv4 address PASV announces (behind NAT); "" : the server's own
 
     def with_overrides(self, values: dict[str, Any]) -> Config:
         known = {f.name: f.type for f in fields(self)}

@@ -1,11 +1,13 @@
 """docs/ARCHITECTURE.md's operation -> file table matches the code, so the document cannot rot.
 
-Three tables are checked, each against the code that dispatches requests:
+The tables are checked, each against the code that dispatches requests:
 - S3: every row's sample request is routed (by the real `gateway.s3.router.route`) to the named
   handler in the named file, and every handler the router can return has a row;
 - native: the rows are exactly `gateway.native.routes.ROUTES`;
 - console: the rows are exactly the routes `gateway.console.routes.register` adds;
-- browser: the rows are exactly `gateway.browser.routes.ROUTES`.
+- browser: the rows are exactly `gateway.browser.routes.ROUTES`;
+- file API: the rows are exactly `gateway.files.routes.ROUTES`;
+- FTP and SFTP: the rows are exactly `gateway.ftp.routes.ROUTES`.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from aiohttp.test_utils import make_mocked_request
 
 from gateway.browser import routes as browser_routes
 from gateway.console import routes as console_routes
+from gateway.files import routes as file_routes
+from gateway.ftp import routes as ftp_routes
 from gateway.native import routes as native_routes
 from gateway.s3 import router as s3_router
 from gateway.s3 import unconfigured
@@ -77,6 +81,8 @@ S3_ROWS = _table("S3 API")
 NATIVE_ROWS = _table("Native API")
 CONSOLE_ROWS = _table("Console API")
 BROWSER_ROWS = _table("Browser API")
+FILE_ROWS = _table("File API")
+FTP_ROWS = _table("FTP and SFTP")
 
 
 def _function_names(file: str) -> set[str]:
@@ -89,7 +95,9 @@ def _file_of(function: Any) -> str:
     return Path(inspect.getfile(function)).resolve().relative_to(ROOT).as_posix()
 
 
-@pytest.mark.parametrize("row", S3_ROWS + NATIVE_ROWS + CONSOLE_ROWS + BROWSER_ROWS, ids=lambda r: r.cells[0])
+@pytest.mark.parametrize(
+    "row", S3_ROWS + NATIVE_ROWS + CONSOLE_ROWS + BROWSER_ROWS + FILE_ROWS + FTP_ROWS, ids=lambda r: r.cells[0]
+)
 def test_named_handler_is_defined_in_named_file(row: Row) -> None:
     assert (ROOT / row.file).is_file(), f"{row.file} does not exist"
     assert row.handler in _function_names(row.file), f"{row.handler} is not defined in {row.file}"
@@ -221,4 +229,16 @@ def test_browser_table_is_the_route_table() -> None:
         (path, method, handler.__name__, _file_of(handler))
         for method, path, handler, _signed_in, _status in browser_routes.ROUTES
     ]
+    assert sorted(documented) == sorted(actual)
+
+
+def test_file_api_table_is_the_route_table() -> None:
+    documented = [(_span(r.cells[0]), _span(r.cells[1]), r.handler, r.file) for r in FILE_ROWS]
+    actual = [(path, method, handler.__name__, _file_of(handler)) for method, path, handler in file_routes.ROUTES]
+    assert sorted(documented) == sorted(actual)
+
+
+def test_ftp_table_is_the_route_table() -> None:
+    documented = [(_span(r.cells[0]), _span(r.cells[1]), r.handler, r.file) for r in FTP_ROWS]
+    actual = [(path, method, handler.__name__, _file_of(handler)) for method, path, handler in ftp_routes.ROUTES]
     assert sorted(documented) == sorted(actual)

@@ -167,7 +167,7 @@ def test_console_api_accepts_the_session(gw, root, bkt):
 
 
 def test_login_rate_limit(tmp_path):
-    gw = start_gateway(tmp_path, "--workers", "1")  # each worker counts for itself (README): one counts all
+    gw = start_gateway(tmp_path, "--workers", "1")  # shared across workers once a second: one decides at once
     try:
         for _ in range(5):
             wrong = requests.post(f"{gw.url}/api/auth/login", json={"username": "x", "password": "wrong-password"})

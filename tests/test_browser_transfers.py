@@ -17,6 +17,7 @@ from backend_fixtures import start_moto
 from botocore.exceptions import ClientError
 from browser_helpers import admin, make_user, signed_in, user_key
 from conftest import boto_client, start_gateway, stop_gateway
+from fake_obs import start_fake_obs
 from space_helpers import local_space, root_of, tree, write_tree
 
 from gateway.client import NativeClient
@@ -175,6 +176,25 @@ def test_local_space_to_s3_space_on_moto_and_a_package_to_a_space(gw, root, nati
     assert tree(root_of(local))["from-pkg/readme.md"] == b"# hi"
     run(root, gw, place("local", local["userSpaceID"], "from-pkg/"), place("package", f"{bucket}/copy"))
     assert s3.get_object(Bucket=bucket, Key="copy/readme.md")["Body"].read() == b"# hi"
+
+
+def test_bucket_to_an_obs_space_and_back_to_a_local_one(gw, root, native, s3, tmp_path):
+    obs = start_fake_obs(tmp_path)
+    try:
+        storage = {"type": "OBS", "region": "cn-north-4", "endpoint": obs.url, "bucket": obs.bucket, "pathStyle": True}
+        credential = {"type": "OBS", "accessKeyId": obs.access_key, "secretAccessKey": obs.secret_key}
+        space = native.create_user_space(f"obs-{uuid.uuid4().hex[:8]}", storage, credential)
+        bucket = new_bucket(s3)
+        data = {"set/a.bin": os.urandom(1024 * 1024 + 3), "set/b/c.txt": "ünïcode".encode()}
+        for key, body in data.items():
+            s3.put_object(Bucket=bucket, Key=key, Body=body)
+        run(root, gw, place("s3", bucket, "set/"), place("local", space["name"], "in-obs/"))
+        assert obs.keys() == ["in-obs/a.bin", "in-obs/b/c.txt"]
+        local = local_space(native, gw.data_dir)
+        run(root, gw, place("local", space["userSpaceID"], "in-obs/"), place("local", local["userSpaceID"], "back"))
+        assert tree(root_of(local)) == {"back/a.bin": data["set/a.bin"], "back/b/c.txt": data["set/b/c.txt"]}
+    finally:
+        obs.stop()
 
 
 def test_the_default_space_object_blocks_and_a_missing_space_are_refused(gw, root, native, s3):
@@ -358,3 +378,46 @@ def test_spaces_and_sync_tasks_with_their_last_run(gw, root, native):
     assert listed["state"] == "done" and listed["runs"] == 1
     assert listed["lastRun"]["state"] == "succeeded" and listed["lastRun"]["filesDone"] == 1
     assert listed["lastRun"]["finished"]
+
+
+def test_max_concurrent_transfers_makes_the_others_wait_their_turn(gw, root, native, moto, s3):
+    assert root.put(f"{gw.url}/api/settings/max-concurrent-transfers", json={"maxConcurrentTransfers": 1}).ok
+    try:
+        local = local_space(native, gw.data_dir)
+        write_tree(root_of(local), {f"slow/f{i:03}.bin": os.urandom(64 * 1024) for i in range(300)})
+        remote, _ = s3_space(native, moto)
+        slow = transfer(root, gw, place("local", local["userSpaceID"], "slow/"), place("local", remote["userSpaceID"]))
+        src, dst = new_bucket(s3), new_bucket(s3)
+        s3.put_object(Bucket=src, Key="quick.txt", Body=b"quick")
+        quick = transfer(root, gw, place("s3", src), place("s3", dst))
+        assert slow.status_code == quick.status_code == 200
+        slow_id, quick_id = slow.json()["jobId"], quick.json()["jobId"]
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:  # the quick one waits, pending, behind the slow one
+            listed = {t["id"]: t for t in root.get(f"{gw.url}/api/transfer").json()["transfers"]}
+            if listed[quick_id]["status"] == "pending":
+                break
+            time.sleep(0.1)
+        assert listed[quick_id]["status"] == "pending" and listed[slow_id]["status"] == "in_progress"
+        with pytest.raises(ClientError):
+            s3.head_object(Bucket=dst, Key="quick.txt")
+        root.post(f"{gw.url}/api/transfer/cancel/{slow_id}")
+        assert follow(root, gw, quick_id)[-1]["type"] == "complete"  # its turn came
+        assert s3.get_object(Bucket=dst, Key="quick.txt")["Body"].read() == b"quick"
+    finally:
+        root.put(f"{gw.url}/api/settings/max-concurrent-transfers", json={"maxConcurrentTransfers": 2})
+
+
+def test_a_file_that_fails_is_listed_and_the_others_still_go(gw, root, native, s3):
+    bucket = new_bucket(s3)
+    s3.put_object(Bucket=bucket, Key="x/y.txt", Body=b"under x")
+    s3.put_object(Bucket=bucket, Key="z.txt", Body=b"zed")
+    local = local_space(native, gw.data_dir)
+    write_tree(root_of(local), {"out/x": b"a file where the copy needs a folder"})
+    started = transfer(root, gw, place("s3", bucket), place("local", local["userSpaceID"], "out/"))
+    assert started.status_code == 200, started.text
+    final = follow(root, gw, started.json()["jobId"])[-1]
+    assert final["type"] == "error" and final["job"]["status"] == "failed"
+    assert final["job"]["filesFailed"] == 1 and final["job"]["filesCompleted"] == 1, final
+    assert [e["file"] for e in final["job"]["errors"]] == ["x/y.txt"] and final["job"]["error"]
+    assert tree(root_of(local)) == {"out/x": b"a file where the copy needs a folder", "out/z.txt": b"zed"}

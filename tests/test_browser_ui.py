@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
 from browser_helpers import b64
 from conftest import boto_client, start_gateway, stop_gateway
+from space_helpers import local_space, root_of, tree
+
+from gateway.client import NativeClient
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (make test does)")
 
@@ -201,19 +205,68 @@ def test_console_end_to_end(gw, browser, shots, tmp_path):
 
 
 def test_transfer_to_another_space_with_live_progress(gw, browser, shots):
+    """A bucket's folder to a Local user space: started from the form (submitted with the
+    keyboard), followed live over SSE to 100 %, the bytes on the space's disk; then the spaces
+    and sync tasks page lists the space and a sync task with its last run."""
+    native = NativeClient(gw.url, gw.access_key, gw.secret_key)
+    space = local_space(native, gw.data_dir)
+    s3 = boto_client(gw)
+    s3.create_bucket(Bucket="outbox")
+    files = {"shared/big.bin": os.urandom(8 * 1024 * 1024 + 5), "shared/notes/a.txt": b"a note"}
+    for key, data in files.items():
+        s3.put_object(Bucket="outbox", Key=key, Body=data)
     context = browser.new_context(viewport=DESKTOP)
     page = context.new_page()
     sign_in(page, gw, gw.access_key, gw.secret_key)
     page.get_by_role("link", name="Transfers").click()
     page.get_by_role("heading", name="Transfers").wait_for()
-    page.wait_for_load_state("networkidle")
+    page.get_by_label("From kind").select_option("s3")
+    page.get_by_label("From bucket, package or space").fill("outbox")
+    page.get_by_label("From path").fill("shared/")
+    page.get_by_label("To kind").select_option("local")
+    page.get_by_label("To bucket, package or space").fill(space["name"])
+    page.get_by_role("button", name="Check conflicts").click()
+    page.get_by_text("2 files (8.0 MiB); 0 already exist at the destination.").wait_for()
+    page.get_by_label("To path").fill("copy/")
+    page.get_by_label("To path").press("Enter")  # the keyboard submits the form
+    row = page.locator("tr", has=page.locator(".transfer-status", has_text="completed"))
+    row.wait_for(timeout=120_000)
+    assert row.locator("progress").get_attribute("value") == "100"
+    assert "2 of 2 files" in row.locator(".transfer-detail").inner_text()
     page.screenshot(path=str(shots / "transfers.png"))
-    if page.locator(".unavailable").count():
-        context.close()
-        pytest.xfail("POST /api/transfer (issue 15 point 3) is not on this gateway yet: the console-backend work")
-    page.get_by_label("Bucket", exact=True).fill("photos")
-    page.get_by_label("Path", exact=True).first.fill("shared/")
-    page.get_by_label("Bucket or space").fill("photos-copy")
-    page.get_by_role("button", name="Start transfer").click()
-    page.locator(".transfer-status", has_text="completed").wait_for(timeout=120_000)
+    assert tree(root_of(space)) == {"copy/big.bin": files["shared/big.bin"], "copy/notes/a.txt": b"a note"}
+    row.get_by_role("button", name="Clean up transfer").click()
+    row.wait_for(state="detached")
+
+    # a sync task between two spaces, and the page that lists spaces and tasks with the last run
+    mirror = local_space(native, gw.data_dir)
+    task = native.create_sync_task(
+        {
+            "trigger": {"type": "Once"},
+            "mode": {"type": "Full"},
+            "srcUserSpaceID": space["userSpaceID"],
+            "srcPath": "copy",
+            "destUserSpaceIDs": [mirror["userSpaceID"]],
+            "destPathes": ["m"],
+        }
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and native.get_sync_task(task["taskID"])["state"] != "done":
+        time.sleep(0.1)
+    page.get_by_role("link", name="User spaces & sync").click()
+    page.get_by_role("heading", name="User spaces & sync tasks").wait_for()
+    page.get_by_role("cell", name=space["name"], exact=True).wait_for()
+    page.locator(".sync-result", has_text="succeeded: 2/2 files").wait_for()
+    page.screenshot(path=str(shots / "spaces.png"))
+
+    # on a phone: the same pages, no sideways scrolling
+    phone = browser.new_context(viewport=PHONE, storage_state=context.storage_state())
+    small = phone.new_page()
+    for route, heading in (("transfers", "Transfers"), ("spaces", "User spaces & sync tasks")):
+        small.goto(f"{gw.url}/console/#/{route}")
+        small.get_by_role("heading", name=heading).wait_for()
+        small.wait_for_load_state("networkidle")
+        assert small.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], route
+    small.screenshot(path=str(shots / "spaces-phone.png"))
+    phone.close()
     context.close()

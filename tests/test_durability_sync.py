@@ -95,6 +95,29 @@ async def test_local_put_syncs_file_then_directories(tmp_path, synced, size):
     assert synced.index(root / "blocks/ab/cd", file_syncs[-1]) > file_syncs[-1]
 
 
+@pytest.mark.parametrize("size", [10, 3 * 1024 * 1024], ids=["one-write", "streamed"])
+async def test_a_new_blob_syncs_its_file_and_only_the_directories_it_made(tmp_path, synced, size):
+    """The gateway's own blobs (never-used keys): written in place and fsynced, no temporary and
+    no rename; a directory the write makes is synced in its parent, an existing one is not."""
+    backend = LocalBackend(tmp_path / "space")
+    root = backend.root
+    piece = b"x" * min(size, 1024 * 1024)
+    try:
+        synced.clear()
+        await backend.put_new("blocks/ab/first", stream(*[piece] * (size // len(piece))))
+        assert synced[-1] == root / "blocks/ab/first", synced  # the file itself, once the parents are made
+        assert set(synced[:-1]) == {root, root / "blocks"}, synced  # blocks/ made in root, ab/ in blocks/
+        synced.clear()
+        await backend.put_new("blocks/ab/second", stream(*[piece] * (size // len(piece))))
+        assert synced == [root / "blocks/ab/second"]  # one fsync: the directory existed
+        with pytest.raises(FileExistsError):
+            await backend.put_new("blocks/ab/second", stream(b"never over an existing blob"))
+    finally:
+        await backend.close()
+    assert (root / "blocks/ab/second").read_bytes() == piece * (size // len(piece))
+    assert sorted(p.name for p in (root / "blocks/ab").iterdir()) == ["first", "second"]  # no temporaries
+
+
 async def test_local_copy_syncs_file_and_directory(tmp_path, synced):
     backend = LocalBackend(tmp_path / "space")
     try:

@@ -10,6 +10,7 @@ import io
 import json
 import uuid
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
@@ -155,7 +156,8 @@ def test_file_errors(root, s3, bkt):
     s3.put_object(Bucket=bkt, Key="two.txt", Body=b"2")
     taken = root.post("rename_file", {"file_name": "one.txt", "new_name": "two.txt", "path": f"/{bkt}"})
     assert taken.status_code == 409 and s3.get_object(Bucket=bkt, Key="two.txt")["Body"].read() == b"2"
-    for headers in ({}, {"Authorization": "Bearer not-a-token"}, {"X-API-KEY": "JUNCTIONTESTKEY:wrong"}):
+    anonymous = ({}, {"Authorization": "Bearer not-a-token"}, {"X-API-KEY": "JUNCTIONTESTKEY:wrong"})
+    for headers in (*anonymous, {"X-API-KEY": "JUNCTIONTESTKEY"}):  # an access key id alone is no secret
         refused = requests.get(f"{root.url}/api/finder", params={"path": "/"}, headers=headers)
         assert refused.status_code == 401 and refused.json()["error"] == "Unauthorized", refused.text
 
@@ -241,6 +243,20 @@ def test_create_rename_delete_folders(root, s3, native, bkt):
     assert root.post("delete_folder", {"path": f"/{bkt}"}).status_code == 200  # an empty bucket
     with pytest.raises(ClientError):
         s3.head_bucket(Bucket=bkt)
+
+
+def test_folders_of_more_than_a_listing_page(root, s3, native, bkt):
+    keys = [f"many/k{n:04}.txt" for n in range(1003)] + ["many/sub/", "many/sub/deep.txt"]
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda k: s3.put_object(Bucket=bkt, Key=k, Body=k.encode()), keys))
+    moved = root.post("rename_folder", {"folder_name": "many", "new_name": "lots", "path": f"/{bkt}"})
+    assert moved.status_code == 200, moved.text
+    listed = [o["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bkt) for o in page["Contents"]]
+    renamed = [k.replace("many/", "lots/", 1) for k in keys]
+    assert sorted(listed) == sorted([*renamed, "lots/"])  # a renamed package is an explicit one: its marker
+    assert both_ways(s3, native, bkt, "lots/k1002.txt") == [b"many/k1002.txt"] * 2
+    gone = root.post("delete_folder", {"path": f"/{bkt}/lots"})
+    assert gone.status_code == 200 and s3.list_objects_v2(Bucket=bkt)["KeyCount"] == 0
 
 
 def test_download_a_file_and_a_folder_as_zip(root, s3, bkt):

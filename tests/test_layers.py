@@ -18,6 +18,7 @@ FRONT_ENDS = (
     "gateway.console",
     "gateway.browser",
     "gateway.files",
+    "gateway.ftp",
     "gateway.openapi",
     "gateway.app",
 )
@@ -97,7 +98,14 @@ def test_front_ends_reach_storage_only_through_core() -> None:
 
 def test_front_ends_do_not_import_each_other() -> None:
     """What two front ends share (request signing, the download loop) lives below them."""
-    packages = ("gateway.s3", "gateway.native", "gateway.console", "gateway.browser", "gateway.files")
+    packages = (
+        "gateway.s3",
+        "gateway.native",
+        "gateway.console",
+        "gateway.browser",
+        "gateway.files",
+        "gateway.ftp",
+    )
     found = []
     for own in packages:
         found += _violations((own,), tuple(p for p in packages if p != own))

@@ -101,8 +101,14 @@ class S3fsFuse(Driver):
     def sync(self, local_dir: Path, bucket: str, prefix: str) -> int:
         target = self.root(bucket) / prefix
         run(["mkdir", "-p", str(target)], timeout=60)
-        out = run(["rsync", "-rt", "--out-format=%n", f"{local_dir}/", f"{target}/"], timeout=1800).stdout
-        return sum(1 for line in out.splitlines() if line and not line.endswith("/"))
+        # --inplace, as s3fs's FAQ advises: without it rsync writes a temp file and renames it, and
+        # s3fs 1.90 can lose the chmod/utimes made between close() and FUSE's asynchronous release
+        # when the rename comes first (the client then never sends the metadata copy).
+        cmd = ["rsync", "-rt", "--inplace", "--out-format=%i %n", f"{local_dir}/", f"{target}/"]
+        files = [line for line in run(cmd, timeout=1800).stdout.splitlines() if line and not line.endswith("/")]
+        with open(self.passwd.with_name("rsync.log"), "a") as log:  # why each file was sent (rsync's %i)
+            log.write("\n".join(files) + "\n--\n")
+        return len(files)
 
     def make_folder(self, bucket: str, key: str) -> None:
         run(["mkdir", "-p", str(self.root(bucket) / key)], timeout=60)

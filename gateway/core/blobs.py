@@ -63,9 +63,12 @@ BLOCKS_DIR = "blocks"  # where a shard store's blobs live, under its working dir
 
 
 def new_blob_key() -> str:
-    """Random, evenly spread key: two levels of fan-out keep directories small."""
+    """Random, evenly spread key under 256 directories: few enough that they all exist soon
+    (making one costs an fsync of its parent), enough to keep each small (a million blobs:
+    about 4,000 a directory). Blobs written under the former two-level layout
+    (blocks/ab/cd/...) keep their recorded keys."""
     name = uuid.uuid4().hex
-    return f"{BLOCKS_DIR}/{name[:2]}/{name[2:4]}/{name}"
+    return f"{BLOCKS_DIR}/{name[:2]}/{name}"
 
 
 async def _capped(stream: ByteSource, room: int, space_id: int, cap: int) -> ByteStream:
@@ -118,8 +121,11 @@ class BlobIO:
             stream = _capped(stream, cap - await self._store.spaces.usage(space_id), space_id, cap)
         key = new_blob_key()
         blob_id = await self._store.blobs.new(space_id, key, self._owner, salt)
+        # a backend that can write a never-used key in place (Local: no temporary file, no
+        # rename, one fsync) does; the others' `put` is that already
+        write = getattr(backend, "put_new", None) or backend.put
         try:
-            size = await backend.put(key, stream, size_hint)
+            size = await write(key, stream, size_hint)
         except BaseException:
             await self.discard(WrittenBlob(blob_id, space_id, key, 0))
             raise

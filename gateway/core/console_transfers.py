@@ -12,6 +12,7 @@ chunk; files already copied stay (each write is atomic: no half-written file is 
 
 from __future__ import annotations
 
+import asyncio
 import posixpath
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ KINDS = {"s3": "bucket", "bucket": "bucket", "package": "package", "local": "spa
 MAX_ITEMS = 1000
 MAX_ERRORS = 20  # per-file errors kept on the job
 MAX_RENAMES = 1000
+QUEUE_POLL = 0.25  # seconds between looks at the queue of a waiting transfer
 STATUS = {"running": "in_progress", "succeeded": "completed", "failed": "failed", "canceled": "cancelled"}
 EVENT = {"running": "progress", "succeeded": "complete", "failed": "error", "canceled": "cancelled"}
 
@@ -145,6 +147,7 @@ class ConsoleTransfers:
         jobs: JobService,
         authorize: Authorize,
         list_objects: ListObjects,
+        limit: Callable[[], Awaitable[float]],
     ) -> None:
         self._store = store
         self._spaces = spaces
@@ -152,6 +155,7 @@ class ConsoleTransfers:
         self._jobs = jobs
         self._authorize = authorize
         self._list_objects = list_objects
+        self._limit = limit  # the max-concurrent-transfers setting
 
     # ------------------------------------------------------------ planning
 
@@ -286,6 +290,16 @@ class ConsoleTransfers:
             "estimatedBytes": plan.total_bytes,
         }
 
+    async def _wait_for_a_slot(self, job: Job) -> None:
+        """At most `max-concurrent-transfers` transfers copy at once, across every worker and
+        instance (they share the jobs table): the others wait, pending, in the order they came."""
+        while await self._store.jobs.running_before(JOB_KIND, job.id) >= await self._limit():
+            if not job.progress.get("waiting"):
+                job.update(waiting=True)
+            job.check_canceled()
+            await asyncio.sleep(QUEUE_POLL)
+        job.update(waiting=False)
+
     async def run(self, job: Job, plan: Plan) -> dict[str, Any]:
         job.update(
             filesTotal=len(plan.files),
@@ -294,6 +308,7 @@ class ConsoleTransfers:
             filesFailed=0,
             errors=[],
         )
+        await self._wait_for_a_slot(job)
         errors: list[dict[str, str]] = []
         copied = 0
         for planned in plan.files:
@@ -312,7 +327,7 @@ class ConsoleTransfers:
                 await plan.destination.write(target, _counted(job, body), planned.size, content_type)
                 copied += 1
                 job.add(filesDone=1)
-            except (JunctionError, BackendError) as exc:
+            except (JunctionError, BackendError, OSError) as exc:  # OSError: a Local space's file system
                 job.add(filesFailed=1)
                 if len(errors) < MAX_ERRORS:
                     code = str(exc.code) if isinstance(exc, JunctionError) else type(exc).__name__
@@ -392,9 +407,10 @@ class ConsoleTransfers:
 def transfer_view(record: dict[str, Any]) -> dict[str, Any]:
     """A transfer job in the document's words (its `job` object), with where from and to."""
     progress = record["progress"]
+    waiting = record["state"] == "running" and progress.get("waiting")
     return {
         "id": str(record["id"]),
-        "status": STATUS.get(record["state"], record["state"]),
+        "status": "pending" if waiting else STATUS.get(record["state"], record["state"]),
         "source": record["params"].get("source"),
         "destination": record["params"].get("destination"),
         "conflictResolution": record["params"].get("conflictResolution"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from .console_transfers import ConsoleTransfers
 from .cors import CorsService
 from .endpoint_roles import EndpointRoles
 from .exports import ExportService
+from .ftp_logins import FtpLoginService
 from .identity import IdentityService, authorize
 from .jobs import JobService
 from .leases import Lease
@@ -39,6 +40,7 @@ from .notify_delivery import Delivery, Poster
 from .object_lock import ObjectLockService
 from .objects import ObjectService
 from .quotas import QuotaService, quota_guard
+from .ratelimit_share import Hit, RateLimitSharing
 from .secretbox import SecretBox
 from .sessions import SessionService
 from .settings import SettingsService
@@ -96,6 +98,7 @@ class Core:
         self.authorizer = Authorizer(self.access)
         self.accounts = AccountService(self.store, self.identity, self.authorizer)
         self.directory = UserDirectory(self.store, self.accounts)  # seed 004's users, roles, paths
+        self.ftp_logins = FtpLoginService(self.store, self.accounts, self.identity)  # FTP/SFTP logins
         self.endpoint_roles = EndpointRoles(self.store)  # seed 004's roles per file-API endpoint
         self.sessions = SessionService(self.store, self.identity, self.data_dir)  # web console sign-ins
         self.upload_progress = UploadProgressService(self.data_dir)  # browser uploads, for SSE
@@ -123,7 +126,13 @@ class Core:
         self.sync = SyncService(self.store, self.spaces, self.jobs, self.data_dir)
         # the browser console's transfers between buckets, packages and user spaces (jobs too)
         self.console_transfers = ConsoleTransfers(
-            self.store, self.spaces, self.objects, self.jobs, self.authorize, self.list_objects
+            self.store,
+            self.spaces,
+            self.objects,
+            self.jobs,
+            self.authorize,
+            self.list_objects,
+            limit=lambda: self.settings.get("max-concurrent-transfers"),
         )
         self.lifecycle = LifecycleService(
             self.store, self.objects, self.blobs, self.jobs, self.data_dir, lifecycle_day_seconds
@@ -145,6 +154,11 @@ class Core:
         self._orphan_grace = orphan_grace
         self._gc_task: asyncio.Task[None] | None = None
         self._primary = primary  # the first worker process: start-up reports are logged once, by it
+        self._rate_limits: RateLimitSharing | None = None
+
+    def share_rate_limits(self, drain: Callable[[], list[Hit]], merge: Callable[[list[Hit]], None]) -> None:
+        """Keep the front ends' in-memory rate limits in step with every other process (call before start)."""
+        self._rate_limits = RateLimitSharing(self.store.cluster, self.jobs.owner, drain, merge)
 
     async def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -174,6 +188,8 @@ class Core:
         self.audit.start()
         if self._gc_interval > 0:
             self._gc_task = asyncio.create_task(self._collect_forever(), name="junction-gc")
+        if self._rate_limits is not None:
+            self._rate_limits.start()
 
     def start_delivery(self, poster: Poster) -> None:
         """Deliver queued notification events with `poster` (the app's HTTP client)."""
@@ -185,6 +201,9 @@ class Core:
             self._gc_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._gc_task
+        if self._rate_limits is not None:
+            with contextlib.suppress(Exception):  # the database may already be gone: limits are not data
+                await self._rate_limits.stop()
         await self.sync.stop()
         await self.identity.stop()
         await self.jobs.stop()

@@ -26,7 +26,7 @@ from gateway.core.service import Core
 from gateway.core.user_directory import ADMIN_POLICY
 from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.domain.models import Bucket
-from gateway.http.ratelimit import RateLimit
+from gateway.http.ratelimit import limit_of
 from gateway.http.session_auth import session_of
 from gateway.logs import ACCESS_KEY
 
@@ -35,7 +35,7 @@ from .errors import error_json, error_response
 log = logging.getLogger("junction.files")
 API_KEY_HEADER = "X-API-KEY"
 MAX_JSON = 1024 * 1024  # new_file / edit_file carry a file's content in JSON
-API_KEY_FAILURES = RateLimit(5)  # wrong X-API-KEY secrets per minute per client address
+API_KEY_FAILURES = limit_of("api-key")  # wrong X-API-KEY secrets per minute per client address
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,26 +12,14 @@ from typing import Any
 
 from gateway.core.objects import ObjectAttrs, WriteConditions
 from gateway.domain.errors import ErrorCode, JunctionError
-from gateway.domain.models import Bucket, ObjectInfo
+from gateway.domain.models import Bucket
 
 from .call import FileCall
 from .files import move_object, one_piece
 from .namespace import FilePath, parse
+from .walk import under
 
 FOLDER_MARKER_TYPE = "application/x-directory"
-PAGE = 1000
-
-
-async def _everything_under(call: FileCall, bucket: str, prefix: str) -> list[ObjectInfo]:
-    """The keys under `prefix` (metadata only; a folder's listing, held for the rename/delete)."""
-    found: list[ObjectInfo] = []
-    marker = ""
-    while True:
-        page = await call.core.list_objects(bucket, prefix=prefix, marker=marker, max_keys=PAGE)
-        found += page.objects
-        if not page.truncated:
-            return found
-        marker = page.next_marker
 
 
 async def _exists(call: FileCall, path: FilePath) -> bool:
@@ -85,21 +73,32 @@ async def delete_folder(call: FileCall) -> dict[str, Any]:
         await call.core.buckets.delete(bucket.name)
         return {"status": "Folder deleted"}
     await call.authorize("s3:ListBucket", bucket, context={"s3:prefix": (path.prefix,), "s3:delimiter": ("",)})
-    objects = await _everything_under(call, path.bucket, path.prefix)
-    if not objects:
-        raise JunctionError(ErrorCode.NoSuchKey, "Path does not exist")
-    for obj in objects:
+    found = 0
+    async for obj in under(call.core, path.bucket, path.prefix):
         await call.authorize("s3:DeleteObject", bucket, obj.key)
-    for obj in sorted(objects, key=lambda o: o.key.endswith("/")):  # markers last: the folder goes last
-        await call.core.objects.delete(path.bucket, obj.key)
+        found += 1
+    if not found:
+        raise JunctionError(ErrorCode.NoSuchKey, "Path does not exist")
+    folders = []
+    async for obj in under(call.core, path.bucket, path.prefix):
+        if obj.key.endswith("/"):
+            folders.append(obj.key)  # markers last, deepest first: a folder goes after what it holds
+        else:
+            await call.core.objects.delete(path.bucket, obj.key)
+    for key in sorted(folders, reverse=True):
+        await call.core.objects.delete(path.bucket, key)
     return {"status": "Folder deleted"}
 
 
-async def _authorize_moves(call: FileCall, bucket: Bucket, objects: list[ObjectInfo], source: str, target: str) -> None:
-    for obj in objects:
+async def _authorize_moves(call: FileCall, bucket: Bucket, source: str, target: str) -> int:
+    """Every move asked of the engine before any is made; the number of keys to move."""
+    count = 0
+    async for obj in under(call.core, bucket.name, source):
         await call.authorize("s3:GetObject", bucket, obj.key)
         await call.authorize("s3:DeleteObject", bucket, obj.key)
         await call.authorize("s3:PutObject", bucket, target + obj.key[len(source) :])
+        count += 1
+    return count
 
 
 async def rename_folder(call: FileCall) -> dict[str, Any]:
@@ -112,24 +111,23 @@ async def rename_folder(call: FileCall) -> dict[str, Any]:
     source, target = parent.child(name), parent.child(new_name)
     bucket = await call.core.buckets.get(source.bucket)
     await call.authorize("s3:ListBucket", bucket, context={"s3:prefix": (source.prefix,), "s3:delimiter": ("",)})
-    objects = await _everything_under(call, source.bucket, source.prefix)
-    if not objects:
+    if not (await call.core.list_objects(source.bucket, prefix=source.prefix, max_keys=1)).objects:
         raise JunctionError(ErrorCode.NoSuchKey, "Path does not exist")
     if source.key == target.key:
         return {"status": "Folder renamed", "path": str(target)}
     if await _exists(call, target):
         raise JunctionError(ErrorCode.ObjectAlreadyExists, f"Folder already exists: {target}")
-    await _authorize_moves(call, bucket, objects, source.prefix, target.prefix)
+    await _authorize_moves(call, bucket, source.prefix, target.prefix)
     is_package = "/" not in source.key
     if is_package:
         await call.core.native.packages.create(bucket.id, target.key)  # the package under its new name
-    marker = None
-    for obj in objects:
+    package_marker = None
+    async for obj in under(call.core, source.bucket, source.prefix):  # moved keys leave the listing behind it
         if is_package and obj.key == source.prefix:
-            marker = obj  # the old package's marker: removed once it is empty
+            package_marker = obj  # the old package's marker: removed once it is empty
             continue
         moved_to = FilePath(target.bucket, target.prefix + obj.key[len(source.prefix) :])
         await move_object(call, obj, FilePath(source.bucket, obj.key), moved_to)
-    if marker is not None:
-        await call.core.objects.delete(source.bucket, marker.key)
+    if package_marker is not None:
+        await call.core.objects.delete(source.bucket, package_marker.key)
     return {"status": "Folder renamed", "path": str(target)}

@@ -19,11 +19,11 @@ from gateway.http.streaming import send_stream
 from .call import FileCall
 from .files import current_file
 from .namespace import FilePath, parse
+from .walk import under
 from .zipstream import Entry, zip_stream
 
 CHUNK = 256 * 1024
 MAX_FIELD = 4096
-LIST_PAGE = 1000
 
 
 def attachment(name: str) -> str:
@@ -99,19 +99,6 @@ async def _is_file(call: FileCall, path: FilePath) -> bool:
     return True
 
 
-async def _listed(call: FileCall, bucket: str, prefix: str) -> AsyncIterator[ObjectInfo]:
-    """Every key under `prefix` but folder markers, a page of metadata at a time."""
-    marker = ""
-    while True:
-        page = await call.core.list_objects(bucket, prefix=prefix, marker=marker, max_keys=LIST_PAGE)
-        for obj in page.objects:
-            if not obj.key.endswith("/"):
-                yield obj
-        if not page.truncated:
-            return
-        marker = page.next_marker
-
-
 async def download(call: FileCall) -> web.StreamResponse:
     path = parse(call.query("file_path", "No file path provided"))
     if not path.bucket:
@@ -137,7 +124,7 @@ async def _download_folder(call: FileCall, bucket: Bucket, path: FilePath) -> we
     prefix = path.prefix
     await call.authorize("s3:ListBucket", bucket, context={"s3:prefix": (prefix,), "s3:delimiter": ("",)})
     count = 0
-    async for obj in _listed(call, bucket.name, prefix):
+    async for obj in under(call.core, bucket.name, prefix, markers=False):
         await call.authorize("s3:GetObject", bucket, obj.key)
         count += 1
     if count == 0 and prefix:
@@ -147,7 +134,7 @@ async def _download_folder(call: FileCall, bucket: Bucket, path: FilePath) -> we
     level = int(await call.core.settings.get("zip-compression-level"))
 
     async def entries() -> AsyncIterator[Entry]:
-        async for listed in _listed(call, bucket.name, prefix):
+        async for listed in under(call.core, bucket.name, prefix, markers=False):
             try:
                 obj = await call.core.objects.head(bucket.name, listed.key)  # with its blocks, as of now
             except JunctionError as exc:

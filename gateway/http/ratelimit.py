@@ -1,8 +1,11 @@
 """Every rate limit of the gateway, per client address and route class, in one place.
 
-A sliding window of 60 s per (route class, client address), in memory as the storage browser
-document's own: each worker process counts for itself, so with N workers a client may get up
-to N times the figure before every worker refuses it (README, *Web console*). The address is
+A sliding window of 60 s per (route class, client address), decided in memory so that a
+refusal costs no database round trip. What one process counts is shared with every other
+worker process and gateway instance through the metadata store (gateway/core/ratelimit_share.py:
+each process publishes its hits and merges the others' about once a second), so a client gets
+the figure once per namespace, not once per process, give or take what it can send in that
+second. The address is
 the TCP peer's: Junction trusts no X-Forwarded-For, so behind a proxy every client shares the
 proxy's address. A refused request answers 429 with `retryAfter` (gateway/browser/errors.py).
 """
@@ -15,10 +18,16 @@ from collections import OrderedDict, deque
 MAX_CLIENTS = 10_000  # addresses remembered per limit (oldest forgotten first)
 
 
+Hit = tuple[str, str, float]  # (route class, client address, time)
+OUTBOX_MAX = 10_000  # hits kept for publishing; with no sharing task running, the oldest are dropped
+
+
 class RateLimit:
-    def __init__(self, limit: int, window: float = 60.0) -> None:
+    def __init__(self, limit: int, window: float = 60.0, name: str = "", outbox: list[Hit] | None = None) -> None:
         self.limit = limit
         self.window = window
+        self.name = name  # the route class
+        self._outbox = outbox  # where hits to share with the other processes go (None: not shared)
         self._hits: OrderedDict[str, deque[float]] = OrderedDict()
 
     def _recent(self, client: str, now: float) -> deque[float]:
@@ -39,6 +48,21 @@ class RateLimit:
     def record(self, client: str, now: float | None = None) -> None:
         now = time.time() if now is None else now
         self._recent(client, now).append(now)
+        if self._outbox is not None:
+            if len(self._outbox) >= OUTBOX_MAX:
+                del self._outbox[: OUTBOX_MAX // 2]
+            self._outbox.append((self.name, client, now))
+
+    def merge(self, client: str, at: float) -> None:
+        """Count a hit another process saw (kept in time order; not published again)."""
+        if at <= time.time() - self.window:
+            return
+        hits = self._recent(client, time.time())
+        hits.append(at)
+        if len(hits) > 1 and hits[-2] > at:
+            ordered = sorted(hits)
+            hits.clear()
+            hits.extend(ordered)
 
     def hit(self, client: str, now: float | None = None) -> float | None:
         """Count one request; None when allowed, else the time at which one would be."""
@@ -49,13 +73,36 @@ class RateLimit:
         return blocked
 
 
+class RateLimits:
+    """The limits of one process by route class, and the hits it counted but has not yet shared."""
+
+    def __init__(self, figures: dict[str, int]) -> None:
+        self._outbox: list[Hit] = []
+        self.limits = {name: RateLimit(limit, name=name, outbox=self._outbox) for name, limit in figures.items()}
+
+    def drain(self) -> list[Hit]:
+        """The hits counted here since the last call, to publish."""
+        hits = self._outbox[:]
+        self._outbox.clear()
+        return hits
+
+    def merge(self, hits: list[Hit]) -> None:
+        """Count other processes' hits; a route class this process does not know is ignored."""
+        for route, client, at in hits:
+            limit = self.limits.get(route)
+            if limit is not None:
+                limit.merge(client, at)
+
+
 # route class -> its limit (the document's figures, per minute per client address)
-LIMITS: dict[str, RateLimit] = {
-    "login": RateLimit(5),  # failed sign-ins (a success does not count: people behind one NAT)
-    "sse-ticket": RateLimit(20),  # one-time EventSource tickets
-    "search-contains": RateLimit(5),  # `contains` searches (they scan); `startsWith` is not limited
+FIGURES = {
+    "login": 5,  # failed sign-ins (a success does not count: people behind one NAT)
+    "sse-ticket": 20,  # one-time EventSource tickets
+    "search-contains": 5,  # `contains` searches (they scan); `startsWith` is not limited
+    "api-key": 5,  # wrong X-API-KEY secrets on the file-server API
 }
+PROCESS = RateLimits(FIGURES)  # this process's (shared through Core.share_rate_limits, see app.py)
 
 
 def limit_of(route_class: str) -> RateLimit:
-    return LIMITS[route_class]
+    return PROCESS.limits[route_class]

@@ -23,13 +23,22 @@ log = logging.getLogger("junction.streaming")
 async def send_stream(
     request: web.Request, response: web.StreamResponse, stream: AsyncIterator[bytes]
 ) -> web.StreamResponse:
-    """Prepare `response` and send `stream` as its body; return it for the handler to return."""
+    """Prepare `response` and send `stream` as its body; return it for the handler to return.
+
+    The status line and headers go out with the first piece, and the piece that completes the
+    Content-Length with the end of the response, so a small object is one socket write, not two: on loopback each
+    write costs the kernel's whole TCP path, about a quarter of a small GET's CPU (profiled)."""
     try:
         piece: bytes | None = await anext(stream, None)  # fail before the status line if unreadable
+        response._send_headers_immediately = False  # aiohttp buffers them and sends them with the first write
         await response.prepare(request)
+        length = response.content_length
         sent = 0
         while piece is not None:
             try:
+                if length is not None and sent + len(piece) >= length:
+                    await response.write_eof(piece)  # the last piece and the end in one write
+                    return response
                 await response.write(piece)
             except ConnectionError as exc:
                 _log_stop(request, sent, logging.INFO, "the client went away", exc)

@@ -12,6 +12,7 @@ from . import history, locks
 from .access_store import BucketAccessRow
 from .db import Database, inserted_id
 from .rows import bucket_of, timestamp, unref_blobs
+from .settings_cache import SettingsCache
 
 NAME_CACHE_SIZE = 10_000
 
@@ -26,7 +27,8 @@ class BucketsStore:
     created by another process is found at once.
     """
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, settings: SettingsCache | None = None) -> None:
+        self._settings = settings or SettingsCache(None)
         self.db = db
         self._names: dict[str, Bucket] = {}
         self._generation: Callable[[], object] | None = None
@@ -124,3 +126,4 @@ class BucketsStore:
             await self.db.transaction(delete)
         finally:
             self._names.clear()  # this process at once; others when the core bumps the generation
+            self._settings.changed()  # its settings went with it, and its id may be reused

@@ -1,5 +1,5 @@
 """Schema of what several gateway instances share (component "cluster" in schema.COMPONENTS):
-leases, generations, and job cancel requests (cluster_store.py). Used console tokens are kept
+leases, generations, job cancel requests and rate-limit hits (cluster_store.py). Used console tokens are kept
 in `console_spent` (sessions_schema.py)."""
 
 from __future__ import annotations
@@ -16,5 +16,15 @@ CLUSTER_MIGRATIONS: list[str] = [
         value INTEGER NOT NULL
     );
     ALTER TABLE jobs ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0
+    """,
+    """
+    CREATE TABLE rate_hits (
+        id      INTEGER PRIMARY KEY,        -- the readers' cursor
+        route   TEXT NOT NULL,              -- the limit's route class (gateway/http/ratelimit.py)
+        client  TEXT NOT NULL,              -- the client's address
+        at      REAL NOT NULL,              -- epoch seconds of the hit
+        holder  TEXT NOT NULL               -- the process that counted it (JobService.owner)
+    );
+    CREATE INDEX rate_hits_at ON rate_hits(at)
     """,
 ]

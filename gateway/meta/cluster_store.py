@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Sequence
 
 from .db import Database
 
@@ -81,3 +82,30 @@ class ClusterStore:
     async def cancel_requested(self, job_id: int) -> bool:
         row = await self.db.fetchone("SELECT cancel_requested FROM jobs WHERE id = ?", (job_id,))
         return bool(row and row["cancel_requested"])
+
+    # ------------------------------------------------------------ rate-limit hits
+
+    async def publish_hits(self, holder: str, hits: Sequence[tuple[str, str, float]]) -> None:
+        """Record hits counted by `holder`. Not fsynced: a limit forgotten in a crash is harmless."""
+        if not hits:
+            return
+        rows = [(route, client, at, holder) for route, client, at in hits]
+        await self.db.transaction(
+            lambda conn: conn.executemany(
+                "INSERT INTO rate_hits (route, client, at, holder) VALUES (?, ?, ?, ?)", rows
+            ),
+            durable=False,
+        )
+
+    async def recent_hits(self, holder: str, since: float) -> list[tuple[int, str, str, float]]:
+        """Other holders' hits after `since`, with their ids (the reader skips those it has merged:
+        ids may commit out of order on PostgreSQL, so no id cursor)."""
+        rows = await self.db.fetchall(
+            "SELECT id, route, client, at FROM rate_hits WHERE at > ? AND holder <> ?", (since, holder)
+        )
+        return [(int(r["id"]), r["route"], r["client"], float(r["at"])) for r in rows]
+
+    async def prune_hits(self, before: float) -> int:
+        return await self.db.transaction(
+            lambda conn: conn.execute("DELETE FROM rate_hits WHERE at < ?", (before,)).rowcount, durable=False
+        )

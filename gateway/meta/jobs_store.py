@@ -110,6 +110,13 @@ class JobsStore:
         rows = await self.db.fetchall(f"SELECT * FROM jobs {clause}ORDER BY id DESC LIMIT ?", (*args, limit))
         return [job_dict(r) for r in rows]
 
+    async def running_before(self, kind: str, job_id: int) -> int:
+        """How many jobs of `kind` started before `job_id` still run (a queue's place)."""
+        row = await self.db.fetchone(
+            "SELECT COUNT(*) AS n FROM jobs WHERE kind = ? AND state = 'running' AND id < ?", (kind, job_id)
+        )
+        return int(row["n"]) if row is not None else 0
+
     async def delete_job(self, job_id: int) -> bool:
         """Forget a job that has ended (a console transfer's cleanup); False while it runs."""
 

@@ -16,6 +16,7 @@ from gateway.domain.object_lock import LockConfig, LockState
 
 from . import history, locks
 from .db import Database
+from .settings_cache import SettingsCache
 
 LockChange = Callable[[LockState | None], LockState]
 
@@ -23,11 +24,14 @@ VERSIONING_REQUIRED = "Versioning must be 'Enabled' on the bucket to apply a Obj
 
 
 class LockStore:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, settings: SettingsCache | None = None) -> None:
         self.db = db
+        self._settings = settings or SettingsCache(None)
 
     async def config(self, bucket_id: int) -> LockConfig | None:
-        return await self.db.query(lambda conn: locks.bucket_config(conn, bucket_id))
+        return await self._settings.read(
+            ("lock", bucket_id), lambda: self.db.query(lambda conn: locks.bucket_config(conn, bucket_id))
+        )
 
     async def put_config(self, bucket_id: int, config: LockConfig, *, enable_versioning: bool = False) -> None:
         """Enable Object Lock on the bucket with `config` (or replace its configuration).
@@ -50,7 +54,10 @@ class LockStore:
                 (bucket_id, config.to_json()),
             )
 
-        await self.db.transaction(put)
+        try:
+            await self.db.transaction(put)
+        finally:
+            self._settings.changed()
 
     async def lock(self, bucket_id: int, key: str, version_id: str) -> LockState | None:
         """The lock of one version (stored id); NoSuchVersion, or 405 for a delete marker."""

@@ -6,11 +6,13 @@ from __future__ import annotations
 import sqlite3
 
 from .db import Database
+from .settings_cache import SettingsCache
 
 
 class PlacementStore:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, settings: SettingsCache | None = None) -> None:
         self.db = db
+        self._settings = settings or SettingsCache(None)
 
     async def bucket_region(self, bucket_id: int) -> str | None:
         row = await self.db.fetchone("SELECT region FROM bucket_location WHERE bucket_id = ?", (bucket_id,))
@@ -27,6 +29,10 @@ class PlacementStore:
 
     async def classes(self, bucket_id: int | None = None) -> dict[str, str]:
         """class -> space reference: the gateway-wide table, or one bucket's overrides."""
+        found = await self._settings.read(("classes", bucket_id), lambda: self._classes(bucket_id))
+        return dict(found)  # a copy: callers may change theirs
+
+    async def _classes(self, bucket_id: int | None) -> dict[str, str]:
         if bucket_id is None:
             rows = await self.db.fetchall("SELECT class, space FROM storage_classes ORDER BY class", ())
         else:
@@ -49,4 +55,7 @@ class PlacementStore:
                     [(bucket_id, c, s) for c, s in mapping.items()],
                 )
 
-        await self.db.transaction(replace)
+        try:
+            await self.db.transaction(replace)
+        finally:
+            self._settings.changed()

@@ -13,6 +13,7 @@ from .audit_schema import AUDIT_MIGRATIONS  # who changed what, on any front end
 from .cluster_schema import CLUSTER_MIGRATIONS  # what several gateway instances share
 from .console_schema import CONSOLE_MIGRATIONS
 from .fileapi_schema import FILEAPI_MIGRATIONS  # which role may call which file-API endpoint (seed 004)
+from .ftp_schema import FTP_MIGRATIONS  # FTP/SFTP logins linked to users, the servers' switch
 from .identity_schema import IDENTITY_MIGRATIONS  # accounts, users, policies; keys gain owners
 from .jobs_schema import JOBS_MIGRATIONS
 from .lifecycle_schema import LIFECYCLE_MIGRATIONS  # bucket lifecycle rules, blobs transitions retired
@@ -156,4 +157,5 @@ COMPONENTS: dict[str, list[str]] = {
     "settings": SETTINGS_MIGRATIONS,
     "notify": NOTIFY_MIGRATIONS,
     "fileapi": FILEAPI_MIGRATIONS,
+    "ftp": FTP_MIGRATIONS,  # after identity: ftp_users hangs off users
 }

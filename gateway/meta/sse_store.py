@@ -11,29 +11,41 @@ from gateway.domain.models import Encryption
 
 from .db import Database
 from .rows import encryption_of
+from .settings_cache import SettingsCache
 
 
 class SseStore:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, settings: SettingsCache | None = None) -> None:
         self.db = db
+        self._settings = settings or SettingsCache(None)
 
     async def bucket_default(self, bucket_id: int) -> dict[str, Any] | None:
-        row = await self.db.fetchone("SELECT config FROM bucket_encryption WHERE bucket_id = ?", (bucket_id,))
-        return dict(json.loads(row["config"])) if row else None
+        async def load() -> str | None:
+            row = await self.db.fetchone("SELECT config FROM bucket_encryption WHERE bucket_id = ?", (bucket_id,))
+            return str(row["config"]) if row else None
+
+        text = await self._settings.read(("encryption", bucket_id), load)
+        return dict(json.loads(text)) if text is not None else None  # a fresh dict: callers may change theirs
 
     async def put_bucket_default(self, bucket_id: int, config: dict[str, Any]) -> None:
-        await self.db.transaction(
-            lambda conn: conn.execute(
-                "INSERT INTO bucket_encryption (bucket_id, config) VALUES (?, ?) "
-                "ON CONFLICT (bucket_id) DO UPDATE SET config = excluded.config",
-                (bucket_id, json.dumps(config)),
+        try:
+            await self.db.transaction(
+                lambda conn: conn.execute(
+                    "INSERT INTO bucket_encryption (bucket_id, config) VALUES (?, ?) "
+                    "ON CONFLICT (bucket_id) DO UPDATE SET config = excluded.config",
+                    (bucket_id, json.dumps(config)),
+                )
             )
-        )
+        finally:
+            self._settings.changed()
 
     async def delete_bucket_default(self, bucket_id: int) -> None:
-        await self.db.transaction(
-            lambda conn: conn.execute("DELETE FROM bucket_encryption WHERE bucket_id = ?", (bucket_id,))
-        )
+        try:
+            await self.db.transaction(
+                lambda conn: conn.execute("DELETE FROM bucket_encryption WHERE bucket_id = ?", (bucket_id,))
+            )
+        finally:
+            self._settings.changed()
 
     async def encrypted_buckets(self) -> set[int]:
         rows = await self.db.fetchall("SELECT bucket_id FROM bucket_encryption", ())

@@ -1,8 +1,8 @@
-// Pages over the gateway's other APIs: transfers, user spaces and sync tasks, users and path
-// rules, notifications, audit log (volumes are in volumes.js, keys and settings in account.js). A page
+// Pages over the gateway's other APIs: users and path rules, notifications, audit log (transfers,
+// spaces and sync tasks are in transfers.js, volumes in volumes.js, keys and settings in account.js). A page
 // whose API the gateway does not serve yet says so instead of failing.
-import { api, follow } from "./api.js";
-import { errorBox, field, h, notice, progressBar, size, table, when } from "./ui.js";
+import { api } from "./api.js";
+import { errorBox, field, h, notice, table, when } from "./ui.js";
 
 const enc = encodeURIComponent;
 
@@ -15,70 +15,6 @@ async function section(root, title, intro, load) {
     if (err.status === 401) throw err;
     body.replaceChildren(errorBox(err));
   }
-}
-
-// ------------------------------------------------------------------ transfers
-
-export async function transfersPage(root) {
-  const sourceBucket = h("input", { name: "sourceBucket", required: true });
-  const sourcePath = h("input", { name: "sourcePath", placeholder: "folder/ or file" });
-  const destType = h("select", { name: "destType" }, h("option", { value: "s3" }, "bucket"), h("option", { value: "local" }, "user space"));
-  const destLocation = h("input", { name: "destLocation", required: true, placeholder: "bucket name or user space id" });
-  const destPath = h("input", { name: "destPath", placeholder: "target folder/" });
-  const status = h("div", { class: "transfer-status", "aria-live": "polite" });
-  const form = h(
-    "form",
-    { class: "card", "aria-label": "Start a transfer" },
-    h("h2", {}, "New transfer"),
-    h("fieldset", {}, h("legend", {}, "From"), field("Bucket", sourceBucket), field("Path", sourcePath)),
-    h("fieldset", {}, h("legend", {}, "To"), field("Kind", destType), field("Bucket or space", destLocation), field("Path", destPath)),
-    h("button", { type: "submit" }, "Start transfer"),
-    status,
-  );
-  const availability = h("div");
-  root.replaceChildren(h("h1", {}, "Transfers"), h("p", { class: "intro" }, "Copy files between buckets and user spaces (local disk, S3, OBS); progress is live."), availability, form);
-  try {
-    await api("GET", "/api/transfer");
-  } catch (err) {
-    if (err.unavailable) availability.replaceChildren(errorBox(err));
-  }
-  form.addEventListener("submit", async (e) => {
-    e.preventDefault();
-    const bar = progressBar("Transfer progress");
-    const line = h("p", {}, "Starting…");
-    status.replaceChildren(line, bar.el);
-    try {
-      const body = {
-        source: { type: "s3", locationId: sourceBucket.value, path: sourcePath.value },
-        destination: { type: destType.value, locationId: destLocation.value, path: destPath.value },
-        files: [sourcePath.value],
-        conflictResolution: "overwrite",
-      };
-      const job = await api("POST", "/api/transfer", body);
-      const jobId = String(job.jobId ?? job.id);
-      await follow(jobId, "transfer", (event) => {
-        const j = event.job || {};
-        const pct = j.totalBytes ? (j.bytesTransferred * 100) / j.totalBytes : j.status === "completed" ? 100 : 0;
-        bar.set(pct);
-        line.textContent = `${j.status}: ${j.filesCompleted ?? 0}/${j.totalFiles ?? "?"} files, ${size(j.bytesTransferred)} of ${size(j.totalBytes)}${event.currentFile ? ` — ${event.currentFile.path}` : ""}`;
-      }, (event) => ["completed", "failed", "cancelled", "canceled"].includes(event.job?.status));
-    } catch (err) {
-      status.replaceChildren(errorBox(err));
-    }
-  });
-}
-
-// ------------------------------------------------------------------ user spaces and sync tasks
-
-export async function spacesPage(root) {
-  await section(root, "User spaces & sync tasks", "Where objects' bytes live (local disk, S3, OBS), and the sync tasks copying between them.", async (body) => {
-    const spaces = await api("GET", "/api/spaces");
-    const tasks = await api("GET", "/api/sync-tasks");
-    body.replaceChildren(
-      table("User spaces", ["Id", "Name", "Type", "Working dir"], (spaces.spaces || spaces).map((s) => h("tr", {}, h("td", {}, s.id ?? s.userSpaceID), h("td", {}, s.name), h("td", {}, s.type ?? s.storage?.type), h("td", {}, s.workingDir ?? "")))),
-      table("Sync tasks", ["Id", "From", "Last run", "Result"], (tasks.tasks || tasks).map((t) => h("tr", {}, h("td", {}, t.id ?? t.taskID), h("td", {}, t.source ?? ""), h("td", {}, when(t.lastRun?.finished ?? t.lastRun)), h("td", {}, t.lastRun?.state ?? "")))),
-    );
-  });
 }
 
 // ------------------------------------------------------------------ users and path rules

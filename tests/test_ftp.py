@@ -1,0 +1,120 @@
+"""FTP and FTPS into the namespace (gateway/ftp/): Python's ftplib against a real gateway on
+loopback; what is written over FTP reads back through S3 and the native API byte-identical."""
+
+from __future__ import annotations
+
+import ftplib
+import io
+import os
+
+import pytest
+from botocore.exceptions import ClientError
+from conftest import stop_gateway
+from ftp_helpers import PASSWORD, FtpGateway, ftp, ftps, make_logins, start_ftp_gateway
+
+
+@pytest.fixture(scope="module")
+def fgw(tmp_path_factory) -> FtpGateway:
+    tmp = tmp_path_factory.mktemp("ftp")
+    gw, ftp_port, sftp_port = start_ftp_gateway(tmp)
+    bucket, key_file = make_logins(gw, tmp)
+    yield FtpGateway(gw, ftp_port, sftp_port, bucket, key_file)
+    stop_gateway(gw)
+
+
+def stor(client: ftplib.FTP, name: str, data: bytes, rest: int | None = None) -> None:
+    client.storbinary(f"STOR {name}", io.BytesIO(data), rest=rest)
+
+
+def retr(client: ftplib.FTP, name: str, rest: int | None = None) -> bytes:
+    out = io.BytesIO()
+    client.retrbinary(f"RETR {name}", out.write, rest=rest)
+    return out.getvalue()
+
+
+def test_store_list_read_back_everywhere(fgw: FtpGateway) -> None:
+    data = os.urandom(300_000)
+    with ftp(fgw.ftp_port) as client:
+        client.mkd("docs")
+        client.cwd("docs")
+        stor(client, "a.bin", data)
+        assert client.nlst() == ["a.bin"]
+        assert client.size("a.bin") == len(data)
+        assert retr(client, "a.bin") == data
+        assert client.sendcmd("MDTM a.bin").startswith("213 ")
+    assert fgw.s3_bytes("docs/a.bin") == data
+    assert fgw.native_bytes("docs/a.bin") == data
+
+
+def test_ftps_explicit_tls(fgw: FtpGateway) -> None:
+    data = b"under TLS\n" * 5000
+    with ftps(fgw.ftp_port) as client:
+        stor(client, "tls.txt", data)
+        assert retr(client, "tls.txt") == data
+        assert "tls.txt" in client.nlst()
+    assert fgw.s3_bytes("tls.txt") == data
+    assert fgw.native_bytes("tls.txt") == data
+
+
+def test_rest_resumes_download_and_upload(fgw: FtpGateway) -> None:
+    data = os.urandom(200_000)
+    with ftp(fgw.ftp_port) as client:
+        stor(client, "resume.bin", data[:70_000])
+        assert retr(client, "resume.bin", rest=1000) == data[1000:70_000]
+        stor(client, "resume.bin", data[70_000:], rest=70_000)  # REST 70000 + STOR: the rest of it
+        assert client.size("resume.bin") == len(data)
+        client.storbinary("APPE resume.bin", io.BytesIO(b"tail"))
+    assert fgw.s3_bytes("resume.bin") == data + b"tail"
+
+
+def test_rename_is_a_move_and_delete(fgw: FtpGateway) -> None:
+    with ftp(fgw.ftp_port) as client:
+        client.mkd("old")
+        stor(client, "old/x.txt", b"x")
+        stor(client, "old/y.txt", b"y")
+        client.rename("old", "new")
+        assert sorted(client.nlst("new")) == ["x.txt", "y.txt"]
+        client.rename("new/x.txt", "z.txt")
+        client.delete("new/y.txt")
+        client.rmd("new")
+        with pytest.raises(ftplib.error_perm):
+            client.size("old/x.txt")
+    assert fgw.s3_bytes("z.txt") == b"x"
+
+
+def test_read_only_login_refused_writes(fgw: FtpGateway) -> None:
+    with ftp(fgw.ftp_port) as client:
+        stor(client, "seen.txt", b"visible")
+    with ftp(fgw.ftp_port, "reader") as client:
+        assert retr(client, "seen.txt") == b"visible"
+        with pytest.raises(ftplib.error_perm, match="^550"):
+            stor(client, "nope.txt", b"no")
+        with pytest.raises(ftplib.error_perm, match="^550"):
+            client.delete("seen.txt")
+        with pytest.raises(ftplib.error_perm, match="^550"):
+            client.mkd("nodir")
+    with pytest.raises(ClientError, match="NoSuchKey"):
+        fgw.s3_bytes("nope.txt")
+    assert fgw.s3_bytes("seen.txt") == b"visible"
+
+
+def test_wrong_password_refused(fgw: FtpGateway) -> None:
+    with pytest.raises(ftplib.error_perm, match="^530"):
+        ftp(fgw.ftp_port, "writer", PASSWORD + "x")
+    with pytest.raises(ftplib.error_perm, match="^530"):
+        ftp(fgw.ftp_port, "nobody", PASSWORD)
+
+
+def test_home_is_the_root(fgw: FtpGateway) -> None:
+    """A login homed in a bucket sees that bucket as `/` and cannot climb out of it."""
+    with ftp(fgw.ftp_port) as client:
+        stor(client, "top.txt", b"top")
+        client.cwd("/../..")
+        assert client.pwd() == "/"
+        assert "top.txt" in client.nlst()
+
+
+def test_log_has_no_server_errors(fgw: FtpGateway) -> None:
+    """Everything above (refusals, hang-ups, wrong passwords) is the client's: no error lines."""
+    errors = [line for line in fgw.gw.logs().splitlines() if '"level": "error"' in line]
+    assert errors == []
