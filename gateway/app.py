@@ -112,6 +112,7 @@ def ftp_settings(config: Config) -> FtpSettings:
     if config.tls_cert:
         tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         tls.load_cert_chain(config.tls_cert, config.tls_key or None)
+        tls.num_tickets = 0  # no TLS 1.3 tickets written after the handshake: FTP data connections are short
     return FtpSettings(
         host=config.host,
         ftp_port=config.ftp_port,

@@ -217,6 +217,20 @@ class SessionService:
             str(payload.get("pwv", "")),
         )
 
+    async def identity_now(self, subject: str) -> Identity:
+        """The subject's identity as it is now -- policies and rules changed since it signed in
+        apply -- for work that outlives the request (a console transfer asks per file)."""
+        kind, _, ref = subject.partition(":")
+        if kind == "user" and ref.isdigit():
+            identity, _row = await self._identities.resolve_user(int(ref))
+            if identity is None:
+                raise JunctionError(ErrorCode.AccessDenied, "Access Denied: the user no longer exists or is disabled")
+            return identity
+        try:
+            return await self._identities.resolve(ref)
+        except JunctionError:
+            raise JunctionError(ErrorCode.AccessDenied, "Access Denied: the access key is gone or inactive") from None
+
     async def logout(self, session: Session) -> None:
         """Spend the token's id: it is refused from now on, in every worker."""
         await self._store.sessions.spend(f"token:{session.token_id}", session.expires)
