@@ -15,7 +15,7 @@ import pytest
 import requests
 from backend_fixtures import start_moto
 from botocore.exceptions import ClientError
-from browser_helpers import admin, make_user, signed_in, user_key
+from browser_helpers import admin, console, make_user, signed_in, user_key
 from conftest import boto_client, start_gateway, stop_gateway
 from fake_obs import start_fake_obs
 from space_helpers import local_space, root_of, tree, write_tree
@@ -421,3 +421,29 @@ def test_a_file_that_fails_is_listed_and_the_others_still_go(gw, root, native, s
     assert final["job"]["filesFailed"] == 1 and final["job"]["filesCompleted"] == 1, final
     assert [e["file"] for e in final["job"]["errors"]] == ["x/y.txt"] and final["job"]["error"]
     assert tree(root_of(local)) == {"out/x": b"a file where the copy needs a folder", "out/z.txt": b"zed"}
+
+
+def test_a_rule_removed_while_a_transfer_waits_refuses_its_files(gw, root, native, moto, s3):
+    """The engine is asked per file when the file is copied, with the user as it is then."""
+    src, dst = new_bucket(s3), new_bucket(s3)
+    s3.put_object(Bucket=src, Key="pub/a.txt", Body=b"a")
+    name = f"revoked-{uuid.uuid4().hex[:6]}"
+    rules = [{"bucket": src, "prefix": "pub/", "access": "read"}, {"bucket": dst, "prefix": "", "access": "write"}]
+    make_user(gw, name, "revoked-password-1", rules=rules)
+    user = signed_in(gw, name, "revoked-password-1")
+    assert root.put(f"{gw.url}/api/settings/max-concurrent-transfers", json={"maxConcurrentTransfers": 1}).ok
+    try:
+        local = local_space(native, gw.data_dir)
+        write_tree(root_of(local), {f"slow/f{i:03}.bin": os.urandom(64 * 1024) for i in range(300)})
+        remote, _ = s3_space(native, moto)
+        slow = transfer(root, gw, place("local", local["userSpaceID"], "slow/"), place("local", remote["userSpaceID"]))
+        waiting = transfer(user, gw, place("s3", src, "pub/"), place("s3", dst))
+        assert slow.status_code == 200 and waiting.status_code == 200, waiting.text  # allowed when planned
+        edited = console(gw, "PUT", f"/accounts/root/users/{name}", {"rules": rules[:1]})  # write taken away
+        assert edited.status_code == 200, edited.text
+        root.post(f"{gw.url}/api/transfer/cancel/{slow.json()['jobId']}")
+        final = follow(user, gw, waiting.json()["jobId"])[-1]
+        assert final["job"]["status"] == "failed" and final["job"]["errors"][0]["error"] == "AccessDenied"
+        assert "Contents" not in s3.list_objects_v2(Bucket=dst)
+    finally:
+        root.put(f"{gw.url}/api/settings/max-concurrent-transfers", json={"maxConcurrentTransfers": 2})

@@ -98,6 +98,7 @@ async def post_object(call: S3Call) -> web.StreamResponse:
         conditions=WriteConditions(no_overwrite=call.identity.no_overwrite),
         tags=tags,
         acl=acl,
+        event="Post",
     )
     return _success(call, fields, obj.etag)
 
