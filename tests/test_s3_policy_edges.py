@@ -120,3 +120,89 @@ def test_unsigned_post_forms_are_anonymous_uploads(gw, people):
     assert post("drop/a").status_code == 204
     assert post("elsewhere").status_code == 403
     assert s3.get_object(Bucket=name, Key="drop/a")["Body"].read() == b"anonymous"
+
+
+def user_arn(gw, who) -> str:
+    return f"arn:aws:iam::{account_id(gw, who)}:user/{who.user}"
+
+
+def test_caller_and_request_condition_keys_reach_the_engine(gw, people, bucket):
+    """aws:username / aws:userid, s3:max-keys / s3:delimiter, s3:x-amz-acl and
+    s3:RequestObjectTagKeys as real requests carry them; a same-account user named by its ARN
+    in the bucket policy needs no identity policy (AWS: either side allows within an account)."""
+    s3, user, other = client(gw, people["owner"]), client(gw, people["user"]), client(gw, people["other"])
+    arn = user_arn(gw, people["user"])
+    name = arn.rsplit("/", 1)[1]
+    owner_id, other_id = account_id(gw, people["owner"]), account_id(gw, people["other"])
+    statements = [
+        {
+            "Sid": "OwnHome",
+            "Effect": "Allow",
+            "Principal": {"AWS": arn},
+            "Action": ["s3:PutObject", "s3:GetObject"],
+            "Resource": f"arn:aws:s3:::{bucket}/home/${{aws:username}}/*",
+            "Condition": {"StringEquals": {"aws:userid": f"{owner_id}:{name}"}},
+        },
+        {
+            "Sid": "SmallPages",
+            "Effect": "Allow",
+            "Principal": {"AWS": other_id},
+            "Action": "s3:ListBucket",
+            "Resource": f"arn:aws:s3:::{bucket}",
+            "Condition": {"NumericLessThanEquals": {"s3:max-keys": "10"}, "StringEquals": {"s3:delimiter": "/"}},
+        },
+        {
+            "Sid": "PrivateTaggedWrites",
+            "Effect": "Allow",
+            "Principal": {"AWS": other_id},
+            "Action": "s3:PutObject",
+            "Resource": f"arn:aws:s3:::{bucket}/in/*",
+            "Condition": {
+                "StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"},
+                "ForAllValues:StringEquals": {"s3:RequestObjectTagKeys": ["team", "stage"]},
+            },
+        },
+    ]
+    s3.put_bucket_policy(Bucket=bucket, Policy=policy(*statements))
+    user.put_object(Bucket=bucket, Key=f"home/{name}/notes", Body=b"mine")
+    assert user.get_object(Bucket=bucket, Key=f"home/{name}/notes")["Body"].read() == b"mine"
+    assert code_of(user.put_object, Bucket=bucket, Key="home/someone-else/notes", Body=b"x") == (403, "AccessDenied")
+    assert code_of(user.get_object, Bucket=bucket, Key="k") == (403, "AccessDenied")
+
+    assert other.list_objects_v2(Bucket=bucket, MaxKeys=5, Delimiter="/")["KeyCount"] >= 1
+    assert code_of(other.list_objects_v2, Bucket=bucket, MaxKeys=50, Delimiter="/") == (403, "AccessDenied")
+    assert code_of(other.list_objects_v2, Bucket=bucket, MaxKeys=5) == (403, "AccessDenied")
+
+    good = {"Body": b"1", "ACL": "bucket-owner-full-control"}
+    other.put_object(Bucket=bucket, Key="in/a", Tagging="team=web&stage=dev", **good)
+    other.put_object(Bucket=bucket, Key="in/b", **good)  # no tags: ForAllValues holds vacuously
+    assert code_of(other.put_object, Bucket=bucket, Key="in/c", Tagging="team=web&cost=1", **good) == (
+        403,
+        "AccessDenied",
+    )
+    assert code_of(other.put_object, Bucket=bucket, Key="in/d", Body=b"1") == (403, "AccessDenied")  # no x-amz-acl
+
+
+def test_not_principal_not_action_not_resource(gw, people, bucket):
+    """The negated elements end to end: deny everyone but the owner account's root everything but
+    reads, outside public/."""
+    s3, user, other = (client(gw, people[w]) for w in ("owner", "user", "other"))
+    anon = client(gw, None)
+    owner_id = account_id(gw, people["owner"])
+    s3.put_object(Bucket=bucket, Key="public/p", Body=b"p")
+    statements = [
+        {"Effect": "Allow", "Principal": "*", "Action": "s3:*", "Resource": f"arn:aws:s3:::{bucket}/*"},
+        {
+            "Effect": "Deny",
+            "NotPrincipal": {"AWS": f"arn:aws:iam::{owner_id}:root"},
+            "NotAction": "s3:GetObject",
+            "NotResource": f"arn:aws:s3:::{bucket}/public/*",
+        },
+    ]
+    s3.put_bucket_policy(Bucket=bucket, Policy=policy(*statements))
+    for who in (user, other, anon):
+        assert who.get_object(Bucket=bucket, Key="k")["Body"].read() == b"data"  # GetObject: not denied
+        assert code_of(who.put_object, Bucket=bucket, Key="w", Body=b"x") == (403, "AccessDenied")
+        assert who.put_object(Bucket=bucket, Key="public/w", Body=b"x")["ResponseMetadata"]["HTTPStatusCode"] == 200
+    s3.put_object(Bucket=bucket, Key="w", Body=b"owner")  # the owner account's root is not denied
+    assert s3.get_bucket_policy_status(Bucket=bucket)["PolicyStatus"]["IsPublic"] is True
