@@ -206,3 +206,48 @@ def test_not_principal_not_action_not_resource(gw, people, bucket):
         assert who.put_object(Bucket=bucket, Key="public/w", Body=b"x")["ResponseMetadata"]["HTTPStatusCode"] == 200
     s3.put_object(Bucket=bucket, Key="w", Body=b"owner")  # the owner account's root is not denied
     assert s3.get_bucket_policy_status(Bucket=bucket)["PolicyStatus"]["IsPublic"] is True
+
+
+def test_unknown_condition_keys_and_operators_are_malformed(gw, people, bucket):
+    s3 = client(gw, people["owner"])
+    base = {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"}
+    for condition, reason in (
+        ({"StringEquals": {"s3:no-such-key": "x"}}, "s3:no-such-key"),
+        ({"StringEqualz": {"s3:prefix": "x"}}, "StringEqualz"),
+        ({"IpAddress": {"aws:SourceIp": "not-a-network"}}, "not-a-network"),
+    ):
+        text = policy({**base, "Condition": condition})
+        assert code_of(s3.put_bucket_policy, Bucket=bucket, Policy=text) == (400, "MalformedPolicy"), condition
+        with pytest.raises(Exception, match=reason):
+            s3.put_bucket_policy(Bucket=bucket, Policy=text)
+    assert code_of(s3.get_bucket_policy, Bucket=bucket) == (404, "NoSuchBucketPolicy")
+
+
+def test_create_bucket_ownership_header(gw, people):
+    s3 = client(gw, people["owner"])
+    name = unique("own")
+    assert code_of(s3.create_bucket, Bucket=name, ObjectOwnership="Nobody") == (400, "InvalidArgument")
+    s3.create_bucket(Bucket=name, ObjectOwnership="BucketOwnerPreferred")
+    rules = s3.get_bucket_ownership_controls(Bucket=name)["OwnershipControls"]["Rules"]
+    assert rules == [{"ObjectOwnership": "BucketOwnerPreferred"}]
+
+
+def test_100_continue_checks_a_signed_callers_permission_before_the_body(gw, people, bucket):
+    """Authenticated is not enough: a signed caller the engine refuses gets 403, not 100 Continue."""
+    import socket
+    from types import SimpleNamespace
+
+    from connection_helpers import signed_head
+
+    def first_answer(who) -> bytes:
+        as_who = SimpleNamespace(url=gw.url, port=gw.port, access_key=who.access_key, secret_key=who.secret_key)
+        head = signed_head(
+            as_who, "PUT", f"/{bucket}/continue/signed", {"Content-Length": "5", "Expect": "100-continue"}
+        )
+        with socket.create_connection(("127.0.0.1", gw.port), timeout=10) as sock:
+            sock.sendall(head)
+            return sock.recv(4096)
+
+    refused = first_answer(people["other"])
+    assert refused.startswith(b"HTTP/1.1 403") and b"AccessDenied" in refused, refused
+    assert first_answer(people["owner"]).startswith(b"HTTP/1.1 100 Continue")
