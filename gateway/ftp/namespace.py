@@ -21,6 +21,15 @@ from gateway.domain.models import Bucket, ObjectInfo
 
 PAGE = 1000
 FOLDER_MARKER_TYPE = "application/x-directory"
+MTIME = "mtime"  # user metadata a client's modification time is kept in (rclone's S3 backend uses it too)
+
+
+def mtime_of(obj: ObjectInfo) -> float:
+    """The time a client set (MFMT, SFTP setstat, rclone's x-amz-meta-mtime), else the write's."""
+    try:
+        return float(obj.meta[MTIME])
+    except (KeyError, ValueError):
+        return obj.updated
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,7 +188,7 @@ class Namespace:
             return Entry(name, True, 0, bucket.created)
         obj = await self._object(target.bucket, target.key)
         if obj is not None and await self._allowed("s3:GetObject", bucket, target.key):
-            return Entry(name, False, obj.size, obj.updated)
+            return Entry(name, False, obj.size, mtime_of(obj))
         if obj is None and self.login.bucket and target.prefix == self.login.prefix:
             return Entry(name, True)  # the login's own home, even before anything is in it
         if obj is None and await self._on_the_way(target):
@@ -216,7 +225,7 @@ class Namespace:
             for obj in page.objects:
                 if obj.key == prefix or obj.key.endswith("/"):
                     continue  # the folder's own marker
-                yield Entry(obj.key[len(prefix) :], False, obj.size, obj.updated)
+                yield Entry(obj.key[len(prefix) :], False, obj.size, mtime_of(obj))
             if not page.truncated:
                 return
             marker = page.next_marker
@@ -268,6 +277,34 @@ class Namespace:
         if not target.key or target.key.endswith("/"):
             raise denied("not a file name")
         await self._authorize("s3:PutObject", await self._bucket(target.bucket), target.key)
+
+    async def set_mtime(self, path: str, mtime: float) -> None:
+        """Keep a client's modification time as the object's `mtime` metadata (a metadata-only
+        copy onto itself, sharing the bytes; in a versioned bucket that is a new version)."""
+        self._require_writable()
+        target = self.resolve(path)
+        if not target.key:
+            return  # folders and buckets have no time of their own: accepted, nothing kept
+        bucket = await self._bucket(target.bucket)
+        obj = await self._object(target.bucket, target.key)
+        if obj is None:
+            if await self._folder_exists(target.bucket, target.key):
+                return
+            raise not_found()
+        await self._authorize("s3:PutObject", bucket, target.key)
+        value = f"{mtime:.9f}".rstrip("0").rstrip(".")
+        if obj.meta.get(MTIME) == value:
+            return
+        await self._authorize("s3:GetObject", bucket, target.key)
+        await self.core.objects.copy(
+            CopySource(bucket.name, target.key),
+            bucket.name,
+            target.key,
+            replace_attrs=ObjectAttrs(
+                content_type=obj.content_type, headers=obj.headers, meta={**obj.meta, MTIME: value}
+            ),
+            conditions=WriteConditions(if_match=obj.etag),
+        )
 
     async def delete(self, path: str) -> None:
         self._require_writable()

@@ -144,6 +144,7 @@ class WriteFile:
         self.append = append
         self.position = 0
         self.pipe: UploadPipe | None = None
+        self.mtime: int | float | None = None
 
 
 class JunctionSftp(asyncssh.SFTPServer):
@@ -169,11 +170,20 @@ class JunctionSftp(asyncssh.SFTPServer):
         assert isinstance(file_obj, ReadFile)
         return await self.stat(file_obj.path.encode())
 
-    def setstat(self, path: bytes, attrs: SFTPAttrs) -> None:
-        return None  # times and modes are the store's: accepted and ignored (clients set them after a put)
+    @translated
+    async def setstat(self, path: bytes, attrs: SFTPAttrs) -> None:
+        """A modification time is kept (namespace.set_mtime); modes, owners: accepted, ignored."""
+        if attrs.mtime is not None:
+            await self.ns.set_mtime(text(path), float(attrs.mtime))
 
-    def fsetstat(self, file_obj: object, attrs: SFTPAttrs) -> None:
-        return None
+    lsetstat = setstat
+
+    async def fsetstat(self, file_obj: object, attrs: SFTPAttrs) -> None:
+        """On a file being written the time is set once it is committed (at close)."""
+        if isinstance(file_obj, WriteFile):
+            file_obj.mtime = attrs.mtime if attrs.mtime is not None else file_obj.mtime
+        elif isinstance(file_obj, ReadFile):
+            await self.setstat(file_obj.path.encode(), attrs)
 
     async def scandir(self, path: bytes) -> AsyncIterator[SFTPName]:
         try:
@@ -246,6 +256,8 @@ class JunctionSftp(asyncssh.SFTPServer):
                 file_obj.pipe = self._pipe(file_obj.path, 0)
             self._uploads.discard(file_obj.pipe)
             await file_obj.pipe.close()
+            if file_obj.mtime is not None:
+                await self.ns.set_mtime(file_obj.path, float(file_obj.mtime))
         elif isinstance(file_obj, ReadFile) and file_obj.stream is not None:
             await file_obj.stream.aclose()  # type: ignore[attr-defined]
 
