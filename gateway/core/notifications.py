@@ -242,12 +242,18 @@ async def object_created(events: NotificationService | None, obj: ObjectInfo, ki
 
 
 async def object_removed(
-    events: NotificationService | None, bucket_id: int, key: str, deletion: Deletion | None, *, latest: bool
+    events: NotificationService | None,
+    bucket_id: int,
+    key: str,
+    deletion: Deletion | None,
+    *,
+    latest: bool,
+    family: str = "ObjectRemoved",
 ) -> None:
     """The hook of every delete: `latest` for a delete of the key (not of one version), which on
-    a versioned bucket creates a delete marker."""
+    a versioned bucket creates a delete marker; `family` is LifecycleExpiration for a rule's."""
     if events is None:
         return
     marker = latest and deletion is not None and deletion.delete_marker
-    name = "ObjectRemoved:DeleteMarkerCreated" if marker else "ObjectRemoved:Delete"
+    name = f"{family}:DeleteMarkerCreated" if marker else f"{family}:Delete"
     await events.emit(bucket_id, name, ObjectEvent(key, version_id=deletion.version_id if deletion else None))

@@ -26,17 +26,13 @@ REMOVED = ("Delete", "DeleteMarkerCreated")
 EVENTS = frozenset(
     ["s3:ObjectCreated:*", *(f"s3:ObjectCreated:{e}" for e in CREATED)]
     + ["s3:ObjectRemoved:*", *(f"s3:ObjectRemoved:{e}" for e in REMOVED)]
+    + ["s3:LifecycleExpiration:*", *(f"s3:LifecycleExpiration:{e}" for e in REMOVED)]
+    + ["s3:ObjectTagging:*", "s3:ObjectTagging:Put", "s3:ObjectTagging:Delete"]
 )
 # Accepted (AWS knows them) though nothing here produces them yet.
 ACCEPTED_UNPRODUCED = frozenset(
     {
-        "s3:ObjectTagging:*",
-        "s3:ObjectTagging:Put",
-        "s3:ObjectTagging:Delete",
         "s3:ObjectAcl:Put",
-        "s3:LifecycleExpiration:*",
-        "s3:LifecycleExpiration:Delete",
-        "s3:LifecycleExpiration:DeleteMarkerCreated",
         "s3:ObjectRestore:*",
         "s3:ObjectRestore:Post",
         "s3:ObjectRestore:Completed",
