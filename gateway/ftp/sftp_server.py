@@ -152,7 +152,7 @@ class JunctionSftp(asyncssh.SFTPServer):
         super().__init__(chan)
         owner = chan.get_connection().get_owner()
         assert isinstance(owner, SshLogins) and owner.login is not None
-        self.ns = Namespace(core, owner.login, owner.client_ip, True)
+        self.ns = Namespace(core, owner.login, owner.client_ip, True, "sftp")
         self._uploads: set[UploadPipe] = set()  # aborted if the session ends before their close
 
     def realpath(self, path: bytes) -> bytes:
