@@ -251,3 +251,25 @@ def test_100_continue_checks_a_signed_callers_permission_before_the_body(gw, peo
     refused = first_answer(people["other"])
     assert refused.startswith(b"HTTP/1.1 403") and b"AccessDenied" in refused, refused
     assert first_answer(people["owner"]).startswith(b"HTTP/1.1 100 Continue")
+
+
+def test_block_public_acls_refuses_every_write_that_carries_one(gw, people):
+    """S3: with BlockPublicAcls, PUT Bucket, PUT Object (and the other object writes) fail when
+    the request includes a public ACL, canned or granted; nothing is stored."""
+    s3 = client(gw, people["owner"])
+    assert code_of(s3.create_bucket, Bucket=unique("pub"), ObjectOwnership="ObjectWriter", ACL="public-read") == (
+        403,
+        "AccessDenied",
+    )
+    name = unique("blocked")
+    s3.create_bucket(Bucket=name, ObjectOwnership="ObjectWriter")  # new buckets block public access
+    everyone = 'uri="http://acs.amazonaws.com/groups/global/AllUsers"'
+    assert code_of(s3.put_object, Bucket=name, Key="a", Body=b"x", ACL="public-read") == (403, "AccessDenied")
+    assert code_of(s3.put_object, Bucket=name, Key="b", Body=b"x", GrantRead=everyone) == (403, "AccessDenied")
+    assert code_of(s3.create_multipart_upload, Bucket=name, Key="c", ACL="public-read") == (403, "AccessDenied")
+    s3.put_object(Bucket=name, Key="src", Body=b"x")
+    copy = {"Bucket": name, "Key": "d", "CopySource": {"Bucket": name, "Key": "src"}, "ACL": "authenticated-read"}
+    assert code_of(s3.copy_object, **copy) == (403, "AccessDenied")
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket=name)["Contents"]] == ["src"]
+    assert s3.list_multipart_uploads(Bucket=name).get("Uploads", []) == []
+    s3.put_object(Bucket=name, Key="e", Body=b"x", ACL="bucket-owner-full-control")  # not public: fine
