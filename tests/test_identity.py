@@ -212,6 +212,10 @@ def test_cli_changes_apply_at_once_to_the_running_gateway(gw, tmp_path):
     made = admin_cli(gw, "create-user", user, "--account", "root", "--policy", str(policy), "--password", "pw-123456")
     assert made.returncode == 0, made.stderr
     key, secret = printed(made.stdout, "access key"), printed(made.stdout, "secret key")
+    shown = call(gw, "GET", f"/accounts/root/users/{user}").json()
+    assert shown["has_password"] is True and "pw-123456" not in json.dumps(shown)  # kept for the web console
+    stored = b"".join(f.read_bytes() for f in gw.data_dir.glob("meta.sqlite3*"))
+    assert stored and b"pw-123456" not in stored  # only its hash is kept
     carol = client(gw, key, secret)
     assert carol.get_object(Bucket=bucket, Key="doc.txt")["Body"].read() == b"hello"
     assert code_of(carol.put_object, Bucket=bucket, Key="new", Body=b"x") == (403, "AccessDenied")
