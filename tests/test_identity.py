@@ -84,6 +84,8 @@ def test_two_accounts_with_users_and_keys_through_the_console(gw):
     first = call(gw, "GET", "/accounts").json()
     assert [a["name"] for a in first] == ["root"]
     assert len(first[0]["id"]) == 12 and len(first[0]["canonical_id"]) == 64
+    owner = boto_client(gw).list_buckets()["Owner"]  # the configured root key is the first account's root
+    assert owner == {"ID": first[0]["canonical_id"], "DisplayName": "root"}
     acme = call(gw, "POST", "/accounts", data={"name": unique("acme")})
     assert acme.status_code == 201
     acme = acme.json()
