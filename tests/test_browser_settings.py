@@ -302,7 +302,7 @@ def from_address(gw, source: str, method: str, path: str, body: dict | None = No
 
 
 def test_rate_limits_are_per_client_address_and_route_class(tmp_path):
-    gw = start_gateway(tmp_path, "--workers", "1")  # each worker counts for itself (README): one counts all
+    gw = start_gateway(tmp_path, "--workers", "1")  # workers share counts about once a second: one decides at once
     try:
         session = admin(gw)  # signed in before the address is locked out
         session.post(f"{gw.url}/api/buckets", json={"bucketName": "scan"})

@@ -396,6 +396,17 @@ def test_logs_settings_version(root, gw, bkt):
     assert version.status_code == 200 and version.json()["version"]
 
 
+def test_wrong_api_keys_are_rate_limited(gw):
+    """Five wrong keys a minute per address, then 429 (the processes share their counts about once a
+    second, so a burst may get a few more 401s first)."""
+    wrong = {"X-API-KEY": f"{gw.access_key}:not-the-secret"}
+    answers = []
+    while not answers or (answers[-1].status_code != 429 and len(answers) < 12):
+        answers.append(requests.get(f"{gw.url}/api/finder", headers=wrong))
+    assert [a.status_code for a in answers[:-1]] == [401] * (len(answers) - 1)
+    assert answers[-1].status_code == 429 and int(answers[-1].headers["Retry-After"]) >= 1
+
+
 @pytest.mark.parametrize("route", ["command", "shutdown", "restart", "update", "cloud/manage"])
 def test_what_is_deliberately_not_there(root, route):
     refused = root.post(route, {"command": "id"})

@@ -41,6 +41,12 @@ ADMIN_ONLY = (
     "/api/user/delete",
     "/api/user/edit",
     "/api/user/get_all",
+    "/api/ftp/create_user",  # gateway/ftp/routes.py checks these itself (administrators only)
+    "/api/ftp/delete_user",
+    "/api/ftp/get_users",
+    "/api/ftp/edit_user",
+    "/api/ftp/start",
+    "/api/ftp/stop",
 )
 ENDPOINTS = FILE_ENDPOINTS + ADMIN_ONLY
 ADMIN = "admin"

@@ -23,6 +23,7 @@ from .blobs import BlobIO, WrittenBlob
 from .checksums import combine_crc, composite_checksum
 from .conditions import ByteRange
 from .hashing import HashingStream
+from .notifications import object_created
 from .objects import (
     DEFAULT_CONTENT_TYPE,
     NO_SSE,
@@ -353,7 +354,9 @@ class MultipartService:
             ),
         )
         guards = [conditions.guard(prechecked=True), *self._guards]
-        return await self._store.uploads.complete(upload_id, new, guards, parts=_listed_parts(listed))
+        obj = await self._store.uploads.complete(upload_id, new, guards, parts=_listed_parts(listed))
+        await object_created(self._objects.events, obj, "CompleteMultipartUpload")
+        return obj
 
     @staticmethod
     def _choose(listed: list[CompletedPart], stored: dict[int, Part], upload: Upload) -> list[Part]:

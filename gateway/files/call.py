@@ -14,6 +14,8 @@ import functools
 import hmac
 import json
 import logging
+import math
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -36,6 +38,14 @@ log = logging.getLogger("junction.files")
 API_KEY_HEADER = "X-API-KEY"
 MAX_JSON = 1024 * 1024  # new_file / edit_file carry a file's content in JSON
 API_KEY_FAILURES = limit_of("api-key")  # wrong X-API-KEY secrets per minute per client address
+
+
+class TooManyFailures(Exception):
+    """Past the wrong-key limit: the client waits (429), as at the console's sign-in."""
+
+    def __init__(self, retry_at: float) -> None:
+        super().__init__("too many wrong API keys")
+        self.retry_at = retry_at
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,8 +129,9 @@ async def _role_of(core: Core, identity: Identity) -> str:
 
 async def _api_key_caller(request: web.Request, core: Core, value: str) -> Caller:
     address = request.remote or "-"
-    if API_KEY_FAILURES.blocked_until(address) is not None:
-        raise JunctionError(ErrorCode.SlowDown, "too many wrong API keys from this address; wait a minute")
+    retry_at = API_KEY_FAILURES.blocked_until(address)
+    if retry_at is not None:
+        raise TooManyFailures(retry_at)
     access_key, _, secret = value.strip().partition(":")
     expected = await core.secret_for(access_key) if access_key and secret else None
     if expected is None or not hmac.compare_digest(expected.encode(), secret.encode()):
@@ -160,6 +171,10 @@ def wrap(core: Core, endpoint: str, handler: Handler) -> Callable[[web.Request],
             result = await handler(FileCall(request, core, caller))
         except JunctionError as exc:
             return error_response(exc)
+        except TooManyFailures as exc:
+            limited = error_json(429, "Too many requests", "too many wrong API keys from this address", "RateLimited")
+            limited.headers["Retry-After"] = str(max(1, math.ceil(exc.retry_at - time.time())))
+            return limited
         except Exception as exc:
             if isinstance(exc, ConnectionError):
                 raise  # the client went away: request_log records it as the client's
