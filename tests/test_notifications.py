@@ -123,6 +123,29 @@ def test_unknown_destination_is_refused(s3, bucket, webhook):
         assert message == "Unable to validate the following destination configurations"
 
 
+def test_skip_destination_validation_takes_a_webhook_registered_later(gw, s3, bucket, receiver):
+    later = "arn:junction:sqs::later:webhook"
+    code, status, _ = error_of(configure, s3, bucket, queue_config(later, ALL))
+    assert (code, status) == ("InvalidArgument", 400)
+    s3.put_bucket_notification_configuration(
+        Bucket=bucket,
+        NotificationConfiguration={"QueueConfigurations": [queue_config(later, ALL)]},
+        SkipDestinationValidation=True,
+    )
+    # an AWS ARN is never a destination here, skipped validation or not
+    code, status, _ = error_of(
+        s3.put_bucket_notification_configuration,
+        Bucket=bucket,
+        NotificationConfiguration={"QueueConfigurations": [queue_config("arn:aws:sqs:us-east-1:1:q", ALL)]},
+        SkipDestinationValidation=True,
+    )
+    assert (code, status) == ("InvalidArgument", 400)
+    s3.put_object(Bucket=bucket, Key="early.txt", Body=b"x")  # queued for a webhook nobody registered yet
+    assert admin(gw).put(f"{gw.url}/api/webhooks/later", json={"url": receiver.url}).status_code == 200
+    (record,) = receiver.wait_records(bucket, 1)
+    assert record["s3"]["object"]["key"] == "early.txt"
+
+
 @pytest.mark.parametrize(
     "configs, message",
     [
