@@ -4,6 +4,7 @@ and the headers of 304/412 answers to conditional reads, through boto3 against a
 from __future__ import annotations
 
 import http.client
+import json
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -16,6 +17,7 @@ from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
 from tests.conftest import boto_client
+from tests.test_awscli import V1, run
 
 BOTH_ENGINES = True  # the gateway fixture runs on SQLite and on PostgreSQL (conftest.ENGINES)
 
@@ -181,3 +183,39 @@ def test_condition_lost_while_streaming_is_a_conflict(gateway, s3, bucket):
     assert response.status == 409, body
     assert "<Code>ConditionalRequestConflict</Code>" in body
     assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"fast"
+
+
+def test_awscli_conditional_writes_and_reads(gateway, bucket, tmp_path):
+    """`aws s3api put-object --if-none-match/--if-match` (aws-cli v1 in the venv; Debian's v2.9
+    predates the flags) and a conditional get-object, as a CLI user meets them."""
+    body = tmp_path / "body.txt"
+    body.write_text("first")
+    create = ("s3api", "put-object", "--bucket", bucket, "--key", "k", "--body", str(body))
+    put = json.loads(run(gateway, V1, *create, "--if-none-match", "*").stdout)
+    again = run(gateway, V1, *create, "--if-none-match", "*", check=False)
+    assert again.returncode != 0 and "PreconditionFailed" in again.stderr
+    stale = run(gateway, V1, *create, "--if-match", '"0123456789abcdef0123456789abcdef"', check=False)
+    assert stale.returncode != 0 and "PreconditionFailed" in stale.stderr
+    body.write_text("second")
+    run(gateway, V1, *create, "--if-match", put["ETag"])
+    out = tmp_path / "out.txt"
+    got = run(
+        gateway, V1, "s3api", "get-object", "--bucket", bucket, "--key", "k", "--if-none-match", put["ETag"], str(out)
+    )
+    assert got.returncode == 0 and out.read_text() == "second"  # the ETag changed: the object is sent
+    current = json.loads(got.stdout)["ETag"]
+    unchanged = run(
+        gateway,
+        V1,
+        "s3api",
+        "get-object",
+        "--bucket",
+        bucket,
+        "--key",
+        "k",
+        "--if-none-match",
+        current,
+        str(out),
+        check=False,
+    )
+    assert unchanged.returncode != 0 and "304" in unchanged.stderr

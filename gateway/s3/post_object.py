@@ -2,9 +2,10 @@
 
 The authentication lives in the form, not in headers: the handler skips SigV4 for these
 requests (see `is_form_upload`) and this module establishes the principal from the policy
-signature. Fields before the `file` part are read (bounded), checked against the policy,
-and only then is the file part streamed into the core — never buffered whole. Anything
-after the file part is ignored, as S3 does.
+signature; a form with neither policy nor signature is an anonymous upload. Fields before
+the `file` part are read (bounded), checked against the policy, and only then is the file
+part streamed into the core — never buffered whole. Anything after the file part is ignored,
+as S3 does.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from s3xml.xml import MalformedXML
 
 from .acl import object_acl_for_write
 from .context import READ_PIECE, STORED_HEADERS, S3Call
-from .post_policy import Policy, check_form, check_length, parse_policy, verify_signature
+from .post_policy import Policy, check_form, check_length, is_anonymous, parse_policy, verify_signature
 from .responses import xml
 from .tagging import tag_context
 
@@ -59,10 +60,15 @@ async def post_object(call: S3Call) -> web.StreamResponse:
     except (ValueError, AssertionError, KeyError):
         raise JunctionError(ErrorCode.MalformedPOSTRequest) from None
     fields, file_part = await _read_fields(reader)
-    access_key = await verify_signature(fields, call.core.secret_for)
-    call.request[ACCESS_KEY] = access_key
-    call.identity = await call.core.resolve(access_key)  # the form acts as its signer
-    call.form_signed = True
+    anonymous = is_anonymous(fields)
+    if anonymous:  # the identity stays the anonymous one: the write must be open to anyone
+        bucket = await call.core.buckets.get(call.bucket)
+        await call.authorize("s3:PutObject", bucket, fields.get("key", "").replace("${filename}", "x"))
+    else:
+        access_key = await verify_signature(fields, call.core.secret_for)
+        call.request[ACCESS_KEY] = access_key
+        call.identity = await call.core.resolve(access_key)  # the form acts as its signer
+        call.form_signed = True
     if "key" not in fields:
         raise JunctionError(
             ErrorCode.InvalidArgument,
@@ -70,8 +76,9 @@ async def post_object(call: S3Call) -> web.StreamResponse:
             argument="key",
         )
     fields["key"] = fields["key"].replace("${filename}", file_part.filename or "")
-    policy = parse_policy(fields["policy"])
-    check_form(policy, fields, bucket=call.bucket)
+    policy = None if anonymous else parse_policy(fields["policy"])
+    if policy is not None:
+        check_form(policy, fields, bucket=call.bucket)
     for name in ("success_action_redirect", "redirect"):  # becomes the Location header: checked before storing
         require_header_safe(fields.get(name, ""), name)
     if not fields["key"]:
@@ -151,8 +158,8 @@ async def _read_value(part: BodyPartReader, budget: int) -> bytes:
         chunks.append(chunk)
 
 
-async def _file_stream(part: BodyPartReader, policy: Policy) -> AsyncIterator[bytes]:
-    """The file part's bytes as they arrive, content-length-range enforced on the way."""
+async def _file_stream(part: BodyPartReader, policy: Policy | None) -> AsyncIterator[bytes]:
+    """The file part's bytes as they arrive, content-length-range (if signed) enforced on the way."""
     size = 0
     while True:
         try:
@@ -162,9 +169,11 @@ async def _file_stream(part: BodyPartReader, policy: Policy) -> AsyncIterator[by
         if not chunk:
             break
         size += len(chunk)
-        check_length(policy, size, final=False)
+        if policy is not None:
+            check_length(policy, size, final=False)
         yield chunk
-    check_length(policy, size, final=True)
+    if policy is not None:
+        check_length(policy, size, final=True)
 
 
 def _attrs(fields: Mapping[str, str]) -> ObjectAttrs:
