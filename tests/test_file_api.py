@@ -317,6 +317,10 @@ def test_read_only_path_rule_refuses_writes_on_file_api_and_s3(root, gw, s3, bkt
             api.post("upload", data={"path": f"/{bkt}/shared"}, files={"file": ("u.txt", b"u")}),
             api.post("create_folder", {"folder_name": "f", "path": f"/{bkt}/shared"}),
             api.post("delete_folder", {"path": f"/{bkt}/shared"}),
+            # no probing: an absent file where the caller may not write is refused, not 404
+            api.post("edit_file", {"path": f"/{bkt}/shared/absent.txt", "file_content": "x"}),
+            api.post("rename_file", {"file_name": "absent.txt", "new_name": "b.txt", "path": f"/{bkt}/shared"}),
+            api.get("download", file_path=f"/{bkt}/private/absent.txt"),
         ]
         for response in refused:
             assert response.status_code == 401 and response.json()["code"] == "AccessDenied", response.text
