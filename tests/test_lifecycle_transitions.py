@@ -296,3 +296,22 @@ def test_an_encrypted_object_moves_sealed(s3, gw, moto, remote, bucket):
     assert got["ETag"] == before["ETag"]
     [moved] = [blob for key, blob in remote_blobs(moto, remote).items() if key not in already]
     assert len(moved) >= len(data) and data[:4096] not in moved  # sealed packages, not the plaintext
+
+
+def test_expiration_removes_the_blocks_from_the_remote_space(s3, gw, moto, remote, bucket):
+    """An object a rule expires while its blocks sit in an S3 space (moto): the object goes, and
+    the collector then deletes its blob from the remote bucket; nothing is left behind there."""
+    data = os.urandom(200 * 1024)
+    already = set(remote_blobs(moto, remote))
+    s3.put_object(Bucket=bucket, Key="cold/gone", Body=data, StorageClass="GLACIER")
+    [stored] = [key for key in remote_blobs(moto, remote) if key not in already]
+    s3.put_object(Bucket=bucket, Key="warm/kept", Body=b"kept")
+    rule = {"ID": "expire", "Status": "Enabled", "Filter": {"Prefix": "cold/"}, "Expiration": {"Days": 1}}
+    s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": [rule]})
+
+    def expired() -> bool:
+        return "Contents" not in s3.list_objects_v2(Bucket=bucket, Prefix="cold/")
+
+    eventually(expired, "the expiration")
+    eventually(lambda: stored not in remote_blobs(moto, remote), "the remote blob's deletion")
+    assert s3.get_object(Bucket=bucket, Key="warm/kept")["Body"].read() == b"kept"

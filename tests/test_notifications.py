@@ -23,9 +23,9 @@ ALL = ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"]
 @pytest.fixture(scope="module")
 def gw(tmp_path_factory):
     # two worker processes: both emit, only the holder of the "notify" lease delivers
-    gateway = start_gateway(
-        tmp_path_factory.mktemp("notify"), "--workers", "2", env={"JUNCTION_NOTIFY_RETRY_SECONDS": "0.3"}
-    )
+    # (a lifecycle day of two seconds, for the expiration events)
+    env = {"JUNCTION_NOTIFY_RETRY_SECONDS": "0.3", "JUNCTION_LIFECYCLE_DAY_SECONDS": "2"}
+    gateway = start_gateway(tmp_path_factory.mktemp("notify"), "--workers", "2", env=env)
     yield gateway
     stop_gateway(gateway)
 
@@ -121,6 +121,29 @@ def test_unknown_destination_is_refused(s3, bucket, webhook):
         code, status, message = error_of(configure, s3, bucket, queue_config(arn, ALL))
         assert (code, status) == ("InvalidArgument", 400)
         assert message == "Unable to validate the following destination configurations"
+
+
+def test_skip_destination_validation_takes_a_webhook_registered_later(gw, s3, bucket, receiver):
+    later = "arn:junction:sqs::later:webhook"
+    code, status, _ = error_of(configure, s3, bucket, queue_config(later, ALL))
+    assert (code, status) == ("InvalidArgument", 400)
+    s3.put_bucket_notification_configuration(
+        Bucket=bucket,
+        NotificationConfiguration={"QueueConfigurations": [queue_config(later, ALL)]},
+        SkipDestinationValidation=True,
+    )
+    # an AWS ARN is never a destination here, skipped validation or not
+    code, status, _ = error_of(
+        s3.put_bucket_notification_configuration,
+        Bucket=bucket,
+        NotificationConfiguration={"QueueConfigurations": [queue_config("arn:aws:sqs:us-east-1:1:q", ALL)]},
+        SkipDestinationValidation=True,
+    )
+    assert (code, status) == ("InvalidArgument", 400)
+    s3.put_object(Bucket=bucket, Key="early.txt", Body=b"x")  # queued for a webhook nobody registered yet
+    assert admin(gw).put(f"{gw.url}/api/webhooks/later", json={"url": receiver.url}).status_code == 200
+    (record,) = receiver.wait_records(bucket, 1)
+    assert record["s3"]["object"]["key"] == "early.txt"
 
 
 @pytest.mark.parametrize(
@@ -334,6 +357,33 @@ def test_a_dead_webhook_never_fails_a_write_and_gets_the_event_later(gw, s3, buc
         receiver.start()
     records = receiver.wait_records(bucket, 2)
     assert sorted(r["s3"]["object"]["key"] for r in records) == ["while-down.txt", "while-failing.txt"]
+
+
+def test_lifecycle_expirations_are_notified(s3, bucket, webhook, receiver):
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    configure(s3, bucket, queue_config(webhook, ["s3:LifecycleExpiration:*"]))
+    first = s3.put_object(Bucket=bucket, Key="old/a.txt", Body=b"1")
+    s3.put_object(Bucket=bucket, Key="old/a.txt", Body=b"2")
+    rule = {"ID": "expire", "Status": "Enabled", "Filter": {"Prefix": "old/"}, "Expiration": {"Days": 1}}
+    noncurrent = {"ID": "history", "Status": "Enabled", "Filter": {"Prefix": "old/"}}
+    noncurrent["NoncurrentVersionExpiration"] = {"NoncurrentDays": 1}
+    s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": [rule, noncurrent]})
+    records = receiver.wait_records(bucket, 2)
+    names = {(r["eventName"], r["s3"]["object"].get("versionId")) for r in records}
+    (marker,) = [v for name, v in names if name == "LifecycleExpiration:DeleteMarkerCreated"]
+    assert marker and marker != first["VersionId"]  # the current version expired behind a marker
+    assert ("LifecycleExpiration:Delete", first["VersionId"]) in names  # the noncurrent one removed
+    assert all(r["s3"]["object"]["key"] == "old/a.txt" for r in records)
+
+
+def test_object_tagging_is_notified(s3, bucket, webhook, receiver):
+    configure(s3, bucket, queue_config(webhook, ["s3:ObjectTagging:*"]))
+    put = s3.put_object(Bucket=bucket, Key="tagged.txt", Body=b"t")
+    s3.put_object_tagging(Bucket=bucket, Key="tagged.txt", Tagging={"TagSet": [{"Key": "k", "Value": "v"}]})
+    s3.delete_object_tagging(Bucket=bucket, Key="tagged.txt")
+    records = receiver.wait_records(bucket, 2)
+    assert [r["eventName"] for r in records] == ["ObjectTagging:Put", "ObjectTagging:Delete"]
+    assert records[0]["s3"]["object"]["eTag"] == put["ETag"].strip('"') and "size" not in records[0]["s3"]["object"]
 
 
 def test_each_event_is_delivered_once_by_one_worker(s3, bucket, webhook, receiver):

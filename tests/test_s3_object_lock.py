@@ -18,6 +18,8 @@ from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
 from gateway.client import NativeClient
+from tests.access_helpers import client as access_client
+from tests.access_helpers import new_account
 from tests.test_awscli import CLIS, run
 from tests.test_console_api import call as console_call
 from tests.test_console_api import export_client, volume_id
@@ -444,3 +446,47 @@ def test_awscli_object_lock(gateway, s3, cli, locked_bucket, tmp_path):
         check=False,
     )
     assert refused.returncode != 0 and "AccessDenied" in refused.stderr
+
+
+def test_bypassing_governance_is_a_permission_on_each_object(gateway):
+    """`s3:BypassGovernanceRetention` is decided per object (its ARN `bucket/key`), for
+    DeleteObjects as for DeleteObject and PutObjectRetention: a bucket policy denying it on the
+    bucket's objects stops even the owner, until the policy goes."""
+    owner = new_account(gateway, "lockowner")
+    s3 = access_client(gateway, owner)
+    name = f"lkp-{uuid.uuid4().hex[:10]}"
+    s3.create_bucket(Bucket=name, ObjectLockEnabledForBucket=True)
+    s3.delete_public_access_block(Bucket=name)
+    version = s3.put_object(
+        Bucket=name, Key="k", Body=b"x", ObjectLockMode="GOVERNANCE", ObjectLockRetainUntilDate=later(days=2)
+    )["VersionId"]
+    key = {"Bucket": name, "Key": "k", "VersionId": version}
+    deny = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:BypassGovernanceRetention",
+                "Resource": f"arn:aws:s3:::{name}/*",
+            }
+        ],
+    }
+    s3.put_bucket_policy(Bucket=name, Policy=json.dumps(deny))
+    shorter = {"Mode": "GOVERNANCE", "RetainUntilDate": later(days=1)}
+    assert fails(s3.put_object_retention, **key, Retention=shorter, BypassGovernanceRetention=True) == (
+        403,
+        "AccessDenied",
+    )
+    assert fails(s3.delete_object, **key, BypassGovernanceRetention=True) == (403, "AccessDenied")
+    result = s3.delete_objects(
+        Bucket=name, Delete={"Objects": [{"Key": "k", "VersionId": version}]}, BypassGovernanceRetention=True
+    )
+    assert [(e["Code"], e["VersionId"]) for e in result.get("Errors", [])] == [("AccessDenied", version)]
+    assert s3.head_object(**key)["ObjectLockMode"] == "GOVERNANCE"
+    s3.delete_bucket_policy(Bucket=name)
+    result = s3.delete_objects(
+        Bucket=name, Delete={"Objects": [{"Key": "k", "VersionId": version}]}, BypassGovernanceRetention=True
+    )
+    assert [d["VersionId"] for d in result["Deleted"]] == [version]
+    assert "Versions" not in s3.list_object_versions(Bucket=name)

@@ -68,18 +68,22 @@ class NotificationService:
         row = await self._store.buckets.get(bucket)
         return await self._config(row.id) or NotificationConfig()
 
-    async def put_parsed(self, bucket: str, parsed: Sequence[dict[str, Any]]) -> NotificationConfig:
-        """PutBucketNotificationConfiguration: configurations as the XML parser returned them."""
+    async def put_parsed(
+        self, bucket: str, parsed: Sequence[dict[str, Any]], *, skip_validation: bool = False
+    ) -> NotificationConfig:
+        """PutBucketNotificationConfiguration: configurations as the XML parser returned them;
+        `skip_validation` (x-amz-skip-destination-validation) accepts webhook ids not registered
+        yet (their events wait in the queue as failed deliveries until one is)."""
         config = NotificationConfig(
             [build_configuration(p["kind"], p["arn"], p["events"], p["rules"], p["id"]) for p in parsed]
         )
-        await self.put(bucket, config)
+        await self.put(bucket, config, skip_validation=skip_validation)
         return config
 
-    async def put(self, bucket: str, config: NotificationConfig) -> None:
+    async def put(self, bucket: str, config: NotificationConfig, *, skip_validation: bool = False) -> None:
         """Replace the bucket's configuration (an empty one removes it), after S3's checks."""
         row = await self._store.buckets.get(bucket)
-        known = {t.id for t in await self._store.notify.targets()}
+        known = None if skip_validation else {t.id for t in await self._store.notify.targets()}
         check_configuration(config, known)
         if config.configurations:
             await self._store.notify.put_config(row.id, config.to_json())
@@ -242,12 +246,18 @@ async def object_created(events: NotificationService | None, obj: ObjectInfo, ki
 
 
 async def object_removed(
-    events: NotificationService | None, bucket_id: int, key: str, deletion: Deletion | None, *, latest: bool
+    events: NotificationService | None,
+    bucket_id: int,
+    key: str,
+    deletion: Deletion | None,
+    *,
+    latest: bool,
+    family: str = "ObjectRemoved",
 ) -> None:
     """The hook of every delete: `latest` for a delete of the key (not of one version), which on
-    a versioned bucket creates a delete marker."""
+    a versioned bucket creates a delete marker; `family` is LifecycleExpiration for a rule's."""
     if events is None:
         return
     marker = latest and deletion is not None and deletion.delete_marker
-    name = "ObjectRemoved:DeleteMarkerCreated" if marker else "ObjectRemoved:Delete"
+    name = f"{family}:DeleteMarkerCreated" if marker else f"{family}:Delete"
     await events.emit(bucket_id, name, ObjectEvent(key, version_id=deletion.version_id if deletion else None))

@@ -145,7 +145,7 @@ class Core:
         # Bucket notifications: every object write and delete emits here; the queue is delivered
         # by one process per namespace (lease), once the app hands it an HTTP client
         self.notifications = NotificationService(self.store, self.data_dir, region)
-        self.objects.events = self.notifications
+        self.objects.events = self.tagging.events = self.notifications
         self.delivery = Delivery(self.store, self.jobs.owner, self.jobs.owner_dead, retry_base=notify_retry_seconds)
         self.notifications.on_queued.append(self.delivery.wake)
         self.sync.schedule(self.audit.prune, PRUNE_EVERY)

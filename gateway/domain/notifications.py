@@ -26,17 +26,13 @@ REMOVED = ("Delete", "DeleteMarkerCreated")
 EVENTS = frozenset(
     ["s3:ObjectCreated:*", *(f"s3:ObjectCreated:{e}" for e in CREATED)]
     + ["s3:ObjectRemoved:*", *(f"s3:ObjectRemoved:{e}" for e in REMOVED)]
+    + ["s3:LifecycleExpiration:*", *(f"s3:LifecycleExpiration:{e}" for e in REMOVED)]
+    + ["s3:ObjectTagging:*", "s3:ObjectTagging:Put", "s3:ObjectTagging:Delete"]
 )
 # Accepted (AWS knows them) though nothing here produces them yet.
 ACCEPTED_UNPRODUCED = frozenset(
     {
-        "s3:ObjectTagging:*",
-        "s3:ObjectTagging:Put",
-        "s3:ObjectTagging:Delete",
         "s3:ObjectAcl:Put",
-        "s3:LifecycleExpiration:*",
-        "s3:LifecycleExpiration:Delete",
-        "s3:LifecycleExpiration:DeleteMarkerCreated",
         "s3:ObjectRestore:*",
         "s3:ObjectRestore:Post",
         "s3:ObjectRestore:Completed",
@@ -150,15 +146,20 @@ def build_configuration(
     )
 
 
-def check_configuration(config: NotificationConfig, known_targets: set[str]) -> None:
-    """S3's whole-document checks: count, unique ids, known destinations, no overlap."""
+def check_configuration(config: NotificationConfig, known_targets: set[str] | None) -> None:
+    """S3's whole-document checks: count, unique ids, known destinations (None: any webhook
+    ARN, as with `x-amz-skip-destination-validation`), no overlap."""
     items = config.configurations
     if len(items) > MAX_CONFIGURATIONS:
         raise invalid_argument(f"A bucket may have at most {MAX_CONFIGURATIONS} notification configurations")
     ids = [c.id for c in items]
     if len(set(ids)) != len(ids):
         raise invalid_argument("Two notification configurations have the same Id", argument="Id")
-    unknown = [c.arn for c in items if target_of(c.arn) not in known_targets]
+    unknown = [
+        c.arn
+        for c in items
+        if target_of(c.arn) is None or (known_targets is not None and target_of(c.arn) not in known_targets)
+    ]
     if unknown:
         raise invalid_argument("Unable to validate the following destination configurations", argument=unknown[0])
     for i, first in enumerate(items):

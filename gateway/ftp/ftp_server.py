@@ -66,8 +66,10 @@ class JunctionUsers(AbstractUserManager):
         if login is None:
             log.info("ftp sign-in refused for %r", user.login[:64])
             return False
-        user.namespace = Namespace(self.core, login, getattr(user, "client_ip", None), False)  # type: ignore[attr-defined]
-        user.permissions = [Permission("/", readable=True, writable=login.writable)]
+        secure = bool(getattr(user, "tls", False))
+        user.namespace = Namespace(self.core, login, getattr(user, "client_ip", None), secure, "ftp")  # type: ignore[attr-defined]
+        # the namespace refuses a read-only login's writes itself (and audits the refusal)
+        user.permissions = [Permission("/", readable=True, writable=True)]
         return True
 
     async def notify_logout(self, user: User) -> None:
@@ -146,6 +148,7 @@ class JunctionFtpServer(Transfers):
     async def _pass_with_address(self, connection: Connection, rest: str) -> bool:
         if connection.future.user.done():
             connection.user.client_ip = connection.client_host
+            connection.user.tls = getattr(connection, "tls_on", False)  # aws:SecureTransport
         return await self.pass_(connection, rest)
 
     # ------------------------------------------------------------ commands aioftp lacks

@@ -34,5 +34,6 @@ async def put_bucket_notification_configuration(call: S3Call) -> web.Response:
         parsed = documents.parse_notification(body)
     except MalformedXML as exc:
         raise JunctionError(ErrorCode.MalformedXML, str(exc)) from None
-    await call.core.notifications.put_parsed(call.bucket, [dict(p) for p in parsed])
+    skip = (call.header("x-amz-skip-destination-validation") or "").lower() == "true"
+    await call.core.notifications.put_parsed(call.bucket, [dict(p) for p in parsed], skip_validation=skip)
     return web.Response(status=200)

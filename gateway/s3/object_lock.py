@@ -61,14 +61,16 @@ async def require_body_digest(call: S3Call, bucket: Bucket, lock: LockRequest, u
         raise JunctionError(ErrorCode.InvalidRequest, DIGEST_REQUIRED.format("Part" if upload_id else "Object"))
 
 
-async def may_bypass_governance(call: S3Call, bucket: Bucket) -> bool:
-    """Whether this call asks to bypass GOVERNANCE retention and may (s3:BypassGovernanceRetention).
+async def may_bypass_governance(call: S3Call, bucket: Bucket, key: str | None = None) -> bool:
+    """Whether this call asks to bypass GOVERNANCE retention and may (s3:BypassGovernanceRetention)
+    on the object `key` (default: the request's). The permission is on the object's ARN, so
+    DeleteObjects asks once per key it deletes, not once for the bucket.
 
     Gateway administrators hold it; everyone else is asked through the Authorizer.
     """
     if (call.header(BYPASS_HEADER) or "").strip().lower() != "true":
         return False
-    return await call.allowed("s3:BypassGovernanceRetention", bucket, call.key)
+    return await call.allowed("s3:BypassGovernanceRetention", bucket, key if key is not None else call.key)
 
 
 async def _body(call: S3Call) -> bytes:
