@@ -60,9 +60,11 @@ fuzz: $(STAMP)
 
 # Real clients (aws-cli v1/v2, boto3 http/https, rclone + mount, s3cmd, minio-py, s3fs,
 # s3fs-fuse) against a fresh gateway; installs what is missing, prints the compatibility
-# table and writes conformance/last-run.md (not part of `make test`).
-conformance: $(STAMP)
+# table and writes conformance/last-run.md (not part of `make test`); then a 300 MiB file up and
+# down through FTP, FTPS and SFTP with the gateway's peak RSS printed (tests/test_ftp_big_files.py).
+conformance: $(STAMP) system-deps
 	$(PY) -m conformance.run
+	JUNCTION_FTP_BIG=1 $(PY) -m pytest -q -s -p no:cacheprovider tests/test_ftp_big_files.py
 
 # Junction (1 worker, default workers) against rclone serve s3, moto_server and s3rver (npm,
 # installed into bench/.s3rver) in one run: s5cmd throughput, wrk latency under load, listing

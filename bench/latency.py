@@ -23,6 +23,11 @@ LUA = r"""
 local paths = {}
 for line in io.lines(os.getenv("BENCH_PATHS")) do paths[#paths + 1] = line end
 local method = os.getenv("BENCH_METHOD")
+local headers = {}
+for line in (os.getenv("BENCH_HEADERS") or ""):gmatch("[^\n]+") do
+  local name, value = line:match("^([^:]+):%s*(.*)$")
+  headers[name] = value
+end
 local body = nil
 if method == "PUT" then body = string.rep("x", 4096) end
 local i = 0
@@ -33,7 +38,7 @@ setup = function(thread)
 end
 request = function()
   i = i + 1
-  return wrk.format(method, paths[(i + (offset or 0)) % #paths + 1], nil, body)
+  return wrk.format(method, paths[(i + (offset or 0)) % #paths + 1], headers, body)
 end
 done = function(summary, latency, requests)
   local e = summary.errors
@@ -49,7 +54,11 @@ def wrk_available() -> bool:
     return shutil.which("wrk") is not None
 
 
-def presigned_paths(server: Server, method: str, keys: list[str]) -> list[str]:
+def presigned_paths(
+    server: Server, method: str, keys: list[str], *, bucket: str = "bench", params: dict | None = None
+) -> list[str]:
+    """Paths (with their SigV4 query) of `method` on `keys`; `params` are more of the operation's
+    parameters (SSE-C's become headers the URL signs: wrk must send them, see `run_wrk`)."""
     s3 = boto3.client(
         "s3",
         endpoint_url=server.url,
@@ -60,13 +69,26 @@ def presigned_paths(server: Server, method: str, keys: list[str]) -> list[str]:
     )
     operation = "get_object" if method == "GET" else "put_object"
     urls = [
-        s3.generate_presigned_url(operation, Params={"Bucket": "bench", "Key": key}, ExpiresIn=3600) for key in keys
+        s3.generate_presigned_url(operation, Params={"Bucket": bucket, "Key": key, **(params or {})}, ExpiresIn=3600)
+        for key in keys
     ]
     return [url[len(server.url) :] for url in urls]
 
 
-def run_wrk(server: Server, method: str, paths_file: Path, script: Path, connections: int, seconds: int) -> dict:
+def run_wrk(
+    server: Server,
+    method: str,
+    paths_file: Path,
+    script: Path,
+    connections: int,
+    seconds: int,
+    headers: dict[str, str] | None = None,
+) -> dict:
+    """wrk's figures of one load; `headers` go with every request."""
     threads = min(2, connections)
+    env = {"BENCH_PATHS": str(paths_file), "BENCH_METHOD": method, "PATH": "/usr/bin:/bin"}
+    if headers:
+        env["BENCH_HEADERS"] = "\n".join(f"{name}: {value}" for name, value in headers.items())
     done = subprocess.run(
         [
             "wrk",
@@ -81,7 +103,7 @@ def run_wrk(server: Server, method: str, paths_file: Path, script: Path, connect
         ],
         capture_output=True,
         text=True,
-        env={"BENCH_PATHS": str(paths_file), "BENCH_METHOD": method, "PATH": "/usr/bin:/bin"},
+        env=env,
     )
     for line in done.stdout.splitlines():
         if line.startswith("BENCH "):

@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import latency, listing_scale, report, throughput
+from . import costs, latency, listing_scale, report, throughput
 from .servers import ROOT, Server, junction, junction_on_postgres, peers, postgres
 
 
@@ -34,7 +34,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seconds", type=int, help="seconds per latency load (default 10)")
     parser.add_argument("--objects", type=int, help="objects in the listing scale test (default 100000)")
     parser.add_argument("--only", help="comma-separated server name prefixes to run (e.g. junction,rclone)")
-    parser.add_argument("--skip", default="", help="comma-separated steps to skip: throughput,latency,scale")
+    parser.add_argument("--skip", default="", help="comma-separated steps to skip: throughput,latency,costs,scale")
     parser.add_argument("--dir", type=Path, default=ROOT / ".bench-tmp", help="where data dirs go (a real disk)")
     parser.add_argument("--junction-src", type=Path, help="run Junction from this checkout")
     parser.add_argument("--baseline", type=Path, help="also run Junction from this checkout (rows 'Junction baseline')")
@@ -111,7 +111,7 @@ def run_scale(tmp: Path, args: argparse.Namespace) -> tuple[dict[str, listing_sc
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    steps = {"throughput", "latency", "scale"} - set(filter(None, args.skip.split(",")))
+    steps = {"throughput", "latency", "costs", "scale"} - set(filter(None, args.skip.split(",")))
     args.dir.mkdir(parents=True, exist_ok=True)
     began = time.strftime("%Y-%m-%d %H:%M %Z")
     load_before = os.getloadavg()
@@ -121,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     lat: dict[str, dict] = {}
     scale: dict[str, listing_scale.PageTimes] = {}
     startup: dict[str, float] = {}
+    feature_costs: costs.Costs | None = None
     try:
         servers, notes = servers_for(tmp, args)
         if "latency" in steps and not latency.wrk_available():
@@ -132,19 +133,28 @@ def main(argv: list[str] | None = None) -> int:
             except Exception as exc:  # a peer that cannot do a step is noted, not fatal
                 notes.append(f"{server.name}: failed: {exc}")
                 print(f"   failed: {exc}", file=sys.stderr)
+        if "costs" in steps and latency.wrk_available() and wanted(junction(tmp, 1, None), args.only):
+            print("== costs of authorization and encryption", file=sys.stderr, flush=True)
+            try:
+                feature_costs = costs.measure(
+                    tmp, count=args.small_count, seconds=args.seconds, large_mib=args.large_mib
+                )
+            except Exception as exc:
+                notes.append(f"costs step failed: {exc}")
+                print(f"   failed: {exc}", file=sys.stderr)
         if "scale" in steps and wanted(junction(tmp, 1, None), args.only):
             print(f"== listing scale ({args.objects:,} objects)", file=sys.stderr, flush=True)
             scale, startup = run_scale(tmp, args)
     finally:
         load.cleanup()
         shutil.rmtree(tmp, ignore_errors=True)
-    text = render(args, began, load_before, table, lat, scale, startup, notes)
+    text = render(args, began, load_before, table, lat, scale, startup, notes, feature_costs)
     print(text)
     args.out.write_text(text)
     return 0
 
 
-def render(args, began, load_before, table, lat, scale, startup, notes) -> str:  # type: ignore[no-untyped-def]
+def render(args, began, load_before, table, lat, scale, startup, notes, feature_costs=None) -> str:  # type: ignore[no-untyped-def]
     cores = os.cpu_count()
     parts = [
         "# Last bench run",
@@ -176,6 +186,8 @@ def render(args, began, load_before, table, lat, scale, startup, notes) -> str: 
             report.latency_detail({k: v for k, v in lat.items() if v}),
             "",
         ]
+    if feature_costs is not None:
+        parts += costs.render(feature_costs)
     if scale:
         rows = {where: {"median": t.median_ms, "max": t.max_ms, "keys": t.keys} for where, t in scale.items()}
         parts += [

@@ -1,4 +1,5 @@
-"""Encryption at rest vs plain: PUT and GET throughput of one large object (plain, SSE-S3,
+"""Encryption at rest vs plain (standalone; `make bench` runs the same comparison, with 4 KiB
+requests too, in bench/costs.py): PUT and GET throughput of one large object (plain, SSE-S3,
 SSE-C), each a single streamed request to a fresh Junction on loopback, and the gateway's peak
 RSS after an encrypted PUT+GET of a much larger object (memory must not grow with the size).
 
@@ -96,13 +97,18 @@ def client(port: int):
 
 
 def put_get(s3, key: str, size: int, mode: dict) -> tuple[float, float]:
-    """(PUT MB/s, GET MB/s) of one object of `size` bytes, streamed both ways."""
+    """(PUT MB/s, GET MB/s) of one object of `size` bytes in bucket `bench`, streamed both ways."""
+    return put_get_in(s3, "bench", key, size, mode)
+
+
+def put_get_in(s3, bucket: str, key: str, size: int, mode: dict) -> tuple[float, float]:
+    """(PUT MB/s, GET MB/s) of one object of `size` bytes, streamed both ways (make bench: bench/costs.py)."""
     began = time.perf_counter()
-    s3.put_object(Bucket="bench", Key=key, Body=Pattern(size), ContentLength=size, **mode)
+    s3.put_object(Bucket=bucket, Key=key, Body=Pattern(size), ContentLength=size, **mode)
     put = size / MiB / (time.perf_counter() - began)
     read = {k: v for k, v in mode.items() if k.startswith("SSECustomer")}
     began = time.perf_counter()
-    body = s3.get_object(Bucket="bench", Key=key, **read)["Body"]
+    body = s3.get_object(Bucket=bucket, Key=key, **read)["Body"]
     got = sum(len(chunk) for chunk in iter(lambda: body.read(MiB), b""))
     get = size / MiB / (time.perf_counter() - began)
     assert got == size

@@ -19,6 +19,7 @@ from .ftp.routes import register as register_ftp
 from .ftp.servers import FtpServers, FtpSettings, parse_port_range
 from .http.audit import audit_requests
 from .http.ratelimit import PROCESS as RATE_LIMITS
+from .http.webhooks import WebhookPoster
 from .logs import add_request_id, request_log
 from .native.routes import register as register_native
 from .openapi import register as register_openapi
@@ -47,6 +48,8 @@ def build_core(config: Config, *, worker: int = 0) -> Core:
         sse_c_over_http=config.sse_c_over_http,
         lifecycle_day_seconds=config.lifecycle_day_seconds,
         audit_retention_days=config.audit_retention_days,
+        region=config.region,
+        notify_retry_seconds=config.notify_retry_seconds,
         primary=worker == 0,
     )
 
@@ -67,6 +70,7 @@ def create_app(config: Config, core: Core | None = None, *, worker: int = 0) -> 
 
     async def start(_app: web.Application) -> None:
         await core.start()
+        core.start_delivery(WebhookPoster())  # bucket notifications: POSTs from this process
         if servers is not None:
             await servers.start()
 
@@ -108,6 +112,7 @@ def ftp_settings(config: Config) -> FtpSettings:
     if config.tls_cert:
         tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         tls.load_cert_chain(config.tls_cert, config.tls_key or None)
+        tls.num_tickets = 0  # no TLS 1.3 tickets written after the handshake: FTP data connections are short
     return FtpSettings(
         host=config.host,
         ftp_port=config.ftp_port,

@@ -52,6 +52,7 @@ class Config:
     kms_keys: str = ""
     sse_c_over_http: bool = False
     lifecycle_day_seconds: float = 86400.0  # how long a lifecycle "day" is (shorter only for tests)
+    notify_retry_seconds: float = 2.0  # first retry delay of a failed webhook delivery; doubles each attempt
     audit_retention_days: float = 90.0  # audit log entries older than this are pruned; 0 keeps them forever
     umask: str = "077"  # octal, for what the gateway creates (blobs, job files); secrets are 0600 regardless
     # Slow and oversized requests (see gateway/connection.py; README "Running" says why these defaults)

@@ -63,7 +63,7 @@ def wait_listening(port: int, timeout: float = 20) -> None:
     raise RuntimeError(f"nothing listens on {port}")
 
 
-def start_ftp_gateway(tmp: Path, *extra: str, tls: bool = True) -> tuple[Gateway, int, int]:
+def start_ftp_gateway(tmp: Path, *extra: str, tls: bool = True, meta: str | None = None) -> tuple[Gateway, int, int]:
     ftp_port, sftp_port = free_port(), free_port()
     gw = start_gateway(
         tmp,
@@ -75,6 +75,7 @@ def start_ftp_gateway(tmp: Path, *extra: str, tls: bool = True) -> tuple[Gateway
         "2",
         *extra,
         tls=tls,
+        meta=meta,
     )
     wait_listening(ftp_port)
     wait_listening(sftp_port)

@@ -277,7 +277,7 @@ def test_pagination_and_search(gw, root, bkt):
 
 
 def test_contains_search_is_rate_limited(tmp_path):
-    gw = start_gateway(tmp_path, "--workers", "1")  # counted per worker process, like sign-ins
+    gw = start_gateway(tmp_path, "--workers", "1")  # workers share counts about once a second: one decides at once
     try:
         session = admin(gw)
         session.post(f"{gw.url}/api/buckets", json={"bucketName": "scan"})

@@ -15,7 +15,7 @@ import pytest
 import requests
 from backend_fixtures import start_moto
 from botocore.exceptions import ClientError
-from browser_helpers import admin, make_user, signed_in, user_key
+from browser_helpers import admin, console, make_user, signed_in, user_key
 from conftest import boto_client, start_gateway, stop_gateway
 from fake_obs import start_fake_obs
 from space_helpers import local_space, root_of, tree, write_tree
@@ -93,12 +93,24 @@ def follow(session, gw, job_id: str) -> list[dict]:
     return events
 
 
+def finished(session, gw, job_id: str, timeout: float = 120) -> dict:
+    """The transfer once it has ended, polled through GET /api/transfer (SSE tickets are
+    rate-limited per address: the tests about the stream use it, the others poll)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        listed = {t["id"]: t for t in session.get(f"{gw.url}/api/transfer").json()["transfers"]}
+        if listed[job_id]["status"] in ("completed", "failed", "cancelled"):
+            return listed[job_id]
+        time.sleep(0.1)
+    raise AssertionError(f"transfer {job_id} did not end: {listed[job_id]}")
+
+
 def run(session, gw, source, destination, **options) -> dict:
     started = transfer(session, gw, source, destination, **options)
     assert started.status_code == 200, started.text
-    events = follow(session, gw, started.json()["jobId"])
-    assert events[-1]["type"] == "complete", events[-1]
-    return events[-1]["job"]
+    job = finished(session, gw, started.json()["jobId"])
+    assert job["status"] == "completed", job
+    return job
 
 
 def moto_tree(moto, bucket: str) -> dict[str, bytes]:
@@ -176,6 +188,12 @@ def test_local_space_to_s3_space_on_moto_and_a_package_to_a_space(gw, root, nati
     assert tree(root_of(local))["from-pkg/readme.md"] == b"# hi"
     run(root, gw, place("local", local["userSpaceID"], "from-pkg/"), place("package", f"{bucket}/copy"))
     assert s3.get_object(Bucket=bucket, Key="copy/readme.md")["Body"].read() == b"# hi"
+    # a package by its id, as the native API names it
+    package = native.get_package(bucket, "copy")
+    run(root, gw, place("package", package["packageID"], ""), place("s3", bucket, "by-id/"))
+    assert s3.get_object(Bucket=bucket, Key="by-id/readme.md")["Body"].read() == b"# hi"
+    missing = transfer(root, gw, place("package", 999999), place("s3", bucket))
+    assert missing.status_code == 404 and missing.json()["error"] == "NoSuchPackage"
 
 
 def test_bucket_to_an_obs_space_and_back_to_a_local_one(gw, root, native, s3, tmp_path):
@@ -402,7 +420,7 @@ def test_max_concurrent_transfers_makes_the_others_wait_their_turn(gw, root, nat
         with pytest.raises(ClientError):
             s3.head_object(Bucket=dst, Key="quick.txt")
         root.post(f"{gw.url}/api/transfer/cancel/{slow_id}")
-        assert follow(root, gw, quick_id)[-1]["type"] == "complete"  # its turn came
+        assert finished(root, gw, quick_id)["status"] == "completed"  # its turn came
         assert s3.get_object(Bucket=dst, Key="quick.txt")["Body"].read() == b"quick"
     finally:
         root.put(f"{gw.url}/api/settings/max-concurrent-transfers", json={"maxConcurrentTransfers": 2})
@@ -421,3 +439,29 @@ def test_a_file_that_fails_is_listed_and_the_others_still_go(gw, root, native, s
     assert final["job"]["filesFailed"] == 1 and final["job"]["filesCompleted"] == 1, final
     assert [e["file"] for e in final["job"]["errors"]] == ["x/y.txt"] and final["job"]["error"]
     assert tree(root_of(local)) == {"out/x": b"a file where the copy needs a folder", "out/z.txt": b"zed"}
+
+
+def test_a_rule_removed_while_a_transfer_waits_refuses_its_files(gw, root, native, moto, s3):
+    """The engine is asked per file when the file is copied, with the user as it is then."""
+    src, dst = new_bucket(s3), new_bucket(s3)
+    s3.put_object(Bucket=src, Key="pub/a.txt", Body=b"a")
+    name = f"revoked-{uuid.uuid4().hex[:6]}"
+    rules = [{"bucket": src, "prefix": "pub/", "access": "read"}, {"bucket": dst, "prefix": "", "access": "write"}]
+    make_user(gw, name, "revoked-password-1", rules=rules)
+    user = signed_in(gw, name, "revoked-password-1")
+    assert root.put(f"{gw.url}/api/settings/max-concurrent-transfers", json={"maxConcurrentTransfers": 1}).ok
+    try:
+        local = local_space(native, gw.data_dir)
+        write_tree(root_of(local), {f"slow/f{i:03}.bin": os.urandom(64 * 1024) for i in range(300)})
+        remote, _ = s3_space(native, moto)
+        slow = transfer(root, gw, place("local", local["userSpaceID"], "slow/"), place("local", remote["userSpaceID"]))
+        waiting = transfer(user, gw, place("s3", src, "pub/"), place("s3", dst))
+        assert slow.status_code == 200 and waiting.status_code == 200, waiting.text  # allowed when planned
+        edited = console(gw, "PUT", f"/accounts/root/users/{name}", {"rules": rules[:1]})  # write taken away
+        assert edited.status_code == 200, edited.text
+        root.post(f"{gw.url}/api/transfer/cancel/{slow.json()['jobId']}")
+        job = finished(user, gw, waiting.json()["jobId"])
+        assert job["status"] == "failed" and job["errors"][0]["error"] == "AccessDenied"
+        assert "Contents" not in s3.list_objects_v2(Bucket=dst)
+    finally:
+        root.put(f"{gw.url}/api/settings/max-concurrent-transfers", json={"maxConcurrentTransfers": 2})

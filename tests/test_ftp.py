@@ -6,6 +6,7 @@ from __future__ import annotations
 import ftplib
 import io
 import os
+import time
 
 import pytest
 from botocore.exceptions import ClientError
@@ -112,6 +113,27 @@ def test_home_is_the_root(fgw: FtpGateway) -> None:
         client.cwd("/../..")
         assert client.pwd() == "/"
         assert "top.txt" in client.nlst()
+
+
+def test_changes_are_in_the_audit_log(fgw: FtpGateway) -> None:
+    """One entry per change, as for HTTP requests: front end, who, what, where, the outcome."""
+    with ftp(fgw.ftp_port) as client:
+        stor(client, "audited.txt", b"12345")
+    with ftp(fgw.ftp_port, "reader") as client, pytest.raises(ftplib.error_perm):
+        stor(client, "refused.txt", b"no")
+    deadline = time.monotonic() + 10
+    while True:
+        entries = fgw.api().get(f"{fgw.gw.url}/api/logs", params={"frontEnd": "ftp", "limit": 100}).json()["logs"]
+        stored = [e for e in entries if e["method"] == "STOR" and e["resource"].endswith("audited.txt")]
+        if stored or time.monotonic() > deadline:
+            break
+        time.sleep(0.3)
+    assert stored, entries
+    assert stored[0]["user"] == "writer" and stored[0]["result"] == 200 and stored[0]["size"] == 5
+    assert "s3:PutObject" in stored[0]["action"]
+    assert stored[0]["accessKey"] == "ftp:writer"
+    refused = [e for e in entries if e["resource"].endswith("refused.txt")]
+    assert refused and refused[0]["result"] == 403 and refused[0]["user"] == "reader"
 
 
 def test_log_has_no_server_errors(fgw: FtpGateway) -> None:

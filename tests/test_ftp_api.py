@@ -10,16 +10,18 @@ import uuid
 
 import pytest
 from browser_helpers import make_user
-from conftest import boto_client, stop_gateway
+from conftest import boto_client, meta_url, stop_gateway
 from ftp_helpers import PASSWORD, FtpGateway, admin, ftp, make_logins, start_ftp_gateway
 
 from gateway.client import NativeClient
 
+BOTH_ENGINES = True  # ftp_users and the on/off switch are SQL of both engines
+
 
 @pytest.fixture(scope="module")
-def fgw(tmp_path_factory) -> FtpGateway:
-    tmp = tmp_path_factory.mktemp("ftp-api")
-    gw, ftp_port, sftp_port = start_ftp_gateway(tmp, tls=False)
+def fgw(tmp_path_factory, meta_engine) -> FtpGateway:
+    tmp = tmp_path_factory.mktemp(f"ftp-api-{meta_engine}")
+    gw, ftp_port, sftp_port = start_ftp_gateway(tmp, tls=False, meta=meta_url(meta_engine))
     bucket, key_file = make_logins(gw, tmp)
     yield FtpGateway(gw, ftp_port, sftp_port, bucket, key_file)
     stop_gateway(gw)

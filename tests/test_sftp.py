@@ -163,6 +163,30 @@ def test_wrong_password_refused(fgw: FtpGateway) -> None:
     asyncio.run(run())
 
 
+@pytest.mark.parametrize("version", [3, 6])
+def test_nothing_reaches_the_local_file_system(fgw: FtpGateway, tmp_path: Path, version: int) -> None:
+    """asyncssh's SFTPServer defaults open local files (v5/v6 opens, links, statvfs): every one
+    is answered from the namespace or refused."""
+    (tmp_path / "v.txt").write_bytes(b"versioned open")
+
+    async def run() -> None:
+        async with connect(fgw) as conn, conn.start_sftp_client(sftp_version=version) as sftp:
+            for path in ("/etc/passwd", "../../../../etc/passwd", str(fgw.gw.data_dir / "secrets.key")):
+                with pytest.raises(asyncssh.SFTPNoSuchFile):
+                    await sftp.open(path, "rb")
+            with pytest.raises((asyncssh.SFTPOpUnsupported, asyncssh.SFTPFailure)):
+                await sftp.symlink("/etc/passwd", "link")
+            with pytest.raises((asyncssh.SFTPOpUnsupported, asyncssh.SFTPFailure)):
+                await sftp.statvfs(".")
+            await sftp.put(str(tmp_path / "v.txt"), f"v{version}.txt")
+            async with sftp.open(f"v{version}.txt", "rb") as fh:
+                assert await fh.read() == b"versioned open"
+
+    asyncio.run(run())
+    assert fgw.s3_bytes(f"v{version}.txt") == b"versioned open"
+    assert not (Path.cwd() / "link").exists()
+
+
 def test_host_key_is_private(fgw: FtpGateway) -> None:
     key = fgw.gw.data_dir / "ssh_host_ed25519_key"
     assert key.stat().st_mode & 0o777 == 0o600

@@ -9,7 +9,7 @@ from aiohttp import web
 
 from gateway.core.service import Core
 
-from . import auth, buckets, keys, objects, settings, spaces, system, transfers, users
+from . import auth, buckets, keys, notifications, objects, settings, spaces, system, transfers, users
 from .call import Handler, wrap
 from .errors import error_json
 
@@ -36,9 +36,17 @@ ROUTES: list[tuple[str, str, Handler, bool, int]] = [
     ("POST", "/api/objects/upload/{bucket}/{key}", objects.upload, True, 200),
     ("GET", "/api/objects/download/{bucket}/{key}", objects.download, True, 200),
     ("GET", "/api/objects/view/{bucket}/{key}", objects.view, True, 200),
+    ("PUT", "/api/objects/tags/{bucket}/{key}", objects.put_tags, True, 200),
     ("GET", "/api/objects/{bucket}", objects.list_objects, True, 200),
     ("GET", "/api/objects/{bucket}/{prefix}", objects.list_objects, True, 200),
     ("DELETE", "/api/objects/{bucket}/{key}", objects.delete, True, 200),
+    ("POST", "/api/notifications/test-endpoint", notifications.test_endpoint, True, 200),
+    ("GET", "/api/notifications/{bucket}", notifications.get_notifications, True, 200),
+    ("PUT", "/api/notifications/{bucket}", notifications.put_notifications, True, 200),
+    ("DELETE", "/api/notifications/{bucket}/{notification}", notifications.delete_notification, True, 200),
+    ("GET", "/api/webhooks", notifications.list_webhooks, True, 200),
+    ("PUT", "/api/webhooks/{webhook}", notifications.put_webhook, True, 200),
+    ("DELETE", "/api/webhooks/{webhook}", notifications.delete_webhook, True, 200),
     ("GET", "/api/transfer", transfers.list_transfers, True, 200),
     ("POST", "/api/transfer", transfers.start, True, 200),
     ("POST", "/api/transfer/check-conflicts", transfers.check_conflicts, True, 200),

@@ -5,10 +5,12 @@ over SSE (a one-time ticket, as uploads), cancel it, clean it up. The work is th
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 
+from gateway.core.authz import Identity
 from gateway.core.console_transfers import parse_request
 from gateway.domain.errors import ErrorCode, JunctionError
 
@@ -17,15 +19,20 @@ from .call import BrowserCall
 SSE_HEADERS = {"Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
+def _who(call: BrowserCall) -> Callable[[], Awaitable[Identity]]:
+    """The signed-in caller as the engine sees it at each check (the run outlives the request)."""
+    subject, sessions = call.session.subject, call.core.sessions
+    return lambda: sessions.identity_now(subject)
+
+
 async def start(call: BrowserCall) -> dict[str, Any]:
     request = parse_request(await call.json())
-    session = call.session
-    return await call.core.console_transfers.start(request, session.identity, call.context, session.subject)
+    return await call.core.console_transfers.start(request, _who(call), call.context, call.session.subject)
 
 
 async def check_conflicts(call: BrowserCall) -> dict[str, Any]:
     request = parse_request(await call.json(), conflicts_needed=False)
-    return await call.core.console_transfers.check_conflicts(request, call.session.identity, call.context)
+    return await call.core.console_transfers.check_conflicts(request, _who(call), call.context)
 
 
 async def list_transfers(call: BrowserCall) -> dict[str, Any]:

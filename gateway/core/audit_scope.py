@@ -35,6 +35,8 @@ class AuditScope:
     access_key: str = ""
     actions: list[str] = field(default_factory=list)
     resource: str = ""
+    address: str = ""  # the client's address and the request id: event notifications carry them
+    request_id: str = ""
 
 
 CURRENT: contextvars.ContextVar[AuditScope | None] = contextvars.ContextVar("junction_audit_scope", default=None)

@@ -41,6 +41,7 @@ EVENT = {"running": "progress", "succeeded": "complete", "failed": "error", "can
 
 Authorize = Callable[..., Awaitable[None]]  # Core.authorize(identity, action, bucket=, key=, context=)
 ListObjects = Callable[..., Awaitable[ListPage]]  # Core.list_objects(bucket, prefix=, marker=)
+Who = Callable[[], Awaitable[Identity]]  # the caller's identity as it is now (re-read per check)
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,10 +160,11 @@ class ConsoleTransfers:
 
     # ------------------------------------------------------------ planning
 
-    async def _side(self, location: Location, identity: Identity, context: Mapping[str, Sequence[str]]) -> Side:
+    async def _side(self, location: Location, who: Who, context: Mapping[str, Sequence[str]]) -> Side:
         async def check(
             action: str, bucket: Bucket | None, key: str | None, extra: Mapping[str, Sequence[str]] | None
         ) -> None:
+            identity = await who()  # as it is now: a policy changed since the transfer started applies
             await self._authorize(identity, action, bucket=bucket, key=key, context={**context, **(extra or {})})
 
         checker: Check = check
@@ -192,7 +194,7 @@ class ConsoleTransfers:
         async def lister(name: str, prefix: str, marker: str) -> ListPage:
             return await self._list_objects(name, prefix=prefix, marker=marker, max_keys=1000)
 
-        return BucketSide(bucket, base, self._objects, lister, checker, identity.no_overwrite)
+        return BucketSide(bucket, base, self._objects, lister, checker, (await who()).no_overwrite)
 
     async def _package(self, ref: str) -> tuple[str, str]:
         """A package as `bucket/package` (or its id): its bucket and its name (a key prefix)."""
@@ -207,11 +209,11 @@ class ConsoleTransfers:
             raise invalid_argument("a package location is bucket/package (or the package's id)", argument="locationId")
         return bucket_name, name
 
-    async def plan(self, request: TransferRequest, identity: Identity, context: Mapping[str, Sequence[str]]) -> Plan:
+    async def plan(self, request: TransferRequest, who: Who, context: Mapping[str, Sequence[str]]) -> Plan:
         """List what moves and ask the engine about every read and write; AccessDenied (and
         nothing started) when any is refused."""
-        source = await self._side(request.source, identity, context)
-        destination = await self._side(request.destination, identity, context)
+        source = await self._side(request.source, who, context)
+        destination = await self._side(request.destination, who, context)
         files: list[PlannedFile] = []
         for rel, kind in request.items or (("", "directory"),):
             if kind != "directory":
@@ -246,10 +248,10 @@ class ConsoleTransfers:
         return await source.stat(rel)
 
     async def check_conflicts(
-        self, request: TransferRequest, identity: Identity, context: Mapping[str, Sequence[str]]
+        self, request: TransferRequest, who: Who, context: Mapping[str, Sequence[str]]
     ) -> dict[str, Any]:
         """Which planned files already exist at the destination (the document's answer shape)."""
-        plan = await self.plan(request, identity, context)
+        plan = await self.plan(request, who, context)
         conflicts: list[str] = []
         free: list[str] = []
         for planned in plan.files:
@@ -273,9 +275,9 @@ class ConsoleTransfers:
     # ------------------------------------------------------------ running
 
     async def start(
-        self, request: TransferRequest, identity: Identity, context: Mapping[str, Sequence[str]], owner: str
+        self, request: TransferRequest, who: Who, context: Mapping[str, Sequence[str]], owner: str
     ) -> dict[str, Any]:
-        plan = await self.plan(request, identity, context)
+        plan = await self.plan(request, who, context)
         params = {
             "owner": owner,
             "source": plan.source.label,

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import re
-import secrets
 from dataclasses import dataclass
 from typing import Any
 
 from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.meta.store import MetaStore
 
-from .accounts import AccountService, hash_password, password_matches
+from .accounts import AccountService, dummy_hash, hash_password, password_matches
 from .authz import Identity
 from .identity import IdentityService
 
@@ -26,7 +25,6 @@ PERMISSIONS = ("read", "write")
 WRITE_LETTERS = set("adfmwMT")  # pyftpdlib-style permission strings ("elradfmw"): any write letter
 PUBLIC_KEY = re.compile(r"^(ssh-(rsa|ed25519|dss)|ecdsa-sha2-nistp(256|384|521)|sk-\S+) [A-Za-z0-9+/=]+( [^\n]*)?$")
 MAX_KEYS = 32
-_DUMMY_HASH = hash_password(secrets.token_hex(8))
 
 
 def _bad(message: str, field: str = "body") -> JunctionError:
@@ -229,7 +227,7 @@ class FtpLoginService:
         if len(name) > 256 or len(password) > 1024:
             return None
         row = await self._ftp.get(name)
-        stored = row["password_hash"] if row else _DUMMY_HASH
+        stored = row["password_hash"] if row else dummy_hash()
         if not await asyncio.to_thread(password_matches, stored, password) or row is None:
             return None
         return await self._login(row)

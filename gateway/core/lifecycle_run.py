@@ -20,12 +20,13 @@ from typing import Any
 from backends.base import BackendError
 from gateway.domain.errors import JunctionError
 from gateway.domain.lifecycle import LifecycleConfig, Rule, due, rank
-from gateway.domain.models import Block
+from gateway.domain.models import Block, Deletion
 from gateway.meta.lifecycle_store import Candidate, KeyHistory, version_locked
 from gateway.meta.store import MetaStore
 
 from .blobs import BlobIO, WrittenBlob
 from .jobs import Job
+from .notifications import object_removed
 from .objects import ObjectService
 from .storage_classes import STANDARD, storage_class_of, with_storage_class
 
@@ -114,8 +115,13 @@ class LifecyclePass:
         if any(_expired(r.expires_at(cand.updated, self._day), now) for r in matching):
             if version_locked(cand.lock, now):
                 self.counts["lockedSkipped"] += 1
-            elif await self._store.lifecycle.expire_current(bucket_id, cand.key, cand.version_id, cand.updated):
+            elif deletion := await self._store.lifecycle.expire_current(
+                bucket_id, cand.key, cand.version_id, cand.updated
+            ):
                 self.counts["expired"] += 1
+                await object_removed(
+                    self._objects.events, bucket_id, cand.key, deletion, latest=True, family="LifecycleExpiration"
+                )
             return
         target = None
         for rule in matching:
@@ -168,6 +174,14 @@ class LifecyclePass:
                     self.counts["lockedSkipped"] += 1
                 elif await self._store.lifecycle.delete_noncurrent(bucket_id, cand.key, cand.row_id):
                     self.counts["noncurrentExpired"] += 1
+                    await object_removed(
+                        self._objects.events,
+                        bucket_id,
+                        cand.key,
+                        Deletion(cand.version_id or "null", cand.delete_marker),
+                        latest=False,
+                        family="LifecycleExpiration",
+                    )
                     remaining -= 1
                     continue
             elif not cand.delete_marker:

@@ -23,6 +23,7 @@ from .blobs import BlobIO, WrittenBlob
 from .checksums import combine_crc, composite_checksum
 from .conditions import ByteRange
 from .hashing import HashingStream
+from .notifications import object_created
 from .objects import (
     DEFAULT_CONTENT_TYPE,
     NO_SSE,
@@ -34,7 +35,7 @@ from .objects import (
     check_source_conditions,
 )
 from .sse.request import SseRequest
-from .sse.service import NOT_APPLICABLE, customer_etag
+from .sse.service import NOT_APPLICABLE, hides_md5, opaque_etag
 
 MIN_PART_SIZE = 5 * 1024 * 1024
 MAX_PART_SIZE = 5 * 1024**3
@@ -243,7 +244,7 @@ class MultipartService:
         record: Encryption | None,
         data_key: bytes | None,
     ) -> Part:
-        etag = customer_etag(data_key, stream.md5_digest) if record and record.customer and data_key else stream.md5_hex
+        etag = opaque_etag(data_key, stream.md5_digest) if hides_md5(record) and data_key else stream.md5_hex
         try:
             await self._store.uploads.put_part(upload.id, number, blob.blob_id, blob.size, etag, stream.checksums)
         except BaseException:
@@ -353,7 +354,9 @@ class MultipartService:
             ),
         )
         guards = [conditions.guard(prechecked=True), *self._guards]
-        return await self._store.uploads.complete(upload_id, new, guards, parts=_listed_parts(listed))
+        obj = await self._store.uploads.complete(upload_id, new, guards, parts=_listed_parts(listed))
+        await object_created(self._objects.events, obj, "CompleteMultipartUpload")
+        return obj
 
     @staticmethod
     def _choose(listed: list[CompletedPart], stored: dict[int, Part], upload: Upload) -> list[Part]:

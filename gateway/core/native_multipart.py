@@ -20,6 +20,7 @@ from gateway.meta.store import MetaStore
 from .blobs import BlobIO, WrittenBlob
 from .hashing import HashingStream
 from .multipart import MAX_PART_SIZE
+from .notifications import object_created
 from .objects import NO_SSE, Expectations, ObjectService
 from .packages import validate_native_path
 
@@ -83,10 +84,12 @@ class NativeMultipart:
         async for piece in self._blobs.read(blocks, data_key=data_key):
             md5.update(piece)
             sha256.update(piece)
-        return await self._store.native_parts.complete_pending(
+        obj = await self._store.native_parts.complete_pending(
             object_id,
             chosen,
             md5=md5.hexdigest(),
             sha256=sha256.hexdigest().upper(),
             guards=self._guards,
         )
+        await object_created(self._objects.events, obj, "CompleteMultipartUpload")
+        return obj

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 from gateway.domain.errors import ErrorCode, JunctionError, invalid_argument, no_such_bucket
-from gateway.domain.models import Bucket, Encryption, ListPage, ObjectInfo, Package
+from gateway.domain.models import Bucket, Deletion, Encryption, ListPage, ObjectInfo, Package
 from gateway.meta import packages_store
 from gateway.meta.records import CommitGuard, NewObject
 from gateway.meta.s3ext_store import ObjectExtras
@@ -25,7 +25,8 @@ from .blobs import BlobIO, WrittenBlob
 from .conditions import ByteRange
 from .hashing import HashingStream
 from .listing import Fetch, list_page
-from .objects import DEFAULT_CONTENT_TYPE, MAX_PUT_SIZE, NO_SSE, Expectations, ObjectService, WriteConditions
+from .notifications import object_created, object_removed
+from .objects import DEFAULT_CONTENT_TYPE, MAX_PUT_SIZE, NO_SSE, Expectations, ObjectService, WriteConditions, etag_of
 from .packages import PackageService, validate_native_path
 from .spaces import Spaces
 
@@ -42,6 +43,7 @@ class WrittenFile:
     blob: WrittenBlob
     stream: HashingStream
     encryption: Encryption | None = None  # the bucket's default encryption, when it has one
+    etag: str = ""  # S3's ETag of the file ("": the MD5 of its data; see objects.etag_of)
 
 
 @dataclass(slots=True)
@@ -197,7 +199,8 @@ class NativeService:
             max_size=MAX_PUT_SIZE,
             data_key=cipher.data_key if cipher else None,
         )
-        return WrittenFile(key, content_type or DEFAULT_CONTENT_TYPE, blob, stream, cipher.record if cipher else None)
+        record = cipher.record if cipher else None
+        return WrittenFile(key, content_type or DEFAULT_CONTENT_TYPE, blob, stream, record, etag_of(stream, cipher))
 
     async def discard(self, files: list[WrittenFile]) -> None:
         for item in files:
@@ -210,7 +213,7 @@ class NativeService:
                 bucket_id=package.bucket_id,
                 key=f.key,
                 size=f.stream.size,
-                etag=f.stream.md5_hex,
+                etag=f.etag or f.stream.md5_hex,
                 sha256=f.stream.sha256_hex.upper(),
                 content_type=f.content_type,
                 headers={},
@@ -225,10 +228,13 @@ class NativeService:
             for f in files
         ]
         try:
-            return await self._store.packages.commit_many(news, self._guards(no_overwrite))
+            committed = await self._store.packages.commit_many(news, self._guards(no_overwrite))
         except BaseException:
             await self.discard(files)
             raise
+        for obj in committed:
+            await object_created(self._objects.events, obj, "Put")
+        return committed
 
     def _guards(self, no_overwrite: bool) -> list[CommitGuard]:
         return [WriteConditions(no_overwrite=no_overwrite).guard(), *self._commit_guards]
@@ -237,14 +243,32 @@ class NativeService:
 
     async def move(self, obj: ObjectInfo, package: Package, path: str) -> ObjectInfo:
         validate_native_path(package.name, path)
-        return await self._store.packages.move_object(obj.id, package.id, path, self._guards(False))
+        moved = await self._store.packages.move_object(obj.id, package.id, path, self._guards(False))
+        await object_created(self._objects.events, moved, "Copy")  # S3 has no move: a copy, then a delete
+        await self._removed(obj)
+        return moved
 
     async def clone(self, obj: ObjectInfo, package: Package, path: str, *, no_overwrite: bool) -> ObjectInfo:
         validate_native_path(package.name, path)
-        return await self._store.packages.clone_object(obj.id, package.id, path, self._guards(no_overwrite))
+        clone = await self._store.packages.clone_object(obj.id, package.id, path, self._guards(no_overwrite))
+        await object_created(self._objects.events, clone, "Copy")
+        return clone
 
     async def delete(self, object_id: int) -> bool:
-        return await self._store.packages.delete_object(object_id)
+        obj = await self._store.objects.get_by_id(object_id, with_blocks=False)
+        deleted = await self._store.packages.delete_object(object_id)
+        if deleted and obj is not None:
+            await self._removed(obj)
+        return deleted
+
+    async def _removed(self, obj: ObjectInfo) -> None:
+        """The event of a native delete (or a move's source): a versioned bucket keeps the
+        version and gets a delete marker, as an S3 delete without a version id does."""
+        if self._objects.events is None:
+            return
+        versioned = await self._store.versions.status(obj.bucket_id) in ("Enabled", "Suspended")
+        marker = Deletion(None, True) if versioned else None
+        await object_removed(self._objects.events, obj.bucket_id, obj.key, marker, latest=True)
 
 
 async def _empty() -> AsyncIterator[bytes]:

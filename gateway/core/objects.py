@@ -28,9 +28,10 @@ from .blobs import BlobIO, WrittenBlob
 from .checksums import ALGORITHMS, ChecksumMismatch
 from .conditions import ByteRange, check_read_conditions, etag_matches
 from .hashing import HashingStream
+from .notifications import NotificationService, object_created, object_removed
 from .sse.copying import copy_encryption, encryption_changes, is_customer
 from .sse.request import SseRequest
-from .sse.service import Cipher, EncryptionService, customer_etag
+from .sse.service import Cipher, EncryptionService, hides_md5, opaque_etag
 from .storage_classes import HEADER as STORAGE_CLASS_HEADER
 from .storage_classes import StorageClassService, with_storage_class
 from .versioning import delete_version, missing_key, read_object_version, read_version
@@ -190,6 +191,7 @@ class ObjectService:
         self._ext = store.s3ext
         self.classes = classes  # storage class -> user space; None: every block in the given/default space
         self.sse = sse  # encryption at rest; None: nothing is encrypted (unit tests of other parts)
+        self.events: NotificationService | None = None  # bucket notifications (set by Core)
 
     async def cipher_for(self, bucket_id: int, request: SseRequest) -> Cipher | None:
         """How a new object (or upload) in the bucket is encrypted: the request's choice, else the bucket's default."""
@@ -228,10 +230,12 @@ class ObjectService:
         sse: SseRequest = NO_SSE,
         acl: str | None = None,
         lock: LockState | None = None,
+        event: str = "Put",
     ) -> ObjectInfo:
         """Stream `body` into a new blob and commit it as the key's object; `acl` is its stored
         owner and grants (None: the bucket owner's, private); `lock` is the Object Lock the write
-        asked for (the store adds the bucket's default retention otherwise)."""
+        asked for (the store adds the bucket's default retention otherwise); `event`: the
+        notification's kind (ObjectCreated:Put, or Post for a browser-form upload)."""
         validate_new_key(key)
         attrs.validate()
         expect = expect or Expectations()
@@ -267,10 +271,12 @@ class ObjectService:
                 if tags or acl or lock or cipher
                 else None,
             )
-            return await self._store.objects.commit(new, [conditions.guard(prechecked=True), *self._guards])
+            obj = await self._store.objects.commit(new, [conditions.guard(prechecked=True), *self._guards])
         except BaseException:
             await self._blobs.discard(blob)
             raise
+        await object_created(self.events, obj, event)
+        return obj
 
     async def precheck(self, bucket_id: int, key: str, conditions: WriteConditions) -> None:
         """Fail fast on conditions before streaming; the commit re-checks them atomically."""
@@ -320,10 +326,13 @@ class ObjectService:
         bucket_row = await self._store.buckets.get(bucket)
         guards = [conditions.guard()] if conditions and conditions.if_match is not None else []
         if version_id is not None:
-            return await delete_version(
+            deletion = await delete_version(
                 self._store, bucket_row.id, key, version_id, guards, bypass_governance=bypass_governance
             )
-        return await self._store.objects.delete(bucket_row.id, key, guards)
+        else:
+            deletion = await self._store.objects.delete(bucket_row.id, key, guards)
+        await object_removed(self.events, bucket_row.id, key, deletion, latest=version_id is None)
+        return deletion
 
     async def _copy_source(self, source: CopySource) -> tuple[ObjectInfo, bool]:
         """(the source object, whether it is the key's current version)."""
@@ -422,11 +431,13 @@ class ObjectService:
         guards = [(conditions or WriteConditions()).guard(), *self._guards]
         moved = [b for b in blocks if b not in src.blocks]
         try:
-            return await self._store.objects.commit(new, guards)
+            obj = await self._store.objects.commit(new, guards)
         except BaseException:
             for block in moved:
                 await self._blobs.discard(WrittenBlob(block.blob_id, block.space_id, block.blob_key, block.size))
             raise
+        await object_created(self.events, obj, "Copy")
+        return obj
 
     async def placed_blocks(
         self,
@@ -485,10 +496,10 @@ class ObjectService:
     ) -> tuple[list[Block], str]:
         """A copy whose encryption differs from its source's: every block decrypted and sealed
         again (block by block: part boundaries stay), in the space its storage class names.
-        Returns the blocks and, when SSE-C is on either end (its ETag is not the data's MD5),
+        Returns the blocks and, when SSE-C or SSE-KMS is on either end (its ETag is not the data's MD5),
         the copy's new ETag ("": the source's stands)."""
         target_id = await self._target_space(src, bucket_id, headers)
-        new_etag = is_customer(src) or (cipher is not None and cipher.record.customer)
+        new_etag = hides_md5(src.encryption) or (cipher is not None and hides_md5(cipher.record))
         placed: list[Block] = []
         md5s: list[bytes] = []
         try:
@@ -503,7 +514,7 @@ class ObjectService:
             raise
         if not new_etag:
             return placed, ""
-        etags = [customer_etag(cipher.data_key, m) if cipher and cipher.record.customer else m.hex() for m in md5s]
+        etags = [opaque_etag(cipher.data_key, m) if cipher and hides_md5(cipher.record) else m.hex() for m in md5s]
         if len(etags) == 1 and not src.parts_count:
             return placed, etags[0]
         return placed, f"{hashlib.md5(b''.join(bytes.fromhex(e) for e in etags)).hexdigest()}-{len(etags)}"
@@ -553,9 +564,9 @@ class ObjectService:
 
 
 def etag_of(stream: HashingStream, cipher: Cipher | None) -> str:
-    """S3's ETag of a single-part write: the MD5 of the data, except under SSE-C (see customer_etag)."""
-    if cipher is not None and cipher.record.customer:
-        return customer_etag(cipher.data_key, stream.md5_digest)
+    """S3's ETag of a single-part write: the MD5 of the data, except under SSE-C and SSE-KMS (see opaque_etag)."""
+    if cipher is not None and hides_md5(cipher.record):
+        return opaque_etag(cipher.data_key, stream.md5_digest)
     return stream.md5_hex
 
 

@@ -35,6 +35,8 @@ from .liveness import OWNERS_DIR
 from .multipart import MultipartService
 from .native_multipart import NativeMultipart
 from .native_ops import NativeService
+from .notifications import NotificationService
+from .notify_delivery import Delivery, Poster
 from .object_lock import ObjectLockService
 from .objects import ObjectService
 from .quotas import QuotaService, quota_guard
@@ -75,6 +77,8 @@ class Core:
         sse_c_over_http: bool = False,
         lifecycle_day_seconds: float = 86400.0,
         audit_retention_days: float = 90.0,
+        region: str = "us-east-1",
+        notify_retry_seconds: float = 2.0,
         primary: bool = True,
     ) -> None:
         self.data_dir = Path(data_dir).resolve()  # user-space roots must be absolute
@@ -138,6 +142,12 @@ class Core:
         self.settings = SettingsService(self.store, {"audit-retention": audit_retention_days})
         self.audit = AuditLog(self.store, audit_retention_days, retention=lambda: self.settings.get("audit-retention"))
         self.settings.on_change("audit-retention", self.audit.retention_changed)
+        # Bucket notifications: every object write and delete emits here; the queue is delivered
+        # by one process per namespace (lease), once the app hands it an HTTP client
+        self.notifications = NotificationService(self.store, self.data_dir, region)
+        self.objects.events = self.tagging.events = self.notifications
+        self.delivery = Delivery(self.store, self.jobs.owner, self.jobs.owner_dead, retry_base=notify_retry_seconds)
+        self.notifications.on_queued.append(self.delivery.wake)
         self.sync.schedule(self.audit.prune, PRUNE_EVERY)
         self._root = (root_access_key, root_secret_key)
         self._gc_interval = gc_interval
@@ -181,7 +191,12 @@ class Core:
         if self._rate_limits is not None:
             self._rate_limits.start()
 
+    def start_delivery(self, poster: Poster) -> None:
+        """Deliver queued notification events with `poster` (the app's HTTP client)."""
+        self.delivery.start(poster)
+
     async def stop(self) -> None:
+        await self.delivery.stop()
         if self._gc_task is not None:
             self._gc_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

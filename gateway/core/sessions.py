@@ -27,7 +27,7 @@ from typing import Any
 from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.meta.store import MetaStore
 
-from .accounts import hash_password, password_matches
+from .accounts import dummy_hash, password_matches
 from .authz import Identity
 from .identity import IdentityService
 
@@ -36,7 +36,6 @@ TICKET_TTL = 60  # seconds an SSE ticket may wait to be redeemed
 KEY_FILE = "console-jwt.key"
 MAX_TOKEN = 4096
 _HEADER = {"alg": "HS256", "typ": "JWT"}
-_DUMMY_HASH = hash_password(secrets.token_hex(8))  # a failed lookup costs what a wrong password costs
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +151,7 @@ class SessionService:
                     raise _unauthorized("This user is disabled")
                 return await self._issue(f"user:{user['id']}", user)
         if not users:
-            await asyncio.to_thread(password_matches, _DUMMY_HASH, password)
+            await asyncio.to_thread(password_matches, dummy_hash(), password)
             secret = await self._identities.secret_for(username)
             if secret is not None and hmac.compare_digest(secret.encode(), password.encode()):
                 return await self._issue(f"key:{username}", None)
@@ -216,6 +215,20 @@ class SessionService:
             policies,
             str(payload.get("pwv", "")),
         )
+
+    async def identity_now(self, subject: str) -> Identity:
+        """The subject's identity as it is now -- policies and rules changed since it signed in
+        apply -- for work that outlives the request (a console transfer asks per file)."""
+        kind, _, ref = subject.partition(":")
+        if kind == "user" and ref.isdigit():
+            identity, _row = await self._identities.resolve_user(int(ref))
+            if identity is None:
+                raise JunctionError(ErrorCode.AccessDenied, "Access Denied: the user no longer exists or is disabled")
+            return identity
+        try:
+            return await self._identities.resolve(ref)
+        except JunctionError:
+            raise JunctionError(ErrorCode.AccessDenied, "Access Denied: the access key is gone or inactive") from None
 
     async def logout(self, session: Session) -> None:
         """Spend the token's id: it is refused from now on, in every worker."""

@@ -15,6 +15,7 @@ from gateway.domain.mapping import validate_key
 from gateway.meta.s3ext_store import Tags
 from gateway.meta.store import MetaStore
 
+from .notifications import NotificationService, ObjectEvent
 from .versioning import parse_version_id
 
 MAX_OBJECT_TAGS = 10
@@ -71,6 +72,7 @@ class TaggingService:
     def __init__(self, store: MetaStore) -> None:
         self._store = store
         self._ext = store.s3ext
+        self.events: NotificationService | None = None  # bucket notifications (set by Core)
 
     async def _object_id(self, bucket: str, key: str) -> int:
         validate_key(key)
@@ -90,6 +92,10 @@ class TaggingService:
         return await self._ext.object_tags(await self._object_id(bucket, key))
 
     async def put_object_tags(self, bucket: str, key: str, tags: Tags, version_id: str | None = None) -> None:
+        await self._put_object_tags(bucket, key, tags, version_id)
+        await self._notify(bucket, key, version_id, "ObjectTagging:Put")
+
+    async def _put_object_tags(self, bucket: str, key: str, tags: Tags, version_id: str | None) -> None:
         if version_id is not None:
             bucket_id, stored = await self._version(bucket, key, version_id)
             await self._store.versions.put_tags(bucket_id, key, stored, tags)
@@ -98,9 +104,21 @@ class TaggingService:
 
     async def delete_object_tags(self, bucket: str, key: str, version_id: str | None = None) -> None:
         if version_id is not None:
-            await self.put_object_tags(bucket, key, {}, version_id)
+            await self._put_object_tags(bucket, key, {}, version_id)
         else:
             await self._ext.delete_object_tags(await self._object_id(bucket, key))
+        await self._notify(bucket, key, version_id, "ObjectTagging:Delete")
+
+    async def _notify(self, bucket: str, key: str, version_id: str | None, event: str) -> None:
+        """The s3:ObjectTagging:* event of the version whose tags changed (its ETag, no size)."""
+        if self.events is None:
+            return
+        bucket_row = await self._store.buckets.get(bucket)
+        etag = None
+        if version_id is None:
+            obj = await self._store.objects.get(bucket_row.id, key, with_blocks=False)
+            version_id, etag = obj.version_id, obj.etag
+        await self.events.emit(bucket_row.id, event, ObjectEvent(key, etag=etag, version_id=version_id))
 
     async def bucket_tags(self, bucket: str) -> Tags:
         tags = await self._ext.bucket_tags((await self._store.buckets.get(bucket)).id)

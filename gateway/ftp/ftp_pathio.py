@@ -4,7 +4,6 @@ write through an UploadPipe (a `REST` or `APPE` upload resumes after the stored 
 
 from __future__ import annotations
 
-import asyncio
 import stat as stat_module
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -135,12 +134,9 @@ class JunctionPathIO(AbstractPathIO[Path]):
         return offset
 
     async def write(self, file: Any, data: bytes) -> int:
-        try:
-            if file.pipe is None:
-                file.pipe = await self._start_upload(file)
-            await file.pipe.write(data)
-        except JunctionError as exc:
-            raise io_error(exc) from None
+        if file.pipe is None:
+            file.pipe = await self._start_upload(file)
+        await file.pipe.write(data)
         return len(data)
 
     async def _start_upload(self, file: WriteHandle) -> UploadPipe:
@@ -152,27 +148,29 @@ class JunctionPathIO(AbstractPathIO[Path]):
         return UploadPipe(lambda body: ns.write(path, body, offset))
 
     async def read(self, file: Any, block_size: int) -> bytes:
-        try:
-            if file.stream is None:
-                _obj, file.stream = await self.ns.open_read(file.path, file.offset)
-            if not file.pending:
-                file.pending = await anext(file.stream, b"")
-        except JunctionError as exc:
-            raise io_error(exc) from None
+        if file.stream is None:
+            _obj, file.stream = await self.ns.open_read(file.path, file.offset)
+        if not file.pending:
+            file.pending = await anext(file.stream, b"")
         data: bytes = file.pending[:block_size]
         file.pending = file.pending[block_size:]
         return data
 
+    async def finish(self, file: WriteHandle) -> None:
+        """The client closed the data connection: commit the object (JunctionError if refused)."""
+        if file.pipe is None:
+            file.pipe = await self._start_upload(file)
+        await file.pipe.close()
+
+    async def abort(self, file: WriteHandle) -> None:
+        """The transfer broke: store nothing."""
+        if file.pipe is not None:
+            await file.pipe.abort()
+
     async def close(self, file: Any) -> None:
         if isinstance(file, WriteHandle):
             try:
-                if file.pipe is None:
-                    file.pipe = await self._start_upload(file)
-                task = asyncio.current_task()
-                if task is not None and task.cancelling():  # ABOR or the session ended: keep nothing
-                    await file.pipe.abort()
-                    return
-                await file.pipe.close()
+                await self.finish(file)
             except JunctionError as exc:
                 raise io_error(exc) from None
         elif file.stream is not None:

@@ -6,6 +6,7 @@ lacks a few commands clients rely on (FEAT, SIZE, MDTM, NOOP, OPTS, AUTH); they 
 from __future__ import annotations
 
 import asyncio
+import calendar
 import errno
 import functools
 import logging
@@ -15,24 +16,21 @@ from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-import aioftp
 from aioftp import errors as ftp_errors
 from aioftp.common import Connection
 from aioftp.server import (
     AbstractUserManager,
-    ConnectionConditions,
-    PathConditions,
-    PathPermissions,
     Permission,
     User,
-    worker,
 )
 
 from gateway.core.service import Core
-from gateway.domain.errors import ErrorCode, JunctionError
+from gateway.domain.errors import JunctionError
 
 from .ftp_pathio import JunctionPathIO
+from .ftp_transfers import Transfers, answer_error
 from .namespace import Namespace
+from .tls_data import TlsDataStream
 
 log = logging.getLogger("junction.ftp")
 FEATURES = [
@@ -43,12 +41,11 @@ FEATURES = [
     "EPSV",
     "PASV",
     "MLST type*;size*;modify*;",
+    "MFMT",
     "AUTH TLS",
     "PBSZ",
     "PROT",
 ]
-DENIED = {ErrorCode.AccessDenied, ErrorCode.Unauthorized}
-MISSING = {ErrorCode.NoSuchKey, ErrorCode.NoSuchBucket}
 
 
 class JunctionUsers(AbstractUserManager):
@@ -69,21 +66,14 @@ class JunctionUsers(AbstractUserManager):
         if login is None:
             log.info("ftp sign-in refused for %r", user.login[:64])
             return False
-        user.namespace = Namespace(self.core, login, getattr(user, "client_ip", None), False)  # type: ignore[attr-defined]
-        user.permissions = [Permission("/", readable=True, writable=login.writable)]
+        secure = bool(getattr(user, "tls", False))
+        user.namespace = Namespace(self.core, login, getattr(user, "client_ip", None), secure, "ftp")  # type: ignore[attr-defined]
+        # the namespace refuses a read-only login's writes itself (and audits the refusal)
+        user.permissions = [Permission("/", readable=True, writable=True)]
         return True
 
     async def notify_logout(self, user: User) -> None:
         return None
-
-
-def _answer(connection: Connection, exc: JunctionError) -> None:
-    if exc.code in DENIED:
-        connection.response("550", exc.message or "permission denied")
-    elif exc.code in MISSING:
-        connection.response("550", exc.message or "no such file or directory")
-    else:
-        connection.response("550", exc.message or str(exc.code))
 
 
 def _guarded(command: Callable[[Connection, Any], Awaitable[bool]]) -> Callable[[Connection, Any], Awaitable[bool]]:
@@ -94,7 +84,7 @@ def _guarded(command: Callable[[Connection, Any], Awaitable[bool]]) -> Callable[
         try:
             return await command(connection, rest)
         except JunctionError as exc:
-            _answer(connection, exc)
+            answer_error(connection, exc)
             return True
 
     return run
@@ -115,7 +105,7 @@ def _without_flags(
     return run
 
 
-class JunctionFtpServer(aioftp.Server):
+class JunctionFtpServer(Transfers):
     def __init__(self, core: Core, *, tls: ssl.SSLContext | None, data_ports: Iterable[int] | None) -> None:
         super().__init__(
             JunctionUsers(core, tls is not None),
@@ -127,18 +117,26 @@ class JunctionFtpServer(aioftp.Server):
             welcome_message="Junction FTP",
         )
         self.tls = tls
-        extra = {"feat": self.feat, "size": self.size, "mdtm": self.mdtm, "noop": self.noop, "opts": self.opts}
+        extra = {
+            "feat": self.feat,
+            "size": self.size,
+            "mdtm": self.mdtm,
+            "mfmt": self.mfmt,
+            "noop": self.noop,
+            "opts": self.opts,
+        }
         if tls is not None:
             extra["auth"] = self.auth
         self.commands_mapping.update(extra)
-        for name in ("stor", "appe", "retr", "dele", "mkd", "rmd", "rnto", "rnfr", "list", "mlsd", "mlst", "cwd"):
+        for name in ("dele", "mkd", "rmd", "rnto", "rnfr", "mlst", "cwd"):
             self.commands_mapping[name] = _guarded(self.commands_mapping[name])
-        self.commands_mapping["stor"] = _guarded(self._checked_stor)
-        self.commands_mapping["appe"] = _guarded(self._checked_appe)
+        for name in ("stor", "appe", "retr"):  # ftp_transfers.py's
+            self.commands_mapping[name] = _guarded(getattr(self, name))
         self.commands_mapping["pass"] = self._pass_with_address
         self.commands_mapping["prot"] = self.prot_level
         self.commands_mapping["nlst"] = _guarded(_without_flags(self.nlst))
         self.commands_mapping["list"] = _guarded(_without_flags(self.list))
+        self.commands_mapping["mlsd"] = _guarded(self.mlsd)
 
     async def parse_command(self, stream: Any, censor_commands: tuple[str] = ("pass",)) -> Any:
         """A client that hangs up ends its session quietly (aioftp would log a traceback)."""
@@ -150,55 +148,14 @@ class JunctionFtpServer(aioftp.Server):
     async def _pass_with_address(self, connection: Connection, rest: str) -> bool:
         if connection.future.user.done():
             connection.user.client_ip = connection.client_host
+            connection.user.tls = getattr(connection, "tls_on", False)  # aws:SecureTransport
         return await self.pass_(connection, rest)
-
-    async def _checked_stor(self, connection: Connection, rest: str) -> bool:
-        await self._may_write(connection, rest)
-        return await self.stor(connection, rest)
-
-    async def _checked_appe(self, connection: Connection, rest: str) -> bool:
-        await self._may_write(connection, rest)
-        return await self.appe(connection, rest)
-
-    async def _may_write(self, connection: Connection, rest: str) -> None:
-        """Refuse a write up front (550) rather than after the client has sent the bytes."""
-        if connection.future.logged.done() and hasattr(connection.user, "namespace"):
-            real_path, _virtual = self.get_paths(connection, rest)
-            await connection.user.namespace.check_write(str(real_path))
 
     # ------------------------------------------------------------ commands aioftp lacks
 
     async def feat(self, connection: Connection, rest: str) -> bool:
         features = [f for f in FEATURES if self.tls is not None or f not in ("AUTH TLS", "PBSZ", "PROT")]
         connection.response("211", ["Features:", *features, "End"], True)
-        return True
-
-    @ConnectionConditions(ConnectionConditions.login_required, ConnectionConditions.passive_server_started)
-    @PathConditions(PathConditions.path_must_exists)
-    @PathPermissions(PathPermissions.readable)  # type: ignore[arg-type]
-    async def nlst(self, connection: Connection, rest: str | PurePosixPath) -> bool:
-        """Names only, one a line (aioftp has LIST and MLSD)."""
-
-        @ConnectionConditions(
-            ConnectionConditions.data_connection_made,
-            wait=True,
-            fail_code="425",
-            fail_info="Can't open data connection",
-        )
-        @worker  # type: ignore[arg-type]
-        async def nlst_worker(self: JunctionFtpServer, connection: Connection, rest: str) -> bool:
-            stream = connection.data_connection
-            del connection.data_connection
-            async with stream:
-                async for path in connection.path_io.list(real_path):
-                    await stream.write((path.name + "\r\n").encode(self.encoding))
-            connection.response("226", "list transfer done")
-            return True
-
-        real_path, _virtual = self.get_paths(connection, rest)
-        task: asyncio.Task[bool] = asyncio.create_task(nlst_worker(self, connection, str(rest)))  # type: ignore[arg-type]
-        connection.extra_workers.add(task)
-        connection.response("150", "list transfer started")
         return True
 
     async def noop(self, connection: Connection, rest: str) -> bool:
@@ -220,7 +177,7 @@ class JunctionFtpServer(aioftp.Server):
         try:
             entry = await connection.user.namespace.stat(str(real_path))
         except JunctionError as exc:
-            _answer(connection, exc)
+            answer_error(connection, exc)
             return None
         if entry.is_dir:
             connection.response("550", "not a plain file")
@@ -237,6 +194,26 @@ class JunctionFtpServer(aioftp.Server):
         entry = await self._stat_file(connection, rest)
         if entry is not None:
             connection.response("213", time.strftime("%Y%m%d%H%M%S", time.gmtime(entry.mtime)))
+        return True
+
+    async def mfmt(self, connection: Connection, rest: str) -> bool:
+        """MFMT YYYYMMDDHHMMSS path: keep the client's modification time (namespace.set_mtime)."""
+        if not connection.future.logged.done():
+            connection.response("530", "not logged in")
+            return True
+        stamp, _, name = rest.partition(" ")
+        try:
+            mtime = calendar.timegm(time.strptime(stamp[:14], "%Y%m%d%H%M%S"))
+        except ValueError:
+            connection.response("501", "MFMT YYYYMMDDHHMMSS path")
+            return True
+        real_path, _virtual = self.get_paths(connection, name)
+        try:
+            await connection.user.namespace.set_mtime(str(real_path), float(mtime))
+        except JunctionError as exc:
+            answer_error(connection, exc)
+            return True
+        connection.response("213", f"Modify={stamp[:14]}; {name}")
         return True
 
     async def auth(self, connection: Connection, rest: str) -> bool:
@@ -278,10 +255,12 @@ class JunctionFtpServer(aioftp.Server):
         connection: Connection,
         handler_callback: Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]],
     ) -> asyncio.Server:
-        """aioftp's, with TLS on the data connection when the session asked for PROT P."""
+        """aioftp's, with TLS on the data connection when the session asked for PROT P
+        (tls_data.py: not asyncio's TLS transport, which can drop an upload's last bytes)."""
         context = self.tls if getattr(connection, "prot_private", False) else None
+        handler = handler_callback if context is None else _tls_handler(handler_callback, context)
         if self.available_data_ports is None:
-            return await asyncio.start_server(handler_callback, connection.server_host, 0, ssl=context)
+            return await asyncio.start_server(handler, connection.server_host, 0)
         viewed: set[int] = set()
         while True:
             try:
@@ -293,7 +272,7 @@ class JunctionFtpServer(aioftp.Server):
                 raise ftp_errors.NoAvailablePort
             viewed.add(port)
             try:
-                server = await asyncio.start_server(handler_callback, connection.server_host, port, ssl=context)
+                server = await asyncio.start_server(handler, connection.server_host, port)
             except OSError as err:
                 self.available_data_ports.put_nowait((priority + 1, port))
                 if err.errno != errno.EADDRINUSE:
@@ -301,3 +280,19 @@ class JunctionFtpServer(aioftp.Server):
                 continue
             connection.passive_server_port = port
             return server
+
+
+def _tls_handler(
+    handler: Callable[[Any, Any], Awaitable[None]], context: ssl.SSLContext
+) -> Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]:
+    async def accept(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        stream = TlsDataStream(reader, writer, context)
+        try:
+            await asyncio.wait_for(stream.handshake(), 30)
+        except (ssl.SSLError, OSError, TimeoutError) as exc:
+            log.info("ftp data connection TLS handshake failed: %s", exc)
+            writer.close()
+            return
+        await handler(stream, stream)
+
+    return accept

@@ -6,11 +6,14 @@ switch; every write is a normal object write (versions, quotas, locks apply)."""
 
 from __future__ import annotations
 
+import contextlib
 import mimetypes
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
+from gateway.core.audit_scope import CURRENT, AuditScope
 from gateway.core.conditions import ByteRange
 from gateway.core.ftp_logins import FtpLogin
 from gateway.core.identity import request_context
@@ -18,9 +21,19 @@ from gateway.core.objects import CopySource, ObjectAttrs, WriteConditions
 from gateway.core.service import Core
 from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.domain.models import Bucket, ObjectInfo
+from s3xml.errors import STATUS as S3_STATUS
 
 PAGE = 1000
 FOLDER_MARKER_TYPE = "application/x-directory"
+MTIME = "mtime"  # user metadata a client's modification time is kept in (rclone's S3 backend uses it too)
+
+
+def mtime_of(obj: ObjectInfo) -> float:
+    """The time a client set (MFMT, SFTP setstat, rclone's x-amz-meta-mtime), else the write's."""
+    try:
+        return float(obj.meta[MTIME])
+    except (KeyError, ValueError):
+        return obj.updated
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,11 +82,49 @@ def clean_parts(path: str) -> list[str]:
 class Namespace:
     """One login's view. Paths are absolute in the login's view ("/" its home)."""
 
-    def __init__(self, core: Core, login: FtpLogin, client_ip: str | None, secure: bool) -> None:
+    def __init__(self, core: Core, login: FtpLogin, client_ip: str | None, secure: bool, protocol: str) -> None:
         self.core = core
         self.login = login
-        self.context = request_context(client_ip, secure, "junction-ftp")
+        self.client_ip = client_ip or ""
+        self.protocol = protocol  # "ftp" or "sftp": the audit log's front end
+        self.context = request_context(client_ip, secure, f"junction-{protocol}")
         self._rule_paths: list[tuple[str, str]] | None = None
+
+    @contextlib.asynccontextmanager
+    async def _audited(
+        self, operation: str, path: str, *, failures_only: bool = False
+    ) -> AsyncIterator[dict[str, int]]:
+        """One audit-log entry per change, as the HTTP front ends make one per request: who (the
+        Authorizer notes it), what, where, the outcome; yields a dict for the bytes written."""
+        caller = self.login.identity.caller
+        scope = AuditScope(
+            account=caller.account_id or "",
+            user=caller.user or "",
+            access_key=f"{self.protocol}:{self.login.name}",
+            address=self.client_ip,
+        )
+        token = CURRENT.set(scope)
+        arrived, status, written = time.time(), 500, {"size": 0}
+        try:
+            yield written
+            status = 200
+        except JunctionError as exc:
+            status = S3_STATUS.get(exc.code, 400)
+            raise
+        finally:
+            CURRENT.reset(token)
+            if status != 200 or not failures_only:
+                self.core.audit.record(
+                    scope,
+                    time=arrived,
+                    front_end=self.protocol,
+                    method=operation,
+                    path=path,
+                    route=f"{operation} {self.protocol}",
+                    status=status,
+                    size=written["size"],
+                    address=self.client_ip,
+                )
 
     # ------------------------------------------------------------ paths and checks
 
@@ -179,7 +230,7 @@ class Namespace:
             return Entry(name, True, 0, bucket.created)
         obj = await self._object(target.bucket, target.key)
         if obj is not None and await self._allowed("s3:GetObject", bucket, target.key):
-            return Entry(name, False, obj.size, obj.updated)
+            return Entry(name, False, obj.size, mtime_of(obj))
         if obj is None and self.login.bucket and target.prefix == self.login.prefix:
             return Entry(name, True)  # the login's own home, even before anything is in it
         if obj is None and await self._on_the_way(target):
@@ -216,7 +267,7 @@ class Namespace:
             for obj in page.objects:
                 if obj.key == prefix or obj.key.endswith("/"):
                     continue  # the folder's own marker
-                yield Entry(obj.key[len(prefix) :], False, obj.size, obj.updated)
+                yield Entry(obj.key[len(prefix) :], False, obj.size, mtime_of(obj))
             if not page.truncated:
                 return
             marker = page.next_marker
@@ -236,7 +287,7 @@ class Namespace:
 
     # ------------------------------------------------------------ writing
 
-    async def write(self, path: str, body: AsyncIterator[bytes], offset: int = 0) -> ObjectInfo:
+    async def _write(self, path: str, body: AsyncIterator[bytes], offset: int = 0) -> ObjectInfo:
         """Stream `body` into the object; from `offset` (a resumed upload, an append): the
         existing object's first `offset` bytes, then `body`, as one new object write."""
         self._require_writable()
@@ -261,15 +312,74 @@ class Namespace:
             conditions=WriteConditions(no_overwrite=self.login.identity.no_overwrite),
         )
 
+    async def write(self, path: str, body: AsyncIterator[bytes], offset: int = 0) -> ObjectInfo:
+        async with self._audited("STOR", path) as written:
+            obj = await self._write(path, body, offset)
+            written["size"] = obj.size
+            return obj
+
+    async def delete(self, path: str) -> None:
+        async with self._audited("DELE", path):
+            await self._delete(path)
+
+    async def mkdir(self, path: str) -> None:
+        async with self._audited("MKD", path):
+            await self._mkdir(path)
+
+    async def rmdir(self, path: str) -> None:
+        async with self._audited("RMD", path):
+            await self._rmdir(path)
+
+    async def rename(self, source: str, destination: str) -> None:
+        async with self._audited("RENAME", f"{source} -> {destination}"):
+            await self._rename(source, destination)
+
+    async def set_mtime(self, path: str, mtime: float) -> None:
+        async with self._audited("MFMT", path):
+            await self._set_mtime(path, mtime)
+
     async def check_write(self, path: str) -> None:
-        """Raise as `write` would before its first byte (the FTP server answers 550 up front)."""
+        """Raise as `write` would before its first byte (the FTP server answers 550 up front);
+        a refusal is in the audit log as the write's."""
+        async with self._audited("STOR", path, failures_only=True):
+            await self._check_write(path)
+
+    async def _check_write(self, path: str) -> None:
         self._require_writable()
         target = self.resolve(path)
         if not target.key or target.key.endswith("/"):
             raise denied("not a file name")
         await self._authorize("s3:PutObject", await self._bucket(target.bucket), target.key)
 
-    async def delete(self, path: str) -> None:
+    async def _set_mtime(self, path: str, mtime: float) -> None:
+        """Keep a client's modification time as the object's `mtime` metadata (a metadata-only
+        copy onto itself, sharing the bytes; in a versioned bucket that is a new version)."""
+        self._require_writable()
+        target = self.resolve(path)
+        if not target.key:
+            return  # folders and buckets have no time of their own: accepted, nothing kept
+        bucket = await self._bucket(target.bucket)
+        obj = await self._object(target.bucket, target.key)
+        if obj is None:
+            if await self._folder_exists(target.bucket, target.key):
+                return
+            raise not_found()
+        await self._authorize("s3:PutObject", bucket, target.key)
+        value = f"{mtime:.9f}".rstrip("0").rstrip(".")
+        if obj.meta.get(MTIME) == value:
+            return
+        await self._authorize("s3:GetObject", bucket, target.key)
+        await self.core.objects.copy(
+            CopySource(bucket.name, target.key),
+            bucket.name,
+            target.key,
+            replace_attrs=ObjectAttrs(
+                content_type=obj.content_type, headers=obj.headers, meta={**obj.meta, MTIME: value}
+            ),
+            conditions=WriteConditions(if_match=obj.etag),
+        )
+
+    async def _delete(self, path: str) -> None:
         self._require_writable()
         target = self.resolve(path)
         if not target.key:
@@ -280,7 +390,7 @@ class Namespace:
             raise not_found()
         await self.core.objects.delete(bucket.name, target.key)
 
-    async def mkdir(self, path: str) -> None:
+    async def _mkdir(self, path: str) -> None:
         """A folder is a zero-byte `prefix/` marker (a package's own marker at the top level);
         at the root, a bucket."""
         self._require_writable()
@@ -297,7 +407,7 @@ class Namespace:
             bucket.name, target.prefix, _empty(), length=0, attrs=ObjectAttrs(content_type=FOLDER_MARKER_TYPE)
         )
 
-    async def rmdir(self, path: str) -> None:
+    async def _rmdir(self, path: str) -> None:
         self._require_writable()
         target = self.resolve(path)
         if not target.bucket or (self.login.bucket and target.prefix == self.login.prefix):
@@ -317,7 +427,7 @@ class Namespace:
         await self._authorize("s3:DeleteObject", bucket, target.prefix)
         await self.core.objects.delete(bucket.name, target.prefix)
 
-    async def rename(self, source: str, destination: str) -> None:
+    async def _rename(self, source: str, destination: str) -> None:
         """A move: the object (every object under a folder) copied by sharing its blocks (no
         bytes copied), then the source deleted."""
         self._require_writable()

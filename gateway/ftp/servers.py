@@ -11,13 +11,14 @@ import contextlib
 import logging
 import ssl
 from dataclasses import dataclass
-
-import asyncssh
+from typing import TYPE_CHECKING
 
 from gateway.core.service import Core
 
-from .ftp_server import JunctionFtpServer
-from .sftp_server import start_sftp
+if TYPE_CHECKING:  # imported when a server opens: aioftp and asyncssh cost a gateway without FTP
+    import asyncssh  # a fifth of its start-up (python -X importtime)
+
+    from .ftp_server import JunctionFtpServer
 
 log = logging.getLogger("junction.ftp")
 FOLLOW_EVERY = 1.0  # seconds between looks at the shared switch
@@ -93,6 +94,8 @@ class FtpServers:
         settings = self.settings
         try:
             if settings.ftp_port:
+                from .ftp_server import JunctionFtpServer
+
                 server = JunctionFtpServer(self.core, tls=settings.tls, data_ports=settings.passive_ports)
                 server.ipv4_pasv_forced_response_address = settings.passive_address
                 await server.start(settings.host, settings.ftp_port)
@@ -101,6 +104,8 @@ class FtpServers:
                     "ftp: serving FTP%s on %s:%d", "/FTPS" if settings.tls else "", settings.host, settings.ftp_port
                 )
             if settings.sftp_port:
+                from .sftp_server import start_sftp
+
                 self._sftp = await start_sftp(self.core, settings.host, settings.sftp_port)
                 log.info("ftp: serving SFTP on %s:%d", settings.host, settings.sftp_port)
         except OSError as exc:

@@ -144,6 +144,7 @@ class WriteFile:
         self.append = append
         self.position = 0
         self.pipe: UploadPipe | None = None
+        self.mtime: int | float | None = None
 
 
 class JunctionSftp(asyncssh.SFTPServer):
@@ -151,7 +152,7 @@ class JunctionSftp(asyncssh.SFTPServer):
         super().__init__(chan)
         owner = chan.get_connection().get_owner()
         assert isinstance(owner, SshLogins) and owner.login is not None
-        self.ns = Namespace(core, owner.login, owner.client_ip, True)
+        self.ns = Namespace(core, owner.login, owner.client_ip, True, "sftp")
         self._uploads: set[UploadPipe] = set()  # aborted if the session ends before their close
 
     def realpath(self, path: bytes) -> bytes:
@@ -169,11 +170,20 @@ class JunctionSftp(asyncssh.SFTPServer):
         assert isinstance(file_obj, ReadFile)
         return await self.stat(file_obj.path.encode())
 
-    def setstat(self, path: bytes, attrs: SFTPAttrs) -> None:
-        return None  # times and modes are the store's: accepted and ignored (clients set them after a put)
+    @translated
+    async def setstat(self, path: bytes, attrs: SFTPAttrs) -> None:
+        """A modification time is kept (namespace.set_mtime); modes, owners: accepted, ignored."""
+        if attrs.mtime is not None:
+            await self.ns.set_mtime(text(path), float(attrs.mtime))
 
-    def fsetstat(self, file_obj: object, attrs: SFTPAttrs) -> None:
-        return None
+    lsetstat = setstat
+
+    async def fsetstat(self, file_obj: object, attrs: SFTPAttrs) -> None:
+        """On a file being written the time is set once it is committed (at close)."""
+        if isinstance(file_obj, WriteFile):
+            file_obj.mtime = attrs.mtime if attrs.mtime is not None else file_obj.mtime
+        elif isinstance(file_obj, ReadFile):
+            await self.setstat(file_obj.path.encode(), attrs)
 
     async def scandir(self, path: bytes) -> AsyncIterator[SFTPName]:
         try:
@@ -200,6 +210,55 @@ class JunctionSftp(asyncssh.SFTPServer):
         if entry.is_dir:
             raise asyncssh.SFTPFailure("is a directory")
         return ReadFile(name, entry.size)
+
+    async def open56(self, path: bytes, desired_access: int, flags: int, attrs: SFTPAttrs) -> object:
+        """SFTP v5/v6 opens, mapped onto `open` (asyncssh's default opens a local file)."""
+        disposition = flags & asyncssh.FXF_ACCESS_DISPOSITION
+        creating = disposition in (
+            asyncssh.FXF_CREATE_NEW,
+            asyncssh.FXF_CREATE_TRUNCATE,
+            asyncssh.FXF_TRUNCATE_EXISTING,
+        )
+        appending = bool(desired_access & asyncssh.ACE4_APPEND_DATA or flags & asyncssh.FXF_APPEND_DATA)
+        if desired_access & asyncssh.ACE4_WRITE_DATA or appending or creating:
+            pflags = asyncssh.FXF_WRITE | asyncssh.FXF_CREAT
+            pflags |= asyncssh.FXF_APPEND if appending else asyncssh.FXF_TRUNC
+            if disposition == asyncssh.FXF_CREATE_NEW:
+                pflags |= asyncssh.FXF_EXCL
+        else:
+            pflags = asyncssh.FXF_READ
+        return await self.open(path, pflags, attrs)
+
+    # Whatever asyncssh's SFTPServer would do on the local file system is refused here.
+    def readlink(self, path: bytes) -> bytes:
+        raise asyncssh.SFTPOpUnsupported("there are no links")
+
+    def symlink(self, oldpath: bytes, newpath: bytes) -> None:
+        raise asyncssh.SFTPOpUnsupported("links are not kept")
+
+    def link(self, oldpath: bytes, newpath: bytes) -> None:
+        raise asyncssh.SFTPOpUnsupported("links are not kept")
+
+    def statvfs(self, path: bytes) -> Any:
+        raise asyncssh.SFTPOpUnsupported("no file system statistics")
+
+    def fstatvfs(self, file_obj: object) -> Any:
+        raise asyncssh.SFTPOpUnsupported("no file system statistics")
+
+    def lock(self, file_obj: object, offset: int, length: int, lock_flags: int) -> None:
+        raise asyncssh.SFTPOpUnsupported("no byte-range locks")
+
+    def unlock(self, file_obj: object, offset: int, length: int) -> None:
+        raise asyncssh.SFTPOpUnsupported("no byte-range locks")
+
+    def fsync(self, file_obj: object) -> None:
+        return None  # a file is durable once closed (committed), not before
+
+    def format_user(self, uid: int | None) -> str:
+        return "junction"
+
+    def format_group(self, gid: int | None) -> str:
+        return "junction"
 
     @translated
     async def read(self, file_obj: object, offset: int, size: int) -> bytes:
@@ -246,6 +305,8 @@ class JunctionSftp(asyncssh.SFTPServer):
                 file_obj.pipe = self._pipe(file_obj.path, 0)
             self._uploads.discard(file_obj.pipe)
             await file_obj.pipe.close()
+            if file_obj.mtime is not None:
+                await self.ns.set_mtime(file_obj.path, float(file_obj.mtime))
         elif isinstance(file_obj, ReadFile) and file_obj.stream is not None:
             await file_obj.stream.aclose()  # type: ignore[attr-defined]
 
@@ -281,6 +342,7 @@ async def start_sftp(core: Core, host: str, port: int) -> asyncssh.SSHAcceptor:
         server_factory=lambda: SshLogins(core),
         server_host_keys=[host_key(core.data_dir)],
         sftp_factory=lambda chan: JunctionSftp(chan, core),
+        sftp_version=3,  # what every client speaks; v4-v6 opens are mapped (open56) all the same
         allow_scp=False,
         agent_forwarding=False,
         x11_forwarding=False,

@@ -8,7 +8,8 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-DEPTH = 8  # blocks in flight between the client and the object write
+DEPTH = 8  # pieces in flight between the client and the object write
+PIECE = 256 * 1024  # a client's block is queued in pieces of at most this (an SFTP write may be 4 MiB)
 
 _END = object()
 
@@ -42,9 +43,15 @@ class UploadPipe:
             raise AbortedUpload("the write ended before the upload did")
 
     async def write(self, data: bytes) -> None:
-        if data:
-            self.size += len(data)
-            await self._put(bytes(data))
+        """Queue `data` (waits while the queue is full: the client is slowed to the backend's pace)."""
+        self.size += len(data)
+        if len(data) <= PIECE:
+            if data:
+                await self._put(bytes(data))
+            return
+        view = memoryview(data)
+        for start in range(0, len(view), PIECE):
+            await self._put(bytes(view[start : start + PIECE]))
 
     async def close(self) -> Any:
         """Finish: the object is committed (or the write's error raised)."""

@@ -31,7 +31,7 @@ def audit_requests(audit: AuditLog) -> Middleware:
     async def audited(request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.method in READS:
             return await handler(request)
-        scope = AuditScope()
+        scope = AuditScope(address=request.remote or "", request_id=request.get(REQUEST_ID, ""))
         token = CURRENT.set(scope)
         arrived = time.time()
         status = 500

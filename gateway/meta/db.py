@@ -121,9 +121,12 @@ class SqliteDatabase(Database):
         await self._writer.execute(
             "CREATE TABLE IF NOT EXISTS schema_versions (component TEXT PRIMARY KEY, version INTEGER NOT NULL)"
         )
+        async with self._writer.execute("SELECT component, version FROM schema_versions") as cur:
+            applied = {row[0]: row[1] for row in await cur.fetchall()}
         for component, migrations in COMPONENTS.items():
             for version, script in enumerate(migrations, start=1):
-                await self._apply(component, version, script)
+                if applied.get(component, 0) < version:  # one read above; _apply re-checks under the lock
+                    await self._apply(component, version, script)
 
     async def _apply(self, component: str, version: int, script: str) -> None:
         """Apply one migration unless applied; the version is re-read under the write lock

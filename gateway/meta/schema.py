@@ -19,6 +19,7 @@ from .jobs_schema import JOBS_MIGRATIONS
 from .lifecycle_schema import LIFECYCLE_MIGRATIONS  # bucket lifecycle rules, blobs transitions retired
 from .lock_schema import LOCK_MIGRATIONS  # S3 Object Lock
 from .native_schema import NATIVE_MIGRATIONS  # the native API's own tables
+from .notify_schema import NOTIFY_MIGRATIONS  # bucket notifications, webhook targets, the event queue
 from .placement_schema import PLACEMENT_MIGRATIONS  # bucket locations, storage class -> space
 from .profiles_schema import PROFILES_MIGRATIONS  # users' full names and settings (seed 004)
 from .s3ext_schema import S3EXT_MIGRATIONS  # S3 tags, part records, CORS
@@ -154,6 +155,7 @@ COMPONENTS: dict[str, list[str]] = {
     "profiles": PROFILES_MIGRATIONS,  # after identity: user_profiles hangs off users
     "cluster": CLUSTER_MIGRATIONS,  # after jobs: jobs gain cancel_requested
     "settings": SETTINGS_MIGRATIONS,
+    "notify": NOTIFY_MIGRATIONS,
     "fileapi": FILEAPI_MIGRATIONS,
     "ftp": FTP_MIGRATIONS,  # after identity: ftp_users hangs off users
 }

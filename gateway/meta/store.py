@@ -28,6 +28,7 @@ from .jobs_store import JobsStore
 from .lifecycle_store import LifecycleStore
 from .lock_store import LockStore
 from .native_parts_store import NativePartsStore
+from .notify_store import NotifyStore
 from .objects_store import ObjectsStore
 from .packages_store import PackagesStore
 from .placement_store import PlacementStore
@@ -75,6 +76,7 @@ class MetaStore:
         self.profiles = ProfilesStore(self.db)  # users' full names and settings (seed 004)
         self.ftp = FtpStore(self.db)  # FTP/SFTP logins and the servers' switch
         self.settings = SettingsStore(self.db)  # gateway-wide settings changed at run time (seed 003)
+        self.notify = NotifyStore(self.db)  # bucket notifications, webhook targets, the event queue
         self.fileapi = FileApiStore(self.db)  # which role may call which file-API endpoint (seed 004)
 
     async def open(self) -> None:

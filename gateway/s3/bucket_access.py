@@ -2,7 +2,9 @@
 bucket's public access block (`?publicAccessBlock`).
 
 A policy is validated whole before it is stored (MalformedPolicy names what is wrong); with
-BlockPublicPolicy on, a public policy is refused (403). Switching a bucket to
+BlockPublicPolicy on, a public policy is refused (403). As S3 has it, only the bucket owner's
+account manages the policy (anyone else granted the action gets 405), and the owner's root
+always may, even when the policy denies it, so it can never lock itself out. Switching a bucket to
 BucketOwnerEnforced requires its ACL to grant nothing beyond the owner's FULL_CONTROL.
 """
 
@@ -16,6 +18,7 @@ from gateway.core.authz import BUCKET_OWNER_ENFORCED, PublicAccessBlock
 from gateway.core.iam.conditions import PolicyError
 from gateway.core.iam.policy import is_public
 from gateway.domain.errors import ErrorCode, JunctionError
+from gateway.domain.models import Bucket
 from s3xml import access as documents
 from s3xml.xml import MalformedXML
 
@@ -28,9 +31,28 @@ MAX_POLICY_BODY = 20 * 1024 + 1  # one byte over S3's limit, so the parser repor
 # ---------------------------------------------------------------- policy
 
 
+async def _authorize_policy_call(call: S3Call, action: str, bucket: Bucket) -> None:
+    """Get/Put/DeleteBucketPolicy: the owner's root always; others need the permission (403
+    without) and must belong to the bucket owner's account (405 otherwise)."""
+    identity = call.identity
+    owner = (await call.core.access.settings(bucket)).access.owner_account
+    owner_root = identity.caller.user is None and identity.caller.account_id == owner
+    try:
+        await call.authorize(action, bucket)
+    except JunctionError as exc:
+        if exc.code is not ErrorCode.AccessDenied or not owner_root:
+            raise
+    if not identity.admin and identity.caller.account_id != owner:
+        raise JunctionError(
+            ErrorCode.MethodNotAllowed,
+            "Only the bucket owner's account may manage the bucket policy",
+            bucket=bucket.name,
+        )
+
+
 async def get_bucket_policy(call: S3Call) -> web.Response:
     bucket = await call.target()
-    await call.authorize("s3:GetBucketPolicy", bucket)
+    await _authorize_policy_call(call, "s3:GetBucketPolicy", bucket)
     stored = (await call.core.access.settings(bucket)).stored.policy
     if stored is None:
         raise JunctionError(ErrorCode.NoSuchBucketPolicy, bucket=bucket.name)
@@ -39,7 +61,7 @@ async def get_bucket_policy(call: S3Call) -> web.Response:
 
 async def put_bucket_policy(call: S3Call) -> web.Response:
     bucket = await call.target()
-    await call.authorize("s3:PutBucketPolicy", bucket)
+    await _authorize_policy_call(call, "s3:PutBucketPolicy", bucket)
     body = await _read_policy(call)
     try:
         policy = await call.core.access.parse_bucket_policy(bucket, body)
@@ -69,7 +91,7 @@ async def _read_policy(call: S3Call) -> bytes:
 
 async def delete_bucket_policy(call: S3Call) -> web.Response:
     bucket = await call.target()
-    await call.authorize("s3:DeleteBucketPolicy", bucket)
+    await _authorize_policy_call(call, "s3:DeleteBucketPolicy", bucket)
     await call.core.access.set_policy(bucket, None)
     return web.Response(status=204)
 

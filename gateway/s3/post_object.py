@@ -2,9 +2,10 @@
 
 The authentication lives in the form, not in headers: the handler skips SigV4 for these
 requests (see `is_form_upload`) and this module establishes the principal from the policy
-signature. Fields before the `file` part are read (bounded), checked against the policy,
-and only then is the file part streamed into the core — never buffered whole. Anything
-after the file part is ignored, as S3 does.
+signature; a form with neither policy nor signature is an anonymous upload. Fields before
+the `file` part are read (bounded), checked against the policy, and only then is the file
+part streamed into the core — never buffered whole. Anything after the file part is ignored,
+as S3 does.
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ from collections.abc import AsyncIterator, Mapping
 from urllib.parse import quote, unquote, urlencode, urlsplit
 
 from aiohttp import BodyPartReader, MultipartReader, web
+from multidict import CIMultiDict
 
 from gateway.core.checksums import algorithm_from_header
 from gateway.core.objects import Expectations, ObjectAttrs, WriteConditions, checksum_algorithm
+from gateway.core.sse.request import parse_write
 from gateway.core.storage_classes import parse_storage_class, with_storage_class
 from gateway.core.tagging import MAX_OBJECT_TAGS, validate_tags
 from gateway.domain.errors import ErrorCode, JunctionError
@@ -27,7 +30,8 @@ from s3xml.xml import MalformedXML
 
 from .acl import object_acl_for_write
 from .context import READ_PIECE, STORED_HEADERS, S3Call
-from .post_policy import Policy, check_form, check_length, parse_policy, verify_signature
+from .encryption import sse_headers
+from .post_policy import Policy, check_form, check_length, is_anonymous, parse_policy, verify_signature
 from .responses import xml
 from .tagging import tag_context
 
@@ -59,10 +63,15 @@ async def post_object(call: S3Call) -> web.StreamResponse:
     except (ValueError, AssertionError, KeyError):
         raise JunctionError(ErrorCode.MalformedPOSTRequest) from None
     fields, file_part = await _read_fields(reader)
-    access_key = await verify_signature(fields, call.core.secret_for)
-    call.request[ACCESS_KEY] = access_key
-    call.identity = await call.core.resolve(access_key)  # the form acts as its signer
-    call.form_signed = True
+    anonymous = is_anonymous(fields)
+    if anonymous:  # the identity stays the anonymous one: the write must be open to anyone
+        bucket = await call.core.buckets.get(call.bucket)
+        await call.authorize("s3:PutObject", bucket, fields.get("key", "").replace("${filename}", "x"))
+    else:
+        access_key = await verify_signature(fields, call.core.secret_for)
+        call.request[ACCESS_KEY] = access_key
+        call.identity = await call.core.resolve(access_key)  # the form acts as its signer
+        call.form_signed = True
     if "key" not in fields:
         raise JunctionError(
             ErrorCode.InvalidArgument,
@@ -70,14 +79,17 @@ async def post_object(call: S3Call) -> web.StreamResponse:
             argument="key",
         )
     fields["key"] = fields["key"].replace("${filename}", file_part.filename or "")
-    policy = parse_policy(fields["policy"])
-    check_form(policy, fields, bucket=call.bucket)
+    policy = None if anonymous else parse_policy(fields["policy"])
+    if policy is not None:
+        check_form(policy, fields, bucket=call.bucket)
     for name in ("success_action_redirect", "redirect"):  # becomes the Location header: checked before storing
         require_header_safe(fields.get(name, ""), name)
     if not fields["key"]:
         raise JunctionError(ErrorCode.InvalidArgument, "User key must have a length greater than 0.", argument="key")
     bucket = await call.core.buckets.get(call.bucket)
     tags = _tags(fields)
+    # the encryption fields ask what the same headers of a PUT ask (field names are case-insensitive)
+    sse = parse_write(CIMultiDict(fields), secure=call.request.secure, allow_http=call.core.sse.allow_http)
     extra = tag_context(tags) | ({"s3:x-amz-acl": (fields["acl"],)} if "acl" in fields else {})
     await call.authorize("s3:PutObject", bucket, fields["key"], extra=extra)
     acl = await object_acl_for_write(call, bucket, canned_field=fields.get("acl"))
@@ -90,9 +102,11 @@ async def post_object(call: S3Call) -> web.StreamResponse:
         expect=_expectations(fields),
         conditions=WriteConditions(no_overwrite=call.identity.no_overwrite),
         tags=tags,
+        sse=sse,
         acl=acl,
+        event="Post",
     )
-    return _success(call, fields, obj.etag)
+    return _success(call, fields, obj.etag, sse_headers(obj.encryption, sse))
 
 
 async def _read_fields(reader: MultipartReader) -> tuple[dict[str, str], BodyPartReader]:
@@ -150,8 +164,8 @@ async def _read_value(part: BodyPartReader, budget: int) -> bytes:
         chunks.append(chunk)
 
 
-async def _file_stream(part: BodyPartReader, policy: Policy) -> AsyncIterator[bytes]:
-    """The file part's bytes as they arrive, content-length-range enforced on the way."""
+async def _file_stream(part: BodyPartReader, policy: Policy | None) -> AsyncIterator[bytes]:
+    """The file part's bytes as they arrive, content-length-range (if signed) enforced on the way."""
     size = 0
     while True:
         try:
@@ -161,9 +175,11 @@ async def _file_stream(part: BodyPartReader, policy: Policy) -> AsyncIterator[by
         if not chunk:
             break
         size += len(chunk)
-        check_length(policy, size, final=False)
+        if policy is not None:
+            check_length(policy, size, final=False)
         yield chunk
-    check_length(policy, size, final=True)
+    if policy is not None:
+        check_length(policy, size, final=True)
 
 
 def _attrs(fields: Mapping[str, str]) -> ObjectAttrs:
@@ -198,11 +214,11 @@ def _expectations(fields: Mapping[str, str]) -> Expectations:
     return expect
 
 
-def _success(call: S3Call, fields: Mapping[str, str], etag: str) -> web.StreamResponse:
+def _success(call: S3Call, fields: Mapping[str, str], etag: str, encryption: dict[str, str]) -> web.StreamResponse:
     assert call.bucket is not None
     key = fields["key"]
     location = _location(call, key)
-    headers = {"ETag": quoted(etag), "Location": location}
+    headers = {"ETag": quoted(etag), "Location": location, **encryption}
     redirect = fields.get("success_action_redirect") or fields.get("redirect")
     if redirect and urlsplit(redirect).scheme in ("http", "https"):
         extra = urlencode([("bucket", call.bucket), ("key", key), ("etag", quoted(etag))])

@@ -146,11 +146,23 @@ def check_length(policy: Policy, size: int, *, final: bool) -> None:
         raise JunctionError(ErrorCode.EntityTooSmall, "Your proposed upload is smaller than the minimum allowed size")
 
 
+# Fields that make a form a signed one: present, the form must carry the policy they sign.
+SIGNATURE_FIELDS = ("x-amz-signature", "x-amz-algorithm", "x-amz-credential", "awsaccesskeyid", "signature")
+
+
+def is_anonymous(fields: Mapping[str, str]) -> bool:
+    """No policy and no signature: an anonymous upload (S3's policy is optional; such a form
+    writes only where an ACL or a bucket policy lets anyone write)."""
+    return "policy" not in fields and not any(name in fields for name in SIGNATURE_FIELDS)
+
+
 async def verify_signature(fields: Mapping[str, str], lookup_secret: Callable[[str], Awaitable[str | None]]) -> str:
     """Check the form's signature over the policy; return the signer's access key."""
     policy = fields.get("policy")
     if not policy:
-        raise JunctionError(ErrorCode.AccessDenied, "Anonymous uploads are not allowed: the form needs a signed policy")
+        raise JunctionError(
+            ErrorCode.InvalidArgument, "Bucket POST must contain a field named 'policy' to go with its signature."
+        )
     if "x-amz-signature" in fields or "x-amz-algorithm" in fields:
         return await _verify_v4(fields, policy, lookup_secret)
     if "awsaccesskeyid" in fields and "signature" in fields:

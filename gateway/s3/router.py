@@ -20,6 +20,7 @@ from . import (
     lifecycle,
     listing,
     multipart,
+    notification,
     object_lock,
     objects,
     post_object,
@@ -41,7 +42,6 @@ UNSUPPORTED = (
     "inventory",
     "logging",
     "metrics",
-    "notification",
     "replication",
     "requestPayment",
     "restore",
@@ -88,6 +88,8 @@ SUBRESOURCES: dict[tuple[str, bool, str], Handler] = {
     ("encryption", False, "GET"): encryption.get_bucket_encryption,
     ("encryption", False, "PUT"): encryption.put_bucket_encryption,
     ("encryption", False, "DELETE"): encryption.delete_bucket_encryption,
+    ("notification", False, "GET"): notification.get_bucket_notification_configuration,
+    ("notification", False, "PUT"): notification.put_bucket_notification_configuration,
 }
 SUBRESOURCE_NAMES = tuple(dict.fromkeys(name for name, _, _ in SUBRESOURCES))
 

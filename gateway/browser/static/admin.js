@@ -1,4 +1,4 @@
-// Pages over the gateway's other APIs: users and path rules, notifications, audit log (transfers,
+// Pages over the gateway's other APIs: users and path rules, audit log (notifications are in notifications.js; transfers,
 // spaces and sync tasks are in transfers.js, volumes in volumes.js, keys and settings in account.js). A page
 // whose API the gateway does not serve yet says so instead of failing.
 import { api } from "./api.js";
@@ -81,20 +81,7 @@ export async function usersPage(root, _args, me) {
   });
 }
 
-// ------------------------------------------------------------------ notifications, audit log
-
-export async function notificationsPage(root) {
-  await section(root, "Notifications", "Webhooks called on object events (s3:ObjectCreated:*, s3:ObjectRemoved:*), per bucket.", async (body) => {
-    const { buckets } = await api("GET", "/api/buckets");
-    const rows = [];
-    for (const b of buckets) {
-      const config = await api("GET", `/api/notifications/${enc(b.Name)}`);
-      const targets = config.notifications || config.configurations || [];
-      rows.push(h("tr", {}, h("td", {}, b.Name), h("td", {}, targets.map((t) => `${t.url || t.endpoint}: ${(t.events || []).join(", ")}`).join("; ") || "—")));
-    }
-    body.replaceChildren(table("Bucket notifications", ["Bucket", "Webhooks"], rows));
-  });
-}
+// ------------------------------------------------------------------ audit log
 
 export async function auditPage(root) {
   await section(root, "Audit log", "Every change made on any front end: who, with which key, what, the result and from where.", async (body) => {

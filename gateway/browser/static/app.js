@@ -2,7 +2,8 @@
 import { api } from "./api.js";
 import { browserPage, bucketsPage } from "./browse.js";
 import { keysPage, settingsPage } from "./account.js";
-import { auditPage, notificationsPage, usersPage } from "./admin.js";
+import { auditPage, usersPage } from "./admin.js";
+import { notificationsPage } from "./notifications.js";
 import { spacesPage, transfersPage } from "./transfers.js";
 import { volumesPage } from "./volumes.js";
 import { errorBox, field, h, notice } from "./ui.js";

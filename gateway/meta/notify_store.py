@@ -1,0 +1,133 @@
+"""Bucket notifications: stored configurations, registered webhook targets, and the queue of
+events waiting for delivery (notify_schema.py). One transaction or read per method."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from dataclasses import dataclass
+
+from .db import Database
+
+
+@dataclass(slots=True)
+class QueuedEvent:
+    id: int
+    target_id: str
+    body: str
+    attempts: int
+
+
+@dataclass(slots=True)
+class Target:
+    id: str
+    url: str
+    created: float
+
+
+class NotifyStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # ------------------------------------------------------------ configurations
+
+    async def config(self, bucket_id: int) -> str | None:
+        row = await self.db.fetchone("SELECT config FROM bucket_notification WHERE bucket_id = ?", (bucket_id,))
+        return None if row is None else str(row[0])
+
+    async def put_config(self, bucket_id: int, config: str) -> None:
+        await self.db.transaction(
+            lambda conn: conn.execute(
+                "INSERT INTO bucket_notification (bucket_id, config, updated) VALUES (?, ?, ?) "
+                "ON CONFLICT (bucket_id) DO UPDATE SET config = excluded.config, updated = excluded.updated",
+                (bucket_id, config, time.time()),
+            )
+        )
+
+    async def delete_config(self, bucket_id: int) -> None:
+        await self.db.transaction(
+            lambda conn: conn.execute("DELETE FROM bucket_notification WHERE bucket_id = ?", (bucket_id,))
+        )
+
+    async def configured(self) -> list[tuple[str, str]]:
+        """(bucket name, config JSON) of every bucket with a configuration."""
+        rows = await self.db.fetchall(
+            "SELECT b.name, n.config FROM bucket_notification n JOIN buckets b ON b.id = n.bucket_id ORDER BY b.name"
+        )
+        return [(r[0], r[1]) for r in rows]
+
+    # ------------------------------------------------------------ webhook targets
+
+    async def targets(self) -> list[Target]:
+        rows = await self.db.fetchall("SELECT id, url, created FROM notify_targets ORDER BY id")
+        return [Target(r[0], r[1], r[2]) for r in rows]
+
+    async def target(self, target_id: str) -> Target | None:
+        row = await self.db.fetchone("SELECT id, url, created FROM notify_targets WHERE id = ?", (target_id,))
+        return None if row is None else Target(row[0], row[1], row[2])
+
+    async def put_target(self, target_id: str, url: str) -> None:
+        await self.db.transaction(
+            lambda conn: conn.execute(
+                "INSERT INTO notify_targets (id, url, created) VALUES (?, ?, ?) "
+                "ON CONFLICT (id) DO UPDATE SET url = excluded.url",
+                (target_id, url, time.time()),
+            )
+        )
+
+    async def delete_target(self, target_id: str) -> bool:
+        return await self.db.transaction(
+            lambda conn: conn.execute("DELETE FROM notify_targets WHERE id = ?", (target_id,)).rowcount == 1
+        )
+
+    # ------------------------------------------------------------ the queue
+
+    async def enqueue(self, events: list[tuple[str, str]]) -> None:
+        """Queue (target id, event JSON) pairs, due at once."""
+        now = time.time()
+
+        def put(conn: sqlite3.Connection) -> None:
+            conn.executemany(
+                "INSERT INTO notify_queue (target_id, body, state, attempts, next_attempt, created) "
+                "VALUES (?, ?, 'queued', 0, ?, ?)",
+                [(target, body, now, now) for target, body in events],
+            )
+
+        await self.db.transaction(put)
+
+    async def due(self, now: float, limit: int) -> list[QueuedEvent]:
+        rows = await self.db.fetchall(
+            "SELECT id, target_id, body, attempts FROM notify_queue WHERE state = 'queued' AND next_attempt <= ? "
+            "ORDER BY next_attempt, id LIMIT ?",
+            (now, limit),
+        )
+        return [QueuedEvent(r[0], r[1], r[2], r[3]) for r in rows]
+
+    async def delivered(self, event_id: int) -> None:
+        await self.db.transaction(
+            lambda conn: conn.execute("DELETE FROM notify_queue WHERE id = ?", (event_id,)), durable=False
+        )
+
+    async def postpone(self, event_id: int, attempts: int, next_attempt: float, error: str) -> None:
+        await self.db.transaction(
+            lambda conn: conn.execute(
+                "UPDATE notify_queue SET attempts = ?, next_attempt = ?, last_error = ? WHERE id = ?",
+                (attempts, next_attempt, error[:500], event_id),
+            )
+        )
+
+    async def give_up(self, event_id: int, attempts: int, error: str) -> None:
+        await self.db.transaction(
+            lambda conn: conn.execute(
+                "UPDATE notify_queue SET state = 'failed', attempts = ?, last_error = ? WHERE id = ?",
+                (attempts, error[:500], event_id),
+            )
+        )
+
+    async def counts(self) -> dict[str, dict[str, int]]:
+        """target id -> {"queued": n, "failed": n}."""
+        rows = await self.db.fetchall("SELECT target_id, state, COUNT(*) FROM notify_queue GROUP BY target_id, state")
+        out: dict[str, dict[str, int]] = {}
+        for r in rows:
+            out.setdefault(r[0], {"queued": 0, "failed": 0})[r[1]] = int(r[2])
+        return out
