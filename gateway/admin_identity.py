@@ -68,8 +68,8 @@ def add_commands(sub: Any) -> None:
     policy.add_argument("name")
     policy.add_argument("file", type=Path)
     policy.add_argument("--account", required=True)
-    for verb in ("attach", "detach"):
-        parser = sub.add_parser(f"{verb}-policy", help=f"{verb} a policy to/from a user")
+    for verb, preposition in (("attach", "to"), ("detach", "from")):
+        parser = sub.add_parser(f"{verb}-policy", help=f"{verb} a policy {preposition} a user")
         parser.add_argument("policy")
         parser.add_argument("--user", required=True)
         parser.add_argument("--account", required=True)

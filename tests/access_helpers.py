@@ -25,6 +25,7 @@ class Principal:
     secret_key: str | None
     canonical_id: str | None = None
     account: str | None = None
+    user: str | None = None  # None: the account's root
 
 
 def unique(prefix: str) -> str:
@@ -67,7 +68,7 @@ def new_user(gw, account: Principal, policies: list[str] | None = None) -> Princ
     assert made.status_code == 201, made.text
     query = {"nonce": uuid.uuid4().hex}
     key = signed_call(gw, "POST", f"/accounts/{account.account}/users/{name}/keys", {}, query).json()
-    return Principal(key["access_key"], key["secret_key"], account.canonical_id, account.account)
+    return Principal(key["access_key"], key["secret_key"], account.canonical_id, account.account, name)
 
 
 def client(gw, who: Principal | None, **config):

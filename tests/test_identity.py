@@ -412,3 +412,56 @@ def test_exports_made_before_accounts_are_adopted_at_start(tmp_path):
         assert code_of(old.put_object, Bucket="legacy", Key="n", Body=b"x") == (403, "AccessDenied")
     finally:
         stop_gateway(gateway)
+
+
+def test_user_spaces_are_for_administrators_only(gw):
+    """/v1/userSpace/* asks for junction:ManageUserSpaces, which no built-in policy and no account
+    root holds: only gateway administrators (and a policy naming the action) manage spaces."""
+    from space_helpers import local_space
+
+    admin = NativeClient(gw.url, gw.access_key, gw.secret_key)
+    space = local_space(admin, gw.data_dir)
+    other = unique("spaces")
+    made = admin_cli(gw, "create-account", other)
+    assert made.returncode == 0, made.stderr
+    callers = {
+        "admin-policy user": _user_with(gw, "root", ["admin"])[1:],
+        "read-write user": _user_with(gw, "root", ["read-write"])[1:],
+        "another account's root": (printed(made.stdout, "access key"), printed(made.stdout, "secret key")),
+    }
+    for who, (key, secret) in callers.items():
+        native = NativeClient(gw.url, key, secret)
+        expect_error("Unauthorized", 403, native.get_user_space, space["userSpaceID"])
+        expect_error("Unauthorized", 403, native.delete_user_space, space["userSpaceID"])
+        expect_error("Unauthorized", 403, local_space, native, gw.data_dir)
+        assert admin.get_user_space(space["userSpaceID"])["name"] == space["name"], who
+    spaces = call(gw, "POST", "/accounts/root/policies", data={"name": unique("sp"), "document": SPACES})
+    assert spaces.status_code == 201
+    _, key, secret = _user_with(gw, "root", [spaces.json()["name"]])
+    assert NativeClient(gw.url, key, secret).get_user_space(space["userSpaceID"])["name"] == space["name"]
+
+
+SPACES = {"Statement": [{"Effect": "Allow", "Action": "junction:ManageUserSpaces", "Resource": "*"}]}
+
+
+def test_cli_users_with_chosen_keys(gw):
+    s3 = boto_client(gw)
+    bucket = unique("chosen")
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="k", Body=b"v")
+    name, key = unique("dave"), f"AKDAVE{uuid.uuid4().hex[:10].upper()}"
+    made = admin_cli(gw, "create-user", name, "--account", "root", "--access-key", key, "--secret-key", "dave-secret-1")
+    assert made.returncode == 0, made.stderr
+    assert (printed(made.stdout, "access key"), printed(made.stdout, "secret key")) == (key, "dave-secret-1")
+    dave = client(gw, key, "dave-secret-1")
+    assert code_of(dave.get_object, Bucket=bucket, Key="k") == (403, "AccessDenied")  # no policy yet
+    assert admin_cli(gw, "attach-policy", "read-only", "--user", name, "--account", "root").returncode == 0
+    assert dave.get_object(Bucket=bucket, Key="k")["Body"].read() == b"v"
+    assert admin_cli(gw, "detach-policy", "read-only", "--user", name, "--account", "root").returncode == 0
+    assert code_of(dave.get_object, Bucket=bucket, Key="k") == (403, "AccessDenied")
+    eve = unique("eve")
+    taken = admin_cli(
+        gw, "create-user", eve, "--account", "root", "--access-key", key, "--secret-key", "another-secret"
+    )
+    assert taken.returncode == 1 and "EntityAlreadyExists" in taken.stderr, taken.stderr
+    assert eve not in admin_cli(gw, "list-users", "--account", "root").stdout  # nothing half-made, taken.stderr

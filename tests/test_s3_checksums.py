@@ -3,6 +3,7 @@ aws-chunked with STREAMING-UNSIGNED-PAYLOAD-TRAILER over https; and the signed
 streaming mode (STREAMING-AWS4-HMAC-SHA256-PAYLOAD) as aws-cli/Java SDKs send it."""
 
 import base64
+import io
 import os
 import zlib
 
@@ -112,3 +113,13 @@ def test_full_object_crc64_multipart(client):
     head = s3.head_object(Bucket=bucket, Key="full", ChecksumMode="ENABLED")
     assert head["ChecksumCRC64NVME"] == whole["ChecksumCRC64NVME"]
     assert head["ChecksumType"] == "FULL_OBJECT"
+
+
+def test_content_encoding_is_stored_as_sent_less_the_aws_chunked_boto3_adds(client):
+    """Over https boto3 streams with `Content-Encoding: <the caller's>,aws-chunked`: S3 keeps the
+    caller's value as it was written and drops only `aws-chunked`."""
+    s3, bucket = client
+    s3.put_object(Bucket=bucket, Key="ce", Body=io.BytesIO(b"x" * 1000), ContentEncoding="deflate, gzip")
+    assert s3.head_object(Bucket=bucket, Key="ce")["ContentEncoding"] == "deflate, gzip"
+    s3.put_object(Bucket=bucket, Key="none", Body=io.BytesIO(b"y" * 1000))
+    assert "ContentEncoding" not in s3.head_object(Bucket=bucket, Key="none")

@@ -4,6 +4,7 @@ and the headers of 304/412 answers to conditional reads, through boto3 against a
 from __future__ import annotations
 
 import http.client
+import json
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -16,6 +17,7 @@ from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
 from tests.conftest import boto_client
+from tests.test_awscli import V1, run
 
 BOTH_ENGINES = True  # the gateway fixture runs on SQLite and on PostgreSQL (conftest.ENGINES)
 
@@ -136,6 +138,35 @@ def test_racing_if_match_writers_exactly_one_wins(gateway, bucket):
     assert set(results) - set(winners) <= {"PreconditionFailed", "ConditionalRequestConflict"}
 
 
+def test_racing_completions_with_if_none_match_exactly_one_wins(gateway, bucket):
+    """Several multipart uploads of one key completed at once, each with `If-None-Match: *`:
+    one object is made, every other completion is refused and its upload left to abort."""
+    clients = [boto_client(gateway) for _ in range(6)]
+    uploads = [_upload(client, bucket, "mp-race", f"upload {n}".encode()) for n, client in enumerate(clients)]
+    start = threading.Barrier(len(clients))
+
+    def complete(index: int) -> int | str:
+        upload, parts = uploads[index]
+        start.wait()
+        try:
+            clients[index].complete_multipart_upload(
+                Bucket=bucket, Key="mp-race", UploadId=upload, MultipartUpload=parts, IfNoneMatch="*"
+            )
+        except ClientError as exc:
+            return code(exc)
+        return index
+
+    with ThreadPoolExecutor(len(clients)) as pool:
+        results = list(pool.map(complete, range(len(clients))))
+    winners = [r for r in results if isinstance(r, int)]
+    assert len(winners) == 1, results
+    assert set(results) - set(winners) <= {"PreconditionFailed", "ConditionalRequestConflict"}
+    body = clients[0].get_object(Bucket=bucket, Key="mp-race")["Body"].read()
+    assert body == f"upload {winners[0]}".encode()
+    left = {u["UploadId"] for u in clients[0].list_multipart_uploads(Bucket=bucket).get("Uploads", [])}
+    assert left == {uploads[i][0] for i in range(len(clients)) if i != winners[0]}
+
+
 def test_not_modified_and_precondition_failed_carry_etag_and_last_modified(s3, bucket):
     put = s3.put_object(Bucket=bucket, Key="c", Body=b"x")
     head = s3.head_object(Bucket=bucket, Key="c")
@@ -181,3 +212,39 @@ def test_condition_lost_while_streaming_is_a_conflict(gateway, s3, bucket):
     assert response.status == 409, body
     assert "<Code>ConditionalRequestConflict</Code>" in body
     assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"fast"
+
+
+def test_awscli_conditional_writes_and_reads(gateway, bucket, tmp_path):
+    """`aws s3api put-object --if-none-match/--if-match` (aws-cli v1 in the venv; Debian's v2.9
+    predates the flags) and a conditional get-object, as a CLI user meets them."""
+    body = tmp_path / "body.txt"
+    body.write_text("first")
+    create = ("s3api", "put-object", "--bucket", bucket, "--key", "k", "--body", str(body))
+    put = json.loads(run(gateway, V1, *create, "--if-none-match", "*").stdout)
+    again = run(gateway, V1, *create, "--if-none-match", "*", check=False)
+    assert again.returncode != 0 and "PreconditionFailed" in again.stderr
+    stale = run(gateway, V1, *create, "--if-match", '"0123456789abcdef0123456789abcdef"', check=False)
+    assert stale.returncode != 0 and "PreconditionFailed" in stale.stderr
+    body.write_text("second")
+    run(gateway, V1, *create, "--if-match", put["ETag"])
+    out = tmp_path / "out.txt"
+    got = run(
+        gateway, V1, "s3api", "get-object", "--bucket", bucket, "--key", "k", "--if-none-match", put["ETag"], str(out)
+    )
+    assert got.returncode == 0 and out.read_text() == "second"  # the ETag changed: the object is sent
+    current = json.loads(got.stdout)["ETag"]
+    unchanged = run(
+        gateway,
+        V1,
+        "s3api",
+        "get-object",
+        "--bucket",
+        bucket,
+        "--key",
+        "k",
+        "--if-none-match",
+        current,
+        str(out),
+        check=False,
+    )
+    assert unchanged.returncode != 0 and "304" in unchanged.stderr

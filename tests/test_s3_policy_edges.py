@@ -120,3 +120,156 @@ def test_unsigned_post_forms_are_anonymous_uploads(gw, people):
     assert post("drop/a").status_code == 204
     assert post("elsewhere").status_code == 403
     assert s3.get_object(Bucket=name, Key="drop/a")["Body"].read() == b"anonymous"
+
+
+def user_arn(gw, who) -> str:
+    return f"arn:aws:iam::{account_id(gw, who)}:user/{who.user}"
+
+
+def test_caller_and_request_condition_keys_reach_the_engine(gw, people, bucket):
+    """aws:username / aws:userid, s3:max-keys / s3:delimiter, s3:x-amz-acl and
+    s3:RequestObjectTagKeys as real requests carry them; a same-account user named by its ARN
+    in the bucket policy needs no identity policy (AWS: either side allows within an account)."""
+    s3, user, other = client(gw, people["owner"]), client(gw, people["user"]), client(gw, people["other"])
+    arn = user_arn(gw, people["user"])
+    name = arn.rsplit("/", 1)[1]
+    owner_id, other_id = account_id(gw, people["owner"]), account_id(gw, people["other"])
+    statements = [
+        {
+            "Sid": "OwnHome",
+            "Effect": "Allow",
+            "Principal": {"AWS": arn},
+            "Action": ["s3:PutObject", "s3:GetObject"],
+            "Resource": f"arn:aws:s3:::{bucket}/home/${{aws:username}}/*",
+            "Condition": {"StringEquals": {"aws:userid": f"{owner_id}:{name}"}},
+        },
+        {
+            "Sid": "SmallPages",
+            "Effect": "Allow",
+            "Principal": {"AWS": other_id},
+            "Action": "s3:ListBucket",
+            "Resource": f"arn:aws:s3:::{bucket}",
+            "Condition": {"NumericLessThanEquals": {"s3:max-keys": "10"}, "StringEquals": {"s3:delimiter": "/"}},
+        },
+        {
+            "Sid": "PrivateTaggedWrites",
+            "Effect": "Allow",
+            "Principal": {"AWS": other_id},
+            "Action": "s3:PutObject",
+            "Resource": f"arn:aws:s3:::{bucket}/in/*",
+            "Condition": {
+                "StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"},
+                "ForAllValues:StringEquals": {"s3:RequestObjectTagKeys": ["team", "stage"]},
+            },
+        },
+    ]
+    s3.put_bucket_policy(Bucket=bucket, Policy=policy(*statements))
+    user.put_object(Bucket=bucket, Key=f"home/{name}/notes", Body=b"mine")
+    assert user.get_object(Bucket=bucket, Key=f"home/{name}/notes")["Body"].read() == b"mine"
+    assert code_of(user.put_object, Bucket=bucket, Key="home/someone-else/notes", Body=b"x") == (403, "AccessDenied")
+    assert code_of(user.get_object, Bucket=bucket, Key="k") == (403, "AccessDenied")
+
+    assert other.list_objects_v2(Bucket=bucket, MaxKeys=5, Delimiter="/")["KeyCount"] >= 1
+    assert code_of(other.list_objects_v2, Bucket=bucket, MaxKeys=50, Delimiter="/") == (403, "AccessDenied")
+    assert code_of(other.list_objects_v2, Bucket=bucket, MaxKeys=5) == (403, "AccessDenied")
+
+    good = {"Body": b"1", "ACL": "bucket-owner-full-control"}
+    other.put_object(Bucket=bucket, Key="in/a", Tagging="team=web&stage=dev", **good)
+    other.put_object(Bucket=bucket, Key="in/b", **good)  # no tags: ForAllValues holds vacuously
+    assert code_of(other.put_object, Bucket=bucket, Key="in/c", Tagging="team=web&cost=1", **good) == (
+        403,
+        "AccessDenied",
+    )
+    assert code_of(other.put_object, Bucket=bucket, Key="in/d", Body=b"1") == (403, "AccessDenied")  # no x-amz-acl
+
+
+def test_not_principal_not_action_not_resource(gw, people, bucket):
+    """The negated elements end to end: deny everyone but the owner account's root everything but
+    reads, outside public/."""
+    s3, user, other = (client(gw, people[w]) for w in ("owner", "user", "other"))
+    anon = client(gw, None)
+    owner_id = account_id(gw, people["owner"])
+    s3.put_object(Bucket=bucket, Key="public/p", Body=b"p")
+    statements = [
+        {"Effect": "Allow", "Principal": "*", "Action": "s3:*", "Resource": f"arn:aws:s3:::{bucket}/*"},
+        {
+            "Effect": "Deny",
+            "NotPrincipal": {"AWS": f"arn:aws:iam::{owner_id}:root"},
+            "NotAction": "s3:GetObject",
+            "NotResource": f"arn:aws:s3:::{bucket}/public/*",
+        },
+    ]
+    s3.put_bucket_policy(Bucket=bucket, Policy=policy(*statements))
+    for who in (user, other, anon):
+        assert who.get_object(Bucket=bucket, Key="k")["Body"].read() == b"data"  # GetObject: not denied
+        assert code_of(who.put_object, Bucket=bucket, Key="w", Body=b"x") == (403, "AccessDenied")
+        assert who.put_object(Bucket=bucket, Key="public/w", Body=b"x")["ResponseMetadata"]["HTTPStatusCode"] == 200
+    s3.put_object(Bucket=bucket, Key="w", Body=b"owner")  # the owner account's root is not denied
+    assert s3.get_bucket_policy_status(Bucket=bucket)["PolicyStatus"]["IsPublic"] is True
+
+
+def test_unknown_condition_keys_and_operators_are_malformed(gw, people, bucket):
+    s3 = client(gw, people["owner"])
+    base = {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"}
+    for condition, reason in (
+        ({"StringEquals": {"s3:no-such-key": "x"}}, "s3:no-such-key"),
+        ({"StringEqualz": {"s3:prefix": "x"}}, "StringEqualz"),
+        ({"IpAddress": {"aws:SourceIp": "not-a-network"}}, "not-a-network"),
+    ):
+        text = policy({**base, "Condition": condition})
+        assert code_of(s3.put_bucket_policy, Bucket=bucket, Policy=text) == (400, "MalformedPolicy"), condition
+        with pytest.raises(Exception, match=reason):
+            s3.put_bucket_policy(Bucket=bucket, Policy=text)
+    assert code_of(s3.get_bucket_policy, Bucket=bucket) == (404, "NoSuchBucketPolicy")
+
+
+def test_create_bucket_ownership_header(gw, people):
+    s3 = client(gw, people["owner"])
+    name = unique("own")
+    assert code_of(s3.create_bucket, Bucket=name, ObjectOwnership="Nobody") == (400, "InvalidArgument")
+    s3.create_bucket(Bucket=name, ObjectOwnership="BucketOwnerPreferred")
+    rules = s3.get_bucket_ownership_controls(Bucket=name)["OwnershipControls"]["Rules"]
+    assert rules == [{"ObjectOwnership": "BucketOwnerPreferred"}]
+
+
+def test_100_continue_checks_a_signed_callers_permission_before_the_body(gw, people, bucket):
+    """Authenticated is not enough: a signed caller the engine refuses gets 403, not 100 Continue."""
+    import socket
+    from types import SimpleNamespace
+
+    from connection_helpers import signed_head
+
+    def first_answer(who) -> bytes:
+        as_who = SimpleNamespace(url=gw.url, port=gw.port, access_key=who.access_key, secret_key=who.secret_key)
+        head = signed_head(
+            as_who, "PUT", f"/{bucket}/continue/signed", {"Content-Length": "5", "Expect": "100-continue"}
+        )
+        with socket.create_connection(("127.0.0.1", gw.port), timeout=10) as sock:
+            sock.sendall(head)
+            return sock.recv(4096)
+
+    refused = first_answer(people["other"])
+    assert refused.startswith(b"HTTP/1.1 403") and b"AccessDenied" in refused, refused
+    assert first_answer(people["owner"]).startswith(b"HTTP/1.1 100 Continue")
+
+
+def test_block_public_acls_refuses_every_write_that_carries_one(gw, people):
+    """S3: with BlockPublicAcls, PUT Bucket, PUT Object (and the other object writes) fail when
+    the request includes a public ACL, canned or granted; nothing is stored."""
+    s3 = client(gw, people["owner"])
+    assert code_of(s3.create_bucket, Bucket=unique("pub"), ObjectOwnership="ObjectWriter", ACL="public-read") == (
+        403,
+        "AccessDenied",
+    )
+    name = unique("blocked")
+    s3.create_bucket(Bucket=name, ObjectOwnership="ObjectWriter")  # new buckets block public access
+    everyone = 'uri="http://acs.amazonaws.com/groups/global/AllUsers"'
+    assert code_of(s3.put_object, Bucket=name, Key="a", Body=b"x", ACL="public-read") == (403, "AccessDenied")
+    assert code_of(s3.put_object, Bucket=name, Key="b", Body=b"x", GrantRead=everyone) == (403, "AccessDenied")
+    assert code_of(s3.create_multipart_upload, Bucket=name, Key="c", ACL="public-read") == (403, "AccessDenied")
+    s3.put_object(Bucket=name, Key="src", Body=b"x")
+    copy = {"Bucket": name, "Key": "d", "CopySource": {"Bucket": name, "Key": "src"}, "ACL": "authenticated-read"}
+    assert code_of(s3.copy_object, **copy) == (403, "AccessDenied")
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket=name)["Contents"]] == ["src"]
+    assert s3.list_multipart_uploads(Bucket=name).get("Uploads", []) == []
+    s3.put_object(Bucket=name, Key="e", Body=b"x", ACL="bucket-owner-full-control")  # not public: fine

@@ -80,6 +80,29 @@ def test_listing_parameters_are_echoed_as_sent_or_url_encoded(gateway, s3, bucke
     }
     versions = signed_get(gateway, f"/{bucket}?versions&prefix=%0A&key-marker=%0A")
     assert texts(versions, "Prefix", "KeyMarker") == {"Prefix": "\n", "KeyMarker": "\n"}
+    versions = signed_get(gateway, f"/{bucket}?versions&prefix=%0A&key-marker=%0A&delimiter=%2B&encoding-type=url")
+    assert texts(versions, "Prefix", "KeyMarker", "Delimiter", "EncodingType") == {
+        "Prefix": "%0A",
+        "KeyMarker": "%0A",
+        "Delimiter": "%2B",
+        "EncodingType": "url",
+    }
+    s3.create_multipart_upload(Bucket=bucket, Key="\nupload")
+    uploads = signed_get(gateway, f"/{bucket}?uploads&prefix=%0A&key-marker=%0A&delimiter=%2B")
+    assert texts(uploads, "Prefix", "KeyMarker", "Delimiter", "EncodingType") == {
+        "Prefix": "\n",
+        "KeyMarker": "\n",
+        "Delimiter": "+",
+        "EncodingType": None,
+    }
+    uploads = signed_get(gateway, f"/{bucket}?uploads&prefix=%0A&key-marker=%0A&delimiter=%2B&encoding-type=url")
+    assert texts(uploads, "Prefix", "KeyMarker", "Delimiter", "EncodingType") == {
+        "Prefix": "%0A",
+        "KeyMarker": "%0A",
+        "Delimiter": "%2B",
+        "EncodingType": "url",
+    }
+    assert [e.text for e in etree.fromstring(uploads.content).iter(NS + "Key")] == ["%0Aupload"]
     # boto3 asks for encoding-type=url itself and decodes: the caller sees what it sent
     assert s3.list_objects_v2(Bucket=bucket, Prefix="\n")["Prefix"] == "\n"
     assert s3.list_objects(Bucket=bucket, Prefix="a b", Marker="\n")["Marker"] == "\n"

@@ -84,6 +84,52 @@ def test_master_key_rotation_across_restarts(tmp_path):
     assert old not in log and new not in log
 
 
+def test_master_key_file_rotation_and_resealing_by_a_copy_onto_itself(tmp_path):
+    """The data dir's `master.key` rotates like the environment value (newest line first), and a
+    copy onto itself re-seals an SSE-S3 object's data key under the newest key without
+    rewriting its bytes: once it has been copied, the old key may go."""
+    data = {name: os.urandom(50_000) for name in ("kept", "resealed", "new")}
+    gw = start_gateway(tmp_path)
+    key_file = gw.data_dir / "master.key"
+    try:
+        s3 = boto_client(gw)
+        s3.create_bucket(Bucket="filekeys")
+        for name in ("kept", "resealed"):
+            s3.put_object(Bucket="filekeys", Key=name, Body=data[name], ServerSideEncryption="AES256")
+    finally:
+        stop_gateway(gw)
+    old = key_file.read_text().strip()
+    new = base64.b64encode(os.urandom(32)).decode()
+    key_file.write_text(f"{new}\n{old}\n")
+    gw = start_gateway(tmp_path)
+    try:
+        s3 = boto_client(gw)
+        assert s3.get_object(Bucket="filekeys", Key="kept")["Body"].read() == data["kept"]
+        blobs = local_blobs(gw.data_dir / "blobs")
+        s3.copy_object(
+            Bucket="filekeys",
+            Key="resealed",
+            CopySource={"Bucket": "filekeys", "Key": "resealed"},
+            ServerSideEncryption="AES256",
+        )
+        assert local_blobs(gw.data_dir / "blobs") == blobs  # the same sealed bytes, nothing rewritten
+        s3.put_object(Bucket="filekeys", Key="new", Body=data["new"], ServerSideEncryption="AES256")
+    finally:
+        stop_gateway(gw)
+    key_file.write_text(f"{new}\n")  # the old key retired
+    gw = start_gateway(tmp_path)
+    try:
+        s3 = boto_client(gw)
+        for name in ("resealed", "new"):
+            assert s3.get_object(Bucket="filekeys", Key=name)["Body"].read() == data[name]
+        with pytest.raises(ClientError) as exc:
+            s3.get_object(Bucket="filekeys", Key="kept")
+        assert error(exc) == (500, "InternalError")
+    finally:
+        stop_gateway(gw)
+    assert old not in gw.log_path.read_text() and new not in gw.log_path.read_text()
+
+
 def test_a_bad_master_key_stops_the_gateway_at_start(tmp_path):
     with pytest.raises(RuntimeError, match="master_key"):
         start_gateway(tmp_path, env={"JUNCTION_MASTER_KEY": "not-a-key"})

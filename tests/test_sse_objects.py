@@ -424,3 +424,135 @@ def test_aws_cli_sse_and_sse_c(gw, bucket, tmp_path):
     assert head["ServerSideEncryption"] == "AES256"
     failed = subprocess.run([*aws, "cp", f"s3://{bucket}/customer", str(tmp_path / "x")], env=env, capture_output=True)
     assert failed.returncode != 0
+
+
+def test_sse_kms_etags_are_not_the_md5_of_the_data(s3, bucket):
+    """S3: objects PUT, POSTed or copied under SSE-C or SSE-KMS have ETags that are not the MD5 of
+    their data (under SSE-S3 or in clear they are); the part ETags of an SSE-KMS upload neither."""
+    data = os.urandom(70_000)
+    md5 = hashlib.md5(data).hexdigest()
+    kms = {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": "test-kms-key"}
+    put = s3.put_object(Bucket=bucket, Key="k", Body=data, **kms)
+    etag = put["ETag"].strip('"')
+    assert len(etag) == 32 and etag != md5
+    assert s3.head_object(Bucket=bucket, Key="k")["ETag"] == put["ETag"]
+    assert s3.list_objects_v2(Bucket=bucket)["Contents"][0]["ETag"] == put["ETag"]
+    s3.put_object(Bucket=bucket, Key="plain", Body=data)
+    into_kms = s3.copy_object(Bucket=bucket, Key="c", CopySource={"Bucket": bucket, "Key": "plain"}, **kms)
+    assert into_kms["CopyObjectResult"]["ETag"].strip('"') not in (md5, etag)
+    out_of_kms = s3.copy_object(
+        Bucket=bucket, Key="d", CopySource={"Bucket": bucket, "Key": "k"}, ServerSideEncryption="AES256"
+    )
+    assert out_of_kms["CopyObjectResult"]["ETag"].strip('"') == md5  # SSE-S3: the MD5 again
+    upload_id = s3.create_multipart_upload(Bucket=bucket, Key="m", **kms)["UploadId"]
+    part = s3.upload_part(Bucket=bucket, Key="m", UploadId=upload_id, PartNumber=1, Body=data)
+    assert part["ETag"].strip('"') != md5
+    done = s3.complete_multipart_upload(
+        Bucket=bucket, Key="m", UploadId=upload_id, MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]}
+    )
+    assert done["ETag"].endswith('-1"')
+    assert s3.get_object(Bucket=bucket, Key="m")["Body"].read() == data
+    rule = {
+        "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": "test-kms-key"}}]
+    }
+    s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration=rule)
+    by_default = s3.put_object(Bucket=bucket, Key="default", Body=data)
+    assert by_default["ServerSideEncryption"] == "aws:kms" and by_default["ETag"].strip('"') != md5
+
+
+def test_get_object_attributes_of_an_sse_c_object_needs_its_key(s3, bucket):
+    """GetObjectAttributes of an SSE-C object takes the same three headers as GetObject."""
+    key = customer_key()
+
+    def as_sent(raw: bytes) -> dict[str, str]:  # boto3 leaves this operation's key for the caller to encode
+        headers = ssec_headers(raw)
+        return {
+            "SSECustomerAlgorithm": "AES256",
+            "SSECustomerKey": headers["x-amz-server-side-encryption-customer-key"],
+            "SSECustomerKeyMD5": headers["x-amz-server-side-encryption-customer-key-MD5"],
+        }
+
+    put = s3.put_object(Bucket=bucket, Key="a", Body=b"secret bytes", **ssec(key))
+    with pytest.raises(ClientError) as exc:
+        s3.get_object_attributes(Bucket=bucket, Key="a", ObjectAttributes=["ETag", "ObjectSize"])
+    assert error(exc) == (400, "InvalidRequest")
+    with pytest.raises(ClientError) as exc:
+        s3.get_object_attributes(Bucket=bucket, Key="a", ObjectAttributes=["ETag"], **as_sent(customer_key()))
+    assert error(exc) == (403, "AccessDenied")
+    got = s3.get_object_attributes(Bucket=bucket, Key="a", ObjectAttributes=["ETag", "ObjectSize"], **as_sent(key))
+    assert (got["ETag"], got["ObjectSize"]) == (put["ETag"].strip('"'), 12)
+    s3.put_object(Bucket=bucket, Key="plain", Body=b"x")
+    with pytest.raises(ClientError) as exc:  # a key for an object stored without one: as GetObject answers
+        s3.get_object_attributes(Bucket=bucket, Key="plain", ObjectAttributes=["ETag"], **as_sent(key))
+    assert error(exc) == (400, "InvalidRequest")
+
+
+def test_torrents_of_encrypted_objects(s3, bucket):
+    """GetObjectTorrent hashes the plaintext of an SSE-S3 object; S3 makes no torrent of an
+    SSE-C object (it would need the customer's key)."""
+    data = os.urandom(300_000)
+    s3.put_object(Bucket=bucket, Key="managed", Body=data, ServerSideEncryption="AES256")
+    torrent = s3.get_object_torrent(Bucket=bucket, Key="managed")["Body"].read()
+    first_piece = hashlib.sha1(data[: 256 * 1024]).digest()
+    assert first_piece in torrent
+    s3.put_object(Bucket=bucket, Key="customer", Body=data, **ssec(customer_key()))
+    with pytest.raises(ClientError) as exc:
+        s3.get_object_torrent(Bucket=bucket, Key="customer")
+    assert error(exc) == (400, "InvalidRequest")
+
+
+def test_browser_form_encryption_fields(gw, s3, bucket):
+    """A POST form's x-amz-server-side-encryption(-aws-kms-key-id) and SSE-C fields encrypt the
+    upload as the same headers of a PUT do (S3's POST Object); bad values store nothing."""
+    s3v4 = boto_client(gw, signature_version="s3v4")
+    key = customer_key()
+
+    def post(name: str, fields: dict[str, str]) -> requests.Response:
+        conditions = [{field: value} for field, value in fields.items()]
+        form = s3v4.generate_presigned_post(bucket, name, Fields=fields, Conditions=conditions, ExpiresIn=300)
+        return requests.post(form["url"], data=form["fields"], files={"file": ("f", b"form secret")})
+
+    managed = post("managed", {"x-amz-server-side-encryption": "AES256"})
+    assert managed.status_code == 204, managed.text
+    assert managed.headers["x-amz-server-side-encryption"] == "AES256"
+    assert s3.head_object(Bucket=bucket, Key="managed")["ServerSideEncryption"] == "AES256"
+    kms = post(
+        "kms",
+        {"x-amz-server-side-encryption": "aws:kms", "x-amz-server-side-encryption-aws-kms-key-id": "test-kms-key"},
+    )
+    assert kms.status_code == 204, kms.text
+    head = s3.head_object(Bucket=bucket, Key="kms")
+    assert (head["ServerSideEncryption"], head["SSEKMSKeyId"]) == ("aws:kms", "test-kms-key")
+    customer = post("customer", {name: value for name, value in ssec_headers(key).items()})
+    assert customer.status_code == 204, customer.text
+    with pytest.raises(ClientError) as exc:
+        s3.head_object(Bucket=bucket, Key="customer")
+    assert error(exc)[0] == 400  # stored under the form's key: no read without it
+    assert s3.get_object(Bucket=bucket, Key="customer", **ssec(key))["Body"].read() == b"form secret"
+    bad = post("bad", {"x-amz-server-side-encryption": "AES128"})
+    assert bad.status_code == 400 and "<Code>InvalidArgument</Code>" in bad.text
+    assert sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]) == ["customer", "kms", "managed"]
+    assert base64.b64encode(key).decode() not in gw.log_path.read_text()  # the form's key is never logged
+
+
+@pytest.mark.parametrize(
+    ("rules", "expected"),
+    [
+        ([{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES128"}}], (400, "MalformedXML")),
+        (
+            [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256", "KMSMasterKeyID": "test-kms-key"}}],
+            (400, "InvalidArgument"),
+        ),
+        ([], (400, "MalformedXML")),
+        ([{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}] * 2, (400, "MalformedXML")),
+        ([{"BucketKeyEnabled": True}], (400, "MalformedXML")),
+    ],
+    ids=["unknown-algorithm", "kms-key-without-kms", "no-rule", "two-rules", "rule-without-default"],
+)
+def test_invalid_bucket_encryption_is_refused_and_changes_nothing(s3, bucket, rules, expected):
+    with pytest.raises(ClientError) as exc:
+        s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={"Rules": rules})
+    assert error(exc) == expected
+    with pytest.raises(ClientError) as exc:
+        s3.get_bucket_encryption(Bucket=bucket)
+    assert error(exc) == (404, "ServerSideEncryptionConfigurationNotFoundError")

@@ -35,7 +35,7 @@ from .objects import (
     check_source_conditions,
 )
 from .sse.request import SseRequest
-from .sse.service import NOT_APPLICABLE, customer_etag
+from .sse.service import NOT_APPLICABLE, hides_md5, opaque_etag
 
 MIN_PART_SIZE = 5 * 1024 * 1024
 MAX_PART_SIZE = 5 * 1024**3
@@ -244,7 +244,7 @@ class MultipartService:
         record: Encryption | None,
         data_key: bytes | None,
     ) -> Part:
-        etag = customer_etag(data_key, stream.md5_digest) if record and record.customer and data_key else stream.md5_hex
+        etag = opaque_etag(data_key, stream.md5_digest) if hides_md5(record) and data_key else stream.md5_hex
         try:
             await self._store.uploads.put_part(upload.id, number, blob.blob_id, blob.size, etag, stream.checksums)
         except BaseException:

@@ -26,7 +26,7 @@ from .conditions import ByteRange
 from .hashing import HashingStream
 from .listing import Fetch, list_page
 from .notifications import object_created, object_removed
-from .objects import DEFAULT_CONTENT_TYPE, MAX_PUT_SIZE, NO_SSE, Expectations, ObjectService, WriteConditions
+from .objects import DEFAULT_CONTENT_TYPE, MAX_PUT_SIZE, NO_SSE, Expectations, ObjectService, WriteConditions, etag_of
 from .packages import PackageService, validate_native_path
 from .spaces import Spaces
 
@@ -43,6 +43,7 @@ class WrittenFile:
     blob: WrittenBlob
     stream: HashingStream
     encryption: Encryption | None = None  # the bucket's default encryption, when it has one
+    etag: str = ""  # S3's ETag of the file ("": the MD5 of its data; see objects.etag_of)
 
 
 @dataclass(slots=True)
@@ -198,7 +199,8 @@ class NativeService:
             max_size=MAX_PUT_SIZE,
             data_key=cipher.data_key if cipher else None,
         )
-        return WrittenFile(key, content_type or DEFAULT_CONTENT_TYPE, blob, stream, cipher.record if cipher else None)
+        record = cipher.record if cipher else None
+        return WrittenFile(key, content_type or DEFAULT_CONTENT_TYPE, blob, stream, record, etag_of(stream, cipher))
 
     async def discard(self, files: list[WrittenFile]) -> None:
         for item in files:
@@ -211,7 +213,7 @@ class NativeService:
                 bucket_id=package.bucket_id,
                 key=f.key,
                 size=f.stream.size,
-                etag=f.stream.md5_hex,
+                etag=f.etag or f.stream.md5_hex,
                 sha256=f.stream.sha256_hex.upper(),
                 content_type=f.content_type,
                 headers={},

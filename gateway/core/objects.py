@@ -31,7 +31,7 @@ from .hashing import HashingStream
 from .notifications import NotificationService, object_created, object_removed
 from .sse.copying import copy_encryption, encryption_changes, is_customer
 from .sse.request import SseRequest
-from .sse.service import Cipher, EncryptionService, customer_etag
+from .sse.service import Cipher, EncryptionService, hides_md5, opaque_etag
 from .storage_classes import HEADER as STORAGE_CLASS_HEADER
 from .storage_classes import StorageClassService, with_storage_class
 from .versioning import delete_version, missing_key, read_object_version, read_version
@@ -496,10 +496,10 @@ class ObjectService:
     ) -> tuple[list[Block], str]:
         """A copy whose encryption differs from its source's: every block decrypted and sealed
         again (block by block: part boundaries stay), in the space its storage class names.
-        Returns the blocks and, when SSE-C is on either end (its ETag is not the data's MD5),
+        Returns the blocks and, when SSE-C or SSE-KMS is on either end (its ETag is not the data's MD5),
         the copy's new ETag ("": the source's stands)."""
         target_id = await self._target_space(src, bucket_id, headers)
-        new_etag = is_customer(src) or (cipher is not None and cipher.record.customer)
+        new_etag = hides_md5(src.encryption) or (cipher is not None and hides_md5(cipher.record))
         placed: list[Block] = []
         md5s: list[bytes] = []
         try:
@@ -514,7 +514,7 @@ class ObjectService:
             raise
         if not new_etag:
             return placed, ""
-        etags = [customer_etag(cipher.data_key, m) if cipher and cipher.record.customer else m.hex() for m in md5s]
+        etags = [opaque_etag(cipher.data_key, m) if cipher and hides_md5(cipher.record) else m.hex() for m in md5s]
         if len(etags) == 1 and not src.parts_count:
             return placed, etags[0]
         return placed, f"{hashlib.md5(b''.join(bytes.fromhex(e) for e in etags)).hexdigest()}-{len(etags)}"
@@ -564,9 +564,9 @@ class ObjectService:
 
 
 def etag_of(stream: HashingStream, cipher: Cipher | None) -> str:
-    """S3's ETag of a single-part write: the MD5 of the data, except under SSE-C (see customer_etag)."""
-    if cipher is not None and cipher.record.customer:
-        return customer_etag(cipher.data_key, stream.md5_digest)
+    """S3's ETag of a single-part write: the MD5 of the data, except under SSE-C and SSE-KMS (see opaque_etag)."""
+    if cipher is not None and hides_md5(cipher.record):
+        return opaque_etag(cipher.data_key, stream.md5_digest)
     return stream.md5_hex
 
 

@@ -10,6 +10,7 @@ from s3xml.attributes import object_attributes
 from s3xml.xml import http_date
 
 from .context import S3Call
+from .encryption import read_sse
 from .responses import xml
 
 
@@ -40,6 +41,7 @@ async def get_object_attributes(call: S3Call) -> web.Response:
         marker=_header_int(call, "x-amz-part-number-marker", 0),
         version_id=call.query.get("versionId"),
     )
+    call.core.objects.data_key(view.obj, read_sse(call))  # an SSE-C object's metadata needs its key, as GetObject
     headers = {"Last-Modified": http_date(view.obj.updated)}
     if view.obj.version_id is not None:
         headers["x-amz-version-id"] = view.obj.version_id

@@ -28,11 +28,11 @@ async def delete_objects(call: S3Call) -> web.Response:
     except MalformedXML as exc:
         raise JunctionError(ErrorCode.MalformedXML, str(exc)) from None
     outcomes = []
-    bypass = await may_bypass_governance(call, bucket)
     for key, version in keys:
         try:
             action = "s3:DeleteObjectVersion" if version is not None else "s3:DeleteObject"
             await call.authorize(action, bucket, key, version_id=version)
+            bypass = version is not None and await may_bypass_governance(call, bucket, key)
             deletion = await call.core.objects.delete(call.bucket, key, version_id=version, bypass_governance=bypass)
             outcomes.append(
                 documents.DeleteOutcome(

@@ -37,16 +37,19 @@ def request_lock(call: S3Call) -> LockRequest:
     )
 
 
-def lock_headers(obj: ObjectInfo) -> dict[str, str]:
-    """What GET and HEAD say about a version's lock (nothing when it never had one)."""
+async def lock_headers(call: S3Call, obj: ObjectInfo) -> dict[str, str]:
+    """What GET and HEAD say about a version's lock (nothing when it never had one): its mode and
+    date only to a caller who may read its retention (s3:GetObjectRetention), its legal hold only
+    to one who may read that (s3:GetObjectLegalHold), as S3's HeadObject/GetObject document."""
     lock = obj.lock
     if lock is None:
         return {}
     headers = {}
-    if lock.mode:
+    bucket = await call.target()
+    if lock.mode and await call.allowed("s3:GetObjectRetention", bucket, call.key):
         headers["x-amz-object-lock-mode"] = lock.mode
         headers["x-amz-object-lock-retain-until-date"] = iso8601(lock.retain_until)
-    if lock.legal_hold is not None:
+    if lock.legal_hold is not None and await call.allowed("s3:GetObjectLegalHold", bucket, call.key):
         headers["x-amz-object-lock-legal-hold"] = "ON" if lock.legal_hold else "OFF"
     return headers
 
@@ -61,14 +64,16 @@ async def require_body_digest(call: S3Call, bucket: Bucket, lock: LockRequest, u
         raise JunctionError(ErrorCode.InvalidRequest, DIGEST_REQUIRED.format("Part" if upload_id else "Object"))
 
 
-async def may_bypass_governance(call: S3Call, bucket: Bucket) -> bool:
-    """Whether this call asks to bypass GOVERNANCE retention and may (s3:BypassGovernanceRetention).
+async def may_bypass_governance(call: S3Call, bucket: Bucket, key: str | None = None) -> bool:
+    """Whether this call asks to bypass GOVERNANCE retention and may (s3:BypassGovernanceRetention)
+    on the object `key` (default: the request's). The permission is on the object's ARN, so
+    DeleteObjects asks once per key it deletes, not once for the bucket.
 
     Gateway administrators hold it; everyone else is asked through the Authorizer.
     """
     if (call.header(BYPASS_HEADER) or "").strip().lower() != "true":
         return False
-    return await call.allowed("s3:BypassGovernanceRetention", bucket, call.key)
+    return await call.allowed("s3:BypassGovernanceRetention", bucket, key if key is not None else call.key)
 
 
 async def _body(call: S3Call) -> bytes:

@@ -212,6 +212,32 @@ def test_not_action_not_resource_not_principal() -> None:
     )
 
 
+def test_not_principal_naming_an_account_spares_its_root_only() -> None:
+    """AWS: a Deny with NotPrincipal spares exactly the principals named; naming the account's
+    root ARN spares the root, not the account's users (name them too, as AWS's example does)."""
+    deny_others = bucket_policy(
+        {
+            "Effect": "Deny",
+            "NotPrincipal": {"AWS": [f"arn:aws:iam::{A}:root", f"arn:aws:iam::{A}:user/alice"]},
+            "Action": "s3:*",
+            "Resource": "arn:aws:s3:::photos/*",
+        }
+    )
+    allow = identity_policy({"Effect": "Allow", "Action": "s3:*", "Resource": "*"})
+    outcomes = {
+        who: decide(
+            req(caller, "s3:GetObject"), owner_account=A, identity_policies=[allow], resource_policy=deny_others
+        )
+        for who, caller in (("root", ROOT_A), ("alice", ALICE), ("bob", BOB), ("other", ROOT_B))
+    }
+    assert outcomes == {
+        "root": Decision.ALLOW,
+        "alice": Decision.ALLOW,
+        "bob": Decision.DENY,
+        "other": Decision.DENY,
+    }
+
+
 GOOD = {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::photos/*"}
 
 

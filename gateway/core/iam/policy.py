@@ -113,8 +113,8 @@ class Statement:
     variables: bool = True
 
     def principal_match(self, caller: Caller) -> Match:
-        if self.not_principals is not None:
-            return Match.NONE if self.not_principals.match(caller) is not Match.NONE else Match.DIRECT
+        if self.not_principals is not None:  # spares exactly who it names: an account's root, not its users
+            return Match.NONE if self.not_principals.match(caller) is Match.DIRECT else Match.DIRECT
         if self.principals is None:
             return Match.DIRECT
         return self.principals.match(caller)

@@ -47,9 +47,15 @@ class Cipher:
         return self.sealer(data_key)
 
 
-def customer_etag(data_key: bytes, md5: bytes) -> str:
-    """An SSE-C object's (or part's) ETag: as in S3, not the MD5 of its data (that would leak a
-    digest of the plaintext), yet stable for the object and 32 hex digits like any ETag."""
+def hides_md5(record: Encryption | None) -> bool:
+    """Whether S3 gives an object (or part) under this encryption an ETag that is not the MD5 of
+    its data: SSE-C and SSE-KMS do; SSE-S3 and plain objects keep the MD5."""
+    return record is not None and (record.customer or record.algorithm in KMS_ALGORITHMS)
+
+
+def opaque_etag(data_key: bytes, md5: bytes) -> str:
+    """The ETag of an SSE-C or SSE-KMS object (or part): as in S3, not the MD5 of its data (that
+    would leak a digest of the plaintext), yet stable for the object and 32 hex digits like any ETag."""
     return hmac.new(data_key, b"junction-etag" + md5, hashlib.sha256).hexdigest()[:32]
 
 
