@@ -138,5 +138,7 @@ def test_changes_are_in_the_audit_log(fgw: FtpGateway) -> None:
 
 def test_log_has_no_server_errors(fgw: FtpGateway) -> None:
     """Everything above (refusals, hang-ups, wrong passwords) is the client's: no error lines."""
-    errors = [line for line in fgw.gw.logs().splitlines() if '"level": "error"' in line]
+    logs = fgw.gw.logs()
+    errors = [line for line in logs.splitlines() if '"level": "error"' in line]
     assert errors == []
+    assert PASSWORD not in logs  # no sign-in's secret is ever logged
