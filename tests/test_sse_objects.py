@@ -533,3 +533,26 @@ def test_browser_form_encryption_fields(gw, s3, bucket):
     assert bad.status_code == 400 and "<Code>InvalidArgument</Code>" in bad.text
     assert sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]) == ["customer", "kms", "managed"]
     assert base64.b64encode(key).decode() not in gw.log_path.read_text()  # the form's key is never logged
+
+
+@pytest.mark.parametrize(
+    ("rules", "expected"),
+    [
+        ([{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES128"}}], (400, "MalformedXML")),
+        (
+            [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256", "KMSMasterKeyID": "test-kms-key"}}],
+            (400, "InvalidArgument"),
+        ),
+        ([], (400, "MalformedXML")),
+        ([{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}] * 2, (400, "MalformedXML")),
+        ([{"BucketKeyEnabled": True}], (400, "MalformedXML")),
+    ],
+    ids=["unknown-algorithm", "kms-key-without-kms", "no-rule", "two-rules", "rule-without-default"],
+)
+def test_invalid_bucket_encryption_is_refused_and_changes_nothing(s3, bucket, rules, expected):
+    with pytest.raises(ClientError) as exc:
+        s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={"Rules": rules})
+    assert error(exc) == expected
+    with pytest.raises(ClientError) as exc:
+        s3.get_bucket_encryption(Bucket=bucket)
+    assert error(exc) == (404, "ServerSideEncryptionConfigurationNotFoundError")
