@@ -133,15 +133,20 @@ def measure(server: Server, keys: list[str], *, repeat: int = 7) -> dict[str, Pa
     client = SignedClient(server)
     try:
         client.timed("/scale", {"list-type": "2", "max-keys": "1"})  # warm the connection
-        results = {}
+        pages = {}
         for where, index in (("start", None), ("middle", len(ordered) // 2), ("end", len(ordered) - 1001)):
-            query = {} if index is None else {"start-after": ordered[index]}
-            results[f"flat {where}"] = page_times(client, query, repeat)
+            pages[f"flat {where}"] = {} if index is None else {"start-after": ordered[index]}
         for where, index in (("start", None), ("middle", len(child_names) // 2), ("end", len(child_names) - 1001)):
             query = {"prefix": "folder/", "delimiter": "/"}
             if index is not None:
                 query["start-after"] = child_names[index]
-            results[f"folder {where}"] = page_times(client, query, repeat)
-        return results
+            pages[f"folder {where}"] = query
+        # Every page once, untimed: the pages measured first used to meet the other workers still
+        # starting and the reader's empty page cache (the start of the keyspace was 45 ms against
+        # 17 ms for the middle at 1,000,000 objects, with the same query plan and the same cost
+        # when timed in SQLite alone).
+        for query in pages.values():
+            page_times(client, query, 1)
+        return {name: page_times(client, query, repeat) for name, query in pages.items()}
     finally:
         client.close()

@@ -188,6 +188,12 @@ def test_local_space_to_s3_space_on_moto_and_a_package_to_a_space(gw, root, nati
     assert tree(root_of(local))["from-pkg/readme.md"] == b"# hi"
     run(root, gw, place("local", local["userSpaceID"], "from-pkg/"), place("package", f"{bucket}/copy"))
     assert s3.get_object(Bucket=bucket, Key="copy/readme.md")["Body"].read() == b"# hi"
+    # a package by its id, as the native API names it
+    package = native.get_package(bucket, "copy")
+    run(root, gw, place("package", package["packageID"], ""), place("s3", bucket, "by-id/"))
+    assert s3.get_object(Bucket=bucket, Key="by-id/readme.md")["Body"].read() == b"# hi"
+    missing = transfer(root, gw, place("package", 999999), place("s3", bucket))
+    assert missing.status_code == 404 and missing.json()["error"] == "NoSuchPackage"
 
 
 def test_bucket_to_an_obs_space_and_back_to_a_local_one(gw, root, native, s3, tmp_path):

@@ -15,10 +15,11 @@ import time
 from pathlib import Path
 
 import pytest
+from backend_fixtures import start_moto
 from botocore.exceptions import ClientError
 from browser_helpers import b64
 from conftest import boto_client, start_gateway, stop_gateway
-from space_helpers import local_space, root_of, tree
+from space_helpers import local_space, root_of, tree, write_tree
 
 from gateway.client import NativeClient
 
@@ -270,3 +271,35 @@ def test_transfer_to_another_space_with_live_progress(gw, browser, shots):
     small.screenshot(path=str(shots / "spaces-phone.png"))
     phone.close()
     context.close()
+
+
+def test_cancel_a_running_transfer_from_its_row(gw, browser, tmp_path):
+    """Three hundred files to an S3 user space (moto) take a while: the row's Cancel stops it."""
+    moto = start_moto(tmp_path)
+    try:
+        native = NativeClient(gw.url, gw.access_key, gw.secret_key)
+        source = local_space(native, gw.data_dir)
+        write_tree(root_of(source), {f"many/f{i:03}.bin": os.urandom(64 * 1024) for i in range(300)})
+        storage = {"type": "S3", "endpoint": moto.url, "region": "us-east-1", "bucket": moto.new_bucket()}
+        credential = {"type": "S3", "accessKeyId": moto.access_key, "secretAccessKey": moto.secret_key}
+        target = native.create_user_space(f"s3-{os.urandom(4).hex()}", storage, credential)
+        context = browser.new_context(viewport=DESKTOP)
+        page = context.new_page()
+        sign_in(page, gw, gw.access_key, gw.secret_key)
+        page.get_by_role("link", name="Transfers").click()
+        page.get_by_label("From kind").select_option("local")
+        page.get_by_label("From bucket, package or space").fill(source["name"])
+        page.get_by_label("From path").fill("many/")
+        page.get_by_label("To kind").select_option("local")
+        page.get_by_label("To bucket, package or space").fill(target["name"])
+        page.get_by_role("button", name="Start transfer").click()
+        running = page.locator("tr", has=page.get_by_role("button", name=re.compile(r"^Cancel transfer")))
+        row = page.locator(f'tr[data-job="{running.get_attribute("data-job")}"]')
+        row.get_by_role("button", name=re.compile(r"^Cancel transfer")).click()
+        row.locator(".transfer-status", has_text="cancelled").wait_for(timeout=60_000)
+        done = int(re.search(r"(\d+) of 300 files", row.locator(".transfer-detail").inner_text()).group(1))
+        assert done < 300
+        row.get_by_role("button", name=re.compile(r"^Clean up transfer")).wait_for()
+        context.close()
+    finally:
+        moto.stop()

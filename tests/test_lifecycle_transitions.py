@@ -13,6 +13,7 @@ import time
 import uuid
 
 import pytest
+from botocore.exceptions import ClientError
 from conftest import boto_client, start_gateway, stop_gateway
 from fake_obs import start_fake_obs
 from space_helpers import moto  # noqa: F401  (fixture)
@@ -85,7 +86,11 @@ def multipart(s3, bucket, key, parts: list[bytes]) -> None:
 def gw(tmp_path_factory):
     gateway = start_gateway(
         tmp_path_factory.mktemp("transitions"),
-        env={"JUNCTION_LIFECYCLE_DAY_SECONDS": str(DAY), "JUNCTION_GC_INTERVAL": "1"},
+        env={
+            "JUNCTION_LIFECYCLE_DAY_SECONDS": str(DAY),
+            "JUNCTION_GC_INTERVAL": "1",
+            "JUNCTION_SSE_C_OVER_HTTP": "true",
+        },
     )
     yield gateway
     stop_gateway(gateway)
@@ -296,3 +301,44 @@ def test_an_encrypted_object_moves_sealed(s3, gw, moto, remote, bucket):
     assert got["ETag"] == before["ETag"]
     [moved] = [blob for key, blob in remote_blobs(moto, remote).items() if key not in already]
     assert len(moved) >= len(data) and data[:4096] not in moved  # sealed packages, not the plaintext
+
+
+def test_expiration_removes_the_blocks_from_the_remote_space(s3, gw, moto, remote, bucket):
+    """An object a rule expires while its blocks sit in an S3 space (moto): the object goes, and
+    the collector then deletes its blob from the remote bucket; nothing is left behind there."""
+    data = os.urandom(200 * 1024)
+    already = set(remote_blobs(moto, remote))
+    s3.put_object(Bucket=bucket, Key="cold/gone", Body=data, StorageClass="GLACIER")
+    [stored] = [key for key in remote_blobs(moto, remote) if key not in already]
+    s3.put_object(Bucket=bucket, Key="warm/kept", Body=b"kept")
+    rule = {"ID": "expire", "Status": "Enabled", "Filter": {"Prefix": "cold/"}, "Expiration": {"Days": 1}}
+    s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": [rule]})
+
+    def expired() -> bool:
+        return "Contents" not in s3.list_objects_v2(Bucket=bucket, Prefix="cold/")
+
+    eventually(expired, "the expiration")
+    eventually(lambda: stored not in remote_blobs(moto, remote), "the remote blob's deletion")
+    assert s3.get_object(Bucket=bucket, Key="warm/kept")["Body"].read() == b"kept"
+
+
+def test_an_sse_c_object_moves_without_its_key(s3, gw, moto, remote, bucket):
+    """The gateway never holds an SSE-C key, yet a rule moves such an object: its sealed blocks go
+    to the S3 space as stored; it still opens with the client's key only, with the same ETag."""
+    key = os.urandom(32)
+    ssec = {"SSECustomerAlgorithm": "AES256", "SSECustomerKey": key}
+    data = os.urandom(300 * 1024)
+    s3.put_object(Bucket=bucket, Key="customer", Body=data, **ssec)
+    before = s3.head_object(Bucket=bucket, Key="customer", **ssec)
+    already = set(remote_blobs(moto, remote))
+    s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": [GLACIER_NOW]})
+    eventually(
+        lambda: s3.head_object(Bucket=bucket, Key="customer", **ssec).get("StorageClass") == "GLACIER", "the move"
+    )
+    got = s3.get_object(Bucket=bucket, Key="customer", **ssec)
+    assert got["Body"].read() == data and got["ETag"] == before["ETag"]
+    [moved] = [blob for name, blob in remote_blobs(moto, remote).items() if name not in already]
+    assert len(moved) >= len(data) and data[:4096] not in moved
+    with pytest.raises(ClientError) as exc:
+        s3.get_object(Bucket=bucket, Key="customer")
+    assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import os
 import zlib
 
@@ -15,6 +16,7 @@ import requests
 from awscrt import checksums as crt
 from botocore.exceptions import ClientError
 from conftest import boto_client
+from test_awscli import V1, run
 
 MiB = 1024 * 1024
 
@@ -207,3 +209,66 @@ def test_browser_form_checksum_fields(s3v4, s3, bucket):
     assert resp.status_code == 403 and b"Extra input fields: x-amz-checksum-crc32" in resp.content
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]]
     assert keys == ["crc.txt", "sha.txt"]
+
+
+def test_aws_cli_checksum_types(gateway, bucket, tmp_path):
+    """`aws s3api` with --checksum-algorithm/--checksum-type and head-object --checksum-mode, as a
+    CLI user meets the contract (aws-cli v1 in the venv; Debian's v2.9 predates CRC64NVME)."""
+    data = os.urandom(1000)
+    body = tmp_path / "body.bin"
+    body.write_bytes(data)
+    crc = b64(whole("CRC64NVME", data))
+    put = json.loads(
+        run(
+            gateway,
+            V1,
+            "s3api",
+            "put-object",
+            "--bucket",
+            bucket,
+            "--key",
+            "k",
+            "--body",
+            str(body),
+            "--checksum-algorithm",
+            "CRC64NVME",
+        ).stdout
+    )
+    assert (put["ChecksumCRC64NVME"], put["ChecksumType"]) == (crc, "FULL_OBJECT")
+    head = json.loads(
+        run(gateway, V1, "s3api", "head-object", "--bucket", bucket, "--key", "k", "--checksum-mode", "ENABLED").stdout
+    )
+    assert (head["ChecksumCRC64NVME"], head["ChecksumType"]) == (crc, "FULL_OBJECT")
+    made = json.loads(
+        run(
+            gateway,
+            V1,
+            "s3api",
+            "create-multipart-upload",
+            "--bucket",
+            bucket,
+            "--key",
+            "m",
+            "--checksum-algorithm",
+            "CRC32",
+            "--checksum-type",
+            "FULL_OBJECT",
+        ).stdout
+    )
+    assert (made["ChecksumAlgorithm"], made["ChecksumType"]) == ("CRC32", "FULL_OBJECT")
+    refused = run(
+        gateway,
+        V1,
+        "s3api",
+        "create-multipart-upload",
+        "--bucket",
+        bucket,
+        "--key",
+        "m",
+        "--checksum-algorithm",
+        "SHA256",
+        "--checksum-type",
+        "FULL_OBJECT",
+        check=False,
+    )
+    assert refused.returncode != 0 and "InvalidRequest" in refused.stderr

@@ -138,6 +138,35 @@ def test_racing_if_match_writers_exactly_one_wins(gateway, bucket):
     assert set(results) - set(winners) <= {"PreconditionFailed", "ConditionalRequestConflict"}
 
 
+def test_racing_completions_with_if_none_match_exactly_one_wins(gateway, bucket):
+    """Several multipart uploads of one key completed at once, each with `If-None-Match: *`:
+    one object is made, every other completion is refused and its upload left to abort."""
+    clients = [boto_client(gateway) for _ in range(6)]
+    uploads = [_upload(client, bucket, "mp-race", f"upload {n}".encode()) for n, client in enumerate(clients)]
+    start = threading.Barrier(len(clients))
+
+    def complete(index: int) -> int | str:
+        upload, parts = uploads[index]
+        start.wait()
+        try:
+            clients[index].complete_multipart_upload(
+                Bucket=bucket, Key="mp-race", UploadId=upload, MultipartUpload=parts, IfNoneMatch="*"
+            )
+        except ClientError as exc:
+            return code(exc)
+        return index
+
+    with ThreadPoolExecutor(len(clients)) as pool:
+        results = list(pool.map(complete, range(len(clients))))
+    winners = [r for r in results if isinstance(r, int)]
+    assert len(winners) == 1, results
+    assert set(results) - set(winners) <= {"PreconditionFailed", "ConditionalRequestConflict"}
+    body = clients[0].get_object(Bucket=bucket, Key="mp-race")["Body"].read()
+    assert body == f"upload {winners[0]}".encode()
+    left = {u["UploadId"] for u in clients[0].list_multipart_uploads(Bucket=bucket).get("Uploads", [])}
+    assert left == {uploads[i][0] for i in range(len(clients)) if i != winners[0]}
+
+
 def test_not_modified_and_precondition_failed_carry_etag_and_last_modified(s3, bucket):
     put = s3.put_object(Bucket=bucket, Key="c", Body=b"x")
     head = s3.head_object(Bucket=bucket, Key="c")

@@ -18,8 +18,8 @@ from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
 from gateway.client import NativeClient
+from tests.access_helpers import Principal, new_account
 from tests.access_helpers import client as access_client
-from tests.access_helpers import new_account
 from tests.test_awscli import CLIS, run
 from tests.test_console_api import call as console_call
 from tests.test_console_api import export_client, volume_id
@@ -490,3 +490,53 @@ def test_bypassing_governance_is_a_permission_on_each_object(gateway):
     )
     assert [d["VersionId"] for d in result["Deleted"]] == [version]
     assert "Versions" not in s3.list_object_versions(Bucket=name)
+
+
+def _user_with_policy(gateway, account, actions: list[str], bucket: str):
+    """A user of `account` whose identity policy allows just these actions on the bucket's objects."""
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": actions, "Resource": f"arn:aws:s3:::{bucket}/*"}],
+    }
+    name = f"u-{uuid.uuid4().hex[:8]}"
+    made = console_call(
+        gateway, "POST", f"/accounts/{account.account}/users", {"name": name, "policy": document}, {"nonce": name}
+    )
+    assert made.status_code == 201, made.text
+    key = console_call(
+        gateway, "POST", f"/accounts/{account.account}/users/{name}/keys", {}, {"nonce": uuid.uuid4().hex}
+    ).json()
+    return access_client(gateway, Principal(key["access_key"], key["secret_key"]))
+
+
+def test_lock_headers_only_for_callers_who_may_read_them(gateway):
+    """HEAD/GET report x-amz-object-lock-mode and -retain-until-date only to a caller with
+    s3:GetObjectRetention, and x-amz-object-lock-legal-hold only with s3:GetObjectLegalHold (S3's
+    HeadObject/GetObject reference); the object itself reads the same."""
+    owner = new_account(gateway, "lockreader")
+    s3 = access_client(gateway, owner)
+    name = f"lkr-{uuid.uuid4().hex[:10]}"
+    s3.create_bucket(Bucket=name, ObjectLockEnabledForBucket=True)
+    until = later(days=1)
+    s3.put_object(
+        Bucket=name,
+        Key="k",
+        Body=b"x",
+        ObjectLockMode="GOVERNANCE",
+        ObjectLockRetainUntilDate=until,
+        ObjectLockLegalHoldStatus="ON",
+    )
+    lock_fields = {"ObjectLockMode", "ObjectLockRetainUntilDate", "ObjectLockLegalHoldStatus"}
+    reader = _user_with_policy(gateway, owner, ["s3:GetObject"], name)
+    for answer in (reader.head_object(Bucket=name, Key="k"), reader.get_object(Bucket=name, Key="k")):
+        assert not lock_fields & set(answer)
+    assert reader.get_object(Bucket=name, Key="k")["Body"].read() == b"x"
+    retention_reader = _user_with_policy(gateway, owner, ["s3:GetObject", "s3:GetObjectRetention"], name)
+    head = retention_reader.head_object(Bucket=name, Key="k")
+    assert (head["ObjectLockMode"], head["ObjectLockRetainUntilDate"]) == ("GOVERNANCE", until)
+    assert "ObjectLockLegalHoldStatus" not in head
+    hold_reader = _user_with_policy(gateway, owner, ["s3:GetObject", "s3:GetObjectLegalHold"], name)
+    head = hold_reader.head_object(Bucket=name, Key="k")
+    assert head["ObjectLockLegalHoldStatus"] == "ON" and "ObjectLockMode" not in head
+    head = s3.head_object(Bucket=name, Key="k")  # the account's root holds every permission
+    assert lock_fields <= set(head)

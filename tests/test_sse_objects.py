@@ -499,3 +499,60 @@ def test_torrents_of_encrypted_objects(s3, bucket):
     with pytest.raises(ClientError) as exc:
         s3.get_object_torrent(Bucket=bucket, Key="customer")
     assert error(exc) == (400, "InvalidRequest")
+
+
+def test_browser_form_encryption_fields(gw, s3, bucket):
+    """A POST form's x-amz-server-side-encryption(-aws-kms-key-id) and SSE-C fields encrypt the
+    upload as the same headers of a PUT do (S3's POST Object); bad values store nothing."""
+    s3v4 = boto_client(gw, signature_version="s3v4")
+    key = customer_key()
+
+    def post(name: str, fields: dict[str, str]) -> requests.Response:
+        conditions = [{field: value} for field, value in fields.items()]
+        form = s3v4.generate_presigned_post(bucket, name, Fields=fields, Conditions=conditions, ExpiresIn=300)
+        return requests.post(form["url"], data=form["fields"], files={"file": ("f", b"form secret")})
+
+    managed = post("managed", {"x-amz-server-side-encryption": "AES256"})
+    assert managed.status_code == 204, managed.text
+    assert managed.headers["x-amz-server-side-encryption"] == "AES256"
+    assert s3.head_object(Bucket=bucket, Key="managed")["ServerSideEncryption"] == "AES256"
+    kms = post(
+        "kms",
+        {"x-amz-server-side-encryption": "aws:kms", "x-amz-server-side-encryption-aws-kms-key-id": "test-kms-key"},
+    )
+    assert kms.status_code == 204, kms.text
+    head = s3.head_object(Bucket=bucket, Key="kms")
+    assert (head["ServerSideEncryption"], head["SSEKMSKeyId"]) == ("aws:kms", "test-kms-key")
+    customer = post("customer", {name: value for name, value in ssec_headers(key).items()})
+    assert customer.status_code == 204, customer.text
+    with pytest.raises(ClientError) as exc:
+        s3.head_object(Bucket=bucket, Key="customer")
+    assert error(exc)[0] == 400  # stored under the form's key: no read without it
+    assert s3.get_object(Bucket=bucket, Key="customer", **ssec(key))["Body"].read() == b"form secret"
+    bad = post("bad", {"x-amz-server-side-encryption": "AES128"})
+    assert bad.status_code == 400 and "<Code>InvalidArgument</Code>" in bad.text
+    assert sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]) == ["customer", "kms", "managed"]
+    assert base64.b64encode(key).decode() not in gw.log_path.read_text()  # the form's key is never logged
+
+
+@pytest.mark.parametrize(
+    ("rules", "expected"),
+    [
+        ([{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES128"}}], (400, "MalformedXML")),
+        (
+            [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256", "KMSMasterKeyID": "test-kms-key"}}],
+            (400, "InvalidArgument"),
+        ),
+        ([], (400, "MalformedXML")),
+        ([{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}] * 2, (400, "MalformedXML")),
+        ([{"BucketKeyEnabled": True}], (400, "MalformedXML")),
+    ],
+    ids=["unknown-algorithm", "kms-key-without-kms", "no-rule", "two-rules", "rule-without-default"],
+)
+def test_invalid_bucket_encryption_is_refused_and_changes_nothing(s3, bucket, rules, expected):
+    with pytest.raises(ClientError) as exc:
+        s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={"Rules": rules})
+    assert error(exc) == expected
+    with pytest.raises(ClientError) as exc:
+        s3.get_bucket_encryption(Bucket=bucket)
+    assert error(exc) == (404, "ServerSideEncryptionConfigurationNotFoundError")

@@ -1,10 +1,11 @@
 """Encryption works the same over every kind of user space: Local, S3 (moto) and OBS (the fake):
 the space only ever holds ciphertext (read back raw from moto, the fake OBS's files and the
 local directory), for single and multipart uploads, ranged reads and copies, and a blob
-damaged in the remote space is reported as corrupt."""
+damaged in the remote space is reported as corrupt; under SSE-S3, SSE-C and SSE-KMS alike."""
 
 from __future__ import annotations
 
+import base64
 import os
 import uuid
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from gateway.client import NativeClient
 from gateway.core.sse.packages import PACKAGE
 
 MIB = 1024 * 1024
+KMS_MASTER = base64.b64encode(b"m" * 32).decode()
 CLASSES = {"local": None, "s3": "STANDARD_IA", "obs": "ONEZONE_IA"}  # storage class -> the space under test
 
 
@@ -52,7 +54,8 @@ class Spaces:
 def spaces(tmp_path_factory):
     moto = start_moto(tmp_path_factory.mktemp("moto"))
     obs = start_fake_obs(tmp_path_factory.mktemp("obs"))
-    gw = start_gateway(tmp_path_factory.mktemp("sse-spaces"), env={"JUNCTION_SSE_C_OVER_HTTP": "true"})
+    env = {"JUNCTION_SSE_C_OVER_HTTP": "true", "JUNCTION_KMS_KEYS": f"spaces-kms={KMS_MASTER}"}
+    gw = start_gateway(tmp_path_factory.mktemp("sse-spaces"), env=env)
     try:
         client = NativeClient(gw.url, gw.access_key, gw.secret_key)
         moto_bucket = moto.new_bucket()
@@ -103,6 +106,8 @@ def encryption(mode: str, key: bytes) -> tuple[dict[str, object], dict[str, obje
     """(write parameters, read parameters) of an encryption mode."""
     if mode == "sse-c":
         return ssec(key), ssec(key)
+    if mode == "sse-kms":
+        return {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": "spaces-kms"}, {}
     return {"ServerSideEncryption": "AES256"}, {}
 
 
@@ -120,7 +125,7 @@ def assert_ciphertext(stored: dict[str, bytes], plain_pieces: list[bytes]) -> No
 
 
 KINDS = ["local", "s3", "obs"]
-MODES = ["sse-s3", "sse-c"]
+MODES = ["sse-s3", "sse-c", "sse-kms"]
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -175,7 +180,7 @@ def test_copy(spaces, s3, bucket, kind, mode):
     s3.put_object(Bucket=bucket, Key="src", Body=data, **write, **placement(kind))
     source = {"Bucket": bucket, "Key": "src"}
     src_key = ssec(key, copy_source=True) if mode == "sse-c" else {}
-    target = ssec(other) if mode == "sse-c" else {"ServerSideEncryption": "AES256"}
+    target = ssec(other) if mode == "sse-c" else write
     stored = added(
         spaces,
         kind,
@@ -184,7 +189,7 @@ def test_copy(spaces, s3, bucket, kind, mode):
     if mode == "sse-c":  # another key: encrypted again, in the same kind of space
         assert_ciphertext(stored, [data])
         assert s3.get_object(Bucket=bucket, Key="dst", **ssec(other))["Body"].read() == data
-    else:  # SSE-S3 onto SSE-S3 in the same space: the blocks are shared, nothing is written
+    else:  # SSE-S3 onto SSE-S3 (SSE-KMS onto the same KMS key) in the same space: blocks shared, nothing written
         assert stored == {}
         assert s3.get_object(Bucket=bucket, Key="dst")["Body"].read() == data
 

@@ -144,8 +144,16 @@ def http_date(value: str) -> datetime | None:
 
 def parse_amz_date(value: str, error_code: ErrorCode) -> datetime:
     if _AMZ_DATE.fullmatch(value):
-        try:
-            return datetime.strptime(value, AMZ_DATE_FORMAT).replace(tzinfo=UTC)
+        try:  # the fields by position (the pattern fixed them): strptime cost a tenth of a signed GET's check
+            return datetime(
+                int(value[0:4]),
+                int(value[4:6]),
+                int(value[6:8]),
+                int(value[9:11]),
+                int(value[11:13]),
+                int(value[13:15]),
+                tzinfo=UTC,
+            )
         except ValueError:  # well-formed but impossible, e.g. month 13
             pass
     raise AuthError(error_code, f'Invalid date "{shown(value)}"; expected YYYYMMDDTHHMMSSZ.')

@@ -37,16 +37,19 @@ def request_lock(call: S3Call) -> LockRequest:
     )
 
 
-def lock_headers(obj: ObjectInfo) -> dict[str, str]:
-    """What GET and HEAD say about a version's lock (nothing when it never had one)."""
+async def lock_headers(call: S3Call, obj: ObjectInfo) -> dict[str, str]:
+    """What GET and HEAD say about a version's lock (nothing when it never had one): its mode and
+    date only to a caller who may read its retention (s3:GetObjectRetention), its legal hold only
+    to one who may read that (s3:GetObjectLegalHold), as S3's HeadObject/GetObject document."""
     lock = obj.lock
     if lock is None:
         return {}
     headers = {}
-    if lock.mode:
+    bucket = await call.target()
+    if lock.mode and await call.allowed("s3:GetObjectRetention", bucket, call.key):
         headers["x-amz-object-lock-mode"] = lock.mode
         headers["x-amz-object-lock-retain-until-date"] = iso8601(lock.retain_until)
-    if lock.legal_hold is not None:
+    if lock.legal_hold is not None and await call.allowed("s3:GetObjectLegalHold", bucket, call.key):
         headers["x-amz-object-lock-legal-hold"] = "ON" if lock.legal_hold else "OFF"
     return headers
 

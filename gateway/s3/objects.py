@@ -90,7 +90,9 @@ def _response_headers(call: S3Call, obj: ObjectInfo, byte_range: ByteRange | Non
 async def get_object(call: S3Call) -> web.StreamResponse:
     obj, sse = await _load(call)
     byte_range = _part_range(call, obj) or parse_range(call.header("Range"), obj.size)
-    headers = _response_headers(call, obj, byte_range) | await tag_count_headers(call, obj) | lock_headers(obj)
+    headers = (
+        _response_headers(call, obj, byte_range) | await tag_count_headers(call, obj) | await lock_headers(call, obj)
+    )
     headers |= await expiration_headers(call, obj) | sse_headers(obj.encryption, sse)
     response = web.StreamResponse(status=206 if byte_range else 200, headers=headers)  # a part is a range (S3: 206)
     return await send_stream(call.request, response, call.core.objects.read(obj, byte_range, sse))
@@ -99,7 +101,9 @@ async def get_object(call: S3Call) -> web.StreamResponse:
 async def head_object(call: S3Call) -> web.Response:
     obj, sse = await _load(call)
     byte_range = _part_range(call, obj) or parse_range(call.header("Range"), obj.size)
-    headers = _response_headers(call, obj, byte_range) | await tag_count_headers(call, obj) | lock_headers(obj)
+    headers = (
+        _response_headers(call, obj, byte_range) | await tag_count_headers(call, obj) | await lock_headers(call, obj)
+    )
     headers |= await expiration_headers(call, obj) | sse_headers(obj.encryption, sse)
     return web.Response(status=206 if byte_range else 200, headers=headers)
 

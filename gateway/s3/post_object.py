@@ -14,9 +14,11 @@ from collections.abc import AsyncIterator, Mapping
 from urllib.parse import quote, unquote, urlencode, urlsplit
 
 from aiohttp import BodyPartReader, MultipartReader, web
+from multidict import CIMultiDict
 
 from gateway.core.checksums import algorithm_from_header
 from gateway.core.objects import Expectations, ObjectAttrs, WriteConditions, checksum_algorithm
+from gateway.core.sse.request import parse_write
 from gateway.core.storage_classes import parse_storage_class, with_storage_class
 from gateway.core.tagging import MAX_OBJECT_TAGS, validate_tags
 from gateway.domain.errors import ErrorCode, JunctionError
@@ -28,6 +30,7 @@ from s3xml.xml import MalformedXML
 
 from .acl import object_acl_for_write
 from .context import READ_PIECE, STORED_HEADERS, S3Call
+from .encryption import sse_headers
 from .post_policy import Policy, check_form, check_length, is_anonymous, parse_policy, verify_signature
 from .responses import xml
 from .tagging import tag_context
@@ -85,6 +88,8 @@ async def post_object(call: S3Call) -> web.StreamResponse:
         raise JunctionError(ErrorCode.InvalidArgument, "User key must have a length greater than 0.", argument="key")
     bucket = await call.core.buckets.get(call.bucket)
     tags = _tags(fields)
+    # the encryption fields ask what the same headers of a PUT ask (field names are case-insensitive)
+    sse = parse_write(CIMultiDict(fields), secure=call.request.secure, allow_http=call.core.sse.allow_http)
     extra = tag_context(tags) | ({"s3:x-amz-acl": (fields["acl"],)} if "acl" in fields else {})
     await call.authorize("s3:PutObject", bucket, fields["key"], extra=extra)
     acl = await object_acl_for_write(call, bucket, canned_field=fields.get("acl"))
@@ -97,10 +102,11 @@ async def post_object(call: S3Call) -> web.StreamResponse:
         expect=_expectations(fields),
         conditions=WriteConditions(no_overwrite=call.identity.no_overwrite),
         tags=tags,
+        sse=sse,
         acl=acl,
         event="Post",
     )
-    return _success(call, fields, obj.etag)
+    return _success(call, fields, obj.etag, sse_headers(obj.encryption, sse))
 
 
 async def _read_fields(reader: MultipartReader) -> tuple[dict[str, str], BodyPartReader]:
@@ -208,11 +214,11 @@ def _expectations(fields: Mapping[str, str]) -> Expectations:
     return expect
 
 
-def _success(call: S3Call, fields: Mapping[str, str], etag: str) -> web.StreamResponse:
+def _success(call: S3Call, fields: Mapping[str, str], etag: str, encryption: dict[str, str]) -> web.StreamResponse:
     assert call.bucket is not None
     key = fields["key"]
     location = _location(call, key)
-    headers = {"ETag": quoted(etag), "Location": location}
+    headers = {"ETag": quoted(etag), "Location": location, **encryption}
     redirect = fields.get("success_action_redirect") or fields.get("redirect")
     if redirect and urlsplit(redirect).scheme in ("http", "https"):
         extra = urlencode([("bucket", call.bucket), ("key", key), ("etag", quoted(etag))])

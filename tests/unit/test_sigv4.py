@@ -1177,3 +1177,20 @@ def test_auth_context_repr_hides_the_signing_key() -> None:
         "AK", "r", "s3", "20240101", "20240101T000000Z", "sig", b"\x01secret-key", False, PayloadMode.UNSIGNED, None
     )
     assert "secret-key" not in repr(ctx)
+
+
+def test_amz_dates_parse_by_position_and_impossible_ones_are_refused() -> None:
+    from datetime import UTC, datetime
+
+    from gateway.auth.claims import parse_amz_date
+    from gateway.auth.types import AuthError
+    from gateway.domain.errors import ErrorCode
+
+    assert parse_amz_date("20261130T235959Z", ErrorCode.AccessDenied) == datetime(2026, 11, 30, 23, 59, 59, tzinfo=UTC)
+    for bad in ("20261330T000000Z", "20260230T000000Z", "20261130T240000Z", "20261130T235960Z", "2026113T0000000Z"):
+        try:
+            parse_amz_date(bad, ErrorCode.AccessDenied)
+        except AuthError as exc:
+            assert exc.code == ErrorCode.AccessDenied
+        else:
+            raise AssertionError(f"{bad} was accepted")
