@@ -165,7 +165,12 @@ class BlobIO:
         of their plaintext, fetching and opening only the packages the range overlaps."""
         remaining = sum(b.size for b in blocks) - start if length is None else length
         offset = start
-        salts = await self._store.sse.salts([b.blob_id for b in blocks]) if data_key is not None else {}
+        salts: dict[int, bytes] = {}
+        if data_key is not None:  # read with the object; looked up only for blocks made without them
+            salts = {b.blob_id: b.salt for b in blocks if b.salt is not None}
+            missing = [b.blob_id for b in blocks if b.salt is None]
+            if missing:
+                salts.update(await self._store.sse.salts(missing))
         for block in blocks:
             if remaining <= 0:
                 break

@@ -35,6 +35,7 @@ class Block:
     space_id: int
     blob_key: str
     size: int
+    salt: bytes | None = None  # an encrypted blob's salt, when read with the object (saves a lookup)
 
 
 @dataclass(frozen=True, slots=True)

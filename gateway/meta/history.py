@@ -23,12 +23,13 @@ from dataclasses import replace
 
 from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.domain.mapping import split_key
-from gateway.domain.models import Block, Deletion, ObjectInfo, ObjectVersion
+from gateway.domain.models import Deletion, ObjectInfo, ObjectVersion
 
 from . import locks
 from .db import inserted_id
 from .records import CommitGuard
 from .rows import (
+    block_of,
     drop_package_if_implicit_and_empty,
     encryption_of,
     ensure_package,
@@ -106,13 +107,12 @@ def _version_object(conn: sqlite3.Connection, row: sqlite3.Row, with_blocks: boo
     obj.encryption = encryption_of(sealed[0] if sealed else None)
     if with_blocks:
         rows = conn.execute(
-            "SELECT vb.blob_id, vb.size, b.space_id, b.key FROM version_blocks vb "
-            "JOIN blobs b ON b.id = vb.blob_id WHERE vb.version_row = ? ORDER BY vb.seq",
+            "SELECT vb.blob_id, vb.size, b.space_id, b.key, s.salt FROM version_blocks vb "
+            "JOIN blobs b ON b.id = vb.blob_id LEFT JOIN blob_salts s ON s.blob_id = vb.blob_id "
+            "WHERE vb.version_row = ? ORDER BY vb.seq",
             (row["id"],),
         ).fetchall()
-        obj.blocks = [
-            Block(blob_id=r["blob_id"], space_id=r["space_id"], blob_key=r["key"], size=r["size"]) for r in rows
-        ]
+        obj.blocks = [block_of(r) for r in rows]
     return obj
 
 

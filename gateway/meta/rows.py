@@ -161,11 +161,24 @@ def select_object(conn: sqlite3.Connection, where: str, params: Params, with_blo
 
 def object_blocks(conn: sqlite3.Connection, object_id: int) -> list[Block]:
     rows = conn.execute(
-        "SELECT ob.blob_id, ob.size, b.space_id, b.key FROM object_blocks ob "
-        "JOIN blobs b ON b.id = ob.blob_id WHERE ob.object_id = ? ORDER BY ob.seq",
+        "SELECT ob.blob_id, ob.size, b.space_id, b.key, s.salt FROM object_blocks ob "
+        "JOIN blobs b ON b.id = ob.blob_id LEFT JOIN blob_salts s ON s.blob_id = ob.blob_id "
+        "WHERE ob.object_id = ? ORDER BY ob.seq",
         (object_id,),
     ).fetchall()
-    return [Block(blob_id=r["blob_id"], space_id=r["space_id"], blob_key=r["key"], size=r["size"]) for r in rows]
+    return [block_of(r) for r in rows]
+
+
+def block_of(row: sqlite3.Row) -> Block:
+    """A block row with its blob's salt (NULL: the blob is not encrypted)."""
+    salt = row["salt"]
+    return Block(
+        blob_id=row["blob_id"],
+        space_id=row["space_id"],
+        blob_key=row["key"],
+        size=row["size"],
+        salt=bytes(salt) if salt is not None else None,
+    )
 
 
 def ensure_package(conn: sqlite3.Connection, bucket_id: int, name: str) -> int:
