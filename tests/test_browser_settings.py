@@ -338,3 +338,37 @@ def test_rate_limits_are_per_client_address_and_route_class(tmp_path):
         assert status == 200 and body["ticket"]
     finally:
         stop_gateway(gw)
+
+
+# ------------------------------------------------------------------ object tags
+
+
+def test_object_tags_are_changed_as_s3_would(gw, root, bkt):
+    assert upload(root, gw, bkt, "docs/plan.txt", b"plan").status_code == 200
+    url = f"{gw.url}/api/objects/tags/{bkt}/{b64('docs/plan.txt')}"
+    saved = root.put(url, json={"tags": {"project": "alpha", "owner": "ops@example.com"}})
+    assert saved.status_code == 200 and saved.json()["tags"] == {"project": "alpha", "owner": "ops@example.com"}
+    s3 = boto_client(gw)
+    tag_set = s3.get_object_tagging(Bucket=bkt, Key="docs/plan.txt")["TagSet"]
+    assert {t["Key"]: t["Value"] for t in tag_set} == {"project": "alpha", "owner": "ops@example.com"}
+    view = root.get(f"{gw.url}/api/objects/view/{bkt}/{b64('docs/plan.txt')}").json()
+    assert view["tags"] == {"project": "alpha", "owner": "ops@example.com"}
+    # S3's rules, S3's refusals
+    assert_error(root.put(url, json={"tags": {"aws:x": "1"}}), 400, "InvalidTag")
+    assert_error(root.put(url, json={"tags": {f"k{i}": "v" for i in range(11)}}), 400, "InvalidTag")
+    assert_error(root.put(url, json={"tags": {"a": "b,c"}}), 400, "InvalidTag")
+    assert_error(root.put(url, json={"tags": ["a"]}), 400, "InvalidArgument")
+    assert_error(root.put(url, json={"tags": {"a": 1}}), 400, "InvalidArgument")
+    missing = f"{gw.url}/api/objects/tags/{bkt}/{b64('docs/none.txt')}"
+    assert_error(root.put(missing, json={"tags": {"a": "b"}}), 404, "NoSuchKey")
+    # a user that may read but not tag is refused, on the console as on S3
+    make_user(gw, "tag-reader", "tag-reader-password-1", policies=["read-only"])
+    reader = signed_in(gw, "tag-reader", "tag-reader-password-1")
+    assert_error(reader.put(url, json={"tags": {"project": "beta"}}), 403, "AccessDenied")
+    assert {t["Key"]: t["Value"] for t in s3.get_object_tagging(Bucket=bkt, Key="docs/plan.txt")["TagSet"]} == {
+        "project": "alpha",
+        "owner": "ops@example.com",
+    }
+    # an empty set removes them
+    assert root.put(url, json={"tags": {}}).json()["tags"] == {}
+    assert s3.get_object_tagging(Bucket=bkt, Key="docs/plan.txt")["TagSet"] == []

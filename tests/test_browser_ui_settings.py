@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from backend_fixtures import start_moto
-from browser_helpers import admin, console, make_user
+from browser_helpers import admin, b64, console, make_user
 from conftest import start_gateway, stop_gateway
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (make test does)")
@@ -244,5 +244,27 @@ def test_every_page_names_its_controls_and_fits_the_window(gw, browser, viewport
         assert page.evaluate(UNNAMED_CONTROLS) == [], f"#/{name}: controls without an accessible name"
         assert page.locator("h1").count() == 1, f"#/{name}"
         fits(page, viewport["width"])
+    assert page.errors == []  # type: ignore[attr-defined]
+    context.close()
+
+
+def test_object_tags_are_edited_in_the_details_panel(gw, browser):
+    session = admin(gw)
+    session.post(f"{gw.url}/api/buckets", json={"bucketName": "tagged"})
+    form = {"file": ("report.txt", b"numbers")}
+    assert session.post(f"{gw.url}/api/objects/upload/tagged/{b64('report.txt')}", files=form).status_code == 200
+    context, page = sign_in(browser, gw, gw.access_key, gw.secret_key)
+    page.goto(f"{gw.url}/console/#/b/tagged")
+    page.get_by_role("button", name="Details of report.txt").click()
+    details = page.get_by_role("complementary", name="Object details")
+    details.get_by_label("Tags (key=value, separated by commas)").fill("project=alpha, stage=final")
+    details.get_by_role("button", name="Save tags").click()
+    page.get_by_role("status").filter(has_text="Tags of report.txt saved.").wait_for()
+    details.get_by_text("project=alpha, stage=final").first.wait_for()  # the panel re-reads the object
+    tags = session.get(f"{gw.url}/api/objects/view/tagged/{b64('report.txt')}").json()["tags"]
+    assert tags == {"project": "alpha", "stage": "final"}
+    details.get_by_label("Tags (key=value, separated by commas)").fill("aws:reserved=1")
+    details.get_by_role("button", name="Save tags").click()
+    page.get_by_role("status").filter(has_text="InvalidTag").wait_for()
     assert page.errors == []  # type: ignore[attr-defined]
     context.close()

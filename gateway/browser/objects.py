@@ -19,6 +19,7 @@ from aiohttp import BodyPartReader, web
 
 from gateway.core.objects import MAX_PUT_SIZE, ObjectAttrs, WriteConditions
 from gateway.core.sessions import b64url
+from gateway.core.tagging import validate_tags
 from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.domain.models import Bucket, ObjectInfo
 from gateway.http.ratelimit import limit_of
@@ -279,6 +280,23 @@ async def view(call: BrowserCall) -> dict[str, Any]:
         "sha256": obj.sha256,
         "tags": dict(tags) if tags is not None else None,
     }
+
+
+async def put_tags(call: BrowserCall) -> dict[str, Any]:
+    """`{"tags": {"key": "value", ...}}` replaces the object's tag set, as PutObjectTagging
+    (S3's rules: at most 10, no `aws:` keys); an empty set removes them (DeleteObjectTagging)."""
+    bucket, key = await call.bucket(), call.encoded()
+    tags = (await call.json()).get("tags")
+    if not isinstance(tags, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in tags.items()):
+        raise JunctionError(ErrorCode.InvalidArgument, 'the body is {"tags": {"key": "value", ...}}', field="tags")
+    if not tags:
+        await call.authorize("s3:DeleteObjectTagging", bucket, key)
+        await call.core.tagging.delete_object_tags(bucket.name, key)
+        return {"message": "Tags removed", "tags": {}}
+    await call.authorize("s3:PutObjectTagging", bucket, key)
+    checked = validate_tags(list(tags.items()))
+    await call.core.tagging.put_object_tags(bucket.name, key, checked)
+    return {"message": "Tags saved", "tags": dict(checked)}
 
 
 async def delete(call: BrowserCall) -> dict[str, Any]:

@@ -36,6 +36,7 @@ ROUTES: list[tuple[str, str, Handler, bool, int]] = [
     ("POST", "/api/objects/upload/{bucket}/{key}", objects.upload, True, 200),
     ("GET", "/api/objects/download/{bucket}/{key}", objects.download, True, 200),
     ("GET", "/api/objects/view/{bucket}/{key}", objects.view, True, 200),
+    ("PUT", "/api/objects/tags/{bucket}/{key}", objects.put_tags, True, 200),
     ("GET", "/api/objects/{bucket}", objects.list_objects, True, 200),
     ("GET", "/api/objects/{bucket}/{prefix}", objects.list_objects, True, 200),
     ("DELETE", "/api/objects/{bucket}/{key}", objects.delete, True, 200),

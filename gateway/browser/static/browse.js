@@ -170,11 +170,32 @@ export async function browserPage(root, args) {
       const tags = v.tags === null ? "(no permission to read tags)" : Object.entries(v.tags).map(([k, val]) => `${k}=${val}`).join(", ") || "none";
       add("Tags", tags);
       const close = h("button", { class: "secondary", onclick: () => { details.hidden = true; } }, "Close");
-      details.replaceChildren(h("h2", {}, "Details"), dl, close);
+      details.replaceChildren(h("h2", {}, "Details"), dl, v.tags === null ? null : tagsForm(key, v.tags), close);
       close.focus();
     } catch (err) {
       details.replaceChildren(errorBox(err));
     }
+  }
+
+  // Tags as "key=value, key=value" (S3 allows no comma in a tag, so the list splits cleanly)
+  function tagsForm(key, tags) {
+    const input = h("input", { name: "tags", value: Object.entries(tags).map(([k, val]) => `${k}=${val}`).join(", "), placeholder: "project=alpha, owner=ops" });
+    const form = h("form", { class: "tags", "aria-label": "Change tags" }, field("Tags (key=value, separated by commas)", input), h("button", { type: "submit", class: "secondary" }, "Save tags"));
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const pairs = input.value.split(",").map((t) => t.trim()).filter(Boolean).map((t) => {
+        const at = t.indexOf("=");
+        return at < 0 ? [t, ""] : [t.slice(0, at).trim(), t.slice(at + 1).trim()];
+      });
+      try {
+        await api("PUT", `/api/objects/tags/${enc(bucket)}/${b64(key)}`, { tags: Object.fromEntries(pairs) });
+        notice(`Tags of ${key} saved.`, "ok");
+        await show(key);
+      } catch (err) {
+        notice(`${err.name}: ${err.message}`, "bad");
+      }
+    });
+    return form;
   }
 
   async function remove(key) {
