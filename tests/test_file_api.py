@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 from botocore.exceptions import ClientError
-from browser_helpers import admin
+from browser_helpers import admin, console
 from conftest import boto_client, meta_url, start_gateway, stop_gateway
 
 from gateway.client import NativeClient
@@ -129,6 +129,29 @@ def test_new_edit_get_rename_delete_file_read_back_everywhere(root, s3, native, 
     assert deleted.status_code == 200 and deleted.json() == {"status": "File deleted"}
     with pytest.raises(ClientError):
         s3.head_object(Bucket=bkt, Key="docs/renamed.md")
+
+
+def test_writes_are_ordinary_object_writes_versions_and_quotas(root, gw, s3, bkt):
+    s3.put_bucket_versioning(Bucket=bkt, VersioningConfiguration={"Status": "Enabled"})
+    root.post("new_file", {"file_name": "v.txt", "path": f"/{bkt}", "file_content": "one"})
+    root.post("edit_file", {"path": f"/{bkt}/v.txt", "file_content": "two"})
+    root.post("rename_file", {"file_name": "v.txt", "new_name": "w.txt", "path": f"/{bkt}"})
+    versions = s3.list_object_versions(Bucket=bkt, Prefix="v.txt")
+    olds = [
+        s3.get_object(Bucket=bkt, Key="v.txt", VersionId=v["VersionId"])["Body"].read() for v in versions["Versions"]
+    ]
+    assert sorted(olds) == [b"one", b"two"] and versions["DeleteMarkers"][0]["IsLatest"]  # the rename's marker
+    assert s3.get_object(Bucket=bkt, Key="w.txt")["Body"].read() == b"two"
+
+    volume = next(v["id"] for v in console(gw, "GET", "/volumes").json() if v["name"] == bkt)
+    quota = console(gw, "POST", f"/volumes/{volume}/quotas", {"path": "/capped", "size": 10})
+    assert quota.status_code in (200, 201), quota.text
+    assert root.post("new_file", {"file_name": "a", "path": f"/{bkt}/capped", "file_content": "x" * 8}).ok
+    full = root.post("new_file", {"file_name": "b", "path": f"/{bkt}/capped", "file_content": "x" * 8})
+    assert full.status_code == 507 and full.json()["code"] == "QuotaExceeded", full.text
+    big = root.post("upload", data={"path": f"/{bkt}/capped"}, files={"file": ("c", b"y" * 100)})
+    assert big.status_code == 507
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket=bkt, Prefix="capped/")["Contents"]] == ["capped/a"]
 
 
 def test_file_errors(root, s3, bkt):
@@ -294,6 +317,10 @@ def test_read_only_path_rule_refuses_writes_on_file_api_and_s3(root, gw, s3, bkt
             api.post("upload", data={"path": f"/{bkt}/shared"}, files={"file": ("u.txt", b"u")}),
             api.post("create_folder", {"folder_name": "f", "path": f"/{bkt}/shared"}),
             api.post("delete_folder", {"path": f"/{bkt}/shared"}),
+            # no probing: an absent file where the caller may not write is refused, not 404
+            api.post("edit_file", {"path": f"/{bkt}/shared/absent.txt", "file_content": "x"}),
+            api.post("rename_file", {"file_name": "absent.txt", "new_name": "b.txt", "path": f"/{bkt}/shared"}),
+            api.get("download", file_path=f"/{bkt}/private/absent.txt"),
         ]
         for response in refused:
             assert response.status_code == 401 and response.json()["code"] == "AccessDenied", response.text

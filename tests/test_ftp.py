@@ -7,10 +7,11 @@ import ftplib
 import io
 import os
 import time
+import uuid
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest import stop_gateway
+from conftest import boto_client, stop_gateway
 from ftp_helpers import PASSWORD, FtpGateway, ftp, ftps, make_logins, start_ftp_gateway
 
 
@@ -125,18 +126,40 @@ def test_changes_are_in_the_audit_log(fgw: FtpGateway) -> None:
     while True:
         entries = fgw.api().get(f"{fgw.gw.url}/api/logs", params={"frontEnd": "ftp", "limit": 100}).json()["logs"]
         stored = [e for e in entries if e["method"] == "STOR" and e["resource"].endswith("audited.txt")]
-        if stored or time.monotonic() > deadline:
+        refused = [e for e in entries if e["resource"].endswith("refused.txt")]
+        if (stored and refused) or time.monotonic() > deadline:  # entries are written in batches
             break
         time.sleep(0.3)
     assert stored, entries
     assert stored[0]["user"] == "writer" and stored[0]["result"] == 200 and stored[0]["size"] == 5
     assert "s3:PutObject" in stored[0]["action"]
     assert stored[0]["accessKey"] == "ftp:writer"
-    refused = [e for e in entries if e["resource"].endswith("refused.txt")]
     assert refused and refused[0]["result"] == 403 and refused[0]["user"] == "reader"
+
+
+def test_writes_are_object_writes_versions_apply(fgw: FtpGateway) -> None:
+    """Each STOR is one object write: in a versioned bucket, overwrites keep the old version and
+    DELE leaves a delete marker, exactly as S3 PUT and DELETE do."""
+    bucket = f"ver-{uuid.uuid4().hex[:10]}"
+    s3 = boto_client(fgw.gw)
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    body = {"username": f"v{bucket[4:]}", "password": PASSWORD, "path": bucket, "permissions": "write"}
+    assert fgw.api().post(f"{fgw.gw.url}/api/ftp/create_user", json=body).status_code == 200
+    with ftp(fgw.ftp_port, body["username"]) as client:
+        stor(client, "a.txt", b"first")
+        stor(client, "a.txt", b"second")
+        client.delete("a.txt")
+    listed = s3.list_object_versions(Bucket=bucket, Prefix="a.txt")
+    assert sorted(v["Size"] for v in listed["Versions"]) == [5, 6]
+    assert len(listed["DeleteMarkers"]) == 1 and listed["DeleteMarkers"][0]["IsLatest"]
+    older = [v for v in listed["Versions"] if v["Size"] == 6][0]
+    assert s3.get_object(Bucket=bucket, Key="a.txt", VersionId=older["VersionId"])["Body"].read() == b"second"
 
 
 def test_log_has_no_server_errors(fgw: FtpGateway) -> None:
     """Everything above (refusals, hang-ups, wrong passwords) is the client's: no error lines."""
-    errors = [line for line in fgw.gw.logs().splitlines() if '"level": "error"' in line]
+    logs = fgw.gw.logs()
+    errors = [line for line in logs.splitlines() if '"level": "error"' in line]
     assert errors == []
+    assert PASSWORD not in logs  # no sign-in's secret is ever logged

@@ -136,6 +136,34 @@ def test_stop_and_start(fgw: FtpGateway) -> None:
             time.sleep(0.2)
 
 
+def test_hostile_command_lines_close_the_session_quietly(fgw: FtpGateway) -> None:
+    import socket
+
+    for line in (b"USER " + b"x" * 200_000 + b"\r\n", b"USER \xff\xfe\r\n"):
+        with socket.create_connection(("127.0.0.1", fgw.ftp_port), timeout=10) as sock:
+            assert sock.recv(100).startswith(b"220")
+            sock.sendall(line)
+            sock.settimeout(10)
+            try:
+                while sock.recv(65536):
+                    pass
+            except ConnectionResetError:
+                pass
+    with ftp(fgw.ftp_port) as client:  # the server goes on
+        assert client.pwd() == "/"
+
+
+def test_failed_sign_ins_are_limited(fgw: FtpGateway) -> None:
+    """Runs late in this module: its gateway refuses this address's sign-ins for a minute after."""
+    for _ in range(5):
+        with pytest.raises(ftplib.error_perm, match="^530"):
+            ftp(fgw.ftp_port, "writer", "wrong-password-x")
+    with pytest.raises(ftplib.error_perm, match="^530"):
+        ftp(fgw.ftp_port, "writer", PASSWORD)  # the right password, refused while the address waits
+
+
 def test_log_has_no_server_errors(fgw: FtpGateway) -> None:
-    errors = [line for line in fgw.gw.logs().splitlines() if '"level": "error"' in line]
+    logs = fgw.gw.logs()
+    errors = [line for line in logs.splitlines() if '"level": "error"' in line]
     assert errors == []
+    assert PASSWORD not in logs  # no sign-in's secret is ever logged

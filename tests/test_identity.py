@@ -84,6 +84,8 @@ def test_two_accounts_with_users_and_keys_through_the_console(gw):
     first = call(gw, "GET", "/accounts").json()
     assert [a["name"] for a in first] == ["root"]
     assert len(first[0]["id"]) == 12 and len(first[0]["canonical_id"]) == 64
+    owner = boto_client(gw).list_buckets()["Owner"]  # the configured root key is the first account's root
+    assert owner == {"ID": first[0]["canonical_id"], "DisplayName": "root"}
     acme = call(gw, "POST", "/accounts", data={"name": unique("acme")})
     assert acme.status_code == 201
     acme = acme.json()
@@ -212,6 +214,10 @@ def test_cli_changes_apply_at_once_to_the_running_gateway(gw, tmp_path):
     made = admin_cli(gw, "create-user", user, "--account", "root", "--policy", str(policy), "--password", "pw-123456")
     assert made.returncode == 0, made.stderr
     key, secret = printed(made.stdout, "access key"), printed(made.stdout, "secret key")
+    shown = call(gw, "GET", f"/accounts/root/users/{user}").json()
+    assert shown["has_password"] is True and "pw-123456" not in json.dumps(shown)  # kept for the web console
+    stored = b"".join(f.read_bytes() for f in gw.data_dir.glob("meta.sqlite3*"))
+    assert stored and b"pw-123456" not in stored  # only its hash is kept
     carol = client(gw, key, secret)
     assert carol.get_object(Bucket=bucket, Key="doc.txt")["Body"].read() == b"hello"
     assert code_of(carol.put_object, Bucket=bucket, Key="new", Body=b"x") == (403, "AccessDenied")

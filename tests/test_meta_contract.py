@@ -210,7 +210,7 @@ async def test_two_instances_race_conditional_writes(engine: str, tmp_path: Path
             winners = [r for r in results if isinstance(r, ObjectInfo)]
             losers = [r for r in results if isinstance(r, JunctionError)]
             assert len(winners) == 1, results
-            assert len(losers) == 15 and {e.code for e in losers} == {ErrorCode.PreconditionFailed}
+            assert len(losers) == 15 and {e.code for e in losers} == {ErrorCode.PreconditionFailed}, results
             assert (await stores[1].objects.get(bucket.id, key)).etag == winners[0].etag
     finally:
         for meta in stores:
@@ -269,3 +269,24 @@ async def test_generations_and_cancel_requests(store: MetaStore) -> None:
     await store.jobs.save_job(job, progress={}, state="canceled")
     assert not await store.cluster.request_cancel(job)  # no longer running
     assert (await store.jobs.get_job(job))["finished"] is not None
+
+
+async def test_contention_past_the_retry_time_is_slow_down(engine: str, store: MetaStore, monkeypatch) -> None:
+    """A transaction still losing serialization races after RETRY_FOR answers 503 SlowDown (retryable),
+    never the driver's raw error (a 500)."""
+    if engine != "postgres":
+        pytest.skip("SQLite has one writer: no serialization failures")
+    from psycopg import errors as pg_errors
+
+    from gateway.meta import pg
+
+    monkeypatch.setattr(pg, "RETRY_FOR", 0.2)
+    attempts = []
+
+    def always_loses(_conn: sqlite3.Connection) -> None:
+        attempts.append(1)
+        raise pg_errors.SerializationFailure("could not serialize access")
+
+    with pytest.raises(JunctionError) as refused:
+        await store.db.transaction(always_loses)
+    assert refused.value.code == ErrorCode.SlowDown and len(attempts) > 3

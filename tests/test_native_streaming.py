@@ -42,7 +42,7 @@ class Pattern:
 @pytest.mark.slow
 @pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="needs /proc")
 def test_50mib_upload_and_download_stream(tmp_path):
-    gw = start_gateway(tmp_path)
+    gw = start_gateway(tmp_path, "--workers", "1")  # one process: the one whose RSS is measured
     try:
         client = NativeClient(gw.url, gw.access_key, gw.secret_key)
         bucket = client.create_bucket("stream-test")

@@ -193,5 +193,7 @@ def test_host_key_is_private(fgw: FtpGateway) -> None:
 
 
 def test_log_has_no_server_errors(fgw: FtpGateway) -> None:
-    errors = [line for line in fgw.gw.logs().splitlines() if '"level": "error"' in line]
+    logs = fgw.gw.logs()
+    errors = [line for line in logs.splitlines() if '"level": "error"' in line]
     assert errors == []
+    assert PASSWORD not in logs  # no sign-in's secret is ever logged

@@ -81,6 +81,15 @@ class FileCall:
             self.caller.identity, action, bucket=bucket, key=key, context={**self.context, **(context or {})}
         )
 
+    async def allowed(self, action: str, bucket: Bucket, key: str) -> bool:
+        try:
+            await self.authorize(action, bucket, key)
+        except JunctionError as exc:
+            if exc.code != ErrorCode.AccessDenied:
+                raise
+            return False
+        return True
+
     async def json(self) -> dict[str, Any]:
         if self._body is not None:
             return self._body

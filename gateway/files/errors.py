@@ -11,6 +11,7 @@ import json
 from aiohttp import web
 
 from gateway.domain.errors import MESSAGES, ErrorCode, JunctionError
+from s3xml.errors import STATUS as S3_STATUS
 
 # code -> (status, the document's short text); anything else: 500 with the message
 ANSWERS: dict[ErrorCode, tuple[int, str]] = {
@@ -37,6 +38,16 @@ ANSWERS: dict[ErrorCode, tuple[int, str]] = {
 }
 
 
+GENERIC = {400: "Bad request", 403: "Unauthorized", 404: "Path does not exist", 409: "Conflict"}
+
+
+def _by_s3_status(code: ErrorCode) -> tuple[int, str]:
+    status = S3_STATUS.get(code, 500)
+    if status == 403:
+        status = 401  # as the document answers refusals
+    return status, GENERIC.get(status, "Request failed" if status < 500 else "Internal server error")
+
+
 NOT_FOUND_TEXTS = ("Path does not exist", "File or folder does not exist")
 
 
@@ -46,7 +57,8 @@ def error_json(status: int, error: str, message: str = "", code: str = "") -> we
 
 
 def error_response(exc: JunctionError) -> web.Response:
-    status, short = ANSWERS.get(exc.code, (500, "Internal server error"))
+    """The document's status and text where it has them, else S3's status for the code."""
+    status, short = ANSWERS.get(exc.code) or _by_s3_status(exc.code)
     message = exc.message or MESSAGES.get(exc.code, "")
     if exc.code in (ErrorCode.InvalidArgument, ErrorCode.InvalidRequest, ErrorCode.MalformedJSON) and message:
         short = message  # the document's 400s are the message itself ("No path provided")

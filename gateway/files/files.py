@@ -84,6 +84,7 @@ async def edit_file(call: FileCall) -> dict[str, Any]:
     them the file, so a reader sees the old content or the new, never a mix."""
     path = file_path(await call.text("path", "No path provided"))
     content = _content((await call.json()).get("file_content") or "")
+    await call.authorize("s3:PutObject", await call.core.buckets.get(path.bucket), path.key)  # before 404: no probing
     _, old = await current_file(call, path)
     await write(call, path, content, old.content_type or content_type_for(path.key), create=False)
     return {"status": "File edited", "path": str(path)}
@@ -148,6 +149,9 @@ async def rename_file(call: FileCall) -> dict[str, Any]:
     assert name is not None and new_name is not None
     check_name(new_name)
     source, target = folder.child(name), folder.child(new_name)
+    bucket = await call.core.buckets.get(source.bucket)
+    for action, key in (("s3:GetObject", source.key), ("s3:DeleteObject", source.key), ("s3:PutObject", target.key)):
+        await call.authorize(action, bucket, key)  # before 404: no probing for names
     _, obj = await current_file(call, source)
     if target.key != source.key:
         try:

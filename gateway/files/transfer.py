@@ -104,8 +104,9 @@ async def download(call: FileCall) -> web.StreamResponse:
     if not path.bucket:
         raise JunctionError(ErrorCode.InvalidArgument, "the root is not a folder to download: name a bucket")
     bucket = await call.core.buckets.get(path.bucket)
-    if await _is_file(call, path):
-        await call.authorize("s3:GetObject", bucket, path.key)
+    # a key the caller may not read is looked at only as a folder (whose listing is authorized):
+    # no answer tells it whether a file of that name exists
+    if path.key and await call.allowed("s3:GetObject", bucket, path.key) and await _is_file(call, path):
         _, obj = await current_file(call, path)
         headers = {
             "Content-Type": obj.content_type or "application/octet-stream",

@@ -26,6 +26,7 @@ from aioftp.server import (
 
 from gateway.core.service import Core
 from gateway.domain.errors import JunctionError
+from gateway.http.ratelimit import limit_of
 
 from .ftp_pathio import JunctionPathIO
 from .ftp_transfers import Transfers, answer_error
@@ -33,6 +34,7 @@ from .namespace import Namespace
 from .tls_data import TlsDataStream
 
 log = logging.getLogger("junction.ftp")
+SIGN_IN_FAILURES = limit_of("ftp-login")  # failed password sign-ins per minute per address, FTP and SFTP together
 FEATURES = [
     "UTF8",
     "SIZE",
@@ -62,9 +64,14 @@ class JunctionUsers(AbstractUserManager):
 
     async def authenticate(self, user: User, password: str) -> bool:
         assert user.login is not None
+        address = getattr(user, "client_ip", None) or "-"
+        if SIGN_IN_FAILURES.blocked_until(address) is not None:
+            log.info("ftp sign-in from %s refused: too many failures in a minute", address)
+            return False
         login = await self.core.ftp_logins.with_password(user.login, password)
         if login is None:
-            log.info("ftp sign-in refused for %r", user.login[:64])
+            SIGN_IN_FAILURES.record(address)
+            log.info("ftp sign-in refused for %r from %s", user.login[:64], address)
             return False
         secure = bool(getattr(user, "tls", False))
         user.namespace = Namespace(self.core, login, getattr(user, "client_ip", None), secure, "ftp")  # type: ignore[attr-defined]
@@ -143,6 +150,9 @@ class JunctionFtpServer(Transfers):
         try:
             return await super().parse_command(stream, censor_commands)
         except (ConnectionError, TimeoutError, asyncio.IncompleteReadError):
+            return False
+        except (ValueError, UnicodeDecodeError) as exc:  # a line past the reader's limit, bytes not UTF-8
+            log.info("ftp command line refused, closing the session: %s", type(exc).__name__)
             return False
 
     async def _pass_with_address(self, connection: Connection, rest: str) -> bool:

@@ -263,11 +263,14 @@ class Namespace:
         while True:
             page = await self.core.list_objects(bucket.name, prefix=prefix, delimiter="/", marker=marker, max_keys=PAGE)
             for common in page.prefixes:
-                yield Entry(common[len(prefix) :].rstrip("/"), True)
+                name = common[len(prefix) :].rstrip("/")
+                if name not in ("", ".", ".."):  # a key like `a//b` has no name a file tree can show
+                    yield Entry(name, True)
             for obj in page.objects:
-                if obj.key == prefix or obj.key.endswith("/"):
-                    continue  # the folder's own marker
-                yield Entry(obj.key[len(prefix) :], False, obj.size, mtime_of(obj))
+                name = obj.key[len(prefix) :]
+                if obj.key.endswith("/") or name in ("", ".", ".."):
+                    continue  # the folder's own marker, or a name no client could address
+                yield Entry(name, False, obj.size, mtime_of(obj))
             if not page.truncated:
                 return
             marker = page.next_marker

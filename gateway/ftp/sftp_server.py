@@ -24,11 +24,13 @@ from gateway.core.ftp_logins import FtpLogin
 from gateway.core.service import Core
 from gateway.datadir import write_private_file
 from gateway.domain.errors import ErrorCode, JunctionError
+from gateway.http.ratelimit import limit_of
 
 from .namespace import Entry, Namespace, clean_parts
 from .upload import UploadPipe
 
 log = logging.getLogger("junction.sftp")
+SIGN_IN_FAILURES = limit_of("ftp-login")  # shared with FTP's (the same object)
 HOST_KEY = "ssh_host_ed25519_key"
 T = TypeVar("T")
 
@@ -104,9 +106,14 @@ class SshLogins(asyncssh.SSHServer):
         return True
 
     async def validate_password(self, username: str, password: str) -> bool:
+        address = self.client_ip or "-"
+        if SIGN_IN_FAILURES.blocked_until(address) is not None:
+            log.info("sftp sign-in from %s refused: too many failures in a minute", address)
+            return False
         self.login = await self.core.ftp_logins.with_password(username, password)
         if self.login is None:
-            log.info("sftp sign-in refused for %r", username[:64])
+            SIGN_IN_FAILURES.record(address)
+            log.info("sftp sign-in refused for %r from %s", username[:64], address)
         return self.login is not None
 
     def public_key_auth_supported(self) -> bool:

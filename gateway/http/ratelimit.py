@@ -100,6 +100,7 @@ FIGURES = {
     "sse-ticket": 20,  # one-time EventSource tickets
     "search-contains": 5,  # `contains` searches (they scan); `startsWith` is not limited
     "api-key": 5,  # wrong X-API-KEY secrets on the file-server API
+    "ftp-login": 5,  # failed FTP and SFTP password sign-ins (gateway/ftp/)
 }
 PROCESS = RateLimits(FIGURES)  # this process's (shared through Core.share_rate_limits, see app.py)
 

@@ -32,6 +32,7 @@ from .rows import (
     drop_package_if_implicit_and_empty,
     encryption_of,
     ensure_package,
+    key_range,
     prefix_successor,
     select_object,
     unref_blobs,
@@ -385,19 +386,10 @@ def version_keys(
     conn: sqlite3.Connection, bucket_id: int, *, prefix: str, start: str, inclusive: bool, limit: int
 ) -> list[str]:
     """Keys with any version (current, noncurrent or marker) from `start` on, in binary order."""
-    op = ">=" if inclusive else ">"
-    bounds = f"AND key {op} ?"
-    params: list[object] = [start]
-    if prefix:
-        bounds += " AND key >= ?"
-        params.append(prefix)
-        upper = prefix_successor(prefix)
-        if upper is not None:
-            bounds += " AND key < ?"
-            params.append(upper)
+    bounds, params = key_range("key", start, inclusive, prefix)
     sql = (
-        f"SELECT key FROM objects WHERE bucket_id = ? AND redundancy != 'multipartUpload' {bounds} "
-        f"UNION SELECT key FROM object_versions WHERE bucket_id = ? {bounds} ORDER BY key LIMIT ?"
+        f"SELECT key FROM objects WHERE bucket_id = ? AND redundancy != 'multipartUpload'{bounds} "
+        f"UNION SELECT key FROM object_versions WHERE bucket_id = ?{bounds} ORDER BY key LIMIT ?"
     )
     rows = conn.execute(sql, (bucket_id, *params, bucket_id, *params, limit)).fetchall()
     return [r[0] for r in rows]

@@ -25,8 +25,8 @@ from .rows import (
     OBJECT_COLUMNS,
     OBJECT_FROM,
     ensure_package,
+    key_range,
     object_of,
-    prefix_successor,
     ref_blobs,
     select_object,
     timestamp,
@@ -44,21 +44,12 @@ def list_rows(
 ) -> list[ObjectInfo]:
     """Committed objects of a bucket from `start` on whose key starts with `prefix`, in key order:
     one range of the unique (bucket_id, key) index."""
-    op = ">=" if inclusive else ">"
+    bounds, bound_params = key_range("o.key", start, inclusive, prefix)
     sql = (
-        f"SELECT {OBJECT_COLUMNS} FROM {OBJECT_FROM} WHERE o.bucket_id = ? AND o.key {op} ? "
-        "AND o.redundancy != 'multipartUpload'"
+        f"SELECT {OBJECT_COLUMNS} FROM {OBJECT_FROM} WHERE o.bucket_id = ?{bounds} "
+        "AND o.redundancy != 'multipartUpload' ORDER BY o.key LIMIT ?"
     )
-    params: list[object] = [bucket_id, start]
-    if prefix:
-        sql += " AND o.key >= ?"
-        params.append(prefix)
-        upper = prefix_successor(prefix)
-        if upper is not None:
-            sql += " AND o.key < ?"
-            params.append(upper)
-    sql += " ORDER BY o.key LIMIT ?"
-    params.append(limit)
+    params: list[object] = [bucket_id, *bound_params, limit]
     return [object_of(r) for r in conn.execute(sql, params).fetchall()]
 
 

@@ -20,6 +20,7 @@ Faults: a lost or refused connection is `DatabaseUnavailable`, which the front e
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import random
 import sqlite3
@@ -44,7 +45,11 @@ T = TypeVar("T")
 
 SERIAL = serial_tables(COMPONENTS)
 POOL_SIZE = 8
-RETRIES = 30  # serialization failures under contention: each retry backs off a little more
+# Serialization failures under contention are retried for up to RETRY_FOR seconds, each wait
+# jittered and longer than the last (capped), so a slow, loaded database does not exhaust a fixed
+# count while the writer ahead is still committing; past that the caller gets 503 SlowDown.
+RETRY_FOR = 10.0
+RETRY_WAIT_MAX = 0.05
 CONNECT_TIMEOUT = 5
 STARTUP_WAIT = 60.0  # seconds a starting instance waits for its database
 # SQLSTATEs after which the whole transaction is run again: serialization failure, deadlock.
@@ -343,7 +348,8 @@ class PostgresDatabase(Database):
     async def transaction(self, fn: Callable[[sqlite3.Connection], T], *, durable: bool = True) -> T:
         def work(conn: psycopg.Connection[Any]) -> T:
             adapter = cast(sqlite3.Connection, PgConnection(conn))
-            for attempt in range(RETRIES):
+            give_up = time.monotonic() + RETRY_FOR
+            for attempt in itertools.count():
                 _begin(conn, "BEGIN ISOLATION LEVEL SERIALIZABLE")
                 try:
                     if not durable:
@@ -353,8 +359,12 @@ class PostgresDatabase(Database):
                     return result
                 except pg_errors.Error as exc:
                     _rollback(conn)
-                    if exc.sqlstate not in RETRY_STATES or attempt == RETRIES - 1:
+                    if exc.sqlstate not in RETRY_STATES:
                         raise
+                    if time.monotonic() > give_up:
+                        raise JunctionError(
+                            ErrorCode.SlowDown, "The metadata database is too contended; retry."
+                        ) from exc
                 except sqlite3.IntegrityError as exc:
                     _rollback(conn)
                     if not isinstance(exc.__cause__, pg_errors.UniqueViolation) or attempt >= UNIQUE_RETRIES:
@@ -362,7 +372,8 @@ class PostgresDatabase(Database):
                 except BaseException:
                     _rollback(conn)
                     raise
-                time.sleep(random.uniform(0, 0.002 * (attempt + 1)))  # jittered: racing retries spread out
+                # jittered: racing retries spread out
+                time.sleep(random.uniform(0, min(RETRY_WAIT_MAX, 0.001 * 2 ** min(attempt, 10))))
             raise AssertionError("unreachable")
 
         return await self._run(work)

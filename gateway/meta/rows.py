@@ -113,6 +113,26 @@ def part_of(row: sqlite3.Row) -> Part:
     )
 
 
+def key_range(column: str, start: str, inclusive: bool, prefix: str) -> tuple[str, list[object]]:
+    """SQL bounds (" AND ...") and their parameters for keys from `start` on under `prefix`.
+
+    One lower bound only: given two (`key > start AND key >= prefix`), SQLite seeks the index
+    by the first and filters by the second, so a prefix listing from the start (`start` = "")
+    read every key of the bucket sorting before the prefix (EXPLAIN QUERY PLAN: `key>?`;
+    a delimiter page of `folder/` behind 900,000 `bulk/` keys took 210 ms instead of 16).
+    UTF-8 byte order equals code point order, so the larger bound is found in Python."""
+    lower, op = start, ">=" if inclusive else ">"
+    if prefix and start < prefix:
+        lower, op = prefix, ">="
+    sql = f" AND {column} {op} ?"
+    params: list[object] = [lower]
+    upper = prefix_successor(prefix) if prefix else None
+    if upper is not None:
+        sql += f" AND {column} < ?"
+        params.append(upper)
+    return sql, params
+
+
 def prefix_successor(prefix: str) -> str | None:
     """Smallest string greater than every string starting with `prefix` (None if unbounded).
 
