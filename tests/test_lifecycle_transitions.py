@@ -11,6 +11,7 @@ import os
 import threading
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from botocore.exceptions import ClientError
@@ -342,3 +343,27 @@ def test_an_sse_c_object_moves_without_its_key(s3, gw, moto, remote, bucket):
     with pytest.raises(ClientError) as exc:
         s3.get_object(Bucket=bucket, Key="customer")
     assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+
+
+def test_a_locked_version_still_transitions_and_keeps_its_lock(s3, gw, moto, remote):
+    """Object Lock keeps a version from being deleted or expired, not from moving: S3 transitions
+    locked objects, and the move changes neither the version nor its retention."""
+    name = f"trl-{uuid.uuid4().hex[:10]}"
+    s3.create_bucket(Bucket=name, ObjectLockEnabledForBucket=True)
+    until = datetime.now(UTC).replace(microsecond=0) + timedelta(days=1)
+    data = os.urandom(200 * 1024)
+    version = s3.put_object(
+        Bucket=name, Key="held", Body=data, ObjectLockMode="COMPLIANCE", ObjectLockRetainUntilDate=until
+    )["VersionId"]
+    s3.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration={"Rules": [GLACIER_NOW]})
+    eventually(lambda: s3.head_object(Bucket=name, Key="held").get("StorageClass") == "GLACIER", "the move")
+    head = s3.head_object(Bucket=name, Key="held")
+    assert (head["VersionId"], head["ObjectLockMode"], head["ObjectLockRetainUntilDate"]) == (
+        version,
+        "COMPLIANCE",
+        until,
+    )
+    assert s3.get_object(Bucket=name, Key="held")["Body"].read() == data
+    with pytest.raises(ClientError) as exc:
+        s3.delete_object(Bucket=name, Key="held", VersionId=version)
+    assert exc.value.response["Error"]["Code"] == "AccessDenied"

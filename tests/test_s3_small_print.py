@@ -24,6 +24,7 @@ from lxml import etree
 
 from gateway.s3.context import without_aws_chunked
 from gateway.s3.torrent import PIECE_LENGTH, bencode
+from tests.test_awscli import CLIS
 
 NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"
 
@@ -238,6 +239,31 @@ def test_presigned_lifetimes(gateway, s3, bucket, method):
     assert b"Request has expired" in resp.content
     assert requests.request(method, presigned(604800), data=b"week" if method == "PUT" else None).status_code == 200
     assert s3.get_object(Bucket=bucket, Key="obj")["Body"].read() == (b"week" if method == "PUT" else b"original")
+
+
+def test_aws_cli_presign_lifetimes(gateway, s3, bucket):
+    """`aws s3 presign` as a CLI user meets it: v2 signs SigV4 (`X-Amz-Expires` limited to 1..604800,
+    else 400 AuthorizationQueryParametersError); v1 signs SigV2, whose absolute `Expires` S3 does
+    not cap, and a URL already past it is 403 "Request has expired"."""
+    s3.put_object(Bucket=bucket, Key="p", Body=b"presigned")
+
+    def presign(cli: str, expires: str) -> str:
+        argv = [cli, "--endpoint-url", gateway.url, "s3", "presign", f"s3://{bucket}/p", "--expires-in", expires]
+        done = subprocess.run(argv, env=gateway.env(), capture_output=True, text=True, check=True)
+        return done.stdout.strip()
+
+    v1, v2 = CLIS[0].values[0], CLIS[1].values[0]
+    assert requests.get(presign(v2, "60")).content == b"presigned"
+    for expires in ("604801", "0"):
+        resp = requests.get(presign(v2, expires))
+        assert resp.status_code == 400 and b"<Code>AuthorizationQueryParametersError</Code>" in resp.content
+    week_and_more = presign(v1, "604801")
+    assert "Expires=" in week_and_more and "X-Amz-Expires" not in week_and_more
+    assert requests.get(week_and_more).content == b"presigned"
+    stale = presign(v1, "0")
+    time.sleep(1.1)  # past its Expires second, whatever the clock's rounding
+    resp = requests.get(stale)
+    assert resp.status_code == 403 and b"Request has expired" in resp.content
 
 
 # ------------------------------------------------------------------ POST policy
