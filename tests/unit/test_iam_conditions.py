@@ -127,3 +127,20 @@ def test_condition(block: dict, context: dict, expected: bool) -> None:
 def test_malformed_conditions(block: object, message: str) -> None:
     with pytest.raises(PolicyError, match=message):
         parse_conditions(block)
+
+
+def test_ip_conditions_parse_each_network_and_address_once() -> None:
+    """The engine runs on every request: a policy's networks and the callers' addresses are parsed
+    once, and a malformed one still matches nothing."""
+    from gateway.core.iam import conditions
+
+    conditions._network.cache_clear()
+    conditions._address.cache_clear()
+    for _ in range(50):
+        assert conditions._ip_match("127.0.0.1", "127.0.0.0/8")
+        assert not conditions._ip_match("10.1.2.3", "127.0.0.0/8")
+        assert conditions._ip_match("::1", "::1/128")
+        assert not conditions._ip_match("not-an-ip", "127.0.0.0/8")
+        assert not conditions._ip_match("127.0.0.1", "127.0.0.0/99")
+    assert conditions._network.cache_info().misses == 3
+    assert conditions._address.cache_info().misses == 4
