@@ -113,7 +113,18 @@ class SqliteDatabase(Database):
         conn = await aiosqlite.connect(self.path, isolation_level=None)
         conn.row_factory = aiosqlite.Row
         for pragma in PRAGMAS:
-            await conn.execute(pragma)
+            # a new database turning to WAL while another worker process opens it can answer
+            # "database is locked" at once: SQLite does not call the busy handler there (a worker
+            # of four died at start about one start in fifteen)
+            for attempt in range(100):
+                try:
+                    await conn.execute(pragma)
+                    break
+                except sqlite3.OperationalError as exc:
+                    if "locked" not in str(exc) and "busy" not in str(exc) or attempt == 99:
+                        await conn.close()
+                        raise
+                    await asyncio.sleep(0.05)
         return conn
 
     async def _migrate(self) -> None:
