@@ -70,37 +70,39 @@ class LocalBackend:
     async def put(self, key: str, stream: ByteSource, size_hint: int | None = None) -> int:
         path = self._path(key)
         tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}{TMP_SUFFIX}")
-        buffer = bytearray()
-        pieces = aiter(stream)
-        async for piece in pieces:
-            buffer += piece
-            if len(buffer) >= WRITE_BUFFER:
-                break
-        else:
-            await self._io(_write_whole, self.root, path, tmp, bytes(buffer))
-            return len(buffer)
-        fh = await self._io(_open_for_write, self.root, tmp)
-        size = 0
-        try:
-            async for piece in pieces:
-                buffer += piece
-                if len(buffer) >= WRITE_BUFFER:
-                    await self._io(fh.write, buffer)
-                    size += len(buffer)
-                    buffer = bytearray()
-            await self._io(_finish, fh, buffer, tmp, path)
-            size += len(buffer)
-        except BaseException:
-            fh.close()
-            tmp.unlink(missing_ok=True)
-            raise
-        return size
+        return await self._write(
+            stream,
+            whole=lambda data: _write_whole(self.root, path, tmp, data),
+            open_file=lambda: _open_for_write(self.root, tmp),
+            finish=lambda fh, rest: _finish(fh, rest, tmp, path),
+            discard=tmp,
+        )
 
     async def put_new(self, key: str, stream: ByteSource, size_hint: int | None = None) -> int:
         """Store a blob under a key never used before (the gateway's random blob keys): written
         in place and fsynced; a partial file left by a crash is the collector's (its blob row is
         pending). Refuses an existing key (FileExistsError) rather than overwrite it."""
         path = self._path(key)
+        return await self._write(
+            stream,
+            whole=lambda data: _write_new_whole(self.root, path, data),
+            open_file=lambda: _create(self.root, path),
+            finish=_finish_in_place,
+            discard=path,
+        )
+
+    async def _write(
+        self,
+        stream: ByteSource,
+        *,
+        whole: Callable[[bytes], None],
+        open_file: Callable[[], BufferedWriter],
+        finish: Callable[[BufferedWriter, bytearray], None],
+        discard: Path,
+    ) -> int:
+        """The one write loop: a body under WRITE_BUFFER is written whole in one thread call (a
+        small object costs one hop); a larger one streams in WRITE_BUFFER pieces. On any failure
+        the file (`discard`) is closed and removed."""
         buffer = bytearray()
         pieces = aiter(stream)
         async for piece in pieces:
@@ -108,9 +110,9 @@ class LocalBackend:
             if len(buffer) >= WRITE_BUFFER:
                 break
         else:
-            await self._io(_write_new_whole, self.root, path, bytes(buffer))
+            await self._io(whole, bytes(buffer))
             return len(buffer)
-        fh = await self._io(_create, self.root, path)
+        fh = await self._io(open_file)
         size = 0
         try:
             async for piece in pieces:
@@ -119,11 +121,11 @@ class LocalBackend:
                     await self._io(fh.write, buffer)
                     size += len(buffer)
                     buffer = bytearray()
-            await self._io(_finish_in_place, fh, buffer)
+            await self._io(finish, fh, buffer)
             size += len(buffer)
         except BaseException:
             fh.close()
-            path.unlink(missing_ok=True)
+            discard.unlink(missing_ok=True)
             raise
         return size
 
