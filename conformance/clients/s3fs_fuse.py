@@ -101,9 +101,9 @@ class S3fsFuse(Driver):
     def sync(self, local_dir: Path, bucket: str, prefix: str) -> int:
         target = self.root(bucket) / prefix
         run(["mkdir", "-p", str(target)], timeout=60)
-        # --inplace, as s3fs's FAQ advises: without it rsync writes a temp file and renames it, and
-        # s3fs 1.90 can lose the chmod/utimes made between close() and FUSE's asynchronous release
-        # when the rename comes first (the client then never sends the metadata copy).
+        # --inplace: without it rsync writes a temp file and renames it, and s3fs 1.90 more often
+        # loses the chmod/utimes made between close() and FUSE's asynchronous release (the client
+        # never sends the metadata copy; README, Compatibility). rsync.log says why each file was sent.
         cmd = ["rsync", "-rt", "--inplace", "--out-format=%i %n", f"{local_dir}/", f"{target}/"]
         files = [line for line in run(cmd, timeout=1800).stdout.splitlines() if line and not line.endswith("/")]
         with open(self.passwd.with_name("rsync.log"), "a") as log:  # why each file was sent (rsync's %i)
