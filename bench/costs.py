@@ -46,13 +46,14 @@ class Costs:
     """Best requests/s (and that load's p50/p99 ms) per load, and MB/s of the large object per mode."""
 
     loads: dict[str, dict] = field(default_factory=dict)
+    every: dict[str, list[float]] = field(default_factory=dict)  # requests/s of each round, per load
     large: dict[str, tuple[float, float]] = field(default_factory=dict)
     keys: int = 0
     seconds: int = 0
     large_mib: int = 0
 
 
-def _client(server: Server, key: str, secret: str):  # type: ignore[no-untyped-def]
+def client(server: Server, key: str, secret: str):  # type: ignore[no-untyped-def]
     return boto3.client(
         "s3",
         endpoint_url=server.url,
@@ -63,7 +64,7 @@ def _client(server: Server, key: str, secret: str):  # type: ignore[no-untyped-d
     )
 
 
-def _reader(server: Server) -> str:
+def reader_user(server: Server) -> str:
     """A user of the root account with the read-only managed policy and a key (junction admin,
     beside the running gateway); its ARN."""
     done = subprocess.run(
@@ -79,7 +80,7 @@ def _reader(server: Server) -> str:
     return next(line.split(": ", 1)[1] for line in done.stdout.splitlines() if line.startswith("user: "))
 
 
-def _bucket_policy(bucket: str, reader_arn: str) -> str:
+def bucket_policy(bucket: str, reader_arn: str) -> str:
     return json.dumps(
         {
             "Version": "2012-10-17",
@@ -104,13 +105,14 @@ def _bucket_policy(bucket: str, reader_arn: str) -> str:
     )
 
 
-def _store(s3, bucket: str, keys: list[str], params: dict) -> None:  # type: ignore[no-untyped-def]
+def store(s3, bucket: str, keys: list[str], params: dict) -> None:  # type: ignore[no-untyped-def]
     body = os.urandom(4096)
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(lambda key: s3.put_object(Bucket=bucket, Key=key, Body=body, **params), keys))
 
 
-def measure(tmp: Path, *, count: int, seconds: int, large_mib: int, rounds: int = 2) -> Costs:
+def measure(tmp: Path, *, count: int, seconds: int, large_mib: int, rounds: int = 2, encryption: bool = True) -> Costs:
+    """`encryption` False: the authorization loads alone (`--skip sse`)."""
     server = junction(tmp / "costs", 1)
     server.name = "Junction costs, 1 worker"
     server.env["JUNCTION_SSE_C_OVER_HTTP"] = "true"  # loopback bench
@@ -118,7 +120,7 @@ def measure(tmp: Path, *, count: int, seconds: int, large_mib: int, rounds: int 
     keys = [f"small/{i:06d}" for i in range(count)]
     server.start()
     try:
-        root = _client(server, server.key, server.secret)
+        root = client(server, server.key, server.secret)
         for bucket in ("plain", "encrypted"):
             root.create_bucket(Bucket=bucket)
         root.put_bucket_encryption(
@@ -127,10 +129,10 @@ def measure(tmp: Path, *, count: int, seconds: int, large_mib: int, rounds: int 
                 "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
             },
         )
-        root.put_bucket_policy(Bucket="plain", Policy=_bucket_policy("plain", _reader(server)))
-        _store(root, "plain", keys, {})
-        _store(root, "encrypted", keys, {})
-        _store(root, "plain", [f"ssec/{k}" for k in keys], SSE_C_PARAMS)
+        root.put_bucket_policy(Bucket="plain", Policy=bucket_policy("plain", reader_user(server)))
+        store(root, "plain", keys, {})
+        store(root, "encrypted", keys, {})
+        store(root, "plain", [f"ssec/{k}" for k in keys], SSE_C_PARAMS)
         reader = Server(server.name, server.argv, server.data_dir, server.env, server.port, READER_KEY, READER_SECRET)
         fresh = [f"put/{i:06d}" for i in range(count)]
         plans = {  # load -> (signer, method, bucket, keys, presign params, headers wrk sends)
@@ -142,6 +144,8 @@ def measure(tmp: Path, *, count: int, seconds: int, large_mib: int, rounds: int 
             "PUT SSE-S3": (server, "PUT", "encrypted", fresh, {}, {}),
             "PUT SSE-C": (server, "PUT", "plain", [f"ssec/{k}" for k in fresh], SSE_C_PARAMS, SSE_C_HEADERS),
         }
+        if not encryption:
+            plans = {name: plan for name, plan in plans.items() if name.startswith("GET root") or "user" in name}
         script = tmp / "costs.lua"
         script.write_text(latency.LUA)
         files = {}
@@ -155,10 +159,11 @@ def measure(tmp: Path, *, count: int, seconds: int, large_mib: int, rounds: int 
                 got = latency.run_wrk(server, method, files[name], script, CONNECTIONS, seconds, headers)
                 if got["non2xx"] or got["socket_errors"]:
                     raise RuntimeError(f"{name}: {got['non2xx']} error answers, {got['socket_errors']} socket errors")
+                costs.every.setdefault(name, []).append(got["rps"])
                 if got["rps"] > costs.loads.get(name, {}).get("rps", 0.0):
                     costs.loads[name] = got
         large = {"plain": {}, "SSE-S3": {"ServerSideEncryption": "AES256"}, "SSE-C": SSE_C_PARAMS}
-        for _ in range(rounds):
+        for _ in range(rounds if encryption else 0):
             for mode, params in large.items():
                 put, get = sse.put_get_in(root, "plain", f"large-{mode}", large_mib * MiB, params)
                 best = costs.large.get(mode, (0.0, 0.0))
@@ -198,6 +203,11 @@ def render(costs: Costs) -> list[str]:
                 f"| {label} | {got['rps']:,.0f} {_ratio(got['rps'], root)} | {got['p50_us'] / 1000:.1f} | "
                 f"{got['p99_us'] / 1000:.1f} |"
             )
+    if "GET user + policies" in costs.every and root:
+        pairs = zip(costs.every["GET user + policies"], costs.every["GET root key"], strict=True)
+        parts += ["", "Each round's ratio (user / root key): " + ", ".join(f"×{u / r:.2f}" for u, r in pairs) + "."]
+    if "PUT plain" not in loads:
+        return parts + [""]
     parts += [
         "",
         "## Encryption at rest vs plain",
