@@ -27,7 +27,7 @@ import boto3
 from botocore.config import Config
 
 from . import latency, sse
-from .servers import ROOT, Server, junction
+from .servers import ROOT, Server, junction, tree_cpu_seconds
 
 READER_KEY, READER_SECRET = "BENCHREADERKEY", "bench-reader-secret-0123456789"
 CUSTOMER_KEY = os.urandom(32)
@@ -47,6 +47,7 @@ class Costs:
 
     loads: dict[str, dict] = field(default_factory=dict)
     every: dict[str, list[float]] = field(default_factory=dict)  # requests/s of each round, per load
+    cpu: dict[str, list[float]] = field(default_factory=dict)  # the server's CPU µs per request, each round
     large: dict[str, tuple[float, float]] = field(default_factory=dict)
     keys: int = 0
     seconds: int = 0
@@ -111,9 +112,19 @@ def store(s3, bucket: str, keys: list[str], params: dict) -> None:  # type: igno
         list(pool.map(lambda key: s3.put_object(Bucket=bucket, Key=key, Body=body, **params), keys))
 
 
-def measure(tmp: Path, *, count: int, seconds: int, large_mib: int, rounds: int = 2, encryption: bool = True) -> Costs:
-    """`encryption` False: the authorization loads alone (`--skip sse`)."""
-    server = junction(tmp / "costs", 1)
+def measure(
+    tmp: Path,
+    *,
+    count: int,
+    seconds: int,
+    large_mib: int,
+    rounds: int = 2,
+    encryption: bool = True,
+    source: Path | None = None,
+) -> Costs:
+    """`encryption` False: the authorization loads alone (`--skip sse`); `source`: run Junction
+    from that checkout (`--junction-src`, e.g. the figures before a change)."""
+    server = junction(tmp / "costs", 1, source)
     server.name = "Junction costs, 1 worker"
     server.env["JUNCTION_SSE_C_OVER_HTTP"] = "true"  # loopback bench
     count = min(count, 500)
@@ -156,7 +167,11 @@ def measure(tmp: Path, *, count: int, seconds: int, large_mib: int, rounds: int 
         costs = Costs(keys=count, seconds=seconds, large_mib=large_mib)
         for _ in range(rounds):
             for name, (_signer, method, _bucket, _keys, _params, headers) in plans.items():
+                assert server.proc is not None
+                used = tree_cpu_seconds(server.proc.pid)
                 got = latency.run_wrk(server, method, files[name], script, CONNECTIONS, seconds, headers)
+                used = tree_cpu_seconds(server.proc.pid) - used
+                costs.cpu.setdefault(name, []).append(1e6 * used / max(got["requests"], 1))
                 if got["non2xx"] or got["socket_errors"]:
                     raise RuntimeError(f"{name}: {got['non2xx']} error answers, {got['socket_errors']} socket errors")
                 costs.every.setdefault(name, []).append(got["rps"])
@@ -172,6 +187,12 @@ def measure(tmp: Path, *, count: int, seconds: int, large_mib: int, rounds: int 
         return costs
     finally:
         server.stop()
+
+
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
 def _ratio(value: float, base: float) -> str:
@@ -206,6 +227,16 @@ def render(costs: Costs) -> list[str]:
     if "GET user + policies" in costs.every and root:
         pairs = zip(costs.every["GET user + policies"], costs.every["GET root key"], strict=True)
         parts += ["", "Each round's ratio (user / root key): " + ", ".join(f"×{u / r:.2f}" for u, r in pairs) + "."]
+        user_cpu, root_cpu = costs.cpu["GET user + policies"], costs.cpu["GET root key"]
+        parts += [
+            "",
+            "The server's CPU per GET (user + system µs, all its threads; less sensitive to what else "
+            f"the machine runs): root key {_median(root_cpu):.0f} µs, user {_median(user_cpu):.0f} µs "
+            f"(medians of the rounds), so the user's GETs at ×{_median(root_cpu) / _median(user_cpu):.2f} "
+            "of the root key's rate where CPU is the limit; each round: "
+            + ", ".join(f"×{r / u:.2f}" for u, r in zip(user_cpu, root_cpu, strict=True))
+            + ".",
+        ]
     if "PUT plain" not in loads:
         return parts + [""]
     parts += [

@@ -148,6 +148,7 @@ def main(argv: list[str] | None = None) -> int:
                     large_mib=args.large_mib,
                     rounds=args.rounds,
                     encryption="sse" in steps,
+                    source=args.junction_src,
                 )
             except Exception as exc:
                 notes.append(f"costs step failed: {exc}")
