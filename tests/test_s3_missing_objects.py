@@ -27,10 +27,11 @@ def gw(tmp_path_factory):
     stop_gateway(gateway)
 
 
-def _user_with(gw, owner: Principal, actions: list[str], resources: list[str]) -> Principal:
-    """A user of `owner`'s account whose only policy allows `actions` on `resources`."""
+def _user_with(gw, owner: Principal, actions: list[str], resources: list[str], *more: dict) -> Principal:
+    """A user of `owner`'s account whose only policy allows `actions` on `resources` (and `more`)."""
     name = unique("pol")
-    document = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": actions, "Resource": resources}]}
+    statement = {"Effect": "Allow", "Action": actions, "Resource": resources}
+    document = {"Version": "2012-10-17", "Statement": [statement, *more]}
     made = console_call(
         gw,
         "POST",
@@ -147,6 +148,23 @@ def test_a_denied_read_stays_denied_and_public_readers_follow_the_rule(gw, peopl
     stranger = client(gw, other)
     assert code_of(stranger.get_object, Bucket=bucket, Key="here") == (403, "AccessDenied")
     assert code_of(stranger.get_object, Bucket=bucket, Key=MISSING) == (403, "AccessDenied")
+
+
+def test_a_caller_who_may_list_only_a_prefix_learns_absence_only_there(gw, people, bucket):
+    """s3:ListBucket is asked as a listing of the key's own name (s3:prefix): a caller that may
+    list docs/ sees a missing docs/ key as 404, like a listing would show it; elsewhere 403."""
+    listing = {
+        "Effect": "Allow",
+        "Action": "s3:ListBucket",
+        "Resource": f"arn:aws:s3:::{bucket}",
+        "Condition": {"StringLike": {"s3:prefix": ["docs/*"]}},
+    }
+    scoped = client(gw, _user_with(gw, people["owner"], ["s3:GetObject"], [f"arn:aws:s3:::{bucket}/*"], listing))
+    assert code_of(scoped.get_object, Bucket=bucket, Key="docs/missing") == (404, "NoSuchKey")
+    assert code_of(scoped.head_object, Bucket=bucket, Key="docs/missing") == (404, "404")
+    assert code_of(scoped.get_object, Bucket=bucket, Key="other/missing") == (403, "AccessDenied")
+    assert scoped.list_objects_v2(Bucket=bucket, Prefix="docs/")["KeyCount"] == 0
+    assert code_of(scoped.list_objects_v2, Bucket=bucket, Prefix="other/") == (403, "AccessDenied")
 
 
 # ------------------------------------------------------------------ x-amz-tagging-count

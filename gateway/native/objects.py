@@ -74,7 +74,7 @@ async def _absence(call: NativeCall, path: str, exc: JunctionError) -> JunctionE
     bucket_name, _, key = path.lstrip("/").partition("/")
     bucket = await call.core.buckets.get(bucket_name)
     await call.authorize("s3:GetObject", bucket.id, key)
-    return await conceal_absence(exc, lambda: call.allowed(REVEALS_ABSENCE, bucket.id))
+    return await conceal_absence(exc, lambda: call.allowed(REVEALS_ABSENCE, bucket.id, {"s3:prefix": (key,)}))
 
 
 async def _send(call: NativeCall, obj: ObjectInfo) -> web.StreamResponse:

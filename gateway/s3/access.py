@@ -31,6 +31,7 @@ class S3Call(Protocol):
 
     identity: Identity
     core: Core
+    key: str | None
     request: web.Request
     query: MultiDict[str]
     auth: AuthContext | None
@@ -162,21 +163,23 @@ async def allowed(
 
 @asynccontextmanager
 async def absence_concealed(call: S3Call, bucket: Bucket | None, key: str | None = None) -> AsyncIterator[None]:
-    """Within: a missing object (or version) of `bucket` (None: the call's own, looked up only if
-    needed) is 404 only to a caller that may list the bucket, else 403 (`conceal_absence`).
-    `key`: only errors that name that key (a copy's source, not its destination)."""
+    """Within: a missing object (or version) is 404 only to a caller that may list it, else 403
+    (`conceal_absence`). `bucket` and `key` None: the call's own (the bucket looked up only if
+    needed); given: a copy's source, and only errors that name that key (not the destination's)."""
     try:
         yield
     except JunctionError as exc:
         if key is not None and exc.detail.get("key") != key:
             raise
-        concealed = await conceal_absence(exc, lambda: _may_list(call, bucket))
+        concealed = await conceal_absence(exc, lambda: _may_list(call, bucket, key if key is not None else call.key))
         if concealed is exc:
             raise
         raise concealed from None
 
 
-async def _may_list(call: S3Call, bucket: Bucket | None) -> bool:
+async def _may_list(call: S3Call, bucket: Bucket | None, key: str | None) -> bool:
+    """s3:ListBucket on the bucket, asked as a listing of the key's own name (`s3:prefix`): who may
+    list that prefix could see the key's absence there anyway."""
     if bucket is None:
         bucket = await call.target()
-    return await allowed(call, REVEALS_ABSENCE, bucket)
+    return await allowed(call, REVEALS_ABSENCE, bucket, extra={"s3:prefix": (key or "",)})
