@@ -144,7 +144,7 @@ class JobService:
             if job._dirty:
                 job._dirty = False
                 try:
-                    await self._store.jobs.save_job(job.id, progress=job.progress)
+                    await self._store.jobs.save_progress(job.id, job.progress)
                 except Exception:
                     log.warning("could not record progress of job %s", job.id)
 
