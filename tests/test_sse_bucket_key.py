@@ -18,6 +18,7 @@ import requests
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
+from browser_helpers import admin, b64
 from conftest import boto_client, metadata_bytes, start_gateway, stop_gateway
 from sse_helpers import customer_key, ssec
 
@@ -119,6 +120,20 @@ def test_copy_and_multipart_echo_the_bucket_key(s3, bucket):
     assert "BucketKeyEnabled" not in plain
 
 
+def test_a_browser_form_field_turns_the_bucket_key_on(gw, s3, bucket):
+    s3v4 = boto_client(gw, signature_version="s3v4")
+    fields = {
+        "x-amz-server-side-encryption": "aws:kms",
+        "x-amz-server-side-encryption-bucket-key-enabled": "true",
+    }
+    conditions = [{name: value} for name, value in fields.items()]
+    form = s3v4.generate_presigned_post(bucket, "form", Fields=fields, Conditions=conditions, ExpiresIn=300)
+    posted = requests.post(form["url"], data=form["fields"], files={"file": ("f", b"form data")}, timeout=30)
+    assert posted.status_code == 204, posted.text
+    assert posted.headers["x-amz-server-side-encryption-bucket-key-enabled"] == "true"
+    assert s3.head_object(Bucket=bucket, Key="form")["BucketKeyEnabled"] is True
+
+
 def test_a_bad_bucket_key_header_is_refused(gw, s3, bucket):
     url = f"{gw.url}/{bucket}/bad"
     headers = {
@@ -170,6 +185,13 @@ def test_native_file_hash_never_shows_a_digest_of_customer_or_kms_encrypted_plai
     assert hashes["sse-s3"] == full("sse-s3")  # its ETag is the MD5 of the plaintext too, as in S3
     for name in ("kms", "ssec", "ssec-mp", "ssec-copy"):
         assert hashes[name] == "", name
+    console = admin(gw)  # the browser API's object view shows the same digests
+
+    def viewed(name: str) -> str:
+        return console.get(f"{gw.url}/api/objects/view/{bucket}/{b64(name)}", timeout=30).json()["sha256"]
+
+    assert viewed("plain") == hashlib.sha256(data["plain"]).hexdigest().upper()
+    assert viewed("kms") == viewed("ssec") == viewed("ssec-mp") == ""
     stored = metadata_bytes(gw)
     for name in ("ssec", "ssec-mp"):  # an SSE-C object's plaintext digest is not even kept
         assert hashlib.sha256(data[name]).hexdigest().upper().encode() not in stored, name
