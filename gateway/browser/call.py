@@ -13,6 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from gateway.core.authz import Identity
+from gateway.core.backend_errors import BackendError, storage_error
 from gateway.core.service import Core
 from gateway.core.sessions import Session, unb64url
 from gateway.domain.errors import ErrorCode, JunctionError
@@ -76,6 +77,8 @@ def wrap(
             result = await handler(BrowserCall(request, core, session))
         except JunctionError as exc:
             return error_response(exc)
+        except BackendError as exc:
+            return error_response(storage_error(exc))
         except Exception as exc:
             if isinstance(exc, ConnectionError):
                 raise  # the client went away: request_log records it as the client's

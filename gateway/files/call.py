@@ -22,6 +22,7 @@ from typing import Any
 from aiohttp import web
 
 from gateway.core.authz import Identity
+from gateway.core.backend_errors import BackendError, storage_error
 from gateway.core.service import Core
 from gateway.core.user_directory import ADMIN_POLICY
 from gateway.domain.errors import ErrorCode, JunctionError
@@ -152,6 +153,8 @@ def wrap(core: Core, endpoint: str, handler: Handler) -> Callable[[web.Request],
             result = await handler(FileCall(request, core, caller))
         except JunctionError as exc:
             return error_response(exc)
+        except BackendError as exc:
+            return error_response(storage_error(exc))
         except TooManyFailures as exc:
             limited = error_json(429, "Too many requests", "too many wrong API keys from this address", "RateLimited")
             limited.headers["Retry-After"] = str(max(1, math.ceil(exc.retry_at - time.time())))

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from gateway.console.errors import STATUS as CONSOLE_STATUS
-from gateway.domain.errors import MESSAGES, ErrorCode, JunctionError
+from gateway.domain.errors import MALFORMED_REQUEST, MESSAGES, MISSING_RESOURCE, ErrorCode, JunctionError
 from gateway.native.envelope import ERRORS as NATIVE_ERRORS
 from s3xml.errors import STATUS as S3_STATUS
 
@@ -29,6 +29,12 @@ def test_statuses_are_errors_or_not_modified() -> None:
             assert status == 304 or 400 <= status < 600, (code, status)
 
 
+@pytest.mark.parametrize(("group", "status"), [(MALFORMED_REQUEST, 400), (MISSING_RESOURCE, 404)])
+def test_the_shared_groups_have_one_status_everywhere(group: tuple[ErrorCode, ...], status: int) -> None:
+    for code in group:
+        assert (S3_STATUS[code], NATIVE_ERRORS[code][1], CONSOLE_STATUS[code]) == (status, status, status), code
+
+
 def test_only_server_faults_are_5xx_in_s3() -> None:
     server_side = {
         ErrorCode.InternalError,
@@ -38,6 +44,7 @@ def test_only_server_faults_are_5xx_in_s3() -> None:
         ErrorCode.CorruptedObject,  # stored bytes fail their check: the storage's fault, never the client's
         ErrorCode.ServiceUnavailable,
         ErrorCode.SlowDown,
+        ErrorCode.InsufficientStorage,  # the storage is full: the server's to fix, not the client's
     }
     assert {c for c in ErrorCode if S3_STATUS[c] >= 500} == server_side
 
