@@ -28,7 +28,7 @@ import shutil
 import uuid
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
-from io import BufferedReader, BufferedWriter
+from io import BufferedWriter, FileIO
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -299,11 +299,31 @@ def _inside(root: Path, path: Path) -> Path:
     return real
 
 
-def _open_inside(root: Path, path: Path) -> BufferedReader:
-    return open(_inside(root, path), "rb")
+def _open_inside(root: Path, path: Path) -> FileIO:
+    """`path` opened for reading, refused (and closed) when the file opened lies outside `root`.
+
+    The check reads where the descriptor really points (/proc/self/fd: one system call, and
+    no window between the check and the open) instead of resolving the path a component at a
+    time (a stat per directory, a tenth of a small GET's work); `realpath` where there is no
+    /proc. Unbuffered: the reads are of whole pieces, and a buffered reader costs three more
+    system calls per open (fstat, isatty, lseek)."""
+    fh = open(path, "rb", buffering=0)
+    try:
+        try:
+            real = os.readlink(f"/proc/self/fd/{fh.fileno()}")
+        except OSError:
+            _inside(root, path)
+        else:
+            root_text = str(root)
+            if real != root_text and not real.startswith(root_text.rstrip(os.sep) + os.sep):
+                raise InvalidBlobKey(f"{path.relative_to(root).as_posix()!r} leads outside the space's root")
+        return fh
+    except BaseException:
+        fh.close()
+        raise
 
 
-def _open_and_read(root: Path, path: Path, offset: int, size: int) -> tuple[BufferedReader, bytes]:
+def _open_and_read(root: Path, path: Path, offset: int, size: int) -> tuple[FileIO, bytes]:
     fh = _open_inside(root, path)
     try:
         if offset:
