@@ -13,6 +13,8 @@ import time
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from gateway.domain.file_version import per_request
+
 access_log = logging.getLogger("junction.access")
 REQUEST_ID = web.RequestKey("request_id", str)
 ACCESS_KEY = web.RequestKey("access_key", str)  # set by a front end once it knows the caller
@@ -119,6 +121,7 @@ async def request_log(request: web.Request, handler: Handler) -> web.StreamRespo
     """
     request_id = new_request_id()
     request[REQUEST_ID] = request_id
+    per_request()  # each generation file's `stat` once per request (gateway/domain/file_version.py)
     started = time.perf_counter()
     status = 500
     response: web.StreamResponse | None = None
