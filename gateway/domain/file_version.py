@@ -31,9 +31,13 @@ def per_request() -> None:
 
 def _versions() -> dict[str, Version | None] | None:
     memo = _memo.get()
-    if memo is None or memo[0] is not asyncio.current_task():
+    if memo is None:
         return None
-    return memo[1]
+    try:
+        task = asyncio.current_task()
+    except RuntimeError:  # a thread given the request's context (asyncio.to_thread): no loop there
+        return None
+    return memo[1] if memo[0] is task else None
 
 
 def file_version(path: str) -> Version | None:
