@@ -34,8 +34,21 @@ class BackendAccessDenied(BackendError):
     """The backend refused our credentials (403 or equivalent)."""
 
 
+class BackendFull(BackendError):
+    """The backend has no room left for the write (a full disk, a file system quota)."""
+
+
 class InvalidBlobKey(BackendError, ValueError):
     """A key would escape the backend root or is otherwise unusable."""
+
+
+class BlobKeyConflict(InvalidBlobKey):
+    """The key's path collides with what the store holds: a directory stands where the blob
+    would go, or a file where one of its path's directories must be."""
+
+
+class BlobKeyTooLong(InvalidBlobKey):
+    """A name in the key, or the whole key, is longer than the store accepts."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,11 @@ still made durable in its parent at once (fsync of the parent), as POSIX alone w
 default thread pool so the event loop never waits on the disk; a blob that fits in one
 write buffer is written, synced and renamed in a single thread call, and larger ones in
 buffer-sized writes, because each hop to a thread costs more than the I/O of a small blob.
+
+Failures of the file system leave as the protocol's errors, never as a bare `OSError`
+(`_failed`): a full disk as BackendFull, a refused permission or a read-only file system as
+BackendAccessDenied, a key whose path collides with a directory (or runs through a file) as
+BlobKeyConflict, a name too long as BlobKeyTooLong; any other as BackendError.
 """
 
 from __future__ import annotations
@@ -22,17 +27,30 @@ from __future__ import annotations
 import asyncio
 import builtins
 import contextlib
+import errno
 import glob
 import os
 import shutil
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from io import BufferedWriter, FileIO
 from pathlib import Path
 from typing import Any, TypeVar
 
-from .base import BlobInfo, BlobNotFound, ByteSource, InvalidBlobKey, check_key, check_prefix
+from .base import (
+    BackendAccessDenied,
+    BackendError,
+    BackendFull,
+    BlobInfo,
+    BlobKeyConflict,
+    BlobKeyTooLong,
+    BlobNotFound,
+    ByteSource,
+    InvalidBlobKey,
+    check_key,
+    check_prefix,
+)
 
 T = TypeVar("T")
 IO_THREADS = 16  # fsync blocks a thread, not the GIL: many can wait on the disk at once
@@ -70,26 +88,28 @@ class LocalBackend:
     async def put(self, key: str, stream: ByteSource, size_hint: int | None = None) -> int:
         path = self._path(key)
         tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}{TMP_SUFFIX}")
-        return await self._write(
-            stream,
-            whole=lambda data: _write_whole(self.root, path, tmp, data),
-            open_file=lambda: _open_for_write(self.root, tmp),
-            finish=lambda fh, rest: _finish(fh, rest, tmp, path),
-            discard=tmp,
-        )
+        with _failed(key, "write"):
+            return await self._write(
+                stream,
+                whole=lambda data: _write_whole(self.root, path, tmp, data),
+                open_file=lambda: _open_for_write(self.root, tmp),
+                finish=lambda fh, rest: _finish(fh, rest, tmp, path),
+                discard=tmp,
+            )
 
     async def put_new(self, key: str, stream: ByteSource, size_hint: int | None = None) -> int:
         """Store a blob under a key never used before (the gateway's random blob keys): written
         in place and fsynced; a partial file left by a crash is the collector's (its blob row is
-        pending). Refuses an existing key (FileExistsError) rather than overwrite it."""
+        pending). Refuses an existing key (BlobKeyConflict) rather than overwrite it."""
         path = self._path(key)
-        return await self._write(
-            stream,
-            whole=lambda data: _write_new_whole(self.root, path, data),
-            open_file=lambda: _create(self.root, path),
-            finish=_finish_in_place,
-            discard=path,
-        )
+        with _failed(key, "write"):
+            return await self._write(
+                stream,
+                whole=lambda data: _write_new_whole(self.root, path, data),
+                open_file=lambda: _create(self.root, path),
+                finish=_finish_in_place,
+                discard=path,
+            )
 
     async def _write(
         self,
@@ -124,7 +144,8 @@ class LocalBackend:
             await self._io(finish, fh, buffer)
             size += len(buffer)
         except BaseException:
-            fh.close()
+            with contextlib.suppress(OSError):  # closing flushes: on a full disk that fails again
+                fh.close()
             discard.unlink(missing_ok=True)
             raise
         return size
@@ -136,6 +157,8 @@ class LocalBackend:
             fh, piece = await self._io(_open_and_read, self.root, path, offset, want)
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
             raise BlobNotFound(key) from exc
+        except OSError as exc:
+            raise _mapped(exc, key, "read") from exc
         try:
             remaining = None if length is None else length - len(piece)
             while piece:
@@ -143,7 +166,8 @@ class LocalBackend:
                 if remaining is not None and remaining <= 0:
                     break  # all that was asked for: no read just to find the end
                 want = READ_SIZE if remaining is None else min(READ_SIZE, remaining)
-                piece = await self._io(fh.read, want)
+                with _failed(key, "read"):
+                    piece = await self._io(fh.read, want)
                 if remaining is not None:
                     remaining -= len(piece)
         finally:
@@ -155,6 +179,8 @@ class LocalBackend:
             st = await self._io(path.stat)
         except (FileNotFoundError, NotADirectoryError):
             return None
+        except OSError as exc:
+            raise _mapped(exc, key, "stat") from exc
         if not path.is_file():
             return None
         return BlobInfo(key=key, size=st.st_size, mtime=st.st_mtime)
@@ -163,11 +189,13 @@ class LocalBackend:
         """Delete the blob and any temporary file of an unfinished write of it (a killed
         process's), so collecting an orphaned blob also frees its partial bytes."""
         path = self._path(key)
-        await self._io(_unlink_with_temporaries, path)
+        with _failed(key, "delete"):
+            await self._io(_unlink_with_temporaries, path)
 
     async def list(self, prefix: str = "") -> AsyncIterator[BlobInfo]:
         check_prefix(prefix)
-        infos = await self._io(self._scan, prefix)
+        with _failed(prefix, "list"):
+            infos = await self._io(self._scan, prefix)
         for info in infos:
             yield info
 
@@ -196,7 +224,8 @@ class LocalBackend:
     async def empty_dirs(self, prefix: str = "") -> builtins.list[str]:
         """Directories under `prefix` holding nothing at all (sync tasks recreate them)."""
         check_prefix(prefix)
-        return await self._io(self._empty_dirs, prefix)
+        with _failed(prefix, "list"):
+            return await self._io(self._empty_dirs, prefix)
 
     def _empty_dirs(self, prefix: str) -> builtins.list[str]:
         start = self.root / prefix.rstrip("/") if prefix else self.root
@@ -210,8 +239,9 @@ class LocalBackend:
 
     async def make_dir(self, key: str) -> None:
         path = self._path(key)
-        await self._io(_mkdirs, path)
-        await self._io(_inside, self.root, path)
+        with _failed(key, "make the directory"):
+            await self._io(_mkdirs, path)
+            await self._io(_inside, self.root, path)
 
     async def copy(self, src: str, dst: str) -> bool:
         src_path, dst_path = self._path(src), self._path(dst)
@@ -220,16 +250,17 @@ class LocalBackend:
 
         if src_path == dst_path:
             return True
-        await self._io(_mkdirs, dst_path.parent)
         tmp = dst_path.with_name(f".{dst_path.name}.{uuid.uuid4().hex}{TMP_SUFFIX}")
-        try:
-            await self._io(shutil.copyfile, src_path, tmp)
-            await self._io(_fsync_path, tmp)
-            await self._io(os.replace, tmp, dst_path)
-            await self._io(_fsync_dir, dst_path.parent)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
+        with _failed(dst, "copy"):
+            await self._io(_mkdirs, dst_path.parent)
+            try:
+                await self._io(shutil.copyfile, src_path, tmp)
+                await self._io(_fsync_path, tmp)
+                await self._io(os.replace, tmp, dst_path)
+                await self._io(_fsync_dir, dst_path.parent)
+            except BaseException:
+                tmp.unlink(missing_ok=True)
+                raise
         return True
 
     async def sweep_temporaries(self, older_than: float, *, dry_run: bool = False) -> tuple[int, int]:
@@ -256,6 +287,34 @@ class LocalBackend:
 
 
 _synced_dirs: set[Path] = set()  # directories whose entry in their parent is known durable
+
+FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+REFUSED = frozenset({errno.EACCES, errno.EPERM, errno.EROFS})
+COLLIDING = frozenset({errno.EISDIR, errno.ENOTDIR, errno.EEXIST, errno.ENOTEMPTY})
+
+
+def _mapped(exc: OSError, key: str, doing: str) -> BackendError:
+    """The protocol's error for a file system failure on `key` (never echoing the root)."""
+    why = os.strerror(exc.errno) if exc.errno else str(exc)
+    if exc.errno in FULL:
+        return BackendFull(f"no room to {doing} {key!r}: {why}")
+    if exc.errno in REFUSED:
+        return BackendAccessDenied(f"the file system refused to {doing} {key!r}: {why}")
+    if exc.errno in COLLIDING:
+        return BlobKeyConflict(f"{key!r} collides with a directory, or runs through a file, in the space")
+    if exc.errno == errno.ENAMETOOLONG:
+        return BlobKeyTooLong(f"{key!r} has a name longer than the file system accepts")
+    return BackendError(f"could not {doing} {key!r}: {why}")
+
+
+@contextlib.contextmanager
+def _failed(key: str, doing: str) -> Iterator[None]:
+    try:
+        yield
+    except InvalidBlobKey:
+        raise
+    except OSError as exc:
+        raise _mapped(exc, key, doing) from exc
 
 
 def _mkdirs(path: Path) -> None:

@@ -12,6 +12,7 @@ from .browser.routes import to_console, wants_console
 from .config import Config
 from .connection import close_after_cut_body, head_size_limit
 from .console.routes import register as register_console
+from .core.notify_delivery import DeliveryLimits
 from .core.service import Core
 from .core.storage_classes import parse_mapping
 from .files.routes import register as register_files
@@ -50,6 +51,13 @@ def build_core(config: Config, *, worker: int = 0) -> Core:
         audit_retention_days=config.audit_retention_days,
         region=config.region,
         notify_retry_seconds=config.notify_retry_seconds,
+        notify_limits=DeliveryLimits(
+            max_attempts=config.notify_max_attempts,
+            max_age_seconds=config.notify_max_age_seconds,
+            queue_limit=config.notify_queue_limit,
+            failed_keep=config.notify_failed_keep,
+            failed_keep_seconds=config.notify_failed_keep_seconds,
+        ),
         primary=worker == 0,
     )
 

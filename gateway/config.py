@@ -53,6 +53,13 @@ class Config:
     sse_c_over_http: bool = False
     lifecycle_day_seconds: float = 86400.0  # how long a lifecycle "day" is (shorter only for tests)
     notify_retry_seconds: float = 2.0  # first retry delay of a failed webhook delivery; doubles each attempt
+    # a failing webhook's events (README "Bucket notifications"): given up after this many attempts or
+    # this long, at most notify_queue_limit waiting per webhook, the newest failed ones kept for a while
+    notify_max_attempts: int = 30
+    notify_max_age_seconds: float = 86400.0
+    notify_queue_limit: int = 10000
+    notify_failed_keep: int = 1000
+    notify_failed_keep_seconds: float = 7 * 86400.0
     audit_retention_days: float = 90.0  # audit log entries older than this are pruned; 0 keeps them forever
     umask: str = "077"  # octal, for what the gateway creates (blobs, job files); secrets are 0600 regardless
     # Slow and oversized requests (see gateway/connection.py; README "Running" says why these defaults)

@@ -28,6 +28,7 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.InvalidStorageClass: 400,
     ErrorCode.IncompleteBody: 400,
     ErrorCode.IncorrectNumberOfFilesInPostRequest: 400,
+    ErrorCode.InsufficientStorage: 507,  # as MinIO answers a full drive (XMinioStorageFull)
     ErrorCode.InternalError: 500,
     ErrorCode.InvalidAccessKeyId: 403,
     ErrorCode.InvalidArgument: 400,

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -144,9 +145,11 @@ def start_gateway(
     tls: bool = False,
     meta: str | None = None,
     data_dir: Path | None = None,
+    launcher: Sequence[str] = (),
 ) -> Gateway:
     """A gateway process; `meta`: a metadata URL (default: SQLite in the data dir); `data_dir`:
-    another instance's, to serve one namespace together (default: `tmp`/data)."""
+    another instance's, to serve one namespace together (default: `tmp`/data); `launcher`: a
+    command that runs the gateway's (which must exec it: the process is the gateway)."""
     if meta:
         extra = (*extra, "--meta", meta)
     port = free_port()
@@ -160,8 +163,9 @@ def start_gateway(
     proc_env.update(JUNCTION_ROOT_ACCESS_KEY=ACCESS_KEY, JUNCTION_ROOT_SECRET_KEY=SECRET_KEY)
     proc_env.update(env or {})
     log = open(log_path, "wb")
+    command = [sys.executable, "-m", "gateway.cli", "serve", "--port", str(port), "--data-dir", str(data_dir), *extra]
     process = subprocess.Popen(
-        [sys.executable, "-m", "gateway.cli", "serve", "--port", str(port), "--data-dir", str(data_dir), *extra],
+        [*launcher, *command],
         cwd=ROOT,
         env=proc_env,
         stdout=log,

@@ -5,33 +5,12 @@ endpoint's answer."""
 
 from __future__ import annotations
 
-import os
 import uuid
-from pathlib import Path
 
 import pytest
-from conftest import boto_client, start_gateway, stop_gateway
+from browser_fixtures import DESKTOP, browser, gw, shots, sign_in  # noqa: F401  (fixtures)
+from conftest import boto_client
 from notify_helpers import Receiver
-from test_browser_ui import ARGS, CHROMIUM, DESKTOP, sign_in
-
-sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (make test does)")
-
-
-@pytest.fixture(scope="module")
-def gw(tmp_path_factory):
-    gateway = start_gateway(tmp_path_factory.mktemp("notify-ui"))
-    yield gateway
-    stop_gateway(gateway)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: `make system-deps` installs Debian's chromium")
-    with sync_api.sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield instance
-        instance.close()
 
 
 @pytest.fixture
@@ -41,7 +20,7 @@ def receiver():
     r.close()
 
 
-def test_notifications_page(gw, browser, receiver, tmp_path_factory):
+def test_notifications_page(gw, browser, receiver, shots):
     s3 = boto_client(gw)
     bucket = f"ui-{uuid.uuid4().hex[:8]}"
     s3.create_bucket(Bucket=bucket)
@@ -78,6 +57,5 @@ def test_notifications_page(gw, browser, receiver, tmp_path_factory):
     test_button.focus()
     page.keyboard.press("Enter")
     page.locator("#notice", has_text="accepted the test event").wait_for()
-    shots = Path(os.environ.get("JUNCTION_SCREENSHOTS") or tmp_path_factory.mktemp("screenshots"))
     page.screenshot(path=str(shots / "notifications.png"), full_page=True)
     context.close()

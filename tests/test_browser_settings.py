@@ -14,6 +14,7 @@ import pytest
 import requests
 from backend_fixtures import start_moto
 from botocore.exceptions import ClientError
+from browser_fixtures import bkt, gw, root  # noqa: F401  (fixtures)
 from browser_helpers import XRW, admin, b64, console, make_user, signed_in
 from conftest import ENGINES, boto_client, meta_url, start_gateway, stop_gateway
 
@@ -25,25 +26,6 @@ DEFAULTS = {
     "zipCompressionLevel": 0,
     "auditRetentionDays": 90,
 }
-
-
-@pytest.fixture(scope="module")
-def gw(tmp_path_factory):
-    gateway = start_gateway(tmp_path_factory.mktemp("browser-settings"))
-    yield gateway
-    stop_gateway(gateway)
-
-
-@pytest.fixture(scope="module")
-def root(gw):
-    return admin(gw)
-
-
-@pytest.fixture
-def bkt(gw, root):
-    name = f"set-{uuid.uuid4().hex[:10]}"
-    assert root.post(f"{gw.url}/api/buckets", json={"bucketName": name}).status_code == 201
-    return name
 
 
 @pytest.fixture

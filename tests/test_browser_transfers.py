@@ -15,19 +15,13 @@ import pytest
 import requests
 from backend_fixtures import start_moto
 from botocore.exceptions import ClientError
+from browser_fixtures import gw, root  # noqa: F401  (fixtures)
 from browser_helpers import admin, console, make_user, signed_in, user_key
-from conftest import boto_client, start_gateway, stop_gateway
+from conftest import boto_client
 from fake_obs import start_fake_obs
 from space_helpers import local_space, root_of, tree, write_tree
 
 from gateway.client import NativeClient
-
-
-@pytest.fixture(scope="module")
-def gw(tmp_path_factory):
-    gateway = start_gateway(tmp_path_factory.mktemp("transfers"))
-    yield gateway
-    stop_gateway(gateway)
 
 
 @pytest.fixture(scope="module")
@@ -40,11 +34,6 @@ def moto(tmp_path_factory):
 @pytest.fixture(scope="module")
 def native(gw) -> NativeClient:
     return NativeClient(gw.url, gw.access_key, gw.secret_key)
-
-
-@pytest.fixture(scope="module")
-def root(gw):
-    return admin(gw)
 
 
 @pytest.fixture(scope="module")

@@ -17,60 +17,12 @@ from pathlib import Path
 import pytest
 from backend_fixtures import start_moto
 from botocore.exceptions import ClientError
+from browser_fixtures import DESKTOP, PHONE, browser, gw, shots, sign_in  # noqa: F401  (fixtures)
 from browser_helpers import b64
-from conftest import boto_client, start_gateway, stop_gateway
+from conftest import boto_client
 from space_helpers import local_space, root_of, tree, write_tree
 
 from gateway.client import NativeClient
-
-sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (make test does)")
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-DESKTOP = {"width": 1280, "height": 860}
-PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture(scope="module")
-def gw(tmp_path_factory):
-    gateway = start_gateway(tmp_path_factory.mktemp("console-ui"))
-    yield gateway
-    stop_gateway(gateway)
-
-
-@pytest.fixture(scope="module")
-def shots(tmp_path_factory) -> Path:
-    target = Path(os.environ.get("JUNCTION_SCREENSHOTS") or tmp_path_factory.mktemp("screenshots"))
-    target.mkdir(parents=True, exist_ok=True)
-    return target
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: `make system-deps` installs Debian's chromium")
-    with sync_api.sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield instance
-        instance.close()
-
-
-def sign_in(page, gw, username, password):
-    page.goto(gw.url + "/")  # a browser opening / lands on the console's sign-in
-    page.wait_for_url(re.compile(r"/console/#/login$"))
-    page.get_by_label("User name (or access key)").fill(username)
-    page.get_by_label("Password (or secret key)").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("heading", name="Buckets").wait_for()
 
 
 def test_console_end_to_end(gw, browser, shots, tmp_path):

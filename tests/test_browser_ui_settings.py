@@ -15,39 +15,8 @@ from pathlib import Path
 
 import pytest
 from backend_fixtures import start_moto
+from browser_fixtures import DESKTOP, PHONE, browser, gw, shots  # noqa: F401  (fixtures)
 from browser_helpers import admin, b64, console, make_user
-from conftest import start_gateway, stop_gateway
-
-sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (make test does)")
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
-DESKTOP = {"width": 1280, "height": 860}
-PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture(scope="module")
-def gw(tmp_path_factory):
-    gateway = start_gateway(tmp_path_factory.mktemp("console-settings-ui"))
-    yield gateway
-    stop_gateway(gateway)
-
-
-@pytest.fixture(scope="module")
-def shots(tmp_path_factory) -> Path:
-    target = Path(os.environ.get("JUNCTION_SCREENSHOTS") or tmp_path_factory.mktemp("screenshots"))
-    target.mkdir(parents=True, exist_ok=True)
-    return target
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: `make system-deps` installs Debian's chromium")
-    with sync_api.sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield instance
-        instance.close()
 
 
 def sign_in(browser, gw, username, password, viewport=DESKTOP):

@@ -10,29 +10,11 @@ import uuid
 import pytest
 import requests
 from botocore.exceptions import ClientError
+from browser_fixtures import bkt, gw, root  # noqa: F401  (fixtures)
 from browser_helpers import XRW, admin, b64, signed_in
-from conftest import boto_client, start_gateway, stop_gateway
+from conftest import boto_client
 
 from gateway.client import NativeClient, NativeError
-
-
-@pytest.fixture(scope="module")
-def gw(tmp_path_factory):
-    gateway = start_gateway(tmp_path_factory.mktemp("users"))
-    yield gateway
-    stop_gateway(gateway)
-
-
-@pytest.fixture(scope="module")
-def root(gw):
-    return admin(gw)
-
-
-@pytest.fixture
-def bkt(gw, root):
-    name = f"usr-{uuid.uuid4().hex[:10]}"
-    assert root.post(f"{gw.url}/api/buckets", json={"bucketName": name}).status_code == 201
-    return name
 
 
 def create(root, gw, **body):

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from backends.base import BlobKeyConflict
 from backends.local import LocalBackend
 from gateway import datadir
 from gateway.meta.db import SqliteDatabase
@@ -110,7 +111,7 @@ async def test_a_new_blob_syncs_its_file_and_only_the_directories_it_made(tmp_pa
         synced.clear()
         await backend.put_new("blocks/ab/second", stream(*[piece] * (size // len(piece))))
         assert synced == [root / "blocks/ab/second"]  # one fsync: the directory existed
-        with pytest.raises(FileExistsError):
+        with pytest.raises(BlobKeyConflict):
             await backend.put_new("blocks/ab/second", stream(b"never over an existing blob"))
     finally:
         await backend.close()

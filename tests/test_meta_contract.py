@@ -271,6 +271,18 @@ async def test_generations_and_cancel_requests(store: MetaStore) -> None:
     assert (await store.jobs.get_job(job))["finished"] is not None
 
 
+async def test_a_late_progress_write_never_reopens_a_finished_job(store: MetaStore) -> None:
+    """A heartbeat's progress write already on its way when the job ended reaches the database
+    after the final record: the job stays finished (it once went back to 'running' for good)."""
+    job = await store.jobs.create_job("sync", {}, "owner-1")
+    await store.jobs.save_progress(job, {"copied": 3})
+    assert (await store.jobs.get_job(job))["progress"] == {"copied": 3}
+    await store.jobs.save_job(job, progress={"copied": 4}, state="canceled", error="canceled by request")
+    await store.jobs.save_progress(job, {"copied": 5})
+    record = await store.jobs.get_job(job)
+    assert record["state"] == "canceled" and record["progress"] == {"copied": 4} and record["finished"] is not None
+
+
 async def test_contention_past_the_retry_time_is_slow_down(engine: str, store: MetaStore, monkeypatch) -> None:
     """A transaction still losing serialization races after RETRY_FOR answers 503 SlowDown (retryable),
     never the driver's raw error (a 500)."""

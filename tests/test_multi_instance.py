@@ -103,13 +103,17 @@ def test_racing_if_none_match_across_instances_has_one_winner(clients, shared_bu
 
 
 def test_racing_if_match_across_instances_has_one_winner(clients, shared_bucket):
-    etag = clients[0].put_object(Bucket=shared_bucket, Key="cas", Body=b"v0")["ETag"]
+    # every writer's body differs from the original: a writer that rewrote the same bytes would
+    # keep the ETag and let a second writer match it legitimately
+    etag = clients[0].put_object(Bucket=shared_bucket, Key="cas", Body=b"original")["ETag"]
     barrier = threading.Barrier(9)
 
     def attempt(n: int) -> bool:
         barrier.wait()
         try:
-            clients[n % INSTANCES].put_object(Bucket=shared_bucket, Key="cas", Body=f"v{n}".encode(), IfMatch=etag)
+            clients[n % INSTANCES].put_object(
+                Bucket=shared_bucket, Key="cas", Body=f"writer {n}".encode(), IfMatch=etag
+            )
             return True
         except ClientError as exc:
             assert code(exc) in ("PreconditionFailed", "ConditionalRequestConflict"), exc.response

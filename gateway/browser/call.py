@@ -6,18 +6,19 @@ from __future__ import annotations
 
 import binascii
 import functools
-import json
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 
-from gateway.core.identity import request_context
+from gateway.core.authz import Identity
+from gateway.core.backend_errors import BackendError, storage_error
 from gateway.core.service import Core
 from gateway.core.sessions import Session, unb64url
 from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.domain.models import Bucket
+from gateway.http.call import AuthorizedCall, read_json_object
 from gateway.http.session_auth import session_of
 from gateway.logs import ACCESS_KEY
 
@@ -27,12 +28,10 @@ log = logging.getLogger("junction.browser")
 MAX_JSON = 64 * 1024
 
 
-class BrowserCall:
+class BrowserCall(AuthorizedCall):
     def __init__(self, request: web.Request, core: Core, session: Session | None) -> None:
-        self.request = request
-        self.core = core
+        super().__init__(request, core)
         self._session = session
-        self.context = request_context(request.remote, request.secure, request.headers.get("User-Agent"))
 
     @property
     def session(self) -> Session:
@@ -40,25 +39,8 @@ class BrowserCall:
             raise JunctionError(ErrorCode.Unauthorized, "Unauthorized: sign in first")
         return self._session
 
-    async def authorize(
-        self,
-        action: str,
-        bucket: Bucket | None = None,
-        key: str | None = None,
-        context: Mapping[str, Sequence[str]] | None = None,
-    ) -> None:
-        await self.core.authorize(
-            self.session.identity, action, bucket=bucket, key=key, context={**self.context, **(context or {})}
-        )
-
-    async def allowed(self, action: str, bucket: Bucket | None = None, key: str | None = None) -> bool:
-        try:
-            await self.authorize(action, bucket, key)
-        except JunctionError as exc:
-            if exc.code != ErrorCode.AccessDenied:
-                raise
-            return False
-        return True
+    def acting_identity(self) -> Identity:
+        return self.session.identity
 
     async def bucket(self) -> Bucket:
         return await self.core.buckets.get(self.request.match_info["bucket"])
@@ -68,16 +50,7 @@ class BrowserCall:
         return decode_key(self.request.match_info.get(name, ""))
 
     async def json(self) -> dict[str, Any]:
-        body = await self.request.content.read(MAX_JSON + 1)
-        if len(body) > MAX_JSON:
-            raise JunctionError(ErrorCode.InvalidArgument, "request body too large")
-        try:
-            value = json.loads(body or b"{}")
-        except (ValueError, RecursionError):
-            raise JunctionError(ErrorCode.MalformedJSON, "the request body is not valid JSON") from None
-        if not isinstance(value, dict):
-            raise JunctionError(ErrorCode.MalformedJSON, "the request body must be a JSON object")
-        return value
+        return await read_json_object(self.request, MAX_JSON)
 
 
 def decode_key(text: str) -> str:
@@ -104,6 +77,8 @@ def wrap(
             result = await handler(BrowserCall(request, core, session))
         except JunctionError as exc:
             return error_response(exc)
+        except BackendError as exc:
+            return error_response(storage_error(exc))
         except Exception as exc:
             if isinstance(exc, ConnectionError):
                 raise  # the client went away: request_log records it as the client's

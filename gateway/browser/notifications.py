@@ -77,7 +77,7 @@ async def test_endpoint(call: BrowserCall) -> dict[str, Any]:
 
 async def list_webhooks(call: BrowserCall) -> dict[str, Any]:
     require_admin(call)
-    counts = await call.core.notifications.queue_counts()
+    state = await call.core.notifications.queue_state()
     webhooks = []
     for target in await call.core.notifications.targets():
         webhooks.append(
@@ -86,7 +86,7 @@ async def list_webhooks(call: BrowserCall) -> dict[str, Any]:
                 "url": target.url,
                 "arn": target_arn(target.id),
                 "usedBy": await call.core.notifications.buckets_using(target.id),
-                **counts.get(target.id, {"queued": 0, "failed": 0}),
+                **state.get(target.id, {"queued": 0, "failed": 0, "lastError": ""}),
             }
         )
     return {"webhooks": webhooks}

@@ -19,6 +19,7 @@ from aiohttp import BodyPartReader, web
 
 from gateway.core.objects import MAX_PUT_SIZE, ObjectAttrs, WriteConditions
 from gateway.core.sessions import b64url
+from gateway.core.sse.service import visible_sha256
 from gateway.core.tagging import validate_tags
 from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.domain.models import Bucket, ObjectInfo
@@ -277,7 +278,7 @@ async def view(call: BrowserCall) -> dict[str, Any]:
         "metadata": obj.meta,
         "headers": obj.headers,
         "checksums": obj.checksums,
-        "sha256": obj.sha256,
+        "sha256": visible_sha256(obj),
         "tags": dict(tags) if tags is not None else None,
     }
 

@@ -3,46 +3,28 @@ checks every route shares (authorization through the one engine, the volume in t
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aiohttp import web
 
 from gateway.core.authz import Identity
-from gateway.core.identity import request_context
 from gateway.core.service import Core
 from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.domain.models import Bucket
+from gateway.http.call import AuthorizedCall, json_object
 
 
-class ConsoleCall:
+class ConsoleCall(AuthorizedCall):
     def __init__(self, request: web.Request, core: Core, identity: Identity, body: bytes) -> None:
-        self.request = request
-        self.core = core
+        super().__init__(request, core)
         self.identity = identity
         self.body = body
-        self.context = request_context(request.remote, request.secure, request.headers.get("User-Agent"))
 
-    async def authorize(self, action: str, bucket: Bucket | None = None) -> None:
-        await self.core.authorize(self.identity, action, bucket=bucket, context=self.context)
-
-    async def allowed(self, action: str, bucket: Bucket | None = None) -> bool:
-        try:
-            await self.authorize(action, bucket)
-        except JunctionError as exc:
-            if exc.code != ErrorCode.AccessDenied:
-                raise
-            return False
-        return True
+    def acting_identity(self) -> Identity:
+        return self.identity
 
     def json(self) -> dict[str, Any]:
-        try:
-            value = json.loads(self.body or b"{}")
-        except (ValueError, RecursionError):  # RecursionError: nested too deep
-            raise JunctionError(ErrorCode.MalformedJSON, "the request body is not valid JSON") from None
-        if not isinstance(value, dict):
-            raise JunctionError(ErrorCode.MalformedJSON, "the request body must be a JSON object")
-        return value
+        return json_object(self.body)
 
     def int_param(self, name: str) -> int:
         try:

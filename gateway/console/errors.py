@@ -144,6 +144,7 @@ STATUS: dict[ErrorCode, int] = {
         500,
     ),
     **dict.fromkeys((E.NotImplemented,), 501),
+    **dict.fromkeys((E.InsufficientStorage,), 507),
     **dict.fromkeys((E.StorageTestFailed, E.CorruptedObject), 502),
     **dict.fromkeys(
         (

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
@@ -48,6 +48,19 @@ class Identity:
 
 
 ANONYMOUS_IDENTITY = Identity(ANONYMOUS)
+
+# AWS: a read of a key (or version) that is not there answers 404 only to a caller that may also
+# list the bucket; anyone else gets 403, so that reading some keys does not let one probe others.
+ABSENCE_CODES = frozenset({ErrorCode.NoSuchKey, ErrorCode.NoSuchVersion})
+REVEALS_ABSENCE = "s3:ListBucket"
+
+
+async def conceal_absence(error: JunctionError, may_list: Callable[[], Awaitable[bool]]) -> JunctionError:
+    """The error a caller sees for `error`: a missing object or version becomes AccessDenied unless
+    `may_list` (the engine asked for s3:ListBucket on the bucket) says the caller may know it."""
+    if error.code not in ABSENCE_CODES or await may_list():
+        return error
+    return JunctionError(ErrorCode.AccessDenied)
 
 
 @dataclass(frozen=True, slots=True)

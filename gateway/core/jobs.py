@@ -24,6 +24,7 @@ from typing import Any
 from gateway.domain.errors import JunctionError
 from gateway.meta.store import MetaStore
 
+from .backend_errors import BackendError, storage_error
 from .leases import Lease
 from .liveness import OWNER_LEASE, OWNERS_DIR, owner_lease, process_alive
 
@@ -41,6 +42,7 @@ class Job:
         self.kind = kind
         self.progress: dict[str, Any] = {"filesTotal": 0, "filesDone": 0, "bytesTotal": 0, "bytesDone": 0}
         self.canceled = False
+        self.failure: JunctionError | None = None  # why the runner failed, when it said why
         self._dirty = False
         # (sync task id, seconds to its next run or None): the job's final record ends that run too
         self.ends_run_of: tuple[int, float | None] | None = None
@@ -117,7 +119,11 @@ class JobService:
             state, error = "failed", "interrupted: the gateway is stopping"
             raise
         except JunctionError as exc:
+            job.failure = exc
             error = exc.message or exc.code
+        except BackendError as exc:  # a user space's failure: recorded as the front ends answer it
+            job.failure = storage_error(exc)
+            error = f"{job.failure.text} ({exc})"
         except Exception as exc:  # recorded on the job; the gateway keeps serving
             log.exception("job %s (%s) failed", job.id, job.kind)
             error = f"{type(exc).__name__}: {exc}"
@@ -144,7 +150,7 @@ class JobService:
             if job._dirty:
                 job._dirty = False
                 try:
-                    await self._store.jobs.save_job(job.id, progress=job.progress)
+                    await self._store.jobs.save_progress(job.id, job.progress)
                 except Exception:
                     log.warning("could not record progress of job %s", job.id)
 

@@ -35,7 +35,7 @@ from .objects import (
     check_source_conditions,
 )
 from .sse.request import SseRequest
-from .sse.service import NOT_APPLICABLE, hides_md5, opaque_etag
+from .sse.service import NOT_APPLICABLE, digestible, hides_md5, opaque_etag
 
 MIN_PART_SIZE = 5 * 1024 * 1024
 MAX_PART_SIZE = 5 * 1024**3
@@ -336,7 +336,7 @@ class MultipartService:
             key=key,
             size=size,
             etag=f"{hashlib.md5(md5s).hexdigest()}-{len(chosen)}",
-            sha256=(await self._sha256_of(chosen, data_key)).upper() if data_key or not record else "",
+            sha256=(await self._sha256_of(chosen, data_key)).upper() if digestible(record, data_key) else "",
             content_type=upload.content_type,
             headers=upload.headers,
             meta=upload.meta,

@@ -34,12 +34,14 @@ from gateway.meta.store import MetaStore
 
 from .audit_scope import CURRENT
 from .identity import Generation
+from .notify_delivery import DeliveryLimits
 
 log = logging.getLogger("junction.notify")
 
 GENERATION_FILE = "notify.gen"  # replaced after every configuration change, in any worker
 CACHE_SECONDS = 5.0  # another instance's change is seen after at most this long
 TARGET_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+FULL_WARNING_SECONDS = 60.0  # a full queue is logged at most this often per webhook and process
 
 
 @dataclass(slots=True)
@@ -53,9 +55,11 @@ class ObjectEvent:
 
 
 class NotificationService:
-    def __init__(self, store: MetaStore, data_dir: Path, region: str) -> None:
+    def __init__(self, store: MetaStore, data_dir: Path, region: str, limits: DeliveryLimits | None = None) -> None:
         self._store = store
         self._region = region
+        self._limits = limits or DeliveryLimits()
+        self._full_logged: dict[str, float] = {}
         self._generation = Generation(data_dir / GENERATION_FILE)
         self._seen: tuple[int, int, int] | None = None
         self._cached: dict[int, tuple[float, NotificationConfig | None]] = {}
@@ -155,8 +159,14 @@ class NotificationService:
         await self._store.notify.put_target(target_id, url)
         return target_id
 
-    async def queue_counts(self) -> dict[str, dict[str, int]]:
-        return await self._store.notify.counts()
+    async def queue_state(self) -> dict[str, dict[str, Any]]:
+        """target id -> {"queued": n, "failed": n, "lastError": the newest failed event's error}."""
+        counts: dict[str, dict[str, Any]] = dict(await self._store.notify.counts())
+        errors = await self._store.notify.last_errors()
+        return {
+            target: {**counts.get(target, {"queued": 0, "failed": 0}), "lastError": errors.get(target, "")}
+            for target in counts.keys() | errors.keys()
+        }
 
     # ------------------------------------------------------------ events
 
@@ -172,12 +182,24 @@ class NotificationService:
             if bucket is None:
                 return  # deleted meanwhile
             body = json.dumps(self.record_document(bucket, event_name, obj, matched), separators=(",", ":"))
-            await self._store.notify.enqueue([(matched.target_id, body)])
+            limits = self._limits
+            if await self._store.notify.enqueue([(matched.target_id, body)], limits.queue_limit, limits.failed_keep):
+                self._log_full(matched.target_id)
         except Exception:
             log.exception("could not queue the %s event of bucket %d", event_name, bucket_id)
             return
         for wake in self.on_queued:
             wake()
+
+    def _log_full(self, target_id: str) -> None:
+        now = time.monotonic()
+        if now - self._full_logged.get(target_id, -FULL_WARNING_SECONDS) >= FULL_WARNING_SECONDS:
+            self._full_logged[target_id] = now
+            log.warning(
+                "the queue of webhook %s is full (%d events waiting): new events are dropped until it drains",
+                target_id,
+                self._limits.queue_limit,
+            )
 
     def record_document(
         self, bucket: Bucket, event_name: str, obj: ObjectEvent, config: TargetConfig

@@ -4,8 +4,13 @@ One process per namespace delivers (the "notify" lease, like the blob collector'
 several workers or instances a given event is POSTed by one of them; if that one dies while
 an event is in flight, the next holder sends it again (at-least-once, as S3 promises). A
 webhook that fails (connection refused, timeout, non-2xx) gets the event again after a delay
-that doubles with each attempt, up to `MAX_DELAY`; after `MAX_ATTEMPTS` the event is kept as
-`failed`. A dead webhook holds back only its own events, never a write nor another webhook.
+that doubles with each attempt, up to `MAX_DELAY`. Retries are bounded (`DeliveryLimits`): after
+`max_attempts`, or once the event has waited `max_age_seconds`, it is given up and kept as
+`failed`; the events queued behind a failing one that have waited that long are given up with
+it, so a dead webhook's queue drains as fast as it fills. Failed events are kept for the
+console (the newest `failed_keep` per webhook, for `failed_keep_seconds`), then pruned; a
+webhook's queue holds at most `queue_limit` events (notify_store.py). A dead webhook holds back
+only its own events, never a write nor another webhook.
 
 The HTTP client is handed in (`Poster`): the core knows no HTTP framework.
 """
@@ -18,6 +23,7 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Protocol
 
 from gateway.meta.notify_store import QueuedEvent
@@ -32,7 +38,18 @@ LEASE_SECONDS = 30.0
 BATCH = 100
 TIMEOUT_SECONDS = 10.0  # one POST; a webhook slower than this counts as failed
 MAX_DELAY = 1800.0
-MAX_ATTEMPTS = 30  # with the default 2 s base: about twelve hours of retries
+PRUNE_SECONDS = 60.0  # how often the holder removes failed events past their keep time
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryLimits:
+    """How long a failing webhook's events are retried and kept (README "Bucket notifications")."""
+
+    max_attempts: int = 30  # with the default 2 s base: about twelve hours of retries
+    max_age_seconds: float = 86400.0  # an event older than this is given up at its next failure
+    queue_limit: int = 10000  # events waiting per webhook; more are dropped (kept as failed)
+    failed_keep: int = 1000  # failed events kept per webhook, the newest
+    failed_keep_seconds: float = 7 * 86400.0  # how long a failed event stays visible
 
 
 class Poster(Protocol):
@@ -51,10 +68,13 @@ class Delivery:
         is_dead: Callable[[str], Awaitable[bool]],
         *,
         retry_base: float = 2.0,
+        limits: DeliveryLimits | None = None,
     ) -> None:
         self._store = store
         self._lease = Lease(store.cluster, "notify", holder, LEASE_SECONDS, is_dead=is_dead)
         self._retry_base = retry_base
+        self.limits = limits or DeliveryLimits()
+        self._next_prune = 0.0
         self._poster: Poster | None = None
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
@@ -98,11 +118,23 @@ class Delivery:
                 if await self._lease.held():
                     while await self.deliver_due():
                         pass
+                    await self._prune()
             except Exception:
                 log.exception("notification delivery failed")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
             self._wake.clear()
+
+    async def _prune(self) -> None:
+        """Remove the failed events kept longer than `failed_keep_seconds` (every PRUNE_SECONDS)."""
+        now = time.time()
+        if now < self._next_prune:
+            return
+        keep = self.limits.failed_keep_seconds
+        self._next_prune = now + min(PRUNE_SECONDS, keep / 2)
+        pruned = await self._store.notify.prune_failed(now - keep)
+        if pruned:
+            log.info("pruned %d failed notification events kept longer than %g s", pruned, keep)
 
     async def deliver_due(self) -> bool:
         """One batch of due events, each webhook's in order; True when the batch was full."""
@@ -122,16 +154,31 @@ class Delivery:
             if not error:
                 await self._store.notify.delivered(event.id)
                 continue
-            attempts = event.attempts + 1
-            if attempts >= MAX_ATTEMPTS:
-                log.warning("gave up on an event for webhook %s after %d attempts: %s", target_id, attempts, error)
-                await self._store.notify.give_up(event.id, attempts, error)
-            else:
-                log.info(
-                    "webhook %s failed (%s); attempt %d in %.1f s", target_id, error, attempts + 1, self.delay(attempts)
-                )
-                await self._store.notify.postpone(event.id, attempts, time.time() + self.delay(attempts), error)
+            await self._failed(target_id, event, error)
             return  # the rest of this webhook's events wait: they would most likely fail too
+
+    async def _failed(self, target_id: str, event: QueuedEvent, error: str) -> None:
+        """Postpone the event, or give it up when its attempts or its time are spent; the
+        webhook's other events that have waited too long are given up with it."""
+        limits = self.limits
+        attempts = event.attempts + 1
+        now = time.time()
+        cutoff = now - limits.max_age_seconds
+        expired = f"expired after waiting more than {limits.max_age_seconds:g} s; last error: {error}"
+        if attempts >= limits.max_attempts:
+            log.warning("gave up on an event for webhook %s after %d attempts: %s", target_id, attempts, error)
+            await self._store.notify.give_up(event, attempts, error, limits.failed_keep)
+        elif event.created < cutoff:
+            log.warning("gave up on an event for webhook %s: %s", target_id, expired)
+            await self._store.notify.give_up(event, attempts, expired, limits.failed_keep)
+        else:
+            log.info(
+                "webhook %s failed (%s); attempt %d in %.1f s", target_id, error, attempts + 1, self.delay(attempts)
+            )
+            await self._store.notify.postpone(event.id, attempts, now + self.delay(attempts), error)
+        behind = await self._store.notify.expire(target_id, cutoff, expired, limits.failed_keep)
+        if behind:
+            log.warning("gave up on %d more events for webhook %s: %s", behind, target_id, expired)
 
     async def _send(self, url: str, body: str) -> str:
         assert self._poster is not None

@@ -31,7 +31,7 @@ from .hashing import HashingStream
 from .notifications import NotificationService, object_created, object_removed
 from .sse.copying import copy_encryption, encryption_changes, is_customer
 from .sse.request import SseRequest
-from .sse.service import Cipher, EncryptionService, hides_md5, opaque_etag
+from .sse.service import Cipher, EncryptionService, hides_md5, kept_sha256, opaque_etag
 from .storage_classes import HEADER as STORAGE_CLASS_HEADER
 from .storage_classes import StorageClassService, with_storage_class
 from .versioning import delete_version, missing_key, read_object_version, read_version
@@ -258,7 +258,7 @@ class ObjectService:
                 key=key,
                 size=stream.size,
                 etag=etag_of(stream, cipher),
-                sha256=stream.sha256_hex.upper(),
+                sha256=kept_sha256(stream.sha256_hex.upper(), cipher.record if cipher else None),
                 content_type=attrs.content_type or DEFAULT_CONTENT_TYPE,
                 headers=attrs.headers,
                 meta=attrs.meta,
@@ -417,7 +417,7 @@ class ObjectService:
             key=key,
             size=src.size,
             etag=etag or src.etag,
-            sha256=src.sha256,
+            sha256=kept_sha256(src.sha256, record),
             content_type=attrs.content_type or DEFAULT_CONTENT_TYPE,
             headers=attrs.headers,
             meta=attrs.meta,

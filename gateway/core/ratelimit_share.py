@@ -18,7 +18,7 @@ from gateway.meta.cluster_store import ClusterStore
 
 log = logging.getLogger("junction.ratelimit")
 
-Hit = tuple[str, str, float]
+Hit = tuple[str, str, float]  # (route class, client address, time)
 INTERVAL = 1.0  # seconds between two exchanges
 WINDOW = 60.0  # the longest limit window (gateway/http/ratelimit.py)
 

@@ -36,7 +36,7 @@ from .multipart import MultipartService
 from .native_multipart import NativeMultipart
 from .native_ops import NativeService
 from .notifications import NotificationService
-from .notify_delivery import Delivery, Poster
+from .notify_delivery import Delivery, DeliveryLimits, Poster
 from .object_lock import ObjectLockService
 from .objects import ObjectService
 from .quotas import QuotaService, quota_guard
@@ -79,6 +79,7 @@ class Core:
         audit_retention_days: float = 90.0,
         region: str = "us-east-1",
         notify_retry_seconds: float = 2.0,
+        notify_limits: DeliveryLimits | None = None,
         primary: bool = True,
     ) -> None:
         self.data_dir = Path(data_dir).resolve()  # user-space roots must be absolute
@@ -144,9 +145,12 @@ class Core:
         self.settings.on_change("audit-retention", self.audit.retention_changed)
         # Bucket notifications: every object write and delete emits here; the queue is delivered
         # by one process per namespace (lease), once the app hands it an HTTP client
-        self.notifications = NotificationService(self.store, self.data_dir, region)
+        notify_limits = notify_limits or DeliveryLimits()
+        self.notifications = NotificationService(self.store, self.data_dir, region, notify_limits)
         self.objects.events = self.tagging.events = self.notifications
-        self.delivery = Delivery(self.store, self.jobs.owner, self.jobs.owner_dead, retry_base=notify_retry_seconds)
+        self.delivery = Delivery(
+            self.store, self.jobs.owner, self.jobs.owner_dead, retry_base=notify_retry_seconds, limits=notify_limits
+        )
         self.notifications.on_queued.append(self.delivery.wake)
         self.sync.schedule(self.audit.prune, PRUNE_EVERY)
         self._root = (root_access_key, root_secret_key)

@@ -316,7 +316,7 @@ class SyncService:
             try:
                 await dest.make_dir(posixpath.join(dest_path, rel) if dest_path else rel)
                 counts["dirs"] = counts.get("dirs", 0) + 1
-            except (OSError, InvalidBlobKey) as exc:
+            except BackendError as exc:  # a file where the directory goes, a refused permission
                 counts["failed"] += 1
                 _note(errors, f"directory {rel!r}: {exc}")
 

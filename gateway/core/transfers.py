@@ -99,7 +99,7 @@ class Transfers:
         objects = await self._native.package_objects(package)
         job.update(filesTotal=len(objects), bytesTotal=sum(o.size for o in objects))
         errors: list[str] = []
-        written = 0
+        written = unstorable = 0
         for obj in objects:
             job.check_canceled()
             job.update(current=obj.path)
@@ -107,18 +107,25 @@ class Transfers:
                 key = check_key(posixpath.join(root, obj.path) if root else obj.path)
             except InvalidBlobKey:
                 errors.append(f"{obj.path}: not a path a file system can hold; skipped")
+                unstorable += 1
                 job.add(filesFailed=1)
                 continue
             full = await self._store.objects.get_by_id(obj.id)  # listings carry no block map
             if full is None:  # deleted meanwhile
                 errors.append(f"{obj.path}: deleted while exporting")
                 continue
-            await dest.put(key, counted(job, self._objects.read(full)), full.size)
+            try:
+                await dest.put(key, counted(job, self._objects.read(full)), full.size)
+            except InvalidBlobKey as exc:  # a directory where the file goes, a name too long: the next one
+                errors.append(f"{obj.path}: {exc}; skipped")
+                unstorable += 1
+                job.add(filesFailed=1)
+                continue
             written += 1
             job.add(filesDone=1)
         if errors:
             raise JunctionError(
-                ErrorCode.OperationFailed,
+                ErrorCode.InvalidArgument if unstorable == len(errors) else ErrorCode.OperationFailed,
                 f"{len(errors)} objects could not be exported: " + "; ".join(errors[:MAX_ERRORS]),
             )
         return {"packageID": package.id, "files": written, "bytes": sum(o.size for o in objects)}

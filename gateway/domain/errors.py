@@ -34,6 +34,7 @@ class ErrorCode(StrEnum):
     InvalidLocationConstraint = "InvalidLocationConstraint"
     InvalidStorageClass = "InvalidStorageClass"
     IncompleteBody = "IncompleteBody"
+    InsufficientStorage = "InsufficientStorage"
     IncorrectNumberOfFilesInPostRequest = "IncorrectNumberOfFilesInPostRequest"
     InternalError = "InternalError"
     InvalidAccessKeyId = "InvalidAccessKeyId"
@@ -146,6 +147,7 @@ MESSAGES: dict[ErrorCode, str] = {
     ErrorCode.InvalidStorageClass: "The storage class you specified is not valid.",
     ErrorCode.IncompleteBody: "You did not provide the number of bytes specified by the Content-Length HTTP header.",
     ErrorCode.IncorrectNumberOfFilesInPostRequest: "POST requires exactly one file upload per request.",
+    ErrorCode.InsufficientStorage: "The storage has no room left for this write; retry once space is freed.",
     ErrorCode.InternalError: "We encountered an internal error. Please try again.",
     ErrorCode.InvalidAccessKeyId: "The AWS access key ID you provided does not exist in our records.",
     ErrorCode.InvalidArgument: "Invalid Argument",

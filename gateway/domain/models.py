@@ -49,16 +49,17 @@ class Encryption:
     kms_key_id: str = ""  # SSE-KMS: the key id the client named
     customer_salt: str = ""  # SSE-C: base64 salt of the key's fingerprint
     customer_fingerprint: str = ""  # SSE-C: salted HMAC of the client's key (recognises it)
+    bucket_key: bool = False  # SSE-KMS: the object uses an S3 Bucket Key (told to clients, as S3 does)
 
     @property
     def customer(self) -> bool:
         return bool(self.customer_fingerprint)
 
-    def as_json(self) -> dict[str, str]:
+    def as_json(self) -> dict[str, str | bool]:
         return {name: getattr(self, name) for name in self.__slots__ if getattr(self, name)}
 
     @classmethod
-    def from_json(cls, data: dict[str, str]) -> Encryption:
+    def from_json(cls, data: dict[str, Any]) -> Encryption:
         return cls(**{k: v for k, v in data.items() if k in cls.__slots__})
 
 
@@ -89,10 +90,6 @@ class ObjectInfo:
     tag_count: int = 0  # S3 object tags (x-amz-tagging-count), read with the current row
     encryption: Encryption | None = None  # encrypted at rest (gateway/core/sse); None: stored in clear
     lock: LockState | None = None  # S3 Object Lock retention and legal hold of this version
-
-    @property
-    def file_hash(self) -> str:
-        return "Full" + self.sha256
 
 
 @dataclass(slots=True)

@@ -12,22 +12,21 @@ from __future__ import annotations
 
 import functools
 import hmac
-import json
 import logging
 import math
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 
 from gateway.core.authz import Identity
-from gateway.core.identity import request_context
+from gateway.core.backend_errors import BackendError, storage_error
 from gateway.core.service import Core
 from gateway.core.user_directory import ADMIN_POLICY
 from gateway.domain.errors import ErrorCode, JunctionError
-from gateway.domain.models import Bucket
+from gateway.http.call import AuthorizedCall, read_json_object
 from gateway.http.ratelimit import limit_of
 from gateway.http.session_auth import session_of
 from gateway.logs import ACCESS_KEY
@@ -56,12 +55,10 @@ class Caller:
     account: str
 
 
-class FileCall:
+class FileCall(AuthorizedCall):
     def __init__(self, request: web.Request, core: Core, caller: Caller | None) -> None:
-        self.request = request
-        self.core = core
+        super().__init__(request, core)
         self._caller = caller
-        self.context = request_context(request.remote, request.secure, request.headers.get("User-Agent"))
         self._body: dict[str, Any] | None = None
 
     @property
@@ -70,40 +67,16 @@ class FileCall:
             raise JunctionError(ErrorCode.Unauthorized, "Unauthorized")
         return self._caller
 
-    async def authorize(
-        self,
-        action: str,
-        bucket: Bucket | None = None,
-        key: str | None = None,
-        context: Mapping[str, Sequence[str]] | None = None,
-    ) -> None:
-        await self.core.authorize(
-            self.caller.identity, action, bucket=bucket, key=key, context={**self.context, **(context or {})}
-        )
-
-    async def allowed(self, action: str, bucket: Bucket, key: str) -> bool:
-        try:
-            await self.authorize(action, bucket, key)
-        except JunctionError as exc:
-            if exc.code != ErrorCode.AccessDenied:
-                raise
-            return False
-        return True
+    def acting_identity(self) -> Identity:
+        return self.caller.identity
 
     async def json(self) -> dict[str, Any]:
-        if self._body is not None:
-            return self._body
-        body = await self.request.content.read(MAX_JSON + 1)
-        if len(body) > MAX_JSON:
-            raise JunctionError(ErrorCode.EntityTooLarge, f"a JSON body is at most {MAX_JSON} bytes; use /api/upload")
-        try:
-            value = json.loads(body or b"{}")
-        except (ValueError, RecursionError):
-            raise JunctionError(ErrorCode.MalformedJSON, "the request body is not valid JSON") from None
-        if not isinstance(value, dict):
-            raise JunctionError(ErrorCode.MalformedJSON, "the request body must be a JSON object")
-        self._body = value
-        return value
+        if self._body is None:
+            too_large = JunctionError(
+                ErrorCode.EntityTooLarge, f"a JSON body is at most {MAX_JSON} bytes; use /api/upload"
+            )
+            self._body = await read_json_object(self.request, MAX_JSON, too_large)
+        return self._body
 
     async def text(self, name: str, missing: str, *, required: bool = True) -> str | None:
         """A string field of the JSON body; `missing` is the document's 400 text when absent."""
@@ -180,6 +153,8 @@ def wrap(core: Core, endpoint: str, handler: Handler) -> Callable[[web.Request],
             result = await handler(FileCall(request, core, caller))
         except JunctionError as exc:
             return error_response(exc)
+        except BackendError as exc:
+            return error_response(storage_error(exc))
         except TooManyFailures as exc:
             limited = error_json(429, "Too many requests", "too many wrong API keys from this address", "RateLimited")
             limited.headers["Retry-After"] = str(max(1, math.ceil(exc.retry_at - time.time())))

@@ -33,6 +33,7 @@ ANSWERS: dict[ErrorCode, tuple[int, str]] = {
     ErrorCode.BucketNotEmpty: (409, "Not empty"),
     ErrorCode.EntityTooLarge: (413, "File too large"),
     ErrorCode.QuotaExceeded: (507, "Insufficient storage"),
+    ErrorCode.InsufficientStorage: (507, "Insufficient storage"),
     ErrorCode.ServiceUnavailable: (503, "Service unavailable"),
     ErrorCode.SlowDown: (503, "Service unavailable"),
 }

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -17,6 +16,7 @@ from aiohttp import web
 from gateway.core.service import Core
 from gateway.core.sessions import Session
 from gateway.domain.errors import MESSAGES, ErrorCode, JunctionError
+from gateway.http.call import read_json_object
 from gateway.http.session_auth import session_of
 from gateway.logs import ACCESS_KEY
 
@@ -41,19 +41,6 @@ def _error(status: int, message: str, code: str) -> web.Response:
     return web.json_response({"error": message, "code": code}, status=status)
 
 
-async def _body(request: web.Request) -> dict[str, Any]:
-    raw = await request.content.read(MAX_JSON + 1)
-    if len(raw) > MAX_JSON:
-        raise JunctionError(ErrorCode.InvalidArgument, "request body too large")
-    try:
-        value = json.loads(raw or b"{}")
-    except (ValueError, RecursionError):
-        raise JunctionError(ErrorCode.MalformedJSON, "the request body is not valid JSON") from None
-    if not isinstance(value, dict):
-        raise JunctionError(ErrorCode.MalformedJSON, "the request body must be a JSON object")
-    return value
-
-
 async def _scope(core: Core, session: Session) -> str | None:
     """Whose logins the caller manages: every login for a gateway administrator, else those of
     its account's users (if it may manage them)."""
@@ -70,12 +57,14 @@ def _require_admin(session: Session) -> None:
 
 async def create_user(request: web.Request, core: Core, session: Session) -> dict[str, str]:
     scope = await _scope(core, session)
-    await core.ftp_logins.create(scope or session.account, await _body(request))
+    await core.ftp_logins.create(scope or session.account, await read_json_object(request, MAX_JSON))
     return {"status": "FTP user created"}
 
 
 async def delete_user(request: web.Request, core: Core, session: Session) -> dict[str, str]:
-    await core.ftp_logins.delete(await _scope(core, session), (await _body(request)).get("username"))
+    await core.ftp_logins.delete(
+        await _scope(core, session), (await read_json_object(request, MAX_JSON)).get("username")
+    )
     return {"status": "FTP user deleted"}
 
 
@@ -84,7 +73,7 @@ async def get_users(request: web.Request, core: Core, session: Session) -> list[
 
 
 async def edit_user(request: web.Request, core: Core, session: Session) -> dict[str, str]:
-    await core.ftp_logins.edit(await _scope(core, session), await _body(request))
+    await core.ftp_logins.edit(await _scope(core, session), await read_json_object(request, MAX_JSON))
     return {"status": "FTP user edited"}
 
 

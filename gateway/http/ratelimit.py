@@ -15,10 +15,9 @@ from __future__ import annotations
 import time
 from collections import OrderedDict, deque
 
+from gateway.core.ratelimit_share import Hit
+
 MAX_CLIENTS = 10_000  # addresses remembered per limit (oldest forgotten first)
-
-
-Hit = tuple[str, str, float]  # (route class, client address, time)
 OUTBOX_MAX = 10_000  # hits kept for publishing; with no sharing task running, the oldest are dropped
 
 

@@ -68,12 +68,24 @@ class JobsStore:
 
         return await self.db.transaction(insert)
 
+    async def save_progress(self, job_id: int, progress: dict[str, Any]) -> None:
+        """Record a running job's progress. Only while it runs: a progress write that reaches the
+        database after the job's final record (a heartbeat already on its way when the job ended)
+        must not turn a finished job back into a running one."""
+        await self.db.transaction(
+            lambda conn: conn.execute(
+                "UPDATE jobs SET progress = ?, updated = ? WHERE id = ? AND state = 'running'",
+                (json.dumps(progress), time.time(), job_id),
+            ),
+            durable=False,
+        )
+
     async def save_job(
         self,
         job_id: int,
         *,
         progress: dict[str, Any],
-        state: str = "running",
+        state: str,
         result: Any = None,
         error: str = "",
         ends_run_of: tuple[int, float | None] | None = None,

@@ -4,7 +4,8 @@
 `gateway.domain.notifications.NotificationConfig`); `notify_targets` the webhook endpoints an
 administrator registered (a configuration names them by ARN); `notify_queue` the events waiting
 for delivery: a row is deleted once its webhook answered 2xx, postponed with a growing delay
-after each failure, and marked `failed` after the last attempt (kept for the operator to see).
+after each failure, and marked `failed` after the last attempt (kept for the operator to see, a
+bounded number per webhook for a bounded time: on a failed row `next_attempt` is when it failed).
 """
 
 from __future__ import annotations
@@ -32,5 +33,9 @@ NOTIFY_MIGRATIONS: list[str] = [
         created      REAL NOT NULL
     );
     CREATE INDEX notify_queue_due ON notify_queue(state, next_attempt)
+    """,
+    # a webhook's queued and failed events, counted and trimmed per webhook
+    """
+    CREATE INDEX notify_queue_target ON notify_queue(target_id, state, next_attempt)
     """,
 ]

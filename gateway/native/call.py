@@ -56,9 +56,9 @@ class NativeCall:
         full = request_context(self.request.remote, self.request.secure, self.request.headers.get("User-Agent"))
         await self.core.authorize(self.identity, action, bucket=bucket, key=key, context={**full, **(context or {})})
 
-    async def allowed(self, action: str, bucket_id: int) -> bool:
+    async def allowed(self, action: str, bucket_id: int, context: Mapping[str, Sequence[str]] | None = None) -> bool:
         try:
-            await self.authorize(action, bucket_id)
+            await self.authorize(action, bucket_id, context=context)
         except JunctionError as exc:
             if exc.code != ErrorCode.AccessDenied:
                 raise

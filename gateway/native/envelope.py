@@ -154,6 +154,7 @@ ERRORS: dict[ErrorCode, tuple[str, int]] = {
     **dict.fromkeys((E.QuotaExceeded,), (OPERATION_FAILED, 403)),
     **dict.fromkeys((E.StorageTestFailed, E.CorruptedObject), (OPERATION_FAILED, 502)),
     **dict.fromkeys((E.NotImplemented,), (OPERATION_FAILED, 501)),
+    **dict.fromkeys((E.InsufficientStorage,), (OPERATION_FAILED, 507)),
     **dict.fromkeys(
         (
             E.ServiceUnavailable,

@@ -22,8 +22,10 @@ async def finish_or_detach(call: NativeCall, job: Job, data: dict[str, Any], pay
         return ok({**payload, "jobID": job.id})
     record = await call.core.jobs.wait(job)
     if record["state"] != "succeeded":
+        # the runner's own error when it gave one: a client's mistake stays a 4xx
+        failed = job.failure.code if job.failure is not None else ErrorCode.InternalError
         raise JunctionError(
-            ErrorCode.OperationAborted if record["state"] == "canceled" else ErrorCode.InternalError,
+            ErrorCode.OperationAborted if record["state"] == "canceled" else failed,
             f"job {job.id} {record['state']}: {record['error']}",
             job=job.id,
         )

@@ -7,6 +7,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
+from gateway.core.authz import ABSENCE_CODES, REVEALS_ABSENCE, conceal_absence
 from gateway.core.native_ops import WrittenFile
 from gateway.core.packages import validate_native_path
 from gateway.domain.errors import ErrorCode, JunctionError, invalid_argument
@@ -56,9 +57,24 @@ async def object_download(call: NativeCall) -> web.StreamResponse:
 
 
 async def object_download_by_path(call: NativeCall) -> web.StreamResponse:
-    obj = await call.native.by_full_path(call.q_str("path"))
+    path = call.q_str("path")
+    try:
+        obj = await call.native.by_full_path(path)
+    except JunctionError as exc:
+        if exc.code not in ABSENCE_CODES:
+            raise
+        raise await _absence(call, path, exc) from None
     await call.authorize("s3:GetObject", obj.bucket_id, obj.key)
     return await _send(call, obj)
+
+
+async def _absence(call: NativeCall, path: str, exc: JunctionError) -> JunctionError:
+    """A path naming no object, as S3 answers a GET of a missing key: 403 unless the caller may
+    read that key and list the bucket (a key's absence is shown only to who could list it)."""
+    bucket_name, _, key = path.lstrip("/").partition("/")
+    bucket = await call.core.buckets.get(bucket_name)
+    await call.authorize("s3:GetObject", bucket.id, key)
+    return await conceal_absence(exc, lambda: call.allowed(REVEALS_ABSENCE, bucket.id, {"s3:prefix": (key,)}))
 
 
 async def _send(call: NativeCall, obj: ObjectInfo) -> web.StreamResponse:

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from gateway.auth.types import AuthError
-from gateway.core.backend_errors import BackendUnavailable
+from gateway.core.backend_errors import BackendError, storage_error
 from gateway.core.service import Core
 from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.logs import client_gone
@@ -91,9 +91,8 @@ class NativeFrontend:
             return auth_failure(exc.code, exc.message)
         except JunctionError as exc:
             return failure(exc)
-        except BackendUnavailable as exc:
-            log.warning("backend unavailable: %s", exc)
-            return failure(JunctionError(ErrorCode.ServiceUnavailable, "A storage backend is unavailable; retry later"))
+        except BackendError as exc:
+            return failure(storage_error(exc))
         except Exception as exc:
             if isinstance(exc, ConnectionError) and client_gone(request):
                 raise  # the client hung up (an aborted upload): request_log records a 499

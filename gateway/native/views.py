@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from gateway.core.secretbox import redact
+from gateway.core.sse.service import visible_sha256
 from gateway.domain.models import Bucket, ObjectInfo, Package, SpaceRow
 
 
@@ -27,13 +28,20 @@ def package_view(package: Package) -> dict[str, Any]:
     }
 
 
+def file_hash(obj: ObjectInfo) -> str:
+    """`Full` + the upper-case hex SHA-256 of the content; "" when no plaintext digest may be shown
+    (SSE-C and SSE-KMS objects) or none is known."""
+    sha256 = visible_sha256(obj)
+    return "Full" + sha256 if sha256 else ""
+
+
 def object_view(obj: ObjectInfo) -> dict[str, Any]:
     return {
         "objectID": obj.id,
         "packageID": obj.package_id,
         "path": obj.path,
         "size": str(obj.size),
-        "fileHash": obj.file_hash,
+        "fileHash": file_hash(obj),
         "redundancy": {"type": obj.redundancy},
         "createTime": rfc3339(obj.created),
         "updateTime": rfc3339(obj.updated),

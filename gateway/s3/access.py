@@ -9,7 +9,8 @@ an allow); its tags only when some policy's condition names `s3:ExistingObjectTa
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from typing import Protocol, overload
 
 from aiohttp import web
@@ -17,7 +18,7 @@ from multidict import MultiDict
 
 from gateway.auth.types import AuthContext
 from gateway.core.audit_scope import note
-from gateway.core.authz import BUCKET_OWNER_ENFORCED, Identity
+from gateway.core.authz import BUCKET_OWNER_ENFORCED, REVEALS_ABSENCE, Identity, conceal_absence
 from gateway.core.iam.actions import OBJECT_ACTIONS
 from gateway.core.iam.policy import Policy
 from gateway.core.service import Core
@@ -30,6 +31,7 @@ class S3Call(Protocol):
 
     identity: Identity
     core: Core
+    key: str | None
     request: web.Request
     query: MultiDict[str]
     auth: AuthContext | None
@@ -37,6 +39,7 @@ class S3Call(Protocol):
 
     @property
     def client_ip(self) -> str | None: ...
+    async def target(self) -> Bucket: ...
     @overload
     def header(self, name: str) -> str | None: ...
     @overload
@@ -156,3 +159,27 @@ async def allowed(
     return await authorizer.allowed(
         identity, action, bucket=bucket, key=key, obj=obj, context=context, access=bucket_access
     )
+
+
+@asynccontextmanager
+async def absence_concealed(call: S3Call, bucket: Bucket | None, key: str | None = None) -> AsyncIterator[None]:
+    """Within: a missing object (or version) is 404 only to a caller that may list it, else 403
+    (`conceal_absence`). `bucket` and `key` None: the call's own (the bucket looked up only if
+    needed); given: a copy's source, and only errors that name that key (not the destination's)."""
+    try:
+        yield
+    except JunctionError as exc:
+        if key is not None and exc.detail.get("key") != key:
+            raise
+        concealed = await conceal_absence(exc, lambda: _may_list(call, bucket, key if key is not None else call.key))
+        if concealed is exc:
+            raise
+        raise concealed from None
+
+
+async def _may_list(call: S3Call, bucket: Bucket | None, key: str | None) -> bool:
+    """s3:ListBucket on the bucket, asked as a listing of the key's own name (`s3:prefix`): who may
+    list that prefix could see the key's absence there anyway."""
+    if bucket is None:
+        bucket = await call.target()
+    return await allowed(call, REVEALS_ABSENCE, bucket, extra={"s3:prefix": (key or "",)})

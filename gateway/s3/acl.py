@@ -21,7 +21,7 @@ from gateway.domain.models import Bucket
 from s3xml import acl as documents
 from s3xml.xml import MalformedXML
 
-from .context import S3Call
+from .context import S3Call, conceals_absence
 from .responses import xml
 
 
@@ -129,6 +129,7 @@ def _acl_action(call: S3Call, base: str) -> str:
     return base.replace("Object", "ObjectVersion") if "versionId" in call.query else base
 
 
+@conceals_absence
 async def get_object_acl(call: S3Call) -> web.Response:
     assert call.key is not None
     bucket = await call.target()
@@ -142,6 +143,7 @@ async def get_object_acl(call: S3Call) -> web.Response:
     return await _render(call, Acl(obj.owner_canonical, obj.grants))
 
 
+@conceals_absence
 async def put_object_acl(call: S3Call) -> web.Response:
     assert call.key is not None
     bucket = await call.target()

@@ -9,7 +9,7 @@ from gateway.domain.errors import ErrorCode, JunctionError
 from s3xml.attributes import object_attributes
 from s3xml.xml import http_date
 
-from .context import S3Call
+from .context import S3Call, conceals_absence
 from .encryption import read_sse
 from .responses import xml
 
@@ -27,6 +27,7 @@ def _header_int(call: S3Call, name: str, default: int) -> int:
     return value
 
 
+@conceals_absence
 async def get_object_attributes(call: S3Call) -> web.Response:
     assert call.bucket is not None and call.key is not None
     version_id = call.query.get("versionId")

@@ -6,10 +6,12 @@ headers themselves: `body()` and `expectations()` hide those details.
 
 from __future__ import annotations
 
+import functools
 import hashlib
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from typing import overload
+from typing import TypeVar, overload
 
 from aiohttp import web
 from multidict import CIMultiDictProxy, MultiDict
@@ -27,6 +29,7 @@ from gateway.domain.text import decode_uri_component
 from . import access
 from .chunked import ChunkedBodyDecoder
 
+R = TypeVar("R", bound=web.StreamResponse)
 READ_PIECE = 256 * 1024
 STREAMING_MODES = (
     PayloadMode.STREAMING_SIGNED,
@@ -144,6 +147,13 @@ class S3Call:
     ) -> None:
         """Raise AccessDenied unless the caller may do the AWS `action` on `bucket` (or its object `key`)."""
         await access.authorize(self, action, bucket, key, version_id=version_id, extra=extra)
+
+    def absence_concealed(
+        self, bucket: Bucket | None = None, key: str | None = None
+    ) -> AbstractAsyncContextManager[None]:
+        """Within: a missing object of `bucket` (None: this call's) is 404 only to a caller that may
+        list it, else 403 (see `conceals_absence`)."""
+        return access.absence_concealed(self, bucket, key)
 
     async def owner_id(self, bucket: Bucket) -> str:
         """The canonical id of the bucket's owner, as listings name it (Owner/ID)."""
@@ -310,3 +320,16 @@ def int_param(query: MultiDict[str], name: str, default: int, *, low: int = 0, h
             ErrorCode.InvalidArgument, f"Argument {name} must be an integer between {low} and 2147483647", argument=name
         )
     return value if high is None else min(value, high)
+
+
+def conceals_absence(handler: Callable[[S3Call], Awaitable[R]]) -> Callable[[S3Call], Awaitable[R]]:
+    """For handlers that act on an existing object (GET, HEAD, ?acl, ?tagging, ?attributes, ...):
+    as AWS, a missing key or version is 404 only to a caller with s3:ListBucket on the bucket,
+    403 to anyone else, so reading some keys does not let a caller probe which others exist."""
+
+    @functools.wraps(handler)
+    async def run(call: S3Call) -> R:
+        async with call.absence_concealed():
+            return await handler(call)
+
+    return run

@@ -73,20 +73,21 @@ async def copy_object(call: S3Call) -> web.Response:
     tagging = (call.header("x-amz-tagging-directive") or "COPY").upper()
     if tagging not in ("COPY", "REPLACE"):
         raise JunctionError(ErrorCode.InvalidArgument, "Unknown tagging directive.", argument="x-amz-tagging-directive")
-    obj = await call.core.objects.copy(
-        source,
-        call.bucket,
-        call.key,
-        replace_attrs=call.object_attrs() if directive == "REPLACE" else None,
-        conditions=write_conditions(call),
-        checksum_algorithm=checksum_algorithm(call.header("x-amz-checksum-algorithm")),
-        tags=(request_tags(call) or {}) if tagging == "REPLACE" else None,
-        acl=acl,
-        storage_class=call.storage_class(),
-        source_sse=copy_source_sse(call),
-        sse=sse,
-        lock=await call.core.object_lock.lock_for_write(dst_bucket.id, request_lock(call)),
-    )
+    async with call.absence_concealed(src_bucket, source.key):  # a missing source: 404 only to a lister
+        obj = await call.core.objects.copy(
+            source,
+            call.bucket,
+            call.key,
+            replace_attrs=call.object_attrs() if directive == "REPLACE" else None,
+            conditions=write_conditions(call),
+            checksum_algorithm=checksum_algorithm(call.header("x-amz-checksum-algorithm")),
+            tags=(request_tags(call) or {}) if tagging == "REPLACE" else None,
+            acl=acl,
+            storage_class=call.storage_class(),
+            source_sse=copy_source_sse(call),
+            sse=sse,
+            lock=await call.core.object_lock.lock_for_write(dst_bucket.id, request_lock(call)),
+        )
     headers = sse_headers(obj.encryption, sse)
     if source.version_id is not None:
         headers["x-amz-copy-source-version-id"] = source.version_id

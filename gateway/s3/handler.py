@@ -11,7 +11,7 @@ from gateway.auth import sigv2
 from gateway.auth.sigv4 import is_anonymous, verify
 from gateway.auth.types import AuthContext, AuthError, SignedRequest
 from gateway.core.authz import ANONYMOUS_IDENTITY
-from gateway.core.backend_errors import BackendUnavailable
+from gateway.core.backend_errors import BackendError, storage_error
 from gateway.core.service import Core
 from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.logs import ACCESS_KEY, REQUEST_ID, client_gone
@@ -84,10 +84,8 @@ class S3Frontend:
             return error(rendered, resource=resource, request_id=request_id, method=request.method)
         except JunctionError as exc:
             return error(exc, resource=resource, request_id=request_id, method=request.method)
-        except BackendUnavailable as exc:
-            log.warning("backend unavailable: %s", exc)
-            unavailable = JunctionError(ErrorCode.ServiceUnavailable, "A storage backend is unavailable; retry later")
-            return error(unavailable, resource=resource, request_id=request_id, method=request.method)
+        except BackendError as exc:
+            return error(storage_error(exc), resource=resource, request_id=request_id, method=request.method)
         except Exception as exc:
             if isinstance(exc, ConnectionError) and client_gone(request):
                 raise  # the client hung up (an aborted upload): request_log records a 499

@@ -104,32 +104,33 @@ async def upload_part_copy(call: S3Call) -> web.Response:
     src_bucket = await call.core.buckets.get(source.bucket)
     source_action = "s3:GetObjectVersion" if source.version_id is not None else "s3:GetObject"
     await call.authorize(source_action, src_bucket, source.key, version_id=source.version_id)
-    range_header = call.header("x-amz-copy-source-range")
-    byte_range = None
-    if range_header:
-        src = await call.core.objects.head(source.bucket, source.key, source.version_id)
-        byte_range = parse_range(range_header, UNBOUNDED)  # the range as asked, not clamped to the source
-        if byte_range is not None and byte_range.end >= src.size:
-            raise out_of_source_range(src.size)
-        if byte_range is None or range_header.strip().startswith("bytes=-"):
-            raise JunctionError(
-                ErrorCode.InvalidArgument,
-                "The x-amz-copy-source-range value must be of the form "
-                "bytes=first-last where first and last are the zero-based offsets of the first and "
-                "last bytes to copy",
-                argument="x-amz-copy-source-range",
-            )
-    sse = read_sse(call)
-    part, _src, record = await call.core.multipart.upload_part_copy(
-        bucket,
-        key,
-        call.query["uploadId"],
-        _part_number(call),
-        source,
-        byte_range,
-        source_sse=copy_source_sse(call),
-        sse=sse,
-    )
+    async with call.absence_concealed(src_bucket, source.key):  # a missing source: 404 only to a lister
+        range_header = call.header("x-amz-copy-source-range")
+        byte_range = None
+        if range_header:
+            src = await call.core.objects.head(source.bucket, source.key, source.version_id)
+            byte_range = parse_range(range_header, UNBOUNDED)  # the range as asked, not clamped to the source
+            if byte_range is not None and byte_range.end >= src.size:
+                raise out_of_source_range(src.size)
+            if byte_range is None or range_header.strip().startswith("bytes=-"):
+                raise JunctionError(
+                    ErrorCode.InvalidArgument,
+                    "The x-amz-copy-source-range value must be of the form "
+                    "bytes=first-last where first and last are the zero-based offsets of the first and "
+                    "last bytes to copy",
+                    argument="x-amz-copy-source-range",
+                )
+        sse = read_sse(call)
+        part, _src, record = await call.core.multipart.upload_part_copy(
+            bucket,
+            key,
+            call.query["uploadId"],
+            _part_number(call),
+            source,
+            byte_range,
+            source_sse=copy_source_sse(call),
+            sse=sse,
+        )
     return xml(documents.copy_part_result(part), headers=sse_headers(record, sse))
 
 

@@ -19,7 +19,7 @@ from gateway.domain.object_lock import parse_iso8601
 from s3xml import object_lock as documents
 from s3xml.xml import MalformedXML, iso8601
 
-from .context import S3Call
+from .context import S3Call, conceals_absence
 from .responses import xml
 
 BYPASS_HEADER = "x-amz-bypass-governance-retention"
@@ -119,6 +119,7 @@ async def put_object_lock_configuration(call: S3Call) -> web.Response:
 # ---------------------------------------------------------------- ?retention and ?legal-hold
 
 
+@conceals_absence
 async def get_object_retention(call: S3Call) -> web.Response:
     bucket = await _bucket(call, "s3:GetObjectRetention")
     assert call.key is not None
@@ -126,6 +127,7 @@ async def get_object_retention(call: S3Call) -> web.Response:
     return xml(documents.retention(lock.mode, lock.retain_until))
 
 
+@conceals_absence
 async def put_object_retention(call: S3Call) -> web.Response:
     bucket = await _bucket(call, "s3:PutObjectRetention")
     assert call.key is not None
@@ -149,6 +151,7 @@ async def put_object_retention(call: S3Call) -> web.Response:
     return web.Response(status=200)
 
 
+@conceals_absence
 async def get_object_legal_hold(call: S3Call) -> web.Response:
     bucket = await _bucket(call, "s3:GetObjectLegalHold")
     assert call.key is not None
@@ -156,6 +159,7 @@ async def get_object_legal_hold(call: S3Call) -> web.Response:
     return xml(documents.legal_hold(on))
 
 
+@conceals_absence
 async def put_object_legal_hold(call: S3Call) -> web.Response:
     bucket = await _bucket(call, "s3:PutObjectLegalHold")
     assert call.key is not None

@@ -14,7 +14,7 @@ from gateway.http.streaming import send_stream
 from s3xml.documents import quoted
 
 from .acl import object_acl_for_write
-from .context import S3Call, int_param
+from .context import S3Call, conceals_absence, int_param
 from .encryption import read_sse, sse_headers, write_sse
 from .lifecycle import expiration_headers
 from .object_lock import lock_headers, may_bypass_governance, request_lock, require_body_digest
@@ -87,6 +87,7 @@ def _response_headers(call: S3Call, obj: ObjectInfo, byte_range: ByteRange | Non
     return headers
 
 
+@conceals_absence
 async def get_object(call: S3Call) -> web.StreamResponse:
     obj, sse = await _load(call)
     byte_range = _part_range(call, obj) or parse_range(call.header("Range"), obj.size)
@@ -98,6 +99,7 @@ async def get_object(call: S3Call) -> web.StreamResponse:
     return await send_stream(call.request, response, call.core.objects.read(obj, byte_range, sse))
 
 
+@conceals_absence
 async def head_object(call: S3Call) -> web.Response:
     obj, sse = await _load(call)
     byte_range = _part_range(call, obj) or parse_range(call.header("Range"), obj.size)

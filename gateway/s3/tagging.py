@@ -10,7 +10,7 @@ from gateway.domain.models import ObjectInfo
 from s3xml import tagging as documents
 from s3xml.xml import MalformedXML
 
-from .context import S3Call
+from .context import S3Call, conceals_absence
 from .responses import xml
 
 
@@ -29,13 +29,19 @@ def tag_context(tags: dict[str, str] | None) -> dict[str, tuple[str, ...]]:
 
 
 async def tag_count_headers(call: S3Call, obj: ObjectInfo) -> dict[str, str]:
-    """`x-amz-tagging-count` for GET/HEAD, only when the object has tags (as S3 does)."""
+    """`x-amz-tagging-count` for GET/HEAD, only when the object has tags and the caller may read
+    them (s3:GetObjectTagging, or its Version form for ?versionId=), as S3 does."""
     version_id = call.query.get("versionId")
     if version_id is not None and call.bucket is not None:  # a noncurrent version's tags live in history
         count = len(await call.core.tagging.object_tags(call.bucket, obj.key, version_id))
     else:
         count = obj.tag_count
-    return {"x-amz-tagging-count": str(count)} if count else {}
+    if not count:
+        return {}
+    action = "s3:GetObjectVersionTagging" if version_id is not None else "s3:GetObjectTagging"
+    if not await call.allowed(action, await call.target(), obj.key):
+        return {}  # AWS shows the count only to a caller that may read the tags themselves
+    return {"x-amz-tagging-count": str(count)}
 
 
 async def _tags_from_body(call: S3Call, limit: int) -> dict[str, str]:
@@ -62,12 +68,14 @@ def _version_headers(call: S3Call) -> dict[str, str]:
     return {"x-amz-version-id": version_id} if version_id is not None else {}
 
 
+@conceals_absence
 async def get_object_tagging(call: S3Call) -> web.Response:
     bucket, key = await _object(call, "s3:GetObjectTagging")
     tags = await call.core.tagging.object_tags(bucket, key, call.query.get("versionId"))
     return xml(documents.tagging(tags), headers=_version_headers(call))
 
 
+@conceals_absence
 async def put_object_tagging(call: S3Call) -> web.Response:
     bucket, key = await _object(call, "s3:PutObjectTagging")
     tags = await _tags_from_body(call, MAX_OBJECT_TAGS)
@@ -75,6 +83,7 @@ async def put_object_tagging(call: S3Call) -> web.Response:
     return web.Response(status=200, headers=_version_headers(call))
 
 
+@conceals_absence
 async def delete_object_tagging(call: S3Call) -> web.Response:
     bucket, key = await _object(call, "s3:DeleteObjectTagging")
     await call.core.tagging.delete_object_tags(bucket, key, call.query.get("versionId"))

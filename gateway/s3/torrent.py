@@ -18,7 +18,7 @@ from aiohttp import web
 
 from gateway.domain.errors import ErrorCode, JunctionError
 
-from .context import S3Call
+from .context import S3Call, conceals_absence
 
 PIECE_LENGTH = 256 * 1024
 MAX_TORRENT_OBJECT = 5 * 1024**3  # S3: "Torrent creation is not supported for objects larger than 5368709120"
@@ -40,6 +40,7 @@ def bencode(value: Bencodable) -> bytes:
     return b"d" + b"".join(bencode(k) + bencode(v) for k, v in items) + b"e"
 
 
+@conceals_absence
 async def get_object_torrent(call: S3Call) -> web.Response:
     assert call.bucket is not None and call.key is not None
     bucket = await call.core.buckets.get(call.bucket)

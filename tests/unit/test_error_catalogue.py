@@ -38,6 +38,7 @@ def test_only_server_faults_are_5xx_in_s3() -> None:
         ErrorCode.CorruptedObject,  # stored bytes fail their check: the storage's fault, never the client's
         ErrorCode.ServiceUnavailable,
         ErrorCode.SlowDown,
+        ErrorCode.InsufficientStorage,  # the storage is full: the server's to fix, not the client's
     }
     assert {c for c in ErrorCode if S3_STATUS[c] >= 500} == server_side
 

@@ -148,7 +148,7 @@ export async function notificationsPage(root, _args, me) {
           h("td", {}, w.url),
           h("td", {}, h("code", {}, w.arn)),
           h("td", {}, w.usedBy.join(", ") || "—"),
-          h("td", {}, `${w.queued} queued, ${w.failed} failed`),
+          h("td", {}, `${w.queued} queued, ${w.failed} failed`, w.lastError ? h("div", { class: "muted" }, `last failure: ${w.lastError}`) : null),
           h("td", { class: "actions" }, h("button", { class: "danger", "aria-label": `Remove webhook ${w.id}`, onclick: () => removeWebhook(w.id) }, "Remove"))));
       const id = h("input", { name: "webhookId", required: true, pattern: "[A-Za-z0-9_.\\-]{1,64}" });
       const url = h("input", { name: "webhookUrl", type: "url", required: true });

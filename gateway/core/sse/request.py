@@ -14,6 +14,7 @@ from .keys import CustomerKey, parse_customer_key
 
 SSE_HEADER = "x-amz-server-side-encryption"
 KMS_KEY_HEADER = "x-amz-server-side-encryption-aws-kms-key-id"
+BUCKET_KEY_HEADER = "x-amz-server-side-encryption-bucket-key-enabled"
 CUSTOMER_PREFIX = "x-amz-server-side-encryption-customer-"
 COPY_SOURCE_CUSTOMER_PREFIX = "x-amz-copy-source-server-side-encryption-customer-"
 SSE_S3 = "AES256"
@@ -28,6 +29,19 @@ class SseRequest:
     algorithm: str | None = None  # AES256 or aws:kms, as the request named it
     kms_key_id: str | None = None
     customer: CustomerKey | None = None
+    bucket_key: bool | None = None  # x-amz-server-side-encryption-bucket-key-enabled; None: the bucket's
+
+
+def parse_bucket_key(value: str | None) -> bool | None:
+    """`true` / `false` (any case) of x-amz-server-side-encryption-bucket-key-enabled."""
+    if value is None:
+        return None
+    flag = value.strip().lower()
+    if flag not in ("true", "false"):
+        raise JunctionError(
+            ErrorCode.InvalidArgument, f"{BUCKET_KEY_HEADER} must be true or false", argument=BUCKET_KEY_HEADER
+        )
+    return flag == "true"
 
 
 def parse_write(headers: Mapping[str, str], *, secure: bool, allow_http: bool) -> SseRequest:
@@ -52,7 +66,7 @@ def parse_write(headers: Mapping[str, str], *, secure: bool, allow_http: bool) -
             "aws:kms",
             argument=KMS_KEY_HEADER,
         )
-    return SseRequest(algorithm, kms_key_id, customer)
+    return SseRequest(algorithm, kms_key_id, customer, parse_bucket_key(headers.get(BUCKET_KEY_HEADER)))
 
 
 def parse_read(

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from gateway.domain.errors import ErrorCode, JunctionError
-from gateway.domain.models import Encryption
+from gateway.domain.models import Encryption, ObjectInfo
 from gateway.meta.store import MetaStore
 
 from .keys import CustomerKey, KeyMismatch, MasterKeys, key_id, new_data_key
-from .request import KMS_ALGORITHMS, SSE_KMS, SSE_S3, SseRequest
+from .request import BUCKET_KEY_HEADER, KMS_ALGORITHMS, SSE_KMS, SSE_S3, SseRequest
 
 log = logging.getLogger("junction.sse")
 
@@ -51,6 +51,25 @@ def hides_md5(record: Encryption | None) -> bool:
     """Whether S3 gives an object (or part) under this encryption an ETag that is not the MD5 of
     its data: SSE-C and SSE-KMS do; SSE-S3 and plain objects keep the MD5."""
     return record is not None and (record.customer or record.algorithm in KMS_ALGORITHMS)
+
+
+def kept_sha256(sha256: str, record: Encryption | None) -> str:
+    """The plaintext SHA-256 an object's row may keep: none for SSE-C (the gateway keeps nothing
+    that lets anyone test a guess about data only the client's key opens)."""
+    return "" if record is not None and record.customer else sha256
+
+
+def digestible(record: Encryption | None, data_key: bytes | None) -> bool:
+    """Whether a completed multipart object's plaintext SHA-256 is to be computed and kept: plain
+    objects and those whose key the gateway holds, never SSE-C objects (see `kept_sha256`)."""
+    return record is None or (data_key is not None and not record.customer)
+
+
+def visible_sha256(obj: ObjectInfo) -> str:
+    """The plaintext SHA-256 a front end may show (the native fileHash, the console's sha256):
+    none for SSE-C and SSE-KMS objects, whose ETag is not the MD5 of their data either (S3 shows
+    no plaintext digest of them, even to a caller who may only list them)."""
+    return "" if hides_md5(obj.encryption) else obj.sha256
 
 
 def opaque_etag(data_key: bytes, md5: bytes) -> str:
@@ -89,6 +108,7 @@ class EncryptionService:
 
             return Cipher(seal_customer(data_key), data_key, customer, seal_customer)
         algorithm, kms_key_id = request.algorithm, request.kms_key_id
+        default = None
         if algorithm is None:
             default = await self._store.sse.bucket_default(bucket_id)
             if default is None:
@@ -96,10 +116,14 @@ class EncryptionService:
             algorithm, kms_key_id = default["algorithm"], default.get("kmsKeyId")
         if algorithm in KMS_ALGORITHMS:
             kms_id, kms = self.kms_master(kms_key_id)
+            bucket_key = request.bucket_key
+            if bucket_key is None:  # S3: an SSE-KMS write without the header follows the bucket's setting
+                default = default or await self._store.sse.bucket_default(bucket_id)
+                bucket_key = bool(default and default.get("bucketKeyEnabled"))
 
             def seal_kms(key: bytes) -> Encryption:
                 kid, sealed = kms.seal(key)
-                return Encryption(SSE_KMS, _b64(sealed), master_key_id=kid, kms_key_id=kms_id)
+                return Encryption(SSE_KMS, _b64(sealed), master_key_id=kid, kms_key_id=kms_id, bucket_key=bucket_key)
 
             return Cipher(seal_kms(data_key), data_key, None, seal_kms)
 
@@ -205,4 +229,6 @@ def describe(record: Encryption | None, request: SseRequest | None = None) -> di
     headers = {"x-amz-server-side-encryption": record.algorithm}
     if record.kms_key_id:
         headers["x-amz-server-side-encryption-aws-kms-key-id"] = record.kms_key_id
+    if record.bucket_key and record.algorithm in KMS_ALGORITHMS:
+        headers[BUCKET_KEY_HEADER] = "true"
     return headers
