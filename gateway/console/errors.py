@@ -6,54 +6,13 @@ import json
 
 from aiohttp import web
 
-from gateway.domain.errors import MESSAGES, ErrorCode, JunctionError
+from gateway.domain.errors import MALFORMED_REQUEST, MESSAGES, MISSING_RESOURCE, ErrorCode, JunctionError
 from gateway.domain.errors import ErrorCode as E
 
 # Every catalogue code -> HTTP status; tests/unit/test_error_catalogue.py checks it is complete.
 STATUS: dict[ErrorCode, int] = {
-    **dict.fromkeys(
-        (
-            E.InvalidArgument,
-            E.InvalidEncryptionAlgorithmError,
-            E.InvalidRequest,
-            E.BadRequest,
-            E.InvalidBucketName,
-            E.InvalidRetentionPeriod,
-            E.KeyTooLongError,
-            E.MetadataTooLarge,
-            E.MalformedJSON,
-            E.InvalidBucketAclWithObjectOwnership,
-            E.AccessControlListNotSupported,
-            E.MalformedPolicy,
-            E.UnresolvableGrantByEmailAddress,
-            E.UnexpectedContent,
-            E.MalformedXML,
-            E.MalformedACLError,
-            E.MalformedPOSTRequest,
-            E.IncompleteBody,
-            E.InvalidDigest,
-            E.BadDigest,
-            E.XAmzContentSHA256Mismatch,
-            E.InvalidPart,
-            E.InvalidPartOrder,
-            E.EntityTooSmall,
-            E.IllegalLocationConstraintException,
-            E.InvalidLocationConstraint,
-            E.InvalidStorageClass,
-            E.IncorrectNumberOfFilesInPostRequest,
-            E.InvalidPolicyDocument,
-            E.InvalidTag,
-            E.InvalidURI,
-            E.MaxPostPreDataLengthExceededError,
-            E.MissingSecurityHeader,
-            E.RequestHeaderSectionTooLarge,
-            E.RequestTimeout,  # the client stalled while sending its body
-            E.AuthorizationHeaderMalformed,
-            E.AuthorizationQueryParametersError,
-            E.ExpiredToken,
-        ),
-        400,
-    ),
+    **dict.fromkeys(MALFORMED_REQUEST, 400),
+    **dict.fromkeys((E.AuthorizationHeaderMalformed, E.AuthorizationQueryParametersError, E.ExpiredToken), 400),
     **dict.fromkeys(
         (
             E.Unauthorized,
@@ -73,39 +32,7 @@ STATUS: dict[ErrorCode, int] = {
         ),
         403,
     ),
-    **dict.fromkeys(
-        (
-            E.NoSuchBucket,
-            E.NoSuchKey,
-            E.NoSuchVersion,
-            E.NoSuchPackage,
-            E.NoSuchUpload,
-            E.NoSuchRoute,
-            E.NoSuchUserSpace,
-            E.NoSuchJob,
-            E.NoSuchTask,
-            E.NoSuchVolume,
-            E.NoSuchExport,
-            E.NoSuchQuota,
-            E.NoSuchAccount,
-            E.NoSuchUser,
-            E.NoSuchAccessKey,
-            E.NoSuchPolicy,
-            E.NotFound,
-            E.NoSuchTagSet,
-            E.OwnershipControlsNotFoundError,
-            E.NoSuchCORSConfiguration,
-            E.NoSuchBucketPolicy,
-            E.NoSuchLifecycleConfiguration,
-            E.NoSuchPublicAccessBlockConfiguration,
-            E.NoSuchWebsiteConfiguration,
-            E.ObjectLockConfigurationNotFoundError,
-            E.NoSuchObjectLockConfiguration,
-            E.ReplicationConfigurationNotFoundError,
-            E.ServerSideEncryptionConfigurationNotFoundError,
-        ),
-        404,
-    ),
+    **dict.fromkeys(MISSING_RESOURCE, 404),
     **dict.fromkeys((E.MethodNotAllowed,), 405),
     **dict.fromkeys(
         (

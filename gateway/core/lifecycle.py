@@ -20,7 +20,7 @@ from gateway.domain.models import ObjectInfo
 from gateway.meta.store import MetaStore
 
 from .blobs import BlobIO
-from .identity import Generation
+from .config_cache import BucketConfigCache
 from .jobs import Job, JobService
 from .lifecycle_run import LifecyclePass
 from .object_lock import is_locked
@@ -53,11 +53,8 @@ class LifecycleService:
         self.day = float(day_seconds)
         self._next_check = 0.0
         self._running: Job | None = None
-        # Configurations for x-amz-expiration on GET/HEAD/PUT, so the hot path adds no SQL: every
-        # change replaces the generation file, and a request that sees another one drops them all.
-        self._generation = Generation(data_dir / GENERATION_FILE)
-        self._seen: tuple[int, int, int] | None = None
-        self._cached: dict[int, tuple[float, LifecycleConfig | None]] = {}
+        # configurations for x-amz-expiration on GET/HEAD/PUT
+        self._cache = BucketConfigCache(data_dir / GENERATION_FILE, self.config, CACHE_SECONDS)
 
     @property
     def check_every(self) -> float:
@@ -82,24 +79,16 @@ class LifecycleService:
 
     async def put(self, bucket: str, config: LifecycleConfig) -> None:
         await self._store.lifecycle.put_config((await self._store.buckets.get(bucket)).id, config.to_json())
-        self._generation.bump()
+        self._cache.changed()
         self._next_check = 0.0  # look at the new rules at the next scheduler tick
 
     async def delete(self, bucket: str) -> None:
         await self._store.lifecycle.delete_config((await self._store.buckets.get(bucket)).id)
-        self._generation.bump()
+        self._cache.changed()
 
     async def cached_config(self, bucket_id: int) -> LifecycleConfig | None:
         """The bucket's configuration, from this process's cache while no worker changed any."""
-        seen = self._generation.current()
-        if seen != self._seen:
-            self._seen, self._cached = seen, {}
-        now = time.monotonic()
-        entry = self._cached.get(bucket_id)
-        if entry is None or now - entry[0] > CACHE_SECONDS:
-            entry = (now, await self.config(bucket_id))
-            self._cached[bucket_id] = entry
-        return entry[1]
+        return await self._cache.get(bucket_id)
 
     # ------------------------------------------------------------ x-amz-expiration
 

@@ -33,7 +33,7 @@ from gateway.meta.notify_store import Target
 from gateway.meta.store import MetaStore
 
 from .audit_scope import CURRENT
-from .identity import Generation
+from .config_cache import BucketConfigCache
 from .notify_delivery import DeliveryLimits
 
 log = logging.getLogger("junction.notify")
@@ -60,9 +60,7 @@ class NotificationService:
         self._region = region
         self._limits = limits or DeliveryLimits()
         self._full_logged: dict[str, float] = {}
-        self._generation = Generation(data_dir / GENERATION_FILE)
-        self._seen: tuple[int, int, int] | None = None
-        self._cached: dict[int, tuple[float, NotificationConfig | None]] = {}
+        self._cache = BucketConfigCache(data_dir / GENERATION_FILE, self._config, CACHE_SECONDS)
         self.on_queued: list[Any] = []  # callables woken when events were queued (the delivery loop)
 
     # ------------------------------------------------------------ configuration
@@ -93,22 +91,14 @@ class NotificationService:
             await self._store.notify.put_config(row.id, config.to_json())
         else:
             await self._store.notify.delete_config(row.id)
-        self._generation.bump()
+        self._cache.changed()
 
     async def _config(self, bucket_id: int) -> NotificationConfig | None:
         text = await self._store.notify.config(bucket_id)
         return None if text is None else NotificationConfig.from_json(text)
 
     async def cached_config(self, bucket_id: int) -> NotificationConfig | None:
-        seen = self._generation.current()
-        if seen != self._seen:
-            self._seen, self._cached = seen, {}
-        now = time.monotonic()
-        entry = self._cached.get(bucket_id)
-        if entry is None or now - entry[0] > CACHE_SECONDS:
-            entry = (now, await self._config(bucket_id))
-            self._cached[bucket_id] = entry
-        return entry[1]
+        return await self._cache.get(bucket_id)
 
     # ------------------------------------------------------------ webhook targets
 

@@ -120,6 +120,79 @@ class ErrorCode(StrEnum):
     XAmzContentSHA256Mismatch = "XAmzContentSHA256Mismatch"
 
 
+# The request itself is malformed (an argument, the body, its encoding or checksum): a 400 in
+# every front end (the native API's `BadArgument`); tests/unit/test_error_catalogue.py checks it.
+MALFORMED_REQUEST: tuple[ErrorCode, ...] = (
+    ErrorCode.InvalidArgument,
+    ErrorCode.InvalidEncryptionAlgorithmError,
+    ErrorCode.InvalidRequest,
+    ErrorCode.BadRequest,
+    ErrorCode.InvalidBucketName,
+    ErrorCode.InvalidRetentionPeriod,
+    ErrorCode.KeyTooLongError,
+    ErrorCode.MetadataTooLarge,
+    ErrorCode.MalformedJSON,
+    ErrorCode.InvalidBucketAclWithObjectOwnership,
+    ErrorCode.AccessControlListNotSupported,
+    ErrorCode.MalformedPolicy,
+    ErrorCode.UnresolvableGrantByEmailAddress,
+    ErrorCode.UnexpectedContent,
+    ErrorCode.MalformedXML,
+    ErrorCode.MalformedACLError,
+    ErrorCode.MalformedPOSTRequest,
+    ErrorCode.IncompleteBody,
+    ErrorCode.InvalidDigest,
+    ErrorCode.BadDigest,
+    ErrorCode.XAmzContentSHA256Mismatch,
+    ErrorCode.InvalidPart,
+    ErrorCode.InvalidPartOrder,
+    ErrorCode.EntityTooSmall,
+    ErrorCode.IllegalLocationConstraintException,
+    ErrorCode.InvalidLocationConstraint,
+    ErrorCode.InvalidStorageClass,
+    ErrorCode.IncorrectNumberOfFilesInPostRequest,
+    ErrorCode.InvalidPolicyDocument,
+    ErrorCode.InvalidTag,
+    ErrorCode.InvalidURI,
+    ErrorCode.MaxPostPreDataLengthExceededError,
+    ErrorCode.MissingSecurityHeader,
+    ErrorCode.RequestHeaderSectionTooLarge,
+    ErrorCode.RequestTimeout,  # the client stalled while sending its body
+)
+
+# The request names something that does not exist: a 404 in every front end (the native API's
+# `DataNotFound`).
+MISSING_RESOURCE: tuple[ErrorCode, ...] = (
+    ErrorCode.NoSuchBucket,
+    ErrorCode.NoSuchKey,
+    ErrorCode.NoSuchVersion,
+    ErrorCode.NoSuchPackage,
+    ErrorCode.NoSuchUpload,
+    ErrorCode.NoSuchRoute,
+    ErrorCode.NoSuchUserSpace,
+    ErrorCode.NoSuchJob,
+    ErrorCode.NoSuchTask,
+    ErrorCode.NoSuchVolume,
+    ErrorCode.NoSuchExport,
+    ErrorCode.NoSuchQuota,
+    ErrorCode.NoSuchAccount,
+    ErrorCode.NoSuchUser,
+    ErrorCode.NoSuchAccessKey,
+    ErrorCode.NoSuchPolicy,
+    ErrorCode.NotFound,
+    ErrorCode.NoSuchTagSet,
+    ErrorCode.OwnershipControlsNotFoundError,
+    ErrorCode.NoSuchCORSConfiguration,
+    ErrorCode.NoSuchBucketPolicy,
+    ErrorCode.NoSuchLifecycleConfiguration,
+    ErrorCode.NoSuchPublicAccessBlockConfiguration,
+    ErrorCode.NoSuchWebsiteConfiguration,
+    ErrorCode.ObjectLockConfigurationNotFoundError,
+    ErrorCode.NoSuchObjectLockConfiguration,
+    ErrorCode.ReplicationConfigurationNotFoundError,
+    ErrorCode.ServerSideEncryptionConfigurationNotFoundError,
+)
+
 MESSAGES: dict[ErrorCode, str] = {
     ErrorCode.AccessDenied: "Access Denied",
     ErrorCode.AllAccessDisabled: "All access to this object has been disabled.",

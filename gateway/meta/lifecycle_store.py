@@ -17,7 +17,7 @@ from gateway.domain.models import Deletion
 from gateway.domain.object_lock import LockState, lock_active
 
 from . import history
-from .db import Database
+from .bucket_config import BucketConfigTable
 from .rows import prefix_successor, ref_blobs, select_object, unref_blobs
 
 # Object Lock (lock_schema.py): a version's retention and legal hold, read with it
@@ -74,29 +74,8 @@ def _bounds(column: str, prefix: str, after: str | None) -> tuple[str, list[obje
     return sql, params
 
 
-class LifecycleStore:
-    def __init__(self, db: Database) -> None:
-        self.db = db
-
-    # ------------------------------------------------------------ configuration
-
-    async def config(self, bucket_id: int) -> str | None:
-        row = await self.db.fetchone("SELECT config FROM bucket_lifecycle WHERE bucket_id = ?", (bucket_id,))
-        return None if row is None else str(row[0])
-
-    async def put_config(self, bucket_id: int, config: str) -> None:
-        await self.db.transaction(
-            lambda conn: conn.execute(
-                "INSERT INTO bucket_lifecycle (bucket_id, config, updated) VALUES (?, ?, ?) "
-                "ON CONFLICT (bucket_id) DO UPDATE SET config = excluded.config, updated = excluded.updated",
-                (bucket_id, config, time.time()),
-            )
-        )
-
-    async def delete_config(self, bucket_id: int) -> None:
-        await self.db.transaction(
-            lambda conn: conn.execute("DELETE FROM bucket_lifecycle WHERE bucket_id = ?", (bucket_id,))
-        )
+class LifecycleStore(BucketConfigTable):
+    TABLE = "bucket_lifecycle"
 
     async def configured(self) -> list[tuple[int, str, str]]:
         """(bucket id, bucket name, config JSON) of every bucket with rules."""

@@ -13,7 +13,7 @@ import sqlite3
 import time
 from dataclasses import dataclass
 
-from .db import Database
+from .bucket_config import BucketConfigTable
 
 
 @dataclass(slots=True)
@@ -32,29 +32,8 @@ class Target:
     created: float
 
 
-class NotifyStore:
-    def __init__(self, db: Database) -> None:
-        self.db = db
-
-    # ------------------------------------------------------------ configurations
-
-    async def config(self, bucket_id: int) -> str | None:
-        row = await self.db.fetchone("SELECT config FROM bucket_notification WHERE bucket_id = ?", (bucket_id,))
-        return None if row is None else str(row[0])
-
-    async def put_config(self, bucket_id: int, config: str) -> None:
-        await self.db.transaction(
-            lambda conn: conn.execute(
-                "INSERT INTO bucket_notification (bucket_id, config, updated) VALUES (?, ?, ?) "
-                "ON CONFLICT (bucket_id) DO UPDATE SET config = excluded.config, updated = excluded.updated",
-                (bucket_id, config, time.time()),
-            )
-        )
-
-    async def delete_config(self, bucket_id: int) -> None:
-        await self.db.transaction(
-            lambda conn: conn.execute("DELETE FROM bucket_notification WHERE bucket_id = ?", (bucket_id,))
-        )
+class NotifyStore(BucketConfigTable):
+    TABLE = "bucket_notification"
 
     async def configured(self) -> list[tuple[str, str]]:
         """(bucket name, config JSON) of every bucket with a configuration."""

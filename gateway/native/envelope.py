@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
-from gateway.domain.errors import ErrorCode, JunctionError
+from gateway.domain.errors import MALFORMED_REQUEST, MISSING_RESOURCE, ErrorCode, JunctionError
 from gateway.domain.errors import ErrorCode as E
 
 OK = "OK"
@@ -22,46 +22,7 @@ OPERATION_FAILED = "OperationFailed"
 
 # Every catalogue code -> (native code, HTTP status); tests/unit/test_error_catalogue.py checks it is complete.
 ERRORS: dict[ErrorCode, tuple[str, int]] = {
-    **dict.fromkeys(
-        (
-            E.InvalidArgument,
-            E.InvalidEncryptionAlgorithmError,
-            E.InvalidRequest,
-            E.BadRequest,
-            E.InvalidBucketName,
-            E.InvalidRetentionPeriod,
-            E.KeyTooLongError,
-            E.MetadataTooLarge,
-            E.MalformedJSON,
-            E.InvalidBucketAclWithObjectOwnership,
-            E.AccessControlListNotSupported,
-            E.MalformedPolicy,
-            E.UnresolvableGrantByEmailAddress,
-            E.UnexpectedContent,
-            E.MalformedXML,
-            E.MalformedACLError,
-            E.MalformedPOSTRequest,
-            E.IncompleteBody,
-            E.InvalidDigest,
-            E.BadDigest,
-            E.XAmzContentSHA256Mismatch,
-            E.InvalidPart,
-            E.InvalidPartOrder,
-            E.EntityTooSmall,
-            E.IllegalLocationConstraintException,
-            E.InvalidLocationConstraint,
-            E.InvalidStorageClass,
-            E.IncorrectNumberOfFilesInPostRequest,
-            E.InvalidPolicyDocument,
-            E.InvalidTag,
-            E.InvalidURI,
-            E.MaxPostPreDataLengthExceededError,
-            E.MissingSecurityHeader,
-            E.RequestHeaderSectionTooLarge,
-            E.RequestTimeout,  # the client stalled while sending its body
-        ),
-        (BAD_ARGUMENT, 400),
-    ),
+    **dict.fromkeys(MALFORMED_REQUEST, (BAD_ARGUMENT, 400)),
     **dict.fromkeys((E.MissingContentLength,), (BAD_ARGUMENT, 411)),
     **dict.fromkeys((E.EntityTooLarge,), (BAD_ARGUMENT, 413)),
     **dict.fromkeys(
@@ -72,39 +33,7 @@ ERRORS: dict[ErrorCode, tuple[str, int]] = {
         (BAD_ARGUMENT, 416),
     ),
     **dict.fromkeys((E.MethodNotAllowed,), (BAD_ARGUMENT, 405)),
-    **dict.fromkeys(
-        (
-            E.NoSuchBucket,
-            E.NoSuchKey,
-            E.NoSuchVersion,
-            E.NoSuchPackage,
-            E.NoSuchUpload,
-            E.NoSuchRoute,
-            E.NoSuchUserSpace,
-            E.NoSuchJob,
-            E.NoSuchTask,
-            E.NoSuchVolume,
-            E.NoSuchExport,
-            E.NoSuchQuota,
-            E.NoSuchAccount,
-            E.NoSuchUser,
-            E.NoSuchAccessKey,
-            E.NoSuchPolicy,
-            E.NotFound,
-            E.NoSuchTagSet,
-            E.OwnershipControlsNotFoundError,
-            E.NoSuchCORSConfiguration,
-            E.NoSuchBucketPolicy,
-            E.NoSuchLifecycleConfiguration,
-            E.NoSuchPublicAccessBlockConfiguration,
-            E.NoSuchWebsiteConfiguration,
-            E.ObjectLockConfigurationNotFoundError,
-            E.NoSuchObjectLockConfiguration,
-            E.ReplicationConfigurationNotFoundError,
-            E.ServerSideEncryptionConfigurationNotFoundError,
-        ),
-        (DATA_NOT_FOUND, 404),
-    ),
+    **dict.fromkeys(MISSING_RESOURCE, (DATA_NOT_FOUND, 404)),
     **dict.fromkeys(
         (
             E.BucketAlreadyExists,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from gateway.console.errors import STATUS as CONSOLE_STATUS
-from gateway.domain.errors import MESSAGES, ErrorCode, JunctionError
+from gateway.domain.errors import MALFORMED_REQUEST, MESSAGES, MISSING_RESOURCE, ErrorCode, JunctionError
 from gateway.native.envelope import ERRORS as NATIVE_ERRORS
 from s3xml.errors import STATUS as S3_STATUS
 
@@ -27,6 +27,12 @@ def test_statuses_are_errors_or_not_modified() -> None:
     for code in ErrorCode:
         for status in (S3_STATUS[code], NATIVE_ERRORS[code][1], CONSOLE_STATUS[code]):
             assert status == 304 or 400 <= status < 600, (code, status)
+
+
+@pytest.mark.parametrize(("group", "status"), [(MALFORMED_REQUEST, 400), (MISSING_RESOURCE, 404)])
+def test_the_shared_groups_have_one_status_everywhere(group: tuple[ErrorCode, ...], status: int) -> None:
+    for code in group:
+        assert (S3_STATUS[code], NATIVE_ERRORS[code][1], CONSOLE_STATUS[code]) == (status, status, status), code
 
 
 def test_only_server_faults_are_5xx_in_s3() -> None:
