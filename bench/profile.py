@@ -1,6 +1,11 @@
 """Profile Junction (1 worker) under a wrk load of small presigned GETs or PUTs with py-spy.
 
     python -m bench.profile GET --connections 32 --seconds 10 --out /tmp/get
+    python -m bench.profile GET --as-user --out /tmp/get-user   # as the costs step's policy user
+
+`--as-user`: the GETs are signed by a user of the root account with the read-only managed
+policy while the bucket has a bucket policy (bench/costs.py's authorization load), so the
+policy engine's whole GET path is in the profile; without it, by the root key (no policy).
 
 Samples only while a thread holds the GIL (`py-spy --gil`): where the CPU of the Python
 process goes, not threads waiting on the disk. Writes <out>.raw (collapsed stacks, for
@@ -24,8 +29,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import latency, throughput
-from .servers import BIN, ROOT, floor, junction, tree_pids
+from . import costs, latency
+from .servers import BIN, ROOT, Server, floor, junction, tree_pids
 
 
 def top_frames(raw: Path, count: int = 30) -> list[str]:
@@ -68,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("profile"))
     parser.add_argument("--floor", action="store_true", help="profile the aiohttp floor instead of Junction")
     parser.add_argument("--no-spy", action="store_true", help="no profiler: requests/s and CPU per request only")
+    parser.add_argument("--as-user", action="store_true", help="GETs by a policy user (the costs step's)")
     args = parser.parse_args(argv)
     spy = shutil.which("py-spy", path=str(BIN)) or shutil.which("py-spy")
     if spy is None or not latency.wrk_available():
@@ -77,15 +83,18 @@ def main(argv: list[str] | None = None) -> int:
     server = floor(tmp, 1) if args.floor else junction(tmp, 1)
     server.start()
     try:
-        throughput.create_bucket(server, "bench")
+        root = costs.client(server, server.key, server.secret)
+        root.create_bucket(Bucket="bench")
         names = [f"{i:06d}" for i in range(args.objects)]
-        (tmp / "small").mkdir()
-        for name in names:
-            (tmp / "small" / name).write_bytes(os.urandom(4096))
-        throughput.s5cmd(server, "run", stdin="".join(f"cp {tmp}/small/{n} s3://bench/small/{n}\n" for n in names))
+        costs.store(root, "bench", [f"small/{n}" for n in names], {})
+        signer = server
+        if args.as_user:
+            root.put_bucket_policy(Bucket="bench", Policy=costs.bucket_policy("bench", costs.reader_user(server)))
+            reader = (costs.READER_KEY, costs.READER_SECRET)
+            signer = Server(server.name, server.argv, server.data_dir, server.env, server.port, *reader)
         keys = [f"small/{n}" if args.method == "GET" else f"profile/{n}" for n in names]
         paths = tmp / "paths.txt"
-        paths.write_text("\n".join(latency.presigned_paths(server, args.method, keys)) + "\n")
+        paths.write_text("\n".join(latency.presigned_paths(signer, args.method, keys)) + "\n")
         script = tmp / "load.lua"
         script.write_text(latency.LUA)
         raw = args.out.with_suffix(".raw")
@@ -107,8 +116,9 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         server.stop()
         shutil.rmtree(tmp, ignore_errors=True)
+    who = " as the policy user" if args.as_user else ""
     head = (
-        f"{'floor' if args.floor else 'Junction'} {args.method} x {args.connections} connections: "
+        f"{'floor' if args.floor else 'Junction'} {args.method}{who} x {args.connections} connections: "
         f"{result['rps']:,.0f} requests/s, p50 {result['p50_us'] / 1000:.1f} ms, "
         f"p99 {result['p99_us'] / 1000:.1f} ms, server CPU {1e6 * cpu / max(1, result['requests']):,.0f} µs/request"
     )

@@ -41,8 +41,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--skip",
         default="",
-        help="comma-separated steps to skip: throughput,latency,costs,scale; also postgres (its rows), floor",
+        help="comma-separated steps to skip: throughput,latency,costs,scale; sse (the costs step's encryption "
+        "rows), postgres (its rows), floor (the aiohttp reference rows)",
     )
+    parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds of the costs step (best of them)")
     parser.add_argument("--dir", type=Path, default=ROOT / ".bench-tmp", help="where data dirs go (a real disk)")
     parser.add_argument("--junction-src", type=Path, help="run Junction from this checkout")
     parser.add_argument("--baseline", type=Path, help="also run Junction from this checkout (rows 'Junction baseline')")
@@ -124,7 +126,7 @@ def run_scale(tmp: Path, args: argparse.Namespace) -> tuple[dict[str, listing_sc
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    steps = {"throughput", "latency", "costs", "scale"} - set(filter(None, args.skip.split(",")))
+    steps = {"throughput", "latency", "costs", "sse", "scale"} - set(filter(None, args.skip.split(",")))
     args.dir.mkdir(parents=True, exist_ok=True)
     began = time.strftime("%Y-%m-%d %H:%M %Z")
     load_before = os.getloadavg()
@@ -139,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         servers, notes = servers_for(tmp, args)
         if "latency" in steps and not latency.wrk_available():
             notes.append("wrk not installed (apt-get install wrk): latency table skipped")
-        for server in servers:
+        for server in servers if steps & {"throughput", "latency"} else []:
             print(f"== {server.name}", file=sys.stderr, flush=True)
             try:
                 table[server.name], lat[server.name] = run_server(server, load, args, steps, notes)
@@ -150,7 +152,13 @@ def main(argv: list[str] | None = None) -> int:
             print("== costs of authorization and encryption", file=sys.stderr, flush=True)
             try:
                 feature_costs = costs.measure(
-                    tmp, count=args.small_count, seconds=args.seconds, large_mib=args.large_mib
+                    tmp,
+                    count=args.small_count,
+                    seconds=args.seconds,
+                    large_mib=args.large_mib,
+                    rounds=args.rounds,
+                    encryption="sse" in steps,
+                    source=args.junction_src,
                 )
             except Exception as exc:
                 notes.append(f"costs step failed: {exc}")

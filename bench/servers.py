@@ -127,6 +127,19 @@ def tree_rss(pid: int, field_name: str = "VmRSS") -> float:
     return sum(_status_kib(p, field_name) for p in tree_pids(pid)) / 1024
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system, every thread) the live processes of the tree have used."""
+    ticks = 0
+    for current in tree_pids(pid):
+        try:
+            with open(f"/proc/{current}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def _pss_kib(pid: int) -> int:
     """Proportional set size: pages shared between pre-forked workers are counted once overall."""
     try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
@@ -138,9 +138,35 @@ class Statement:
 class Policy:
     statements: tuple[Statement, ...]
     document: dict[str, Any]  # as parsed, for GetBucketPolicy
+    # The request context keys a decision under this policy can read (condition keys and policy
+    # variables, lower-case): the inputs a remembered decision is keyed by (core/authz.py).
+    references: frozenset[str] = field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "references", _references(self.statements))
 
     def text(self) -> str:
         return json.dumps(self.document, separators=(",", ":"))
+
+
+def _references(statements: Iterable[Statement]) -> frozenset[str]:
+    found: set[str] = set()
+    for st in statements:
+        for condition in st.conditions:
+            found.add(condition.key)
+            for value in condition.values:
+                found.update(_variables(value))
+        for resource in st.resources:
+            found.update(_variables(resource))
+    return frozenset(found)
+
+
+def _variables(text: str) -> set[str]:
+    """The context keys `substitute` reads for `text`'s ${...} variables."""
+    if "${" not in text:
+        return set()
+    names = (m.group(1) for m in VARIABLE.finditer(text))
+    return {name.partition(",")[0].strip().lower() for name in names if name not in ("*", "?", "$")}
 
 
 def substitute(text: str, variables: Callable[[str], str | None]) -> str | None:
