@@ -10,13 +10,18 @@ policy engine's whole GET path is in the profile; without it, by the root key (n
 Samples only while a thread holds the GIL (`py-spy --gil`): where the CPU of the Python
 process goes, not threads waiting on the disk. Writes <out>.raw (collapsed stacks, for
 flame graph tools) and <out>.txt (top frames by own and by inclusive samples), and prints
-the latter with the load's requests/s and latency.
+the latter with the load's requests/s, latency and the server's CPU time per request (user +
+system, from /proc: on a shared machine a steadier measure than requests/s).
+
+    python -m bench.profile GET --floor     # the same for the aiohttp floor (bench/floor.py)
+    python -m bench.profile GET --no-spy    # figures only, without the profiler's own cost
 """
 
 from __future__ import annotations
 
 import argparse
 import collections
+import os
 import shutil
 import subprocess
 import sys
@@ -25,7 +30,7 @@ import time
 from pathlib import Path
 
 from . import costs, latency
-from .servers import BIN, ROOT, Server, junction
+from .servers import BIN, ROOT, Server, floor, junction, tree_pids
 
 
 def top_frames(raw: Path, count: int = 30) -> list[str]:
@@ -45,6 +50,20 @@ def top_frames(raw: Path, count: int = 30) -> list[str]:
     return lines
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process tree so far (threads included)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for p in tree_pids(pid):
+        try:
+            with open(f"/proc/{p}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return total / ticks
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__.splitlines()[0])
     parser.add_argument("method", choices=["GET", "PUT"])
@@ -52,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--objects", type=int, default=500)
     parser.add_argument("--out", type=Path, default=Path("profile"))
+    parser.add_argument("--floor", action="store_true", help="profile the aiohttp floor instead of Junction")
+    parser.add_argument("--no-spy", action="store_true", help="no profiler: requests/s and CPU per request only")
     parser.add_argument("--as-user", action="store_true", help="GETs by a policy user (the costs step's)")
     args = parser.parse_args(argv)
     spy = shutil.which("py-spy", path=str(BIN)) or shutil.which("py-spy")
@@ -59,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.exit("needs py-spy (pip install py-spy) and wrk (apt-get install wrk)")
     (ROOT / ".bench-tmp").mkdir(exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=ROOT / ".bench-tmp", prefix="profile-"))
-    server = junction(tmp, 1)
+    server = floor(tmp, 1) if args.floor else junction(tmp, 1)
     server.start()
     try:
         root = costs.client(server, server.key, server.secret)
@@ -79,23 +100,29 @@ def main(argv: list[str] | None = None) -> int:
         raw = args.out.with_suffix(".raw")
         assert server.proc is not None
         record = [spy, "record", "--gil", "--format", "raw", "-r", "200", "-d", str(args.seconds + 2)]
-        profiler = subprocess.Popen(
-            [*record, "-o", str(raw), "--pid", str(server.proc.pid)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        time.sleep(1)
+        profiler = None
+        if not args.no_spy:
+            profiler = subprocess.Popen(
+                [*record, "-o", str(raw), "--pid", str(server.proc.pid)],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            time.sleep(1)
+        cpu_before = cpu_seconds(server.proc.pid)
         result = latency.run_wrk(server, args.method, paths, script, args.connections, args.seconds)
-        profiler.wait()
+        cpu = cpu_seconds(server.proc.pid) - cpu_before
+        if profiler is not None:
+            profiler.wait()
     finally:
         server.stop()
         shutil.rmtree(tmp, ignore_errors=True)
     who = " as the policy user" if args.as_user else ""
     head = (
-        f"{args.method}{who} x {args.connections} connections: {result['rps']:,.0f} requests/s, "
-        f"p50 {result['p50_us'] / 1000:.1f} ms, p99 {result['p99_us'] / 1000:.1f} ms"
+        f"{'floor' if args.floor else 'Junction'} {args.method}{who} x {args.connections} connections: "
+        f"{result['rps']:,.0f} requests/s, p50 {result['p50_us'] / 1000:.1f} ms, "
+        f"p99 {result['p99_us'] / 1000:.1f} ms, server CPU {1e6 * cpu / max(1, result['requests']):,.0f} µs/request"
     )
-    text = "\n".join([head, *top_frames(raw)])
+    text = "\n".join([head, *([] if args.no_spy else top_frames(raw))])
     args.out.with_suffix(".txt").write_text(text + "\n")
     print(text)
     return 0
