@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import collections
-import os
 import shutil
 import subprocess
 import sys
@@ -30,7 +29,7 @@ import time
 from pathlib import Path
 
 from . import costs, latency
-from .servers import BIN, ROOT, Server, floor, junction, tree_pids
+from .servers import BIN, ROOT, Server, floor, junction, tree_cpu_seconds
 
 
 def top_frames(raw: Path, count: int = 30) -> list[str]:
@@ -50,20 +49,6 @@ def top_frames(raw: Path, count: int = 30) -> list[str]:
     return lines
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of a process tree so far (threads included)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for p in tree_pids(pid):
-        try:
-            with open(f"/proc/{p}/stat") as fh:
-                fields = fh.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
-    return total / ticks
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__.splitlines()[0])
     parser.add_argument("method", choices=["GET", "PUT"])
@@ -74,13 +59,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--floor", action="store_true", help="profile the aiohttp floor instead of Junction")
     parser.add_argument("--no-spy", action="store_true", help="no profiler: requests/s and CPU per request only")
     parser.add_argument("--as-user", action="store_true", help="GETs by a policy user (the costs step's)")
+    parser.add_argument("--junction-src", type=Path, help="profile Junction from this checkout (before/after)")
     args = parser.parse_args(argv)
     spy = shutil.which("py-spy", path=str(BIN)) or shutil.which("py-spy")
     if spy is None or not latency.wrk_available():
         sys.exit("needs py-spy (pip install py-spy) and wrk (apt-get install wrk)")
     (ROOT / ".bench-tmp").mkdir(exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=ROOT / ".bench-tmp", prefix="profile-"))
-    server = floor(tmp, 1) if args.floor else junction(tmp, 1)
+    server = floor(tmp, 1) if args.floor else junction(tmp, 1, args.junction_src)
     server.start()
     try:
         root = costs.client(server, server.key, server.secret)
@@ -108,9 +94,9 @@ def main(argv: list[str] | None = None) -> int:
                 stderr=subprocess.DEVNULL,
             )
             time.sleep(1)
-        cpu_before = cpu_seconds(server.proc.pid)
+        cpu_before = tree_cpu_seconds(server.proc.pid)
         result = latency.run_wrk(server, args.method, paths, script, args.connections, args.seconds)
-        cpu = cpu_seconds(server.proc.pid) - cpu_before
+        cpu = tree_cpu_seconds(server.proc.pid) - cpu_before
         if profiler is not None:
             profiler.wait()
     finally:
