@@ -34,7 +34,7 @@ import shutil
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from io import BufferedReader, BufferedWriter
+from io import BufferedWriter, FileIO
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -317,8 +317,8 @@ def _mapped(exc: OSError, key: str, doing: str) -> BackendError:
 def _failed(key: str, doing: str) -> Iterator[None]:
     try:
         yield
-    except InvalidBlobKey:
-        raise
+    except (InvalidBlobKey, ConnectionError):
+        raise  # ConnectionError: the client hung up mid-body (its stream raised), not the file system
     except OSError as exc:
         raise _mapped(exc, key, doing) from exc
 
@@ -364,11 +364,29 @@ def _inside(root: Path, path: Path) -> Path:
     return real
 
 
-def _open_inside(root: Path, path: Path) -> BufferedReader:
-    return open(_inside(root, path), "rb")
+def _open_inside(root: Path, path: Path) -> FileIO:
+    """`path` opened for reading, refused (and closed) when the file opened lies outside `root`.
+
+    The check reads where the descriptor really points (/proc/self/fd: one system call, and
+    no window between the check and the open) instead of resolving the path a component at a
+    time (a stat per directory, a tenth of a small GET's work); `realpath` where there is no
+    /proc. Unbuffered: the reads are of whole pieces, and a buffered reader costs three more
+    system calls per open (fstat, isatty, lseek)."""
+    fh = open(path, "rb", buffering=0)
+    try:
+        try:
+            real = os.readlink(f"/proc/self/fd/{fh.fileno()}")
+        except OSError:
+            _inside(root, path)
+        else:
+            _require_inside(root, real, path)
+        return fh
+    except BaseException:
+        fh.close()
+        raise
 
 
-def _open_and_read(root: Path, path: Path, offset: int, size: int) -> tuple[BufferedReader, bytes]:
+def _open_and_read(root: Path, path: Path, offset: int, size: int) -> tuple[FileIO, bytes]:
     fh = _open_inside(root, path)
     try:
         if offset:
@@ -409,9 +427,44 @@ def _write_whole(root: Path, path: Path, tmp: Path, data: bytes) -> None:
 
 def _create(root: Path, path: Path) -> BufferedWriter:
     """A new file at `path` (never an existing one), its directories made first."""
+    return open(_create_fd(root, path), "wb")
+
+
+def _create_fd(root: Path, path: Path) -> int:
+    """A new file at `path` (never an existing one, nor a symlink), its directories made first
+    and its directory checked inside `root` before the file is made in it (by descriptor: no
+    window between the check and the creation)."""
     _mkdirs(path.parent)
-    _inside(root, path.parent)
-    return open(path, "xb")
+    directory = _open_dir_inside(root, path.parent)
+    try:
+        return os.open(path.name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666, dir_fd=directory)
+    finally:
+        os.close(directory)
+
+
+def _open_dir_inside(root: Path, directory: Path) -> int:
+    """A descriptor of `directory`, refused (and closed) when it lies outside `root`: the check
+    reads where the descriptor points (/proc/self/fd, one readlink) instead of an lstat per
+    component (`realpath`, kept where there is no /proc)."""
+    fd = os.open(directory, getattr(os, "O_PATH", os.O_RDONLY) | os.O_DIRECTORY)
+    try:
+        try:
+            real = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            _inside(root, directory)
+        else:
+            _require_inside(root, real, directory)
+        return fd
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _require_inside(root: Path, real: str, path: Path) -> None:
+    """`real` (where `path` really is) must be `root` or below it."""
+    root_text = str(root)
+    if real != root_text and not real.startswith(root_text.rstrip(os.sep) + os.sep):
+        raise InvalidBlobKey(f"{path.relative_to(root).as_posix()!r} leads outside the space's root")
 
 
 def _finish_in_place(fh: BufferedWriter, tail: bytes | bytearray) -> None:
@@ -424,13 +477,19 @@ def _finish_in_place(fh: BufferedWriter, tail: bytes | bytearray) -> None:
 
 
 def _write_new_whole(root: Path, path: Path, data: bytes) -> None:
-    """A whole small new blob in one thread call: create, write, fsync."""
-    fh = _create(root, path)
+    """A whole small new blob in one thread call: create, write, fsync (unbuffered: a buffered
+    file costs three more system calls to open and copies the bytes once more)."""
+    fd = _create_fd(root, path)
     try:
-        _finish_in_place(fh, data)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fsync(fd)
     except BaseException:
         path.unlink(missing_ok=True)
         raise
+    finally:
+        os.close(fd)
 
 
 def _fsync_path(path: Path) -> None:

@@ -27,7 +27,7 @@ import boto3
 from botocore.config import Config
 
 from . import latency, sse
-from .servers import ROOT, Server, junction
+from .servers import ROOT, Server, junction, tree_cpu_seconds
 
 READER_KEY, READER_SECRET = "BENCHREADERKEY", "bench-reader-secret-0123456789"
 CUSTOMER_KEY = os.urandom(32)
@@ -46,13 +46,15 @@ class Costs:
     """Best requests/s (and that load's p50/p99 ms) per load, and MB/s of the large object per mode."""
 
     loads: dict[str, dict] = field(default_factory=dict)
+    every: dict[str, list[float]] = field(default_factory=dict)  # requests/s of each round, per load
+    cpu: dict[str, list[float]] = field(default_factory=dict)  # the server's CPU µs per request, each round
     large: dict[str, tuple[float, float]] = field(default_factory=dict)
     keys: int = 0
     seconds: int = 0
     large_mib: int = 0
 
 
-def _client(server: Server, key: str, secret: str):  # type: ignore[no-untyped-def]
+def client(server: Server, key: str, secret: str):  # type: ignore[no-untyped-def]
     return boto3.client(
         "s3",
         endpoint_url=server.url,
@@ -63,7 +65,7 @@ def _client(server: Server, key: str, secret: str):  # type: ignore[no-untyped-d
     )
 
 
-def _reader(server: Server) -> str:
+def reader_user(server: Server) -> str:
     """A user of the root account with the read-only managed policy and a key (junction admin,
     beside the running gateway); its ARN."""
     done = subprocess.run(
@@ -79,7 +81,7 @@ def _reader(server: Server) -> str:
     return next(line.split(": ", 1)[1] for line in done.stdout.splitlines() if line.startswith("user: "))
 
 
-def _bucket_policy(bucket: str, reader_arn: str) -> str:
+def bucket_policy(bucket: str, reader_arn: str) -> str:
     return json.dumps(
         {
             "Version": "2012-10-17",
@@ -104,21 +106,32 @@ def _bucket_policy(bucket: str, reader_arn: str) -> str:
     )
 
 
-def _store(s3, bucket: str, keys: list[str], params: dict) -> None:  # type: ignore[no-untyped-def]
+def store(s3, bucket: str, keys: list[str], params: dict) -> None:  # type: ignore[no-untyped-def]
     body = os.urandom(4096)
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(lambda key: s3.put_object(Bucket=bucket, Key=key, Body=body, **params), keys))
 
 
-def measure(tmp: Path, *, count: int, seconds: int, large_mib: int, rounds: int = 2) -> Costs:
-    server = junction(tmp / "costs", 1)
+def measure(
+    tmp: Path,
+    *,
+    count: int,
+    seconds: int,
+    large_mib: int,
+    rounds: int = 2,
+    encryption: bool = True,
+    source: Path | None = None,
+) -> Costs:
+    """`encryption` False: the authorization loads alone (`--skip sse`); `source`: run Junction
+    from that checkout (`--junction-src`, e.g. the figures before a change)."""
+    server = junction(tmp / "costs", 1, source)
     server.name = "Junction costs, 1 worker"
     server.env["JUNCTION_SSE_C_OVER_HTTP"] = "true"  # loopback bench
     count = min(count, 500)
     keys = [f"small/{i:06d}" for i in range(count)]
     server.start()
     try:
-        root = _client(server, server.key, server.secret)
+        root = client(server, server.key, server.secret)
         for bucket in ("plain", "encrypted"):
             root.create_bucket(Bucket=bucket)
         root.put_bucket_encryption(
@@ -127,10 +140,10 @@ def measure(tmp: Path, *, count: int, seconds: int, large_mib: int, rounds: int 
                 "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
             },
         )
-        root.put_bucket_policy(Bucket="plain", Policy=_bucket_policy("plain", _reader(server)))
-        _store(root, "plain", keys, {})
-        _store(root, "encrypted", keys, {})
-        _store(root, "plain", [f"ssec/{k}" for k in keys], SSE_C_PARAMS)
+        root.put_bucket_policy(Bucket="plain", Policy=bucket_policy("plain", reader_user(server)))
+        store(root, "plain", keys, {})
+        store(root, "encrypted", keys, {})
+        store(root, "plain", [f"ssec/{k}" for k in keys], SSE_C_PARAMS)
         reader = Server(server.name, server.argv, server.data_dir, server.env, server.port, READER_KEY, READER_SECRET)
         fresh = [f"put/{i:06d}" for i in range(count)]
         plans = {  # load -> (signer, method, bucket, keys, presign params, headers wrk sends)
@@ -142,6 +155,8 @@ def measure(tmp: Path, *, count: int, seconds: int, large_mib: int, rounds: int 
             "PUT SSE-S3": (server, "PUT", "encrypted", fresh, {}, {}),
             "PUT SSE-C": (server, "PUT", "plain", [f"ssec/{k}" for k in fresh], SSE_C_PARAMS, SSE_C_HEADERS),
         }
+        if not encryption:
+            plans = {name: plan for name, plan in plans.items() if name.startswith("GET root") or "user" in name}
         script = tmp / "costs.lua"
         script.write_text(latency.LUA)
         files = {}
@@ -152,13 +167,18 @@ def measure(tmp: Path, *, count: int, seconds: int, large_mib: int, rounds: int 
         costs = Costs(keys=count, seconds=seconds, large_mib=large_mib)
         for _ in range(rounds):
             for name, (_signer, method, _bucket, _keys, _params, headers) in plans.items():
+                assert server.proc is not None
+                used = tree_cpu_seconds(server.proc.pid)
                 got = latency.run_wrk(server, method, files[name], script, CONNECTIONS, seconds, headers)
+                used = tree_cpu_seconds(server.proc.pid) - used
+                costs.cpu.setdefault(name, []).append(1e6 * used / max(got["requests"], 1))
                 if got["non2xx"] or got["socket_errors"]:
                     raise RuntimeError(f"{name}: {got['non2xx']} error answers, {got['socket_errors']} socket errors")
+                costs.every.setdefault(name, []).append(got["rps"])
                 if got["rps"] > costs.loads.get(name, {}).get("rps", 0.0):
                     costs.loads[name] = got
         large = {"plain": {}, "SSE-S3": {"ServerSideEncryption": "AES256"}, "SSE-C": SSE_C_PARAMS}
-        for _ in range(rounds):
+        for _ in range(rounds if encryption else 0):
             for mode, params in large.items():
                 put, get = sse.put_get_in(root, "plain", f"large-{mode}", large_mib * MiB, params)
                 best = costs.large.get(mode, (0.0, 0.0))
@@ -167,6 +187,12 @@ def measure(tmp: Path, *, count: int, seconds: int, large_mib: int, rounds: int 
         return costs
     finally:
         server.stop()
+
+
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
 def _ratio(value: float, base: float) -> str:
@@ -198,6 +224,21 @@ def render(costs: Costs) -> list[str]:
                 f"| {label} | {got['rps']:,.0f} {_ratio(got['rps'], root)} | {got['p50_us'] / 1000:.1f} | "
                 f"{got['p99_us'] / 1000:.1f} |"
             )
+    if "GET user + policies" in costs.every and root:
+        pairs = zip(costs.every["GET user + policies"], costs.every["GET root key"], strict=True)
+        parts += ["", "Each round's ratio (user / root key): " + ", ".join(f"×{u / r:.2f}" for u, r in pairs) + "."]
+        user_cpu, root_cpu = costs.cpu["GET user + policies"], costs.cpu["GET root key"]
+        parts += [
+            "",
+            "The server's CPU per GET (user + system µs, all its threads; less sensitive to what else "
+            f"the machine runs): root key {_median(root_cpu):.0f} µs, user {_median(user_cpu):.0f} µs "
+            f"(medians of the rounds), so the user's GETs at ×{_median(root_cpu) / _median(user_cpu):.2f} "
+            "of the root key's rate where CPU is the limit; each round: "
+            + ", ".join(f"×{r / u:.2f}" for u, r in zip(user_cpu, root_cpu, strict=True))
+            + ".",
+        ]
+    if "PUT plain" not in loads:
+        return parts + [""]
     parts += [
         "",
         "## Encryption at rest vs plain",

@@ -1,12 +1,17 @@
 """Tables of a bench run: Markdown for bench/last-run.md and the terminal, ratios to the best peer.
 
 A ratio is how many times better Junction's figure is than the best peer's in the same run
-(higher ops/s and MB/s, lower milliseconds and MiB): above 1 Junction is ahead.
+(higher ops/s and MB/s, lower milliseconds and MiB): above 1 Junction is ahead. The aiohttp
+floor's rows (bench/floor.py) are a reference, never a peer: they carry their own ratio to the
+best peer (what aiohttp allows), and `floor_table` gives each Junction row's ratio to the floor
+with the same worker count (what Junction's own code costs).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+
+from .servers import is_reference
 
 # metric key -> (column title, format, higher is better)
 THROUGHPUT_COLUMNS: dict[str, tuple[str, str, bool]] = {
@@ -31,7 +36,9 @@ def ratio(value: float, best: float, higher_better: bool) -> float:
 
 
 def best_peer(table: dict[str, dict[str, float]], metric: str, higher_better: bool) -> float | None:
-    values = [row[metric] for name, row in table.items() if not is_junction(name) and metric in row]
+    values = [
+        row[metric] for name, row in table.items() if not is_junction(name) and not is_reference(name) and metric in row
+    ]
     if not values:
         return None
     return max(values) if higher_better else min(values)
@@ -44,7 +51,7 @@ def markdown_table(
     first: str = "server",
     best: Callable[[str, bool], float | None] | None = None,
 ) -> str:
-    """Rows per server; Junction's cells carry `(×r)`, the ratio to the best peer."""
+    """Rows per server; Junction's and the floor's cells carry `(×r)`, the ratio to the best peer."""
     best = best or (lambda metric, higher: best_peer(table, metric, higher))
     lines = [
         "| " + " | ".join([first, *(title for title, _, _ in columns.values())]) + " |",
@@ -58,7 +65,7 @@ def markdown_table(
                 continue
             cell = fmt.format(row[metric])
             top = best(metric, higher)
-            if is_junction(name) and top is not None:
+            if (is_junction(name) or is_reference(name)) and top is not None:
                 cell += f" (×{ratio(row[metric], top, higher):.2f})"
             cells.append(cell)
         lines.append("| " + " | ".join(cells) + " |")
@@ -95,3 +102,35 @@ def latency_detail(results: dict[str, dict[str, dict]]) -> str:
                 f"{run['p99_us'] / 1000:,.1f} | {failed} |"
             )
     return "\n".join(lines)
+
+
+def workers_label(name: str) -> str:
+    """ "1 worker" of "Junction, 1 worker": what a Junction row and its floor row share."""
+    return name.rsplit(", ", 1)[-1]
+
+
+def floor_table(table: dict[str, dict[str, float]], lat: dict[str, dict[str, dict]]) -> str | None:
+    """Each Junction row against the floor row with the same workers: small PUT/GET per second
+    (s5cmd) and requests per second of every wrk load, Junction's figure over the floor's."""
+    floors = {workers_label(name): name for name in {**table, **lat} if is_reference(name)}
+    loads = sorted({label for runs in lat.values() for label in runs}, key=lambda x: (int(x.split()[1]), x))
+    metrics = [("put_small", "PUT 4 KiB/s"), ("get_small", "GET 4 KiB/s")]
+    lines = [
+        "| server | " + " | ".join([t for _, t in metrics] + [f"{load}c req/s" for load in loads]) + " |",
+        "|---" * (1 + len(metrics) + len(loads)) + "|",
+    ]
+    rows = 0
+    for name in {**table, **lat}:
+        floor_name = floors.get(workers_label(name))
+        if not is_junction(name) or floor_name is None:
+            continue
+        cells = [name]
+        for metric, _ in metrics:
+            mine, base = table.get(name, {}).get(metric), table.get(floor_name, {}).get(metric)
+            cells.append(f"×{mine / base:.2f}" if mine and base else "n/a")
+        for load in loads:
+            mine_run, base_run = lat.get(name, {}).get(load), lat.get(floor_name, {}).get(load)
+            cells.append(f"×{mine_run['rps'] / base_run['rps']:.2f}" if mine_run and base_run else "n/a")
+        lines.append("| " + " | ".join(cells) + " |")
+        rows += 1
+    return "\n".join(lines) if rows else None

@@ -6,7 +6,9 @@
 
 Prints the tables and writes them to bench/last-run.md. Peers: rclone serve s3, moto_server,
 s3rver (see bench/servers.py); Junction with 1 worker and with its default worker count
-(one per core). Not part of `make test`: figures depend on the machine and what else runs.
+(one per core). The aiohttp floor (bench/floor.py: bare aiohttp, no S3) with the same worker
+counts is a reference row: what any aiohttp server can do here, never counted as a peer.
+Not part of `make test`: figures depend on the machine and what else runs.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import time
 from pathlib import Path
 
 from . import costs, latency, listing_scale, report, throughput
-from .servers import ROOT, Server, junction, junction_on_postgres, peers, postgres
+from .servers import ROOT, Server, floor, junction, junction_on_postgres, peers, postgres
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -33,8 +35,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--connections", help="latency loads, comma-separated (default 16,64,256)")
     parser.add_argument("--seconds", type=int, help="seconds per latency load (default 10)")
     parser.add_argument("--objects", type=int, help="objects in the listing scale test (default 100000)")
-    parser.add_argument("--only", help="comma-separated server name prefixes to run (e.g. junction,rclone)")
-    parser.add_argument("--skip", default="", help="comma-separated steps to skip: throughput,latency,costs,scale")
+    parser.add_argument(
+        "--only", help="comma-separated server name prefixes to run (e.g. junction,rclone,aiohttp for the floor)"
+    )
+    parser.add_argument(
+        "--skip",
+        default="",
+        help="comma-separated steps to skip: throughput,latency,costs,scale; sse (the costs step's encryption "
+        "rows), postgres (its rows), floor (the aiohttp reference rows)",
+    )
+    parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds of the costs step (best of them)")
     parser.add_argument("--dir", type=Path, default=ROOT / ".bench-tmp", help="where data dirs go (a real disk)")
     parser.add_argument("--junction-src", type=Path, help="run Junction from this checkout")
     parser.add_argument("--baseline", type=Path, help="also run Junction from this checkout (rows 'Junction baseline')")
@@ -59,8 +69,13 @@ def servers_for(tmp: Path, args: argparse.Namespace) -> tuple[list[Server], list
     found = [junction(tmp, 1, args.junction_src), junction(tmp, None, args.junction_src)]
     if args.baseline:  # the same rows from another checkout, in the same run (before/after)
         found += [junction(tmp, w, args.baseline, "Junction baseline") for w in (1, None)]
+    skipped = set(args.skip.split(","))
+    if "floor" not in skipped:  # the reference: what bare aiohttp does with those workers
+        found += [floor(tmp, w) for w in (1, None)]
     others, notes = peers(tmp)
-    if wanted(junction_on_postgres(tmp, "", 1), args.only):  # metadata on PostgreSQL: 1 and 2 instances
+    if "postgres" not in skipped and wanted(
+        junction_on_postgres(tmp, "", 1), args.only
+    ):  # metadata on PostgreSQL: 1 and 2 instances
         databases = postgres(notes)
         found += [junction_on_postgres(tmp, url, n) for n, url in zip((1, 2), databases, strict=False)]
     return [s for s in found + others if wanted(s, args.only)], notes
@@ -111,7 +126,7 @@ def run_scale(tmp: Path, args: argparse.Namespace) -> tuple[dict[str, listing_sc
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    steps = {"throughput", "latency", "costs", "scale"} - set(filter(None, args.skip.split(",")))
+    steps = {"throughput", "latency", "costs", "sse", "scale"} - set(filter(None, args.skip.split(",")))
     args.dir.mkdir(parents=True, exist_ok=True)
     began = time.strftime("%Y-%m-%d %H:%M %Z")
     load_before = os.getloadavg()
@@ -126,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         servers, notes = servers_for(tmp, args)
         if "latency" in steps and not latency.wrk_available():
             notes.append("wrk not installed (apt-get install wrk): latency table skipped")
-        for server in servers:
+        for server in servers if steps & {"throughput", "latency"} else []:
             print(f"== {server.name}", file=sys.stderr, flush=True)
             try:
                 table[server.name], lat[server.name] = run_server(server, load, args, steps, notes)
@@ -137,7 +152,13 @@ def main(argv: list[str] | None = None) -> int:
             print("== costs of authorization and encryption", file=sys.stderr, flush=True)
             try:
                 feature_costs = costs.measure(
-                    tmp, count=args.small_count, seconds=args.seconds, large_mib=args.large_mib
+                    tmp,
+                    count=args.small_count,
+                    seconds=args.seconds,
+                    large_mib=args.large_mib,
+                    rounds=args.rounds,
+                    encryption="sse" in steps,
+                    source=args.junction_src,
                 )
             except Exception as exc:
                 notes.append(f"costs step failed: {exc}")
@@ -161,7 +182,8 @@ def render(args, began, load_before, table, lat, scale, startup, notes, feature_
         "",
         f"Run {began} on {platform.node() and 'a'} {cores}-core {platform.machine()} machine "
         f"(load average before: {load_before[0]:.1f}); `python -m bench.run " + " ".join(sys.argv[1:]) + "`.",
-        "Ratios `(×r)`: Junction against the best peer of the same run (above 1: Junction is ahead).",
+        "Ratios `(×r)`: Junction against the best peer of the same run (above 1: Junction is ahead); "
+        "the aiohttp floor rows are a reference (bare aiohttp, no S3), never a peer.",
         "",
     ]
     if table and any(table.values()):
@@ -184,6 +206,20 @@ def render(args, began, load_before, table, lat, scale, startup, notes, feature_
             report.latency_table({k: v for k, v in lat.items() if v}, args.connections),
             "",
             report.latency_detail({k: v for k, v in lat.items() if v}),
+            "",
+        ]
+    against_floor = report.floor_table(table, lat)
+    if against_floor:
+        parts += [
+            "## Junction against the aiohttp floor (same workers, same run)",
+            "",
+            against_floor,
+            "",
+            "The floor (bench/floor.py) is bare aiohttp on the same event loop and worker model: a GET "
+            "answered from memory, a PUT written to a new file with one fsync; no authentication, no "
+            "metadata, no S3. A reference, not a peer: `×r` here is Junction's figure over the floor's, "
+            "what Junction's own code leaves of what aiohttp allows; the floor's own `(×r)` in the tables "
+            "above is its ratio to the best peer, what the framework allows at all.",
             "",
         ]
     if feature_costs is not None:

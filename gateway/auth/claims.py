@@ -114,7 +114,11 @@ def malformed(claim: Claim, message: str) -> AuthError:
 
 
 def query_value(req: SignedRequest, name: str) -> str | None:
-    return next((value for key, value in req.query if key == name), None)
+    """The first value of query parameter `name` (case-sensitive), None when absent."""
+    for key, value in req.query:  # a plain loop: called several times per request
+        if key == name:
+            return value
+    return None
 
 
 def header_time(req: SignedRequest) -> tuple[str, datetime]:

@@ -28,8 +28,17 @@ def is_presigned(req: SignedRequest) -> bool:
     return query_value(req, "X-Amz-Algorithm") is not None
 
 
+def presigned_params(req: SignedRequest) -> dict[str, str | None]:
+    """The first value of each X-Amz-* parameter of a presigned URL (None when absent), in one
+    pass over the query."""
+    first: dict[str, str] = {}
+    for name, value in req.query:
+        first.setdefault(name, value)
+    return {name: first.get(name) for name in PRESIGN_PARAMS}
+
+
 def parse_presigned(req: SignedRequest) -> Claim:
-    params = {name: query_value(req, name) for name in PRESIGN_PARAMS}
+    params = presigned_params(req)
     error = ErrorCode.AuthorizationQueryParametersError
     if any(not value for value in params.values()):
         raise AuthError(

@@ -98,7 +98,10 @@ def is_v2(req: SignedRequest) -> bool:
     header = req.headers.get("Authorization") or ""
     if header.startswith("AWS "):
         return True
-    return any(name in ("AWSAccessKeyId", "Signature") for name, _ in req.query)
+    for name, _ in req.query:  # a plain loop: every request asks
+        if name == "AWSAccessKeyId" or name == "Signature":
+            return True
+    return False
 
 
 def virtual_host_prefix(host: str, domain: str) -> str:

@@ -35,6 +35,9 @@ from .wire import wire_bytes
 
 _HEX64 = re.compile(r"[0-9a-fA-F]{64}")
 _SPACES = re.compile(" +")
+_UNRESERVED = re.compile(r"[A-Za-z0-9\-._~]*")  # `re.ASCII` is moot: the class is ASCII only
+_UNRESERVED_BYTES = re.compile(rb"[A-Za-z0-9\-._~]*")
+_UNRESERVED_PATH = re.compile(r"[A-Za-z0-9\-._~/]*")
 _NAMED_MODES = {mode.value: mode for mode in PayloadMode if mode is not PayloadMode.SIGNED}
 
 
@@ -120,7 +123,10 @@ def canonical_request(
 
 
 def canonical_uri(raw_path: str) -> str:
-    """Each segment decoded once and re-encoded with AWS's rules; '/' and empty segments kept."""
+    """Each segment decoded once and re-encoded with AWS's rules; '/' and empty segments kept.
+    A path of unreserved characters only (most keys) is its own canonical form."""
+    if _UNRESERVED_PATH.fullmatch(raw_path):
+        return raw_path or "/"
     segments = raw_path.split("/")
     return "/".join(uri_encode(unquote_to_bytes(wire_bytes(segment))) for segment in segments) or "/"
 
@@ -139,8 +145,15 @@ def canonical_headers(headers: Mapping[str, str], signed_headers: tuple[str, ...
 
 
 def uri_encode(value: str | bytes) -> str:
-    """AWS URI encoding: unreserved A-Za-z0-9-._~ kept, every other byte %XX (uppercase)."""
-    return quote(wire_bytes(value) if isinstance(value, str) else value, safe="-_.~")
+    """AWS URI encoding: unreserved A-Za-z0-9-._~ kept, every other byte %XX (uppercase).
+    Text of unreserved characters only (most names and values) is returned as it is."""
+    if isinstance(value, str):
+        if _UNRESERVED.fullmatch(value):
+            return value
+        value = wire_bytes(value)
+    elif _UNRESERVED_BYTES.fullmatch(value):
+        return value.decode("ascii")
+    return quote(value, safe="-_.~")
 
 
 def string_to_sign(amz_date: str, scope: str, creq: str) -> str:

@@ -132,9 +132,58 @@ def _caller_context(caller: Caller) -> dict[str, tuple[str, ...]]:
     return context
 
 
+REMEMBERED = 20_000  # decisions a process remembers (all forgotten when full)
+CLOCK_KEYS = ("aws:currenttime", "aws:epochtime")
+ANY_OBJECT = ("any object",)  # in a question: an object the policies cannot tell from the others
+Question = tuple[str, str | None, str | tuple[str] | None, ObjectAccess | None, tuple[tuple[str, ...] | None, ...]]
+
+
+class _Scope:
+    """The decisions remembered for one identity on one bucket's settings (or on no bucket).
+
+    Both objects are immutable and replaced by their services whenever anything about them
+    changes (identity.py, access_control.py: the generation check, which sees a change made by
+    any process before the next request), so decisions made with the old ones are never asked
+    again. Holding them here also keeps their `id` from being reused while the scope lives.
+    """
+
+    __slots__ = ("access", "decisions", "identity", "keys", "per_key")
+
+    def __init__(self, identity: Identity, access: BucketAccess | None) -> None:
+        self.identity = identity
+        self.access = access
+        referenced: set[str] = set()
+        for policy in identity.policies:
+            referenced |= policy.references
+        if access is not None and access.policy is not None:
+            referenced |= access.policy.references
+        self.keys = tuple(sorted(referenced))  # the only request inputs a decision here can read
+        self.decisions: dict[Question, bool] = {}
+        self.per_key: dict[str, bool] = {}  # bucket name -> do the policies tell its objects apart
+
+    def object_asked(self, bucket: str, key: str) -> str | tuple[str]:
+        """The object as a question names it: its key, or ANY_OBJECT when no Resource of the
+        policies can tell it from the bucket's other objects (one decision serves them all)."""
+        per_key = self.per_key.get(bucket)
+        if per_key is None:
+            policies = [*self.identity.policies, *([self.access.policy] if self.access and self.access.policy else [])]
+            per_key = self.per_key[bucket] = any(p.tells_keys_apart(bucket) for p in policies)
+        return key if per_key else ANY_OBJECT
+
+
 class Authorizer:
+    """Decides, and remembers each decision under everything it read: the identity and bucket
+    settings objects, the action, the resource (an object's key only when some Resource of the
+    policies can tell the bucket's objects apart), the object's ACL and the values of the context
+    keys the policies refer to (conditions and policy variables; the clock's keys only when a
+    policy names them, then to the second, as they are evaluated). So a repeated request costs
+    a dictionary lookup, and one that differs in any input the policies read is evaluated."""
+
     def __init__(self, source: AccessSource) -> None:
         self._source = source
+        self._scopes: dict[tuple[int, int], _Scope] = {}
+        self._remembered = 0
+        self.evaluations = 0  # decisions evaluated (not answered from memory)
 
     async def authorize(
         self,
@@ -168,12 +217,53 @@ class Authorizer:
         note(identity, action, bucket, key)
         if identity.admin:
             return True
-        full_context = {**principal_context(identity), **(context or {})}
+        if bucket is not None and access is None:
+            access = await self._source.bucket_access(bucket)
+        elif bucket is None:
+            access = None
+        now = int(time.time())  # one clock for the question and its evaluation
+        context = context or {}
+        scope = self._scope(identity, access)
+        inputs = tuple(_input(name, context, identity, now) for name in scope.keys) if scope.keys else ()
         if bucket is None:
+            question: Question = (action, None, None, obj, inputs)
+        else:
+            asked = None if key is None else scope.object_asked(bucket.name, key)
+            question = (action, bucket.name, asked, obj, inputs)
+        decision = scope.decisions.get(question)
+        if decision is None:
+            decision = self._evaluate(identity, action, bucket, key, obj, context, access, now)
+            if self._remembered >= REMEMBERED:
+                self._scopes.clear()
+                self._remembered = 0
+                scope = self._scope(identity, access)
+            scope.decisions[question] = decision
+            self._remembered += 1
+        return decision
+
+    def _scope(self, identity: Identity, access: BucketAccess | None) -> _Scope:
+        ids = (id(identity), id(access))
+        scope = self._scopes.get(ids)
+        if scope is None or scope.identity is not identity or scope.access is not access:
+            scope = self._scopes[ids] = _Scope(identity, access)
+        return scope
+
+    def _evaluate(
+        self,
+        identity: Identity,
+        action: str,
+        bucket: Bucket | None,
+        key: str | None,
+        obj: ObjectAccess | None,
+        context: Mapping[str, Sequence[str]],
+        access: BucketAccess | None,
+        now: int,
+    ) -> bool:
+        self.evaluations += 1
+        full_context = {**principal_context(identity, now), **context}
+        if bucket is None or access is None:
             request = Request(identity.caller, action, "*", full_context)
             return decide(request, owner_account=None, identity_policies=identity.policies) is Decision.ALLOW
-        if access is None:
-            access = await self._source.bucket_access(bucket)
         resource = object_arn(bucket.name, key) if key is not None else bucket_arn(bucket.name)
         request = Request(identity.caller, action, resource, full_context)
         return (
@@ -186,6 +276,18 @@ class Authorizer:
             )
             is Decision.ALLOW
         )
+
+
+def _input(name: str, context: Mapping[str, Sequence[str]], identity: Identity, now: int) -> tuple[str, ...] | None:
+    """The value of context key `name` as the evaluation sees it (the request's context over the
+    caller's and the clock's keys, as in `_evaluate`), hashable."""
+    value = context.get(name)
+    if value is None:
+        if name in CLOCK_KEYS:
+            current, epoch = _clock(now)
+            return current if name == CLOCK_KEYS[0] else epoch
+        return _caller_context(identity.caller).get(name)
+    return value if type(value) is tuple else tuple(value)
 
 
 def _effective_policy(access: BucketAccess, caller: Caller) -> Policy | None:

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway.domain.errors import ErrorCode, JunctionError
+from gateway.domain.file_version import file_version, forget
 from gateway.domain.models import Bucket
 from gateway.meta.identity_store import KeySnapshot
 from gateway.meta.store import MetaStore
@@ -59,13 +60,10 @@ class Generation:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._name = str(path)
 
     def current(self) -> tuple[int, int, int] | None:
-        try:
-            st = os.stat(self.path)
-        except FileNotFoundError:
-            return None
-        return st.st_ino, st.st_mtime_ns, st.st_size
+        return file_version(self._name)  # one `stat` per request (gateway/domain/file_version.py)
 
     def bump(self) -> None:
         """Write a new file and rename it over the old one: a new inode, whatever the clock."""
@@ -74,6 +72,7 @@ class Generation:
         with os.fdopen(fd, "w") as fh:
             fh.write(secrets.token_hex(8))  # no fsync: a lost bump after a power cut only costs a cache fill
         os.replace(temporary, self.path)
+        forget(self._name)
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,6 +33,8 @@ def decode_uri_component(text: str) -> str:
     aiohttp hands raw non-UTF-8 request-line bytes over as surrogate escapes; they are
     turned back into bytes first, so they fail the strict decode like their %XX forms.
     """
+    if "%" not in text and text.isascii():
+        return text  # nothing to decode, and ASCII is UTF-8 (a surrogate is not ASCII)
     try:
         raw = text.encode("utf-8", "surrogateescape")
         return unquote_to_bytes(raw).decode("utf-8")

@@ -19,6 +19,8 @@ from collections.abc import Awaitable, Callable, Hashable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from gateway.domain.file_version import file_version, forget
+
 T = TypeVar("T")
 MAX_ENTRIES = 10_000  # buckets' settings held at most; the whole cache is dropped past it
 
@@ -27,16 +29,13 @@ class SettingsCache:
     def __init__(self, generation_file: Path | None) -> None:
         """`generation_file`: None when the database is shared beyond this machine (no caching)."""
         self._path = generation_file
+        self._name = None if generation_file is None else str(generation_file)
         self._seen: tuple[int, int, int] | None = None
         self._values: dict[Hashable, Any] = {}
 
     def _current(self) -> tuple[int, int, int] | None:
-        assert self._path is not None
-        try:
-            st = os.stat(self._path)
-        except FileNotFoundError:
-            return None
-        return st.st_ino, st.st_mtime_ns, st.st_size
+        assert self._name is not None
+        return file_version(self._name)  # one `stat` per request (gateway/domain/file_version.py)
 
     async def read(self, key: Hashable, load: Callable[[], Awaitable[T]]) -> T:
         """`load()`'s value, from the cache while no process changed any setting since."""
@@ -65,3 +64,4 @@ class SettingsCache:
         with os.fdopen(fd, "w") as fh:
             fh.write(secrets.token_hex(8))  # no fsync: after a power cut every cache starts empty
         os.replace(temporary, self._path)
+        forget(str(self._path))

@@ -98,7 +98,7 @@ def _owner_root(identity: Identity, owner_account: str, policy: Policy | None) -
 
 
 def _policies_name(policies: Iterable[Policy], prefix: str) -> bool:
-    return any(c.key.startswith(prefix) for p in policies for s in p.statements for c in s.conditions)
+    return any(name.startswith(prefix) for p in policies for name in p.references)
 
 
 async def authorize(

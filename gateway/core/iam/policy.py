@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
@@ -138,9 +138,59 @@ class Statement:
 class Policy:
     statements: tuple[Statement, ...]
     document: dict[str, Any]  # as parsed, for GetBucketPolicy
+    # The request context keys a decision under this policy can read (condition keys and policy
+    # variables, lower-case): the inputs a remembered decision is keyed by (core/authz.py).
+    references: frozenset[str] = field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "references", _references(self.statements))
 
     def text(self) -> str:
         return json.dumps(self.document, separators=(",", ":"))
+
+    def tells_keys_apart(self, bucket: str) -> bool:
+        """Whether some Resource/NotResource may match one object of `bucket` and not another
+        (else a decision about one object there holds for all of them, as far as resources go)."""
+        return any(not key_blind(pattern, bucket) for st in self.statements for pattern in st.resources)
+
+
+def key_blind(pattern: str, bucket: str) -> bool:
+    """True when `pattern` matches every object ARN of `bucket` alike, whatever the key: `*`,
+    a pattern that can match none of them, or a literal prefix of `arn:aws:s3:::bucket/` then `*`."""
+    if pattern == "*":
+        return True
+    if "${" in pattern:
+        return False  # a policy variable: resolved per request
+    base = f"arn:aws:s3:::{bucket}/"  # every object ARN of the bucket is base + key
+    wildcards = [i for i in (pattern.find("*"), pattern.find("?")) if i >= 0]
+    if not wildcards:
+        return not pattern.startswith(base)  # names one key of this bucket, or no object of it
+    literal = pattern[: min(wildcards)]
+    if len(literal) > len(base):
+        return not literal.startswith(base)  # keys under a prefix of this bucket, or none of its
+    if not base.startswith(literal):
+        return True  # no object of this bucket
+    return pattern == literal + "*"
+
+
+def _references(statements: Iterable[Statement]) -> frozenset[str]:
+    found: set[str] = set()
+    for st in statements:
+        for condition in st.conditions:
+            found.add(condition.key)
+            for value in condition.values:
+                found.update(_variables(value))
+        for resource in st.resources:
+            found.update(_variables(resource))
+    return frozenset(found)
+
+
+def _variables(text: str) -> set[str]:
+    """The context keys `substitute` reads for `text`'s ${...} variables."""
+    if "${" not in text:
+        return set()
+    names = (m.group(1) for m in VARIABLE.finditer(text))
+    return {name.partition(",")[0].strip().lower() for name in names if name not in ("*", "?", "$")}
 
 
 def substitute(text: str, variables: Callable[[str], str | None]) -> str | None:
