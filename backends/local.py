@@ -311,8 +311,8 @@ def _mapped(exc: OSError, key: str, doing: str) -> BackendError:
 def _failed(key: str, doing: str) -> Iterator[None]:
     try:
         yield
-    except InvalidBlobKey:
-        raise
+    except (InvalidBlobKey, ConnectionError):
+        raise  # ConnectionError: the client hung up mid-body (its stream raised), not the file system
     except OSError as exc:
         raise _mapped(exc, key, doing) from exc
 
