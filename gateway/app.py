@@ -106,7 +106,8 @@ def create_app(config: Config, core: Core | None = None, *, worker: int = 0) -> 
     register_native(app, core)  # /v1/... JSON API; must precede the S3 catch-all
     register_console(app, core)  # /api/v1/... console API; likewise
     register_ftp(app, core, configured=ftp_config.configured)  # /api/ftp/...; before the browser's /api
-    register_browser(app, core)  # /api/... browser API and the /console app; likewise
+    # /api/... browser API and the /console app; likewise
+    register_browser(app, core, sse_keepalive=config.sse_keepalive_seconds)
     register_files(app, core)  # /api/finder, /api/upload, ... the file-server API (seed 004); likewise
     register_openapi(app)
     # any path, keys with LF/CR too; `100 Continue` only once the call is authorized (S3Call.continue_upload)

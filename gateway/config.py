@@ -60,6 +60,7 @@ class Config:
     notify_queue_limit: int = 10000
     notify_failed_keep: int = 1000
     notify_failed_keep_seconds: float = 7 * 86400.0
+    sse_keepalive_seconds: float = 15.0  # the console's event streams: a comment line after this much silence
     audit_retention_days: float = 90.0  # audit log entries older than this are pruned; 0 keeps them forever
     umask: str = "077"  # octal, for what the gateway creates (blobs, job files); secrets are 0600 regardless
     # Slow and oversized requests (see gateway/connection.py; README "Running" says why these defaults)

@@ -25,6 +25,8 @@ Failure switches, for tests of a backend that misbehaves or goes away:
   body bytes.
 - `fake.down()` / `fake.up()`: stop listening and drop connections / listen again on the
   same port.
+- `fake.hold_reads = True`: an object GET waits, unanswered, until it is set back to False
+  (a space that has gone quiet in the middle of a transfer); listings are still answered.
 `fake.requests` records (method, path?query, auth scheme) of every request received.
 """
 
@@ -138,6 +140,7 @@ class FakeObs:
         self.uploads: dict[str, Upload] = {}
         self.unavailable = False
         self.fail_next_requests = 0
+        self.hold_reads = False
         self.fail_after_bytes: int | None = None
         self.min_part_size = MIN_PART_SIZE
         self.requests: list[tuple[str, str, str]] = []
@@ -215,6 +218,8 @@ class FakeObs:
         auth = request.headers.get("Authorization", "")
         self.requests.append((request.method, request.raw_path, auth.split(" ", 1)[0]))
         target = self._target(request)
+        while self.hold_reads and request.method == "GET" and target.key:
+            await asyncio.sleep(0.05)
         try:
             if self.unavailable or self.fail_next_requests > 0:
                 self.fail_next_requests = max(0, self.fail_next_requests - 1)

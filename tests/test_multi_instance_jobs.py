@@ -148,9 +148,9 @@ def test_identity_change_reaches_an_instance_without_the_data_dir(tmp_path):
             except ClientError:
                 return False
 
-        eventually(works, "the new key working on the other instance", timeout=5)
+        eventually(works, "the new key working on the other instance", timeout=15)
         admin("delete-key", access)
-        eventually(lambda: not works(), "the deleted key refused on the other instance", timeout=5)
+        eventually(lambda: not works(), "the deleted key refused on the other instance", timeout=15)
     finally:
         stop_gateway(first)
         stop_gateway(second)

@@ -8,7 +8,6 @@ policies decide here exactly as they do for its access keys on S3.
 
 from __future__ import annotations
 
-import json
 import mimetypes
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -28,6 +27,7 @@ from gateway.http.streaming import send_stream
 
 from .call import BrowserCall, decode_key
 from .errors import rate_limited
+from .sse import stream_events
 
 MAX_PAGE = 1000
 SCAN_CAP = 5000  # keys a `contains` search reads per request before it answers with a continuation
@@ -218,19 +218,16 @@ async def upload_progress(call: BrowserCall) -> web.StreamResponse:
             ErrorCode.Unauthorized, "an EventSource authenticates with ?ticket= (POST /api/auth/sse-ticket)"
         )
     session = await call.core.sessions.redeem(ticket, upload_id, "upload")
-    response = web.StreamResponse(
-        headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-    )
-    await response.prepare(call.request)
-    async for record in call.core.upload_progress.watch(session.subject, upload_id):
-        status = record.get("status")
-        kind = {"uploading": "progress", "completed": "complete"}.get(str(status), "error")
-        total = record.get("total")
-        percent = 100 if status == "completed" else (int(record["loaded"] * 100 / total) if total else None)
-        event = {"type": kind, "upload": {"id": upload_id, **record, "percent": percent}}
-        await response.write(f"data: {json.dumps(event)}\n\n".encode())
-    await response.write_eof()
-    return response
+
+    async def events() -> AsyncIterator[dict[str, Any]]:
+        async for record in call.core.upload_progress.watch(session.subject, upload_id):
+            status = record.get("status")
+            kind = {"uploading": "progress", "completed": "complete"}.get(str(status), "error")
+            total = record.get("total")
+            percent = 100 if status == "completed" else (int(record["loaded"] * 100 / total) if total else None)
+            yield {"type": kind, "upload": {"id": upload_id, **record, "percent": percent}}
+
+    return await stream_events(call.request, events())
 
 
 # ------------------------------------------------------------------ download, view, delete

@@ -12,6 +12,7 @@ from gateway.core.service import Core
 from . import auth, buckets, keys, notifications, objects, settings, spaces, system, transfers, users
 from .call import Handler, wrap
 from .errors import error_json
+from .sse import DEFAULT_KEEPALIVE, KEEPALIVE_KEY
 
 STATIC = Path(__file__).resolve().parent / "static"
 CONSOLE = "/console"
@@ -116,8 +117,9 @@ def wants_console(request: web.Request) -> bool:
     return "text/html" in request.headers.get("Accept", "")
 
 
-def register(app: web.Application, core: Core) -> None:
+def register(app: web.Application, core: Core, *, sse_keepalive: float = DEFAULT_KEEPALIVE) -> None:
     """Add /api (browser) and /console routes; call before the S3 catch-all route."""
+    app[KEEPALIVE_KEY] = sse_keepalive
     for method, path, handler, signed_in, status in ROUTES:
         app.router.add_route(method, path, wrap(core, handler, signed_in=signed_in, status=status))
     app.router.add_route("OPTIONS", "/api/{tail:.*}", no_preflight)

@@ -4,7 +4,6 @@ over SSE (a one-time ticket, as uploads), cancel it, clean it up. The work is th
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -15,8 +14,7 @@ from gateway.core.console_transfers import parse_request
 from gateway.domain.errors import ErrorCode, JunctionError
 
 from .call import BrowserCall
-
-SSE_HEADERS = {"Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+from .sse import stream_events
 
 
 def _who(call: BrowserCall) -> Callable[[], Awaitable[Identity]]:
@@ -64,10 +62,4 @@ async def progress(call: BrowserCall) -> web.StreamResponse:
     session = await call.core.sessions.redeem(ticket, job_id, "transfer")
     events = call.core.console_transfers.events(job_id, session.subject, session.identity.admin)
     first = await anext(events)  # NoSuchJob answers as JSON, before the stream starts
-    response = web.StreamResponse(headers=SSE_HEADERS)
-    await response.prepare(call.request)
-    await response.write(f"data: {json.dumps(first)}\n\n".encode())
-    async for event in events:
-        await response.write(f"data: {json.dumps(event)}\n\n".encode())
-    await response.write_eof()
-    return response
+    return await stream_events(call.request, events, first)

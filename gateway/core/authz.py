@@ -134,7 +134,8 @@ def _caller_context(caller: Caller) -> dict[str, tuple[str, ...]]:
 
 REMEMBERED = 20_000  # decisions a process remembers (all forgotten when full)
 CLOCK_KEYS = ("aws:currenttime", "aws:epochtime")
-Question = tuple[str, str | None, str | None, ObjectAccess | None, tuple[tuple[str, ...] | None, ...]]
+ANY_OBJECT = ("any object",)  # in a question: an object the policies cannot tell from the others
+Question = tuple[str, str | None, str | tuple[str] | None, ObjectAccess | None, tuple[tuple[str, ...] | None, ...]]
 
 
 class _Scope:
@@ -146,7 +147,7 @@ class _Scope:
     again. Holding them here also keeps their `id` from being reused while the scope lives.
     """
 
-    __slots__ = ("access", "decisions", "identity", "keys")
+    __slots__ = ("access", "decisions", "identity", "keys", "per_key")
 
     def __init__(self, identity: Identity, access: BucketAccess | None) -> None:
         self.identity = identity
@@ -158,11 +159,22 @@ class _Scope:
             referenced |= access.policy.references
         self.keys = tuple(sorted(referenced))  # the only request inputs a decision here can read
         self.decisions: dict[Question, bool] = {}
+        self.per_key: dict[str, bool] = {}  # bucket name -> do the policies tell its objects apart
+
+    def object_asked(self, bucket: str, key: str) -> str | tuple[str]:
+        """The object as a question names it: its key, or ANY_OBJECT when no Resource of the
+        policies can tell it from the bucket's other objects (one decision serves them all)."""
+        per_key = self.per_key.get(bucket)
+        if per_key is None:
+            policies = [*self.identity.policies, *([self.access.policy] if self.access and self.access.policy else [])]
+            per_key = self.per_key[bucket] = any(p.tells_keys_apart(bucket) for p in policies)
+        return key if per_key else ANY_OBJECT
 
 
 class Authorizer:
     """Decides, and remembers each decision under everything it read: the identity and bucket
-    settings objects, the action, the resource, the object's ACL and the values of the context
+    settings objects, the action, the resource (an object's key only when some Resource of the
+    policies can tell the bucket's objects apart), the object's ACL and the values of the context
     keys the policies refer to (conditions and policy variables; the clock's keys only when a
     policy names them, then to the second, as they are evaluated). So a repeated request costs
     a dictionary lookup, and one that differs in any input the policies read is evaluated."""
@@ -213,7 +225,11 @@ class Authorizer:
         context = context or {}
         scope = self._scope(identity, access)
         inputs = tuple(_input(name, context, identity, now) for name in scope.keys) if scope.keys else ()
-        question: Question = (action, None if bucket is None else bucket.name, key, obj, inputs)
+        if bucket is None:
+            question: Question = (action, None, None, obj, inputs)
+        else:
+            asked = None if key is None else scope.object_asked(bucket.name, key)
+            question = (action, bucket.name, asked, obj, inputs)
         decision = scope.decisions.get(question)
         if decision is None:
             decision = self._evaluate(identity, action, bucket, key, obj, context, access, now)

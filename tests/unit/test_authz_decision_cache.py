@@ -6,11 +6,14 @@ never answer a request whose inputs differ; a repeated request must not be evalu
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gateway.core import authz
 from gateway.core.authz import OBJECT_WRITER, Authorizer, BucketAccess, Identity, ObjectAccess
@@ -72,7 +75,7 @@ async def test_a_repeated_request_is_not_evaluated_again() -> None:
     assert await get(authorizer, alice, aws_sourceip="10.0.0.2")  # no policy names the address
     assert await get(authorizer, alice, aws_sourceip="10.0.0.1", aws_useragent="curl")
     assert authorizer.evaluations == evaluated
-    assert await get(authorizer, alice, key="other")  # another resource is another question
+    assert not await authorizer.allowed(alice, "s3:DeleteObject", bucket=BUCKET, key="k")  # another question
     assert authorizer.evaluations == evaluated + 1
 
 
@@ -187,3 +190,71 @@ def test_a_policy_knows_the_context_keys_it_reads() -> None:
     )
     assert policy.references == {"aws:sourceip", "s3:x-amz-acl", "aws:userid", "aws:username", "s3:prefix"}
     assert READ_ONLY.references == frozenset()
+
+
+async def test_objects_a_policy_cannot_tell_apart_share_one_decision() -> None:
+    authorizer = Authorizer(Source(access(bucket_policy(statement("Deny", Action="s3:DeleteObject")))))
+    alice = user(READ_ONLY)
+    assert await get(authorizer, alice, key="a")
+    evaluated = authorizer.evaluations
+    assert await get(authorizer, alice, key="b/c")  # "*" and "photos/*" match every key alike
+    assert authorizer.evaluations == evaluated
+
+
+async def test_objects_a_policy_tells_apart_are_decided_apart() -> None:
+    public = statement("Allow", Resource="arn:aws:s3:::photos/public/*")
+    authorizer = Authorizer(Source(access(bucket_policy(public))))
+    alice = user()
+    assert await get(authorizer, alice, key="public/a")
+    assert not await get(authorizer, alice, key="private/a")
+    assert await get(authorizer, alice, key="public/b")
+    assert not await get(authorizer, alice, key="publicity")
+    deny_one = statement("Deny", Resource="arn:aws:s3:::photos/secret", Sid="one")
+    authorizer = Authorizer(Source(access(bucket_policy(statement("Allow"), deny_one))))
+    assert await get(authorizer, alice, key="open")
+    assert not await get(authorizer, alice, key="secret")
+    assert await get(authorizer, alice, key="secrets")
+    home = statement("Allow", Resource="arn:aws:s3:::photos/home/${aws:username}/*")
+    authorizer = Authorizer(Source(access(bucket_policy(home))))
+    assert await get(authorizer, alice, key="home/alice/x")
+    assert not await get(authorizer, alice, key="home/bob/x")
+
+
+BUCKET_PARTS = ["photos", "pho", "photos2", "other", "", "*", "pho*", "?hotos", "photo?"]
+KEY_PARTS = ["a", "b", "/", "*", "?", "${aws:username}"]
+patterns = st.one_of(
+    st.just("*"),
+    st.builds(
+        lambda bucket, slash, tail: f"arn:aws:s3:::{bucket}{slash}{''.join(tail)}",
+        st.sampled_from(BUCKET_PARTS),
+        st.sampled_from(["", "/"]),
+        st.lists(st.sampled_from(KEY_PARTS), max_size=4),
+    ),
+)
+statements = st.tuples(
+    st.sampled_from(["Allow", "Deny"]), st.sampled_from(["Resource", "NotResource"]), st.lists(patterns, min_size=1)
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(statements, min_size=1, max_size=3),
+    st.lists(st.text(alphabet="ab/", max_size=4), min_size=1, max_size=8),
+)
+def test_remembered_decisions_equal_fresh_ones(chosen: list[tuple[str, str, list[str]]], keys: list[str]) -> None:
+    """Whatever the resource patterns, a decision answered from memory is the one a fresh
+    evaluation gives (for objects a pattern cannot tell apart, and for those it can)."""
+    document = {
+        "Statement": [
+            {"Effect": effect, "Action": "s3:GetObject", field: resources} for effect, field, resources in chosen
+        ]
+    }
+    source = Source(access())
+    alice = user(parse_policy(json.dumps(document)), name="a")
+    remembering = Authorizer(source)
+
+    async def compare() -> None:
+        for key in keys + keys[::-1]:
+            assert await get(remembering, alice, key=key) == await get(Authorizer(source), alice, key=key), key
+
+    asyncio.run(compare())

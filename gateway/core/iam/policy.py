@@ -148,6 +148,30 @@ class Policy:
     def text(self) -> str:
         return json.dumps(self.document, separators=(",", ":"))
 
+    def tells_keys_apart(self, bucket: str) -> bool:
+        """Whether some Resource/NotResource may match one object of `bucket` and not another
+        (else a decision about one object there holds for all of them, as far as resources go)."""
+        return any(not key_blind(pattern, bucket) for st in self.statements for pattern in st.resources)
+
+
+def key_blind(pattern: str, bucket: str) -> bool:
+    """True when `pattern` matches every object ARN of `bucket` alike, whatever the key: `*`,
+    a pattern that can match none of them, or a literal prefix of `arn:aws:s3:::bucket/` then `*`."""
+    if pattern == "*":
+        return True
+    if "${" in pattern:
+        return False  # a policy variable: resolved per request
+    base = f"arn:aws:s3:::{bucket}/"  # every object ARN of the bucket is base + key
+    wildcards = [i for i in (pattern.find("*"), pattern.find("?")) if i >= 0]
+    if not wildcards:
+        return not pattern.startswith(base)  # names one key of this bucket, or no object of it
+    literal = pattern[: min(wildcards)]
+    if len(literal) > len(base):
+        return not literal.startswith(base)  # keys under a prefix of this bucket, or none of its
+    if not base.startswith(literal):
+        return True  # no object of this bucket
+    return pattern == literal + "*"
+
 
 def _references(statements: Iterable[Statement]) -> frozenset[str]:
     found: set[str] = set()
