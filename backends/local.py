@@ -76,6 +76,11 @@ class LocalBackend:
     async def _io(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
 
+    async def _disk(self, key: str, doing: str, fn: Callable[..., T], *args: Any) -> T:
+        """`_io`, its file system failures as the protocol's errors."""
+        with _failed(key, doing):
+            return await self._io(fn, *args)
+
     def _path(self, key: str) -> Path:
         """Map a key to a path under the root.
 
@@ -88,31 +93,32 @@ class LocalBackend:
     async def put(self, key: str, stream: ByteSource, size_hint: int | None = None) -> int:
         path = self._path(key)
         tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}{TMP_SUFFIX}")
-        with _failed(key, "write"):
-            return await self._write(
-                stream,
-                whole=lambda data: _write_whole(self.root, path, tmp, data),
-                open_file=lambda: _open_for_write(self.root, tmp),
-                finish=lambda fh, rest: _finish(fh, rest, tmp, path),
-                discard=tmp,
-            )
+        return await self._write(
+            key,
+            stream,
+            whole=lambda data: _write_whole(self.root, path, tmp, data),
+            open_file=lambda: _open_for_write(self.root, tmp),
+            finish=lambda fh, rest: _finish(fh, rest, tmp, path),
+            discard=tmp,
+        )
 
     async def put_new(self, key: str, stream: ByteSource, size_hint: int | None = None) -> int:
         """Store a blob under a key never used before (the gateway's random blob keys): written
         in place and fsynced; a partial file left by a crash is the collector's (its blob row is
         pending). Refuses an existing key (BlobKeyConflict) rather than overwrite it."""
         path = self._path(key)
-        with _failed(key, "write"):
-            return await self._write(
-                stream,
-                whole=lambda data: _write_new_whole(self.root, path, data),
-                open_file=lambda: _create(self.root, path),
-                finish=_finish_in_place,
-                discard=path,
-            )
+        return await self._write(
+            key,
+            stream,
+            whole=lambda data: _write_new_whole(self.root, path, data),
+            open_file=lambda: _create(self.root, path),
+            finish=_finish_in_place,
+            discard=path,
+        )
 
     async def _write(
         self,
+        key: str,
         stream: ByteSource,
         *,
         whole: Callable[[bytes], None],
@@ -122,7 +128,8 @@ class LocalBackend:
     ) -> int:
         """The one write loop: a body under WRITE_BUFFER is written whole in one thread call (a
         small object costs one hop); a larger one streams in WRITE_BUFFER pieces. On any failure
-        the file (`discard`) is closed and removed."""
+        the file (`discard`) is closed and removed. Only the disk's failures are mapped to the
+        protocol's errors: the stream's own (a client that hung up) leave as they came."""
         buffer = bytearray()
         pieces = aiter(stream)
         async for piece in pieces:
@@ -130,18 +137,18 @@ class LocalBackend:
             if len(buffer) >= WRITE_BUFFER:
                 break
         else:
-            await self._io(whole, bytes(buffer))
+            await self._disk(key, "write", whole, bytes(buffer))
             return len(buffer)
-        fh = await self._io(open_file)
+        fh = await self._disk(key, "write", open_file)
         size = 0
         try:
             async for piece in pieces:
                 buffer += piece
                 if len(buffer) >= WRITE_BUFFER:
-                    await self._io(fh.write, buffer)
+                    await self._disk(key, "write", fh.write, buffer)
                     size += len(buffer)
                     buffer = bytearray()
-            await self._io(finish, fh, buffer)
+            await self._disk(key, "write", finish, fh, buffer)
             size += len(buffer)
         except BaseException:
             with contextlib.suppress(OSError):  # closing flushes: on a full disk that fails again
@@ -166,8 +173,7 @@ class LocalBackend:
                 if remaining is not None and remaining <= 0:
                     break  # all that was asked for: no read just to find the end
                 want = READ_SIZE if remaining is None else min(READ_SIZE, remaining)
-                with _failed(key, "read"):
-                    piece = await self._io(fh.read, want)
+                piece = await self._disk(key, "read", fh.read, want)
                 if remaining is not None:
                     remaining -= len(piece)
         finally:

@@ -26,7 +26,7 @@ import pytest
 from botocore.exceptions import ClientError
 from conftest import ROOT, boto_client, start_gateway, stop_gateway
 from native_helpers import expect_error
-from space_helpers import local_space, root_of
+from space_helpers import client, gw, local_space, root_of  # noqa: F401  (fixtures)
 
 from gateway.client import NativeClient
 
@@ -197,18 +197,6 @@ def test_s3_put_into_an_unwritable_blob_store_is_503_and_loses_nothing(unprivile
 
 
 # ------------------------------------------------------------------ paths a space cannot hold
-
-
-@pytest.fixture(scope="module")
-def gw(tmp_path_factory):
-    gateway = start_gateway(tmp_path_factory.mktemp("unstorable"))
-    yield gateway
-    stop_gateway(gateway)
-
-
-@pytest.fixture(scope="module")
-def client(gw) -> NativeClient:
-    return NativeClient(gw.url, gw.access_key, gw.secret_key)
 
 
 def test_export_over_a_directory_or_with_a_long_name_is_400_and_writes_the_rest(gw, client):

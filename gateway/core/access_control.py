@@ -26,6 +26,7 @@ from .authz import BUCKET_OWNER_ENFORCED, OBJECT_WRITER, BucketAccess, ObjectAcc
 from .iam.acl import OWNERSHIP, Grant
 from .iam.conditions import PolicyError
 from .iam.policy import USER_ARN, Policy, parse_policy
+from .notifications import NotificationService, ObjectEvent
 from .versioning import parse_version_id
 
 # New buckets, as S3 creates them since April 2023: ACLs disabled, all public access blocked.
@@ -93,6 +94,7 @@ class AccessService:
         self._settings: dict[tuple[int, str], BucketSettings] = {}
         self._canonical: dict[str, Mapping[str, Any]] | None = None  # canonical id -> account
         self.fills = 0  # cache misses that went to the database (the steady state adds none)
+        self.events: NotificationService | None = None  # s3:ObjectAcl:Put (set by the core)
 
     def _check(self) -> None:
         current = self._directory.generation.current()
@@ -196,11 +198,22 @@ class AccessService:
         self._changed()
 
     async def set_object_acl(self, bucket: Bucket, key: str, version_id: str | None, acl: Acl) -> None:
+        """PutObjectAcl; an ACL that differs from the one the object had is notified
+        (s3:ObjectAcl:Put: S3 sends none when the request changes nothing)."""
         owner = (await self.settings(bucket)).access.owner_canonical
         value = None if acl == Acl.private(owner) else acl.to_json()
         stored = None if version_id is None else parse_version_id(version_id)
+        before = await self.object_access(bucket, key, version_id) if self.events is not None else None
         if not await self._store.access.put_object_acl(bucket.id, key, stored, value):
             raise JunctionError(ErrorCode.NoSuchKey, bucket=bucket.name, key=key)
+        if before is None or (before.owner_canonical, set(before.grants)) == (acl.owner, set(acl.grants)):
+            return
+        etag = None
+        if version_id is None:
+            obj = await self._store.objects.get(bucket.id, key, with_blocks=False)
+            version_id, etag = obj.version_id, obj.etag
+        assert self.events is not None
+        await self.events.emit(bucket.id, "ObjectAcl:Put", ObjectEvent(key, etag=etag, version_id=version_id))
 
     # ------------------------------------------------------------ policies
 

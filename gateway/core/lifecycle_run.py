@@ -26,7 +26,7 @@ from gateway.meta.store import MetaStore
 
 from .blobs import BlobIO, WrittenBlob
 from .jobs import Job
-from .notifications import object_removed
+from .notifications import object_removed, object_transitioned
 from .objects import ObjectService
 from .storage_classes import STANDARD, storage_class_of, with_storage_class
 
@@ -228,6 +228,14 @@ class LifecyclePass:
             if rule.expired_delete_marker or by_days or by_date:
                 if await self._store.lifecycle.delete_lone_marker(bucket_id, marker.key, marker.row_id):
                     self.counts["deleteMarkersRemoved"] += 1
+                    await object_removed(  # a version permanently deleted: LifecycleExpiration:Delete
+                        self._objects.events,
+                        bucket_id,
+                        marker.key,
+                        Deletion(marker.version_id or "null", True),
+                        latest=False,
+                        family="LifecycleExpiration",
+                    )
                 return
 
     # ------------------------------------------------------------ incomplete multipart uploads
@@ -286,6 +294,7 @@ class LifecyclePass:
             return
         self.counts["transitioned"] += 1
         self.counts["transitionedBytes"] += obj.size
+        await object_transitioned(self._objects.events, bucket_id, obj)
 
     async def _discard(self, blocks: list[Block]) -> None:
         for block in blocks:

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 from gateway.domain.errors import ErrorCode, JunctionError, invalid_argument, no_such_bucket
-from gateway.domain.models import Bucket, Deletion, Encryption, ListPage, ObjectInfo, Package
+from gateway.domain.models import Bucket, Encryption, ListPage, ObjectInfo, Package
 from gateway.meta import packages_store
 from gateway.meta.records import CommitGuard, NewObject
 from gateway.meta.s3ext_store import ObjectExtras
@@ -27,7 +27,7 @@ from .hashing import HashingStream
 from .listing import Fetch, list_page
 from .notifications import object_created, object_removed
 from .objects import DEFAULT_CONTENT_TYPE, MAX_PUT_SIZE, NO_SSE, Expectations, ObjectService, WriteConditions, etag_of
-from .packages import PackageService, validate_native_path
+from .packages import PackageService, native_removed, validate_native_path
 from .spaces import Spaces
 
 MAX_LIST_KEYS = 1000
@@ -100,7 +100,7 @@ class NativeService:
         self._objects = objects
         self._blobs = blobs
         self._commit_guards = guards  # the shared list: guards added later apply too
-        self.packages = PackageService(store, guards)
+        self.packages = PackageService(store, guards, objects)
 
     # ------------------------------------------------------------ lookups
 
@@ -243,9 +243,10 @@ class NativeService:
 
     async def move(self, obj: ObjectInfo, package: Package, path: str) -> ObjectInfo:
         validate_native_path(package.name, path)
-        moved = await self._store.packages.move_object(obj.id, package.id, path, self._guards(False))
-        await object_created(self._objects.events, moved, "Copy")  # S3 has no move: a copy, then a delete
-        await self._removed(obj)
+        moved, deletion = await self._store.packages.move_object(obj.id, package.id, path, self._guards(False))
+        if deletion is not None:  # S3 has no move: a copy, then a delete (none for a move onto itself)
+            await object_created(self._objects.events, moved, "Copy")
+            await object_removed(self._objects.events, obj.bucket_id, obj.key, deletion, latest=True)
         return moved
 
     async def clone(self, obj: ObjectInfo, package: Package, path: str, *, no_overwrite: bool) -> ObjectInfo:
@@ -256,19 +257,10 @@ class NativeService:
 
     async def delete(self, object_id: int) -> bool:
         obj = await self._store.objects.get_by_id(object_id, with_blocks=False)
-        deleted = await self._store.packages.delete_object(object_id)
-        if deleted and obj is not None:
-            await self._removed(obj)
-        return deleted
-
-    async def _removed(self, obj: ObjectInfo) -> None:
-        """The event of a native delete (or a move's source): a versioned bucket keeps the
-        version and gets a delete marker, as an S3 delete without a version id does."""
-        if self._objects.events is None:
-            return
-        versioned = await self._store.versions.status(obj.bucket_id) in ("Enabled", "Suspended")
-        marker = Deletion(None, True) if versioned else None
-        await object_removed(self._objects.events, obj.bucket_id, obj.key, marker, latest=True)
+        deletion = await self._store.packages.delete_object(object_id)
+        if deletion is not None and obj is not None:
+            await native_removed(self._objects.events, obj, deletion)
+        return deletion is not None
 
 
 async def _empty() -> AsyncIterator[bytes]:

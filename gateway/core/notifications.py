@@ -273,3 +273,9 @@ async def object_removed(
     marker = latest and deletion is not None and deletion.delete_marker
     name = f"{family}:DeleteMarkerCreated" if marker else f"{family}:Delete"
     await events.emit(bucket_id, name, ObjectEvent(key, version_id=deletion.version_id if deletion else None))
+
+
+async def object_transitioned(events: NotificationService | None, bucket_id: int, obj: ObjectInfo) -> None:
+    """s3:LifecycleTransition: a lifecycle rule moved the version to another storage class."""
+    if events is not None:
+        await events.emit(bucket_id, "LifecycleTransition", ObjectEvent(obj.key, obj.size, obj.etag, obj.version_id))

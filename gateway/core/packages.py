@@ -9,10 +9,14 @@ from __future__ import annotations
 
 from gateway.domain.errors import ErrorCode, JunctionError, invalid_argument
 from gateway.domain.mapping import ROOT_PACKAGE, validate_new_key, validate_object_path
-from gateway.domain.models import Package
+from gateway.domain.models import Deletion, ObjectInfo, Package
 from gateway.meta import packages_store
+from gateway.meta.native_parts_store import PENDING
 from gateway.meta.records import CommitGuard
 from gateway.meta.store import MetaStore
+
+from .notifications import NotificationService, object_created, object_removed
+from .objects import ObjectService
 
 
 def validate_package_name(name: str) -> None:
@@ -45,14 +49,30 @@ def validate_native_path(package: str, path: str) -> str:
     return validate_object_path(package, path)
 
 
+async def native_removed(events: NotificationService | None, obj: ObjectInfo, deletion: Deletion) -> None:
+    """The event of a native delete, as of an S3 delete without a version id (a versioned
+    bucket's names its delete marker); none for a native upload in progress: removing one is
+    an abort, which S3 does not notify."""
+    if obj.redundancy != PENDING:
+        await object_removed(events, obj.bucket_id, obj.key, deletion, latest=True)
+
+
 class PackageService:
-    def __init__(self, store: MetaStore, guards: list[CommitGuard]) -> None:
+    def __init__(self, store: MetaStore, guards: list[CommitGuard], objects: ObjectService) -> None:
         self._store = store
         self._guards = guards
+        self._objects = objects  # its `events` (bucket notifications) are set after construction
 
     async def create(self, bucket_id: int, name: str) -> Package:
+        """The package and its marker object `name/`, which S3 clients see (and are notified of,
+        as of a PutObject of that key; its removal with the package is notified too)."""
         validate_package_name(name)
-        return await self._store.packages.create(bucket_id, name, self._guards)
+        package = await self._store.packages.create(bucket_id, name, self._guards)
+        if self._objects.events is not None and name:
+            marker = await self._store.packages.get_marker(package.id)
+            if marker is not None:
+                await object_created(self._objects.events, marker, "Put")
+        return package
 
     async def get(self, package_id: int) -> Package:
         package = await self._store.packages.get_by_id(package_id)
@@ -71,15 +91,19 @@ class PackageService:
         return await self._store.packages.list_in_bucket(bucket_id)
 
     async def delete(self, package_id: int) -> None:
-        """Delete the package and every object in it (blobs are released, then collected)."""
+        """Delete the package and every object in it (blobs are released, then collected), with
+        an event per object as S3 sends for each key of a DeleteObjects."""
         package = await self.get(package_id)
         if package.name == ROOT_PACKAGE:
             raise JunctionError(ErrorCode.InvalidArgument, "The root package of a bucket cannot be deleted")
         while True:
             try:
-                if await self._store.packages.delete_batch(package_id):
-                    return
+                done, removed = await self._store.packages.delete_batch(package_id)
             except JunctionError as exc:
                 if exc.code == ErrorCode.NoSuchPackage:  # emptied and dropped concurrently by an S3 delete
                     return
                 raise
+            for obj, deletion in removed:
+                await native_removed(self._objects.events, obj, deletion)
+            if done:
+                return

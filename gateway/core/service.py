@@ -147,7 +147,7 @@ class Core:
         # by one process per namespace (lease), once the app hands it an HTTP client
         notify_limits = notify_limits or DeliveryLimits()
         self.notifications = NotificationService(self.store, self.data_dir, region, notify_limits)
-        self.objects.events = self.tagging.events = self.notifications
+        self.objects.events = self.tagging.events = self.access.events = self.notifications
         self.delivery = Delivery(
             self.store, self.jobs.owner, self.jobs.owner_dead, retry_base=notify_retry_seconds, limits=notify_limits
         )

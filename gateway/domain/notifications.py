@@ -20,7 +20,7 @@ KINDS = ("Topic", "Queue", "CloudFunction")  # <KindConfiguration><Kind>arn</Kin
 ARN = re.compile(r"^arn:junction:sqs::([A-Za-z0-9_.-]{1,64}):webhook$")
 MAX_CONFIGURATIONS = 100
 
-# The event types an object write or delete produces here, and the wildcards that cover them.
+# The event types produced here (object writes and deletes, tags, ACLs, lifecycle), and their wildcards.
 CREATED = ("Put", "Post", "Copy", "CompleteMultipartUpload")
 REMOVED = ("Delete", "DeleteMarkerCreated")
 EVENTS = frozenset(
@@ -28,16 +28,15 @@ EVENTS = frozenset(
     + ["s3:ObjectRemoved:*", *(f"s3:ObjectRemoved:{e}" for e in REMOVED)]
     + ["s3:LifecycleExpiration:*", *(f"s3:LifecycleExpiration:{e}" for e in REMOVED)]
     + ["s3:ObjectTagging:*", "s3:ObjectTagging:Put", "s3:ObjectTagging:Delete"]
+    + ["s3:ObjectAcl:Put", "s3:LifecycleTransition"]
 )
 # Accepted (AWS knows them) though nothing here produces them yet.
 ACCEPTED_UNPRODUCED = frozenset(
     {
-        "s3:ObjectAcl:Put",
         "s3:ObjectRestore:*",
         "s3:ObjectRestore:Post",
         "s3:ObjectRestore:Completed",
         "s3:ObjectRestore:Delete",
-        "s3:LifecycleTransition",
         "s3:ReducedRedundancyLostObject",
         "s3:Replication:*",
         "s3:IntelligentTiering",

@@ -15,7 +15,7 @@ from dataclasses import replace
 
 from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.domain.mapping import join_key
-from gateway.domain.models import EMPTY_MD5, EMPTY_SHA256, ObjectInfo, Package
+from gateway.domain.models import EMPTY_MD5, EMPTY_SHA256, Deletion, ObjectInfo, Package
 
 from .db import Database
 from .history import delete_latest
@@ -147,25 +147,28 @@ class PackagesStore:
 
         return await self.db.transaction(create)
 
-    async def delete_batch(self, package_id: int) -> bool:
+    async def delete_batch(self, package_id: int) -> tuple[bool, list[tuple[ObjectInfo, Deletion]]]:
         """Delete up to DELETE_BATCH of the package's rows; drop the package when none are left.
 
-        Returns True once the package is gone. Batches keep the writer lock short for big packages.
+        Returns (whether the package is gone, what was deleted: each object with what its delete
+        did, for the events). Batches keep the writer lock short for big packages.
         """
 
-        def delete(conn: sqlite3.Connection) -> bool:
+        def delete(conn: sqlite3.Connection) -> tuple[bool, list[tuple[ObjectInfo, Deletion]]]:
             package = _package_row(conn, package_id)
             rows = conn.execute(
                 "SELECT id FROM objects WHERE package_id = ? LIMIT ?", (package_id, DELETE_BATCH)
             ).fetchall()
+            removed: list[tuple[ObjectInfo, Deletion]] = []
             for row in rows:
                 obj = select_object(conn, "o.id = ?", (row["id"],), True)
                 assert obj is not None
-                delete_latest(conn, obj.bucket_id, obj.key, obj, drop_package=False)  # versioned: a delete marker
+                # versioned: a delete marker
+                removed.append((obj, delete_latest(conn, obj.bucket_id, obj.key, obj, drop_package=False)))
             if len(rows) < DELETE_BATCH and package.name != "":
                 conn.execute("DELETE FROM packages WHERE id = ?", (package_id,))
-                return True
-            return len(rows) < DELETE_BATCH
+                return True, removed
+            return len(rows) < DELETE_BATCH, removed
 
         return await self.db.transaction(delete)
 
@@ -185,6 +188,13 @@ class PackagesStore:
             return fn(lambda start, inclusive, limit: package_rows(conn, package_id, prefix, start, inclusive, limit))
 
         return await self.db.query(run)
+
+    async def get_marker(self, package_id: int) -> ObjectInfo | None:
+        """The package's marker object (path ""), which S3 lists as the folder `name/`."""
+        row = await self.db.fetchone(
+            f"SELECT {OBJECT_COLUMNS} FROM {OBJECT_FROM} WHERE o.package_id = ? AND o.path = ''", (package_id,)
+        )
+        return object_of(row) if row else None
 
     async def get_by_path(self, package_id: int, path: str) -> ObjectInfo | None:
         row = await self.db.fetchone(
@@ -215,19 +225,20 @@ class PackagesStore:
 
     async def move_object(
         self, object_id: int, package_id: int, path: str, guards: Iterable[CommitGuard]
-    ) -> ObjectInfo:
+    ) -> tuple[ObjectInfo, Deletion | None]:
         """Re-home an object under (package, path), keeping its id; refuse to replace another object.
 
         Done as "remove the source row, commit the destination through the commit path (guards
         see a plain new object), then give the new row the old id", all in one transaction.
+        Returns the moved object and what removing the source did (None: it was there already).
         """
 
-        def move(conn: sqlite3.Connection) -> ObjectInfo:
+        def move(conn: sqlite3.Connection) -> tuple[ObjectInfo, Deletion | None]:
             src = _committed_source(conn, object_id)
             package = _package_row(conn, package_id)
             key = join_key(package.name, path)
             if package.bucket_id == src.bucket_id and key == src.key:
-                return src
+                return src, None
             if conn.execute(
                 "SELECT 1 FROM objects WHERE bucket_id = ? AND key = ?", (package.bucket_id, key)
             ).fetchone():
@@ -235,26 +246,27 @@ class PackagesStore:
                     ErrorCode.ObjectAlreadyExists, "An object already exists at the target path", path=path
                 )
             extras = read_object_extras(conn, src.id)  # tags move with the object
-            delete_latest(conn, src.bucket_id, src.key, src, drop_package=False)  # versioned: a delete marker
+            # versioned: a delete marker
+            deletion = delete_latest(conn, src.bucket_id, src.key, src, drop_package=False)
             new = replace(_copy_of(src, package.bucket_id, key), created=src.created, extras=extras)
             moved = commit_object(conn, new, guards)
             _renumber(conn, moved.id, src.id)
             drop_package_if_implicit_and_empty(conn, src.package_id)
             obj = select_object(conn, "o.id = ?", (src.id,), True)
             assert obj is not None
-            return obj
+            return obj, deletion
 
         return await self.db.transaction(move)
 
-    async def delete_object(self, object_id: int) -> bool:
-        """Delete the object (pending uploads too, releasing their parts); False when absent."""
+    async def delete_object(self, object_id: int) -> Deletion | None:
+        """Delete the object (pending uploads too, releasing their parts): what the delete did
+        (a versioned bucket gets a delete marker); None when absent."""
 
-        def delete(conn: sqlite3.Connection) -> bool:
+        def delete(conn: sqlite3.Connection) -> Deletion | None:
             obj = select_object(conn, "o.id = ?", (object_id,), True)
             if obj is None or obj.path == "":
-                return False
-            delete_latest(conn, obj.bucket_id, obj.key, obj)  # a versioned bucket gets a delete marker
-            return True
+                return None
+            return delete_latest(conn, obj.bucket_id, obj.key, obj)
 
         return await self.db.transaction(delete)
 
