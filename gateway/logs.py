@@ -121,7 +121,7 @@ async def request_log(request: web.Request, handler: Handler) -> web.StreamRespo
     """
     request_id = new_request_id()
     request[REQUEST_ID] = request_id
-    per_request()  # each generation file's `stat` once per request (gateway/domain/file_version.py)
+    memo = per_request()  # each generation file's `stat` once per request (gateway/domain/file_version.py)
     started = time.perf_counter()
     status = 500
     response: web.StreamResponse | None = None
@@ -135,6 +135,7 @@ async def request_log(request: web.Request, handler: Handler) -> web.StreamRespo
         status = CLIENT_CLOSED_REQUEST
         return web.Response(status=status)  # never reaches the client; ends the request quietly
     finally:
+        memo.close()
         sent = response.body_length if response is not None and response.prepared else 0
         if response is not None and not response.prepared:
             body = getattr(response, "body", None)

@@ -85,6 +85,7 @@ def test_a_native_package_delete_emits_one_event_per_object(s3, native, bucket, 
     s3.put_object(Bucket=bucket, Key="last", Body=b"x")
     s3.delete_object(Bucket=bucket, Key="last")  # when this one is in, all are
     records = receiver.wait_records(bucket, 5)
+    assert {r["userIdentity"]["principalId"] for r in records} == {s3._request_signer._credentials.access_key}
     assert sorted(names(records)) == [
         ("ObjectRemoved:Delete", "last", None),
         ("ObjectRemoved:Delete", "pkg/", None),  # the folder marker S3 clients saw

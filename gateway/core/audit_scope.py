@@ -55,3 +55,13 @@ def note(identity: Identity, action: str, bucket: Bucket | None, key: str | None
             scope.resource = bucket.name + (f"/{key}" if key else "")
     if action not in scope.actions:
         scope.actions.append(action)
+
+
+def signed_in(identity: Identity) -> None:
+    """Remember who signed in before any authorization (administrators skip the Authorizer on
+    the native API, and its events must still name them)."""
+    scope = CURRENT.get()
+    if scope is not None and not scope.actions and not scope.access_key:
+        scope.account = identity.caller.account_id or ""
+        scope.user = identity.caller.user or ""
+        scope.access_key = identity.access_key or ""

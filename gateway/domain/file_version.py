@@ -3,41 +3,49 @@
 The hot path's caches (identity, bucket settings, spaces, lifecycle, notifications) each
 compare a generation file's `stat` with the one their entries were read under, and a request
 looked at the same files again and again: fifteen `stat` calls for a small PUT, six for a GET.
-Inside a request (`per_request()`, called by the access-log middleware as every HTTP request
-begins) the first look at each file is reused for the rest of that request, in that request's
-own task only (a task it starts, which may outlive it, looks for itself). A change another
-process commits while a request runs is seen from the next request on, as if this one had
-begun a moment earlier; a change this process makes is seen at once (`forget`, called by
-whoever replaces the file).
+While a request runs (`per_request()` as it begins, `RequestMemo.close()` as it ends: the
+access-log middleware does both for every HTTP request) the first look at each file is reused
+by the request's code; once it has ended, a task it started that lives on looks for itself.
+A change another process commits while a request runs is seen from the next request on, as if
+this one had begun a moment earlier; a change this process makes is seen at once (`forget`,
+called by whoever replaces the file). Outside a request every look is a `stat`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import os
 from contextvars import ContextVar
 
 Version = tuple[int, int, int]
 
-_memo: ContextVar[tuple[asyncio.Task[object] | None, dict[str, Version | None]] | None] = ContextVar(
-    "junction_file_versions", default=None
-)
+
+class RequestMemo:
+    """The versions one request has seen; `close()` when the request ends."""
+
+    __slots__ = ("open", "versions")
+
+    def __init__(self) -> None:
+        self.open = True
+        self.versions: dict[str, Version | None] = {}
+
+    def close(self) -> None:
+        self.open = False
+        self.versions.clear()
 
 
-def per_request() -> None:
-    """Start a fresh memo for the current task (the request's)."""
-    _memo.set((asyncio.current_task(), {}))
+_memo: ContextVar[RequestMemo | None] = ContextVar("junction_file_versions", default=None)
+
+
+def per_request() -> RequestMemo:
+    """Start a fresh memo for the current request (its task and what it starts)."""
+    memo = RequestMemo()
+    _memo.set(memo)
+    return memo
 
 
 def _versions() -> dict[str, Version | None] | None:
     memo = _memo.get()
-    if memo is None:
-        return None
-    try:
-        task = asyncio.current_task()
-    except RuntimeError:  # a thread given the request's context (asyncio.to_thread): no loop there
-        return None
-    return memo[1] if memo[0] is task else None
+    return memo.versions if memo is not None and memo.open else None
 
 
 def file_version(path: str) -> Version | None:

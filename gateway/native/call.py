@@ -12,6 +12,7 @@ from typing import Any
 from aiohttp import web
 from multidict import MultiDict
 
+from gateway.core.audit_scope import signed_in
 from gateway.core.authz import Identity
 from gateway.core.identity import request_context
 from gateway.core.native_multipart import NativeMultipart
@@ -39,6 +40,7 @@ class NativeCall:
         """Adopt the identity behind an access key that passed (pre-)authentication."""
         self.identity = await self.core.resolve(access_key)
         self.request[ACCESS_KEY] = access_key
+        signed_in(self.identity)  # who the request's events and audit entry name
 
     async def authorize(
         self,

@@ -1,4 +1,4 @@
-"""gateway.domain.file_version: a generation file's `stat` once per request, in the request's task only."""
+"""gateway.domain.file_version: a generation file's `stat` once per request, and only while it runs."""
 
 from __future__ import annotations
 
@@ -30,40 +30,55 @@ def test_a_request_sees_its_first_look_until_it_forgets(tmp_path: Path) -> None:
     replace(path, "1")
 
     async def request() -> None:
-        per_request()
+        memo = per_request()
         first = file_version(str(path))
         replace(path, "22")  # another process's change, committed while the request runs
         assert file_version(str(path)) == first
+        assert await asyncio.to_thread(file_version, str(path)) == first  # the request's own thread call
         forget(str(path))  # this process replaced it: seen at once
         assert file_version(str(path)) != first
+        memo.close()
 
     asyncio.run(request())
 
 
-def test_each_request_and_each_task_it_starts_looks_for_itself(tmp_path: Path) -> None:
+def test_each_request_looks_again_and_a_task_outliving_one_looks_for_itself(tmp_path: Path) -> None:
     path = tmp_path / "x.gen"
     replace(path, "1")
 
     async def main() -> None:
         async def request() -> tuple[int, int, int] | None:
-            per_request()
-            return file_version(str(path))
+            memo = per_request()
+            try:
+                return file_version(str(path))
+            finally:
+                memo.close()
 
         before = await asyncio.create_task(request())
         replace(path, "22")
         assert await asyncio.create_task(request()) != before  # the next request sees the change
 
-        per_request()
+        started = asyncio.Event()
+        go_on = asyncio.Event()
+
+        async def lives_on() -> tuple[int, int, int] | None:
+            started.set()
+            await go_on.wait()
+            return file_version(str(path))
+
+        async def request_starting_a_task() -> asyncio.Task[tuple[int, int, int] | None]:
+            memo = per_request()
+            seen = file_version(str(path))
+            task = asyncio.create_task(lives_on())  # inherits the request's context
+            await started.wait()
+            memo.close()
+            assert seen is not None
+            return task
+
+        task = await asyncio.create_task(request_starting_a_task())
         mine = file_version(str(path))
         replace(path, "333")
-        child = await asyncio.create_task(asyncio.sleep(0, file_version(str(path))))
-        assert child == mine  # evaluated in this task: the memo
-        in_child = await asyncio.create_task(_look(path))
-        assert in_child != mine  # a task of its own (it may outlive the request): a fresh stat
-        assert await asyncio.to_thread(file_version, str(path)) != mine  # a thread: no memo, no error
+        go_on.set()
+        assert await task != mine  # the request ended: the task's look is a fresh stat
 
     asyncio.run(main())
-
-
-async def _look(path: Path) -> tuple[int, int, int] | None:
-    return file_version(str(path))
