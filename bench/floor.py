@@ -8,8 +8,8 @@ downloader asks) and writes a PUT's body to a new file with one fsync, in one ca
 16-thread pool, as Junction's local backend does for a small blob. No authentication, no
 metadata, no access log, no XML: any PUT or GET Junction serves costs at least this much.
 
-It runs what Junction runs: the same aiohttp, uvloop's event loop when it can be imported (as
-gateway/serving.py does), the same listen backlog and keep-alive timeout, and with more than
+It runs what Junction runs: the same aiohttp, the event loop of gateway/serving.py
+(`loop_factory`: uvloop), the same listen backlog and keep-alive timeout, and with more than
 one worker the same pre-fork model (the parent binds once, each child serves the socket).
 Junction's ratio to the floor is what Junction's own code costs; the floor's ratio to the
 best peer is what aiohttp allows on this machine.
@@ -25,11 +25,12 @@ import os
 import signal
 import socket
 import sys
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from aiohttp import web
+
+from gateway.serving import loop_factory
 
 BODY = os.urandom(4096)
 ETAG = '"0123456789abcdef0123456789abcdef"'
@@ -75,15 +76,6 @@ def make_app(data_dir: Path) -> web.Application:
     return app
 
 
-def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
-    try:
-        import uvloop
-    except ImportError:
-        return None
-    factory: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop
-    return factory
-
-
 async def _serve(app: web.Application, sock: socket.socket) -> None:
     runner = web.AppRunner(app, access_log=None, handle_signals=False, keepalive_timeout=KEEPALIVE_TIMEOUT)
     await runner.setup()
@@ -99,7 +91,7 @@ async def _serve(app: web.Application, sock: socket.socket) -> None:
 
 
 def serve(sock: socket.socket, data_dir: Path) -> None:
-    with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+    with asyncio.Runner(loop_factory=loop_factory()) as runner:
         runner.run(_serve(make_app(data_dir), sock))
 
 

@@ -72,11 +72,13 @@ def run(
     own: under a small-GET load the loop's own work (callbacks, futures, socket writes) was a
     third of the gateway's CPU, and uvloop served about 1.8 times the GETs per second.
     """
-    with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+    with asyncio.Runner(loop_factory=loop_factory()) as runner:
         runner.run(_serve(app, config, sock, ssl_context))
 
 
-def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+def loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop when installed (it is a dependency): the event loop every worker runs, and the
+    aiohttp floor of `make bench` too, so the two are measured on the same loop."""
     try:
         import uvloop
     except ImportError:
