@@ -100,10 +100,14 @@ def serve(args: argparse.Namespace) -> int:
         file=sys.stderr,
         flush=True,
     )
-    if config.workers <= 1:
-        serving.run(create_app(config), config, ssl_context=ssl_context)
-        return 0
-    return _serve_workers(config, ssl_context)
+    try:
+        if config.workers <= 1:
+            serving.run(create_app(config), config, ssl_context=ssl_context)
+            return 0
+        return _serve_workers(config, ssl_context)
+    except serving.CannotListen as exc:
+        print(f"junction: {exc} (is another gateway running? choose another with --port)", file=sys.stderr)
+        return 2
 
 
 def _ssl_context(config: Config) -> ssl.SSLContext | None:
@@ -118,7 +122,11 @@ def _serve_workers(config: Config, ssl_context: ssl.SSLContext | None) -> int:
     """Pre-fork: the parent binds once, each child serves the shared socket."""
     sock = socket.socket(socket.AF_INET6 if ":" in config.host else socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((config.host, config.port))
+    try:
+        sock.bind((config.host, config.port))
+    except OSError as exc:
+        sock.close()
+        raise serving.CannotListen(config.host, config.port, exc) from exc
     sock.listen(serving.LISTEN_BACKLOG)
     sock.set_inheritable(True)
     children = []

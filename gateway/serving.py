@@ -7,6 +7,7 @@ one site, stop on SIGINT/SIGTERM, clean shutdown) with our protocol factory in i
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import socket
 import ssl
@@ -59,6 +60,14 @@ class GuardedRunner(web.AppRunner):
         )
 
 
+class CannotListen(Exception):
+    """The gateway's address cannot be bound (in use by another process, not this host's, a
+    privileged port): reported to the operator in one line, not as a traceback."""
+
+    def __init__(self, host: str, port: int, cause: OSError) -> None:
+        super().__init__(f"cannot listen on {host}:{port}: {os.strerror(cause.errno) if cause.errno else cause}")
+
+
 def run(
     app: web.Application,
     config: Config,
@@ -106,7 +115,10 @@ async def _serve(
             site = web.SockSite(runner, sock, ssl_context=ssl_context)
         else:
             site = web.TCPSite(runner, config.host, config.port, ssl_context=ssl_context, backlog=LISTEN_BACKLOG)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as exc:  # the port is taken or not ours: the operator's to fix, not a crash
+            raise CannotListen(config.host, config.port, exc) from exc
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
