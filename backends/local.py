@@ -374,12 +374,7 @@ def _open_inside(root: Path, path: Path) -> FileIO:
     system calls per open (fstat, isatty, lseek)."""
     fh = open(path, "rb", buffering=0)
     try:
-        try:
-            real = os.readlink(f"/proc/self/fd/{fh.fileno()}")
-        except OSError:
-            _inside(root, path)
-        else:
-            _require_inside(root, real, path)
+        _descriptor_inside(root, fh.fileno(), path)
         return fh
     except BaseException:
         fh.close()
@@ -448,16 +443,22 @@ def _open_dir_inside(root: Path, directory: Path) -> int:
     component (`realpath`, kept where there is no /proc)."""
     fd = os.open(directory, getattr(os, "O_PATH", os.O_RDONLY) | os.O_DIRECTORY)
     try:
-        try:
-            real = os.readlink(f"/proc/self/fd/{fd}")
-        except OSError:
-            _inside(root, directory)
-        else:
-            _require_inside(root, real, directory)
+        _descriptor_inside(root, fd, directory)
         return fd
     except BaseException:
         os.close(fd)
         raise
+
+
+def _descriptor_inside(root: Path, fd: int, path: Path) -> None:
+    """Refuse the open descriptor `fd` of `path` unless it lies inside `root`: by where it
+    really points (/proc/self/fd, one readlink), else by resolving `path` (`realpath`)."""
+    try:
+        real = os.readlink(f"/proc/self/fd/{fd}")
+    except OSError:
+        _inside(root, path)
+    else:
+        _require_inside(root, real, path)
 
 
 def _require_inside(root: Path, real: str, path: Path) -> None:

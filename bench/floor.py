@@ -30,7 +30,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from gateway.serving import loop_factory
+from gateway.serving import loop_factory, until_signalled
 
 BODY = os.urandom(4096)
 ETAG = '"0123456789abcdef0123456789abcdef"'
@@ -81,11 +81,7 @@ async def _serve(app: web.Application, sock: socket.socket) -> None:
     await runner.setup()
     try:
         await web.SockSite(runner, sock).start()
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, stop.set)
-        await stop.wait()
+        await until_signalled()
     finally:
         await runner.cleanup()
 

@@ -119,10 +119,16 @@ async def _serve(
             await site.start()
         except OSError as exc:  # the port is taken or not ours: the operator's to fix, not a crash
             raise CannotListen(config.host, config.port, exc) from exc
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, stop.set)
-        await stop.wait()
+        await until_signalled()
     finally:
         await runner.cleanup()
+
+
+async def until_signalled() -> None:
+    """Return at the first SIGINT or SIGTERM: a worker then closes its runner (and the bench's
+    aiohttp floor, which serves the same way, does the same)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await stop.wait()
