@@ -8,7 +8,7 @@ import binascii
 from aiohttp import web
 
 from gateway.domain.errors import ErrorCode, JunctionError
-from s3xml import documents
+from s3xml import listing as documents
 
 from .context import S3Call, int_param
 from .responses import xml
