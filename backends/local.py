@@ -160,20 +160,26 @@ class LocalBackend:
     async def get(self, key: str, offset: int = 0, length: int | None = None) -> AsyncIterator[bytes]:
         path = self._path(key)
         want = READ_SIZE if length is None else min(READ_SIZE, length)
-        try:  # open, seek and the first read in one thread call: a small blob costs one hop
-            fh, piece = await self._io(_open_and_read, self.root, path, offset, want)
+        try:  # the page cache's bytes on the loop; else open and the first read in one thread call
+            fh, cached = _open_and_read_cached(self.root, path, offset, want)
+            if cached is None:
+                piece = await self._io(_read_at, fh, offset, want)
+            else:
+                piece = cached
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
             raise BlobNotFound(key) from exc
         except OSError as exc:
             raise _mapped(exc, key, "read") from exc
         try:
+            position = offset + len(piece)
             remaining = None if length is None else length - len(piece)
             while piece:
                 yield piece
                 if remaining is not None and remaining <= 0:
                     break  # all that was asked for: no read just to find the end
                 want = READ_SIZE if remaining is None else min(READ_SIZE, remaining)
-                piece = await self._disk(key, "read", fh.read, want)
+                piece = await self._disk(key, "read", _read_at, fh, position, want)
+                position += len(piece)
                 if remaining is not None:
                     remaining -= len(piece)
         finally:
@@ -381,15 +387,45 @@ def _open_inside(root: Path, path: Path) -> FileIO:
         raise
 
 
-def _open_and_read(root: Path, path: Path, offset: int, size: int) -> tuple[FileIO, bytes]:
+def _open_and_read_cached(root: Path, path: Path, offset: int, size: int) -> tuple[FileIO, bytes | None]:
+    """`path` opened (inside `root`) on the calling thread, the event loop's, and its first
+    `size` bytes from `offset` if the page cache holds them (None: the disk would be read).
+
+    A thread hop costs a small GET more than its read: `preadv(RWF_NOWAIT)` copies what the
+    page cache has and fails with EAGAIN instead of waiting on the disk, so the loop never
+    waits for a read (a short read is what was cached: the rest follows from a thread). The
+    open itself reads directories the dentry cache has: the blob's directory was just written
+    or read. Where RWF_NOWAIT is missing (not Linux, an old kernel, a file system without it)
+    every first read goes to the thread, as before."""
     fh = _open_inside(root, path)
+    if not _nowait_reads:
+        return fh, None
     try:
-        if offset:
-            fh.seek(offset)
-        return fh, fh.read(size)
+        buffer = bytearray(size)
+        try:
+            count = os.preadv(fh.fileno(), [buffer], offset, _RWF_NOWAIT)
+        except BlockingIOError:
+            return fh, None
+        except OSError as exc:
+            if exc.errno not in (errno.EOPNOTSUPP, errno.EINVAL, errno.ENOSYS):
+                raise
+            _nowait_reads.clear()  # unsupported here: never try again
+            return fh, None
+        if count == 0 and size:
+            return fh, None  # nothing cached (or the end of the file): the thread's read tells which
+        return fh, bytes(buffer) if count == size else bytes(memoryview(buffer)[:count])
     except BaseException:
         fh.close()
         raise
+
+
+_RWF_NOWAIT: int = getattr(os, "RWF_NOWAIT", 0)
+_nowait_reads = [True] if _RWF_NOWAIT and hasattr(os, "preadv") else []  # cleared when the kernel refuses
+
+
+def _read_at(fh: FileIO, position: int, size: int) -> bytes:
+    """Up to `size` bytes at `position` (pread: no seek, the file's own offset is never used)."""
+    return os.pread(fh.fileno(), size, position)
 
 
 def _open_for_write(root: Path, tmp: Path) -> BufferedWriter:
