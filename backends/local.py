@@ -92,7 +92,7 @@ class LocalBackend:
 
     async def put(self, key: str, stream: ByteSource, size_hint: int | None = None) -> int:
         path = self._path(key)
-        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}{TMP_SUFFIX}")
+        tmp = _temporary_beside(path)
         return await self._write(
             key,
             stream,
@@ -256,7 +256,7 @@ class LocalBackend:
 
         if src_path == dst_path:
             return True
-        tmp = dst_path.with_name(f".{dst_path.name}.{uuid.uuid4().hex}{TMP_SUFFIX}")
+        tmp = _temporary_beside(dst_path)
         with _failed(dst, "copy"):
             await self._io(_mkdirs, dst_path.parent)
             try:
@@ -390,6 +390,12 @@ def _open_and_read(root: Path, path: Path, offset: int, size: int) -> tuple[File
     except BaseException:
         fh.close()
         raise
+
+
+def _temporary_beside(path: Path) -> Path:
+    """A fresh temporary name in `path`'s directory (the rename into place stays atomic). Not
+    derived from the final name: a name the file system holds must not fail for its temp's length."""
+    return path.with_name(f".{uuid.uuid4().hex}{TMP_SUFFIX}")
 
 
 def _open_for_write(root: Path, tmp: Path) -> BufferedWriter:

@@ -358,6 +358,16 @@ async def test_awkward_keys(backend: Backend, key: str) -> None:
     assert await backend.stat(key) is None
 
 
+async def test_a_name_as_long_as_the_file_system_allows(backend: Backend) -> None:
+    """A 255-byte last segment (the usual NAME_MAX) is a name the disk can hold: the temporary
+    file a write goes through must not be longer than the name itself."""
+    key = "long/" + "n" * 251 + ".txt"
+    await backend.put(key, chunks(b"long"))
+    assert await read(backend, key) == b"long"
+    assert await backend.copy(key, "copy/" + "c" * 255) is True
+    assert await read(backend, "copy/" + "c" * 255) == b"long"
+
+
 @pytest.mark.parametrize("key", ["../x", "/abs", "a//b", "a/./b", "a/..", "", "nul\x00byte", "back\\slash"])
 async def test_keys_that_could_escape_are_rejected(backend: Backend, key: str) -> None:
     with pytest.raises(InvalidBlobKey):
