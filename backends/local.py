@@ -28,7 +28,7 @@ import asyncio
 import builtins
 import contextlib
 import errno
-import glob
+import hashlib
 import os
 import shutil
 import uuid
@@ -349,7 +349,7 @@ def _mkdirs(path: Path) -> None:
 def _unlink_with_temporaries(path: Path) -> None:
     path.unlink(missing_ok=True)
     try:
-        partials = list(path.parent.glob(f".{glob.escape(path.name)}.*{TMP_SUFFIX}"))
+        partials = list(path.parent.glob(f"{_temporary_stem(path)}.*{TMP_SUFFIX}"))
     except OSError:
         return
     for partial in partials:
@@ -393,9 +393,16 @@ def _open_and_read(root: Path, path: Path, offset: int, size: int) -> tuple[File
 
 
 def _temporary_beside(path: Path) -> Path:
-    """A fresh temporary name in `path`'s directory (the rename into place stays atomic). Not
-    derived from the final name: a name the file system holds must not fail for its temp's length."""
-    return path.with_name(f".{uuid.uuid4().hex}{TMP_SUFFIX}")
+    """A fresh temporary name in `path`'s directory (the rename into place stays atomic).
+
+    Named after a digest of the final name, not the name itself: a name the file system holds
+    must not fail for its temporary's length, and a delete still finds the partial files of an
+    unfinished write of the same name (`_unlink_with_temporaries`)."""
+    return path.with_name(f"{_temporary_stem(path)}.{uuid.uuid4().hex}{TMP_SUFFIX}")
+
+
+def _temporary_stem(path: Path) -> str:
+    return "." + hashlib.blake2b(path.name.encode(errors="surrogateescape"), digest_size=8).hexdigest()
 
 
 def _open_for_write(root: Path, tmp: Path) -> BufferedWriter:
