@@ -28,7 +28,7 @@ import asyncio
 import builtins
 import contextlib
 import errno
-import glob
+import hashlib
 import os
 import shutil
 import uuid
@@ -92,7 +92,7 @@ class LocalBackend:
 
     async def put(self, key: str, stream: ByteSource, size_hint: int | None = None) -> int:
         path = self._path(key)
-        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}{TMP_SUFFIX}")
+        tmp = _temporary_beside(path)
         return await self._write(
             key,
             stream,
@@ -262,7 +262,7 @@ class LocalBackend:
 
         if src_path == dst_path:
             return True
-        tmp = dst_path.with_name(f".{dst_path.name}.{uuid.uuid4().hex}{TMP_SUFFIX}")
+        tmp = _temporary_beside(dst_path)
         with _failed(dst, "copy"):
             await self._io(_mkdirs, dst_path.parent)
             try:
@@ -355,7 +355,7 @@ def _mkdirs(path: Path) -> None:
 def _unlink_with_temporaries(path: Path) -> None:
     path.unlink(missing_ok=True)
     try:
-        partials = list(path.parent.glob(f".{glob.escape(path.name)}.*{TMP_SUFFIX}"))
+        partials = list(path.parent.glob(f"{_temporary_stem(path)}.*{TMP_SUFFIX}"))
     except OSError:
         return
     for partial in partials:
@@ -426,6 +426,19 @@ _nowait_reads = [True] if _RWF_NOWAIT and hasattr(os, "preadv") else []  # clear
 def _read_at(fh: FileIO, position: int, size: int) -> bytes:
     """Up to `size` bytes at `position` (pread: no seek, the file's own offset is never used)."""
     return os.pread(fh.fileno(), size, position)
+
+
+def _temporary_beside(path: Path) -> Path:
+    """A fresh temporary name in `path`'s directory (the rename into place stays atomic).
+
+    Named after a digest of the final name, not the name itself: a name the file system holds
+    must not fail for its temporary's length, and a delete still finds the partial files of an
+    unfinished write of the same name (`_unlink_with_temporaries`)."""
+    return path.with_name(f"{_temporary_stem(path)}.{uuid.uuid4().hex}{TMP_SUFFIX}")
+
+
+def _temporary_stem(path: Path) -> str:
+    return "." + hashlib.blake2b(path.name.encode(errors="surrogateescape"), digest_size=8).hexdigest()
 
 
 def _open_for_write(root: Path, tmp: Path) -> BufferedWriter:
