@@ -126,7 +126,7 @@ class ObjectsStore:
                 with_blocks,
             )
 
-        obj = await self.db.query(read)
+        obj = await self.db.point_read(read)
         if obj is None:
             raise no_such_key(key)
         return obj
