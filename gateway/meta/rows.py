@@ -13,7 +13,7 @@ import sqlite3
 import time
 
 from gateway.domain.errors import ErrorCode, JunctionError
-from gateway.domain.models import Block, Bucket, Encryption, ObjectInfo, Package, Part, Upload
+from gateway.domain.models import Block, Bucket, Encryption, ListedObject, ObjectInfo, Package, Part, Upload
 from gateway.domain.object_lock import LockState
 
 from .db import Params
@@ -99,6 +99,15 @@ def object_of(row: sqlite3.Row) -> ObjectInfo:
         encryption=encryption_of(encryption),
         lock=LockState.from_json(lock),
     )
+
+
+# what a ListObjects page shows of an object (listed_of unpacks them in this order)
+LISTED_COLUMNS = "key, size, etag, updated, checksums, checksum_type, headers"
+
+
+def listed_of(row: sqlite3.Row) -> ListedObject:
+    key, size, etag, updated, checksums, checksum_type, headers = row
+    return ListedObject(key, size, etag, updated, _json_dict(checksums), checksum_type, _json_dict(headers))
 
 
 def _json_dict(text: str) -> dict[str, str]:
