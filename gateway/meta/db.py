@@ -69,6 +69,11 @@ class Database(abc.ABC):
     async def query(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run a read-only `fn(conn)` on one consistent snapshot."""
 
+    async def point_read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """`query(fn)` for a read of a few rows by index (an object's row and blocks, on every
+        GET): an engine that can answer it without a thread hop does (SQLite, below)."""
+        return await self.query(fn)
+
     @abc.abstractmethod
     async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None: ...
 
@@ -97,6 +102,7 @@ class SqliteDatabase(Database):
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
         self._inline: sqlite3.Connection | None = None  # read_now's, opened on first use
+        self._loop_reader: sqlite3.Connection | None = None  # point_read's, the event loop's own
         self._lock = asyncio.Lock()
         self._turn: WriterTurn | None = None
         self._group = GroupCommitter(self._on_writer_thread, self._raw_writer, self._lock, lambda: self._turn)
@@ -175,6 +181,35 @@ class SqliteDatabase(Database):
             self._inline.execute("PRAGMA busy_timeout=10000")
         return self._inline.execute(sql, params).fetchall()
 
+    async def point_read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run the read-only `fn(conn)` on the calling thread (the event loop's), in one snapshot,
+        on a connection of its own: a GET's object lookup costs a thread hop more than the lookup.
+
+        It never waits for a lock: in WAL mode a reader takes none that a writer holds (the
+        snapshot is the WAL index in shared memory), and with no busy timeout the rare moment
+        a reader would have to wait (another connection recovering the WAL index after a crash)
+        answers SQLITE_BUSY at once: then the read runs on the reader thread, which may wait.
+        What it may wait on is the page cache, like the `stat` of the generation files and the
+        open of the blob that the same GET makes on the loop: the rows of a point lookup
+        (a few index and table pages) are the pages every request touches."""
+        conn = self._loop_reader
+        if conn is None:
+            if self._reader is None:
+                raise RuntimeError("database not open")
+            conn = self._loop_reader = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA busy_timeout=0")
+            conn.execute("PRAGMA query_only=ON")
+        conn.execute("BEGIN")  # deferred: takes no lock, the first read takes the snapshot
+        try:
+            return fn(conn)
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+        finally:
+            conn.execute("COMMIT")  # a read transaction: commits (ends) even after an error
+        return await self.query(fn)  # SQLITE_BUSY: this once, on the reader thread (it may wait)
+
     async def close(self) -> None:
         if self._turn is not None:
             self._turn.close()
@@ -182,6 +217,9 @@ class SqliteDatabase(Database):
         if self._inline is not None:
             self._inline.close()
             self._inline = None
+        if self._loop_reader is not None:
+            self._loop_reader.close()
+            self._loop_reader = None
         for conn in (self._reader, self._writer):
             if conn is not None:
                 await conn.close()
