@@ -125,7 +125,7 @@ class LocalBackend:
         *,
         whole: Callable[[bytes], None],
         open_file: Callable[[], BufferedWriter],
-        finish: Callable[[BufferedWriter, bytearray], None],
+        finish: Callable[[BufferedWriter, list[bytes | bytearray]], None],
         discard: Path,
     ) -> int:
         """The one write loop: a body under WRITE_BUFFER is written whole in one thread call (a
@@ -143,15 +143,18 @@ class LocalBackend:
             return len(buffer)
         fh = await self._disk(key, "write", open_file)
         size = 0
+        batch: list[bytes | bytearray] = [buffer]  # written as the pieces came: no copy to gather them
+        batched = len(buffer)
         try:
             async for piece in pieces:
-                buffer += piece
-                if len(buffer) >= WRITE_BUFFER:
-                    await self._disk(key, "write", fh.write, buffer)
-                    size += len(buffer)
-                    buffer = bytearray()
-            await self._disk(key, "write", finish, fh, buffer)
-            size += len(buffer)
+                batch.append(piece if isinstance(piece, bytes) else bytes(piece))
+                batched += len(piece)
+                if batched >= WRITE_BUFFER:
+                    await self._disk(key, "write", fh.writelines, batch)
+                    size += batched
+                    batch, batched = [], 0
+            await self._disk(key, "write", finish, fh, batch)
+            size += batched
         except BaseException:
             with contextlib.suppress(OSError):  # closing flushes: on a full disk that fails again
                 fh.close()
@@ -451,10 +454,10 @@ def _open_for_write(root: Path, tmp: Path) -> BufferedWriter:
     return open(tmp, "wb")
 
 
-def _finish(fh: BufferedWriter, tail: bytes | bytearray, tmp: Path, path: Path) -> None:
+def _finish(fh: BufferedWriter, tail: list[bytes | bytearray], tmp: Path, path: Path) -> None:
     """Write the tail, make the data durable, then atomically publish it under `path`."""
     try:
-        fh.write(tail)
+        fh.writelines(tail)
         fh.flush()
         os.fsync(fh.fileno())
     finally:
@@ -467,7 +470,7 @@ def _write_whole(root: Path, path: Path, tmp: Path, data: bytes) -> None:
     """The whole small-blob write in one thread call: write, fsync, rename, fsync dir."""
     fh = _open_for_write(root, tmp)
     try:
-        _finish(fh, data, tmp, path)
+        _finish(fh, [data], tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -521,9 +524,9 @@ def _require_inside(root: Path, real: str, path: Path | str) -> None:
         raise InvalidBlobKey(f"{Path(path).relative_to(root).as_posix()!r} leads outside the space's root")
 
 
-def _finish_in_place(fh: BufferedWriter, tail: bytes | bytearray) -> None:
+def _finish_in_place(fh: BufferedWriter, tail: list[bytes | bytearray]) -> None:
     try:
-        fh.write(tail)
+        fh.writelines(tail)
         fh.flush()
         os.fsync(fh.fileno())
     finally:

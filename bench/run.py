@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 from . import costs, latency, listing_scale, report, throughput
-from .servers import ROOT, Server, floor, junction, junction_on_postgres, peers, postgres
+from .servers import ROOT, Server, compile_bytecode, floor, junction, junction_on_postgres, peers, postgres
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -131,6 +131,8 @@ def main(argv: list[str] | None = None) -> int:
     began = time.strftime("%Y-%m-%d %H:%M %Z")
     load_before = os.getloadavg()
     tmp = Path(tempfile.mkdtemp(dir=args.dir, prefix="run-"))
+    for source in {ROOT, args.junction_src or ROOT}:
+        compile_bytecode(source)
     load = throughput.Payloads.make(tmp, count=args.small_count, size=4096, large_mib=args.large_mib)
     table: dict[str, dict[str, float]] = {}
     lat: dict[str, dict] = {}

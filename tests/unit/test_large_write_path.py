@@ -1,0 +1,83 @@
+"""The large-body write path keeps every byte as it came, whatever the pieces look like.
+
+HashingStream hashes a batch of pieces in threads while the next batch is read, and
+LocalBackend writes a batch of pieces without joining them: both hold pieces past the next
+read of their source, so a source that hands out one buffer and overwrites it afterwards
+(a memoryview of a reused bytearray) must not change what is hashed or stored.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import zlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from backends.local import WRITE_BUFFER, LocalBackend
+from gateway.core.hashing import HASH_BATCH, HashingStream
+from gateway.domain.errors import ErrorCode, JunctionError
+
+SIZES = [1, 7, 64 * 1024, 300_000, 1024 * 1024, 3, 256 * 1024]
+
+
+async def reused_buffer(data: bytes, sizes: list[int] = SIZES) -> AsyncIterator[memoryview]:
+    """`data` in pieces of `sizes` (cycled), each a view of one buffer overwritten once it was taken."""
+    buffer = bytearray(max(sizes))
+    offset = index = 0
+    while offset < len(data):
+        size = min(sizes[index % len(sizes)], len(data) - offset)
+        buffer[:size] = data[offset : offset + size]
+        yield memoryview(buffer)[:size]
+        buffer[:size] = b"\xee" * size  # the source reuses its buffer for the next piece
+        offset += size
+        index += 1
+
+
+def crc32_b64(data: bytes) -> str:
+    return base64.b64encode(zlib.crc32(data).to_bytes(4, "big")).decode()
+
+
+async def test_hashes_and_pieces_survive_a_source_that_reuses_its_buffer() -> None:
+    data = os.urandom(3 * HASH_BATCH + 12345)
+    stream = HashingStream(reused_buffer(data), algorithms=["CRC32"], expected_size=len(data))
+    received = [bytes(piece) async for piece in stream]
+    assert b"".join(received) == data
+    assert stream.done and stream.size == len(data)
+    assert stream.md5_hex == hashlib.md5(data).hexdigest()
+    assert stream.sha256_hex == hashlib.sha256(data).hexdigest()
+    assert stream.checksums == {"CRC32": crc32_b64(data)}
+
+
+async def test_a_body_longer_than_declared_fails_with_batches_in_flight() -> None:
+    data = os.urandom(2 * HASH_BATCH + 10)
+    stream = HashingStream(reused_buffer(data), expected_size=2 * HASH_BATCH)
+    with pytest.raises(JunctionError) as failed:
+        async for _ in stream:
+            pass
+    assert failed.value.code == ErrorCode.IncompleteBody
+    assert not stream.done
+
+
+async def test_a_failing_source_fails_the_stream_as_it_came() -> None:
+    async def broken() -> AsyncIterator[bytes]:
+        for _ in range(3):
+            yield os.urandom(HASH_BATCH)
+        raise ConnectionResetError("client went away")
+
+    with pytest.raises(ConnectionResetError):
+        async for _ in HashingStream(broken()):
+            pass
+
+
+@pytest.mark.parametrize("method", ["put", "put_new"])
+async def test_local_writes_the_pieces_as_they_came(tmp_path: Path, method: str) -> None:
+    backend = LocalBackend(tmp_path)
+    data = os.urandom(2 * WRITE_BUFFER + 777)
+    size = await getattr(backend, method)("blocks/ab/blob", reused_buffer(data), None)
+    assert size == len(data)
+    assert (tmp_path / "blocks" / "ab" / "blob").read_bytes() == data
+    assert b"".join([piece async for piece in backend.get("blocks/ab/blob")]) == data
