@@ -51,6 +51,7 @@ from .base import (
     check_key,
     check_prefix,
 )
+from .nowait import open_cached, read_cached
 
 T = TypeVar("T")
 IO_THREADS = 16  # fsync blocks a thread, not the GIL: many can wait on the disk at once
@@ -164,12 +165,19 @@ class LocalBackend:
     async def get(self, key: str, offset: int = 0, length: int | None = None) -> AsyncIterator[bytes]:
         path = f"{self._root_prefix}{check_key(key)}"  # `_path` as text: a pathlib join costs a small GET 3 %
         want = READ_SIZE if length is None else min(READ_SIZE, length)
-        try:  # the page cache's bytes on the loop; else open and the first read in one thread call
-            fh, cached = _open_and_read_cached(self.root, path, offset, want)
-            if cached is None:
-                piece = await self._io(_read_at, fh, offset, want)
+        try:  # from the kernel's caches on the loop; else what they lack from a thread
+            opened, cached = _open_and_read_cached(self.root, path, offset, want)
+            if opened is None:
+                fh, piece = await self._io(_open_and_read, self.root, path, offset, want)
+            elif cached is None:
+                fh = opened
+                try:
+                    piece = await self._io(_read_at, fh, offset, want)
+                except BaseException:
+                    fh.close()
+                    raise
             else:
-                piece = cached
+                fh, piece = opened, cached
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
             raise BlobNotFound(key) from exc
         except OSError as exc:
@@ -391,40 +399,35 @@ def _open_inside(root: Path, path: Path | str) -> FileIO:
         raise
 
 
-def _open_and_read_cached(root: Path, path: Path | str, offset: int, size: int) -> tuple[FileIO, bytes | None]:
+def _open_and_read_cached(root: Path, path: str, offset: int, size: int) -> tuple[FileIO | None, bytes | None]:
     """`path` opened (inside `root`) on the calling thread, the event loop's, and its first
-    `size` bytes from `offset` if the page cache holds them (None: the disk would be read).
-
-    A thread hop costs a small GET more than its read: `preadv(RWF_NOWAIT)` copies what the
-    page cache has and fails with EAGAIN instead of waiting on the disk, so the loop never
-    waits for a read (a short read is what was cached: the rest follows from a thread). The
-    open itself reads directories the dentry cache has: the blob's directory was just written
-    or read. Where RWF_NOWAIT is missing (not Linux, an old kernel, a file system without it)
-    every first read goes to the thread, as before."""
-    fh = _open_inside(root, path)
-    if not _nowait_reads:
-        return fh, None
+    `size` bytes from `offset`, as far as the kernel's caches answer without the disk
+    (backends/nowait.py): (None, None) when the open would read a directory, (file, None) when
+    the read would. A thread hop costs a small GET more than its open and read together."""
+    fd = open_cached(path)
+    if fd is None:
+        return None, None
     try:
-        buffer = bytearray(size)
-        try:
-            count = os.preadv(fh.fileno(), [buffer], offset, _RWF_NOWAIT)
-        except BlockingIOError:
-            return fh, None
-        except OSError as exc:
-            if exc.errno not in (errno.EOPNOTSUPP, errno.EINVAL, errno.ENOSYS):
-                raise
-            _nowait_reads.clear()  # unsupported here: never try again
-            return fh, None
-        if count == 0 and size:
-            return fh, None  # nothing cached (or the end of the file): the thread's read tells which
-        return fh, bytes(buffer) if count == size else bytes(memoryview(buffer)[:count])
+        fh = open(fd, "rb", buffering=0)  # IsADirectoryError for a directory, as open(path) raises
+    except BaseException:
+        os.close(fd)
+        raise
+    try:
+        _descriptor_inside(root, fd, path)
+        return fh, read_cached(fd, offset, size)
     except BaseException:
         fh.close()
         raise
 
 
-_RWF_NOWAIT: int = getattr(os, "RWF_NOWAIT", 0)
-_nowait_reads = [True] if _RWF_NOWAIT and hasattr(os, "preadv") else []  # cleared when the kernel refuses
+def _open_and_read(root: Path, path: str, offset: int, size: int) -> tuple[FileIO, bytes]:
+    """The open and the first read in one thread call."""
+    fh = _open_inside(root, path)
+    try:
+        return fh, _read_at(fh, offset, size)
+    except BaseException:
+        fh.close()
+        raise
 
 
 def _read_at(fh: FileIO, position: int, size: int) -> bytes:

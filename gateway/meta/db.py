@@ -24,6 +24,7 @@ import abc
 import asyncio
 import re
 import sqlite3
+import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -103,6 +104,7 @@ class SqliteDatabase(Database):
         self._reader: aiosqlite.Connection | None = None
         self._inline: sqlite3.Connection | None = None  # read_now's, opened on first use
         self._loop_reader: sqlite3.Connection | None = None  # point_read's, the event loop's own
+        self._loop_thread = 0  # the thread that opened it (the loop's): only it uses the connection
         self._lock = asyncio.Lock()
         self._turn: WriterTurn | None = None
         self._group = GroupCommitter(self._on_writer_thread, self._raw_writer, self._lock, lambda: self._turn)
@@ -175,6 +177,9 @@ class SqliteDatabase(Database):
             conn.row_factory = sqlite3.Row
             conn.execute("PRAGMA busy_timeout=0")
             conn.execute("PRAGMA query_only=ON")
+            self._loop_thread = threading.get_ident()
+        elif threading.get_ident() != self._loop_thread:  # one thread's connection: another loop hops
+            return await self.query(fn)
         conn.execute("BEGIN")  # deferred: takes no lock, the first read takes the snapshot
         try:
             return fn(conn)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from backends import local
+from backends import local, nowait
 from backends.base import BlobNotFound, InvalidBlobKey
 from backends.local import LocalBackend
 
@@ -66,7 +66,7 @@ async def test_reads_the_page_cache_lacks_go_to_a_thread(tmp_path: Path, offset:
 async def test_without_nowait_reads_every_first_read_is_a_thread_read(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(local, "_nowait_reads", [])
+    monkeypatch.setattr(nowait.SUPPORT, "nowait_reads", False)
     backend = await stored(tmp_path)
     fh, cached = local._open_and_read_cached(backend.root, backend.root / "ab" / "blob", 0, 4096)
     fh.close()
@@ -91,3 +91,22 @@ async def test_missing_blobs_and_escaping_links_are_refused_on_the_loop_too(tmp_
     (backend.root / "ab" / "link").symlink_to(outside)
     with pytest.raises(InvalidBlobKey):
         await read(backend, "ab/link")
+
+
+async def test_a_directory_is_no_blob_and_leaves_no_descriptor_open(tmp_path: Path) -> None:
+    backend = await stored(tmp_path)
+    before = len(os.listdir("/proc/self/fd"))
+    for _ in range(5):
+        with pytest.raises(BlobNotFound):
+            await read(backend, "ab")
+    assert len(os.listdir("/proc/self/fd")) == before
+
+
+async def test_paths_the_dentry_cache_lacks_are_opened_from_a_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    backend = await stored(tmp_path)
+    monkeypatch.setattr(local, "open_cached", lambda path: None)  # what openat2(RESOLVE_CACHED) answers: EAGAIN
+    assert await read(backend, "ab/blob", 3, 5000) == DATA[3:5003]
+    with pytest.raises(BlobNotFound):
+        await read(backend, "ab/none")

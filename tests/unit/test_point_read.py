@@ -5,6 +5,7 @@ BUSY runs again on the reader thread while the loop goes on."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import threading
 from collections.abc import AsyncIterator
@@ -94,3 +95,23 @@ async def test_other_errors_are_not_retried(db: SqliteDatabase) -> None:
     with pytest.raises(sqlite3.OperationalError, match="no such table"):
         await db.point_read(broken)
     assert await db.point_read(value_of("a")) is None  # and the connection still reads
+
+
+async def test_another_threads_loop_reads_on_the_reader_thread(db: SqliteDatabase) -> None:
+    """The loop's connection is one thread's: a loop in another thread (none in the gateway
+    today) must not interleave its transactions with it."""
+    await db.transaction(upsert("a", "1"))
+    assert await db.point_read(value_of("a")) == "1"  # the loop's connection, opened by this thread
+    readers: list[int] = []
+
+    def read(conn: sqlite3.Connection) -> str | None:
+        readers.append(threading.get_ident())
+        row = conn.execute("SELECT v FROM kv WHERE k = 'a'").fetchone()
+        return None if row is None else str(row["v"])
+
+    def other_loop() -> tuple[int, str | None]:
+        return threading.get_ident(), asyncio.run(db.point_read(read))
+
+    caller, result = await asyncio.to_thread(other_loop)
+    assert result == "1"
+    assert readers and readers[0] not in (caller, threading.main_thread().ident)
