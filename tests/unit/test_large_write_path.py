@@ -20,6 +20,7 @@ import pytest
 
 from backends import writeback
 from backends.local import WRITE_BUFFER, LocalBackend
+from backends.pieces import SMALL_PIECE, PieceBatch
 from gateway.core.hashing import HASH_BATCH, HashingStream
 from gateway.domain.errors import ErrorCode, JunctionError
 
@@ -94,3 +95,20 @@ def test_writeback_hint_is_there_on_linux_and_harmless(tmp_path: Path) -> None:
         writeback.start_writeback(fh.fileno(), 0, 100_000)
     writeback.start_writeback(-1, 0, 10)  # a hint: a bad descriptor is not an error here
     assert path.read_bytes() == b"x" * 100_000
+
+
+def test_a_batch_keeps_large_pieces_as_they_came_and_joins_small_ones() -> None:
+    batch = PieceBatch()
+    large = os.urandom(SMALL_PIECE)
+    tiny = [bytes([i % 256]) for i in range(3 * SMALL_PIECE // 2)]
+    for piece in tiny[: SMALL_PIECE // 2]:
+        batch.add(piece)
+    batch.add(large)
+    for piece in tiny[SMALL_PIECE // 2 :]:
+        batch.add(piece)
+    assert batch.size == len(large) + len(tiny)
+    pieces = batch.take()
+    assert b"".join(pieces) == b"".join(tiny[: SMALL_PIECE // 2]) + large + b"".join(tiny[SMALL_PIECE // 2 :])
+    assert any(piece is large for piece in pieces)  # not copied
+    assert len(pieces) == 3  # a trickle of tiny pieces is one buffer, not an object each
+    assert batch.size == 0 and batch.take() == []
