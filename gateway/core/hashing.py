@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterable, AsyncIterator, Iterable
+from typing import Any
 
 from backends.pieces import PieceBatch
 from gateway.domain.errors import ErrorCode, JunctionError
@@ -23,6 +24,7 @@ from gateway.domain.errors import ErrorCode, JunctionError
 from .checksums import Checksum, new_checksum
 
 HASH_BATCH = 1024 * 1024  # bytes hashed per thread call
+READ_BACK_BATCH = 4 * 1024 * 1024  # bytes `digest_all` hashes per thread call
 
 
 class HashingStream:
@@ -122,7 +124,37 @@ class HashingStream:
         return {alg: c.b64() for alg, c in self._checksums.items()}
 
 
-def forget_result(future: asyncio.Future[None]) -> None:
+def forget_result(future: asyncio.Future[Any]) -> None:
     """Mark a hash that outlived its failed stream as seen (no 'exception never retrieved')."""
     if not future.cancelled():
         future.exception()
+
+
+async def digest_all(source: AsyncIterable[bytes], *digests: Any) -> None:
+    """Feed every byte of `source` to each of `digests` (hashlib objects): a stored object
+    read back (a completion's MD5 and SHA-256). A batch is hashed in the threads, one per
+    digest, while the next is read, so the pass costs about the slowest hash alone and the
+    event loop none of it."""
+    batch = PieceBatch()
+    hashing: asyncio.Future[Any] | None = None
+    try:
+        async for piece in source:
+            batch.add(piece)
+            if batch.size >= READ_BACK_BATCH:
+                if hashing is not None:
+                    await hashing
+                pieces = batch.take()
+                hashing = asyncio.gather(*(asyncio.to_thread(_update_all, d, pieces) for d in digests))
+        if hashing is not None:
+            await hashing
+            hashing = None
+    finally:
+        if hashing is not None:  # a failed read: the batch in the threads finishes alone
+            hashing.add_done_callback(forget_result)
+    pieces = batch.take()
+    await asyncio.gather(*(asyncio.to_thread(_update_all, d, pieces) for d in digests))
+
+
+def _update_all(digest: Any, pieces: list[bytes | bytearray]) -> None:
+    for piece in pieces:
+        digest.update(piece)
