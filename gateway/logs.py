@@ -31,7 +31,12 @@ class JsonFormatter(logging.Formatter):
         entry.update(getattr(record, "fields", {}))
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False)
+        return _encode(entry)
+
+
+# json.dumps(..., ensure_ascii=False) builds a new encoder per call (any non-default argument
+# does): one line per request makes that a measurable part of a small GET. The same output.
+_encode = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def setup_logging(level: str = "INFO") -> None:

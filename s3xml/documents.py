@@ -7,13 +7,14 @@ and raise MalformedXML / ValueError with a message for the client.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
-from urllib.parse import quote
+from dataclasses import dataclass
 
 from gateway.domain.errors import ErrorCode
 
 from .errors import message_of
-from .records import BucketRecord, ObjectPage, StoredObject, UploadedPart, UploadRecord, storage_class
+from .listing import encode as _encode
+from .listing import listing_encoding
+from .records import BucketRecord, StoredObject, UploadedPart, UploadRecord, storage_class
 from .xml import (
     Field,
     MalformedXML,
@@ -25,7 +26,6 @@ from .xml import (
     local,
     parse,
     serialize,
-    xml_carries,
 )
 
 CHECKSUM_FIELDS = {
@@ -39,20 +39,6 @@ CHECKSUM_FIELDS = {
 
 def quoted(etag: str) -> str:
     return f'"{etag}"'
-
-
-def _encode(value: str, encoding: str | None) -> str:
-    """encoding-type=url: keys are percent-encoded (botocore decodes them back)."""
-    return quote(value, safe="/") if encoding == "url" else value
-
-
-def listing_encoding(requested: str | None, texts: Iterable[str]) -> str | None:
-    """The encoding a listing page is written in: the one asked for, or `url` when a key,
-    prefix or echoed parameter holds a character XML 1.0 cannot carry. The page then says
-    <EncodingType>url</EncodingType>, so it stays parseable and tells how to read it."""
-    if requested == "url" or all(xml_carries(t) for t in texts):
-        return requested
-    return "url"
 
 
 def checksum_fields(checksums: Mapping[str, str], checksum_type: str = "") -> list[Field]:
@@ -118,85 +104,6 @@ def parse_create_bucket(body: bytes) -> str | None:
     if local(root.tag) != "CreateBucketConfiguration":
         raise MalformedXML("expected CreateBucketConfiguration")
     return child_text(root, "LocationConstraint")
-
-
-# ---------------------------------------------------------------- listing
-
-
-def _contents(obj: StoredObject, encoding: str | None, owner: str | None) -> Field:
-    fields: list[Field] = [
-        ("Key", _encode(obj.key, encoding)),
-        ("LastModified", iso8601(obj.updated)),
-        ("ETag", quoted(obj.etag)),
-        ("Size", obj.size),
-    ]
-    if obj.checksums:
-        fields += [("ChecksumAlgorithm", alg) for alg in obj.checksums]
-        if obj.checksum_type:
-            fields.append(("ChecksumType", obj.checksum_type))
-    if owner is not None:
-        fields.append(("Owner", [("ID", owner), ("DisplayName", owner)]))
-    fields.append(("StorageClass", storage_class(obj.headers)))
-    return "Contents", fields
-
-
-@dataclass(slots=True)
-class ListingParams:
-    bucket: str
-    prefix: str
-    delimiter: str
-    max_keys: int
-    encoding: str | None
-
-
-def _page_texts(params: ListingParams, page: ObjectPage, echoed: str) -> list[str]:
-    """Every text of a ListObjects page that `encoding` applies to."""
-    return [params.prefix, params.delimiter, echoed, *(o.key for o in page.objects), *page.prefixes, page.next_marker]
-
-
-def list_objects_v1(params: ListingParams, page: ObjectPage, *, marker: str, owner: str) -> bytes:
-    params = replace(params, encoding=listing_encoding(params.encoding, _page_texts(params, page, marker)))
-    fields: list[Field] = [
-        ("Name", params.bucket),
-        ("Prefix", _encode(params.prefix, params.encoding)),
-        ("Marker", _encode(marker, params.encoding)),
-        ("MaxKeys", params.max_keys),
-        ("Delimiter", _encode(params.delimiter, params.encoding) if params.delimiter else None),
-        ("IsTruncated", page.truncated),
-        ("EncodingType", params.encoding),
-    ]
-    if page.truncated and params.delimiter:
-        fields.append(("NextMarker", _encode(page.next_marker, params.encoding)))
-    fields += [_contents(o, params.encoding, owner) for o in page.objects]
-    fields += [("CommonPrefixes", [("Prefix", _encode(p, params.encoding))]) for p in page.prefixes]
-    return serialize(document("ListBucketResult", fields))
-
-
-def list_objects_v2(
-    params: ListingParams,
-    page: ObjectPage,
-    *,
-    token: str | None,
-    next_token: str | None,
-    start_after: str,
-    owner: str | None,
-) -> bytes:
-    params = replace(params, encoding=listing_encoding(params.encoding, _page_texts(params, page, start_after)))
-    fields: list[Field] = [
-        ("Name", params.bucket),
-        ("Prefix", _encode(params.prefix, params.encoding)),
-        ("MaxKeys", params.max_keys),
-        ("Delimiter", _encode(params.delimiter, params.encoding) if params.delimiter else None),
-        ("IsTruncated", page.truncated),
-        ("EncodingType", params.encoding),
-        ("KeyCount", len(page.objects) + len(page.prefixes)),
-        ("ContinuationToken", token),
-        ("NextContinuationToken", next_token),
-        ("StartAfter", _encode(start_after, params.encoding) if start_after else None),
-    ]
-    fields += [_contents(o, params.encoding, owner) for o in page.objects]
-    fields += [("CommonPrefixes", [("Prefix", _encode(p, params.encoding))]) for p in page.prefixes]
-    return serialize(document("ListBucketResult", fields))
 
 
 # ---------------------------------------------------------------- objects

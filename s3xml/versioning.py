@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .documents import ListingParams, _encode, listing_encoding, quoted
+from .documents import quoted
+from .listing import ListingParams, listing_encoding
+from .listing import encode as _encode
 from .records import VersionEntry, VersionsPage, storage_class
 from .xml import Field, MalformedXML, child_text, document, iso8601, local, parse, serialize
 

@@ -126,7 +126,7 @@ def xml_text(text: str) -> str:
 
     The last line of defence, so that no value (an error's Resource, an echoed query
     parameter) can make a document unwritable; listings encode such keys properly
-    (encoding-type=url, see documents.listing_encoding)."""
+    (encoding-type=url, see listing.listing_encoding)."""
     if xml_carries(text):
         return text
     return XML_FORBIDDEN.sub(lambda m: _percent(m.group()), text)

@@ -32,7 +32,7 @@ from backends.base import (
     BlobNotFound,
     InvalidBlobKey,
 )
-from backends.local import LocalBackend
+from backends.local import LocalBackend, _temporary_beside
 from backends.registry import FACTORIES, build_backend
 
 MiB = 1024 * 1024
@@ -356,6 +356,29 @@ async def test_awkward_keys(backend: Backend, key: str) -> None:
     assert await read(backend, key + ".copy") == data
     await backend.delete(key)
     assert await backend.stat(key) is None
+
+
+async def test_a_name_as_long_as_the_file_system_allows(backend: Backend) -> None:
+    """A 255-byte last segment (the usual NAME_MAX) is a name the disk can hold: the temporary
+    file a write goes through must not be longer than the name itself."""
+    key = "long/" + "n" * 251 + ".txt"
+    await backend.put(key, chunks(b"long"))
+    assert await read(backend, key) == b"long"
+    assert await backend.copy(key, "copy/" + "c" * 255) is True
+    assert await read(backend, "copy/" + "c" * 255) == b"long"
+
+
+async def test_local_delete_frees_an_unfinished_writes_partial_of_a_long_name(tmp_path: Path) -> None:
+    """A killed write leaves its temporary beside the final name (made here the way the write
+    names it); deleting the key (the collector does, for a pending blob) removes it, however
+    long the name, and leaves another name's alone."""
+    backend = LocalBackend(tmp_path)
+    (tmp_path / "d").mkdir()
+    long_name, other = tmp_path / "d" / ("n" * 255), tmp_path / "d" / "other"
+    for final in (long_name, other):
+        _temporary_beside(final).write_bytes(b"partial")
+    await backend.delete("d/" + "n" * 255)
+    assert [p.name.startswith(_temporary_beside(other).name[:17]) for p in tmp_path.rglob("*.junction-tmp")] == [True]
 
 
 @pytest.mark.parametrize("key", ["../x", "/abs", "a//b", "a/./b", "a/..", "", "nul\x00byte", "back\\slash"])

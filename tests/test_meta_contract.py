@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from conftest import ENGINES, pg_server
 
+from gateway.core.listing import list_listed, list_page
 from gateway.domain.errors import ErrorCode, JunctionError
 from gateway.domain.models import ObjectInfo, Upload
 from gateway.meta.db import Database, SqliteDatabase
@@ -97,6 +98,49 @@ async def test_listing_is_in_utf8_byte_order(store: MetaStore) -> None:
     assert [o.key for o in under_a] == ["a", "a-1", "a/1"]
     page = await store.objects.list_objects(bucket.id, prefix="", start="a-1", limit=2)
     assert [o.key for o in page] == ["a/1", "b"]
+
+
+async def test_a_listed_page_shows_what_the_whole_objects_hold(store: MetaStore) -> None:
+    """ListObjects reads seven columns without joins (list_listed); the page is the one the
+    whole-object listing gives, field for field, with a delimiter and a marker too."""
+    bucket = await store.buckets.create("listed", "o")
+    keys = ["a", "d/1", "d/2", "d/e/3", "é/x", "😀", "z"]
+    for key in keys:
+        await put(store, bucket.id, key, size=len(key))
+    checked = NewObject(
+        bucket_id=bucket.id,
+        key="d/sum",
+        size=0,
+        etag="e",
+        sha256="",
+        content_type="text/plain",
+        headers={"x-amz-storage-class": "GLACIER", "cache-control": "no-cache"},
+        meta={},
+        checksums={"CRC32": "AAAAAA==", "SHA256": "x"},
+        checksum_type="FULL_OBJECT",
+        parts_count=0,
+        blob_ids=[],
+        block_sizes=[],
+    )
+    await store.objects.commit(checked)
+    fields = ("key", "size", "etag", "updated", "checksums", "checksum_type", "headers")
+    for query in ({}, {"delimiter": "/"}, {"prefix": "d/", "delimiter": "/"}, {"marker": "d/1", "max_keys": 2}):
+        whole = await list_page(store.objects, bucket.id, **query)
+        listed = await list_listed(store.objects, bucket.id, **query)
+        assert [tuple(getattr(o, f) for f in fields) for o in listed.objects] == [
+            tuple(getattr(o, f) for f in fields) for o in whole.objects
+        ]
+        assert (listed.prefixes, listed.truncated, listed.next_marker) == (
+            whole.prefixes,
+            whole.truncated,
+            whole.next_marker,
+        )
+    everything = await list_listed(store.objects, bucket.id)
+    assert [o.key for o in everything.objects] == sorted([*keys, "d/sum"], key=str.encode)
+    [summed] = [o for o in everything.objects if o.key == "d/sum"]
+    assert (
+        summed.checksums == {"CRC32": "AAAAAA==", "SHA256": "x"} and summed.headers["x-amz-storage-class"] == "GLACIER"
+    )
 
 
 async def test_large_sizes_and_integer_sums(store: MetaStore) -> None:

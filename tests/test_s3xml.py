@@ -4,7 +4,7 @@ import pytest
 from lxml import etree
 
 from gateway.domain.errors import MESSAGES, ErrorCode
-from s3xml import documents
+from s3xml import documents, listing
 from s3xml.errors import status_of
 from s3xml.xml import MalformedXML, parse
 
@@ -89,8 +89,8 @@ class _Page:
         self.next_marker = ""
 
 
-def _params(encoding: str | None = None) -> documents.ListingParams:
-    return documents.ListingParams(bucket="b", prefix="", delimiter="", max_keys=1000, encoding=encoding)
+def _params(encoding: str | None = None) -> listing.ListingParams:
+    return listing.ListingParams(bucket="b", prefix="", delimiter="", max_keys=1000, encoding=encoding)
 
 
 def test_a_stored_key_xml_cannot_carry_turns_the_page_url_encoded():
@@ -98,7 +98,7 @@ def test_a_stored_key_xml_cannot_carry_turns_the_page_url_encoded():
     listing: the page is url-encoded and says so, and Python's expat (botocore) parses it."""
     import xml.etree.ElementTree as ElementTree
 
-    body = documents.list_objects_v1(_params(), _Page(["ok", "c\x01d", "cr\rlf"]), marker="", owner="o")
+    body = listing.list_objects_v1(_params(), _Page(["ok", "c\x01d", "cr\rlf"]), marker="", owner="o")
     root = ElementTree.fromstring(body)
     ns = "{http://s3.amazonaws.com/doc/2006-03-01/}"
     assert root.findtext(f"{ns}EncodingType") == "url"
@@ -106,7 +106,7 @@ def test_a_stored_key_xml_cannot_carry_turns_the_page_url_encoded():
 
 
 def test_a_plain_page_is_left_as_asked():
-    body = documents.list_objects_v1(_params(), _Page(["ok", "cr\rlf"]), marker="", owner="o")
+    body = listing.list_objects_v1(_params(), _Page(["ok", "cr\rlf"]), marker="", owner="o")
     assert b"<EncodingType>" not in body and b"cr&#13;lf" in body  # CR survives XML parsing as &#13;
 
 

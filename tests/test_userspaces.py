@@ -280,7 +280,7 @@ def test_test_endpoint_says_why_an_s3_space_fails(client, gw):
     assert s3.list_objects_v2(Bucket=bucket).get("KeyCount", 0) == 0  # the probe was removed
     wrong = {**good, "secretAccessKey": "not-the-secret"}
     err = expect_error("OperationFailed", 502, client.test_user_space, storage, wrong, "")
-    assert "refused the credential" in err.message and "not-the-secret" not in err.message
+    assert "refused access (its credential" in err.message and "not-the-secret" not in err.message
     closed = {**storage, "endpoint": "http://127.0.0.1:9"}  # discard port: nothing listens
     err = expect_error("OperationFailed", 502, client.test_user_space, closed, good, "")
     assert "cannot be reached" in err.message

@@ -3,7 +3,6 @@ metadata: the object's blocks are the chosen parts' blobs, so no byte is copied.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import time
@@ -22,7 +21,7 @@ from gateway.meta.store import MetaStore
 from .blobs import BlobIO, WrittenBlob
 from .checksums import combine_crc, composite_checksum
 from .conditions import ByteRange
-from .hashing import HashingStream
+from .hashing import HashingStream, digest_all
 from .notifications import object_created
 from .objects import (
     DEFAULT_CONTENT_TYPE,
@@ -405,11 +404,11 @@ class MultipartService:
         return {alg: composite_checksum(alg, digests)}
 
     async def _sha256_of(self, parts: list[Part], data_key: bytes | None) -> str:
-        """SHA-256 of the whole object (the native fileHash), read back from the parts."""
+        """SHA-256 of the whole object (the native fileHash), read back from the parts: the
+        one pass over the data a completion makes, hashed off the loop while it is read."""
         digest = hashlib.sha256()
         blocks = [Block(p.blob_id, p.space_id, p.blob_key, p.size) for p in parts]
-        async for piece in self._blobs.read(blocks, data_key=data_key):
-            await asyncio.to_thread(digest.update, piece)  # off the event loop (GIL released)
+        await digest_all(self._blobs.read(blocks, data_key=data_key), digest)
         return digest.hexdigest()
 
     async def abort(self, bucket: str, key: str, upload_id: str) -> None:

@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from gateway.domain.models import Bucket, ListPage
+from gateway.domain.models import Bucket, ListedPage, ListPage
 from gateway.meta.engine import open_database
 from gateway.meta.records import CommitGuard
 from gateway.meta.store import MetaStore
@@ -30,7 +30,7 @@ from .identity import IdentityService, authorize
 from .jobs import JobService
 from .leases import Lease
 from .lifecycle import LifecycleService
-from .listing import list_page
+from .listing import list_listed, list_page
 from .liveness import OWNERS_DIR
 from .multipart import MultipartService
 from .native_multipart import NativeMultipart
@@ -275,5 +275,14 @@ class Core:
     ) -> ListPage:
         bucket_row = await self.store.buckets.get(bucket)
         return await list_page(
+            self.store.objects, bucket_row.id, prefix=prefix, delimiter=delimiter, marker=marker, max_keys=max_keys
+        )
+
+    async def list_listed(
+        self, bucket: str, *, prefix: str = "", delimiter: str = "", marker: str = "", max_keys: int = 1000
+    ) -> ListedPage:
+        """`list_objects` with each object as ListObjects shows it (gateway/core/listing.py `list_listed`)."""
+        bucket_row = await self.store.buckets.get(bucket)
+        return await list_listed(
             self.store.objects, bucket_row.id, prefix=prefix, delimiter=delimiter, marker=marker, max_keys=max_keys
         )

@@ -156,7 +156,10 @@ class UserSpaceService:
                 raise JunctionError(ErrorCode.StorageTestFailed, "the probe read back differs from what was written")
             await backend.delete(probe)
         except BackendAccessDenied as exc:
-            raise JunctionError(ErrorCode.StorageTestFailed, f"the storage refused the credential: {exc}") from None
+            raise JunctionError(
+                ErrorCode.StorageTestFailed,
+                f"the storage refused access (its credential, or its directory's permissions): {exc}",
+            ) from None
         except BackendUnavailable as exc:
             raise JunctionError(ErrorCode.StorageTestFailed, f"the storage cannot be reached: {exc}") from None
         except (BackendError, BlobNotFound, OSError) as exc:

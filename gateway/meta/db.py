@@ -24,6 +24,7 @@ import abc
 import asyncio
 import re
 import sqlite3
+import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -69,6 +70,11 @@ class Database(abc.ABC):
     async def query(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run a read-only `fn(conn)` on one consistent snapshot."""
 
+    async def point_read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """`query(fn)` for a read of a few rows by index (an object's row and blocks, on every
+        GET): an engine that can answer it without a thread hop does (SQLite, below)."""
+        return await self.query(fn)
+
     @abc.abstractmethod
     async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None: ...
 
@@ -97,6 +103,8 @@ class SqliteDatabase(Database):
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
         self._inline: sqlite3.Connection | None = None  # read_now's, opened on first use
+        self._loop_reader: sqlite3.Connection | None = None  # point_read's, the event loop's own
+        self._loop_thread = 0  # the thread that opened it (the loop's): only it uses the connection
         self._lock = asyncio.Lock()
         self._turn: WriterTurn | None = None
         self._group = GroupCommitter(self._on_writer_thread, self._raw_writer, self._lock, lambda: self._turn)
@@ -128,39 +136,14 @@ class SqliteDatabase(Database):
         return conn
 
     async def _migrate(self) -> None:
-        assert self._writer is not None
-        await self._writer.execute(
-            "CREATE TABLE IF NOT EXISTS schema_versions (component TEXT PRIMARY KEY, version INTEGER NOT NULL)"
-        )
-        async with self._writer.execute("SELECT component, version FROM schema_versions") as cur:
-            applied = {row[0]: row[1] for row in await cur.fetchall()}
-        for component, migrations in COMPONENTS.items():
-            for version, script in enumerate(migrations, start=1):
-                if applied.get(component, 0) < version:  # one read above; _apply re-checks under the lock
-                    await self._apply(component, version, script)
+        """Apply every pending migration, all in one transaction on the writer's thread.
 
-    async def _apply(self, component: str, version: int, script: str) -> None:
-        """Apply one migration unless applied; the version is re-read under the write lock
-        because several worker processes may start (and migrate) at once."""
-        assert self._writer is not None
-        await self._writer.execute("BEGIN IMMEDIATE")
-        try:
-            async with self._writer.execute(
-                "SELECT version FROM schema_versions WHERE component = ?", (component,)
-            ) as cur:
-                row = await cur.fetchone()
-            if row is None or row[0] < version:
-                for statement in statements(script):
-                    await self._writer.execute(statement)
-                await self._writer.execute(
-                    "INSERT INTO schema_versions (component, version) VALUES (?, ?) "
-                    "ON CONFLICT (component) DO UPDATE SET version = excluded.version",
-                    (component, version),
-                )
-            await self._writer.execute("COMMIT")
-        except BaseException:
-            await self._writer.execute("ROLLBACK")
-            raise
+        One write lock and one fsync for a new data dir instead of one of each per migration
+        (about sixty), which the worker processes starting together also queued for. An
+        up-to-date database costs one read and takes no lock."""
+        writer = self._writer
+        assert writer is not None
+        await _on_thread(writer, lambda: migrate(_sqlite(writer)))
 
     async def schema_versions(self) -> dict[str, int]:
         rows = await self.fetchall("SELECT component, version FROM schema_versions")
@@ -175,6 +158,38 @@ class SqliteDatabase(Database):
             self._inline.execute("PRAGMA busy_timeout=10000")
         return self._inline.execute(sql, params).fetchall()
 
+    async def point_read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run the read-only `fn(conn)` on the calling thread (the event loop's), in one snapshot,
+        on a connection of its own: a GET's object lookup costs a thread hop more than the lookup.
+
+        It never waits for a lock: in WAL mode a reader takes none that a writer holds (the
+        snapshot is the WAL index in shared memory), and with no busy timeout the rare moment
+        a reader would have to wait (another connection recovering the WAL index after a crash)
+        answers SQLITE_BUSY at once: then the read runs on the reader thread, which may wait.
+        What it may wait on is the page cache, like the `stat` of the generation files and the
+        open of the blob that the same GET makes on the loop: the rows of a point lookup
+        (a few index and table pages) are the pages every request touches."""
+        conn = self._loop_reader
+        if conn is None:
+            if self._reader is None:
+                raise RuntimeError("database not open")
+            conn = self._loop_reader = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA busy_timeout=0")
+            conn.execute("PRAGMA query_only=ON")
+            self._loop_thread = threading.get_ident()
+        elif threading.get_ident() != self._loop_thread:  # one thread's connection: another loop hops
+            return await self.query(fn)
+        conn.execute("BEGIN")  # deferred: takes no lock, the first read takes the snapshot
+        try:
+            return fn(conn)
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+        finally:
+            conn.execute("COMMIT")  # a read transaction: commits (ends) even after an error
+        return await self.query(fn)  # SQLITE_BUSY: this once, on the reader thread (it may wait)
+
     async def close(self) -> None:
         if self._turn is not None:
             self._turn.close()
@@ -182,6 +197,9 @@ class SqliteDatabase(Database):
         if self._inline is not None:
             self._inline.close()
             self._inline = None
+        if self._loop_reader is not None:
+            self._loop_reader.close()
+            self._loop_reader = None
         for conn in (self._reader, self._writer):
             if conn is not None:
                 await conn.close()
@@ -266,6 +284,39 @@ def _on_thread(conn: aiosqlite.Connection, fn: Callable[[], T]) -> Awaitable[T]:
     its private, untyped `_execute` is that call, given its type here once."""
     execute: Callable[[Callable[[], T]], Awaitable[T]] = conn._execute
     return execute(fn)
+
+
+def migrate(conn: sqlite3.Connection) -> None:
+    """Bring the schema of `conn`'s database up to date (see `SqliteDatabase._migrate`); the
+    versions are read again under the write lock, since several processes may start at once."""
+    conn.execute("CREATE TABLE IF NOT EXISTS schema_versions (component TEXT PRIMARY KEY, version INTEGER NOT NULL)")
+    if not _pending(conn):
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for component, version, script in _pending(conn):
+            for statement in statements(script):
+                conn.execute(statement)
+            conn.execute(
+                "INSERT INTO schema_versions (component, version) VALUES (?, ?) "
+                "ON CONFLICT (component) DO UPDATE SET version = excluded.version",
+                (component, version),
+            )
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+def _pending(conn: sqlite3.Connection) -> list[tuple[str, int, str]]:
+    """(component, version, script) of every migration not applied yet, in order."""
+    applied = {row[0]: row[1] for row in conn.execute("SELECT component, version FROM schema_versions")}
+    return [
+        (component, version, script)
+        for component, migrations in COMPONENTS.items()
+        for version, script in enumerate(migrations, start=1)
+        if applied.get(component, 0) < version
+    ]
 
 
 def statements(script: str) -> list[str]:

@@ -15,17 +15,19 @@ from typing import TypeVar
 
 from gateway.domain.errors import no_such_key
 from gateway.domain.mapping import split_key
-from gateway.domain.models import Deletion, ObjectInfo
+from gateway.domain.models import Deletion, ListedObject, ObjectInfo
 
 from . import history
 from .db import Database, inserted_id
 from .locks import refuse_if_locked, with_default_retention
 from .records import CommitGuard, NewObject
 from .rows import (
+    LISTED_COLUMNS,
     OBJECT_COLUMNS,
     OBJECT_FROM,
     ensure_package,
     key_range,
+    listed_of,
     object_of,
     ref_blobs,
     select_object,
@@ -36,6 +38,7 @@ from .s3ext_store import write_object_extras
 
 # (start, inclusive, limit) -> the next rows in key order (see `ObjectsStore.scan`)
 RowFetch = Callable[[str, bool, int], list[ObjectInfo]]
+ListedFetch = Callable[[str, bool, int], list[ListedObject]]
 T = TypeVar("T")
 
 
@@ -51,6 +54,20 @@ def list_rows(
     )
     params: list[object] = [bucket_id, *bound_params, limit]
     return [object_of(r) for r in conn.execute(sql, params).fetchall()]
+
+
+def listed_rows(
+    conn: sqlite3.Connection, bucket_id: int, prefix: str, start: str, inclusive: bool, limit: int
+) -> list[ListedObject]:
+    """`list_rows` with only what a ListObjects page shows: no joins, seven columns instead of
+    twenty-three (a 1,001-row read and its conversion: 1.3-1.8 ms instead of 4)."""
+    bounds, bound_params = key_range("key", start, inclusive, prefix)
+    sql = (
+        f"SELECT {LISTED_COLUMNS} FROM objects WHERE bucket_id = ?{bounds} "
+        "AND redundancy != 'multipartUpload' ORDER BY key LIMIT ?"
+    )
+    params: list[object] = [bucket_id, *bound_params, limit]
+    return [listed_of(r) for r in conn.execute(sql, params).fetchall()]
 
 
 def commit_object(conn: sqlite3.Connection, new: NewObject, guards: Iterable[CommitGuard]) -> ObjectInfo:
@@ -126,7 +143,7 @@ class ObjectsStore:
                 with_blocks,
             )
 
-        obj = await self.db.query(read)
+        obj = await self.db.point_read(read)
         if obj is None:
             raise no_such_key(key)
         return obj
@@ -146,6 +163,14 @@ class ObjectsStore:
 
         def run(conn: sqlite3.Connection) -> T:
             return fn(lambda start, inclusive, limit: list_rows(conn, bucket_id, prefix, start, inclusive, limit))
+
+        return await self.db.query(run)
+
+    async def scan_listed(self, bucket_id: int, prefix: str, fn: Callable[[ListedFetch], T]) -> T:
+        """`scan` over the objects as a ListObjects page shows them (`listed_rows`)."""
+
+        def run(conn: sqlite3.Connection) -> T:
+            return fn(lambda start, inclusive, limit: listed_rows(conn, bucket_id, prefix, start, inclusive, limit))
 
         return await self.db.query(run)
 

