@@ -42,15 +42,16 @@ def quota_guard(conn: sqlite3.Connection | None, old: ObjectInfo | None, new: Ne
     What the commit frees depends on versioning: an enabled bucket keeps the old version."""
     if conn is None or new is None:
         return
+    rows = conn.execute("SELECT path, prefix, size, inodes FROM quotas WHERE bucket_id = ?", (new.bucket_id,))
+    covering = [row for row in rows.fetchall() if new.key.startswith(row["prefix"])]
+    if not covering:  # the usual case, known without reading the bucket's versioning
+        return
     freed_bytes, freed_objects = history.freed_by_commit(conn, new.bucket_id, new.key, old)
     added_bytes = new.size - freed_bytes
     added_objects = 1 - freed_objects
     if added_bytes <= 0 and added_objects <= 0:
         return
-    rows = conn.execute("SELECT path, prefix, size, inodes FROM quotas WHERE bucket_id = ?", (new.bucket_id,))
-    for row in rows.fetchall():
-        if not new.key.startswith(row["prefix"]):
-            continue
+    for row in covering:
         used_bytes, used_objects = console_store.usage_under(conn, new.bucket_id, row["prefix"])
         if row["size"] is not None and added_bytes > 0 and used_bytes + added_bytes > row["size"]:
             raise JunctionError(

@@ -220,11 +220,15 @@ def block_of(row: sqlite3.Row) -> Block:
 
 
 def ensure_package(conn: sqlite3.Connection, bucket_id: int, name: str) -> int:
-    conn.execute(
-        "INSERT INTO packages (bucket_id, name, created) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-        (bucket_id, name, timestamp()),
-    )
-    row = conn.execute("SELECT id FROM packages WHERE bucket_id = ? AND name = ?", (bucket_id, name)).fetchone()
+    """The package's id, made if new: read first, since nearly every write goes to one that exists."""
+    select = "SELECT id FROM packages WHERE bucket_id = ? AND name = ?"
+    row = conn.execute(select, (bucket_id, name)).fetchone()
+    if row is None:
+        conn.execute(
+            "INSERT INTO packages (bucket_id, name, created) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+            (bucket_id, name, timestamp()),
+        )
+        row = conn.execute(select, (bucket_id, name)).fetchone()
     return int(row["id"])
 
 
