@@ -300,9 +300,13 @@ class PostgresDatabase(Database):
         except pg_errors.UniqueViolation:
             pass  # another instance created it at the same moment
         components = {"pgcompat": PG_COMPAT, **COMPONENTS}
+        # one read first: an up-to-date database (every start but the first) takes no lock at all,
+        # instead of one locked transaction per migration (about sixty round trips per instance)
+        applied = {row[0]: row[1] for row in conn.execute("SELECT component, version FROM schema_versions").fetchall()}
         for component, migrations in components.items():
             for version, script in enumerate(migrations, start=1):
-                self._apply(conn, component, version, script)
+                if applied.get(component, 0) < version:  # _apply checks again under the table lock
+                    self._apply(conn, component, version, script)
 
     def _apply(self, conn: psycopg.Connection[Any], component: str, version: int, script: str) -> None:
         """Apply one migration unless applied; the table lock makes instances that start together
