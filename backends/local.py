@@ -52,6 +52,7 @@ from .base import (
     check_prefix,
 )
 from .nowait import open_cached, read_cached
+from .pieces import PieceBatch
 from .writeback import start_writeback
 
 T = TypeVar("T")
@@ -144,17 +145,17 @@ class LocalBackend:
             return len(buffer)
         fh = await self._disk(key, "write", open_file)
         size = 0
-        batch: list[bytes | bytearray] = [buffer]  # written as the pieces came: no copy to gather them
-        batched = len(buffer)
+        batch = PieceBatch()  # written as the pieces came: no large piece is copied to gather them
+        batch.add(buffer)
         try:
             async for piece in pieces:
-                batch.append(piece if isinstance(piece, bytes) else bytes(piece))
-                batched += len(piece)
-                if batched >= WRITE_BUFFER:
-                    await self._disk(key, "write", _write_batch, fh, batch, size, batched)
+                batch.add(piece if isinstance(piece, bytes) else bytes(piece))
+                if batch.size >= WRITE_BUFFER:
+                    batched = batch.size
+                    await self._disk(key, "write", _write_batch, fh, batch.take(), size, batched)
                     size += batched
-                    batch, batched = [], 0
-            await self._disk(key, "write", finish, fh, batch)
+            batched = batch.size
+            await self._disk(key, "write", finish, fh, batch.take())
             size += batched
         except BaseException:
             with contextlib.suppress(OSError):  # closing flushes: on a full disk that fails again

@@ -221,6 +221,24 @@ async def test_credentials_replace_and_empty_in_lists(store: MetaStore) -> None:
     assert await store.blobs.collectable(time.time() - 3600, dead_owners=()) == []
 
 
+async def test_reserved_blobs_go_only_with_their_owner_or_as_its_own_in_flight(store: MetaStore) -> None:
+    """Registrations made ahead (core/blobs.py): age alone never makes them collectable."""
+    ids = await store.blobs.reserve(1, ["r/a", "r/b", "r/c"], "live-owner")
+    assert len(set(ids)) == 3
+    assert await store.blobs.pending_owners() == ["live-owner"]
+    future = time.time() + 3600  # every pending blob is older than this cutoff: reserved ones stay
+    assert await store.blobs.collectable(future) == []
+    assert not await store.blobs.claim(ids[0], future)
+    mine = await store.blobs.collectable(future, mine=[ids[1]])  # its own process's write in flight
+    assert [row["id"] for row in mine] == [ids[1]]
+    assert await store.blobs.claim(ids[1], future, mine=[ids[1]])
+    dead = await store.blobs.collectable(future, dead_owners=["live-owner"])
+    assert sorted(row["id"] for row in dead) == sorted(ids)  # the claimed one, and the dead owner's
+    await store.blobs.unreserve(ids)  # the claimed one is no longer reserved: it stays for its collector
+    rows = await store.db.fetchall("SELECT id, state FROM blobs ORDER BY id")
+    assert [(row["id"], row["state"]) for row in rows] == [(ids[1], "reclaiming")]
+
+
 async def test_schema_versions_match_sqlite(store: MetaStore, tmp_path: Path) -> None:
     reference = SqliteDatabase(tmp_path / "reference.sqlite3")
     await reference.open()

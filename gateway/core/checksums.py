@@ -27,7 +27,7 @@ HEADER_PREFIX = "x-amz-checksum-"
 class _CrcSpec:
     """A reflected CRC with init = xorout = all ones, which is what makes `combine_crc` valid."""
 
-    update: Callable[[bytes, int], int]  # (data, running crc) -> crc
+    update: Callable[[bytes | bytearray, int], int]  # (data, running crc) -> crc
     width: int  # bits
     poly: int  # reflected generator polynomial
 
@@ -41,11 +41,11 @@ def _crt() -> Any:
     return checksums
 
 
-def _crc32c(data: bytes, crc: int) -> int:
+def _crc32c(data: bytes | bytearray, crc: int) -> int:
     return int(_crt().crc32c(data, crc))
 
 
-def _crc64nvme(data: bytes, crc: int) -> int:
+def _crc64nvme(data: bytes | bytearray, crc: int) -> int:
     return int(_crt().crc64nvme(data, crc))
 
 
@@ -89,7 +89,7 @@ class Checksum(ABC):
         self.algorithm = algorithm
 
     @abstractmethod
-    def update(self, data: bytes) -> None: ...
+    def update(self, data: bytes | bytearray) -> None: ...
 
     @abstractmethod
     def digest(self) -> bytes: ...
@@ -104,7 +104,7 @@ class _CrcChecksum(Checksum):
         self._spec = _CRCS[algorithm]
         self._crc = 0
 
-    def update(self, data: bytes) -> None:
+    def update(self, data: bytes | bytearray) -> None:
         self._crc = self._spec.update(data, self._crc)
 
     def digest(self) -> bytes:
@@ -116,7 +116,7 @@ class _HashChecksum(Checksum):
         super().__init__(algorithm)
         self._hash = _HASHES[algorithm]()
 
-    def update(self, data: bytes) -> None:
+    def update(self, data: bytes | bytearray) -> None:
         self._hash.update(data)
 
     def digest(self) -> bytes:

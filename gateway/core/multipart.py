@@ -3,7 +3,6 @@ metadata: the object's blocks are the chosen parts' blobs, so no byte is copied.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import time
@@ -22,7 +21,7 @@ from gateway.meta.store import MetaStore
 from .blobs import BlobIO, WrittenBlob
 from .checksums import combine_crc, composite_checksum
 from .conditions import ByteRange
-from .hashing import HashingStream, forget_result
+from .hashing import HashingStream, digest_all
 from .notifications import object_created
 from .objects import (
     DEFAULT_CONTENT_TYPE,
@@ -40,7 +39,6 @@ from .sse.service import NOT_APPLICABLE, digestible, hides_md5, opaque_etag
 MIN_PART_SIZE = 5 * 1024 * 1024
 MAX_PART_SIZE = 5 * 1024**3
 MAX_PART_NUMBER = 10000
-SHA256_BATCH = 4 * 1024 * 1024  # bytes a completion hashes per thread call
 
 
 @dataclass(slots=True)
@@ -407,29 +405,10 @@ class MultipartService:
 
     async def _sha256_of(self, parts: list[Part], data_key: bytes | None) -> str:
         """SHA-256 of the whole object (the native fileHash), read back from the parts: the
-        one pass over the data a completion makes. A batch is hashed in a thread (GIL
-        released) while the next is read, so the pass costs about the hash alone."""
+        one pass over the data a completion makes, hashed off the loop while it is read."""
         digest = hashlib.sha256()
         blocks = [Block(p.blob_id, p.space_id, p.blob_key, p.size) for p in parts]
-        batch: list[bytes] = []
-        batched = 0
-        hashing: asyncio.Future[None] | None = None
-        try:
-            async for piece in self._blobs.read(blocks, data_key=data_key):
-                batch.append(piece)
-                batched += len(piece)
-                if batched >= SHA256_BATCH:
-                    if hashing is not None:
-                        await hashing
-                    hashing = asyncio.ensure_future(asyncio.to_thread(_update_all, digest, batch))
-                    batch, batched = [], 0
-            if hashing is not None:
-                await hashing
-                hashing = None
-        finally:
-            if hashing is not None:  # a failed read: the thread finishes alone
-                hashing.add_done_callback(forget_result)
-        await asyncio.to_thread(_update_all, digest, batch)
+        await digest_all(self._blobs.read(blocks, data_key=data_key), digest)
         return digest.hexdigest()
 
     async def abort(self, bucket: str, key: str, upload_id: str) -> None:
@@ -449,8 +428,3 @@ class MultipartService:
         return await self._store.uploads.list_uploads(
             bucket_row, prefix=prefix, key_marker=key_marker, upload_id_marker=upload_id_marker, limit=limit
         )
-
-
-def _update_all(digest: hashlib._Hash, pieces: list[bytes]) -> None:
-    for piece in pieces:
-        digest.update(piece)

@@ -18,7 +18,7 @@ from gateway.meta.records import CommitGuard
 from gateway.meta.store import MetaStore
 
 from .blobs import BlobIO, WrittenBlob
-from .hashing import HashingStream
+from .hashing import HashingStream, digest_all
 from .multipart import MAX_PART_SIZE
 from .notifications import object_created
 from .objects import NO_SSE, Expectations, ObjectService
@@ -81,9 +81,7 @@ class NativeMultipart:
         md5, sha256 = hashlib.md5(), hashlib.sha256()
         blocks = [Block(p.blob_id, p.space_id, p.blob_key, p.size) for p in chosen]
         data_key = self._objects.data_key(await self.pending(object_id))
-        async for piece in self._blobs.read(blocks, data_key=data_key):
-            md5.update(piece)
-            sha256.update(piece)
+        await digest_all(self._blobs.read(blocks, data_key=data_key), md5, sha256)  # off the loop
         obj = await self._store.native_parts.complete_pending(
             object_id,
             chosen,

@@ -212,6 +212,7 @@ class Core:
         await self.identity.stop()
         await self.jobs.stop()
         await self.audit.stop()  # after everything that may still record; before the store closes
+        await self.blobs.close()  # before the store closes: unused reservations are forgotten
         await self.spaces.close()
         await self.store.close()
 

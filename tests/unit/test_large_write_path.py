@@ -20,7 +20,8 @@ import pytest
 
 from backends import writeback
 from backends.local import WRITE_BUFFER, LocalBackend
-from gateway.core.hashing import HASH_BATCH, HashingStream
+from backends.pieces import SMALL_PIECE, PieceBatch
+from gateway.core.hashing import HASH_BATCH, READ_BACK_BATCH, HashingStream, digest_all
 from gateway.domain.errors import ErrorCode, JunctionError
 
 SIZES = [1, 7, 64 * 1024, 300_000, 1024 * 1024, 3, 256 * 1024]
@@ -94,3 +95,41 @@ def test_writeback_hint_is_there_on_linux_and_harmless(tmp_path: Path) -> None:
         writeback.start_writeback(fh.fileno(), 0, 100_000)
     writeback.start_writeback(-1, 0, 10)  # a hint: a bad descriptor is not an error here
     assert path.read_bytes() == b"x" * 100_000
+
+
+def test_a_batch_keeps_large_pieces_as_they_came_and_joins_small_ones() -> None:
+    batch = PieceBatch()
+    large = os.urandom(SMALL_PIECE)
+    tiny = [bytes([i % 256]) for i in range(3 * SMALL_PIECE // 2)]
+    for piece in tiny[: SMALL_PIECE // 2]:
+        batch.add(piece)
+    batch.add(large)
+    for piece in tiny[SMALL_PIECE // 2 :]:
+        batch.add(piece)
+    assert batch.size == len(large) + len(tiny)
+    pieces = batch.take()
+    assert b"".join(pieces) == b"".join(tiny[: SMALL_PIECE // 2]) + large + b"".join(tiny[SMALL_PIECE // 2 :])
+    assert any(piece is large for piece in pieces)  # not copied
+    assert len(pieces) == 3  # a trickle of tiny pieces is one buffer, not an object each
+    assert batch.size == 0 and batch.take() == []
+
+
+async def test_digest_all_reads_back_through_every_batch() -> None:
+    data = os.urandom(2 * READ_BACK_BATCH + 4321)
+    md5, sha256 = hashlib.md5(), hashlib.sha256()
+    await digest_all(reused_buffer_bytes(data), md5, sha256)
+    assert (md5.hexdigest(), sha256.hexdigest()) == (hashlib.md5(data).hexdigest(), hashlib.sha256(data).hexdigest())
+
+
+async def test_digest_all_fails_as_its_source_does() -> None:
+    async def broken() -> AsyncIterator[bytes]:
+        yield os.urandom(READ_BACK_BATCH + 1)
+        raise OSError("disk went away")
+
+    with pytest.raises(OSError, match="disk went away"):
+        await digest_all(broken(), hashlib.sha256())
+
+
+async def reused_buffer_bytes(data: bytes) -> AsyncIterator[bytes]:
+    async for piece in reused_buffer(data):
+        yield bytes(piece)
