@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from backends import local
 from backends.base import BlobKeyConflict
 from backends.local import LocalBackend
 from gateway import datadir
@@ -88,7 +89,8 @@ async def test_local_put_syncs_file_then_directories(tmp_path, synced, size):
         await backend.close()
     final = root / "blocks/ab/cd/blob"
     assert final.is_file()
-    file_syncs = [i for i, p in enumerate(synced) if p.name.startswith(".blob.")]  # the temp file, pre-rename
+    temporary = local._temporary_stem(final) + "."  # the temp file, pre-rename (named after a digest of "blob")
+    file_syncs = [i for i, p in enumerate(synced) if p.name.startswith(temporary)]
     assert file_syncs, synced
     # the new directories' entries in their parents, then the blob's entry in its directory
     for directory in (root, root / "blocks", root / "blocks/ab", root / "blocks/ab/cd"):
@@ -128,7 +130,8 @@ async def test_local_copy_syncs_file_and_directory(tmp_path, synced):
     finally:
         await backend.close()
     root = backend.root
-    assert any(p.name.startswith(".dst.") for p in synced), synced
+    temporary = local._temporary_stem(root / "b/dst") + "."
+    assert any(p.name.startswith(temporary) for p in synced), synced
     assert root / "b" in synced and root in synced  # b/'s entry in root, dst's entry in b/
 
 
