@@ -15,6 +15,8 @@ still made durable in its parent at once (fsync of the parent), as POSIX alone w
 default thread pool so the event loop never waits on the disk; a blob that fits in one
 write buffer is written, synced and renamed in a single thread call, and larger ones in
 buffer-sized writes, because each hop to a thread costs more than the I/O of a small blob.
+A read's open and first piece are tried on the loop first, from the kernel's caches only
+(backends/nowait.py: they say when they would wait, and then go to the thread).
 
 Failures of the file system leave as the protocol's errors, never as a bare `OSError`
 (`_failed`): a full disk as BackendFull, a refused permission or a read-only file system as

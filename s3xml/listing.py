@@ -54,7 +54,7 @@ def listing_encoding(requested: str | None, texts: Iterable[str]) -> str | None:
     """The encoding a listing page is written in: the one asked for, or `url` when a key,
     prefix or echoed parameter holds a character XML 1.0 cannot carry. The page then says
     <EncodingType>url</EncodingType>, so it stays parseable and tells how to read it."""
-    if requested == "url" or all(xml_carries(t) for t in texts):
+    if requested == "url" or xml_carries("".join(texts)):  # one search over a page, not one per key
         return requested
     return "url"
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from backends.base import BlobKeyConflict
-from backends.local import LocalBackend
+from backends.local import TMP_SUFFIX, LocalBackend
 from gateway import datadir
 from gateway.meta.db import SqliteDatabase
 
@@ -88,7 +88,7 @@ async def test_local_put_syncs_file_then_directories(tmp_path, synced, size):
         await backend.close()
     final = root / "blocks/ab/cd/blob"
     assert final.is_file()
-    file_syncs = [i for i, p in enumerate(synced) if p.name.startswith(".blob.")]  # the temp file, pre-rename
+    file_syncs = [i for i, p in enumerate(synced) if p.name.endswith(TMP_SUFFIX)]  # the temp file, pre-rename
     assert file_syncs, synced
     # the new directories' entries in their parents, then the blob's entry in its directory
     for directory in (root, root / "blocks", root / "blocks/ab", root / "blocks/ab/cd"):
@@ -128,7 +128,7 @@ async def test_local_copy_syncs_file_and_directory(tmp_path, synced):
     finally:
         await backend.close()
     root = backend.root
-    assert any(p.name.startswith(".dst.") for p in synced), synced
+    assert any(p.name.endswith(TMP_SUFFIX) and p.parent == root / "b" for p in synced), synced
     assert root / "b" in synced and root in synced  # b/'s entry in root, dst's entry in b/
 
 

@@ -201,6 +201,9 @@ def _header_value(headers: Mapping[str, str], name: str) -> str:
     """All values of a header, each trimmed with inner runs of spaces collapsed, joined by ','."""
     getall = getattr(headers, "getall", None)
     values = getall(name, []) if getall else [v for v in [headers.get(name)] if v is not None]
+    if len(values) == 1:  # the usual case (host): no join, and no pattern when no run of spaces
+        value = values[0].strip()
+        return value if "  " not in value else _SPACES.sub(" ", value)
     return ",".join(_SPACES.sub(" ", value.strip()) for value in values)
 
 

@@ -64,6 +64,17 @@ class _Counted:
             yield piece
 
 
+async def close_stream(stream: AsyncIterator[bytes]) -> None:
+    """Close a backend's or a decryption's byte stream now, whether it ended or not: a reader
+    left suspended (a download that stopped at a yield, every small GET's outer stream) is
+    otherwise closed by the garbage collector's finalizer, which schedules a task for it
+    through the loop's thread-safe wake-up (a system call and a task per small GET) and keeps
+    the file open until then."""
+    close = getattr(stream, "aclose", None)
+    if close is not None:
+        await close()
+
+
 def corrupted(block: Block, why: str) -> JunctionError:
     """Stored ciphertext failed its check: tampered with or truncated in its user space."""
     log.error("blob %s in user space %s failed its integrity check: %s", block.blob_id, block.space_id, why)
@@ -235,15 +246,17 @@ class BlobIO:
                 offset -= block.size
                 continue
             take = min(block.size - offset, remaining)
+            if data_key is None:
+                pieces = self._spaces.backend(block.space_id).get(block.blob_key, offset, take)
+            else:
+                pieces = self._open(block, salts, data_key, offset, take)
             try:
-                if data_key is None:
-                    async for piece in self._spaces.backend(block.space_id).get(block.blob_key, offset, take):
-                        yield piece
-                else:
-                    async for piece in self._open(block, salts, data_key, offset, take):
-                        yield piece
+                async for piece in pieces:
+                    yield piece
             except BlobNotFound as exc:
                 raise JunctionError(ErrorCode.InternalError, "object data is missing from its user space") from exc
+            finally:
+                await close_stream(pieces)
             remaining -= take
             offset = 0
 
@@ -255,11 +268,15 @@ class BlobIO:
             raise corrupted(block, "an encrypted object's blob has no salt")
         span = sealed_range(block.size, offset, take)
         sealed = self._spaces.backend(block.space_id).get(block.blob_key, span.offset, span.length)
+        plain = decrypt(blob_key(data_key, salt), sealed, plain_size=block.size, wanted=span)
         try:
-            async for piece in decrypt(blob_key(data_key, salt), sealed, plain_size=block.size, wanted=span):
+            async for piece in plain:
                 yield piece
         except CorruptData as exc:
             raise corrupted(block, str(exc)) from None
+        finally:
+            await close_stream(plain)
+            await close_stream(sealed)
 
     async def collect(self, grace_seconds: float = 3600.0) -> int:
         """The periodic pass: reclaim what `reclaim` finds, sweeping temporaries at most hourly;

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from s3xml import listing
 from s3xml.records import ObjectPage, StoredObject, storage_class
-from s3xml.xml import Field, document, iso8601, serialize
+from s3xml.xml import Field, document, iso8601, serialize, xml_carries
 
 NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"
 
@@ -63,12 +63,16 @@ def _ref_contents(obj: StoredObject, encoding: str | None, owner: str | None) ->
     return "Contents", fields
 
 
+def _ref_encoding(requested: str | None, texts: list[str]) -> str | None:
+    return requested if requested == "url" or all(xml_carries(t) for t in texts) else "url"
+
+
 def _ref_texts(params: listing.ListingParams, page: ObjectPage, echoed: str) -> list[str]:
     return [params.prefix, params.delimiter, echoed, *(o.key for o in page.objects), *page.prefixes, page.next_marker]
 
 
 def reference_v1(params: listing.ListingParams, page: ObjectPage, *, marker: str, owner: str) -> bytes:
-    params = replace(params, encoding=listing.listing_encoding(params.encoding, _ref_texts(params, page, marker)))
+    params = replace(params, encoding=_ref_encoding(params.encoding, _ref_texts(params, page, marker)))
     fields: list[Field] = [
         ("Name", params.bucket),
         ("Prefix", _ref_encode(params.prefix, params.encoding)),
@@ -94,7 +98,7 @@ def reference_v2(
     start_after: str,
     owner: str | None,
 ) -> bytes:
-    params = replace(params, encoding=listing.listing_encoding(params.encoding, _ref_texts(params, page, start_after)))
+    params = replace(params, encoding=_ref_encoding(params.encoding, _ref_texts(params, page, start_after)))
     fields: list[Field] = [
         ("Name", params.bucket),
         ("Prefix", _ref_encode(params.prefix, params.encoding)),
