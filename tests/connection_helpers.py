@@ -127,7 +127,5 @@ def leftovers(data_dir: Path) -> list[str]:
     finally:
         conn.close()
     root = data_dir / "blobs"
-    # a registration made ahead for a write to come (core/blobs.py) is no leftover while no file has its key
-    stray_rows = [r for r in stray_rows if not (r.startswith("reserved:") and not (root / r[9:]).exists())]
     files = [p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()] if root.exists() else []
     return sorted([f for f in files if f not in live] + stray_rows)
