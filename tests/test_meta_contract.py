@@ -164,6 +164,19 @@ async def test_overwrite_replaces_and_releases_blobs(store: MetaStore) -> None:
     assert [(r["state"], r[1]) for r in rows] == [("dead", 0)]
 
 
+async def test_a_late_digest_fills_in_only_the_object_it_was_read_for(store: MetaStore) -> None:
+    """core/deferred_digest.py: a whole-object SHA-256 worked out after a completion lands on
+    that object alone: not on another with its id (a reused rowid), not over a known digest."""
+    bucket = await store.buckets.create("late-digest", "o")
+    obj = await put(store, bucket.id, "k")
+    await store.objects.fill_in_sha256(obj.id, "not-its-etag", "A" * 64)
+    assert (await store.objects.get(bucket.id, "k")).sha256 == ""
+    await store.objects.fill_in_sha256(obj.id, obj.etag, "B" * 64)
+    assert (await store.objects.get(bucket.id, "k")).sha256 == "B" * 64
+    await store.objects.fill_in_sha256(obj.id, obj.etag, "C" * 64)
+    assert (await store.objects.get(bucket.id, "k")).sha256 == "B" * 64
+
+
 async def test_refused_guard_rolls_back_everything(store: MetaStore) -> None:
     bucket = await store.buckets.create("guarded", "o")
     await put(store, bucket.id, "k")

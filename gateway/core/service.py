@@ -23,6 +23,7 @@ from .blobs import BlobIO
 from .buckets import BucketService
 from .console_transfers import ConsoleTransfers
 from .cors import CorsService
+from .deferred_digest import DeferredDigests
 from .endpoint_roles import EndpointRoles
 from .exports import ExportService
 from .ftp_logins import FtpLoginService
@@ -112,7 +113,8 @@ class Core:
             allow_http=sse_c_over_http,
         )
         self.objects = ObjectService(self.store, self.blobs, self.guards, self.storage_classes, self.sse)
-        self.multipart = MultipartService(self.store, self.blobs, self.objects, self.guards)
+        self.digests = DeferredDigests(self.store, self.blobs)
+        self.multipart = MultipartService(self.store, self.blobs, self.objects, self.guards, self.digests)
         self.tagging = TaggingService(self.store)
         self.object_lock = ObjectLockService(self.store)  # S3 Object Lock
         self.cors = CorsService(self.store)
@@ -211,6 +213,7 @@ class Core:
         await self.sync.stop()
         await self.identity.stop()
         await self.jobs.stop()
+        await self.digests.stop()
         await self.audit.stop()  # after everything that may still record; before the store closes
         await self.blobs.close()  # before the store closes: unused reservations are forgotten
         await self.spaces.close()

@@ -178,6 +178,17 @@ class ObjectsStore:
         """Point the key at freshly written blobs, atomically replacing any previous version."""
         return await self.db.transaction(lambda conn: commit_object(conn, new, guards))
 
+    async def fill_in_sha256(self, object_id: int, etag: str, sha256: str) -> None:
+        """Record a whole-object SHA-256 worked out after the commit (core/deferred_digest.py),
+        only on that very object (its id and ETag) and only where none is known yet. Not fsynced:
+        derived data, lost to a power cut as unknown."""
+        await self.db.transaction(
+            lambda conn: conn.execute(
+                "UPDATE objects SET sha256 = ? WHERE id = ? AND etag = ? AND sha256 = ''", (sha256, object_id, etag)
+            ),
+            durable=False,
+        )
+
     async def delete(self, bucket_id: int, key: str, guards: Iterable[CommitGuard] = ()) -> Deletion:
         """Remove the key (a versioned bucket keeps history and gets a delete marker)."""
 
