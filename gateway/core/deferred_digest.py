@@ -4,10 +4,11 @@ S3 never computes a digest of a whole multipart object (its ETag is the MD5 of t
 MD5s); only the native API shows one, as fileHash. Reading the object back for it inside
 CompleteMultipartUpload made the client wait for a second pass over every byte (about a
 quarter of a 512 MiB upload's time), so the completion commits with no digest ("", what
-fileHash already shows when none is known) and this fills it in right after, one object at a
-time per process, in completion order. The digest lands only on the row it was read for (same
-object id and ETag, still without a digest): an object replaced or deleted meanwhile keeps
-what it has. A digest still queued when the gateway stops stays unknown.
+fileHash already shows when none is known) and this fills it in right after: one object at a
+time per process, in completion order, starting a moment after the answer. The digest lands
+only on the row it was read for (same object id and ETag, still without a digest): an object
+replaced or deleted meanwhile keeps what it has. A digest still queued when the gateway stops
+stays unknown.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from .blobs import BlobIO
 from .hashing import digest_all
 
 log = logging.getLogger("junction.digest")
+
+START_AFTER = 2.0  # seconds a digest waits before it starts (see `_run`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +54,9 @@ class DeferredDigests:
             self._worker = asyncio.create_task(self._run(), name="junction-deferred-digest")
 
     async def _run(self) -> None:
+        # Not at once: what often follows an upload is a read of it (a client verifying its copy),
+        # which would otherwise share the CPU with this second pass over the same bytes.
+        await asyncio.sleep(START_AFTER)
         while not self._queue.empty():
             pending = self._queue.get_nowait()
             try:
